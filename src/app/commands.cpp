@@ -1,0 +1,42 @@
+#include "app/commands.hpp"
+
+#include <fmt/format.h>
+
+namespace hydra::app {
+
+namespace {
+
+struct Planned {
+  const char* name;
+  const char* what;
+  const char* issue;
+};
+
+// Sub-commands that are part of the design but not built yet: they say so and fail.
+constexpr Planned kPlanned[] = {
+    {"serve", "run the gateway in front of a fleet of Ollama nodes", "#3"},
+    {"agent", "report this machine's GPUs and memory to a gateway", "#4"},
+    {"nodes", "list the nodes a running gateway knows", "#5"},
+    {"models", "list the models a running gateway can serve", "#6"},
+    {"generate", "generate text through a running gateway", "#6"},
+    {"orchestrate", "run an orchestrated task through a running gateway", "#6"},
+    {"diag", "check connectivity to nodes and explain problems", "#3"},
+};
+
+}  // namespace
+
+void register_commands(CLI::App& app, std::function<int()>& run) {
+  add_sim_command(app, run);
+  for (const auto& p : kPlanned) {
+    auto* sub = app.add_subcommand(p.name, std::string(p.what) + " (not built yet)");
+    sub->allow_extras();
+    sub->callback([&run, p] {
+      run = [p] {
+        fmt::print(stderr, "hydra {}: not built yet (planned in issue {}).\n", p.name, p.issue);
+        return 2;
+      };
+    });
+  }
+}
+
+}  // namespace hydra::app

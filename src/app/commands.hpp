@@ -1,0 +1,14 @@
+#pragma once
+// Every `hydra` sub-command is registered here, in one place.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace hydra::app {
+
+// Adds all sub-commands to `app`; `run` is set to the action of the chosen one.
+void register_commands(CLI::App& app, std::function<int()>& run);
+
+// One function per sub-command group (cmd_*.cpp).
+void add_sim_command(CLI::App& app, std::function<int()>& run);
+
+}  // namespace hydra::app

@@ -1,0 +1,92 @@
+#include "common/json.hpp"
+
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+
+namespace hydra {
+
+namespace json = boost::json;
+
+std::variant<json::object, JsonError> parse_json_object(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return JsonError{"missing request body"};
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return JsonError{fmt::format("invalid JSON: {}", ec.message())};
+  if (!v.is_object()) return JsonError{"invalid JSON: expected an object"};
+  return std::move(v.as_object());
+}
+
+const json::value* FieldReader::raw(std::string_view key) const {
+  const json::value* v = obj.if_contains(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
+void FieldReader::type_error(std::string_view key, std::string_view expected) {
+  if (!error) error = JsonError{fmt::format("invalid value for \"{}\": expected {}", key, expected)};
+}
+
+std::optional<std::string> FieldReader::string(std::string_view key) {
+  const json::value* v = raw(key);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    type_error(key, "a string");
+    return std::nullopt;
+  }
+  return std::string(v->get_string());
+}
+
+std::optional<bool> FieldReader::boolean(std::string_view key) {
+  const json::value* v = raw(key);
+  if (!v) return std::nullopt;
+  if (!v->is_bool()) {
+    type_error(key, "true or false");
+    return std::nullopt;
+  }
+  return v->get_bool();
+}
+
+std::optional<double> FieldReader::number(std::string_view key) {
+  const json::value* v = raw(key);
+  if (!v) return std::nullopt;
+  if (!v->is_number()) {
+    type_error(key, "a number");
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  return v->to_number<double>(ec);
+}
+
+std::optional<int64_t> FieldReader::integer(std::string_view key) {
+  const json::value* v = raw(key);
+  if (!v) return std::nullopt;
+  boost::system::error_code ec;
+  if (v->is_number()) {
+    auto i = v->to_number<int64_t>(ec);
+    if (!ec) return i;
+  }
+  type_error(key, "an integer");
+  return std::nullopt;
+}
+
+const json::object* FieldReader::object(std::string_view key) {
+  const json::value* v = raw(key);
+  if (!v) return nullptr;
+  if (!v->is_object()) {
+    type_error(key, "an object");
+    return nullptr;
+  }
+  return &v->get_object();
+}
+
+const json::array* FieldReader::array(std::string_view key) {
+  const json::value* v = raw(key);
+  if (!v) return nullptr;
+  if (!v->is_array()) {
+    type_error(key, "an array");
+    return nullptr;
+  }
+  return &v->get_array();
+}
+
+}  // namespace hydra

@@ -1,0 +1,48 @@
+#pragma once
+// Reading request bodies the way Ollama's Go server does: a JSON object whose fields have
+// fixed types. Errors are plain sentences for the client, never exceptions.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace hydra {
+
+struct JsonError {
+  std::string message;
+};
+
+// {"key": value}. Also a workaround: g++ 12 rejects braced json::object initialisers inside
+// coroutine bodies ("array used as initializer"), so coroutines build objects through this
+// or through plain functions.
+template <class V>
+boost::json::object json_field(std::string_view key, V&& value) {
+  boost::json::object o;
+  o[key] = std::forward<V>(value);
+  return o;
+}
+
+// Parses `body` as a JSON object. An empty body is "missing request body".
+std::variant<boost::json::object, JsonError> parse_json_object(std::string_view body);
+
+// Typed optional fields: absent or null -> nullopt; present with the wrong type -> error.
+struct FieldReader {
+  explicit FieldReader(const boost::json::object& o) : obj(o) {}
+  const boost::json::object& obj;
+  std::optional<JsonError> error;  // first type error seen
+
+  std::optional<std::string> string(std::string_view key);
+  std::optional<bool> boolean(std::string_view key);
+  std::optional<double> number(std::string_view key);
+  std::optional<int64_t> integer(std::string_view key);
+  const boost::json::object* object(std::string_view key);
+  const boost::json::array* array(std::string_view key);
+  const boost::json::value* raw(std::string_view key) const;
+
+private:
+  void type_error(std::string_view key, std::string_view expected);
+};
+
+}  // namespace hydra

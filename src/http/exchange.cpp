@@ -1,0 +1,133 @@
+#include "http/exchange.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace hydra::http {
+
+Exchange::Exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request request,
+                   const ServerLimits& limits)
+    : stream_(stream), buffer_(buffer), request_(std::move(request)), limits_(limits),
+      reusable_(request_.keep_alive()) {
+  std::string_view target = request_.target();
+  auto q = target.find('?');
+  path_ = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) query_ = std::string(target.substr(q + 1));
+}
+
+tcp::endpoint Exchange::remote() const {
+  error_code ec;
+  return stream_.socket().remote_endpoint(ec);
+}
+
+awaitable<error_code> Exchange::respond(Response res) {
+  if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
+  state_ = State::done;
+  res.version(request_.version());
+  res.keep_alive(reusable_);
+  if (request_.method() == bhttp::verb::head) {
+    auto size = res.body().size();
+    res.body().clear();
+    res.content_length(size);
+    bhttp::response_serializer<bhttp::string_body> sr(res);
+    stream_.expires_after(limits_.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_nothrow);
+    if (ec) reusable_ = false;
+    co_return ec;
+  }
+  res.prepare_payload();
+  stream_.expires_after(limits_.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream_, res, use_nothrow);
+  if (ec) reusable_ = false;
+  co_return ec;
+}
+
+awaitable<error_code> Exchange::respond(bhttp::status status, std::string body,
+                                        std::string_view content_type) {
+  Response res{status, request_.version()};
+  res.set(bhttp::field::content_type, content_type);
+  res.body() = std::move(body);
+  co_return co_await respond(std::move(res));
+}
+
+awaitable<error_code> Exchange::respond_json(bhttp::status status, const boost::json::value& body) {
+  co_return co_await respond(status, boost::json::serialize(body));
+}
+
+awaitable<error_code> Exchange::respond_error(bhttp::status status, std::string_view message) {
+  boost::json::object body;
+  body["error"] = message;
+  co_return co_await respond_json(status, body);
+}
+
+awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type,
+                                             const bhttp::fields* extra) {
+  if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
+  state_ = State::streaming;
+  bhttp::response<bhttp::empty_body> res{status, request_.version()};
+  if (extra)
+    for (const auto& f : *extra) res.set(f.name_string(), f.value());
+  res.set(bhttp::field::content_type, content_type);
+  if (request_.version() >= 11) {
+    res.chunked(true);
+    res.keep_alive(reusable_);
+  } else {
+    raw_stream_ = true;
+    reusable_ = false;
+    res.keep_alive(false);
+  }
+  bhttp::response_serializer<bhttp::empty_body> sr(res);
+  stream_.expires_after(limits_.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_nothrow);
+  if (ec) reusable_ = false;
+  co_return ec;
+}
+
+awaitable<error_code> Exchange::send_chunk(std::string_view data) {
+  if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
+  if (data.empty()) co_return error_code{};  // an empty chunk would end the body
+  stream_.expires_after(limits_.write_timeout);
+  error_code ec;
+  if (raw_stream_) {
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(stream_, asio::buffer(data), use_nothrow);
+  } else {
+    std::tie(ec, std::ignore) = co_await asio::async_write(
+        stream_, bhttp::make_chunk(asio::const_buffer(data.data(), data.size())), use_nothrow);
+  }
+  if (ec) reusable_ = false;
+  co_return ec;
+}
+
+awaitable<error_code> Exchange::end_stream() {
+  if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
+  state_ = State::done;
+  if (raw_stream_) co_return error_code{};
+  stream_.expires_after(limits_.write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), use_nothrow);
+  if (ec) reusable_ = false;
+  co_return ec;
+}
+
+awaitable<void> Exchange::wait_closed() {
+  stream_.expires_never();
+  char byte;
+  // The raw socket, not the beast stream: its reads honour per-operation cancellation, so
+  // this can race a timer (awaitable operators) and lose cleanly.
+  co_await stream_.socket().async_read_some(asio::buffer(&byte, 1), use_nothrow);
+  reusable_ = false;
+}
+
+void Exchange::abort() {
+  reusable_ = false;
+  state_ = State::done;
+  error_code ec;
+  // Linger 0 turns the close into a reset, as a crashing server would produce.
+  stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
+  stream_.socket().close(ec);
+}
+
+}  // namespace hydra::http

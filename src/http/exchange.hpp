@@ -1,0 +1,66 @@
+#pragma once
+// One request and its reply on a server connection. Handlers receive an Exchange and answer
+// through it, either with one whole response or as a stream of chunks. The connection
+// (owned by the server session) outlives the Exchange.
+#include "http/types.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+namespace hydra::http {
+
+class Exchange {
+public:
+  Exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request request,
+           const ServerLimits& limits);
+
+  const Request& request() const { return request_; }
+  std::string_view method_string() const { return request_.method_string(); }
+  std::string_view path() const { return path_; }
+  std::string_view query() const { return query_; }
+  const std::string& body() const { return request_.body(); }
+  tcp::endpoint remote() const;
+
+  // Whole replies. Content-Length is set; keep-alive follows the request.
+  awaitable<error_code> respond(Response res);
+  awaitable<error_code> respond(bhttp::status status, std::string body,
+                                std::string_view content_type = "application/json; charset=utf-8");
+  awaitable<error_code> respond_json(bhttp::status status, const boost::json::value& body);
+  // Ollama's error shape: {"error": message}.
+  awaitable<error_code> respond_error(bhttp::status status, std::string_view message);
+
+  // Streamed replies: chunked transfer encoding (raw body + close for HTTP/1.0 peers).
+  // `extra` fields (e.g. routing headers) are copied into the response head.
+  awaitable<error_code> begin_stream(bhttp::status status, std::string_view content_type,
+                                     const bhttp::fields* extra = nullptr);
+  awaitable<error_code> send_chunk(std::string_view data);
+  awaitable<error_code> end_stream();
+
+  // Completes when the peer closes the connection (or sends anything). For handlers that
+  // must park until the client gives up.
+  awaitable<void> wait_closed();
+  // Drops the connection without a reply (fault injection, fatal errors mid-stream).
+  void abort();
+
+  bool responded() const { return state_ != State::idle; }
+  bool streaming() const { return state_ == State::streaming; }
+  // Whether the connection may carry another request after this one.
+  bool reusable() const { return reusable_; }
+
+private:
+  enum class State { idle, streaming, done };
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  Request request_;
+  const ServerLimits& limits_;
+  std::string path_;
+  std::string query_;
+  State state_ = State::idle;
+  bool raw_stream_ = false;
+  bool reusable_;
+};
+
+}  // namespace hydra::http

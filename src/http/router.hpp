@@ -1,0 +1,34 @@
+#pragma once
+// Maps method + path to a Handler. Exact paths, or prefixes ending in '/' (for /api/blobs/...).
+// A known path with the wrong method is 405; an unknown path goes to the fallback.
+#include "http/server.hpp"
+
+#include <string>
+#include <vector>
+
+namespace hydra::http {
+
+class Router {
+public:
+  Router& add(bhttp::verb method, std::string path, Handler handler);
+  // Same handler for several methods (GET and HEAD on "/", say).
+  Router& add(std::initializer_list<bhttp::verb> methods, std::string path, Handler handler);
+  Router& add_prefix(bhttp::verb method, std::string prefix, Handler handler);
+  Router& fallback(Handler handler);
+
+  // The dispatching handler to give to a Server. The Router must outlive the Server.
+  Handler handler() const;
+  awaitable<void> dispatch(Exchange& ex) const;
+
+private:
+  struct Route {
+    bhttp::verb method;
+    std::string path;
+    bool prefix;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+  Handler fallback_;
+};
+
+}  // namespace hydra::http

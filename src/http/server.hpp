@@ -1,0 +1,45 @@
+#pragma once
+// An HTTP/1.1 server: an accept loop plus one coroutine per connection that reads requests
+// with explicit limits and hands each to a Handler. Not thread-safe: use it from the strand
+// or single-threaded io_context it was created on.
+#include "http/exchange.hpp"
+#include "http/types.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/result.hpp>
+#include <functional>
+#include <memory>
+
+namespace hydra::http {
+
+using Handler = std::function<awaitable<void>(Exchange&)>;
+// Renders a server-level error body (bad framing, body too large) in the API's own shape.
+using ErrorBody = std::function<std::string(bhttp::status, std::string_view message)>;
+
+// Ollama's shape: {"error":"..."}.
+std::string ollama_error_body(bhttp::status, std::string_view message);
+
+class Server {
+public:
+  Server(asio::any_io_executor executor, Handler handler, ServerLimits limits = {},
+         ErrorBody error_body = ollama_error_body);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting. Port 0 picks a free port; the bound endpoint is returned.
+  boost::system::result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
+  // Stops accepting (new connections are refused); open connections carry on.
+  void stop_listening();
+  bool listening() const;
+  tcp::endpoint local_endpoint() const;
+
+private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// "host:port" (or "[v6]:port") -> endpoint; the host must be a literal address or "localhost".
+boost::system::result<tcp::endpoint> parse_endpoint(std::string_view text);
+
+}  // namespace hydra::http

@@ -1,0 +1,36 @@
+#pragma once
+// Shared vocabulary of the http layer: request/response types and the no-throw completion token.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <cstddef>
+
+namespace hydra::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+template <class T>
+using awaitable = asio::awaitable<T>;
+
+// Completion token that reports errors as values instead of throwing (data path rule).
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct ServerLimits {
+  std::size_t body_limit = 64u << 20;      // request bodies (images in chat requests are large)
+  std::size_t header_limit = 64u << 10;
+  std::chrono::milliseconds header_timeout{30'000};  // whole request head and body must arrive
+  std::chrono::milliseconds idle_timeout{120'000};   // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{60'000};   // one write of a reply or chunk
+};
+
+}  // namespace hydra::http

@@ -1,0 +1,26 @@
+#pragma once
+// Settings of one simulated node (the `hydra sim` flags).
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hydra::sim {
+
+struct NodeConfig {
+  std::string name = "sim";
+  std::string listen = "127.0.0.1:11434";
+  std::vector<std::pair<std::string, double>> models;  // name, size in GB (<= 0: estimate)
+  std::vector<std::string> loaded;                      // resident at start
+  double vram_gb = 24;
+  double ram_gb = 64;
+  double tokens_per_second = 50;
+  double load_seconds = 2;
+  int parallel = 4;
+  int max_queue = 512;
+  int max_loaded = 0;   // 0 = limited by memory only
+  uint64_t seed = 0;
+  std::string script;   // path of a reply script, optional
+  std::string version = "0.12.6";
+};
+
+}  // namespace hydra::sim

@@ -1,0 +1,45 @@
+#include "sim/gate.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+namespace hydra::sim {
+
+http::awaitable<bool> SlotGate::acquire() {
+  if (active_ < parallel_) {
+    ++active_;
+    max_active_ = std::max(max_active_, active_);
+    co_return true;
+  }
+  if (static_cast<int>(waiters_.size()) >= max_queue_) co_return false;
+  auto waiter = std::make_shared<Waiter>(co_await http::asio::this_coro::executor);
+  waiter->timer.expires_at(http::asio::steady_timer::time_point::max());
+  waiters_.push_back(waiter);
+  while (!waiter->granted) co_await waiter->timer.async_wait(http::use_nothrow);
+  co_return true;
+}
+
+void SlotGate::release() {
+  if (!waiters_.empty()) {
+    // Hand the slot straight to the oldest waiter: active_ stays the same.
+    auto next = waiters_.front();
+    waiters_.pop_front();
+    next->granted = true;
+    next->timer.cancel();
+    return;
+  }
+  if (active_ > 0) --active_;
+}
+
+http::awaitable<void> Signal::wait(std::chrono::milliseconds limit) {
+  auto timer = std::make_shared<http::asio::steady_timer>(co_await http::asio::this_coro::executor);
+  timer->expires_after(limit);
+  waiters_.push_back(timer);
+  co_await timer->async_wait(http::use_nothrow);
+  std::erase(waiters_, timer);
+}
+
+void Signal::notify_all() {
+  for (auto& t : waiters_) t->cancel();
+}
+
+}  // namespace hydra::sim

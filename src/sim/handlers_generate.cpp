@@ -1,0 +1,260 @@
+// /api/generate and /api/chat: validation, load/unload requests, paced token streams,
+// faults, and the final chunk with measured durations.
+#include "common/json.hpp"
+#include "common/timefmt.hpp"
+#include "sim/model_use.hpp"
+#include "sim/node.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+namespace hydra::sim {
+
+namespace json = boost::json;
+using http::bhttp::status;
+
+namespace {
+
+struct GenRequest {
+  bool chat = false;
+  std::string model;
+  bool stream = true;
+  KeepAlive keep_alive = kDefaultKeepAlive;
+  std::string prompt;  // what the reply is derived from (all message contents for chat)
+  bool empty = false;  // no prompt: a load (or, with keep_alive 0, an unload) request
+  std::optional<int64_t> num_predict;
+};
+
+std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool chat) {
+  auto parsed = parse_json_object(body);
+  if (auto* err = std::get_if<JsonError>(&parsed)) return *err;
+  const auto& obj = std::get<json::object>(parsed);
+  FieldReader r{obj};
+  GenRequest req;
+  req.chat = chat;
+  req.model = r.string("model").value_or("");
+  req.stream = r.boolean("stream").value_or(true);
+  if (chat) {
+    const json::array* messages = r.array("messages");
+    if (messages) {
+      for (const auto& m : *messages) {
+        const json::object* mo = m.if_object();
+        const json::value* role = mo ? mo->if_contains("role") : nullptr;
+        if (!role || !role->is_string()) return JsonError{"invalid message: role is required"};
+        const json::value* content = mo->if_contains("content");
+        if (content && content->is_string()) {
+          if (!req.prompt.empty()) req.prompt += "\n";
+          req.prompt += content->get_string();
+        } else if (content && !content->is_null()) {
+          return JsonError{"invalid message: content must be a string"};
+        }
+      }
+    }
+    req.empty = !messages || messages->empty();
+  } else {
+    std::string prompt = r.string("prompt").value_or("");
+    std::string system = r.string("system").value_or("");
+    req.empty = prompt.empty();
+    req.prompt = system.empty() ? prompt : system + "\n" + prompt;
+  }
+  if (const json::object* options = r.object("options")) {
+    FieldReader o{*options};
+    req.num_predict = o.integer("num_predict");
+    if (o.error) return *o.error;
+  }
+  if (r.error) return *r.error;
+  auto keep = parse_keep_alive(r.raw("keep_alive"), kDefaultKeepAlive);
+  if (!keep.value) return JsonError{keep.error};
+  req.keep_alive = *keep.value;
+  return req;
+}
+
+json::object chunk_base(const Node& node, const GenRequest& req) {
+  return json::object{{"model", req.model}, {"created_at", rfc3339(node.clock().wall())}};
+}
+
+void put_text(json::object& o, const GenRequest& req, std::string_view text) {
+  if (req.chat)
+    o["message"] = json::object{{"role", "assistant"}, {"content", text}};
+  else
+    o["response"] = text;
+}
+
+int64_t nanos(Nanos d) { return static_cast<int64_t>(d.count()); }
+
+// Sleeps until `when`, or returns false early if the client goes away meanwhile.
+http::awaitable<bool> pace_until(http::Exchange& ex, std::chrono::steady_clock::time_point when) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
+  timer.expires_at(when);
+  auto which = co_await (timer.async_wait(http::use_nothrow) || ex.wait_closed());
+  co_return which.index() == 0;
+}
+
+// Answers an empty-prompt request: load the model (done_reason "load") or unload it.
+http::awaitable<void> load_or_unload(Node& node, http::Exchange& ex, const GenRequest& req,
+                                     const ModelSpec& spec) {
+  json::object out = chunk_base(node, req);
+  put_text(out, req, "");
+  out["done"] = true;
+  if (!req.keep_alive.forever && req.keep_alive.duration <= Nanos(0)) {
+    node.residency().unload(spec.name);
+    node.changed().notify_all();
+    out["done_reason"] = "unload";
+  } else {
+    UseOutcome use = co_await use_model(node, spec, req.keep_alive);
+    if (!use.use) {
+      co_await ex.respond_error(use.status, use.error);
+      co_return;
+    }
+    out["done_reason"] = "load";
+  }
+  co_await ex.respond_json(status::ok, out);
+}
+
+http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
+  const auto started = node.clock().now();
+  ++node.stats().by_path[std::string(ex.path())];
+  auto parsed = parse_request(ex.body(), chat);
+  if (auto* err = std::get_if<JsonError>(&parsed)) {
+    co_await ex.respond_error(status::bad_request, err->message);
+    co_return;
+  }
+  GenRequest& req = std::get<GenRequest>(parsed);
+  if (req.model.empty()) {
+    co_await ex.respond_error(status::bad_request, "model is required");
+    co_return;
+  }
+  node.residency().expire();
+  const ModelSpec* found = node.catalog().find(req.model);
+  if (!found) {
+    co_await ex.respond_error(
+        status::not_found, fmt::format("model \"{}\" not found, try pulling it first", req.model));
+    co_return;
+  }
+  const ModelSpec spec = *found;  // the catalogue may change while this request runs
+  ++node.stats().by_model[spec.name];
+  if (spec.embedding_only) {
+    co_await ex.respond_error(status::bad_request,
+                              fmt::format("\"{}\" does not support {}", req.model, chat ? "chat" : "generate"));
+    co_return;
+  }
+  if (req.empty) {
+    co_await load_or_unload(node, ex, req, spec);
+    co_return;
+  }
+
+  Fault fault = node.take_fault();
+  if (fault.mode == Fault::Mode::error500) {
+    co_await ex.respond_error(static_cast<status>(fault.status), fault.message);
+    co_return;
+  }
+  if (fault.mode == Fault::Mode::hang) {
+    co_await ex.wait_closed();
+    ex.abort();
+    co_return;
+  }
+
+  UseOutcome use = co_await use_model(node, spec, req.keep_alive);
+  if (!use.use) {
+    co_await ex.respond_error(use.status, use.error);
+    co_return;
+  }
+  const Nanos load_duration = use.use->load_duration;
+
+  Reply reply = node.replies().reply(node.config().name, spec.name, req.prompt, node.config().seed);
+  std::string done_reason = "stop";
+  if (req.num_predict && *req.num_predict >= 0 &&
+      static_cast<size_t>(*req.num_predict) < reply.tokens.size()) {
+    reply.tokens.resize(static_cast<size_t>(*req.num_predict));
+    done_reason = "length";
+  }
+  double tps = reply.tokens_per_second.value_or(node.config().tokens_per_second);
+  auto interval = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(1.0 / std::max(tps, 1e-3)));
+  if (fault.mode == Fault::Mode::slow) interval = Nanos(static_cast<int64_t>(interval.count() * fault.slow_factor));
+  const int prompt_tokens = count_tokens(req.prompt);
+
+  ++node.stats().generations;
+  // Prompt evaluation runs at twenty times the generation rate.
+  const auto eval_start = std::chrono::steady_clock::now();
+  auto next = eval_start + interval * prompt_tokens / 20;
+  if (!co_await pace_until(ex, next)) {
+    ++node.stats().cancelled;
+    co_return;
+  }
+  const auto gen_start = std::chrono::steady_clock::now();
+  const Nanos prompt_eval_duration = gen_start - eval_start;
+
+  if (req.stream) {
+    if (co_await ex.begin_stream(status::ok, "application/x-ndjson")) {
+      ++node.stats().cancelled;
+      co_return;
+    }
+  }
+  std::string full;
+  int sent = 0;
+  for (const auto& token : reply.tokens) {
+    next += interval;
+    if (!co_await pace_until(ex, next)) {
+      ++node.stats().cancelled;
+      co_return;
+    }
+    if (!req.stream) {
+      full += token;
+      continue;
+    }
+    if (fault.mode == Fault::Mode::cut && sent >= fault.after_chunks) {
+      ex.abort();
+      co_return;
+    }
+    json::object chunk = chunk_base(node, req);
+    put_text(chunk, req, token);
+    chunk["done"] = false;
+    std::string line = json::serialize(chunk);
+    line += '\n';
+    if (co_await ex.send_chunk(line)) {
+      ++node.stats().cancelled;
+      co_return;
+    }
+    ++sent;
+  }
+
+  const auto finished = std::chrono::steady_clock::now();
+  json::object last = chunk_base(node, req);
+  put_text(last, req, req.stream ? std::string_view() : std::string_view(full));
+  last["done"] = true;
+  last["done_reason"] = done_reason;
+  if (!chat) {
+    json::array context;
+    for (int i = 0; i < prompt_tokens + static_cast<int>(reply.tokens.size()); ++i) context.push_back(1000 + i % 31000);
+    last["context"] = std::move(context);
+  }
+  last["total_duration"] = nanos(node.clock().now() - started);
+  last["load_duration"] = nanos(load_duration);
+  last["prompt_eval_count"] = prompt_tokens;
+  last["prompt_eval_duration"] = nanos(prompt_eval_duration);
+  last["eval_count"] = static_cast<int64_t>(reply.tokens.size());
+  last["eval_duration"] = nanos(finished - gen_start);
+  ++node.stats().completed;
+  if (req.stream) {
+    std::string line = json::serialize(last);
+    line += '\n';
+    if (!co_await ex.send_chunk(line)) co_await ex.end_stream();
+  } else {
+    co_await ex.respond_json(status::ok, last);
+  }
+}
+
+}  // namespace
+
+void add_generation_routes(http::Router& router, Node& node) {
+  router.add(http::bhttp::verb::post, "/api/generate",
+             [&node](http::Exchange& ex) { return generate(node, ex, false); });
+  router.add(http::bhttp::verb::post, "/api/chat",
+             [&node](http::Exchange& ex) { return generate(node, ex, true); });
+}
+
+}  // namespace hydra::sim

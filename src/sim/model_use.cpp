@@ -1,0 +1,56 @@
+#include "sim/model_use.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+namespace hydra::sim {
+
+ModelUse::~ModelUse() {
+  if (model_held) node_.residency().release(model_, keep_alive_);
+  node_.slots().release();
+  node_.changed().notify_all();
+}
+
+http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAlive keep_alive) {
+  UseOutcome out;
+  if (!co_await node.slots().acquire()) {
+    ++node.stats().rejected;
+    out.status = http::bhttp::status::service_unavailable;
+    out.error = "server busy, please try again.  maximum pending requests exceeded";
+    co_return out;
+  }
+  auto use = std::make_unique<ModelUse>(node, spec.name, keep_alive);
+  const auto started = node.clock().now();
+  // Memory held by busy models frees up as they finish; wait for that, within reason.
+  const auto give_up = started + std::chrono::minutes(10);
+  Acquire acquired;
+  for (;;) {
+    acquired = node.residency().acquire(spec);
+    if (acquired.kind != Acquire::Kind::must_wait) break;
+    if (node.clock().now() >= give_up) {
+      out.status = http::bhttp::status::service_unavailable;
+      out.error = "server busy, please try again.  maximum pending requests exceeded";
+      co_return out;
+    }
+    co_await node.changed().wait(std::chrono::milliseconds(250));
+  }
+  if (acquired.kind == Acquire::Kind::no_memory) {
+    out.status = http::bhttp::status::internal_server_error;
+    out.error = acquired.error;
+    co_return out;
+  }
+  use->model_held = true;
+  if (acquired.kind == Acquire::Kind::loading) {
+    auto remaining = acquired.ready_at - node.clock().now();
+    if (remaining > Nanos(0)) {
+      http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
+      timer.expires_after(remaining);
+      co_await timer.async_wait(http::use_nothrow);
+    }
+  }
+  use->load_duration = node.clock().now() - started;
+  out.use = std::move(use);
+  co_return out;
+}
+
+}  // namespace hydra::sim

@@ -1,0 +1,41 @@
+#pragma once
+// Holding a model for one request: a slot on the node plus one use of the resident model,
+// loading it first when needed. Released (slot freed, keep_alive applied) on destruction.
+#include "http/types.hpp"
+#include "sim/node.hpp"
+
+#include <memory>
+#include <string>
+
+namespace hydra::sim {
+
+class ModelUse {
+public:
+  ModelUse(Node& node, std::string model, KeepAlive keep_alive)
+      : node_(node), model_(std::move(model)), keep_alive_(keep_alive) {}
+  ~ModelUse();
+  ModelUse(const ModelUse&) = delete;
+  ModelUse& operator=(const ModelUse&) = delete;
+
+  Nanos load_duration{0};
+  bool model_held = false;
+
+private:
+  Node& node_;
+  std::string model_;
+  KeepAlive keep_alive_;
+};
+
+struct UseOutcome {
+  std::unique_ptr<ModelUse> use;  // null on failure
+  http::bhttp::status status = http::bhttp::status::ok;
+  std::string error;
+};
+
+// Waits for a slot (503 when the queue is full) and for the model to be loaded.
+http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAlive keep_alive);
+
+// Ollama's default keep_alive.
+inline constexpr KeepAlive kDefaultKeepAlive{false, std::chrono::minutes(5)};
+
+}  // namespace hydra::sim

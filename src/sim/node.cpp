@@ -1,0 +1,70 @@
+#include "sim/node.hpp"
+
+#include <stdexcept>
+
+namespace hydra::sim {
+
+namespace {
+Resources resources_of(const NodeConfig& c) {
+  Resources r;
+  r.vram_bytes = static_cast<uint64_t>(c.vram_gb * 1e9);
+  r.ram_bytes = static_cast<uint64_t>(c.ram_gb * 1e9);
+  r.max_loaded = c.max_loaded;
+  r.load_time = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(c.load_seconds));
+  return r;
+}
+}  // namespace
+
+Node::Node(http::asio::any_io_executor executor, NodeConfig config, const Clock& clock,
+           std::shared_ptr<const ReplyBook> replies)
+    : executor_(std::move(executor)), config_(std::move(config)), clock_(clock),
+      replies_(std::move(replies)), residency_(resources_of(config_), clock_),
+      slots_(config_.parallel, config_.max_queue) {
+  if (!replies_) replies_ = std::make_shared<ReplyBook>();
+  for (const auto& [name, size_gb] : config_.models) {
+    if (!valid_model_name(name)) throw std::runtime_error("invalid model name: " + name);
+    catalog_.put(make_model_spec(name, size_gb, clock_.wall()));
+  }
+  for (const auto& name : config_.loaded) {
+    const ModelSpec* spec = catalog_.find(name);
+    if (!spec) throw std::runtime_error("--loaded " + name + " is not among the node's models");
+    // Resident at start: placed at once, kept until evicted (like a model loaded long ago).
+    Acquire a = residency_.acquire(*spec, /*instant=*/true);
+    if (a.kind == Acquire::Kind::no_memory || a.kind == Acquire::Kind::must_wait)
+      throw std::runtime_error("--loaded " + name + " does not fit in the node's memory");
+    residency_.release(spec->name, KeepAlive{true, {}});
+  }
+  add_generation_routes(router_, *this);
+  add_model_routes(router_, *this);
+  add_control_routes(router_, *this);
+}
+
+boost::system::result<http::tcp::endpoint> Node::start() {
+  auto ep = http::parse_endpoint(config_.listen);
+  if (!ep) return ep.error();
+  if (!server_) server_ = std::make_unique<http::Server>(executor_, router_.handler());
+  auto bound = server_->listen(*ep);
+  if (bound) endpoint_ = *bound;
+  return bound;
+}
+
+Fault Node::take_fault() {
+  Fault f = fault_;
+  if (fault_.mode == Fault::Mode::none) return f;
+  if (fault_.remaining > 0 && --fault_.remaining == 0) fault_ = Fault{};
+  ++stats_.faults;
+  return f;
+}
+
+void Node::set_fault(Fault fault) {
+  fault_ = std::move(fault);
+  if (!server_) return;
+  if (fault_.mode == Fault::Mode::refuse) {
+    server_->stop_listening();
+  } else if (!server_->listening()) {
+    auto again = server_->listen(endpoint_);
+    (void)again;
+  }
+}
+
+}  // namespace hydra::sim

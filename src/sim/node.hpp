@@ -1,0 +1,83 @@
+#pragma once
+// One simulated Ollama node: its catalogue, memory, slots, faults and counters, served over
+// HTTP. Lives on a single-threaded io_context; several nodes may share one.
+#include "common/clock.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "sim/catalog.hpp"
+#include "sim/config.hpp"
+#include "sim/gate.hpp"
+#include "sim/replies.hpp"
+#include "sim/residency.hpp"
+
+#include <map>
+#include <memory>
+
+namespace hydra::sim {
+
+struct Fault {
+  enum class Mode { none, refuse, error500, hang, slow, cut };
+  Mode mode = Mode::none;
+  int remaining = -1;        // model requests still affected; -1 = until changed
+  int after_chunks = 1;      // cut: close the connection after this many chunks
+  double slow_factor = 10;   // slow: token interval multiplied by this
+  int status = 500;          // error500: the status to answer with
+  std::string message = "simulated failure";
+};
+
+struct Stats {
+  std::map<std::string, uint64_t> by_path;
+  std::map<std::string, uint64_t> by_model;
+  uint64_t generations = 0;  // started producing tokens
+  uint64_t completed = 0;
+  uint64_t cancelled = 0;    // the client left before the end
+  uint64_t rejected = 0;     // 503: queue full
+  uint64_t faults = 0;       // requests a fault was applied to
+};
+
+class Node {
+public:
+  Node(http::asio::any_io_executor executor, NodeConfig config, const Clock& clock,
+       std::shared_ptr<const ReplyBook> replies);
+
+  // Binds the configured address (port 0: any free port) and starts serving.
+  boost::system::result<http::tcp::endpoint> start();
+  http::tcp::endpoint endpoint() const { return endpoint_; }
+  const NodeConfig& config() const { return config_; }
+
+  // The fault for the next model request (consumes one use of a counted fault).
+  Fault take_fault();
+  void set_fault(Fault fault);
+  const Fault& fault() const { return fault_; }
+
+  http::asio::any_io_executor executor() const { return executor_; }
+  const Clock& clock() const { return clock_; }
+  Catalog& catalog() { return catalog_; }
+  Residency& residency() { return residency_; }
+  SlotGate& slots() { return slots_; }
+  Signal& changed() { return changed_; }
+  Stats& stats() { return stats_; }
+  const ReplyBook& replies() const { return *replies_; }
+
+private:
+  http::asio::any_io_executor executor_;
+  NodeConfig config_;
+  const Clock& clock_;
+  std::shared_ptr<const ReplyBook> replies_;
+  Catalog catalog_;
+  Residency residency_;
+  SlotGate slots_;
+  Signal changed_;
+  Fault fault_;
+  Stats stats_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  http::tcp::endpoint endpoint_;
+};
+
+// Route registration, one function per group of endpoints (handlers_*.cpp).
+void add_generation_routes(http::Router& router, Node& node);
+void add_model_routes(http::Router& router, Node& node);
+void add_control_routes(http::Router& router, Node& node);
+
+}  // namespace hydra::sim

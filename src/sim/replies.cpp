@@ -1,0 +1,152 @@
+#include "sim/replies.hpp"
+
+#include "common/hash.hpp"
+
+#include <boost/json/parse.hpp>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace hydra::sim {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kWords[] = {
+    "the",      "model",   "answers",  "with",     "a",        "simulated", "reply",   "from",
+    "this",     "node",    "tokens",   "stream",   "one",      "by",        "fleet",   "request",
+    "routing",  "memory",  "gpu",      "cluster",  "quickly",  "and",       "then",    "every",
+    "result",   "is",      "ready",    "for",      "you",      "code",      "function", "returns",
+    "value",    "list",    "server",   "client",   "which",    "moves",     "data",    "over",
+    "network",  "latency", "slot",     "queue",    "balanced", "across",    "nodes",   "load",
+    "prompt",   "context", "window",   "output",   "input",    "fast",      "steady",  "careful",
+    "testing",  "works",   "as",       "expected", "here",     "again",     "now",     "done"};
+
+ScriptRule make_rule(std::string pattern, std::string reply, const json::value* model,
+                     const json::value* tps) {
+  ScriptRule rule;
+  try {
+    rule.prompt = std::regex(pattern, std::regex::ECMAScript);
+    if (model && model->is_string())
+      rule.model = std::regex(std::string(model->get_string()), std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw std::runtime_error("script: bad regex \"" + pattern + "\": " + e.what());
+  }
+  rule.pattern = std::move(pattern);
+  rule.reply = std::move(reply);
+  if (tps && tps->is_number()) rule.tokens_per_second = tps->to_number<double>();
+  return rule;
+}
+
+}  // namespace
+
+ReplyBook ReplyBook::from_json_text(std::string_view text) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(text, ec);
+  if (ec) throw std::runtime_error("script: invalid JSON: " + ec.message());
+  std::vector<ScriptRule> rules;
+  if (doc.is_object()) {
+    for (const auto& [key, value] : doc.as_object()) {
+      if (!value.is_string()) throw std::runtime_error("script: reply for \"" + std::string(key) + "\" must be a string");
+      rules.push_back(make_rule(std::string(key), std::string(value.get_string()), nullptr, nullptr));
+    }
+  } else if (doc.is_array()) {
+    for (const auto& item : doc.as_array()) {
+      const json::object* o = item.if_object();
+      const json::value* match = o ? o->if_contains("match") : nullptr;
+      const json::value* reply = o ? o->if_contains("reply") : nullptr;
+      if (!match || !match->is_string() || !reply || !reply->is_string())
+        throw std::runtime_error("script: each entry needs string fields \"match\" and \"reply\"");
+      rules.push_back(make_rule(std::string(match->get_string()), std::string(reply->get_string()),
+                                o->if_contains("model"), o->if_contains("tokens_per_second")));
+    }
+  } else {
+    throw std::runtime_error("script: expected a JSON object or array");
+  }
+  return ReplyBook(std::move(rules));
+}
+
+ReplyBook ReplyBook::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("script: cannot read " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return from_json_text(buffer.str());
+}
+
+std::vector<std::string> tokenize(std::string_view text) {
+  std::vector<std::string> tokens;
+  std::string current;
+  for (char c : text) {
+    if ((c == ' ' || c == '\n') && !current.empty() && current.back() != ' ' && current.back() != '\n') {
+      tokens.push_back(std::move(current));
+      current.clear();
+    }
+    current += c;
+  }
+  if (!current.empty()) tokens.push_back(std::move(current));
+  return tokens;
+}
+
+Reply ReplyBook::reply(std::string_view node, std::string_view model, std::string_view prompt,
+                       uint64_t seed) const {
+  std::string prompt_s(prompt);
+  std::string model_s(model);
+  for (const auto& rule : rules_) {
+    if (rule.model && !std::regex_search(model_s, *rule.model)) continue;
+    if (std::regex_search(prompt_s, rule.prompt))
+      return Reply{tokenize(rule.reply), rule.tokens_per_second};
+  }
+  SplitMix rng(fnv1a(prompt, fnv1a(model, fnv1a(node, seed ^ 0x5eedULL))));
+  Reply out;
+  out.tokens.push_back(std::string(node));
+  out.tokens.push_back(":");
+  size_t words = 12 + rng.below(29);
+  for (size_t i = 0; i < words; ++i) {
+    std::string token = " ";
+    token += kWords[rng.below(std::size(kWords))];
+    out.tokens.push_back(std::move(token));
+  }
+  out.tokens.push_back(".");
+  return out;
+}
+
+std::vector<float> embed(std::string_view text, size_t dimensions) {
+  std::vector<float> v(dimensions, 0.0f);
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    uint64_t h = fnv1a(word);
+    v[h % dimensions] += (h >> 63) ? 1.0f : -1.0f;
+    v[(h >> 20) % dimensions] += 0.5f;
+    word.clear();
+  };
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c))) word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else flush();
+  }
+  flush();
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  if (norm > 0) {
+    float inv = static_cast<float>(1.0 / std::sqrt(norm));
+    for (float& x : v) x *= inv;
+  }
+  return v;
+}
+
+int count_tokens(std::string_view text) {
+  int words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (!space && !in_word) ++words;
+    in_word = !space;
+  }
+  return words + 1;
+}
+
+}  // namespace hydra::sim

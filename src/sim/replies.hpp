@@ -1,0 +1,55 @@
+#pragma once
+// What a simulated node says: deterministic text from (node, model, prompt) that starts with
+// the node's name, scripted replies for tests and demos, and bag-of-words embeddings.
+#include <chrono>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hydra::sim {
+
+struct ScriptRule {
+  std::string pattern;        // ECMAScript regex searched in the prompt
+  std::regex prompt;
+  std::optional<std::regex> model;  // only for matching model names, when set
+  std::string reply;
+  std::optional<double> tokens_per_second;  // overrides the node's rate for this reply
+};
+
+struct Reply {
+  std::vector<std::string> tokens;
+  std::optional<double> tokens_per_second;
+};
+
+class ReplyBook {
+public:
+  ReplyBook() = default;
+  explicit ReplyBook(std::vector<ScriptRule> rules) : rules_(std::move(rules)) {}
+
+  // Reads a script: a JSON object {"regex": "reply", ...} or a list of
+  // {"match": regex, "reply": text, "model": regex?, "tokens_per_second": n?}.
+  // Throws std::runtime_error with a readable message (start-up only).
+  static ReplyBook from_json_text(std::string_view text);
+  static ReplyBook from_file(const std::string& path);
+
+  Reply reply(std::string_view node, std::string_view model, std::string_view prompt,
+              uint64_t seed) const;
+  size_t size() const { return rules_.size(); }
+
+private:
+  std::vector<ScriptRule> rules_;
+};
+
+// Splits text into tokens the way a streamed reply arrives: words with their leading space.
+std::vector<std::string> tokenize(std::string_view text);
+
+// Deterministic embedding: hashed bag of lower-cased words, L2-normalised, so texts that share
+// words get close vectors.
+std::vector<float> embed(std::string_view text, size_t dimensions = 384);
+
+// Rough token count of a prompt, as reported in prompt_eval_count.
+int count_tokens(std::string_view text);
+
+}  // namespace hydra::sim
