@@ -6,6 +6,7 @@
 namespace hydra::sim {
 
 ModelUse::~ModelUse() {
+  if (!*alive_) return;
   if (model_held) node_.residency().release(model_, keep_alive_);
   node_.slots().release();
   node_.changed().notify_all();

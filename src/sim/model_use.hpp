@@ -12,7 +12,7 @@ namespace hydra::sim {
 class ModelUse {
 public:
   ModelUse(Node& node, std::string model, KeepAlive keep_alive)
-      : node_(node), model_(std::move(model)), keep_alive_(keep_alive) {}
+      : node_(node), alive_(node.alive()), model_(std::move(model)), keep_alive_(keep_alive) {}
   ~ModelUse();
   ModelUse(const ModelUse&) = delete;
   ModelUse& operator=(const ModelUse&) = delete;
@@ -22,6 +22,7 @@ public:
 
 private:
   Node& node_;
+  std::shared_ptr<const bool> alive_;
   std::string model_;
   KeepAlive keep_alive_;
 };

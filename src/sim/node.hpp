@@ -39,6 +39,13 @@ class Node {
 public:
   Node(http::asio::any_io_executor executor, NodeConfig config, const Clock& clock,
        std::shared_ptr<const ReplyBook> replies);
+  ~Node() { *alive_ = false; }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Shared with in-flight requests: coroutine frames destroyed after the node (when the
+  // io_context goes away) check it before touching the node.
+  std::shared_ptr<const bool> alive() const { return alive_; }
 
   // Binds the configured address (port 0: any free port) and starts serving.
   boost::system::result<http::tcp::endpoint> start();
@@ -73,6 +80,7 @@ private:
   http::Router router_;
   std::unique_ptr<http::Server> server_;
   http::tcp::endpoint endpoint_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // Route registration, one function per group of endpoints (handlers_*.cpp).

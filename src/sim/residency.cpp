@@ -73,8 +73,9 @@ Acquire Residency::acquire(const ModelSpec& spec, bool instant) {
     if (evict == idle.size()) return Acquire{Acquire::Kind::must_wait, {}, false, {}, {}};
     evict_next();
   }
-  // Prefer a full GPU placement, evicting idle models (LRU) to make room.
-  while (spec.size > res_.vram_bytes - vram_used && evict < idle.size() && res_.vram_bytes >= spec.size)
+  // Give the model as much VRAM as possible, evicting idle models (LRU) to make room, as
+  // Ollama does: a model that cannot fit whole still displaces idle ones before offloading.
+  while (res_.vram_bytes > 0 && spec.size > res_.vram_bytes - vram_used && evict < idle.size())
     evict_next();
   uint64_t vram_free = res_.vram_bytes - vram_used;
   uint64_t in_vram = std::min(spec.size, vram_free);
