@@ -64,14 +64,19 @@ awaitable<error_code> Exchange::respond_error(bhttp::status status, std::string_
 }
 
 awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type,
-                                             const bhttp::fields* extra) {
+                                             const bhttp::fields* extra,
+                                             std::optional<std::uint64_t> content_length) {
   if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::streaming;
   bhttp::response<bhttp::empty_body> res{status, request_.version()};
   if (extra)
     for (const auto& f : *extra) res.set(f.name_string(), f.value());
   res.set(bhttp::field::content_type, content_type);
-  if (request_.version() >= 11) {
+  if (content_length) {
+    res.content_length(*content_length);
+    raw_stream_ = true;
+    res.keep_alive(reusable_);
+  } else if (request_.version() >= 11) {
     res.chunked(true);
     res.keep_alive(reusable_);
   } else {
@@ -117,8 +122,8 @@ awaitable<void> Exchange::wait_closed() {
   char byte;
   // The raw socket, not the beast stream: its reads honour per-operation cancellation, so
   // this can race a timer (awaitable operators) and lose cleanly.
-  co_await stream_.socket().async_read_some(asio::buffer(&byte, 1), use_nothrow);
-  reusable_ = false;
+  auto [ec, n] = co_await stream_.socket().async_read_some(asio::buffer(&byte, 1), use_nothrow);
+  if (ec != asio::error::operation_aborted) reusable_ = false;  // closed, or a byte was consumed
 }
 
 void Exchange::abort() {

@@ -7,6 +7,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,10 +33,11 @@ public:
   // Ollama's error shape: {"error": message}.
   awaitable<error_code> respond_error(bhttp::status status, std::string_view message);
 
-  // Streamed replies: chunked transfer encoding (raw body + close for HTTP/1.0 peers).
-  // `extra` fields (e.g. routing headers) are copied into the response head.
+  // Streamed replies: chunked transfer encoding, or raw bytes when `content_length` is known
+  // (raw + close for HTTP/1.0 peers). `extra` fields (routing headers) go into the head.
   awaitable<error_code> begin_stream(bhttp::status status, std::string_view content_type,
-                                     const bhttp::fields* extra = nullptr);
+                                     const bhttp::fields* extra = nullptr,
+                                     std::optional<std::uint64_t> content_length = std::nullopt);
   awaitable<error_code> send_chunk(std::string_view data);
   awaitable<error_code> end_stream();
 

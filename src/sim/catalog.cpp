@@ -9,14 +9,6 @@
 
 namespace hydra::sim {
 
-std::string normalize_model_name(std::string_view name) {
-  std::string out(name);
-  auto slash = out.rfind('/');
-  auto colon = out.rfind(':');
-  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) out += ":latest";
-  return out;
-}
-
 bool valid_model_name(std::string_view name) {
   if (name.empty() || name.size() > 350) return false;
   for (unsigned char c : name)

@@ -1,6 +1,7 @@
 #pragma once
 // The models a simulated node has on disk, with the metadata Ollama reports for each.
 #include "common/clock.hpp"
+#include "common/model_name.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -21,8 +22,7 @@ struct ModelSpec {
   bool embedding_only = false;     // an embedding model cannot generate
 };
 
-// "llama3" -> "llama3:latest"; names are case-insensitive in Ollama, kept as given here.
-std::string normalize_model_name(std::string_view name);
+using hydra::normalize_model_name;
 // Whether `name` is a syntactically valid model name (namespace/model:tag).
 bool valid_model_name(std::string_view name);
 

@@ -56,7 +56,8 @@ http::awaitable<void> set_fault(Node& node, http::Exchange& ex) {
   f.message = r.string("message").value_or("simulated failure");
   auto for_ms = r.integer("for_ms");
   if (r.error || f.status < 400 || f.status > 599) {
-    co_await ex.respond_error(status::bad_request, r.error ? r.error->message : "status must be 4xx or 5xx");
+    const std::string message = r.error ? r.error->message : "status must be 4xx or 5xx";
+    co_await ex.respond_error(status::bad_request, message);
     co_return;
   }
   // Answer first: a refuse fault closes the listener this request came through.

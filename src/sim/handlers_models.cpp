@@ -138,8 +138,8 @@ http::awaitable<void> copy(Node& node, http::Exchange& ex) {
   std::string source = r.string("source").value_or("");
   std::string destination = r.string("destination").value_or("");
   if (r.error || source.empty() || destination.empty() || !valid_model_name(destination)) {
-    co_await ex.respond_error(status::bad_request,
-                              r.error ? r.error->message : "source and destination are required");
+    const std::string message = r.error ? r.error->message : "source and destination are required";
+    co_await ex.respond_error(status::bad_request, message);
     co_return;
   }
   const ModelSpec* src = node.catalog().find(source);
@@ -244,7 +244,8 @@ http::awaitable<void> embed_handler(Node& node, http::Exchange& ex, bool legacy)
   }
   auto keep = parse_keep_alive(r.raw("keep_alive"), kDefaultKeepAlive);
   if (r.error || !keep.value) {
-    co_await ex.respond_error(status::bad_request, r.error ? r.error->message : keep.error);
+    const std::string message = r.error ? r.error->message : keep.error;
+    co_await ex.respond_error(status::bad_request, message);
     co_return;
   }
   const ModelSpec* found = node.catalog().find(body->model);

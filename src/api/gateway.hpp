@@ -1,0 +1,27 @@
+#pragma once
+// What the API handlers share: the cluster, the upstream pool, routing's randomness and the
+// relay settings. Owned by `hydra serve`; outlives every request.
+#include "cluster/cluster.hpp"
+#include "http/client.hpp"
+#include "http/router.hpp"
+#include "routing/random.hpp"
+
+namespace hydra::api {
+
+struct RelaySettings {
+  http::Timeouts timeouts;
+  int max_attempts = 3;  // nodes tried for one request before giving up
+};
+
+struct Gateway {
+  cluster::Cluster& cluster;
+  http::ConnectionPool& pool;
+  routing::Random& random;
+  RelaySettings settings;
+  std::string version;  // Hydra's own version, for /api/version when no node answers
+};
+
+// The Ollama API: routed endpoints, fan-out endpoints, and per-node management.
+void add_ollama_routes(http::Router& router, Gateway& gateway);
+
+}  // namespace hydra::api

@@ -1,0 +1,242 @@
+// The Ollama API on the gateway. Model endpoints are routed to one node and relayed;
+// listing endpoints are answered from every node at once; management goes where the model is.
+#include "api/fanout.hpp"
+#include "api/gateway.hpp"
+#include "api/relay.hpp"
+#include "common/json.hpp"
+#include "common/model_name.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <set>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+using http::bhttp::status;
+using http::bhttp::verb;
+
+namespace {
+
+struct ModelRequest {
+  json::object body;
+  std::string model;
+};
+
+// Reads the JSON body and its model name (`key`, else `alt`: "model" or legacy "name"; for
+// copy, "source"). Answers 400 itself and returns nullopt when the request is unusable.
+// (No initializer lists here: g++ 12 miscompiles them inside coroutines.)
+http::awaitable<std::optional<ModelRequest>> read_model_request(http::Exchange& ex, const char* key,
+                                                                const char* alt = nullptr) {
+  auto parsed = parse_json_object(ex.body());
+  if (auto* err = std::get_if<JsonError>(&parsed)) {
+    co_await ex.respond_error(status::bad_request, err->message);
+    co_return std::nullopt;
+  }
+  ModelRequest out{std::move(std::get<json::object>(parsed)), {}};
+  FieldReader r(out.body);
+  out.model = r.string(key).value_or("");
+  if (out.model.empty() && alt) out.model = r.string(alt).value_or("");
+  if (r.error) {
+    co_await ex.respond_error(status::bad_request, r.error->message);
+    co_return std::nullopt;
+  }
+  if (out.model.empty()) {
+    co_await ex.respond_error(status::bad_request, "model is required");
+    co_return std::nullopt;
+  }
+  co_return out;
+}
+
+RelayOptions relay_options(const http::Exchange& ex, bool refresh_after) {
+  RelayOptions o;
+  o.body = ex.body();
+  o.refresh_after = refresh_after;
+  return o;
+}
+
+// A request changes what a node holds when it loads or unloads (empty prompt, keep_alive).
+bool changes_residency(const json::object& body) {
+  const json::value* prompt = body.if_contains("prompt");
+  const json::value* messages = body.if_contains("messages");
+  bool empty_prompt = (!prompt || (prompt->is_string() && prompt->get_string().empty())) &&
+                      (!messages || (messages->is_array() && messages->get_array().empty()));
+  return empty_prompt || body.contains("keep_alive");
+}
+
+// generate, chat, embed, embeddings, show: to the best node that has the model.
+http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
+  auto req = co_await read_model_request(ex, "model", "name");
+  if (!req) co_return;
+  auto snapshot = gw.cluster.snapshot();
+  routing::RouteRequest route_request;
+  route_request.model = req->model;
+  routing::Decision decision = routing::route(*snapshot, route_request, gw.random);
+  bool refresh = changes_residency(req->body);
+  if (decision.ok() && !refresh) {
+    // A cold load also changes residency: refresh when the chosen node did not hold the model.
+    refresh = !snapshot->nodes[decision.ranked.front()].resident_model(normalize_model_name(req->model));
+  }
+  co_await relay(gw, ex, snapshot, decision, relay_options(ex, refresh));
+}
+
+// create, push, copy, blobs: one node. Model-bound requests go where the model is; the rest to
+// the first healthy node in configuration order, so a blob upload and the create that uses it
+// meet on the same node.
+http::awaitable<void> one_node(Gateway& gw, http::Exchange& ex, const char* model_key, const char* alt = nullptr) {
+  auto snapshot = gw.cluster.snapshot();
+  routing::Decision decision;
+  if (model_key) {
+    auto req = co_await read_model_request(ex, model_key, alt);
+    if (!req) co_return;
+    routing::RouteRequest route_request;
+    route_request.model = req->model;
+    decision = routing::route(*snapshot, route_request, gw.random);
+    if (!decision.ok() && decision.error_status == 404 && std::string_view(model_key) == "model")
+      decision = routing::route_any(*snapshot, gw.random);  // push of a name no node lists yet
+  } else {
+    decision = routing::route_any(*snapshot, gw.random);
+    if (decision.ok()) std::sort(decision.ranked.begin(), decision.ranked.end());
+    decision.reason = "per-node operation: sent to the first healthy node";
+  }
+  co_await relay(gw, ex, snapshot, decision, relay_options(ex, true));
+}
+
+std::vector<const cluster::NodeView*> routable_nodes(const cluster::Snapshot& s) {
+  std::vector<const cluster::NodeView*> out;
+  for (const auto& n : s.nodes)
+    if (n.routable()) out.push_back(&n);
+  return out;
+}
+
+json::object union_body(const std::vector<NodeReply>& replies, bool ps) {
+  json::array models;
+  std::set<std::string> seen;
+  for (const auto& r : replies) {
+    if (r.result.ec || r.result.status != 200) continue;
+    boost::system::error_code ec;
+    json::value doc = json::parse(r.result.body, ec);
+    const json::object* o = ec ? nullptr : doc.if_object();
+    const json::value* list = o ? o->if_contains("models") : nullptr;
+    if (!list || !list->is_array()) continue;
+    for (const auto& item : list->get_array()) {
+      const json::object* m = item.if_object();
+      const json::value* name = m ? m->if_contains("name") : nullptr;
+      if (!name || !name->is_string()) continue;
+      if (ps) {
+        json::object entry = *m;
+        entry["node"] = r.node->id;  // the same model may be resident on several nodes
+        models.push_back(std::move(entry));
+      } else if (seen.insert(std::string(name->get_string())).second) {
+        models.push_back(*m);
+      }
+    }
+  }
+  return json_field("models", std::move(models));
+}
+
+http::awaitable<void> list_union(Gateway& gw, http::Exchange& ex, bool ps) {
+  auto snapshot = gw.cluster.snapshot();
+  std::string target = ps ? "/api/ps" : "/api/tags";
+  auto replies = co_await fan_out(gw, routable_nodes(*snapshot), verb::get, target, std::string(),
+                                  gw.cluster.settings().probe_timeout);
+  co_await ex.respond_json(status::ok, union_body(replies, ps));
+}
+
+http::awaitable<void> remove(Gateway& gw, http::Exchange& ex) {
+  auto req = co_await read_model_request(ex, "model", "name");
+  if (!req) co_return;
+  auto snapshot = gw.cluster.snapshot();
+  const std::string name = normalize_model_name(req->model);
+  std::vector<const cluster::NodeView*> holders;
+  for (const auto* n : routable_nodes(*snapshot))
+    if (n->model(name)) holders.push_back(n);
+  auto replies = co_await fan_out(gw, holders, verb::delete_, "/api/delete", ex.body(),
+                                  gw.settings.timeouts.first_byte);
+  int deleted = 0;
+  for (const auto& r : replies) {
+    gw.cluster.request_refresh(r.node->index);
+    deleted += !r.result.ec && r.result.status == 200;
+  }
+  if (deleted == 0) {
+    co_await ex.respond_error(status::not_found, fmt::format("model '{}' not found", req->model));
+    co_return;
+  }
+  co_await ex.respond(status::ok, "", "text/plain; charset=utf-8");
+}
+
+// X-Hydra-Pull: all -> every healthy node pulls (in parallel); one progress line per node,
+// then a final success, or an error naming the nodes that failed.
+http::awaitable<void> pull_everywhere(Gateway& gw, http::Exchange& ex, ModelRequest req) {
+  auto snapshot = gw.cluster.snapshot();
+  auto nodes = routable_nodes(*snapshot);
+  bool stream = !(req.body.contains("stream") && req.body.at("stream") == false);
+  req.body["stream"] = false;
+  auto replies = co_await fan_out(gw, nodes, verb::post, "/api/pull", json::serialize(req.body),
+                                  std::chrono::hours(24));
+  std::string lines, failed;
+  for (const auto& r : replies) {
+    gw.cluster.request_refresh(r.node->index);
+    bool ok = !r.result.ec && r.result.status == 200;
+    json::object line = json_field("status", ok ? "success" : "failed");
+    line["node"] = r.node->id;
+    if (!ok) failed += (failed.empty() ? "" : ", ") + r.node->id;
+    lines += json::serialize(line) + "\n";
+  }
+  std::string final_line = failed.empty() || nodes.empty() ? json::serialize(json_field("status", "success"))
+                                                           : json::serialize(json_field("error", "pull failed on " + failed));
+  if (nodes.empty()) final_line = json::serialize(json_field("error", "no healthy Ollama node is available"));
+  if (!stream) {
+    status code = failed.empty() && !nodes.empty() ? status::ok : status::internal_server_error;
+    co_await ex.respond(code, final_line);
+    co_return;
+  }
+  if (co_await ex.begin_stream(status::ok, "application/x-ndjson")) co_return;
+  co_await ex.send_chunk(lines + final_line + "\n");
+  co_await ex.end_stream();
+}
+
+http::awaitable<void> pull(Gateway& gw, http::Exchange& ex) {
+  auto req = co_await read_model_request(ex, "model", "name");
+  if (!req) co_return;
+  if (ex.request()["X-Hydra-Pull"] == "all") {
+    co_await pull_everywhere(gw, ex, std::move(*req));
+    co_return;
+  }
+  auto snapshot = gw.cluster.snapshot();
+  routing::Decision decision = routing::route_any(*snapshot, gw.random);
+  co_await relay(gw, ex, snapshot, decision, relay_options(ex, true));
+}
+
+// The oldest version among healthy nodes: clients must not use features some node lacks.
+http::awaitable<void> version(Gateway& gw, http::Exchange& ex) {
+  auto snapshot = gw.cluster.snapshot();
+  std::string lowest;
+  for (const auto* n : routable_nodes(*snapshot))
+    if (!n->version.empty() && (lowest.empty() || n->version < lowest)) lowest = n->version;
+  if (lowest.empty()) lowest = gw.version;
+  co_await ex.respond_json(status::ok, json_field("version", lowest));
+}
+
+}  // namespace
+
+void add_ollama_routes(http::Router& router, Gateway& gw) {
+  router.add({verb::get, verb::head}, "/", [](http::Exchange& ex) -> http::awaitable<void> {
+    co_await ex.respond(status::ok, "Ollama is running", "text/plain; charset=utf-8");
+  });
+  router.add({verb::get, verb::head}, "/api/version", [&gw](http::Exchange& ex) { return version(gw, ex); });
+  for (const char* path : {"/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/show"})
+    router.add(verb::post, path, [&gw](http::Exchange& ex) { return routed(gw, ex); });
+  router.add({verb::get, verb::head}, "/api/tags", [&gw](http::Exchange& ex) { return list_union(gw, ex, false); });
+  router.add({verb::get, verb::head}, "/api/ps", [&gw](http::Exchange& ex) { return list_union(gw, ex, true); });
+  router.add(verb::delete_, "/api/delete", [&gw](http::Exchange& ex) { return remove(gw, ex); });
+  router.add(verb::post, "/api/pull", [&gw](http::Exchange& ex) { return pull(gw, ex); });
+  router.add(verb::post, "/api/copy", [&gw](http::Exchange& ex) { return one_node(gw, ex, "source"); });
+  router.add(verb::post, "/api/push", [&gw](http::Exchange& ex) { return one_node(gw, ex, "model", "name"); });
+  router.add(verb::post, "/api/create", [&gw](http::Exchange& ex) { return one_node(gw, ex, nullptr); });
+  router.add_prefix(verb::post, "/api/blobs/", [&gw](http::Exchange& ex) { return one_node(gw, ex, nullptr); });
+  router.add_prefix(verb::head, "/api/blobs/", [&gw](http::Exchange& ex) { return one_node(gw, ex, nullptr); });
+}
+
+}  // namespace hydra::api

@@ -1,0 +1,162 @@
+// `hydra serve`: the gateway.
+#include "api/gateway.hpp"
+#include "app/commands.hpp"
+#include "app/config.hpp"
+#include "app/version.hpp"
+#include "cluster/cluster.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sstream>
+
+extern char** environ;
+
+namespace hydra::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+ConfigSources gather_sources(const std::map<std::string, std::string>& flags, const std::vector<std::string>& nodes,
+                             const std::string& config_flag) {
+  ConfigSources src;
+  src.flags = flags;
+  src.flag_nodes = nodes;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && (kv.starts_with("HYDRA_") || kv.starts_with("SOLLOL_")))
+      src.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  std::string path = config_flag;
+  if (path.empty() && src.env.count("HYDRA_CONFIG")) path = src.env["HYDRA_CONFIG"];
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("setting config: cannot read " + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    src.file_text = text.str();
+    src.file_name = path;
+  }
+  return src;
+}
+
+std::string url_of(const http::tcp::endpoint& ep) {
+  auto host = ep.address().to_string();
+  return fmt::format("http://{}:{}", ep.address().is_v6() ? "[" + host + "]" : host, ep.port());
+}
+
+// After the first probe round: say what the fleet looks like, and what to do if it is empty.
+void report_fleet(const cluster::Snapshot& s) {
+  std::size_t up = 0, models = 0;
+  for (const auto& n : s.nodes) {
+    if (!n.routable()) continue;
+    ++up;
+    models += n.models.size();
+  }
+  if (up == 0) {
+    std::string tried;
+    for (const auto& n : s.nodes) tried += (tried.empty() ? "" : ", ") + n.url;
+    fmt::print(stderr,
+               "hydra serve: no Ollama node is reachable (tried {}).\n"
+               "  Start `ollama serve` there, pass --node URL (or HYDRA_NODES), or run `make demo`\n"
+               "  to try Hydra with emulated nodes. Hydra keeps probing and will use nodes as they come up.\n",
+               tried.empty() ? "none" : tried);
+    return;
+  }
+  fmt::print("hydra serve: {} of {} nodes reachable, {} models on disk across them\n", up, s.nodes.size(), models);
+}
+
+int serve(const ServeConfig& config) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("hydra"));
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  asio::io_context ioc(1);
+  http::ConnectionPool pool(ioc.get_executor());
+  cluster::Cluster fleet(ioc.get_executor(), pool, config.health, SystemClock::instance());
+  std::vector<std::string> nodes = config.nodes;
+  if (nodes.empty()) nodes.push_back("http://127.0.0.1:11434");  // a local Ollama, if there is one
+  for (const auto& text : nodes) {
+    auto url = cluster::parse_node_url(text);
+    if (!url) throw ConfigError(fmt::format("setting nodes: bad node URL \"{}\" (expected http://HOST:PORT)", text));
+    fleet.add_node(*url);
+  }
+  if (config.discovery) spdlog::info("discovery: not built yet (issue #5); using the configured nodes");
+  if (config.dashboard_enabled) spdlog::info("dashboard: not built yet (issue #7)");
+
+  routing::SystemRandom random;
+  api::Gateway gateway{fleet, pool, random, config.relay, kVersion};
+  http::Router router;
+  api::add_ollama_routes(router, gateway);
+  http::ServerLimits limits;
+  limits.body_limit = config.body_limit_mb << 20;
+  limits.header_timeout = config.header_timeout;
+  http::Server server(ioc.get_executor(), router.handler(), limits);
+  auto bound = server.listen(*http::parse_endpoint(config.listen));
+  if (!bound) throw ConfigError(fmt::format("setting listen: cannot listen on {}: {}", config.listen, bound.error().message()));
+  fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound));
+  std::fflush(stdout);
+
+  asio::co_spawn(ioc, [&]() -> http::awaitable<void> {
+    co_await fleet.probe_all_once();
+    report_fleet(*fleet.snapshot());
+    std::fflush(stdout);
+    fleet.start();
+  }, asio::detached);
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
+  ioc.run();
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, std::function<int()>& run) {
+  struct Flags {
+    std::map<std::string, std::string> values;
+    std::vector<std::string> nodes;
+    std::string config;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("serve", "run the gateway in front of a fleet of Ollama nodes");
+  auto text_flag = [&](const char* name, const char* help) {
+    cmd->add_option_function<std::string>(std::string("--") + name,
+                                          [flags, name](const std::string& v) { flags->values[name] = v; }, help);
+  };
+  text_flag("listen", "HOST:PORT of the Ollama-compatible API (default 127.0.0.1:8001)");
+  text_flag("dashboard-listen", "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
+  text_flag("data-dir", "where Hydra keeps its data");
+  text_flag("log-level", "trace, debug, info, warn, error or off (default info)");
+  cmd->add_option("--node", flags->nodes, "an Ollama node URL, e.g. http://10.0.0.5:11434 (repeatable)");
+  cmd->add_option("--config", flags->config, "TOML config file (also HYDRA_CONFIG)");
+  cmd->add_flag_callback("--no-discovery", [flags] { flags->values["no-discovery"] = "1"; },
+                         "use only the configured nodes");
+  cmd->footer("Environment: " + [] {
+    std::string out;
+    for (const auto& n : config_env_names()) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }() + "\nPrecedence: flags > environment > config file > defaults.");
+  cmd->callback([&run, flags] {
+    run = [flags] {
+      try {
+        return serve(resolve_config(gather_sources(flags->values, flags->nodes, flags->config)));
+      } catch (const ConfigError& e) {
+        fmt::print(stderr, "hydra serve: {}\n", e.what());
+        return 2;
+      }
+    };
+  });
+}
+
+}  // namespace hydra::app

@@ -1,0 +1,211 @@
+#include "app/config.hpp"
+
+#include "http/server.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <functional>
+#include <toml++/toml.h>
+
+namespace hydra::app {
+
+namespace {
+
+using Setter = std::function<void(ServeConfig&, const std::string&)>;
+
+struct Setting {
+  std::string key;                // in the config file (dotted for tables)
+  std::vector<std::string> env;   // first found wins; HYDRA_* before SOLLOL_*
+  std::string flag;               // without "--"; empty: no flag
+  Setter set;
+};
+
+[[noreturn]] void bad(const std::string& what) { throw ConfigError(what); }
+
+bool to_bool(const std::string& v) {
+  std::string s;
+  for (char c : v) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
+  if (s == "0" || s == "false" || s == "no" || s == "off") return false;
+  throw std::invalid_argument("expected true or false");
+}
+
+double to_number(const std::string& v, double min, double max) {
+  double out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size()) throw std::invalid_argument("expected a number");
+  if (out < min || out > max) throw std::invalid_argument(fmt::format("expected a number from {} to {}", min, max));
+  return out;
+}
+
+std::chrono::milliseconds to_ms(const std::string& v, double min_ms, double max_ms) {
+  return std::chrono::milliseconds(static_cast<int64_t>(to_number(v, min_ms, max_ms)));
+}
+
+std::chrono::milliseconds seconds_to_ms(const std::string& v, double min_s, double max_s) {
+  return std::chrono::milliseconds(static_cast<int64_t>(to_number(v, min_s, max_s) * 1000));
+}
+
+std::string endpoint(const std::string& v) {
+  if (!http::parse_endpoint(v)) throw std::invalid_argument("expected HOST:PORT with a literal address or localhost");
+  return v;
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char c : v + ",") {
+    if (c == ',') {
+      auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+      if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  return out;
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      {"listen", {"HYDRA_LISTEN"}, "listen", [](ServeConfig& c, const std::string& v) { c.listen = endpoint(v); }},
+      {"dashboard_listen", {"HYDRA_DASHBOARD_LISTEN"}, "dashboard-listen",
+       [](ServeConfig& c, const std::string& v) { c.dashboard_listen = endpoint(v); }},
+      {"dashboard_port", {"SOLLOL_DASHBOARD_PORT"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         auto port = static_cast<int>(to_number(v, 0, 65535));
+         c.dashboard_listen = c.dashboard_listen.substr(0, c.dashboard_listen.rfind(':')) + ":" + std::to_string(port);
+       }},
+      {"dashboard", {"HYDRA_DASHBOARD", "SOLLOL_DASHBOARD_ENABLED"}, "",
+       [](ServeConfig& c, const std::string& v) { c.dashboard_enabled = to_bool(v); }},
+      {"nodes", {"HYDRA_NODES"}, "", [](ServeConfig& c, const std::string& v) { c.nodes = split_list(v); }},
+      {"discovery.enabled", {"HYDRA_DISCOVERY", "SOLLOL_DISCOVERY_ENABLED"}, "",
+       [](ServeConfig& c, const std::string& v) { c.discovery = to_bool(v); }},
+      {"discovery.timeout_s", {"HYDRA_DISCOVERY_TIMEOUT", "SOLLOL_DISCOVERY_TIMEOUT"}, "",
+       [](ServeConfig& c, const std::string& v) { c.discovery_timeout_s = to_number(v, 0.01, 60); }},
+      {"vram_monitoring", {"HYDRA_VRAM_MONITORING", "SOLLOL_VRAM_MONITORING"}, "",
+       [](ServeConfig& c, const std::string& v) { c.vram_monitoring = to_bool(v); }},
+      {"data_dir", {"HYDRA_DATA_DIR"}, "data-dir", [](ServeConfig& c, const std::string& v) { c.data_dir = v; }},
+      {"log_level", {"HYDRA_LOG_LEVEL", "SOLLOL_LOG_LEVEL"}, "log-level",
+       [](ServeConfig& c, const std::string& v) {
+         std::string s;
+         for (char ch : v) s += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+         if (s == "warning") s = "warn";
+         for (const char* ok : {"trace", "debug", "info", "warn", "error", "critical", "off"})
+           if (s == ok) {
+             c.log_level = s;
+             return;
+           }
+         throw std::invalid_argument("expected trace, debug, info, warn, error or off");
+       }},
+      {"health.interval_s", {"HYDRA_HEALTH_INTERVAL", "SOLLOL_HEALTH_CHECK_INTERVAL"}, "",
+       [](ServeConfig& c, const std::string& v) { c.health.interval = seconds_to_ms(v, 0.05, 3600); }},
+      {"health.suspect_interval_s", {}, "",
+       [](ServeConfig& c, const std::string& v) { c.health.suspect_interval = seconds_to_ms(v, 0.05, 3600); }},
+      {"health.models_interval_s", {"HYDRA_MODELS_INTERVAL"}, "",
+       [](ServeConfig& c, const std::string& v) { c.health.models_interval = seconds_to_ms(v, 0.1, 3600); }},
+      {"health.eject_after", {}, "",
+       [](ServeConfig& c, const std::string& v) { c.health.eject_after = static_cast<int>(to_number(v, 1, 100)); }},
+      {"timeouts.connect_ms", {"HYDRA_CONNECT_TIMEOUT_MS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.relay.timeouts.connect = to_ms(v, 1, 600'000); }},
+      {"timeouts.first_byte_ms", {"HYDRA_FIRST_BYTE_TIMEOUT_MS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.relay.timeouts.first_byte = to_ms(v, 1, 86'400'000); }},
+      {"timeouts.idle_ms", {"HYDRA_IDLE_TIMEOUT_MS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.relay.timeouts.idle = to_ms(v, 1, 86'400'000); }},
+      {"limits.body_mb", {"HYDRA_BODY_LIMIT_MB"}, "",
+       [](ServeConfig& c, const std::string& v) { c.body_limit_mb = static_cast<std::size_t>(to_number(v, 1, 4096)); }},
+      {"limits.header_timeout_ms", {}, "",
+       [](ServeConfig& c, const std::string& v) { c.header_timeout = to_ms(v, 10, 600'000); }},
+      {"limits.max_attempts", {"HYDRA_MAX_ATTEMPTS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.relay.max_attempts = static_cast<int>(to_number(v, 1, 100)); }},
+  };
+  return table;
+}
+
+void apply(ServeConfig& c, const Setting& s, const std::string& value, const std::string& origin) {
+  try {
+    s.set(c, value);
+  } catch (const std::invalid_argument& e) {
+    bad(fmt::format("setting {} ({}): bad value \"{}\": {}", s.key, origin, value, e.what()));
+  }
+}
+
+// TOML scalar or array -> the string form the setters read.
+std::optional<std::string> toml_text(const toml::node& n) {
+  if (auto s = n.value<std::string>()) return *s;
+  if (auto b = n.value<bool>()) return *b ? "true" : "false";
+  if (auto i = n.value<int64_t>()) return std::to_string(*i);
+  if (auto d = n.value<double>()) return fmt::format("{}", *d);
+  if (auto* a = n.as_array()) {
+    std::string out;
+    for (const auto& item : *a) {
+      auto t = toml_text(item);
+      if (!t) return std::nullopt;
+      out += (out.empty() ? "" : ",") + *t;
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+void check_unknown_keys(const toml::table& t, const std::string& prefix, const std::string& file) {
+  for (const auto& [k, v] : t) {
+    std::string key = prefix + std::string(k.str());
+    if (auto* sub = v.as_table()) {
+      check_unknown_keys(*sub, key + ".", file);
+      continue;
+    }
+    bool known = false;
+    for (const auto& s : settings()) known |= s.key == key;
+    if (!known) bad(fmt::format("{}: unknown setting \"{}\"", file, key));
+  }
+}
+
+}  // namespace
+
+ServeConfig resolve_config(const ConfigSources& src) {
+  ServeConfig c;
+  if (const char* home = std::getenv("HOME")) c.data_dir = std::string(home) + "/.local/share/hydra";
+  else c.data_dir = ".hydra";
+
+  if (src.file_text) {
+    toml::table file;
+    try {
+      file = toml::parse(*src.file_text);
+    } catch (const toml::parse_error& e) {
+      bad(fmt::format("{}: {} (line {})", src.file_name, e.description(), e.source().begin.line));
+    }
+    check_unknown_keys(file, "", src.file_name);
+    for (const auto& s : settings()) {
+      const toml::node* n = file.at_path(s.key).node();
+      if (!n) continue;
+      auto text = toml_text(*n);
+      if (!text) bad(fmt::format("setting {} ({}): unsupported value type", s.key, src.file_name));
+      apply(c, s, *text, src.file_name);
+    }
+  }
+  for (const auto& s : settings()) {
+    for (const auto& name : s.env) {
+      auto it = src.env.find(name);
+      if (it == src.env.end() || it->second.empty()) continue;
+      apply(c, s, it->second, "environment " + name);
+      break;
+    }
+  }
+  for (const auto& s : settings()) {
+    if (s.flag.empty()) continue;
+    if (auto it = src.flags.find(s.flag); it != src.flags.end()) apply(c, s, it->second, "--" + s.flag);
+  }
+  if (!src.flag_nodes.empty()) c.nodes = src.flag_nodes;
+  if (src.flags.count("no-discovery")) c.discovery = false;
+  return c;
+}
+
+std::vector<std::string> config_env_names() {
+  std::vector<std::string> out{"HYDRA_CONFIG"};
+  for (const auto& s : settings()) out.insert(out.end(), s.env.begin(), s.env.end());
+  return out;
+}
+
+}  // namespace hydra::app

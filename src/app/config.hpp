@@ -1,0 +1,50 @@
+#pragma once
+// `hydra serve` settings and where they come from: flags > environment > config file >
+// defaults. Every setting is declared once (config.cpp) with its file key, environment
+// names (HYDRA_*, and the original system's SOLLOL_* aliases) and flag.
+#include "api/gateway.hpp"
+#include "cluster/health.hpp"
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hydra::app {
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8001";
+  std::string dashboard_listen = "127.0.0.1:8080";
+  bool dashboard_enabled = true;
+  std::vector<std::string> nodes;
+  bool discovery = true;
+  double discovery_timeout_s = 0.5;
+  bool vram_monitoring = true;
+  std::string data_dir;
+  std::string log_level = "info";
+  std::size_t body_limit_mb = 64;
+  std::chrono::milliseconds header_timeout{30'000};
+  cluster::HealthSettings health;
+  api::RelaySettings relay;
+};
+
+// A bad setting: the message names the setting and where its value came from.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ConfigSources {
+  std::map<std::string, std::string> flags;  // flag name (without --) -> value
+  std::vector<std::string> flag_nodes;       // --node, repeatable
+  std::map<std::string, std::string> env;
+  std::optional<std::string> file_text;      // TOML
+  std::string file_name = "config file";
+};
+
+ServeConfig resolve_config(const ConfigSources& sources);
+
+// The environment variables a ServeConfig reads (for tests and `hydra serve --help`).
+std::vector<std::string> config_env_names();
+
+}  // namespace hydra::app

@@ -1,0 +1,143 @@
+#include "cluster/cluster.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+
+namespace hydra::cluster {
+
+namespace asio = boost::asio;
+using http::bhttp::verb;
+
+Cluster::Cluster(asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
+                 const Clock& clock)
+    : executor_(std::move(executor)), pool_(pool), settings_(settings), clock_(clock) {
+  publish();
+}
+
+std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
+  for (const auto& n : nodes_)
+    if (n.id == url.id()) return n.index;
+  asio::ip::tcp::resolver resolver(executor_);
+  boost::system::error_code ec;
+  auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
+  if (ec || results.empty())
+    throw std::runtime_error("node " + url.url() + ": cannot resolve host: " + ec.message());
+  NodeView node;
+  node.index = nodes_.size();
+  node.id = url.id();
+  node.url = url.url();
+  node.host_header = url.id();
+  node.ip = results.begin()->endpoint().address().to_string();
+  node.port = url.port;
+  node.slots = slots;
+  nodes_.push_back(std::move(node));
+  runtime_.push_back(std::make_unique<Runtime>(executor_));
+  publish();
+  if (started_) asio::co_spawn(executor_, probe_loop(nodes_.size() - 1), asio::detached);
+  return nodes_.size() - 1;
+}
+
+void Cluster::start() {
+  if (started_) return;
+  started_ = true;
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    asio::co_spawn(executor_, probe_loop(i), asio::detached);
+}
+
+void Cluster::publish() {
+  auto snap = std::make_shared<Snapshot>();
+  snap->generation = ++generation_;
+  snap->nodes = nodes_;
+  snapshot_.store(std::move(snap));
+}
+
+http::tcp::endpoint Cluster::endpoint(std::size_t index) const {
+  return {asio::ip::make_address(nodes_[index].ip), nodes_[index].port};
+}
+
+http::awaitable<void> Cluster::refresh_models(std::size_t index, const http::tcp::endpoint& ep) {
+  const std::string host = nodes_[index].host_header;
+  auto tags = co_await http::fetch(pool_, ep, host, verb::get, "/api/tags", "", settings_.probe_timeout);
+  auto ps = co_await http::fetch(pool_, ep, host, verb::get, "/api/ps", "", settings_.probe_timeout);
+  NodeView& node = nodes_[index];
+  if (!tags.ec && tags.status == 200)
+    if (auto models = parse_tags(tags.body)) node.models = std::move(*models);
+  if (!ps.ec && ps.status == 200)
+    if (auto resident = parse_ps(ps.body)) node.resident = std::move(*resident);
+  runtime_[index]->models_due = clock_.now() + settings_.models_interval;
+  runtime_[index]->refresh_wanted = false;
+}
+
+http::awaitable<void> Cluster::probe(std::size_t index) {
+  auto ep = endpoint(index);
+  auto r = co_await http::fetch(pool_, ep, nodes_[index].host_header, verb::get, "/api/version", "",
+                                settings_.probe_timeout);
+  NodeView& node = nodes_[index];
+  if (r.ec || r.status != 200) {
+    std::string reason = r.ec ? r.ec.message() : "status " + std::to_string(r.status);
+    if (node.health != Health::ejected || node.consecutive_failures == 0)
+      spdlog::warn("node {} probe failed: {}", node.id, reason);
+    on_failure(node, clock_.now(), settings_, std::move(reason));
+    pool_.drop(ep);
+    publish();
+    co_return;
+  }
+  bool was_down = !node.routable();
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(r.body, ec);
+  if (!ec && doc.is_object())
+    if (auto* v = doc.as_object().if_contains("version"); v && v->is_string())
+      node.version = std::string(v->get_string());
+  on_probe_success(node, clock_.now());
+  if (was_down && node.routable()) {
+    spdlog::info("node {} is up (Ollama {})", node.id, node.version);
+    runtime_[index]->refresh_wanted = true;
+  }
+  if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due)
+    co_await refresh_models(index, ep);
+  publish();
+}
+
+http::awaitable<void> Cluster::probe_loop(std::size_t index) {
+  for (;;) {
+    co_await probe(index);
+    Runtime& rt = *runtime_[index];
+    auto wait = probe_interval(nodes_[index], clock_.now(), settings_);
+    if (nodes_[index].routable() && rt.models_due > clock_.now())
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(rt.models_due - clock_.now()));
+    rt.wake.expires_after(wait);
+    co_await rt.wake.async_wait(http::use_nothrow);
+  }
+}
+
+http::awaitable<void> Cluster::probe_all_once() {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) co_await probe(i);
+}
+
+void Cluster::report_failure(std::size_t index, std::string reason) {
+  if (index >= nodes_.size()) return;
+  nodes_[index].live->failures.fetch_add(1, std::memory_order_relaxed);
+  on_failure(nodes_[index], clock_.now(), settings_, std::move(reason));
+  publish();
+  runtime_[index]->wake.cancel();  // probe it soon: it may be back already
+}
+
+void Cluster::report_success(std::size_t index) {
+  if (index >= nodes_.size()) return;
+  NodeView& node = nodes_[index];
+  if (node.health == Health::healthy && node.consecutive_failures == 0) return;  // nothing to publish
+  on_request_success(node);
+  publish();
+}
+
+void Cluster::request_refresh(std::size_t index) {
+  if (index >= nodes_.size()) return;
+  runtime_[index]->refresh_wanted = true;
+  runtime_[index]->wake.cancel();
+}
+
+}  // namespace hydra::cluster

@@ -1,0 +1,60 @@
+#pragma once
+// Owns the fleet: the node list, their probes, and the published snapshot. Runs on one
+// io_context thread; readers anywhere take snapshot() without locking.
+#include "cluster/health.hpp"
+#include "cluster/node_info.hpp"
+#include "cluster/snapshot.hpp"
+#include "http/client.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <atomic>
+#include <memory>
+
+namespace hydra::cluster {
+
+class Cluster {
+public:
+  Cluster(http::asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
+          const Clock& clock);
+
+  // Adds a statically configured node; resolves its host now (start-up: throws on failure).
+  std::size_t add_node(const NodeUrl& url, int slots = 4);
+  // Starts the probe loops.
+  void start();
+  // Probes every node once, fetching its models (start-up, `hydra diag`).
+  http::awaitable<void> probe_all_once();
+
+  std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
+
+  // Outcomes seen by the data path: a failed request counts like a failed probe.
+  void report_failure(std::size_t index, std::string reason);
+  void report_success(std::size_t index);
+  // Asks for a prompt refresh of a node's models (a load or unload passed through).
+  void request_refresh(std::size_t index);
+  const HealthSettings& settings() const { return settings_; }
+
+private:
+  struct Runtime {
+    explicit Runtime(http::asio::any_io_executor ex) : wake(std::move(ex)) {}
+    http::asio::steady_timer wake;
+    bool refresh_wanted = true;
+    SteadyTime models_due{};
+  };
+  void publish();
+  http::awaitable<void> probe_loop(std::size_t index);
+  http::awaitable<void> probe(std::size_t index);
+  http::awaitable<void> refresh_models(std::size_t index, const http::tcp::endpoint& ep);
+  http::tcp::endpoint endpoint(std::size_t index) const;
+
+  http::asio::any_io_executor executor_;
+  http::ConnectionPool& pool_;
+  HealthSettings settings_;
+  const Clock& clock_;
+  std::vector<NodeView> nodes_;  // the master copy, mutated on the cluster's thread only
+  std::vector<std::unique_ptr<Runtime>> runtime_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  uint64_t generation_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace hydra::cluster

@@ -1,0 +1,35 @@
+#pragma once
+// Randomness for tie-breaking, injected so policies are deterministic under test.
+#include <cstdint>
+#include <random>
+
+namespace hydra::routing {
+
+class Random {
+public:
+  virtual ~Random() = default;
+  virtual uint64_t next() = 0;
+  uint64_t below(uint64_t n) { return n ? next() % n : 0; }
+};
+
+class SystemRandom final : public Random {
+public:
+  SystemRandom() : engine_(std::random_device{}()) {}
+  uint64_t next() override { return engine_(); }
+
+private:
+  std::mt19937_64 engine_;
+};
+
+// Returns the given values in turn (then repeats): for tests.
+class ScriptedRandom final : public Random {
+public:
+  explicit ScriptedRandom(std::vector<uint64_t> values) : values_(std::move(values)) {}
+  uint64_t next() override { return values_.empty() ? 0 : values_[i_++ % values_.size()]; }
+
+private:
+  std::vector<uint64_t> values_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace hydra::routing
