@@ -58,6 +58,21 @@ struct Server::State {
     co_await bhttp::async_write(stream, res, use_nothrow);
   }
 
+  // After refusing a request whose body is still arriving, read and discard the rest for a
+  // moment so the client gets to read the answer instead of a connection reset.
+  static awaitable<void> linger(beast::tcp_stream& stream, const ServerLimits& limits) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    char scratch[16384];
+    std::size_t discarded = 0;
+    stream.expires_after(std::chrono::seconds(2));
+    while (discarded < 4 * limits.body_limit + (1u << 20)) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_nothrow);
+      if (rec) break;
+      discarded += n;
+    }
+  }
+
   static awaitable<void> session(std::shared_ptr<State> self, tcp::socket socket) {
     const ServerLimits& limits = self->limits;
     error_code ec;
@@ -82,7 +97,8 @@ struct Server::State {
       auto [rec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
       if (rec == bhttp::error::body_limit) {
         co_await self->reply_error(stream, bhttp::status::payload_too_large,
-                             "request body too large");
+                                   "request body too large");
+        co_await linger(stream, limits);
         break;
       }
       if (rec == bhttp::error::header_limit) {

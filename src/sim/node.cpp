@@ -42,7 +42,18 @@ Node::Node(http::asio::any_io_executor executor, NodeConfig config, const Clock&
 boost::system::result<http::tcp::endpoint> Node::start() {
   auto ep = http::parse_endpoint(config_.listen);
   if (!ep) return ep.error();
-  if (!server_) server_ = std::make_unique<http::Server>(executor_, router_.handler());
+  if (!server_) {
+    // A node in `refuse` mode is down: besides the closed listener, requests on connections
+    // opened earlier are dropped too. Only the test controls stay reachable.
+    http::Handler handler = [this](http::Exchange& ex) -> http::awaitable<void> {
+      if (fault_.mode == Fault::Mode::refuse && !ex.path().starts_with("/_sim/")) {
+        ex.abort();
+        co_return;
+      }
+      co_await router_.dispatch(ex);
+    };
+    server_ = std::make_unique<http::Server>(executor_, std::move(handler));
+  }
   auto bound = server_->listen(*ep);
   if (bound) endpoint_ = *bound;
   return bound;

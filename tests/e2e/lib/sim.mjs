@@ -8,32 +8,11 @@
 // The binary is $HYDRA_BIN, or build/hydra at the repository root.
 // On start the sim prints `node NAME listening on http://HOST:PORT` once per node and
 // flushes; startSim waits for those lines (never a fixed sleep) up to a deadline.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { HYDRA_BIN, startHydra } from './proc.mjs';
 
-export const HYDRA_BIN = process.env.HYDRA_BIN
-  ? resolve(process.env.HYDRA_BIN)
-  : fileURLToPath(new URL('../../../build/hydra', import.meta.url));
+export { HYDRA_BIN };
 
 const LISTENING = /^node (\S+) listening on (http:\/\/\S+)$/;
-
-// Every child still running; killed on the way out if a test forgot (or failed) to.
-const running = new Set();
-process.on('exit', () => {
-  for (const child of running) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-function tail(text, max = 2000) {
-  return text.length > max ? `...${text.slice(-max)}` : text;
-}
 
 /**
  * Starts `hydra sim --listen 127.0.0.1:0 [--nodes N] ...args`.
@@ -45,100 +24,21 @@ function tail(text, max = 2000) {
  * @returns {Promise<{url: string, nodes: {name: string, url: string}[], child: import('node:child_process').ChildProcess, stderr: () => string, stop: (opts?: {termTimeoutMs?: number}) => Promise<void>}>}
  */
 export async function startSim({ args = [], nodes = 1, listen = '127.0.0.1:0', startTimeoutMs = 10_000 } = {}) {
-  if (!existsSync(HYDRA_BIN)) {
-    throw new Error(`hydra binary not found at ${HYDRA_BIN} (build it, or set HYDRA_BIN)`);
-  }
   const argv = ['sim', '--listen', listen, ...(nodes > 1 ? ['--nodes', String(nodes)] : []), ...args];
-  const child = spawn(HYDRA_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    stderr = tail(stderr + d, 20_000);
-  });
-
-  const exited = new Promise((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      resolveExit({ code, signal });
-    });
-  });
-  let hasExited = false;
-  exited.then(() => {
-    hasExited = true;
-  });
-
-  async function stop({ termTimeoutMs = 5_000, killTimeoutMs = 5_000 } = {}) {
-    if (hasExited || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    if (await raceTimeout(exited, termTimeoutMs)) return;
-    child.kill('SIGKILL');
-    if (!(await raceTimeout(exited, killTimeoutMs))) {
-      throw new Error(`hydra sim (pid ${child.pid}) did not exit after SIGKILL`);
-    }
-  }
-
   const found = [];
-  try {
-    await new Promise((resolveStart, rejectStart) => {
-      let buffer = '';
-      const timer = setTimeout(() => {
-        rejectStart(
-          new Error(
-            `hydra sim printed ${found.length} of ${nodes} "listening" lines within ${startTimeoutMs} ms; stderr: ${tail(stderr)}`,
-          ),
-        );
-      }, startTimeoutMs);
-      const onExit = (code, signal) => {
-        clearTimeout(timer);
-        rejectStart(
-          new Error(`hydra sim exited early (code ${code}, signal ${signal}) after ${found.length} of ${nodes} nodes; stderr: ${tail(stderr)}`),
-        );
-      };
-      child.once('exit', onExit);
-      child.stdout.setEncoding('utf8');
-      const onData = (data) => {
-        buffer += data;
-        let nl;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl).replace(/\r$/, '');
-          buffer = buffer.slice(nl + 1);
-          const m = LISTENING.exec(line);
-          if (m) found.push({ name: m[1], url: m[2] });
-        }
-        if (found.length >= nodes) {
-          clearTimeout(timer);
-          child.off('exit', onExit);
-          // Keep draining stdout so the child never blocks on a full pipe.
-          child.stdout.off('data', onData);
-          child.stdout.resume();
-          resolveStart();
-        }
-      };
-      child.stdout.on('data', onData);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        rejectStart(err);
-      });
-    });
-  } catch (err) {
-    await stop({ termTimeoutMs: 2_000 }).catch(() => {});
-    throw err;
-  }
-
-  return { url: found[0].url, nodes: found, child, stderr: () => stderr, stop };
-}
-
-// Resolves true if `promise` settles within `ms`, false otherwise.
-function raceTimeout(promise, ms) {
-  let timer;
-  return Promise.race([
-    promise.then(() => true),
-    new Promise((r) => {
-      timer = setTimeout(() => r(false), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const proc = await startHydra({
+    argv,
+    label: 'hydra sim',
+    startTimeoutMs,
+    pending: () => `${nodes - found.length} more of ${nodes} "listening" lines (got ${found.length})`,
+    onLine(line, stream) {
+      if (stream !== 'stdout') return undefined;
+      const m = LISTENING.exec(line);
+      if (m) found.push({ name: m[1], url: m[2] });
+      return found.length >= nodes;
+    },
+  });
+  return { url: found[0].url, nodes: found, child: proc.child, stderr: proc.stderr, stop: proc.stop };
 }
 
 /** GET url+path as JSON, with a deadline. */

@@ -1,0 +1,71 @@
+#include "support/fleet.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/json/parse.hpp>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace hydra::test {
+
+Endpoint endpoint_from_url(const std::string& text) {
+  static const std::regex url(R"(http://([0-9.]+):([0-9]+))");
+  std::smatch m;
+  if (!std::regex_search(text, m, url)) throw std::runtime_error("no URL in: " + text);
+  return Endpoint(boost::asio::ip::make_address(m[1].str()), static_cast<unsigned short>(std::stoi(m[2].str())));
+}
+
+SimProcess& Fleet::add_sim(const std::string& name, std::vector<std::string> args) {
+  std::vector<std::string> argv{hydra_binary(), "sim", "--listen", "127.0.0.1:0", "--name", name};
+  argv.insert(argv.end(), args.begin(), args.end());
+  SimProcess sim;
+  sim.name = name;
+  sim.process = std::make_unique<Process>(argv);
+  auto line = sim.process->wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; },
+                                         std::chrono::seconds(10));
+  if (!line) throw std::runtime_error("sim " + name + " did not start");
+  sim.endpoint = endpoint_from_url(*line);
+  sim.id = sim.endpoint.address().to_string() + ":" + std::to_string(sim.endpoint.port());
+  sims_.push_back(std::move(sim));
+  return sims_.back();
+}
+
+void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string> args) {
+  std::vector<std::string> argv{hydra_binary(), "serve", "--listen", "127.0.0.1:0", "--no-discovery"};
+  for (const auto& s : sims_) {
+    argv.push_back("--node");
+    argv.push_back("http://" + s.id);
+  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  env.push_back("HYDRA_LOG_LEVEL=debug");
+  serve_ = std::make_unique<Process>(argv, env);
+  auto api = serve_->wait_for_line([](const std::string& l) { return l.find("Ollama API on") != std::string::npos; },
+                                   std::chrono::seconds(10));
+  if (!api) throw std::runtime_error("hydra serve did not start: " + gateway_log());
+  gateway_ = endpoint_from_url(*api);
+  auto probed = serve_->wait_for_line([](const std::string& l) { return l.find("nodes reachable") != std::string::npos; },
+                                      std::chrono::seconds(10));
+  if (!probed) throw std::runtime_error("hydra serve never probed its nodes: " + gateway_log());
+}
+
+SimProcess* Fleet::sim_by_id(const std::string& id) {
+  for (auto& s : sims_)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+boost::json::value Fleet::sim_stats(std::size_t i) const {
+  auto r = get(sims_.at(i).endpoint, "/_sim/stats");
+  return r.status == 200 ? boost::json::parse(r.body) : boost::json::value();
+}
+
+std::string Fleet::gateway_log() const {
+  if (!serve_) return {};
+  std::ifstream in(serve_->stderr_path());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace hydra::test

@@ -1,0 +1,42 @@
+#pragma once
+// A fleet for integration tests: `hydra sim` processes behind one `hydra serve` process,
+// all on 127.0.0.1 with free ports.
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+#include <boost/json/value.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hydra::test {
+
+struct SimProcess {
+  std::string name;
+  std::string id;  // "127.0.0.1:PORT", as the gateway names it
+  Endpoint endpoint;
+  std::unique_ptr<Process> process;
+};
+
+class Fleet {
+public:
+  // Starts `hydra sim --name NAME ARGS...` and waits until it listens.
+  SimProcess& add_sim(const std::string& name, std::vector<std::string> args);
+  // Starts `hydra serve` with every sim as --node and waits for its first probe round.
+  void start_gateway(std::vector<std::string> env = {}, std::vector<std::string> args = {});
+
+  const Endpoint& gateway() const { return gateway_; }
+  SimProcess& sim(std::size_t i) { return sims_.at(i); }
+  SimProcess* sim_by_id(const std::string& id);
+  boost::json::value sim_stats(std::size_t i) const;
+  std::string gateway_log() const;
+
+private:
+  std::vector<SimProcess> sims_;
+  std::unique_ptr<Process> serve_;
+  Endpoint gateway_;
+};
+
+Endpoint endpoint_from_url(const std::string& text);  // finds "http://IP:PORT" in a line
+
+}  // namespace hydra::test

@@ -1,0 +1,103 @@
+#include "support/process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace hydra::test {
+
+std::string hydra_binary() {
+  if (const char* bin = std::getenv("HYDRA_BIN")) return bin;
+#ifdef HYDRA_BIN_PATH
+  return HYDRA_BIN_PATH;
+#else
+  return "build/hydra";
+#endif
+}
+
+Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
+  char tmpl[] = "/tmp/hydra-test-stderr-XXXXXX";
+  int err_fd = mkstemp(tmpl);
+  stderr_path_ = tmpl;
+  std::vector<std::string> full_env;
+  for (char** e = environ; *e; ++e) full_env.emplace_back(*e);
+  full_env.insert(full_env.end(), env.begin(), env.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(pipefd[1], STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    std::vector<char*> args, envp;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    for (auto& e : full_env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  close(err_fd);
+  out_fd_ = pipefd[0];
+  fcntl(out_fd_, F_SETFL, O_NONBLOCK);
+}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    bool gone = false;
+    for (int i = 0; i < 300 && !gone; ++i) {  // up to 3 s, then force
+      gone = waitpid(pid_, &status, WNOHANG) == pid_;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!gone) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+    }
+  }
+  if (out_fd_ >= 0) close(out_fd_);
+  if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+}
+
+void Process::kill_now() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::optional<std::string> Process::wait_for_line(const std::function<bool(const std::string&)>& match,
+                                                  std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    size_t nl;
+    while ((nl = pending_.find('\n')) != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      if (match(line)) return line;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{out_fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(out_fd_, buf, sizeof buf);
+    if (n == 0) return std::nullopt;  // the process closed stdout (exited)
+    if (n > 0) pending_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace hydra::test

@@ -1,0 +1,37 @@
+#pragma once
+// Child processes for integration tests: started with a piped stdout, read line by line with
+// deadlines, and always stopped (SIGTERM, then SIGKILL) when the object goes away.
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace hydra::test {
+
+class Process {
+public:
+  explicit Process(std::vector<std::string> argv, std::vector<std::string> env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Reads stdout until a line satisfies `match` or the deadline passes; returns that line.
+  std::optional<std::string> wait_for_line(const std::function<bool(const std::string&)>& match,
+                                           std::chrono::milliseconds limit);
+  void kill_now();  // SIGKILL, like a machine losing power
+  pid_t pid() const { return pid_; }
+  const std::string& stderr_path() const { return stderr_path_; }
+
+private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string pending_;
+  std::string stderr_path_;
+};
+
+// The hydra binary under test (HYDRA_BIN, else the build's).
+std::string hydra_binary();
+
+}  // namespace hydra::test
