@@ -133,10 +133,11 @@ void apply(ServeConfig& c, const Setting& s, const std::string& value, const std
 
 // TOML scalar or array -> the string form the setters read.
 std::optional<std::string> toml_text(const toml::node& n) {
-  if (auto s = n.value<std::string>()) return *s;
-  if (auto b = n.value<bool>()) return *b ? "true" : "false";
-  if (auto i = n.value<int64_t>()) return std::to_string(*i);
-  if (auto d = n.value<double>()) return fmt::format("{}", *d);
+  // Exact types: toml++'s value<T>() would also convert, e.g. an integer into a bool.
+  if (n.is_string()) return n.value<std::string>();
+  if (n.is_boolean()) return *n.value<bool>() ? "true" : "false";
+  if (n.is_integer()) return std::to_string(*n.value<int64_t>());
+  if (n.is_floating_point()) return fmt::format("{}", *n.value<double>());
   if (auto* a = n.as_array()) {
     std::string out;
     for (const auto& item : *a) {

@@ -1,0 +1,95 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace hydra::app;
+using namespace std::chrono;
+
+TEST(Config, DefaultsWhenNothingIsSet) {
+  auto c = resolve_config({});
+  EXPECT_EQ(c.listen, "127.0.0.1:8001");
+  EXPECT_EQ(c.dashboard_listen, "127.0.0.1:8080");
+  EXPECT_TRUE(c.discovery);
+  EXPECT_EQ(c.health.interval, seconds(2));
+  EXPECT_EQ(c.health.models_interval, seconds(5));
+  EXPECT_EQ(c.body_limit_mb, 64u);
+}
+
+TEST(Config, FlagsBeatEnvironmentBeatFileBeatDefaults) {
+  ConfigSources src;
+  src.file_text = R"(
+listen = "127.0.0.1:1111"
+log_level = "debug"
+nodes = ["http://10.0.0.1:11434", "10.0.0.2"]
+[timeouts]
+connect_ms = 750
+[health]
+interval_s = 3
+)";
+  src.env = {{"HYDRA_LISTEN", "127.0.0.1:2222"}, {"SOLLOL_HEALTH_CHECK_INTERVAL", "7"}};
+  src.flags = {{"listen", "127.0.0.1:3333"}};
+  auto c = resolve_config(src);
+  EXPECT_EQ(c.listen, "127.0.0.1:3333");            // flag
+  EXPECT_EQ(c.health.interval, seconds(7));         // env over file
+  EXPECT_EQ(c.log_level, "debug");                  // file over default
+  EXPECT_EQ(c.relay.timeouts.connect, milliseconds(750));
+  EXPECT_EQ(c.nodes, (std::vector<std::string>{"http://10.0.0.1:11434", "10.0.0.2"}));
+  src.flags.erase("listen");
+  EXPECT_EQ(resolve_config(src).listen, "127.0.0.1:2222");
+}
+
+TEST(Config, SollolAliasesAndHydraNamesWin) {
+  ConfigSources src;
+  src.env = {{"SOLLOL_DISCOVERY_ENABLED", "false"}, {"SOLLOL_DASHBOARD_ENABLED", "no"},
+             {"SOLLOL_DASHBOARD_PORT", "9090"}, {"SOLLOL_LOG_LEVEL", "WARNING"},
+             {"SOLLOL_VRAM_MONITORING", "0"}, {"SOLLOL_DISCOVERY_TIMEOUT", "2"},
+             {"HYDRA_NODES", "a:1, b:2"}};
+  auto c = resolve_config(src);
+  EXPECT_FALSE(c.discovery);
+  EXPECT_FALSE(c.dashboard_enabled);
+  EXPECT_FALSE(c.vram_monitoring);
+  EXPECT_EQ(c.dashboard_listen, "127.0.0.1:9090");
+  EXPECT_EQ(c.log_level, "warn");
+  EXPECT_DOUBLE_EQ(c.discovery_timeout_s, 2);
+  EXPECT_EQ(c.nodes, (std::vector<std::string>{"a:1", "b:2"}));
+  src.env["HYDRA_DISCOVERY"] = "true";
+  EXPECT_TRUE(resolve_config(src).discovery);
+}
+
+TEST(Config, NodeFlagsReplaceOtherSourcesAndNoDiscovery) {
+  ConfigSources src;
+  src.env = {{"HYDRA_NODES", "a:1"}};
+  src.flag_nodes = {"b:2"};
+  src.flags = {{"no-discovery", "1"}};
+  auto c = resolve_config(src);
+  EXPECT_EQ(c.nodes, std::vector<std::string>{"b:2"});
+  EXPECT_FALSE(c.discovery);
+}
+
+TEST(Config, BadValuesNameTheSettingAndTheSource) {
+  auto message = [](ConfigSources src) {
+    try {
+      resolve_config(src);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  ConfigSources env;
+  env.env = {{"SOLLOL_HEALTH_CHECK_INTERVAL", "soon"}};
+  auto m = message(env);
+  EXPECT_NE(m.find("health.interval_s"), std::string::npos) << m;
+  EXPECT_NE(m.find("SOLLOL_HEALTH_CHECK_INTERVAL"), std::string::npos) << m;
+  ConfigSources flag;
+  flag.flags = {{"listen", "everywhere"}};
+  EXPECT_NE(message(flag).find("--listen"), std::string::npos);
+  ConfigSources file;
+  file.file_text = "[limits]\nbody_mb = 0\n";
+  EXPECT_NE(message(file).find("limits.body_mb"), std::string::npos);
+  ConfigSources typo;
+  typo.file_text = "lissen = \"127.0.0.1:1\"\n";
+  EXPECT_NE(message(typo).find("unknown setting \"lissen\""), std::string::npos);
+  ConfigSources broken;
+  broken.file_text = "listen = \n";
+  EXPECT_NE(message(broken).find("line"), std::string::npos);
+}
