@@ -19,34 +19,19 @@ using http::bhttp::verb;
 
 namespace {
 
-struct ModelRequest {
-  json::object body;
-  std::string model;
-};
+using ModelRequest = ModelBody;
 
 // Reads the JSON body and its model name (`key`, else `alt`: "model" or legacy "name"; for
 // copy, "source"). Answers 400 itself and returns nullopt when the request is unusable.
 // (No initializer lists here: g++ 12 miscompiles them inside coroutines.)
 http::awaitable<std::optional<ModelRequest>> read_model_request(http::Exchange& ex, const char* key,
                                                                 const char* alt = nullptr) {
-  auto parsed = parse_json_object(ex.body());
+  auto parsed = parse_model_body(ex.body(), key, alt);
   if (auto* err = std::get_if<JsonError>(&parsed)) {
     co_await ex.respond_error(status::bad_request, err->message);
     co_return std::nullopt;
   }
-  ModelRequest out{std::move(std::get<json::object>(parsed)), {}};
-  FieldReader r(out.body);
-  out.model = r.string(key).value_or("");
-  if (out.model.empty() && alt) out.model = r.string(alt).value_or("");
-  if (r.error) {
-    co_await ex.respond_error(status::bad_request, r.error->message);
-    co_return std::nullopt;
-  }
-  if (out.model.empty()) {
-    co_await ex.respond_error(status::bad_request, "model is required");
-    co_return std::nullopt;
-  }
-  co_return out;
+  co_return std::move(std::get<ModelBody>(parsed));
 }
 
 RelayOptions relay_options(const http::Exchange& ex, bool refresh_after) {

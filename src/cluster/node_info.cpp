@@ -32,38 +32,34 @@ std::string name_of(const json::object& o) {
   return {};
 }
 
-}  // namespace
-
-std::optional<std::vector<ModelEntry>> parse_tags(std::string_view body) {
+// {"models":[...]} -> one Entry per named model object, built by `make(name, object)`.
+template <class Entry, class Make>
+std::optional<std::vector<Entry>> parse_models(std::string_view body, Make make) {
   boost::system::error_code ec;
   json::value doc = json::parse(body, ec);
   const json::array* models = ec ? nullptr : models_array(doc);
   if (!models) return std::nullopt;
-  std::vector<ModelEntry> out;
+  std::vector<Entry> out;
   for (const auto& item : *models) {
     const json::object* o = item.if_object();
-    if (!o) continue;
-    std::string name = name_of(*o);
-    if (name.empty()) continue;
-    out.push_back({std::move(name), uint_field(*o, "size"), *o});
+    std::string name = o ? name_of(*o) : std::string();
+    if (!name.empty()) out.push_back(make(std::move(name), *o));
   }
   return out;
 }
 
+}  // namespace
+
+std::optional<std::vector<ModelEntry>> parse_tags(std::string_view body) {
+  return parse_models<ModelEntry>(body, [](std::string name, const json::object& o) {
+    return ModelEntry{std::move(name), uint_field(o, "size"), o};
+  });
+}
+
 std::optional<std::vector<ResidentEntry>> parse_ps(std::string_view body) {
-  boost::system::error_code ec;
-  json::value doc = json::parse(body, ec);
-  const json::array* models = ec ? nullptr : models_array(doc);
-  if (!models) return std::nullopt;
-  std::vector<ResidentEntry> out;
-  for (const auto& item : *models) {
-    const json::object* o = item.if_object();
-    if (!o) continue;
-    std::string name = name_of(*o);
-    if (name.empty()) continue;
-    out.push_back({std::move(name), uint_field(*o, "size"), uint_field(*o, "size_vram"), *o});
-  }
-  return out;
+  return parse_models<ResidentEntry>(body, [](std::string name, const json::object& o) {
+    return ResidentEntry{std::move(name), uint_field(o, "size"), uint_field(o, "size_vram"), o};
+  });
 }
 
 std::string NodeUrl::id() const { return host + ":" + std::to_string(port); }

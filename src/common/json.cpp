@@ -17,6 +17,18 @@ std::variant<json::object, JsonError> parse_json_object(std::string_view body) {
   return std::move(v.as_object());
 }
 
+std::variant<ModelBody, JsonError> parse_model_body(std::string_view text, const char* key, const char* alt) {
+  auto parsed = parse_json_object(text);
+  if (auto* err = std::get_if<JsonError>(&parsed)) return *err;
+  ModelBody out{std::move(std::get<json::object>(parsed)), {}};
+  FieldReader r(out.body);
+  out.model = r.string(key).value_or("");
+  if (out.model.empty() && alt) out.model = r.string(alt).value_or("");
+  if (r.error) return *r.error;
+  if (out.model.empty()) return JsonError{"model is required"};
+  return out;
+}
+
 const json::value* FieldReader::raw(std::string_view key) const {
   const json::value* v = obj.if_contains(key);
   return v && !v->is_null() ? v : nullptr;

@@ -27,6 +27,15 @@ boost::json::object json_field(std::string_view key, V&& value) {
 // Parses `body` as a JSON object. An empty body is "missing request body".
 std::variant<boost::json::object, JsonError> parse_json_object(std::string_view body);
 
+// A body naming a model: the object and the name from `key` (else `alt`, e.g. the legacy
+// "name"). Errors: unusable JSON, a wrong type, or "model is required".
+struct ModelBody {
+  boost::json::object body;
+  std::string model;
+};
+std::variant<ModelBody, JsonError> parse_model_body(std::string_view body, const char* key,
+                                                    const char* alt = nullptr);
+
 // Typed optional fields: absent or null -> nullopt; present with the wrong type -> error.
 struct FieldReader {
   explicit FieldReader(const boost::json::object& o) : obj(o) {}

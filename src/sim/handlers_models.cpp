@@ -31,28 +31,13 @@ void count(Node& node, const http::Exchange& ex) { ++node.stats().by_path[std::s
 
 // Parses the body and reads the model name from `model` (or legacy `name`).
 // On failure answers 400 and returns nullopt.
-struct NamedBody {
-  json::object obj;
-  std::string model;
-};
-http::awaitable<std::optional<NamedBody>> named_body(http::Exchange& ex) {
-  auto parsed = parse_json_object(ex.body());
+http::awaitable<std::optional<ModelBody>> named_body(http::Exchange& ex) {
+  auto parsed = parse_model_body(ex.body(), "model", "name");
   if (auto* err = std::get_if<JsonError>(&parsed)) {
     co_await ex.respond_error(status::bad_request, err->message);
     co_return std::nullopt;
   }
-  NamedBody out{std::move(std::get<json::object>(parsed)), {}};
-  FieldReader r{out.obj};
-  out.model = r.string("model").value_or(r.string("name").value_or(""));
-  if (r.error) {
-    co_await ex.respond_error(status::bad_request, r.error->message);
-    co_return std::nullopt;
-  }
-  if (out.model.empty()) {
-    co_await ex.respond_error(status::bad_request, "model is required");
-    co_return std::nullopt;
-  }
-  co_return out;
+  co_return std::move(std::get<ModelBody>(parsed));
 }
 
 json::object tags_body(Node& node) {
@@ -194,7 +179,7 @@ http::awaitable<void> pull(Node& node, http::Exchange& ex) {
     co_await ex.respond_error(status::bad_request, "invalid model name");
     co_return;
   }
-  FieldReader r{body->obj};
+  FieldReader r{body->body};
   bool stream = r.boolean("stream").value_or(true);
   const ModelSpec* existing = node.catalog().find(body->model);
   ModelSpec spec = existing ? *existing : make_model_spec(body->model, 0, node.clock().wall());
@@ -222,7 +207,7 @@ http::awaitable<void> embed_handler(Node& node, http::Exchange& ex, bool legacy)
   count(node, ex);
   auto body = co_await named_body(ex);
   if (!body) co_return;
-  FieldReader r{body->obj};
+  FieldReader r{body->body};
   std::vector<std::string> inputs;
   if (legacy) {
     inputs.push_back(r.string("prompt").value_or(""));
