@@ -50,14 +50,26 @@ bool changes_residency(const json::object& body) {
   return empty_prompt || body.contains("keep_alive");
 }
 
+// Routes by model. Before answering "not found", the nodes' model lists are read again: the
+// model may have been pulled or copied moments ago, outside Hydra or before the last refresh.
+http::awaitable<routing::Decision> route_model(Gateway& gw, const std::string& model,
+                                               std::shared_ptr<const cluster::Snapshot>& snapshot) {
+  routing::RouteRequest route_request;
+  route_request.model = model;
+  snapshot = gw.cluster.snapshot();
+  routing::Decision decision = routing::route(*snapshot, route_request, gw.random);
+  if (decision.error_status != 404) co_return decision;
+  co_await gw.cluster.refresh_all_models();
+  snapshot = gw.cluster.snapshot();
+  co_return routing::route(*snapshot, route_request, gw.random);
+}
+
 // generate, chat, embed, embeddings, show: to the best node that has the model.
 http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   auto req = co_await read_model_request(ex, "model", "name");
   if (!req) co_return;
-  auto snapshot = gw.cluster.snapshot();
-  routing::RouteRequest route_request;
-  route_request.model = req->model;
-  routing::Decision decision = routing::route(*snapshot, route_request, gw.random);
+  std::shared_ptr<const cluster::Snapshot> snapshot;
+  routing::Decision decision = co_await route_model(gw, req->model, snapshot);
   bool refresh = changes_residency(req->body);
   if (decision.ok() && !refresh) {
     // A cold load also changes residency: refresh when the chosen node did not hold the model.
@@ -75,9 +87,7 @@ http::awaitable<void> one_node(Gateway& gw, http::Exchange& ex, const char* mode
   if (model_key) {
     auto req = co_await read_model_request(ex, model_key, alt);
     if (!req) co_return;
-    routing::RouteRequest route_request;
-    route_request.model = req->model;
-    decision = routing::route(*snapshot, route_request, gw.random);
+    decision = co_await route_model(gw, req->model, snapshot);
     if (!decision.ok() && decision.error_status == 404 && std::string_view(model_key) == "model")
       decision = routing::route_any(*snapshot, gw.random);  // push of a name no node lists yet
   } else {
@@ -151,8 +161,9 @@ http::awaitable<void> remove(Gateway& gw, http::Exchange& ex) {
   co_await ex.respond(status::ok, "", "text/plain; charset=utf-8");
 }
 
-// X-Hydra-Pull: all -> every healthy node pulls (in parallel); one progress line per node,
-// then a final success, or an error naming the nodes that failed.
+// X-Hydra-Pull: all -> every healthy node pulls (in parallel); one line per node ("pulled" or
+// "failed": never "success", at which clients stop reading), then a final {"status":"success"}
+// or an error naming the nodes that failed.
 http::awaitable<void> pull_everywhere(Gateway& gw, http::Exchange& ex, ModelRequest req) {
   auto snapshot = gw.cluster.snapshot();
   auto nodes = routable_nodes(*snapshot);
@@ -164,7 +175,7 @@ http::awaitable<void> pull_everywhere(Gateway& gw, http::Exchange& ex, ModelRequ
   for (const auto& r : replies) {
     gw.cluster.request_refresh(r.node->index);
     bool ok = !r.result.ec && r.result.status == 200;
-    json::object line = json_field("status", ok ? "success" : "failed");
+    json::object line = json_field("status", ok ? "pulled" : "failed");
     line["node"] = r.node->id;
     if (!ok) failed += (failed.empty() ? "" : ", ") + r.node->id;
     lines += json::serialize(line) + "\n";

@@ -60,6 +60,8 @@ http::tcp::endpoint Cluster::endpoint(std::size_t index) const {
 }
 
 http::awaitable<void> Cluster::refresh_models(std::size_t index, const http::tcp::endpoint& ep) {
+  // Cleared before fetching: a refresh asked for meanwhile must run again, not be lost.
+  runtime_[index]->refresh_wanted = false;
   const std::string host = nodes_[index].host_header;
   auto tags = co_await http::fetch(pool_, ep, host, verb::get, "/api/tags", "", settings_.probe_timeout);
   auto ps = co_await http::fetch(pool_, ep, host, verb::get, "/api/ps", "", settings_.probe_timeout);
@@ -69,7 +71,6 @@ http::awaitable<void> Cluster::refresh_models(std::size_t index, const http::tcp
   if (!ps.ec && ps.status == 200)
     if (auto resident = parse_ps(ps.body)) node.resident = std::move(*resident);
   runtime_[index]->models_due = clock_.now() + settings_.models_interval;
-  runtime_[index]->refresh_wanted = false;
 }
 
 http::awaitable<void> Cluster::probe(std::size_t index) {
@@ -109,9 +110,16 @@ http::awaitable<void> Cluster::probe_loop(std::size_t index) {
     auto wait = probe_interval(nodes_[index], clock_.now(), settings_);
     if (nodes_[index].routable() && rt.models_due > clock_.now())
       wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(rt.models_due - clock_.now()));
+    if (rt.refresh_wanted && nodes_[index].routable()) wait = std::chrono::milliseconds(0);
     rt.wake.expires_after(wait);
     co_await rt.wake.async_wait(http::use_nothrow);
   }
+}
+
+http::awaitable<void> Cluster::refresh_all_models() {
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].routable()) co_await refresh_models(i, endpoint(i));
+  publish();
 }
 
 http::awaitable<void> Cluster::probe_all_once() {

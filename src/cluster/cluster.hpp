@@ -24,6 +24,9 @@ public:
   // Probes every node once, fetching its models (start-up, `hydra diag`).
   http::awaitable<void> probe_all_once();
 
+  // Re-reads every healthy node's models now (a model asked for may have just been pulled).
+  http::awaitable<void> refresh_all_models();
+
   std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
 
   // Outcomes seen by the data path: a failed request counts like a failed probe.

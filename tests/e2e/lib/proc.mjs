@@ -110,13 +110,14 @@ export async function startHydra({ argv, label, onLine, pending = () => 'ready o
       const onError = (err) => waiter?.reject(err);
       const settle = (fn) => (arg) => {
         clearTimeout(timer);
-        child.off('exit', onExit);
+        child.off('close', onExit);
         child.off('error', onError);
         waiter = null;
         fn(arg);
       };
       waiter = { done: settle(resolveStart), reject: settle(rejectStart) };
-      child.once('exit', onExit);
+      // 'close', not 'exit': by then all its output has been read, for the message.
+      child.once('close', onExit);
       child.once('error', onError);
     });
   } catch (err) {
