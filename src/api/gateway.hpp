@@ -1,10 +1,12 @@
 #pragma once
 // What the API handlers share: the cluster, the upstream pool, routing's randomness and the
 // relay settings. Owned by `hydra serve`; outlives every request.
+#include "api/admission.hpp"
 #include "cluster/cluster.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
 #include "routing/random.hpp"
+#include "routing/route.hpp"
 
 namespace hydra::api {
 
@@ -17,7 +19,9 @@ struct Gateway {
   cluster::Cluster& cluster;
   http::ConnectionPool& pool;
   routing::Random& random;
+  Admission& admission;
   RelaySettings settings;
+  routing::Weights weights;
   std::string version;  // Hydra's own version, for /api/version when no node answers
 };
 

@@ -2,6 +2,7 @@
 // listing endpoints are answered from every node at once; management goes where the model is.
 #include "api/fanout.hpp"
 #include "api/gateway.hpp"
+#include "api/hints.hpp"
 #include "api/relay.hpp"
 #include "common/json.hpp"
 #include "common/model_name.hpp"
@@ -52,30 +53,68 @@ bool changes_residency(const json::object& body) {
 
 // Routes by model. Before answering "not found", the nodes' model lists are read again: the
 // model may have been pulled or copied moments ago, outside Hydra or before the last refresh.
-http::awaitable<routing::Decision> route_model(Gateway& gw, const std::string& model,
+http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& route_request,
                                                std::shared_ptr<const cluster::Snapshot>& snapshot) {
-  routing::RouteRequest route_request;
-  route_request.model = model;
   snapshot = gw.cluster.snapshot();
-  routing::Decision decision = routing::route(*snapshot, route_request, gw.random);
+  routing::Decision decision = routing::route(*snapshot, route_request, gw.random, gw.weights);
   if (decision.error_status != 404) co_return decision;
   co_await gw.cluster.refresh_all_models();
   snapshot = gw.cluster.snapshot();
-  co_return routing::route(*snapshot, route_request, gw.random);
+  co_return routing::route(*snapshot, route_request, gw.random, gw.weights);
+}
+
+routing::RouteRequest route_request_for(const std::string& model) {
+  routing::RouteRequest r;
+  r.model = model;
+  return r;
+}
+
+// A 503 in Ollama's words, with a hint of when to come back.
+http::awaitable<void> reply_busy(http::Exchange& ex, const std::string& message, int retry_after_s) {
+  http::Response res{status::service_unavailable, 11};
+  res.set(http::bhttp::field::content_type, "application/json; charset=utf-8");
+  res.set(http::bhttp::field::retry_after, std::to_string(retry_after_s));
+  res.body() = json::serialize(json_field("error", message));
+  co_await ex.respond(std::move(res));
 }
 
 // generate, chat, embed, embeddings, show: to the best node that has the model.
 http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   auto req = co_await read_model_request(ex, "model", "name");
   if (!req) co_return;
-  std::shared_ptr<const cluster::Snapshot> snapshot;
-  routing::Decision decision = co_await route_model(gw, req->model, snapshot);
-  bool refresh = changes_residency(req->body);
-  if (decision.ok() && !refresh) {
-    // A cold load also changes residency: refresh when the chosen node did not hold the model.
-    refresh = !snapshot->nodes[decision.ranked.front()].resident_model(normalize_model_name(req->model));
+  routing::RouteRequest route_request = route_request_for(req->model);
+  std::string bad_hint = read_hint_headers(ex.request(), route_request);
+  if (!bad_hint.empty()) {
+    co_await ex.respond_error(status::bad_request, bad_hint);
+    co_return;
   }
-  co_await relay(gw, ex, snapshot, decision, relay_options(ex, refresh));
+  std::shared_ptr<const cluster::Snapshot> snapshot;
+  routing::Decision decision = co_await route_model(gw, route_request, snapshot);
+  if (!decision.ok()) {
+    co_await reply_route_error(ex, decision);
+    co_return;
+  }
+  AdmitOutcome admitted = co_await gw.admission.admit(ex, *snapshot, decision, route_request.priority);
+  if (admitted.client_gone) co_return;
+  if (!admitted.slot) {
+    co_await reply_busy(ex, admitted.error, admitted.retry_after_s);
+    co_return;
+  }
+  const std::size_t chosen = admitted.slot->node();
+  if (admitted.waited || chosen != decision.ranked.front()) {
+    // The snapshot may have moved on while waiting; the reason names the node actually used.
+    snapshot = gw.cluster.snapshot();
+    auto it = std::find(decision.ranked.begin(), decision.ranked.end(), chosen);
+    std::rotate(decision.ranked.begin(), it, it + 1);
+    decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot->nodes[chosen].id,
+                                  admitted.waited ? "took it after a wait in the queue (every candidate was busy)"
+                                                  : "had the first free slot");
+  }
+  bool refresh = changes_residency(req->body) ||
+                 !snapshot->nodes[chosen].resident_model(normalize_model_name(req->model));
+  RelayOptions options = relay_options(ex, refresh);
+  options.reserved_node = chosen;
+  co_await relay(gw, ex, snapshot, decision, std::move(options));
 }
 
 // create, push, copy, blobs: one node. Model-bound requests go where the model is; the rest to
@@ -87,7 +126,8 @@ http::awaitable<void> one_node(Gateway& gw, http::Exchange& ex, const char* mode
   if (model_key) {
     auto req = co_await read_model_request(ex, model_key, alt);
     if (!req) co_return;
-    decision = co_await route_model(gw, req->model, snapshot);
+    const routing::RouteRequest route_request = route_request_for(req->model);
+    decision = co_await route_model(gw, route_request, snapshot);
     if (!decision.ok() && decision.error_status == 404 && std::string_view(model_key) == "model")
       decision = routing::route_any(*snapshot, gw.random);  // push of a name no node lists yet
   } else {

@@ -38,14 +38,34 @@ struct Outcome {
   std::string body;
 };
 
+// Counts one attempt on a node as in flight (unless admission reserved the slot already)
+// and, when it ends, lets admission hand the freed slot to a waiter.
 struct InFlight {
-  explicit InFlight(std::shared_ptr<cluster::NodeCounters> c) : counters(std::move(c)) {
-    counters->in_flight.fetch_add(1, std::memory_order_relaxed);
+  InFlight(Gateway& gw, const cluster::NodeView& node, bool reserved)
+      : gw(gw), counters(node.live), index(node.index), counted(!reserved) {
+    if (counted) counters->in_flight.fetch_add(1, std::memory_order_relaxed);
     counters->requests.fetch_add(1, std::memory_order_relaxed);
   }
-  ~InFlight() { counters->in_flight.fetch_sub(1, std::memory_order_relaxed); }
+  ~InFlight() {
+    if (!counted) return;
+    counters->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    gw.admission.freed(index);
+  }
+  Gateway& gw;
   std::shared_ptr<cluster::NodeCounters> counters;
+  std::size_t index;
+  bool counted;
 };
+
+// Feeds the node's speed EWMAs that routing scores by.
+void observe(cluster::NodeCounters& c, std::chrono::steady_clock::time_point sent,
+             std::chrono::steady_clock::time_point first, std::chrono::steady_clock::time_point done,
+             std::size_t pieces) {
+  using ms = std::chrono::duration<double, std::milli>;
+  cluster::NodeCounters::observe(c.ttft_ms, ms(first - sent).count());
+  cluster::NodeCounters::observe(c.duration_ms, ms(done - sent).count());
+  if (pieces > 2) cluster::NodeCounters::observe(c.chunk_gap_ms, ms(done - first).count() / static_cast<double>(pieces - 1));
+}
 
 std::string error_line(std::string_view message) {
   boost::json::object o;
@@ -77,6 +97,7 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
       co_return Outcome{Outcome::Kind::node_failed, "send: " + wec.message()};
     }
 
+    const auto sent_at = std::chrono::steady_clock::now();
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
     if (ex.request().method() == bhttp::verb::head) parser.skip(true);
@@ -95,6 +116,7 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
     }
     const int status = parser.get().result_int();
     const std::string content_type(parser.get()[bhttp::field::content_type]);
+    const auto first_byte_at = std::chrono::steady_clock::now();
 
     if (status >= 500 || status == 404) {
       // Not served here. Keep the node's words in case no other node does better.
@@ -126,6 +148,7 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
 
     char buf[16384];
     bool at_line_start = true;
+    std::size_t pieces = 0;
     while (!parser.is_done()) {
       parser.get().body().data = buf;
       parser.get().body().size = sizeof buf;
@@ -137,6 +160,7 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
         if (co_await ex.send_chunk(std::string_view(buf, got)))
           co_return Outcome{Outcome::Kind::client_gone, "client left"};
         at_line_start = buf[got - 1] == '\n';
+        ++pieces;
       }
       if (rec) {
         std::string why = rec == boost::beast::error::timeout ? "no data within the idle timeout" : rec.message();
@@ -153,6 +177,7 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
     }
     co_await ex.end_stream();
     if (parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
+    observe(*node.live, sent_at, first_byte_at, std::chrono::steady_clock::now(), pieces);
     co_return Outcome{Outcome::Kind::served};
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};
@@ -181,7 +206,7 @@ awaitable<void> relay(Gateway& gw, http::Exchange& ex, std::shared_ptr<const clu
                                                      attempts, failures);
     Outcome out;
     {
-      InFlight guard(node.live);
+      InFlight guard(gw, node, options.reserved_node == index);
       out = co_await try_node(gw, ex, node, reason, options.body);
     }
     switch (out.kind) {

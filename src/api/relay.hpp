@@ -10,6 +10,7 @@ namespace hydra::api {
 struct RelayOptions {
   std::string body;            // the request body to send (may differ from the client's)
   bool refresh_after = false;  // the reply changes what the node holds (load, unload, pull)
+  std::optional<std::size_t> reserved_node;  // admission already counted a slot there
 };
 
 http::awaitable<void> relay(Gateway& gw, http::Exchange& ex,

@@ -83,7 +83,9 @@ int serve(const ServeConfig& config) {
 
   asio::io_context ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
-  cluster::Cluster fleet(ioc.get_executor(), pool, config.health, SystemClock::instance());
+  cluster::HealthSettings health = config.health;
+  health.agents = config.vram_monitoring;
+  cluster::Cluster fleet(ioc.get_executor(), pool, health, SystemClock::instance());
   std::vector<std::string> nodes = config.nodes;
   if (nodes.empty()) nodes.push_back("http://127.0.0.1:11434");  // a local Ollama, if there is one
   for (const auto& text : nodes) {
@@ -95,7 +97,9 @@ int serve(const ServeConfig& config) {
   if (config.dashboard_enabled) spdlog::info("dashboard: not built yet (issue #7)");
 
   routing::SystemRandom random;
-  api::Gateway gateway{fleet, pool, random, config.relay, kVersion};
+  api::Admission admission(ioc.get_executor(), config.queue, SystemClock::instance(),
+                           [&fleet] { return fleet.snapshot(); });
+  api::Gateway gateway{fleet, pool, random, admission, config.relay, config.weights, kVersion};
   http::Router router;
   api::add_ollama_routes(router, gateway);
   http::ServerLimits limits;

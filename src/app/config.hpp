@@ -3,6 +3,7 @@
 // defaults. Every setting is declared once (config.cpp) with its file key, environment
 // names (HYDRA_*, and the original system's SOLLOL_* aliases) and flag.
 #include "api/gateway.hpp"
+#include "routing/admission_queue.hpp"
 #include "cluster/health.hpp"
 
 #include <map>
@@ -27,6 +28,8 @@ struct ServeConfig {
   std::chrono::milliseconds header_timeout{30'000};
   cluster::HealthSettings health;
   api::RelaySettings relay;
+  routing::QueueSettings queue;
+  routing::Weights weights;
 };
 
 // A bad setting: the message names the setting and where its value came from.

@@ -33,9 +33,17 @@ std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
   node.host_header = url.id();
   node.ip = results.begin()->endpoint().address().to_string();
   node.port = url.port;
-  node.slots = slots;
+  node.slots = url.slots > 0 ? url.slots : slots;
+  boost::system::error_code lec;
+  auto address = asio::ip::make_address(node.ip, lec);
+  node.local = !lec && address.is_loopback();
+  auto rt = std::make_unique<Runtime>(executor_);
+  rt->vram_gb = url.vram_gb;
+  rt->ram_gb = url.ram_gb;
+  rt->agent_port = url.agent_port ? url.agent_port : settings_.agent_port;
+  node.resources = derive_resources(node, std::nullopt, rt->vram_gb, rt->ram_gb);
   nodes_.push_back(std::move(node));
-  runtime_.push_back(std::make_unique<Runtime>(executor_));
+  runtime_.push_back(std::move(rt));
   publish();
   if (started_) asio::co_spawn(executor_, probe_loop(nodes_.size() - 1), asio::detached);
   return nodes_.size() - 1;
@@ -70,6 +78,9 @@ http::awaitable<void> Cluster::refresh_models(std::size_t index, const http::tcp
     if (auto models = parse_tags(tags.body)) node.models = std::move(*models);
   if (!ps.ec && ps.status == 200)
     if (auto resident = parse_ps(ps.body)) node.resident = std::move(*resident);
+  auto agent = co_await read_agent(index);
+  NodeView& fresh = nodes_[index];  // (re-taken: nodes_ may have grown meanwhile)
+  fresh.resources = derive_resources(fresh, agent, runtime_[index]->vram_gb, runtime_[index]->ram_gb);
   runtime_[index]->models_due = clock_.now() + settings_.models_interval;
 }
 
@@ -114,6 +125,18 @@ http::awaitable<void> Cluster::probe_loop(std::size_t index) {
     rt.wake.expires_after(wait);
     co_await rt.wake.async_wait(http::use_nothrow);
   }
+}
+
+http::awaitable<std::optional<Resources>> Cluster::read_agent(std::size_t index) {
+  Runtime& rt = *runtime_[index];
+  if (!settings_.agents || clock_.now() < rt.agent_retry) co_return std::nullopt;
+  http::tcp::endpoint ep(asio::ip::make_address(nodes_[index].ip), rt.agent_port);
+  auto r = co_await http::fetch(pool_, ep, nodes_[index].host_header, verb::get, "/hydra/agent", "",
+                                std::min(settings_.probe_timeout, std::chrono::milliseconds(500)));
+  std::optional<Resources> out;
+  if (!r.ec && r.status == 200) out = parse_agent(r.body);
+  if (!out) runtime_[index]->agent_retry = clock_.now() + std::chrono::seconds(30);
+  co_return out;
 }
 
 http::awaitable<void> Cluster::refresh_all_models() {

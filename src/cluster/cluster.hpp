@@ -42,7 +42,11 @@ private:
     http::asio::steady_timer wake;
     bool refresh_wanted = true;
     SteadyTime models_due{};
+    double vram_gb = -1, ram_gb = -1;  // configured capacity (< 0: none)
+    uint16_t agent_port = 0;
+    SteadyTime agent_retry{};          // an absent agent is asked again only after this
   };
+  http::awaitable<std::optional<Resources>> read_agent(std::size_t index);
   void publish();
   http::awaitable<void> probe_loop(std::size_t index);
   http::awaitable<void> probe(std::size_t index);

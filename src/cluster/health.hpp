@@ -16,6 +16,8 @@ struct HealthSettings {
   int eject_after = 3;                                // consecutive failures
   std::chrono::milliseconds eject_base{1'000};        // first ejection; doubles each time
   std::chrono::milliseconds eject_max{60'000};
+  bool agents = true;                                 // ask each node's `hydra agent` for VRAM/RAM
+  uint16_t agent_port = 11435;
 };
 
 // A passing probe: brings an unknown node in, readmits an ejected one once its backoff is

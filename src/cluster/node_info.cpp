@@ -68,12 +68,39 @@ std::string NodeUrl::url() const {
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+namespace {
+// "vram=24,ram=64,slots=4,agent=11435" into `out`; false on anything unknown or malformed.
+bool parse_capacity(std::string_view spec, NodeUrl& out) {
+  while (!spec.empty()) {
+    auto comma = spec.find(',');
+    std::string_view item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) return false;
+    std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
+    double v = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || p != value.data() + value.size() || v < 0) return false;
+    if (key == "vram") out.vram_gb = v;
+    else if (key == "ram") out.ram_gb = v;
+    else if (key == "slots" && v >= 1 && v <= 1024) out.slots = static_cast<int>(v);
+    else if (key == "agent" && v >= 1 && v <= 65535) out.agent_port = static_cast<uint16_t>(v);
+    else return false;
+  }
+  return true;
+}
+}  // namespace
+
 std::optional<NodeUrl> parse_node_url(std::string_view text) {
+  NodeUrl out;
+  if (auto hash = text.find('#'); hash != std::string_view::npos) {
+    if (!parse_capacity(text.substr(hash + 1), out)) return std::nullopt;
+    text = text.substr(0, hash);
+  }
   if (text.starts_with("http://")) text.remove_prefix(7);
   else if (text.find("://") != std::string_view::npos) return std::nullopt;  // https etc.: not yet
   while (!text.empty() && text.back() == '/') text.remove_suffix(1);
   if (text.empty() || text.find('/') != std::string_view::npos) return std::nullopt;
-  NodeUrl out;
   std::string_view host = text, port;
   if (text.front() == '[') {
     auto close = text.find(']');
@@ -96,6 +123,62 @@ std::optional<NodeUrl> parse_node_url(std::string_view text) {
   }
   out.host = std::string(host);
   return out;
+}
+
+std::optional<Resources> parse_agent(std::string_view body) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(body, ec);
+  const json::object* o = ec ? nullptr : doc.if_object();
+  if (!o) return std::nullopt;
+  constexpr uint64_t MiB = 1ull << 20;
+  Resources r;
+  r.source = Resources::Source::reported;
+  r.known = true;
+  if (const json::value* gpus = o->if_contains("gpus"); gpus && gpus->is_array()) {
+    for (const auto& g : gpus->get_array()) {
+      const json::object* go = g.if_object();
+      if (!go) continue;
+      r.vram_total += uint_field(*go, "memory_total_mib") * MiB;
+      r.vram_free += uint_field(*go, "memory_free_mib") * MiB;
+    }
+  }
+  if (const json::value* ram = o->if_contains("ram"); ram && ram->is_object()) {
+    r.ram_total = uint_field(ram->get_object(), "total_mib") * MiB;
+    r.ram_free = uint_field(ram->get_object(), "available_mib") * MiB;
+  }
+  return r;
+}
+
+Resources derive_resources(const NodeView& node, const std::optional<Resources>& agent,
+                           double configured_vram_gb, double configured_ram_gb) {
+  if (agent) return *agent;  // measured on the node itself: best
+  uint64_t vram_used = 0, ram_used = 0;
+  bool partial = false;
+  for (const auto& m : node.resident) {
+    vram_used += m.size_vram;
+    ram_used += m.size > m.size_vram ? m.size - m.size_vram : 0;
+    partial |= m.size_vram < m.size;
+  }
+  Resources r;
+  if (configured_vram_gb >= 0) {
+    r.source = Resources::Source::configured;
+    r.known = true;
+    r.vram_total = static_cast<uint64_t>(configured_vram_gb * 1e9);
+    r.vram_free = r.vram_total > vram_used ? r.vram_total - vram_used : 0;
+    if (configured_ram_gb >= 0) {
+      r.ram_total = static_cast<uint64_t>(configured_ram_gb * 1e9);
+      r.ram_free = r.ram_total > ram_used ? r.ram_total - ram_used : 0;
+    }
+    return r;
+  }
+  // Estimated: the most VRAM ever seen in use is a lower bound of the total; a model only
+  // partly in VRAM means the VRAM is full.
+  r.source = Resources::Source::estimated;
+  const Resources& before = node.resources;
+  r.vram_total = std::max(before.source == Resources::Source::estimated ? before.vram_total : 0, vram_used);
+  r.known = before.known || !node.resident.empty();
+  r.vram_free = partial ? 0 : r.vram_total - vram_used;
+  return r;
 }
 
 }  // namespace hydra::cluster

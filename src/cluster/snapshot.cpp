@@ -12,6 +12,15 @@ const char* to_string(Health h) {
   return "unknown";
 }
 
+const char* to_string(Resources::Source s) {
+  switch (s) {
+    case Resources::Source::estimated: return "estimated";
+    case Resources::Source::configured: return "configured";
+    case Resources::Source::reported: return "reported";
+  }
+  return "estimated";
+}
+
 const ModelEntry* NodeView::model(std::string_view name) const {
   for (const auto& m : models)
     if (m.name == name) return &m;

@@ -16,12 +16,34 @@ namespace hydra::cluster {
 enum class Health { unknown, healthy, suspect, ejected };
 const char* to_string(Health h);
 
-// Counters shared by every snapshot of one node; owned jointly, updated lock-free.
+// Counters shared by every snapshot of one node; owned jointly, updated lock-free by the
+// data path. The EWMAs are 0 until the node has served something.
 struct NodeCounters {
   std::atomic<int> in_flight{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failures{0};
+  std::atomic<double> ttft_ms{0};       // time to first byte of the reply
+  std::atomic<double> chunk_gap_ms{0};  // time between streamed chunks (per token)
+  std::atomic<double> duration_ms{0};   // whole request
+
+  // Folds one observation into an EWMA (weight 0.2 for the newest sample).
+  static void observe(std::atomic<double>& ewma, double sample) {
+    double old = ewma.load(std::memory_order_relaxed);
+    ewma.store(old == 0 ? sample : old * 0.8 + sample * 0.2, std::memory_order_relaxed);
+  }
 };
+
+// What a node has to run models with, and how Hydra knows it.
+struct Resources {
+  enum class Source { estimated, configured, reported };
+  Source source = Source::estimated;
+  uint64_t vram_total = 0;  // bytes; 0 with a known source = CPU-only node
+  uint64_t vram_free = 0;
+  uint64_t ram_total = 0;
+  uint64_t ram_free = 0;
+  bool known = false;       // false: nothing to go on yet (no agent, no config, nothing loaded)
+};
+const char* to_string(Resources::Source s);
 
 struct ModelEntry {
   std::string name;          // normalised ("x:latest")
@@ -50,6 +72,9 @@ struct NodeView {
   int ejections = 0;
   SteadyTime ejected_until{};
   int slots = 4;             // parallel generations the node runs (OLLAMA_NUM_PARALLEL)
+  bool local = false;        // on the gateway's own machine (loopback address)
+  Resources resources;
+  std::vector<std::string> loading;  // models Hydra is cold-loading there right now
   std::vector<ModelEntry> models;
   std::vector<ResidentEntry> resident;
   std::shared_ptr<NodeCounters> live = std::make_shared<NodeCounters>();

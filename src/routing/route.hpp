@@ -1,6 +1,9 @@
 #pragma once
-// Routing v1: which nodes may serve a request, best first, and why. Pure: a snapshot and a
-// request in, a decision out; no I/O, no clock.
+// Routing: which nodes may serve a request, best first, and why. Pure: a snapshot and a
+// request in, a decision out; no I/O, no clock; randomness injected.
+//
+// Filters (routable, has the model, meets the request's constraints) -> scorers in [0,1]
+// combined with weights -> best first, exact ties broken at random.
 #include "cluster/snapshot.hpp"
 #include "routing/random.hpp"
 
@@ -10,20 +13,52 @@
 namespace hydra::routing {
 
 struct RouteRequest {
-  std::string model;  // as the client wrote it; normalised inside
+  std::string model;         // as the client wrote it; normalised inside
+  std::string node_id;       // explicit placement: "host:port" or its URL; empty = none
+  double min_vram_gb = 0;    // only nodes with this much free VRAM (or the model resident there)
+  bool prefer_local = false; // favour nodes on the gateway's own machine
+  int priority = 5;          // 1 (lowest) .. 10 (highest); used by admission, not by scoring
+};
+
+struct Weights {
+  double resident = 3.0;  // the model is loaded there: no cold load (seconds to minutes)
+  double fits = 2.0;      // it fits in free VRAM (else partial offload or CPU)
+  double slots = 2.0;     // free slots
+  double speed = 1.0;     // EWMA time to first token and per-token time
+  double errors = 1.0;    // recent failures
+  double locality = 1.5;  // on the gateway's machine, when the request prefers local
+};
+
+struct Scores {
+  double resident = 0, fits = 0, slots = 0, speed = 0, errors = 0, locality = 0;
+};
+
+enum class Placement { resident_gpu, resident_partial, gpu, partial_offload, cpu, unknown };
+const char* to_string(Placement p);
+
+struct Candidate {
+  std::size_t index = 0;  // into snapshot.nodes
+  double score = 0;       // weighted mean of the parts, in [0,1]
+  Scores parts;
+  Placement placement = Placement::unknown;
+  bool has_free_slot = true;
+  uint64_t model_size = 0;  // bytes, as the node lists it
 };
 
 struct Decision {
-  std::vector<std::size_t> ranked;  // indices into snapshot.nodes, best first
-  std::string reason;               // one line, for X-Hydra-Route-Reason and logs
-  int error_status = 0;             // when nothing can serve: 404 or 503
-  std::string error;                // ... and the message, in Ollama's words
+  std::vector<std::size_t> ranked;      // indices into snapshot.nodes, best first
+  std::vector<Candidate> candidates;    // the same order, with their scores
+  std::string reason;                   // one line, for X-Hydra-Route-Reason and logs
+  int error_status = 0;                 // when nothing can serve: 404 or 503
+  std::string error;                    // ... and the message, in Ollama's words
   bool ok() const { return error_status == 0; }
 };
 
-// Nodes that are routable and have the model; resident first, then the fewest in-flight
-// requests per slot; ties broken at random.
-Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, Random& random);
+// Memory a model needs on a node: its size plus KV-cache room for context x parallel slots.
+uint64_t model_need(uint64_t size, int slots);
+
+Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, Random& random,
+               const Weights& weights = {});
 
 // For requests that need no particular model (pull, create): routable nodes, least loaded first.
 Decision route_any(const cluster::Snapshot& snapshot, Random& random);

@@ -60,7 +60,7 @@ async function awaitModel(model, state) {
       case 'listed':
         return listed && route.status === 200;
       case 'resident':
-        return listed && route.status === 200 && route.reason.startsWith('model resident on');
+        return listed && route.status === 200 && /: resident/.test(route.reason);
       case 'gone':
         return !listed && route.status === 404;
       default:

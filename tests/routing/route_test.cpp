@@ -1,25 +1,15 @@
 #include "routing/route.hpp"
+#include "routing/scorers.hpp"
+#include "routing/fixtures.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace hydra;
 using namespace hydra::routing;
+using namespace hydra::routing::test;
 using cluster::Health;
 
 namespace {
-
-cluster::NodeView node(std::size_t index, Health health, std::vector<std::string> models,
-                       std::vector<std::string> resident = {}, int in_flight = 0, int slots = 4) {
-  cluster::NodeView n;
-  n.index = index;
-  n.id = "n" + std::to_string(index);
-  n.health = health;
-  n.slots = slots;
-  for (auto& m : models) n.models.push_back({m, 1, {}});
-  for (auto& m : resident) n.resident.push_back({m, 1, 1, {}});
-  n.live->in_flight = in_flight;
-  return n;
-}
 
 RouteRequest want(std::string model) {
   RouteRequest r;
@@ -27,76 +17,188 @@ RouteRequest want(std::string model) {
   return r;
 }
 
+const std::pair<std::string, uint64_t> M{"m:7b", 4 * GB};
+
 }  // namespace
 
-TEST(RouteV1, OnlyRoutableNodesThatHaveTheModel) {
-  cluster::Snapshot s;
-  s.nodes.push_back(node(0, Health::healthy, {"other:latest"}));
-  s.nodes.push_back(node(1, Health::ejected, {"llama3:latest"}));
-  s.nodes.push_back(node(2, Health::healthy, {"llama3:latest"}));
-  ScriptedRandom r({1, 2, 3});
+// --- filters ---------------------------------------------------------------------------
+
+TEST(RouteFilters, OnlyRoutableNodesThatHaveTheModel) {
+  auto s = make_snapshot({{.models = {{"other:latest", GB}}},
+                          {.health = Health::ejected, .models = {{"llama3:latest", GB}}},
+                          {.models = {{"llama3:latest", GB}}},
+                          {.health = Health::unknown, .models = {{"llama3:latest", GB}}}});
+  ScriptedRandom r({1});
   auto d = route(s, want("llama3"), r);  // "llama3" means "llama3:latest"
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d.ranked, std::vector<std::size_t>{2});
+  EXPECT_EQ(d.candidates.size(), 1u);
 }
 
-TEST(RouteV1, ResidentBeatsIdleAndLoadBreaksTies) {
-  cluster::Snapshot s;
-  s.nodes.push_back(node(0, Health::healthy, {"m:1b"}, {}, 0));
-  s.nodes.push_back(node(1, Health::healthy, {"m:1b"}, {"m:1b"}, 3));
-  s.nodes.push_back(node(2, Health::healthy, {"m:1b"}, {"m:1b"}, 1));
-  ScriptedRandom r({5, 5, 5});
-  auto d = route(s, want("m:1b"), r);
-  EXPECT_EQ(d.ranked, (std::vector<std::size_t>{2, 1, 0}));
-  EXPECT_NE(d.reason.find("resident on 2 of 3"), std::string::npos) << d.reason;
-  EXPECT_NE(d.reason.find("n2"), std::string::npos);
-}
-
-TEST(RouteV1, LoadIsRelativeToSlots) {
-  cluster::Snapshot s;
-  s.nodes.push_back(node(0, Health::healthy, {"m:1b"}, {"m:1b"}, 2, 2));  // full
-  s.nodes.push_back(node(1, Health::healthy, {"m:1b"}, {"m:1b"}, 3, 8));  // 3/8
+TEST(RouteFilters, ExplicitErrorsWhenNothingCanServe) {
   ScriptedRandom r({0});
-  EXPECT_EQ(route(s, want("m:1b"), r).ranked.front(), 1u);
-}
-
-TEST(RouteV1, EqualNodesAreChosenByTheInjectedRandomness) {
-  cluster::Snapshot s;
-  s.nodes.push_back(node(0, Health::healthy, {"m:1b"}));
-  s.nodes.push_back(node(1, Health::healthy, {"m:1b"}));
-  ScriptedRandom first({9, 1});
-  EXPECT_EQ(route(s, want("m:1b"), first).ranked.front(), 1u);
-  ScriptedRandom second({1, 9});
-  EXPECT_EQ(route(s, want("m:1b"), second).ranked.front(), 0u);
-}
-
-TEST(RouteV1, SuspectNodesComeLast) {
-  cluster::Snapshot s;
-  s.nodes.push_back(node(0, Health::suspect, {"m:1b"}, {"m:1b"}));
-  s.nodes.push_back(node(1, Health::healthy, {"m:1b"}, {}, 3));
-  ScriptedRandom r({0});
-  EXPECT_EQ(route(s, want("m:1b"), r).ranked, (std::vector<std::size_t>{1, 0}));
-}
-
-TEST(RouteV1, ExplicitErrors) {
-  cluster::Snapshot empty;
-  ScriptedRandom r({0});
-  EXPECT_EQ(route(empty, want("m"), r).error_status, 503);
-  cluster::Snapshot down;
-  down.nodes.push_back(node(0, Health::ejected, {"m:latest"}));
-  EXPECT_EQ(route(down, want("m"), r).error_status, 503);
-  cluster::Snapshot s;
-  s.nodes.push_back(node(0, Health::healthy, {"a:latest"}));
-  auto d = route(s, want("zzz"), r);
+  EXPECT_EQ(route(cluster::Snapshot{}, want("m"), r).error_status, 503);
+  EXPECT_EQ(route(make_snapshot({{.health = Health::ejected, .models = {M}}}), want("m:7b"), r).error_status, 503);
+  auto d = route(make_snapshot({{.models = {M}}}), want("zzz"), r);
   EXPECT_EQ(d.error_status, 404);
   EXPECT_EQ(d.error, "model \"zzz\" not found, try pulling it first");
 }
 
+TEST(RouteFilters, MinVramKeepsOnlyNodesWithRoomOrTheBestAvailableWithAReason) {
+  auto s = make_snapshot({{.models = {M}, .vram_gb = 24, .vram_free_gb = 20},
+                          {.models = {M}, .resident = {{"m:7b", 4 * GB}}, .vram_gb = 8, .vram_free_gb = 2}});
+  ScriptedRandom r({0});
+  RouteRequest req = want("m:7b");
+  req.min_vram_gb = 16;
+  auto d = route(s, req, r);
+  EXPECT_EQ(d.ranked, std::vector<std::size_t>{0});  // the resident node lacks the room
+  req.min_vram_gb = 6;  // node 1: 2 free + 4 held by the model itself
+  EXPECT_EQ(route(s, req, r).ranked.size(), 2u);
+  req.min_vram_gb = 48;
+  auto none = route(s, req, r);
+  EXPECT_EQ(none.ranked.size(), 2u);
+  EXPECT_NE(none.reason.find("no node has 48 GB of VRAM free"), std::string::npos) << none.reason;
+}
+
+TEST(RouteFilters, ExplicitNodeIsHonouredWhenItCanServe) {
+  auto s = make_snapshot({{.models = {M}, .resident = {{"m:7b", 4 * GB}}}, {.models = {M}, .in_flight = 3}});
+  ScriptedRandom r({0});
+  RouteRequest req = want("m:7b");
+  req.node_id = "n1";
+  auto d = route(s, req, r);
+  EXPECT_EQ(d.ranked.front(), 1u);
+  EXPECT_EQ(d.ranked.size(), 2u);  // the others stay as fallbacks
+  EXPECT_NE(d.reason.find("node n1 requested"), std::string::npos) << d.reason;
+  req.node_id = "http://n1";  // by URL too
+  EXPECT_EQ(route(s, req, r).ranked.front(), 1u);
+}
+
+TEST(RouteFilters, UnhealthyExplicitNodeFallsBackWithAReason) {
+  auto s = make_snapshot({{.models = {M}}, {.health = Health::ejected, .models = {M}}, {.models = {{"x:1b", GB}}}});
+  ScriptedRandom r({0});
+  RouteRequest req = want("m:7b");
+  req.node_id = "n1";
+  auto d = route(s, req, r);
+  EXPECT_EQ(d.ranked, std::vector<std::size_t>{0});
+  EXPECT_NE(d.reason.find("requested node n1 is ejected"), std::string::npos) << d.reason;
+  req.node_id = "n2";
+  EXPECT_NE(route(s, req, r).reason.find("requested node n2 does not have m:7b"), std::string::npos);
+  req.node_id = "nowhere:1";
+  EXPECT_NE(route(s, req, r).reason.find("unknown"), std::string::npos);
+}
+
+// --- scorers -----------------------------------------------------------------------------
+
+TEST(RouteScorers, PlacementFromResidencyAndFreeVram) {
+  auto s = make_snapshot({{.models = {M}, .resident = {{"m:7b", 4 * GB}}},
+                          {.models = {M}, .resident = {{"m:7b", 1 * GB}}},
+                          {.models = {M}, .vram_gb = 24},
+                          {.models = {M}, .vram_gb = 8, .vram_free_gb = 1},
+                          {.models = {M}, .vram_gb = 0},
+                          {.models = {M}}});
+  EXPECT_EQ(placement_of(s.nodes[0], "m:7b", 4 * GB), Placement::resident_gpu);
+  EXPECT_EQ(placement_of(s.nodes[1], "m:7b", 4 * GB), Placement::resident_partial);
+  EXPECT_EQ(placement_of(s.nodes[2], "m:7b", 4 * GB), Placement::gpu);
+  EXPECT_EQ(placement_of(s.nodes[3], "m:7b", 4 * GB), Placement::partial_offload);
+  EXPECT_EQ(placement_of(s.nodes[4], "m:7b", 4 * GB), Placement::cpu);
+  EXPECT_EQ(placement_of(s.nodes[5], "m:7b", 4 * GB), Placement::unknown);
+  EXPECT_GT(score_fits(Placement::gpu), score_fits(Placement::partial_offload));
+  EXPECT_GT(score_fits(Placement::partial_offload), score_fits(Placement::cpu));
+  EXPECT_GT(score_resident(Placement::resident_gpu), score_resident(Placement::gpu));
+}
+
+TEST(RouteScorers, SlotsSpeedErrorsLocality) {
+  auto s = make_snapshot({{.in_flight = 1, .slots = 4}, {.in_flight = 5, .slots = 4, .local = true}});
+  EXPECT_DOUBLE_EQ(score_slots(s.nodes[0]), 0.75);
+  EXPECT_DOUBLE_EQ(score_slots(s.nodes[1]), 0.0);
+  EXPECT_DOUBLE_EQ(score_speed(s.nodes[0]), 0.5);  // nothing measured yet
+  s.nodes[0].live->ttft_ms = 100;
+  s.nodes[1].live->ttft_ms = 2000;
+  EXPECT_GT(score_speed(s.nodes[0]), score_speed(s.nodes[1]));
+  s.nodes[0].consecutive_failures = 2;
+  EXPECT_NEAR(score_errors(s.nodes[0]), 1.0 / 3, 1e-9);
+  EXPECT_EQ(score_locality(s.nodes[1], true), 1.0);
+  EXPECT_EQ(score_locality(s.nodes[1], false), 0.0);
+  EXPECT_EQ(score_locality(s.nodes[0], true), 0.0);
+}
+
+TEST(RouteScorers, ModelNeedAddsContextRoomPerSlot) {
+  EXPECT_GT(model_need(8 * GB, 4), model_need(8 * GB, 1));
+  EXPECT_LT(model_need(8 * GB, 4), 10 * GB);
+}
+
+// --- ranking -----------------------------------------------------------------------------
+
+TEST(RouteRanking, ResidentModelBeatsAnEmptierNodeThatNeedsAColdLoad) {
+  auto s = make_snapshot({{.models = {M}, .in_flight = 0, .vram_gb = 24},
+                          {.models = {M}, .resident = {{"m:7b", 4 * GB}}, .in_flight = 3, .vram_gb = 24, .vram_free_gb = 20}});
+  ScriptedRandom r({0});
+  auto d = route(s, want("m:7b"), r);
+  EXPECT_EQ(d.ranked, (std::vector<std::size_t>{1, 0}));
+  EXPECT_NE(d.reason.find("resident in VRAM"), std::string::npos) << d.reason;
+}
+
+TEST(RouteRanking, NodeWithRoomBeatsANodeOutOfVram) {
+  auto s = make_snapshot({{.models = {M}, .vram_gb = 8, .vram_free_gb = 1}, {.models = {M}, .vram_gb = 24, .vram_free_gb = 20}});
+  ScriptedRandom r({0});
+  EXPECT_EQ(route(s, want("m:7b"), r).ranked.front(), 1u);
+}
+
+TEST(RouteRanking, GpuToCpuFallbackIsExplained) {
+  auto s = make_snapshot({{.models = {M}, .vram_gb = 0}, {.models = {M}, .vram_gb = 2, .vram_free_gb = 2}});
+  ScriptedRandom r({0});
+  auto d = route(s, want("m:7b"), r);
+  EXPECT_NE(d.reason.find("no GPU node has room"), std::string::npos) << d.reason;
+  auto gpu = make_snapshot({{.models = {M}, .vram_gb = 0}, {.models = {M}, .vram_gb = 24}});
+  auto g = route(gpu, want("m:7b"), r);
+  EXPECT_EQ(g.ranked.front(), 1u);
+  EXPECT_EQ(g.reason.find("fallback"), std::string::npos);
+}
+
+TEST(RouteRanking, LoadIsRelativeToSlots) {
+  auto s = make_snapshot({{.models = {M}, .in_flight = 2, .slots = 2}, {.models = {M}, .in_flight = 3, .slots = 8}});
+  ScriptedRandom r({0});
+  auto d = route(s, want("m:7b"), r);
+  EXPECT_EQ(d.ranked.front(), 1u);
+  EXPECT_FALSE(d.candidates[1].has_free_slot);
+}
+
+TEST(RouteRanking, PreferLocalWeighsLocality) {
+  auto s = make_snapshot({{.models = {M}}, {.models = {M}, .in_flight = 1, .local = true}});
+  ScriptedRandom r({0});
+  EXPECT_EQ(route(s, want("m:7b"), r).ranked.front(), 0u);
+  RouteRequest req = want("m:7b");
+  req.prefer_local = true;
+  EXPECT_EQ(route(s, req, r).ranked.front(), 1u);
+}
+
+TEST(RouteRanking, SuspectNodesRankBelowHealthyEquals) {
+  auto s = make_snapshot({{.health = Health::suspect, .models = {M}}, {.models = {M}}});
+  s.nodes[0].consecutive_failures = 1;
+  ScriptedRandom r({0});
+  EXPECT_EQ(route(s, want("m:7b"), r).ranked, (std::vector<std::size_t>{1, 0}));
+}
+
+TEST(RouteRanking, ExactTiesAreBrokenByTheInjectedRandomness) {
+  auto s = make_snapshot({{.models = {M}}, {.models = {M}}});
+  ScriptedRandom first({9, 1});
+  EXPECT_EQ(route(s, want("m:7b"), first).ranked.front(), 1u);
+  ScriptedRandom second({1, 9});
+  EXPECT_EQ(route(s, want("m:7b"), second).ranked.front(), 0u);
+}
+
+TEST(RouteRanking, WeightsAreConfigurable) {
+  auto s = make_snapshot({{.models = {M}, .resident = {{"m:7b", 4 * GB}}, .in_flight = 3}, {.models = {M}}});
+  ScriptedRandom r({0});
+  EXPECT_EQ(route(s, want("m:7b"), r).ranked.front(), 0u);
+  Weights w;
+  w.resident = 0;
+  w.fits = 0;
+  EXPECT_EQ(route(s, want("m:7b"), r, w).ranked.front(), 1u);
+}
+
 TEST(RouteAny, LeastLoadedRoutableNode) {
-  cluster::Snapshot s;
-  s.nodes.push_back(node(0, Health::healthy, {}, {}, 4));
-  s.nodes.push_back(node(1, Health::healthy, {}, {}, 1));
-  s.nodes.push_back(node(2, Health::ejected, {}, {}, 0));
+  auto s = make_snapshot({{.in_flight = 4}, {.in_flight = 1}, {.health = Health::ejected}});
   ScriptedRandom r({0});
   EXPECT_EQ(route_any(s, r).ranked, (std::vector<std::size_t>{1, 0}));
 }

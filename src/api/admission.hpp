@@ -1,0 +1,72 @@
+#pragma once
+// Admission: a request runs only where a slot is free; otherwise it waits in the bounded
+// priority queue (routing/admission_queue) until a slot frees on one of its candidates.
+// Slots are counted in NodeCounters::in_flight; a Slot reserves one and gives it back on
+// destruction, which hands it straight to the best waiter (an event, not polling).
+// Single-threaded: use on the gateway's io_context thread.
+#include "cluster/snapshot.hpp"
+#include "http/exchange.hpp"
+#include "routing/admission_queue.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace hydra::api {
+
+class Admission;
+
+class Slot {
+public:
+  Slot(Admission& owner, std::shared_ptr<cluster::NodeCounters> counters, std::size_t node)
+      : owner_(owner), counters_(std::move(counters)), node_(node) {}
+  ~Slot();
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+  std::size_t node() const { return node_; }
+
+private:
+  Admission& owner_;
+  std::shared_ptr<cluster::NodeCounters> counters_;
+  std::size_t node_;
+};
+
+struct AdmitOutcome {
+  std::unique_ptr<Slot> slot;  // set when admitted
+  bool client_gone = false;
+  std::string error;           // when refused: the queue is full or the wait ran out
+  int retry_after_s = 0;
+  bool waited = false;
+};
+
+class Admission {
+public:
+  using SnapshotSource = std::function<std::shared_ptr<const cluster::Snapshot>()>;
+  Admission(http::asio::any_io_executor executor, routing::QueueSettings settings, const Clock& clock,
+            SnapshotSource snapshots);
+
+  http::awaitable<AdmitOutcome> admit(http::Exchange& ex, const cluster::Snapshot& snapshot,
+                                      const routing::Decision& decision, int priority);
+  // A slot on `node` was given back (a request ended): give it to the best waiter.
+  void freed(std::size_t node);
+  std::size_t waiting() const { return queue_.size(); }
+
+private:
+  struct Pending {
+    explicit Pending(http::asio::any_io_executor ex) : timer(std::move(ex)) {}
+    http::asio::steady_timer timer;
+    std::optional<std::size_t> granted;
+  };
+  std::shared_ptr<cluster::NodeCounters> counters_of(std::size_t node) const;
+  int retry_after(const cluster::Snapshot& snapshot, const routing::Decision& decision) const;
+
+  http::asio::any_io_executor executor_;
+  routing::AdmissionQueue queue_;
+  const Clock& clock_;
+  SnapshotSource snapshots_;
+  std::map<uint64_t, std::shared_ptr<Pending>> pending_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace hydra::api

@@ -1,0 +1,71 @@
+#include "routing/scorers.hpp"
+
+#include <algorithm>
+
+namespace hydra::routing {
+
+uint64_t model_need(uint64_t size, int slots) {
+  // KV cache: about size/50000 bytes per token of context (8 GB model: ~160 KB), for a
+  // 2048-token context per slot. An estimate; the node's own numbers win once reported.
+  return size + static_cast<uint64_t>(std::max(slots, 1)) * 2048 * (size / 50000);
+}
+
+uint64_t vram_available_for(const cluster::NodeView& node, const std::string& model) {
+  uint64_t held = 0;
+  if (const auto* r = node.resident_model(model)) held = r->size_vram;
+  return node.resources.vram_free + held;
+}
+
+Placement placement_of(const cluster::NodeView& node, const std::string& model, uint64_t size) {
+  if (const auto* r = node.resident_model(model))
+    return r->size_vram >= r->size ? Placement::resident_gpu : Placement::resident_partial;
+  const auto& res = node.resources;
+  if (!res.known) return Placement::unknown;
+  if (res.vram_total == 0) return Placement::cpu;
+  return res.vram_free >= model_need(size, node.slots) ? Placement::gpu : Placement::partial_offload;
+}
+
+double score_resident(Placement p) {
+  switch (p) {
+    case Placement::resident_gpu: return 1.0;
+    case Placement::resident_partial: return 0.8;
+    default: return 0.0;
+  }
+}
+
+double score_fits(Placement p) {
+  switch (p) {
+    case Placement::resident_gpu: case Placement::gpu: return 1.0;
+    case Placement::resident_partial: return 0.6;
+    case Placement::unknown: return 0.5;
+    case Placement::partial_offload: return 0.3;
+    case Placement::cpu: return 0.1;
+  }
+  return 0.0;
+}
+
+double score_slots(const cluster::NodeView& node) {
+  int in_flight = node.live ? node.live->in_flight.load(std::memory_order_relaxed) : 0;
+  return std::clamp(1.0 - static_cast<double>(in_flight) / std::max(node.slots, 1), 0.0, 1.0);
+}
+
+double score_speed(const cluster::NodeView& node) {
+  if (!node.live) return 0.5;
+  double ttft = node.live->ttft_ms.load(std::memory_order_relaxed);
+  double gap = node.live->chunk_gap_ms.load(std::memory_order_relaxed);
+  // Normalised so that 500 ms to first token or 50 ms per token scores one half.
+  double a = ttft > 0 ? 1.0 / (1.0 + ttft / 500.0) : 0.5;
+  double b = gap > 0 ? 1.0 / (1.0 + gap / 50.0) : 0.5;
+  return (a + b) / 2;
+}
+
+double score_errors(const cluster::NodeView& node) {
+  double s = 1.0 - std::min(node.consecutive_failures, 3) / 3.0;
+  return node.health == cluster::Health::suspect ? s * 0.5 : s;
+}
+
+double score_locality(const cluster::NodeView& node, bool prefer_local) {
+  return prefer_local && node.local ? 1.0 : 0.0;
+}
+
+}  // namespace hydra::routing
