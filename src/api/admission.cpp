@@ -2,6 +2,7 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <cmath>
+#include <spdlog/spdlog.h>
 
 namespace hydra::api {
 
@@ -71,6 +72,7 @@ http::awaitable<AdmitOutcome> Admission::admit(http::Exchange& ex, const cluster
     co_return out;
   }
   out.waited = true;
+  spdlog::debug("every candidate is busy: request queued at priority {} ({} waiting)", priority, queue_.size());
   auto pending = std::make_shared<Pending>(executor_);
   pending_[w.id] = pending;
   pending->timer.expires_after(queue_.settings().max_wait);

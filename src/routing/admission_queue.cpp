@@ -56,8 +56,11 @@ std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot
   const Candidate& best = decision.candidates.front();
   for (const auto& c : decision.candidates) {
     if (!c.has_free_slot) continue;
-    bool cold = c.placement != Placement::resident_gpu && c.placement != Placement::resident_partial;
-    bool best_resident = best.placement == Placement::resident_gpu || best.placement == Placement::resident_partial;
+    auto resident = [](Placement p) {
+      return p == Placement::resident_gpu || p == Placement::resident_partial || p == Placement::resident_cpu;
+    };
+    bool cold = !resident(c.placement);
+    bool best_resident = resident(best.placement);
     if (&c != &best && cold && best_resident && !best.has_free_slot) {
       // Wait for the resident copy, unless the expected wait exceeds a cold load here.
       const auto& b = snapshot.nodes[best.index];

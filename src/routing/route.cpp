@@ -12,6 +12,7 @@ const char* to_string(Placement p) {
   switch (p) {
     case Placement::resident_gpu: return "resident in VRAM";
     case Placement::resident_partial: return "resident, partly offloaded";
+    case Placement::resident_cpu: return "resident on CPU";
     case Placement::gpu: return "fits in free VRAM";
     case Placement::partial_offload: return "partial offload (VRAM short)";
     case Placement::cpu: return "CPU";
@@ -135,13 +136,15 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     d.candidates.push_back(r.c);
   }
   const Candidate& best = d.candidates.front();
-  if (best.placement == Placement::cpu || best.placement == Placement::partial_offload) {
+  if (best.placement == Placement::cpu || best.placement == Placement::resident_cpu ||
+      best.placement == Placement::partial_offload) {
     bool any_gpu_fit = std::any_of(d.candidates.begin(), d.candidates.end(), [](const Candidate& c) {
       return c.placement == Placement::gpu || c.placement == Placement::resident_gpu;
     });
     if (!any_gpu_fit)
       notes.push_back(best.placement == Placement::cpu ? "no GPU node has room for the model: CPU fallback"
                                                        : "no GPU node has room for the whole model: partial offload");
+    if (!any_gpu_fit && best.placement == Placement::resident_cpu) notes.back() = "no GPU node can serve the model: CPU fallback";
   }
   d.reason = describe(snapshot, best, d.candidates.size());
   for (const auto& note : notes) d.reason += "; " + note;

@@ -17,8 +17,10 @@ uint64_t vram_available_for(const cluster::NodeView& node, const std::string& mo
 }
 
 Placement placement_of(const cluster::NodeView& node, const std::string& model, uint64_t size) {
-  if (const auto* r = node.resident_model(model))
+  if (const auto* r = node.resident_model(model)) {
+    if (r->size_vram == 0) return Placement::resident_cpu;
     return r->size_vram >= r->size ? Placement::resident_gpu : Placement::resident_partial;
+  }
   const auto& res = node.resources;
   if (!res.known) return Placement::unknown;
   if (res.vram_total == 0) return Placement::cpu;
@@ -28,7 +30,7 @@ Placement placement_of(const cluster::NodeView& node, const std::string& model, 
 double score_resident(Placement p) {
   switch (p) {
     case Placement::resident_gpu: return 1.0;
-    case Placement::resident_partial: return 0.8;
+    case Placement::resident_partial: case Placement::resident_cpu: return 0.8;
     default: return 0.0;
   }
 }
@@ -39,7 +41,7 @@ double score_fits(Placement p) {
     case Placement::resident_partial: return 0.6;
     case Placement::unknown: return 0.5;
     case Placement::partial_offload: return 0.3;
-    case Placement::cpu: return 0.1;
+    case Placement::cpu: case Placement::resident_cpu: return 0.1;
   }
   return 0.0;
 }

@@ -95,8 +95,10 @@ TEST(RouteScorers, PlacementFromResidencyAndFreeVram) {
                           {.models = {M}, .vram_gb = 24},
                           {.models = {M}, .vram_gb = 8, .vram_free_gb = 1},
                           {.models = {M}, .vram_gb = 0},
-                          {.models = {M}}});
+                          {.models = {M}},
+                          {.models = {M}, .resident = {{"m:7b", 0}}, .vram_gb = 0}});
   EXPECT_EQ(placement_of(s.nodes[0], "m:7b", 4 * GB), Placement::resident_gpu);
+  EXPECT_EQ(placement_of(s.nodes[6], "m:7b", 4 * GB), Placement::resident_cpu);
   EXPECT_EQ(placement_of(s.nodes[1], "m:7b", 4 * GB), Placement::resident_partial);
   EXPECT_EQ(placement_of(s.nodes[2], "m:7b", 4 * GB), Placement::gpu);
   EXPECT_EQ(placement_of(s.nodes[3], "m:7b", 4 * GB), Placement::partial_offload);

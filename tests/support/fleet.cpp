@@ -16,11 +16,12 @@ Endpoint endpoint_from_url(const std::string& text) {
   return Endpoint(boost::asio::ip::make_address(m[1].str()), static_cast<unsigned short>(std::stoi(m[2].str())));
 }
 
-SimProcess& Fleet::add_sim(const std::string& name, std::vector<std::string> args) {
+SimProcess& Fleet::add_sim(const std::string& name, std::vector<std::string> args, std::string capacity) {
   std::vector<std::string> argv{hydra_binary(), "sim", "--listen", "127.0.0.1:0", "--name", name};
   argv.insert(argv.end(), args.begin(), args.end());
   SimProcess sim;
   sim.name = name;
+  sim.capacity = std::move(capacity);
   sim.process = std::make_unique<Process>(argv);
   auto line = sim.process->wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; },
                                          std::chrono::seconds(10));
@@ -35,7 +36,7 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
   std::vector<std::string> argv{hydra_binary(), "serve", "--listen", "127.0.0.1:0", "--no-discovery"};
   for (const auto& s : sims_) {
     argv.push_back("--node");
-    argv.push_back("http://" + s.id);
+    argv.push_back("http://" + s.id + s.capacity);
   }
   argv.insert(argv.end(), args.begin(), args.end());
   env.push_back("HYDRA_LOG_LEVEL=debug");

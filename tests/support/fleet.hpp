@@ -16,12 +16,14 @@ struct SimProcess {
   std::string id;  // "127.0.0.1:PORT", as the gateway names it
   Endpoint endpoint;
   std::unique_ptr<Process> process;
+  std::string capacity;  // appended to its --node URL, e.g. "#vram=24,slots=2"
 };
 
 class Fleet {
 public:
-  // Starts `hydra sim --name NAME ARGS...` and waits until it listens.
-  SimProcess& add_sim(const std::string& name, std::vector<std::string> args);
+  // Starts `hydra sim --name NAME ARGS...` and waits until it listens. `capacity` is what the
+  // gateway is told about the node ("#vram=24,slots=2"), if anything.
+  SimProcess& add_sim(const std::string& name, std::vector<std::string> args, std::string capacity = "");
   // Starts `hydra serve` with every sim as --node and waits for its first probe round.
   void start_gateway(std::vector<std::string> env = {}, std::vector<std::string> args = {});
 
