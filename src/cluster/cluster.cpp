@@ -60,6 +60,7 @@ void Cluster::publish() {
   auto snap = std::make_shared<Snapshot>();
   snap->generation = ++generation_;
   snap->nodes = nodes_;
+  snap->build_index();
   snapshot_.store(std::move(snap));
 }
 

@@ -1,5 +1,7 @@
 #include "cluster/snapshot.hpp"
 
+#include <algorithm>
+
 namespace hydra::cluster {
 
 const char* to_string(Health h) {
@@ -19,6 +21,28 @@ const char* to_string(Resources::Source s) {
     case Resources::Source::reported: return "reported";
   }
   return "estimated";
+}
+
+void Snapshot::build_index() {
+  holders.clear();
+  routable_count = 0;
+  for (const auto& n : nodes) {
+    if (!n.routable()) continue;
+    ++routable_count;
+    for (const auto& m : n.models) {
+      const ResidentEntry* r = n.resident_model(m.name);
+      holders[m.name].push_back({static_cast<uint32_t>(n.index), m.size, r ? r->size_vram : 0, r != nullptr});
+    }
+  }
+  for (auto& [name, list] : holders)
+    std::stable_partition(list.begin(), list.end(), [](const Holder& h) { return h.resident; });
+  indexed = true;
+}
+
+const std::vector<Holder>& Snapshot::holders_of(const std::string& model) const {
+  static const std::vector<Holder> none;
+  auto it = holders.find(model);
+  return it == holders.end() ? none : it->second;
 }
 
 const ModelEntry* NodeView::model(std::string_view name) const {

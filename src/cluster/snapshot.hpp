@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace hydra::cluster {
@@ -84,9 +85,26 @@ struct NodeView {
   const ResidentEntry* resident_model(std::string_view normalised_name) const;
 };
 
+// A routable node that has a given model, with what routing needs to know about it there.
+struct Holder {
+  uint32_t node = 0;          // index into Snapshot::nodes
+  uint64_t size = 0;          // the model's size on that node
+  uint64_t size_vram = 0;     // its VRAM share when resident
+  bool resident = false;
+};
+
 struct Snapshot {
   uint64_t generation = 0;
   std::vector<NodeView> nodes;
+
+  // Built once per snapshot (build_index) so that a decision never scans the whole fleet:
+  // model name -> the routable nodes that have it, residents first.
+  std::unordered_map<std::string, std::vector<Holder>> holders;
+  std::size_t routable_count = 0;
+  bool indexed = false;
+  void build_index();
+  // The holders of a model (normalised name); empty when none.
+  const std::vector<Holder>& holders_of(const std::string& model) const;
 };
 
 }  // namespace hydra::cluster

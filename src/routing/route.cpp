@@ -23,17 +23,26 @@ const char* to_string(Placement p) {
 
 namespace {
 
+constexpr std::size_t kKeep = 8;            // candidates kept, best first: enough for failover
+constexpr std::size_t kSampleAbove = 32;    // more holders than this: score a random sample
+constexpr std::size_t kSampleResident = 8;  // ... of this many nodes holding it in memory
+constexpr std::size_t kSampleOther = 8;     // ... and this many others
+
 bool names_node(const cluster::NodeView& n, const std::string& wanted) {
   return n.id == wanted || n.url == wanted || n.url + "/" == wanted;
 }
 
-Candidate score(const cluster::NodeView& n, const std::string& model, const RouteRequest& req,
-                const Weights& w) {
+struct Ranked {
+  Candidate c;
+  uint64_t tie;
+};
+
+Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const RouteRequest& req, const Weights& w,
+             Random& random) {
   Candidate c;
   c.index = n.index;
-  const auto* entry = n.model(model);
-  c.model_size = entry ? entry->size : 0;
-  c.placement = placement_of(n, model, c.model_size);
+  c.model_size = h.size;
+  c.placement = placement_of(n, h);
   c.parts.resident = score_resident(c.placement);
   c.parts.fits = score_fits(c.placement);
   c.parts.slots = score_slots(n);
@@ -45,26 +54,52 @@ Candidate score(const cluster::NodeView& n, const std::string& model, const Rout
   c.score = (w.resident * c.parts.resident + w.fits * c.parts.fits + w.slots * c.parts.slots +
              w.speed * c.parts.speed + w.errors * c.parts.errors + locality_w * c.parts.locality) /
             (total > 0 ? total : 1);
-  int in_flight = n.live ? n.live->in_flight.load(std::memory_order_relaxed) : 0;
-  c.has_free_slot = in_flight < n.slots;
-  return c;
+  c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < n.slots;
+  return {c, random.next()};
 }
 
-struct Ranked {
-  Candidate c;
-  uint64_t tie;
+bool better(const Ranked& a, const Ranked& b) {
+  if (std::abs(a.c.score - b.c.score) > 1e-9) return a.c.score > b.c.score;
+  return a.tie < b.tie;
+}
+
+// The holders a decision chooses among: all of a model's holders, or those passing a filter.
+// (A view, so that the unfiltered common case copies nothing.)
+struct Pool {
+  const std::vector<cluster::Holder>& all;
+  std::vector<const cluster::Holder*> filtered;
+  bool use_filtered = false;
+  std::size_t size() const { return use_filtered ? filtered.size() : all.size(); }
+  const cluster::Holder* at(std::size_t i) const { return use_filtered ? filtered[i] : &all[i]; }
+  std::size_t residents() const {  // residents come first (Snapshot::build_index)
+    std::size_t lo = 0, hi = size();
+    while (lo < hi) {
+      std::size_t mid = (lo + hi) / 2;
+      if (at(mid)->resident) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 };
 
-void sort_ranked(std::vector<Ranked>& v) {
-  std::sort(v.begin(), v.end(), [](const Ranked& a, const Ranked& b) {
-    if (std::abs(a.c.score - b.c.score) > 1e-9) return a.c.score > b.c.score;
-    return a.tie < b.tie;
-  });
+// Up to `k` distinct random picks from [begin, end) of the pool, appended to `out`.
+void sample(const Pool& pool, std::size_t begin, std::size_t end, std::size_t k, Random& random,
+            std::vector<const cluster::Holder*>& out) {
+  std::size_t n = end - begin;
+  std::size_t first = out.size();
+  if (n <= k) {
+    for (std::size_t i = begin; i < end; ++i) out.push_back(pool.at(i));
+    return;
+  }
+  while (out.size() - first < k) {  // k << n: collisions are rare
+    const cluster::Holder* pick = pool.at(begin + random.below(n));
+    if (std::find(out.begin() + static_cast<long>(first), out.end(), pick) == out.end()) out.push_back(pick);
+  }
 }
 
 std::string describe(const cluster::Snapshot& s, const Candidate& best, std::size_t count) {
   const auto& n = s.nodes[best.index];
-  int in_flight = n.live ? n.live->in_flight.load(std::memory_order_relaxed) : 0;
+  int in_flight = n.live->in_flight.load(std::memory_order_relaxed);
   return fmt::format("chose {} (score {:.2f}: {}, {}/{} slots busy, resources {}) of {} candidate{}", n.id,
                      best.score, to_string(best.placement), in_flight, n.slots, to_string(n.resources.source),
                      count, count == 1 ? "" : "s");
@@ -73,80 +108,100 @@ std::string describe(const cluster::Snapshot& s, const Candidate& best, std::siz
 }  // namespace
 
 Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, Random& random, const Weights& w) {
+  if (!snapshot.indexed) {  // snapshots from Cluster are indexed; hand-made ones get indexed here
+    cluster::Snapshot copy = snapshot;
+    copy.build_index();
+    return route(copy, request, random, w);
+  }
   Decision d;
   const std::string model = normalize_model_name(request.model);
-  std::vector<Ranked> all;
-  std::size_t routable = 0;
-  for (const auto& n : snapshot.nodes) {
-    if (!n.routable()) continue;
-    ++routable;
-    if (!n.model(model)) continue;
-    all.push_back({score(n, model, request, w), random.next()});
-  }
-  if (routable == 0) {
+  if (snapshot.routable_count == 0) {
     d.error_status = 503;
     d.error = snapshot.nodes.empty() ? "no Ollama nodes are configured" : "no healthy Ollama node is available";
     d.reason = d.error;
     return d;
   }
-  if (all.empty()) {
+  const auto& holders = snapshot.holders_of(model);
+  if (holders.empty()) {
     d.error_status = 404;
     d.error = fmt::format("model \"{}\" not found, try pulling it first", request.model);
-    d.reason = fmt::format("no healthy node of {} has {}", routable, model);
+    d.reason = fmt::format("no healthy node of {} has {}", snapshot.routable_count, model);
     return d;
   }
   std::vector<std::string> notes;
 
-  // Constraint: minimum free VRAM. When no node meets it, the best available serves, and says so.
+  // Filter: minimum free VRAM (counting what the model already holds). When no node meets it,
+  // the best available serves, and says so.
+  Pool pool{holders, {}, false};
   if (request.min_vram_gb > 0) {
     const auto need = static_cast<uint64_t>(request.min_vram_gb * 1e9);
-    std::vector<Ranked> meeting;
-    for (const auto& r : all)
-      if (vram_available_for(snapshot.nodes[r.c.index], model) >= need) meeting.push_back(r);
-    if (meeting.empty())
+    for (const auto& h : holders)
+      if (snapshot.nodes[h.node].resources.vram_free + h.size_vram >= need) pool.filtered.push_back(&h);
+    pool.use_filtered = !pool.filtered.empty();
+    if (!pool.use_filtered)
       notes.push_back(fmt::format("no node has {:g} GB of VRAM free; best available instead", request.min_vram_gb));
-    else
-      all = std::move(meeting);
   }
-  sort_ranked(all);
 
   // Explicit placement: that node first when it can serve; otherwise route and say why not.
+  const cluster::Holder* requested = nullptr;
   if (!request.node_id.empty()) {
     auto it = std::find_if(snapshot.nodes.begin(), snapshot.nodes.end(),
                            [&](const auto& n) { return names_node(n, request.node_id); });
-    auto in_all = std::find_if(all.begin(), all.end(), [&](const Ranked& r) {
-      return it != snapshot.nodes.end() && r.c.index == it->index;
-    });
     if (it == snapshot.nodes.end()) {
       notes.push_back(fmt::format("requested node {} is unknown", request.node_id));
     } else if (!it->routable()) {
       notes.push_back(fmt::format("requested node {} is {}", it->id, cluster::to_string(it->health)));
     } else if (!it->model(model)) {
       notes.push_back(fmt::format("requested node {} does not have {}", it->id, model));
-    } else if (in_all == all.end()) {
-      notes.push_back(fmt::format("requested node {} lacks {:g} GB free VRAM", it->id, request.min_vram_gb));
     } else {
-      std::rotate(all.begin(), in_all, in_all + 1);
-      notes.push_back(fmt::format("node {} requested", it->id));
+      for (std::size_t i = 0; i < pool.size() && !requested; ++i)
+        if (pool.at(i)->node == it->index) requested = pool.at(i);
+      if (!requested) notes.push_back(fmt::format("requested node {} lacks {:g} GB free VRAM", it->id, request.min_vram_gb));
     }
   }
 
-  for (const auto& r : all) {
+  // Large fleets: score a random sample (holders of the model in memory, then others) rather
+  // than every node; the sample keeps decisions in microseconds and spreads load.
+  std::vector<const cluster::Holder*> chosen;
+  chosen.reserve(std::min(pool.size(), kSampleAbove) + 1);
+  if (pool.size() <= kSampleAbove) {
+    sample(pool, 0, pool.size(), pool.size(), random, chosen);
+  } else {
+    std::size_t residents = pool.residents();
+    sample(pool, 0, residents, kSampleResident, random, chosen);
+    sample(pool, residents, pool.size(), kSampleOther, random, chosen);
+    if (requested && std::find(chosen.begin(), chosen.end(), requested) == chosen.end()) chosen.push_back(requested);
+  }
+
+  std::vector<Ranked> ranked;
+  ranked.reserve(chosen.size());
+  for (const auto* h : chosen) ranked.push_back(score(snapshot.nodes[h->node], *h, request, w, random));
+  std::size_t keep = std::min(kKeep, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(keep), ranked.end(), better);
+  if (requested) {
+    auto it = std::find_if(ranked.begin(), ranked.end(), [&](const Ranked& r) { return r.c.index == requested->node; });
+    std::rotate(ranked.begin(), it, it + 1);
+    if (static_cast<std::size_t>(it - ranked.begin()) >= keep) ++keep;
+    notes.push_back(fmt::format("node {} requested", snapshot.nodes[requested->node].id));
+  }
+  ranked.resize(std::min(keep, ranked.size()));
+  d.ranked.reserve(ranked.size());
+  d.candidates.reserve(ranked.size());
+  for (const auto& r : ranked) {
     d.ranked.push_back(r.c.index);
     d.candidates.push_back(r.c);
   }
+
   const Candidate& best = d.candidates.front();
-  if (best.placement == Placement::cpu || best.placement == Placement::resident_cpu ||
-      best.placement == Placement::partial_offload) {
-    bool any_gpu_fit = std::any_of(d.candidates.begin(), d.candidates.end(), [](const Candidate& c) {
-      return c.placement == Placement::gpu || c.placement == Placement::resident_gpu;
-    });
-    if (!any_gpu_fit)
-      notes.push_back(best.placement == Placement::cpu ? "no GPU node has room for the model: CPU fallback"
-                                                       : "no GPU node has room for the whole model: partial offload");
-    if (!any_gpu_fit && best.placement == Placement::resident_cpu) notes.back() = "no GPU node can serve the model: CPU fallback";
+  auto on_gpu = [](Placement p) { return p == Placement::gpu || p == Placement::resident_gpu; };
+  bool any_gpu_fit = std::any_of(d.candidates.begin(), d.candidates.end(), [&](const Candidate& c) { return on_gpu(c.placement); });
+  if (!any_gpu_fit) {
+    if (best.placement == Placement::cpu) notes.push_back("no GPU node has room for the model: CPU fallback");
+    if (best.placement == Placement::resident_cpu) notes.push_back("no GPU node can serve the model: CPU fallback");
+    if (best.placement == Placement::partial_offload) notes.push_back("no GPU node has room for the whole model: partial offload");
   }
-  d.reason = describe(snapshot, best, d.candidates.size());
+  d.reason = describe(snapshot, best, pool.size());
+  if (pool.size() > chosen.size()) d.reason += fmt::format(" (scored a random {} of them)", chosen.size());
   for (const auto& note : notes) d.reason += "; " + note;
   return d;
 }
@@ -167,7 +222,7 @@ Decision route_any(const cluster::Snapshot& snapshot, Random& random) {
     d.reason = d.error;
     return d;
   }
-  sort_ranked(all);
+  std::sort(all.begin(), all.end(), better);
   for (const auto& r : all) {
     d.ranked.push_back(r.c.index);
     d.candidates.push_back(r.c);

@@ -16,15 +16,25 @@ uint64_t vram_available_for(const cluster::NodeView& node, const std::string& mo
   return node.resources.vram_free + held;
 }
 
-Placement placement_of(const cluster::NodeView& node, const std::string& model, uint64_t size) {
-  if (const auto* r = node.resident_model(model)) {
-    if (r->size_vram == 0) return Placement::resident_cpu;
-    return r->size_vram >= r->size ? Placement::resident_gpu : Placement::resident_partial;
+Placement placement_of(const cluster::NodeView& node, const cluster::Holder& h) {
+  if (h.resident) {
+    if (h.size_vram == 0) return Placement::resident_cpu;
+    return h.size_vram >= h.size ? Placement::resident_gpu : Placement::resident_partial;
   }
   const auto& res = node.resources;
   if (!res.known) return Placement::unknown;
   if (res.vram_total == 0) return Placement::cpu;
-  return res.vram_free >= model_need(size, node.slots) ? Placement::gpu : Placement::partial_offload;
+  return res.vram_free >= model_need(h.size, node.slots) ? Placement::gpu : Placement::partial_offload;
+}
+
+Placement placement_of(const cluster::NodeView& node, const std::string& model, uint64_t size) {
+  cluster::Holder h{static_cast<uint32_t>(node.index), size, 0, false};
+  if (const auto* r = node.resident_model(model)) {
+    h.resident = true;
+    h.size = r->size;
+    h.size_vram = r->size_vram;
+  }
+  return placement_of(node, h);
 }
 
 double score_resident(Placement p) {

@@ -5,6 +5,7 @@
 namespace hydra::routing {
 
 // Where the model would run on this node, given what the node holds and has free.
+Placement placement_of(const cluster::NodeView& node, const cluster::Holder& holder);
 Placement placement_of(const cluster::NodeView& node, const std::string& model, uint64_t size);
 
 double score_resident(Placement p);

@@ -204,3 +204,21 @@ TEST(RouteAny, LeastLoadedRoutableNode) {
   ScriptedRandom r({0});
   EXPECT_EQ(route_any(s, r).ranked, (std::vector<std::size_t>{1, 0}));
 }
+
+TEST(RouteLargeFleet, SamplesHoldersFavouringResidentsAndKeepsAFewForFailover) {
+  std::vector<NodeSpec> specs(500, NodeSpec{.models = {M}, .vram_gb = 24});
+  for (std::size_t i = 0; i < specs.size(); i += 50) specs[i].resident = {{"m:7b", 4 * GB}};  // 10 residents
+  auto s = make_snapshot(specs);
+  s.build_index();
+  SystemRandom r;
+  auto d = route(s, want("m:7b"), r);
+  ASSERT_TRUE(d.ok());
+  EXPECT_LE(d.ranked.size(), 8u);
+  EXPECT_GE(d.ranked.size(), 2u);
+  EXPECT_EQ(d.ranked.front() % 50, 0u) << d.reason;  // a resident copy wins
+  EXPECT_NE(d.reason.find("of 500 candidates (scored a random"), std::string::npos) << d.reason;
+  // An explicitly requested node is considered even when the sample would have missed it.
+  RouteRequest req = want("m:7b");
+  req.node_id = "n377";
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(route(s, req, r).ranked.front(), 377u);
+}
