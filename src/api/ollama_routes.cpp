@@ -110,11 +110,13 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
                                   admitted.waited ? "took it after a wait in the queue (every candidate was busy)"
                                                   : "had the first free slot");
   }
-  bool refresh = changes_residency(req->body) ||
-                 !snapshot->nodes[chosen].resident_model(normalize_model_name(req->model));
-  RelayOptions options = relay_options(ex, refresh);
+  const std::string model = normalize_model_name(req->model);
+  const bool cold = !snapshot->nodes[chosen].resident_model(model);
+  RelayOptions options = relay_options(ex, cold || changes_residency(req->body));
   options.reserved_node = chosen;
+  if (cold) gw.cluster.loading_started(chosen, model);
   co_await relay(gw, ex, snapshot, decision, std::move(options));
+  if (cold) gw.cluster.loading_ended(chosen, model);
 }
 
 // create, push, copy, blobs: one node. Model-bound requests go where the model is; the rest to

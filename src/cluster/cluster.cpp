@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <stdexcept>
 
 namespace hydra::cluster {
@@ -79,6 +80,7 @@ http::awaitable<void> Cluster::refresh_models(std::size_t index, const http::tcp
     if (auto models = parse_tags(tags.body)) node.models = std::move(*models);
   if (!ps.ec && ps.status == 200)
     if (auto resident = parse_ps(ps.body)) node.resident = std::move(*resident);
+  std::erase_if(node.loading, [&](const std::string& m) { return node.resident_model(m) != nullptr; });
   auto agent = co_await read_agent(index);
   NodeView& fresh = nodes_[index];  // (re-taken: nodes_ may have grown meanwhile)
   fresh.resources = derive_resources(fresh, agent, runtime_[index]->vram_gb, runtime_[index]->ram_gb);
@@ -163,6 +165,23 @@ void Cluster::report_success(std::size_t index) {
   NodeView& node = nodes_[index];
   if (node.health == Health::healthy && node.consecutive_failures == 0) return;  // nothing to publish
   on_request_success(node);
+  publish();
+}
+
+void Cluster::loading_started(std::size_t index, const std::string& model) {
+  if (index >= nodes_.size()) return;
+  auto& loading = nodes_[index].loading;
+  if (std::find(loading.begin(), loading.end(), model) != loading.end()) return;
+  loading.push_back(model);
+  publish();
+}
+
+void Cluster::loading_ended(std::size_t index, const std::string& model) {
+  if (index >= nodes_.size()) return;
+  auto& loading = nodes_[index].loading;
+  auto it = std::find(loading.begin(), loading.end(), model);
+  if (it == loading.end()) return;
+  loading.erase(it);
   publish();
 }
 

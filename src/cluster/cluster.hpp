@@ -34,6 +34,11 @@ public:
   void report_success(std::size_t index);
   // Asks for a prompt refresh of a node's models (a load or unload passed through).
   void request_refresh(std::size_t index);
+  // A request that needs a cold load of `model` was sent to the node: until the model shows
+  // as resident (or the request ends), routing treats the node as loading it, so that other
+  // requests join that load rather than start one elsewhere.
+  void loading_started(std::size_t index, const std::string& model);
+  void loading_ended(std::size_t index, const std::string& model);
   const HealthSettings& settings() const { return settings_; }
 
 private:

@@ -31,11 +31,12 @@ void Snapshot::build_index() {
     ++routable_count;
     for (const auto& m : n.models) {
       const ResidentEntry* r = n.resident_model(m.name);
-      holders[m.name].push_back({static_cast<uint32_t>(n.index), m.size, r ? r->size_vram : 0, r != nullptr});
+      bool loading = !r && std::find(n.loading.begin(), n.loading.end(), m.name) != n.loading.end();
+      holders[m.name].push_back({static_cast<uint32_t>(n.index), m.size, r ? r->size_vram : 0, r != nullptr, loading});
     }
   }
   for (auto& [name, list] : holders)
-    std::stable_partition(list.begin(), list.end(), [](const Holder& h) { return h.resident; });
+    std::stable_partition(list.begin(), list.end(), [](const Holder& h) { return h.resident || h.loading; });
   indexed = true;
 }
 

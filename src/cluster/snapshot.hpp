@@ -91,6 +91,7 @@ struct Holder {
   uint64_t size = 0;          // the model's size on that node
   uint64_t size_vram = 0;     // its VRAM share when resident
   bool resident = false;
+  bool loading = false;       // Hydra sent it a request that is loading the model now
 };
 
 struct Snapshot {

@@ -57,7 +57,8 @@ std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot
   for (const auto& c : decision.candidates) {
     if (!c.has_free_slot) continue;
     auto resident = [](Placement p) {
-      return p == Placement::resident_gpu || p == Placement::resident_partial || p == Placement::resident_cpu;
+      return p == Placement::resident_gpu || p == Placement::resident_partial || p == Placement::resident_cpu ||
+             p == Placement::loading;
     };
     bool cold = !resident(c.placement);
     bool best_resident = resident(best.placement);

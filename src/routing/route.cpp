@@ -13,6 +13,7 @@ const char* to_string(Placement p) {
     case Placement::resident_gpu: return "resident in VRAM";
     case Placement::resident_partial: return "resident, partly offloaded";
     case Placement::resident_cpu: return "resident on CPU";
+    case Placement::loading: return "being loaded there now";
     case Placement::gpu: return "fits in free VRAM";
     case Placement::partial_offload: return "partial offload (VRAM short)";
     case Placement::cpu: return "CPU";
@@ -75,7 +76,7 @@ struct Pool {
     std::size_t lo = 0, hi = size();
     while (lo < hi) {
       std::size_t mid = (lo + hi) / 2;
-      if (at(mid)->resident) lo = mid + 1;
+      if (at(mid)->resident || at(mid)->loading) lo = mid + 1;
       else hi = mid;
     }
     return lo;

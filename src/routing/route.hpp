@@ -33,7 +33,7 @@ struct Scores {
   double resident = 0, fits = 0, slots = 0, speed = 0, errors = 0, locality = 0;
 };
 
-enum class Placement { resident_gpu, resident_partial, resident_cpu, gpu, partial_offload, cpu, unknown };
+enum class Placement { resident_gpu, resident_partial, resident_cpu, loading, gpu, partial_offload, cpu, unknown };
 const char* to_string(Placement p);
 
 struct Candidate {

@@ -21,6 +21,7 @@ Placement placement_of(const cluster::NodeView& node, const cluster::Holder& h) 
     if (h.size_vram == 0) return Placement::resident_cpu;
     return h.size_vram >= h.size ? Placement::resident_gpu : Placement::resident_partial;
   }
+  if (h.loading) return Placement::loading;
   const auto& res = node.resources;
   if (!res.known) return Placement::unknown;
   if (res.vram_total == 0) return Placement::cpu;
@@ -41,13 +42,14 @@ double score_resident(Placement p) {
   switch (p) {
     case Placement::resident_gpu: return 1.0;
     case Placement::resident_partial: case Placement::resident_cpu: return 0.8;
+    case Placement::loading: return 0.7;  // the load is already paid for
     default: return 0.0;
   }
 }
 
 double score_fits(Placement p) {
   switch (p) {
-    case Placement::resident_gpu: case Placement::gpu: return 1.0;
+    case Placement::resident_gpu: case Placement::gpu: case Placement::loading: return 1.0;
     case Placement::resident_partial: return 0.6;
     case Placement::unknown: return 0.5;
     case Placement::partial_offload: return 0.3;

@@ -8,6 +8,7 @@
 #include <future>
 #include <gtest/gtest.h>
 #include <mutex>
+#include <set>
 
 using namespace hydra::test;
 using namespace std::chrono;
@@ -183,4 +184,21 @@ TEST(Scheduling, AClientThatLeavesTheQueueNeverReachesTheNode) {
   EXPECT_EQ(after.status, 200);
   auto by_model = f.sim_stats(0).at("requests_by_model");
   EXPECT_EQ(by_model.at("m:7b").to_number<int>(), 2);  // "a" and "next", never "gives up"
+}
+
+TEST(Scheduling, ABurstForAModelResidentNowhereCausesOneColdLoad) {
+  Fleet f;
+  for (const char* n : {"a", "b"}) f.add_sim(n, {"--model", "m:7b=4", "--load-seconds", "0.5", "--tokens-per-second", "200"}, "#vram=24,slots=4");
+  f.start_gateway();
+  std::vector<std::future<HttpReply>> burst;
+  for (int i = 0; i < 4; ++i)
+    burst.push_back(std::async(std::launch::async, [&, i] { return generate(f.gateway(), "m:7b", fmt::format("b{}", i)); }));
+  std::set<std::string> nodes;
+  for (auto& b : burst) {
+    auto r = b.get();
+    ASSERT_EQ(r.status, 200) << r.body;
+    nodes.insert(r.headers["x-hydra-node"]);
+  }
+  EXPECT_EQ(nodes.size(), 1u) << "the followers should join the first load";
+  EXPECT_EQ(stat(f, 0, "loads") + stat(f, 1, "loads"), 1);
 }

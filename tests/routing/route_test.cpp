@@ -222,3 +222,13 @@ TEST(RouteLargeFleet, SamplesHoldersFavouringResidentsAndKeepsAFewForFailover) {
   req.node_id = "n377";
   for (int i = 0; i < 20; ++i) EXPECT_EQ(route(s, req, r).ranked.front(), 377u);
 }
+
+TEST(RouteRanking, ANodeAlreadyLoadingTheModelBeatsStartingAnotherLoad) {
+  auto s = make_snapshot({{.models = {M}, .vram_gb = 24}, {.models = {M}, .in_flight = 1, .vram_gb = 24}});
+  s.nodes[1].loading = {"m:7b"};
+  ScriptedRandom r({0});
+  auto d = route(s, want("m:7b"), r);
+  EXPECT_EQ(d.ranked.front(), 1u);
+  EXPECT_EQ(d.candidates.front().placement, Placement::loading);
+  EXPECT_NE(d.reason.find("being loaded there now"), std::string::npos) << d.reason;
+}
