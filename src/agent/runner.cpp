@@ -1,0 +1,86 @@
+#include "agent/runner.hpp"
+
+#include "agent/register.hpp"
+#include "agent/sampler.hpp"
+#include "agent/server.hpp"
+#include "http/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+
+namespace hydra::agent {
+
+namespace asio = http::asio;
+
+namespace {
+
+std::string url_host(const http::tcp::endpoint& ep) {
+  auto host = ep.address().to_string();
+  return ep.address().is_v6() ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+int run(const AgentOptions& options) {
+  auto listen = http::parse_endpoint(options.listen);
+  if (!listen) throw std::runtime_error("--listen: expected HOST:PORT, got \"" + options.listen + "\"");
+  if (options.interval.count() <= 0) throw std::runtime_error("--interval-ms must be positive");
+  if (!options.register_url.empty() && !parse_gateway_url(options.register_url))
+    throw std::runtime_error("--register: expected http://HOST[:PORT][/PATH], got \"" + options.register_url + "\"");
+  if (!options.node_url.empty() && !parse_gateway_url(options.node_url))
+    throw std::runtime_error("--node-url: expected http://HOST[:PORT], got \"" + options.node_url + "\"");
+
+  auto logger = spdlog::stderr_color_mt("hydra-agent");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  Collector collector(options.collector);
+  ReadingStore store;
+  // The first reading is taken before the port opens, so that every answer has figures.
+  store.publish(collector.collect());
+  auto first = store.latest();
+  spdlog::info("agent: GPU source {}, {} GPU(s)", to_string(first->gpu_source), first->gpus.size());
+  for (const auto& w : first->warnings) spdlog::info("agent: {}", w);
+
+  asio::io_context ioc(1);
+  AgentServer server(ioc.get_executor(), store);
+  auto bound = server.listen(*listen);
+  if (!bound) {
+    fmt::print(stderr, "hydra agent: cannot listen on {}: {}\n", options.listen, bound.error().message());
+    return 1;
+  }
+  fmt::print("agent listening on http://{}:{}\n", url_host(*bound), bound->port());
+  std::fflush(stdout);
+
+  Sampler sampler(collector, store, options.interval);
+  sampler.start();
+
+  std::unique_ptr<Registrar> registrar;
+  if (!options.register_url.empty()) {
+    RegisterOptions r;
+    r.gateway = options.register_url;
+    // A wildcard listen address means nothing to the gateway: advertise this machine's address.
+    std::string advertised = bound->address().is_unspecified() ? primary_ipv4() : url_host(*bound);
+    r.agent_url = fmt::format("http://{}:{}", advertised, bound->port());
+    r.node_url = options.node_url.empty() ? fmt::format("http://{}:11434", primary_ipv4()) : options.node_url;
+    r.name = first->hostname;
+    r.token = options.token;
+    r.heartbeat = options.heartbeat;
+    registrar = std::make_unique<Registrar>(ioc.get_executor(), std::move(r), store);
+    registrar->start();
+  }
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
+  ioc.run();
+  sampler.stop();
+  return 0;
+}
+
+}  // namespace hydra::agent

@@ -1,0 +1,28 @@
+#pragma once
+// `hydra agent`: serve this machine's readings on GET /hydra/agent and, optionally, register
+// with a gateway and send heartbeats.
+#include "agent/collector.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace hydra::agent {
+
+struct AgentOptions {
+  std::string listen = "0.0.0.0:11435";
+  std::chrono::milliseconds interval{1000};  // between readings
+  CollectorOptions collector;
+  // Registration (off when `register_url` is empty).
+  std::string register_url;
+  std::string node_url;  // empty: http://<primary IPv4>:11434
+  std::string token;
+  std::chrono::milliseconds heartbeat{5000};
+  std::string log_level = "info";
+};
+
+// Throws std::runtime_error for unusable options (bad --listen, bad --register URL) before
+// anything starts. Serves until SIGINT/SIGTERM; prints one stdout line
+// "agent listening on http://ADDR:PORT" once the port is bound.
+int run(const AgentOptions& options);
+
+}  // namespace hydra::agent

@@ -1,0 +1,25 @@
+#pragma once
+// The agent's HTTP endpoint: GET /hydra/agent serves the latest reading from a ReadingStore
+// (no collection on the io thread), GET / says the agent is running.
+#include "agent/sampler.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+#include <memory>
+
+namespace hydra::agent {
+
+class AgentServer {
+public:
+  // `store` must outlive the server. Use from the io_context thread of `executor`.
+  AgentServer(http::asio::any_io_executor executor, const ReadingStore& store);
+  ~AgentServer();
+
+  boost::system::result<http::tcp::endpoint> listen(const http::tcp::endpoint& endpoint);
+
+private:
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace hydra::agent
