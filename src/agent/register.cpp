@@ -1,5 +1,7 @@
 #include "agent/register.hpp"
 
+#include "common/authority.hpp"
+
 #include <arpa/inet.h>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -47,27 +49,10 @@ std::optional<GatewayUrl> parse_gateway_url(std::string_view text) {
   if (path.find_first_of("?#") != std::string_view::npos) return std::nullopt;
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   out.base_path = std::string(path);
-  std::string_view host = authority, port;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return std::nullopt;
-      port = authority.substr(close + 2);
-    }
-  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty() || host.find('@') != std::string_view::npos) return std::nullopt;
-  if (!port.empty() || authority.ends_with(':')) {
-    unsigned value = 0;
-    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) return std::nullopt;
-    out.port = static_cast<uint16_t>(value);
-  }
-  out.host = std::string(host);
+  auto parsed = parse_authority(authority);
+  if (!parsed) return std::nullopt;
+  out.host = std::move(parsed->host);
+  if (parsed->port) out.port = *parsed->port;
   return out;
 }
 

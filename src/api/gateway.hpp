@@ -27,5 +27,7 @@ struct Gateway {
 
 // The Ollama API: routed endpoints, fan-out endpoints, and per-node management.
 void add_ollama_routes(http::Router& router, Gateway& gateway);
+// Hydra's own API: GET /nodes.
+void add_hydra_routes(http::Router& router, Gateway& gateway);
 
 }  // namespace hydra::api

@@ -102,6 +102,7 @@ int serve(const ServeConfig& config) {
   api::Gateway gateway{fleet, pool, random, admission, config.relay, config.weights, kVersion};
   http::Router router;
   api::add_ollama_routes(router, gateway);
+  api::add_hydra_routes(router, gateway);
   http::ServerLimits limits;
   limits.body_limit = config.body_limit_mb << 20;
   limits.header_timeout = config.header_timeout;

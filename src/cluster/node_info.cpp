@@ -1,5 +1,6 @@
 #include "cluster/node_info.hpp"
 
+#include "common/authority.hpp"
 #include "common/model_name.hpp"
 
 #include <boost/json/parse.hpp>
@@ -101,29 +102,13 @@ std::optional<NodeUrl> parse_node_url(std::string_view text) {
   else if (text.find("://") != std::string_view::npos) return std::nullopt;  // https etc.: not yet
   while (!text.empty() && text.back() == '/') text.remove_suffix(1);
   if (text.empty() || text.find('/') != std::string_view::npos) return std::nullopt;
-  std::string_view host = text, port;
-  if (text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = text.substr(1, close - 1);
-    if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') return std::nullopt;
-      port = text.substr(close + 2);
-    }
-  } else if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) return std::nullopt;
-  if (!port.empty()) {
-    unsigned value = 0;
-    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) return std::nullopt;
-    out.port = static_cast<uint16_t>(value);
-  }
-  out.host = std::string(host);
+  auto authority = parse_authority(text);
+  if (!authority) return std::nullopt;
+  out.host = std::move(authority->host);
+  if (authority->port) out.port = *authority->port;
   return out;
 }
+
 
 std::optional<Resources> parse_agent(std::string_view body) {
   boost::system::error_code ec;

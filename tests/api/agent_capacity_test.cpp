@@ -1,7 +1,9 @@
 // The gateway reading a node's `hydra agent`: capacity "reported" and used for placement.
 #include "support/fleet.hpp"
 
+#include <boost/json.hpp>
 #include <cstdlib>
+#include <map>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -38,4 +40,13 @@ TEST(AgentCapacity, TheGatewayPlacesByWhatTheAgentReports) {
     EXPECT_NE(r.headers["x-hydra-route-reason"].find("resources reported"), std::string::npos)
         << r.headers["x-hydra-route-reason"];
   }
+  // GET /nodes says where each node's figures come from.
+  auto nodes = boost::json::parse(get(f.gateway(), "/nodes").body).at("nodes").as_array();
+  ASSERT_EQ(nodes.size(), 2u);
+  std::map<std::string, std::string> source;
+  for (auto& n : nodes) source[std::string(n.at("id").as_string())] = std::string(n.at("resources").at("source").as_string());
+  EXPECT_EQ(source[f.sim(0).id], "reported");
+  EXPECT_EQ(source[f.sim(1).id], "configured");
+  EXPECT_EQ(nodes[0].at("resources").at("vram_free_bytes").to_number<uint64_t>(), 22516ull << 20);
+  EXPECT_EQ(nodes[0].at("health"), "healthy");
 }

@@ -1,0 +1,36 @@
+#include "common/authority.hpp"
+
+#include <charconv>
+
+namespace hydra {
+
+std::optional<Authority> parse_authority(std::string_view text) {
+  std::string_view host = text, port;
+  bool has_port = false;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return std::nullopt;
+      port = text.substr(close + 2);
+      has_port = true;
+    }
+  } else if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    has_port = true;
+  }
+  if (host.empty() || host.find('@') != std::string_view::npos) return std::nullopt;
+  Authority out{std::string(host), std::nullopt};
+  if (has_port) {
+    unsigned value = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535)
+      return std::nullopt;
+    out.port = static_cast<uint16_t>(value);
+  }
+  return out;
+}
+
+}  // namespace hydra
