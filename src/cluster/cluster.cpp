@@ -102,6 +102,8 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
     co_return;
   }
   bool was_down = !node.routable();
+  const Health health_before = node.health;
+  const std::string version_before = node.version;
   boost::system::error_code ec;
   auto doc = boost::json::parse(r.body, ec);
   if (!ec && doc.is_object())
@@ -112,9 +114,13 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
     spdlog::info("node {} is up (Ollama {})", node.id, node.version);
     runtime_[index]->refresh_wanted = true;
   }
-  if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due)
+  bool changed = node.health != health_before || node.version != version_before;
+  if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due) {
     co_await refresh_models(index, ep);
-  publish();
+    changed = true;
+  }
+  // A routine probe of a healthy node changes nothing: skip the snapshot copy.
+  if (changed) publish();
 }
 
 http::awaitable<void> Cluster::probe_loop(std::size_t index) {
