@@ -15,6 +15,11 @@ struct RelaySettings {
   int max_attempts = 3;  // nodes tried for one request before giving up
 };
 
+struct RegistrationSettings {
+  std::string token;                        // when set: "Authorization: Bearer <token>" required
+  Nanos grace = std::chrono::seconds(30);   // forget a registered node after this long without a heartbeat
+};
+
 struct Gateway {
   cluster::Cluster& cluster;
   http::ConnectionPool& pool;
@@ -22,12 +27,13 @@ struct Gateway {
   Admission& admission;
   RelaySettings settings;
   routing::Weights weights;
+  RegistrationSettings registration;
   std::string version;  // Hydra's own version, for /api/version when no node answers
 };
 
 // The Ollama API: routed endpoints, fan-out endpoints, and per-node management.
 void add_ollama_routes(http::Router& router, Gateway& gateway);
-// Hydra's own API: GET /nodes.
+// Hydra's own API: GET /nodes; POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}.
 void add_hydra_routes(http::Router& router, Gateway& gateway);
 
 }  // namespace hydra::api

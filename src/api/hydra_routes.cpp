@@ -1,8 +1,13 @@
-// Hydra's own API (issue #6 grows it): for now GET /nodes, the fleet as the gateway sees it.
+// Hydra's own API (issue #6 grows it): the fleet as the gateway sees it (GET /nodes) and
+// registration by agents (POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}).
 #include "api/gateway.hpp"
+#include "cluster/node_info.hpp"
 #include "common/json.hpp"
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <fmt/format.h>
 
 namespace hydra::api {
 
@@ -26,6 +31,8 @@ json::object node_json(const cluster::NodeView& n) {
   o["id"] = n.id;
   o["url"] = n.url;
   o["health"] = cluster::to_string(n.health);
+  o["source"] = n.source;
+  o["name"] = n.name;
   o["version"] = n.version;
   o["last_error"] = n.last_error;
   o["consecutive_failures"] = n.consecutive_failures;
@@ -56,17 +63,129 @@ json::object node_json(const cluster::NodeView& n) {
 
 json::object nodes_body(const cluster::Snapshot& s) {
   json::array nodes;
-  for (const auto& n : s.nodes) nodes.push_back(node_json(n));
+  for (const auto& n : s.nodes)
+    if (!n.removed) nodes.push_back(node_json(n));
   return json_field("nodes", std::move(nodes));
+}
+
+// Private ranges and loopback: the only addresses a node may register from (default policy).
+bool registrable(const boost::asio::ip::address& a) {
+  if (a.is_loopback()) return true;
+  if (a.is_v4()) {
+    auto v = a.to_v4().to_uint();
+    return (v >> 24) == 10 || (v >> 20) == (172u << 4 | 1) || (v >> 16) == (192u << 8 | 168);
+  }
+  return (a.to_v6().to_bytes()[0] & 0xfe) == 0xfc;  // fc00::/7
+}
+
+bool authorised(const Gateway& gw, const http::Exchange& ex) {
+  if (gw.registration.token.empty()) return true;
+  return ex.request()[http::bhttp::field::authorization] == "Bearer " + gw.registration.token;
+}
+
+std::optional<cluster::Resources> resources_in(const json::object& body) {
+  const json::value* r = body.if_contains("resources");
+  if (!r || !r->is_object()) return std::nullopt;
+  return cluster::parse_agent(json::serialize(*r));
+}
+
+json::object registered_body(const cluster::NodeView& n, Nanos grace) {
+  json::object o = json_field("id", n.id);
+  o["url"] = n.url;
+  o["heartbeat_s"] = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(grace).count() / 3);
+  return o;
+}
+
+// Checks a registration; an empty string means fine, else the 400/403 message.
+std::pair<http::bhttp::status, std::string> check_registration(const json::object& body, cluster::NodeUrl& url) {
+  using http::bhttp::status;
+  const json::value* u = body.if_contains("url");
+  if (!u || !u->is_string()) return {status::bad_request, "url is required (the node's Ollama URL)"};
+  auto parsed = cluster::parse_node_url(u->get_string());
+  if (!parsed) return {status::bad_request, fmt::format("bad node URL \"{}\"", std::string(u->get_string()))};
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(parsed->host, ec);
+  if (ec) return {status::bad_request, "register with the node's IP address, not a host name"};
+  if (!registrable(address))
+    return {status::forbidden, fmt::format("{} is outside the allowed ranges (private networks and loopback)", parsed->host)};
+  url = *parsed;
+  return {status::ok, {}};
+}
+
+// "/nodes/{id}/heartbeat" -> id; "/nodes/{id}" -> id (suffix "").
+std::string node_id_in(std::string_view path, std::string_view suffix) {
+  path.remove_prefix(std::string_view("/nodes/").size());
+  if (!suffix.empty()) {
+    if (!path.ends_with(suffix)) return {};
+    path.remove_suffix(suffix.size());
+  }
+  return path.find('/') == std::string_view::npos ? std::string(path) : std::string();
+}
+
+http::awaitable<void> register_node(Gateway& gw, http::Exchange& ex) {
+  if (!authorised(gw, ex)) {
+    co_await ex.respond_error(http::bhttp::status::unauthorized, "registration needs the gateway's token");
+    co_return;
+  }
+  auto parsed = parse_json_object(ex.body());
+  if (auto* err = std::get_if<JsonError>(&parsed)) {
+    co_await ex.respond_error(http::bhttp::status::bad_request, err->message);
+    co_return;
+  }
+  const auto& body = std::get<json::object>(parsed);
+  cluster::Cluster::Registration r;
+  auto [code, problem] = check_registration(body, r.url);
+  if (!problem.empty()) {
+    co_await ex.respond_error(code, problem);
+    co_return;
+  }
+  if (const json::value* name = body.if_contains("name"); name && name->is_string()) r.name = std::string(name->get_string());
+  r.resources = resources_in(body);
+  std::size_t index = gw.cluster.register_node(r, gw.registration.grace);
+  auto snapshot = gw.cluster.snapshot();
+  co_await ex.respond_json(http::bhttp::status::ok, registered_body(snapshot->nodes[index], gw.registration.grace));
+}
+
+http::awaitable<void> heartbeat(Gateway& gw, http::Exchange& ex) {
+  if (!authorised(gw, ex)) {
+    co_await ex.respond_error(http::bhttp::status::unauthorized, "heartbeats need the gateway's token");
+    co_return;
+  }
+  std::string id = node_id_in(ex.path(), "/heartbeat");
+  std::optional<cluster::Resources> resources;
+  auto parsed = parse_json_object(ex.body());
+  if (auto* body = std::get_if<json::object>(&parsed)) resources = resources_in(*body);
+  if (id.empty() || !gw.cluster.heartbeat(id, resources, gw.registration.grace)) {
+    co_await ex.respond_error(http::bhttp::status::not_found, "unknown node: register again");
+    co_return;
+  }
+  co_await ex.respond_json(http::bhttp::status::ok, json_field("id", id));
+}
+
+http::awaitable<void> remove_node(Gateway& gw, http::Exchange& ex) {
+  if (!authorised(gw, ex)) {
+    co_await ex.respond_error(http::bhttp::status::unauthorized, "removing a node needs the gateway's token");
+    co_return;
+  }
+  std::string id = node_id_in(ex.path(), "");
+  if (id.empty() || !gw.cluster.remove_node(id)) {
+    co_await ex.respond_error(http::bhttp::status::not_found, "unknown node");
+    co_return;
+  }
+  co_await ex.respond_json(http::bhttp::status::ok, json_field("removed", id));
 }
 
 }  // namespace
 
 void add_hydra_routes(http::Router& router, Gateway& gw) {
-  router.add(http::bhttp::verb::get, "/nodes", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+  using http::bhttp::verb;
+  router.add(verb::get, "/nodes", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     auto snapshot = gw.cluster.snapshot();
     co_await ex.respond_json(http::bhttp::status::ok, nodes_body(*snapshot));
   });
+  router.add(verb::post, "/nodes/register", [&gw](http::Exchange& ex) { return register_node(gw, ex); });
+  router.add_prefix(verb::post, "/nodes/", [&gw](http::Exchange& ex) { return heartbeat(gw, ex); });
+  router.add_prefix(verb::delete_, "/nodes/", [&gw](http::Exchange& ex) { return remove_node(gw, ex); });
 }
 
 }  // namespace hydra::api

@@ -99,7 +99,7 @@ int serve(const ServeConfig& config) {
   routing::SystemRandom random;
   api::Admission admission(ioc.get_executor(), config.queue, SystemClock::instance(),
                            [&fleet] { return fleet.snapshot(); });
-  api::Gateway gateway{fleet, pool, random, admission, config.relay, config.weights, kVersion};
+  api::Gateway gateway{fleet, pool, random, admission, config.relay, config.weights, config.registration, kVersion};
   http::Router router;
   api::add_ollama_routes(router, gateway);
   api::add_hydra_routes(router, gateway);

@@ -29,6 +29,7 @@ struct ServeConfig {
   cluster::HealthSettings health;
   api::RelaySettings relay;
   routing::QueueSettings queue;
+  api::RegistrationSettings registration;
   routing::Weights weights;
 };
 

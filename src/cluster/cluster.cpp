@@ -27,12 +27,75 @@ std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
   auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
   if (ec || results.empty())
     throw std::runtime_error("node " + url.url() + ": cannot resolve host: " + ec.message());
+  return add_resolved(url, results.begin()->endpoint().address().to_string(), slots, "configured");
+}
+
+void Cluster::start_loop(std::size_t index) {
+  if (!started_ || runtime_[index]->loop_running) return;
+  runtime_[index]->loop_running = true;
+  asio::co_spawn(executor_, probe_loop(index), asio::detached);
+}
+
+std::size_t Cluster::register_node(const Registration& r, Nanos grace) {
+  std::size_t index = nodes_.size();
+  for (const auto& n : nodes_)
+    if (n.id == r.url.id()) index = n.index;
+  if (index == nodes_.size()) {
+    index = add_resolved(r.url, r.url.host, r.url.slots > 0 ? r.url.slots : 4, "registered");
+    spdlog::info("node {} registered{}", nodes_[index].id, r.name.empty() ? "" : " as " + r.name);
+  } else if (nodes_[index].removed) {
+    nodes_[index].removed = false;
+    nodes_[index].health = Health::unknown;
+    nodes_[index].source = "registered";
+    runtime_[index]->refresh_wanted = true;
+    spdlog::info("node {} registered again", nodes_[index].id);
+  }
+  nodes_[index].name = r.name;
+  Runtime& rt = *runtime_[index];
+  if (nodes_[index].source == "registered") rt.registered_until = clock_.now() + grace;
+  if (r.resources) rt.pushed = r.resources;
+  publish();
+  start_loop(index);
+  rt.wake.cancel();  // probe it now
+  return index;
+}
+
+bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resources, Nanos grace) {
+  for (auto& n : nodes_) {
+    if (n.id != id || n.removed) continue;
+    Runtime& rt = *runtime_[n.index];
+    if (n.source == "registered") rt.registered_until = clock_.now() + grace;
+    if (resources) {
+      rt.pushed = resources;
+      n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
+      publish();
+    }
+    return true;
+  }
+  return false;
+}
+
+bool Cluster::remove_node(const std::string& id) {
+  for (auto& n : nodes_) {
+    if (n.id != id || n.removed) continue;
+    n.removed = true;
+    pool_.drop(endpoint(n.index));
+    publish();
+    runtime_[n.index]->wake.cancel();  // its probe loop sees `removed` and ends
+    spdlog::info("node {} removed", id);
+    return true;
+  }
+  return false;
+}
+
+std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int slots, const std::string& source) {
   NodeView node;
   node.index = nodes_.size();
   node.id = url.id();
   node.url = url.url();
   node.host_header = url.id();
-  node.ip = results.begin()->endpoint().address().to_string();
+  node.ip = ip;
+  node.source = source;
   node.port = url.port;
   node.slots = url.slots > 0 ? url.slots : slots;
   boost::system::error_code lec;
@@ -46,15 +109,14 @@ std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
   nodes_.push_back(std::move(node));
   runtime_.push_back(std::move(rt));
   publish();
-  if (started_) asio::co_spawn(executor_, probe_loop(nodes_.size() - 1), asio::detached);
+  start_loop(nodes_.size() - 1);
   return nodes_.size() - 1;
 }
 
 void Cluster::start() {
   if (started_) return;
   started_ = true;
-  for (std::size_t i = 0; i < nodes_.size(); ++i)
-    asio::co_spawn(executor_, probe_loop(i), asio::detached);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) start_loop(i);
 }
 
 void Cluster::publish() {
@@ -125,19 +187,32 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
 
 http::awaitable<void> Cluster::probe_loop(std::size_t index) {
   for (;;) {
+    if (nodes_[index].removed) break;
+    if (clock_.now() > runtime_[index]->registered_until) {
+      // A registered node whose agent stopped sending heartbeats is forgotten.
+      spdlog::info("node {} forgotten: no heartbeat from its agent", nodes_[index].id);
+      nodes_[index].removed = true;
+      publish();
+      break;
+    }
     co_await probe(index);
     Runtime& rt = *runtime_[index];
     auto wait = probe_interval(nodes_[index], clock_.now(), settings_);
     if (nodes_[index].routable() && rt.models_due > clock_.now())
       wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(rt.models_due - clock_.now()));
     if (rt.refresh_wanted && nodes_[index].routable()) wait = std::chrono::milliseconds(0);
-    rt.wake.expires_after(wait);
+    if (rt.registered_until != SteadyTime::max())
+      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(rt.registered_until - clock_.now()) +
+                                std::chrono::milliseconds(1));
+    rt.wake.expires_after(std::max(wait, std::chrono::milliseconds(0)));
     co_await rt.wake.async_wait(http::use_nothrow);
   }
+  runtime_[index]->loop_running = false;
 }
 
 http::awaitable<std::optional<Resources>> Cluster::read_agent(std::size_t index) {
   Runtime& rt = *runtime_[index];
+  if (rt.pushed) co_return rt.pushed;  // the agent sends its figures with each heartbeat
   if (!settings_.agents || clock_.now() < rt.agent_retry) co_return std::nullopt;
   http::tcp::endpoint ep(asio::ip::make_address(nodes_[index].ip), rt.agent_port);
   auto r = co_await http::fetch(pool_, ep, nodes_[index].host_header, verb::get, "/hydra/agent", "",

@@ -19,6 +19,19 @@ public:
 
   // Adds a statically configured node; resolves its host now (start-up: throws on failure).
   std::size_t add_node(const NodeUrl& url, int slots = 4);
+
+  // Registration by an agent (the URL's host must be a literal IP: no DNS on the data path).
+  // Adds the node, or renews it; it is forgotten when no heartbeat comes within `grace`.
+  struct Registration {
+    NodeUrl url;
+    std::string name;
+    std::optional<Resources> resources;  // the agent's reading, if sent
+  };
+  std::size_t register_node(const Registration& r, Nanos grace);
+  // False when no registered node has that id (the agent should register again).
+  bool heartbeat(const std::string& id, std::optional<Resources> resources, Nanos grace);
+  // Forgets a node (any source). False when unknown.
+  bool remove_node(const std::string& id);
   // Starts the probe loops.
   void start();
   // Probes every node once, fetching its models (start-up, `hydra diag`).
@@ -50,7 +63,12 @@ private:
     double vram_gb = -1, ram_gb = -1;  // configured capacity (< 0: none)
     uint16_t agent_port = 0;
     SteadyTime agent_retry{};          // an absent agent is asked again only after this
+    std::optional<Resources> pushed;   // sent by the node's agent with its heartbeat
+    SteadyTime registered_until{SteadyTime::max()};  // registered nodes: heartbeat deadline
+    bool loop_running = false;
   };
+  std::size_t add_resolved(const NodeUrl& url, const std::string& ip, int slots, const std::string& source);
+  void start_loop(std::size_t index);
   http::awaitable<std::optional<Resources>> read_agent(std::size_t index);
   void publish();
   http::awaitable<void> probe_loop(std::size_t index);

@@ -67,6 +67,9 @@ struct NodeView {
   std::string ip;            // resolved address the gateway connects to
   uint16_t port = 0;
   Health health = Health::unknown;
+  std::string source = "configured";  // configured | registered | discovered
+  std::string name;                   // as an agent registered it, if it did
+  bool removed = false;               // forgotten (no heartbeat, or deleted); never routed to
   std::string version;
   std::string last_error;
   int consecutive_failures = 0;
@@ -80,7 +83,7 @@ struct NodeView {
   std::vector<ResidentEntry> resident;
   std::shared_ptr<NodeCounters> live = std::make_shared<NodeCounters>();
 
-  bool routable() const { return health == Health::healthy || health == Health::suspect; }
+  bool routable() const { return !removed && (health == Health::healthy || health == Health::suspect); }
   const ModelEntry* model(std::string_view normalised_name) const;
   const ResidentEntry* resident_model(std::string_view normalised_name) const;
 };

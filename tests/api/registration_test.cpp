@@ -1,0 +1,112 @@
+// Nodes that join by registering (as `hydra agent --register` does), stay by heartbeat, and
+// are forgotten when the heartbeats stop.
+#include "support/fleet.hpp"
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <thread>
+
+using namespace hydra::test;
+using namespace std::chrono;
+namespace json = boost::json;
+
+namespace {
+
+HttpReply call(const Endpoint& ep, std::string method, std::string target, std::string body,
+               std::map<std::string, std::string> headers = {}) {
+  HttpCall c;
+  c.method = std::move(method);
+  c.target = std::move(target);
+  c.body = std::move(body);
+  c.headers = std::move(headers);
+  return request(ep, c);
+}
+
+// The node as GET /nodes shows it, or null.
+json::value listed(const Fleet& f, const std::string& id) {
+  auto nodes = json::parse(get(f.gateway(), "/nodes").body).at("nodes").as_array();
+  for (auto& n : nodes)
+    if (n.at("id").as_string() == id) return n;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(Registration, ANodeJoinsByRegisteringAndIsForgottenWithoutHeartbeats) {
+  Fleet f;
+  f.add_sim("static", {"--model", "m:7b=4"});
+  f.start_gateway({"HYDRA_DISCOVERY_GRACE=1.5"});
+  auto& joiner = f.add_sim("joiner", {"--model", "only-here:1b=1", "--load-seconds", "0"});
+  auto reg = call(f.gateway(), "POST", "/nodes/register",
+                  fmt::format(R"({{"url":"http://{}","name":"box-7"}})", joiner.id));
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  EXPECT_EQ(json::parse(reg.body).at("id").as_string(), joiner.id);
+  ASSERT_TRUE(wait_for([&] {
+    auto n = listed(f, joiner.id);
+    return n.is_object() && n.at("health") == "healthy";
+  }, seconds(10))) << f.gateway_log();
+  EXPECT_EQ(listed(f, joiner.id).at("source"), "registered");
+  EXPECT_EQ(listed(f, joiner.id).at("name"), "box-7");
+  auto served = post(f.gateway(), "/api/generate", R"({"model":"only-here:1b","prompt":"x","stream":false})");
+  EXPECT_EQ(served.status, 200) << served.body;
+  EXPECT_EQ(served.headers["x-hydra-node"], joiner.id);
+
+  // Heartbeats keep it past the grace period ...
+  auto until = steady_clock::now() + seconds(3);
+  int beats = 0;
+  while (steady_clock::now() < until && beats < 100) {
+    ASSERT_EQ(call(f.gateway(), "POST", "/nodes/" + joiner.id + "/heartbeat", "{}").status, 200);
+    ++beats;
+    std::this_thread::sleep_for(milliseconds(300));  // an agent's heartbeat interval (pacing, not waiting)
+  }
+  EXPECT_TRUE(listed(f, joiner.id).is_object());
+  // ... and without them it is forgotten, and a heartbeat then asks it to register again.
+  EXPECT_TRUE(wait_for([&] { return listed(f, joiner.id).is_null(); }, seconds(10)));
+  EXPECT_EQ(call(f.gateway(), "POST", "/nodes/" + joiner.id + "/heartbeat", "{}").status, 404);
+  EXPECT_EQ(post(f.gateway(), "/api/generate", R"({"model":"only-here:1b","prompt":"x","stream":false})").status, 404);
+  EXPECT_TRUE(listed(f, f.sim(0).id).is_object());  // configured nodes never expire
+}
+
+TEST(Registration, RefusedOutsideAllowedRangesBadInputAndWithoutTheToken) {
+  Fleet f;
+  f.add_sim("static", {"--model", "m:7b=4"});
+  f.start_gateway({"HYDRA_REGISTRATION_TOKEN=s3cret"});
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer s3cret"}};
+  EXPECT_EQ(call(f.gateway(), "POST", "/nodes/register", R"({"url":"http://127.0.0.9:11434"})").status, 401);
+  auto outside = call(f.gateway(), "POST", "/nodes/register", R"({"url":"http://203.0.113.7:11434"})", auth);
+  EXPECT_EQ(outside.status, 403);
+  EXPECT_NE(outside.body.find("outside the allowed ranges"), std::string::npos);
+  EXPECT_EQ(call(f.gateway(), "POST", "/nodes/register", R"({"url":"http://gpu-box:11434"})", auth).status, 400);
+  EXPECT_EQ(call(f.gateway(), "POST", "/nodes/register", R"({"name":"x"})", auth).status, 400);
+  EXPECT_EQ(call(f.gateway(), "POST", "/nodes/register", "{", auth).status, 400);
+  EXPECT_TRUE(listed(f, "203.0.113.7:11434").is_null());
+  // Deleting a node needs the token too, and then it is gone from routing.
+  EXPECT_EQ(call(f.gateway(), "DELETE", "/nodes/" + f.sim(0).id, "").status, 401);
+  EXPECT_EQ(call(f.gateway(), "DELETE", "/nodes/" + f.sim(0).id, "", auth).status, 200);
+  EXPECT_TRUE(listed(f, f.sim(0).id).is_null());
+  EXPECT_EQ(post(f.gateway(), "/api/generate", R"({"model":"m:7b","prompt":"x"})").status, 503);
+  EXPECT_EQ(call(f.gateway(), "DELETE", "/nodes/nowhere:1", "", auth).status, 404);
+}
+
+TEST(Registration, TheRealAgentRegistersItsNodeWithReportedResources) {
+  Fleet f;
+  f.add_sim("static", {"--model", "m:7b=4"});
+  f.start_gateway();
+  auto& joiner = f.add_sim("joiner", {"--model", "m:7b=4"});
+  const std::string fixtures = HYDRA_AGENT_FIXTURES;
+  const char* path = std::getenv("PATH");
+  auto gw = f.gateway();
+  Process agent({"/usr/bin/env", "PATH=" + fixtures + "/bin-nvidia:" + (path ? path : "/usr/bin:/bin"), hydra_binary(),
+                 "agent", "--listen", "127.0.0.1:0", "--proc-root", fixtures + "/proc", "--sysfs-root",
+                 fixtures + "/sysfs-amd", "--nvml-library", "libhydra-test-no-such-nvml.so.1", "--interval-ms", "100",
+                 "--register", fmt::format("http://{}:{}", gw.address().to_string(), gw.port()), "--node-url",
+                 "http://" + joiner.id, "--heartbeat-ms", "200"});
+  ASSERT_TRUE(wait_for([&] {
+    auto n = listed(f, joiner.id);
+    return n.is_object() && n.at("health") == "healthy" && n.at("resources").at("source") == "reported";
+  }, seconds(15))) << f.gateway_log();
+  EXPECT_EQ(listed(f, joiner.id).at("source"), "registered");
+  EXPECT_EQ(listed(f, joiner.id).at("resources").at("vram_free_bytes").to_number<uint64_t>(), 22516ull << 20);
+}
