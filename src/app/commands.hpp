@@ -11,6 +11,7 @@ void register_commands(CLI::App& app, std::function<int()>& run);
 // One function per sub-command group (cmd_*.cpp).
 void add_sim_command(CLI::App& app, std::function<int()>& run);
 void add_serve_command(CLI::App& app, std::function<int()>& run);
+void add_nodes_command(CLI::App& app, std::function<int()>& run);
 void add_agent_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace hydra::app

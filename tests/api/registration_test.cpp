@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <map>
 #include <thread>
 
 using namespace hydra::test;
@@ -109,4 +110,28 @@ TEST(Registration, TheRealAgentRegistersItsNodeWithReportedResources) {
   }, seconds(15))) << f.gateway_log();
   EXPECT_EQ(listed(f, joiner.id).at("source"), "registered");
   EXPECT_EQ(listed(f, joiner.id).at("resources").at("vram_free_bytes").to_number<uint64_t>(), 22516ull << 20);
+}
+
+TEST(NodesCommand, PrintsTheGatewaysNodes) {
+  Fleet f;
+  f.add_sim("a", {"--model", "m:7b=4", "--loaded", "m:7b"});
+  f.add_sim("b", {"--model", "m:7b=4"});
+  f.start_gateway();
+  auto gw = f.gateway();
+  Process nodes({hydra_binary(), "nodes", "--gateway", fmt::format("http://{}:{}", gw.address().to_string(), gw.port())});
+  std::map<std::string, std::string> rows;
+  for (int i = 0; i < 10; ++i) {
+    auto line = nodes.wait_for_line([](const std::string&) { return true; }, seconds(10));
+    if (!line) break;
+    rows[line->substr(0, line->find(' '))] = *line;
+  }
+  ASSERT_TRUE(rows.count("NODE")) << "no header";
+  ASSERT_TRUE(rows.count(f.sim(0).id));
+  ASSERT_TRUE(rows.count(f.sim(1).id));
+  EXPECT_NE(rows[f.sim(0).id].find("healthy"), std::string::npos);
+  EXPECT_NE(rows[f.sim(0).id].find("configured"), std::string::npos);
+  EXPECT_NE(rows[f.sim(0).id].find("m:7b"), std::string::npos);  // resident there
+  EXPECT_NE(rows[f.sim(1).id].find(" -"), std::string::npos);     // nothing resident
+  Process refused({hydra_binary(), "nodes", "--gateway", "http://127.0.0.1:1"});
+  EXPECT_FALSE(refused.wait_for_line([](const std::string&) { return true; }, seconds(10)));  // error goes to stderr
 }
