@@ -25,7 +25,12 @@ Placement placement_of(const cluster::NodeView& node, const cluster::Holder& h) 
   const auto& res = node.resources;
   if (!res.known) return Placement::unknown;
   if (res.vram_total == 0) return Placement::cpu;
-  return res.vram_free >= model_need(h.size, node.slots) ? Placement::gpu : Placement::partial_offload;
+  // With nothing of Hydra's running there, the node's resident models are idle and Ollama
+  // evicts them to make room: their VRAM counts as available.
+  uint64_t evictable = 0;
+  if (node.live->in_flight.load(std::memory_order_relaxed) == 0)
+    for (const auto& r : node.resident) evictable += r.size_vram;
+  return res.vram_free + evictable >= model_need(h.size, node.slots) ? Placement::gpu : Placement::partial_offload;
 }
 
 Placement placement_of(const cluster::NodeView& node, const std::string& model, uint64_t size) {

@@ -43,15 +43,18 @@ std::vector<std::string> sim_args(std::vector<std::string> extra, double tps = 4
 
 TEST(Scheduling, HostOutOfVramSendsTheModelToANodeWithRoom) {
   Fleet f;
-  // Node a's 8 GB of VRAM are taken by another resident model; node b has 24 GB free.
-  f.add_sim("a", sim_args({"--vram-gb", "8", "--model", "big:14b=6", "--model", "other:7b=7", "--loaded", "other:7b"}),
+  // Node a's 8 GB of VRAM are taken by another model that is busy; node b has 24 GB free.
+  f.add_sim("a", sim_args({"--vram-gb", "8", "--model", "big:14b=6", "--model", "other:7b=7", "--loaded", "other:7b"}, 20),
             "#vram=8");
   f.add_sim("b", sim_args({"--vram-gb", "24", "--model", "big:14b=6"}), "#vram=24");
   f.start_gateway();
+  auto busy = std::async(std::launch::async, [&] { return generate(f.gateway(), "other:7b", "long", {}, 40); });
+  ASSERT_TRUE(wait_for([&] { return stat(f, 0, "active") == 1; }, seconds(10)));
   auto r = generate(f.gateway(), "big:14b", "hello");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.headers["x-hydra-node"], f.sim(1).id) << r.headers["x-hydra-route-reason"];
   EXPECT_NE(r.headers["x-hydra-route-reason"].find("fits in free VRAM"), std::string::npos);
+  EXPECT_EQ(busy.get().status, 200);
 }
 
 TEST(Scheduling, MinVramThatNoNodeMeetsGoesToTheBestAvailableAndSaysSo) {

@@ -140,6 +140,14 @@ TEST(RouteRanking, ResidentModelBeatsAnEmptierNodeThatNeedsAColdLoad) {
   EXPECT_NE(d.reason.find("resident in VRAM"), std::string::npos) << d.reason;
 }
 
+TEST(RouteScorers, IdleResidentModelsCountAsEvictableRoom) {
+  auto s = make_snapshot({{.models = {M, {"other:7b", 6 * GB}}, .resident = {{"other:7b", 6 * GB}}, .vram_gb = 8,
+                           .vram_free_gb = 2}});
+  EXPECT_EQ(placement_of(s.nodes[0], "m:7b", 4 * GB), Placement::gpu);  // idle: Ollama evicts other:7b
+  s.nodes[0].live->in_flight = 1;
+  EXPECT_EQ(placement_of(s.nodes[0], "m:7b", 4 * GB), Placement::partial_offload);  // busy: it stays
+}
+
 TEST(RouteRanking, NodeWithRoomBeatsANodeOutOfVram) {
   auto s = make_snapshot({{.models = {M}, .vram_gb = 8, .vram_free_gb = 1}, {.models = {M}, .vram_gb = 24, .vram_free_gb = 20}});
   ScriptedRandom r({0});
