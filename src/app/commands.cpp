@@ -27,6 +27,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
   add_nodes_command(app, run);
   add_sim_command(app, run);
   add_agent_command(app, run);
+  add_discover_command(app, run);
   for (const auto& p : kPlanned) {
     auto* sub = app.add_subcommand(p.name, std::string(p.what) + " (not built yet)");
     sub->allow_extras();

@@ -13,5 +13,6 @@ void add_sim_command(CLI::App& app, std::function<int()>& run);
 void add_serve_command(CLI::App& app, std::function<int()>& run);
 void add_nodes_command(CLI::App& app, std::function<int()>& run);
 void add_agent_command(CLI::App& app, std::function<int()>& run);
+void add_discover_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace hydra::app
