@@ -2,6 +2,7 @@
 // What the API handlers share: the cluster, the upstream pool, routing's randomness and the
 // relay settings. Owned by `hydra serve`; outlives every request.
 #include "api/admission.hpp"
+#include "cluster/cidr.hpp"
 #include "cluster/cluster.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
@@ -16,6 +17,7 @@ struct RelaySettings {
 };
 
 struct RegistrationSettings {
+  std::vector<cluster::Cidr> allowed = cluster::default_allowed();  // IPv4 ranges nodes may register from
   std::string token;                        // when set: "Authorization: Bearer <token>" required
   Nanos grace = std::chrono::seconds(30);   // forget a registered node after this long without a heartbeat
 };

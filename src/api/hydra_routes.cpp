@@ -68,14 +68,11 @@ json::object nodes_body(const cluster::Snapshot& s) {
   return json_field("nodes", std::move(nodes));
 }
 
-// Private ranges and loopback: the only addresses a node may register from (default policy).
-bool registrable(const boost::asio::ip::address& a) {
-  if (a.is_loopback()) return true;
-  if (a.is_v4()) {
-    auto v = a.to_v4().to_uint();
-    return (v >> 24) == 10 || (v >> 20) == (172u << 4 | 1) || (v >> 16) == (192u << 8 | 168);
-  }
-  return (a.to_v6().to_bytes()[0] & 0xfe) == 0xfc;  // fc00::/7
+// IPv4: inside the allowed ranges (default: private ranges and loopback). IPv6: loopback or
+// unique-local (fc00::/7).
+bool registrable(const boost::asio::ip::address& a, const std::vector<cluster::Cidr>& allowed) {
+  if (a.is_v4()) return cluster::allowed(a.to_v4(), allowed);
+  return a.is_loopback() || (a.to_v6().to_bytes()[0] & 0xfe) == 0xfc;
 }
 
 bool authorised(const Gateway& gw, const http::Exchange& ex) {
@@ -97,7 +94,8 @@ json::object registered_body(const cluster::NodeView& n, Nanos grace) {
 }
 
 // Checks a registration; an empty string means fine, else the 400/403 message.
-std::pair<http::bhttp::status, std::string> check_registration(const json::object& body, cluster::NodeUrl& url) {
+std::pair<http::bhttp::status, std::string> check_registration(const json::object& body, cluster::NodeUrl& url,
+                                                               const std::vector<cluster::Cidr>& allowed) {
   using http::bhttp::status;
   const json::value* u = body.if_contains("url");
   if (!u || !u->is_string()) return {status::bad_request, "url is required (the node's Ollama URL)"};
@@ -106,8 +104,8 @@ std::pair<http::bhttp::status, std::string> check_registration(const json::objec
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(parsed->host, ec);
   if (ec) return {status::bad_request, "register with the node's IP address, not a host name"};
-  if (!registrable(address))
-    return {status::forbidden, fmt::format("{} is outside the allowed ranges (private networks and loopback)", parsed->host)};
+  if (!registrable(address, allowed))
+    return {status::forbidden, fmt::format("{} is outside the allowed ranges (discovery.allowed)", parsed->host)};
   url = *parsed;
   return {status::ok, {}};
 }
@@ -134,7 +132,7 @@ http::awaitable<void> register_node(Gateway& gw, http::Exchange& ex) {
   }
   const auto& body = std::get<json::object>(parsed);
   cluster::Cluster::Registration r;
-  auto [code, problem] = check_registration(body, r.url);
+  auto [code, problem] = check_registration(body, r.url, gw.registration.allowed);
   if (!problem.empty()) {
     co_await ex.respond_error(code, problem);
     co_return;

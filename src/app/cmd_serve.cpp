@@ -4,6 +4,7 @@
 #include "app/config.hpp"
 #include "app/version.hpp"
 #include "cluster/cluster.hpp"
+#include "cluster/discovery.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 
@@ -93,7 +94,6 @@ int serve(const ServeConfig& config) {
     if (!url) throw ConfigError(fmt::format("setting nodes: bad node URL \"{}\" (expected http://HOST:PORT)", text));
     fleet.add_node(*url);
   }
-  if (config.discovery) spdlog::info("discovery: not built yet (issue #5); using the configured nodes");
   if (config.dashboard_enabled) spdlog::info("dashboard: not built yet (issue #7)");
 
   routing::SystemRandom random;
@@ -118,6 +118,19 @@ int serve(const ServeConfig& config) {
     std::fflush(stdout);
     fleet.start();
   }, asio::detached);
+  if (config.discovery) {
+    cluster::DiscoverySettings discovery;
+    discovery.scan.targets = config.discovery_targets.empty() ? cluster::default_targets(cluster::local_interfaces())
+                                                              : config.discovery_targets;
+    discovery.scan.ports = config.discovery_ports;
+    discovery.scan.allowed = config.registration.allowed;
+    discovery.scan.connect_timeout = std::chrono::milliseconds(static_cast<int64_t>(config.discovery_timeout_s * 1000));
+    discovery.interval = config.discovery_interval;
+    discovery.grace = config.registration.grace;
+    spdlog::info("discovery: scanning {} range(s) every {:g} s", discovery.scan.targets.size(),
+                 std::chrono::duration<double>(discovery.interval).count());
+    asio::co_spawn(ioc, cluster::run_discovery(fleet, std::move(discovery)), asio::detached);
+  }
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });

@@ -67,6 +67,17 @@ std::vector<std::string> split_list(const std::string& v) {
   return out;
 }
 
+// "10.0.0.0/24, 192.168.1.7" -> ranges; scan targets are size-checked (/16 at the widest).
+std::vector<cluster::Cidr> cidrs(const std::string& v, bool scan_target) {
+  std::vector<cluster::Cidr> out;
+  for (const auto& item : split_list(v)) {
+    auto parsed = scan_target ? cluster::parse_scan_target(item) : cluster::parse_cidr(item);
+    if (!parsed.cidr) throw std::invalid_argument(parsed.error);
+    out.push_back(*parsed.cidr);
+  }
+  return out;
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
       {"listen", {"HYDRA_LISTEN"}, "listen", [](ServeConfig& c, const std::string& v) { c.listen = endpoint(v); }},
@@ -84,6 +95,17 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) { c.discovery = to_bool(v); }},
       {"discovery.timeout_s", {"HYDRA_DISCOVERY_TIMEOUT", "SOLLOL_DISCOVERY_TIMEOUT"}, "",
        [](ServeConfig& c, const std::string& v) { c.discovery_timeout_s = to_number(v, 0.01, 60); }},
+      {"discovery.cidrs", {"HYDRA_DISCOVERY_CIDRS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.discovery_targets = cidrs(v, true); }},
+      {"discovery.allowed", {"HYDRA_DISCOVERY_ALLOWED"}, "",
+       [](ServeConfig& c, const std::string& v) { c.registration.allowed = cidrs(v, false); }},
+      {"discovery.ports", {"HYDRA_DISCOVERY_PORTS"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.discovery_ports.clear();
+         for (const auto& p : split_list(v)) c.discovery_ports.push_back(static_cast<uint16_t>(to_number(p, 1, 65535)));
+       }},
+      {"discovery.interval_s", {"HYDRA_DISCOVERY_INTERVAL"}, "",
+       [](ServeConfig& c, const std::string& v) { c.discovery_interval = seconds_to_ms(v, 0.1, 86400); }},
       {"discovery.token", {"HYDRA_REGISTRATION_TOKEN"}, "",
        [](ServeConfig& c, const std::string& v) { c.registration.token = v; }},
       {"discovery.grace_s", {"HYDRA_DISCOVERY_GRACE"}, "",

@@ -3,6 +3,7 @@
 // defaults. Every setting is declared once (config.cpp) with its file key, environment
 // names (HYDRA_*, and the original system's SOLLOL_* aliases) and flag.
 #include "api/gateway.hpp"
+#include "cluster/cidr.hpp"
 #include "routing/admission_queue.hpp"
 #include "cluster/health.hpp"
 
@@ -21,6 +22,9 @@ struct ServeConfig {
   std::vector<std::string> nodes;
   bool discovery = true;
   double discovery_timeout_s = 0.5;
+  std::vector<cluster::Cidr> discovery_targets;     // empty: the /24 of each network interface
+  std::vector<uint16_t> discovery_ports{11434};
+  std::chrono::milliseconds discovery_interval{60'000};
   bool vram_monitoring = true;
   std::string data_dir;
   std::string log_level = "info";

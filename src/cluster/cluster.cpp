@@ -36,23 +36,23 @@ void Cluster::start_loop(std::size_t index) {
   asio::co_spawn(executor_, probe_loop(index), asio::detached);
 }
 
-std::size_t Cluster::register_node(const Registration& r, Nanos grace) {
+std::size_t Cluster::register_node(const Registration& r, Nanos grace, const char* source) {
   std::size_t index = nodes_.size();
   for (const auto& n : nodes_)
     if (n.id == r.url.id()) index = n.index;
   if (index == nodes_.size()) {
-    index = add_resolved(r.url, r.url.host, r.url.slots > 0 ? r.url.slots : 4, "registered");
-    spdlog::info("node {} registered{}", nodes_[index].id, r.name.empty() ? "" : " as " + r.name);
+    index = add_resolved(r.url, r.url.host, r.url.slots > 0 ? r.url.slots : 4, source);
+    spdlog::info("node {} {}{}", nodes_[index].id, source, r.name.empty() ? "" : " as " + r.name);
   } else if (nodes_[index].removed) {
     nodes_[index].removed = false;
     nodes_[index].health = Health::unknown;
-    nodes_[index].source = "registered";
+    nodes_[index].source = source;
     runtime_[index]->refresh_wanted = true;
-    spdlog::info("node {} registered again", nodes_[index].id);
+    spdlog::info("node {} {} again", nodes_[index].id, source);
   }
-  nodes_[index].name = r.name;
+  if (!r.name.empty()) nodes_[index].name = r.name;
   Runtime& rt = *runtime_[index];
-  if (nodes_[index].source == "registered") rt.registered_until = clock_.now() + grace;
+  if (nodes_[index].source != "configured") rt.registered_until = clock_.now() + grace;
   if (r.resources) rt.pushed = r.resources;
   publish();
   start_loop(index);
@@ -64,7 +64,7 @@ bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resource
   for (auto& n : nodes_) {
     if (n.id != id || n.removed) continue;
     Runtime& rt = *runtime_[n.index];
-    if (n.source == "registered") rt.registered_until = clock_.now() + grace;
+    if (n.source != "configured") rt.registered_until = clock_.now() + grace;
     if (resources) {
       rt.pushed = resources;
       n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
@@ -190,7 +190,8 @@ http::awaitable<void> Cluster::probe_loop(std::size_t index) {
     if (nodes_[index].removed) break;
     if (clock_.now() > runtime_[index]->registered_until) {
       // A registered node whose agent stopped sending heartbeats is forgotten.
-      spdlog::info("node {} forgotten: no heartbeat from its agent", nodes_[index].id);
+      spdlog::info("node {} forgotten: {}", nodes_[index].id,
+                   nodes_[index].source == "discovered" ? "not found by the last scans" : "no heartbeat from its agent");
       nodes_[index].removed = true;
       publish();
       break;

@@ -27,7 +27,8 @@ public:
     std::string name;
     std::optional<Resources> resources;  // the agent's reading, if sent
   };
-  std::size_t register_node(const Registration& r, Nanos grace);
+  // `source` is "registered" (an agent) or "discovered" (a scan found it; each scan renews it).
+  std::size_t register_node(const Registration& r, Nanos grace, const char* source = "registered");
   // False when no registered node has that id (the agent should register again).
   bool heartbeat(const std::string& id, std::optional<Resources> resources, Nanos grace);
   // Forgets a node (any source). False when unknown.

@@ -33,7 +33,8 @@ SimProcess& Fleet::add_sim(const std::string& name, std::vector<std::string> arg
 }
 
 void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string> args) {
-  std::vector<std::string> argv{hydra_binary(), "serve", "--listen", "127.0.0.1:0", "--no-discovery"};
+  std::vector<std::string> argv{hydra_binary(), "serve", "--listen", "127.0.0.1:0"};
+  if (!discovery) argv.push_back("--no-discovery");
   for (const auto& s : sims_) {
     argv.push_back("--node");
     argv.push_back("http://" + s.id + s.capacity);
@@ -45,6 +46,8 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
                                    std::chrono::seconds(10));
   if (!api) throw std::runtime_error("hydra serve did not start: " + gateway_log());
   gateway_ = endpoint_from_url(*api);
+  // Discovery tests configure no node and wait for what the scans find themselves.
+  if (discovery) return;
   auto probed = serve_->wait_for_line([](const std::string& l) { return l.find("nodes reachable") != std::string::npos; },
                                       std::chrono::seconds(10));
   if (!probed) throw std::runtime_error("hydra serve never probed its nodes: " + gateway_log());

@@ -28,6 +28,7 @@ public:
   void start_gateway(std::vector<std::string> env = {}, std::vector<std::string> args = {});
 
   const Endpoint& gateway() const { return gateway_; }
+  bool discovery = false;  // start_gateway passes --no-discovery unless this is set
   SimProcess& sim(std::size_t i) { return sims_.at(i); }
   SimProcess* sim_by_id(const std::string& id);
   boost::json::value sim_stats(std::size_t i) const;

@@ -1,0 +1,38 @@
+#include "cluster/discovery.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <spdlog/spdlog.h>
+
+namespace hydra::cluster {
+
+http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer timer(executor);
+  std::size_t last_found = static_cast<std::size_t>(-1);
+  for (;;) {
+    ScanResult result = co_await scan(executor, nullptr, settings.scan);
+    if (!result.error.empty()) {
+      spdlog::error("discovery: {}", result.error);
+      co_return;
+    }
+    std::size_t found = 0;
+    for (const auto& node : result.nodes) {
+      if (node.kind != ServerKind::ollama) continue;
+      Cluster::Registration r;
+      r.url.host = node.address.to_string();
+      r.url.port = node.port;
+      // Found again within interval + grace, or forgotten.
+      cluster.register_node(r, settings.interval + settings.grace, "discovered");
+      ++found;
+    }
+    if (found != last_found)
+      spdlog::info("discovery: {} Ollama node(s) found in {} addresses ({:.0f} ms)", found,
+                   result.addresses_probed, result.elapsed_ms);
+    last_found = found;
+    timer.expires_after(settings.interval);
+    co_await timer.async_wait(http::use_nothrow);
+  }
+}
+
+}  // namespace hydra::cluster
