@@ -30,6 +30,8 @@ json::object node_json(const cluster::NodeView& n) {
   json::object o;
   o["id"] = n.id;
   o["url"] = n.url;
+  o["address"] = n.ip;
+  o["hostname"] = n.hostname;
   o["health"] = cluster::to_string(n.health);
   o["source"] = n.source;
   o["name"] = n.name;
@@ -65,7 +67,11 @@ json::object nodes_body(const cluster::Snapshot& s) {
   json::array nodes;
   for (const auto& n : s.nodes)
     if (!n.removed) nodes.push_back(node_json(n));
-  return json_field("nodes", std::move(nodes));
+  json::object out = json_field("nodes", std::move(nodes));
+  json::array rpc;
+  for (const auto& r : s.rpc_servers) rpc.push_back(json::value(r));
+  out["rpc_servers"] = std::move(rpc);  // llama.cpp rpc-server endpoints, for sharding
+  return out;
 }
 
 // IPv4: inside the allowed ranges (default: private ranges and loopback). IPv6: loopback or

@@ -123,6 +123,7 @@ int serve(const ServeConfig& config) {
     discovery.scan.targets = config.discovery_targets.empty() ? cluster::default_targets(cluster::local_interfaces())
                                                               : config.discovery_targets;
     discovery.scan.ports = config.discovery_ports;
+    discovery.scan.rpc_ports = config.discovery_rpc_ports;
     discovery.scan.allowed = config.registration.allowed;
     discovery.scan.connect_timeout = std::chrono::milliseconds(static_cast<int64_t>(config.discovery_timeout_s * 1000));
     discovery.interval = config.discovery_interval;

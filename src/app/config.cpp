@@ -104,6 +104,13 @@ const std::vector<Setting>& settings() {
          c.discovery_ports.clear();
          for (const auto& p : split_list(v)) c.discovery_ports.push_back(static_cast<uint16_t>(to_number(p, 1, 65535)));
        }},
+      {"discovery.rpc_ports", {"HYDRA_DISCOVERY_RPC_PORTS"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.discovery_rpc_ports.clear();
+         for (const auto& p : split_list(v)) c.discovery_rpc_ports.push_back(static_cast<uint16_t>(to_number(p, 1, 65535)));
+       }},
+      {"health.dns_interval_s", {}, "",
+       [](ServeConfig& c, const std::string& v) { c.health.dns_interval = seconds_to_ms(v, 1, 86400); }},
       {"discovery.interval_s", {"HYDRA_DISCOVERY_INTERVAL"}, "",
        [](ServeConfig& c, const std::string& v) { c.discovery_interval = seconds_to_ms(v, 0.1, 86400); }},
       {"discovery.token", {"HYDRA_REGISTRATION_TOKEN"}, "",

@@ -24,6 +24,7 @@ struct ServeConfig {
   double discovery_timeout_s = 0.5;
   std::vector<cluster::Cidr> discovery_targets;     // empty: the /24 of each network interface
   std::vector<uint16_t> discovery_ports{11434};
+  std::vector<uint16_t> discovery_rpc_ports{50052};  // llama.cpp rpc-server
   std::chrono::milliseconds discovery_interval{60'000};
   bool vram_monitoring = true;
   std::string data_dir;

@@ -27,7 +27,39 @@ std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
   auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
   if (ec || results.empty())
     throw std::runtime_error("node " + url.url() + ": cannot resolve host: " + ec.message());
-  return add_resolved(url, results.begin()->endpoint().address().to_string(), slots, "configured");
+  std::size_t index = add_resolved(url, results.begin()->endpoint().address().to_string(), slots, "configured");
+  boost::system::error_code literal;
+  asio::ip::make_address(url.host, literal);
+  if (literal) {  // a host name: DNS may move it, so look it up again now and then
+    nodes_[index].hostname = url.host;
+    runtime_[index]->resolve_due = clock_.now() + settings_.dns_interval;
+    publish();
+  }
+  return index;
+}
+
+void Cluster::set_rpc_servers(std::vector<std::string> endpoints) {
+  if (endpoints == rpc_servers_) return;
+  rpc_servers_ = std::move(endpoints);
+  publish();
+}
+
+http::awaitable<void> Cluster::re_resolve(std::size_t index) {
+  runtime_[index]->resolve_due = clock_.now() + settings_.dns_interval;
+  asio::ip::tcp::resolver resolver(executor_);
+  const std::string host = nodes_[index].hostname;
+  auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(nodes_[index].port), http::use_nothrow);
+  if (ec || results.empty()) {
+    spdlog::warn("node {}: cannot resolve {} again ({}); keeping {}", nodes_[index].id, host, ec.message(),
+                 nodes_[index].ip);
+    co_return;
+  }
+  std::string ip = results.begin()->endpoint().address().to_string();
+  if (ip == nodes_[index].ip) co_return;
+  spdlog::info("node {}: {} now resolves to {} (was {})", nodes_[index].id, host, ip, nodes_[index].ip);
+  pool_.drop(endpoint(index));
+  nodes_[index].ip = ip;
+  publish();
 }
 
 void Cluster::start_loop(std::size_t index) {
@@ -123,6 +155,7 @@ void Cluster::publish() {
   auto snap = std::make_shared<Snapshot>();
   snap->generation = ++generation_;
   snap->nodes = nodes_;
+  snap->rpc_servers = rpc_servers_;
   snap->build_index();
   snapshot_.store(std::move(snap));
 }
@@ -196,6 +229,7 @@ http::awaitable<void> Cluster::probe_loop(std::size_t index) {
       publish();
       break;
     }
+    if (!nodes_[index].hostname.empty() && clock_.now() >= runtime_[index]->resolve_due) co_await re_resolve(index);
     co_await probe(index);
     Runtime& rt = *runtime_[index];
     auto wait = probe_interval(nodes_[index], clock_.now(), settings_);

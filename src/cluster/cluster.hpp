@@ -54,6 +54,8 @@ public:
   void loading_started(std::size_t index, const std::string& model);
   void loading_ended(std::size_t index, const std::string& model);
   const HealthSettings& settings() const { return settings_; }
+  // The rpc-server endpoints the last discovery scan found.
+  void set_rpc_servers(std::vector<std::string> endpoints);
 
 private:
   struct Runtime {
@@ -67,7 +69,9 @@ private:
     std::optional<Resources> pushed;   // sent by the node's agent with its heartbeat
     SteadyTime registered_until{SteadyTime::max()};  // registered nodes: heartbeat deadline
     bool loop_running = false;
+    SteadyTime resolve_due{};          // nodes configured by host name: next DNS look-up
   };
+  http::awaitable<void> re_resolve(std::size_t index);
   std::size_t add_resolved(const NodeUrl& url, const std::string& ip, int slots, const std::string& source);
   void start_loop(std::size_t index);
   http::awaitable<std::optional<Resources>> read_agent(std::size_t index);
@@ -84,6 +88,7 @@ private:
   std::vector<NodeView> nodes_;  // the master copy, mutated on the cluster's thread only
   std::vector<std::unique_ptr<Runtime>> runtime_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  std::vector<std::string> rpc_servers_;
   uint64_t generation_ = 0;
   bool started_ = false;
 };

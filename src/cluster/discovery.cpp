@@ -26,6 +26,9 @@ http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings
       cluster.register_node(r, settings.interval + settings.grace, "discovered");
       ++found;
     }
+    std::vector<std::string> rpc;
+    for (const auto& r : result.rpc) rpc.push_back(r.id());
+    cluster.set_rpc_servers(std::move(rpc));
     if (found != last_found)
       spdlog::info("discovery: {} Ollama node(s) found in {} addresses ({:.0f} ms)", found,
                    result.addresses_probed, result.elapsed_ms);

@@ -17,6 +17,7 @@ struct HealthSettings {
   std::chrono::milliseconds eject_base{1'000};        // first ejection; doubles each time
   std::chrono::milliseconds eject_max{60'000};
   bool agents = true;                                 // ask each node's `hydra agent` for VRAM/RAM
+  std::chrono::milliseconds dns_interval{60'000};     // re-resolve nodes configured by host name
   uint16_t agent_port = 11435;
 };
 

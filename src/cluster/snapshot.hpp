@@ -65,6 +65,7 @@ struct NodeView {
   std::string url;           // "http://host:port"
   std::string host_header;   // what to send as Host (Ollama checks it on loopback binds)
   std::string ip;            // resolved address the gateway connects to
+  std::string hostname;      // when configured by name: re-resolved every few minutes
   uint16_t port = 0;
   Health health = Health::unknown;
   std::string source = "configured";  // configured | registered | discovered
@@ -100,6 +101,7 @@ struct Holder {
 struct Snapshot {
   uint64_t generation = 0;
   std::vector<NodeView> nodes;
+  std::vector<std::string> rpc_servers;  // llama.cpp rpc-server endpoints found by discovery ("ip:port")
 
   // Built once per snapshot (build_index) so that a decision never scans the whole fleet:
   // model name -> the routable nodes that have it, residents first.

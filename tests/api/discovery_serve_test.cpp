@@ -46,17 +46,24 @@ TEST(DiscoveryInServe, FindsForgetsAndPicksUpNodesOnLoopback) {
   ASSERT_TRUE(many);
   auto lone = sim_at("127.0.0.42", port);
   ASSERT_TRUE(lone);
+  // A llama.cpp rpc-server stand-in: a listening socket is all a scan sees of one.
+  boost::asio::io_context rpc_io;
+  boost::asio::ip::tcp::acceptor rpc(rpc_io, {boost::asio::ip::make_address("127.0.0.44"), 0});
+  const uint16_t rpc_port = rpc.local_endpoint().port();
   Fleet f;
   f.discovery = true;
   f.start_gateway({"HYDRA_DISCOVERY_CIDRS=127.0.0.0/26", fmt::format("HYDRA_DISCOVERY_PORTS={}", port),
+                   fmt::format("HYDRA_DISCOVERY_RPC_PORTS={}", rpc_port),
                    "HYDRA_DISCOVERY_INTERVAL=0.5", "HYDRA_DISCOVERY_GRACE=1", "HYDRA_DISCOVERY_TIMEOUT=0.3"});
   std::set<std::string> expected;
   for (int i = 2; i <= 40; ++i) expected.insert(fmt::format("127.0.0.{}:{}", i, port));
   expected.insert(fmt::format("127.0.0.42:{}", port));
   ASSERT_TRUE(wait_for([&] { return discovered(f) == expected; }, seconds(20))) << discovered(f).size() << "\n"
                                                                                << f.gateway_log();
-  // Routed requests reach discovered nodes.
+  // Routed requests reach discovered nodes; rpc-servers are listed apart, not as nodes.
   EXPECT_EQ(post(f.gateway(), "/api/generate", R"({"model":"m:7b","prompt":"x","stream":false})").status, 200);
+  auto rpc_servers = json::parse(get(f.gateway(), "/nodes").body).at("rpc_servers");
+  EXPECT_EQ(rpc_servers, json::array{json::value(fmt::format("127.0.0.44:{}", rpc_port))});
 
   lone->kill_now();
   expected.erase(fmt::format("127.0.0.42:{}", port));
@@ -66,4 +73,20 @@ TEST(DiscoveryInServe, FindsForgetsAndPicksUpNodesOnLoopback) {
   ASSERT_TRUE(late);
   expected.insert(fmt::format("127.0.0.43:{}", port));
   EXPECT_TRUE(wait_for([&] { return discovered(f) == expected; }, seconds(20))) << f.gateway_log();
+}
+
+TEST(DiscoveryInServe, ANodeConfiguredByHostNameKeepsItsName) {
+  Fleet f;
+  f.add_sim("a", {"--model", "m:7b=4"});
+  auto& sim = f.sim(0);
+  f.start_gateway({}, {"--node", fmt::format("http://localhost:{}", sim.endpoint.port())});
+  bool seen = false;
+  json::value doc = json::parse(get(f.gateway(), "/nodes").body);
+  for (auto& n : doc.at("nodes").as_array()) {
+    if (n.at("hostname") != "localhost") continue;
+    seen = true;
+    EXPECT_EQ(n.at("address"), "127.0.0.1");
+    EXPECT_EQ(n.at("health"), "healthy");
+  }
+  EXPECT_TRUE(seen) << json::serialize(doc);
 }
