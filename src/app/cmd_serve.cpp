@@ -124,6 +124,8 @@ int serve(const ServeConfig& config) {
                                                               : config.discovery_targets;
     discovery.scan.ports = config.discovery_ports;
     discovery.scan.rpc_ports = config.discovery_rpc_ports;
+    for (const auto& i : cluster::local_interfaces())
+      if (!i.loopback) discovery.scan.local_addresses.push_back(i.address);
     discovery.scan.allowed = config.registration.allowed;
     discovery.scan.connect_timeout = std::chrono::milliseconds(static_cast<int64_t>(config.discovery_timeout_s * 1000));
     discovery.interval = config.discovery_interval;

@@ -2,9 +2,22 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace hydra::cluster {
+
+bool known_as_loopback(const Ipv4& address, uint16_t port, const std::vector<Ipv4>& local_addresses,
+                       const Snapshot& snapshot) {
+  if (std::find(local_addresses.begin(), local_addresses.end(), address) == local_addresses.end()) return false;
+  for (const auto& n : snapshot.nodes) {
+    if (n.removed || n.port != port) continue;
+    boost::system::error_code ec;
+    auto ip = boost::asio::ip::make_address(n.ip, ec);
+    if (!ec && ip.is_loopback()) return true;
+  }
+  return false;
+}
 
 http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings) {
   auto executor = co_await boost::asio::this_coro::executor;
@@ -19,6 +32,7 @@ http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings
     std::size_t found = 0;
     for (const auto& node : result.nodes) {
       if (node.kind != ServerKind::ollama) continue;
+      if (known_as_loopback(node.address, node.port, settings.scan.local_addresses, *cluster.snapshot())) continue;
       Cluster::Registration r;
       r.url.host = node.address.to_string();
       r.url.port = node.port;

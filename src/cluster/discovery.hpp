@@ -13,6 +13,12 @@ struct DiscoverySettings {
   Nanos grace = std::chrono::seconds(30);
 };
 
+// Whether a node found at `address:port` is one the gateway already has under a loopback
+// address: the found address is one of this machine's own and a node "127.0.0.1:port" (or
+// "localhost:port") is known. Then it is the same Ollama, reached another way, and is skipped.
+bool known_as_loopback(const Ipv4& address, uint16_t port, const std::vector<Ipv4>& local_addresses,
+                       const Snapshot& snapshot);
+
 // Runs until the io_context stops. Single-threaded, on the cluster's executor.
 http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings);
 

@@ -94,3 +94,20 @@ TEST(NodeInfo, NodeUrls) {
   EXPECT_FALSE(parse_node_url("host:abc"));
   EXPECT_FALSE(parse_node_url("http://host:1/path"));
 }
+
+#include "cluster/discovery.hpp"
+
+TEST(Discovery, TheGatewaysOwnNodeFoundAtItsLanAddressIsTheLoopbackOne) {
+  using hydra::cluster::Ipv4;
+  Snapshot s;
+  NodeView local;
+  local.ip = "127.0.0.1";
+  local.port = 11434;
+  s.nodes.push_back(local);
+  const std::vector<Ipv4> mine{boost::asio::ip::make_address_v4("192.168.1.20")};
+  EXPECT_TRUE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.20"), 11434, mine, s));
+  EXPECT_FALSE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.21"), 11434, mine, s));  // another machine
+  EXPECT_FALSE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.20"), 8080, mine, s));   // another port
+  s.nodes[0].removed = true;
+  EXPECT_FALSE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.20"), 11434, mine, s));
+}
