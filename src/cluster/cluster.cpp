@@ -188,7 +188,7 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
                                 settings_.probe_timeout);
   NodeView& node = nodes_[index];
   if (r.ec || r.status != 200) {
-    std::string reason = r.ec ? r.ec.message() : "status " + std::to_string(r.status);
+    std::string reason = r.ec ? r.ec.message() : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120);
     if (node.health != Health::ejected || node.consecutive_failures == 0)
       spdlog::warn("node {} probe failed: {}", node.id, reason);
     on_failure(node, clock_.now(), settings_, std::move(reason));

@@ -37,9 +37,8 @@ void ConnectionPool::release(const tcp::endpoint& ep, std::unique_ptr<Connection
 
 void ConnectionPool::drop(const tcp::endpoint& ep) { idle_.erase(ep); }
 
-awaitable<FetchResult> fetch(ConnectionPool& pool, const tcp::endpoint& ep, std::string_view host,
-                             bhttp::verb method, std::string_view target, std::string body,
-                             std::chrono::milliseconds timeout) {
+awaitable<FetchResult> fetch(ConnectionPool& pool, tcp::endpoint ep, std::string host, bhttp::verb method,
+                             std::string target, std::string body, std::chrono::milliseconds timeout) {
   FetchResult out;
   // A pooled connection may have been closed by the node meanwhile: one retry on a fresh one.
   for (int attempt = 0; attempt < 2; ++attempt) {

@@ -49,13 +49,14 @@ private:
 };
 
 // A whole small request/response (probes, fan-out queries). Body capped at 64 MiB.
+// Everything is taken by value: a coroutine's views into its caller's data dangle when that
+// data moves while the coroutine is suspended (the cluster's node list grows, say).
 struct FetchResult {
   error_code ec;
   int status = 0;
   std::string body;
 };
-awaitable<FetchResult> fetch(ConnectionPool& pool, const tcp::endpoint& ep, std::string_view host,
-                             bhttp::verb method, std::string_view target, std::string body,
-                             std::chrono::milliseconds timeout);
+awaitable<FetchResult> fetch(ConnectionPool& pool, tcp::endpoint ep, std::string host, bhttp::verb method,
+                             std::string target, std::string body, std::chrono::milliseconds timeout);
 
 }  // namespace hydra::http
