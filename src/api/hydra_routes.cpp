@@ -86,10 +86,18 @@ bool authorised(const Gateway& gw, const http::Exchange& ex) {
   return ex.request()[http::bhttp::field::authorization] == "Bearer " + gw.registration.token;
 }
 
+// The one token check of the node-management endpoints: answers 401 and returns false when
+// the token is required and missing.
+http::awaitable<bool> require_token(const Gateway& gw, http::Exchange& ex) {
+  if (authorised(gw, ex)) co_return true;
+  co_await ex.respond_error(http::bhttp::status::unauthorized, "managing nodes needs the gateway's token");
+  co_return false;
+}
+
 std::optional<cluster::Resources> resources_in(const json::object& body) {
   const json::value* r = body.if_contains("resources");
   if (!r || !r->is_object()) return std::nullopt;
-  return cluster::parse_agent(json::serialize(*r));
+  return cluster::parse_agent(r->get_object());
 }
 
 json::object registered_body(const cluster::NodeView& n, Nanos grace) {
@@ -127,10 +135,7 @@ std::string node_id_in(std::string_view path, std::string_view suffix) {
 }
 
 http::awaitable<void> register_node(Gateway& gw, http::Exchange& ex) {
-  if (!authorised(gw, ex)) {
-    co_await ex.respond_error(http::bhttp::status::unauthorized, "registration needs the gateway's token");
-    co_return;
-  }
+  if (!co_await require_token(gw, ex)) co_return;
   auto parsed = parse_json_object(ex.body());
   if (auto* err = std::get_if<JsonError>(&parsed)) {
     co_await ex.respond_error(http::bhttp::status::bad_request, err->message);
@@ -151,10 +156,7 @@ http::awaitable<void> register_node(Gateway& gw, http::Exchange& ex) {
 }
 
 http::awaitable<void> heartbeat(Gateway& gw, http::Exchange& ex) {
-  if (!authorised(gw, ex)) {
-    co_await ex.respond_error(http::bhttp::status::unauthorized, "heartbeats need the gateway's token");
-    co_return;
-  }
+  if (!co_await require_token(gw, ex)) co_return;
   std::string id = node_id_in(ex.path(), "/heartbeat");
   std::optional<cluster::Resources> resources;
   auto parsed = parse_json_object(ex.body());
@@ -167,10 +169,7 @@ http::awaitable<void> heartbeat(Gateway& gw, http::Exchange& ex) {
 }
 
 http::awaitable<void> remove_node(Gateway& gw, http::Exchange& ex) {
-  if (!authorised(gw, ex)) {
-    co_await ex.respond_error(http::bhttp::status::unauthorized, "removing a node needs the gateway's token");
-    co_return;
-  }
+  if (!co_await require_token(gw, ex)) co_return;
   std::string id = node_id_in(ex.path(), "");
   if (id.empty() || !gw.cluster.remove_node(id)) {
     co_await ex.respond_error(http::bhttp::status::not_found, "unknown node");

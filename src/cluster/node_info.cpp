@@ -115,6 +115,11 @@ std::optional<Resources> parse_agent(std::string_view body) {
   json::value doc = json::parse(body, ec);
   const json::object* o = ec ? nullptr : doc.if_object();
   if (!o) return std::nullopt;
+  return parse_agent(*o);
+}
+
+std::optional<Resources> parse_agent(const json::object& reading) {
+  const json::object* o = &reading;
   constexpr uint64_t MiB = 1ull << 20;
   Resources r;
   r.source = Resources::Source::reported;

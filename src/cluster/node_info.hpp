@@ -28,6 +28,7 @@ std::optional<NodeUrl> parse_node_url(std::string_view text);
 
 // A `hydra agent` reading (GET /hydra/agent) as resources; nullopt when unreadable.
 std::optional<Resources> parse_agent(std::string_view body);
+std::optional<Resources> parse_agent(const boost::json::object& reading);
 
 // Resources from what the node reports of its resident models (/api/ps), on top of any
 // configured or agent-reported totals.
