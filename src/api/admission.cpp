@@ -48,7 +48,7 @@ void Admission::freed(std::size_t node) {
   it->second->timer.cancel();
 }
 
-http::awaitable<AdmitOutcome> Admission::admit(http::Exchange& ex, const cluster::Snapshot& snapshot,
+http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const cluster::Snapshot& snapshot,
                                                const routing::Decision& decision, int priority) {
   using namespace asio::experimental::awaitable_operators;
   AdmitOutcome out;
@@ -76,7 +76,7 @@ http::awaitable<AdmitOutcome> Admission::admit(http::Exchange& ex, const cluster
   auto pending = std::make_shared<Pending>(executor_);
   pending_[w.id] = pending;
   pending->timer.expires_after(queue_.settings().max_wait);
-  auto which = co_await (pending->timer.async_wait(http::use_nothrow) || ex.wait_closed());
+  auto which = co_await (pending->timer.async_wait(http::use_nothrow) || requester.gone());
   pending_.erase(w.id);
   if (pending->granted) {
     out.slot = std::make_unique<Slot>(*this, counters_of(*pending->granted), *pending->granted);

@@ -4,8 +4,8 @@
 // Slots are counted in NodeCounters::in_flight; a Slot reserves one and gives it back on
 // destruction, which hands it straight to the best waiter (an event, not polling).
 // Single-threaded: use on the gateway's io_context thread.
+#include "api/sink.hpp"
 #include "cluster/snapshot.hpp"
-#include "http/exchange.hpp"
 #include "routing/admission_queue.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -46,7 +46,8 @@ public:
   Admission(http::asio::any_io_executor executor, routing::QueueSettings settings, const Clock& clock,
             SnapshotSource snapshots);
 
-  http::awaitable<AdmitOutcome> admit(http::Exchange& ex, const cluster::Snapshot& snapshot,
+  // Waits (if it must) until the requester is gone, as the sink tells.
+  http::awaitable<AdmitOutcome> admit(ReplySink& requester, const cluster::Snapshot& snapshot,
                                       const routing::Decision& decision, int priority);
   // A slot on `node` was given back (a request ended): give it to the best waiter.
   void freed(std::size_t node);

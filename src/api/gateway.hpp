@@ -8,6 +8,8 @@
 #include "http/router.hpp"
 #include "routing/random.hpp"
 #include "routing/route.hpp"
+#include "telemetry/request_stats.hpp"
+#include "telemetry/routing_log.hpp"
 
 namespace hydra::api {
 
@@ -27,10 +29,13 @@ struct Gateway {
   http::ConnectionPool& pool;
   routing::Random& random;
   Admission& admission;
+  telemetry::RoutingLog& routing_log;
+  telemetry::RequestStats& requests;
   RelaySettings settings;
   routing::Weights weights;
   RegistrationSettings registration;
   std::string version;  // Hydra's own version, for /api/version when no node answers
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 // The Ollama API: routed endpoints, fan-out endpoints, and per-node management.

@@ -3,7 +3,8 @@
 #include "api/fanout.hpp"
 #include "api/gateway.hpp"
 #include "api/hints.hpp"
-#include "api/relay.hpp"
+#include "api/dispatch.hpp"
+#include "api/exchange_sink.hpp"
 #include "common/json.hpp"
 #include "common/model_name.hpp"
 
@@ -37,7 +38,7 @@ http::awaitable<std::optional<ModelRequest>> read_model_request(http::Exchange& 
 
 RelayOptions relay_options(const http::Exchange& ex, bool refresh_after) {
   RelayOptions o;
-  o.body = ex.body();
+  o.upstream = upstream_of(ex.request());
   o.refresh_after = refresh_after;
   return o;
 }
@@ -51,72 +52,28 @@ bool changes_residency(const json::object& body) {
   return empty_prompt || body.contains("keep_alive");
 }
 
-// Routes by model. Before answering "not found", the nodes' model lists are read again: the
-// model may have been pulled or copied moments ago, outside Hydra or before the last refresh.
-http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& route_request,
-                                               std::shared_ptr<const cluster::Snapshot>& snapshot) {
-  snapshot = gw.cluster.snapshot();
-  routing::Decision decision = routing::route(*snapshot, route_request, gw.random, gw.weights);
-  if (decision.error_status != 404) co_return decision;
-  co_await gw.cluster.refresh_all_models();
-  snapshot = gw.cluster.snapshot();
-  co_return routing::route(*snapshot, route_request, gw.random, gw.weights);
-}
-
 routing::RouteRequest route_request_for(const std::string& model) {
   routing::RouteRequest r;
   r.model = model;
   return r;
 }
 
-// A 503 in Ollama's words, with a hint of when to come back.
-http::awaitable<void> reply_busy(http::Exchange& ex, const std::string& message, int retry_after_s) {
-  http::Response res{status::service_unavailable, 11};
-  res.set(http::bhttp::field::content_type, "application/json; charset=utf-8");
-  res.set(http::bhttp::field::retry_after, std::to_string(retry_after_s));
-  res.body() = json::serialize(json_field("error", message));
-  co_await ex.respond(std::move(res));
-}
-
 // generate, chat, embed, embeddings, show: to the best node that has the model.
 http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   auto req = co_await read_model_request(ex, "model", "name");
   if (!req) co_return;
-  routing::RouteRequest route_request = route_request_for(req->model);
-  std::string bad_hint = read_hint_headers(ex.request(), route_request);
+  DispatchRequest request;
+  request.endpoint = std::string(ex.path());
+  request.route = route_request_for(req->model);
+  std::string bad_hint = read_hint_headers(ex.request(), request.route);
   if (!bad_hint.empty()) {
     co_await ex.respond_error(status::bad_request, bad_hint);
     co_return;
   }
-  std::shared_ptr<const cluster::Snapshot> snapshot;
-  routing::Decision decision = co_await route_model(gw, route_request, snapshot);
-  if (!decision.ok()) {
-    co_await reply_route_error(ex, decision);
-    co_return;
-  }
-  AdmitOutcome admitted = co_await gw.admission.admit(ex, *snapshot, decision, route_request.priority);
-  if (admitted.client_gone) co_return;
-  if (!admitted.slot) {
-    co_await reply_busy(ex, admitted.error, admitted.retry_after_s);
-    co_return;
-  }
-  const std::size_t chosen = admitted.slot->node();
-  if (admitted.waited || chosen != decision.ranked.front()) {
-    // The snapshot may have moved on while waiting; the reason names the node actually used.
-    snapshot = gw.cluster.snapshot();
-    auto it = std::find(decision.ranked.begin(), decision.ranked.end(), chosen);
-    std::rotate(decision.ranked.begin(), it, it + 1);
-    decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot->nodes[chosen].id,
-                                  admitted.waited ? "took it after a wait in the queue (every candidate was busy)"
-                                                  : "had the first free slot");
-  }
-  const std::string model = normalize_model_name(req->model);
-  const bool cold = !snapshot->nodes[chosen].resident_model(model);
-  RelayOptions options = relay_options(ex, cold || changes_residency(req->body));
-  options.reserved_node = chosen;
-  if (cold) gw.cluster.loading_started(chosen, model);
-  co_await relay(gw, ex, snapshot, decision, std::move(options));
-  if (cold) gw.cluster.loading_ended(chosen, model);
+  request.upstream = upstream_of(ex.request());
+  request.changes_residency = changes_residency(req->body);
+  ExchangeSink sink(ex);
+  co_await dispatch(gw, sink, std::move(request));
 }
 
 // create, push, copy, blobs: one node. Model-bound requests go where the model is; the rest to
@@ -137,7 +94,8 @@ http::awaitable<void> one_node(Gateway& gw, http::Exchange& ex, const char* mode
     if (decision.ok()) std::sort(decision.ranked.begin(), decision.ranked.end());
     decision.reason = "per-node operation: sent to the first healthy node";
   }
-  co_await relay(gw, ex, snapshot, decision, relay_options(ex, true));
+  ExchangeSink sink(ex);
+  co_await relay(gw, sink, snapshot, decision, relay_options(ex, true));
 }
 
 std::vector<const cluster::NodeView*> routable_nodes(const cluster::Snapshot& s) {
@@ -244,7 +202,8 @@ http::awaitable<void> pull(Gateway& gw, http::Exchange& ex) {
   }
   auto snapshot = gw.cluster.snapshot();
   routing::Decision decision = routing::route_any(*snapshot, gw.random);
-  co_await relay(gw, ex, snapshot, decision, relay_options(ex, true));
+  ExchangeSink sink(ex);
+  co_await relay(gw, sink, snapshot, decision, relay_options(ex, true));
 }
 
 // The oldest version among healthy nodes: clients must not use features some node lacks.

@@ -3,7 +3,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -67,14 +66,8 @@ void observe(cluster::NodeCounters& c, std::chrono::steady_clock::time_point sen
   if (pieces > 2) cluster::NodeCounters::observe(c.chunk_gap_ms, ms(done - first).count() / static_cast<double>(pieces - 1));
 }
 
-std::string error_line(std::string_view message) {
-  boost::json::object o;
-  o["error"] = message;
-  return boost::json::serialize(o) + "\n";
-}
-
-awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::NodeView& node,
-                            const std::string& reason, const std::string& body) {
+awaitable<Outcome> try_node(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                            const Upstream& upstream) {
   using namespace asio::experimental::awaitable_operators;
   const auto& t = gw.settings.timeouts;
   boost::system::error_code addr_ec;
@@ -83,12 +76,11 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
     auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect);
     if (cec) co_return Outcome{Outcome::Kind::node_failed, "connect: " + cec.message()};
 
-    http::Request up{ex.request().method(), ex.request().target(), 11};
-    for (const auto& f : ex.request())
-      if (!hop_by_hop(f.name(), f.name_string())) up.set(f.name_string(), f.value());
+    http::Request up{upstream.method, upstream.target, 11};
+    for (const auto& f : upstream.headers) up.set(f.name_string(), f.value());
     up.set(bhttp::field::host, node.host_header);
     up.keep_alive(true);
-    up.body() = body;
+    up.body() = upstream.body;
     up.prepare_payload();
     conn->stream.expires_after(t.idle);
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, up, use_nothrow);
@@ -100,12 +92,11 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
     const auto sent_at = std::chrono::steady_clock::now();
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
-    if (ex.request().method() == bhttp::verb::head) parser.skip(true);
+    if (upstream.method == bhttp::verb::head) parser.skip(true);
     conn->stream.expires_after(t.first_byte);
-    // Wait for the node's answer, but stop at once if the client hangs up meanwhile: dropping
+    // Wait for the node's answer, but stop at once if the requester leaves meanwhile: dropping
     // the upstream connection is what tells the node to stop generating.
-    auto first = co_await (bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow) ||
-                           ex.wait_closed());
+    auto first = co_await (bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow) || sink.gone());
     if (first.index() == 1) co_return Outcome{Outcome::Kind::client_gone, "client left"};
     auto [hec, hn] = std::get<0>(first);
     if (hec) {
@@ -115,7 +106,7 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
                                                             : "reply: " + hec.message()};
     }
     const int status = parser.get().result_int();
-    const std::string content_type(parser.get()[bhttp::field::content_type]);
+    std::string content_type(parser.get()[bhttp::field::content_type]);
     const auto first_byte_at = std::chrono::steady_clock::now();
 
     if (status >= 500 || status == 404) {
@@ -136,18 +127,12 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
       co_return Outcome{kind, fmt::format("status {}", status), status, content_type, std::move(reply)};
     }
 
-    bhttp::fields extra;
-    extra.set("X-Hydra-Node", node.id);
-    extra.set("X-Hydra-Route-Reason", reason);
     std::optional<std::uint64_t> length;
     if (!parser.chunked() && parser.content_length()) length = *parser.content_length();
-    // Named, not inline: g++ 12 double-frees a temporary made by ?: inside a co_await expression.
-    const std::string reply_type = content_type.empty() ? "application/json; charset=utf-8" : content_type;
-    if (co_await ex.begin_stream(static_cast<bhttp::status>(status), reply_type, &extra, length))
+    if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
     char buf[16384];
-    bool at_line_start = true;
     std::size_t pieces = 0;
     while (!parser.is_done()) {
       parser.get().body().data = buf;
@@ -157,25 +142,16 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
       if (rec == bhttp::error::need_buffer) rec = {};
       std::size_t got = sizeof buf - parser.get().body().size;
       if (got) {
-        if (co_await ex.send_chunk(std::string_view(buf, got)))
-          co_return Outcome{Outcome::Kind::client_gone, "client left"};
-        at_line_start = buf[got - 1] == '\n';
+        if (co_await sink.data(std::string_view(buf, got))) co_return Outcome{Outcome::Kind::client_gone, "client left"};
         ++pieces;
       }
       if (rec) {
         std::string why = rec == boost::beast::error::timeout ? "no data within the idle timeout" : rec.message();
-        if (length) {
-          ex.abort();  // a sized body cannot carry an error line: the client sees a short body
-        } else {
-          std::string line = at_line_start ? "" : "\n";
-          line += error_line(fmt::format("node {} failed mid-stream: {}", node.id, why));
-          co_await ex.send_chunk(line);
-          co_await ex.end_stream();
-        }
+        co_await sink.broke(fmt::format("node {} failed mid-stream: {}", node.id, why));
         co_return Outcome{Outcome::Kind::failed_mid_stream, why};
       }
     }
-    co_await ex.end_stream();
+    co_await sink.end();
     if (parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
     observe(*node.live, sent_at, first_byte_at, std::chrono::steady_clock::now(), pieces);
     co_return Outcome{Outcome::Kind::served};
@@ -185,15 +161,21 @@ awaitable<Outcome> try_node(Gateway& gw, http::Exchange& ex, const cluster::Node
 
 }  // namespace
 
-awaitable<void> reply_route_error(http::Exchange& ex, const routing::Decision& decision) {
-  co_await ex.respond_error(static_cast<bhttp::status>(decision.error_status), decision.error);
+Upstream upstream_of(const http::Request& request) {
+  Upstream u;
+  u.method = request.method();
+  u.target = std::string(request.target());
+  for (const auto& f : request)
+    if (!hop_by_hop(f.name(), f.name_string())) u.headers.set(f.name_string(), f.value());
+  u.body = request.body();
+  return u;
 }
 
-awaitable<void> relay(Gateway& gw, http::Exchange& ex, std::shared_ptr<const cluster::Snapshot> snapshot,
-                      const routing::Decision& decision, RelayOptions options) {
+awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink, std::shared_ptr<const cluster::Snapshot> snapshot,
+                                       const routing::Decision& decision, RelayOptions options) {
   if (!decision.ok()) {
-    co_await reply_route_error(ex, decision);
-    co_return;
+    co_await sink.fail(decision.error_status, decision.error, 0);
+    co_return std::nullopt;
   }
   std::optional<Outcome> declined;
   std::string failures;
@@ -201,24 +183,29 @@ awaitable<void> relay(Gateway& gw, http::Exchange& ex, std::shared_ptr<const clu
   for (std::size_t index : decision.ranked) {
     if (attempts++ >= gw.settings.max_attempts) break;
     const cluster::NodeView& node = snapshot->nodes[index];
-    std::string reason = attempts == 1 ? decision.reason
-                                       : fmt::format("{} (attempt {}: earlier nodes failed: {})", decision.reason,
-                                                     attempts, failures);
+    Served served;
+    served.index = index;
+    served.node_id = node.id;
+    served.node_url = node.url;
+    served.reason = decision.reason;
+    served.attempt = attempts;
+    if (attempts > 1)
+      served.reason = fmt::format("{} (attempt {}: earlier nodes failed: {})", decision.reason, attempts, failures);
     Outcome out;
     {
       InFlight guard(gw, node, options.reserved_node == index);
-      out = co_await try_node(gw, ex, node, reason, options.body);
+      out = co_await try_node(gw, sink, node, served, options.upstream);
     }
     switch (out.kind) {
       case Outcome::Kind::served:
         gw.cluster.report_success(index);
         if (options.refresh_after) gw.cluster.request_refresh(index);
-        co_return;
+        co_return served;
       case Outcome::Kind::client_gone:
-        co_return;
+        co_return std::nullopt;
       case Outcome::Kind::failed_mid_stream:
         gw.cluster.report_failure(index, out.error);
-        co_return;
+        co_return std::nullopt;
       case Outcome::Kind::node_declined:
         if (out.status == 404) gw.cluster.request_refresh(index);
         declined = std::move(out);
@@ -232,15 +219,11 @@ awaitable<void> relay(Gateway& gw, http::Exchange& ex, std::shared_ptr<const clu
     }
   }
   if (declined && declined->status) {
-    http::Response res{static_cast<bhttp::status>(declined->status), 11};
-    if (declined->content_type.empty()) declined->content_type = "application/json; charset=utf-8";
-    res.set(bhttp::field::content_type, declined->content_type);
-    res.body() = std::move(declined->body);
-    co_await ex.respond(std::move(res));
-    co_return;
+    co_await sink.declined(declined->status, std::move(declined->content_type), std::move(declined->body));
+    co_return std::nullopt;
   }
-  co_await ex.respond_error(bhttp::status::bad_gateway,
-                            fmt::format("no node could serve the request: {}", failures));
+  co_await sink.fail(502, fmt::format("no node could serve the request: {}", failures), 0);
+  co_return std::nullopt;
 }
 
 }  // namespace hydra::api

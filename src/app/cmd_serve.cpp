@@ -99,8 +99,14 @@ int serve(const ServeConfig& config) {
   routing::SystemRandom random;
   api::Admission admission(ioc.get_executor(), config.queue, SystemClock::instance(),
                            [&fleet] { return fleet.snapshot(); });
-  api::Gateway gateway{fleet, pool, random, admission, config.relay, config.weights, config.registration, kVersion};
+  telemetry::RoutingLog routing_log;
+  telemetry::RequestStats requests;
+  api::Gateway gateway{fleet,          pool,         random,       admission,          routing_log,
+                       requests,       config.relay, config.weights, config.registration, kVersion};
   http::Router router;
+  router.observe([&requests](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
+    requests.record(route, ex.status(), took);
+  });
   api::add_ollama_routes(router, gateway);
   api::add_hydra_routes(router, gateway);
   http::ServerLimits limits;

@@ -26,6 +26,7 @@ tcp::endpoint Exchange::remote() const {
 awaitable<error_code> Exchange::respond(Response res) {
   if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::done;
+  status_ = res.result_int();
   res.version(request_.version());
   res.keep_alive(reusable_);
   if (request_.method() == bhttp::verb::head) {
@@ -68,6 +69,7 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
                                              std::optional<std::uint64_t> content_length) {
   if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::streaming;
+  status_ = static_cast<int>(status);
   bhttp::response<bhttp::empty_body> res{status, request_.version()};
   if (extra)
     for (const auto& f : *extra) res.set(f.name_string(), f.value());

@@ -48,6 +48,8 @@ public:
   void abort();
 
   bool responded() const { return state_ != State::idle; }
+  // The status of the reply's head, once sent (0 before).
+  int status() const { return status_; }
   bool streaming() const { return state_ == State::streaming; }
   // Whether the connection may carry another request after this one.
   bool reusable() const { return reusable_; }
@@ -61,6 +63,7 @@ private:
   std::string path_;
   std::string query_;
   State state_ = State::idle;
+  int status_ = 0;
   bool raw_stream_ = false;
   bool reusable_;
 };

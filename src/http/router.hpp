@@ -3,6 +3,8 @@
 // A known path with the wrong method is 405; an unknown path goes to the fallback.
 #include "http/server.hpp"
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,10 @@ public:
   Router& add(std::initializer_list<bhttp::verb> methods, std::string path, Handler handler);
   Router& add_prefix(bhttp::verb method, std::string prefix, Handler handler);
   Router& fallback(Handler handler);
+  // Told of every finished request with the route that took it ("/api/chat", "/api/blobs/",
+  // "" for unknown paths), for request counts and access logs.
+  using Observer = std::function<void(std::string_view route, const Exchange& ex, std::chrono::nanoseconds took)>;
+  Router& observe(Observer observer);
 
   // The dispatching handler to give to a Server. The Router must outlive the Server.
   Handler handler() const;
@@ -27,8 +33,11 @@ private:
     bool prefix;
     Handler handler;
   };
+  awaitable<std::string_view> dispatch_to_route(Exchange& ex) const;  // the route that took it
+
   std::vector<Route> routes_;
   Handler fallback_;
+  Observer observer_;
 };
 
 }  // namespace hydra::http

@@ -1,0 +1,102 @@
+#include "api/dispatch.hpp"
+
+#include "common/model_name.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace hydra::api {
+
+namespace {
+
+telemetry::RoutingEvent event_of(const DispatchRequest& request, const routing::Decision& decision,
+                                 const cluster::Snapshot& snapshot) {
+  telemetry::RoutingEvent e;
+  e.at = std::chrono::system_clock::now();
+  e.endpoint = request.endpoint;
+  e.model = request.route.model;
+  e.requested_node = request.route.node_id;
+  e.priority = request.route.priority;
+  e.reason = decision.ok() ? decision.reason : decision.error;
+  for (const auto& c : decision.candidates) {
+    if (c.index >= snapshot.nodes.size()) continue;
+    telemetry::RoutedCandidate rc;
+    rc.node_id = snapshot.nodes[c.index].id;
+    rc.score = c.score;
+    rc.placement = routing::to_string(c.placement);
+    rc.free_slot = c.has_free_slot;
+    e.candidates.push_back(std::move(rc));
+  }
+  return e;
+}
+
+// Moves the node admission chose to the front, and says so in the reason.
+void note_choice(routing::Decision& decision, std::size_t chosen, const cluster::Snapshot& snapshot, bool waited) {
+  if (!waited && chosen == decision.ranked.front()) return;
+  auto it = std::find(decision.ranked.begin(), decision.ranked.end(), chosen);
+  std::rotate(decision.ranked.begin(), it, it + 1);
+  decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot.nodes[chosen].id,
+                                waited ? "took it after a wait in the queue (every candidate was busy)"
+                                       : "had the first free slot");
+}
+
+}  // namespace
+
+http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& request,
+                                               std::shared_ptr<const cluster::Snapshot>& snapshot) {
+  snapshot = gw.cluster.snapshot();
+  routing::Decision decision = routing::route(*snapshot, request, gw.random, gw.weights);
+  if (decision.error_status != 404) co_return decision;
+  co_await gw.cluster.refresh_all_models();
+  snapshot = gw.cluster.snapshot();
+  co_return routing::route(*snapshot, request, gw.random, gw.weights);
+}
+
+http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
+  Dispatched out;
+  std::shared_ptr<const cluster::Snapshot> snapshot;
+  out.decision = co_await route_model(gw, request.route, snapshot);
+  telemetry::RoutingEvent event = event_of(request, out.decision, *snapshot);
+  if (!out.decision.ok()) {
+    event.error = out.decision.error;
+    gw.routing_log.record(std::move(event));
+    co_await sink.fail(out.decision.error_status, out.decision.error, 0);
+    co_return out;
+  }
+  AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, out.decision, request.route.priority);
+  if (admitted.client_gone) co_return out;
+  if (!admitted.slot) {
+    event.error = admitted.error;
+    gw.routing_log.record(std::move(event));
+    co_await sink.fail(503, admitted.error, admitted.retry_after_s);
+    co_return out;
+  }
+  const std::size_t chosen = admitted.slot->node();
+  out.queued = admitted.waited;
+  if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
+  note_choice(out.decision, chosen, *snapshot, admitted.waited);
+
+  const std::string model = normalize_model_name(request.route.model);
+  const bool cold = !snapshot->nodes[chosen].resident_model(model);
+  RelayOptions options;
+  options.upstream = std::move(request.upstream);
+  options.refresh_after = cold || request.changes_residency;
+  options.reserved_node = chosen;
+  if (cold) gw.cluster.loading_started(chosen, model);
+  out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));
+  if (cold) gw.cluster.loading_ended(chosen, model);
+
+  event.queued = out.queued;
+  event.reason = out.decision.reason;
+  if (out.served) {
+    event.node_id = out.served->node_id;
+    event.reason = out.served->reason;
+    event.attempts = out.served->attempt;
+  } else {
+    event.error = "no node served the request";
+  }
+  gw.routing_log.record(std::move(event));
+  co_return out;
+}
+
+}  // namespace hydra::api

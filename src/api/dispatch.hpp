@@ -1,0 +1,30 @@
+#pragma once
+// One model request through the whole data path: route (reading the nodes' model lists again
+// before saying "not found"), wait for a slot in admission, relay to the chosen node, and
+// record the decision in the routing log. Every API (Ollama, OpenAI, Hydra's own, the
+// orchestrator) sends its model calls through here; only the sink differs.
+#include "api/relay.hpp"
+
+namespace hydra::api {
+
+struct DispatchRequest {
+  std::string endpoint;            // for the routing log: "/api/chat", "/v1/chat/completions", ...
+  routing::RouteRequest route;
+  Upstream upstream;
+  bool changes_residency = false;  // loads or unloads a model (empty prompt, keep_alive)
+};
+
+struct Dispatched {
+  std::optional<Served> served;  // nullopt: the sink got an error (or the requester left)
+  routing::Decision decision;    // as routing made it, the chosen node first
+  bool queued = false;
+};
+
+http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request);
+
+// Routes by model; on "not found", reads every node's model list again and routes once more:
+// the model may have been pulled moments ago, outside Hydra or before the last refresh.
+http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& request,
+                                               std::shared_ptr<const cluster::Snapshot>& snapshot);
+
+}  // namespace hydra::api

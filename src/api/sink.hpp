@@ -1,0 +1,46 @@
+#pragma once
+// Where a relayed reply goes. The relay talks to nodes and decides which one serves; a sink
+// decides what the requester sees: the node's bytes unchanged (the Ollama API), a translation
+// (OpenAI, Hydra's /generate), or text collected for an internal caller (the orchestrator).
+// A sink is owned by the handler that calls dispatch() and outlives it.
+#include "http/types.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hydra::api {
+
+// The node that served a request, and why routing picked it.
+struct Served {
+  std::size_t index = 0;  // into the snapshot's nodes
+  std::string node_id;
+  std::string node_url;
+  std::string reason;
+  int attempt = 1;        // 1 = the first choice; more = after failover
+};
+
+class ReplySink {
+public:
+  virtual ~ReplySink() = default;
+
+  // Completes when the requester is gone (a client hung up); waits are abandoned then.
+  // Must be cancellable: it is raced against upstream reads and queue waits.
+  virtual http::awaitable<void> gone() = 0;
+
+  // A node answered with this status. `length` is its Content-Length, when it sent one.
+  // Each returns true when the requester is gone and the relay should stop.
+  virtual http::awaitable<bool> begin(int status, std::string content_type, std::optional<std::uint64_t> length,
+                                      const Served& served) = 0;
+  virtual http::awaitable<bool> data(std::string_view bytes) = 0;
+  virtual http::awaitable<void> end() = 0;
+  // The serving node broke off after begin(): `message` says why.
+  virtual http::awaitable<void> broke(std::string message) = 0;
+
+  // No node served. Either the best refusal a node gave (its status and body: 404, 503)...
+  virtual http::awaitable<void> declined(int status, std::string content_type, std::string body) = 0;
+  // ...or the gateway's own error: no such model, no node, busy (retry_after_s > 0), all failed.
+  virtual http::awaitable<void> fail(int status, std::string message, int retry_after_s) = 0;
+};
+
+}  // namespace hydra::api

@@ -1,0 +1,58 @@
+#include "telemetry/routing_log.hpp"
+
+#include "common/timefmt.hpp"
+
+#include <algorithm>
+
+namespace hydra::telemetry {
+
+namespace json = boost::json;
+
+json::object to_json(const RoutingEvent& e) {
+  json::object o;
+  o["seq"] = e.seq;
+  o["at"] = rfc3339(e.at);
+  o["endpoint"] = e.endpoint;
+  o["model"] = e.model;
+  o["requested_node"] = e.requested_node.empty() ? json::value(nullptr) : json::value(e.requested_node);
+  o["selected_node"] = e.node_id.empty() ? json::value(nullptr) : json::value(e.node_id);
+  o["reason"] = e.reason;
+  if (!e.error.empty()) o["error"] = e.error;
+  o["priority"] = e.priority;
+  o["attempts"] = e.attempts;
+  o["queued"] = e.queued;
+  json::array candidates;
+  for (const auto& c : e.candidates) {
+    json::object cj;
+    cj["node_id"] = c.node_id;
+    cj["score"] = c.score;
+    cj["placement"] = c.placement;
+    cj["free_slot"] = c.free_slot;
+    candidates.push_back(std::move(cj));
+  }
+  o["candidates"] = std::move(candidates);
+  return o;
+}
+
+uint64_t RoutingLog::record(RoutingEvent event) {
+  event.seq = next_seq_++;
+  ++totals_.decisions;
+  if (event.node_id.empty()) ++totals_.unserved;
+  else ++totals_.by_node[event.node_id];
+  if (event.attempts > 1) ++totals_.failovers;
+  if (event.queued) ++totals_.queued;
+  events_.push_back(std::move(event));
+  if (events_.size() > capacity_) events_.pop_front();
+  for (const auto& l : listeners_) l(events_.back());
+  return events_.back().seq;
+}
+
+std::vector<RoutingEvent> RoutingLog::recent(std::size_t limit, uint64_t after) const {
+  std::vector<RoutingEvent> out;
+  for (auto it = events_.rbegin(); it != events_.rend() && out.size() < limit && it->seq > after; ++it)
+    out.push_back(*it);
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace hydra::telemetry

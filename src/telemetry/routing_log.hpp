@@ -1,0 +1,65 @@
+#pragma once
+// The recent routing decisions, newest last, for GET /routing, /stats and the dashboard: which
+// request went to which node, why, and what else was considered. Bounded ring; listeners are
+// told of each new entry (the dashboard's live stream). Single-threaded: the gateway's thread.
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hydra::telemetry {
+
+struct RoutedCandidate {
+  std::string node_id;
+  double score = 0;
+  std::string placement;  // resident_gpu, cpu, ... (routing::Placement)
+  bool free_slot = true;
+};
+
+struct RoutingEvent {
+  uint64_t seq = 0;  // set by the log, increasing
+  std::chrono::system_clock::time_point at;
+  std::string endpoint;        // "/api/chat", "/v1/chat/completions", "/generate", "orchestrate", ...
+  std::string model;
+  std::string requested_node;  // the request's explicit node choice, if any
+  std::string node_id;         // the node that served; empty when none did
+  std::string reason;
+  std::string error;           // when nothing served: why
+  int priority = 5;
+  int attempts = 0;            // nodes tried (more than one: a failover happened)
+  bool queued = false;         // waited in the admission queue
+  std::vector<RoutedCandidate> candidates;
+};
+
+boost::json::object to_json(const RoutingEvent& e);
+
+class RoutingLog {
+public:
+  explicit RoutingLog(std::size_t capacity = 500) : capacity_(capacity) {}
+
+  uint64_t record(RoutingEvent event);
+  // Up to `limit` entries with seq > `after`, oldest first.
+  std::vector<RoutingEvent> recent(std::size_t limit, uint64_t after = 0) const;
+
+  struct Totals {
+    uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0;
+    std::map<std::string, uint64_t> by_node;
+  };
+  const Totals& totals() const { return totals_; }
+
+  using Listener = std::function<void(const RoutingEvent&)>;
+  void listen(Listener listener) { listeners_.push_back(std::move(listener)); }
+
+private:
+  std::size_t capacity_;
+  std::deque<RoutingEvent> events_;
+  uint64_t next_seq_ = 1;
+  Totals totals_;
+  std::vector<Listener> listeners_;
+};
+
+}  // namespace hydra::telemetry
