@@ -58,6 +58,7 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
       auto counters = snapshot.nodes[*node].live;
       counters->in_flight.fetch_add(1, std::memory_order_relaxed);
       out.slot = std::make_unique<Slot>(*this, counters, *node);
+      ++totals_.admitted;
       co_return out;
     }
   }
@@ -67,11 +68,13 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
   w.enqueued = clock_.now();
   w.nodes = decision.ranked;
   if (!queue_.push(w)) {
+    ++totals_.rejected;
     out.error = "server busy, please try again.  maximum pending requests exceeded";
     out.retry_after_s = retry_after(snapshot, decision);
     co_return out;
   }
   out.waited = true;
+  ++totals_.queued;
   spdlog::debug("every candidate is busy: request queued at priority {} ({} waiting)", priority, queue_.size());
   auto pending = std::make_shared<Pending>(executor_);
   pending_[w.id] = pending;
@@ -83,14 +86,19 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
     if (which.index() == 1) {  // granted, but the client left at the same moment
       out.slot.reset();        // gives the slot to the next waiter
       out.client_gone = true;
+      ++totals_.abandoned;
+    } else {
+      ++totals_.admitted;
     }
     co_return out;
   }
   queue_.remove(w.id);
   if (which.index() == 1) {
     out.client_gone = true;
+    ++totals_.abandoned;
     co_return out;
   }
+  ++totals_.rejected;
   out.error = "server busy, please try again.  maximum pending requests exceeded";
   out.retry_after_s = retry_after(snapshot, decision);
   co_return out;

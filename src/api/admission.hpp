@@ -46,12 +46,21 @@ public:
   Admission(http::asio::any_io_executor executor, routing::QueueSettings settings, const Clock& clock,
             SnapshotSource snapshots);
 
-  // Waits (if it must) until the requester is gone, as the sink tells.
+  // Waits for a slot when every candidate is busy; gives up when the requester is gone.
   http::awaitable<AdmitOutcome> admit(ReplySink& requester, const cluster::Snapshot& snapshot,
                                       const routing::Decision& decision, int priority);
   // A slot on `node` was given back (a request ended): give it to the best waiter.
   void freed(std::size_t node);
   std::size_t waiting() const { return queue_.size(); }
+  const routing::QueueSettings& settings() const { return queue_.settings(); }
+
+  struct Totals {
+    uint64_t admitted = 0;  // got a slot (at once or after waiting)
+    uint64_t queued = 0;    // had to wait
+    uint64_t rejected = 0;  // queue full, or the wait ran out: 503
+    uint64_t abandoned = 0; // the requester left while waiting
+  };
+  const Totals& totals() const { return totals_; }
 
 private:
   struct Pending {
@@ -68,6 +77,7 @@ private:
   SnapshotSource snapshots_;
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;
   uint64_t next_id_ = 1;
+  Totals totals_;
 };
 
 }  // namespace hydra::api

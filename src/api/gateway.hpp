@@ -35,6 +35,7 @@ struct Gateway {
   routing::Weights weights;
   RegistrationSettings registration;
   std::string version;  // Hydra's own version, for /api/version when no node answers
+  std::string code_model = "qwen2.5-coder:14b";  // /generate's model when a request names none
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -42,5 +43,9 @@ struct Gateway {
 void add_ollama_routes(http::Router& router, Gateway& gateway);
 // Hydra's own API: GET /nodes; POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}.
 void add_hydra_routes(http::Router& router, Gateway& gateway);
+// Hydra's read-only views: GET /stats, /models, /routing.
+void add_status_routes(http::Router& router, Gateway& gateway);
+// Hydra's POST /generate and POST /generate/stream.
+void add_generate_routes(http::Router& router, Gateway& gateway);
 
 }  // namespace hydra::api

@@ -186,6 +186,16 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     notes.push_back(fmt::format("node {} requested", snapshot.nodes[requested->node].id));
   }
   ranked.resize(std::min(keep, ranked.size()));
+  if (!request.avoid_nodes.empty()) {
+    // A retry after a failure: the nodes that failed go last, still there if nothing else can serve.
+    auto avoided = [&](const Ranked& r) {
+      return std::any_of(request.avoid_nodes.begin(), request.avoid_nodes.end(),
+                         [&](const std::string& id) { return names_node(snapshot.nodes[r.c.index], id); });
+    };
+    auto kept = std::stable_partition(ranked.begin(), ranked.end(), [&](const Ranked& r) { return !avoided(r); });
+    for (auto it = kept; it != ranked.end(); ++it)
+      notes.push_back(fmt::format("avoiding {} (it failed this work before)", snapshot.nodes[it->c.index].id));
+  }
   d.ranked.reserve(ranked.size());
   d.candidates.reserve(ranked.size());
   for (const auto& r : ranked) {

@@ -18,6 +18,7 @@ struct RouteRequest {
   double min_vram_gb = 0;    // only nodes with this much free VRAM (or the model resident there)
   bool prefer_local = false; // favour nodes on the gateway's own machine
   int priority = 5;          // 1 (lowest) .. 10 (highest); used by admission, not by scoring
+  std::vector<std::string> avoid_nodes;  // ranked last: they failed this work before (a retry)
 };
 
 struct Weights {

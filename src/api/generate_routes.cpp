@@ -1,0 +1,133 @@
+// Hydra's POST /generate and /generate/stream: one prompt, routed like any request, answered
+// with the text, the node, the routing decision and timings. Streamed as Server-Sent Events:
+// `chunk` events, then one `done` event holding the whole result (or an `error` event).
+#include "api/collect_sink.hpp"
+#include "api/dispatch.hpp"
+#include "api/exchange_sink.hpp"
+#include "api/generate_request.hpp"
+#include "api/hydra_api.hpp"
+#include "api/model_caller.hpp"
+#include "api/sse.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cmath>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+using http::awaitable;
+using http::bhttp::status;
+
+namespace {
+
+class GenerateSink final : public CollectSink {
+public:
+  GenerateSink(http::Exchange& ex, bool stream) : ex_(ex), stream_(stream) {}
+  http::awaitable<void> gone() override { co_await ex_.wait_closed(); }
+  bool began() const { return began_; }
+
+protected:
+  awaitable<bool> on_begin(const Served& served) override {
+    if (!stream_) co_return false;
+    began_ = true;
+    co_return co_await begin_sse(ex_, &served);
+  }
+  awaitable<bool> on_object(const json::object& chunk) override {
+    std::string piece = collect(chunk);
+    if (!stream_ || piece.empty()) co_return false;
+    co_return static_cast<bool>(co_await ex_.send_chunk(sse_event("chunk", json_field("response", piece))));
+  }
+  awaitable<void> on_error(int code, std::string message, int retry_after_s, bool mid_stream) override {
+    co_await CollectSink::on_error(code, message, retry_after_s, mid_stream);
+    if (began_) {
+      co_await send_sse_error(ex_, code, message);
+      co_return;
+    }
+    co_await reply_error(ex_, code, message, retry_after_s);
+  }
+
+private:
+  http::Exchange& ex_;
+  bool stream_;
+  bool began_ = false;
+};
+
+// Milliseconds to the microsecond: readable JSON, no false precision.
+double rounded(double v) { return std::round(v * 1000) / 1000; }
+
+json::object timings(const CollectSink& sink, double total_ms) {
+  const json::object& f = sink.final_chunk();
+  auto number = [&](const char* key) -> double {
+    const json::value* v = f.if_contains(key);
+    return v && v->is_number() ? v->to_number<double>() : 0.0;
+  };
+  json::object t;
+  t["total_ms"] = rounded(total_ms);
+  t["first_token_ms"] = rounded(sink.first_piece_ms());
+  t["load_ms"] = rounded(number("load_duration") / 1e6);
+  t["prompt_eval_count"] = static_cast<int64_t>(number("prompt_eval_count"));
+  t["eval_count"] = static_cast<int64_t>(number("eval_count"));
+  double eval_s = number("eval_duration") / 1e9;
+  t["tokens_per_second"] = rounded(eval_s > 0 ? number("eval_count") / eval_s : 0.0);
+  return t;
+}
+
+json::object generate_result(const CollectSink& sink, const std::string& model, const GenerateRequest& request,
+                             const Dispatched& d, const cluster::Snapshot& snapshot, double total_ms) {
+  json::object out;
+  out["response"] = sink.text();
+  out["model"] = model;
+  out["node_id"] = d.served ? d.served->node_id : "";
+  out["node_url"] = d.served ? d.served->node_url : "";
+  out["routing_decision"] = decision_json(d, request.route.node_id, snapshot);
+  out["timings"] = timings(sink, total_ms);
+  out["cached"] = false;
+  const json::object& f = sink.final_chunk();
+  if (const json::value* r = f.if_contains("done_reason")) out["done_reason"] = *r;
+  if (const json::value* c = f.if_contains("context")) out["context"] = *c;
+  return out;
+}
+
+awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
+  const auto started = std::chrono::steady_clock::now();
+  auto parsed = parse_generate_request(ex.body());
+  if (auto* err = std::get_if<JsonError>(&parsed)) {
+    co_await ex.respond_error(status::bad_request, err->message);
+    co_return;
+  }
+  GenerateRequest& req = std::get<GenerateRequest>(parsed);
+  if (force_stream) req.stream = true;
+  std::string model = req.model.empty() ? default_model(gw) : req.model;
+  if (model.empty()) {
+    co_await ex.respond_error(status::service_unavailable, "no model is available on any node");
+    co_return;
+  }
+  DispatchRequest d;
+  d.endpoint = force_stream ? "/generate/stream" : "/generate";
+  d.route = req.route;
+  d.route.model = model;
+  d.upstream.target = "/api/generate";
+  d.upstream.headers.set(http::bhttp::field::content_type, "application/json");
+  d.upstream.body = ollama_generate_body(req, model);
+  GenerateSink sink(ex, req.stream);
+  Dispatched done = co_await dispatch(gw, sink, std::move(d));
+  if (!sink.complete() || sink.failed()) co_return;  // the sink has answered, or the client left
+  double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  json::object result = generate_result(sink, model, req, done, *gw.cluster.snapshot(), total_ms);
+  if (!req.stream) {
+    co_await ex.respond_json(status::ok, result);
+    co_return;
+  }
+  co_await ex.send_chunk(sse_event("done", result));
+  co_await ex.end_stream();
+}
+
+}  // namespace
+
+void add_generate_routes(http::Router& router, Gateway& gw) {
+  using http::bhttp::verb;
+  router.add(verb::post, "/generate", [&gw](http::Exchange& ex) { return generate(gw, ex, false); });
+  router.add(verb::post, "/generate/stream", [&gw](http::Exchange& ex) { return generate(gw, ex, true); });
+}
+
+}  // namespace hydra::api

@@ -1,0 +1,17 @@
+#pragma once
+// Pieces shared by the handlers of Hydra's own API (/generate, /orchestrate, /routing, /stats).
+#include "api/dispatch.hpp"
+
+#include <boost/json/object.hpp>
+
+namespace hydra::api {
+
+// {requested_node, selected_node, reason, candidates: [{node_id, score, placement, free_slot}]}
+boost::json::object decision_json(const Dispatched& d, const std::string& requested_node,
+                                  const cluster::Snapshot& snapshot);
+
+// The model for a request that names none: the configured code model, else the closest model
+// the fleet has; empty when no node has any model.
+std::string default_model(const Gateway& gw);
+
+}  // namespace hydra::api

@@ -1,0 +1,38 @@
+#include "api/sse.hpp"
+
+#include "common/json.hpp"
+
+#include <boost/json/serialize.hpp>
+
+namespace hydra::api {
+
+namespace bhttp = http::bhttp;
+
+std::string sse_event(std::string_view name, const boost::json::object& data) {
+  std::string out = "event: ";
+  out += name;
+  out += "\ndata: ";
+  out += boost::json::serialize(data);  // one line: serialize never emits raw newlines
+  out += "\n\n";
+  return out;
+}
+
+http::awaitable<bool> begin_sse(http::Exchange& ex, const Served* served) {
+  bhttp::fields extra;
+  extra.set(bhttp::field::cache_control, "no-cache");
+  if (served) {
+    extra.set("X-Hydra-Node", served->node_id);
+    extra.set("X-Hydra-Route-Reason", served->reason);
+  }
+  auto ec = co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", &extra);
+  co_return static_cast<bool>(ec);
+}
+
+http::awaitable<void> send_sse_error(http::Exchange& ex, int status, std::string message) {
+  boost::json::object data = json_field("error", message);
+  data["status"] = status;
+  co_await ex.send_chunk(sse_event("error", data));
+  co_await ex.end_stream();
+}
+
+}  // namespace hydra::api

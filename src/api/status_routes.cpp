@@ -1,0 +1,145 @@
+// Hydra's read-only views of itself: GET /stats, /models, /routing (and /health, see health()).
+#include "api/gateway.hpp"
+#include "api/model_caller.hpp"
+#include "common/json.hpp"
+
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <map>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+using http::bhttp::status;
+
+namespace {
+
+double uptime_s(const Gateway& gw) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - gw.started).count();
+}
+
+json::object cluster_json(const cluster::Snapshot& s) {
+  int64_t total = 0, healthy = 0, in_flight = 0;
+  for (const auto& n : s.nodes) {
+    if (n.removed) continue;
+    ++total;
+    healthy += n.routable();
+    in_flight += n.live->in_flight.load(std::memory_order_relaxed);
+  }
+  json::object o;
+  o["nodes_total"] = total;
+  o["nodes_healthy"] = healthy;
+  o["models"] = available_models(s).size();
+  o["in_flight"] = in_flight;
+  o["rpc_servers"] = s.rpc_servers.size();
+  return o;
+}
+
+json::object queue_json(const Admission& a) {
+  json::object o;
+  o["waiting"] = a.waiting();
+  o["capacity"] = a.settings().max_waiting;
+  o["max_wait_s"] = std::chrono::duration<double>(a.settings().max_wait).count();
+  o["admitted"] = a.totals().admitted;
+  o["queued"] = a.totals().queued;
+  o["rejected"] = a.totals().rejected;
+  o["abandoned"] = a.totals().abandoned;
+  return o;
+}
+
+json::object routing_totals(const telemetry::RoutingLog& log) {
+  const auto& t = log.totals();
+  json::object by_node;
+  for (const auto& [node, n] : t.by_node) by_node[node] = n;
+  json::object o;
+  o["decisions"] = t.decisions;
+  o["unserved"] = t.unserved;
+  o["failovers"] = t.failovers;
+  o["queued"] = t.queued;
+  o["by_node"] = std::move(by_node);
+  return o;
+}
+
+json::object stats_body(const Gateway& gw) {
+  json::object o;
+  o["uptime_s"] = uptime_s(gw);
+  o["cluster"] = cluster_json(*gw.cluster.snapshot());
+  o["requests"] = gw.requests.to_json();
+  o["routing"] = routing_totals(gw.routing_log);
+  o["queue"] = queue_json(gw.admission);
+  o["cache"] = json_field("enabled", false);  // the response cache is not built yet
+  return o;
+}
+
+// One entry per model name: the nodes that have it, those holding it in memory, its size.
+json::object models_body(const cluster::Snapshot& s) {
+  struct Entry {
+    json::array nodes, resident_on;
+    uint64_t size = 0;
+  };
+  std::map<std::string, Entry> by_name;
+  for (const auto& n : s.nodes) {
+    if (!n.routable()) continue;
+    for (const auto& m : n.models) {
+      Entry& e = by_name[m.name];
+      e.nodes.push_back(json::value(n.id));
+      e.size = std::max(e.size, m.size);
+    }
+    for (const auto& r : n.resident) {
+      Entry& e = by_name[r.name];
+      e.resident_on.push_back(json::value(n.id));
+    }
+  }
+  json::array models;
+  for (auto& [name, e] : by_name) {
+    json::object m;
+    m["name"] = name;
+    m["nodes"] = std::move(e.nodes);
+    m["resident_on"] = std::move(e.resident_on);
+    m["size"] = e.size;
+    models.push_back(std::move(m));
+  }
+  return json_field("models", std::move(models));
+}
+
+// ?limit=N&after=SEQ (both optional; bad numbers are ignored).
+uint64_t query_number(std::string_view query, std::string_view key, uint64_t fallback) {
+  for (std::size_t pos = 0; pos < query.size();) {
+    std::size_t amp = query.find('&', pos);
+    std::string_view pair = query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    pos = amp == std::string_view::npos ? query.size() : amp + 1;
+    if (!pair.starts_with(key) || pair.size() <= key.size() || pair[key.size()] != '=') continue;
+    pair.remove_prefix(key.size() + 1);
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(pair.data(), pair.data() + pair.size(), v);
+    if (ec == std::errc() && p == pair.data() + pair.size()) return v;
+  }
+  return fallback;
+}
+
+json::object routing_body(const Gateway& gw, std::string_view query) {
+  auto limit = std::min<uint64_t>(query_number(query, "limit", 100), 500);
+  auto after = query_number(query, "after", 0);
+  json::array decisions;
+  for (const auto& e : gw.routing_log.recent(limit, after)) decisions.push_back(telemetry::to_json(e));
+  json::object o = json_field("decisions", std::move(decisions));
+  o["totals"] = routing_totals(gw.routing_log);
+  return o;
+}
+
+}  // namespace
+
+void add_status_routes(http::Router& router, Gateway& gw) {
+  using http::bhttp::verb;
+  router.add(verb::get, "/stats", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    co_await ex.respond_json(status::ok, stats_body(gw));
+  });
+  router.add(verb::get, "/models", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    co_await ex.respond_json(status::ok, models_body(*gw.cluster.snapshot()));
+  });
+  router.add(verb::get, "/routing", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    co_await ex.respond_json(status::ok, routing_body(gw, ex.query()));
+  });
+}
+
+}  // namespace hydra::api
