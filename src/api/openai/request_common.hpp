@@ -1,0 +1,20 @@
+#pragma once
+// Pieces shared by the chat and completion request translations (internal).
+#include "api/openai/params.hpp"
+#include "api/openai/request.hpp"
+
+namespace hydra::api::openai::detail {
+
+// model (required), stream, stream_options.include_usage, n; fills call.model/stream/
+// include_usage. Errors go to `p`.
+void read_common(Params& p, OllamaCall& call);
+
+// Sampling parameters -> Ollama `options` (only when any is set): max_tokens /
+// max_completion_tokens -> num_predict, temperature, top_p, stop, seed, frequency_penalty,
+// presence_penalty.
+void read_options(Params& p, boost::json::object& body);
+
+// response_format -> Ollama `format` ("json" or a JSON schema).
+void read_response_format(Params& p, boost::json::object& body);
+
+}  // namespace hydra::api::openai::detail

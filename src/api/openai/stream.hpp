@@ -1,0 +1,77 @@
+#pragma once
+// Streamed replies: a node's NDJSON chunks -> OpenAI server-sent events, one translator per
+// request (it owns the id, the "role sent" state and the tool-call numbering).
+//
+// Chat (/api/chat -> chat.completion.chunk), as OpenAI sends them:
+//   data: {..."choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
+//   data: {..."choices":[{"index":0,"delta":{"content":"Hel"},...}]}          per content chunk
+//   data: {..."delta":{"tool_calls":[{"index":0,"id":"call_..","type":"function",
+//          "function":{"name":"f","arguments":"{...}"}}]}...}                  whole calls, as Ollama sends them
+//   data: {..."choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
+//   data: {..."choices":[],"usage":{...}}                                     only with include_usage
+//   data: [DONE]
+// With include_usage every other chunk carries "usage":null, as OpenAI's do. Completions
+// (/api/generate -> text_completion) are the same without the role chunk, with
+// choices[0].text instead of a delta.
+//
+// Errors mid-stream (an Ollama {"error":...} line, a line that is not JSON, the node's body
+// ending before done:true, or fail() when the node dies or times out): one event
+//   data: {"error":{"message","type","param","code"}}
+// and nothing after it, no [DONE]: [DONE] means the answer is complete. The official openai
+// clients raise an APIError on such an event. The HTTP status stays 200 (already sent).
+#include "api/openai/errors.hpp"
+#include "api/openai/response.hpp"
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+
+namespace hydra::api::openai {
+
+class StreamTranslator {
+public:
+  explicit StreamTranslator(ReplyContext ctx) : ctx_(std::move(ctx)) {}
+
+  // Raw bytes of the node's NDJSON body, split anywhere: the SSE text for every line they
+  // complete ("" when none). A line longer than kMaxLine is an error.
+  std::string feed(std::string_view bytes);
+
+  // One parsed chunk of the node's stream.
+  std::string chunk(const boost::json::object& ollama_chunk);
+
+  // The node's body ended: translates a last line without a newline; if the stream had not
+  // finished by then, an error event (the node stopped early).
+  std::string finish();
+
+  // The node failed mid-stream (connection lost, timeout): the error event, if the stream
+  // had not already finished.
+  std::string fail(const Error& e);
+
+  // [DONE] or an error event has been produced; all further input yields "".
+  bool finished() const { return finished_; }
+  const ReplyContext& context() const { return ctx_; }
+
+  static constexpr size_t kMaxLine = 8 * 1024 * 1024;
+
+private:
+  std::string line(std::string_view text);
+  std::string chat_chunk(const boost::json::object& c);
+  std::string completion_chunk(const boost::json::object& c);
+  std::string end(const boost::json::object& final_chunk);
+  boost::json::object base() const;
+
+  ReplyContext ctx_;
+  std::string pending_;  // an incomplete line
+  bool role_sent_ = false;
+  bool finished_ = false;
+  size_t tool_calls_ = 0;  // numbers tool calls across the stream (their "index")
+};
+
+// "data: <json>\n\n"
+std::string sse_event(const boost::json::object& data);
+// "data: [DONE]\n\n"
+std::string sse_done();
+// "data: {\"error\":{...}}\n\n"
+std::string sse_error(const Error& e);
+
+}  // namespace hydra::api::openai

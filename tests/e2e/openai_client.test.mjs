@@ -1,0 +1,406 @@
+// End-to-end: the official `openai` npm client against the gateway's OpenAI API (`hydra serve`,
+// base URL <gateway>/v1) in front of two `hydra sim` nodes that hold the same models, plus a
+// second gateway in front of one sim for the failure cases (with two nodes the gateway would
+// fail over instead of failing).
+// Every reply of a sim starts with "NAME:" of the node that served it.
+// Run: cd tests/e2e && npm install && node --test openai_client.test.mjs   (HYDRA_BIN overrides the binary)
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { APIError, BadRequestError, NotFoundError } from 'openai';
+
+import { CHAT_MODEL, EMBED_MODEL, SMALL_MODEL, clientSimArgs } from './lib/client_suite.mjs';
+import { startGateway } from './lib/gateway.mjs';
+import { startSim } from './lib/sim.mjs';
+
+const NODES = ['alpha', 'beta'];
+const T = { timeout: 15_000 };
+const NODE_PREFIX = new RegExp(`^(${NODES.join('|')}):`);
+
+let scratch;
+let sims = []; // [{ name, url, sim }]
+let gateway;
+
+// The client as an application would make it; no retries, so a failure shows as it happened.
+function client(url = gateway.url) {
+  return new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 10_000 });
+}
+
+function logs() {
+  const parts = [`hydra serve stderr:\n${gateway?.stderr() ?? '(not started)'}`];
+  for (const s of sims) parts.push(`hydra sim ${s.name} (${s.url}) stderr:\n${s.sim.stderr() || '(empty)'}`);
+  return parts.join('\n');
+}
+
+// `it` that prints the gateway's and sims' logs when the test fails.
+function test(name, fn, { logsOf = logs } = {}) {
+  it(name, T, async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      console.error(`--- "${name}" failed ---\n${logsOf()}\n--- end of logs ---`);
+      throw err;
+    }
+  });
+}
+
+// Resolves to the error `promise` rejects with (failing if it resolves).
+async function rejection(promise) {
+  try {
+    const value = await promise;
+    assert.fail(`expected an error, got ${JSON.stringify(value)?.slice(0, 500)}`);
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    return err;
+  }
+}
+
+async function collect(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'hydra-e2e-openai-'));
+  sims = await Promise.all(
+    NODES.map(async (name) => {
+      const sim = await startSim({ args: await clientSimArgs(name, scratch) });
+      return { name, url: sim.url, sim };
+    }),
+  );
+  try {
+    gateway = await startGateway({ nodes: sims.map((s) => s.url) });
+  } catch (err) {
+    err.message += `\n${logs()}`;
+    throw err;
+  }
+});
+
+after(async () => {
+  if (gateway) await gateway.stop();
+  await Promise.all(sims.map((s) => s.sim.stop()));
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('chat completions', () => {
+  test('not streamed: a chat.completion with the node\'s text and usage', async () => {
+    const res = await client().chat.completions.create({
+      model: CHAT_MODEL,
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'hello there' },
+      ],
+    });
+    assert.equal(res.object, 'chat.completion');
+    assert.match(res.id, /^chatcmpl-/);
+    assert.equal(res.model, CHAT_MODEL);
+    assert.ok(Number.isInteger(res.created) && Math.abs(res.created - Date.now() / 1000) < 300, `created ${res.created}`);
+    assert.equal(res.choices.length, 1);
+    const [choice] = res.choices;
+    assert.equal(choice.index, 0);
+    assert.equal(choice.message.role, 'assistant');
+    assert.match(choice.message.content, NODE_PREFIX);
+    assert.equal(choice.finish_reason, 'stop');
+    assert.ok(res.usage.prompt_tokens > 0, JSON.stringify(res.usage));
+    assert.ok(res.usage.completion_tokens > 0, JSON.stringify(res.usage));
+    assert.equal(res.usage.total_tokens, res.usage.prompt_tokens + res.usage.completion_tokens);
+  });
+
+  test('max_tokens cuts the reply: finish_reason "length"', async () => {
+    const res = await client().chat.completions.create({
+      model: CHAT_MODEL,
+      messages: [{ role: 'user', content: 'say a lot' }],
+      max_tokens: 2,
+      temperature: 0.1,
+      stop: ['never-appears'],
+      seed: 1,
+    });
+    assert.equal(res.choices[0].finish_reason, 'length');
+    assert.equal(res.usage.completion_tokens, 2);
+  });
+
+  test('streamed with include_usage: role first, deltas, finish, then usage', async () => {
+    const stream = await client().chat.completions.create({
+      model: CHAT_MODEL,
+      messages: [{ role: 'user', content: 'stream to me' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = await collect(stream);
+    assert.ok(chunks.length >= 4, `${chunks.length} chunks`);
+    for (const c of chunks) {
+      assert.equal(c.object, 'chat.completion.chunk');
+      assert.equal(c.id, chunks[0].id, 'one id for the whole stream');
+      assert.equal(c.model, CHAT_MODEL);
+    }
+    assert.match(chunks[0].id, /^chatcmpl-/);
+    assert.equal(chunks[0].choices[0].delta.role, 'assistant');
+    const usageChunk = chunks.at(-1);
+    assert.deepEqual(usageChunk.choices, []);
+    assert.ok(usageChunk.usage.completion_tokens > 0, JSON.stringify(usageChunk.usage));
+    assert.equal(usageChunk.usage.total_tokens, usageChunk.usage.prompt_tokens + usageChunk.usage.completion_tokens);
+    const body = chunks.slice(0, -1);
+    for (const c of body) assert.equal(c.usage, null, 'usage is null before the usage chunk');
+    assert.equal(body.at(-1).choices[0].finish_reason, 'stop');
+    for (const c of body.slice(0, -1)) assert.equal(c.choices[0].finish_reason, null);
+    const text = body.map((c) => c.choices[0].delta.content ?? '').join('');
+    assert.match(text, NODE_PREFIX);
+    // One delta per token the node sent.
+    assert.equal(body.filter((c) => c.choices[0].delta.content).length, usageChunk.usage.completion_tokens);
+  });
+
+  test('streamed without include_usage: no usage chunk', async () => {
+    const stream = await client().chat.completions.create({
+      model: SMALL_MODEL,
+      messages: [{ role: 'user', content: 'short' }],
+      stream: true,
+    });
+    const chunks = await collect(stream);
+    for (const c of chunks) {
+      assert.equal(c.choices.length, 1);
+      assert.equal(c.usage ?? null, null);
+    }
+    assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
+  });
+
+  test('the client\'s stream helper assembles the final message', async () => {
+    const runner = client().chat.completions.stream({
+      model: CHAT_MODEL,
+      messages: [{ role: 'user', content: 'helper' }],
+    });
+    const final = await runner.finalChatCompletion();
+    assert.equal(final.choices[0].message.role, 'assistant');
+    assert.match(final.choices[0].message.content, NODE_PREFIX);
+    assert.equal(final.choices[0].finish_reason, 'stop');
+  });
+
+  test('content parts, images, tools and a tool-call history reach the node', async () => {
+    const pixel = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const res = await client().chat.completions.create({
+      model: CHAT_MODEL,
+      messages: [
+        { role: 'developer', content: 'Use the tools.' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is the weather where this was taken?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${pixel}` } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: '18 degrees' },
+      ],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Current weather for a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+          },
+        },
+      ],
+      tool_choice: 'auto',
+      response_format: { type: 'json_object' },
+    });
+    assert.match(res.choices[0].message.content, NODE_PREFIX);
+  });
+});
+
+describe('completions', () => {
+  test('not streamed: a text_completion', async () => {
+    const res = await client().completions.create({ model: CHAT_MODEL, prompt: 'Once upon a time', max_tokens: 50 });
+    assert.equal(res.object, 'text_completion');
+    assert.match(res.id, /^cmpl-/);
+    assert.equal(res.model, CHAT_MODEL);
+    assert.equal(res.choices.length, 1);
+    assert.match(res.choices[0].text, NODE_PREFIX);
+    assert.ok(['stop', 'length'].includes(res.choices[0].finish_reason), res.choices[0].finish_reason);
+    assert.equal(res.usage.total_tokens, res.usage.prompt_tokens + res.usage.completion_tokens);
+  });
+
+  test('streamed with include_usage', async () => {
+    const stream = await client().completions.create({
+      model: CHAT_MODEL,
+      prompt: ['def fib(n):'],
+      suffix: '    return a',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = await collect(stream);
+    for (const c of chunks) {
+      assert.equal(c.object, 'text_completion');
+      assert.equal(c.id, chunks[0].id);
+    }
+    const usageChunk = chunks.at(-1);
+    assert.deepEqual(usageChunk.choices, []);
+    assert.ok(usageChunk.usage.completion_tokens > 0);
+    const body = chunks.slice(0, -1);
+    assert.equal(body.at(-1).choices[0].finish_reason, 'stop');
+    assert.match(body.map((c) => c.choices[0].text).join(''), NODE_PREFIX);
+  });
+});
+
+describe('embeddings', () => {
+  test('default (base64 on the wire, decoded by the client) equals encoding_format "float"', async () => {
+    const input = ['the quick brown fox', 'jumps over the lazy dog'];
+    // The client asks for base64 unless told otherwise, and decodes it to numbers.
+    const packed = await client().embeddings.create({ model: EMBED_MODEL, input });
+    const plain = await client().embeddings.create({ model: EMBED_MODEL, input, encoding_format: 'float' });
+    for (const res of [packed, plain]) {
+      assert.equal(res.object, 'list');
+      assert.equal(res.model, EMBED_MODEL);
+      assert.deepEqual(res.data.map((d) => [d.object, d.index]), [['embedding', 0], ['embedding', 1]]);
+      assert.ok(res.usage.prompt_tokens > 0);
+      assert.equal(res.usage.total_tokens, res.usage.prompt_tokens);
+    }
+    for (let i = 0; i < input.length; i++) {
+      const a = packed.data[i].embedding;
+      const b = plain.data[i].embedding;
+      assert.ok(Array.isArray(a) && a.length > 0, `decoded embedding ${i}`);
+      assert.equal(a.length, b.length);
+      // base64 carries float32: equal to the float list within float32 precision.
+      for (let k = 0; k < a.length; k++) assert.ok(Math.abs(a[k] - b[k]) < 1e-6, `[${i}][${k}] ${a[k]} vs ${b[k]}`);
+      assert.ok(Math.abs(norm(b) - 1) < 1e-3, `the sim's embeddings are normalised: ${norm(b)}`);
+    }
+  });
+
+  test('a single string; base64 asked for explicitly stays a string', async () => {
+    const res = await client().embeddings.create({ model: EMBED_MODEL, input: 'hello', encoding_format: 'base64' });
+    assert.equal(res.data.length, 1);
+    const b64 = res.data[0].embedding;
+    assert.equal(typeof b64, 'string');
+    // Copied out of Node's shared buffer pool, whose offsets need not be 4-aligned.
+    const floats = new Float32Array(Uint8Array.from(Buffer.from(b64, 'base64')).buffer);
+    assert.ok(floats.length > 0 && Math.abs(norm([...floats]) - 1) < 1e-3);
+  });
+
+  test('token-id input is a 400 naming input', async () => {
+    const err = await rejection(client().embeddings.create({ model: EMBED_MODEL, input: [101, 102], encoding_format: 'float' }));
+    assert.ok(err instanceof BadRequestError, String(err));
+    assert.equal(err.status, 400);
+    assert.equal(err.param, 'input');
+  });
+});
+
+describe('models', () => {
+  test('list: every model of the fleet once', async () => {
+    const ids = [];
+    for await (const m of client().models.list()) {
+      assert.equal(m.object, 'model');
+      assert.equal(typeof m.created, 'number');
+      assert.equal(m.owned_by, 'library');
+      ids.push(m.id);
+    }
+    assert.equal(new Set(ids).size, ids.length, `no duplicates in ${ids.join(', ')}`);
+    for (const name of [CHAT_MODEL, SMALL_MODEL, EMBED_MODEL]) assert.ok(ids.includes(name), `${name} in ${ids.join(', ')}`);
+  });
+
+  test('retrieve one; an unknown one is a 404', async () => {
+    const m = await client().models.retrieve(CHAT_MODEL);
+    assert.equal(m.id, CHAT_MODEL);
+    assert.equal(m.object, 'model');
+    const err = await rejection(client().models.retrieve('no-such-model:1b'));
+    assert.ok(err instanceof NotFoundError, String(err));
+    assert.equal(err.status, 404);
+  });
+});
+
+describe('errors', () => {
+  test('an unknown model is a 404 APIError with code model_not_found', async () => {
+    for (const call of [
+      () => client().chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }),
+      () => client().chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      () => client().completions.create({ model: 'no-such-model', prompt: 'hi' }),
+      () => client().embeddings.create({ model: 'no-such-model', input: 'hi' }),
+    ]) {
+      const err = await rejection(call());
+      assert.ok(err instanceof APIError, String(err));
+      assert.ok(err instanceof NotFoundError, String(err));
+      assert.equal(err.status, 404);
+      assert.equal(err.code, 'model_not_found');
+      assert.match(err.message, /no-such-model/);
+    }
+  });
+
+  test('bad input is a 400 naming the param', async () => {
+    const cases = [
+      [{ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }], temperature: 'hot' }, 'temperature'],
+      [{ model: CHAT_MODEL, messages: [] }, 'messages'],
+      [{ messages: [{ role: 'user', content: 'hi' }] }, 'model'],
+      [{ model: CHAT_MODEL, messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role'],
+      [{ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }], stop: 5 }, 'stop'],
+    ];
+    for (const [body, param] of cases) {
+      const err = await rejection(client().chat.completions.create(body));
+      assert.ok(err instanceof BadRequestError, `${JSON.stringify(body)}: ${err}`);
+      assert.equal(err.status, 400);
+      assert.equal(err.type, 'invalid_request_error');
+      assert.equal(err.param, param, JSON.stringify(body));
+    }
+  });
+});
+
+describe('failures on a single node', () => {
+  let sim;
+  let gw;
+  const soloLogs = () => `hydra serve stderr:\n${gw?.stderr()}\nhydra sim stderr:\n${sim?.sim.stderr()}`;
+
+  before(async () => {
+    const s = await startSim({ args: await clientSimArgs('solo', scratch) });
+    sim = { name: 'solo', url: s.url, sim: s };
+    gw = await startGateway({ nodes: [sim.url] });
+  });
+
+  after(async () => {
+    if (gw) await gw.stop();
+    if (sim) await sim.sim.stop();
+  });
+
+  async function fault(body) {
+    const res = await fetch(`${sim.url}/_sim/fault`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+
+  test('a node that fails before answering: the error arrives as an APIError with its status', async () => {
+    await fault({ mode: 'error500', count: 1, status: 503, message: 'server busy, please try again.  maximum pending requests exceeded' });
+    const err = await rejection(
+      client(gw.url).chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    assert.ok(err instanceof APIError, String(err));
+    assert.ok(err.status >= 500, `status ${err.status}`);
+  }, { logsOf: soloLogs });
+
+  test('a node that dies mid-stream: the stream ends with an error, the client throws', async () => {
+    await fault({ mode: 'cut', count: 1, after_chunks: 2 });
+    const stream = await client(gw.url).chat.completions.create({
+      model: CHAT_MODEL,
+      messages: [{ role: 'user', content: 'cut me off' }],
+      stream: true,
+    });
+    const seen = [];
+    let err = null;
+    try {
+      for await (const c of stream) seen.push(c);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof APIError, `${err} after ${JSON.stringify(seen)}`);
+    assert.ok(seen.length >= 1, 'some chunks arrived before the error');
+    assert.ok(!seen.some((c) => c.choices[0]?.finish_reason), 'no finish_reason before the error');
+  }, { logsOf: soloLogs });
+});
