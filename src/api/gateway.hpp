@@ -43,6 +43,8 @@ struct Gateway {
 void add_ollama_routes(http::Router& router, Gateway& gateway);
 // Hydra's own API: GET /nodes; POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}.
 void add_hydra_routes(http::Router& router, Gateway& gateway);
+// The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models.
+void add_openai_routes(http::Router& router, Gateway& gateway);
 // Hydra's read-only views: GET /stats, /models, /routing.
 void add_status_routes(http::Router& router, Gateway& gateway);
 // Hydra's POST /generate and POST /generate/stream.

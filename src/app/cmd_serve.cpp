@@ -111,6 +111,7 @@ int serve(const ServeConfig& config) {
   api::add_hydra_routes(router, gateway);
   api::add_generate_routes(router, gateway);
   api::add_status_routes(router, gateway);
+  api::add_openai_routes(router, gateway);
   http::ServerLimits limits;
   limits.body_limit = config.body_limit_mb << 20;
   limits.header_timeout = config.header_timeout;

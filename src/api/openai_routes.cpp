@@ -1,0 +1,181 @@
+// The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models.
+// Requests are translated to the nodes' Ollama API by api/openai (pure functions), sent through
+// the same dispatch path as Ollama requests, and the replies translated back: one JSON object,
+// or Server-Sent Events ending `data: [DONE]`. Errors are in OpenAI's shape.
+#include "api/dispatch.hpp"
+#include "api/hints.hpp"
+#include "api/openai/models.hpp"
+#include "api/openai/response.hpp"
+#include "api/openai/stream.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <map>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+namespace bhttp = http::bhttp;
+using http::awaitable;
+
+namespace {
+
+awaitable<void> respond_openai(http::Exchange& ex, int status, std::string body, int retry_after_s = 0) {
+  http::Response res{static_cast<bhttp::status>(status), 11};
+  res.set(bhttp::field::content_type, "application/json");
+  if (retry_after_s > 0) res.set(bhttp::field::retry_after, std::to_string(retry_after_s));
+  res.body() = std::move(body);
+  co_await ex.respond(std::move(res));
+}
+
+awaitable<void> respond_error(http::Exchange& ex, const openai::Error& e, int retry_after_s = 0) {
+  co_await respond_openai(ex, e.status, openai::error_body(e), retry_after_s);
+}
+
+// Streams translated SSE when the client asked for a stream; otherwise keeps the node's body
+// and translates it whole at the end.
+class OpenAiSink final : public ReplySink {
+public:
+  OpenAiSink(http::Exchange& ex, openai::ReplyContext ctx, bool stream)
+      : ex_(ex), ctx_(ctx), translator_(std::move(ctx)), stream_(stream) {}
+
+  awaitable<void> gone() override { co_await ex_.wait_closed(); }
+
+  awaitable<bool> begin(int status, std::string, std::optional<std::uint64_t>, const Served& served) override {
+    status_ = status;
+    node_ = served.node_id;
+    reason_ = served.reason;
+    if (!stream_ || status >= 300) co_return false;  // whole: translated at the end
+    streaming_ = true;
+    bhttp::fields extra;
+    extra.set(bhttp::field::cache_control, "no-cache");
+    extra.set("X-Hydra-Node", node_);
+    extra.set("X-Hydra-Route-Reason", reason_);
+    co_return static_cast<bool>(co_await ex_.begin_stream(bhttp::status::ok, "text/event-stream", &extra));
+  }
+  awaitable<bool> data(std::string_view bytes) override {
+    if (!streaming_) {
+      body_.append(bytes);
+      co_return false;
+    }
+    std::string events = translator_.feed(bytes);
+    if (events.empty()) co_return false;
+    co_return static_cast<bool>(co_await ex_.send_chunk(events));
+  }
+  awaitable<void> end() override {
+    if (!streaming_) {
+      openai::HttpReply reply = openai::translate_reply(ctx_, status_, body_);
+      http::Response res{static_cast<bhttp::status>(reply.status), 11};
+      res.set(bhttp::field::content_type, "application/json");
+      res.set("X-Hydra-Node", node_);
+      res.set("X-Hydra-Route-Reason", reason_);
+      res.body() = std::move(reply.body);
+      co_await ex_.respond(std::move(res));
+      co_return;
+    }
+    co_await ex_.send_chunk(translator_.finish());
+    co_await ex_.end_stream();
+  }
+  awaitable<void> broke(std::string message) override {
+    if (!streaming_) {
+      co_await respond_error(ex_, openai::make_error(502, std::move(message)));
+      co_return;
+    }
+    co_await ex_.send_chunk(translator_.fail(openai::make_error(502, std::move(message))));
+    co_await ex_.end_stream();
+  }
+  awaitable<void> declined(int status, std::string, std::string body) override {
+    co_await respond_error(ex_, openai::from_ollama_error(status, body));
+  }
+  awaitable<void> fail(int status, std::string message, int retry_after_s) override {
+    co_await respond_error(ex_, openai::from_ollama_message(status, std::move(message)), retry_after_s);
+  }
+
+private:
+  http::Exchange& ex_;
+  openai::ReplyContext ctx_;
+  openai::StreamTranslator translator_;
+  bool stream_;
+  bool streaming_ = false;
+  int status_ = 0;
+  std::string node_, reason_;
+  std::string body_;
+};
+
+awaitable<void> completion(Gateway& gw, http::Exchange& ex, openai::Kind kind) {
+  auto parsed = openai::translate_request(kind, ex.body());
+  if (auto* e = std::get_if<openai::Error>(&parsed)) {
+    co_await respond_error(ex, *e);
+    co_return;
+  }
+  openai::OllamaCall& call = std::get<openai::OllamaCall>(parsed);
+  DispatchRequest d;
+  d.endpoint = std::string(ex.path());
+  d.route.model = call.model;
+  std::string bad_hint = read_hint_headers(ex.request(), d.route);
+  if (!bad_hint.empty()) {
+    co_await respond_error(ex, openai::invalid_request(bad_hint));
+    co_return;
+  }
+  d.upstream.target = call.target;
+  d.upstream.headers.set(bhttp::field::content_type, "application/json");
+  d.upstream.body = json::serialize(call.body);
+  OpenAiSink sink(ex, openai::reply_context(call), call.stream);
+  co_await dispatch(gw, sink, std::move(d));
+}
+
+// Every model some routable node has, as its /api/tags entry (first node's entry wins).
+json::array fleet_tags(const cluster::Snapshot& s) {
+  std::map<std::string, const json::object*> by_name;
+  for (const auto& n : s.nodes)
+    if (n.routable())
+      for (const auto& m : n.models) by_name.emplace(m.name, &m.raw);
+  json::array tags;
+  for (const auto& [name, raw] : by_name) {
+    json::object tag = *raw;
+    tag["name"] = name;
+    tags.push_back(std::move(tag));
+  }
+  return tags;
+}
+
+// Model ids may carry '/' ("library/x:7b"), which clients send as %2F.
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned value = 0;
+    if (s[i] == '%' && i + 3 <= s.size() &&
+        std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16).ptr == s.data() + i + 3) {
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+awaitable<void> one_model(Gateway& gw, http::Exchange& ex) {
+  std::string id = percent_decode(ex.path().substr(std::string_view("/v1/models/").size()));
+  auto found = openai::model_object(fleet_tags(*gw.cluster.snapshot()), id);
+  if (auto* e = std::get_if<openai::Error>(&found)) {
+    co_await respond_error(ex, *e);
+    co_return;
+  }
+  co_await respond_openai(ex, 200, json::serialize(std::get<json::object>(found)));
+}
+
+}  // namespace
+
+void add_openai_routes(http::Router& router, Gateway& gw) {
+  using bhttp::verb;
+  router.add(verb::post, "/v1/chat/completions", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::chat); });
+  router.add(verb::post, "/v1/completions", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::completion); });
+  router.add(verb::post, "/v1/embeddings", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::embedding); });
+  router.add(verb::get, "/v1/models", [&gw](http::Exchange& ex) -> awaitable<void> {
+    co_await respond_openai(ex, 200, json::serialize(openai::model_list(fleet_tags(*gw.cluster.snapshot()))));
+  });
+  router.add_prefix(verb::get, "/v1/models/", [&gw](http::Exchange& ex) { return one_model(gw, ex); });
+}
+
+}  // namespace hydra::api
