@@ -73,6 +73,22 @@ TEST(RouteFilters, ExplicitNodeIsHonouredWhenItCanServe) {
   EXPECT_EQ(route(s, req, r).ranked.front(), 1u);
 }
 
+TEST(RouteFilters, NodesToAvoidGoLastButStayAsALastResort) {
+  // n0 is the best (model resident) but failed this work before: a retry goes elsewhere.
+  auto s = make_snapshot({{.models = {M}, .resident = {{"m:7b", 4 * GB}}}, {.models = {M}}});
+  ScriptedRandom r({0});
+  RouteRequest req = want("m:7b");
+  EXPECT_EQ(route(s, req, r).ranked.front(), 0u);
+  req.avoid_nodes = {"n0"};
+  auto d = route(s, req, r);
+  EXPECT_EQ(d.ranked, (std::vector<std::size_t>{1, 0}));
+  EXPECT_EQ(d.candidates.front().index, 1u);
+  EXPECT_NE(d.reason.find("avoiding n0"), std::string::npos) << d.reason;
+  // With only the avoided node left, it still serves.
+  auto lone = make_snapshot({{.models = {M}}});
+  EXPECT_EQ(route(lone, req, r).ranked, std::vector<std::size_t>{0});
+}
+
 TEST(RouteFilters, UnhealthyExplicitNodeFallsBackWithAReason) {
   auto s = make_snapshot({{.models = {M}}, {.health = Health::ejected, .models = {M}}, {.models = {{"x:1b", GB}}}});
   ScriptedRandom r({0});
