@@ -1,13 +1,8 @@
 // `hydra nodes`: the nodes a running gateway knows, as a table (or JSON).
 #include "app/commands.hpp"
-#include "common/authority.hpp"
-#include "http/client.hpp"
+#include "app/gateway_client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
-#include <cstdlib>
 #include <fmt/format.h>
 
 namespace hydra::app {
@@ -42,36 +37,16 @@ void print_table(const json::array& nodes) {
 }
 
 int list_nodes(const std::string& gateway, bool as_json) {
-  std::string_view rest = gateway;
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  auto authority = parse_authority(rest);
-  boost::system::error_code ec;
-  auto address = authority ? boost::asio::ip::make_address(authority->host == "localhost" ? "127.0.0.1" : authority->host, ec)
-                           : boost::asio::ip::address();
-  if (!authority || ec) {
-    fmt::print(stderr, "hydra nodes: --gateway must be http://IP:PORT, got \"{}\"\n", gateway);
-    return 2;
-  }
-  http::tcp::endpoint ep(address, authority->port.value_or(8001));
-  boost::asio::io_context ioc;
-  http::ConnectionPool pool(ioc.get_executor());
-  http::FetchResult result;
-  auto ask = [&]() -> http::awaitable<void> {
-    result = co_await http::fetch(pool, ep, std::string(rest), http::bhttp::verb::get, "/nodes", "",
-                                  std::chrono::seconds(5));
-  };
-  boost::asio::co_spawn(ioc, ask(), boost::asio::detached);
-  ioc.run();
-  if (result.ec || result.status != 200) {
-    fmt::print(stderr, "hydra nodes: no answer from the gateway at {}: {}\n", gateway,
-               result.ec ? result.ec.message() : "status " + std::to_string(result.status));
+  GatewayReply result = call_gateway(gateway, "GET", "/nodes");
+  if (result.status != 200) {
+    fmt::print(stderr, "hydra nodes: the gateway at {} answered {}: {}\n", gateway, result.status, error_text(result.body));
     return 1;
   }
   if (as_json) {
     fmt::print("{}\n", result.body);
     return 0;
   }
+  boost::system::error_code ec;
   json::value doc = json::parse(result.body, ec);
   if (ec || !doc.is_object() || !doc.as_object().contains("nodes")) {
     fmt::print(stderr, "hydra nodes: unexpected answer from {}\n", gateway);
@@ -89,8 +64,7 @@ void add_nodes_command(CLI::App& app, std::function<int()>& run) {
     bool json = false;
   };
   auto flags = std::make_shared<Flags>();
-  const char* env = std::getenv("HYDRA_URL");
-  flags->gateway = env && *env ? env : "http://127.0.0.1:8001";
+  flags->gateway = default_gateway_url();
   auto* cmd = app.add_subcommand("nodes", "list the nodes a running gateway knows");
   cmd->add_option("--gateway", flags->gateway, "the gateway's API URL (also HYDRA_URL)")->capture_default_str();
   cmd->add_flag("--json", flags->json, "print the gateway's JSON as it is");

@@ -14,9 +14,6 @@ struct Planned {
 
 // Sub-commands that are part of the design but not built yet: they say so and fail.
 constexpr Planned kPlanned[] = {
-    {"models", "list the models a running gateway can serve", "#6"},
-    {"generate", "generate text through a running gateway", "#6"},
-    {"orchestrate", "run an orchestrated task through a running gateway", "#6"},
     {"diag", "check connectivity to nodes and explain problems", "#3"},
 };
 
@@ -25,6 +22,7 @@ constexpr Planned kPlanned[] = {
 void register_commands(CLI::App& app, std::function<int()>& run) {
   add_serve_command(app, run);
   add_nodes_command(app, run);
+  add_client_commands(app, run);
   add_sim_command(app, run);
   add_agent_command(app, run);
   add_discover_command(app, run);

@@ -1,0 +1,40 @@
+#pragma once
+// How the client sub-commands (nodes, models, generate, orchestrate) talk to a running gateway:
+// a blocking HTTP/1.1 call whose body can be watched as it streams, and a Server-Sent Events
+// reader. CLI only: failures throw std::runtime_error with a sentence for the user.
+#include <boost/json/value.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace hydra::app {
+
+// The gateway's URL: HYDRA_URL if set, else http://127.0.0.1:8001.
+std::string default_gateway_url();
+
+struct GatewayReply {
+  int status = 0;
+  std::string content_type;
+  std::string body;  // the whole body (also when it was watched piece by piece)
+};
+
+// `url` is http://IP:PORT (or localhost:PORT). `on_piece` sees the body as it arrives.
+GatewayReply call_gateway(const std::string& url, std::string_view method, std::string_view target,
+                          std::string body = {}, const std::function<void(std::string_view)>& on_piece = {});
+
+// Feeds SSE text in pieces; calls back once per whole event with its name and parsed data.
+class SseReader {
+public:
+  using EventFn = std::function<void(std::string_view event, const boost::json::value& data)>;
+  explicit SseReader(EventFn on_event) : on_event_(std::move(on_event)) {}
+  void feed(std::string_view text);
+
+private:
+  EventFn on_event_;
+  std::string pending_;
+};
+
+// The "error" of a JSON error body, else the body itself.
+std::string error_text(const std::string& body);
+
+}  // namespace hydra::app
