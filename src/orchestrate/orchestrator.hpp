@@ -1,0 +1,62 @@
+#pragma once
+// The orchestrator: analyse a task (light model: SIMPLE / MODERATE / COMPLEX), decompose it
+// into sub-tasks (light model for MODERATE, heavy for COMPLEX), run them as a DAG across the
+// fleet (sub-tasks whose dependencies are done run at the same time; fan-out to several models
+// per sub-task), and synthesise one answer with the heavy model, streamed as events.
+//
+// SIMPLE tasks take one call to the heavy model (the answer is final, so the strongest model
+// writes it); the run still has one sub-task, and the call's pieces stream as `synthesis`.
+//
+// A request's `models` replace the role models for sub-tasks (light and heavy stay as
+// configured): sub-task i (plan order, from 0) asks min(fanout, M) of the M listed models,
+// round-robin from models[i % M]; a SIMPLE task asks models[0]. A listed model no node has is
+// replaced by the closest available one, recorded in role_fallbacks with role "request".
+//
+// The Orchestrator is owned by the gateway and must outlive every run it started. Each run
+// works on its own strand of the executor, so a run's record and events are touched by one
+// coroutine at a time even on a multi-threaded io_context.
+#include "orchestrate/caller.hpp"
+#include "orchestrate/events.hpp"
+#include "orchestrate/run.hpp"
+#include "orchestrate/settings.hpp"
+#include "orchestrate/store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hydra::orchestrate {
+
+struct TaskRequest {
+  std::string task;
+  std::vector<std::string> models;   // optional: models for sub-tasks instead of the roles'
+  std::optional<int> max_subtasks;   // else Settings::max_subtasks (clamped 1..kMaxSubtasks)
+  std::optional<int> fanout;         // else Settings::fanout (clamped 1..kMaxFanout)
+  std::optional<int> priority;       // else Settings::priority (clamped 1..10)
+  std::string task_id;               // empty: a fresh random id (new_task_id)
+};
+
+class Orchestrator {
+public:
+  Orchestrator(boost::asio::any_io_executor executor, ModelCaller& caller, Settings settings,
+               RunStore* store = nullptr);
+
+  // Runs one task to the end and returns its record (status done or failed; failures are in
+  // the record, never thrown). Events go to `on_event` (events.hpp), ending with `done`.
+  // The run is saved when it starts, after planning, after each sub-task and at the end.
+  boost::asio::awaitable<Run> run(TaskRequest request, EventFn on_event = {});
+
+  const Settings& settings() const { return settings_; }
+
+private:
+  boost::asio::awaitable<Run> run_on_strand(TaskRequest request, EventFn on_event);
+
+  boost::asio::any_io_executor executor_;
+  ModelCaller& caller_;
+  Settings settings_;
+  RunStore* store_;
+};
+
+}  // namespace hydra::orchestrate
