@@ -6,6 +6,7 @@
 #include "cluster/cluster.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
+#include "orchestrate/orchestrator.hpp"
 #include "routing/random.hpp"
 #include "routing/route.hpp"
 #include "telemetry/request_stats.hpp"
@@ -35,7 +36,9 @@ struct Gateway {
   routing::Weights weights;
   RegistrationSettings registration;
   std::string version;  // Hydra's own version, for /api/version when no node answers
-  std::string code_model = "qwen2.5-coder:14b";  // /generate's model when a request names none
+  orchestrate::Settings models;                 // model roles; /generate's default is the code model
+  orchestrate::Orchestrator* orchestrator = nullptr;  // set by serve before it listens
+  orchestrate::RunStore* runs = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -45,7 +48,9 @@ void add_ollama_routes(http::Router& router, Gateway& gateway);
 void add_hydra_routes(http::Router& router, Gateway& gateway);
 // The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models.
 void add_openai_routes(http::Router& router, Gateway& gateway);
-// Hydra's read-only views: GET /stats, /models, /routing.
+// Hydra's POST /orchestrate, GET /orchestrate/{task_id}, GET /orchestrate.
+void add_orchestrate_routes(http::Router& router, Gateway& gateway);
+// Hydra's read-only views: GET /health, /stats, /models, /routing.
 void add_status_routes(http::Router& router, Gateway& gateway);
 // Hydra's POST /generate and POST /generate/stream.
 void add_generate_routes(http::Router& router, Gateway& gateway);

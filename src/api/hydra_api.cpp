@@ -1,6 +1,7 @@
 #include "api/hydra_api.hpp"
 
 #include "api/model_caller.hpp"
+#include "orchestrate/roles.hpp"
 
 #include <algorithm>
 
@@ -29,10 +30,7 @@ json::object decision_json(const Dispatched& d, const std::string& requested_nod
 }
 
 std::string default_model(const Gateway& gw) {
-  auto names = available_models(*gw.cluster.snapshot());
-  if (names.empty()) return {};
-  if (std::find(names.begin(), names.end(), gw.code_model) != names.end()) return gw.code_model;
-  return names.front();  // TODO: orchestrate's closest-model fallback once merged
+  return orchestrate::closest_model(gw.models.code_model, available_models(*gw.cluster.snapshot())).value_or("");
 }
 
 }  // namespace hydra::api

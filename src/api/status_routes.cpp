@@ -1,4 +1,4 @@
-// Hydra's read-only views of itself: GET /stats, /models, /routing (and /health, see health()).
+// Hydra's read-only views of itself: GET /health, /stats, /models, /routing.
 #include "api/gateway.hpp"
 #include "api/model_caller.hpp"
 #include "common/json.hpp"
@@ -102,6 +102,39 @@ json::object models_body(const cluster::Snapshot& s) {
   return json_field("models", std::move(models));
 }
 
+// healthy: every node routable and the queue has room; degraded: some nodes down, or the
+// queue is over three quarters full; unhealthy (503): no node can serve at all.
+std::pair<status, json::object> health_body(const Gateway& gw) {
+  json::object cluster = cluster_json(*gw.cluster.snapshot());
+  const int64_t total = cluster.at("nodes_total").as_int64(), healthy = cluster.at("nodes_healthy").as_int64();
+  const auto& q = gw.admission.settings();
+  const bool queue_pressed = q.max_waiting > 0 && gw.admission.waiting() * 4 > q.max_waiting * 3;
+  std::string overall = healthy == 0 ? "unhealthy" : (healthy < total || queue_pressed) ? "degraded" : "healthy";
+
+  json::object nodes;
+  nodes["status"] = healthy == 0 ? "unhealthy" : healthy < total ? "degraded" : "healthy";
+  nodes["healthy"] = healthy;
+  nodes["total"] = total;
+  json::object queue;
+  queue["status"] = queue_pressed ? "degraded" : "healthy";
+  queue["waiting"] = gw.admission.waiting();
+  queue["capacity"] = q.max_waiting;
+  json::object database;
+  database["status"] = gw.runs ? "healthy" : "disabled";
+  json::object components;
+  components["nodes"] = std::move(nodes);
+  components["queue"] = std::move(queue);
+  components["cache"] = json_field("status", "disabled");  // the response cache is not built yet
+  components["database"] = std::move(database);
+
+  json::object o;
+  o["status"] = overall;
+  o["components"] = std::move(components);
+  o["version"] = gw.version;
+  o["uptime_s"] = uptime_s(gw);
+  return {healthy == 0 ? status::service_unavailable : status::ok, o};
+}
+
 // ?limit=N&after=SEQ (both optional; bad numbers are ignored).
 uint64_t query_number(std::string_view query, std::string_view key, uint64_t fallback) {
   for (std::size_t pos = 0; pos < query.size();) {
@@ -131,6 +164,10 @@ json::object routing_body(const Gateway& gw, std::string_view query) {
 
 void add_status_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
+  router.add({verb::get, verb::head}, "/health", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    auto [code, body] = health_body(gw);
+    co_await ex.respond_json(code, body);
+  });
   router.add(verb::get, "/stats", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await ex.respond_json(status::ok, stats_body(gw));
   });

@@ -1,5 +1,6 @@
 // `hydra serve`: the gateway.
 #include "api/gateway.hpp"
+#include "api/model_caller.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/version.hpp"
@@ -101,8 +102,15 @@ int serve(const ServeConfig& config) {
                            [&fleet] { return fleet.snapshot(); });
   telemetry::RoutingLog routing_log;
   telemetry::RequestStats requests;
-  api::Gateway gateway{fleet,          pool,         random,       admission,          routing_log,
-                       requests,       config.relay, config.weights, config.registration, kVersion};
+  api::Gateway gateway{fleet,         pool,           random,   admission,           routing_log,
+                       requests,      config.relay,   config.weights, config.registration, kVersion,
+                       config.orchestration, nullptr, nullptr,  std::chrono::steady_clock::now()};
+  // Orchestration runs are kept in <data_dir>/hydra.db (GET /orchestrate/{task_id}).
+  orchestrate::RunStore runs(config.data_dir + "/hydra.db");
+  api::GatewayCaller caller(gateway);
+  orchestrate::Orchestrator orchestrator(ioc.get_executor(), caller, config.orchestration, &runs);
+  gateway.orchestrator = &orchestrator;
+  gateway.runs = &runs;
   http::Router router;
   router.observe([&requests](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
     requests.record(route, ex.status(), took);
@@ -112,6 +120,7 @@ int serve(const ServeConfig& config) {
   api::add_generate_routes(router, gateway);
   api::add_status_routes(router, gateway);
   api::add_openai_routes(router, gateway);
+  api::add_orchestrate_routes(router, gateway);
   http::ServerLimits limits;
   limits.body_limit = config.body_limit_mb << 20;
   limits.header_timeout = config.header_timeout;

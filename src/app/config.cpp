@@ -78,6 +78,12 @@ std::vector<cluster::Cidr> cidrs(const std::string& v, bool scan_target) {
   return out;
 }
 
+// A model name: not empty, no spaces.
+std::string model_name(const std::string& v) {
+  if (v.empty() || v.find_first_of(" \t") != std::string::npos) throw std::invalid_argument("expected a model name such as qwen3:14b");
+  return v;
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
       {"listen", {"HYDRA_LISTEN"}, "listen", [](ServeConfig& c, const std::string& v) { c.listen = endpoint(v); }},
@@ -164,6 +170,26 @@ const std::vector<Setting>& settings() {
       {"routing.weights.locality", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.locality = to_number(v, 0, 100); }},
       {"limits.max_attempts", {"HYDRA_MAX_ATTEMPTS"}, "",
        [](ServeConfig& c, const std::string& v) { c.relay.max_attempts = static_cast<int>(to_number(v, 1, 100)); }},
+      {"models.light", {"HYDRA_MODEL_LIGHT"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.light_model = model_name(v); }},
+      {"models.heavy", {"HYDRA_MODEL_HEAVY"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.heavy_model = model_name(v); }},
+      {"models.code", {"HYDRA_MODEL_CODE"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.code_model = model_name(v); }},
+      {"models.reasoning", {"HYDRA_MODEL_REASONING"}, "",
+       [](ServeConfig& c, const std::string& v) { c.orchestration.reasoning_model = model_name(v); }},
+      {"models.general", {"HYDRA_MODEL_GENERAL"}, "",
+       [](ServeConfig& c, const std::string& v) { c.orchestration.general_model = model_name(v); }},
+      {"models.code_extra", {}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.code_extra = split_list(v); }},
+      {"models.reasoning_extra", {}, "",
+       [](ServeConfig& c, const std::string& v) { c.orchestration.reasoning_extra = split_list(v); }},
+      {"models.general_extra", {}, "",
+       [](ServeConfig& c, const std::string& v) { c.orchestration.general_extra = split_list(v); }},
+      {"orchestrate.fanout", {"HYDRA_ORCHESTRATE_FANOUT"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.orchestration.fanout = static_cast<int>(to_number(v, 1, orchestrate::kMaxFanout));
+       }},
+      {"orchestrate.max_subtasks", {"HYDRA_ORCHESTRATE_MAX_SUBTASKS"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.orchestration.max_subtasks = static_cast<int>(to_number(v, 1, orchestrate::kMaxSubtasks));
+       }},
   };
   return table;
 }

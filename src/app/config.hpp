@@ -6,6 +6,7 @@
 #include "cluster/cidr.hpp"
 #include "routing/admission_queue.hpp"
 #include "cluster/health.hpp"
+#include "orchestrate/settings.hpp"
 
 #include <map>
 #include <optional>
@@ -36,6 +37,7 @@ struct ServeConfig {
   routing::QueueSettings queue;
   api::RegistrationSettings registration;
   routing::Weights weights;
+  orchestrate::Settings orchestration;  // model roles (also /generate's default model), fan-out
 };
 
 // A bad setting: the message names the setting and where its value came from.

@@ -1,0 +1,147 @@
+// Hydra's orchestration API: POST /orchestrate runs a task (analyse, decompose, run sub-tasks
+// in parallel across the fleet, synthesise), whole or streamed as Server-Sent Events of its
+// progress; GET /orchestrate/{task_id} reads a run (running or finished) from the run store;
+// GET /orchestrate lists recent runs.
+#include "api/gateway.hpp"
+#include "api/sse.hpp"
+#include "common/json.hpp"
+#include "orchestrate/orchestrator.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+using http::awaitable;
+using http::bhttp::status;
+
+namespace {
+
+struct OrchestrateBody {
+  orchestrate::TaskRequest task;
+  bool stream = false;
+};
+
+// {task (or prompt), models?, max_subtasks?, fanout?, priority?, stream?}; unknown fields ignored.
+std::variant<OrchestrateBody, JsonError> parse_orchestrate(std::string_view text) {
+  auto parsed = parse_json_object(text);
+  if (auto* err = std::get_if<JsonError>(&parsed)) return *err;
+  const auto& body = std::get<json::object>(parsed);
+  FieldReader f(body);
+  OrchestrateBody out;
+  auto task = f.string("task");
+  auto prompt = f.string("prompt");  // the original API's name for it
+  const json::array* models = f.array("models");
+  auto max_subtasks = f.integer("max_subtasks");
+  auto fanout = f.integer("fanout");
+  auto priority = f.integer("priority");
+  out.stream = f.boolean("stream").value_or(false);
+  if (f.error) return *f.error;
+  out.task.task = task ? *task : prompt.value_or("");
+  if (out.task.task.find_first_not_of(" \t\r\n") == std::string::npos) return JsonError{"task is required"};
+  if (models)
+    for (const auto& m : *models) {
+      if (!m.is_string() || m.get_string().empty()) return JsonError{"models must be a list of model names"};
+      out.task.models.emplace_back(m.get_string());
+    }
+  if (max_subtasks && (*max_subtasks < 1 || *max_subtasks > orchestrate::kMaxSubtasks))
+    return JsonError{"max_subtasks must be an integer from 1 to " + std::to_string(orchestrate::kMaxSubtasks)};
+  if (fanout && (*fanout < 1 || *fanout > orchestrate::kMaxFanout))
+    return JsonError{"fanout must be an integer from 1 to " + std::to_string(orchestrate::kMaxFanout)};
+  if (priority && (*priority < 1 || *priority > 10)) return JsonError{"priority must be an integer from 1 to 10"};
+  if (max_subtasks) out.task.max_subtasks = static_cast<int>(*max_subtasks);
+  if (fanout) out.task.fanout = static_cast<int>(*fanout);
+  if (priority) out.task.priority = static_cast<int>(*priority);
+  return out;
+}
+
+// Events from the run (a plain callback) to the client (asynchronous writes): a queue and a
+// timer that wakes the writer. Single-threaded: both sides run on the gateway's thread.
+struct EventPipe {
+  explicit EventPipe(http::asio::any_io_executor ex) : wake(std::move(ex)) {}
+  void push(std::string event) {
+    queue.push_back(std::move(event));
+    wake.cancel();
+  }
+  void close() {
+    closed = true;
+    wake.cancel();
+  }
+  std::deque<std::string> queue;
+  bool closed = false;
+  http::asio::steady_timer wake;
+};
+
+awaitable<void> write_events(http::Exchange& ex, EventPipe& pipe) {
+  bool client_here = true;  // once the client left, events are dropped; the run goes on and is stored
+  for (;;) {
+    while (!pipe.queue.empty()) {
+      std::string event = std::move(pipe.queue.front());
+      pipe.queue.pop_front();
+      if (client_here && co_await ex.send_chunk(event)) client_here = false;
+    }
+    if (pipe.closed) break;
+    pipe.wake.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await pipe.wake.async_wait(http::use_nothrow);
+  }
+  if (client_here) co_await ex.end_stream();
+}
+
+awaitable<void> run_then_close(orchestrate::Orchestrator& o, orchestrate::TaskRequest task, EventPipe& pipe) {
+  orchestrate::EventFn on_event = [&pipe](std::string_view name, const json::object& data) {
+    pipe.push(sse_event(name, data));
+  };
+  co_await o.run(std::move(task), std::move(on_event));
+  pipe.close();
+}
+
+awaitable<void> start(Gateway& gw, http::Exchange& ex) {
+  auto parsed = parse_orchestrate(ex.body());
+  if (auto* err = std::get_if<JsonError>(&parsed)) {
+    co_await ex.respond_error(status::bad_request, err->message);
+    co_return;
+  }
+  OrchestrateBody& body = std::get<OrchestrateBody>(parsed);
+  if (!body.stream) {
+    orchestrate::Run run = co_await gw.orchestrator->run(std::move(body.task));
+    // A failed run is still a record: it says what happened (error, sub-tasks), with 502.
+    const bool done = run.status == orchestrate::RunStatus::done;
+    co_await ex.respond_json(done ? status::ok : status::bad_gateway, orchestrate::to_json(run));
+    co_return;
+  }
+  if (co_await begin_sse(ex)) co_return;
+  using namespace http::asio::experimental::awaitable_operators;
+  EventPipe pipe(co_await http::asio::this_coro::executor);
+  co_await (run_then_close(*gw.orchestrator, std::move(body.task), pipe) && write_events(ex, pipe));
+}
+
+awaitable<void> read_run(Gateway& gw, http::Exchange& ex) {
+  std::string id(ex.path().substr(std::string_view("/orchestrate/").size()));
+  auto run = gw.runs->load(id);
+  if (!run) {
+    co_await ex.respond_error(status::not_found, "no orchestration run with task_id \"" + id + "\"");
+    co_return;
+  }
+  co_await ex.respond_json(status::ok, *run);
+}
+
+json::object recent_runs(orchestrate::RunStore& store) {
+  json::array runs;
+  for (auto& r : store.recent(50)) runs.push_back(std::move(r));
+  return json_field("runs", std::move(runs));
+}
+
+}  // namespace
+
+void add_orchestrate_routes(http::Router& router, Gateway& gw) {
+  using http::bhttp::verb;
+  router.add(verb::post, "/orchestrate", [&gw](http::Exchange& ex) { return start(gw, ex); });
+  router.add(verb::get, "/orchestrate", [&gw](http::Exchange& ex) -> awaitable<void> {
+    co_await ex.respond_json(status::ok, recent_runs(*gw.runs));
+  });
+  router.add_prefix(verb::get, "/orchestrate/", [&gw](http::Exchange& ex) { return read_run(gw, ex); });
+}
+
+}  // namespace hydra::api
