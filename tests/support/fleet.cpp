@@ -1,5 +1,8 @@
 #include "support/fleet.hpp"
 
+#include <filesystem>
+#include <stdlib.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/parse.hpp>
 #include <fstream>
@@ -32,8 +35,23 @@ SimProcess& Fleet::add_sim(const std::string& name, std::vector<std::string> arg
   return sims_.back();
 }
 
+Fleet::~Fleet() {
+  serve_.reset();
+  if (!data_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_, ec);
+  }
+}
+
 void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string> args) {
-  std::vector<std::string> argv{hydra_binary(), "serve", "--listen", "127.0.0.1:0"};
+  serve_.reset();
+  if (data_dir_.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "hydra-test-gw-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    data_dir_ = pattern;
+  }
+  std::vector<std::string> argv{hydra_binary(), "serve", "--listen", "127.0.0.1:0", "--dashboard-listen",
+                                "127.0.0.1:0", "--data-dir", data_dir_};
   if (!discovery) argv.push_back("--no-discovery");
   for (const auto& s : sims_) {
     argv.push_back("--node");

@@ -21,10 +21,17 @@ struct SimProcess {
 
 class Fleet {
 public:
+  Fleet() = default;
+  ~Fleet();  // stops the gateway, then removes its scratch data directory
+  Fleet(const Fleet&) = delete;
+  Fleet& operator=(const Fleet&) = delete;
+
   // Starts `hydra sim --name NAME ARGS...` and waits until it listens. `capacity` is what the
   // gateway is told about the node ("#vram=24,slots=2"), if anything.
   SimProcess& add_sim(const std::string& name, std::vector<std::string> args, std::string capacity = "");
-  // Starts `hydra serve` with every sim as --node and waits for its first probe round.
+  // Starts `hydra serve` with every sim as --node and waits for its first probe round. A
+  // gateway started before is stopped first; each keeps the fleet's scratch --data-dir, so
+  // what one stored (orchestration runs) the next one finds.
   void start_gateway(std::vector<std::string> env = {}, std::vector<std::string> args = {});
 
   const Endpoint& gateway() const { return gateway_; }
@@ -33,11 +40,13 @@ public:
   SimProcess* sim_by_id(const std::string& id);
   boost::json::value sim_stats(std::size_t i) const;
   std::string gateway_log() const;
+  const std::string& data_dir() const { return data_dir_; }
 
 private:
   std::vector<SimProcess> sims_;
   std::unique_ptr<Process> serve_;
   Endpoint gateway_;
+  std::string data_dir_;
 };
 
 Endpoint endpoint_from_url(const std::string& text);  // finds "http://IP:PORT" in a line
