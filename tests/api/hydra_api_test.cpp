@@ -179,3 +179,28 @@ TEST(HydraApi, StatsModelsAndRoutingDescribeWhatHappened) {
   ASSERT_EQ(last.size(), 1u);
   EXPECT_EQ(last[0].at("seq"), decisions[2].at("seq"));
 }
+
+TEST(HydraApi, HealthIsHealthyThenDegradedThenUnhealthyAsNodesDie) {
+  Fleet f;
+  start_fleet(f);
+  auto health = [&] { return get(f.gateway(), "/health"); };
+  auto r = health();
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto o = parse_object(r);
+  EXPECT_EQ(o.at("status").as_string(), "healthy");
+  EXPECT_EQ(o.at("components").at("nodes").at("healthy").to_number<int64_t>(), 2);
+  EXPECT_EQ(o.at("components").at("nodes").at("total").to_number<int64_t>(), 2);
+  EXPECT_EQ(o.at("components").at("database").at("status").as_string(), "healthy");
+  EXPECT_TRUE(o.at("components").at("queue").is_object());
+  EXPECT_TRUE(o.at("components").at("cache").is_object());
+  EXPECT_FALSE(o.at("version").as_string().empty());
+  EXPECT_GE(o.at("uptime_s").to_number<double>(), 0);
+
+  f.sim(1).process->kill_now();
+  ASSERT_TRUE(wait_for([&] { return parse_object(health()).at("status") == "degraded"; }, std::chrono::seconds(15)))
+      << health().body;
+  EXPECT_EQ(health().status, 200);
+  f.sim(0).process->kill_now();
+  ASSERT_TRUE(wait_for([&] { return health().status == 503; }, std::chrono::seconds(15))) << health().body;
+  EXPECT_EQ(parse_object(health()).at("status").as_string(), "unhealthy");
+}

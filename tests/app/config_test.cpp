@@ -16,7 +16,7 @@ TEST(Config, DefaultsWhenNothingIsSet) {
 }
 
 TEST(Config, FlagsBeatEnvironmentBeatFileBeatDefaults) {
-  ConfigSources src;
+  ConfigSources src{};
   src.file_text = R"(
 listen = "127.0.0.1:1111"
 log_level = "debug"
@@ -92,4 +92,36 @@ TEST(Config, BadValuesNameTheSettingAndTheSource) {
   ConfigSources broken;
   broken.file_text = "listen = \n";
   EXPECT_NE(message(broken).find("line"), std::string::npos);
+}
+
+TEST(Config, ModelRolesAndOrchestrationFromFileAndEnvironment) {
+  auto defaults = resolve_config({});
+  EXPECT_EQ(defaults.orchestration.light_model, "qwen3:1.7b");
+  EXPECT_EQ(defaults.orchestration.code_model, "qwen2.5-coder:14b");
+  EXPECT_EQ(defaults.orchestration.fanout, 1);
+
+  ConfigSources src;
+  src.file_text = R"(
+[models]
+heavy = "llama3.1:70b"
+code = "deepseek-coder:33b"
+code_extra = ["qwen2.5-coder:7b", "codellama:13b"]
+[orchestrate]
+fanout = 2
+max_subtasks = 4
+)";
+  src.env = {{"HYDRA_MODEL_CODE", "qwen2.5-coder:32b"}};
+  auto c = resolve_config(src);
+  EXPECT_EQ(c.orchestration.heavy_model, "llama3.1:70b");
+  EXPECT_EQ(c.orchestration.code_model, "qwen2.5-coder:32b");  // env over file
+  EXPECT_EQ(c.orchestration.code_extra, (std::vector<std::string>{"qwen2.5-coder:7b", "codellama:13b"}));
+  EXPECT_EQ(c.orchestration.fanout, 2);
+  EXPECT_EQ(c.orchestration.max_subtasks, 4);
+
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"HYDRA_ORCHESTRATE_FANOUT", "0"}, {"HYDRA_ORCHESTRATE_MAX_SUBTASKS", "99"}, {"HYDRA_MODEL_LIGHT", "qwen3 1.7b"}}) {
+    ConfigSources bad;
+    bad.env[name] = value;
+    EXPECT_THROW(resolve_config(bad), ConfigError) << name << "=" << value;
+  }
 }
