@@ -5,7 +5,15 @@
 // per sub-task), and synthesise one answer with the heavy model, streamed as events.
 //
 // SIMPLE tasks take one call to the heavy model (the answer is final, so the strongest model
-// writes it); the run still has one sub-task, and the call's pieces stream as `synthesis`.
+// writes it; no fan-out); the run still has one sub-task, and the call's pieces stream as
+// `synthesis`.
+//
+// Failures: an unreadable or failed analysis counts as MODERATE; a failed or unusable
+// decomposition makes the task itself the one sub-task; a failed sub-task (after one retry
+// on another node) is recorded and its dependents and the synthesis still run. The run fails
+// only when no model is available, the task is blank, every sub-task failed, the synthesis
+// call failed, or (SIMPLE) the one call failed. Outputs and `synthesized` have <think> blocks
+// removed; streamed pieces are passed on as they come.
 //
 // A request's `models` replace the role models for sub-tasks (light and heavy stay as
 // configured): sub-task i (plan order, from 0) asks min(fanout, M) of the M listed models,

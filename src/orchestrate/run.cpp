@@ -105,7 +105,7 @@ std::string labelled_output(const std::vector<ModelResult>& results) {
   std::vector<const ModelResult*> ok;
   for (const auto& r : results)
     if (r.ok) ok.push_back(&r);
-  if (ok.size() == 1) return ok.front()->output;
+  if (results.size() == 1 && ok.size() == 1) return ok.front()->output;
   std::string out;
   for (const auto* r : ok) {
     if (!out.empty()) out += "\n\n";

@@ -76,8 +76,9 @@ boost::json::object to_json(const SubtaskRecord& st);
 // 16 random lower-case hex characters.
 std::string new_task_id();
 
-// The output of a sub-task asked of several models: each ok answer under a "### <model>"
-// heading, in the order the models were asked. One ok answer is returned as it is.
+// A sub-task's output from its models' results: with one model asked, its answer as it is;
+// with several (fan-out), each successful answer under a "### <model>" heading, in the order
+// the models were asked (failed ones are left out; their errors are in `results`).
 std::string labelled_output(const std::vector<ModelResult>& results);
 
 }  // namespace hydra::orchestrate

@@ -22,7 +22,8 @@ std::string pick_node(const std::vector<std::string>& avoid) {
 
 const Rule* find_rule(const std::vector<Rule>& rules, const CallRequest& r) {
   for (const auto& rule : rules)
-    if (std::regex_search(r.prompt, rule.prompt) && std::regex_match(r.model, rule.model)) return &rule;
+    if (r.prompt.find(rule.prompt) != std::string::npos && r.model.find(rule.model) != std::string::npos)
+      return &rule;
   return nullptr;
 }
 
@@ -45,9 +46,9 @@ CallLog log_of(const CallRequest& r, std::string node, int seq) {
 
 }  // namespace
 
-Rule rule(const std::string& prompt_regex, std::string reply) {
+Rule rule(std::string prompt_text, std::string reply) {
   Rule r;
-  r.prompt = std::regex(prompt_regex);
+  r.prompt = std::move(prompt_text);
   r.reply = std::move(reply);
   return r;
 }
@@ -82,11 +83,10 @@ asio::awaitable<CallResult> FakeCaller::call(CallRequest request) {
   co_return result;
 }
 
-std::vector<std::size_t> FakeCaller::calls_matching(const std::string& pattern) const {
-  std::regex re(pattern);
+std::vector<std::size_t> FakeCaller::calls_matching(const std::string& text) const {
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < calls.size(); ++i)
-    if (std::regex_search(calls[i].prompt, re)) out.push_back(i);
+    if (calls[i].prompt.find(text) != std::string::npos) out.push_back(i);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// A scripted ModelCaller for the engine tests: the first rule whose regex matches the prompt
-// (and whose model regex matches the model) answers after a timer delay. Nodes are "n1",
+// A scripted ModelCaller for the engine tests: the first rule whose text occurs in the prompt
+// (and in the model name) answers after a timer delay. Plain substrings, not std::regex:
+// libstdc++'s regex trips -Wmaybe-uninitialized under the sanitizer build. Nodes are "n1",
 // "n2", ...: a call goes to the first one not in avoid_nodes, and a rule can fail on chosen
 // nodes. Every call is recorded with a global sequence number at its start and at its end, so
 // tests check ordering and overlap without looking at the clock.
@@ -8,19 +9,18 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <regex>
 #include <string>
 #include <vector>
 
 namespace hydra::orchestrate::testing {
 
 struct Rule {
-  std::regex prompt;
+  std::string prompt;                    // occurs in the prompt
   std::string reply;                     // "{model}" is replaced by the model asked
   std::chrono::milliseconds delay{5};
   std::vector<std::string> fail_on;      // nodes where this rule's calls fail
   std::vector<std::string> pieces;       // streamed before the reply when on_piece is set
-  std::regex model = std::regex(".*");
+  std::string model;                     // occurs in the model name ("" = any)
 };
 
 struct CallLog {
@@ -45,13 +45,13 @@ public:
   boost::asio::awaitable<CallResult> call(CallRequest request) override;
   std::vector<std::string> available_models() const override { return models; }
 
-  // Indices of the calls whose prompt matches `pattern`.
-  std::vector<std::size_t> calls_matching(const std::string& pattern) const;
+  // Indices of the calls whose prompt contains `text`.
+  std::vector<std::size_t> calls_matching(const std::string& text) const;
 
 private:
   int seq_ = 0;
 };
 
-Rule rule(const std::string& prompt_regex, std::string reply);
+Rule rule(std::string prompt_text, std::string reply);
 
 }  // namespace hydra::orchestrate::testing
