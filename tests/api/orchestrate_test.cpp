@@ -212,3 +212,28 @@ TEST(Orchestrate, RunsSurviveARestartAndBadRequestsAre400) {
     EXPECT_TRUE(json::parse(b.body).at("error").is_string()) << b.body;
   }
 }
+
+TEST(Orchestrate, TheCliShowsAProgressLinePerSubtaskAndStreamsTheAnswer) {
+  ScriptFile script;
+  Fleet f;
+  start_fleet(f, script);
+  std::string url = "http://" + f.gateway().address().to_string() + ":" + std::to_string(f.gateway().port());
+  Process p({hydra_binary(), "orchestrate", "--gateway", url, "Build the widget service"});
+  auto answer = p.wait_for_line([](const std::string& l) { return !l.empty(); }, std::chrono::seconds(20));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(*answer, "final answer from the synthesis");
+  std::string progress;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        std::ifstream in(p.stderr_path());
+        progress.assign(std::istreambuf_iterator<char>(in), {});
+        return progress.find(" done in ") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << progress;
+  EXPECT_NE(progress.find(": COMPLEX"), std::string::npos) << progress;
+  for (const char* id : {"[1]", "[2]", "[3]"}) {
+    EXPECT_NE(progress.find(std::string("started  ") + id), std::string::npos) << progress;
+    EXPECT_NE(progress.find(std::string("finished ") + id), std::string::npos) << progress;
+  }
+}
