@@ -40,6 +40,27 @@ void note_choice(routing::Decision& decision, std::size_t chosen, const cluster:
                                        : "had the first free slot");
 }
 
+// Counts the request in the metrics and the dashboard's traffic window.
+void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out, std::string outcome,
+             std::chrono::steady_clock::time_point started, double queue_wait_s) {
+  const auto now = std::chrono::steady_clock::now();
+  telemetry::RequestOutcome r;
+  r.endpoint = request.endpoint;
+  r.model = normalize_model_name(request.route.model);
+  r.outcome = std::move(outcome);
+  r.total_s = std::chrono::duration<double>(now - started).count();
+  r.queued = out.queued;
+  r.queue_wait_s = queue_wait_s;
+  if (out.served) {
+    r.node = out.served->node_id;
+    r.ttft_s = out.served->ttft_ms / 1000.0;
+    r.tokens = out.served->eval_count;
+    r.attempts = out.served->attempt;
+  }
+  gw.telemetry.metrics.request(r);
+  gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens);
+}
+
 }  // namespace
 
 http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& request,
@@ -53,21 +74,30 @@ http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::Route
 }
 
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
+  const auto started = std::chrono::steady_clock::now();
   Dispatched out;
   std::shared_ptr<const cluster::Snapshot> snapshot;
   out.decision = co_await route_model(gw, request.route, snapshot);
   telemetry::RoutingEvent event = event_of(request, out.decision, *snapshot);
   if (!out.decision.ok()) {
     event.error = out.decision.error;
-    gw.routing_log.record(std::move(event));
+    gw.telemetry.routing.record(std::move(event));
+    account(gw, request, out, "unroutable", started, 0);
     co_await sink.fail(out.decision.error_status, out.decision.error, 0);
     co_return out;
   }
+  const auto admitting = std::chrono::steady_clock::now();
   AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, out.decision, request.route.priority);
-  if (admitted.client_gone) co_return out;
+  const double queue_wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - admitting).count();
+  if (admitted.client_gone) {
+    account(gw, request, out, "abandoned", started, queue_wait_s);
+    co_return out;
+  }
   if (!admitted.slot) {
     event.error = admitted.error;
-    gw.routing_log.record(std::move(event));
+    gw.telemetry.routing.record(std::move(event));
+    out.queued = admitted.waited;
+    account(gw, request, out, "rejected", started, queue_wait_s);
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
     co_return out;
   }
@@ -95,7 +125,8 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   } else {
     event.error = "no node served the request";
   }
-  gw.routing_log.record(std::move(event));
+  gw.telemetry.routing.record(std::move(event));
+  account(gw, request, out, out.served ? "served" : "failed", started, queue_wait_s);
   co_return out;
 }
 

@@ -9,8 +9,7 @@
 #include "orchestrate/orchestrator.hpp"
 #include "routing/random.hpp"
 #include "routing/route.hpp"
-#include "telemetry/request_stats.hpp"
-#include "telemetry/routing_log.hpp"
+#include "telemetry/telemetry.hpp"
 
 namespace hydra::api {
 
@@ -30,8 +29,7 @@ struct Gateway {
   http::ConnectionPool& pool;
   routing::Random& random;
   Admission& admission;
-  telemetry::RoutingLog& routing_log;
-  telemetry::RequestStats& requests;
+  telemetry::Telemetry& telemetry;
   RelaySettings settings;
   routing::Weights weights;
   RegistrationSettings registration;
@@ -50,6 +48,15 @@ void add_hydra_routes(http::Router& router, Gateway& gateway);
 void add_openai_routes(http::Router& router, Gateway& gateway);
 // Hydra's POST /orchestrate, GET /orchestrate/{task_id}, GET /orchestrate.
 void add_orchestrate_routes(http::Router& router, Gateway& gateway);
+// GET /metrics (Prometheus) and GET /events (the dashboard's live stream).
+void add_live_routes(http::Router& router, Gateway& gateway);
+// Publishes the `nodes` and `traffic` events once a second while anyone listens; runs until
+// the io_context stops.
+http::awaitable<void> publish_live(Gateway& gateway);
+// The dashboard's pages (GET / and its assets), as the router's fallback.
+void add_web_routes(http::Router& router);
+// Every route of the API port, in one call (the dashboard port serves them too).
+void add_all_routes(http::Router& router, Gateway& gateway);
 // Hydra's read-only views: GET /health, /stats, /models, /routing.
 void add_status_routes(http::Router& router, Gateway& gateway);
 // Hydra's POST /generate and POST /generate/stream.

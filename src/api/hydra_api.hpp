@@ -10,6 +10,9 @@ namespace hydra::api {
 boost::json::object decision_json(const Dispatched& d, const std::string& requested_node,
                                   const cluster::Snapshot& snapshot);
 
+// {nodes: [...], rpc_servers: [...]}: GET /nodes, and the dashboard's `nodes` events.
+boost::json::object nodes_json(const cluster::Snapshot& snapshot);
+
 // The model for a request that names none: the configured code model, else the closest model
 // the fleet has; empty when no node has any model.
 std::string default_model(const Gateway& gw);

@@ -1,6 +1,7 @@
 // Hydra's own API (issue #6 grows it): the fleet as the gateway sees it (GET /nodes) and
 // registration by agents (POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}).
 #include "api/gateway.hpp"
+#include "api/hydra_api.hpp"
 #include "cluster/node_info.hpp"
 #include "common/json.hpp"
 
@@ -63,7 +64,9 @@ json::object node_json(const cluster::NodeView& n) {
   return o;
 }
 
-json::object nodes_body(const cluster::Snapshot& s) {
+}  // namespace
+
+json::object nodes_json(const cluster::Snapshot& s) {
   json::array nodes;
   for (const auto& n : s.nodes)
     if (!n.removed) nodes.push_back(node_json(n));
@@ -73,6 +76,8 @@ json::object nodes_body(const cluster::Snapshot& s) {
   out["rpc_servers"] = std::move(rpc);  // llama.cpp rpc-server endpoints, for sharding
   return out;
 }
+
+namespace {
 
 // IPv4: inside the allowed ranges (default: private ranges and loopback). IPv6: loopback or
 // unique-local (fc00::/7).
@@ -184,7 +189,7 @@ void add_hydra_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
   router.add(verb::get, "/nodes", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     auto snapshot = gw.cluster.snapshot();
-    co_await ex.respond_json(http::bhttp::status::ok, nodes_body(*snapshot));
+    co_await ex.respond_json(http::bhttp::status::ok, nodes_json(*snapshot));
   });
   router.add(verb::post, "/nodes/register", [&gw](http::Exchange& ex) { return register_node(gw, ex); });
   router.add_prefix(verb::post, "/nodes/", [&gw](http::Exchange& ex) { return heartbeat(gw, ex); });

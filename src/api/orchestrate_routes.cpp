@@ -8,8 +8,6 @@
 #include "orchestrate/orchestrator.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <deque>
 
 namespace hydra::api {
 
@@ -57,43 +55,21 @@ std::variant<OrchestrateBody, JsonError> parse_orchestrate(std::string_view text
   return out;
 }
 
-// Events from the run (a plain callback) to the client (asynchronous writes): a queue and a
-// timer that wakes the writer. Single-threaded: both sides run on the gateway's thread.
-struct EventPipe {
-  explicit EventPipe(http::asio::any_io_executor ex) : wake(std::move(ex)) {}
-  void push(std::string event) {
-    queue.push_back(std::move(event));
-    wake.cancel();
-  }
-  void close() {
-    closed = true;
-    wake.cancel();
-  }
-  std::deque<std::string> queue;
-  bool closed = false;
-  http::asio::steady_timer wake;
-};
-
-awaitable<void> write_events(http::Exchange& ex, EventPipe& pipe) {
-  bool client_here = true;  // once the client left, events are dropped; the run goes on and is stored
-  for (;;) {
-    while (!pipe.queue.empty()) {
-      std::string event = std::move(pipe.queue.front());
-      pipe.queue.pop_front();
-      if (client_here && co_await ex.send_chunk(event)) client_here = false;
-    }
-    if (pipe.closed) break;
-    pipe.wake.expires_at(std::chrono::steady_clock::time_point::max());
-    co_await pipe.wake.async_wait(http::use_nothrow);
-  }
-  if (client_here) co_await ex.end_stream();
+// Every run's progress also goes to the dashboard (`orchestration` events).
+orchestrate::EventFn tapped(Gateway& gw, const std::string& task_id, orchestrate::EventFn inner) {
+  return [&gw, task_id, inner = std::move(inner)](std::string_view name, const json::object& data) {
+    if (inner) inner(name, data);
+    json::object e = json_field("task_id", task_id);
+    e["event"] = name;
+    e["data"] = data;
+    gw.telemetry.events.publish("orchestration", e);
+  };
 }
 
-awaitable<void> run_then_close(orchestrate::Orchestrator& o, orchestrate::TaskRequest task, EventPipe& pipe) {
-  orchestrate::EventFn on_event = [&pipe](std::string_view name, const json::object& data) {
-    pipe.push(sse_event(name, data));
-  };
-  co_await o.run(std::move(task), std::move(on_event));
+awaitable<void> run_then_close(Gateway& gw, orchestrate::TaskRequest task, SsePipe& pipe) {
+  orchestrate::EventFn to_client = [&pipe](std::string_view name, const json::object& data) { pipe.push(name, data); };
+  orchestrate::EventFn on_event = tapped(gw, task.task_id, std::move(to_client));
+  co_await gw.orchestrator->run(std::move(task), std::move(on_event));
   pipe.close();
 }
 
@@ -104,8 +80,10 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
     co_return;
   }
   OrchestrateBody& body = std::get<OrchestrateBody>(parsed);
+  body.task.task_id = orchestrate::new_task_id();
   if (!body.stream) {
-    orchestrate::Run run = co_await gw.orchestrator->run(std::move(body.task));
+    orchestrate::EventFn on_event = tapped(gw, body.task.task_id, {});
+    orchestrate::Run run = co_await gw.orchestrator->run(std::move(body.task), std::move(on_event));
     // A failed run is still a record: it says what happened (error, sub-tasks), with 502.
     const bool done = run.status == orchestrate::RunStatus::done;
     co_await ex.respond_json(done ? status::ok : status::bad_gateway, orchestrate::to_json(run));
@@ -113,8 +91,8 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
   }
   if (co_await begin_sse(ex)) co_return;
   using namespace http::asio::experimental::awaitable_operators;
-  EventPipe pipe(co_await http::asio::this_coro::executor);
-  co_await (run_then_close(*gw.orchestrator, std::move(body.task), pipe) && write_events(ex, pipe));
+  SsePipe pipe(co_await http::asio::this_coro::executor);
+  co_await (run_then_close(gw, std::move(body.task), pipe) && pipe.write_to(ex));
 }
 
 awaitable<void> read_run(Gateway& gw, http::Exchange& ex) {

@@ -3,6 +3,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -35,6 +36,33 @@ struct Outcome {
   int status = 0;          // node_declined: the node's reply, kept in case no node does better
   std::string content_type;
   std::string body;
+  double ttft_ms = -1, total_ms = -1;  // served: timings
+  uint64_t eval_count = 0;             // served: from the reply's last line
+};
+
+// The last line of a reply body, kept small: where Ollama puts its final counts.
+class Tail {
+public:
+  void add(std::string_view bytes) {
+    text_.append(bytes);
+    if (text_.size() > 8192) text_.erase(0, text_.size() - 4096);
+  }
+  // eval_count of the last JSON line, 0 when there is none.
+  uint64_t eval_count() const {
+    std::string_view t = text_;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
+    auto nl = t.rfind('\n');
+    if (nl != std::string_view::npos) t.remove_prefix(nl + 1);
+    if (t.find("\"eval_count\"") == std::string_view::npos) return 0;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(t, ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    const auto* n = o ? o->if_contains("eval_count") : nullptr;
+    return n && n->is_number() ? n->to_number<uint64_t>(ec) : 0;
+  }
+
+private:
+  std::string text_;
 };
 
 // Counts one attempt on a node as in flight (unless admission reserved the slot already)
@@ -134,6 +162,7 @@ awaitable<Outcome> try_node(Gateway& gw, ReplySink& sink, const cluster::NodeVie
 
     char buf[16384];
     std::size_t pieces = 0;
+    Tail tail;
     while (!parser.is_done()) {
       parser.get().body().data = buf;
       parser.get().body().size = sizeof buf;
@@ -142,6 +171,7 @@ awaitable<Outcome> try_node(Gateway& gw, ReplySink& sink, const cluster::NodeVie
       if (rec == bhttp::error::need_buffer) rec = {};
       std::size_t got = sizeof buf - parser.get().body().size;
       if (got) {
+        tail.add(std::string_view(buf, got));
         if (co_await sink.data(std::string_view(buf, got))) co_return Outcome{Outcome::Kind::client_gone, "client left"};
         ++pieces;
       }
@@ -153,8 +183,13 @@ awaitable<Outcome> try_node(Gateway& gw, ReplySink& sink, const cluster::NodeVie
     }
     co_await sink.end();
     if (parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
-    observe(*node.live, sent_at, first_byte_at, std::chrono::steady_clock::now(), pieces);
-    co_return Outcome{Outcome::Kind::served};
+    const auto done_at = std::chrono::steady_clock::now();
+    observe(*node.live, sent_at, first_byte_at, done_at, pieces);
+    Outcome served(Outcome::Kind::served);
+    served.ttft_ms = std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count();
+    served.total_ms = std::chrono::duration<double, std::milli>(done_at - sent_at).count();
+    served.eval_count = tail.eval_count();
+    co_return served;
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};
 }
@@ -198,6 +233,9 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink, std::shared
     }
     switch (out.kind) {
       case Outcome::Kind::served:
+        served.ttft_ms = out.ttft_ms;
+        served.total_ms = out.total_ms;
+        served.eval_count = out.eval_count;
         gw.cluster.report_success(index);
         if (options.refresh_after) gw.cluster.request_refresh(index);
         co_return served;

@@ -18,6 +18,10 @@ struct Served {
   std::string node_url;
   std::string reason;
   int attempt = 1;        // 1 = the first choice; more = after failover
+  // Filled when the reply is complete:
+  double ttft_ms = -1;    // request sent -> first byte of the reply
+  double total_ms = -1;   // request sent -> end of the reply
+  uint64_t eval_count = 0;  // tokens generated, from the reply's final chunk when it has one
 };
 
 class ReplySink {

@@ -35,4 +35,38 @@ http::awaitable<void> send_sse_error(http::Exchange& ex, int status, std::string
   co_await ex.end_stream();
 }
 
+void SsePipe::push(std::string_view name, const boost::json::object& data) {
+  if (closed_) return;
+  if (queue_.size() >= limit_) {
+    overflowed_ = true;
+    closed_ = true;
+  } else {
+    queue_.push_back(sse_event(name, data));
+  }
+  wake_.cancel();
+}
+
+void SsePipe::close() {
+  closed_ = true;
+  wake_.cancel();
+}
+
+http::awaitable<void> SsePipe::write_to(http::Exchange& ex) {
+  bool client_here = true;
+  for (;;) {
+    while (!queue_.empty() && !overflowed_) {
+      std::string event = std::move(queue_.front());
+      queue_.pop_front();
+      if (client_here && co_await ex.send_chunk(event)) client_here = false;
+    }
+    if (closed_ || !client_here) break;
+    wake_.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await wake_.async_wait(http::use_nothrow);
+  }
+  queue_.clear();
+  closed_ = true;  // nobody reads any more: later events are dropped at once
+  if (client_here && !overflowed_) co_await ex.end_stream();
+  if (overflowed_) ex.abort();
+}
+
 }  // namespace hydra::api

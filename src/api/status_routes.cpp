@@ -64,8 +64,8 @@ json::object stats_body(const Gateway& gw) {
   json::object o;
   o["uptime_s"] = uptime_s(gw);
   o["cluster"] = cluster_json(*gw.cluster.snapshot());
-  o["requests"] = gw.requests.to_json();
-  o["routing"] = routing_totals(gw.routing_log);
+  o["requests"] = gw.telemetry.requests.to_json();
+  o["routing"] = routing_totals(gw.telemetry.routing);
   o["queue"] = queue_json(gw.admission);
   o["cache"] = json_field("enabled", false);  // the response cache is not built yet
   return o;
@@ -154,9 +154,9 @@ json::object routing_body(const Gateway& gw, std::string_view query) {
   auto limit = std::min<uint64_t>(query_number(query, "limit", 100), 500);
   auto after = query_number(query, "after", 0);
   json::array decisions;
-  for (const auto& e : gw.routing_log.recent(limit, after)) decisions.push_back(telemetry::to_json(e));
+  for (const auto& e : gw.telemetry.routing.recent(limit, after)) decisions.push_back(telemetry::to_json(e));
   json::object o = json_field("decisions", std::move(decisions));
-  o["totals"] = routing_totals(gw.routing_log);
+  o["totals"] = routing_totals(gw.telemetry.routing);
   return o;
 }
 

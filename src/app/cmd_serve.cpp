@@ -95,32 +95,35 @@ int serve(const ServeConfig& config) {
     if (!url) throw ConfigError(fmt::format("setting nodes: bad node URL \"{}\" (expected http://HOST:PORT)", text));
     fleet.add_node(*url);
   }
-  if (config.dashboard_enabled) spdlog::info("dashboard: not built yet (issue #7)");
 
   routing::SystemRandom random;
   api::Admission admission(ioc.get_executor(), config.queue, SystemClock::instance(),
                            [&fleet] { return fleet.snapshot(); });
-  telemetry::RoutingLog routing_log;
-  telemetry::RequestStats requests;
-  api::Gateway gateway{fleet,         pool,           random,   admission,           routing_log,
-                       requests,      config.relay,   config.weights, config.registration, kVersion,
-                       config.orchestration, nullptr, nullptr,  std::chrono::steady_clock::now()};
+  telemetry::Telemetry telemetry;
+  api::Gateway gateway{fleet,    pool,     random,   admission, telemetry,   config.relay, config.weights,
+                       config.registration, kVersion, config.orchestration, nullptr, nullptr,
+                       std::chrono::steady_clock::now()};
   // Orchestration runs are kept in <data_dir>/hydra.db (GET /orchestrate/{task_id}).
   orchestrate::RunStore runs(config.data_dir + "/hydra.db");
   api::GatewayCaller caller(gateway);
   orchestrate::Orchestrator orchestrator(ioc.get_executor(), caller, config.orchestration, &runs);
   gateway.orchestrator = &orchestrator;
   gateway.runs = &runs;
-  http::Router router;
-  router.observe([&requests](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
-    requests.record(route, ex.status(), took);
+  auto observer = [&telemetry](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
+    telemetry.requests.record(route, ex.status(), took);
+    telemetry.metrics.http_request(route, ex.status());
+  };
+  telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
+    telemetry.events.publish("routing", telemetry::to_json(e));
   });
-  api::add_ollama_routes(router, gateway);
-  api::add_hydra_routes(router, gateway);
-  api::add_generate_routes(router, gateway);
-  api::add_status_routes(router, gateway);
-  api::add_openai_routes(router, gateway);
-  api::add_orchestrate_routes(router, gateway);
+  http::Router router;
+  router.observe(observer);
+  api::add_all_routes(router, gateway);
+  // The dashboard's port serves the page and, on the same origin, the whole API.
+  http::Router dashboard_router;
+  dashboard_router.observe(observer);
+  api::add_all_routes(dashboard_router, gateway);
+  api::add_web_routes(dashboard_router);
   http::ServerLimits limits;
   limits.body_limit = config.body_limit_mb << 20;
   limits.header_timeout = config.header_timeout;
@@ -128,7 +131,15 @@ int serve(const ServeConfig& config) {
   auto bound = server.listen(*http::parse_endpoint(config.listen));
   if (!bound) throw ConfigError(fmt::format("setting listen: cannot listen on {}: {}", config.listen, bound.error().message()));
   fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound));
+  http::Server dashboard(ioc.get_executor(), dashboard_router.handler(), limits);
+  if (config.dashboard_enabled) {
+    // A busy dashboard port must not take the gateway down: say so and serve the API.
+    auto shown = dashboard.listen(*http::parse_endpoint(config.dashboard_listen));
+    if (shown) fmt::print("hydra serve: dashboard on {}\n", url_of(*shown));
+    else spdlog::warn("dashboard: cannot listen on {}: {}", config.dashboard_listen, shown.error().message());
+  }
   std::fflush(stdout);
+  asio::co_spawn(ioc, api::publish_live(gateway), asio::detached);
 
   asio::co_spawn(ioc, [&]() -> http::awaitable<void> {
     co_await fleet.probe_all_once();

@@ -1,0 +1,135 @@
+#include "telemetry/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace hydra::telemetry {
+
+namespace {
+
+const std::vector<double> kLatencyBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+
+// Label values escape backslash, double quote and newline.
+std::string escape(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string label_set(const std::vector<std::string_view>& names, const std::vector<std::string>& values,
+                      std::string_view extra = {}) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += fmt::format("{}{}=\"{}\"", out.empty() ? "" : ",", names[i], escape(values[i]));
+  if (!extra.empty()) out += (out.empty() ? "" : ",") + std::string(extra);
+  return out.empty() ? "" : "{" + out + "}";
+}
+
+// Prometheus prints numbers in Go's float syntax; %g-style is accepted ("+Inf" for infinity).
+std::string number(double v) { return fmt::format("{}", v); }
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+void counters(std::string& out, std::string_view name, std::string_view help, const std::vector<std::string_view>& names,
+              const std::map<std::vector<std::string>, uint64_t>& values) {
+  header(out, name, "counter", help);
+  for (const auto& [labels, v] : values) out += fmt::format("{}{} {}\n", name, label_set(names, labels), v);
+}
+
+void histogram_lines(std::string& out, std::string_view name, const std::vector<std::string_view>& names,
+                     const std::vector<std::string>& labels, const Histogram& h) {
+  uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < h.bounds().size(); ++i) {
+    cumulative += h.counts()[i];
+    out += fmt::format("{}_bucket{} {}\n", name, label_set(names, labels, fmt::format("le=\"{}\"", number(h.bounds()[i]))),
+                       cumulative);
+  }
+  out += fmt::format("{}_bucket{} {}\n", name, label_set(names, labels, "le=\"+Inf\""), h.count());
+  out += fmt::format("{}_sum{} {}\n", name, label_set(names, labels), number(h.sum()));
+  out += fmt::format("{}_count{} {}\n", name, label_set(names, labels), h.count());
+}
+
+void histograms(std::string& out, std::string_view name, std::string_view help, const std::vector<std::string_view>& names,
+                const std::map<std::vector<std::string>, Histogram>& values) {
+  header(out, name, "histogram", help);
+  for (const auto& [labels, h] : values) histogram_lines(out, name, names, labels, h);
+}
+
+}  // namespace
+
+void Histogram::observe(double v) {
+  ++count_;
+  sum_ += v;
+  for (std::size_t i = 0; i < bounds_.size(); ++i)
+    if (v <= bounds_[i]) {
+      ++counts_[i];
+      return;
+    }
+}
+
+Metrics::Metrics() : queue_wait_(kLatencyBounds) {}
+
+void Metrics::http_request(std::string_view route, int status) {
+  ++http_requests_[{route.empty() ? "unknown" : std::string(route), std::to_string(status)}];
+}
+
+void Metrics::request(const RequestOutcome& r) {
+  ++requests_[{r.endpoint, r.model, r.node, r.outcome}];
+  if (!r.node.empty() && r.tokens) tokens_[{r.model, r.node}] += r.tokens;
+  if (!r.node.empty() && r.ttft_s >= 0) ttft_.try_emplace({r.node}, kLatencyBounds).first->second.observe(r.ttft_s);
+  if (r.total_s >= 0) duration_.try_emplace({r.endpoint}, kLatencyBounds).first->second.observe(r.total_s);
+  if (r.attempts > 1) failovers_ += static_cast<uint64_t>(r.attempts - 1);
+  if (r.queued) {
+    ++queued_;
+    queue_wait_.observe(r.queue_wait_s);
+  }
+}
+
+std::string Metrics::render(const GaugeSample& g) const {
+  std::string out;
+  counters(out, "hydra_http_requests_total", "HTTP requests answered, by route and status.", {"route", "status"},
+           http_requests_);
+  counters(out, "hydra_requests_total",
+           "Model requests by endpoint, model, serving node and outcome (served, failed, rejected, unroutable, abandoned).",
+           {"endpoint", "model", "node", "outcome"}, requests_);
+  histograms(out, "hydra_time_to_first_byte_seconds", "Time from sending a request to a node to its first reply byte.",
+             {"node"}, ttft_);
+  histograms(out, "hydra_request_duration_seconds", "Whole model requests, from arrival to the end of the reply.",
+             {"endpoint"}, duration_);
+  counters(out, "hydra_tokens_generated_total", "Tokens the nodes reported generating (eval_count).", {"model", "node"},
+           tokens_);
+
+  header(out, "hydra_queue_depth", "gauge", "Requests waiting in the admission queue for a free slot.");
+  out += fmt::format("hydra_queue_depth {}\n", g.queue_depth);
+  header(out, "hydra_queue_wait_seconds", "histogram", "Time queued requests waited for a slot.");
+  histogram_lines(out, "hydra_queue_wait_seconds", {}, {}, queue_wait_);
+  header(out, "hydra_failovers_total", "counter", "Requests moved to another node after a node failed before replying.");
+  out += fmt::format("hydra_failovers_total {}\n", failovers_);
+
+  header(out, "hydra_node_up", "gauge", "1 when the node is healthy and routable.");
+  for (const auto& n : g.nodes) out += fmt::format("hydra_node_up{{node=\"{}\"}} {}\n", escape(n.id), n.up ? 1 : 0);
+  header(out, "hydra_node_in_flight", "gauge", "Requests the gateway has in flight on the node.");
+  for (const auto& n : g.nodes) out += fmt::format("hydra_node_in_flight{{node=\"{}\"}} {}\n", escape(n.id), n.in_flight);
+  header(out, "hydra_node_ejections_total", "counter", "Times the node was ejected after consecutive failures.");
+  for (const auto& n : g.nodes) out += fmt::format("hydra_node_ejections_total{{node=\"{}\"}} {}\n", escape(n.id), n.ejections);
+  std::map<std::string, int> by_source{{"configured", 0}, {"registered", 0}, {"discovered", 0}};
+  for (const auto& n : g.nodes) ++by_source[n.source];
+  header(out, "hydra_nodes", "gauge", "Nodes known, by how they were found (discovered: by subnet scans).");
+  for (const auto& [source, count] : by_source) out += fmt::format("hydra_nodes{{source=\"{}\"}} {}\n", escape(source), count);
+  header(out, "hydra_rpc_servers", "gauge", "llama.cpp rpc-server endpoints found by discovery.");
+  out += fmt::format("hydra_rpc_servers {}\n", g.rpc_servers);
+
+  header(out, "hydra_cache_hits_total", "counter", "Response cache hits by tier (the response cache is not built yet).");
+  for (const char* tier : {"l1", "l2", "l3"}) out += fmt::format("hydra_cache_hits_total{{tier=\"{}\"}} 0\n", tier);
+  header(out, "hydra_uptime_seconds", "gauge", "Seconds since the gateway started.");
+  out += fmt::format("hydra_uptime_seconds {}\n", number(g.uptime_s));
+  return out;
+}
+
+}  // namespace hydra::telemetry

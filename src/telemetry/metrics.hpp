@@ -1,0 +1,79 @@
+#pragma once
+// Prometheus metrics of the gateway: counters and histograms fed by the data path, gauges read
+// from the fleet at scrape time, rendered in the text exposition format (version 0.0.4).
+// Single-threaded: the gateway's thread feeds and renders it.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hydra::telemetry {
+
+class Histogram {
+public:
+  explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size(), 0) {}
+  void observe(double v);
+  const std::vector<double>& bounds() const { return bounds_; }
+  const std::vector<uint64_t>& counts() const { return counts_; }  // per bucket, not cumulative
+  uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
+
+private:
+  std::vector<double> bounds_;
+  std::vector<uint64_t> counts_;
+  uint64_t count_ = 0;
+  double sum_ = 0;
+};
+
+// One model request as dispatch saw it end.
+struct RequestOutcome {
+  std::string endpoint;  // "/api/chat", "/v1/chat/completions", "orchestrate", ...
+  std::string model;
+  std::string node;      // empty when no node served
+  std::string outcome;   // served | failed | rejected (busy) | unroutable | abandoned
+  double ttft_s = -1;    // < 0: unknown
+  double total_s = -1;
+  uint64_t tokens = 0;   // eval_count of the reply, when it said
+  int attempts = 0;
+  bool queued = false;
+  double queue_wait_s = 0;
+};
+
+// What the gateway knows of one node at scrape time.
+struct NodeSample {
+  std::string id;
+  std::string source;  // configured | registered | discovered
+  bool up = false;
+  int in_flight = 0;
+  int ejections = 0;
+};
+
+struct GaugeSample {
+  std::size_t queue_depth = 0;
+  std::size_t rpc_servers = 0;
+  double uptime_s = 0;
+  std::vector<NodeSample> nodes;
+};
+
+class Metrics {
+public:
+  Metrics();
+  void http_request(std::string_view route, int status);
+  void request(const RequestOutcome& r);
+  // The text format; `gauges` are read from the fleet by the caller at scrape time.
+  std::string render(const GaugeSample& gauges) const;
+
+private:
+  using Labels = std::vector<std::string>;
+  std::map<Labels, uint64_t> http_requests_;  // route, status
+  std::map<Labels, uint64_t> requests_;       // endpoint, model, node, outcome
+  std::map<Labels, uint64_t> tokens_;         // model, node
+  std::map<Labels, Histogram> ttft_;          // node
+  std::map<Labels, Histogram> duration_;      // endpoint
+  Histogram queue_wait_;
+  uint64_t failovers_ = 0;
+  uint64_t queued_ = 0;
+};
+
+}  // namespace hydra::telemetry

@@ -1,0 +1,20 @@
+#pragma once
+// Everything the gateway counts and tells: owned by `hydra serve`, shared by the handlers
+// through api::Gateway. Single-threaded: the gateway's thread.
+#include "telemetry/event_bus.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/request_stats.hpp"
+#include "telemetry/routing_log.hpp"
+#include "telemetry/traffic.hpp"
+
+namespace hydra::telemetry {
+
+struct Telemetry {
+  RoutingLog routing;     // recent decisions (GET /routing, `routing` events)
+  RequestStats requests;  // by route and status (GET /stats)
+  Metrics metrics;        // GET /metrics
+  Traffic traffic;        // the dashboard's live charts
+  EventBus events;        // GET /events
+};
+
+}  // namespace hydra::telemetry
