@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
+  nginx  # the plain reverse proxy `make bench` compares with; bench/run.sh runs its own on loopback
 )
 # Node.js + npm (for the client and browser tests): Debian's, unless a node with npm is already there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
