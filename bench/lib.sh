@@ -156,6 +156,20 @@ loadgen() {
 # fact KEY VALUE: one figure measured outside the load generator (RSS, CPU, times).
 fact() { printf '%s\t%s\n' "$1" "$2" >>"$WORK/facts.tsv"; }
 
+# listen_overflows: connections the kernel dropped because a listener's accept queue was full
+# (TcpExt ListenOverflows, machine-wide; loopback only here).
+listen_overflows() {
+  awk '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) col[$i] = i; n = 1 } else print $col["ListenOverflows"] }' /proc/net/netstat
+}
+
+# fd_sampler PID FILE: appends PID's open-descriptor count to FILE twice a second until killed.
+fd_sampler() {
+  while [ -d "/proc/$1/fd" ]; do
+    ls "/proc/$1/fd" 2>/dev/null | wc -l >>"$2"
+    sleep 0.5
+  done
+}
+
 # proc_cpu_ticks PID: utime + stime in clock ticks; proc_kb PID FIELD: VmRSS/VmHWM in kB.
 proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 proc_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }

@@ -148,6 +148,14 @@ def stream_section(label):
       f"{(peak - idle) / n:.1f} KiB per stream; CPU {cpu_s:.1f} s over the {wall:.1f} s run "
       f"= **{100 * cpu_s / wall:.0f}% of one core** (its one thread). "
       f"{facts[f'stream.{label}.sim_nodes']} sim nodes with 1024 slots each.")
+    fds = facts.get(f"stream.{label}.hydra_peak_fds")
+    if fds:
+        p("")
+        p(f"During the run through Hydra: Hydra held at most {int(fds):,} descriptors ({int(fds) / n:.2f} per stream; "
+          f"2 would mean every stream's upstream connection stays open); the kernel dropped "
+          f"{int(facts[f'stream.{label}.listen_overflows']):,} connection attempts on full accept queues "
+          f"(machine-wide, so sims and Hydra alike); Hydra logged {facts[f'stream.{label}.probe_failures']} failed "
+          "health probes of the (busy) sims.")
     p("")
     headline.append(f"{n:,} streams through Hydra: TTFC p50 {us_delta(d['ttfc_ms']['p50'], h['ttfc_ms']['p50'])}, "
                     f"p99 {us_delta(d['ttfc_ms']['p99'], h['ttfc_ms']['p99'])}; gap p50 {us_delta(d['gap_ms']['p50'], h['gap_ms']['p50'])}, "
@@ -216,6 +224,8 @@ def recovery(r, failed_ms):
     if not bad:
         return 0.0, fail_s
     last = max(b["t_s"] for b in bad) + 0.25
+    if last >= tl[-1]["t_s"] + 0.25:
+        return None, fail_s  # still failing when the run ended
     return max(0.0, last - fail_s), fail_s
 
 
@@ -239,16 +249,22 @@ if any(fo.values()):
             if not r:
                 continue
             failed_ms = int(facts.get(f"failover.{w}.{m}.failed_unix_ms", "0"))
-            rec, _ = recovery(r, failed_ms)
+            rec, fail_s = recovery(r, failed_ms)
+            end_s = r["timeline"][-1]["t_s"] + 0.25
+            rec_text = f"{rec:.2f} s" if rec is not None else f"not within the run (> {end_s - fail_s:.1f} s)"
             kinds = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if k != "total")
             p(f"| {m} | {w} | {r['requests']} | {r['errors']['total']}{' (' + kinds + ')' if kinds else ''} | "
-              f"{rec:.2f} s | {ms(r['latency_ms']['p50'])} |")
-            if w == "hydra":
-                headline.append(f"Failover ({m}): Hydra {r['errors']['total']} failed of {r['requests']}, recovered after {rec:.2f} s")
+              f"{rec_text} | {ms(r['latency_ms']['p50'])} |")
+            headline.append(f"Failover ({m}): {w} {r['errors']['total']} failed of {r['requests']}, recovered: {rec_text}")
     p("")
     p("Failed requests after a kill are the streams that were in flight on the killed node: Hydra ends "
       "them with an Ollama error line (`stream_error`), nginx cuts the chunked reply (`read`). Requests "
-      "sent after the kill are retried on another node by both before any byte reaches the client.")
+      "sent after the kill are retried on another node by both before any byte reaches the client. "
+      "A frozen node refuses nothing, so only health checks can find it: Hydra probes `/api/version` every 2 s "
+      "with a 2 s timeout, marks the node suspect at the first failed probe and ejects it after 3; requests it "
+      "had already sent there wait for the node (first-byte timeout 300 s by default) and fail at the client's "
+      "deadline. nginx has no active checks and the connection succeeds, so it keeps sending the frozen node "
+      "its share until `proxy_read_timeout` (300 s in this config, 60 s by default) marks it failed.")
     p("")
 
 # ---- discovery ------------------------------------------------------------------------

@@ -22,9 +22,20 @@ stream_run() {
   fact "stream.$label.hydra_idle_rss_kb" "$(proc_kb "$HYDRA_PID" VmRSS)"
   ticks0=$(proc_cpu_ticks "$HYDRA_PID")
   t0=$(date +%s.%N)
+  local overflows0 sampler
+  overflows0=$(listen_overflows)
+  # The most descriptors Hydra held, sampled twice a second: two per relayed stream when every
+  # stream has its own upstream connection open.
+  fd_sampler "$HYDRA_PID" "$WORK/stream-$label-fds" &
+  sampler=$!
+  BENCH_PIDS+=("$sampler")
   loadgen "stream-$label-hydra" --target "$HYDRA_URL/api/generate" "${common[@]}"
+  bench_stop "$sampler"
   t1=$(date +%s.%N)
   ticks1=$(proc_cpu_ticks "$HYDRA_PID")
+  fact "stream.$label.hydra_peak_fds" "$(sort -n "$WORK/stream-$label-fds" | tail -1)"
+  fact "stream.$label.listen_overflows" "$(( $(listen_overflows) - overflows0 ))"
+  fact "stream.$label.probe_failures" "$(grep -c 'probe failed' "$WORK/stream-hydra-$label.log" || true)"
   fact "stream.$label.hydra_peak_rss_kb" "$(proc_kb "$HYDRA_PID" VmHWM)"
   fact "stream.$label.hydra_end_rss_kb" "$(proc_kb "$HYDRA_PID" VmRSS)"
   fact "stream.$label.hydra_cpu_s" "$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$hz" 'BEGIN {print (b - a) / hz}')"
@@ -48,7 +59,7 @@ streaming() {
   fact stream.tps "$STREAM_TPS"
   fact stream.tokens "$STREAM_TOKENS"
   fact stream.ramp_s "$STREAM_RAMP"
-  echo "bench: streaming: $STREAM_SMALL then $big concurrent streams, direct and through Hydra (about 90 s)"
+  echo "bench: streaming: $STREAM_SMALL then $big concurrent streams, direct and through Hydra (about 2 min)"
   stream_run small "$STREAM_SMALL"
   stream_run big "$big"
 }
