@@ -41,7 +41,9 @@ def ms(v):
 def us_delta(a, b):
     """b - a (milliseconds) as signed microseconds or milliseconds."""
     d = b - a
-    return f"{d * 1000:+.0f} µs" if abs(d) < 10 else f"{d:+.1f} ms"
+    if abs(d) < 1:
+        return f"{d * 1000:+.0f} µs"
+    return f"{d:+.2f} ms" if abs(d) < 100 else f"{d:+.0f} ms"
 
 
 def mib(kb):
@@ -67,7 +69,7 @@ now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"
 
 p("# Benchmark results")
 p("")
-p(f"Written by `make bench` on {now}, commit {commit or 'unknown'}, in {facts.get('bench.seconds', '?')} s.")
+p(f"Written by `make bench` (bench/run.sh) on {now}, commit {commit or 'unknown'}, in {facts.get('bench.seconds', '?')} s.")
 p(f"Machine: {os.cpu_count()} cores, {cpu}, {mem_kb / 1048576:.1f} GiB memory, {platform.system()} {platform.release()}; "
   f"{nginx_version}; open-file limit {facts.get('machine.fd_limit', '?')}.")
 p("")

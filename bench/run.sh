@@ -38,7 +38,8 @@ command -v nginx >/dev/null || echo "bench: nginx is missing (make deps installs
 WORK=$(mktemp -d /tmp/hydra-bench.XXXXXX)
 source bench/lib.sh
 for s in bench/scenarios/*.sh; do source "$s"; done
-trap 'bench_cleanup; rm -rf "$WORK"' EXIT
+# BENCH_KEEP=1 keeps the raw reports and logs (printed path) for a closer look.
+trap 'bench_cleanup; if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: raw data in $WORK"; else rm -rf "$WORK"; fi' EXIT
 trap 'exit 130' INT TERM
 
 # 10,000 streams need about 20,000 sockets in the gateway; take what the hard limit allows.
