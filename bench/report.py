@@ -175,7 +175,9 @@ if load("stream-small-direct"):
       f"open for seconds and all N are in flight at once. Workers start over {facts.get('stream.ramp_s', '?')} s, "
       f"the next {s['warmup_s']:g} s are not recorded, then {s['duration_s']:g} s are measured. Client source "
       "addresses are spread over 127.0.0.2-33. Resident memory from /proc/PID/status (VmRSS before, VmHWM after), "
-      "CPU from /proc/PID/stat (utime + stime) over the run.")
+      "CPU from /proc/PID/stat (utime + stime) over the run. "
+      f"The sims send one token every {1 / float(facts.get('stream.tps', '1')):g} s, so a median gap well below that means "
+      "chunks were held up and then delivered in bursts (several lines in one read, gaps of 0).")
     p("")
     stream_section("small")
     stream_section("big")
