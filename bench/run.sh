@@ -1,47 +1,67 @@
 #!/usr/bin/env bash
-# `make bench`: runs the benchmarks and writes bench/RESULTS.md with the machine they ran on.
-# Benchmarks are measurements, never pass/fail tests. (The end-to-end scenarios of issue #8 —
-# direct vs Hydra vs nginx, streaming, failover, routing quality — are not built yet.)
+# `make bench`: runs every benchmark scenario, each bounded in time (a few minutes in all), and
+# writes bench/RESULTS.md with the machine they ran on. Benchmarks are measurements, never
+# pass/fail tests. Everything runs on loopback; every process started is stopped on exit.
+#
+# Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, Google Benchmark),
+# overhead (direct vs Hydra vs nginx), streaming (1,000 and 10,000 streams), failover (a node
+# killed under load), discovery (40 sims found on a /26). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-out=bench/RESULTS.md
-json=$(mktemp)
-trap 'rm -f "$json"' EXIT
+HYDRA=$PWD/$BUILD_DIR/hydra
+LOADGEN=$PWD/$BUILD_DIR/bench/loadgen
+SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover discovery}
+OUT=${BENCH_OUT:-bench/RESULTS.md}
 
-cmd=("$BUILD_DIR/bench/routing_bench" --benchmark_min_time=0.5 --benchmark_repetitions=5
-     --benchmark_report_aggregates_only=true --benchmark_format=json)
-echo "bench: routing decision cost (about 20 s)"
-"${cmd[@]}" > "$json"
+OVH_CONC=${OVH_CONC:-8}             # latency: requests in flight
+OVH_MAX_CONC=${OVH_MAX_CONC:-64}    # throughput: enough in flight to saturate
+OVH_SECONDS=${OVH_SECONDS:-4}
+STREAM_SMALL=${STREAM_SMALL:-1000}
+STREAM_BIG=${STREAM_BIG:-10000}
+STREAM_TPS=${STREAM_TPS:-1}         # tokens (chunks) per second per stream: 10,000 chunks/s at 10,000 streams
+STREAM_TOKENS=${STREAM_TOKENS:-4}   # chunks per stream: 4 s streams
+STREAM_RAMP=${STREAM_RAMP:-8}       # seconds over which the streams are opened
+STREAM_WARMUP=${STREAM_WARMUP:-8}   # streams begun before this are not recorded
+STREAM_SECONDS=${STREAM_SECONDS:-8}
+STREAM_SOURCES=${STREAM_SOURCES:-127.0.0.2-127.0.0.33}  # client addresses: ephemeral ports never run short
+FO_RATE=${FO_RATE:-100}           # failover: streamed requests per second (0.5 s each)
+FO_SECONDS=${FO_SECONDS:-10}
+FO_KILL_AT=${FO_KILL_AT:-4}         # seconds into the run the second node is killed
+FO_TIMEOUT=${FO_TIMEOUT:-5}         # failover: a request unanswered this long has failed
 
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
-{
-  echo "# Benchmark results"
-  echo
-  echo "Written by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
-  echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $mem memory, $(uname -sr)."
-  echo
-  echo "## Routing decision (issue #4)"
-  echo
-  echo "One call of \`routing::route()\` (filters, scorers, ranking, reason text) on an indexed"
-  echo "snapshot of a heterogeneous fleet where every node has the model and a third hold it in"
-  echo "memory. Above 32 holders a random sample (8 resident + 8 other) is scored. Median of 5"
-  echo "repetitions of at least 0.5 s each."
-  echo
-  echo "Command: \`${cmd[*]}\`"
-  echo
-  echo "| nodes | median time per decision |"
-  echo "| ---: | ---: |"
-  python3 - "$json" <<'PY'
-import json, sys
-data = json.load(open(sys.argv[1]))
-for b in data["benchmarks"]:
-    if b.get("aggregate_name") != "median" or not b["run_name"].startswith("BM_RouteDecision/"):
-        continue
-    print(f"| {b['run_name'].split('/')[1]} | {b['real_time']:.2f} {b['time_unit']} |")
-PY
-  echo
-  echo "Aim (issue #4): under 2 microseconds at 1000 nodes."
-} > "$out"
-echo "bench: wrote $out"
+for f in "$HYDRA" "$LOADGEN"; do
+  [ -x "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds first)" >&2; exit 1; }
+done
+command -v nginx >/dev/null || echo "bench: nginx is missing (make deps installs it); its rows will be skipped" >&2
+
+WORK=$(mktemp -d /tmp/hydra-bench.XXXXXX)
+source bench/lib.sh
+for s in bench/scenarios/*.sh; do source "$s"; done
+# BENCH_KEEP=1 keeps the raw reports and logs (printed path) for a closer look.
+trap 'bench_cleanup; if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: raw data in $WORK"; else rm -rf "$WORK"; fi' EXIT
+trap 'exit 130' INT TERM
+
+# 10,000 streams need about 20,000 sockets in the gateway; take what the hard limit allows.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+fact machine.load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+fact machine.fd_limit "$(ulimit -n)"
+started=$SECONDS
+
+routing() {
+  echo "bench: routing decision cost (about 20 s)"
+  local cmd=("$BUILD_DIR/bench/routing_bench" --benchmark_min_time=0.5 --benchmark_repetitions=5
+             --benchmark_report_aggregates_only=true --benchmark_format=json)
+  printf '%s\t%s\n' routing "${cmd[*]}" >>"$WORK/commands.tsv"
+  "${cmd[@]}" >"$WORK/routing.json"
+}
+
+for s in $SCENARIOS; do
+  "$s"
+  bench_cleanup
+done
+fact machine.load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+fact bench.seconds "$((SECONDS - started))"
+python3 bench/report.py "$WORK" >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "bench: wrote $OUT ($((SECONDS - started)) s)"

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
   prometheus   # promtool, to check the /metrics exposition in tests
+  nginx  # the plain reverse proxy `make bench` compares with; bench/run.sh runs its own on loopback
 )
 # Node.js + npm (for the client and browser tests): Debian's, unless a node with npm is already there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi

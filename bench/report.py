@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Writes bench/RESULTS.md (to stdout) from what bench/run.sh left in its work directory:
+loadgen JSON reports (NAME.json), figures measured by the script (facts.tsv), the exact
+command lines (commands.tsv) and Google Benchmark's JSON (routing.json)."""
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+work = sys.argv[1]
+
+
+def load(name):
+    path = os.path.join(work, name + ".json")
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def tsv(name):
+    path = os.path.join(work, name)
+    rows = []
+    if os.path.exists(path):
+        for line in open(path):
+            key, _, value = line.rstrip("\n").partition("\t")
+            rows.append((key, value))
+    return rows
+
+
+facts = dict(tsv("facts.tsv"))
+commands = tsv("commands.tsv")
+out = []
+p = out.append
+
+
+def ms(v):
+    return f"{v:.2f} ms" if v < 100 else f"{v:.0f} ms"
+
+
+def us_delta(a, b):
+    """b - a (milliseconds) as signed microseconds or milliseconds."""
+    d = b - a
+    if abs(d) < 1:
+        return f"{d * 1000:+.0f} µs"
+    return f"{d:+.2f} ms" if abs(d) < 100 else f"{d:+.0f} ms"
+
+
+def mib(kb):
+    return f"{int(kb) / 1024:.1f} MiB"
+
+
+# ---- header ---------------------------------------------------------------------------
+cpu = "unknown CPU"
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"):
+        cpu = line.split(":", 1)[1].strip()
+        break
+mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+try:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+except OSError:
+    commit = "unknown"
+try:
+    nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+except OSError:
+    nginx_version = "nginx not installed"
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+p("# Benchmark results")
+p("")
+p(f"Written by `make bench` (bench/run.sh) on {now}, commit {commit or 'unknown'}, in {facts.get('bench.seconds', '?')} s.")
+p(f"Machine: {os.cpu_count()} cores, {cpu}, {mem_kb / 1048576:.1f} GiB memory, {platform.system()} {platform.release()}; "
+  f"{nginx_version}; open-file limit {facts.get('machine.fd_limit', '?')}.")
+p("")
+p(f"**Everything shares the same {os.cpu_count()} cores**: the load generator (`bench/loadgen`, one thread), "
+  "the gateway (`hydra serve`, one io_context thread), nginx (one worker, to match), and the emulated "
+  "nodes (`hydra sim`). So the figures are lower bounds for each program and the comparisons are between "
+  "setups on the same loaded machine, not absolute capacities. Other work was running on the machine too: "
+  f"load average (1, 5, 15 min) {facts.get('machine.load_before', '?')} before, {facts.get('machine.load_after', '?')} after. "
+  "Everything listens on loopback.")
+p("")
+p("Latencies are nearest-rank percentiles of every request in the measured window (warm-up excluded). "
+  "In open-loop runs latency counts from the *scheduled* send time, so queueing in the load generator is "
+  "not hidden. TTFC = time to the first NDJSON line of a reply; gap = time between consecutive lines.")
+p("")
+
+headline = []
+
+# ---- overhead -------------------------------------------------------------------------
+lat = {w: load(f"overhead-latency-{w}") for w in ("direct", "hydra", "nginx")}
+thr = {w: load(f"overhead-throughput-{w}") for w in ("direct", "hydra", "nginx")}
+if lat["direct"] and lat["hydra"]:
+    conc = lat["direct"]["concurrency"]
+    max_conc = thr["direct"]["concurrency"]
+    p("## 1. Overhead: direct vs Hydra vs nginx")
+    p("")
+    p("The same small non-streamed `/api/generate` (`num_predict` 1, sims at 100,000 tokens/s, so the node "
+      "answers at once) sent straight to 4 sim nodes (round robin over them by the load generator), through "
+      "`hydra serve` in front of the same 4, and through nginx (`upstream` round robin over the same 4, "
+      "HTTP/1.1 keep-alive to them, `proxy_buffering off`, one worker). Closed loop: latency at "
+      f"{conc} requests in flight, throughput at {max_conc} in flight; 1 s warm-up, then "
+      f"{lat['direct']['duration_s']:g} s measured.")
+    p("")
+    p(f"| path | p50 at {conc} | p99 at {conc} | added p50 | added p99 | max throughput (at {max_conc}) | errors |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    d = lat["direct"]["latency_ms"]
+    for w in ("direct", "hydra", "nginx"):
+        if not lat[w]:
+            continue
+        l = lat[w]["latency_ms"]
+        added50 = "—" if w == "direct" else us_delta(d["p50"], l["p50"])
+        added99 = "—" if w == "direct" else us_delta(d["p99"], l["p99"])
+        errs = lat[w]["errors"]["total"] + thr[w]["errors"]["total"]
+        p(f"| {w} | {ms(l['p50'])} | {ms(l['p99'])} | {added50} | {added99} | {thr[w]['throughput_rps']:,.0f} req/s | {errs} |")
+    p("")
+    if lat["nginx"]:
+        h, n = lat["hydra"]["latency_ms"], lat["nginx"]["latency_ms"]
+        ratio = thr["hydra"]["throughput_rps"] / thr["nginx"]["throughput_rps"]
+        p(f"Hydra adds {us_delta(d['p50'], h['p50'])} at the median where nginx adds {us_delta(d['p50'], n['p50'])}; "
+          f"throughput Hydra/nginx = **{ratio:.2f}**, Hydra/direct = {thr['hydra']['throughput_rps'] / thr['direct']['throughput_rps']:.2f}, "
+          f"nginx/direct = {thr['nginx']['throughput_rps'] / thr['direct']['throughput_rps']:.2f}.")
+        headline.append(f"Overhead: Hydra adds {us_delta(d['p50'], h['p50'])} p50 (nginx {us_delta(d['p50'], n['p50'])}); "
+                        f"max throughput {thr['hydra']['throughput_rps']:,.0f} req/s = {ratio:.2f}× nginx's "
+                        f"{thr['nginx']['throughput_rps']:,.0f}")
+    if "overhead.hydra_rss_kb" in facts:
+        p(f"Hydra's peak resident memory over the whole scenario: {mib(facts['overhead.hydra_rss_kb'])}; "
+          f"CPU time {float(facts['overhead.hydra_cpu_s']):.1f} s.")
+    p("")
+
+# ---- streaming ------------------------------------------------------------------------
+def stream_section(label):
+    d, h = load(f"stream-{label}-direct"), load(f"stream-{label}-hydra")
+    if not d or not h:
+        return
+    n = int(facts[f"stream.{label}.streams"])
+    p(f"### {n:,} concurrent streams")
+    p("")
+    p("| | direct | through Hydra | added |")
+    p("| --- | ---: | ---: | ---: |")
+    for key, name in (("ttfc_ms", "time to first chunk"), ("gap_ms", "gap between chunks"), ("latency_ms", "whole stream")):
+        for q in ("p50", "p99"):
+            p(f"| {name}, {q} | {ms(d[key][q])} | {ms(h[key][q])} | {us_delta(d[key][q], h[key][q])} |")
+    p(f"| streams completed in the window / errors | {d['ok']:,} / {d['errors']['total']} | {h['ok']:,} / {h['errors']['total']} | |")
+    p(f"| chunks timed | {d['gap_ms']['count']:,} gaps | {h['gap_ms']['count']:,} gaps | |")
+    idle, peak = int(facts[f"stream.{label}.hydra_idle_rss_kb"]), int(facts[f"stream.{label}.hydra_peak_rss_kb"])
+    cpu_s, wall = float(facts[f"stream.{label}.hydra_cpu_s"]), float(facts[f"stream.{label}.wall_s"])
+    p("")
+    p(f"Hydra: resident memory {mib(idle)} idle, **{mib(peak)} peak** (VmHWM) — about "
+      f"{(peak - idle) / n:.1f} KiB per stream; CPU {cpu_s:.1f} s over the {wall:.1f} s run "
+      f"= **{100 * cpu_s / wall:.0f}% of one core** (its one thread). "
+      f"{facts[f'stream.{label}.sim_nodes']} sim nodes with 1024 slots each.")
+    fds = facts.get(f"stream.{label}.hydra_peak_fds")
+    if fds:
+        p("")
+        p(f"During the run through Hydra: Hydra held at most {int(fds):,} descriptors ({int(fds) / n:.2f} per stream; "
+          f"2 would mean every stream's upstream connection stays open); the kernel dropped "
+          f"{int(facts[f'stream.{label}.listen_overflows']):,} connection attempts on full accept queues "
+          f"(machine-wide, so sims and Hydra alike); Hydra logged {facts[f'stream.{label}.probe_failures']} failed "
+          "health probes of the (busy) sims.")
+    p("")
+    headline.append(f"{n:,} streams through Hydra: TTFC p50 {us_delta(d['ttfc_ms']['p50'], h['ttfc_ms']['p50'])}, "
+                    f"p99 {us_delta(d['ttfc_ms']['p99'], h['ttfc_ms']['p99'])}; gap p50 {us_delta(d['gap_ms']['p50'], h['gap_ms']['p50'])}, "
+                    f"p99 {us_delta(d['gap_ms']['p99'], h['gap_ms']['p99'])}; {mib(peak)} peak RSS, "
+                    f"{100 * cpu_s / wall:.0f}% of a core")
+
+
+if load("stream-small-direct"):
+    s = load("stream-small-direct")
+    p("## 2. Streaming: many concurrent streams")
+    p("")
+    p("Closed loop: N workers each keep one NDJSON `/api/generate` stream open, back to back, "
+      "straight to the sims and then through a freshly started Hydra. The sims generate slowly "
+      f"({facts.get('stream.tps', '?')} token/s, {facts.get('stream.tokens', '?')} tokens), so every stream stays "
+      f"open for seconds and all N are in flight at once. Workers start over {facts.get('stream.ramp_s', '?')} s, "
+      f"the next {s['warmup_s']:g} s are not recorded, then {s['duration_s']:g} s are measured. Client source "
+      "addresses are spread over 127.0.0.2-33. Resident memory from /proc/PID/status (VmRSS before, VmHWM after), "
+      "CPU from /proc/PID/stat (utime + stime) over the run. "
+      f"The sims send one token every {1 / float(facts.get('stream.tps', '1')):g} s, so a median gap well below that means "
+      "chunks were held up and then delivered in bursts (several lines in one read, gaps of 0).")
+    p("")
+    stream_section("small")
+    stream_section("big")
+    target, limit = facts.get("stream.big_target"), facts.get("stream.fd_limit")
+    big = facts.get("stream.big.streams")
+    if big and target and int(big) < int(target):
+        p(f"**Why not {int(target):,}:** the open-file hard limit here is {limit} and cannot be raised "
+          f"(`ulimit -n` above it fails: the container lacks CAP_SYS_RESOURCE). Through a gateway each "
+          f"stream holds two sockets (client side and node side), so {int(target):,} streams need more than "
+          f"{2 * int(target):,} descriptors in Hydra; {int(big):,} is the largest count that fits with room "
+          "for listeners and probes. With a higher limit the script runs the full 10,000.")
+        p("")
+
+# ---- routing --------------------------------------------------------------------------
+routing = load("routing")
+if routing:
+    cmd = next((c for k, c in commands if k == "routing"), "")
+    p("## 3. Routing decision (issue #4)")
+    p("")
+    p("One call of `routing::route()` (filters, scorers, ranking, reason text) on an indexed")
+    p("snapshot of a heterogeneous fleet where every node has the model and a third hold it in")
+    p("memory. Above 32 holders a random sample (8 resident + 8 other) is scored. Median of 5")
+    p("repetitions of at least 0.5 s each.")
+    p("")
+    p(f"Command: `{cmd}`")
+    p("")
+    p("| nodes | median time per decision |")
+    p("| ---: | ---: |")
+    for b in routing["benchmarks"]:
+        if b.get("aggregate_name") != "median" or not b["run_name"].startswith("BM_RouteDecision/"):
+            continue
+        p(f"| {b['run_name'].split('/')[1]} | {b['real_time']:.2f} {b['time_unit']} |")
+        if b["run_name"].endswith("/1000"):
+            headline.append(f"Routing decision at 1000 nodes: {b['real_time']:.2f} {b['time_unit']} (median)")
+    p("")
+    p("Aim (issue #4): under 2 microseconds at 1000 nodes.")
+    p("")
+
+# ---- failover -------------------------------------------------------------------------
+def recovery(r, failed_ms):
+    """Seconds from the failure until every later request (by scheduled time) succeeds at
+    normal latency (p50 of its 250 ms bucket within 1.5x the pre-failure median)."""
+    fail_s = (failed_ms - r["started_unix_ms"]) / 1000
+    tl = r["timeline"]
+    before = [b["p50_ms"] for b in tl if b["t_s"] + 0.25 <= fail_s and b["ok"]]
+    base = statistics.median(before) if before else 0
+    bad = [b for b in tl if b["t_s"] + 0.25 > fail_s and (b["errors"] or (base and b["p50_ms"] > 1.5 * base))]
+    if not bad:
+        return 0.0, fail_s
+    last = max(b["t_s"] for b in bad) + 0.25
+    if last >= tl[-1]["t_s"] + 0.25:
+        return None, fail_s  # still failing when the run ended
+    return max(0.0, last - fail_s), fail_s
+
+
+fo = {(w, m): load(f"failover-{w}-{m}") for w in ("hydra", "nginx") for m in ("kill", "freeze")}
+if any(fo.values()):
+    p("## 4. Failover: a node fails under load")
+    p("")
+    p(f"Open loop, {facts.get('failover.rate', '?')} streamed requests/s (10 tokens at 20 tokens/s: 0.5 s each) over three "
+      f"sim processes; {facts.get('failover.fail_at_s', '?')} s in, the second sim is **killed** (SIGKILL: its "
+      "connections reset, new ones refused) or **frozen** (SIGSTOP: the kernel still accepts connections, nothing "
+      f"answers — a hung machine). A request unanswered after {facts.get('failover.timeout_s', '?')} s counts as failed. "
+      "*Recovered after* = from the failure until every later request succeeds at normal latency (requests "
+      "grouped by scheduled time in 250 ms buckets). nginx uses its defaults for failures (passive: "
+      "`max_fails=1 fail_timeout=10s`, `proxy_next_upstream error timeout`).")
+    p("")
+    p("| failure | proxy | requests | failed (kind) | recovered after | p50 latency |")
+    p("| --- | --- | ---: | ---: | ---: | ---: |")
+    for m in ("kill", "freeze"):
+        for w in ("hydra", "nginx"):
+            r = fo[(w, m)]
+            if not r:
+                continue
+            failed_ms = int(facts.get(f"failover.{w}.{m}.failed_unix_ms", "0"))
+            rec, fail_s = recovery(r, failed_ms)
+            end_s = r["timeline"][-1]["t_s"] + 0.25
+            rec_text = f"{rec:.2f} s" if rec is not None else f"not within the run (> {end_s - fail_s:.1f} s)"
+            kinds = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if k != "total")
+            p(f"| {m} | {w} | {r['requests']} | {r['errors']['total']}{' (' + kinds + ')' if kinds else ''} | "
+              f"{rec_text} | {ms(r['latency_ms']['p50'])} |")
+            headline.append(f"Failover ({m}): {w} {r['errors']['total']} failed of {r['requests']}, recovered: {rec_text}")
+    p("")
+    p("Failed requests after a kill are the streams that were in flight on the killed node: Hydra ends "
+      "them with an Ollama error line (`stream_error`), nginx cuts the chunked reply (`read`). Requests "
+      "sent after the kill are retried on another node by both before any byte reaches the client. "
+      "A frozen node refuses nothing, so only health checks can find it: Hydra probes `/api/version` every 2 s "
+      "with a 2 s timeout, marks the node suspect at the first failed probe and ejects it after 3; requests it "
+      "had already sent there wait for the node (first-byte timeout 300 s by default) and fail at the client's "
+      "deadline. nginx has no active checks and the connection succeeds, so it keeps sending the frozen node "
+      "its share until `proxy_read_timeout` (300 s in this config, 60 s by default) marks it failed.")
+    p("")
+
+# ---- discovery ------------------------------------------------------------------------
+disc = [load(f"discovery-{i}") for i in (1, 2, 3)]
+disc = [d for d in disc if d]
+if disc:
+    walls = [int(facts[f"discovery.wall_ms.{i}"]) for i in (1, 2, 3) if f"discovery.wall_ms.{i}" in facts]
+    p("## 6. Discovery: 40 sims on a /26")
+    p("")
+    p("40 sim nodes on 127.0.77.1-40 (one process), found by `hydra discover 127.0.77.0/26` (64 addresses, "
+      "one port). Three scans.")
+    p("")
+    p("| scan | nodes found | scan time (reported) | wall time of the command |")
+    p("| ---: | ---: | ---: | ---: |")
+    for i, d in enumerate(disc):
+        p(f"| {i + 1} | {len(d['nodes'])} | {d['elapsed_ms']} ms | {walls[i] if i < len(walls) else '?'} ms |")
+    p("")
+    headline.append(f"Discovery: {len(disc[0]['nodes'])} of 40 sims found on a /26 in "
+                    f"{statistics.median(d['elapsed_ms'] for d in disc):.0f} ms (median scan)")
+
+# ---- not measured ---------------------------------------------------------------------
+p("## Not measured yet")
+p("")
+p("- **5. Routing quality** (Hydra's policy vs round robin vs least connections on a heterogeneous fleet): "
+  "the comparison is meant to switch the policy by a setting of Hydra itself, and Hydra has no such "
+  "setting yet (`routing.policy`), so there is nothing fair to compare in one binary.")
+p("")
+
+# ---- commands -------------------------------------------------------------------------
+p("## Exact commands")
+p("")
+p("Ports are picked free at run time; `$WORK` is a temporary directory. Load generator runs:")
+p("")
+p("```")
+for k, c in commands:
+    p(f"{k}: {c}")
+p("```")
+p("")
+p("Servers:")
+p("")
+p("```")
+for k in sorted(facts):
+    if k.endswith("_cmd"):
+        p(f"{k}: {facts[k]}")
+p("```")
+nginx_conf = os.path.join(work, "nginx.conf.txt")
+if os.path.exists(nginx_conf):
+    p("")
+    p("Generated nginx.conf (overhead scenario):")
+    p("")
+    p("```nginx")
+    p(open(nginx_conf).read().rstrip())
+    p("```")
+p("")
+
+# The headline goes first, after the header. Paths are shown relative to the repository.
+text = "\n".join(out).replace(work, "$WORK").replace(os.getcwd() + "/", "")
+marker = "## 1." if "## 1." in text else "## "
+intro, _, rest = text.partition(marker)
+summary = "## Headline\n\n" + "\n".join(f"- {h}" for h in headline) + "\n\n"
+print(intro + summary + marker + rest if rest else text)
