@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -27,13 +28,28 @@ struct Server::State {
   // Static with owning pointers: the loop may outlive a re-listen or the Server object.
   static awaitable<void> accept_loop(std::shared_ptr<State> self,
                                      std::shared_ptr<tcp::acceptor> acc) {
+    asio::steady_timer backoff(self->executor);
+    error_code ignored;
+    acc->non_blocking(true, ignored);
     for (;;) {
       auto [ec, socket] = co_await acc->async_accept(use_nothrow);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acc->is_open()) co_return;
-        continue;  // e.g. EMFILE: keep serving the connections we have
+        // E.g. EMFILE: keep serving the connections we have, and retry a little later
+        // rather than spinning on an error that will not clear at once.
+        backoff.expires_after(std::chrono::milliseconds(50));
+        co_await backoff.async_wait(use_nothrow);
+        continue;
       }
       asio::co_spawn(self->executor, session(self, std::move(socket)), asio::detached);
+      // Drain what else is already waiting in the backlog in this turn: under a burst of new
+      // connections one accept per event-loop turn lets the listen queue overflow.
+      for (int more = 0; more < 64; ++more) {
+        tcp::socket next(self->executor);
+        acc->accept(next, ec);
+        if (ec) break;  // would_block: the backlog is empty
+        asio::co_spawn(self->executor, session(self, std::move(next)), asio::detached);
+      }
     }
   }
 
