@@ -1,6 +1,7 @@
 #include "api/dispatch.hpp"
 
 #include "common/model_name.hpp"
+#include "routing/policy.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -66,11 +67,12 @@ void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out,
 http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& request,
                                                std::shared_ptr<const cluster::Snapshot>& snapshot) {
   snapshot = gw.cluster.snapshot();
-  routing::Decision decision = routing::route(*snapshot, request, gw.random, gw.weights);
+  routing::Decision decision =
+      routing::route_with_policy(*snapshot, request, gw.random, gw.weights, gw.policy, gw.turn++);
   if (decision.error_status != 404) co_return decision;
   co_await gw.cluster.refresh_all_models();
   snapshot = gw.cluster.snapshot();
-  co_return routing::route(*snapshot, request, gw.random, gw.weights);
+  co_return routing::route_with_policy(*snapshot, request, gw.random, gw.weights, gw.policy, gw.turn++);
 }
 
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {

@@ -8,6 +8,7 @@
 #include "http/router.hpp"
 #include "orchestrate/orchestrator.hpp"
 #include "routing/random.hpp"
+#include "routing/policy.hpp"
 #include "routing/route.hpp"
 #include "telemetry/telemetry.hpp"
 
@@ -38,6 +39,8 @@ struct Gateway {
   orchestrate::Orchestrator* orchestrator = nullptr;  // set by serve before it listens
   orchestrate::RunStore* runs = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  routing::Policy policy = routing::Policy::scored;  // baselines exist for benchmarks (routing.policy)
+  uint64_t turn = 0;                                 // requests routed: round robin's position
 };
 
 // The Ollama API: routed endpoints, fan-out endpoints, and per-node management.

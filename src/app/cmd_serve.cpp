@@ -108,6 +108,9 @@ int serve(const ServeConfig& config) {
   api::GatewayCaller caller(gateway);
   orchestrate::Orchestrator orchestrator(ioc.get_executor(), caller, config.orchestration, &runs);
   gateway.orchestrator = &orchestrator;
+  gateway.policy = config.policy;
+  if (config.policy != routing::Policy::scored)
+    spdlog::warn("routing.policy = {}: a baseline for benchmarks, blind to residency and memory", routing::to_string(config.policy));
   gateway.runs = &runs;
   auto observer = [&telemetry](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
     telemetry.requests.record(route, ex.status(), took);

@@ -1,4 +1,5 @@
 #include "app/config.hpp"
+#include "routing/policy.hpp"
 
 #include "http/server.hpp"
 
@@ -162,6 +163,12 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) { c.queue.max_wait = seconds_to_ms(v, 0.01, 86400); }},
       {"queue.aging_s", {}, "",
        [](ServeConfig& c, const std::string& v) { c.queue.aging_step = seconds_to_ms(v, 0.01, 86400); }},
+      {"routing.policy", {"HYDRA_ROUTING_POLICY"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         auto p = routing::parse_policy(v);
+         if (!p) throw std::invalid_argument("expected scored, round_robin or least_connections");
+         c.policy = *p;
+       }},
       {"routing.weights.resident", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.resident = to_number(v, 0, 100); }},
       {"routing.weights.fits", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.fits = to_number(v, 0, 100); }},
       {"routing.weights.slots", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.slots = to_number(v, 0, 100); }},

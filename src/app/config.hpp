@@ -37,6 +37,7 @@ struct ServeConfig {
   routing::QueueSettings queue;
   api::RegistrationSettings registration;
   routing::Weights weights;
+  routing::Policy policy = routing::Policy::scored;
   orchestrate::Settings orchestration;  // model roles (also /generate's default model), fan-out
 };
 
