@@ -11,7 +11,9 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
+  chromium
 )
+# chromium: the dashboard's browser test drives Debian's build (playwright-core downloads no browser).
 # Node.js + npm (for the client and browser tests): Debian's, unless a node with npm is already there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
