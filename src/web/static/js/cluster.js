@@ -1,15 +1,19 @@
 // Cluster page: one card per node from each `nodes` event (the body of GET /nodes).
 import { $, el, formatBytes, formatMs, formatNumber, setChildren, tokensPerSecond } from './dom.js';
 
+// A node's name when it has one; else its id (host:port), which tells apart several nodes on
+// one machine where the address alone would not.
 function nodeTitle(n) {
-  return n.name || n.hostname || n.address || n.id;
+  return n.name || n.hostname || n.id;
 }
 
 // A used/total bar labelled with where the figures come from; "unknown" when the gateway does
 // not know them, "none" when it knows there is none (a CPU-only node has no VRAM).
 function memoryBar(label, total, free, source, known, testid) {
   const has = known && Number(total) > 0 && free !== null && free !== undefined;
-  const none = known && Number(total) === 0;
+  // Zero VRAM known from a report or the configuration is a CPU-only node; an estimate of zero
+  // (nothing seen loaded yet), or zero RAM, only means the figure is not known.
+  const none = label === 'VRAM' && known && source !== 'estimated' && Number(total) === 0;
   const used = has ? Math.max(0, Number(total) - Number(free)) : 0;
   const pct = has ? Math.min(100, (used / Number(total)) * 100) : 0;
   const level = pct > 90 ? 'high' : pct > 70 ? 'mid' : 'low';
@@ -71,14 +75,13 @@ function nodeCard(n) {
   const tps = tokensPerSecond(n.ewma_token_ms);
   return el('article', { class: `card node health-${n.health}`, dataset: { testid: 'node-card', nodeId: n.id } },
     el('header', { class: 'card-head' },
-      el('div', {},
-        el('h2', { dataset: { testid: 'node-name' } }, nodeTitle(n)),
-        el('div', { class: 'muted small node-url' }, el('span', { class: 'mono' }, n.url),
-          n.version ? el('span', { class: 'nowrap' }, ` · Ollama ${n.version}`) : null)),
+      el('h2', { dataset: { testid: 'node-name' } }, nodeTitle(n)),
       el('div', { class: 'badges' },
         el('span', { class: `badge health health-${n.health}`, dataset: { testid: 'node-health' } }, n.health),
         el('span', { class: 'badge', dataset: { testid: 'node-source' } }, n.source),
         n.local ? el('span', { class: 'badge' }, 'local') : null)),
+    el('div', { class: 'muted small node-url' }, el('span', { class: 'mono' }, n.url),
+      n.version ? el('span', { class: 'nowrap' }, ` · Ollama ${n.version}`) : null),
     memoryBar('VRAM', r.vram_total_bytes, r.vram_free_bytes, r.source, r.known, 'node-vram'),
     memoryBar('RAM', r.ram_total_bytes, r.ram_free_bytes, r.source, r.known, 'node-ram'),
     slotsBar(n),

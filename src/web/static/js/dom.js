@@ -1,6 +1,6 @@
 // Small DOM and formatting helpers. Text from outside (node names, models, prompts, replies)
 // only ever reaches the page through text nodes or attributes set by el(), never innerHTML,
-// so it cannot be read as markup.
+// so it cannot be read as markup: no page builds HTML from strings.
 
 /**
  * Creates an element: el('div', {class: 'x', dataset: {testid: 'y'}, onclick: fn}, child...).
@@ -31,11 +31,6 @@ function append(node, children) {
 export function setChildren(node, ...children) {
   node.replaceChildren();
   append(node, children);
-}
-
-/** Escapes text for the rare place that builds HTML as a string (none today; kept for callers). */
-export function escapeHtml(text) {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
 export const $ = (id) => document.getElementById(id);

@@ -62,6 +62,7 @@ export class RoutingPage {
 
   refreshCount() {
     $('routing-empty').hidden = this.rows.children.length > 0;
-    $('routing-count').textContent = this.total ? `${this.total} decisions since connecting (showing up to ${MAX_ROWS})` : '';
+    const n = this.total;
+    $('routing-count').textContent = n ? `${n} decision${n === 1 ? '' : 's'} since connecting (the newest ${MAX_ROWS} are kept)` : '';
   }
 }
