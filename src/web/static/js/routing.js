@@ -24,7 +24,7 @@ function row(d) {
   return el('tr', { dataset: { testid: 'routing-row', seq: String(d.seq), model: d.model ?? '', node: d.selected_node ?? '' }, class: d.selected_node ? '' : 'unserved' },
     el('td', { class: 'nowrap', title: d.at }, formatTime(d.at)),
     el('td', { class: 'mono' }, d.endpoint),
-    el('td', { dataset: { testid: 'routing-model' } }, d.model),
+    el('td', { class: 'nowrap', dataset: { testid: 'routing-model' } }, d.model),
     el('td', { dataset: { testid: 'routing-node' } },
       d.selected_node ? el('span', { class: 'mono' }, d.selected_node) : el('span', { class: 'error' }, 'not served'),
       flags.length ? el('div', { class: 'muted small' }, flags.join(' · ')) : null),
