@@ -13,6 +13,7 @@ packages=(
   curl
   prometheus   # promtool, to check the /metrics exposition in tests
   nginx  # the plain reverse proxy `make bench` compares with; bench/run.sh runs its own on loopback
+  chromium     # the dashboard's browser test drives Debian's build (playwright-core downloads none)
 )
 # Node.js + npm (for the client and browser tests): Debian's, unless a node with npm is already there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi

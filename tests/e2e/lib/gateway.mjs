@@ -3,13 +3,15 @@
 //   const gw = await startGateway({ nodes: [simA.url, simB.url] });
 //   gw.url             // http://127.0.0.1:PORT: the gateway's Ollama API
 //   gw.fleet           // { reachable, total, models } from its first probe round
+//   gw.dashboardUrl    // http://127.0.0.1:PORT of the dashboard (null unless printed before ready)
 //   gw.stderr()        // its log so far (print it when a test fails)
 //   await gw.stop();   // SIGTERM, then SIGKILL after a deadline
 //
 // On start the gateway prints `hydra serve: Ollama API on http://HOST:PORT` and, after its
 // first probe round, `hydra serve: N of M nodes reachable, K models on disk across them`
 // (or, on stderr, that no node is reachable). startGateway waits for both (never a fixed
-// sleep) up to a deadline. The gateway logs to stderr.
+// sleep) up to a deadline. With `dashboard: true` it also waits for
+// `hydra serve: dashboard on http://HOST:PORT`. The gateway logs to stderr.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { startHydra } from './proc.mjs';
 
 const API_LINE = /^hydra serve: Ollama API on (http:\/\/\S+)$/;
 const FLEET_LINE = /^hydra serve: (\d+) of (\d+) nodes reachable, (\d+) models on disk across them$/;
+const DASHBOARD_LINE = /^hydra serve: dashboard on (http:\/\/\S+)$/;
 const NONE_REACHABLE = /^hydra serve: no Ollama node is reachable/;
 
 /**
@@ -30,9 +33,10 @@ const NONE_REACHABLE = /^hydra serve: no Ollama node is reachable/;
  * @param {string[]} [options.args] extra command-line flags
  * @param {Record<string, string>} [options.env] extra environment (e.g. HYDRA_MODELS_INTERVAL)
  * @param {boolean} [options.requireAllReachable] fail the start unless every node was reachable (default true)
- * @param {number} [options.startTimeoutMs] deadline for both lines (default 10 s)
+ * @param {boolean} [options.dashboard] also wait for the "dashboard on" line (default false)
+ * @param {number} [options.startTimeoutMs] deadline for all awaited lines (default 10 s)
  */
-export async function startGateway({ nodes, args = [], env = {}, requireAllReachable = true, startTimeoutMs = 10_000 }) {
+export async function startGateway({ nodes, args = [], env = {}, requireAllReachable = true, dashboard = false, startTimeoutMs = 10_000 }) {
   if (!nodes?.length) throw new Error('startGateway: give at least one node URL');
   const dataDir = await mkdtemp(join(tmpdir(), 'hydra-e2e-gw-'));
   const cleanEnv = Object.fromEntries(
@@ -50,6 +54,7 @@ export async function startGateway({ nodes, args = [], env = {}, requireAllReach
 
   let url = null;
   let fleet = null;
+  let dashboardUrl = null;
   let proc;
   try {
     proc = await startHydra({
@@ -57,7 +62,8 @@ export async function startGateway({ nodes, args = [], env = {}, requireAllReach
       label: 'hydra serve',
       env: { ...cleanEnv, ...env },
       startTimeoutMs,
-      pending: () => (url ? '"N of M nodes reachable" line' : '"Ollama API on" line'),
+      pending: () => [!url && '"Ollama API on" line', !fleet && '"N of M nodes reachable" line',
+        dashboard && !dashboardUrl && '"dashboard on" line'].filter(Boolean).join(', '),
       onLine(line, stream) {
         if (NONE_REACHABLE.test(line)) {
           // Printed (to stderr) instead of the "N of M" line when no node answered.
@@ -67,8 +73,10 @@ export async function startGateway({ nodes, args = [], env = {}, requireAllReach
           if (api) url = api[1];
           const m = FLEET_LINE.exec(line);
           if (m) fleet = { reachable: Number(m[1]), total: Number(m[2]), models: Number(m[3]) };
+          const dash = DASHBOARD_LINE.exec(line);
+          if (dash) dashboardUrl = dash[1];
         }
-        if (!url || !fleet) return undefined;
+        if (!url || !fleet || (dashboard && !dashboardUrl)) return undefined;
         if (requireAllReachable && fleet.reachable !== nodes.length) {
           return new Error(`hydra serve: only ${fleet.reachable} of ${nodes.length} nodes reachable (${line})`);
         }
@@ -88,5 +96,5 @@ export async function startGateway({ nodes, args = [], env = {}, requireAllReach
     }
   }
 
-  return { url, fleet, nodes: [...nodes], child: proc.child, stderr: proc.stderr, stdout: proc.stdout, stop };
+  return { url, fleet, dashboardUrl, nodes: [...nodes], child: proc.child, stderr: proc.stderr, stdout: proc.stdout, stop };
 }

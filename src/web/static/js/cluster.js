@@ -1,0 +1,163 @@
+// Cluster page: one card per node from each `nodes` event (the body of GET /nodes).
+import { $, el, formatBytes, formatMs, formatNumber, setChildren, tokensPerSecond } from './dom.js';
+
+// A node's name when it has one; else its id (host:port), which tells apart several nodes on
+// one machine where the address alone would not.
+function nodeTitle(n) {
+  return n.name || n.hostname || n.id;
+}
+
+// A used/total bar labelled with where the figures come from; "unknown" when the gateway does
+// not know them, "none" when it knows there is none (a CPU-only node has no VRAM).
+function memoryBar(label, total, free, source, known, testid) {
+  const has = known && Number(total) > 0 && free !== null && free !== undefined;
+  // Zero VRAM known from a report or the configuration is a CPU-only node; an estimate of zero
+  // (nothing seen loaded yet), or zero RAM, only means the figure is not known.
+  const none = label === 'VRAM' && known && source !== 'estimated' && Number(total) === 0;
+  const used = has ? Math.max(0, Number(total) - Number(free)) : 0;
+  const pct = has ? Math.min(100, (used / Number(total)) * 100) : 0;
+  const level = pct > 90 ? 'high' : pct > 70 ? 'mid' : 'low';
+  const value = has ? `${formatBytes(used)} / ${formatBytes(total)}` : none ? 'none' : 'unknown';
+  const from = known ? source : 'unknown';
+  return el('div', { class: 'meter', dataset: { testid } },
+    el('div', { class: 'meter-label' },
+      el('span', {}, label),
+      el('span', { class: 'meter-value' }, value),
+      el('span', { class: `tag tag-${from || 'unknown'}`, title: 'where this figure comes from' }, from || 'unknown')),
+    el('div', { class: 'bar' }, el('div', { class: `fill fill-${level}`, style: { width: `${pct.toFixed(1)}%` } })));
+}
+
+function slotsBar(n) {
+  const slots = Number(n.slots) || 0;
+  const busy = Number(n.in_flight) || 0;
+  const pct = slots > 0 ? Math.min(100, (busy / slots) * 100) : 0;
+  return el('div', { class: 'meter', dataset: { testid: 'node-slots' } },
+    el('div', { class: 'meter-label' },
+      el('span', {}, 'Slots busy'),
+      el('span', { class: 'meter-value' }, `${busy} / ${slots}`)),
+    el('div', { class: 'bar' }, el('div', { class: `fill fill-${pct >= 100 ? 'high' : 'slots'}`, style: { width: `${pct}%` } })));
+}
+
+function residentList(n) {
+  const resident = n.resident ?? [];
+  if (!resident.length) return el('p', { class: 'muted small' }, 'nothing loaded');
+  return el('ul', { class: 'resident', dataset: { testid: 'node-resident' } },
+    resident.map((m) => {
+      const size = Number(m.size) || 0;
+      const pct = size > 0 ? Math.round((Number(m.size_vram) / size) * 100) : 0;
+      return el('li', { dataset: { model: m.name } },
+        el('span', { class: 'model-name' }, m.name),
+        el('span', { class: 'muted' }, formatBytes(size)),
+        el('span', { class: 'vram-pct', title: 'share of the model held in VRAM' }, `${pct}% VRAM`),
+        el('span', { class: 'bar bar-thin' }, el('span', { class: 'fill fill-slots', style: { width: `${pct}%` } })));
+    }));
+}
+
+function modelChips(n) {
+  const resident = new Set((n.resident ?? []).map((m) => m.name));
+  const loading = new Set(n.loading ?? []);
+  const models = n.models ?? [];
+  if (!models.length) return el('p', { class: 'muted small' }, 'no models on disk');
+  return el('div', { class: 'chips', dataset: { testid: 'node-models' } },
+    models.map((name) => el('span', {
+      class: `chip${resident.has(name) ? ' chip-resident' : ''}${loading.has(name) ? ' chip-loading' : ''}`,
+      dataset: { testid: 'node-model', model: name },
+      title: resident.has(name) ? 'resident' : loading.has(name) ? 'loading' : 'on disk',
+    }, name)));
+}
+
+function stat(label, value, testid) {
+  return el('div', { class: 'stat', dataset: { testid } }, el('span', { class: 'stat-value' }, value), el('span', { class: 'stat-label' }, label));
+}
+
+function nodeCard(n) {
+  const r = n.resources ?? {};
+  const tps = tokensPerSecond(n.ewma_token_ms);
+  return el('article', { class: `card node health-${n.health}`, dataset: { testid: 'node-card', nodeId: n.id } },
+    el('header', { class: 'card-head' },
+      el('h2', { dataset: { testid: 'node-name' } }, nodeTitle(n)),
+      el('div', { class: 'badges' },
+        el('span', { class: `badge health health-${n.health}`, dataset: { testid: 'node-health' } }, n.health),
+        el('span', { class: 'badge', dataset: { testid: 'node-source' } }, n.source),
+        n.local ? el('span', { class: 'badge' }, 'local') : null)),
+    el('div', { class: 'muted small node-url' }, el('span', { class: 'mono' }, n.url),
+      n.version ? el('span', { class: 'nowrap' }, ` · Ollama ${n.version}`) : null),
+    memoryBar('VRAM', r.vram_total_bytes, r.vram_free_bytes, r.source, r.known, 'node-vram'),
+    memoryBar('RAM', r.ram_total_bytes, r.ram_free_bytes, r.source, r.known, 'node-ram'),
+    slotsBar(n),
+    el('div', { class: 'stats' },
+      stat('TTFT (EWMA)', formatMs(n.ewma_ttft_ms), 'node-ttft'),
+      stat('tokens/s', tps === null ? '–' : formatNumber(tps, tps < 10 ? 1 : 0), 'node-tps'),
+      stat('requests', String(n.requests ?? 0), 'node-requests'),
+      stat('failures', String(n.failures ?? 0), 'node-failures'),
+      stat('ejections', String(n.ejections ?? 0), 'node-ejections')),
+    el('h3', {}, 'Resident'),
+    residentList(n),
+    el('h3', {}, 'On disk'),
+    modelChips(n),
+    n.last_error
+      ? el('p', { class: 'error small', dataset: { testid: 'node-error' } },
+        `last error${n.consecutive_failures ? ` (${n.consecutive_failures} in a row)` : ''}: ${n.last_error}`)
+      : null);
+}
+
+export class ClusterPage {
+  constructor({ onSummary }) {
+    this.cards = $('node-cards');
+    this.onSummary = onSummary;
+    this.lastJson = new Map(); // node id -> JSON of what its card shows, to redraw only changes
+  }
+
+  update(msg) {
+    const nodes = msg.nodes ?? [];
+    const healthy = nodes.filter((n) => n.health === 'healthy').length;
+    const inFlight = nodes.reduce((a, n) => a + (Number(n.in_flight) || 0), 0);
+    const models = new Set(nodes.flatMap((n) => n.models ?? []));
+    const summary = `${healthy}/${nodes.length} nodes healthy · ${models.size} models · ${inFlight} in flight`;
+    $('cluster-summary').textContent = summary;
+    this.onSummary(summary, healthy === nodes.length && nodes.length > 0);
+
+    if (!nodes.length) {
+      this.lastJson.clear();
+      setChildren(this.cards, el('p', { class: 'muted empty' }, 'No node configured or found yet.'));
+    } else {
+      this.render(nodes);
+    }
+    const rpc = msg.rpc_servers ?? [];
+    setChildren($('rpc-servers'), rpc.length
+      ? [el('h3', {}, 'llama.cpp RPC servers'), el('div', { class: 'chips' }, rpc.map((s) => el('span', { class: 'chip' }, typeof s === 'string' ? s : JSON.stringify(s))))]
+      : []);
+  }
+
+  // Keeps each node's card element and replaces it only when its data changed, so a card
+  // being read is not rebuilt every second for nothing.
+  render(nodes) {
+    const existing = new Map([...this.cards.querySelectorAll('[data-testid="node-card"]')].map((c) => [c.dataset.nodeId, c]));
+    const seen = new Set();
+    let previous = null;
+    for (const n of nodes) {
+      seen.add(n.id);
+      const json = JSON.stringify(n);
+      let card = existing.get(n.id);
+      if (!card || this.lastJson.get(n.id) !== json) {
+        const fresh = nodeCard(n);
+        if (card) card.replaceWith(fresh);
+        card = fresh;
+        this.lastJson.set(n.id, json);
+      }
+      // Keep the server's order.
+      const want = previous ? previous.nextSibling : this.cards.firstChild;
+      if (want !== card) this.cards.insertBefore(card, want);
+      previous = card;
+    }
+    for (const [id, card] of existing) {
+      if (!seen.has(id)) {
+        card.remove();
+        this.lastJson.delete(id);
+      }
+    }
+    for (const child of [...this.cards.children]) {
+      if (child.dataset.testid !== 'node-card') child.remove();
+    }
+  }
+}

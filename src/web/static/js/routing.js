@@ -1,0 +1,68 @@
+// Routing page: the live stream of routing decisions (`routing` events), newest first. On each
+// (re)connection the gateway first replays its last 50 decisions, so the list is reset then.
+import { $, el, formatNumber, formatTime } from './dom.js';
+
+const MAX_ROWS = 200;
+
+function candidates(d) {
+  const list = d.candidates ?? [];
+  if (!list.length) return el('span', { class: 'muted' }, 'none');
+  return el('ol', { class: 'cands' }, list.map((c) => el('li', { class: c.node_id === d.selected_node ? 'chosen' : '' },
+    el('span', { class: 'cand-node' }, c.node_id),
+    ' ',
+    el('span', { class: 'cand-score' }, formatNumber(c.score, 2)),
+    ' ',
+    el('span', { class: 'muted' }, c.placement, c.free_slot ? '' : ', full'))));
+}
+
+function row(d) {
+  const flags = [];
+  if (d.queued) flags.push('queued');
+  if (d.attempts > 1) flags.push(`${d.attempts} attempts`);
+  if (d.requested_node) flags.push(`asked for ${d.requested_node}`);
+  if (d.priority !== undefined && d.priority !== 5) flags.push(`priority ${d.priority}`);
+  return el('tr', { dataset: { testid: 'routing-row', seq: String(d.seq), model: d.model ?? '', node: d.selected_node ?? '' }, class: d.selected_node ? '' : 'unserved' },
+    el('td', { class: 'nowrap', title: d.at }, formatTime(d.at)),
+    el('td', { class: 'mono' }, d.endpoint),
+    el('td', { class: 'nowrap', dataset: { testid: 'routing-model' } }, d.model),
+    el('td', { dataset: { testid: 'routing-node' } },
+      d.selected_node ? el('span', { class: 'mono' }, d.selected_node) : el('span', { class: 'error' }, 'not served'),
+      flags.length ? el('div', { class: 'muted small' }, flags.join(' · ')) : null),
+    el('td', { class: 'reason', dataset: { testid: 'routing-reason' } }, d.reason, d.error ? el('div', { class: 'error small' }, d.error) : null),
+    el('td', {}, candidates(d)));
+}
+
+export class RoutingPage {
+  constructor() {
+    this.rows = $('routing-rows');
+    this.seen = new Set();
+    this.total = 0;
+  }
+
+  // The gateway replays its recent decisions on each connection: start the list over.
+  reset() {
+    this.rows.replaceChildren();
+    this.seen.clear();
+    this.total = 0;
+    this.refreshCount();
+  }
+
+  add(d) {
+    if (this.seen.has(d.seq)) return;
+    this.seen.add(d.seq);
+    this.total++;
+    this.rows.prepend(row(d));
+    while (this.rows.children.length > MAX_ROWS) {
+      const last = this.rows.lastElementChild;
+      this.seen.delete(Number(last.dataset.seq));
+      last.remove();
+    }
+    this.refreshCount();
+  }
+
+  refreshCount() {
+    $('routing-empty').hidden = this.rows.children.length > 0;
+    const n = this.total;
+    $('routing-count').textContent = n ? `${n} decision${n === 1 ? '' : 's'} since connecting (the newest ${MAX_ROWS} are kept)` : '';
+  }
+}

@@ -1,0 +1,55 @@
+// Traffic page: live charts fed by each `traffic` event (one per second).
+import { $, formatMs, formatNumber } from './dom.js';
+import { TimeChart } from './chart.js';
+
+const C = { blue: '#6ea8fe', green: '#3fb68b', amber: '#f0b429', red: '#f06a6a', violet: '#b794f6' };
+
+const pct = (o, k) => (o && o[k] !== undefined ? o[k] : null);
+
+export class TrafficPage {
+  constructor() {
+    this.visible = false;
+    this.latest = null;
+    this.charts = {
+      rate: new TimeChart($('chart-rate'), { series: [{ key: 'rate', label: 'req/s', color: C.blue }], format: (v) => formatNumber(v, v < 10 ? 1 : 0) }),
+      ttft: new TimeChart($('chart-ttft'), { series: [
+        { key: 'p50', label: 'p50', color: C.green }, { key: 'p95', label: 'p95', color: C.amber }, { key: 'p99', label: 'p99', color: C.red }] }),
+      total: new TimeChart($('chart-total'), { series: [
+        { key: 'p50', label: 'p50', color: C.green }, { key: 'p95', label: 'p95', color: C.amber }, { key: 'p99', label: 'p99', color: C.red }] }),
+      queue: new TimeChart($('chart-queue'), { series: [
+        { key: 'queue', label: 'queued', color: C.amber }, { key: 'inflight', label: 'in flight', color: C.blue }] }),
+      tokens: new TimeChart($('chart-tokens'), { series: [{ key: 'tps', label: 'tokens/s', color: C.violet }], format: (v) => formatNumber(v, v < 10 ? 1 : 0) }),
+      failovers: new TimeChart($('chart-failovers'), { series: [
+        { key: 'failovers', label: 'failovers', color: C.red }, { key: 'cache', label: 'cache hits', color: C.green }] }),
+    };
+    window.addEventListener('resize', () => this.draw());
+  }
+
+  update(ev) {
+    const t = Number(ev.t) || Date.now();
+    const c = this.charts;
+    c.rate.push(t, { rate: ev.requests_per_s ?? 0 });
+    c.ttft.push(t, { p50: pct(ev.ttft_ms, 'p50'), p95: pct(ev.ttft_ms, 'p95'), p99: pct(ev.ttft_ms, 'p99') });
+    c.total.push(t, { p50: pct(ev.total_ms, 'p50'), p95: pct(ev.total_ms, 'p95'), p99: pct(ev.total_ms, 'p99') });
+    c.queue.push(t, { queue: ev.queue_depth ?? 0, inflight: ev.in_flight ?? 0 });
+    c.tokens.push(t, { tps: ev.tokens_per_s ?? 0 });
+    c.failovers.push(t, { failovers: ev.failovers ?? 0, cache: ev.cache_hits ?? 0 });
+    this.latest = ev;
+    if (this.visible) this.draw();
+  }
+
+  show(visible) {
+    this.visible = visible;
+    if (visible) this.draw();
+  }
+
+  draw() {
+    if (!this.visible) return;
+    for (const chart of Object.values(this.charts)) chart.draw();
+    const ev = this.latest;
+    $('traffic-now').textContent = ev
+      ? `${formatNumber(ev.requests_per_s ?? 0, 1)} req/s · TTFT p50 ${formatMs(pct(ev.ttft_ms, 'p50'))} · ` +
+        `${ev.queue_depth ?? 0} queued · ${ev.in_flight ?? 0} in flight · ${ev.failovers ?? 0} failovers`
+      : 'waiting for the first sample…';
+  }
+}
