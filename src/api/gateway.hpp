@@ -56,7 +56,7 @@ void add_live_routes(http::Router& router, Gateway& gateway);
 // Publishes the `nodes` and `traffic` events once a second while anyone listens; runs until
 // the io_context stops.
 http::awaitable<void> publish_live(Gateway& gateway);
-// The dashboard's pages (GET / and its assets), as the router's fallback.
+// The dashboard's pages: GET / and, as the router's fallback, its assets. Add before the API.
 void add_web_routes(http::Router& router);
 // Every route of the API port, in one call (the dashboard port serves them too).
 void add_all_routes(http::Router& router, Gateway& gateway);

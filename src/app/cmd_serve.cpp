@@ -125,8 +125,8 @@ int serve(const ServeConfig& config) {
   // The dashboard's port serves the page and, on the same origin, the whole API.
   http::Router dashboard_router;
   dashboard_router.observe(observer);
+  api::add_web_routes(dashboard_router);  // first: "/" is the page here
   api::add_all_routes(dashboard_router, gateway);
-  api::add_web_routes(dashboard_router);
   http::ServerLimits limits;
   limits.body_limit = config.body_limit_mb << 20;
   limits.header_timeout = config.header_timeout;
