@@ -1,3 +1,4 @@
+#include "routing/policy.hpp"
 #include "routing/route.hpp"
 #include "routing/scorers.hpp"
 #include "routing/fixtures.hpp"
@@ -255,4 +256,26 @@ TEST(RouteRanking, ANodeAlreadyLoadingTheModelBeatsStartingAnotherLoad) {
   EXPECT_EQ(d.ranked.front(), 1u);
   EXPECT_EQ(d.candidates.front().placement, Placement::loading);
   EXPECT_NE(d.reason.find("being loaded there now"), std::string::npos) << d.reason;
+}
+
+TEST(RoutePolicy, BaselinesIgnoreScoresRoundRobinTurnsAndLeastConnectionsPicksTheIdlest) {
+  // n0 holds the model in VRAM (the scored policy's favourite); n2 is busiest; n3 lacks it.
+  auto s = make_snapshot({{.models = {M}, .resident = {{"m:7b", 4 * GB}}, .in_flight = 2},
+                          {.models = {M}, .in_flight = 1},
+                          {.models = {M}, .in_flight = 3},
+                          {.models = {{"other:1b", GB}}}});
+  s.build_index();
+  ScriptedRandom r({0});
+  EXPECT_EQ(route_with_policy(s, want("m:7b"), r, {}, Policy::scored, 0).ranked.front(), 0u);
+  std::vector<std::size_t> firsts;
+  for (uint64_t turn = 0; turn < 4; ++turn)
+    firsts.push_back(route_with_policy(s, want("m:7b"), r, {}, Policy::round_robin, turn).ranked.front());
+  EXPECT_EQ(firsts, (std::vector<std::size_t>{0, 1, 2, 0}));
+  auto lc = route_with_policy(s, want("m:7b"), r, {}, Policy::least_connections, 7);
+  EXPECT_EQ(lc.ranked, (std::vector<std::size_t>{1, 0, 2}));
+  EXPECT_NE(lc.reason.find("least_connections"), std::string::npos) << lc.reason;
+  // Errors stay the scored policy's: an unknown model is a 404 whatever the policy.
+  EXPECT_EQ(route_with_policy(s, want("nope"), r, {}, Policy::round_robin, 0).error_status, 404);
+  EXPECT_EQ(parse_policy("least_connections"), Policy::least_connections);
+  EXPECT_FALSE(parse_policy("random"));
 }
