@@ -34,15 +34,16 @@ const json::value* FieldReader::raw(std::string_view key) const {
   return v && !v->is_null() ? v : nullptr;
 }
 
-void FieldReader::type_error(std::string_view key, std::string_view expected) {
-  if (!error) error = JsonError{fmt::format("invalid value for \"{}\": expected {}", key, expected)};
+void FieldReader::type_error(std::string_view key, JsonType expected) {
+  static constexpr const char* words[] = {"a string", "true or false", "a number", "an integer", "an object", "an array"};
+  if (!error) error = JsonError{fmt::format("invalid value for \"{}\": expected {}", key, words[static_cast<int>(expected)])};
 }
 
 std::optional<std::string> FieldReader::string(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
-    type_error(key, "a string");
+    type_error(key, JsonType::string);
     return std::nullopt;
   }
   return std::string(v->get_string());
@@ -52,7 +53,7 @@ std::optional<bool> FieldReader::boolean(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_bool()) {
-    type_error(key, "true or false");
+    type_error(key, JsonType::boolean);
     return std::nullopt;
   }
   return v->get_bool();
@@ -62,7 +63,7 @@ std::optional<double> FieldReader::number(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_number()) {
-    type_error(key, "a number");
+    type_error(key, JsonType::number);
     return std::nullopt;
   }
   boost::system::error_code ec;
@@ -77,7 +78,7 @@ std::optional<int64_t> FieldReader::integer(std::string_view key) {
     auto i = v->to_number<int64_t>(ec);
     if (!ec) return i;
   }
-  type_error(key, "an integer");
+  type_error(key, JsonType::integer);
   return std::nullopt;
 }
 
@@ -85,7 +86,7 @@ const json::object* FieldReader::object(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return nullptr;
   if (!v->is_object()) {
-    type_error(key, "an object");
+    type_error(key, JsonType::object);
     return nullptr;
   }
   return &v->get_object();
@@ -95,7 +96,7 @@ const json::array* FieldReader::array(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return nullptr;
   if (!v->is_array()) {
-    type_error(key, "an array");
+    type_error(key, JsonType::array);
     return nullptr;
   }
   return &v->get_array();

@@ -36,22 +36,29 @@ struct ModelBody {
 std::variant<ModelBody, JsonError> parse_model_body(std::string_view body, const char* key,
                                                     const char* alt = nullptr);
 
+// The JSON types a typed field read expects.
+enum class JsonType { string, boolean, number, integer, object, array };
+
 // Typed optional fields: absent or null -> nullopt; present with the wrong type -> error.
+// The wording of a type error is the reader's: derive and override type_error() to speak
+// another API's language (api/openai/params.hpp does).
 struct FieldReader {
   explicit FieldReader(const boost::json::object& o) : obj(o) {}
+  virtual ~FieldReader() = default;
   const boost::json::object& obj;
   std::optional<JsonError> error;  // first type error seen
 
   std::optional<std::string> string(std::string_view key);
   std::optional<bool> boolean(std::string_view key);
-  std::optional<double> number(std::string_view key);
-  std::optional<int64_t> integer(std::string_view key);
+  std::optional<double> number(std::string_view key);   // an integer is a number too
+  std::optional<int64_t> integer(std::string_view key);  // 3.0 reads as 3; 3.5 is a type error
   const boost::json::object* object(std::string_view key);
   const boost::json::array* array(std::string_view key);
   const boost::json::value* raw(std::string_view key) const;
 
-private:
-  void type_error(std::string_view key, std::string_view expected);
+protected:
+  // Records the first type error: `key` holds something other than `expected`.
+  virtual void type_error(std::string_view key, JsonType expected);
 };
 
 }  // namespace hydra

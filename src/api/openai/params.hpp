@@ -1,9 +1,10 @@
 #pragma once
-// Typed reading of an OpenAI request's fields. Like hydra::FieldReader, but the first error
-// keeps the parameter's path ("messages[2].content") because OpenAI errors name it in
+// Typed reading of an OpenAI request's fields: hydra::FieldReader, but the first error keeps
+// the parameter's path ("messages[2].content") because OpenAI errors name it in
 // "param", and the message reads like OpenAI's own ("Invalid type for 'x': expected ...").
 // Absent and null fields read as absent. Internal to the translation.
 #include "api/openai/errors.hpp"
+#include "common/json.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -14,31 +15,29 @@
 
 namespace hydra::api::openai {
 
-class Params {
+// Reads like FieldReader; a type error becomes an OpenAI invalid_request_error naming the
+// param's path. Its `error` (an OpenAI Error) hides FieldReader's JsonError, which stays unused.
+class Params : public FieldReader {
 public:
   // `prefix` is the path of `obj` itself, e.g. "messages[0]" ("" for the request body).
   explicit Params(const boost::json::object& obj, std::string prefix = {})
-      : obj_(obj), prefix_(std::move(prefix)) {}
-
-  std::optional<std::string> string(std::string_view key);
-  std::optional<bool> boolean(std::string_view key);
-  std::optional<double> number(std::string_view key);
-  std::optional<int64_t> integer(std::string_view key);
-  const boost::json::object* object(std::string_view key);
-  const boost::json::array* array(std::string_view key);
-  const boost::json::value* raw(std::string_view key) const;
+      : FieldReader(obj), prefix_(std::move(prefix)) {}
 
   // The path of a field of this object, for error params and nested readers.
   std::string path(std::string_view key) const;
 
   // Records an error unless one is already recorded (the first one is the one reported).
   void fail(Error e);
-  void type_error(std::string_view key, std::string_view expected);
+  // A type error in OpenAI's words, for expectations beyond one JSON type ("a string or an
+  // array of strings").
+  void mistyped(std::string_view key, std::string_view expected);
 
   std::optional<Error> error;
 
+protected:
+  void type_error(std::string_view key, JsonType expected) override;
+
 private:
-  const boost::json::object& obj_;
   std::string prefix_;
 };
 

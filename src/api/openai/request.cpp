@@ -46,7 +46,7 @@ static void read_stop(Params& p, json::object& options) {
       list.push_back(s);
     }
   } else {
-    p.type_error("stop", "a string or an array of strings");
+    p.mistyped("stop", "a string or an array of strings");
     return;
   }
   if (!list.empty()) options["stop"] = std::move(list);
@@ -148,7 +148,7 @@ static std::optional<std::string> read_prompt(Params& p) {
                            "prompt"));
     return std::nullopt;
   }
-  p.type_error("prompt", "a string or an array of strings");
+  p.mistyped("prompt", "a string or an array of strings");
   return std::nullopt;
 }
 
@@ -182,7 +182,7 @@ static void read_input(Params& p, json::object& body) {
     return;
   }
   if (!v->is_array()) {
-    p.type_error("input", "a string or an array of strings");
+    p.mistyped("input", "a string or an array of strings");
     return;
   }
   const auto& a = v->get_array();

@@ -82,7 +82,7 @@ void read_content(Params& mp, json::object& out) {
       }
     }
   } else if (v) {
-    mp.type_error("content", "a string or an array of content parts");
+    mp.mistyped("content", "a string or an array of content parts");
     return;
   }
   out["content"] = std::move(text);
@@ -125,7 +125,7 @@ void read_tool_calls(Params& mp, json::object& out, ToolNames& names) {
       } else if (args && args->is_object()) {
         parsed = *args;  // lenient: some clients send the object itself
       } else if (args) {
-        fp.type_error("arguments", "a string");
+        fp.mistyped("arguments", "a string");
       }
       if (fp.error) cp.fail(*fp.error);
       if (name) {
