@@ -16,12 +16,21 @@ namespace {
 
 std::chrono::nanoseconds seconds(double s) { return std::chrono::nanoseconds(static_cast<int64_t>(s * 1e9)); }
 
+void write_records(const std::string& path, const loadgen::Results& r) {
+  std::ofstream out(path);
+  auto ms = [](int64_t ns) { return static_cast<double>(ns) / 1e6; };
+  for (const auto& rec : r.records) {
+    out << fmt::format("{:.3f}\t{}\t{:.3f}\t{:.3f}\n", static_cast<double>(r.started_unix_ms) + ms(rec.due), rec.ok ? 1 : 0,
+                       rec.ttfc < 0 ? -1.0 : ms(rec.ttfc), ms(rec.end - rec.due));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app("loadgen: HTTP load generator for Hydra's benchmarks (open or closed loop, NDJSON chunk timing)");
   std::vector<std::string> urls;
-  std::string body, body_file, mode = "closed", source, out_file;
+  std::string body, body_file, mode = "closed", source, out_file, records_file;
   double rate = 0, duration = 5, warmup = 0, ramp = 0, timeout = 30, timeline_ms = 0;
   int concurrency = 0;
   loadgen::Options o;
@@ -42,6 +51,9 @@ int main(int argc, char** argv) {
   app.add_option("--source", source, "client source addresses, e.g. 127.0.0.2-127.0.0.9 (spreads ephemeral ports)");
   app.add_option("--timeline-ms", timeline_ms, "also report per bucket of this many ms")->check(CLI::NonNegativeNumber);
   app.add_option("--out", out_file, "write the JSON report here instead of stdout");
+  app.add_option("--records", records_file,
+                 "also write every recorded request here, one per line: due (Unix ms), ok (1/0), "
+                 "time to first chunk (ms, -1 if none), latency (ms); lets runs in parallel be merged");
   CLI11_PARSE(app, argc, argv);
 
   for (const auto& u : urls) {
@@ -88,6 +100,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "loadgen: {}\n", e.what());
     return 1;
   }
+  if (!records_file.empty()) write_records(records_file, results);
   auto doc = loadgen::report(o, results);
   std::string text = boost::json::serialize(doc);
   if (out_file.empty()) {

@@ -24,6 +24,7 @@ Summary summarize(std::vector<int64_t>& samples) {
   if (samples.empty()) return s;
   s.p50 = percentile(samples, 50);
   s.p90 = percentile(samples, 90);
+  s.p95 = percentile(samples, 95);
   s.p99 = percentile(samples, 99);
   s.max = *std::max_element(samples.begin(), samples.end());
   // Sum in double: 10^6 samples of seconds would overflow nothing, but the mean is a double anyway.

@@ -8,7 +8,7 @@ namespace loadgen {
 
 struct Summary {
   std::size_t count = 0;
-  int64_t p50 = 0, p90 = 0, p99 = 0, max = 0;  // nanoseconds
+  int64_t p50 = 0, p90 = 0, p95 = 0, p99 = 0, max = 0;  // nanoseconds
   double mean = 0;
 };
 
@@ -17,7 +17,7 @@ struct Summary {
 // Reorders `samples` (partial sorts); an empty set gives 0.
 int64_t percentile(std::vector<int64_t>& samples, double p);
 
-// count, p50/p90/p99, max and mean of `samples` (reordered).
+// count, p50/p90/p95/p99, max and mean of `samples` (reordered).
 Summary summarize(std::vector<int64_t>& samples);
 
 }  // namespace loadgen

@@ -19,6 +19,7 @@ json::object summary(std::vector<int64_t>& samples) {
   o["count"] = s.count;
   o["p50"] = ms(static_cast<double>(s.p50));
   o["p90"] = ms(static_cast<double>(s.p90));
+  o["p95"] = ms(static_cast<double>(s.p95));
   o["p99"] = ms(static_cast<double>(s.p99));
   o["max"] = ms(static_cast<double>(s.max));
   o["mean"] = ms(s.mean);

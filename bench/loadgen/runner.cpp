@@ -62,7 +62,8 @@ void record(Run& run, Nanos due, Nanos end, const std::string& error, const Chun
   if (due < o.warmup) return;
   ++r.sent;
   bool ok = error.empty();
-  r.records.push_back({due.count(), end.count(), ok});
+  auto first = timer.first_at();
+  r.records.push_back({due.count(), end.count(), first ? (*first - due).count() : -1, ok});
   if (!ok) {
     ++r.errors[error];
     return;
@@ -70,7 +71,7 @@ void record(Run& run, Nanos due, Nanos end, const std::string& error, const Chun
   ++r.ok;
   if (end >= o.warmup && end <= o.warmup + o.duration) ++r.ok_in_window;
   r.latency.push_back((end - due).count());
-  if (auto first = timer.first_at()) r.ttfc.push_back((*first - due).count());
+  if (first) r.ttfc.push_back((*first - due).count());
   r.gaps.insert(r.gaps.end(), timer.gaps().begin(), timer.gaps().end());
   r.chunks += timer.lines();
 }

@@ -31,6 +31,7 @@ struct Options {
 // One request as the timeline sees it (offsets from the run's start).
 struct Record {
   int64_t due = 0, end = 0;
+  int64_t ttfc = -1;  // first body line - due; -1 when none came
   bool ok = false;
 };
 

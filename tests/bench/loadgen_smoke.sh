@@ -29,7 +29,16 @@ body='{"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predic
 check "$dir/closed.json" 1
 sbody='{"model":"llama3.2:3b","prompt":"hi","options":{"num_predict":4}}'
 "$loadgen" --target "$url/api/generate" --body "$sbody" --stream --mode open --rate 20 --concurrency 8 \
-  --duration 0.5 --timeline-ms 250 --out "$dir/open.json"
+  --duration 0.5 --timeline-ms 250 --out "$dir/open.json" --records "$dir/open.tsv"
 check "$dir/open.json" 4
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["gap_ms"]["count"] > 0 and r["timeline"], r' "$dir/open.json"
+python3 - "$dir/open.json" "$dir/open.tsv" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["gap_ms"]["count"] > 0 and r["timeline"], r
+assert r["ttfc_ms"]["p50"] <= r["ttfc_ms"]["p95"] <= r["ttfc_ms"]["p99"], r
+rows = [line.split("\t") for line in open(sys.argv[2])]
+assert len(rows) == r["requests"], (len(rows), r["requests"])
+for due, ok, ttfc, latency in rows:  # due on the wall clock, at or after the run's start
+    assert float(due) >= r["started_unix_ms"] and ok == "1" and 0 < float(ttfc) <= float(latency), rows
+PY
 echo "loadgen smoke: ok"

@@ -27,6 +27,14 @@ TEST(Percentiles, SmallSetsPickObservedValues) {
   EXPECT_EQ(percentile(one, 100), 7);
 }
 
+TEST(Percentiles, NinetyFifthOfTwenty) {
+  std::vector<int64_t> v;
+  for (int64_t i = 1; i <= 20; ++i) v.push_back(i * 10);
+  auto s = summarize(v);
+  EXPECT_EQ(s.p95, 190);  // rank 19 of 20
+  EXPECT_EQ(s.p90, 180);
+}
+
 TEST(Percentiles, EmptyIsZero) {
   std::vector<int64_t> none;
   EXPECT_EQ(percentile(none, 50), 0);
@@ -40,6 +48,7 @@ TEST(Percentiles, SummaryHasCountMaxAndMean) {
   auto s = summarize(v);
   EXPECT_EQ(s.count, 6u);
   EXPECT_EQ(s.p50, 3);
+  EXPECT_EQ(s.p95, 1000);  // rank ceil(0.95 * 6) = 6
   EXPECT_EQ(s.p99, 1000);
   EXPECT_EQ(s.max, 1000);
   EXPECT_DOUBLE_EQ(s.mean, 1015.0 / 6);
