@@ -271,6 +271,119 @@ if any(fo.values()):
       "its share until `proxy_read_timeout` (300 s in this config, 60 s by default) marks it failed.")
     p("")
 
+# ---- routing quality ------------------------------------------------------------------
+def records(prefix):
+    """Every request of the loadgen runs named prefix-*: (model, ok, ttft_ms, latency_ms)."""
+    rows = []
+    for name in sorted(os.listdir(work)):
+        if name.startswith(prefix + "-") and name.endswith(".tsv"):
+            model = name[len(prefix) + 1:-4]
+            for line in open(os.path.join(work, name)):
+                _, ok, ttft, latency = line.split("\t")
+                rows.append((model, ok == "1", float(ttft), float(latency)))
+    return rows
+
+
+def nearest_rank(values, q):
+    values = sorted(values)
+    if not values:
+        return 0.0
+    return values[max(0, min(len(values), -(-q * len(values) // 100)) - 1)]
+
+
+policies = [pol for pol in ("scored", "round_robin", "least_connections") if records(f"quality-{pol}")]
+if policies:
+    fleet = sorted((k.split(".", 2)[2], v.split("|")) for k, v in facts.items() if k.startswith("quality.fleet."))
+    seconds = float(facts.get("quality.seconds", "1"))
+    p("## 5. Routing quality: Hydra's policy vs round robin vs least connections")
+    p("")
+    p("One heterogeneous fleet of four sims, the same for every policy (started afresh for each, so each "
+      "begins with the same models resident), behind one `hydra serve` binary whose `routing.policy` "
+      "setting is the only difference. Hydra is told each node's VRAM and slots, as a user would configure them.")
+    p("")
+    p("| node | sim flags | told to Hydra |")
+    p("| --- | --- | --- |")
+    for name, (_, flags, told) in fleet:
+        p(f"| {name} | `{flags}` | `{told}` |")
+    p("")
+    p(f"Every node has all three models on disk; a cold load takes {facts.get('quality.load_s', '?')} s. Workload: "
+      f"three open-loop load generators at once, one per model (`{facts.get('quality.mix', '?')}`, requests/s), "
+      f"streamed replies of {facts.get('quality.tokens', '?')} tokens, for {seconds:g} s; a request unanswered after "
+      f"{facts.get('quality.timeout_s', '?')} s has failed. TTFT = time to the first NDJSON line, counted from the "
+      "scheduled send time. Throughput = replies completed within the window, per second. Cold loads = model "
+      "loads the sims performed beyond the models resident at start (evictions in brackets).")
+    p("")
+    p("| policy | requests | failed | throughput | TTFT p50 | TTFT p95 | total p95 | cold loads (evictions) |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    summary = {}
+    for pol in policies:
+        rows = records(f"quality-{pol}")
+        ttft = [r[2] for r in rows if r[1]]
+        total = [r[3] for r in rows if r[1]]
+        thr = sum(json.load(open(os.path.join(work, n)))["throughput_rps"]
+                  for n in os.listdir(work)
+                  if n.startswith(f"quality-{pol}-") and n.endswith(".json") and not n.endswith("-routing.json"))
+        loads = evictions = 0
+        for name, (_, flags, _) in fleet:
+            st = json.loads(facts.get(f"quality.{pol}.{name}.stats") or "{}")
+            loads += st.get("loads", 0) - (1 if "--loaded" in flags else 0)
+            evictions += st.get("evictions", 0)
+        failed = sum(1 for r in rows if not r[1])
+        summary[pol] = (thr, nearest_rank(ttft, 95), failed, len(rows))
+        p(f"| {pol} | {len(rows)} | {failed} | {thr:.1f} req/s | {ms(nearest_rank(ttft, 50))} | "
+          f"{ms(nearest_rank(ttft, 95))} | {ms(nearest_rank(total, 95))} | {loads} ({evictions}) |")
+    p("")
+    p("TTFT p95 by model:")
+    p("")
+    models = sorted({r[0] for r in records(f"quality-{policies[0]}")})
+    # Run files name a model with ':' and '.' as '_' (quality.sh); the mix has the real names.
+    names = {pair.split("=")[0].replace(":", "_").replace(".", "_"): pair.split("=")[0]
+             for pair in facts.get("quality.mix", "").split()}
+    p("| model | " + " | ".join(policies) + " |")
+    p("| --- |" + " ---: |" * len(policies))
+    for m in models:
+        cells = []
+        for pol in policies:
+            rows = [r for r in records(f"quality-{pol}") if r[0] == m]
+            ok = [r[2] for r in rows if r[1]]
+            cells.append(f"{ms(nearest_rank(ok, 95))} ({len(rows) - len(ok)} failed)")
+        p(f"| {names.get(m, m)} | " + " | ".join(cells) + " |")
+    p("")
+    p("Where each policy sent each model (requests the sims received; cancelled ones included):")
+    p("")
+    p("| policy | " + " | ".join(name for name, _ in fleet) + " |")
+    p("| --- |" + " --- |" * len(fleet))
+    for pol in policies:
+        cells = []
+        for name, _ in fleet:
+            st = json.loads(facts.get(f"quality.{pol}.{name}.stats") or "{}")
+            cells.append(", ".join(f"{m} {c}" for m, c in sorted(st.get("requests_by_model", {}).items())) or "—")
+        p(f"| {pol} | " + " | ".join(cells) + " |")
+    p("")
+    if "scored" in summary:
+        thr, p95, failed, n = summary["scored"]
+        best_other = max((summary[q] for q in policies if q != "scored"), key=lambda v: v[0], default=None)
+        if best_other and abs(best_other[0] - thr) <= 0.02 * max(thr, best_other[0]):
+            p(f"Throughput ties ({thr:.1f} vs {best_other[0]:.1f} req/s, within 2%): at this offered load the fleet can serve "
+              "every request under either policy, so the policies differ in how long requests wait and how often a model is "
+              "loaded, not in how many get served.")
+        elif best_other and best_other[0] > thr:
+            p(f"A baseline served more requests per second than Hydra's policy ({best_other[0]:.1f} vs {thr:.1f} req/s).")
+        elif best_other:
+            p(f"Hydra's policy served the most requests per second ({thr:.1f} vs {best_other[0]:.1f} for the best baseline).")
+        p("Hydra keeps each model where it is resident and waits for a slot there until the expected wait exceeds "
+          "a cold load plus any slowness of the other node, and never loads a model where it would evict one in use; "
+          "the baselines load wherever the turn or the connection count points.")
+        parts = []
+        for pol in policies:
+            if pol == "scored":
+                continue
+            t, q, f, _ = summary[pol]
+            parts.append(f"{pol} {t:.1f} req/s, TTFT p95 {ms(q)}, {f} failed")
+        headline.append(f"Routing quality (mixed workload, heterogeneous fleet): Hydra's policy {thr:.1f} req/s, "
+                        f"TTFT p95 {ms(p95)}, {failed} failed of {n}; " + "; ".join(parts))
+    p("")
+
 # ---- discovery ------------------------------------------------------------------------
 disc = [load(f"discovery-{i}") for i in (1, 2, 3)]
 disc = [d for d in disc if d]
@@ -288,14 +401,6 @@ if disc:
     p("")
     headline.append(f"Discovery: {len(disc[0]['nodes'])} of 40 sims found on a /26 in "
                     f"{statistics.median(d['elapsed_ms'] for d in disc):.0f} ms (median scan)")
-
-# ---- not measured ---------------------------------------------------------------------
-p("## Not measured yet")
-p("")
-p("- **5. Routing quality** (Hydra's policy vs round robin vs least connections on a heterogeneous fleet): "
-  "the comparison is meant to switch the policy by a setting of Hydra itself, and Hydra has no such "
-  "setting yet (`routing.policy`), so there is nothing fair to compare in one binary.")
-p("")
 
 # ---- commands -------------------------------------------------------------------------
 p("## Exact commands")

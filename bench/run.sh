@@ -5,13 +5,14 @@
 #
 # Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, Google Benchmark),
 # overhead (direct vs Hydra vs nginx), streaming (1,000 and 10,000 streams), failover (a node
-# killed under load), discovery (40 sims found on a /26). Sizes are the variables below.
+# killed under load), quality (Hydra's policy vs round robin vs least connections on a mixed
+# fleet), discovery (40 sims found on a /26). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 HYDRA=$PWD/$BUILD_DIR/hydra
 LOADGEN=$PWD/$BUILD_DIR/bench/loadgen
-SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover discovery}
+SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 
 OVH_CONC=${OVH_CONC:-8}             # latency: requests in flight
@@ -29,6 +30,12 @@ FO_RATE=${FO_RATE:-100}           # failover: streamed requests per second (0.5 
 FO_SECONDS=${FO_SECONDS:-10}
 FO_KILL_AT=${FO_KILL_AT:-4}         # seconds into the run the second node is killed
 FO_TIMEOUT=${FO_TIMEOUT:-5}         # failover: a request unanswered this long has failed
+QUALITY_MIX=${QUALITY_MIX:-llama3.2:3b=10 qwen2.5:7b=8 gemma2:9b=6}  # model=requests/s, streamed, open loop
+QUALITY_SECONDS=${QUALITY_SECONDS:-20}
+QUALITY_TOKENS=${QUALITY_TOKENS:-32}  # tokens per reply
+QUALITY_TIMEOUT=${QUALITY_TIMEOUT:-20} # a request unanswered this long has failed
+QUALITY_LOAD_S=${QUALITY_LOAD_S:-3}   # a cold model load on a sim
+QUALITY_POLICIES=${QUALITY_POLICIES:-scored round_robin least_connections}
 
 for f in "$HYDRA" "$LOADGEN"; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds first)" >&2; exit 1; }

@@ -1,5 +1,7 @@
 #include "api/admission.hpp"
 
+#include "routing/scorers.hpp"
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <cmath>
 #include <spdlog/spdlog.h>
@@ -34,13 +36,28 @@ int Admission::retry_after(const cluster::Snapshot& snapshot, const routing::Dec
   return static_cast<int>(std::clamp(std::ceil(seconds), 1.0, 300.0));
 }
 
+bool Admission::can_load(const routing::Waiter& w, std::size_t node) const {
+  if (w.warm.empty()) return true;  // no node holds the model: loading it anywhere is the only way
+  auto snapshot = snapshots_();
+  if (node >= snapshot->nodes.size()) return false;
+  return routing::loads_without_eviction(routing::placement_of(snapshot->nodes[node], w.model, w.model_size));
+}
+
+routing::CanLoad Admission::load_check() const {
+  return [this](const routing::Waiter& w, std::size_t node) { return can_load(w, node); };
+}
+
 void Admission::freed(std::size_t node) {
-  auto id = queue_.pick_for(node, clock_.now());
+  auto id = queue_.pick_for(node, clock_.now(), load_check());
   if (!id) return;
+  grant(*id, node);
+}
+
+void Admission::grant(uint64_t id, std::size_t node) {
   auto counters = counters_of(node);
   if (!counters) return;
-  queue_.remove(*id);
-  auto it = pending_.find(*id);
+  queue_.remove(id);
+  auto it = pending_.find(id);
   if (it == pending_.end()) return;
   // Reserve the slot for the waiter now, so that a newcomer cannot take it meanwhile.
   counters->in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -48,13 +65,28 @@ void Admission::freed(std::size_t node) {
   it->second->timer.cancel();
 }
 
+std::optional<std::size_t> Admission::free_cold_node(const routing::Waiter& w) const {
+  auto snapshot = snapshots_();
+  for (auto n : w.cold) {
+    if (n >= snapshot->nodes.size()) continue;
+    const auto& node = snapshot->nodes[n];
+    if (node.live->in_flight.load(std::memory_order_relaxed) < node.slots && can_load(w, n)) return n;
+  }
+  return std::nullopt;
+}
+
 http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const cluster::Snapshot& snapshot,
-                                               const routing::Decision& decision, int priority) {
+                                               const routing::Decision& decision, const std::string& model,
+                                               int priority) {
   using namespace asio::experimental::awaitable_operators;
   AdmitOutcome out;
-  // Newcomers do not overtake requests already waiting for the same nodes.
-  if (!queue_.anyone_waiting_for(decision.ranked)) {
-    if (auto node = routing::pick_free_candidate(snapshot, decision, queue_.size())) {
+  const auto now = clock_.now();
+  routing::Waiter w = routing::make_waiter(decision, model, priority, now);
+  std::size_t ahead = w.warm.empty() ? 0 : queue_.warm_waiting(w.warm.front());
+  if (auto node = routing::pick_free_candidate(snapshot, decision, ahead)) {
+    if (auto waiter = queue_.pick_for(*node, now, load_check())) {
+      grant(*waiter, *node);  // someone waiting may use this free slot: it goes first
+    } else {
       auto counters = snapshot.nodes[*node].live;
       counters->in_flight.fetch_add(1, std::memory_order_relaxed);
       out.slot = std::make_unique<Slot>(*this, counters, *node);
@@ -62,11 +94,7 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
       co_return out;
     }
   }
-  routing::Waiter w;
   w.id = next_id_++;
-  w.priority = priority;
-  w.enqueued = clock_.now();
-  w.nodes = decision.ranked;
   if (!queue_.push(w)) {
     ++totals_.rejected;
     out.error = "server busy, please try again.  maximum pending requests exceeded";
@@ -78,26 +106,49 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
   spdlog::debug("every candidate is busy: request queued at priority {} ({} waiting)", priority, queue_.size());
   auto pending = std::make_shared<Pending>(executor_);
   pending_[w.id] = pending;
-  pending->timer.expires_after(queue_.settings().max_wait);
-  auto which = co_await (pending->timer.async_wait(http::use_nothrow) || requester.gone());
-  pending_.erase(w.id);
-  if (pending->granted) {
-    out.slot = std::make_unique<Slot>(*this, counters_of(*pending->granted), *pending->granted);
-    if (which.index() == 1) {  // granted, but the client left at the same moment
-      out.slot.reset();        // gives the slot to the next waiter
+  const Nanos max_wait = queue_.settings().max_wait;
+  // A waiter with a cold option wakes once when a load there becomes worth it, in case that
+  // node is idle (an idle node frees no slot, so nothing else would wake it).
+  bool cold_checked = w.cold.empty() || w.warm.empty() || w.cold_after >= max_wait;
+  Nanos waited{0};
+  for (;;) {
+    Nanos until = cold_checked ? max_wait : w.cold_after;
+    pending->timer.expires_after(until - waited);
+    auto which = co_await (pending->timer.async_wait(http::use_nothrow) || requester.gone());
+    waited = until;
+    if (pending->granted) {
+      pending_.erase(w.id);
+      out.slot = std::make_unique<Slot>(*this, counters_of(*pending->granted), *pending->granted);
+      if (which.index() == 1) {  // granted, but the client left at the same moment
+        out.slot.reset();        // gives the slot to the next waiter
+        out.client_gone = true;
+        ++totals_.abandoned;
+      } else {
+        ++totals_.admitted;
+      }
+      co_return out;
+    }
+    if (which.index() == 1) {
+      pending_.erase(w.id);
+      queue_.remove(w.id);
       out.client_gone = true;
       ++totals_.abandoned;
-    } else {
-      ++totals_.admitted;
+      co_return out;
     }
-    co_return out;
+    if (cold_checked) break;
+    cold_checked = true;
+    if (auto node = free_cold_node(w)) {
+      pending_.erase(w.id);
+      queue_.remove(w.id);
+      auto counters = counters_of(*node);
+      counters->in_flight.fetch_add(1, std::memory_order_relaxed);
+      out.slot = std::make_unique<Slot>(*this, counters, *node);
+      ++totals_.admitted;
+      co_return out;
+    }
   }
+  pending_.erase(w.id);
   queue_.remove(w.id);
-  if (which.index() == 1) {
-    out.client_gone = true;
-    ++totals_.abandoned;
-    co_return out;
-  }
   ++totals_.rejected;
   out.error = "server busy, please try again.  maximum pending requests exceeded";
   out.retry_after_s = retry_after(snapshot, decision);

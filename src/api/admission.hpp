@@ -1,6 +1,8 @@
 #pragma once
 // Admission: a request runs only where a slot is free; otherwise it waits in the bounded
-// priority queue (routing/admission_queue) until a slot frees on one of its candidates.
+// priority queue (routing/admission_queue) until a slot frees on one of its candidates: a
+// node holding the model warm, or, once waiting has cost more than a cold load, a node that
+// can load it without evicting models in use.
 // Slots are counted in NodeCounters::in_flight; a Slot reserves one and gives it back on
 // destruction, which hands it straight to the best waiter (an event, not polling).
 // Single-threaded: use on the gateway's io_context thread.
@@ -47,8 +49,9 @@ public:
             SnapshotSource snapshots);
 
   // Waits for a slot when every candidate is busy; gives up when the requester is gone.
+  // `model` is the normalised name (to judge cold nodes later).
   http::awaitable<AdmitOutcome> admit(ReplySink& requester, const cluster::Snapshot& snapshot,
-                                      const routing::Decision& decision, int priority);
+                                      const routing::Decision& decision, const std::string& model, int priority);
   // A slot on `node` was given back (a request ended): give it to the best waiter.
   void freed(std::size_t node);
   std::size_t waiting() const { return queue_.size(); }
@@ -69,6 +72,10 @@ private:
     std::optional<std::size_t> granted;
   };
   std::shared_ptr<cluster::NodeCounters> counters_of(std::size_t node) const;
+  void grant(uint64_t waiter, std::size_t node);  // the waiter gets a slot on node, now free
+  bool can_load(const routing::Waiter& w, std::size_t node) const;
+  routing::CanLoad load_check() const;
+  std::optional<std::size_t> free_cold_node(const routing::Waiter& w) const;
   int retry_after(const cluster::Snapshot& snapshot, const routing::Decision& decision) const;
 
   http::asio::any_io_executor executor_;

@@ -89,7 +89,8 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
     co_return out;
   }
   const auto admitting = std::chrono::steady_clock::now();
-  AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, out.decision, request.route.priority);
+  const std::string model = normalize_model_name(request.route.model);
+  AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, out.decision, model, request.route.priority);
   const double queue_wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - admitting).count();
   if (admitted.client_gone) {
     account(gw, request, out, "abandoned", started, queue_wait_s);
@@ -108,7 +109,6 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
   note_choice(out.decision, chosen, *snapshot, admitted.waited);
 
-  const std::string model = normalize_model_name(request.route.model);
   const bool cold = !snapshot->nodes[chosen].resident_model(model);
   RelayOptions options;
   options.upstream = std::move(request.upstream);

@@ -23,55 +23,109 @@ double AdmissionQueue::effective_priority(const Waiter& w, SteadyTime now) const
   return w.priority + (step > 0 ? waited / step : 0);
 }
 
-std::optional<uint64_t> AdmissionQueue::pick_for(std::size_t node, SteadyTime now) const {
+const Waiter* AdmissionQueue::find(uint64_t id) const {
+  auto it = std::find_if(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return w.id == id; });
+  return it == waiters_.end() ? nullptr : &*it;
+}
+
+namespace {
+
+bool contains(const std::vector<std::size_t>& v, std::size_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+bool warm(Placement p) {
+  return p == Placement::resident_gpu || p == Placement::resident_partial || p == Placement::resident_cpu ||
+         p == Placement::loading;
+}
+
+double duration_s(const cluster::NodeView& n) {
+  return n.live ? n.live->duration_ms.load(std::memory_order_relaxed) / 1000.0 : 0.0;
+}
+
+}  // namespace
+
+std::optional<uint64_t> AdmissionQueue::pick_for(std::size_t node, SteadyTime now, const CanLoad& can_load) const {
   const Waiter* best = nullptr;
   double best_p = 0;
+  bool best_warm = false;
   for (const auto& w : waiters_) {
-    if (std::find(w.nodes.begin(), w.nodes.end(), node) == w.nodes.end()) continue;
+    bool is_warm = contains(w.warm, node);
+    if (!is_warm) {
+      if (best_warm || !contains(w.cold, node)) continue;
+      if (!w.warm.empty() && now - w.enqueued < w.cold_after) continue;
+      if (can_load && !can_load(w, node)) continue;
+    }
     double p = effective_priority(w, now);
-    if (!best || p > best_p + 1e-9 || (std::abs(p - best_p) <= 1e-9 && w.enqueued < best->enqueued)) {
+    bool better = !best || (is_warm && !best_warm) || p > best_p + 1e-9 ||
+                  (std::abs(p - best_p) <= 1e-9 && w.enqueued < best->enqueued);
+    if (better) {
       best = &w;
       best_p = p;
+      best_warm = is_warm;
     }
   }
   if (!best) return std::nullopt;
   return best->id;
 }
 
-bool AdmissionQueue::anyone_waiting_for(const std::vector<std::size_t>& nodes) const {
-  for (const auto& w : waiters_)
-    for (auto n : w.nodes)
-      if (std::find(nodes.begin(), nodes.end(), n) != nodes.end()) return true;
-  return false;
+std::size_t AdmissionQueue::warm_waiting(std::size_t node) const {
+  return static_cast<std::size_t>(
+      std::count_if(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return contains(w.warm, node); }));
 }
 
-namespace {
 // Rough cold-load cost: reading the model at ~2 GB/s plus a second of set-up.
 double load_seconds(uint64_t size) { return 1.0 + static_cast<double>(size) / 2e9; }
-}  // namespace
+
+bool loads_without_eviction(Placement p) {
+  return p == Placement::gpu || p == Placement::cpu || p == Placement::unknown;
+}
+
+Waiter make_waiter(const Decision& decision, const std::string& model, int priority, SteadyTime now) {
+  Waiter w;
+  w.priority = priority;
+  w.enqueued = now;
+  w.model = model;
+  for (const auto& c : decision.candidates) {
+    bool named = decision.pinned && &c == &decision.candidates.front();  // worth waiting for, like a warm copy
+    (named || warm(c.placement) ? w.warm : w.cold).push_back(c.index);
+    w.model_size = std::max(w.model_size, c.model_size);
+  }
+  if (!w.warm.empty()) w.cold_after = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(load_seconds(w.model_size)));
+  return w;
+}
 
 std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot, const Decision& decision,
-                                               std::size_t queued) {
-  if (decision.candidates.empty()) return std::nullopt;
-  const Candidate& best = decision.candidates.front();
+                                               std::size_t waiting) {
+  // The node the request named comes first whenever it has room, warm or not.
+  if (decision.pinned && !decision.candidates.empty() && decision.candidates.front().has_free_slot)
+    return decision.candidates.front().index;
+  const Candidate* first_warm = nullptr;
   for (const auto& c : decision.candidates) {
-    if (!c.has_free_slot) continue;
-    auto resident = [](Placement p) {
-      return p == Placement::resident_gpu || p == Placement::resident_partial || p == Placement::resident_cpu ||
-             p == Placement::loading;
-    };
-    bool cold = !resident(c.placement);
-    bool best_resident = resident(best.placement);
-    if (&c != &best && cold && best_resident && !best.has_free_slot) {
-      // Wait for the resident copy, unless the expected wait exceeds a cold load here.
-      const auto& b = snapshot.nodes[best.index];
-      double per_request_s = b.live ? b.live->duration_ms.load(std::memory_order_relaxed) / 1000.0 : 0;
-      double wait_s = per_request_s * static_cast<double>(queued + 1) / std::max(b.slots, 1);
-      if (wait_s <= load_seconds(c.model_size)) return std::nullopt;
-    }
-    return c.index;
+    if (!warm(c.placement)) continue;
+    if (c.has_free_slot) return c.index;
+    if (!first_warm) first_warm = &c;
   }
-  return std::nullopt;
+  // Every warm copy is full (or there is none): the best cold candidate with a free slot.
+  const Candidate* cold = nullptr;
+  for (const auto& c : decision.candidates)
+    if (!warm(c.placement) && c.has_free_slot && loads_without_eviction(c.placement)) {
+      cold = &c;
+      break;
+    }
+  if (!first_warm) {
+    if (cold) return cold->index;
+    // Nowhere to load it without evicting: the best free node anyway (Ollama makes room).
+    for (const auto& c : decision.candidates)
+      if (c.has_free_slot) return c.index;
+    return std::nullopt;
+  }
+  if (!cold) return std::nullopt;
+  // Wait for the warm copy, unless the expected wait exceeds a cold load (and any slowness) there.
+  const auto& w = snapshot.nodes[first_warm->index];
+  const auto& n = snapshot.nodes[cold->index];
+  double wait_s = duration_s(w) * static_cast<double>(waiting + 1) / std::max(w.slots, 1);
+  double cold_s = load_seconds(cold->model_size) + std::max(0.0, duration_s(n) - duration_s(w));
+  if (wait_s <= cold_s) return std::nullopt;
+  return cold->index;
 }
 
 }  // namespace hydra::routing

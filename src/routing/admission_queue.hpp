@@ -5,7 +5,9 @@
 #include "common/clock.hpp"
 #include "routing/route.hpp"
 
+#include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace hydra::routing {
@@ -20,8 +22,19 @@ struct Waiter {
   uint64_t id = 0;
   int priority = 5;
   SteadyTime enqueued{};
-  std::vector<std::size_t> nodes;  // the candidates it may run on
+  std::vector<std::size_t> warm;  // candidates holding the model (resident, or loading it now)
+  std::vector<std::size_t> cold;  // candidates that would have to load it first
+  Nanos cold_after{0};            // waited this long, a cold load is worth it (no warm candidate: 0)
+  std::string model;              // normalised name and size, to judge a cold node when a slot frees
+  uint64_t model_size = 0;
 };
+
+// Whether `node` may load the waiter's model now: it fits beside what the node is running,
+// so nothing in use is evicted (or no node holds the model, so any place is as good).
+using CanLoad = std::function<bool(const Waiter&, std::size_t node)>;
+
+// Builds the waiter of a request whose decision found no free slot.
+Waiter make_waiter(const Decision& decision, const std::string& model, int priority, SteadyTime now);
 
 class AdmissionQueue {
 public:
@@ -29,10 +42,13 @@ public:
 
   bool push(Waiter w);  // false when the queue is full
   bool remove(uint64_t id);
-  // The waiter that should get a slot just freed on `node`, if any can use that node.
-  std::optional<uint64_t> pick_for(std::size_t node, SteadyTime now) const;
-  // Whether someone already waits for one of these nodes (newcomers then queue behind).
-  bool anyone_waiting_for(const std::vector<std::size_t>& nodes) const;
+  const Waiter* find(uint64_t id) const;
+  // The waiter that should get a slot just freed on `node`, if any can use that node: first
+  // those that hold the model warm there, then those for whom a cold load there is now worth it
+  // (waited `cold_after`, and `can_load`); by effective priority, then age.
+  std::optional<uint64_t> pick_for(std::size_t node, SteadyTime now, const CanLoad& can_load) const;
+  // How many wait for the model warm on `node` (a newcomer's wait there grows with them).
+  std::size_t warm_waiting(std::size_t node) const;
   double effective_priority(const Waiter& w, SteadyTime now) const;
   std::size_t size() const { return waiters_.size(); }
   const QueueSettings& settings() const { return settings_; }
@@ -42,10 +58,19 @@ private:
   std::vector<Waiter> waiters_;  // small: linear scans beat a heap that must support removal
 };
 
+// Seconds a cold load of a model of this size is expected to take.
+double load_seconds(uint64_t size);
+
+// Whether a cold load in this placement leaves the node's models in use alone: it fits in free
+// VRAM (or the node is CPU-only, or we do not know its memory).
+bool loads_without_eviction(Placement p);
+
 // Which candidate of a decision to send a request to now, if any has a free slot.
-// A full node where the model is resident is worth waiting for, unless waiting would cost
-// more than a cold load on a free node (then the model is replicated there).
+// A node holding the model warm comes first. A full node where the model is warm is worth
+// waiting for, unless the expected wait (with `waiting` requests ahead) costs more than a cold
+// load elsewhere (then the model is replicated there). A cold load goes only where it evicts
+// nothing in use, unless no node holds the model at all.
 std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot, const Decision& decision,
-                                               std::size_t queued);
+                                               std::size_t waiting);
 
 }  // namespace hydra::routing

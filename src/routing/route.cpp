@@ -196,6 +196,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     for (auto it = kept; it != ranked.end(); ++it)
       notes.push_back(fmt::format("avoiding {} (it failed this work before)", snapshot.nodes[it->c.index].id));
   }
+  d.pinned = requested && ranked.front().c.index == requested->node;  // (a retry may have moved it back)
   d.ranked.reserve(ranked.size());
   d.candidates.reserve(ranked.size());
   for (const auto& r : ranked) {

@@ -50,6 +50,7 @@ struct Decision {
   std::vector<std::size_t> ranked;      // indices into snapshot.nodes, best first
   std::vector<Candidate> candidates;    // the same order, with their scores
   std::string reason;                   // one line, for X-Hydra-Route-Reason and logs
+  bool pinned = false;                  // the first candidate is the node the request named
   int error_status = 0;                 // when nothing can serve: 404 or 503
   std::string error;                    // ... and the message, in Ollama's words
   bool ok() const { return error_status == 0; }

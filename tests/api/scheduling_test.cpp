@@ -205,3 +205,39 @@ TEST(Scheduling, ABurstForAModelResidentNowhereCausesOneColdLoad) {
   EXPECT_EQ(nodes.size(), 1u) << "the followers should join the first load";
   EXPECT_EQ(stat(f, 0, "loads") + stat(f, 1, "loads"), 1);
 }
+
+TEST(Scheduling, AWaiterTakesAnIdleNodeOnceWaitingCostsMoreThanALoad) {
+  Fleet f;
+  // Replies are at least 15 tokens long: 15 at 5 tokens/s keep a slot for 3 s.
+  f.add_sim("warm", sim_args({"--model", "m:7b=1", "--loaded", "m:7b", "--parallel", "1"}, 5), "#vram=24,slots=1");
+  f.add_sim("idle", sim_args({"--model", "m:7b=1"}), "#vram=24,slots=4");
+  f.start_gateway();
+  // The warm node's only slot is taken for 3 s; a cold load of a 1 GB model is reckoned at 1.5 s.
+  auto busy = std::async(std::launch::async, [&] { return generate(f.gateway(), "m:7b", "long", {}, 15); });
+  ASSERT_TRUE(wait_for([&] { return stat(f, 0, "active") == 1; }, seconds(10)));
+  auto r = generate(f.gateway(), "m:7b", "next");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // An idle node frees no slot, so only the waiter's own wake-up can send it there.
+  EXPECT_EQ(r.headers["x-hydra-node"], f.sim(1).id) << r.headers["x-hydra-route-reason"];
+  EXPECT_EQ(stat(f, 1, "loads"), 1);
+  EXPECT_EQ(busy.get().status, 200);
+}
+
+TEST(Scheduling, AWaiterNeverEvictsAModelInUseToLoadItsOwn) {
+  Fleet f;
+  f.add_sim("warm", sim_args({"--model", "m:7b=1", "--loaded", "m:7b", "--parallel", "1"}, 5), "#vram=24,slots=1");
+  // 8 GB, 7.5 of them held by another model that is busy: m:7b fits only by evicting it.
+  f.add_sim("full", sim_args({"--vram-gb", "8", "--model", "m:7b=1", "--model", "other:7b=7.5", "--loaded", "other:7b"}, 3),
+            "#vram=8,slots=4");
+  f.start_gateway();
+  auto other = std::async(std::launch::async, [&] { return generate(f.gateway(), "other:7b", "long", {}, 15); });  // 5 s
+  ASSERT_TRUE(wait_for([&] { return stat(f, 1, "active") == 1; }, seconds(10)));
+  auto busy = std::async(std::launch::async, [&] { return generate(f.gateway(), "m:7b", "long", {}, 15); });  // 3 s
+  ASSERT_TRUE(wait_for([&] { return stat(f, 0, "active") == 1; }, seconds(10)));
+  auto r = generate(f.gateway(), "m:7b", "next");  // waits past its cold-load point (1.5 s): still no eviction
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["x-hydra-node"], f.sim(0).id) << r.headers["x-hydra-route-reason"];
+  EXPECT_EQ(stat(f, 1, "evictions"), 0);
+  EXPECT_EQ(busy.get().status, 200);
+  EXPECT_EQ(other.get().status, 200);
+}
