@@ -10,11 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-HYDRA=$PWD/$BUILD_DIR/hydra
-LOADGEN=$PWD/$BUILD_DIR/bench/loadgen
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
+HYDRA=$BUILD_DIR/hydra
+LOADGEN=$BUILD_DIR/bench/loadgen
 SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 
+ROUTING_MIN_TIME=${ROUTING_MIN_TIME:-0.5}  # seconds per repetition of each routing benchmark
+ROUTING_REPS=${ROUTING_REPS:-5}
 OVH_CONC=${OVH_CONC:-8}             # latency: requests in flight
 OVH_MAX_CONC=${OVH_MAX_CONC:-64}    # throughput: enough in flight to saturate
 OVH_SECONDS=${OVH_SECONDS:-4}
@@ -57,7 +60,7 @@ started=$SECONDS
 
 routing() {
   echo "bench: routing decision cost (about 20 s)"
-  local cmd=("$BUILD_DIR/bench/routing_bench" --benchmark_min_time=0.5 --benchmark_repetitions=5
+  local cmd=("$BUILD_DIR/bench/routing_bench" --benchmark_min_time="$ROUTING_MIN_TIME" --benchmark_repetitions="$ROUTING_REPS"
              --benchmark_report_aggregates_only=true --benchmark_format=json)
   printf '%s\t%s\n' routing "${cmd[*]}" >>"$WORK/commands.tsv"
   "${cmd[@]}" >"$WORK/routing.json"
