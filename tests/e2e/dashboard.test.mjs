@@ -2,7 +2,8 @@
 // driven by playwright-core; no browser is downloaded), in front of three `hydra sim` nodes.
 // Checks what issue #7 asks of it: the Cluster page lists every node with its models, a request
 // made during the test shows on the Routing page within a second, the Playground streams a reply
-// and then shows its routing decision; and it writes a screenshot of each page to
+// and then shows its routing decision, the open page reconnects by itself when the gateway is
+// restarted on the same addresses; and it writes a screenshot of each page to
 // $HYDRA_SCREENSHOT_DIR (default build/screenshots at the repository root).
 // Run: cd tests/e2e && npm install && node --test dashboard.test.mjs   (HYDRA_BIN overrides the binary)
 import { after, before, describe, it } from 'node:test';
@@ -61,6 +62,18 @@ let page;
 
 const idOf = (url) => new URL(url).host; // how the gateway names a node
 
+// The gateway in front of the sims; the same again (on the same addresses) after a restart.
+function gatewayOptions(extra = {}) {
+  // The coder's capacity is configured in its URL; the others' is estimated.
+  const nodes = sims.map((s) => (s.name === 'coder' ? `${s.url}#vram=24,ram=64,slots=4` : s.url));
+  return {
+    nodes,
+    dashboard: true,
+    env: { HYDRA_MODEL_LIGHT: 'qwen3:1.7b', HYDRA_MODEL_HEAVY: 'qwen3:14b', HYDRA_MODEL_CODE: 'qwen2.5-coder:14b', HYDRA_MODEL_GENERAL: 'qwen3:8b' },
+    ...extra,
+  };
+}
+
 function logs() {
   return `--- gateway stderr ---\n${gateway?.stderr() ?? ''}\n--- end ---`;
 }
@@ -112,13 +125,7 @@ describe('dashboard in headless Chromium', () => {
       const models = flags.filter((_, i) => flags[i - 1] === '--model').map((m) => m.split('=')[0]).map((m) => (m.includes(':') ? m : `${m}:latest`));
       return { name, url: sim.url, id: idOf(sim.url), models, sim };
     }));
-    // The coder's capacity is configured in its URL; the others' is estimated.
-    const nodeUrls = sims.map((s) => (s.name === 'coder' ? `${s.url}#vram=24,ram=64,slots=4` : s.url));
-    gateway = await startGateway({
-      nodes: nodeUrls,
-      dashboard: true,
-      env: { HYDRA_MODEL_LIGHT: 'qwen3:1.7b', HYDRA_MODEL_HEAVY: 'qwen3:14b', HYDRA_MODEL_CODE: 'qwen2.5-coder:14b', HYDRA_MODEL_GENERAL: 'qwen3:8b' },
-    });
+    gateway = await startGateway(gatewayOptions());
     assert.ok(gateway.dashboardUrl, 'the gateway printed its dashboard URL');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -246,5 +253,22 @@ describe('dashboard in headless Chromium', () => {
     assert.ok(run.subtasks.length >= 3, 'the scripted plan has three sub-tasks');
     assert.ok(await page.locator('.dag-arrows path.edge').count() >= 2, 'arrows from the dependencies');
     await screenshot('orchestrations');
+  });
+
+  test('the page reconnects by itself after the gateway restarts', async () => {
+    await openPage('routing');
+    const listen = new URL(gateway.url).host;
+    const dashboardListen = new URL(gateway.dashboardUrl).host;
+    await gateway.stop();
+    gateway = null;
+    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+    gateway = await startGateway(gatewayOptions({ listen, dashboardListen }));
+    // No reload: the open page finds the new gateway by itself, and its live feed works again.
+    await page.locator('[data-testid="connection"][data-state="open"]').waitFor({ timeout: 20_000 });
+    const { node } = await generate('tiny-chat', 'hello after the restart');
+    await page.waitForFunction((served) => {
+      const top = document.querySelector('[data-testid="routing-row"]');
+      return top && top.dataset.seq === '1' && top.dataset.model.startsWith('tiny-chat') && top.dataset.node === served;
+    }, node);
   });
 });

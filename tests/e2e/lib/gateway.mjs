@@ -35,8 +35,11 @@ const NONE_REACHABLE = /^hydra serve: no Ollama node is reachable/;
  * @param {boolean} [options.requireAllReachable] fail the start unless every node was reachable (default true)
  * @param {boolean} [options.dashboard] also wait for the "dashboard on" line (default false)
  * @param {number} [options.startTimeoutMs] deadline for all awaited lines (default 10 s)
+ * @param {string} [options.listen] API address (default 127.0.0.1:0, a free port); a fixed one to restart in place
+ * @param {string} [options.dashboardListen] dashboard address (default 127.0.0.1:0)
  */
-export async function startGateway({ nodes, args = [], env = {}, requireAllReachable = true, dashboard = false, startTimeoutMs = 10_000 }) {
+export async function startGateway({ nodes, args = [], env = {}, requireAllReachable = true, dashboard = false, startTimeoutMs = 10_000,
+  listen = '127.0.0.1:0', dashboardListen = '127.0.0.1:0' }) {
   if (!nodes?.length) throw new Error('startGateway: give at least one node URL');
   const dataDir = await mkdtemp(join(tmpdir(), 'hydra-e2e-gw-'));
   const cleanEnv = Object.fromEntries(
@@ -44,8 +47,8 @@ export async function startGateway({ nodes, args = [], env = {}, requireAllReach
   );
   const argv = [
     'serve',
-    '--listen', '127.0.0.1:0',
-    '--dashboard-listen', '127.0.0.1:0',
+    '--listen', listen,
+    '--dashboard-listen', dashboardListen,
     '--no-discovery',
     '--data-dir', dataDir,
     ...nodes.flatMap((url) => ['--node', url]),
