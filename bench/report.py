@@ -266,8 +266,8 @@ if any(fo.values()):
       "sent after the kill are retried on another node by both before any byte reaches the client. "
       "A frozen node refuses nothing, so only health checks can find it: Hydra probes `/api/version` every 2 s "
       "with a 2 s timeout, marks the node suspect at the first failed probe and ejects it after 3; requests it "
-      "had already sent there wait for the node (first-byte timeout 300 s by default) and fail at the client's "
-      "deadline. nginx has no active checks and the connection succeeds, so it keeps sending the frozen node "
+      "had already sent there wait until that ejection (about 10 s after the freeze with the defaults) and then fail "
+      "over, so with this scenario's 5 s client deadline they count as failed. nginx has no active checks and the connection succeeds, so it keeps sending the frozen node "
       "its share until `proxy_read_timeout` (300 s in this config, 60 s by default) marks it failed.")
     p("")
 

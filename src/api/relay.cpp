@@ -122,10 +122,14 @@ awaitable<Outcome> try_node(Gateway& gw, ReplySink& sink, const cluster::NodeVie
     parser.body_limit(boost::none);
     if (upstream.method == bhttp::verb::head) parser.skip(true);
     conn->stream.expires_after(t.first_byte);
-    // Wait for the node's answer, but stop at once if the requester leaves meanwhile: dropping
-    // the upstream connection is what tells the node to stop generating.
-    auto first = co_await (bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow) || sink.gone());
+    // Wait for the node's answer, but stop at once if the requester leaves meanwhile (dropping
+    // the upstream connection is what tells the node to stop generating), or if health checks
+    // eject the node meanwhile (a frozen machine: nothing was sent to the client yet, so the
+    // request fails over as if refused).
+    auto first = co_await (bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow) || sink.gone() ||
+                           gw.cluster.wait_down(node.index));
     if (first.index() == 1) co_return Outcome{Outcome::Kind::client_gone, "client left"};
+    if (first.index() == 2) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
     auto [hec, hn] = std::get<0>(first);
     if (hec) {
       if (conn->reused && attempt == 0 && hec != boost::beast::error::timeout) continue;

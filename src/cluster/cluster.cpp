@@ -114,6 +114,7 @@ bool Cluster::remove_node(const std::string& id) {
     pool_.drop(endpoint(n.index));
     publish();
     runtime_[n.index]->wake.cancel();  // its probe loop sees `removed` and ends
+    signal_down(n.index);
     spdlog::info("node {} removed", id);
     return true;
   }
@@ -191,7 +192,7 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
     std::string reason = r.ec ? r.ec.message() : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120);
     if (node.health != Health::ejected || node.consecutive_failures == 0)
       spdlog::warn("node {} probe failed: {}", node.id, reason);
-    on_failure(node, clock_.now(), settings_, std::move(reason));
+    failed(index, std::move(reason));
     pool_.drop(ep);
     publish();
     co_return;
@@ -271,9 +272,29 @@ http::awaitable<void> Cluster::probe_all_once() {
 void Cluster::report_failure(std::size_t index, std::string reason) {
   if (index >= nodes_.size()) return;
   nodes_[index].live->failures.fetch_add(1, std::memory_order_relaxed);
-  on_failure(nodes_[index], clock_.now(), settings_, std::move(reason));
+  failed(index, std::move(reason));
   publish();
   runtime_[index]->wake.cancel();  // probe it soon: it may be back already
+}
+
+void Cluster::failed(std::size_t index, std::string reason) {
+  NodeView& node = nodes_[index];
+  const bool was_ejected = node.health == Health::ejected;
+  on_failure(node, clock_.now(), settings_, std::move(reason));
+  if (!was_ejected && node.health == Health::ejected) signal_down(index);
+}
+
+void Cluster::signal_down(std::size_t index) {
+  auto& rt = *runtime_[index];
+  // Later waiters wait on a fresh timer; the old one wakes everyone waiting now.
+  auto old = std::exchange(rt.down, std::make_shared<asio::steady_timer>(executor_, SteadyTime::max()));
+  old->cancel();
+}
+
+http::awaitable<void> Cluster::wait_down(std::size_t index) {
+  if (index >= runtime_.size()) co_return;
+  std::shared_ptr<asio::steady_timer> down = runtime_[index]->down;  // kept alive across a signal
+  co_await down->async_wait(http::use_nothrow);
 }
 
 void Cluster::report_success(std::size_t index) {

@@ -53,14 +53,20 @@ public:
   // requests join that load rather than start one elsewhere.
   void loading_started(std::size_t index, const std::string& model);
   void loading_ended(std::size_t index, const std::string& model);
+  // Completes when the node is next ejected or removed (never otherwise): a request still
+  // waiting for that node's first byte stops waiting and fails over, instead of hanging on a
+  // machine that stopped answering until the first-byte timeout.
+  http::awaitable<void> wait_down(std::size_t index);
   const HealthSettings& settings() const { return settings_; }
   // The rpc-server endpoints the last discovery scan found.
   void set_rpc_servers(std::vector<std::string> endpoints);
 
 private:
   struct Runtime {
-    explicit Runtime(http::asio::any_io_executor ex) : wake(std::move(ex)) {}
+    explicit Runtime(http::asio::any_io_executor ex)
+        : wake(ex), down(std::make_shared<http::asio::steady_timer>(ex, SteadyTime::max())) {}
     http::asio::steady_timer wake;
+    std::shared_ptr<http::asio::steady_timer> down;  // never expires: cancelled when the node goes down
     bool refresh_wanted = true;
     SteadyTime models_due{};
     double vram_gb = -1, ram_gb = -1;  // configured capacity (< 0: none)
@@ -76,6 +82,8 @@ private:
   void start_loop(std::size_t index);
   http::awaitable<std::optional<Resources>> read_agent(std::size_t index);
   void publish();
+  void failed(std::size_t index, std::string reason);  // on_failure, and wake wait_down() on ejection
+  void signal_down(std::size_t index);
   http::awaitable<void> probe_loop(std::size_t index);
   http::awaitable<void> probe(std::size_t index);
   http::awaitable<void> refresh_models(std::size_t index, const http::tcp::endpoint& ep);

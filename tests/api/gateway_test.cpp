@@ -149,6 +149,30 @@ TEST(Gateway, KillingANodeUnderLoadLosesNoRequest) {
   EXPECT_GE(stat(f, 0, "completed") + stat(f, 2, "completed"), kRequests - 30);
 }
 
+TEST(Gateway, ARequestWaitingOnANodeThatFreezesFailsOverWhenTheNodeIsEjected) {
+  Fleet f;
+  f.add_sim("a", common_args(5));  // replies of 15 tokens take 3 s: the head comes only at the end
+  f.add_sim("b", common_args(400));
+  f.start_gateway();
+  std::promise<HttpReply> reply;
+  auto waiting = std::async(std::launch::async, [&] {
+    HttpCall c;
+    c.method = "POST";
+    c.target = "/api/generate";
+    c.body = gen("llama3.2:3b", "frozen", false, R"(,"options":{"num_predict":15})");
+    c.headers = {{"X-Hydra-Node", f.sim(0).id}};
+    c.timeout = seconds(40);  // far below the 300 s first-byte timeout
+    return request(f.gateway(), c);
+  });
+  ASSERT_TRUE(wait_for([&] { return stat(f, 0, "active") == 1; }, seconds(10)));
+  f.sim(0).process->freeze();
+  auto r = waiting.get();
+  f.sim(0).process->thaw();
+  ASSERT_EQ(r.status, 200) << r.body << f.gateway_log();
+  EXPECT_EQ(r.headers["x-hydra-node"], f.sim(1).id);
+  EXPECT_NE(f.gateway_log().find("ejected before it replied"), std::string::npos) << f.gateway_log();
+}
+
 TEST(Gateway, FailsOverWhenANodeErrorsBeforeTheFirstByte) {
   Fleet f;
   f.add_sim("a", common_args(400));

@@ -55,6 +55,7 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
 
 Process::~Process() {
   if (pid_ > 0) {
+    ::kill(pid_, SIGCONT);  // a frozen process would not act on SIGTERM
     ::kill(pid_, SIGTERM);
     int status = 0;
     bool gone = false;
@@ -69,6 +70,14 @@ Process::~Process() {
   }
   if (out_fd_ >= 0) close(out_fd_);
   if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+}
+
+void Process::freeze() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void Process::thaw() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 void Process::kill_now() {

@@ -21,6 +21,8 @@ public:
   std::optional<std::string> wait_for_line(const std::function<bool(const std::string&)>& match,
                                            std::chrono::milliseconds limit);
   void kill_now();  // SIGKILL, like a machine losing power
+  void freeze();    // SIGSTOP, like a hung machine: connections are accepted, nothing answers
+  void thaw();      // SIGCONT
   pid_t pid() const { return pid_; }
   const std::string& stderr_path() const { return stderr_path_; }
 
