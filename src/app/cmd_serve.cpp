@@ -15,42 +15,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <fmt/format.h>
-#include <fstream>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sstream>
-
-extern char** environ;
 
 namespace hydra::app {
 
 namespace asio = boost::asio;
 
 namespace {
-
-ConfigSources gather_sources(const std::map<std::string, std::string>& flags, const std::vector<std::string>& nodes,
-                             const std::string& config_flag) {
-  ConfigSources src;
-  src.flags = flags;
-  src.flag_nodes = nodes;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos && (kv.starts_with("HYDRA_") || kv.starts_with("SOLLOL_")))
-      src.env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  std::string path = config_flag;
-  if (path.empty() && src.env.count("HYDRA_CONFIG")) path = src.env["HYDRA_CONFIG"];
-  if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError("setting config: cannot read " + path);
-    std::stringstream text;
-    text << in.rdbuf();
-    src.file_text = text.str();
-    src.file_name = path;
-  }
-  return src;
-}
 
 std::string url_of(const http::tcp::endpoint& ep) {
   auto host = ep.address().to_string();
@@ -71,7 +43,8 @@ void report_fleet(const cluster::Snapshot& s) {
     fmt::print(stderr,
                "hydra serve: no Ollama node is reachable (tried {}).\n"
                "  Start `ollama serve` there, pass --node URL (or HYDRA_NODES), or run `make demo`\n"
-               "  to try Hydra with emulated nodes. Hydra keeps probing and will use nodes as they come up.\n",
+               "  to try Hydra with emulated nodes. `hydra diag URL` explains what is wrong with a node.\n"
+               "  Hydra keeps probing and will use nodes as they come up.\n",
                tried.empty() ? "none" : tried);
     return;
   }

@@ -14,6 +14,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run);
 void add_nodes_command(CLI::App& app, std::function<int()>& run);
 void add_agent_command(CLI::App& app, std::function<int()>& run);
 void add_discover_command(CLI::App& app, std::function<int()>& run);
+void add_diag_command(CLI::App& app, std::function<int()>& run);
 void add_client_commands(CLI::App& app, std::function<int()>& run);  // models, generate, orchestrate
 
 }  // namespace hydra::app

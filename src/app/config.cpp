@@ -6,8 +6,12 @@
 #include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <toml++/toml.h>
+
+extern char** environ;
 
 namespace hydra::app {
 
@@ -285,6 +289,30 @@ std::vector<std::string> config_env_names() {
   std::vector<std::string> out{"HYDRA_CONFIG"};
   for (const auto& s : settings()) out.insert(out.end(), s.env.begin(), s.env.end());
   return out;
+}
+
+ConfigSources gather_sources(const std::map<std::string, std::string>& flags, const std::vector<std::string>& nodes,
+                             const std::string& config_flag) {
+  ConfigSources src;
+  src.flags = flags;
+  src.flag_nodes = nodes;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && (kv.starts_with("HYDRA_") || kv.starts_with("SOLLOL_")))
+      src.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  std::string path = config_flag;
+  if (path.empty() && src.env.count("HYDRA_CONFIG")) path = src.env["HYDRA_CONFIG"];
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("setting config: cannot read " + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    src.file_text = text.str();
+    src.file_name = path;
+  }
+  return src;
 }
 
 }  // namespace hydra::app

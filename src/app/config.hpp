@@ -56,6 +56,11 @@ struct ConfigSources {
 
 ServeConfig resolve_config(const ConfigSources& sources);
 
+// The sources as `hydra serve` reads them: its flags, the HYDRA_*/SOLLOL_* environment, and
+// the TOML file named by --config (or HYDRA_CONFIG). Throws ConfigError when that file is unreadable.
+ConfigSources gather_sources(const std::map<std::string, std::string>& flags, const std::vector<std::string>& nodes,
+                             const std::string& config_flag);
+
 // The environment variables a ServeConfig reads (for tests and `hydra serve --help`).
 std::vector<std::string> config_env_names();
 

@@ -43,8 +43,6 @@ std::optional<std::vector<std::string>> parse_digests(std::string_view body) {
   return out;
 }
 
-namespace {
-
 // llama-server's GET /health: 200 {"status":"ok"} when ready, 503 {"error":{...}} while loading.
 bool looks_like_llama_health(int status, std::string_view body) {
   if (status != 200 && status != 503) return false;
@@ -53,6 +51,8 @@ bool looks_like_llama_health(int status, std::string_view body) {
   if (ec || !v.is_object()) return false;
   return v.as_object().contains(status == 200 ? "status" : "error");
 }
+
+namespace {
 
 struct Task {
   uint32_t address;

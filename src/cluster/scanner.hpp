@@ -87,6 +87,7 @@ std::vector<std::vector<std::size_t>> group_duplicates(const std::vector<Candida
 
 // Pure parsers of the confirming replies.
 std::optional<std::string> parse_version(std::string_view body);           // /api/version
+bool looks_like_llama_health(int status, std::string_view body);            // llama-server's /health
 std::optional<std::vector<std::string>> parse_digests(std::string_view body);  // /api/tags, sorted
 
 }  // namespace hydra::cluster

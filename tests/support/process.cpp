@@ -72,6 +72,20 @@ Process::~Process() {
   if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
 }
 
+std::optional<int> Process::wait_exit(std::chrono::milliseconds limit) {
+  if (pid_ <= 0) return std::nullopt;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 void Process::freeze() {
   if (pid_ > 0) ::kill(pid_, SIGSTOP);
 }

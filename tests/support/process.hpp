@@ -23,6 +23,8 @@ public:
   void kill_now();  // SIGKILL, like a machine losing power
   void freeze();    // SIGSTOP, like a hung machine: connections are accepted, nothing answers
   void thaw();      // SIGCONT
+  // Waits for the process to end by itself; its exit status, or nullopt at the deadline.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit);
   pid_t pid() const { return pid_; }
   const std::string& stderr_path() const { return stderr_path_; }
 
