@@ -14,7 +14,18 @@ http::awaitable<bool> SlotGate::acquire() {
   auto waiter = std::make_shared<Waiter>(co_await http::asio::this_coro::executor);
   waiter->timer.expires_at(http::asio::steady_timer::time_point::max());
   waiters_.push_back(waiter);
-  while (!waiter->granted) co_await waiter->timer.async_wait(http::use_nothrow);
+  // A caller that gives up (its client left: the wait is raced against that) leaves the queue
+  // instead of holding a place in it, as Ollama drops a queued request whose client is gone.
+  co_await http::asio::this_coro::throw_if_cancelled(false);
+  while (!waiter->granted) {
+    co_await waiter->timer.async_wait(http::use_nothrow);
+    if (waiter->granted) break;
+    auto state = co_await http::asio::this_coro::cancellation_state;
+    if (state.cancelled() != http::asio::cancellation_type::none) {
+      std::erase(waiters_, waiter);
+      co_return false;
+    }
+  }
   co_return true;
 }
 

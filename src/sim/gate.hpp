@@ -14,7 +14,8 @@ class SlotGate {
 public:
   SlotGate(int parallel, int max_queue) : parallel_(parallel), max_queue_(max_queue) {}
 
-  // True once a slot is held; false at once when the queue is full.
+  // True once a slot is held; false at once when the queue is full, or when the waiting
+  // coroutine is cancelled (it then leaves the queue).
   http::awaitable<bool> acquire();
   void release();
 

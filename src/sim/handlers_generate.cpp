@@ -158,7 +158,13 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
     co_return;
   }
 
-  UseOutcome use = co_await use_model(node, spec, req.keep_alive);
+  std::optional<UseOutcome> waited = co_await use_model_for(node, spec, req.keep_alive, ex);
+  if (!waited) {  // the client left while the request waited for a slot or a load
+    ++node.stats().cancelled;
+    ex.abort();
+    co_return;
+  }
+  UseOutcome use = std::move(*waited);
   if (!use.use) {
     co_await ex.respond_error(use.status, use.error);
     co_return;

@@ -1,5 +1,6 @@
 #include "sim/model_use.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
@@ -12,9 +13,23 @@ ModelUse::~ModelUse() {
   node_.changed().notify_all();
 }
 
+namespace {
+
+// When the wait is raced against the client leaving (use_model_for), the losing side is
+// cancelled: it must then stop waiting, without exceptions.
+http::awaitable<bool> cancelled() {
+  auto state = co_await http::asio::this_coro::cancellation_state;
+  co_return state.cancelled() != http::asio::cancellation_type::none;
+}
+
+}  // namespace
+
 http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAlive keep_alive) {
+  co_await http::asio::this_coro::throw_if_cancelled(false);
   UseOutcome out;
   if (!co_await node.slots().acquire()) {
+    out.status = http::bhttp::status::service_unavailable;
+    if (co_await cancelled()) co_return out;
     ++node.stats().rejected;
     out.status = http::bhttp::status::service_unavailable;
     out.error = "server busy, please try again.  maximum pending requests exceeded";
@@ -34,6 +49,10 @@ http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAli
       co_return out;
     }
     co_await node.changed().wait(std::chrono::milliseconds(250));
+    if (co_await cancelled()) {
+      out.status = http::bhttp::status::service_unavailable;
+      co_return out;
+    }
   }
   if (acquired.kind == Acquire::Kind::no_memory) {
     out.status = http::bhttp::status::internal_server_error;
@@ -52,6 +71,14 @@ http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAli
   use->load_duration = node.clock().now() - started;
   out.use = std::move(use);
   co_return out;
+}
+
+http::awaitable<std::optional<UseOutcome>> use_model_for(Node& node, const ModelSpec& spec, KeepAlive keep_alive,
+                                                         http::Exchange& ex) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto raced = co_await (use_model(node, spec, keep_alive) || ex.wait_closed());
+  if (raced.index() == 1) co_return std::nullopt;
+  co_return std::move(std::get<0>(raced));
 }
 
 }  // namespace hydra::sim

@@ -5,6 +5,7 @@
 #include "sim/node.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace hydra::sim {
@@ -35,6 +36,11 @@ struct UseOutcome {
 
 // Waits for a slot (503 when the queue is full) and for the model to be loaded.
 http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAlive keep_alive);
+
+// The same, given up when the client of `ex` leaves meanwhile (then nullopt: the caller just
+// drops the request, which Ollama does too).
+http::awaitable<std::optional<UseOutcome>> use_model_for(Node& node, const ModelSpec& spec, KeepAlive keep_alive,
+                                                         http::Exchange& ex);
 
 // Ollama's default keep_alive.
 inline constexpr KeepAlive kDefaultKeepAlive{false, std::chrono::minutes(5)};

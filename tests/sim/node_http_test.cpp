@@ -214,6 +214,33 @@ TEST(SimNode, EmbeddingsBothEndpoints) {
   EXPECT_EQ(legacy.at("embedding"), e[0]);
 }
 
+TEST(SimNode, AClientThatLeavesTheQueueGivesUpItsPlace) {
+  auto config = base_config();
+  config.parallel = 1;
+  config.max_queue = 1;
+  config.tokens_per_second = 20;
+  SimHarness sim(config);
+  auto first = std::async(std::launch::async, [&] {
+    return post(sim.endpoint(), "/api/generate", generate_body("llama3.2:3b", "one", false));
+  });
+  ASSERT_TRUE(wait_for([&] { return stat(sim, "active") == 1; }, seconds(5)));
+  HttpCall leaver;
+  leaver.method = "POST";
+  leaver.target = "/api/generate";
+  leaver.body = generate_body("llama3.2:3b", "gives up", false);
+  leaver.timeout = milliseconds(200);  // leaves while queued behind "one"
+  EXPECT_EQ(request(sim.endpoint(), leaver).status, 0);
+  EXPECT_TRUE(wait_for([&] { return stat(sim, "waiting") == 0; }, seconds(5))) << "its place was given up";
+  EXPECT_EQ(stat(sim, "active"), 1);
+  // So the one place in the queue is free again: the next request waits there, not a 503.
+  auto next = post(sim.endpoint(), "/api/generate", generate_body("llama3.2:3b", "next", false));
+  EXPECT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(stat(sim, "rejected"), 0);
+  EXPECT_EQ(stat(sim, "cancelled"), 1);
+  EXPECT_EQ(stat(sim, "generations"), 2);  // "gives up" never generated
+}
+
 TEST(SimNode, ClientThatLeavesStopsTheGeneration) {
   auto config = base_config();
   config.tokens_per_second = 20;
