@@ -371,6 +371,9 @@ if policies:
             p(f"A baseline served more requests per second than Hydra's policy ({best_other[0]:.1f} vs {thr:.1f} req/s).")
         elif best_other:
             p(f"Hydra's policy served the most requests per second ({thr:.1f} vs {best_other[0]:.1f} for the best baseline).")
+        p("One run per policy. Least connections follows momentary load, so its figures move from run to run "
+          "more than the others' (its TTFT p95 has ranged from about 3 s to 9 s on this machine); Hydra's policy "
+          "and round robin repeat closely, the sims being deterministic.")
         p("Hydra keeps each model where it is resident and waits for a slot there until the expected wait exceeds "
           "a cold load plus any slowness of the other node, and never loads a model where it would evict one in use; "
           "the baselines load wherever the turn or the connection count points.")
