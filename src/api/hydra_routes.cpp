@@ -34,7 +34,7 @@ json::object node_json(const cluster::NodeView& n) {
   o["address"] = n.ip;
   o["hostname"] = n.hostname;
   o["health"] = cluster::to_string(n.health);
-  o["source"] = n.source;
+  o["source"] = cluster::to_string(n.source);
   o["name"] = n.name;
   o["version"] = n.version;
   o["last_error"] = n.last_error;

@@ -29,7 +29,7 @@ telemetry::GaugeSample gauges(const Gateway& gw) {
     if (n.removed) continue;
     telemetry::NodeSample s;
     s.id = n.id;
-    s.source = n.source;
+    s.source = cluster::to_string(n.source);
     s.up = n.routable();
     s.in_flight = n.live->in_flight.load(std::memory_order_relaxed);
     s.ejections = n.ejections;

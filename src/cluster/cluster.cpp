@@ -27,7 +27,7 @@ std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
   auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
   if (ec || results.empty())
     throw std::runtime_error("node " + url.url() + ": cannot resolve host: " + ec.message());
-  std::size_t index = add_resolved(url, results.begin()->endpoint().address().to_string(), slots, "configured");
+  std::size_t index = add_resolved(url, results.begin()->endpoint().address().to_string(), slots, NodeSource::configured);
   boost::system::error_code literal;
   asio::ip::make_address(url.host, literal);
   if (literal) {  // a host name: DNS may move it, so look it up again now and then
@@ -68,23 +68,23 @@ void Cluster::start_loop(std::size_t index) {
   asio::co_spawn(executor_, probe_loop(index), asio::detached);
 }
 
-std::size_t Cluster::register_node(const Registration& r, Nanos grace, const char* source) {
+std::size_t Cluster::register_node(const Registration& r, Nanos grace, NodeSource source) {
   std::size_t index = nodes_.size();
   for (const auto& n : nodes_)
     if (n.id == r.url.id()) index = n.index;
   if (index == nodes_.size()) {
     index = add_resolved(r.url, r.url.host, r.url.slots > 0 ? r.url.slots : 4, source);
-    spdlog::info("node {} {}{}", nodes_[index].id, source, r.name.empty() ? "" : " as " + r.name);
+    spdlog::info("node {} {}{}", nodes_[index].id, to_string(source), r.name.empty() ? "" : " as " + r.name);
   } else if (nodes_[index].removed) {
     nodes_[index].removed = false;
     nodes_[index].health = Health::unknown;
     nodes_[index].source = source;
     runtime_[index]->refresh_wanted = true;
-    spdlog::info("node {} {} again", nodes_[index].id, source);
+    spdlog::info("node {} {} again", nodes_[index].id, to_string(source));
   }
   if (!r.name.empty()) nodes_[index].name = r.name;
   Runtime& rt = *runtime_[index];
-  if (nodes_[index].source != "configured") rt.registered_until = clock_.now() + grace;
+  if (nodes_[index].source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
   if (r.resources) rt.pushed = r.resources;
   publish();
   start_loop(index);
@@ -96,7 +96,7 @@ bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resource
   for (auto& n : nodes_) {
     if (n.id != id || n.removed) continue;
     Runtime& rt = *runtime_[n.index];
-    if (n.source != "configured") rt.registered_until = clock_.now() + grace;
+    if (n.source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
     if (resources) {
       rt.pushed = resources;
       n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
@@ -121,7 +121,7 @@ bool Cluster::remove_node(const std::string& id) {
   return false;
 }
 
-std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int slots, const std::string& source) {
+std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int slots, NodeSource source) {
   NodeView node;
   node.index = nodes_.size();
   node.id = url.id();
@@ -225,7 +225,7 @@ http::awaitable<void> Cluster::probe_loop(std::size_t index) {
     if (clock_.now() > runtime_[index]->registered_until) {
       // A registered node whose agent stopped sending heartbeats is forgotten.
       spdlog::info("node {} forgotten: {}", nodes_[index].id,
-                   nodes_[index].source == "discovered" ? "not found by the last scans" : "no heartbeat from its agent");
+                   nodes_[index].source == NodeSource::discovered ? "not found by the last scans" : "no heartbeat from its agent");
       nodes_[index].removed = true;
       publish();
       break;

@@ -27,8 +27,8 @@ public:
     std::string name;
     std::optional<Resources> resources;  // the agent's reading, if sent
   };
-  // `source` is "registered" (an agent) or "discovered" (a scan found it; each scan renews it).
-  std::size_t register_node(const Registration& r, Nanos grace, const char* source = "registered");
+  // `source` is registered (an agent) or discovered (a scan found it; each scan renews it).
+  std::size_t register_node(const Registration& r, Nanos grace, NodeSource source = NodeSource::registered);
   // False when no registered node has that id (the agent should register again).
   bool heartbeat(const std::string& id, std::optional<Resources> resources, Nanos grace);
   // Forgets a node (any source). False when unknown.
@@ -78,7 +78,7 @@ private:
     SteadyTime resolve_due{};          // nodes configured by host name: next DNS look-up
   };
   http::awaitable<void> re_resolve(std::size_t index);
-  std::size_t add_resolved(const NodeUrl& url, const std::string& ip, int slots, const std::string& source);
+  std::size_t add_resolved(const NodeUrl& url, const std::string& ip, int slots, NodeSource source);
   void start_loop(std::size_t index);
   http::awaitable<std::optional<Resources>> read_agent(std::size_t index);
   void publish();

@@ -37,7 +37,7 @@ http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings
       r.url.host = node.address.to_string();
       r.url.port = node.port;
       // Found again within interval + grace, or forgotten.
-      cluster.register_node(r, settings.interval + settings.grace, "discovered");
+      cluster.register_node(r, settings.interval + settings.grace, NodeSource::discovered);
       ++found;
     }
     std::vector<std::string> rpc;

@@ -14,6 +14,15 @@ const char* to_string(Health h) {
   return "unknown";
 }
 
+const char* to_string(NodeSource s) {
+  switch (s) {
+    case NodeSource::configured: return "configured";
+    case NodeSource::registered: return "registered";
+    case NodeSource::discovered: return "discovered";
+  }
+  return "configured";
+}
+
 const char* to_string(Resources::Source s) {
   switch (s) {
     case Resources::Source::estimated: return "estimated";

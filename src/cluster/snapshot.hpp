@@ -17,6 +17,10 @@ namespace hydra::cluster {
 enum class Health { unknown, healthy, suspect, ejected };
 const char* to_string(Health h);
 
+// How a node joined: listed by hand, announced by its agent, or found by a subnet scan.
+enum class NodeSource { configured, registered, discovered };
+const char* to_string(NodeSource s);
+
 // Counters shared by every snapshot of one node; owned jointly, updated lock-free by the
 // data path. The EWMAs are 0 until the node has served something.
 struct NodeCounters {
@@ -68,7 +72,7 @@ struct NodeView {
   std::string hostname;      // when configured by name: re-resolved every few minutes
   uint16_t port = 0;
   Health health = Health::unknown;
-  std::string source = "configured";  // configured | registered | discovered
+  NodeSource source = NodeSource::configured;
   std::string name;                   // as an agent registered it, if it did
   bool removed = false;               // forgotten (no heartbeat, or deleted); never routed to
   std::string version;
