@@ -50,6 +50,46 @@ std::string_view complexity_name(Complexity c) {
   return "MODERATE";
 }
 
+std::string ThinkFilter::feed(std::string_view piece) {
+  static constexpr std::string_view kOpen = "<think>", kClose = "</think>";
+  pending_.append(piece);
+  std::string out;
+  for (;;) {
+    if (inside_) {
+      auto close = pending_.find(kClose);
+      if (close == std::string::npos) return out;  // all of it may still be thinking
+      pending_.erase(0, close + kClose.size());
+      inside_ = false;
+      continue;
+    }
+    auto open = pending_.find(kOpen);
+    if (open != std::string::npos) {
+      out.append(pending_, 0, open);
+      pending_.erase(0, open + kOpen.size());
+      inside_ = true;
+      continue;
+    }
+    // Hold back a tail that may be the start of "<think>".
+    std::size_t keep = 0;
+    for (std::size_t k = std::min(pending_.size(), kOpen.size() - 1); k > 0; --k)
+      if (std::string_view(pending_).substr(pending_.size() - k) == kOpen.substr(0, k)) {
+        keep = k;
+        break;
+      }
+    out.append(pending_, 0, pending_.size() - keep);
+    pending_.erase(0, pending_.size() - keep);
+    return out;
+  }
+}
+
+std::string ThinkFilter::finish() {
+  // A block never closed keeps its text (as strip_thinking does); a held-back tail is text.
+  std::string out = inside_ ? strip_thinking(pending_) : pending_;
+  pending_.clear();
+  inside_ = false;
+  return out;
+}
+
 std::string strip_thinking(std::string_view reply) {
   std::string out;
   std::size_t pos = 0;

@@ -14,6 +14,19 @@ std::string_view complexity_name(Complexity c);  // "SIMPLE", "MODERATE", "COMPL
 // answer follows the block). An unterminated <think> loses only the tag itself.
 std::string strip_thinking(std::string_view reply);
 
+// strip_thinking for a reply that arrives in pieces (a tag may be split between two): what
+// feed() and then finish() return, joined, equals strip_thinking of the whole reply. Text of
+// a block still open is held back until its end (or finish()).
+class ThinkFilter {
+public:
+  std::string feed(std::string_view piece);
+  std::string finish();
+
+private:
+  std::string pending_;  // undecided: a possible start of a tag, or the inside of a block
+  bool inside_ = false;
+};
+
 // The complexity a reply names. Words are matched whole and case-insensitively; a word right
 // after "not" (or a word ending in "n't") does not count; when some matches are upper case (the
 // prompt asks for upper case) only those count. A reply that starts with a verdict gives it;

@@ -22,16 +22,29 @@ CallRequest plain_request(const RunContext& ctx, std::string model, std::string 
   return r;
 }
 
-// Each streamed piece becomes a `synthesis` event; `streamed` records that one did.
+// What a streamed answer has shown so far: whether any piece came, and its <think> filter.
+struct Streamed {
+  bool any = false;
+  ThinkFilter thinking;
+};
+
+// Each streamed piece becomes a `synthesis` event, <think> blocks left out as in the result.
 CallRequest streaming_request(RunContext& ctx, std::string model, std::string prompt,
-                              std::shared_ptr<bool> streamed) {
+                              std::shared_ptr<Streamed> streamed) {
   CallRequest r = plain_request(ctx, std::move(model), std::move(prompt));
   RunContext* c = &ctx;
   r.on_piece = [c, streamed = std::move(streamed)](std::string_view piece) {
-    *streamed = true;
-    c->emit("synthesis", synthesis_event(piece));
+    streamed->any = true;
+    std::string shown = streamed->thinking.feed(piece);
+    if (!shown.empty()) c->emit("synthesis", synthesis_event(shown));
   };
   return r;
+}
+
+// After the call: the rest of a streamed answer, or the whole answer when nothing streamed.
+void finish_stream(RunContext& ctx, Streamed& streamed, const std::string& whole) {
+  std::string rest = streamed.any ? streamed.thinking.finish() : whole;
+  if (!rest.empty() || !streamed.any) ctx.emit("synthesis", synthesis_event(rest));
 }
 
 SubtaskRecord simple_record(const std::string& task, const std::string& model) {
@@ -86,7 +99,7 @@ asio::awaitable<void> answer_simple(RunContext& ctx, std::string model) {
   SubtaskRecord& st = ctx.run.subtasks.front();
   st.status = SubtaskStatus::running;
   ctx.emit("subtask_started", subtask_started_event(st));
-  auto streamed = std::make_shared<bool>(false);
+  auto streamed = std::make_shared<Streamed>();
   CallRequest request = streaming_request(ctx, model, simple_prompt(ctx.run.task), streamed);
   auto started = std::chrono::steady_clock::now();
   CallResult r = co_await call_with_retry(ctx.caller, std::move(request));
@@ -99,7 +112,7 @@ asio::awaitable<void> answer_simple(RunContext& ctx, std::string model) {
     co_return;
   }
   ctx.run.synthesized = st.output;
-  if (!*streamed) ctx.emit("synthesis", synthesis_event(ctx.run.synthesized));
+  finish_stream(ctx, *streamed, ctx.run.synthesized);
 }
 
 asio::awaitable<void> synthesise(RunContext& ctx, std::string model) {
@@ -107,7 +120,7 @@ asio::awaitable<void> synthesise(RunContext& ctx, std::string model) {
     fail_run(ctx.run, "every sub-task failed; there is nothing to synthesise");
     co_return;
   }
-  auto streamed = std::make_shared<bool>(false);
+  auto streamed = std::make_shared<Streamed>();
   std::string prompt = synthesis_prompt(ctx.run.task, outcomes_of(ctx.run));
   CallRequest request = streaming_request(ctx, std::move(model), std::move(prompt), streamed);
   CallResult r = co_await call_with_retry(ctx.caller, std::move(request));
@@ -116,7 +129,7 @@ asio::awaitable<void> synthesise(RunContext& ctx, std::string model) {
     co_return;
   }
   ctx.run.synthesized = strip_thinking(r.text);
-  if (!*streamed) ctx.emit("synthesis", synthesis_event(ctx.run.synthesized));
+  finish_stream(ctx, *streamed, ctx.run.synthesized);
 }
 
 }  // namespace hydra::orchestrate

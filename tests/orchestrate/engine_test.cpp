@@ -201,6 +201,22 @@ TEST(Engine, SimpleTaskIsOneCallToTheHeavyModelStreamedAsSynthesis) {
   EXPECT_EQ(out.events[4].data.at("piece"), "is.");
 }
 
+TEST(Engine, StreamedSynthesisLeavesOutThinkingLikeTheResult) {
+  FakeCaller fake;
+  fake.rules.push_back(rule("Classify the complexity", "SIMPLE"));
+  Rule answer = rule("Answer the task directly", "<think>France... capital</think>Paris.");
+  answer.pieces = {"<thi", "nk>France...", " capital</th", "ink>Par", "is."};
+  fake.rules.push_back(answer);
+  Outcome out = run_task(fake, task("Capital of France?"));
+
+  ASSERT_EQ(out.run.status, RunStatus::done) << out.run.error;
+  EXPECT_EQ(out.run.synthesized, "Paris.");
+  std::string shown;
+  for (const auto& e : out.events)
+    if (e.name == "synthesis") shown += std::string(e.data.at("piece").as_string());
+  EXPECT_EQ(shown, "Paris.");
+}
+
 TEST(Engine, FanoutAsksTwoModelsAndLabelsEachAnswer) {
   FakeCaller fake;
   fake.models.push_back("codellama:13b");

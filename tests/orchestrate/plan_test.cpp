@@ -46,6 +46,31 @@ TEST(Complexity, ThinkingIsIgnoredAndGarbageIsModerate) {
   EXPECT_EQ(strip_thinking("a<think>x</think>b<think>y"), "aby");
 }
 
+TEST(Complexity, StreamedThinkingIsFilteredLikeTheWholeReply) {
+  const std::vector<std::string> replies = {
+      "plain answer", "<think>hmm</think>The answer.", "a<think>x</think>b<think>y", "<think> a <think> b </think> c",
+      "no <thin k> tag <", "ends with <thi", "<think>never closed", "x</think>y", "<<think>>z</think>>",
+  };
+  for (const auto& reply : replies) {
+    const std::string want = strip_thinking(reply);
+    for (std::size_t cut = 0; cut <= reply.size(); ++cut) {  // two pieces, split everywhere
+      ThinkFilter f;
+      std::string got = f.feed(std::string_view(reply).substr(0, cut));
+      got += f.feed(std::string_view(reply).substr(cut));
+      got += f.finish();
+      EXPECT_EQ(got, want) << "reply \"" << reply << "\" cut at " << cut;
+    }
+    ThinkFilter one_by_one;  // a character per piece
+    std::string got;
+    for (char c : reply) got += one_by_one.feed(std::string_view(&c, 1));
+    got += one_by_one.finish();
+    EXPECT_EQ(got, want) << reply;
+  }
+  ThinkFilter f;  // text outside a block is not held back longer than a possible tag start
+  EXPECT_EQ(f.feed("Hello <th"), "Hello ");
+  EXPECT_EQ(f.feed("ink>secret</think> world"), " world");
+}
+
 TEST(Plan, FencedJsonWithProse) {
   std::string reply =
       "Sure! Here is the plan:\n```json\n[\n"
