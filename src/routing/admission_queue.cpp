@@ -23,11 +23,6 @@ double AdmissionQueue::effective_priority(const Waiter& w, SteadyTime now) const
   return w.priority + (step > 0 ? waited / step : 0);
 }
 
-const Waiter* AdmissionQueue::find(uint64_t id) const {
-  auto it = std::find_if(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return w.id == id; });
-  return it == waiters_.end() ? nullptr : &*it;
-}
-
 namespace {
 
 bool contains(const std::vector<std::size_t>& v, std::size_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }

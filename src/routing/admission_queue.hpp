@@ -1,7 +1,9 @@
 #pragma once
-// Who gets the next free slot. A bounded set of waiting requests ordered by effective
-// priority (the request's 1-10 plus one level per `aging_step` waited, so low priority is
-// delayed, never starved), then age. Pure: time is passed in.
+// Who gets the next free slot. A bounded set of waiting requests: for a slot freed on a node,
+// those holding their model warm there come first, then those for whom a cold load there is
+// worth it by now; within each, by effective priority (the request's 1-10 plus one level per
+// `aging_step` waited, so low priority is delayed, never starved), then age. Also: whether a
+// newcomer takes a free slot now or waits (pick_free_candidate). Pure: time is passed in.
 #include "common/clock.hpp"
 #include "routing/route.hpp"
 
@@ -42,7 +44,6 @@ public:
 
   bool push(Waiter w);  // false when the queue is full
   bool remove(uint64_t id);
-  const Waiter* find(uint64_t id) const;
   // The waiter that should get a slot just freed on `node`, if any can use that node: first
   // those that hold the model warm there, then those for whom a cold load there is now worth it
   // (waited `cold_after`, and `can_load`); by effective priority, then age.
