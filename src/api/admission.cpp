@@ -65,6 +65,17 @@ void Admission::grant(uint64_t id, std::size_t node) {
   it->second->timer.cancel();
 }
 
+std::unique_ptr<Slot> Admission::take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters) {
+  counters->in_flight.fetch_add(1, std::memory_order_relaxed);
+  ++totals_.admitted;
+  return std::make_unique<Slot>(*this, std::move(counters), node);
+}
+
+void Admission::leave_queue(uint64_t id) {
+  pending_.erase(id);
+  queue_.remove(id);
+}
+
 std::optional<std::size_t> Admission::free_cold_node(const routing::Waiter& w) const {
   auto snapshot = snapshots_();
   for (auto n : w.cold) {
@@ -87,10 +98,7 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
     if (auto waiter = queue_.pick_for(*node, now, load_check())) {
       grant(*waiter, *node);  // someone waiting may use this free slot: it goes first
     } else {
-      auto counters = snapshot.nodes[*node].live;
-      counters->in_flight.fetch_add(1, std::memory_order_relaxed);
-      out.slot = std::make_unique<Slot>(*this, counters, *node);
-      ++totals_.admitted;
+      out.slot = take(*node, snapshot.nodes[*node].live);
       co_return out;
     }
   }
@@ -106,16 +114,14 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
   spdlog::debug("every candidate is busy: request queued at priority {} ({} waiting)", priority, queue_.size());
   auto pending = std::make_shared<Pending>(executor_);
   pending_[w.id] = pending;
+  const auto since = std::chrono::steady_clock::now();
   const Nanos max_wait = queue_.settings().max_wait;
   // A waiter with a cold option wakes once when a load there becomes worth it, in case that
   // node is idle (an idle node frees no slot, so nothing else would wake it).
-  bool cold_checked = w.cold.empty() || w.warm.empty() || w.cold_after >= max_wait;
-  Nanos waited{0};
+  bool cold_check_due = !w.cold.empty() && !w.warm.empty() && w.cold_after < max_wait;
   for (;;) {
-    Nanos until = cold_checked ? max_wait : w.cold_after;
-    pending->timer.expires_after(until - waited);
+    pending->timer.expires_at(since + (cold_check_due ? w.cold_after : max_wait));
     auto which = co_await (pending->timer.async_wait(http::use_nothrow) || requester.gone());
-    waited = until;
     if (pending->granted) {
       pending_.erase(w.id);
       out.slot = std::make_unique<Slot>(*this, counters_of(*pending->granted), *pending->granted);
@@ -129,26 +135,20 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
       co_return out;
     }
     if (which.index() == 1) {
-      pending_.erase(w.id);
-      queue_.remove(w.id);
+      leave_queue(w.id);
       out.client_gone = true;
       ++totals_.abandoned;
       co_return out;
     }
-    if (cold_checked) break;
-    cold_checked = true;
+    if (!cold_check_due) break;
+    cold_check_due = false;
     if (auto node = free_cold_node(w)) {
-      pending_.erase(w.id);
-      queue_.remove(w.id);
-      auto counters = counters_of(*node);
-      counters->in_flight.fetch_add(1, std::memory_order_relaxed);
-      out.slot = std::make_unique<Slot>(*this, counters, *node);
-      ++totals_.admitted;
+      leave_queue(w.id);
+      out.slot = take(*node, counters_of(*node));
       co_return out;
     }
   }
-  pending_.erase(w.id);
-  queue_.remove(w.id);
+  leave_queue(w.id);
   ++totals_.rejected;
   out.error = "server busy, please try again.  maximum pending requests exceeded";
   out.retry_after_s = retry_after(snapshot, decision);

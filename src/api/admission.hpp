@@ -73,6 +73,8 @@ private:
   };
   std::shared_ptr<cluster::NodeCounters> counters_of(std::size_t node) const;
   void grant(uint64_t waiter, std::size_t node);  // the waiter gets a slot on node, now free
+  std::unique_ptr<Slot> take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters);  // admitted now
+  void leave_queue(uint64_t waiter);
   bool can_load(const routing::Waiter& w, std::size_t node) const;
   routing::CanLoad load_check() const;
   std::optional<std::size_t> free_cold_node(const routing::Waiter& w) const;

@@ -27,11 +27,6 @@ namespace {
 
 bool contains(const std::vector<std::size_t>& v, std::size_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-bool warm(Placement p) {
-  return p == Placement::resident_gpu || p == Placement::resident_partial || p == Placement::resident_cpu ||
-         p == Placement::loading;
-}
-
 double duration_s(const cluster::NodeView& n) {
   return n.live ? n.live->duration_ms.load(std::memory_order_relaxed) / 1000.0 : 0.0;
 }
@@ -80,8 +75,7 @@ Waiter make_waiter(const Decision& decision, const std::string& model, int prior
   w.enqueued = now;
   w.model = model;
   for (const auto& c : decision.candidates) {
-    bool named = decision.pinned && &c == &decision.candidates.front();  // worth waiting for, like a warm copy
-    (named || warm(c.placement) ? w.warm : w.cold).push_back(c.index);
+    (c.worth_waiting ? w.warm : w.cold).push_back(c.index);
     w.model_size = std::max(w.model_size, c.model_size);
   }
   if (!w.warm.empty()) w.cold_after = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(load_seconds(w.model_size)));
@@ -90,19 +84,16 @@ Waiter make_waiter(const Decision& decision, const std::string& model, int prior
 
 std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot, const Decision& decision,
                                                std::size_t waiting) {
-  // The node the request named comes first whenever it has room, warm or not.
-  if (decision.pinned && !decision.candidates.empty() && decision.candidates.front().has_free_slot)
-    return decision.candidates.front().index;
   const Candidate* first_warm = nullptr;
   for (const auto& c : decision.candidates) {
-    if (!warm(c.placement)) continue;
+    if (!c.worth_waiting) continue;
     if (c.has_free_slot) return c.index;
     if (!first_warm) first_warm = &c;
   }
   // Every warm copy is full (or there is none): the best cold candidate with a free slot.
   const Candidate* cold = nullptr;
   for (const auto& c : decision.candidates)
-    if (!warm(c.placement) && c.has_free_slot && loads_without_eviction(c.placement)) {
+    if (!c.worth_waiting && c.has_free_slot && loads_without_eviction(c.placement)) {
       cold = &c;
       break;
     }

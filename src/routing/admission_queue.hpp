@@ -24,8 +24,8 @@ struct Waiter {
   uint64_t id = 0;
   int priority = 5;
   SteadyTime enqueued{};
-  std::vector<std::size_t> warm;  // candidates holding the model (resident, or loading it now)
-  std::vector<std::size_t> cold;  // candidates that would have to load it first
+  std::vector<std::size_t> warm;  // candidates worth waiting for (Candidate::worth_waiting)
+  std::vector<std::size_t> cold;  // candidates that would have to load the model first
   Nanos cold_after{0};            // waited this long, a cold load is worth it (no warm candidate: 0)
   std::string model;              // normalised name and size, to judge a cold node when a slot frees
   uint64_t model_size = 0;
@@ -67,8 +67,8 @@ double load_seconds(uint64_t size);
 bool loads_without_eviction(Placement p);
 
 // Which candidate of a decision to send a request to now, if any has a free slot.
-// A node holding the model warm comes first. A full node where the model is warm is worth
-// waiting for, unless the expected wait (with `waiting` requests ahead) costs more than a cold
+// A node worth waiting for (it holds the model, or the request named it) comes first. When all
+// such nodes are full, the first of them is waited for, unless the expected wait (with `waiting` requests ahead) costs more than a cold
 // load elsewhere (then the model is replicated there). A cold load goes only where it evicts
 // nothing in use, unless no node holds the model at all.
 std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot, const Decision& decision,

@@ -22,6 +22,11 @@ const char* to_string(Placement p) {
   return "?";
 }
 
+bool holds_model(Placement p) {
+  return p == Placement::resident_gpu || p == Placement::resident_partial || p == Placement::resident_cpu ||
+         p == Placement::loading;
+}
+
 namespace {
 
 constexpr std::size_t kKeep = 8;            // candidates kept, best first: enough for failover
@@ -44,6 +49,7 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const RouteRe
   c.index = n.index;
   c.model_size = h.size;
   c.placement = placement_of(n, h);
+  c.worth_waiting = holds_model(c.placement);
   c.parts.resident = score_resident(c.placement);
   c.parts.fits = score_fits(c.placement);
   c.parts.slots = score_slots(n);
@@ -196,7 +202,8 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     for (auto it = kept; it != ranked.end(); ++it)
       notes.push_back(fmt::format("avoiding {} (it failed this work before)", snapshot.nodes[it->c.index].id));
   }
-  d.pinned = requested && ranked.front().c.index == requested->node;  // (a retry may have moved it back)
+  // The node the request named is worth waiting for, unless a retry moved it back.
+  if (requested && ranked.front().c.index == requested->node) ranked.front().c.worth_waiting = true;
   d.ranked.reserve(ranked.size());
   d.candidates.reserve(ranked.size());
   for (const auto& r : ranked) {

@@ -36,6 +36,8 @@ struct Scores {
 
 enum class Placement { resident_gpu, resident_partial, resident_cpu, loading, gpu, partial_offload, cpu, unknown };
 const char* to_string(Placement p);
+// The node holds the model in memory, or is loading it now: no cold load to pay there.
+bool holds_model(Placement p);
 
 struct Candidate {
   std::size_t index = 0;  // into snapshot.nodes
@@ -44,13 +46,15 @@ struct Candidate {
   Placement placement = Placement::unknown;
   bool has_free_slot = true;
   uint64_t model_size = 0;  // bytes, as the node lists it
+  // When full, worth waiting for rather than loading the model elsewhere: it holds the model,
+  // or it is the node the request named.
+  bool worth_waiting = false;
 };
 
 struct Decision {
   std::vector<std::size_t> ranked;      // indices into snapshot.nodes, best first
   std::vector<Candidate> candidates;    // the same order, with their scores
   std::string reason;                   // one line, for X-Hydra-Route-Reason and logs
-  bool pinned = false;                  // the first candidate is the node the request named
   int error_status = 0;                 // when nothing can serve: 404 or 503
   std::string error;                    // ... and the message, in Ollama's words
   bool ok() const { return error_status == 0; }

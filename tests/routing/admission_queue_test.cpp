@@ -168,7 +168,7 @@ TEST(PickFreeCandidate, TheNamedNodeGoesFirstEvenWhenCold) {
   req.model = "m:7b";
   req.node_id = "n1";
   auto d = route(s, req, r);
-  ASSERT_TRUE(d.pinned);
+  ASSERT_TRUE(d.candidates.front().worth_waiting);  // the named node, though cold
   EXPECT_EQ(pick_free_candidate(s, d, 0), 1u);
   Waiter w = make_waiter(d, "m:7b", 5, t0);  // when it is full, it is worth waiting for
   EXPECT_EQ(w.warm, (std::vector<std::size_t>{1, 0}));
