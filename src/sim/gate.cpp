@@ -20,8 +20,7 @@ http::awaitable<bool> SlotGate::acquire() {
   while (!waiter->granted) {
     co_await waiter->timer.async_wait(http::use_nothrow);
     if (waiter->granted) break;
-    auto state = co_await http::asio::this_coro::cancellation_state;
-    if (state.cancelled() != http::asio::cancellation_type::none) {
+    if (co_await cancelled()) {
       std::erase(waiters_, waiter);
       co_return false;
     }
@@ -39,6 +38,11 @@ void SlotGate::release() {
     return;
   }
   if (active_ > 0) --active_;
+}
+
+http::awaitable<bool> cancelled() {
+  auto state = co_await http::asio::this_coro::cancellation_state;
+  co_return state.cancelled() != http::asio::cancellation_type::none;
 }
 
 http::awaitable<void> Signal::wait(std::chrono::milliseconds limit) {

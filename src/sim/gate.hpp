@@ -19,6 +19,7 @@ public:
   http::awaitable<bool> acquire();
   void release();
 
+  bool free() const { return active_ < parallel_; }  // acquire() would not wait
   int active() const { return active_; }
   int waiting() const { return static_cast<int>(waiters_.size()); }
   int max_active() const { return max_active_; }
@@ -35,6 +36,10 @@ private:
   int max_active_ = 0;
   std::deque<std::shared_ptr<Waiter>> waiters_;
 };
+
+// Whether the calling coroutine has been cancelled (the wait it was in was raced against its
+// client leaving, and lost). Waits that check this set throw_if_cancelled(false) first.
+http::awaitable<bool> cancelled();
 
 class Signal {
 public:

@@ -13,25 +13,15 @@ ModelUse::~ModelUse() {
   node_.changed().notify_all();
 }
 
-namespace {
-
-// When the wait is raced against the client leaving (use_model_for), the losing side is
-// cancelled: it must then stop waiting, without exceptions.
-http::awaitable<bool> cancelled() {
-  auto state = co_await http::asio::this_coro::cancellation_state;
-  co_return state.cancelled() != http::asio::cancellation_type::none;
-}
-
-}  // namespace
-
 http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAlive keep_alive) {
+  // Raced against the client leaving (use_model_for), the losing side is cancelled: it then
+  // stops waiting, without exceptions.
   co_await http::asio::this_coro::throw_if_cancelled(false);
   UseOutcome out;
   if (!co_await node.slots().acquire()) {
     out.status = http::bhttp::status::service_unavailable;
     if (co_await cancelled()) co_return out;
     ++node.stats().rejected;
-    out.status = http::bhttp::status::service_unavailable;
     out.error = "server busy, please try again.  maximum pending requests exceeded";
     co_return out;
   }
@@ -76,6 +66,11 @@ http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAli
 http::awaitable<std::optional<UseOutcome>> use_model_for(Node& node, const ModelSpec& spec, KeepAlive keep_alive,
                                                          http::Exchange& ex) {
   using namespace boost::asio::experimental::awaitable_operators;
+  // With a slot free now nothing queues, so the common case needs no race.
+  if (node.slots().free()) {
+    UseOutcome direct = co_await use_model(node, spec, keep_alive);
+    co_return std::move(direct);
+  }
   auto raced = co_await (use_model(node, spec, keep_alive) || ex.wait_closed());
   if (raced.index() == 1) co_return std::nullopt;
   co_return std::move(std::get<0>(raced));

@@ -37,8 +37,8 @@ struct UseOutcome {
 // Waits for a slot (503 when the queue is full) and for the model to be loaded.
 http::awaitable<UseOutcome> use_model(Node& node, const ModelSpec& spec, KeepAlive keep_alive);
 
-// The same, given up when the client of `ex` leaves meanwhile (then nullopt: the caller just
-// drops the request, which Ollama does too).
+// The same, given up when the client of `ex` leaves while the request is queued for a slot
+// (then nullopt: the caller just drops the request, which Ollama does too).
 http::awaitable<std::optional<UseOutcome>> use_model_for(Node& node, const ModelSpec& spec, KeepAlive keep_alive,
                                                          http::Exchange& ex);
 
