@@ -29,7 +29,7 @@ std::variant<ModelBody, JsonError> parse_model_body(std::string_view text, const
   return out;
 }
 
-const json::value* FieldReader::raw(std::string_view key) const {
+const json::value* TypedFields::raw(std::string_view key) const {
   const json::value* v = obj.if_contains(key);
   return v && !v->is_null() ? v : nullptr;
 }
@@ -39,7 +39,7 @@ void FieldReader::type_error(std::string_view key, JsonType expected) {
   if (!error) error = JsonError{fmt::format("invalid value for \"{}\": expected {}", key, words[static_cast<int>(expected)])};
 }
 
-std::optional<std::string> FieldReader::string(std::string_view key) {
+std::optional<std::string> TypedFields::string(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
@@ -49,7 +49,7 @@ std::optional<std::string> FieldReader::string(std::string_view key) {
   return std::string(v->get_string());
 }
 
-std::optional<bool> FieldReader::boolean(std::string_view key) {
+std::optional<bool> TypedFields::boolean(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_bool()) {
@@ -59,7 +59,7 @@ std::optional<bool> FieldReader::boolean(std::string_view key) {
   return v->get_bool();
 }
 
-std::optional<double> FieldReader::number(std::string_view key) {
+std::optional<double> TypedFields::number(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_number()) {
@@ -70,7 +70,7 @@ std::optional<double> FieldReader::number(std::string_view key) {
   return v->to_number<double>(ec);
 }
 
-std::optional<int64_t> FieldReader::integer(std::string_view key) {
+std::optional<int64_t> TypedFields::integer(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return std::nullopt;
   boost::system::error_code ec;
@@ -82,7 +82,7 @@ std::optional<int64_t> FieldReader::integer(std::string_view key) {
   return std::nullopt;
 }
 
-const json::object* FieldReader::object(std::string_view key) {
+const json::object* TypedFields::object(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return nullptr;
   if (!v->is_object()) {
@@ -92,7 +92,7 @@ const json::object* FieldReader::object(std::string_view key) {
   return &v->get_object();
 }
 
-const json::array* FieldReader::array(std::string_view key) {
+const json::array* TypedFields::array(std::string_view key) {
   const json::value* v = raw(key);
   if (!v) return nullptr;
   if (!v->is_array()) {

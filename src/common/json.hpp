@@ -39,14 +39,13 @@ std::variant<ModelBody, JsonError> parse_model_body(std::string_view body, const
 // The JSON types a typed field read expects.
 enum class JsonType { string, boolean, number, integer, object, array };
 
-// Typed optional fields: absent or null -> nullopt; present with the wrong type -> error.
-// The wording of a type error is the reader's: derive and override type_error() to speak
-// another API's language (api/openai/params.hpp does).
-struct FieldReader {
-  explicit FieldReader(const boost::json::object& o) : obj(o) {}
-  virtual ~FieldReader() = default;
+// Typed optional fields: absent or null -> nullopt; present with the wrong type -> the
+// reader's type_error(), which records the error in its own API's words (FieldReader below
+// for Ollama-style errors, api/openai/params.hpp for OpenAI's).
+struct TypedFields {
+  explicit TypedFields(const boost::json::object& o) : obj(o) {}
+  virtual ~TypedFields() = default;
   const boost::json::object& obj;
-  std::optional<JsonError> error;  // first type error seen
 
   std::optional<std::string> string(std::string_view key);
   std::optional<bool> boolean(std::string_view key);
@@ -57,8 +56,16 @@ struct FieldReader {
   const boost::json::value* raw(std::string_view key) const;
 
 protected:
-  // Records the first type error: `key` holds something other than `expected`.
-  virtual void type_error(std::string_view key, JsonType expected);
+  // `key` holds something other than `expected`.
+  virtual void type_error(std::string_view key, JsonType expected) = 0;
+};
+
+struct FieldReader : TypedFields {
+  using TypedFields::TypedFields;
+  std::optional<JsonError> error;  // first type error seen
+
+protected:
+  void type_error(std::string_view key, JsonType expected) override;
 };
 
 }  // namespace hydra

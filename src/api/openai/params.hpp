@@ -1,5 +1,5 @@
 #pragma once
-// Typed reading of an OpenAI request's fields: hydra::FieldReader, but the first error keeps
+// Typed reading of an OpenAI request's fields: hydra::TypedFields, but the first error keeps
 // the parameter's path ("messages[2].content") because OpenAI errors name it in
 // "param", and the message reads like OpenAI's own ("Invalid type for 'x': expected ...").
 // Absent and null fields read as absent. Internal to the translation.
@@ -16,12 +16,12 @@
 namespace hydra::api::openai {
 
 // Reads like FieldReader; a type error becomes an OpenAI invalid_request_error naming the
-// param's path. Its `error` (an OpenAI Error) hides FieldReader's JsonError, which stays unused.
-class Params : public FieldReader {
+// param's path.
+class Params : public TypedFields {
 public:
   // `prefix` is the path of `obj` itself, e.g. "messages[0]" ("" for the request body).
   explicit Params(const boost::json::object& obj, std::string prefix = {})
-      : FieldReader(obj), prefix_(std::move(prefix)) {}
+      : TypedFields(obj), prefix_(std::move(prefix)) {}
 
   // The path of a field of this object, for error params and nested readers.
   std::string path(std::string_view key) const;
