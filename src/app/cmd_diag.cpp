@@ -30,7 +30,9 @@ int bad(const std::string& message) {
 void print_text(const cluster::Diagnosis& d) {
   fmt::print("{}\n", d.url);
   for (const auto& c : d.checks) {
-    fmt::print("  {:<4}  {:<8} {}\n", cluster::to_string(c.level), c.step, c.detail);
+    // A failure stands out in capitals.
+    std::string level = c.level == cluster::Check::Level::fail ? "FAIL" : cluster::to_string(c.level);
+    fmt::print("  {:<4}  {:<8} {}\n", level, c.step, c.detail);
     if (!c.advice.empty()) fmt::print("        {:<8} -> {}\n", "", c.advice);
   }
 }
@@ -40,7 +42,7 @@ boost::json::object to_json(const cluster::Diagnosis& d) {
   for (const auto& c : d.checks) {
     boost::json::object o;
     o["step"] = c.step;
-    o["level"] = c.level == cluster::Check::Level::fail ? "fail" : cluster::to_string(c.level);
+    o["level"] = cluster::to_string(c.level);
     o["detail"] = c.detail;
     if (!c.advice.empty()) o["advice"] = c.advice;
     checks.push_back(std::move(o));

@@ -16,7 +16,7 @@ const char* to_string(Level level) {
   switch (level) {
     case Level::ok: return "ok";
     case Level::warn: return "warn";
-    case Level::fail: return "FAIL";
+    case Level::fail: return "fail";
   }
   return "?";
 }
