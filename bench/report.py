@@ -291,9 +291,13 @@ def nearest_rank(values, q):
     return values[max(0, min(len(values), -(-q * len(values) // 100)) - 1)]
 
 
-policies = [pol for pol in ("scored", "round_robin", "least_connections") if records(f"quality-{pol}")]
+runs = {pol: records(f"quality-{pol}") for pol in ("scored", "round_robin", "least_connections")}
+policies = [pol for pol, rows in runs.items() if rows]
 if policies:
     fleet = sorted((k.split(".", 2)[2], v.split("|")) for k, v in facts.items() if k.startswith("quality.fleet."))
+    # What each sim counted (requests by model, loads, evictions), per policy and node.
+    sim_stats = {(pol, name): json.loads(facts.get(f"quality.{pol}.{name}.stats") or "{}")
+                 for pol in policies for name, _ in fleet}
     seconds = float(facts.get("quality.seconds", "1"))
     p("## 5. Routing quality: Hydra's policy vs round robin vs least connections")
     p("")
@@ -317,7 +321,7 @@ if policies:
     p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     summary = {}
     for pol in policies:
-        rows = records(f"quality-{pol}")
+        rows = runs[pol]
         ttft = [r[2] for r in rows if r[1]]
         total = [r[3] for r in rows if r[1]]
         thr = sum(json.load(open(os.path.join(work, n)))["throughput_rps"]
@@ -325,7 +329,7 @@ if policies:
                   if n.startswith(f"quality-{pol}-") and n.endswith(".json") and not n.endswith("-routing.json"))
         loads = evictions = 0
         for name, (_, flags, _) in fleet:
-            st = json.loads(facts.get(f"quality.{pol}.{name}.stats") or "{}")
+            st = sim_stats[(pol, name)]
             loads += st.get("loads", 0) - (1 if "--loaded" in flags else 0)
             evictions += st.get("evictions", 0)
         failed = sum(1 for r in rows if not r[1])
@@ -335,7 +339,7 @@ if policies:
     p("")
     p("TTFT p95 by model:")
     p("")
-    models = sorted({r[0] for r in records(f"quality-{policies[0]}")})
+    models = sorted({r[0] for r in runs[policies[0]]})
     # Run files name a model with ':' and '.' as '_' (quality.sh); the mix has the real names.
     names = {pair.split("=")[0].replace(":", "_").replace(".", "_"): pair.split("=")[0]
              for pair in facts.get("quality.mix", "").split()}
@@ -344,7 +348,7 @@ if policies:
     for m in models:
         cells = []
         for pol in policies:
-            rows = [r for r in records(f"quality-{pol}") if r[0] == m]
+            rows = [r for r in runs[pol] if r[0] == m]
             ok = [r[2] for r in rows if r[1]]
             cells.append(f"{ms(nearest_rank(ok, 95))} ({len(rows) - len(ok)} failed)")
         p(f"| {names.get(m, m)} | " + " | ".join(cells) + " |")
@@ -356,7 +360,7 @@ if policies:
     for pol in policies:
         cells = []
         for name, _ in fleet:
-            st = json.loads(facts.get(f"quality.{pol}.{name}.stats") or "{}")
+            st = sim_stats[(pol, name)]
             cells.append(", ".join(f"{m} {c}" for m, c in sorted(st.get("requests_by_model", {}).items())) or "—")
         p(f"| {pol} | " + " | ".join(cells) + " |")
     p("")
