@@ -10,7 +10,11 @@ namespace hydra::api {
 
 namespace asio = boost::asio;
 
-Slot::~Slot() {
+// The slot was counted by the Admission that makes the lease (take() or grant()).
+Lease::Lease(Admission& owner, std::shared_ptr<cluster::NodeCounters> counters, std::size_t node)
+    : owner_(owner), counters_(std::move(counters)), node_(node) {}
+
+Lease::~Lease() {
   counters_->in_flight.fetch_sub(1, std::memory_order_relaxed);
   owner_.freed(node_);
 }
@@ -48,6 +52,7 @@ routing::CanLoad Admission::load_check() const {
 }
 
 void Admission::freed(std::size_t node) {
+  if (closed_) return;
   auto id = queue_.pick_for(node, clock_.now(), load_check());
   if (!id) return;
   grant(*id, node);
@@ -65,10 +70,22 @@ void Admission::grant(uint64_t id, std::size_t node) {
   it->second->timer.cancel();
 }
 
-std::unique_ptr<Slot> Admission::take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters) {
+std::unique_ptr<Lease> Admission::take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters) {
   counters->in_flight.fetch_add(1, std::memory_order_relaxed);
   ++totals_.admitted;
-  return std::make_unique<Slot>(*this, std::move(counters), node);
+  return std::make_unique<Lease>(*this, std::move(counters), node);
+}
+
+std::unique_ptr<Lease> Admission::lease_now(std::size_t node) {
+  auto counters = counters_of(node);
+  if (!counters) return nullptr;
+  counters->in_flight.fetch_add(1, std::memory_order_relaxed);
+  return std::make_unique<Lease>(*this, std::move(counters), node);
+}
+
+void Admission::close() {
+  closed_ = true;
+  for (auto& [id, pending] : pending_) pending->timer.cancel();  // each admit() sees closed_ and leaves
 }
 
 void Admission::leave_queue(uint64_t id) {
@@ -91,6 +108,11 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
                                                int priority) {
   using namespace asio::experimental::awaitable_operators;
   AdmitOutcome out;
+  if (closed_) {
+    out.error = "hydra is shutting down";
+    out.retry_after_s = 1;
+    co_return out;
+  }
   const auto now = clock_.now();
   routing::Waiter w = routing::make_waiter(decision, model, priority, now);
   std::size_t ahead = w.warm.empty() ? 0 : queue_.warm_waiting(w.warm.front());
@@ -98,7 +120,7 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
     if (auto waiter = queue_.pick_for(*node, now, load_check())) {
       grant(*waiter, *node);  // someone waiting may use this free slot: it goes first
     } else {
-      out.slot = take(*node, snapshot.nodes[*node].live);
+      out.lease = take(*node, snapshot.nodes[*node].live);
       co_return out;
     }
   }
@@ -124,9 +146,9 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
     auto which = co_await (pending->timer.async_wait(http::use_nothrow) || requester.gone());
     if (pending->granted) {
       pending_.erase(w.id);
-      out.slot = std::make_unique<Slot>(*this, counters_of(*pending->granted), *pending->granted);
+      out.lease = std::make_unique<Lease>(*this, counters_of(*pending->granted), *pending->granted);
       if (which.index() == 1) {  // granted, but the client left at the same moment
-        out.slot.reset();        // gives the slot to the next waiter
+        out.lease.reset();       // gives the slot to the next waiter
         out.client_gone = true;
         ++totals_.abandoned;
       } else {
@@ -140,11 +162,18 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
       ++totals_.abandoned;
       co_return out;
     }
+    if (closed_) {
+      leave_queue(w.id);
+      ++totals_.rejected;
+      out.error = "hydra is shutting down";
+      out.retry_after_s = 1;
+      co_return out;
+    }
     if (!cold_check_due) break;
     cold_check_due = false;
     if (auto node = free_cold_node(w)) {
       leave_queue(w.id);
-      out.slot = take(*node, counters_of(*node));
+      out.lease = take(*node, counters_of(*node));
       co_return out;
     }
   }

@@ -3,8 +3,10 @@
 // priority queue (routing/admission_queue) until a slot frees on one of its candidates: a
 // node holding the model warm, or, once waiting has cost more than a cold load, a node that
 // can load it without evicting models in use.
-// Slots are counted in NodeCounters::in_flight; a Slot reserves one and gives it back on
-// destruction, which hands it straight to the best waiter (an event, not polling).
+// Slots are counted in NodeCounters::in_flight, and only through a Lease: one per attempt on a
+// node, taken here (admit() for model requests, including each failover attempt; lease_now()
+// for per-node operations such as pull), released when that attempt ends, which hands the slot
+// straight to the best waiter (an event, not polling). Nothing else touches in_flight.
 // Single-threaded: use on the gateway's io_context thread.
 #include "api/sink.hpp"
 #include "cluster/snapshot.hpp"
@@ -19,13 +21,13 @@ namespace hydra::api {
 
 class Admission;
 
-class Slot {
+// One attempt's claim on a slot of one node.
+class Lease {
 public:
-  Slot(Admission& owner, std::shared_ptr<cluster::NodeCounters> counters, std::size_t node)
-      : owner_(owner), counters_(std::move(counters)), node_(node) {}
-  ~Slot();
-  Slot(const Slot&) = delete;
-  Slot& operator=(const Slot&) = delete;
+  Lease(Admission& owner, std::shared_ptr<cluster::NodeCounters> counters, std::size_t node);
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
   std::size_t node() const { return node_; }
 
 private:
@@ -35,7 +37,7 @@ private:
 };
 
 struct AdmitOutcome {
-  std::unique_ptr<Slot> slot;  // set when admitted
+  std::unique_ptr<Lease> lease;  // set when admitted
   bool client_gone = false;
   std::string error;           // when refused: the queue is full or the wait ran out
   int retry_after_s = 0;
@@ -52,8 +54,15 @@ public:
   // `model` is the normalised name (to judge cold nodes later).
   http::awaitable<AdmitOutcome> admit(ReplySink& requester, const cluster::Snapshot& snapshot,
                                       const routing::Decision& decision, const std::string& model, int priority);
-  // A slot on `node` was given back (a request ended): give it to the best waiter.
+  // A lease on a node whatever its load, without waiting: per-node operations (pull, create,
+  // blobs) that do not generate, counted so that routing sees the node busy meanwhile.
+  std::unique_ptr<Lease> lease_now(std::size_t node);
+  // A slot on `node` was given back (an attempt ended): give it to the best waiter.
   void freed(std::size_t node);
+  // Shutdown: every waiter gives up now (503), and later admits are refused. After close(),
+  // freed() hands nothing on, so leases may end in any order while the gateway winds down.
+  void close();
+  bool closed() const { return closed_; }
   std::size_t waiting() const { return queue_.size(); }
   const routing::QueueSettings& settings() const { return queue_.settings(); }
 
@@ -73,7 +82,7 @@ private:
   };
   std::shared_ptr<cluster::NodeCounters> counters_of(std::size_t node) const;
   void grant(uint64_t waiter, std::size_t node);  // the waiter gets a slot on node, now free
-  std::unique_ptr<Slot> take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters);  // admitted now
+  std::unique_ptr<Lease> take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters);  // admitted now
   void leave_queue(uint64_t waiter);
   bool can_load(const routing::Waiter& w, std::size_t node) const;
   routing::CanLoad load_check() const;
@@ -87,6 +96,7 @@ private:
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;
   uint64_t next_id_ = 1;
   Totals totals_;
+  bool closed_ = false;
 };
 
 }  // namespace hydra::api

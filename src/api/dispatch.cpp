@@ -77,6 +77,7 @@ http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::Route
 
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
   const auto started = std::chrono::steady_clock::now();
+  const Deadline deadline = deadline_from_now(gw);
   Dispatched out;
   std::shared_ptr<const cluster::Snapshot> snapshot;
   out.decision = co_await route_model(gw, request.route, snapshot);
@@ -96,7 +97,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
     account(gw, request, out, "abandoned", started, queue_wait_s);
     co_return out;
   }
-  if (!admitted.slot) {
+  if (!admitted.lease) {
     event.error = admitted.error;
     gw.telemetry.routing.record(std::move(event));
     out.queued = admitted.waited;
@@ -104,7 +105,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
     co_return out;
   }
-  const std::size_t chosen = admitted.slot->node();
+  const std::size_t chosen = admitted.lease->node();
   out.queued = admitted.waited;
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
   note_choice(out.decision, chosen, *snapshot, admitted.waited);
@@ -113,7 +114,10 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   RelayOptions options;
   options.upstream = std::move(request.upstream);
   options.refresh_after = cold || request.changes_residency;
-  options.reserved_node = chosen;
+  options.lease = std::move(admitted.lease);
+  options.model = model;
+  options.priority = request.route.priority;
+  options.deadline = deadline;
   if (cold) gw.cluster.loading_started(chosen, model);
   out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));
   if (cold) gw.cluster.loading_ended(chosen, model);

@@ -2,6 +2,7 @@
 // What the API handlers share: the cluster, the upstream pool, routing's randomness and the
 // relay settings. Owned by `hydra serve`; outlives every request.
 #include "api/admission.hpp"
+#include "api/lifecycle.hpp"
 #include "cluster/cidr.hpp"
 #include "cluster/cluster.hpp"
 #include "http/client.hpp"
@@ -31,6 +32,7 @@ struct Gateway {
   routing::Random& random;
   Admission& admission;
   telemetry::Telemetry& telemetry;
+  Lifecycle& lifecycle;
   RelaySettings settings;
   routing::Weights weights;
   RegistrationSettings registration;

@@ -1,21 +1,15 @@
 #pragma once
-// Forwards one request to the ranked nodes of a routing decision: the first node that answers
-// gets its reply streamed into the sink piece by piece. Failures before the first byte move on
-// to the next node; after it, the sink is told the node broke off (never a silent hang).
-#include "api/gateway.hpp"
-#include "api/sink.hpp"
+// Forwards one request to the ranked nodes of a routing decision, one attempt at a time: the
+// first node that answers gets its reply streamed into the sink. Failures before the first
+// byte move on to another node; after it, the sink is told the node broke off.
+// Every attempt holds a slot lease from admission for exactly as long as it runs: the first
+// comes with the request (dispatch admitted it), each later one is asked for again, so a
+// request that fails over never keeps a slot on the node that failed, and never runs on a
+// node beyond its slots.
+#include "api/attempt.hpp"
 #include "routing/route.hpp"
 
 namespace hydra::api {
-
-// What to send to a node. Headers are forwarded as they are; Host, framing and hop-by-hop
-// headers are the relay's own.
-struct Upstream {
-  http::bhttp::verb method = http::bhttp::verb::post;
-  std::string target;
-  http::bhttp::fields headers;
-  std::string body;
-};
 
 // The client's request as it came, minus hop-by-hop headers and Hydra's own X-Hydra-* hints.
 Upstream upstream_of(const http::Request& request);
@@ -23,8 +17,16 @@ Upstream upstream_of(const http::Request& request);
 struct RelayOptions {
   Upstream upstream;
   bool refresh_after = false;  // the reply changes what the node holds (load, unload, pull)
-  std::optional<std::size_t> reserved_node;  // admission already counted a slot there
+  std::unique_ptr<Lease> lease;  // the first attempt's slot, when admission granted one already
+  // Model requests: later attempts wait for a slot through admission like the first one.
+  // Empty: a per-node operation (pull, create, blobs), leased at once (Admission::lease_now).
+  std::string model;
+  int priority = 5;
+  Deadline deadline = Deadline::max();  // timeouts.total_s after the request arrived
 };
+
+// The deadline of a request that arrives now.
+Deadline deadline_from_now(const Gateway& gw);
 
 // Returns the node that served, or nullopt when none did (the sink has had its answer either way).
 http::awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink,

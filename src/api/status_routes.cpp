@@ -103,7 +103,8 @@ json::object models_body(const cluster::Snapshot& s) {
 }
 
 // healthy: every node routable and the queue has room; degraded: some nodes down, or the
-// queue is over three quarters full; unhealthy (503): no node can serve at all.
+// queue is over three quarters full; unhealthy (503): no node can serve at all; draining
+// (503): the gateway is shutting down.
 std::pair<status, json::object> health_body(const Gateway& gw) {
   json::object cluster = cluster_json(*gw.cluster.snapshot());
   const int64_t total = cluster.at("nodes_total").as_int64(), healthy = cluster.at("nodes_healthy").as_int64();
@@ -132,6 +133,11 @@ std::pair<status, json::object> health_body(const Gateway& gw) {
   o["components"] = std::move(components);
   o["version"] = gw.version;
   o["uptime_s"] = uptime_s(gw);
+  if (gw.lifecycle.draining()) {  // shutting down: load balancers should send new work elsewhere
+    o["status"] = "draining";
+    o["in_flight"] = gw.lifecycle.active();
+    return {status::service_unavailable, o};
+  }
   return {healthy == 0 ? status::service_unavailable : status::ok, o};
 }
 

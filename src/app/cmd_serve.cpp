@@ -51,12 +51,52 @@ void report_fleet(const cluster::Snapshot& s) {
   fmt::print("hydra serve: {} of {} nodes reachable, {} models on disk across them\n", up, s.nodes.size(), models);
 }
 
+// An io_context that destroys what is still pending (coroutine frames) on demand, while the
+// objects those frames refer to still exist; ~io_context alone would do it after they are gone.
+class ServeContext : public asio::io_context {
+public:
+  using asio::io_context::io_context;
+  void destroy_pending() { shutdown(); }
+};
+
+// Counts requests in progress for the drain; the dashboard's endless /events stream is not one.
+http::awaitable<void> counted(api::Lifecycle& life, const http::Handler& inner, http::Exchange& ex) {
+  if (ex.path() == "/events") {
+    co_await inner(ex);
+    co_return;
+  }
+  auto guard = life.enter();
+  co_await inner(ex);
+}
+
+http::Handler counting(api::Lifecycle& life, http::Handler inner) {
+  return [&life, inner = std::move(inner)](http::Exchange& ex) { return counted(life, inner, ex); };
+}
+
+// The first signal: stop accepting, let requests in progress finish within the grace period,
+// then end the rest with an error in their API's shape, and stop the event loop.
+http::awaitable<void> drain(ServeContext& ioc, api::Lifecycle& life, api::Admission& admission,
+                            std::chrono::milliseconds grace, std::vector<http::Server*> servers) {
+  for (auto* s : servers) s->stop_listening();
+  life.drain();
+  spdlog::info("shutting down: no new connections; {} request(s) in progress have {:g} s to finish", life.active(),
+               std::chrono::duration<double>(grace).count());
+  co_await life.idle(std::chrono::steady_clock::now() + grace);
+  if (life.active() > 0) {
+    spdlog::warn("shutdown grace period over: ending {} request(s) with an error", life.active());
+    life.stop();
+    admission.close();
+    co_await life.idle(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  }
+  ioc.stop();
+}
+
 int serve(const ServeConfig& config) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("hydra"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
-  asio::io_context ioc(1);
+  ServeContext ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
   cluster::HealthSettings health = config.health;
   health.agents = config.vram_monitoring;
@@ -73,7 +113,8 @@ int serve(const ServeConfig& config) {
   api::Admission admission(ioc.get_executor(), config.queue, SystemClock::instance(),
                            [&fleet] { return fleet.snapshot(); });
   telemetry::Telemetry telemetry;
-  api::Gateway gateway{fleet,    pool,     random,   admission, telemetry,   config.relay, config.weights,
+  api::Lifecycle lifecycle(ioc.get_executor());
+  api::Gateway gateway{fleet,    pool,     random,   admission, telemetry, lifecycle, config.relay, config.weights,
                        config.registration, kVersion, config.orchestration, nullptr, nullptr,
                        std::chrono::steady_clock::now()};
   // Orchestration runs are kept in <data_dir>/hydra.db (GET /orchestrate/{task_id}).
@@ -103,11 +144,11 @@ int serve(const ServeConfig& config) {
   http::ServerLimits limits;
   limits.body_limit = config.body_limit_mb << 20;
   limits.header_timeout = config.header_timeout;
-  http::Server server(ioc.get_executor(), router.handler(), limits);
+  http::Server server(ioc.get_executor(), counting(lifecycle, router.handler()), limits);
   auto bound = server.listen(*http::parse_endpoint(config.listen));
   if (!bound) throw ConfigError(fmt::format("setting listen: cannot listen on {}: {}", config.listen, bound.error().message()));
   fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound));
-  http::Server dashboard(ioc.get_executor(), dashboard_router.handler(), limits);
+  http::Server dashboard(ioc.get_executor(), counting(lifecycle, dashboard_router.handler()), limits);
   if (config.dashboard_enabled) {
     // A busy dashboard port must not take the gateway down: say so and serve the API.
     auto shown = dashboard.listen(*http::parse_endpoint(config.dashboard_listen));
@@ -140,9 +181,29 @@ int serve(const ServeConfig& config) {
     asio::co_spawn(ioc, cluster::run_discovery(fleet, std::move(discovery)), asio::detached);
   }
 
+  // SIGTERM/SIGINT: drain (see drain()); a second signal stops at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
+  int signalled = 0;
+  std::function<void()> on_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (++signalled > 1) {
+        spdlog::warn("second signal: stopping now");
+        ioc.stop();
+        return;
+      }
+      asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, {&server, &dashboard}), asio::detached);
+      on_signal();
+    });
+  };
+  on_signal();
   ioc.run();
+  // What is left (idle connections, probe loops, requests cut by a second signal) is destroyed
+  // here, before the objects it refers to; a lease given back now hands nothing on.
+  lifecycle.stop();
+  admission.close();
+  ioc.destroy_pending();
+  spdlog::info("hydra serve: stopped");
   return 0;
 }
 

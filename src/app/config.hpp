@@ -32,6 +32,7 @@ struct ServeConfig {
   std::string log_level = "info";
   std::size_t body_limit_mb = 64;
   std::chrono::milliseconds header_timeout{30'000};
+  std::chrono::milliseconds shutdown_grace{30'000};  // SIGTERM: requests in flight may finish this long
   cluster::HealthSettings health;
   api::RelaySettings relay;
   routing::QueueSettings queue;

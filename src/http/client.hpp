@@ -18,7 +18,7 @@ struct Timeouts {
   std::chrono::milliseconds connect{2'000};
   std::chrono::milliseconds first_byte{300'000};  // a cold load can take minutes
   std::chrono::milliseconds idle{60'000};         // gap between chunks
-  std::chrono::milliseconds total{0};             // 0 = none
+  std::chrono::milliseconds total{1'800'000};     // a whole relayed request (timeouts.total_s); 0 = none
 };
 
 // One upstream connection with its read buffer; returned to the pool when reusable.

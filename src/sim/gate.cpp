@@ -8,12 +8,14 @@ http::awaitable<bool> SlotGate::acquire() {
   if (active_ < parallel_) {
     ++active_;
     max_active_ = std::max(max_active_, active_);
+    max_demand_ = std::max(max_demand_, active_);
     co_return true;
   }
   if (static_cast<int>(waiters_.size()) >= max_queue_) co_return false;
   auto waiter = std::make_shared<Waiter>(co_await http::asio::this_coro::executor);
   waiter->timer.expires_at(http::asio::steady_timer::time_point::max());
   waiters_.push_back(waiter);
+  max_demand_ = std::max(max_demand_, active_ + static_cast<int>(waiters_.size()));
   // A caller that gives up (its client left: the wait is raced against that) leaves the queue
   // instead of holding a place in it, as Ollama drops a queued request whose client is gone.
   co_await http::asio::this_coro::throw_if_cancelled(false);

@@ -23,6 +23,8 @@ public:
   int active() const { return active_; }
   int waiting() const { return static_cast<int>(waiters_.size()); }
   int max_active() const { return max_active_; }
+  // The most requests ever at the gate at once, running or queued: what a gateway sent.
+  int max_demand() const { return max_demand_; }
 
 private:
   struct Waiter {
@@ -34,6 +36,7 @@ private:
   int max_queue_;
   int active_ = 0;
   int max_active_ = 0;
+  int max_demand_ = 0;
   std::deque<std::shared_ptr<Waiter>> waiters_;
 };
 

@@ -86,6 +86,7 @@ json::object stats_body(Node& node) {
                    {"active", node.slots().active()},
                    {"waiting", node.slots().waiting()},
                    {"max_concurrent", node.slots().max_active()},
+                   {"max_in_progress", node.slots().max_demand()},
                    {"loads", node.residency().loads()},
                    {"evictions", node.residency().evictions()}};
   return out;

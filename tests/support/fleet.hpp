@@ -40,6 +40,7 @@ public:
   SimProcess* sim_by_id(const std::string& id);
   boost::json::value sim_stats(std::size_t i) const;
   std::string gateway_log() const;
+  Process& gateway_process() { return *serve_; }  // to signal it, or wait for its exit
   const std::string& data_dir() const { return data_dir_; }
 
 private:

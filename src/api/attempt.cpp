@@ -1,0 +1,231 @@
+#include "api/attempt.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+
+namespace hydra::api {
+
+namespace asio = boost::asio;
+namespace bhttp = http::bhttp;
+using http::awaitable;
+using http::use_nothrow;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The last line of a reply body, kept small: where Ollama puts its final counts.
+class Tail {
+public:
+  void add(std::string_view bytes) {
+    text_.append(bytes);
+    if (text_.size() > 8192) text_.erase(0, text_.size() - 4096);
+  }
+  // eval_count of the last JSON line, 0 when there is none.
+  uint64_t eval_count() const {
+    std::string_view t = text_;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
+    auto nl = t.rfind('\n');
+    if (nl != std::string_view::npos) t.remove_prefix(nl + 1);
+    if (t.find("\"eval_count\"") == std::string_view::npos) return 0;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(t, ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    const auto* n = o ? o->if_contains("eval_count") : nullptr;
+    return n && n->is_number() ? n->to_number<uint64_t>(ec) : 0;
+  }
+
+private:
+  std::string text_;
+};
+
+// Feeds the node's speed EWMAs that routing scores by.
+void observe(cluster::NodeCounters& c, Clock::time_point sent, Clock::time_point first, Clock::time_point done,
+             std::size_t pieces) {
+  using ms = std::chrono::duration<double, std::milli>;
+  cluster::NodeCounters::observe(c.ttft_ms, ms(first - sent).count());
+  cluster::NodeCounters::observe(c.duration_ms, ms(done - sent).count());
+  if (pieces > 2) cluster::NodeCounters::observe(c.chunk_gap_ms, ms(done - first).count() / static_cast<double>(pieces - 1));
+}
+
+// Why an attempt was cut short from outside the node's own reply.
+enum class Cut { none, client_gone, stopping, total_timeout };
+
+// Completes when the attempt must end whatever the node does: its requester left, the
+// request has run for timeouts.total_s, or the gateway's shutdown grace is over.
+awaitable<Cut> cut_off(Gateway& gw, ReplySink& sink, Deadline deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+  auto which = co_await (sink.gone() || gw.lifecycle.stopped() || timer.async_wait(use_nothrow));
+  switch (which.index()) {
+    case 0: co_return Cut::client_gone;
+    case 1: co_return Cut::stopping;
+    default: co_return Cut::total_timeout;
+  }
+}
+
+std::string cut_message(Gateway& gw, Cut cut) {
+  if (cut == Cut::stopping) return "hydra is shutting down; the request was cut off at the end of the grace period";
+  return fmt::format("the request ran longer than timeouts.total_s ({:g} s)",
+                     std::chrono::duration<double>(gw.settings.timeouts.total).count());
+}
+
+// The reply body, piece by piece into the sink. Not cancellable from outside (a chunk half
+// written to the client would break its framing); watch() ends it by closing the node's socket.
+struct Pump {
+  http::Connection& conn;
+  bhttp::response_parser<bhttp::buffer_body>& parser;
+  ReplySink& sink;
+  std::chrono::milliseconds idle;
+  std::size_t pieces = 0;
+  Tail tail;
+  bool done = false;
+  bool client_gone = false;
+  std::string error;  // the node's failure, when it broke off
+};
+
+awaitable<void> pump(Pump& p) {
+  co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
+  char buf[16384];
+  while (!p.parser.is_done()) {
+    p.parser.get().body().data = buf;
+    p.parser.get().body().size = sizeof buf;
+    p.conn.stream.expires_after(p.idle);
+    auto [rec, rn] = co_await bhttp::async_read_some(p.conn.stream, p.conn.buffer, p.parser, use_nothrow);
+    if (rec == bhttp::error::need_buffer) rec = {};
+    std::size_t got = sizeof buf - p.parser.get().body().size;
+    if (got) {
+      p.tail.add(std::string_view(buf, got));
+      if (co_await p.sink.data(std::string_view(buf, got))) {
+        p.client_gone = true;
+        break;
+      }
+      ++p.pieces;
+    }
+    if (rec) {
+      p.error = rec == boost::beast::error::timeout ? "no data within the idle timeout" : rec.message();
+      break;
+    }
+  }
+  p.done = true;
+}
+
+awaitable<Cut> watch(Gateway& gw, Pump& p, Deadline deadline) {
+  Cut cut = co_await cut_off(gw, p.sink, deadline);
+  if (p.done) co_return Cut::none;  // the pump finished first: this wait was cancelled
+  boost::system::error_code ec;
+  p.conn.stream.socket().close(ec);  // ends the pump's read at once
+  co_return cut;
+}
+
+}  // namespace
+
+awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                           const Upstream& upstream, Deadline deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  const auto& t = gw.settings.timeouts;
+  boost::system::error_code addr_ec;
+  http::tcp::endpoint ep(asio::ip::make_address(node.ip, addr_ec), node.port);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect);
+    if (cec) co_return Outcome{Outcome::Kind::node_failed, "connect: " + cec.message()};
+
+    // The body goes out from the caller's copy: one copy per request, however many attempts.
+    bhttp::request<bhttp::span_body<const char>> up{upstream.method, upstream.target, 11};
+    for (const auto& f : upstream.headers) up.set(f.name_string(), f.value());
+    up.set(bhttp::field::host, node.host_header);
+    up.keep_alive(true);
+    up.body() = boost::beast::span<const char>(upstream.body.data(), upstream.body.size());
+    up.prepare_payload();
+    conn->stream.expires_after(t.idle);
+    auto [wec, wn] = co_await bhttp::async_write(conn->stream, up, use_nothrow);
+    if (wec) {
+      if (conn->reused) continue;  // a stale pooled connection: one more try on a fresh one
+      co_return Outcome{Outcome::Kind::node_failed, "send: " + wec.message()};
+    }
+
+    const auto sent_at = Clock::now();
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.body_limit(boost::none);
+    if (upstream.method == bhttp::verb::head) parser.skip(true);
+    conn->stream.expires_after(t.first_byte);
+    // Wait for the node's answer, but stop at once if the requester leaves meanwhile (dropping
+    // the upstream connection is what tells the node to stop generating), if the request runs
+    // out of time or the gateway stops, or if health checks eject the node meanwhile (a frozen
+    // machine: nothing was sent to the client yet, so the request fails over as if refused).
+    auto first = co_await (bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow) ||
+                           cut_off(gw, sink, deadline) || gw.cluster.wait_down(node.index));
+    if (first.index() == 1) {
+      Cut cut = std::get<1>(first);
+      if (cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
+      std::string message = cut_message(gw, cut);
+      const int status = cut == Cut::stopping ? 503 : 504;
+      co_await sink.fail(status, message, cut == Cut::stopping ? 1 : 0);
+      co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
+    }
+    if (first.index() == 2) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
+    auto [hec, hn] = std::get<0>(first);
+    if (hec) {
+      if (conn->reused && attempt == 0 && hec != boost::beast::error::timeout) continue;
+      co_return Outcome{Outcome::Kind::node_failed,
+                        hec == boost::beast::error::timeout ? "no reply within the first-byte timeout"
+                                                            : "reply: " + hec.message()};
+    }
+    const int status = parser.get().result_int();
+    std::string content_type(parser.get()[bhttp::field::content_type]);
+    const auto first_byte_at = Clock::now();
+
+    if (status >= 500 || status == 404) {
+      // Not served here. Keep the node's words (up to 1 MiB) in case no other node does better.
+      std::string reply;
+      char buf[8192];
+      while (!parser.is_done() && reply.size() < (1u << 20)) {
+        parser.get().body().data = buf;
+        parser.get().body().size = sizeof buf;
+        conn->stream.expires_after(t.idle);
+        auto [rec, rn] = co_await bhttp::async_read_some(conn->stream, conn->buffer, parser, use_nothrow);
+        reply.append(buf, sizeof buf - parser.get().body().size);
+        if (rec && rec != bhttp::error::need_buffer) break;
+      }
+      if (parser.is_done() && parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
+      // 503 (busy) and 404 (model not there after all) say nothing bad about the node.
+      auto kind = status == 503 || status == 404 ? Outcome::Kind::node_declined : Outcome::Kind::node_failed;
+      co_return Outcome{kind, fmt::format("status {}", status), status, content_type, std::move(reply)};
+    }
+
+    std::optional<std::uint64_t> length;
+    if (!parser.chunked() && parser.content_length()) length = *parser.content_length();
+    if (co_await sink.begin(status, std::move(content_type), length, served))
+      co_return Outcome{Outcome::Kind::client_gone, "client left"};
+
+    Pump p{*conn, parser, sink, t.idle, 0, {}, false, false, {}};
+    auto ended = co_await (pump(p) || watch(gw, p, deadline));
+    Cut cut = ended.index() == 1 ? std::get<1>(ended) : Cut::none;
+    if (p.client_gone || cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
+    if (cut != Cut::none) {
+      std::string message = cut_message(gw, cut);
+      co_await sink.broke(message);
+      co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
+    }
+    if (!p.error.empty()) {
+      co_await sink.broke(fmt::format("node {} failed mid-stream: {}", node.id, p.error));
+      co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};
+    }
+    co_await sink.end();
+    if (parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
+    const auto done_at = Clock::now();
+    observe(*node.live, sent_at, first_byte_at, done_at, p.pieces);
+    Outcome out(Outcome::Kind::served);
+    out.ttft_ms = std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count();
+    out.total_ms = std::chrono::duration<double, std::milli>(done_at - sent_at).count();
+    out.eval_count = p.tail.eval_count();
+    co_return out;
+  }
+  co_return Outcome{Outcome::Kind::node_failed, "connection closed"};
+}
+
+}  // namespace hydra::api

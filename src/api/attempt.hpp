@@ -1,0 +1,47 @@
+#pragma once
+// One attempt: the request sent to one node and its reply streamed into the sink. The relay
+// (relay.cpp) decides which node and holds the attempt's slot lease; this file only talks to
+// the node. An attempt ends early when the requester leaves, when the request has run longer
+// than timeouts.total_s, or when the gateway stops (shutdown grace over).
+#include "api/gateway.hpp"
+#include "api/sink.hpp"
+
+#include <chrono>
+
+namespace hydra::api {
+
+// What to send to a node. Headers are forwarded as they are; Host, framing and hop-by-hop
+// headers are the relay's own.
+struct Upstream {
+  http::bhttp::verb method = http::bhttp::verb::post;
+  std::string target;
+  http::bhttp::fields headers;
+  std::string body;
+};
+
+struct Outcome {
+  enum class Kind {
+    served,
+    client_gone,
+    node_failed,        // before any byte reached the sink: the next node may try
+    node_declined,      // 404/503 from the node: not its fault
+    failed_mid_stream,  // the node broke off after the sink began (the sink has said so)
+    interrupted,        // total timeout or shutdown: the sink has had its answer
+  };
+  Outcome(Kind k = Kind::served, std::string e = {}, int s = 0, std::string ct = {}, std::string b = {})
+      : kind(k), error(std::move(e)), status(s), content_type(std::move(ct)), body(std::move(b)) {}
+  Kind kind;
+  std::string error;
+  int status = 0;          // node_declined: the node's reply, kept in case no node does better
+  std::string content_type;
+  std::string body;
+  double ttft_ms = -1, total_ms = -1;  // served: timings
+  uint64_t eval_count = 0;             // served: from the reply's last line
+};
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+http::awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                                 const Upstream& upstream, Deadline deadline);
+
+}  // namespace hydra::api
