@@ -32,6 +32,8 @@ struct ServeConfig {
   std::string log_level = "info";
   std::size_t body_limit_mb = 64;
   std::chrono::milliseconds header_timeout{30'000};
+  std::size_t body_min_rate_kb = 4;               // KiB/s a request body must average (0: off)
+  std::chrono::milliseconds body_window{20'000};  // ... over each window this long (else 408)
   cluster::HealthSettings health;
   api::RelaySettings relay;
   routing::QueueSettings queue;
