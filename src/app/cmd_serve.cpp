@@ -144,6 +144,8 @@ int serve(const ServeConfig& config) {
   http::ServerLimits limits;
   limits.body_limit = config.body_limit_mb << 20;
   limits.header_timeout = config.header_timeout;
+  limits.body_min_rate = config.body_min_rate_kb << 10;
+  limits.body_window = config.body_window;
   http::Server server(ioc.get_executor(), counting(lifecycle, router.handler()), limits);
   auto bound = server.listen(*http::parse_endpoint(config.listen));
   if (!bound) throw ConfigError(fmt::format("setting listen: cannot listen on {}: {}", config.listen, bound.error().message()));

@@ -1,10 +1,14 @@
 #include "http/exchange.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
+#include <poll.h>
 
 namespace hydra::http {
 
@@ -119,13 +123,55 @@ awaitable<error_code> Exchange::end_stream() {
   co_return ec;
 }
 
+namespace {
+
+// Whether the peer has shut down or reset the connection, even with unread bytes pending.
+bool peer_hung_up(tcp::socket& socket) {
+  pollfd p{socket.native_handle(), static_cast<short>(POLLIN | POLLRDHUP), 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+// How much of a pipelined next request wait_closed() reads ahead before it stops reading and
+// only polls for a hang-up. A reset is seen at once; a plain close only once the bytes before it
+// fit in the socket's buffer (so a client that pipelines megabytes and then leaves is seen when
+// the handler ends). Clients hardly pipeline; the bound keeps such a client's memory small.
+constexpr std::size_t read_ahead_limit = 256u << 10;
+
+}  // namespace
+
 awaitable<void> Exchange::wait_closed() {
   stream_.expires_never();
-  char byte;
-  // The raw socket, not the beast stream: its reads honour per-operation cancellation, so
-  // this can race a timer (awaitable operators) and lose cleanly.
-  auto [ec, n] = co_await stream_.socket().async_read_some(asio::buffer(&byte, 1), use_nothrow);
-  if (ec != asio::error::operation_aborted) reusable_ = false;  // closed, or a byte was consumed
+  auto& socket = stream_.socket();
+  for (;;) {
+    auto state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) co_return;
+    if (!watching_ && buffer_.size() < read_ahead_limit) {
+      // The raw socket, not the beast stream: its reads honour per-operation cancellation, so
+      // this can race a timer (awaitable operators) and lose cleanly. What arrives goes into
+      // the session's buffer, where the next request's parse finds it.
+      watching_ = true;
+      auto room = buffer_.prepare(std::min<std::size_t>(read_ahead_limit - buffer_.size(), 16384));
+      auto [ec, n] = co_await socket.async_read_some(room, use_nothrow);
+      watching_ = false;
+      if (ec == asio::error::operation_aborted) co_return;
+      if (ec) {  // end of stream or reset: the client is gone
+        reusable_ = false;
+        co_return;
+      }
+      buffer_.commit(n);
+      continue;
+    }
+    // Enough read ahead (or another wait is reading): look for a hang-up now and then.
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    tick.expires_after(std::chrono::milliseconds(250));
+    auto [tec] = co_await tick.async_wait(use_nothrow);
+    if (tec) co_return;
+    if (peer_hung_up(socket)) {
+      reusable_ = false;
+      co_return;
+    }
+  }
 }
 
 void Exchange::abort() {

@@ -23,6 +23,8 @@ public:
   std::string_view path() const { return path_; }
   std::string_view query() const { return query_; }
   const std::string& body() const { return request_.body(); }
+  // Moves the body out (a 64 MiB body need not be copied again); body() is empty afterwards.
+  std::string take_body() { return std::move(request_.body()); }
   tcp::endpoint remote() const;
 
   // Whole replies. Content-Length is set; keep-alive follows the request.
@@ -41,8 +43,9 @@ public:
   awaitable<error_code> send_chunk(std::string_view data);
   awaitable<error_code> end_stream();
 
-  // Completes when the peer closes the connection (or sends anything). For handlers that
-  // must park until the client gives up.
+  // Completes when the peer closes or resets the connection: the client is gone. Bytes the
+  // client sends meanwhile (a pipelined next request) are kept for the session's next parse,
+  // never consumed. Cancellable (race it with `||`); one wait at a time per exchange.
   awaitable<void> wait_closed();
   // Drops the connection without a reply (fault injection, fatal errors mid-stream).
   void abort();
@@ -66,6 +69,7 @@ private:
   int status_ = 0;
   bool raw_stream_ = false;
   bool reusable_;
+  bool watching_ = false;  // a wait_closed() is reading into buffer_
 };
 
 }  // namespace hydra::http

@@ -2,14 +2,19 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <algorithm>
 
 namespace hydra::http {
+
+using namespace asio::experimental::awaitable_operators;
 
 std::string ollama_error_body(bhttp::status, std::string_view message) {
   boost::json::object body;
@@ -53,14 +58,32 @@ struct Server::State {
     }
   }
 
-  // Refuses ambiguous framing that Beast 1.81 would accept (request smuggling vectors).
+  // A Transfer-Encoding this server can read: exactly "chunked" (RFC 9112 6.1: any other
+  // coding, or chunked not last, leaves the body's length unknown).
+  static bool only_chunked(std::string_view value) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    return beast::iequals(value, "chunked");
+  }
+
+  // Refuses framing that Beast 1.81 would accept or misread (request smuggling vectors).
   static const char* framing_problem(const Request& req) {
     auto te = req.count(bhttp::field::transfer_encoding);
     auto cl = req.count(bhttp::field::content_length);
     if (te && cl) return "both Transfer-Encoding and Content-Length";
     if (cl > 1) return "more than one Content-Length";
     if (te > 1) return "more than one Transfer-Encoding";
+    if (te && req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+    if (te && !only_chunked(req[bhttp::field::transfer_encoding]))
+      return "unsupported Transfer-Encoding (only chunked is accepted)";
+    auto hosts = req.count(bhttp::field::host);
+    if (hosts > 1) return "more than one Host";
+    if (hosts == 0 && req.version() >= 11) return "no Host header in an HTTP/1.1 request";
     return nullptr;
+  }
+
+  static bool expects_continue(const Request& req) {
+    return req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue");
   }
 
   awaitable<void> reply_error(beast::tcp_stream& stream, bhttp::status status,
@@ -89,6 +112,60 @@ struct Server::State {
     }
   }
 
+  // Answers a failed read of a request (head or body) when it deserves an answer; the
+  // session ends either way.
+  awaitable<void> refuse(beast::tcp_stream& stream, error_code rec, bool body_started) {
+    if (rec == bhttp::error::body_limit) {
+      co_await reply_error(stream, bhttp::status::payload_too_large, "request body too large");
+      co_await linger(stream, limits);
+    } else if (rec == bhttp::error::header_limit) {
+      co_await reply_error(stream, bhttp::status::request_header_fields_too_large,
+                           "request header too large");
+    } else if (rec == beast::error::timeout && body_started) {
+      co_await reply_error(stream, bhttp::status::request_timeout,
+                           "request body arrived too slowly");
+      co_await linger(stream, limits);
+    } else {
+      // Only a parse error deserves an answer; timeouts and closed peers just end the session.
+      bool parse_error = rec.category() == make_error_code(bhttp::error::bad_method).category() &&
+                         rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message;
+      if (parse_error)
+        co_await reply_error(stream, bhttp::status::bad_request,
+                             std::string("malformed request: ") + rec.message());
+    }
+  }
+
+  // Reads the body. It has no overall deadline (a large upload on a slow link takes what it
+  // takes) but must keep moving: at least body_min_rate bytes a second over each body_window,
+  // else beast::error::timeout with the connection still open for a 408.
+  static awaitable<error_code> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                         bhttp::request_parser<bhttp::string_body>& parser,
+                                         const ServerLimits& limits) {
+    stream.expires_never();
+    if (limits.body_min_rate == 0 || limits.body_window.count() <= 0) {
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
+      co_return ec;
+    }
+    const auto window_ms = static_cast<std::uint64_t>(limits.body_window.count());
+    const std::uint64_t needed = std::max<std::uint64_t>(1, limits.body_min_rate * window_ms / 1000);
+    std::uint64_t arrived = 0;
+    asio::steady_timer window(stream.get_executor());
+    window.expires_after(limits.body_window);
+    while (!parser.is_done()) {
+      auto raced = co_await (bhttp::async_read_some(stream, buffer, parser, use_nothrow) ||
+                             window.async_wait(use_nothrow));
+      if (raced.index() == 1) co_return make_error_code(beast::error::timeout);
+      auto [ec, n] = std::get<0>(raced);
+      if (ec) co_return ec;
+      arrived += n;
+      if (arrived >= needed) {  // this window's share arrived: the next window starts now
+        arrived = 0;
+        window.expires_after(limits.body_window);
+      }
+    }
+    co_return error_code{};
+  }
+
   static awaitable<void> session(std::shared_ptr<State> self, tcp::socket socket) {
     const ServerLimits& limits = self->limits;
     error_code ec;
@@ -100,45 +177,44 @@ struct Server::State {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(limits.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
-      // The first request must arrive promptly; later ones may idle on a kept-alive connection.
-      if (first || buffer.size() > 0) {
-        stream.expires_after(limits.header_timeout);
-      } else {
+      // A kept-alive connection may idle until its next request starts; from the first byte
+      // on (and for a new connection's first request) the head must arrive promptly.
+      if (!first && buffer.size() == 0) {
         stream.expires_after(limits.idle_timeout);
-        auto [hec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
-        if (hec) break;
-        stream.expires_after(limits.header_timeout);
+        auto [iec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_nothrow);
+        if (iec) break;
+        buffer.commit(n);
       }
       first = false;
-      auto [rec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
-      if (rec == bhttp::error::body_limit) {
-        co_await self->reply_error(stream, bhttp::status::payload_too_large,
-                                   "request body too large");
+      stream.expires_after(limits.header_timeout);
+      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
+      if (hec) {
+        co_await self->refuse(stream, hec, false);
+        break;
+      }
+      if (const char* problem = framing_problem(parser.get())) {
+        co_await self->reply_error(stream, bhttp::status::bad_request,
+                                   std::string("malformed request: ") + problem);
         co_await linger(stream, limits);
         break;
       }
-      if (rec == bhttp::error::header_limit) {
-        co_await self->reply_error(stream, bhttp::status::request_header_fields_too_large,
-                             "request header too large");
-        break;
-      }
-      if (rec) {
-        // Only a parse error deserves an answer; timeouts and closed peers just end the session.
-        bool parse_error = rec.category() == make_error_code(bhttp::error::bad_method).category() &&
-                           rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message;
-        if (parse_error)
-          co_await self->reply_error(stream, bhttp::status::bad_request,
-                                     std::string("malformed request: ") + rec.message());
-        break;
-      }
-      Request req = parser.release();
-      if (const char* problem = framing_problem(req)) {
-        co_await self->reply_error(stream, bhttp::status::bad_request,
-                             std::string("malformed request: ") + problem);
-        break;
+      if (!parser.is_done()) {
+        if (expects_continue(parser.get())) {
+          // The client waits for this before sending the body (a body over the limit by its
+          // Content-Length was refused with 413 above, so it never gets here).
+          static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+          stream.expires_after(limits.write_timeout);
+          auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(go_on), use_nothrow);
+          if (cec) break;
+        }
+        auto bec = co_await read_body(stream, buffer, parser, limits);
+        if (bec) {
+          co_await self->refuse(stream, bec, true);
+          break;
+        }
       }
       stream.expires_never();  // the handler owns the timing of its own reply
-      Exchange exchange(stream, buffer, std::move(req), limits);
+      Exchange exchange(stream, buffer, parser.release(), limits);
       co_await self->handler(exchange);
       if (!exchange.responded()) {
         co_await exchange.respond(bhttp::status::internal_server_error,

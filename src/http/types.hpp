@@ -28,7 +28,11 @@ inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 struct ServerLimits {
   std::size_t body_limit = 64u << 20;      // request bodies (images in chat requests are large)
   std::size_t header_limit = 64u << 10;
-  std::chrono::milliseconds header_timeout{30'000};  // whole request head and body must arrive
+  std::chrono::milliseconds header_timeout{30'000};  // the whole request head must arrive
+  // The body must keep arriving: at least body_min_rate bytes per second, averaged over each
+  // body_window (else 408). 0 turns the check off.
+  std::size_t body_min_rate = 4u << 10;
+  std::chrono::milliseconds body_window{20'000};
   std::chrono::milliseconds idle_timeout{120'000};   // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{60'000};   // one write of a reply or chunk
 };

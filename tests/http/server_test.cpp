@@ -1,68 +1,8 @@
-#include "http/router.hpp"
-#include "http/server.hpp"
-#include "support/http_client.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
-#include <thread>
+#include "http/server_fixture.hpp"
 
 using namespace hydra;
 using namespace hydra::http;
-
-namespace {
-
-// A server with a tiny router on a background thread.
-class ServerFixture : public ::testing::Test {
-protected:
-  void start(ServerLimits limits = {}) {
-    router_.add({bhttp::verb::get, bhttp::verb::head}, "/", [](Exchange& ex) -> awaitable<void> {
-      co_await ex.respond(bhttp::status::ok, "hello", "text/plain");
-    });
-    router_.add(bhttp::verb::post, "/echo", [](Exchange& ex) -> awaitable<void> {
-      co_await ex.respond(bhttp::status::ok, ex.body(), "text/plain");
-    });
-    router_.add(bhttp::verb::get, "/stream", [](Exchange& ex) -> awaitable<void> {
-      if (co_await ex.begin_stream(bhttp::status::ok, "application/x-ndjson")) co_return;
-      for (int i = 0; i < 3; ++i)
-        if (co_await ex.send_chunk("{\"i\":" + std::to_string(i) + "}\n")) co_return;
-      co_await ex.end_stream();
-    });
-    server_ = std::make_unique<Server>(ioc_.get_executor(), router_.handler(), limits);
-    ep_ = server_->listen(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)).value();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  void TearDown() override {
-    ioc_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  // Sends raw bytes and returns everything the server answers until it closes.
-  std::string raw(const std::string& bytes) {
-    asio::io_context io;
-    tcp::socket s(io);
-    s.connect(ep_);
-    asio::write(s, asio::buffer(bytes));
-    std::string out;
-    char buf[4096];
-    boost::system::error_code ec;
-    timeval tv{5, 0};
-    setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    for (int i = 0; i < 1000; ++i) {
-      size_t n = s.read_some(asio::buffer(buf), ec);
-      if (ec) break;
-      out.append(buf, n);
-    }
-    return out;
-  }
-
-  asio::io_context ioc_;
-  Router router_;
-  std::unique_ptr<Server> server_;
-  tcp::endpoint ep_;
-  std::thread thread_;
-};
-
-}  // namespace
+using test::ServerFixture;
 
 TEST_F(ServerFixture, RoutesAnswersAndUnknownPaths) {
   start();
