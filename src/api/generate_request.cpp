@@ -1,5 +1,7 @@
 #include "api/generate_request.hpp"
 
+#include "common/limits.hpp"
+
 #include <boost/json/serialize.hpp>
 
 namespace hydra::api {
@@ -13,25 +15,20 @@ std::variant<GenerateRequest, JsonError> parse_generate_request(std::string_view
   FieldReader f(body);
   GenerateRequest r;
   auto prompt = f.string("prompt");
-  r.model = f.string("model").value_or("");
+  r.model = f.string("model", limits::kNameBytes).value_or("");
   r.system = f.string("system").value_or("");
   if (const json::array* context = f.array("context")) r.context = *context;
-  r.temperature = f.number("temperature");
-  r.max_tokens = f.integer("max_tokens");
+  r.temperature = f.number("temperature", 0, 2);
+  r.max_tokens = f.integer("max_tokens", 1, limits::kTokens);
   r.stream = f.boolean("stream").value_or(false);
-  r.route.node_id = f.string("node_id").value_or("");
+  r.route.node_id = f.string("node_id", limits::kNameBytes).value_or("");
   r.route.prefer_local = f.boolean("prefer_local").value_or(false);
-  auto min_vram = f.number("min_vram_gb");
-  auto priority = f.integer("priority");
+  r.route.min_vram_gb = f.number("min_vram_gb", 0, limits::kVramGb).value_or(0);
+  // Bounded before the cast: the int holds 1..10.
+  r.route.priority = static_cast<int>(f.integer("priority", limits::kMinPriority, limits::kMaxPriority).value_or(5));
   if (f.error) return *f.error;
   if (!prompt || prompt->empty()) return JsonError{"prompt is required"};
   r.prompt = std::move(*prompt);
-  if (r.max_tokens && *r.max_tokens < 1) return JsonError{"max_tokens must be at least 1"};
-  if (r.temperature && (*r.temperature < 0 || *r.temperature > 2)) return JsonError{"temperature must be between 0 and 2"};
-  if (min_vram && *min_vram < 0) return JsonError{"min_vram_gb must not be negative"};
-  r.route.min_vram_gb = min_vram.value_or(0);
-  if (priority && (*priority < 1 || *priority > 10)) return JsonError{"priority must be an integer from 1 to 10"};
-  r.route.priority = static_cast<int>(priority.value_or(5));
   return r;
 }
 

@@ -1,23 +1,34 @@
 #include "api/hints.hpp"
 
+#include "common/limits.hpp"
+
 #include <charconv>
+#include <cmath>
+#include <fmt/format.h>
 
 namespace hydra::api {
 
 namespace {
+// A finite decimal number, the whole value ("inf", "nan", "1e999" and "5x" are not).
 std::optional<double> number(std::string_view s) {
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 }  // namespace
 
 std::string read_hint_headers(const http::Request& request, routing::RouteRequest& out) {
-  if (auto it = request.find("X-Hydra-Node"); it != request.end()) out.node_id = std::string(it->value());
+  if (auto it = request.find("X-Hydra-Node"); it != request.end()) {
+    if (it->value().size() > limits::kNameBytes)
+      return fmt::format("X-Hydra-Node must be a node id (host:port) of at most {} bytes", limits::kNameBytes);
+    out.node_id = std::string(it->value());
+  }
   if (auto it = request.find("X-Hydra-Min-VRAM-GB"); it != request.end()) {
     auto v = number(it->value());
-    if (!v || *v < 0) return "X-Hydra-Min-VRAM-GB must be a non-negative number of gigabytes";
+    if (!v || *v < 0 || *v > limits::kVramGb)
+      return fmt::format("X-Hydra-Min-VRAM-GB must be a number of gigabytes from 0 to {}",
+                         static_cast<int64_t>(limits::kVramGb));
     out.min_vram_gb = *v;
   }
   if (auto it = request.find("X-Hydra-Prefer-Local"); it != request.end()) {
@@ -28,7 +39,9 @@ std::string read_hint_headers(const http::Request& request, routing::RouteReques
   }
   if (auto it = request.find("X-Hydra-Priority"); it != request.end()) {
     auto v = number(it->value());
-    if (!v || *v < 1 || *v > 10 || *v != static_cast<int>(*v)) return "X-Hydra-Priority must be an integer from 1 to 10";
+    // Range first: only a finite value from 1 to 10 is ever converted to int.
+    if (!v || *v < limits::kMinPriority || *v > limits::kMaxPriority || *v != std::floor(*v))
+      return "X-Hydra-Priority must be an integer from 1 to 10";
     out.priority = static_cast<int>(*v);
   }
   return {};

@@ -4,6 +4,7 @@
 #include "api/hydra_api.hpp"
 #include "cluster/node_info.hpp"
 #include "common/json.hpp"
+#include "common/limits.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
@@ -105,6 +106,42 @@ std::optional<cluster::Resources> resources_in(const json::object& body) {
   return cluster::parse_agent(r->get_object());
 }
 
+// The agent's memory readings, in MiB: whole numbers up to 2^40 MiB (an exabyte), so that
+// summing them in bytes cannot wrap. Empty when fine, else the 400 message naming the field.
+std::string check_resources(const json::object& body) {
+  const json::value* r = body.if_contains("resources");
+  if (!r || !r->is_object()) return {};
+  constexpr int64_t kMaxMib = int64_t{1} << 40;
+  auto check = [&](const json::object& o, std::string_view path, std::string_view key) -> std::string {
+    const json::value* v = o.if_contains(key);
+    if (!v || v->is_null()) return {};
+    boost::system::error_code ec;
+    const int64_t mib = v->is_number() ? v->to_number<int64_t>(ec) : -1;
+    if (v->is_number() && !ec && mib >= 0 && mib <= kMaxMib) return {};
+    return fmt::format("resources.{}{} must be a whole number of MiB from 0 to {}", path, key, kMaxMib);
+  };
+  const json::object& res = r->get_object();
+  if (const json::value* gpus = res.if_contains("gpus"); gpus && gpus->is_array()) {
+    for (std::size_t i = 0; i < gpus->get_array().size(); ++i) {
+      const json::object* g = gpus->get_array()[i].if_object();
+      if (!g) continue;
+      const std::string path = fmt::format("gpus[{}].", i);
+      for (const char* key : {"memory_total_mib", "memory_free_mib"})
+        if (auto e = check(*g, path, key); !e.empty()) return e;
+    }
+  }
+  if (const json::value* ram = res.if_contains("ram"); ram && ram->is_object())
+    for (const char* key : {"total_mib", "available_mib"})
+      if (auto e = check(ram->get_object(), "ram.", key); !e.empty()) return e;
+  return {};
+}
+
+// A node id in a path: at most limits::kNameBytes (ids are "host:port").
+std::string check_node_id(std::string_view id) {
+  if (id.size() <= limits::kNameBytes) return {};
+  return fmt::format("a node id is at most {} bytes", limits::kNameBytes);
+}
+
 json::object registered_body(const cluster::NodeView& n, Nanos grace) {
   json::object o = json_field("id", n.id);
   o["url"] = n.url;
@@ -118,6 +155,13 @@ std::pair<http::bhttp::status, std::string> check_registration(const json::objec
   using http::bhttp::status;
   const json::value* u = body.if_contains("url");
   if (!u || !u->is_string()) return {status::bad_request, "url is required (the node's Ollama URL)"};
+  // Checked before anything is parsed, echoed or recorded.
+  if (u->get_string().size() > limits::kNameBytes)
+    return {status::bad_request, fmt::format("url must be at most {} bytes", limits::kNameBytes)};
+  if (const json::value* name = body.if_contains("name");
+      name && name->is_string() && name->get_string().size() > limits::kNameBytes)
+    return {status::bad_request, fmt::format("name must be at most {} bytes", limits::kNameBytes)};
+  if (std::string bad = check_resources(body); !bad.empty()) return {status::bad_request, bad};
   auto parsed = cluster::parse_node_url(u->get_string());
   if (!parsed) return {status::bad_request, fmt::format("bad node URL \"{}\"", std::string(u->get_string()))};
   boost::system::error_code ec;
@@ -163,9 +207,17 @@ http::awaitable<void> register_node(Gateway& gw, http::Exchange& ex) {
 http::awaitable<void> heartbeat(Gateway& gw, http::Exchange& ex) {
   if (!co_await require_token(gw, ex)) co_return;
   std::string id = node_id_in(ex.path(), "/heartbeat");
+  std::string bad = check_node_id(id);
   std::optional<cluster::Resources> resources;
   auto parsed = parse_json_object(ex.body());
-  if (auto* body = std::get_if<json::object>(&parsed)) resources = resources_in(*body);
+  if (auto* body = std::get_if<json::object>(&parsed)) {
+    if (bad.empty()) bad = check_resources(*body);
+    resources = resources_in(*body);
+  }
+  if (!bad.empty()) {
+    co_await ex.respond_error(http::bhttp::status::bad_request, bad);
+    co_return;
+  }
   if (id.empty() || !gw.cluster.heartbeat(id, resources, gw.registration.grace)) {
     co_await ex.respond_error(http::bhttp::status::not_found, "unknown node: register again");
     co_return;
@@ -176,6 +228,10 @@ http::awaitable<void> heartbeat(Gateway& gw, http::Exchange& ex) {
 http::awaitable<void> remove_node(Gateway& gw, http::Exchange& ex) {
   if (!co_await require_token(gw, ex)) co_return;
   std::string id = node_id_in(ex.path(), "");
+  if (std::string bad = check_node_id(id); !bad.empty()) {
+    co_await ex.respond_error(http::bhttp::status::bad_request, bad);
+    co_return;
+  }
   if (id.empty() || !gw.cluster.remove_node(id)) {
     co_await ex.respond_error(http::bhttp::status::not_found, "unknown node");
     co_return;

@@ -5,6 +5,7 @@
 #include "api/hints.hpp"
 #include "api/dispatch.hpp"
 #include "api/exchange_sink.hpp"
+#include "api/ollama_request.hpp"
 #include "common/json.hpp"
 #include "common/model_name.hpp"
 
@@ -62,6 +63,10 @@ routing::RouteRequest route_request_for(const std::string& model) {
 http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   auto req = co_await read_model_request(ex, "model", "name");
   if (!req) co_return;
+  if (auto bad_number = check_ollama_numbers(req->body)) {
+    co_await ex.respond_error(status::bad_request, bad_number->message);
+    co_return;
+  }
   DispatchRequest request;
   request.endpoint = std::string(ex.path());
   request.route = route_request_for(req->model);

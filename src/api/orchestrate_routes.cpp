@@ -5,6 +5,7 @@
 #include "api/gateway.hpp"
 #include "api/sse.hpp"
 #include "common/json.hpp"
+#include "common/limits.hpp"
 #include "orchestrate/orchestrator.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -42,6 +43,8 @@ std::variant<OrchestrateBody, JsonError> parse_orchestrate(std::string_view text
   if (models)
     for (const auto& m : *models) {
       if (!m.is_string() || m.get_string().empty()) return JsonError{"models must be a list of model names"};
+      if (m.get_string().size() > limits::kNameBytes)
+        return JsonError{"models: a model name is at most " + std::to_string(limits::kNameBytes) + " bytes"};
       out.task.models.emplace_back(m.get_string());
     }
   if (max_subtasks && (*max_subtasks < 1 || *max_subtasks > orchestrate::kMaxSubtasks))

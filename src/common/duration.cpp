@@ -74,7 +74,10 @@ std::string format_go_duration(std::chrono::nanoseconds d) {
 KeepAliveResult parse_keep_alive(const boost::json::value* v, KeepAlive fallback) {
   if (!v || v->is_null()) return {fallback, {}};
   auto from_nanos = [](double ns) -> KeepAliveResult {
-    if (ns < 0) return {KeepAlive{true, {}}, {}};
+    if (!std::isfinite(ns)) return {std::nullopt, "invalid keep_alive: not a finite number"};
+    // Negative, or longer than 64 bits of nanoseconds (292 years) can hold: forever. Never an
+    // out-of-range conversion to int64.
+    if (ns < 0 || ns >= 9.2e18) return {KeepAlive{true, {}}, {}};
     return {KeepAlive{false, std::chrono::nanoseconds(static_cast<int64_t>(ns))}, {}};
   };
   if (v->is_number()) {

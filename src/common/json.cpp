@@ -1,11 +1,22 @@
 #include "common/json.hpp"
 
+#include "common/limits.hpp"
+
 #include <boost/json/parse.hpp>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace hydra {
 
 namespace json = boost::json;
+
+namespace {
+// 1000000 rather than 1e+06; 0.5 as 0.5.
+std::string plain(double d) {
+  if (d == std::floor(d) && std::fabs(d) < 1e15) return fmt::format("{}", static_cast<int64_t>(d));
+  return fmt::format("{:g}", d);
+}
+}  // namespace
 
 std::variant<json::object, JsonError> parse_json_object(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
@@ -22,8 +33,8 @@ std::variant<ModelBody, JsonError> parse_model_body(std::string_view text, const
   if (auto* err = std::get_if<JsonError>(&parsed)) return *err;
   ModelBody out{std::move(std::get<json::object>(parsed)), {}};
   FieldReader r(out.body);
-  out.model = r.string(key).value_or("");
-  if (out.model.empty() && alt) out.model = r.string(alt).value_or("");
+  out.model = r.string(key, limits::kNameBytes).value_or("");
+  if (out.model.empty() && alt) out.model = r.string(alt, limits::kNameBytes).value_or("");
   if (r.error) return *r.error;
   if (out.model.empty()) return JsonError{"model is required"};
   return out;
@@ -37,6 +48,10 @@ const json::value* TypedFields::raw(std::string_view key) const {
 void FieldReader::type_error(std::string_view key, JsonType expected) {
   static constexpr const char* words[] = {"a string", "true or false", "a number", "an integer", "an object", "an array"};
   if (!error) error = JsonError{fmt::format("invalid value for \"{}\": expected {}", key, words[static_cast<int>(expected)])};
+}
+
+void FieldReader::range_error(std::string_view key, std::string_view rule) {
+  if (!error) error = JsonError{fmt::format("invalid value for \"{}\": must be {}", key, rule)};
 }
 
 std::optional<std::string> TypedFields::string(std::string_view key) {
@@ -67,7 +82,39 @@ std::optional<double> TypedFields::number(std::string_view key) {
     return std::nullopt;
   }
   boost::system::error_code ec;
-  return v->to_number<double>(ec);
+  double d = v->to_number<double>(ec);
+  if (ec || !std::isfinite(d)) {
+    range_error(key, "a finite number");
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<double> TypedFields::number(std::string_view key, double min, double max) {
+  auto d = number(key);
+  if (d && (*d < min || *d > max)) {
+    range_error(key, fmt::format("a number from {} to {}", plain(min), plain(max)));
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<int64_t> TypedFields::integer(std::string_view key, int64_t min, int64_t max) {
+  auto i = integer(key);
+  if (i && (*i < min || *i > max)) {
+    range_error(key, fmt::format("an integer from {} to {}", min, max));
+    return std::nullopt;
+  }
+  return i;
+}
+
+std::optional<std::string> TypedFields::string(std::string_view key, std::size_t max_bytes) {
+  const json::value* v = raw(key);
+  if (v && v->is_string() && v->get_string().size() > max_bytes) {
+    range_error(key, fmt::format("at most {} bytes long", max_bytes));
+    return std::nullopt;
+  }
+  return string(key);
 }
 
 std::optional<int64_t> TypedFields::integer(std::string_view key) {
@@ -77,6 +124,13 @@ std::optional<int64_t> TypedFields::integer(std::string_view key) {
   if (v->is_number()) {
     auto i = v->to_number<int64_t>(ec);
     if (!ec) return i;
+    // A whole number too large for 64 bits (or an infinity) is the right kind, out of range.
+    const bool whole = v->is_uint64() || (v->is_double() && (!std::isfinite(v->get_double()) ||
+                                                             v->get_double() == std::floor(v->get_double())));
+    if (whole) {
+      range_error(key, "an integer that fits in 64 bits");
+      return std::nullopt;
+    }
   }
   type_error(key, JsonType::integer);
   return std::nullopt;

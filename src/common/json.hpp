@@ -28,7 +28,8 @@ boost::json::object json_field(std::string_view key, V&& value) {
 std::variant<boost::json::object, JsonError> parse_json_object(std::string_view body);
 
 // A body naming a model: the object and the name from `key` (else `alt`, e.g. the legacy
-// "name"). Errors: unusable JSON, a wrong type, or "model is required".
+// "name"). Errors: unusable JSON, a wrong type, "model is required", or a name longer than
+// limits::kNameBytes.
 struct ModelBody {
   boost::json::object body;
   std::string model;
@@ -40,8 +41,10 @@ std::variant<ModelBody, JsonError> parse_model_body(std::string_view body, const
 enum class JsonType { string, boolean, number, integer, object, array };
 
 // Typed optional fields: absent or null -> nullopt; present with the wrong type -> the
-// reader's type_error(), which records the error in its own API's words (FieldReader below
-// for Ollama-style errors, api/openai/params.hpp for OpenAI's).
+// reader's type_error(), out of range -> its range_error(); each records the error in its own
+// API's words (FieldReader below for Ollama-style errors, api/openai/params.hpp for OpenAI's).
+// Numbers are always finite (a JSON 1e400 parses as infinity): no caller ever casts an
+// infinity or a NaN.
 struct TypedFields {
   explicit TypedFields(const boost::json::object& o) : obj(o) {}
   virtual ~TypedFields() = default;
@@ -51,6 +54,11 @@ struct TypedFields {
   std::optional<bool> boolean(std::string_view key);
   std::optional<double> number(std::string_view key);   // an integer is a number too
   std::optional<int64_t> integer(std::string_view key);  // 3.0 reads as 3; 3.5 is a type error
+  // The same, bounded (inclusive): a value outside is a range error naming the bounds.
+  std::optional<double> number(std::string_view key, double min, double max);
+  std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max);
+  // A string of at most `max_bytes` bytes.
+  std::optional<std::string> string(std::string_view key, std::size_t max_bytes);
   const boost::json::object* object(std::string_view key);
   const boost::json::array* array(std::string_view key);
   const boost::json::value* raw(std::string_view key) const;
@@ -58,6 +66,8 @@ struct TypedFields {
 protected:
   // `key` holds something other than `expected`.
   virtual void type_error(std::string_view key, JsonType expected) = 0;
+  // `key` holds the right type but an unusable value; `rule` completes "must be ...".
+  virtual void range_error(std::string_view key, std::string_view rule) = 0;
 };
 
 struct FieldReader : TypedFields {
@@ -66,6 +76,7 @@ struct FieldReader : TypedFields {
 
 protected:
   void type_error(std::string_view key, JsonType expected) override;
+  void range_error(std::string_view key, std::string_view rule) override;
 };
 
 }  // namespace hydra

@@ -280,3 +280,52 @@ TEST(OpenAIRequest, TranslateRequestDispatches) {
   EXPECT_EQ(ok(translate_request(Kind::embedding, R"({"model":"e","input":"a"})")).target, "/api/embed");
   EXPECT_EQ(ok(translate_request(Kind::completion, R"({"model":"e","prompt":"a"})")).target, "/api/generate");
 }
+
+// Numbers OpenAI bounds (and JSON infinities: 1e400 parses as one) are a 400 naming the param,
+// never passed on to a node; so are model names longer than any model's.
+TEST(OpenAIRequest, NumbersOutOfRangeAndLongModelsNameTheParam) {
+  const std::string msgs = R"("messages":[{"role":"user","content":"x"}])";
+  struct Case {
+    const char* field;
+    const char* param;
+  } cases[] = {
+      {R"("temperature":1e400)", "temperature"},
+      {R"("temperature":-1e400)", "temperature"},
+      {R"("temperature":-0.1)", "temperature"},
+      {R"("temperature":2.5)", "temperature"},
+      {R"("top_p":1.5)", "top_p"},
+      {R"("top_p":-1)", "top_p"},
+      {R"("frequency_penalty":1e400)", "frequency_penalty"},
+      {R"("presence_penalty":-3)", "presence_penalty"},
+      {R"("max_tokens":0)", "max_tokens"},
+      {R"("max_tokens":-5)", "max_tokens"},
+      {R"("max_tokens":1e30)", "max_tokens"},
+      {R"("max_tokens":1e400)", "max_tokens"},
+      {R"("max_tokens":18446744073709551615)", "max_tokens"},
+      {R"("max_tokens":3000000000)", "max_tokens"},
+      {R"("max_completion_tokens":-1)", "max_completion_tokens"},
+      {R"("seed":1e400)", "seed"},
+      {R"("n":1e400)", "n"},
+  };
+  for (const auto& c : cases) {
+    auto e = err(chat_request(fmt_body(msgs, c.field)));
+    EXPECT_EQ(e.status, 400) << c.field;
+    EXPECT_EQ(e.type, "invalid_request_error") << c.field;
+    EXPECT_EQ(e.param, c.param) << c.field;
+  }
+  EXPECT_EQ(err(completion_request(R"({"model":"m","prompt":"x","temperature":1e400})")).param, "temperature");
+  EXPECT_EQ(err(embedding_request(R"({"model":"e","input":"a","dimensions":1e12})")).param, "dimensions");
+  // The bounds themselves are fine.
+  auto edge = ok(chat_request(fmt_body(msgs, R"("temperature":2,"top_p":0,"max_tokens":2147483647)")));
+  EXPECT_EQ(edge.body.at("options").at("num_predict"), json::value(2147483647));
+
+  const std::string long_name(1 << 20, 'm');
+  for (auto result : {chat_request(R"({"model":")" + long_name + R"(",)" + msgs + "}"),
+                      completion_request(R"({"model":")" + long_name + R"(","prompt":"x"})"),
+                      embedding_request(R"({"model":")" + long_name + R"(","input":"x"})")}) {
+    auto e = err(result);
+    EXPECT_EQ(e.param, "model");
+    EXPECT_LT(e.message.size(), 200u) << "the error must not echo the name";
+  }
+  EXPECT_EQ(ok(chat_request(R"({"model":")" + std::string(512, 'm') + R"(",)" + msgs + "}")).model.size(), 512u);
+}

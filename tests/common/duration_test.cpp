@@ -58,6 +58,15 @@ TEST(KeepAlive, StringsAreGoDurations) {
   EXPECT_FALSE(keep("true").value);
 }
 
+TEST(KeepAlive, HugeOrNonFiniteValuesNeverOverflow) {
+  EXPECT_TRUE(keep("1e30").value->forever);       // beyond 64 bits of nanoseconds: forever
+  EXPECT_TRUE(keep("\"1e30\"").value->forever);
+  EXPECT_FALSE(keep("1e400").value);              // JSON 1e400 parses as infinity
+  EXPECT_FALSE(keep("\"nan\"").value);
+  EXPECT_FALSE(keep("\"inf\"").value);
+  EXPECT_FALSE(keep("\"-inf\"").value);
+}
+
 TEST(KeepAlive, AbsentOrNullUsesFallback) {
   auto r = parse_keep_alive(nullptr, KeepAlive{false, minutes(5)});
   EXPECT_EQ(r.value->duration, minutes(5));

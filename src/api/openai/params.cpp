@@ -42,4 +42,9 @@ void Params::type_error(std::string_view key, JsonType expected) {
   mistyped(key, words[static_cast<int>(expected)]);
 }
 
+void Params::range_error(std::string_view key, std::string_view rule) {
+  std::string p = path(key);
+  fail(invalid_request(fmt::format("Invalid value for '{}': must be {}.", p, rule), p));
+}
+
 }  // namespace hydra::api::openai

@@ -36,6 +36,7 @@ public:
 
 protected:
   void type_error(std::string_view key, JsonType expected) override;
+  void range_error(std::string_view key, std::string_view rule) override;
 
 private:
   std::string prefix_;

@@ -4,6 +4,7 @@
 
 #include "api/openai/request_common.hpp"
 #include "common/json.hpp"
+#include "common/limits.hpp"
 
 #include <fmt/format.h>
 
@@ -13,10 +14,16 @@ namespace json = boost::json;
 
 namespace detail {
 
+void read_model(Params& p, OllamaCall& call) {
+  // A name longer than any model's is refused before it is routed, logged or counted. A type
+  // or length error comes first; fail() keeps it.
+  if (auto model = p.string("model", limits::kNameBytes); model && !model->empty()) call.model = std::move(*model);
+  else p.fail(invalid_request("you must provide a model parameter", "model"));
+}
+
 void read_common(Params& p, OllamaCall& call) {
   // A wrong type is reported by string(); fail() keeps that first error.
-  if (auto model = p.string("model"); model && !model->empty()) call.model = std::move(*model);
-  else p.fail(invalid_request("you must provide a model parameter", "model"));
+  read_model(p, call);
   call.stream = p.boolean("stream").value_or(false);
   if (const json::object* so = p.object("stream_options")) {
     Params sp(*so, "stream_options");
@@ -55,11 +62,17 @@ static void read_stop(Params& p, json::object& options) {
 void read_options(Params& p, json::object& body) {
   json::object options;
   // max_completion_tokens replaced max_tokens in OpenAI's chat API; it wins when both are set.
-  auto max_tokens = p.integer("max_tokens");
-  if (auto mct = p.integer("max_completion_tokens")) max_tokens = mct;
+  // Ranges are OpenAI's own; a token count beyond 32 bits would overflow llama.cpp's.
+  auto max_tokens = p.integer("max_tokens", 1, limits::kTokens);
+  if (auto mct = p.integer("max_completion_tokens", 1, limits::kTokens)) max_tokens = mct;
   if (max_tokens) options["num_predict"] = *max_tokens;
-  for (const char* key : {"temperature", "top_p", "frequency_penalty", "presence_penalty"})
-    if (auto v = p.number(key)) options[key] = *v;
+  struct Range {
+    const char* key;
+    double min, max;
+  };
+  for (const Range& r : {Range{"temperature", 0, 2}, Range{"top_p", 0, 1}, Range{"frequency_penalty", -2, 2},
+                         Range{"presence_penalty", -2, 2}})
+    if (auto v = p.number(r.key, r.min, r.max)) options[r.key] = *v;
   if (auto seed = p.integer("seed")) options["seed"] = *seed;
   read_stop(p, options);
   if (!options.empty()) body["options"] = std::move(options);
@@ -95,6 +108,7 @@ void read_response_format(Params& p, json::object& body) {
 }  // namespace detail
 
 using detail::read_common;
+using detail::read_model;
 using detail::read_options;
 
 static Result<json::object> parse_body(std::string_view text) {
@@ -212,14 +226,10 @@ Result<OllamaCall> embedding_request(const json::object& in) {
   OllamaCall call;
   call.kind = Kind::embedding;
   call.target = "/api/embed";
-  if (auto model = p.string("model"); model && !model->empty()) call.model = std::move(*model);
-  else p.fail(invalid_request("you must provide a model parameter", "model"));
+  read_model(p, call);
   call.body["model"] = call.model;
   read_input(p, call.body);
-  if (auto dims = p.integer("dimensions")) {
-    if (*dims <= 0) p.fail(invalid_request("dimensions must be a positive integer", "dimensions"));
-    else call.body["dimensions"] = *dims;
-  }
+  if (auto dims = p.integer("dimensions", 1, limits::kTokens)) call.body["dimensions"] = *dims;
   std::string format = p.string("encoding_format").value_or("float");
   if (format == "base64") call.encoding = EmbeddingEncoding::base64;
   else if (format != "float")

@@ -5,6 +5,9 @@
 
 namespace hydra::api::openai::detail {
 
+// model (required, at most limits::kNameBytes): fills call.model. Errors go to `p`.
+void read_model(Params& p, OllamaCall& call);
+
 // model (required), stream, stream_options.include_usage, n; fills call.model/stream/
 // include_usage. Errors go to `p`.
 void read_common(Params& p, OllamaCall& call);
