@@ -40,6 +40,7 @@ public:
   SimProcess* sim_by_id(const std::string& id);
   boost::json::value sim_stats(std::size_t i) const;
   std::string gateway_log() const;
+  pid_t gateway_pid() const { return serve_ ? serve_->pid() : -1; }
   const std::string& data_dir() const { return data_dir_; }
 
 private:
