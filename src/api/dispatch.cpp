@@ -41,13 +41,24 @@ void note_choice(routing::Decision& decision, std::size_t chosen, const cluster:
                                        : "had the first free slot");
 }
 
+// The model as metrics label it: a model some node of the fleet has, or "other", so that
+// clients asking for made-up names cannot grow the metrics without bound.
+std::string model_label(const Gateway& gw, const std::string& model, const Dispatched& out) {
+  if (out.decision.ok() || model.empty()) return model;
+  auto snapshot = gw.cluster.snapshot();
+  if (!snapshot->holders_of(model).empty()) return model;
+  for (const auto& n : snapshot->nodes)  // on a node that is down now: still the fleet's
+    if (!n.removed && n.model(model)) return model;
+  return "other";
+}
+
 // Counts the request in the metrics and the dashboard's traffic window.
 void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out, std::string outcome,
              std::chrono::steady_clock::time_point started, double queue_wait_s) {
   const auto now = std::chrono::steady_clock::now();
   telemetry::RequestOutcome r;
   r.endpoint = request.endpoint;
-  r.model = normalize_model_name(request.route.model);
+  r.model = model_label(gw, normalize_model_name(request.route.model), out);
   r.outcome = std::move(outcome);
   r.total_s = std::chrono::duration<double>(now - started).count();
   r.queued = out.queued;

@@ -6,11 +6,11 @@
 #include "app/version.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/discovery.hpp"
+#include "cluster/spawn.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
@@ -158,14 +158,17 @@ int serve(const ServeConfig& config) {
     else spdlog::warn("dashboard: cannot listen on {}: {}", config.dashboard_listen, shown.error().message());
   }
   std::fflush(stdout);
-  asio::co_spawn(ioc, api::publish_live(gateway), asio::detached);
+  asio::co_spawn(ioc, api::publish_live(gateway), cluster::logged("the dashboard's live publisher"));
 
   asio::co_spawn(ioc, [&]() -> http::awaitable<void> {
     co_await fleet.probe_all_once();
     report_fleet(*fleet.snapshot());
     std::fflush(stdout);
     fleet.start();
-  }, asio::detached);
+  }, [&fleet](std::exception_ptr e) {
+    cluster::log_exception(e, "the first probe round");
+    fleet.start();  // the probe loops run whatever happened to the first round
+  });
   if (config.discovery) {
     cluster::DiscoverySettings discovery;
     discovery.scan.targets = config.discovery_targets.empty() ? cluster::default_targets(cluster::local_interfaces())
@@ -180,7 +183,7 @@ int serve(const ServeConfig& config) {
     discovery.grace = config.registration.grace;
     spdlog::info("discovery: scanning {} range(s) every {:g} s", discovery.scan.targets.size(),
                  std::chrono::duration<double>(discovery.interval).count());
-    asio::co_spawn(ioc, cluster::run_discovery(fleet, std::move(discovery)), asio::detached);
+    asio::co_spawn(ioc, cluster::run_discovery(fleet, std::move(discovery)), cluster::logged("discovery"));
   }
 
   // SIGTERM/SIGINT: drain (see drain()); a second signal stops at once.

@@ -149,6 +149,8 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) { c.health.suspect_interval = seconds_to_ms(v, 0.05, 3600); }},
       {"health.models_interval_s", {"HYDRA_MODELS_INTERVAL"}, "",
        [](ServeConfig& c, const std::string& v) { c.health.models_interval = seconds_to_ms(v, 0.1, 3600); }},
+      {"health.refresh_min_interval_s", {}, "",
+       [](ServeConfig& c, const std::string& v) { c.health.refresh_min_interval = seconds_to_ms(v, 0, 3600); }},
       {"health.eject_after", {}, "",
        [](ServeConfig& c, const std::string& v) { c.health.eject_after = static_cast<int>(to_number(v, 1, 100)); }},
       {"timeouts.connect_ms", {"HYDRA_CONNECT_TIMEOUT_MS"}, "",

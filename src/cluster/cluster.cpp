@@ -1,8 +1,10 @@
 #include "cluster/cluster.hpp"
 
+#include "cluster/spawn.hpp"
+
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 #include <algorithm>
@@ -19,9 +21,14 @@ Cluster::Cluster(asio::any_io_executor executor, http::ConnectionPool& pool, Hea
   publish();
 }
 
+std::optional<std::size_t> Cluster::find(const std::string& id) const {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
-  for (const auto& n : nodes_)
-    if (n.id == url.id()) return n.index;
+  if (auto known = find(url.id())) return *known;
   asio::ip::tcp::resolver resolver(executor_);
   boost::system::error_code ec;
   auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
@@ -63,19 +70,40 @@ http::awaitable<void> Cluster::re_resolve(std::size_t index) {
 }
 
 void Cluster::start_loop(std::size_t index) {
-  if (!started_ || runtime_[index]->loop_running) return;
-  runtime_[index]->loop_running = true;
-  asio::co_spawn(executor_, probe_loop(index), asio::detached);
+  std::shared_ptr<Runtime> rt = runtime_[index];
+  if (!started_ || !rt || rt->loop_running) return;
+  rt->loop_running = true;
+  asio::co_spawn(executor_, probe_loop(index, rt), [this, index, rt](std::exception_ptr e) mutable {
+    if (e) {
+      rt->loop_running = false;  // (a loop that ends normally says so itself)
+      // A reply no parser expected, or a bug: say so, and probe the node again after a pause
+      // rather than never again.
+      log_exception(e, "probe loop of node " + nodes_[index].id);
+      if (runtime_[index] == rt && !nodes_[index].removed)
+        asio::co_spawn(executor_, restart_loop(index, rt), logged("restarting a probe loop"));
+    }
+    rt.reset();
+    // The loop's frame is gone after this handler: its node's slot may be free now.
+    asio::post(executor_, [this] { reclaim(); });
+  });
+}
+
+http::awaitable<void> Cluster::restart_loop(std::size_t index, std::shared_ptr<Runtime> rt) {
+  rt->wake.expires_after(settings_.interval);
+  co_await rt->wake.async_wait(http::use_nothrow);
+  const bool same = runtime_[index] == rt;
+  rt.reset();
+  if (same) start_loop(index);
 }
 
 std::size_t Cluster::register_node(const Registration& r, Nanos grace, NodeSource source) {
-  std::size_t index = nodes_.size();
-  for (const auto& n : nodes_)
-    if (n.id == r.url.id()) index = n.index;
+  reclaim();  // removed nodes nothing refers to any more: their slots are reused first
+  std::size_t index = find(r.url.id()).value_or(nodes_.size());
   if (index == nodes_.size()) {
     index = add_resolved(r.url, r.url.host, r.url.slots > 0 ? r.url.slots : 4, source);
     spdlog::info("node {} {}{}", nodes_[index].id, to_string(source), r.name.empty() ? "" : " as " + r.name);
   } else if (nodes_[index].removed) {
+    std::erase(removed_, index);
     nodes_[index].removed = false;
     nodes_[index].health = Health::unknown;
     nodes_[index].source = source;
@@ -93,37 +121,87 @@ std::size_t Cluster::register_node(const Registration& r, Nanos grace, NodeSourc
 }
 
 bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resources, Nanos grace) {
-  for (auto& n : nodes_) {
-    if (n.id != id || n.removed) continue;
-    Runtime& rt = *runtime_[n.index];
-    if (n.source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
-    if (resources) {
-      rt.pushed = resources;
-      n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
-      publish();
-    }
-    return true;
+  auto index = find(id);
+  if (!index || nodes_[*index].removed) return false;
+  NodeView& n = nodes_[*index];
+  Runtime& rt = *runtime_[*index];
+  if (n.source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
+  if (resources) {
+    rt.pushed = resources;
+    n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
+    publish();
   }
-  return false;
+  return true;
 }
 
 bool Cluster::remove_node(const std::string& id) {
-  for (auto& n : nodes_) {
-    if (n.id != id || n.removed) continue;
-    n.removed = true;
-    pool_.drop(endpoint(n.index));
-    publish();
-    runtime_[n.index]->wake.cancel();  // its probe loop sees `removed` and ends
-    signal_down(n.index);
-    spdlog::info("node {} removed", id);
+  auto index = find(id);
+  if (!index || nodes_[*index].removed) return false;
+  forget(*index);
+  pool_.drop(endpoint(*index));
+  publish();
+  runtime_[*index]->wake.cancel();  // its probe loop sees `removed` and ends
+  signal_down(*index);
+  spdlog::info("node {} removed", id);
+  reclaim();
+  return true;
+}
+
+void Cluster::forget(std::size_t index) {
+  NodeView& n = nodes_[index];
+  n.removed = true;
+  // What it had is of no use any more; its identity stays until the slot is freed, for the
+  // requests that may still hold its index.
+  n.models = {};
+  n.resident = {};
+  n.loading = {};
+  n.last_error = {};
+  runtime_[index]->pushed.reset();
+  removed_.push_back(index);
+}
+
+void Cluster::reclaim() {
+  if (removed_.empty()) return;
+  auto current = snapshot_.load();
+  bool freed = false;
+  std::erase_if(removed_, [&](std::size_t i) {
+    const auto& live = nodes_[i].live;
+    const bool published = i < current->nodes.size() && current->nodes[i].live == live;
+    // Only nodes_ and the current snapshot hold its counters (no request, no older snapshot),
+    // and none of our coroutines holds its runtime.
+    if (live.use_count() != 1 + (published ? 1 : 0) || runtime_[i].use_count() != 1) return false;
+    by_id_.erase(nodes_[i].id);
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(nodes_[i].ip, ec);
+    if (!ec) pool_.drop({address, nodes_[i].port});  // a connection a late probe gave back
+    NodeView vacant;
+    vacant.index = i;
+    vacant.removed = true;
+    nodes_[i] = std::move(vacant);
+    runtime_[i].reset();
+    free_.push_back(i);
+    freed = true;
     return true;
+  });
+  if (!freed) return;
+  // Free slots at the end go away: the node list is as long as the fleet again.
+  while (!runtime_.empty() && !runtime_.back()) {
+    std::erase(free_, runtime_.size() - 1);
+    runtime_.pop_back();
+    nodes_.pop_back();
   }
-  return false;
+  publish();
 }
 
 std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int slots, NodeSource source) {
+  std::size_t index = nodes_.size();
+  if (!free_.empty()) {  // the lowest free slot
+    auto lowest = std::min_element(free_.begin(), free_.end());
+    index = *lowest;
+    free_.erase(lowest);
+  }
   NodeView node;
-  node.index = nodes_.size();
+  node.index = index;
   node.id = url.id();
   node.url = url.url();
   node.host_header = url.id();
@@ -134,22 +212,29 @@ std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int
   boost::system::error_code lec;
   auto address = asio::ip::make_address(node.ip, lec);
   node.local = !lec && address.is_loopback();
-  auto rt = std::make_unique<Runtime>(executor_);
+  auto rt = std::make_shared<Runtime>(executor_);
   rt->vram_gb = url.vram_gb;
   rt->ram_gb = url.ram_gb;
   rt->agent_port = url.agent_port ? url.agent_port : settings_.agent_port;
   node.resources = derive_resources(node, std::nullopt, rt->vram_gb, rt->ram_gb);
-  nodes_.push_back(std::move(node));
-  runtime_.push_back(std::move(rt));
+  by_id_[node.id] = index;
+  if (index == nodes_.size()) {
+    nodes_.push_back(std::move(node));
+    runtime_.push_back(std::move(rt));
+  } else {
+    nodes_[index] = std::move(node);
+    runtime_[index] = std::move(rt);
+  }
   publish();
-  start_loop(nodes_.size() - 1);
-  return nodes_.size() - 1;
+  start_loop(index);
+  return index;
 }
 
 void Cluster::start() {
   if (started_) return;
   started_ = true;
-  for (std::size_t i = 0; i < nodes_.size(); ++i) start_loop(i);
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    if (runtime_[i] && !nodes_[i].removed) start_loop(i);
 }
 
 void Cluster::publish() {
@@ -203,7 +288,7 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   boost::system::error_code ec;
   auto doc = boost::json::parse(r.body, ec);
   if (!ec && doc.is_object())
-    if (auto* v = doc.as_object().if_contains("version"); v && v->is_string())
+    if (auto* v = doc.as_object().if_contains("version"); v && v->is_string() && v->get_string().size() <= 64)
       node.version = std::string(v->get_string());
   on_probe_success(node, clock_.now());
   if (was_down && node.routable()) {
@@ -219,20 +304,22 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   if (changed) publish();
 }
 
-http::awaitable<void> Cluster::probe_loop(std::size_t index) {
+http::awaitable<void> Cluster::probe_loop(std::size_t index, std::shared_ptr<Runtime> self) {
   for (;;) {
     if (nodes_[index].removed) break;
-    if (clock_.now() > runtime_[index]->registered_until) {
+    if (clock_.now() > self->registered_until) {
       // A registered node whose agent stopped sending heartbeats is forgotten.
       spdlog::info("node {} forgotten: {}", nodes_[index].id,
                    nodes_[index].source == NodeSource::discovered ? "not found by the last scans" : "no heartbeat from its agent");
-      nodes_[index].removed = true;
+      forget(index);
       publish();
       break;
     }
-    if (!nodes_[index].hostname.empty() && clock_.now() >= runtime_[index]->resolve_due) co_await re_resolve(index);
+    if (!nodes_[index].hostname.empty() && clock_.now() >= self->resolve_due) co_await re_resolve(index);
     co_await probe(index);
-    Runtime& rt = *runtime_[index];
+    reclaim();  // now and then: slots of removed nodes whose last request has ended
+    if (nodes_[index].removed) break;
+    Runtime& rt = *self;
     auto wait = probe_interval(nodes_[index], clock_.now(), settings_);
     if (nodes_[index].routable() && rt.models_due > clock_.now())
       wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(rt.models_due - clock_.now()));
@@ -243,7 +330,7 @@ http::awaitable<void> Cluster::probe_loop(std::size_t index) {
     rt.wake.expires_after(std::max(wait, std::chrono::milliseconds(0)));
     co_await rt.wake.async_wait(http::use_nothrow);
   }
-  runtime_[index]->loop_running = false;
+  self->loop_running = false;
 }
 
 http::awaitable<std::optional<Resources>> Cluster::read_agent(std::size_t index) {
@@ -259,18 +346,49 @@ http::awaitable<std::optional<Resources>> Cluster::read_agent(std::size_t index)
   co_return out;
 }
 
+http::awaitable<void> Cluster::refresh_node(std::size_t index, std::shared_ptr<Runtime> rt) {
+  if (runtime_[index] == rt && nodes_[index].routable()) co_await refresh_models(index, endpoint(index));
+}
+
 http::awaitable<void> Cluster::refresh_all_models() {
-  for (std::size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].routable()) co_await refresh_models(i, endpoint(i));
+  if (auto running = refreshing_) {  // one is under way: its result is this call's too
+    co_await running->async_wait(http::use_nothrow);
+    co_return;
+  }
+  const SteadyTime now = clock_.now();
+  if (last_fleet_refresh_ && now - *last_fleet_refresh_ < settings_.refresh_min_interval) co_return;
+  last_fleet_refresh_ = now;
+  ++fleet_refreshes_;
+  auto done = std::make_shared<asio::steady_timer>(executor_, SteadyTime::max());
+  refreshing_ = done;
+  // Every routable node at once; the last one to finish wakes this coroutine.
+  auto all_read = std::make_shared<asio::steady_timer>(executor_, SteadyTime::max());
+  auto pending = std::make_shared<std::size_t>(0);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!runtime_[i] || !nodes_[i].routable()) continue;
+    ++*pending;
+    asio::co_spawn(executor_, refresh_node(i, runtime_[i]), [all_read, pending](std::exception_ptr e) {
+      if (e) log_exception(e, "refreshing a node's models");
+      if (--*pending == 0) all_read->cancel();
+    });
+  }
+  if (*pending > 0) co_await all_read->async_wait(http::use_nothrow);
   publish();
+  refreshing_.reset();
+  done->cancel();
 }
 
 http::awaitable<void> Cluster::probe_all_once() {
-  for (std::size_t i = 0; i < nodes_.size(); ++i) co_await probe(i);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    std::shared_ptr<Runtime> rt = runtime_[i];  // held: the slot stays this node's meanwhile
+    if (rt && !nodes_[i].removed) co_await probe(i);
+  }
 }
 
+bool Cluster::known(std::size_t index) const { return index < nodes_.size() && runtime_[index] != nullptr; }
+
 void Cluster::report_failure(std::size_t index, std::string reason) {
-  if (index >= nodes_.size()) return;
+  if (!known(index)) return;
   nodes_[index].live->failures.fetch_add(1, std::memory_order_relaxed);
   failed(index, std::move(reason));
   publish();
@@ -292,13 +410,13 @@ void Cluster::signal_down(std::size_t index) {
 }
 
 http::awaitable<void> Cluster::wait_down(std::size_t index) {
-  if (index >= runtime_.size()) co_return;
+  if (!known(index)) co_return;
   std::shared_ptr<asio::steady_timer> down = runtime_[index]->down;  // kept alive across a signal
   co_await down->async_wait(http::use_nothrow);
 }
 
 void Cluster::report_success(std::size_t index) {
-  if (index >= nodes_.size()) return;
+  if (!known(index)) return;
   NodeView& node = nodes_[index];
   if (node.health == Health::healthy && node.consecutive_failures == 0) return;  // nothing to publish
   on_request_success(node);
@@ -306,7 +424,7 @@ void Cluster::report_success(std::size_t index) {
 }
 
 void Cluster::loading_started(std::size_t index, const std::string& model) {
-  if (index >= nodes_.size()) return;
+  if (!known(index) || nodes_[index].removed) return;
   auto& loading = nodes_[index].loading;
   if (std::find(loading.begin(), loading.end(), model) != loading.end()) return;
   loading.push_back(model);
@@ -314,7 +432,7 @@ void Cluster::loading_started(std::size_t index, const std::string& model) {
 }
 
 void Cluster::loading_ended(std::size_t index, const std::string& model) {
-  if (index >= nodes_.size()) return;
+  if (!known(index)) return;
   auto& loading = nodes_[index].loading;
   auto it = std::find(loading.begin(), loading.end(), model);
   if (it == loading.end()) return;
@@ -323,7 +441,7 @@ void Cluster::loading_ended(std::size_t index, const std::string& model) {
 }
 
 void Cluster::request_refresh(std::size_t index) {
-  if (index >= nodes_.size()) return;
+  if (!known(index)) return;
   runtime_[index]->refresh_wanted = true;
   runtime_[index]->wake.cancel();
 }

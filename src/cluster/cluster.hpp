@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <unordered_map>
 
 namespace hydra::cluster {
 
@@ -38,8 +40,11 @@ public:
   // Probes every node once, fetching its models (start-up, `hydra diag`).
   http::awaitable<void> probe_all_once();
 
-  // Re-reads every healthy node's models now (a model asked for may have just been pulled).
+  // Re-reads every healthy node's models now, all nodes at once (a model asked for may have
+  // just been pulled). Single-flight: a call while one runs waits for that one. At most one
+  // per settings().refresh_min_interval: a call sooner returns at once.
   http::awaitable<void> refresh_all_models();
+  uint64_t fleet_refreshes() const { return fleet_refreshes_; }  // started so far
 
   std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
 
@@ -62,6 +67,8 @@ public:
   void set_rpc_servers(std::vector<std::string> endpoints);
 
 private:
+  // Per node, beside its NodeView: shared by the coroutines working on the node (its probe
+  // loop, a refresh), so that a forgotten node's slot is reused only once none of them runs.
   struct Runtime {
     explicit Runtime(http::asio::any_io_executor ex)
         : wake(ex), down(std::make_shared<http::asio::steady_timer>(ex, SteadyTime::max())) {}
@@ -79,14 +86,23 @@ private:
   };
   http::awaitable<void> re_resolve(std::size_t index);
   std::size_t add_resolved(const NodeUrl& url, const std::string& ip, int slots, NodeSource source);
+  std::optional<std::size_t> find(const std::string& id) const;  // a known node (removed ones too)
+  bool known(std::size_t index) const;  // a slot that holds a node (possibly removed, not yet freed)
+  void forget(std::size_t index);  // marks it removed, drops what it held; its slot is freed later
+  // Frees the slots of removed nodes that nothing refers to any more (no coroutine of ours,
+  // no request: their NodeCounters are held by nodes_ and the current snapshot only), so a
+  // slot's index never names two nodes for anyone who still holds it.
+  void reclaim();
   void start_loop(std::size_t index);
+  http::awaitable<void> restart_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<std::optional<Resources>> read_agent(std::size_t index);
   void publish();
   void failed(std::size_t index, std::string reason);  // on_failure, and wake wait_down() on ejection
   void signal_down(std::size_t index);
-  http::awaitable<void> probe_loop(std::size_t index);
+  http::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<void> probe(std::size_t index);
   http::awaitable<void> refresh_models(std::size_t index, const http::tcp::endpoint& ep);
+  http::awaitable<void> refresh_node(std::size_t index, std::shared_ptr<Runtime> rt);
   http::tcp::endpoint endpoint(std::size_t index) const;
 
   http::asio::any_io_executor executor_;
@@ -94,7 +110,13 @@ private:
   HealthSettings settings_;
   const Clock& clock_;
   std::vector<NodeView> nodes_;  // the master copy, mutated on the cluster's thread only
-  std::vector<std::unique_ptr<Runtime>> runtime_;
+  std::vector<std::shared_ptr<Runtime>> runtime_;  // null: a free slot
+  std::unordered_map<std::string, std::size_t> by_id_;  // id -> slot, removed nodes included until freed
+  std::vector<std::size_t> removed_;  // slots of removed nodes not yet freed
+  std::vector<std::size_t> free_;     // slots to reuse
+  std::shared_ptr<http::asio::steady_timer> refreshing_;  // set while a fleet-wide refresh runs
+  std::optional<SteadyTime> last_fleet_refresh_;
+  uint64_t fleet_refreshes_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::vector<std::string> rpc_servers_;
   uint64_t generation_ = 0;

@@ -19,6 +19,9 @@ struct HealthSettings {
   bool agents = true;                                 // ask each node's `hydra agent` for VRAM/RAM
   std::chrono::milliseconds dns_interval{60'000};     // re-resolve nodes configured by host name
   uint16_t agent_port = 11435;
+  // A request for a model no node has re-reads every node's models (it may have just been
+  // pulled), but the whole fleet at most once per this interval.
+  std::chrono::milliseconds refresh_min_interval{2'000};
 };
 
 // A passing probe: brings an unknown node in, readmits an ejected one once its backoff is

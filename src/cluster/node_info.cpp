@@ -5,6 +5,8 @@
 
 #include <boost/json/parse.hpp>
 #include <charconv>
+#include <limits>
+#include <unordered_set>
 
 namespace hydra::cluster {
 
@@ -18,17 +20,28 @@ const json::array* models_array(const json::value& doc) {
   return models ? models->if_array() : nullptr;
 }
 
-uint64_t uint_field(const json::object& o, std::string_view key) {
+// What a node says is data from the network: wrong types, negative or absurd numbers and
+// over-long names are read as "not said" (0, or the entry skipped), never trusted or thrown on.
+constexpr uint64_t kMaxBytes = 1ull << 50;  // 1 PiB: more than any node has
+constexpr uint64_t kMaxMiB = kMaxBytes >> 20;
+constexpr std::size_t kMaxName = 512;       // Ollama's own names are far shorter
+
+// A non-negative whole number no larger than `max`; 0 otherwise.
+uint64_t uint_field(const json::object& o, std::string_view key, uint64_t max = kMaxBytes) {
   const json::value* v = o.if_contains(key);
   if (!v || !v->is_number()) return 0;
   boost::system::error_code ec;
   auto n = v->to_number<uint64_t>(ec);
-  return ec ? 0 : n;
+  return ec || n > max ? 0 : n;
+}
+
+uint64_t add_saturated(uint64_t a, uint64_t b) {
+  return a > std::numeric_limits<uint64_t>::max() - b ? std::numeric_limits<uint64_t>::max() : a + b;
 }
 
 std::string name_of(const json::object& o) {
   for (const char* key : {"name", "model"})
-    if (const json::value* v = o.if_contains(key); v && v->is_string())
+    if (const json::value* v = o.if_contains(key); v && v->is_string() && v->get_string().size() <= kMaxName)
       return normalize_model_name(v->get_string());
   return {};
 }
@@ -41,10 +54,11 @@ std::optional<std::vector<Entry>> parse_models(std::string_view body, Make make)
   const json::array* models = ec ? nullptr : models_array(doc);
   if (!models) return std::nullopt;
   std::vector<Entry> out;
+  std::unordered_set<std::string> seen;  // a name listed twice counts once
   for (const auto& item : *models) {
     const json::object* o = item.if_object();
     std::string name = o ? name_of(*o) : std::string();
-    if (!name.empty()) out.push_back(make(std::move(name), *o));
+    if (!name.empty() && seen.insert(name).second) out.push_back(make(std::move(name), *o));
   }
   return out;
 }
@@ -81,7 +95,7 @@ bool parse_capacity(std::string_view spec, NodeUrl& out) {
     std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
     double v = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (ec != std::errc() || p != value.data() + value.size() || v < 0) return false;
+    if (ec != std::errc() || p != value.data() + value.size() || !(v >= 0 && v <= 1e6)) return false;
     if (key == "vram") out.vram_gb = v;
     else if (key == "ram") out.ram_gb = v;
     else if (key == "slots" && v >= 1 && v <= 1024) out.slots = static_cast<int>(v);
@@ -128,13 +142,13 @@ std::optional<Resources> parse_agent(const json::object& reading) {
     for (const auto& g : gpus->get_array()) {
       const json::object* go = g.if_object();
       if (!go) continue;
-      r.vram_total += uint_field(*go, "memory_total_mib") * MiB;
-      r.vram_free += uint_field(*go, "memory_free_mib") * MiB;
+      r.vram_total = add_saturated(r.vram_total, uint_field(*go, "memory_total_mib", kMaxMiB) * MiB);
+      r.vram_free = add_saturated(r.vram_free, uint_field(*go, "memory_free_mib", kMaxMiB) * MiB);
     }
   }
   if (const json::value* ram = o->if_contains("ram"); ram && ram->is_object()) {
-    r.ram_total = uint_field(ram->get_object(), "total_mib") * MiB;
-    r.ram_free = uint_field(ram->get_object(), "available_mib") * MiB;
+    r.ram_total = uint_field(ram->get_object(), "total_mib", kMaxMiB) * MiB;
+    r.ram_free = uint_field(ram->get_object(), "available_mib", kMaxMiB) * MiB;
   }
   return r;
 }
@@ -145,8 +159,8 @@ Resources derive_resources(const NodeView& node, const std::optional<Resources>&
   uint64_t vram_used = 0, ram_used = 0;
   bool partial = false;
   for (const auto& m : node.resident) {
-    vram_used += m.size_vram;
-    ram_used += m.size > m.size_vram ? m.size - m.size_vram : 0;
+    vram_used = add_saturated(vram_used, m.size_vram);
+    ram_used = add_saturated(ram_used, m.size > m.size_vram ? m.size - m.size_vram : 0);
     partial |= m.size_vram < m.size;
   }
   Resources r;

@@ -1,8 +1,9 @@
 #include "cluster/scanner.hpp"
 
+#include "cluster/spawn.hpp"
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
@@ -242,7 +243,7 @@ http::awaitable<ScanResult> scan(asio::any_io_executor executor, http::Connectio
   const std::size_t workers = std::min(std::max<std::size_t>(options.concurrency, 1), state->tasks.size());
   state->running = workers;
   for (std::size_t i = 0; i < workers; ++i)
-    asio::co_spawn(executor, worker(state, executor, *pool, options), asio::detached);
+    asio::co_spawn(executor, worker(state, executor, *pool, options), logged("a scan worker"));
   while (state->running > 0) {
     state->done.expires_at(Clock::time_point::max());
     auto [ec] = co_await state->done.async_wait(http::use_nothrow);

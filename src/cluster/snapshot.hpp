@@ -64,7 +64,8 @@ struct ResidentEntry {
 };
 
 struct NodeView {
-  std::size_t index = 0;     // stable for the life of the gateway
+  std::size_t index = 0;     // its slot: stable while the node is known; a removed node's slot
+                             // is reused only once no request refers to it (its counters free)
   std::string id;            // "host:port"
   std::string url;           // "http://host:port"
   std::string host_header;   // what to send as Host (Ollama checks it on loopback binds)
@@ -74,7 +75,7 @@ struct NodeView {
   Health health = Health::unknown;
   NodeSource source = NodeSource::configured;
   std::string name;                   // as an agent registered it, if it did
-  bool removed = false;               // forgotten (no heartbeat, or deleted); never routed to
+  bool removed = false;               // forgotten (no heartbeat, or deleted), or a free slot; never routed to
   std::string version;
   std::string last_error;
   int consecutive_failures = 0;

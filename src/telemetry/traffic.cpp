@@ -16,6 +16,9 @@ double percentile(std::vector<double>& values, double p) {
 }
 
 void Traffic::record(Time at, double ttft_ms, double total_ms, uint64_t tokens) {
+  // Trimmed here too, not only when a dashboard asks for a summary: the window stays the
+  // last few seconds whether or not anyone is watching.
+  trim(at);
   samples_.push_back({at, ttft_ms, total_ms, tokens});
   if (samples_.size() > 100'000) samples_.pop_front();  // bounded under any load
 }

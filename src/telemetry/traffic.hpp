@@ -27,6 +27,8 @@ public:
   // {t, requests_per_s, ttft_ms:{p50,p95,p99}|null, total_ms:{...}|null, queue_depth, in_flight,
   //  failovers, cache_hits, tokens_per_s}
   boost::json::object summary(Time now, const Now& gauges);
+  // Samples kept: those of the last window (record() drops older ones itself).
+  std::size_t samples() const { return samples_.size(); }
 
 private:
   struct Sample {

@@ -125,3 +125,12 @@ max_subtasks = 4
     EXPECT_THROW(resolve_config(bad), ConfigError) << name << "=" << value;
   }
 }
+
+TEST(Config, FleetRefreshIntervalOfAMiss) {
+  EXPECT_EQ(resolve_config({}).health.refresh_min_interval, seconds(2));
+  ConfigSources src{};
+  src.file_text = "[health]\nrefresh_min_interval_s = 0.5\n";
+  EXPECT_EQ(resolve_config(src).health.refresh_min_interval, milliseconds(500));
+  src.file_text = "[health]\nrefresh_min_interval_s = -1\n";
+  EXPECT_ANY_THROW(resolve_config(src));
+}

@@ -41,6 +41,7 @@ public:
   boost::json::value sim_stats(std::size_t i) const;
   std::string gateway_log() const;
   Process& gateway_process() { return *serve_; }  // to signal it, or wait for its exit
+  pid_t gateway_pid() const { return serve_ ? serve_->pid() : -1; }
   const std::string& data_dir() const { return data_dir_; }
 
 private:

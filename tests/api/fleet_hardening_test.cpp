@@ -1,0 +1,174 @@
+// The gateway stays bounded whatever its clients ask for and its nodes answer: made-up model
+// names, nodes registered and deleted by the thousand, a node that answers garbage.
+#include "support/fake_node.hpp"
+#include "support/fleet.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <random>
+#include <sstream>
+#include <thread>
+
+using namespace hydra::test;
+namespace json = boost::json;
+using namespace std::chrono;
+
+namespace {
+
+// The process's resident memory, in KiB (VmRSS in /proc/PID/status).
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+  return -1;
+}
+
+std::size_t lines_of(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+int64_t sim_hits(Fleet& f, std::size_t i, const char* path) {
+  auto stats = f.sim_stats(i);
+  const auto* n = stats.is_object() ? stats.at("requests_by_path").as_object().if_contains(path) : nullptr;
+  return n ? n->to_number<int64_t>() : 0;
+}
+
+// Runs `n` calls of `call(i)` on `threads` threads; returns how many returned true.
+int in_parallel(int n, int threads, const std::function<bool(int)>& call) {
+  std::atomic<int> next{0}, ok{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (int i; (i = next++) < n;) ok += call(i) ? 1 : 0;
+    });
+  for (auto& t : pool) t.join();
+  return ok;
+}
+
+void start_fleet(Fleet& f, std::vector<std::string> env = {}, std::vector<std::string> args = {}) {
+  for (const char* name : {"a", "b"})
+    f.add_sim(name, {"--model", "llama3.2:3b=2", "--loaded", "llama3.2:3b", "--tokens-per-second", "2000",
+                     "--load-seconds", "0.05"});
+  f.start_gateway(std::move(env), std::move(args));
+}
+
+const char* kKnown = R"({"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predict":2}})";
+
+}  // namespace
+
+TEST(UnknownModels, FiveThousandMadeUpNamesLeaveMetricsAndMemoryAsTheyWereAndTheFleetIsReadRarely) {
+  Fleet f;
+  start_fleet(f, {"HYDRA_MODELS_INTERVAL=3600"});  // model lists are read again only on a miss
+  std::mt19937_64 rng(13);
+  auto made_up = [&rng](int i) { return fmt::format("made-up-{}-{}:7b", i, rng()); };
+  auto ask = [&](const std::string& model) {
+    return post(f.gateway(), "/api/generate", R"({"model":")" + model + R"(","prompt":"hi"})").status == 404;
+  };
+  // Every series a request for a missing model may add exists after the first few.
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(post(f.gateway(), "/api/generate", kKnown).status, 200);
+  std::vector<std::string> names;
+  for (int i = 0; i < 5500; ++i) names.push_back(made_up(i));
+  ASSERT_EQ(in_parallel(500, 4, [&](int i) { return ask(names[i]); }), 500);  // (allocator pools warm up)
+
+  const std::size_t metrics_before = lines_of(get(f.gateway(), "/metrics").body);
+  const std::size_t stats_before = get(f.gateway(), "/stats").body.size();
+  const long rss_before = rss_kib(f.gateway_pid());
+  const int64_t tags_before = sim_hits(f, 0, "/api/tags") + sim_hits(f, 1, "/api/tags");
+  const auto t0 = steady_clock::now();
+  EXPECT_EQ(in_parallel(5000, 4, [&](int i) { return ask(names[500 + i]); }), 5000);
+  const double took_s = duration<double>(steady_clock::now() - t0).count();
+
+  const std::string metrics = get(f.gateway(), "/metrics").body;
+  EXPECT_LE(lines_of(metrics), metrics_before + 2) << metrics;
+  EXPECT_NE(metrics.find(R"(model="other",node="",outcome="unroutable"})"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("made-up-"), std::string::npos);
+  const std::string stats = get(f.gateway(), "/stats").body;
+  EXPECT_EQ(stats.find("made-up-"), std::string::npos);
+  EXPECT_LE(stats.size(), stats_before + 256);  // (counters have more digits now)
+  const long rss_after = rss_kib(f.gateway_pid());
+  EXPECT_LT(rss_after - rss_before, 4 * 1024) << rss_before << " KiB before, " << rss_after << " KiB after";
+  // At most one fleet-wide refresh per 2 s (health.refresh_min_interval_s): each reads both sims once.
+  const int64_t refreshes = (sim_hits(f, 0, "/api/tags") + sim_hits(f, 1, "/api/tags") - tags_before) / 2;
+  EXPECT_LE(refreshes, static_cast<int64_t>(took_s / 2) + 2) << "in " << took_s << " s";
+  std::printf("5000 made-up names in %.1f s: %lld fleet refreshes, RSS %ld -> %ld KiB, /metrics %zu -> %zu lines\n",
+              took_s, static_cast<long long>(refreshes), rss_before, rss_after, metrics_before, lines_of(metrics));
+  // A model the fleet has is still served, and named in the metrics.
+  ASSERT_EQ(post(f.gateway(), "/api/generate", kKnown).status, 200);
+  EXPECT_NE(get(f.gateway(), "/metrics").body.find(R"(model="llama3.2:3b")"), std::string::npos);
+}
+
+TEST(UnknownModels, APulledModelIsFoundByTheNextRequestAfterTheInterval) {
+  Fleet f;
+  start_fleet(f, {"HYDRA_MODELS_INTERVAL=3600"});
+  ASSERT_EQ(post(f.gateway(), "/api/generate", R"({"model":"fresh:1b","prompt":"hi"})").status, 404);
+  // Pulled on a node behind the gateway's back.
+  ASSERT_EQ(post(f.sim(0).endpoint, "/api/pull", R"({"model":"fresh:1b","stream":false})").status, 200);
+  // Within the interval the gateway does not look again; after it, the next request does.
+  EXPECT_TRUE(wait_for([&] {
+    return post(f.gateway(), "/api/generate", R"({"model":"fresh:1b","prompt":"hi","stream":false,"options":{"num_predict":1}})")
+               .status == 200;
+  }, seconds(10)));
+}
+
+TEST(Churn, ThreeThousandRegisterDeleteCyclesLeaveTheGatewayAsItWas) {
+  Fleet f;
+  start_fleet(f);
+  auto cycle = [&](int i) {
+    const std::string id = fmt::format("127.1.{}.{}:9", i / 250, i % 250 + 1);  // nothing listens there
+    auto r = post(f.gateway(), "/nodes/register", R"({"url":"http://)" + id + R"("})");
+    HttpCall del;
+    del.method = "DELETE";
+    del.target = "/nodes/" + id;
+    return r.status == 200 && request(f.gateway(), del).status == 200;
+  };
+  ASSERT_EQ(in_parallel(300, 4, cycle), 300);  // (allocator pools warm up)
+  const long rss_before = rss_kib(f.gateway_pid());
+  EXPECT_EQ(in_parallel(3000, 4, [&](int i) { return cycle(300 + i); }), 3000);
+  const long rss_after = rss_kib(f.gateway_pid());
+  EXPECT_LT(rss_after - rss_before, 4 * 1024) << rss_before << " KiB before, " << rss_after << " KiB after";
+  std::printf("3000 register/delete cycles: RSS %ld -> %ld KiB\n", rss_before, rss_after);
+  auto nodes = json::parse(get(f.gateway(), "/nodes").body);
+  EXPECT_EQ(nodes.at("nodes").as_array().size(), 2u);
+  EXPECT_EQ(post(f.gateway(), "/api/generate", kKnown).status, 200);
+}
+
+TEST(GarbageNode, ANodeAnsweringGarbageIsProbedOnAndTheOthersServe) {
+  // Every probe of this node gets the next of these replies, round and round.
+  static const std::vector<std::pair<int, std::string>> garbage = {
+      {200, "not json"},
+      {200, "{"},
+      {200, "[1,2,3]"},
+      {200, R"({"version":5,"models":7})"},
+      {200, R"({"version":{"a":[]},"models":{"name":"x"}})"},
+      {200, R"({"models":[1,"x",null,{"name":5},{"name":"m:1b","size":-1,"size_vram":1e300}]})"},
+      {200, R"({"models":[{"name":"m:1b","size":18446744073709551615,"size_vram":18446744073709551615,"details":"x"}]})"},
+      {200, R"({"gpus":[{"memory_total_mib":1e308,"memory_free_mib":-5}],"ram":{"total_mib":"lots"}})"},
+      {200, std::string(100'000, '[')},
+      {200, R"({"version":")" + std::string(200'000, 'v') + R"("})"},
+      {200, R"({"error":"boom"})"},
+      {200, ""},
+  };
+  std::atomic<std::size_t> turn{0};
+  FakeNode junk([&](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+    const auto& [code, body] = garbage[turn++ % garbage.size()];
+    co_await ex.respond(static_cast<hydra::http::bhttp::status>(code), body);
+  });
+  Fleet f;
+  start_fleet(f, {"HYDRA_HEALTH_INTERVAL=0.05", "HYDRA_MODELS_INTERVAL=0.1"},
+              {"--node", fmt::format("{}#agent={}", junk.url(), junk.endpoint().port())});
+  // It keeps being probed (its probe loop never dies) while the real nodes serve.
+  const int probes = junk.hits("/api/version");
+  const auto until = steady_clock::now() + seconds(3);
+  int served = 0;
+  while (steady_clock::now() < until) served += post(f.gateway(), "/api/generate", kKnown).status == 200 ? 1 : 0;
+  EXPECT_GT(served, 0);
+  EXPECT_TRUE(wait_for([&] { return junk.hits("/api/version") > probes + 10 && junk.hits("/api/tags") > 3; }, seconds(10)))
+      << junk.hits("/api/version") << " probes";
+  EXPECT_EQ(get(f.gateway(), "/health").status, 200);
+  auto nodes = json::parse(get(f.gateway(), "/nodes").body);
+  EXPECT_EQ(nodes.at("nodes").as_array().size(), 3u);
+  EXPECT_EQ(get(f.gateway(), "/metrics").status, 200);
+  EXPECT_EQ(f.gateway_log().find("ended by an exception"), std::string::npos) << f.gateway_log();
+}
