@@ -37,9 +37,9 @@ http::awaitable<std::optional<ModelRequest>> read_model_request(http::Exchange& 
   co_return std::move(std::get<ModelBody>(parsed));
 }
 
-RelayOptions relay_options(const http::Exchange& ex, bool refresh_after) {
+RelayOptions relay_options(http::Exchange& ex, bool refresh_after) {
   RelayOptions o;
-  o.upstream = upstream_of(ex.request());
+  o.upstream = upstream_of(ex);
   o.refresh_after = refresh_after;
   return o;
 }
@@ -75,7 +75,7 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
     co_await ex.respond_error(status::bad_request, bad_hint);
     co_return;
   }
-  request.upstream = upstream_of(ex.request());
+  request.upstream = upstream_of(ex);
   request.changes_residency = changes_residency(req->body);
   ExchangeSink sink(ex);
   co_await dispatch(gw, sink, std::move(request));

@@ -67,13 +67,14 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
 
 }  // namespace
 
-Upstream upstream_of(const http::Request& request) {
+Upstream upstream_of(http::Exchange& ex) {
+  const http::Request& request = ex.request();
   Upstream u;
   u.method = request.method();
   u.target = std::string(request.target());
   for (const auto& f : request)
     if (!hop_by_hop(f.name(), f.name_string())) u.headers.set(f.name_string(), f.value());
-  u.body = request.body();
+  u.body = ex.take_body();
   return u;
 }
 

@@ -12,7 +12,8 @@
 namespace hydra::api {
 
 // The client's request as it came, minus hop-by-hop headers and Hydra's own X-Hydra-* hints.
-Upstream upstream_of(const http::Request& request);
+// The body is moved out of the exchange, not copied (it may be 64 MiB of images).
+Upstream upstream_of(http::Exchange& ex);
 
 struct RelayOptions {
   Upstream upstream;
