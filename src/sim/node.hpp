@@ -16,7 +16,7 @@
 namespace hydra::sim {
 
 struct Fault {
-  enum class Mode { none, refuse, error500, hang, slow, cut };
+  enum class Mode { none, refuse, error500, hang, slow, cut, flood };
   Mode mode = Mode::none;
   int remaining = -1;        // model requests still affected; -1 = until changed
   int after_chunks = 1;      // cut: close the connection after this many chunks
