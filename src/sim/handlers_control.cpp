@@ -84,6 +84,7 @@ json::object stats_body(Node& node) {
                    {"cancelled", s.cancelled},
                    {"rejected", s.rejected},
                    {"faults", s.faults},
+                   {"chunks", s.chunks},
                    {"active", node.slots().active()},
                    {"waiting", node.slots().waiting()},
                    {"max_concurrent", node.slots().max_active()},

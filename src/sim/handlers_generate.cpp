@@ -255,6 +255,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
       ++node.stats().cancelled;
       co_return;
     }
+    ++node.stats().chunks;
     ++sent;
   }
 

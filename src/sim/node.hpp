@@ -33,6 +33,7 @@ struct Stats {
   uint64_t cancelled = 0;    // the client left before the end
   uint64_t rejected = 0;     // 503: queue full
   uint64_t faults = 0;       // requests a fault was applied to
+  uint64_t chunks = 0;       // streamed chunks sent (a client has had the head by then)
 };
 
 class Node {

@@ -83,14 +83,16 @@ private:
   boost::asio::ip::tcp::socket socket_;
 };
 
-// The client leaves while the node generates a reply of many seconds (15 to 43 tokens at 2/s):
-// the node must see its request dropped long before it would have finished.
-void leave_mid_reply(const std::string& target, const std::string& body) {
+// The client leaves while the node streams a reply of many seconds (15 to 43 tokens at 2/s) to
+// the gateway, after its first chunks (the gateway is reading the body by then, no longer
+// waiting for the head): the node must see its request dropped long before it would finish.
+void leave_mid_reply(const std::string& target, const std::string& body, bool streamed_upstream) {
   Fleet f;
   f.add_sim("a", sim_args(2));
   f.start_gateway();
   RawClient client(f.gateway(), target, body);
   ASSERT_TRUE(wait_for([&] { return stat(f, 0, "generations") == 1; }, seconds(10))) << f.gateway_log();
+  if (streamed_upstream) ASSERT_TRUE(wait_for([&] { return stat(f, 0, "chunks") >= 2; }, seconds(10)));
   client.hang_up();
   EXPECT_TRUE(wait_for([&] { return stat(f, 0, "cancelled") == 1; }, seconds(3))) << f.gateway_log();
   EXPECT_EQ(stat(f, 0, "completed"), 0);
@@ -182,13 +184,18 @@ TEST(Sinks, GenerateStreamEndsWithAnErrorEvent) {
   expect_node_dropped(f);
 }
 
-TEST(Sinks, GenerateDropsTheNodeWhenItsClientLeaves) { leave_mid_reply("/generate", generate(false)); }
+// /generate asks the node for a stream and answers whole: nothing is written to its client for
+// seconds.
+TEST(Sinks, GenerateDropsTheNodeWhenItsClientLeaves) { leave_mid_reply("/generate", generate(false), true); }
 
+// These ask the node for a whole reply: the gateway notices while it waits for the head.
 TEST(Sinks, AnOpenAiReplyKeptWholeDropsTheNodeWhenItsClientLeaves) {
-  leave_mid_reply("/v1/chat/completions", chat(false));
+  leave_mid_reply("/v1/chat/completions", chat(false), false);
 }
 
-TEST(Sinks, AnOllamaReplyKeptWholeDropsTheNodeWhenItsClientLeaves) { leave_mid_reply("/api/generate", generate(false)); }
+TEST(Sinks, AnOllamaReplyKeptWholeDropsTheNodeWhenItsClientLeaves) {
+  leave_mid_reply("/api/generate", generate(false), false);
+}
 
 TEST(Sinks, StreamsDropTheNodeWhenTheirClientLeaves) {
   leave_stream("/generate/stream", R"({"model":"llama3.2:3b","prompt":"tell me a long story"})");
