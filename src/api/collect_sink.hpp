@@ -1,20 +1,26 @@
 #pragma once
 // A sink that gathers a generate/chat reply as text: for the orchestrator's calls and Hydra's
 // /generate. Pieces can be watched as they arrive; the node's final chunk (done, metrics) is
-// kept. With no client behind it, it is never "gone".
+// kept. The text is bounded (limits.reply_mb: past it the reply is refused with a 502). It is
+// "gone" when its `gone` signal is set (the orchestrator cancelled the run, the client of
+// /generate hung up); without one, never.
 #include "api/json_sink.hpp"
+#include "orchestrate/cancel.hpp"
 
 #include <chrono>
 #include <functional>
+#include <memory>
 
 namespace hydra::api {
 
 class CollectSink : public JsonReplySink {
 public:
   using PieceFn = std::function<void(std::string_view)>;
-  explicit CollectSink(PieceFn on_piece = {}) : on_piece_(std::move(on_piece)) {}
+  explicit CollectSink(PieceFn on_piece = {}, ReplyLimits limits = {},
+                       std::shared_ptr<orchestrate::Cancel> gone = {})
+      : JsonReplySink(limits), on_piece_(std::move(on_piece)), gone_(std::move(gone)) {}
 
-  http::awaitable<void> gone() override;  // never, unless cancelled
+  http::awaitable<void> gone() override;  // when the `gone` signal is set; never without one
 
   const std::string& text() const { return text_; }
   const boost::json::object& final_chunk() const { return final_; }  // done:true and the metrics
@@ -26,15 +32,17 @@ public:
   double first_piece_ms() const { return first_piece_ms_; }
 
 protected:
-  // Adds a chunk's text ("response" or "message.content") and returns it.
-  std::string collect(const boost::json::object& chunk);
+  // A piece of text was collected (after on_piece). True = stop.
+  virtual http::awaitable<bool> on_text(std::string_view) { co_return false; }
+  bool requester_gone() const { return gone_ && gone_->cancelled(); }
 
-  http::awaitable<bool> on_object(const boost::json::object& chunk) override;
+  http::awaitable<bool> on_object(const boost::json::object& chunk) final;
   http::awaitable<void> on_end() override;
   http::awaitable<void> on_error(int status, std::string message, int retry_after_s, bool mid_stream) override;
 
 private:
   PieceFn on_piece_;
+  std::shared_ptr<orchestrate::Cancel> gone_;
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   std::string text_;
   boost::json::object final_;

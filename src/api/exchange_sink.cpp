@@ -26,15 +26,45 @@ awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::o
   extra.set("X-Hydra-Route-Reason", served.reason);
   if (content_type.empty()) content_type = "application/json; charset=utf-8";
   sized_ = length.has_value();
+  lines_ = !sized_ && content_type.find("ndjson") != std::string::npos;
+  node_id_ = served.node_id;
   auto ec = co_await ex_.begin_stream(static_cast<bhttp::status>(status), content_type, &extra, length);
   co_return static_cast<bool>(ec);
 }
 
 awaitable<bool> ExchangeSink::data(std::string_view bytes) {
   if (bytes.empty()) co_return false;
+  if (lines_) {
+    for (std::size_t pos = 0; pos < bytes.size();) {
+      const std::size_t nl = bytes.find('\n', pos);
+      const std::size_t len = (nl == std::string_view::npos ? bytes.size() : nl) - pos;
+      if (line_ + len > limits_.line_bytes) {
+        // The long line begins at `pos` (or before this piece, when pos is 0): what came
+        // before it goes out whole, the rest of it never does.
+        if (pos > 0) {
+          at_line_start_ = true;
+          if (co_await ex_.send_chunk(bytes.substr(0, pos))) co_return true;
+        }
+        co_await end_with_error(line_too_long(node_id_, limits_.line_bytes));
+        co_return true;
+      }
+      if (nl == std::string_view::npos) {
+        line_ += len;
+        break;
+      }
+      line_ = 0;
+      pos = nl + 1;
+    }
+  }
   at_line_start_ = bytes.back() == '\n';
   auto ec = co_await ex_.send_chunk(bytes);
   co_return static_cast<bool>(ec);
+}
+
+awaitable<void> ExchangeSink::end_with_error(std::string message) {
+  std::string line = at_line_start_ ? "" : "\n";
+  line += boost::json::serialize(json_field("error", message)) + "\n";
+  if (!co_await ex_.send_chunk(line)) co_await ex_.end_stream();
 }
 
 awaitable<void> ExchangeSink::end() { co_await ex_.end_stream(); }
@@ -44,10 +74,7 @@ awaitable<void> ExchangeSink::broke(std::string message) {
     ex_.abort();  // the client sees a short body
     co_return;
   }
-  std::string line = at_line_start_ ? "" : "\n";
-  line += boost::json::serialize(json_field("error", message)) + "\n";
-  co_await ex_.send_chunk(line);
-  co_await ex_.end_stream();
+  co_await end_with_error(std::move(message));
 }
 
 awaitable<void> ExchangeSink::declined(int status, std::string content_type, std::string body) {

@@ -2,6 +2,9 @@
 // The Ollama API's sink: the node's reply goes to the client byte for byte, with the routing
 // headers (X-Hydra-Node, X-Hydra-Route-Reason) added. A failure after the first byte ends an
 // NDJSON stream with an Ollama error line; a sized body cannot carry one, so the connection drops.
+// Nothing is buffered; in an NDJSON stream only the length of the current line is counted, and
+// a line longer than limits.line_kb ends the stream with an error line (the relay then drops
+// the node). Other bodies (one JSON object, e.g. embeddings) pass whatever their size.
 #include "api/sink.hpp"
 #include "http/exchange.hpp"
 
@@ -12,7 +15,7 @@ http::awaitable<void> reply_error(http::Exchange& ex, int status, std::string_vi
 
 class ExchangeSink : public ReplySink {
 public:
-  explicit ExchangeSink(http::Exchange& ex) : ex_(ex) {}
+  explicit ExchangeSink(http::Exchange& ex, ReplyLimits limits = {}) : ex_(ex), limits_(limits) {}
 
   http::awaitable<void> gone() override;
   http::awaitable<bool> begin(int status, std::string content_type, std::optional<std::uint64_t> length,
@@ -24,8 +27,14 @@ public:
   http::awaitable<void> fail(int status, std::string message, int retry_after_s) override;
 
 private:
+  http::awaitable<void> end_with_error(std::string message);
+
   http::Exchange& ex_;
+  ReplyLimits limits_;
+  std::string node_id_;
   bool sized_ = false;
+  bool lines_ = false;       // an NDJSON stream: line lengths are counted
+  std::size_t line_ = 0;     // bytes of the current line sent so far
   bool at_line_start_ = true;
 };
 

@@ -3,6 +3,7 @@
 // relay settings. Owned by `hydra serve`; outlives every request.
 #include "api/admission.hpp"
 #include "api/lifecycle.hpp"
+#include "api/sink.hpp"
 #include "cluster/cidr.hpp"
 #include "cluster/cluster.hpp"
 #include "http/client.hpp"
@@ -18,6 +19,7 @@ namespace hydra::api {
 struct RelaySettings {
   http::Timeouts timeouts;
   int max_attempts = 3;  // nodes tried for one request before giving up
+  ReplyLimits limits;    // what a sink takes of one reply (limits.line_kb, limits.reply_mb)
 };
 
 struct RegistrationSettings {

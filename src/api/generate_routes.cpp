@@ -1,6 +1,7 @@
 // Hydra's POST /generate and /generate/stream: one prompt, routed like any request, answered
 // with the text, the node, the routing decision and timings. Streamed as Server-Sent Events:
 // `chunk` events, then one `done` event holding the whole result (or an `error` event).
+#include "api/client_watch.hpp"
 #include "api/collect_sink.hpp"
 #include "api/dispatch.hpp"
 #include "api/exchange_sink.hpp"
@@ -20,25 +21,29 @@ using http::bhttp::status;
 
 namespace {
 
+// Collects the reply (bounded, see CollectSink); streamed, it also sends each piece as it comes.
+// The client is watched throughout: a /generate that answers only at the end writes nothing
+// until then, so a client that left is noticed by the watch, not by a failed write.
 class GenerateSink final : public CollectSink {
 public:
-  GenerateSink(http::Exchange& ex, bool stream) : ex_(ex), stream_(stream) {}
-  http::awaitable<void> gone() override { co_await ex_.wait_closed(); }
+  GenerateSink(http::Exchange& ex, bool stream, ReplyLimits limits, const ClientWatch& watch)
+      : CollectSink({}, limits, watch.signal()), ex_(ex), stream_(stream) {}
   bool began() const { return began_; }
 
 protected:
   awaitable<bool> on_begin(const Served& served) override {
+    if (requester_gone()) co_return true;
     if (!stream_) co_return false;
     began_ = true;
     co_return co_await begin_sse(ex_, &served);
   }
-  awaitable<bool> on_object(const json::object& chunk) override {
-    std::string piece = collect(chunk);
-    if (!stream_ || piece.empty()) co_return false;
-    co_return static_cast<bool>(co_await ex_.send_chunk(sse_event("chunk", json_field("response", piece))));
+  awaitable<bool> on_text(std::string_view piece) override {
+    if (!stream_) co_return false;
+    co_return static_cast<bool>(co_await ex_.send_chunk(sse_event("chunk", json_field("response", std::string(piece)))));
   }
   awaitable<void> on_error(int code, std::string message, int retry_after_s, bool mid_stream) override {
     co_await CollectSink::on_error(code, message, retry_after_s, mid_stream);
+    if (requester_gone()) co_return;
     if (began_) {
       co_await send_sse_error(ex_, code, message);
       co_return;
@@ -109,8 +114,10 @@ awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
   d.upstream.target = "/api/generate";
   d.upstream.headers.set(http::bhttp::field::content_type, "application/json");
   d.upstream.body = ollama_generate_body(req, model);
-  GenerateSink sink(ex, req.stream);
-  Dispatched done = co_await dispatch(gw, sink, std::move(d));
+  ClientWatch watch(ex, co_await http::asio::this_coro::executor);
+  GenerateSink sink(ex, req.stream, gw.settings.limits, watch);
+  auto work = dispatch(gw, sink, std::move(d));
+  Dispatched done = co_await watch.run(std::move(work));
   if (!sink.complete() || sink.failed()) co_return;  // the sink has answered, or the client left
   double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   json::object result = generate_result(sink, model, req, done, *gw.cluster.snapshot(), total_ms);

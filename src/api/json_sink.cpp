@@ -19,9 +19,11 @@ std::string ollama_error_message(std::string_view body) {
   return text.empty() ? "the node gave no reason" : text;
 }
 
-awaitable<bool> JsonReplySink::begin(int status, std::string, std::optional<std::uint64_t>, const Served& served) {
+awaitable<bool> JsonReplySink::begin(int status, std::string content_type, std::optional<std::uint64_t>,
+                                     const Served& served) {
   served_ = served;
   status_ = status;
+  stream_ = content_type.find("ndjson") != std::string::npos;
   if (status >= 400) co_return false;  // the body is the node's error: read it whole first
   co_return co_await on_begin(served);
 }
@@ -51,14 +53,31 @@ awaitable<bool> JsonReplySink::data(std::string_view bytes) {
     if (pending_.size() < (1u << 20)) pending_.append(bytes);
     co_return false;
   }
-  pending_.append(bytes);
+  if (failed_) co_return true;
+  // Only the new bytes are searched for line ends: what is pending holds none.
   std::size_t start = 0;
-  for (std::size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
+  std::size_t from = pending_.size();
+  pending_.append(bytes);
+  for (std::size_t nl; (nl = pending_.find('\n', from)) != std::string::npos; start = from = nl + 1) {
     std::string line = pending_.substr(start, nl - start);
     if (co_await take_line(line)) co_return true;
   }
   pending_.erase(0, start);
+  const std::size_t limit = stream_ ? limits_.line_bytes : limits_.reply_bytes;
+  if (pending_.size() > limit) {
+    pending_.clear();
+    const std::string node = served_ ? served_->node_id : std::string();
+    std::string message = stream_ ? line_too_long(node, limit) : reply_too_long(node, limit);
+    co_return co_await refuse(std::move(message));
+  }
   co_return false;
+}
+
+awaitable<bool> JsonReplySink::refuse(std::string message) {
+  if (failed_) co_return true;
+  failed_ = true;
+  co_await on_error(502, std::move(message), 0, status_ > 0 && status_ < 400);
+  co_return true;
 }
 
 awaitable<void> JsonReplySink::end() {

@@ -3,7 +3,8 @@
 // the OpenAI API, Hydra's /generate and the orchestrator's internal calls. It splits an NDJSON
 // stream (or one whole JSON object) into objects and turns every way of failing — a node's
 // error status, an {"error": ...} line mid-stream, a node breaking off, no node at all — into
-// one on_error() call.
+// one on_error() call. It holds at most one line of a stream (limits.line_kb) or one whole
+// JSON reply (limits.reply_mb); past that the node's reply is refused (a 502 error, then stop).
 #include "api/sink.hpp"
 
 #include <boost/json/object.hpp>
@@ -15,6 +16,8 @@ std::string ollama_error_message(std::string_view body);
 
 class JsonReplySink : public ReplySink {
 public:
+  explicit JsonReplySink(ReplyLimits limits = {}) : limits_(limits) {}
+
   http::awaitable<bool> begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                               const Served& served) final;
   http::awaitable<bool> data(std::string_view bytes) final;
@@ -27,6 +30,10 @@ public:
   bool failed() const { return failed_; }
 
 protected:
+  const ReplyLimits& limits() const { return limits_; }
+  // Gives up on the node's reply: on_error(502, message, mid-stream), then true (stop).
+  http::awaitable<bool> refuse(std::string message);
+
   // A node began a successful reply. True = stop (the requester is gone).
   virtual http::awaitable<bool> on_begin(const Served&) { co_return false; }
   // One object of the reply (a chunk, or the whole reply when not streamed).
@@ -40,8 +47,10 @@ protected:
 private:
   http::awaitable<bool> take_line(std::string line);
 
+  ReplyLimits limits_;
   std::optional<Served> served_;
   int status_ = 0;
+  bool stream_ = false;  // NDJSON: pending_ holds one line; else the whole JSON reply
   bool failed_ = false;
   std::string pending_;  // a partial line, or a whole error body
 };

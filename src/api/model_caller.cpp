@@ -35,6 +35,12 @@ std::vector<std::string> GatewayCaller::available_models() const { return api::a
 
 boost::asio::awaitable<orchestrate::CallResult> GatewayCaller::call(orchestrate::CallRequest request) {
   const auto started = std::chrono::steady_clock::now();
+  if (request.cancel && request.cancel->cancelled()) {
+    orchestrate::CallResult cancelled;
+    cancelled.model = request.model;
+    cancelled.error = "cancelled: the client left";
+    co_return cancelled;
+  }
   DispatchRequest d;
   d.endpoint = "orchestrate";
   d.route.model = request.model;
@@ -44,7 +50,8 @@ boost::asio::awaitable<orchestrate::CallResult> GatewayCaller::call(orchestrate:
   d.upstream.target = "/api/generate";
   d.upstream.headers.set(http::bhttp::field::content_type, "application/json");
   d.upstream.body = generate_body(request);
-  CollectSink sink(request.on_piece);
+  // The run's cancellation is the sink's "gone": admission and the relay give the call up.
+  CollectSink sink(request.on_piece, gw_.settings.limits, request.cancel);
   Dispatched done = co_await dispatch(gw_, sink, std::move(d));
 
   orchestrate::CallResult out;

@@ -77,7 +77,7 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   }
   request.upstream = upstream_of(ex);
   request.changes_residency = changes_residency(req->body);
-  ExchangeSink sink(ex);
+  ExchangeSink sink(ex, gw.settings.limits);
   co_await dispatch(gw, sink, std::move(request));
 }
 
@@ -99,7 +99,7 @@ http::awaitable<void> one_node(Gateway& gw, http::Exchange& ex, const char* mode
     if (decision.ok()) std::sort(decision.ranked.begin(), decision.ranked.end());
     decision.reason = "per-node operation: sent to the first healthy node";
   }
-  ExchangeSink sink(ex);
+  ExchangeSink sink(ex, gw.settings.limits);
   co_await relay(gw, sink, snapshot, decision, relay_options(ex, true));
 }
 
@@ -207,7 +207,7 @@ http::awaitable<void> pull(Gateway& gw, http::Exchange& ex) {
   }
   auto snapshot = gw.cluster.snapshot();
   routing::Decision decision = routing::route_any(*snapshot, gw.random);
-  ExchangeSink sink(ex);
+  ExchangeSink sink(ex, gw.settings.limits);
   co_await relay(gw, sink, snapshot, decision, relay_options(ex, true));
 }
 

@@ -2,6 +2,7 @@
 // Requests are translated to the nodes' Ollama API by api/openai (pure functions), sent through
 // the same dispatch path as Ollama requests, and the replies translated back: one JSON object,
 // or Server-Sent Events ending `data: [DONE]`. Errors are in OpenAI's shape.
+#include "api/client_watch.hpp"
 #include "api/dispatch.hpp"
 #include "api/hints.hpp"
 #include "api/openai/models.hpp"
@@ -33,15 +34,19 @@ awaitable<void> respond_error(http::Exchange& ex, const openai::Error& e, int re
 }
 
 // Streams translated SSE when the client asked for a stream; otherwise keeps the node's body
-// and translates it whole at the end.
+// (up to limits.reply_mb) and translates it whole at the end. A stream's line past
+// limits.line_kb, or any error event, ends the stream and drops the node. The client is
+// watched throughout (a reply kept whole writes nothing until the end).
 class OpenAiSink final : public ReplySink {
 public:
-  OpenAiSink(http::Exchange& ex, openai::ReplyContext ctx, bool stream)
-      : ex_(ex), ctx_(ctx), translator_(std::move(ctx)), stream_(stream) {}
+  OpenAiSink(http::Exchange& ex, openai::ReplyContext ctx, bool stream, ReplyLimits limits, ClientWatch& watch)
+      : ex_(ex), ctx_(ctx), translator_(std::move(ctx), limits.line_bytes), stream_(stream), limits_(limits),
+        watch_(watch) {}
 
-  awaitable<void> gone() override { co_await ex_.wait_closed(); }
+  awaitable<void> gone() override { co_await watch_.gone(); }
 
   awaitable<bool> begin(int status, std::string, std::optional<std::uint64_t>, const Served& served) override {
+    if (watch_.left()) co_return true;
     status_ = status;
     node_ = served.node_id;
     reason_ = served.reason;
@@ -54,13 +59,21 @@ public:
     co_return static_cast<bool>(co_await ex_.begin_stream(bhttp::status::ok, "text/event-stream", &extra));
   }
   awaitable<bool> data(std::string_view bytes) override {
+    if (watch_.left()) co_return true;
     if (!streaming_) {
+      if (body_.size() + bytes.size() > limits_.reply_bytes) {
+        body_.clear();
+        co_await respond_error(ex_, openai::make_error(502, reply_too_long(node_, limits_.reply_bytes)));
+        co_return true;
+      }
       body_.append(bytes);
       co_return false;
     }
     std::string events = translator_.feed(bytes);
-    if (events.empty()) co_return false;
-    co_return static_cast<bool>(co_await ex_.send_chunk(events));
+    if (!events.empty() && co_await ex_.send_chunk(events)) co_return true;
+    if (!translator_.failed()) co_return false;
+    co_await ex_.end_stream();  // an error event went out: nothing more comes from this node
+    co_return true;
   }
   awaitable<void> end() override {
     if (!streaming_) {
@@ -96,6 +109,8 @@ private:
   openai::ReplyContext ctx_;
   openai::StreamTranslator translator_;
   bool stream_;
+  ReplyLimits limits_;
+  ClientWatch& watch_;
   bool streaming_ = false;
   int status_ = 0;
   std::string node_, reason_;
@@ -120,8 +135,10 @@ awaitable<void> completion(Gateway& gw, http::Exchange& ex, openai::Kind kind) {
   d.upstream.target = call.target;
   d.upstream.headers.set(bhttp::field::content_type, "application/json");
   d.upstream.body = json::serialize(call.body);
-  OpenAiSink sink(ex, openai::reply_context(call), call.stream);
-  co_await dispatch(gw, sink, std::move(d));
+  ClientWatch watch(ex, co_await http::asio::this_coro::executor);
+  OpenAiSink sink(ex, openai::reply_context(call), call.stream, gw.settings.limits, watch);
+  auto work = dispatch(gw, sink, std::move(d));
+  co_await watch.run(std::move(work));
 }
 
 // Every model some routable node has, as its /api/tags entry (first node's entry wins).

@@ -1,7 +1,10 @@
 // Hydra's orchestration API: POST /orchestrate runs a task (analyse, decompose, run sub-tasks
 // in parallel across the fleet, synthesise), whole or streamed as Server-Sent Events of its
 // progress; GET /orchestrate/{task_id} reads a run (running or finished) from the run store;
-// GET /orchestrate lists recent runs.
+// GET /orchestrate lists recent runs. At most orchestrate.max_runs run at once (beyond: 429 with
+// Retry-After); a run whose client leaves before its whole answer is cancelled.
+#include "api/client_watch.hpp"
+#include "api/exchange_sink.hpp"
 #include "api/gateway.hpp"
 #include "api/sse.hpp"
 #include "common/json.hpp"
@@ -69,6 +72,14 @@ orchestrate::EventFn tapped(Gateway& gw, const std::string& task_id, orchestrate
   };
 }
 
+// Seconds a client refused for too many runs is told to wait: runs take seconds to minutes.
+constexpr int kBusyRetryAfterS = 5;
+
+std::string busy_message(const Gateway& gw) {
+  return "too many orchestrations are running (orchestrate.max_runs = " +
+         std::to_string(gw.orchestrator->settings().max_runs) + "); try again later";
+}
+
 awaitable<void> run_then_close(Gateway& gw, orchestrate::TaskRequest task, SsePipe& pipe) {
   orchestrate::EventFn to_client = [&pipe](std::string_view name, const json::object& data) { pipe.push(name, data); };
   orchestrate::EventFn on_event = tapped(gw, task.task_id, std::move(to_client));
@@ -83,10 +94,21 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
     co_return;
   }
   OrchestrateBody& body = std::get<OrchestrateBody>(parsed);
+  std::optional<orchestrate::RunPermit> permit = gw.orchestrator->try_admit();
+  if (!permit) {
+    co_await reply_error(ex, 429, busy_message(gw), kBusyRetryAfterS);
+    co_return;
+  }
   body.task.task_id = orchestrate::new_task_id();
   if (!body.stream) {
+    // Nothing goes to the client until the end: watch it, and cancel the run if it leaves.
+    ClientWatch watch(ex, co_await http::asio::this_coro::executor);
+    body.task.cancel = watch.signal();
     orchestrate::EventFn on_event = tapped(gw, body.task.task_id, {});
-    orchestrate::Run run = co_await gw.orchestrator->run(std::move(body.task), std::move(on_event));
+    auto work = gw.orchestrator->run(std::move(body.task), std::move(on_event));
+    orchestrate::Run run = co_await watch.run(std::move(work));
+    permit.reset();  // the run is over: its place is free before the client reads the answer
+    if (watch.left()) co_return;
     // A failed run is still a record: it says what happened (error, sub-tasks), with 502.
     const bool done = run.status == orchestrate::RunStatus::done;
     co_await ex.respond_json(done ? status::ok : status::bad_gateway, orchestrate::to_json(run));

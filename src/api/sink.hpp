@@ -11,6 +11,20 @@
 
 namespace hydra::api {
 
+// How much of a node's reply a sink takes before it gives up on the node: one line of an
+// NDJSON stream (limits.line_kb), and a whole reply it must hold (a body translated at the end,
+// text collected for /generate or the orchestrator: limits.reply_mb). Past either, the sink
+// answers with an error in its API's shape and asks the relay to stop, which drops the node's
+// connection.
+struct ReplyLimits {
+  std::size_t line_bytes = std::size_t{1024} * 1024;
+  std::size_t reply_bytes = std::size_t{64} * 1024 * 1024;
+};
+
+// "node X sent a line longer than N KiB" / "a reply longer than N MiB": the limits' errors.
+std::string line_too_long(std::string_view node_id, std::size_t limit_bytes);
+std::string reply_too_long(std::string_view node_id, std::size_t limit_bytes);
+
 // The node that served a request, and why routing picked it.
 struct Served {
   std::size_t index = 0;  // into the snapshot's nodes

@@ -191,6 +191,14 @@ const std::vector<Setting>& settings() {
       {"routing.weights.locality", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.locality = to_number(v, 0, 100); }},
       {"limits.max_attempts", {"HYDRA_MAX_ATTEMPTS"}, "",
        [](ServeConfig& c, const std::string& v) { c.relay.max_attempts = static_cast<int>(to_number(v, 1, 100)); }},
+      {"limits.line_kb", {"HYDRA_LINE_LIMIT_KB"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.relay.limits.line_bytes = static_cast<std::size_t>(to_number(v, 1, 1'048'576)) * 1024;
+       }},
+      {"limits.reply_mb", {"HYDRA_REPLY_LIMIT_MB"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.relay.limits.reply_bytes = static_cast<std::size_t>(to_number(v, 1, 65'536)) * 1024 * 1024;
+       }},
       {"models.light", {"HYDRA_MODEL_LIGHT"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.light_model = model_name(v); }},
       {"models.heavy", {"HYDRA_MODEL_HEAVY"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.heavy_model = model_name(v); }},
       {"models.code", {"HYDRA_MODEL_CODE"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.code_model = model_name(v); }},
@@ -211,6 +219,8 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) {
          c.orchestration.max_subtasks = static_cast<int>(to_number(v, 1, orchestrate::kMaxSubtasks));
        }},
+      {"orchestrate.max_runs", {"HYDRA_ORCHESTRATE_MAX_RUNS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.orchestration.max_runs = static_cast<int>(to_number(v, 1, 10'000)); }},
   };
   return table;
 }

@@ -37,11 +37,13 @@ std::string retry_error(const CallResult& first, const CallResult& second) {
                      second.error.empty() ? "call failed" : second.error);
 }
 
-CallRequest model_request(const std::string& model, const std::string& prompt, int priority) {
+CallRequest model_request(const std::string& model, const std::string& prompt, int priority,
+                          const std::shared_ptr<Cancel>& cancel) {
   CallRequest r;
   r.model = model;
   r.prompt = prompt;
   r.priority = priority;
+  r.cancel = cancel;
   return r;
 }
 
@@ -73,7 +75,7 @@ asio::awaitable<CallResult> call_with_retry(ModelCaller& caller, CallRequest req
   request.on_piece = tracking(std::move(request.on_piece), streamed);
   CallRequest first = request;
   CallResult r = co_await caller.call(std::move(first));
-  if (r.ok || *streamed) co_return r;
+  if (r.ok || *streamed || (request.cancel && request.cancel->cancelled())) co_return r;
   CallRequest second = retry_request(std::move(request), r);
   CallResult r2 = co_await caller.call(std::move(second));
   if (!r2.ok) r2.error = retry_error(r, r2);
@@ -81,14 +83,15 @@ asio::awaitable<CallResult> call_with_retry(ModelCaller& caller, CallRequest req
 }
 
 asio::awaitable<std::vector<ModelResult>> call_models(ModelCaller& caller, std::vector<std::string> models,
-                                                      std::string prompt, int priority) {
+                                                      std::string prompt, int priority,
+                                                      std::shared_ptr<Cancel> cancel) {
   std::vector<ModelResult> out;
   if (models.empty()) co_return out;
   auto ex = co_await asio::this_coro::executor;
   using Op = decltype(asio::co_spawn(ex, call_with_retry(caller, std::declval<CallRequest>()), asio::deferred));
   std::vector<Op> ops;
   for (const auto& model : models) {
-    CallRequest request = model_request(model, prompt, priority);
+    CallRequest request = model_request(model, prompt, priority, cancel);
     ops.push_back(asio::co_spawn(ex, call_with_retry(caller, std::move(request)), asio::deferred));
   }
   auto [order, errors, results] = co_await asio::experimental::make_parallel_group(std::move(ops))

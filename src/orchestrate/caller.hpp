@@ -2,8 +2,11 @@
 // What the orchestrator needs from the rest of the gateway: one model call routed through the
 // normal scheduler, and the names of the models the fleet has. api/ implements it over the
 // relay; tests implement it with scripted fakes. The orchestrator never sees a socket.
+#include "orchestrate/cancel.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +21,9 @@ struct CallRequest {
   int priority = 5;                      // 1..10, as for client requests
   // Called with each piece of text as the node streams it (optional; synthesis streams).
   std::function<void(std::string_view)> on_piece;
+  // Set when the run is cancelled (its client left): a call not begun is not made, one under
+  // way ends as soon as it can (the node's request is dropped). Null: never cancelled.
+  std::shared_ptr<Cancel> cancel;
 };
 
 struct CallResult {

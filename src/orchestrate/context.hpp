@@ -17,7 +17,10 @@ struct RunContext {
   EventFn on_event;
   RunStore* store = nullptr;  // nullptr: not persisted
   int priority = 5;
+  std::shared_ptr<Cancel> cancel;  // the run's; null: it cannot be cancelled
   Run run;
+
+  bool cancelled() const { return cancel && cancel->cancelled(); }
 
   void emit(std::string_view name, const boost::json::object& data) const {
     if (on_event) on_event(name, data);

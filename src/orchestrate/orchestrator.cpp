@@ -94,7 +94,21 @@ void adopt_plan(Run& run, const Plan& plan, const ModelChoice& choice) {
   }
 }
 
+// After each step: a cancelled run stops there, failed with the reason (whatever error the
+// cancellation caused in the step is replaced by it). True = stop.
+bool stop_if_cancelled(RunContext& ctx) {
+  if (!ctx.cancelled()) return false;
+  ctx.run.status = RunStatus::failed;
+  ctx.run.error = "cancelled: the client left before the run finished";
+  return true;
+}
+
 }  // namespace
+
+std::optional<RunPermit> Orchestrator::try_admit() {
+  if (running_ >= std::max(settings_.max_runs, 1)) return std::nullopt;
+  return RunPermit(running_);
+}
 
 Orchestrator::Orchestrator(asio::any_io_executor executor, ModelCaller& caller, Settings settings, RunStore* store)
     : executor_(std::move(executor)), caller_(caller), settings_(std::move(settings)), store_(store) {}
@@ -111,6 +125,7 @@ asio::awaitable<Run> Orchestrator::run_on_strand(TaskRequest request, EventFn on
   const Limits limits = limits_for(settings_, request);
   RunContext ctx(caller_, std::move(on_event), store_);
   ctx.priority = limits.priority;
+  ctx.cancel = request.cancel;
   ctx.run = start_run(request);
 
   std::vector<std::string> available = caller_.available_models();
@@ -130,12 +145,15 @@ asio::awaitable<Run> Orchestrator::run_on_strand(TaskRequest request, EventFn on
     ctx.run.timings.analyse_ms = ms_since(step);
     ctx.emit("analysed", analysed_event(ctx.run));
 
-    if (complexity == Complexity::simple) {
+    if (stop_if_cancelled(ctx)) {
+      // nothing more to do
+    } else if (complexity == Complexity::simple) {
       std::string model = roles.of(Role::heavy);
       if (!request_models.empty()) model = request_models.front();
       step = std::chrono::steady_clock::now();
       co_await answer_simple(ctx, std::move(model));
       ctx.run.timings.execute_ms = ms_since(step);
+      stop_if_cancelled(ctx);
     } else {
       Role planner = Role::light;
       if (complexity == Complexity::complex) planner = Role::heavy;
@@ -147,13 +165,17 @@ asio::awaitable<Run> Orchestrator::run_on_strand(TaskRequest request, EventFn on
       ctx.emit("planned", planned_event(ctx.run));
       ctx.persist();
 
-      step = std::chrono::steady_clock::now();
-      co_await execute_plan(ctx);
-      ctx.run.timings.execute_ms = ms_since(step);
-
-      step = std::chrono::steady_clock::now();
-      co_await synthesise(ctx, roles.of(Role::heavy));
-      ctx.run.timings.synthesise_ms = ms_since(step);
+      if (!stop_if_cancelled(ctx)) {
+        step = std::chrono::steady_clock::now();
+        co_await execute_plan(ctx);
+        ctx.run.timings.execute_ms = ms_since(step);
+      }
+      if (!stop_if_cancelled(ctx)) {
+        step = std::chrono::steady_clock::now();
+        co_await synthesise(ctx, roles.of(Role::heavy));
+        ctx.run.timings.synthesise_ms = ms_since(step);
+        stop_if_cancelled(ctx);
+      }
     }
   }
 

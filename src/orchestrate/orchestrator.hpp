@@ -24,6 +24,7 @@
 // works on its own strand of the executor, so a run's record and events are touched by one
 // coroutine at a time even on a multi-threaded io_context.
 #include "orchestrate/caller.hpp"
+#include "orchestrate/cancel.hpp"
 #include "orchestrate/events.hpp"
 #include "orchestrate/run.hpp"
 #include "orchestrate/settings.hpp"
@@ -32,7 +33,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <optional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hydra::orchestrate {
@@ -44,6 +47,23 @@ struct TaskRequest {
   std::optional<int> fanout;         // else Settings::fanout (clamped 1..kMaxFanout)
   std::optional<int> priority;       // else Settings::priority (clamped 1..10)
   std::string task_id;               // empty: a fresh random id (new_task_id)
+  // Set to cancel the run (its client left): calls under way end, no new step starts, and the
+  // run ends failed with error "cancelled: ...". Null: the run always goes to its end.
+  std::shared_ptr<Cancel> cancel;
+};
+
+// One of the Settings::max_runs places for a run at once; given back when destroyed.
+class RunPermit {
+public:
+  explicit RunPermit(int& running) : running_(&running) { ++*running_; }
+  RunPermit(RunPermit&& other) noexcept : running_(std::exchange(other.running_, nullptr)) {}
+  RunPermit& operator=(RunPermit&&) = delete;
+  ~RunPermit() {
+    if (running_) --*running_;
+  }
+
+private:
+  int* running_;
 };
 
 class Orchestrator {
@@ -56,6 +76,11 @@ public:
   // The run is saved when it starts, after planning, after each sub-task and at the end.
   boost::asio::awaitable<Run> run(TaskRequest request, EventFn on_event = {});
 
+  // A place for one more run, or nullopt when max_runs hold a permit already. The API takes
+  // one before run() and keeps it until the run ends. Call from the gateway's thread only.
+  std::optional<RunPermit> try_admit();
+  int running() const { return running_; }
+
   const Settings& settings() const { return settings_; }
 
 private:
@@ -65,6 +90,7 @@ private:
   ModelCaller& caller_;
   Settings settings_;
   RunStore* store_;
+  int running_ = 0;  // permits out
 };
 
 }  // namespace hydra::orchestrate

@@ -22,6 +22,7 @@ struct Settings {
   int fanout = 1;        // models asked per sub-task (clamped to 1..kMaxFanout)
   int max_subtasks = 6;  // sub-tasks a plan may hold (clamped to 1..kMaxSubtasks)
   int priority = 5;      // priority of the orchestrator's own calls (1..10) unless a request says
+  int max_runs = 8;      // runs at once (orchestrate.max_runs); the API answers 429 beyond it
 };
 
 inline constexpr int kMaxFanout = 8;

@@ -19,6 +19,7 @@ CallRequest plain_request(const RunContext& ctx, std::string model, std::string 
   r.model = std::move(model);
   r.prompt = std::move(prompt);
   r.priority = ctx.priority;
+  r.cancel = ctx.cancel;
   return r;
 }
 

@@ -1,5 +1,5 @@
 // Test controls that a real Ollama does not have: fault injection and counters.
-//   POST /_sim/fault {"mode": "none|refuse|error500|hang|slow|cut", "count": n,
+//   POST /_sim/fault {"mode": "none|refuse|error500|hang|slow|cut|flood", "count": n,
 //                     "after_chunks": n, "factor": x, "status": n, "message": s, "for_ms": n}
 //   GET  /_sim/stats
 #include "common/json.hpp"
@@ -24,6 +24,7 @@ std::optional<Fault::Mode> mode_from(std::string_view s) {
   if (s == "hang") return Fault::Mode::hang;
   if (s == "slow") return Fault::Mode::slow;
   if (s == "cut") return Fault::Mode::cut;
+  if (s == "flood") return Fault::Mode::flood;  // megabytes of one endless line
   return std::nullopt;
 }
 
@@ -45,7 +46,7 @@ http::awaitable<void> set_fault(Node& node, http::Exchange& ex) {
   auto mode = mode_from(r.string("mode").value_or(""));
   if (!mode) {
     co_await ex.respond_error(status::bad_request,
-                              "mode must be one of none, refuse, error500, hang, slow, cut");
+                              "mode must be one of none, refuse, error500, hang, slow, cut, flood");
     co_return;
   }
   f.mode = *mode;
@@ -83,6 +84,7 @@ json::object stats_body(Node& node) {
                    {"cancelled", s.cancelled},
                    {"rejected", s.rejected},
                    {"faults", s.faults},
+                   {"chunks", s.chunks},
                    {"active", node.slots().active()},
                    {"waiting", node.slots().waiting()},
                    {"max_concurrent", node.slots().max_active()},

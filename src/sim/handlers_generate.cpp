@@ -94,6 +94,32 @@ http::awaitable<bool> pace_until(http::Exchange& ex, std::chrono::steady_clock::
   co_return which.index() == 0;
 }
 
+// A broken node: 200, then one line that never ends (64 KiB every 10 ms, about 6 MB/s) until
+// the client leaves (counted as cancelled) or 256 MiB went out (then the connection drops).
+http::awaitable<void> flood(Node& node, http::Exchange& ex, bool stream) {
+  const char* type = stream ? "application/x-ndjson" : "application/json; charset=utf-8";
+  if (co_await ex.begin_stream(status::ok, type)) {
+    ++node.stats().cancelled;
+    co_return;
+  }
+  std::string piece(64 * 1024, 'x');
+  piece.replace(0, 13, "{\"response\":\"");
+  auto next = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4096; ++i) {
+    if (co_await ex.send_chunk(piece)) {
+      ++node.stats().cancelled;
+      co_return;
+    }
+    piece.assign(piece.size(), 'x');
+    next += std::chrono::milliseconds(10);
+    if (!co_await pace_until(ex, next)) {
+      ++node.stats().cancelled;
+      co_return;
+    }
+  }
+  ex.abort();
+}
+
 // Answers an empty-prompt request: load the model (done_reason "load") or unload it.
 http::awaitable<void> load_or_unload(Node& node, http::Exchange& ex, const GenRequest& req,
                                      const ModelSpec& spec) {
@@ -150,6 +176,10 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   Fault fault = node.take_fault();
   if (fault.mode == Fault::Mode::error500) {
     co_await ex.respond_error(static_cast<status>(fault.status), fault.message);
+    co_return;
+  }
+  if (fault.mode == Fault::Mode::flood) {
+    co_await flood(node, ex, req.stream);
     co_return;
   }
   if (fault.mode == Fault::Mode::hang) {
@@ -225,6 +255,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
       ++node.stats().cancelled;
       co_return;
     }
+    ++node.stats().chunks;
     ++sent;
   }
 

@@ -16,7 +16,7 @@
 namespace hydra::sim {
 
 struct Fault {
-  enum class Mode { none, refuse, error500, hang, slow, cut };
+  enum class Mode { none, refuse, error500, hang, slow, cut, flood };
   Mode mode = Mode::none;
   int remaining = -1;        // model requests still affected; -1 = until changed
   int after_chunks = 1;      // cut: close the connection after this many chunks
@@ -33,6 +33,7 @@ struct Stats {
   uint64_t cancelled = 0;    // the client left before the end
   uint64_t rejected = 0;     // 503: queue full
   uint64_t faults = 0;       // requests a fault was applied to
+  uint64_t chunks = 0;       // streamed chunks sent (a client has had the head by then)
 };
 
 class Node {

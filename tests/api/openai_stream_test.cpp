@@ -185,3 +185,28 @@ TEST(OpenAIStream, SseHelpers) {
   EXPECT_EQ(sse_error(make_error(500, "x")),
             "data: {\"error\":{\"message\":\"x\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n");
 }
+
+TEST(OpenAIStream, ALineLongerThanTheLimitFailsAsSoonAsItIsTooLong) {
+  StreamTranslator t(ctx(Kind::chat), 1024);
+  // Lines up to the limit are fine.
+  std::string ok = R"({"message":{"content":")" + std::string(900, 'a') + R"("},"done":false})";
+  ASSERT_LE(ok.size(), 1024u);
+  EXPECT_EQ(events(t.feed(ok + "\n")).size(), 2u);
+  EXPECT_FALSE(t.failed());
+  // An endless line: the error comes once the limit is passed, not at its (never) end.
+  std::string out;
+  for (int i = 0; i < 3 && out.empty(); ++i) out = t.feed(std::string(400, 'x'));
+  auto ev = events(out);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_NE(ev[0].find("longer than 1 KiB"), std::string::npos) << ev[0];
+  EXPECT_TRUE(t.finished());
+  EXPECT_TRUE(t.failed());
+  EXPECT_EQ(t.feed(std::string(1 << 20, 'x')), "");  // nothing more, nothing held
+}
+
+TEST(OpenAIStream, AFinishedStreamIsNotFailed) {
+  StreamTranslator t(ctx(Kind::chat));
+  t.feed(kChatStream);
+  EXPECT_TRUE(t.finished());
+  EXPECT_FALSE(t.failed());
+}

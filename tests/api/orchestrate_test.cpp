@@ -5,7 +5,12 @@
 // progress, and runs persisted across a restart.
 #include "support/fleet.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
+#include <future>
+#include <optional>
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -19,7 +24,7 @@ namespace {
 const std::string kSlowWords = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                                "fifteen sixteen seventeen eighteen nineteen twenty";
 
-std::string script_json() {
+std::string script_json(double branch_tps = 20) {
   json::array rules;
   auto rule = [&](std::string match, std::string reply, double tps = 0) {
     json::object r;
@@ -37,19 +42,19 @@ std::string script_json() {
   rule("Combine the results", "final answer from the synthesis");
   rule("^(?=[\\s\\S]*Sub-task: Join GAMMA)(?=[\\s\\S]*alpha-out)(?=[\\s\\S]*beta-out)", "gamma saw both");
   rule("Sub-task: Join GAMMA", "gamma missed its inputs");
-  rule("Sub-task: Write module ALPHA", "alpha-out " + kSlowWords, 20);
-  rule("Sub-task: Write module BETA", "beta-out " + kSlowWords, 20);
+  rule("Sub-task: Write module ALPHA", "alpha-out " + kSlowWords, branch_tps);
+  rule("Sub-task: Write module BETA", "beta-out " + kSlowWords, branch_tps);
   return json::serialize(rules);
 }
 
 class ScriptFile {
 public:
-  ScriptFile() {
+  explicit ScriptFile(double branch_tps = 20) {
     char name[] = "/tmp/hydra-script-XXXXXX";
     int fd = mkstemp(name);
     if (fd >= 0) close(fd);
     path = name;
-    std::ofstream(path) << script_json();
+    std::ofstream(path) << script_json(branch_tps);
   }
   ~ScriptFile() { std::remove(path.c_str()); }
   std::string path;
@@ -236,4 +241,81 @@ TEST(Orchestrate, TheCliShowsAProgressLinePerSubtaskAndStreamsTheAnswer) {
     EXPECT_NE(progress.find(std::string("started  ") + id), std::string::npos) << progress;
     EXPECT_NE(progress.find(std::string("finished ") + id), std::string::npos) << progress;
   }
+}
+
+namespace {
+
+using std::chrono::seconds;
+
+int64_t sim_stat(const Fleet& f, std::size_t i, const char* key) {
+  auto s = f.sim_stats(i);
+  return s.is_object() ? s.at(key).to_number<int64_t>() : -1;
+}
+
+// A client that posts one request and hangs up when told, without reading the reply.
+class RawClient {
+public:
+  RawClient(const Endpoint& ep, const std::string& target, const std::string& body) : socket_(ioc_) {
+    socket_.connect(ep);
+    std::string head = "POST " + target + " HTTP/1.1\r\nHost: " + ep.address().to_string() + ":" +
+                       std::to_string(ep.port()) + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n";
+    boost::asio::write(socket_, boost::asio::buffer(head + body));
+  }
+  void hang_up() {
+    boost::system::error_code ec;
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::socket socket_;
+};
+
+std::optional<json::object> latest_run(const Fleet& f) {
+  auto listed = get(f.gateway(), "/orchestrate");
+  if (listed.status != 200) return std::nullopt;
+  auto runs = json::parse(listed.body).at("runs").as_array();
+  if (runs.empty()) return std::nullopt;
+  return runs[0].as_object();
+}
+
+}  // namespace
+
+TEST(Orchestrate, ARunWhoseClientLeavesIsCancelledAndItsNodeRequestsEnd) {
+  ScriptFile script(2);  // each branch: 21 words at 2 tokens/s, about 10 s
+  Fleet f;
+  start_fleet(f, script);
+  RawClient client(f.gateway(), "/orchestrate", R"({"task":"Build the widget service"})");
+  // Both independent branches are generating, one on each node.
+  ASSERT_TRUE(wait_for([&] { return sim_stat(f, 0, "active") + sim_stat(f, 1, "active") == 2; }, seconds(15)))
+      << f.gateway_log();
+  client.hang_up();
+  EXPECT_TRUE(wait_for([&] { return sim_stat(f, 0, "cancelled") + sim_stat(f, 1, "cancelled") == 2; }, seconds(4)))
+      << f.gateway_log();
+  EXPECT_EQ(sim_stat(f, 0, "active") + sim_stat(f, 1, "active"), 0);
+  std::optional<json::object> run;
+  ASSERT_TRUE(wait_for([&] { return (run = latest_run(f)) && run->at("status") != "running"; }, seconds(4)));
+  EXPECT_EQ(run->at("status").as_string(), "failed");
+  EXPECT_NE(std::string(run->at("error").as_string()).find("cancelled"), std::string::npos) << *run;
+  EXPECT_EQ(run->at("synthesized").as_string(), "") << *run;  // the synthesis never ran
+}
+
+TEST(Orchestrate, RunsBeyondMaxRunsAreRefusedWith429AndRetryAfter) {
+  ScriptFile script(10);  // each branch: about 2 s
+  Fleet f;
+  start_fleet(f, script, {"HYDRA_ORCHESTRATE_MAX_RUNS=1"});
+  auto first = std::async(std::launch::async, [&] { return orchestrate(f, R"({"task":"Build the widget service"})"); });
+  ASSERT_TRUE(wait_for([&] { return sim_stat(f, 0, "active") + sim_stat(f, 1, "active") > 0; }, seconds(15)))
+      << f.gateway_log();
+  for (const char* body : {R"({"task":"another"})", R"({"task":"another","stream":true})"}) {
+    auto refused = orchestrate(f, body);
+    EXPECT_EQ(refused.status, 429) << refused.body;
+    EXPECT_FALSE(refused.headers["retry-after"].empty());
+    EXPECT_TRUE(json::parse(refused.body).at("error").is_string()) << refused.body;
+  }
+  EXPECT_EQ(first.get().status, 200);
+  auto after = orchestrate(f, R"({"task":"Build the widget service"})");  // the place was given back
+  EXPECT_EQ(after.status, 200) << after.body;
 }

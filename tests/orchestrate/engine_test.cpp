@@ -359,3 +359,55 @@ TEST(Engine, RunIsPersistedAtStartAndEnd) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
+
+TEST(Engine, ACancelledRunEndsItsCallsAndStartsNoOtherStep) {
+  FakeCaller fake;
+  fake.rules.push_back(rule("Classify the complexity", "COMPLEX"));
+  fake.rules.push_back(rule("Break the task", kThreeIndependent));
+  Rule sub = rule("Sub-task: Part", "part done");
+  sub.delay = std::chrono::seconds(60);  // far beyond the io_context's bound below
+  fake.rules.push_back(sub);
+  fake.rules.push_back(rule("Combine the results", "all combined"));
+
+  asio::io_context ioc;
+  Orchestrator orch(ioc.get_executor(), fake, Settings{});
+  auto cancel = std::make_shared<Cancel>(ioc.get_executor());
+  // The client leaves while the three sub-tasks' calls are under way.
+  fake.on_call = [&](const CallRequest& r) {
+    if (r.prompt.find("Sub-task: Part") != std::string::npos && fake.in_flight == 3) cancel->cancel();
+  };
+  TaskRequest request = task("Build a thing");
+  request.cancel = cancel;
+  Outcome out;
+  asio::co_spawn(ioc, orch.run(std::move(request)), [&out](std::exception_ptr e, hydra::orchestrate::Run run) {
+    if (!e) {
+      out.run = std::move(run);
+      out.finished = true;
+    }
+  });
+  ioc.run_for(std::chrono::seconds(20));  // a bound: a cancelled run ends at once
+
+  ASSERT_TRUE(out.finished);
+  EXPECT_EQ(out.run.status, RunStatus::failed);
+  EXPECT_NE(out.run.error.find("cancelled"), std::string::npos) << out.run.error;
+  EXPECT_EQ(fake.calls_matching("Sub-task: Part").size(), 3u);  // not retried
+  EXPECT_TRUE(fake.calls_matching("Combine the results").empty());
+  EXPECT_EQ(fake.in_flight, 0);
+  for (const auto& st : out.run.subtasks) EXPECT_EQ(st.status, SubtaskStatus::failed);
+}
+
+TEST(Engine, RunPermitsStopAtMaxRuns) {
+  FakeCaller fake;
+  asio::io_context ioc;
+  Settings settings;
+  settings.max_runs = 2;
+  Orchestrator orch(ioc.get_executor(), fake, settings);
+  auto a = orch.try_admit();
+  auto b = orch.try_admit();
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(orch.try_admit());
+  EXPECT_EQ(orch.running(), 2);
+  a.reset();
+  EXPECT_TRUE(orch.try_admit());  // given back (and this one at once again)
+  EXPECT_EQ(orch.running(), 1);
+}

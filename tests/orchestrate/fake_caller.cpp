@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -61,13 +62,23 @@ asio::awaitable<CallResult> FakeCaller::call(CallRequest request) {
   const Rule* rule = find_rule(rules, request);
   std::chrono::milliseconds delay(5);
   if (rule) delay = rule->delay;
+  if (on_call) on_call(request);
   asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  bool cancelled = false;
+  if (request.cancel) {
+    using namespace asio::experimental::awaitable_operators;
+    auto which = co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) || request.cancel->wait());
+    cancelled = which.index() == 1;
+  } else {
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 
   CallResult result;
   result.model = request.model;
   result.node_id = node;
-  if (!rule) {
+  if (cancelled) {
+    result.error = "cancelled";
+  } else if (!rule) {
     result.error = "no scripted reply for this prompt";
   } else if (std::find(rule->fail_on.begin(), rule->fail_on.end(), node) != rule->fail_on.end()) {
     result.error = "scripted failure on " + node;

@@ -4,11 +4,13 @@
 // libstdc++'s regex trips -Wmaybe-uninitialized under the sanitizer build. Nodes are "n1",
 // "n2", ...: a call goes to the first one not in avoid_nodes, and a rule can fail on chosen
 // nodes. Every call is recorded with a global sequence number at its start and at its end, so
-// tests check ordering and overlap without looking at the clock.
+// tests check ordering and overlap without looking at the clock. A call whose request is
+// cancelled (CallRequest::cancel) ends at once with an error, as the gateway's would.
 #include "orchestrate/caller.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,8 @@ public:
   std::vector<CallLog> calls;
   int in_flight = 0;
   int max_in_flight = 0;
+  // Called as each call starts (after it is logged and counted in flight).
+  std::function<void(const CallRequest&)> on_call;
 
   boost::asio::awaitable<CallResult> call(CallRequest request) override;
   std::vector<std::string> available_models() const override { return models; }

@@ -56,6 +56,7 @@ json::object StreamTranslator::base() const {
 std::string StreamTranslator::fail(const Error& e) {
   if (finished_) return {};
   finished_ = true;
+  failed_ = true;
   pending_.clear();
   return sse_error(e);
 }
@@ -64,9 +65,14 @@ std::string StreamTranslator::feed(std::string_view bytes) {
   std::string out;
   while (!finished_ && !bytes.empty()) {
     const auto nl = bytes.find('\n');
+    const size_t len = nl == std::string_view::npos ? bytes.size() : nl;
+    if (pending_.size() + len > max_line_) {
+      out += fail(make_error(502, "the node sent a line longer than " + std::to_string(max_line_ / 1024) +
+                                      " KiB (limits.line_kb); the reply was cut off"));
+      break;
+    }
     if (nl == std::string_view::npos) {
       pending_.append(bytes);
-      if (pending_.size() > kMaxLine) out += fail(make_error(502, "the node sent a line longer than 8 MiB"));
       break;
     }
     pending_.append(bytes.substr(0, nl));

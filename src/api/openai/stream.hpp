@@ -30,10 +30,11 @@ namespace hydra::api::openai {
 
 class StreamTranslator {
 public:
-  explicit StreamTranslator(ReplyContext ctx) : ctx_(std::move(ctx)) {}
+  explicit StreamTranslator(ReplyContext ctx, size_t max_line = kMaxLine)
+      : ctx_(std::move(ctx)), max_line_(max_line) {}
 
   // Raw bytes of the node's NDJSON body, split anywhere: the SSE text for every line they
-  // complete ("" when none). A line longer than kMaxLine is an error.
+  // complete ("" when none). A line longer than `max_line` is an error (and never held whole).
   std::string feed(std::string_view bytes);
 
   // One parsed chunk of the node's stream.
@@ -49,9 +50,11 @@ public:
 
   // [DONE] or an error event has been produced; all further input yields "".
   bool finished() const { return finished_; }
+  // Finished with an error event: the node's reply is of no more use.
+  bool failed() const { return failed_; }
   const ReplyContext& context() const { return ctx_; }
 
-  static constexpr size_t kMaxLine = 8 * 1024 * 1024;
+  static constexpr size_t kMaxLine = 1024 * 1024;  // limits.line_kb's default
 
 private:
   std::string line(std::string_view text);
@@ -61,9 +64,11 @@ private:
   boost::json::object base() const;
 
   ReplyContext ctx_;
+  size_t max_line_;
   std::string pending_;  // an incomplete line
   bool role_sent_ = false;
   bool finished_ = false;
+  bool failed_ = false;
   size_t tool_calls_ = 0;  // numbers tool calls across the stream (their "index")
 };
 

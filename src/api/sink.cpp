@@ -1,0 +1,17 @@
+#include "api/sink.hpp"
+
+#include <fmt/format.h>
+
+namespace hydra::api {
+
+std::string line_too_long(std::string_view node_id, std::size_t limit_bytes) {
+  return fmt::format("node {} sent a line longer than {} KiB (limits.line_kb); the reply was cut off", node_id,
+                     limit_bytes / 1024);
+}
+
+std::string reply_too_long(std::string_view node_id, std::size_t limit_bytes) {
+  return fmt::format("node {} sent a reply longer than {} MiB (limits.reply_mb); it was cut off", node_id,
+                     limit_bytes / (1024 * 1024));
+}
+
+}  // namespace hydra::api
