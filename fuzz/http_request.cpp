@@ -38,19 +38,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
     parser.eager(true);  // what bhttp::async_read does
     boost::system::error_code ec;
+    bool eof = false;  // no more bytes will come: the peer closed the connection
     while (!parser.is_done()) {
+      if (eof || rest.empty()) {
+        // As Beast's read does: end_of_stream before the first byte, else the parser decides.
+        if (!parser.got_some()) return 0;
+        parser.put_eof(ec);
+        if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        break;
+      }
       std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
       rest.remove_prefix(used);
       if (ec == bhttp::error::need_more) {
         ec = {};
-        if (used > 0) continue;
-        // No more bytes will come: the peer closed the connection (as Beast's read does:
-        // end_of_stream before the first byte, else the parser decides).
-        if (!parser.got_some()) return 0;
-        parser.put_eof(ec);
-        if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        eof = used == 0;  // what is left is not enough, and nothing more arrives
+        continue;
       }
       if (ec) break;
+      if (used == 0) eof = true;  // no progress: never loop on the same bytes
     }
     if (ec || !parser.is_done()) return 0;
     http::Request req = parser.release();
