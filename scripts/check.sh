@@ -10,7 +10,7 @@ reports="$PWD/$BUILD_DIR/sanitizer"
 rm -rf "$reports"
 mkdir -p "$reports"
 # detect_leaks: LeakSanitizer at every exit. The suppressions file names only third-party code.
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0:check_initialization_order=1:log_path=$reports/asan"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0:check_initialization_order=1:log_path=$reports/asan"
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 status=0
