@@ -24,6 +24,8 @@ bool replay(const std::filesystem::path& file) {
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // A copy in a buffer of its own size, so ASan sees reads past the end as libFuzzer does.
   std::vector<uint8_t> data(bytes.begin(), bytes.end());
+  // Named first, so that a crash in it says which input it was.
+  std::fprintf(stderr, "replay: %s\n", file.c_str());
   LLVMFuzzerTestOneInput(data.empty() ? nullptr : data.data(), data.size());
   return true;
 }
