@@ -3,7 +3,13 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 HYDRA := $(BUILD_DIR)/hydra
 
-.PHONY: all deps configure build run demo test bench clean
+.PHONY: all deps configure build run demo test bench check fuzz fuzz-deps clean
+# `make check`: the whole test suite again, built with ASan+UBSan (scripts/check.sh); -O1 -g1
+# (line tables) compiles about twice as fast as -O2 -g and keeps asserts on.
+ASAN_DIR ?= build-asan
+# `make fuzz`: clang-15 + libFuzzer targets (fuzz/), each run FUZZ_S seconds (scripts/fuzz.sh).
+FUZZ_DIR ?= build-fuzz
+FUZZ_S ?= 60
 
 all: build
 
@@ -30,5 +36,24 @@ test: build
 bench: build
 	@bash bench/run.sh
 
+$(ASAN_DIR)/build.ninja: | deps
+	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Check -DCMAKE_CXX_FLAGS_CHECK="-O1 -g1" \
+	  -DHYDRA_SANITIZE=ON >/dev/null
+
+check: deps $(ASAN_DIR)/build.ninja
+	@cmake --build $(ASAN_DIR) -j $(JOBS)
+	@BUILD_DIR=$(ASAN_DIR) bash scripts/check.sh
+
+fuzz-deps:
+	@bash scripts/install-deps.sh fuzz
+
+$(FUZZ_DIR)/build.ninja: | deps fuzz-deps
+	@CC=clang-15 CXX=clang++-15 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Fuzz \
+	  -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" -DHYDRA_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+
+fuzz: fuzz-deps $(FUZZ_DIR)/build.ninja
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_S=$(FUZZ_S) bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Hydra builds and tests with.
-# Idempotent and quiet: prints nothing and touches nothing when all is present.
+# Usage: install-deps.sh [fuzz]. Idempotent and quiet: prints nothing and touches nothing when all is present.
 # Never installs the Boost 1.74 default packages (no coroutine support; they conflict with 1.81).
 set -euo pipefail
 
@@ -15,6 +15,9 @@ packages=(
   nginx  # the plain reverse proxy `make bench` compares with; bench/run.sh runs its own on loopback
   chromium     # the dashboard's browser test drives Debian's build (playwright-core downloads none)
 )
+# `make fuzz` (argument "fuzz"): clang 15 and its libFuzzer, only then (CI does not fuzz);
+# llvm-15 brings llvm-symbolizer-15 for readable crash stacks.
+if [ "${1:-}" = "fuzz" ]; then packages+=(clang-15 libfuzzer-15-dev llvm-15); fi
 # Node.js + npm (for the client and browser tests): Debian's, unless a node with npm is already there.
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 

@@ -1,0 +1,73 @@
+// Fuzz target: an HTTP/1.1 request head and body as the server reads them (src/http/server.cpp:
+// a Beast request_parser with the server's limits, read eagerly), then the server's framing
+// check and the X-Hydra-* hint headers (src/api/hints.cpp) on the parsed request.
+#include "api/hints.hpp"
+#include "common/model_name.hpp"
+#include "http/types.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <cstddef>
+#include <cstdint>
+
+namespace {
+
+using namespace hydra;
+namespace bhttp = boost::beast::http;
+
+// The same rule as the private Server::framing_problem in src/http/server.cpp (not reachable
+// from outside that file): ambiguous framing Beast 1.81 accepts is refused.
+const char* framing_problem(const http::Request& req) {
+  auto te = req.count(bhttp::field::transfer_encoding);
+  auto cl = req.count(bhttp::field::content_length);
+  if (te && cl) return "both Transfer-Encoding and Content-Length";
+  if (cl > 1) return "more than one Content-Length";
+  if (te > 1) return "more than one Transfer-Encoding";
+  return nullptr;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const http::ServerLimits limits;
+  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  // Several requests on one kept-alive connection, as the server's session loop reads them.
+  for (int requests = 0; requests < 8; ++requests) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(limits.body_limit);
+    parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+    parser.eager(true);  // what bhttp::async_read does
+    boost::system::error_code ec;
+    bool eof = false;  // no more bytes will come: the peer closed the connection
+    while (!parser.is_done()) {
+      if (eof || rest.empty()) {
+        // As Beast's read does: end_of_stream before the first byte, else the parser decides.
+        if (!parser.got_some()) return 0;
+        parser.put_eof(ec);
+        if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+        break;
+      }
+      std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        eof = used == 0;  // what is left is not enough, and nothing more arrives
+        continue;
+      }
+      if (ec) break;
+      if (used == 0) eof = true;  // no progress: never loop on the same bytes
+    }
+    if (ec || !parser.is_done()) return 0;
+    http::Request req = parser.release();
+    if (framing_problem(req)) return 0;
+    routing::RouteRequest route;
+    std::string problem = api::read_hint_headers(req, route);
+    if (problem.empty() && route.priority >= 1 && route.priority <= 10) {
+      (void)normalize_model_name(req.target());
+    }
+    (void)req.keep_alive();
+    (void)req.need_eof();
+    if (!req.keep_alive() || rest.empty()) break;
+  }
+  return 0;
+}
