@@ -3,6 +3,7 @@
 // check and the X-Hydra-* hint headers (src/api/hints.cpp) on the parsed request.
 #include "api/hints.hpp"
 #include "common/model_name.hpp"
+#include "http/server.hpp"
 #include "http/types.hpp"
 
 #include <boost/asio/buffer.hpp>
@@ -14,17 +15,6 @@ namespace {
 
 using namespace hydra;
 namespace bhttp = boost::beast::http;
-
-// The same rule as the private Server::framing_problem in src/http/server.cpp (not reachable
-// from outside that file): ambiguous framing Beast 1.81 accepts is refused.
-const char* framing_problem(const http::Request& req) {
-  auto te = req.count(bhttp::field::transfer_encoding);
-  auto cl = req.count(bhttp::field::content_length);
-  if (te && cl) return "both Transfer-Encoding and Content-Length";
-  if (cl > 1) return "more than one Content-Length";
-  if (te > 1) return "more than one Transfer-Encoding";
-  return nullptr;
-}
 
 }  // namespace
 
@@ -59,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (ec || !parser.is_done()) return 0;
     http::Request req = parser.release();
-    if (framing_problem(req)) return 0;
+    if (http::framing_problem(req)) return 0;
     routing::RouteRequest route;
     std::string problem = api::read_hint_headers(req, route);
     if (problem.empty() && route.priority >= 1 && route.priority <= 10) {

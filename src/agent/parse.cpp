@@ -59,10 +59,13 @@ std::optional<double> to_double(std::string_view s) {
   return v;
 }
 
+// Figures at or above this do not fit a uint64_t (converting them would be undefined).
+constexpr double kMaxFigure = 18446744073709549568.0;
+
 // A memory figure in MiB: an integer, or a decimal (some drivers print "24576.00").
 std::optional<uint64_t> to_mib(std::string_view s) {
   if (auto v = to_u64(s)) return v;
-  if (auto d = to_double(s); d && *d >= 0) return static_cast<uint64_t>(*d);
+  if (auto d = to_double(s); d && *d >= 0 && *d < kMaxFigure) return static_cast<uint64_t>(*d);
   return std::nullopt;
 }
 
@@ -159,8 +162,10 @@ std::optional<std::vector<Gpu>> parse_rocm_smi_json(std::string_view text) {
     g.name = json_text(*card, "Card series").value_or(json_text(*card, "Card model").value_or("AMD GPU " + std::string(k)));
     auto total = json_figure(*card, "VRAM Total Memory (B)");
     auto used = json_figure(*card, "VRAM Total Used Memory (B)");
-    if (total && *total >= 0) g.memory_total_mib = static_cast<uint64_t>(*total) / kMiB;
-    if (used && *used >= 0) g.memory_used_mib = static_cast<uint64_t>(*used) / kMiB;
+    if (total && !(*total >= 0 && *total < kMaxFigure)) total.reset();  // beyond uint64_t: not a reading
+    if (used && !(*used >= 0 && *used < kMaxFigure)) used.reset();
+    if (total) g.memory_total_mib = static_cast<uint64_t>(*total) / kMiB;
+    if (used) g.memory_used_mib = static_cast<uint64_t>(*used) / kMiB;
     if (total && used && *total >= *used)
       g.memory_free_mib = (static_cast<uint64_t>(*total) - static_cast<uint64_t>(*used)) / kMiB;
     g.utilization_pct = json_figure(*card, "GPU use (%)");

@@ -197,7 +197,8 @@ int serve(const ServeConfig& config) {
         ioc.stop();
         return;
       }
-      asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, {&server, &dashboard}), asio::detached);
+      asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, {&server, &dashboard}),
+                     cluster::logged("the shutdown drain"));
       on_signal();
     });
   };

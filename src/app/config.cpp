@@ -40,7 +40,8 @@ double to_number(const std::string& v, double min, double max) {
   double out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (ec != std::errc() || p != v.data() + v.size()) throw std::invalid_argument("expected a number");
-  if (out < min || out > max) throw std::invalid_argument(fmt::format("expected a number from {} to {}", min, max));
+  if (!(out >= min && out <= max))  // nan too
+    throw std::invalid_argument(fmt::format("expected a number from {} to {}", min, max));
   return out;
 }
 

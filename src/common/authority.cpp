@@ -22,6 +22,12 @@ std::optional<Authority> parse_authority(std::string_view text) {
     has_port = true;
   }
   if (host.empty() || host.find('@') != std::string_view::npos) return std::nullopt;
+  // A host name or IPv4 address: no brackets, colons (IPv6 needs brackets), spaces or controls.
+  if (text.front() != '[')
+    for (char c : host)
+      if (c == '[' || c == ']' || c == ':' || c == '/' || static_cast<unsigned char>(c) <= 0x20 ||
+          static_cast<unsigned char>(c) >= 0x7f)
+        return std::nullopt;
   Authority out{std::string(host), std::nullopt};
   if (has_port) {
     unsigned value = 0;

@@ -22,6 +22,30 @@ std::string ollama_error_body(bhttp::status, std::string_view message) {
   return boost::json::serialize(body);
 }
 
+// A Transfer-Encoding this server can read: exactly "chunked" (RFC 9112 6.1: any other
+// coding, or chunked not last, leaves the body's length unknown).
+static bool only_chunked(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return beast::iequals(value, "chunked");
+}
+
+// Refuses framing that Beast 1.81 would accept or misread (request smuggling vectors).
+const char* framing_problem(const Request& req) {
+  auto te = req.count(bhttp::field::transfer_encoding);
+  auto cl = req.count(bhttp::field::content_length);
+  if (te && cl) return "both Transfer-Encoding and Content-Length";
+  if (cl > 1) return "more than one Content-Length";
+  if (te > 1) return "more than one Transfer-Encoding";
+  if (te && req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+  if (te && !only_chunked(req[bhttp::field::transfer_encoding]))
+    return "unsupported Transfer-Encoding (only chunked is accepted)";
+  auto hosts = req.count(bhttp::field::host);
+  if (hosts > 1) return "more than one Host";
+  if (hosts == 0 && req.version() >= 11) return "no Host header in an HTTP/1.1 request";
+  return nullptr;
+}
+
 struct Server::State {
   asio::any_io_executor executor;
   Handler handler;
@@ -56,30 +80,6 @@ struct Server::State {
         asio::co_spawn(self->executor, session(self, std::move(next)), asio::detached);
       }
     }
-  }
-
-  // A Transfer-Encoding this server can read: exactly "chunked" (RFC 9112 6.1: any other
-  // coding, or chunked not last, leaves the body's length unknown).
-  static bool only_chunked(std::string_view value) {
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    return beast::iequals(value, "chunked");
-  }
-
-  // Refuses framing that Beast 1.81 would accept or misread (request smuggling vectors).
-  static const char* framing_problem(const Request& req) {
-    auto te = req.count(bhttp::field::transfer_encoding);
-    auto cl = req.count(bhttp::field::content_length);
-    if (te && cl) return "both Transfer-Encoding and Content-Length";
-    if (cl > 1) return "more than one Content-Length";
-    if (te > 1) return "more than one Transfer-Encoding";
-    if (te && req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
-    if (te && !only_chunked(req[bhttp::field::transfer_encoding]))
-      return "unsupported Transfer-Encoding (only chunked is accepted)";
-    auto hosts = req.count(bhttp::field::host);
-    if (hosts > 1) return "more than one Host";
-    if (hosts == 0 && req.version() >= 11) return "no Host header in an HTTP/1.1 request";
-    return nullptr;
   }
 
   static bool expects_continue(const Request& req) {

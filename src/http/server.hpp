@@ -16,6 +16,10 @@ using Handler = std::function<awaitable<void>(Exchange&)>;
 // Renders a server-level error body (bad framing, body too large) in the API's own shape.
 using ErrorBody = std::function<std::string(bhttp::status, std::string_view message)>;
 
+// Why the server refuses a request's framing (ambiguous or unsupported: request smuggling
+// vectors Beast 1.81 would accept or misread), or nullptr. Checked on the head, before the body.
+const char* framing_problem(const Request& req);
+
 // Ollama's shape: {"error":"..."}.
 std::string ollama_error_body(bhttp::status, std::string_view message);
 
