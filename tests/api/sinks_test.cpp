@@ -92,7 +92,9 @@ void leave_mid_reply(const std::string& target, const std::string& body, bool st
   f.start_gateway();
   RawClient client(f.gateway(), target, body);
   ASSERT_TRUE(wait_for([&] { return stat(f, 0, "generations") == 1; }, seconds(10))) << f.gateway_log();
-  if (streamed_upstream) ASSERT_TRUE(wait_for([&] { return stat(f, 0, "chunks") >= 2; }, seconds(10)));
+  if (streamed_upstream) {
+    ASSERT_TRUE(wait_for([&] { return stat(f, 0, "chunks") >= 2; }, seconds(10)));
+  }
   client.hang_up();
   EXPECT_TRUE(wait_for([&] { return stat(f, 0, "cancelled") == 1; }, seconds(3))) << f.gateway_log();
   EXPECT_EQ(stat(f, 0, "completed"), 0);
