@@ -6,6 +6,7 @@
 #include "api/dispatch.hpp"
 #include "api/exchange_sink.hpp"
 #include "api/generate_request.hpp"
+#include "api/hints.hpp"
 #include "api/hydra_api.hpp"
 #include "api/model_caller.hpp"
 #include "api/sse.hpp"
@@ -111,6 +112,11 @@ awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
   d.endpoint = force_stream ? "/generate/stream" : "/generate";
   d.route = req.route;
   d.route.model = model;
+  // X-Hydra-* headers work here as on every model endpoint; where both are given they win.
+  if (std::string bad_hint = read_hint_headers(ex.request(), d.route); !bad_hint.empty()) {
+    co_await ex.respond_error(status::bad_request, bad_hint);
+    co_return;
+  }
   d.upstream.target = "/api/generate";
   d.upstream.headers.set(http::bhttp::field::content_type, "application/json");
   d.upstream.body = ollama_generate_body(req, model);

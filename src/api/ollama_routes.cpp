@@ -201,6 +201,11 @@ http::awaitable<void> pull_everywhere(Gateway& gw, http::Exchange& ex, ModelRequ
 http::awaitable<void> pull(Gateway& gw, http::Exchange& ex) {
   auto req = co_await read_model_request(ex, "model", "name");
   if (!req) co_return;
+  routing::RouteRequest hints;  // a pull goes to the least busy node; bad hints are still refused
+  if (std::string bad_hint = read_hint_headers(ex.request(), hints); !bad_hint.empty()) {
+    co_await ex.respond_error(status::bad_request, bad_hint);
+    co_return;
+  }
   if (ex.request()["X-Hydra-Pull"] == "all") {
     co_await pull_everywhere(gw, ex, std::move(*req));
     co_return;

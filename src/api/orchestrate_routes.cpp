@@ -6,6 +6,7 @@
 #include "api/client_watch.hpp"
 #include "api/exchange_sink.hpp"
 #include "api/gateway.hpp"
+#include "api/hints.hpp"
 #include "api/sse.hpp"
 #include "common/json.hpp"
 #include "common/limits.hpp"
@@ -94,6 +95,11 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
     co_return;
   }
   OrchestrateBody& body = std::get<OrchestrateBody>(parsed);
+  routing::RouteRequest hints;  // sub-tasks are routed one by one; a malformed hint is still a 400
+  if (std::string bad_hint = read_hint_headers(ex.request(), hints); !bad_hint.empty()) {
+    co_await ex.respond_error(status::bad_request, bad_hint);
+    co_return;
+  }
   std::optional<orchestrate::RunPermit> permit = gw.orchestrator->try_admit();
   if (!permit) {
     co_await reply_error(ex, 429, busy_message(gw), kBusyRetryAfterS);

@@ -59,9 +59,10 @@ public:
   void destroy_pending() { shutdown(); }
 };
 
-// Counts requests in progress for the drain; the dashboard's endless /events stream is not one.
+// Counts requests in progress for the drain; the dashboard's endless /events stream is not
+// one, and /health (which reports the count) does not count itself.
 http::awaitable<void> counted(api::Lifecycle& life, const http::Handler& inner, http::Exchange& ex) {
-  if (ex.path() == "/events") {
+  if (ex.path() == "/events" || ex.path() == "/health") {
     co_await inner(ex);
     co_return;
   }

@@ -4,6 +4,7 @@
 #include "http/server.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <fstream>
@@ -42,6 +43,13 @@ double to_number(const std::string& v, double min, double max) {
   if (ec != std::errc() || p != v.data() + v.size()) throw std::invalid_argument("expected a number");
   if (!(out >= min && out <= max))  // nan too
     throw std::invalid_argument(fmt::format("expected a number from {} to {}", min, max));
+  return out;
+}
+
+// A count, a port, a size: a whole number in [min, max] ("2.5" is refused, not truncated).
+double to_whole(const std::string& v, double min, double max) {
+  double out = to_number(v, min, max);
+  if (out != std::floor(out)) throw std::invalid_argument(fmt::format("expected a whole number from {} to {}", min, max));
   return out;
 }
 
@@ -97,7 +105,7 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) { c.dashboard_listen = endpoint(v); }},
       {"dashboard_port", {"SOLLOL_DASHBOARD_PORT"}, "",
        [](ServeConfig& c, const std::string& v) {
-         auto port = static_cast<int>(to_number(v, 0, 65535));
+         auto port = static_cast<int>(to_whole(v, 0, 65535));
          c.dashboard_listen = c.dashboard_listen.substr(0, c.dashboard_listen.rfind(':')) + ":" + std::to_string(port);
        }},
       {"dashboard", {"HYDRA_DASHBOARD", "SOLLOL_DASHBOARD_ENABLED"}, "",
@@ -114,12 +122,12 @@ const std::vector<Setting>& settings() {
       {"discovery.ports", {"HYDRA_DISCOVERY_PORTS"}, "",
        [](ServeConfig& c, const std::string& v) {
          c.discovery_ports.clear();
-         for (const auto& p : split_list(v)) c.discovery_ports.push_back(static_cast<uint16_t>(to_number(p, 1, 65535)));
+         for (const auto& p : split_list(v)) c.discovery_ports.push_back(static_cast<uint16_t>(to_whole(p, 1, 65535)));
        }},
       {"discovery.rpc_ports", {"HYDRA_DISCOVERY_RPC_PORTS"}, "",
        [](ServeConfig& c, const std::string& v) {
          c.discovery_rpc_ports.clear();
-         for (const auto& p : split_list(v)) c.discovery_rpc_ports.push_back(static_cast<uint16_t>(to_number(p, 1, 65535)));
+         for (const auto& p : split_list(v)) c.discovery_rpc_ports.push_back(static_cast<uint16_t>(to_whole(p, 1, 65535)));
        }},
       {"health.dns_interval_s", {}, "",
        [](ServeConfig& c, const std::string& v) { c.health.dns_interval = seconds_to_ms(v, 1, 86400); }},
@@ -153,7 +161,7 @@ const std::vector<Setting>& settings() {
       {"health.refresh_min_interval_s", {}, "",
        [](ServeConfig& c, const std::string& v) { c.health.refresh_min_interval = seconds_to_ms(v, 0, 3600); }},
       {"health.eject_after", {}, "",
-       [](ServeConfig& c, const std::string& v) { c.health.eject_after = static_cast<int>(to_number(v, 1, 100)); }},
+       [](ServeConfig& c, const std::string& v) { c.health.eject_after = static_cast<int>(to_whole(v, 1, 100)); }},
       {"timeouts.connect_ms", {"HYDRA_CONNECT_TIMEOUT_MS"}, "",
        [](ServeConfig& c, const std::string& v) { c.relay.timeouts.connect = to_ms(v, 1, 600'000); }},
       {"timeouts.first_byte_ms", {"HYDRA_FIRST_BYTE_TIMEOUT_MS"}, "",
@@ -165,15 +173,15 @@ const std::vector<Setting>& settings() {
       {"shutdown.grace_s", {"HYDRA_SHUTDOWN_GRACE"}, "",
        [](ServeConfig& c, const std::string& v) { c.shutdown_grace = seconds_to_ms(v, 0, 86400); }},
       {"limits.body_mb", {"HYDRA_BODY_LIMIT_MB"}, "",
-       [](ServeConfig& c, const std::string& v) { c.body_limit_mb = static_cast<std::size_t>(to_number(v, 1, 4096)); }},
+       [](ServeConfig& c, const std::string& v) { c.body_limit_mb = static_cast<std::size_t>(to_whole(v, 1, 4096)); }},
       {"limits.header_timeout_ms", {}, "",
        [](ServeConfig& c, const std::string& v) { c.header_timeout = to_ms(v, 10, 600'000); }},
       {"limits.body_min_rate_kb", {}, "",
-       [](ServeConfig& c, const std::string& v) { c.body_min_rate_kb = static_cast<std::size_t>(to_number(v, 0, 1e6)); }},
+       [](ServeConfig& c, const std::string& v) { c.body_min_rate_kb = static_cast<std::size_t>(to_whole(v, 0, 1e6)); }},
       {"limits.body_window_ms", {}, "",
        [](ServeConfig& c, const std::string& v) { c.body_window = to_ms(v, 10, 600'000); }},
       {"queue.max", {"HYDRA_QUEUE_MAX"}, "",
-       [](ServeConfig& c, const std::string& v) { c.queue.max_waiting = static_cast<std::size_t>(to_number(v, 0, 1e6)); }},
+       [](ServeConfig& c, const std::string& v) { c.queue.max_waiting = static_cast<std::size_t>(to_whole(v, 0, 1e6)); }},
       {"queue.timeout_s", {"HYDRA_QUEUE_TIMEOUT"}, "",
        [](ServeConfig& c, const std::string& v) { c.queue.max_wait = seconds_to_ms(v, 0.01, 86400); }},
       {"queue.aging_s", {}, "",
@@ -191,14 +199,14 @@ const std::vector<Setting>& settings() {
       {"routing.weights.errors", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.errors = to_number(v, 0, 100); }},
       {"routing.weights.locality", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.locality = to_number(v, 0, 100); }},
       {"limits.max_attempts", {"HYDRA_MAX_ATTEMPTS"}, "",
-       [](ServeConfig& c, const std::string& v) { c.relay.max_attempts = static_cast<int>(to_number(v, 1, 100)); }},
+       [](ServeConfig& c, const std::string& v) { c.relay.max_attempts = static_cast<int>(to_whole(v, 1, 100)); }},
       {"limits.line_kb", {"HYDRA_LINE_LIMIT_KB"}, "",
        [](ServeConfig& c, const std::string& v) {
-         c.relay.limits.line_bytes = static_cast<std::size_t>(to_number(v, 1, 1'048'576)) * 1024;
+         c.relay.limits.line_bytes = static_cast<std::size_t>(to_whole(v, 1, 1'048'576)) * 1024;
        }},
       {"limits.reply_mb", {"HYDRA_REPLY_LIMIT_MB"}, "",
        [](ServeConfig& c, const std::string& v) {
-         c.relay.limits.reply_bytes = static_cast<std::size_t>(to_number(v, 1, 65'536)) * 1024 * 1024;
+         c.relay.limits.reply_bytes = static_cast<std::size_t>(to_whole(v, 1, 65'536)) * 1024 * 1024;
        }},
       {"models.light", {"HYDRA_MODEL_LIGHT"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.light_model = model_name(v); }},
       {"models.heavy", {"HYDRA_MODEL_HEAVY"}, "", [](ServeConfig& c, const std::string& v) { c.orchestration.heavy_model = model_name(v); }},
@@ -214,14 +222,14 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) { c.orchestration.general_extra = split_list(v); }},
       {"orchestrate.fanout", {"HYDRA_ORCHESTRATE_FANOUT"}, "",
        [](ServeConfig& c, const std::string& v) {
-         c.orchestration.fanout = static_cast<int>(to_number(v, 1, orchestrate::kMaxFanout));
+         c.orchestration.fanout = static_cast<int>(to_whole(v, 1, orchestrate::kMaxFanout));
        }},
       {"orchestrate.max_subtasks", {"HYDRA_ORCHESTRATE_MAX_SUBTASKS"}, "",
        [](ServeConfig& c, const std::string& v) {
-         c.orchestration.max_subtasks = static_cast<int>(to_number(v, 1, orchestrate::kMaxSubtasks));
+         c.orchestration.max_subtasks = static_cast<int>(to_whole(v, 1, orchestrate::kMaxSubtasks));
        }},
       {"orchestrate.max_runs", {"HYDRA_ORCHESTRATE_MAX_RUNS"}, "",
-       [](ServeConfig& c, const std::string& v) { c.orchestration.max_runs = static_cast<int>(to_number(v, 1, 10'000)); }},
+       [](ServeConfig& c, const std::string& v) { c.orchestration.max_runs = static_cast<int>(to_whole(v, 1, 10'000)); }},
   };
   return table;
 }

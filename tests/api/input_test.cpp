@@ -165,6 +165,14 @@ TEST(Input, HostileInputIsRefusedInTheApisShapeAndNeverRecorded) {
               "max_tokens");
   ollama_says(post(f.gateway(), "/generate", R"({"prompt":"x","min_vram_gb":1e400})"), "min_vram_gb");
   ollama_says(post(f.gateway(), "/orchestrate", R"({"task":"x","priority":1e400})"), "priority");
+  // Hint headers hold on Hydra's own endpoints and on pull too.
+  ollama_says(with_header("/generate", R"({"prompt":"x"})", "X-Hydra-Priority", "11"), "X-Hydra-Priority");
+  ollama_says(with_header("/orchestrate", R"({"task":"x"})", "X-Hydra-Min-VRAM-GB", "inf"), "X-Hydra-Min-VRAM-GB");
+  ollama_says(with_header("/api/pull", R"({"model":"llama3.2:3b"})", "X-Hydra-Min-VRAM-GB", "nan"),
+              "X-Hydra-Min-VRAM-GB");
+  auto placed = with_header("/generate", R"({"prompt":"x","max_tokens":2})", "X-Hydra-Node", "127.0.0.1:1");
+  EXPECT_EQ(placed.status, 200) << placed.body;  // a named node that is not there: served elsewhere, said so
+  EXPECT_NE(placed.body.find("127.0.0.1:1"), std::string::npos) << placed.body;
 
   // Long names.
   const std::string name(1 << 20, 'q');

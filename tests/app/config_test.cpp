@@ -86,6 +86,12 @@ TEST(Config, BadValuesNameTheSettingAndTheSource) {
   ConfigSources file;
   file.file_text = "[limits]\nbody_mb = 0\n";
   EXPECT_NE(message(file).find("limits.body_mb"), std::string::npos);
+  ConfigSources fraction;  // a count is a whole number, never silently truncated
+  fraction.env = {{"HYDRA_ORCHESTRATE_MAX_RUNS", "1.5"}};
+  EXPECT_NE(message(fraction).find("whole number"), std::string::npos) << message(fraction);
+  ConfigSources not_a_number;
+  not_a_number.env = {{"SOLLOL_DASHBOARD_PORT", "nan"}};
+  EXPECT_NE(message(not_a_number).find("dashboard"), std::string::npos) << message(not_a_number);
   ConfigSources typo;
   typo.file_text = "lissen = \"127.0.0.1:1\"\n";
   EXPECT_NE(message(typo).find("unknown setting \"lissen\""), std::string::npos);
