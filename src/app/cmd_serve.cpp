@@ -6,7 +6,7 @@
 #include "app/version.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/discovery.hpp"
-#include "cluster/spawn.hpp"
+#include "common/spawn.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 
@@ -159,7 +159,7 @@ int serve(const ServeConfig& config) {
     else spdlog::warn("dashboard: cannot listen on {}: {}", config.dashboard_listen, shown.error().message());
   }
   std::fflush(stdout);
-  asio::co_spawn(ioc, api::publish_live(gateway), cluster::logged("the dashboard's live publisher"));
+  asio::co_spawn(ioc, api::publish_live(gateway), hydra::logged("the dashboard's live publisher"));
 
   asio::co_spawn(ioc, [&]() -> http::awaitable<void> {
     co_await fleet.probe_all_once();
@@ -167,7 +167,7 @@ int serve(const ServeConfig& config) {
     std::fflush(stdout);
     fleet.start();
   }, [&fleet](std::exception_ptr e) {
-    cluster::log_exception(e, "the first probe round");
+    hydra::log_exception(e, "the first probe round");
     fleet.start();  // the probe loops run whatever happened to the first round
   });
   if (config.discovery) {
@@ -184,7 +184,7 @@ int serve(const ServeConfig& config) {
     discovery.grace = config.registration.grace;
     spdlog::info("discovery: scanning {} range(s) every {:g} s", discovery.scan.targets.size(),
                  std::chrono::duration<double>(discovery.interval).count());
-    asio::co_spawn(ioc, cluster::run_discovery(fleet, std::move(discovery)), cluster::logged("discovery"));
+    asio::co_spawn(ioc, cluster::run_discovery(fleet, std::move(discovery)), hydra::logged("discovery"));
   }
 
   // SIGTERM/SIGINT: drain (see drain()); a second signal stops at once.
@@ -199,7 +199,7 @@ int serve(const ServeConfig& config) {
         return;
       }
       asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, {&server, &dashboard}),
-                     cluster::logged("the shutdown drain"));
+                     hydra::logged("the shutdown drain"));
       on_signal();
     });
   };

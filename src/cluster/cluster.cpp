@@ -1,6 +1,6 @@
 #include "cluster/cluster.hpp"
 
-#include "cluster/spawn.hpp"
+#include "common/spawn.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>

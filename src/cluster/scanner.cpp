@@ -1,6 +1,6 @@
 #include "cluster/scanner.hpp"
 
-#include "cluster/spawn.hpp"
+#include "common/spawn.hpp"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include "common/spawn.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -70,14 +72,14 @@ struct Server::State {
         co_await backoff.async_wait(use_nothrow);
         continue;
       }
-      asio::co_spawn(self->executor, session(self, std::move(socket)), asio::detached);
+      asio::co_spawn(self->executor, session(self, std::move(socket)), logged("a client connection"));
       // Drain what else is already waiting in the backlog in this turn: under a burst of new
       // connections one accept per event-loop turn lets the listen queue overflow.
       for (int more = 0; more < 64; ++more) {
         tcp::socket next(self->executor);
         acc->accept(next, ec);
         if (ec) break;  // would_block: the backlog is empty
-        asio::co_spawn(self->executor, session(self, std::move(next)), asio::detached);
+        asio::co_spawn(self->executor, session(self, std::move(next)), logged("a client connection"));
       }
     }
   }
@@ -251,7 +253,7 @@ boost::system::result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoin
   if (ec) return ec;
   state_->bound = acc->local_endpoint(ec);
   state_->acceptor = acc;
-  asio::co_spawn(state_->executor, State::accept_loop(state_, acc), asio::detached);
+  asio::co_spawn(state_->executor, State::accept_loop(state_, acc), logged("the accept loop"));
   return state_->bound;
 }
 

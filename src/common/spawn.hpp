@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <string>
 
-namespace hydra::cluster {
+namespace hydra {
 
 // Logs `e` (if set) as the end of `what`.
 inline void log_exception(std::exception_ptr e, const std::string& what) {
@@ -25,4 +25,4 @@ inline auto logged(std::string what) {
   return [what = std::move(what)](std::exception_ptr e) { log_exception(e, what); };
 }
 
-}  // namespace hydra::cluster
+}  // namespace hydra
