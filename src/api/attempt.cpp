@@ -211,10 +211,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
       co_await sink.broke(message);
       co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
     }
-    if (!p.error.empty()) {
-      co_await sink.broke(fmt::format("node {} failed mid-stream: {}", node.id, p.error));
-      co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};
-    }
+    if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink
     co_await sink.end();
     if (parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
     const auto done_at = Clock::now();

@@ -25,7 +25,7 @@ struct Outcome {
     client_gone,
     node_failed,        // before any byte reached the sink: the next node may try
     node_declined,      // 404/503 from the node: not its fault
-    failed_mid_stream,  // the node broke off after the sink began (the sink has said so)
+    failed_mid_stream,  // the node broke off after the sink began (the sink is not told yet)
     interrupted,        // total timeout or shutdown: the sink has had its answer
   };
   Outcome(Kind k = Kind::served, std::string e = {}, int s = 0, std::string ct = {}, std::string b = {})

@@ -139,6 +139,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
     event.node_id = out.served->node_id;
     event.reason = out.served->reason;
     event.attempts = out.served->attempt;
+    for (const auto& s : out.served->continued) event.continued.push_back({s.from, s.to, s.after_tokens});
   } else {
     event.error = "no node served the request";
   }

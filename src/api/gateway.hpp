@@ -19,6 +19,7 @@ namespace hydra::api {
 struct RelaySettings {
   http::Timeouts timeouts;
   int max_attempts = 3;  // nodes tried for one request before giving up
+  bool continue_streams = true;  // a stream whose node breaks off goes on on another (continuation.hpp)
   ReplyLimits limits;    // what a sink takes of one reply (limits.line_kb, limits.reply_mb)
 };
 

@@ -1,5 +1,7 @@
 #include "api/relay.hpp"
 
+#include "api/continuation.hpp"
+
 #include <algorithm>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +12,9 @@ namespace bhttp = http::bhttp;
 using http::awaitable;
 
 namespace {
+
+// Above any request's priority (1-10, plus aging while it waits).
+constexpr int kContinuationPriority = 1000;
 
 // Hop-by-hop and framing headers are the proxy's own business, never forwarded.
 bool hop_by_hop(bhttp::field f, std::string_view name) {
@@ -48,7 +53,7 @@ struct NextLease {
 
 awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<const cluster::Snapshot>& snapshot,
                                 const routing::Decision& decision, const std::vector<std::size_t>& tried,
-                                const RelayOptions& options) {
+                                const RelayOptions& options, int priority) {
   NextLease next;
   snapshot = gw.cluster.snapshot();  // the fleet may have moved on during the last attempt
   routing::Decision rest = remaining(decision, tried, *snapshot);
@@ -57,7 +62,7 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
     next.lease = gw.admission.lease_now(rest.ranked.front());
     co_return next;
   }
-  AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, rest, options.model, options.priority);
+  AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, rest, options.model, priority);
   next.client_gone = admitted.client_gone;
   next.lease = std::move(admitted.lease);
   if (!next.lease && !next.client_gone) next.why = "the other candidates stayed busy: " + admitted.error;
@@ -83,19 +88,30 @@ Deadline deadline_from_now(const Gateway& gw) {
   return total.count() > 0 ? std::chrono::steady_clock::now() + total : Deadline::max();
 }
 
-awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink, std::shared_ptr<const cluster::Snapshot> snapshot,
+awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
+                                       std::shared_ptr<const cluster::Snapshot> snapshot,
                                        const routing::Decision& decision, RelayOptions options) {
   if (!decision.ok()) {
-    co_await sink.fail(decision.error_status, decision.error, 0);
+    co_await requester.fail(decision.error_status, decision.error, 0);
     co_return std::nullopt;
   }
+  // Streams of chat and generate replies are followed line by line, so that another node can
+  // go on with one whose node breaks off (continuation.hpp).
+  std::optional<ContinuingSink> stream;
+  if (gw.settings.continue_streams && continuable(options.upstream)) stream.emplace(requester, gw.settings.limits);
+  ReplySink& sink = stream ? static_cast<ReplySink&>(*stream) : requester;
+  std::optional<Upstream> follow;  // the request that goes on with a broken stream
+  std::string broken_from;         // the node whose stream broke off, until another goes on
+  bool follow_as_chat = false;     // the continuation of a generate request is a chat
   std::optional<Outcome> declined;
   std::string failures;
   std::vector<std::size_t> tried;
   std::unique_ptr<Lease> lease = std::move(options.lease);
   while (static_cast<int>(tried.size()) < gw.settings.max_attempts) {
     if (!lease) {
-      NextLease next = co_await next_lease(gw, sink, snapshot, decision, tried, options);
+      // A continuation's requester is waiting mid-reply: it goes before every queued request.
+      const int priority = follow ? kContinuationPriority : options.priority;
+      NextLease next = co_await next_lease(gw, sink, snapshot, decision, tried, options, priority);
       if (next.client_gone) co_return std::nullopt;
       if (!next.why.empty()) failures += (failures.empty() ? "" : "; ") + next.why;
       if (!next.lease) break;
@@ -113,22 +129,62 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink, std::shared
     served.attempt = static_cast<int>(tried.size());
     if (served.attempt > 1)
       served.reason = fmt::format("{} (attempt {}: earlier nodes failed: {})", decision.reason, served.attempt, failures);
-    Outcome out = co_await attempt(gw, sink, node, served, options.upstream, options.deadline);
+    if (!broken_from.empty()) {
+      stream->continue_with(Switch{std::exchange(broken_from, {}), node.id, stream->tokens()}, follow_as_chat);
+      spdlog::info("continuing a stream on {} after {} tokens", node.id, stream->tokens());
+    }
+    Outcome out = co_await attempt(gw, sink, node, served, follow ? *follow : options.upstream, options.deadline);
     lease.reset();  // the attempt is over: its slot goes to the next waiter
+    if (stream && (out.kind == Outcome::Kind::served || out.kind == Outcome::Kind::client_gone)) {
+      // The connection ended well (or the sink stopped it), but the stream did not.
+      if (std::string why = stream->take_failure(); !why.empty()) out = Outcome{Outcome::Kind::failed_mid_stream, why};
+    }
+    if (out.kind == Outcome::Kind::failed_mid_stream && stream && stream->finished()) {
+      co_await sink.end();  // broke off after its final chunk: the requester has it all
+      out = Outcome{Outcome::Kind::served};
+    }
     switch (out.kind) {
       case Outcome::Kind::served:
         served.ttft_ms = out.ttft_ms;
         served.total_ms = out.total_ms;
         served.eval_count = out.eval_count;
+        if (stream && !stream->switches().empty()) {
+          served.continued = stream->switches();
+          served.eval_count = stream->eval_count();
+          served.reason = fmt::format("{} (continued after {} failed mid-stream)", decision.reason,
+                                      served.continued.front().from);
+          gw.telemetry.metrics.continuation("resumed");
+        }
         gw.cluster.report_success(index);
         if (options.refresh_after) gw.cluster.request_refresh(index);
         co_return served;
       case Outcome::Kind::client_gone:
       case Outcome::Kind::interrupted:
         co_return std::nullopt;
-      case Outcome::Kind::failed_mid_stream:
+      case Outcome::Kind::failed_mid_stream: {
         gw.cluster.report_failure(index, out.error);
+        std::string message = fmt::format("node {} failed mid-stream: {}", node.id, out.error);
+        std::string why_not = !stream ? "" : !stream->following() ? "the reply is not a stream"
+                              : stream->tool_call()               ? "a tool call had started"
+                              : !stream->text_kept()              ? "the reply is longer than limits.reply_mb"
+                                                                  : "";
+        if (stream && why_not.empty()) {
+          FollowUp next = follow_up(options.upstream, stream->text(), stream->thinking());
+          why_not = std::move(next.why_not);
+          if (next.upstream) {
+            spdlog::warn("{}; looking for a node to continue the stream", message);
+            follow = std::move(next.upstream);
+            follow_as_chat = next.generate_as_chat;
+            broken_from = node.id;
+            failures += (failures.empty() ? "" : "; ") + message;
+            break;
+          }
+        }
+        if (stream) gw.telemetry.metrics.continuation(stream->switches().empty() ? "skipped" : "failed");
+        if (!why_not.empty()) message += fmt::format(" (not continued: {})", why_not);
+        co_await sink.broke(std::move(message));
         co_return std::nullopt;
+      }
       case Outcome::Kind::node_declined:
         if (out.status == 404) gw.cluster.request_refresh(index);
         declined = std::move(out);
@@ -140,6 +196,12 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink, std::shared
         if (out.status) declined = std::move(out);
         break;
     }
+  }
+  if (stream && stream->began()) {
+    // The requester has part of the reply already: the stream ends with an error line.
+    gw.telemetry.metrics.continuation("failed");
+    co_await sink.broke(fmt::format("the stream broke off and no node could continue it: {}", failures));
+    co_return std::nullopt;
   }
   if (declined && declined->status) {
     co_await sink.declined(declined->status, std::move(declined->content_type), std::move(declined->body));

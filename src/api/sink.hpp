@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hydra::api {
 
@@ -25,6 +26,12 @@ struct ReplyLimits {
 std::string line_too_long(std::string_view node_id, std::size_t limit_bytes);
 std::string reply_too_long(std::string_view node_id, std::size_t limit_bytes);
 
+// A stream that went on on another node after its node broke off (continuation.hpp).
+struct Switch {
+  std::string from, to;       // node ids
+  uint64_t after_tokens = 0;  // tokens the requester had when `from` broke off
+};
+
 // The node that served a request, and why routing picked it.
 struct Served {
   std::size_t index = 0;  // into the snapshot's nodes
@@ -36,6 +43,7 @@ struct Served {
   double ttft_ms = -1;    // request sent -> first byte of the reply
   double total_ms = -1;   // request sent -> end of the reply
   uint64_t eval_count = 0;  // tokens generated, from the reply's final chunk when it has one
+  std::vector<Switch> continued;  // the stream's switches, when nodes broke off mid-stream
 };
 
 class ReplySink {

@@ -200,6 +200,8 @@ const std::vector<Setting>& settings() {
       {"routing.weights.locality", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.locality = to_number(v, 0, 100); }},
       {"limits.max_attempts", {"HYDRA_MAX_ATTEMPTS"}, "",
        [](ServeConfig& c, const std::string& v) { c.relay.max_attempts = static_cast<int>(to_whole(v, 1, 100)); }},
+      {"failover.continue_streams", {"HYDRA_CONTINUE_STREAMS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.relay.continue_streams = to_bool(v); }},
       {"limits.line_kb", {"HYDRA_LINE_LIMIT_KB"}, "",
        [](ServeConfig& c, const std::string& v) {
          c.relay.limits.line_bytes = static_cast<std::size_t>(to_whole(v, 1, 1'048'576)) * 1024;

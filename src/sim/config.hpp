@@ -19,6 +19,7 @@ struct NodeConfig {
   int max_queue = 512;
   int max_loaded = 0;   // 0 = limited by memory only
   uint64_t seed = 0;
+  uint64_t exit_after_tokens = 0;  // > 0: the process ends after streaming this many tokens
   std::string script;   // path of a reply script, optional
   std::string version = "0.12.6";
 };

@@ -1,6 +1,8 @@
 // Test controls that a real Ollama does not have: fault injection and counters.
-//   POST /_sim/fault {"mode": "none|refuse|error500|hang|slow|cut|flood", "count": n,
-//                     "after_chunks": n, "factor": x, "status": n, "message": s, "for_ms": n}
+//   POST /_sim/fault {"mode": "none|refuse|error500|hang|slow|cut|error_line|flood", "count": n,
+//                     "after_tokens": n, "factor": x, "status": n, "message": s, "for_ms": n}
+//   (cut drops the connection after after_tokens streamed tokens, error_line sends an
+//   {"error":...} line there and ends the stream; "after_chunks" is the old name)
 //   GET  /_sim/stats
 #include "common/json.hpp"
 #include "sim/node.hpp"
@@ -24,6 +26,7 @@ std::optional<Fault::Mode> mode_from(std::string_view s) {
   if (s == "hang") return Fault::Mode::hang;
   if (s == "slow") return Fault::Mode::slow;
   if (s == "cut") return Fault::Mode::cut;
+  if (s == "error_line") return Fault::Mode::error_line;
   if (s == "flood") return Fault::Mode::flood;  // megabytes of one endless line
   return std::nullopt;
 }
@@ -46,12 +49,12 @@ http::awaitable<void> set_fault(Node& node, http::Exchange& ex) {
   auto mode = mode_from(r.string("mode").value_or(""));
   if (!mode) {
     co_await ex.respond_error(status::bad_request,
-                              "mode must be one of none, refuse, error500, hang, slow, cut, flood");
+                              "mode must be one of none, refuse, error500, hang, slow, cut, error_line, flood");
     co_return;
   }
   f.mode = *mode;
   f.remaining = static_cast<int>(r.integer("count").value_or(-1));
-  f.after_chunks = static_cast<int>(r.integer("after_chunks").value_or(1));
+  f.after_chunks = static_cast<int>(r.integer("after_tokens").value_or(r.integer("after_chunks").value_or(1)));
   f.slow_factor = r.number("factor").value_or(10);
   f.status = static_cast<int>(r.integer("status").value_or(500));
   f.message = r.string("message").value_or("simulated failure");

@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <fmt/format.h>
 
 namespace hydra::sim {
@@ -26,6 +28,9 @@ struct GenRequest {
   std::string prompt;  // what the reply is derived from (all message contents for chat)
   bool empty = false;  // no prompt: a load (or, with keep_alive 0, an unload) request
   std::optional<int64_t> num_predict;
+  uint64_t seed = 0;   // options.seed: varies the text like the node's --seed
+  bool raw = false;    // generate: the prompt as it is (a partial answer may end it)
+  std::string partial; // chat: a trailing assistant message, which the reply goes on from
 };
 
 std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool chat) {
@@ -40,17 +45,21 @@ std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool 
   if (chat) {
     const json::array* messages = r.array("messages");
     if (messages) {
-      for (const auto& m : *messages) {
-        const json::object* mo = m.if_object();
+      for (std::size_t i = 0; i < messages->size(); ++i) {
+        const json::object* mo = (*messages)[i].if_object();
         const json::value* role = mo ? mo->if_contains("role") : nullptr;
         if (!role || !role->is_string()) return JsonError{"invalid message: role is required"};
         const json::value* content = mo->if_contains("content");
-        if (content && content->is_string()) {
-          if (!req.prompt.empty()) req.prompt += "\n";
-          req.prompt += content->get_string();
-        } else if (content && !content->is_null()) {
+        if (content && !content->is_string() && !content->is_null())
           return JsonError{"invalid message: content must be a string"};
+        if (!content || !content->is_string()) continue;
+        // As Ollama does, a last assistant message is an answer to go on with, not a turn.
+        if (i + 1 == messages->size() && role->get_string() == "assistant" && !content->get_string().empty()) {
+          req.partial = content->get_string();
+          continue;
         }
+        if (!req.prompt.empty()) req.prompt += "\n";
+        req.prompt += content->get_string();
       }
     }
     req.empty = !messages || messages->empty();
@@ -59,10 +68,12 @@ std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool 
     std::string system = r.string("system").value_or("");
     req.empty = prompt.empty();
     req.prompt = system.empty() ? prompt : system + "\n" + prompt;
+    req.raw = r.boolean("raw").value_or(false);
   }
   if (const json::object* options = r.object("options")) {
     FieldReader o{*options};
     req.num_predict = o.integer("num_predict");
+    req.seed = static_cast<uint64_t>(o.integer("seed").value_or(0));
     if (o.error) return *o.error;
   }
   if (r.error) return *r.error;
@@ -84,6 +95,47 @@ void put_text(json::object& o, const GenRequest& req, std::string_view text) {
 }
 
 int64_t nanos(Nanos d) { return static_cast<int64_t>(d.count()); }
+
+// The reply to a request. A partial answer (a trailing assistant message, or the end of a raw
+// prompt) that starts this node's reply is continued with exactly the rest of it, as a model
+// continues its own words; any other partial gets a reply of its own.
+Reply answer(const Node& node, const std::string& model, const GenRequest& req) {
+  const ReplyBook& book = node.replies();
+  const std::string& name = node.config().name;
+  const uint64_t seed = node.config().seed ^ (req.seed * 0x9e3779b97f4a7c15ULL);
+  if (!req.partial.empty()) {
+    Reply whole = book.reply(name, model, req.prompt, seed);
+    if (auto rest = rest_after(whole, req.partial, true)) {
+      whole.tokens = std::move(*rest);
+      return whole;
+    }
+    return book.reply(name, model, req.prompt + "\n" + req.partial, seed);
+  }
+  if (req.raw) {
+    // Where the prompt ends and a partial answer starts is unknown: try the last 2,048 splits
+    // (another node's name must come with its ':' here, or any short end would match).
+    const std::string_view p = req.prompt;
+    for (std::size_t i = p.size(); i-- > 0 && p.size() - i <= 2048;) {
+      Reply whole = book.reply(name, model, p.substr(0, i), seed);
+      if (auto rest = rest_after(whole, p.substr(i), false)) {
+        whole.tokens = std::move(*rest);
+        return whole;
+      }
+    }
+  }
+  return book.reply(name, model, req.prompt, seed);
+}
+
+// --exit-after-tokens: the whole process ends, as a machine that crashes mid-stream.
+void count_token_for_exit(const Node& node) {
+  static uint64_t streamed = 0;
+  const uint64_t limit = node.config().exit_after_tokens;
+  if (limit == 0 || ++streamed < limit) return;
+  std::fprintf(stderr, "hydra sim: exiting after %llu streamed tokens (--exit-after-tokens)\n",
+               static_cast<unsigned long long>(streamed));
+  std::fflush(stderr);
+  std::_Exit(3);
+}
 
 // Sleeps until `when`, or returns false early if the client goes away meanwhile.
 http::awaitable<bool> pace_until(http::Exchange& ex, std::chrono::steady_clock::time_point when) {
@@ -201,7 +253,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   }
   const Nanos load_duration = use.use->load_duration;
 
-  Reply reply = node.replies().reply(node.config().name, spec.name, req.prompt, node.config().seed);
+  Reply reply = answer(node, spec.name, req);
   std::string done_reason = "stop";
   if (req.num_predict && *req.num_predict >= 0 &&
       static_cast<size_t>(*req.num_predict) < reply.tokens.size()) {
@@ -211,7 +263,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   double tps = reply.tokens_per_second.value_or(node.config().tokens_per_second);
   auto interval = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(1.0 / std::max(tps, 1e-3)));
   if (fault.mode == Fault::Mode::slow) interval = Nanos(static_cast<int64_t>(interval.count() * fault.slow_factor));
-  const int prompt_tokens = count_tokens(req.prompt);
+  const int prompt_tokens = count_tokens(req.prompt) + (req.partial.empty() ? 0 : count_tokens(req.partial) - 1);
 
   ++node.stats().generations;
   // Prompt evaluation runs at twenty times the generation rate.
@@ -246,6 +298,13 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
       ex.abort();
       co_return;
     }
+    if (fault.mode == Fault::Mode::error_line && sent >= fault.after_chunks) {
+      // As Ollama reports a runner that failed mid-reply: an error line, then the end.
+      std::string line = json::serialize(json::object{{"error", fault.message}});
+      line += '\n';
+      if (!co_await ex.send_chunk(line)) co_await ex.end_stream();
+      co_return;
+    }
     json::object chunk = chunk_base(node, req);
     put_text(chunk, req, token);
     chunk["done"] = false;
@@ -257,6 +316,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
     }
     ++node.stats().chunks;
     ++sent;
+    count_token_for_exit(node);
   }
 
   const auto finished = std::chrono::steady_clock::now();

@@ -16,13 +16,13 @@
 namespace hydra::sim {
 
 struct Fault {
-  enum class Mode { none, refuse, error500, hang, slow, cut, flood };
+  enum class Mode { none, refuse, error500, hang, slow, cut, error_line, flood };
   Mode mode = Mode::none;
   int remaining = -1;        // model requests still affected; -1 = until changed
-  int after_chunks = 1;      // cut: close the connection after this many chunks
+  int after_chunks = 1;      // cut, error_line: break off after this many tokens (chunks)
   double slow_factor = 10;   // slow: token interval multiplied by this
   int status = 500;          // error500: the status to answer with
-  std::string message = "simulated failure";
+  std::string message = "simulated failure";  // error500, error_line
 };
 
 struct Stats {

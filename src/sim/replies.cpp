@@ -100,7 +100,9 @@ Reply ReplyBook::reply(std::string_view node, std::string_view model, std::strin
     if (std::regex_search(prompt_s, rule.prompt))
       return Reply{tokenize(rule.reply), rule.tokens_per_second};
   }
-  SplitMix rng(fnv1a(prompt, fnv1a(model, fnv1a(node, seed ^ 0x5eedULL))));
+  // The words depend on model, prompt and seed only, not on the node: any node that has the
+  // model says the same after its own name, so one node can go on where another stopped.
+  SplitMix rng(fnv1a(prompt, fnv1a(model, seed ^ 0x5eedULL)));
   Reply out;
   out.tokens.push_back(std::string(node));
   out.tokens.push_back(":");
@@ -112,6 +114,31 @@ Reply ReplyBook::reply(std::string_view node, std::string_view model, std::strin
   }
   out.tokens.push_back(".");
   return out;
+}
+
+std::optional<std::vector<std::string>> rest_after(const Reply& reply, std::string_view partial, bool bare_tag) {
+  std::string text;
+  for (const auto& t : reply.tokens) text += t;
+  std::size_t from = std::string::npos;
+  if (std::string_view(text).starts_with(partial)) {
+    from = partial.size();
+  } else if (!reply.tokens.empty()) {
+    // Another node's tag: its name up to the first ':' or space stands for this node's name.
+    const std::size_t tag = std::min(partial.find_first_of(": "), partial.size());
+    const std::string_view body = partial.substr(tag);
+    if (tag == 0 || (!bare_tag && !body.starts_with(':'))) return std::nullopt;
+    const std::string_view own = std::string_view(text).substr(reply.tokens.front().size());
+    if (own.starts_with(body)) from = reply.tokens.front().size() + body.size();
+  }
+  if (from == std::string::npos) return std::nullopt;
+  std::vector<std::string> rest;
+  std::size_t at = 0;
+  for (const auto& t : reply.tokens) {
+    const std::size_t end = at + t.size();
+    if (end > from) rest.push_back(from > at ? t.substr(from - at) : t);
+    at = end;
+  }
+  return rest;
 }
 
 std::vector<float> embed(std::string_view text, size_t dimensions) {

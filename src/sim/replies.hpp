@@ -1,6 +1,6 @@
 #pragma once
-// What a simulated node says: deterministic text from (node, model, prompt) that starts with
-// the node's name, scripted replies for tests and demos, and bag-of-words embeddings.
+// What a simulated node says: deterministic text from (model, prompt, seed) after the node's
+// name, scripted replies for tests and demos, and bag-of-words embeddings.
 #include <chrono>
 #include <optional>
 #include <regex>
@@ -41,6 +41,13 @@ public:
 private:
   std::vector<ScriptRule> rules_;
 };
+
+// Where `reply` goes on from an assistant's partial answer (a trailing assistant message, or
+// text appended to a raw prompt): the tokens still to come, the first one cut where the partial
+// ends inside it. The partial may carry another node's name where the reply has this node's
+// ("other: w1" goes on as " w2 ..." from "this: w1 w2 ..."), or, with `bare_tag`, be that name
+// alone ("other" goes on as ": w1 ..."). nullopt: not how this reply starts.
+std::optional<std::vector<std::string>> rest_after(const Reply& reply, std::string_view partial, bool bare_tag);
 
 // Splits text into tokens the way a streamed reply arrives: words with their leading space.
 std::vector<std::string> tokenize(std::string_view text);

@@ -111,6 +111,12 @@ std::string Metrics::render(const GaugeSample& g) const {
   histogram_lines(out, "hydra_queue_wait_seconds", {}, {}, queue_wait_);
   header(out, "hydra_failovers_total", "counter", "Requests moved to another node after a node failed before replying.");
   out += fmt::format("hydra_failovers_total {}\n", failovers_);
+  header(out, "hydra_continuations_total", "counter",
+         "Streams whose node broke off mid-reply: resumed on another node, failed (no node could), skipped (not continuable).");
+  for (const char* outcome : {"resumed", "failed", "skipped"}) {
+    auto it = continuations_.find({outcome});
+    out += fmt::format("hydra_continuations_total{{outcome=\"{}\"}} {}\n", outcome, it == continuations_.end() ? 0 : it->second);
+  }
 
   header(out, "hydra_node_up", "gauge", "1 when the node is healthy and routable.");
   for (const auto& n : g.nodes) out += fmt::format("hydra_node_up{{node=\"{}\"}} {}\n", escape(n.id), n.up ? 1 : 0);

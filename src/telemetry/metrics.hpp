@@ -61,6 +61,9 @@ public:
   Metrics();
   void http_request(std::string_view route, int status);
   void request(const RequestOutcome& r);
+  // A stream whose node broke off: resumed (another node finished it), failed (none could),
+  // skipped (not continuable: a tool call, a context, continuation off).
+  void continuation(std::string_view outcome) { ++continuations_[{std::string(outcome)}]; }
   // The text format; `gauges` are read from the fleet by the caller at scrape time.
   std::string render(const GaugeSample& gauges) const;
 
@@ -73,6 +76,7 @@ private:
   std::map<Labels, Histogram> duration_;      // endpoint
   Histogram queue_wait_;
   uint64_t failovers_ = 0;
+  std::map<Labels, uint64_t> continuations_;  // outcome
   uint64_t queued_ = 0;
 };
 

@@ -21,6 +21,12 @@ json::object to_json(const RoutingEvent& e) {
   o["priority"] = e.priority;
   o["attempts"] = e.attempts;
   o["queued"] = e.queued;
+  if (!e.continued.empty()) {
+    json::array steps;
+    for (const auto& c : e.continued)
+      steps.push_back(json::object{{"from", c.from}, {"to", c.to}, {"after_tokens", c.after_tokens}});
+    o["continued"] = std::move(steps);
+  }
   json::array candidates;
   for (const auto& c : e.candidates) {
     json::object cj;

@@ -20,6 +20,12 @@ struct RoutedCandidate {
   bool free_slot = true;
 };
 
+// A stream that went on on another node after its node broke off.
+struct ContinuedStep {
+  std::string from, to;
+  uint64_t after_tokens = 0;
+};
+
 struct RoutingEvent {
   uint64_t seq = 0;  // set by the log, increasing
   std::chrono::system_clock::time_point at;
@@ -32,6 +38,7 @@ struct RoutingEvent {
   int priority = 5;
   int attempts = 0;            // nodes tried (more than one: a failover happened)
   bool queued = false;         // waited in the admission queue
+  std::vector<ContinuedStep> continued;  // mid-stream continuations, in order
   std::vector<RoutedCandidate> candidates;
 };
 

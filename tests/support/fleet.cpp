@@ -25,14 +25,31 @@ SimProcess& Fleet::add_sim(const std::string& name, std::vector<std::string> arg
   SimProcess sim;
   sim.name = name;
   sim.capacity = std::move(capacity);
+  sim.argv = argv;
   sim.process = std::make_unique<Process>(argv);
   auto line = sim.process->wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; },
                                          std::chrono::seconds(10));
   if (!line) throw std::runtime_error("sim " + name + " did not start");
   sim.endpoint = endpoint_from_url(*line);
   sim.id = sim.endpoint.address().to_string() + ":" + std::to_string(sim.endpoint.port());
+  sim.argv[3] = sim.id;  // --listen: the same address when it is started again
   sims_.push_back(std::move(sim));
   return sims_.back();
+}
+
+void Fleet::restart_sim(std::size_t i) {
+  SimProcess& sim = sims_.at(i);
+  sim.process->kill_now();
+  sim.process.reset();
+  // The port may stay taken for a moment after the kill: try again until it binds.
+  for (int tries = 0; tries < 50; ++tries) {
+    sim.process = std::make_unique<Process>(sim.argv);
+    if (sim.process->wait_for_line([](const std::string& l) { return l.find("listening on") != std::string::npos; },
+                                   std::chrono::seconds(5)))
+      return;
+    sim.process.reset();
+  }
+  throw std::runtime_error("sim " + sim.name + " did not start again");
 }
 
 Fleet::~Fleet() {

@@ -17,6 +17,7 @@ struct SimProcess {
   Endpoint endpoint;
   std::unique_ptr<Process> process;
   std::string capacity;  // appended to its --node URL, e.g. "#vram=24,slots=2"
+  std::vector<std::string> argv;  // how it was started (restart_sim starts it again so)
 };
 
 class Fleet {
@@ -29,6 +30,9 @@ public:
   // Starts `hydra sim --name NAME ARGS...` and waits until it listens. `capacity` is what the
   // gateway is told about the node ("#vram=24,slots=2"), if anything.
   SimProcess& add_sim(const std::string& name, std::vector<std::string> args, std::string capacity = "");
+  // Kills sim i at once (SIGKILL) and starts it again on the same address: a machine that
+  // crashed and came back. Its counters start from zero.
+  void restart_sim(std::size_t i);
   // Starts `hydra serve` with every sim as --node and waits for its first probe round. A
   // gateway started before is stopped first; each keeps the fleet's scratch --data-dir, so
   // what one stored (orchestration runs) the next one finds.

@@ -19,6 +19,7 @@ function row(d) {
   const flags = [];
   if (d.queued) flags.push('queued');
   if (d.attempts > 1) flags.push(`${d.attempts} attempts`);
+  for (const c of d.continued ?? []) flags.push(`continued on ${c.to} after ${c.after_tokens} tokens (${c.from} broke off)`);
   if (d.requested_node) flags.push(`asked for ${d.requested_node}`);
   if (d.priority !== undefined && d.priority !== 5) flags.push(`priority ${d.priority}`);
   return el('tr', { dataset: { testid: 'routing-row', seq: String(d.seq), model: d.model ?? '', node: d.selected_node ?? '' }, class: d.selected_node ? '' : 'unserved' },

@@ -1,0 +1,230 @@
+#include "api/continuation.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+using http::awaitable;
+
+namespace {
+
+const json::string* string_at(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v ? v->if_string() : nullptr;
+}
+
+bool has_content(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (!v || v->is_null()) return false;
+  if (const auto* s = v->if_string()) return !s->empty();
+  if (const auto* a = v->if_array()) return !a->empty();
+  return true;
+}
+
+// The fields of a generate request that a chat request takes as they are.
+constexpr std::string_view kCarried[] = {"model", "options", "format", "keep_alive", "think"};
+
+// Fields of the final chunk that describe one node's work only: left out after a switch.
+constexpr std::string_view kOneNodeOnly[] = {"context", "total_duration", "load_duration", "prompt_eval_duration",
+                                             "eval_duration"};
+
+}  // namespace
+
+bool continuable(const Upstream& upstream) {
+  return upstream.method == http::bhttp::verb::post &&
+         (upstream.target == "/api/chat" || upstream.target == "/api/generate");
+}
+
+FollowUp follow_up(const Upstream& original, std::string_view text, std::string_view thinking) {
+  FollowUp f;
+  boost::system::error_code ec;
+  json::value doc = json::parse(original.body, ec);
+  json::object* body = ec ? nullptr : doc.if_object();
+  if (!body) {
+    f.why_not = "the request body is not a JSON object";
+    return f;
+  }
+  if (has_content(*body, "context")) f.why_not = "the request carries a context";
+  else if (has_content(*body, "template")) f.why_not = "the request has its own template";
+  else if (has_content(*body, "suffix")) f.why_not = "the request has a suffix";
+  if (!f.why_not.empty()) return f;
+
+  json::object partial{{"role", "assistant"}, {"content", text}};
+  if (!thinking.empty()) partial["thinking"] = thinking;
+  Upstream next{original.method, original.target, original.headers, {}};
+  if (original.target == "/api/chat") {
+    json::value* messages = body->if_contains("messages");
+    if (!messages || !messages->is_array()) {
+      f.why_not = "the request has no messages";
+      return f;
+    }
+    if (!text.empty() || !thinking.empty()) messages->as_array().push_back(std::move(partial));
+    (*body)["stream"] = true;
+    next.body = json::serialize(*body);
+  } else if (const json::value* raw = body->if_contains("raw"); raw && raw->is_bool() && raw->get_bool()) {
+    // A raw prompt is the whole text the model sees: the partial answer goes on its end.
+    const json::string* prompt = string_at(*body, "prompt");
+    (*body)["prompt"] = std::string(prompt ? std::string_view(*prompt) : std::string_view()) + std::string(text);
+    (*body)["stream"] = true;
+    next.body = json::serialize(*body);
+  } else {
+    // The model's template renders a generate request as a chat of system and user turns;
+    // as a chat, it can end with the assistant's partial turn.
+    json::object chat;
+    for (std::string_view key : kCarried)
+      if (const json::value* v = body->if_contains(key)) chat[key] = *v;
+    json::array messages;
+    if (const json::string* system = string_at(*body, "system"); system && !system->empty())
+      messages.push_back(json::object{{"role", "system"}, {"content", *system}});
+    json::object user{{"role", "user"}, {"content", string_at(*body, "prompt") ? *string_at(*body, "prompt") : ""}};
+    if (const json::value* images = body->if_contains("images"); images && images->is_array()) user["images"] = *images;
+    messages.push_back(std::move(user));
+    if (!text.empty() || !thinking.empty()) messages.push_back(std::move(partial));
+    chat["messages"] = std::move(messages);
+    chat["stream"] = true;
+    next.target = "/api/chat";
+    next.body = json::serialize(chat);
+    f.generate_as_chat = true;
+  }
+  f.upstream = std::move(next);
+  return f;
+}
+
+void ContinuingSink::continue_with(Switch step, bool generate_as_chat) {
+  switches_.push_back(std::move(step));
+  generate_as_chat_ = generate_as_chat;
+  tokens_before_ = tokens_;
+  pending_.clear();  // half a line of the node that broke off never goes out
+}
+
+awaitable<bool> ContinuingSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
+                                      const Served& served) {
+  if (!switches_.empty()) {
+    // A continuation: the requester has had the head already; anything but a stream is a failure.
+    if (status == 200 && content_type.starts_with("application/x-ndjson")) co_return false;
+    failure_ = fmt::format("it answered the continuation with status {} and {}", status,
+                           content_type.empty() ? "no content type" : content_type);
+    co_return true;
+  }
+  began_ = true;
+  following_ = status == 200 && content_type.starts_with("application/x-ndjson");
+  co_return co_await inner_.begin(status, std::move(content_type), length, served);
+}
+
+void ContinuingSink::forget_text() {
+  too_long_ = true;
+  text_.clear();
+  thinking_.clear();
+}
+
+bool ContinuingSink::take_line(std::string_view line) {
+  unsigned char scratch[4096];
+  json::monotonic_resource arena(scratch, sizeof scratch);
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec, switches_.empty() ? json::storage_ptr(&arena) : json::storage_ptr());
+  json::object* o = ec ? nullptr : v.if_object();
+  if (!o) {  // not a reply line: passed on as it came, the requester's sink judges it
+    out_.append(line);
+    return true;
+  }
+  if (const json::value* error = o->if_contains("error")) {
+    const json::string* s = error->if_string();
+    failure_ = fmt::format("it sent an error: {}", s ? std::string_view(*s) : std::string_view("(not a string)"));
+    return false;
+  }
+  const json::value* done = o->if_contains("done");
+  const bool last = done && done->is_bool() && done->get_bool();
+  json::object* message = nullptr;
+  if (json::value* m = o->if_contains("message")) message = m->if_object();
+  const json::object& fields = message ? *message : *o;
+  const json::string* content = string_at(fields, message ? "content" : "response");
+  const json::string* thought = string_at(fields, "thinking");
+  if (message && has_content(*message, "tool_calls")) tool_call_ = true;
+  if (!too_long_) {
+    if (content) text_.append(content->data(), content->size());
+    if (thought) thinking_.append(thought->data(), thought->size());
+    if (text_.size() + thinking_.size() > limits_.reply_bytes) forget_text();
+  }
+  if (!last) ++tokens_;
+  else done_ = true;
+
+  if (switches_.empty()) {
+    out_.append(line);
+    return true;
+  }
+  // A continuation's line, in the shape of the stream the requester began with.
+  if (generate_as_chat_ && message) {
+    json::string response = content ? *content : json::string();
+    json::value thinking = thought ? json::value(*thought) : json::value();
+    o->erase("message");
+    o->emplace("response", std::move(response));
+    if (!thinking.is_null()) o->emplace("thinking", std::move(thinking));
+  }
+  if (last) {
+    uint64_t own = 0;
+    if (const json::value* n = o->if_contains("eval_count"); n && n->is_number()) {
+      boost::system::error_code nec;
+      own = n->to_number<uint64_t>(nec);
+    }
+    eval_count_ = tokens_before_ + own;
+    (*o)["eval_count"] = eval_count_;
+    for (std::string_view key : kOneNodeOnly) o->erase(key);
+    json::array steps;
+    for (const auto& s : switches_)
+      steps.push_back(json::object{{"from", s.from}, {"to", s.to}, {"after_tokens", s.after_tokens}});
+    (*o)["hydra"] = json::object{{"continued", std::move(steps)}};
+  }
+  out_ += json::serialize(*o);
+  out_ += '\n';
+  return true;
+}
+
+awaitable<bool> ContinuingSink::data(std::string_view bytes) {
+  if (!following_) co_return co_await inner_.data(bytes);
+  out_.clear();
+  bool go_on = true;
+  while (go_on && !bytes.empty()) {
+    const auto nl = bytes.find('\n');
+    if (nl == std::string_view::npos) {
+      pending_.append(bytes);
+      if (pending_.size() > limits_.line_bytes) {
+        // Past limits.line_kb: the requester's sink refuses such a line; let it say so.
+        following_ = false;
+        out_ += pending_;
+        pending_.clear();
+      }
+      break;
+    }
+    if (pending_.empty()) {
+      go_on = take_line(bytes.substr(0, nl + 1));
+    } else {
+      pending_.append(bytes.substr(0, nl + 1));
+      go_on = take_line(pending_);
+      pending_.clear();
+    }
+    bytes.remove_prefix(nl + 1);
+  }
+  if (!out_.empty() && co_await inner_.data(out_)) co_return true;
+  co_return !go_on;  // an error line: the node is done for; the relay reads take_failure()
+}
+
+awaitable<void> ContinuingSink::end() {
+  if (following_ && !pending_.empty()) {  // a last line without its newline
+    out_.clear();
+    std::string last = std::exchange(pending_, {});
+    const bool fine = take_line(last);
+    if (!out_.empty() && co_await inner_.data(out_)) co_return;
+    if (!fine) co_return;
+  }
+  if (following_ && !done_) {
+    if (failure_.empty()) failure_ = "its stream ended without a final chunk";
+    co_return;
+  }
+  co_await inner_.end();
+}
+
+}  // namespace hydra::api

@@ -1,0 +1,286 @@
+// Mid-stream continuation end to end: `hydra serve` in front of `hydra sim` processes. A node
+// that breaks off mid-reply (connection cut, error line, crashed process, frozen machine) is
+// replaced by another that goes on from where it stopped, and the client's text equals, byte
+// for byte, the reply it would have had without the failure.
+#include "support/fleet.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+using namespace hydra::test;
+using namespace std::chrono;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kModel = "llama3.2:3b";
+
+std::vector<std::string> sim_args(double tps, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a{"--model", "llama3.2:3b=2", "--loaded", kModel, "--tokens-per-second",
+                             fmt::format("{}", tps), "--load-seconds", "0.1"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+void fault(Fleet& f, std::size_t i, const std::string& body) {
+  ASSERT_EQ(post(f.sim(i).endpoint, "/_sim/fault", body).status, 200);
+}
+
+struct Streamed {
+  HttpReply reply;
+  std::vector<json::object> lines;  // every line, each a whole JSON object
+  std::string text;                 // message.content or response, concatenated
+  bool torn = false;                // a line that is not a JSON object reached the client
+  json::object last() const { return lines.empty() ? json::object{} : lines.back(); }
+};
+
+Streamed parse_ndjson(HttpReply reply) {
+  Streamed s;
+  std::string_view rest = reply.body;
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (line.empty()) continue;
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) {
+      s.torn = true;
+      continue;
+    }
+    const json::object& o = v.as_object();
+    if (const auto* m = o.if_contains("message")) s.text += m->as_object().at("content").as_string();
+    if (const auto* r = o.if_contains("response")) s.text += r->as_string();
+    s.lines.push_back(o);
+  }
+  s.reply = std::move(reply);
+  return s;
+}
+
+Streamed stream(const Endpoint& ep, const std::string& target, const std::string& body, const std::string& node = "") {
+  HttpCall c;
+  c.method = "POST";
+  c.target = target;
+  c.body = body;
+  c.timeout = seconds(30);
+  if (!node.empty()) c.headers["X-Hydra-Node"] = node;
+  return parse_ndjson(request(ep, c));
+}
+
+std::string chat(const std::string& prompt) {
+  return fmt::format(R"({{"model":"{}","messages":[{{"role":"user","content":"{}"}}]}})", kModel, prompt);
+}
+
+// What a node says to `body` when nothing goes wrong, asked directly.
+std::string reference(const Endpoint& node, const std::string& target, std::string body) {
+  body.insert(body.size() - 1, R"(,"stream":false)");
+  auto r = post(node, target, body);
+  json::value v = json::parse(r.body);
+  const auto& o = v.as_object();
+  if (const auto* m = o.if_contains("message")) return std::string(m->as_object().at("content").as_string());
+  return std::string(o.at("response").as_string());
+}
+
+uint64_t continuations(Fleet& f, const std::string& outcome) {
+  auto r = get(f.gateway(), "/metrics");
+  const std::string key = fmt::format("hydra_continuations_total{{outcome=\"{}\"}} ", outcome);
+  auto at = r.body.find(key);
+  return at == std::string::npos ? 0 : std::stoull(r.body.substr(at + key.size()));
+}
+
+const json::array* continued(const json::object& last) {
+  const auto* h = last.if_contains("hydra");
+  return h ? h->as_object().at("continued").if_array() : nullptr;
+}
+
+}  // namespace
+
+TEST(Continuation, AChatStreamCutMidReplyGoesOnOnAnotherNodeByteForByte) {
+  Fleet f;
+  f.add_sim("a", sim_args(100));
+  f.add_sim("b", sim_args(100));
+  f.start_gateway();
+  const std::string body = chat("tell me about fleets");
+  const std::string expected = reference(f.sim(0).endpoint, "/api/chat", body);
+  fault(f, 0, R"({"mode":"cut","after_tokens":5,"count":1})");
+
+  Streamed s = stream(f.gateway(), "/api/chat", body, f.sim(0).id);
+  ASSERT_EQ(s.reply.status, 200);
+  EXPECT_FALSE(s.torn);
+  EXPECT_EQ(s.text, expected);
+  json::object last = s.last();
+  EXPECT_EQ(last.at("done"), true);
+  // Every token the client received is counted; what only the first node knew is left out.
+  EXPECT_EQ(last.at("eval_count").to_number<uint64_t>(), s.lines.size() - 1);
+  EXPECT_FALSE(last.contains("total_duration"));
+  EXPECT_FALSE(last.contains("eval_duration"));
+  const json::array* steps = continued(last);
+  ASSERT_NE(steps, nullptr);
+  ASSERT_EQ(steps->size(), 1u);
+  EXPECT_EQ(steps->at(0).at("from"), f.sim(0).id.c_str());
+  EXPECT_EQ(steps->at(0).at("to"), f.sim(1).id.c_str());
+  EXPECT_EQ(steps->at(0).at("after_tokens"), 5);
+  EXPECT_EQ(continuations(f, "resumed"), 1u);
+  // The routing log says so too.
+  auto routing = json::parse(get(f.gateway(), "/routing").body);
+  EXPECT_NE(json::serialize(routing).find("\"continued\""), std::string::npos);
+}
+
+TEST(Continuation, GenerateGoesOnAsAChatAndComesBackInGenerateShape) {
+  Fleet f;
+  f.add_sim("a", sim_args(100));
+  f.add_sim("b", sim_args(100));
+  f.start_gateway();
+  const std::string body =
+      fmt::format(R"({{"model":"{}","prompt":"why is the sky blue","system":"answer briefly"}})", kModel);
+  const std::string expected = reference(f.sim(0).endpoint, "/api/generate", body);
+  fault(f, 0, R"({"mode":"error_line","after_tokens":3,"count":1,"message":"runner crashed"})");
+
+  Streamed s = stream(f.gateway(), "/api/generate", body, f.sim(0).id);
+  ASSERT_EQ(s.reply.status, 200);
+  EXPECT_FALSE(s.torn);
+  EXPECT_EQ(s.text, expected);
+  for (const auto& line : s.lines) {
+    EXPECT_FALSE(line.contains("message"));  // generate's shape throughout
+    EXPECT_FALSE(line.contains("error"));
+  }
+  EXPECT_FALSE(s.last().contains("context"));
+  EXPECT_EQ(s.last().at("eval_count").to_number<uint64_t>(), s.lines.size() - 1);
+  auto stats = f.sim_stats(1).at("requests_by_path").as_object();
+  EXPECT_EQ(stats.at("/api/chat"), 1);  // the continuation was a chat with the partial answer
+}
+
+TEST(Continuation, ARawGenerateGoesOnWithThePartialAppendedToThePrompt) {
+  Fleet f;
+  f.add_sim("a", sim_args(100));
+  f.add_sim("b", sim_args(100));
+  f.start_gateway();
+  const std::string body = fmt::format(R"({{"model":"{}","prompt":"[INST] hi [/INST]","raw":true}})", kModel);
+  const std::string expected = reference(f.sim(0).endpoint, "/api/generate", body);
+  fault(f, 0, R"({"mode":"cut","after_tokens":4,"count":1})");
+
+  Streamed s = stream(f.gateway(), "/api/generate", body, f.sim(0).id);
+  EXPECT_EQ(s.text, expected);
+  ASSERT_NE(continued(s.last()), nullptr);
+  auto stats = f.sim_stats(1).at("requests_by_path").as_object();
+  EXPECT_EQ(stats.at("/api/generate"), 1);
+  EXPECT_FALSE(stats.contains("/api/chat"));
+}
+
+TEST(Continuation, AnOpenAiStreamGoesOnAndCountsEveryToken) {
+  Fleet f;
+  f.add_sim("a", sim_args(100));
+  f.add_sim("b", sim_args(100));
+  f.start_gateway();
+  const std::string expected = reference(f.sim(0).endpoint, "/api/chat", chat("hello there"));
+  fault(f, 0, R"({"mode":"cut","after_tokens":6,"count":1})");
+  HttpCall c;
+  c.method = "POST";
+  c.target = "/v1/chat/completions";
+  c.headers["X-Hydra-Node"] = f.sim(0).id;
+  c.body = fmt::format(
+      R"({{"model":"{}","messages":[{{"role":"user","content":"hello there"}}],"stream":true,"stream_options":{{"include_usage":true}}}})",
+      kModel);
+  HttpReply r = request(f.gateway(), c);
+  ASSERT_EQ(r.status, 200);
+  std::string text;
+  int64_t completion_tokens = -1;
+  int events = 0;
+  std::string_view rest = r.body;
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (!line.starts_with("data: {")) continue;
+    json::object o = json::parse(line.substr(6)).as_object();
+    ASSERT_FALSE(o.contains("error")) << line;
+    for (const auto& ch : o.at("choices").as_array())
+      if (const auto* d = ch.as_object().at("delta").as_object().if_contains("content");
+          d && !d->as_string().empty()) {
+        text += d->as_string();
+        ++events;
+      }
+    if (const auto* u = o.if_contains("usage"); u && u->is_object())
+      completion_tokens = u->as_object().at("completion_tokens").to_number<int64_t>();
+  }
+  EXPECT_EQ(text, expected);
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+  EXPECT_EQ(completion_tokens, events);
+}
+
+TEST(Continuation, ACrashedNodeAndAFrozenOneAreBothContinued) {
+  Fleet f;
+  f.add_sim("a", sim_args(100, {"--exit-after-tokens", "7"}));
+  f.add_sim("b", sim_args(20));
+  f.add_sim("c", sim_args(100));
+  f.start_gateway({"HYDRA_IDLE_TIMEOUT_MS=700"});
+  const std::string body = chat("a long story");
+  const std::string expected = reference(f.sim(2).endpoint, "/api/chat", body);
+
+  // The whole process of a ends after its 7th token.
+  Streamed crashed = stream(f.gateway(), "/api/chat", body, f.sim(0).id);
+  EXPECT_EQ(crashed.text.substr(crashed.text.find(':')), expected.substr(expected.find(':')));
+  EXPECT_TRUE(crashed.text.starts_with("a:"));
+  ASSERT_NE(continued(crashed.last()), nullptr);
+  EXPECT_EQ(continued(crashed.last())->at(0).at("after_tokens"), 7);
+  EXPECT_TRUE(f.sim(0).process->wait_exit(seconds(5)).has_value());
+
+  // b stops answering (SIGSTOP) once the stream is under way: the idle timeout hands it on.
+  HttpCall c;
+  c.method = "POST";
+  c.target = "/api/chat";
+  c.body = body;
+  c.timeout = seconds(30);
+  c.headers["X-Hydra-Node"] = f.sim(1).id;
+  int pieces = 0;
+  c.on_data = [&](std::string_view) {
+    if (++pieces == 3) f.sim(1).process->freeze();
+    return true;
+  };
+  Streamed frozen = parse_ndjson(request(f.gateway(), c));
+  f.sim(1).process->thaw();
+  EXPECT_EQ(frozen.text.substr(frozen.text.find(':')), expected.substr(expected.find(':')));
+  const json::array* steps = continued(frozen.last());
+  ASSERT_NE(steps, nullptr);
+  EXPECT_EQ(steps->at(0).at("from"), f.sim(1).id.c_str());
+  EXPECT_EQ(steps->at(0).at("to"), f.sim(2).id.c_str());
+}
+
+TEST(Continuation, WhatCannotBeContinuedEndsWithAnErrorLineAsBefore) {
+  Fleet f;
+  f.add_sim("a", sim_args(100));
+  f.add_sim("b", sim_args(100));
+  f.start_gateway();
+  // A request with a context: the continuation could not honour it.
+  fault(f, 0, R"({"mode":"cut","after_tokens":3,"count":1})");
+  Streamed s = stream(f.gateway(), "/api/generate",
+                      fmt::format(R"({{"model":"{}","prompt":"hi","context":[1,2,3]}})", kModel), f.sim(0).id);
+  ASSERT_FALSE(s.lines.empty());
+  ASSERT_TRUE(s.last().contains("error"));
+  EXPECT_NE(std::string(s.last().at("error").as_string()).find("not continued: the request carries a context"),
+            std::string::npos);
+  EXPECT_EQ(s.lines.size(), 4u);  // three tokens, then the error line; no torn line
+  EXPECT_FALSE(s.torn);
+  EXPECT_EQ(continuations(f, "skipped"), 1u);
+
+  // Every other node fails too: the stream ends with an error line naming them.
+  fault(f, 0, R"({"mode":"cut","after_tokens":2,"count":1})");
+  fault(f, 1, R"({"mode":"cut","after_tokens":2,"count":1})");
+  s = stream(f.gateway(), "/api/chat", chat("x"), f.sim(0).id);
+  ASSERT_TRUE(s.last().contains("error"));
+  EXPECT_NE(std::string(s.last().at("error").as_string()).find("no node could continue"), std::string::npos);
+  EXPECT_EQ(continuations(f, "failed"), 1u);
+}
+
+TEST(Continuation, TurnedOffTheStreamEndsWithAnErrorLine) {
+  Fleet f;
+  f.add_sim("a", sim_args(100));
+  f.add_sim("b", sim_args(100));
+  f.start_gateway({"HYDRA_CONTINUE_STREAMS=false"});
+  fault(f, 0, R"({"mode":"cut","after_tokens":3,"count":1})");
+  Streamed s = stream(f.gateway(), "/api/chat", chat("x"), f.sim(0).id);
+  ASSERT_TRUE(s.last().contains("error"));
+  EXPECT_NE(std::string(s.last().at("error").as_string()).find("failed mid-stream"), std::string::npos);
+  EXPECT_EQ(f.sim_stats(1).at("generations"), 0);
+}
