@@ -128,6 +128,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   options.lease = std::move(admitted.lease);
   options.model = model;
   options.priority = request.route.priority;
+  options.route = request.route;
   options.deadline = deadline;
   if (cold) gw.cluster.loading_started(chosen, model);
   out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));

@@ -1,6 +1,7 @@
 #include "api/relay.hpp"
 
 #include "api/continuation.hpp"
+#include "routing/policy.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -56,7 +57,13 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
                                 const RelayOptions& options, int priority) {
   NextLease next;
   snapshot = gw.cluster.snapshot();  // the fleet may have moved on during the last attempt
-  routing::Decision rest = remaining(decision, tried, *snapshot);
+  // Routed again on the fleet as it is now: a node readmitted since the first choice counts.
+  std::optional<routing::Decision> fresh;
+  if (options.route) {
+    fresh = routing::route_with_policy(*snapshot, *options.route, gw.random, gw.weights, gw.policy, gw.turn++);
+    if (!fresh->ok()) fresh.reset();
+  }
+  routing::Decision rest = remaining(fresh ? *fresh : decision, tried, *snapshot);
   if (rest.ranked.empty() || (!options.model.empty() && rest.candidates.empty())) co_return next;
   if (options.model.empty()) {
     next.lease = gw.admission.lease_now(rest.ranked.front());

@@ -23,6 +23,8 @@ struct RelayOptions {
   // Empty: a per-node operation (pull, create, blobs), leased at once (Admission::lease_now).
   std::string model;
   int priority = 5;
+  // How the request was routed: later attempts route again on the fleet as it is then.
+  std::optional<routing::RouteRequest> route;
   Deadline deadline = Deadline::max();  // timeouts.total_s after the request arrived
 };
 

@@ -3,6 +3,7 @@
 // replaced by another that goes on from where it stopped, and the client's text equals, byte
 // for byte, the reply it would have had without the failure.
 #include "support/fleet.hpp"
+#include "support/streams.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -25,37 +26,6 @@ std::vector<std::string> sim_args(double tps, std::vector<std::string> extra = {
 
 void fault(Fleet& f, std::size_t i, const std::string& body) {
   ASSERT_EQ(post(f.sim(i).endpoint, "/_sim/fault", body).status, 200);
-}
-
-struct Streamed {
-  HttpReply reply;
-  std::vector<json::object> lines;  // every line, each a whole JSON object
-  std::string text;                 // message.content or response, concatenated
-  bool torn = false;                // a line that is not a JSON object reached the client
-  json::object last() const { return lines.empty() ? json::object{} : lines.back(); }
-};
-
-Streamed parse_ndjson(HttpReply reply) {
-  Streamed s;
-  std::string_view rest = reply.body;
-  while (!rest.empty()) {
-    auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    if (line.empty()) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    if (ec || !v.is_object()) {
-      s.torn = true;
-      continue;
-    }
-    const json::object& o = v.as_object();
-    if (const auto* m = o.if_contains("message")) s.text += m->as_object().at("content").as_string();
-    if (const auto* r = o.if_contains("response")) s.text += r->as_string();
-    s.lines.push_back(o);
-  }
-  s.reply = std::move(reply);
-  return s;
 }
 
 Streamed stream(const Endpoint& ep, const std::string& target, const std::string& body, const std::string& node = "") {
@@ -184,31 +154,12 @@ TEST(Continuation, AnOpenAiStreamGoesOnAndCountsEveryToken) {
       kModel);
   HttpReply r = request(f.gateway(), c);
   ASSERT_EQ(r.status, 200);
-  std::string text;
-  int64_t completion_tokens = -1;
-  int events = 0;
-  std::string_view rest = r.body;
-  while (!rest.empty()) {
-    auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    if (!line.starts_with("data: {")) continue;
-    json::object o = json::parse(line.substr(6)).as_object();
-    ASSERT_FALSE(o.contains("error")) << line;
-    for (const auto& ch : o.at("choices").as_array())
-      if (const auto* d = ch.as_object().at("delta").as_object().if_contains("content");
-          d && !d->as_string().empty()) {
-        text += d->as_string();
-        ++events;
-      }
-    if (const auto* u = o.if_contains("usage"); u && u->is_object())
-      completion_tokens = u->as_object().at("completion_tokens").to_number<int64_t>();
-  }
-  EXPECT_EQ(text, expected);
-  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
-  EXPECT_EQ(completion_tokens, events);
+  SseText sse = parse_sse(r.body);
+  EXPECT_FALSE(sse.error);
+  EXPECT_TRUE(sse.done);
+  EXPECT_EQ(sse.text, expected);
+  EXPECT_EQ(sse.completion_tokens, sse.deltas);
 }
-
 TEST(Continuation, ACrashedNodeAndAFrozenOneAreBothContinued) {
   Fleet f;
   f.add_sim("a", sim_args(100, {"--exit-after-tokens", "7"}));

@@ -125,9 +125,9 @@ TEST(Sinks, AnOllamaStreamLineOverTheLimitEndsWithAnErrorLine) {
   ASSERT_EQ(r.status, 200) << r.error << f.gateway_log();
   EXPECT_TRUE(r.complete) << r.error;  // the response ends properly, soon
   EXPECT_LT(r.body.size(), 1100u * 1024);
+  // Whole lines only reach the client (continuation.hpp): the endless line is not passed on.
   auto nl = r.body.rfind('\n', r.body.size() - 2);
-  ASSERT_NE(nl, std::string::npos);
-  auto last = json::parse(r.body.substr(nl + 1)).as_object();
+  auto last = json::parse(r.body.substr(nl == std::string::npos ? 0 : nl + 1)).as_object();
   EXPECT_NE(std::string(last.at("error").as_string()).find("longer than 1024 KiB"), std::string::npos) << last;
   expect_node_dropped(f);
 }
