@@ -25,7 +25,36 @@ TEST(Replies, DeterministicAndStartWithTheNodeName) {
   EXPECT_EQ(join(a.tokens).rfind("node-a:", 0), 0u);
   EXPECT_NE(join(book.reply("node-b", "m:1b", "hello", 0).tokens), join(a.tokens));
   EXPECT_NE(join(book.reply("node-a", "m:1b", "other prompt", 0).tokens), join(a.tokens));
+  EXPECT_NE(join(book.reply("node-a", "m:1b", "hello", 1).tokens), join(a.tokens));
   EXPECT_GE(a.tokens.size(), 10u);
+  // After the name, the words depend on model, prompt and seed only: any node says the same.
+  const std::string b = join(book.reply("node-b", "m:1b", "hello", 0).tokens);
+  EXPECT_EQ(b.substr(b.find(':')), join(a.tokens).substr(join(a.tokens).find(':')));
+}
+
+TEST(Replies, APartialAnswerGoesOnWithExactlyTheRest) {
+  ReplyBook book;
+  const Reply a = book.reply("a", "m", "hello", 0), b = book.reply("b", "m", "hello", 0);
+  const std::string whole = join(a.tokens);
+  for (std::size_t cut = 1; cut < a.tokens.size(); ++cut) {
+    std::string partial;
+    for (std::size_t i = 0; i < cut; ++i) partial += a.tokens[i];
+    // The same node, and another one (whose own reply starts with its own name).
+    auto same = rest_after(a, partial, false);
+    ASSERT_TRUE(same);
+    EXPECT_EQ(partial + join(*same), whole);
+    EXPECT_EQ(same->size(), a.tokens.size() - cut);
+    auto other = rest_after(b, partial, true);
+    ASSERT_TRUE(other) << partial;
+    EXPECT_EQ(partial + join(*other), whole);
+  }
+  // Cut inside a token: the first token that comes is the rest of it.
+  auto mid = rest_after(a, whole.substr(0, whole.size() - 1), false);
+  ASSERT_TRUE(mid);
+  EXPECT_EQ(join(*mid), whole.substr(whole.size() - 1));
+  // Not how this reply starts.
+  EXPECT_FALSE(rest_after(a, "a: something else entirely", true));
+  EXPECT_FALSE(rest_after(b, "a", false));  // a bare name only where the caller allows it
 }
 
 TEST(Replies, ScriptObjectFormMatchesByRegex) {
