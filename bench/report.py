@@ -233,7 +233,9 @@ def recovery(r, failed_ms):
     return max(0.0, last - fail_s), fail_s
 
 
-fo = {(w, m): load(f"failover-{w}-{m}") for w in ("hydra", "nginx") for m in ("kill", "freeze")}
+fo_who = ("hydra", "hydra-off", "nginx")
+fo_label = {"hydra": "hydra", "hydra-off": "hydra, continuation off", "nginx": "nginx"}
+fo = {(w, m): load(f"failover-{w}-{m}") for w in fo_who for m in ("kill", "freeze")}
 if any(fo.values()):
     p("## 4. Failover: a node fails under load")
     p("")
@@ -245,10 +247,10 @@ if any(fo.values()):
       "grouped by scheduled time in 250 ms buckets). nginx uses its defaults for failures (passive: "
       "`max_fails=1 fail_timeout=10s`, `proxy_next_upstream error timeout`).")
     p("")
-    p("| failure | proxy | requests | failed (kind) | recovered after | p50 latency |")
-    p("| --- | --- | ---: | ---: | ---: | ---: |")
+    p("| failure | proxy | requests | failed (kind) | continued | gap at the switch p50 / p99 | recovered after | p50 latency |")
+    p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for m in ("kill", "freeze"):
-        for w in ("hydra", "nginx"):
+        for w in fo_who:
             r = fo[(w, m)]
             if not r:
                 continue
@@ -257,17 +259,23 @@ if any(fo.values()):
             end_s = r["timeline"][-1]["t_s"] + 0.25
             rec_text = f"{rec:.2f} s" if rec is not None else f"not within the run (> {end_s - fail_s:.1f} s)"
             kinds = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if k != "total")
-            p(f"| {m} | {w} | {r['requests']} | {r['errors']['total']}{' (' + kinds + ')' if kinds else ''} | "
-              f"{rec_text} | {ms(r['latency_ms']['p50'])} |")
-            headline.append(f"Failover ({m}): {w} {r['errors']['total']} failed of {r['requests']}, recovered: {rec_text}")
+            cont = r.get("continued", 0)
+            sg = r.get("switch_gap_ms") or {}
+            gap_text = f"{ms(sg['p50'])} / {ms(sg['p99'])}" if cont and sg.get("p50") is not None else "–"
+            p(f"| {m} | {fo_label[w]} | {r['requests']} | {r['errors']['total']}{' (' + kinds + ')' if kinds else ''} | "
+              f"{cont} | {gap_text} | {rec_text} | {ms(r['latency_ms']['p50'])} |")
+            headline.append(f"Failover ({m}): {fo_label[w]} {r['errors']['total']} failed of {r['requests']}, recovered: {rec_text}")
     p("")
-    p("Failed requests after a kill are the streams that were in flight on the killed node: Hydra ends "
-      "them with an Ollama error line (`stream_error`), nginx cuts the chunked reply (`read`). Requests "
+    p("Streams in flight on the killed node: Hydra continues each on another node from where it stopped "
+      "(*continued*: streams whose final chunk carries `hydra.continued`; *gap at the switch*: their longest "
+      "wait between two chunks, against 50 ms between tokens normally). With `failover.continue_streams = false` "
+      "Hydra ends them with an Ollama error line (`stream_error`); nginx cuts the chunked reply (`read`). Requests "
       "sent after the kill are retried on another node by both before any byte reaches the client. "
       "A frozen node refuses nothing, so only health checks can find it: Hydra probes `/api/version` every 2 s "
       "with a 2 s timeout, marks the node suspect at the first failed probe and ejects it after 3; requests it "
       "had already sent there wait until that ejection (about 10 s after the freeze with the defaults) and then fail "
-      "over, so with this scenario's 5 s client deadline they count as failed. nginx has no active checks and the connection succeeds, so it keeps sending the frozen node "
+      "over, so with this scenario's 5 s client deadline they count as failed; streams it had begun go on on another node "
+      "once `timeouts.idle_ms` passes without a chunk (60 s by default, so here they time out too). nginx has no active checks and the connection succeeds, so it keeps sending the frozen node "
       "its share until `proxy_read_timeout` (300 s in this config, 60 s by default) marks it failed.")
     p("")
 

@@ -1,5 +1,7 @@
 #include "chunk_timer.hpp"
 
+#include <algorithm>
+
 namespace loadgen {
 
 namespace {
@@ -20,6 +22,12 @@ void ChunkTimer::feed(std::string_view bytes, Nanos at) {
   }
 }
 
+int64_t ChunkTimer::longest_gap() const {
+  int64_t most = 0;
+  for (int64_t g : gaps_) most = std::max(most, g);
+  return most;
+}
+
 void ChunkTimer::finish(Nanos at) {
   if (pending_) line_complete(at);
 }
@@ -33,6 +41,7 @@ void ChunkTimer::line_complete(Nanos at) {
     // Compact JSON from Ollama, but tolerate a space after the colon.
     done_ = partial_.find("\"done\":true") != std::string::npos || partial_.find("\"done\": true") != std::string::npos;
     if (partial_.starts_with("{\"error\"")) error_ = true;
+    if (done_ && partial_.find("\"hydra\":{\"continued\"") != std::string::npos) continued_ = true;
   }
   partial_.clear();
   pending_ = false;

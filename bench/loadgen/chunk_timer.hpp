@@ -27,6 +27,10 @@ class ChunkTimer {
   // Ollama's stream ends with a line that has "done":true, or an {"error":...} line.
   bool saw_done() const { return done_; }
   bool saw_error() const { return error_; }
+  // Hydra's final chunk of a stream it continued on another node: "hydra":{"continued":[...]}.
+  bool saw_continued() const { return continued_; }
+  // The longest gap between two lines: for a continued stream, the wait at the switch.
+  int64_t longest_gap() const;
 
  private:
   void line_complete(Nanos at);
@@ -36,7 +40,7 @@ class ChunkTimer {
   std::optional<Nanos> first_;
   Nanos last_{0};
   std::vector<int64_t> gaps_;
-  bool done_ = false, error_ = false;
+  bool done_ = false, error_ = false, continued_ = false;
   bool pending_ = false;  // bytes of an unfinished line were seen
 };
 

@@ -83,6 +83,8 @@ json::object report(const Options& o, Results& r) {
   out["latency_ms"] = summary(r.latency);
   out["ttfc_ms"] = summary(r.ttfc);
   out["gap_ms"] = summary(r.gaps);
+  out["continued"] = r.switch_gaps.size();
+  out["switch_gap_ms"] = summary(r.switch_gaps);
   if (o.timeline_bucket.count() > 0) out["timeline"] = timeline(r.records, o.timeline_bucket, o.warmup);
   return out;
 }

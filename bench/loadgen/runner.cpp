@@ -73,6 +73,7 @@ void record(Run& run, Nanos due, Nanos end, const std::string& error, const Chun
   r.latency.push_back((end - due).count());
   if (first) r.ttfc.push_back((*first - due).count());
   r.gaps.insert(r.gaps.end(), timer.gaps().begin(), timer.gaps().end());
+  if (timer.saw_continued()) r.switch_gaps.push_back(timer.longest_gap());
   r.chunks += timer.lines();
 }
 

@@ -40,6 +40,7 @@ struct Results {
   std::vector<int64_t> latency;  // end - due: includes any wait for a free worker (open loop)
   std::vector<int64_t> ttfc;     // first body line - due
   std::vector<int64_t> gaps;     // between consecutive body lines
+  std::vector<int64_t> switch_gaps;  // streams Hydra continued on another node: their longest gap
   std::vector<Record> records;   // every recorded request
   std::map<std::string, uint64_t> errors;  // by kind: connect, write, read, timeout, http_NNN, stream_error, stream_incomplete
   uint64_t sent = 0, ok = 0, chunks = 0;

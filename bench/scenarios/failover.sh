@@ -5,7 +5,8 @@
 # latency. Through Hydra, then nginx (its passive checks: max_fails=1, fail_timeout=10s, retry
 # on connect errors). Sourced by bench/run.sh.
 
-# failover_run WHO MODE: WHO is hydra or nginx; MODE is kill or freeze.
+# failover_run WHO MODE: WHO is hydra, hydra-off (failover.continue_streams = false) or nginx;
+# MODE is kill or freeze.
 failover_run() {
   local who=$1 mode=$2 pids=() urls=() i name="failover-$1-$2"
   for i in 1 2 3; do
@@ -18,6 +19,10 @@ failover_run() {
   local front front_pid
   if [ "$who" = hydra ]; then
     start_hydra "$name-gw" '#slots=64' "${urls[@]}"
+    front=$HYDRA_URL front_pid=$HYDRA_PID
+    fact failover.hydra_cmd "$(cat "$WORK/$name-gw.cmd")"
+  elif [ "$who" = hydra-off ]; then  # mid-stream continuation turned off: streams end as before
+    HYDRA_CONTINUE_STREAMS=false start_hydra "$name-gw" '#slots=64' "${urls[@]}"
     front=$HYDRA_URL front_pid=$HYDRA_PID
     fact failover.hydra_cmd "$(cat "$WORK/$name-gw.cmd")"
   else
@@ -43,13 +48,14 @@ failover_run() {
 }
 
 failover() {
-  echo "bench: failover: a node killed, then frozen, under load; Hydra and nginx (about 70 s)"
+  echo "bench: failover: a node killed, then frozen, under load; Hydra (continuation on, and off for the kill) and nginx (about 90 s)"
   fact failover.rate "$FO_RATE"
   fact failover.fail_at_s "$FO_KILL_AT"
   fact failover.timeout_s "$FO_TIMEOUT"
   local mode
   for mode in kill freeze; do
     failover_run hydra "$mode"
+    [ "$mode" = kill ] && failover_run hydra-off "$mode"
     command -v nginx >/dev/null && failover_run nginx "$mode"
   done
   return 0
