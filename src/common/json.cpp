@@ -29,7 +29,7 @@ std::variant<json::object, JsonError> parse_json_object(std::string_view body) {
 }
 
 std::variant<ModelBody, JsonError> parse_model_body(std::string_view text, const char* key, const char* alt) {
-  auto parsed = parse_json_object(text);
+  auto parsed = parse_json_object_capped(text, std::size_t{64} * 1024);
   if (auto* err = std::get_if<JsonError>(&parsed)) return *err;
   ModelBody out{std::move(std::get<json::object>(parsed)), {}};
   FieldReader r(out.body);

@@ -27,9 +27,14 @@ boost::json::object json_field(std::string_view key, V&& value) {
 // Parses `body` as a JSON object. An empty body is "missing request body".
 std::variant<boost::json::object, JsonError> parse_json_object(std::string_view body);
 
+// The same, but every string in the object keeps at most `cap` bytes (json_capped.cpp): for
+// reading a request's small fields without a second copy of its big ones (images).
+std::variant<boost::json::object, JsonError> parse_json_object_capped(std::string_view body, std::size_t cap);
+
 // A body naming a model: the object and the name from `key` (else `alt`, e.g. the legacy
 // "name"). Errors: unusable JSON, a wrong type, "model is required", or a name longer than
-// limits::kNameBytes.
+// limits::kNameBytes. Strings in `body` past 64 KiB are cut (parse_json_object_capped): it is
+// for reading the request's fields; the request is relayed as it came.
 struct ModelBody {
   boost::json::object body;
   std::string model;

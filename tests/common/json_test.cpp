@@ -29,3 +29,30 @@ TEST(FieldReader, TypedFieldsAndFirstError) {
   ASSERT_TRUE(r.error);
   EXPECT_NE(r.error->message.find("\"bad\""), std::string::npos);
 }
+
+TEST(Json, CappedParseCutsLongStringsAndKeepsEverythingElse) {
+  const std::string big(100'000, 'x');
+  const std::string body = R"({"model":"m","images":[")" + big + R"("],"options":{"num_ctx":8192,"t":0.5},"ok":true,"k":null})";
+  auto parsed = parse_json_object_capped(body, 1024);
+  ASSERT_TRUE(std::holds_alternative<boost::json::object>(parsed));
+  const auto& o = std::get<boost::json::object>(parsed);
+  EXPECT_EQ(o.at("model"), "m");
+  EXPECT_EQ(o.at("images").at(0).as_string().size(), 1024u);
+  EXPECT_EQ(o.at("options").at("num_ctx"), 8192);
+  EXPECT_EQ(o.at("options").at("t"), 0.5);
+  EXPECT_EQ(o.at("ok"), true);
+  EXPECT_TRUE(o.at("k").is_null());
+  // Short strings and escapes are kept whole.
+  auto esc = parse_json_object_capped(R"({"a":"line\nbreak \u00e9"})", 1024);
+  EXPECT_EQ(std::get<boost::json::object>(esc).at("a"), "line\nbreak \u00e9");
+  // A cut inside escaped text keeps the first `cap` bytes of the decoded string.
+  auto cut = parse_json_object_capped(R"({"a":"ab\ncd"})", 3);
+  EXPECT_EQ(std::get<boost::json::object>(cut).at("a"), "ab\n");
+  // The same errors as the uncapped parse.
+  for (const char* bad : {"  ", "{bad", "[1,2]", "{} x", R"({"a":1)"}) {
+    auto capped = parse_json_object_capped(bad, 16);
+    auto whole = parse_json_object(bad);
+    ASSERT_TRUE(std::holds_alternative<JsonError>(capped)) << bad;
+    EXPECT_EQ(std::get<JsonError>(capped).message, std::get<JsonError>(whole).message) << bad;
+  }
+}
