@@ -417,6 +417,33 @@ if disc:
     headline.append(f"Discovery: {len(disc[0]['nodes'])} of 40 sims found on a /26 in "
                     f"{statistics.median(d['elapsed_ms'] for d in disc):.0f} ms (median scan)")
 
+# ---- flood -----------------------------------------------------------------------------
+alone, beside, junk = load("flood-alone"), load("flood-beside"), load("flood-junk")
+if alone and beside and junk:
+    p("## 7. Flood: thousands of made-up model names")
+    p("")
+    p(f"Ordinary small requests ({facts.get('flood.conc', '8')} in flight, closed loop) through Hydra over two fast "
+      f"sims, alone and then beside {junk['requests']} requests for made-up model names, every one distinct "
+      "(`made-up-0`, `made-up-1`, ...; open loop), each of which Hydra answers 404 after, at most once per "
+      "`health.refresh_min_interval_s` (2 s), re-reading the fleet's models.")
+    p("")
+    p("| ordinary requests | requests | p50 latency | p99 latency |")
+    p("| --- | ---: | ---: | ---: |")
+    for label, r in (("alone", alone), ("beside the flood", beside)):
+        p(f"| {label} | {r['requests']} | {ms(r['latency_ms']['p50'])} | {ms(r['latency_ms']['p99'])} |")
+    p("")
+    rb, ra = int(facts.get("flood.rss_kb_before", 0)), int(facts.get("flood.rss_kb_after", 0))
+    not_found = junk["errors"].get("http_404", 0)
+    p(f"The flood: {junk['requests']} requests, {not_found} answered 404 "
+      f"(p50 {ms(junk['latency_ms']['p50']) if junk['ok'] else '–'}); the sims' `/api/tags` were read "
+      f"{facts.get('flood.tags_reads', '?')} times in all (start-up included). `/metrics`: "
+      f"{facts.get('flood.metrics_lines_before', '?')} lines before, {facts.get('flood.metrics_lines_after', '?')} after. "
+      f"Gateway RSS: {rb / 1024:.1f} MiB before, {ra / 1024:.1f} MiB after.")
+    p("")
+    headline.append(f"Flood of {junk['requests']} made-up model names: ordinary requests' p50 "
+                    f"{ms(alone['latency_ms']['p50'])} alone, {ms(beside['latency_ms']['p50'])} beside it; "
+                    f"RSS {rb / 1024:.1f} -> {ra / 1024:.1f} MiB")
+
 # ---- commands -------------------------------------------------------------------------
 p("## Exact commands")
 p("")

@@ -6,14 +6,15 @@
 # Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, Google Benchmark),
 # overhead (direct vs Hydra vs nginx), streaming (1,000 and 10,000 streams), failover (a node
 # killed under load), quality (Hydra's policy vs round robin vs least connections on a mixed
-# fleet), discovery (40 sims found on a /26). Sizes are the variables below.
+# fleet), discovery (40 sims found on a /26), flood (ordinary requests beside 5,000 made-up
+# model names). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 HYDRA=$BUILD_DIR/hydra
 LOADGEN=$BUILD_DIR/bench/loadgen
-SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery}
+SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery flood}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 
 ROUTING_MIN_TIME=${ROUTING_MIN_TIME:-0.5}  # seconds per repetition of each routing benchmark
@@ -39,6 +40,10 @@ QUALITY_TOKENS=${QUALITY_TOKENS:-32}  # tokens per reply
 QUALITY_TIMEOUT=${QUALITY_TIMEOUT:-20} # a request unanswered this long has failed
 QUALITY_LOAD_S=${QUALITY_LOAD_S:-3}   # a cold model load on a sim
 QUALITY_POLICIES=${QUALITY_POLICIES:-scored round_robin least_connections}
+FLOOD_N=${FLOOD_N:-5000}            # flood: made-up model names, each requested once
+FLOOD_RATE=${FLOOD_RATE:-1000}      # ... per second (open loop)
+FLOOD_CONC=${FLOOD_CONC:-8}         # ordinary requests in flight beside it
+FLOOD_SECONDS=${FLOOD_SECONDS:-4}
 
 for f in "$HYDRA" "$LOADGEN"; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds first)" >&2; exit 1; }

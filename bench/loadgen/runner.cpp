@@ -24,6 +24,7 @@ struct Run {
   std::vector<tcp::endpoint> endpoints;  // per target
   std::vector<std::string> requests;     // prebuilt, per target
   Results results;
+  uint64_t next_seq = 0;                 // "{seq}" in the body: the next request's number
 
   Nanos now() const { return Clock::now() - origin; }
 };
@@ -100,7 +101,15 @@ asio::awaitable<void> worker(Run& run, std::size_t k) {
     state->timed_out = false;
     deadline.expires_after(o.timeout);
     deadline.async_wait(OnTimeout{state, state->generation});
-    Outcome outcome = co_await state->connection.exchange(run.requests[t], timer, run.origin);
+    const std::string* request = &run.requests[t];
+    std::string varied;
+    if (const auto at = o.body.find("{seq}"); at != std::string::npos) {  // a body of its own
+      std::string body = o.body;
+      body.replace(at, 5, std::to_string(run.next_seq++));
+      varied = build_request(o.targets[t], o.method, body);
+      request = &varied;
+    }
+    Outcome outcome = co_await state->connection.exchange(*request, timer, run.origin);
     Nanos end = run.now();
     ++state->generation;
     deadline.cancel();
@@ -116,7 +125,7 @@ Results run(const Options& options) {
   Nanos end = options.warmup + options.duration;
   Run run{options,
           options.open_loop ? Schedule::open_loop(options.rate, end) : Schedule::closed_loop(end),
-          {}, {}, {}, {}};
+          {}, {}, {}, {}, 0};
   tcp::resolver resolver(ioc);
   for (const auto& t : options.targets) {
     auto found = resolver.resolve(t.host, std::to_string(t.port));  // start-up: may throw

@@ -15,7 +15,7 @@ namespace loadgen {
 struct Options {
   std::vector<Target> targets;   // worker k uses targets[k % size]
   std::string method = "POST";
-  std::string body;
+  std::string body;               // "{seq}" in it becomes each request's number (distinct bodies)
   bool stream = false;           // the reply is an Ollama NDJSON stream that must end with done/error
   bool open_loop = false;
   double rate = 0;               // open loop: requests per second
