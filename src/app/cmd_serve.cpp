@@ -78,7 +78,7 @@ http::Handler counting(api::Lifecycle& life, http::Handler inner) {
 // then end the rest with an error in their API's shape, and stop the event loop.
 http::awaitable<void> drain(ServeContext& ioc, api::Lifecycle& life, api::Admission& admission,
                             std::chrono::milliseconds grace, std::vector<http::Server*> servers) {
-  for (auto* s : servers) s->stop_listening();
+  for (auto* s : servers) s->drain();
   life.drain();
   spdlog::info("shutting down: no new connections; {} request(s) in progress have {:g} s to finish", life.active(),
                std::chrono::duration<double>(grace).count());

@@ -56,6 +56,8 @@ public:
   bool streaming() const { return state_ == State::streaming; }
   // Whether the connection may carry another request after this one.
   bool reusable() const { return reusable_; }
+  // The reply says `Connection: close` and the connection ends after it (the server drains).
+  void close_after() { reusable_ = false; }
 
 private:
   enum class State { idle, streaming, done };

@@ -55,6 +55,7 @@ struct Server::State {
   ErrorBody error_body;
   std::shared_ptr<tcp::acceptor> acceptor;
   tcp::endpoint bound;
+  bool draining = false;  // drain(): no connection is kept alive after its reply
 
   // Static with owning pointers: the loop may outlive a re-listen or the Server object.
   static awaitable<void> accept_loop(std::shared_ptr<State> self,
@@ -217,6 +218,7 @@ struct Server::State {
       }
       stream.expires_never();  // the handler owns the timing of its own reply
       Exchange exchange(stream, buffer, parser.release(), limits);
+      if (self->draining) exchange.close_after();
       co_await self->handler(exchange);
       if (!exchange.responded()) {
         co_await exchange.respond(bhttp::status::internal_server_error,
@@ -262,6 +264,11 @@ void Server::stop_listening() {
     error_code ec;
     state_->acceptor->close(ec);
   }
+}
+
+void Server::drain() {
+  state_->draining = true;
+  stop_listening();
 }
 
 bool Server::listening() const { return state_->acceptor && state_->acceptor->is_open(); }

@@ -35,6 +35,9 @@ public:
   boost::system::result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
   // Stops accepting (new connections are refused); open connections carry on.
   void stop_listening();
+  // Shutdown: stops accepting, and every reply from now on says `Connection: close` and ends
+  // its connection, so clients with kept-alive connections go elsewhere.
+  void drain();
   bool listening() const;
   tcp::endpoint local_endpoint() const;
 

@@ -123,7 +123,9 @@ http::awaitable<void> copy(Node& node, http::Exchange& ex) {
   std::string source = r.string("source").value_or("");
   std::string destination = r.string("destination").value_or("");
   if (r.error || source.empty() || destination.empty() || !valid_model_name(destination)) {
-    const std::string message = r.error ? r.error->message : "source and destination are required";
+    const std::string message = r.error                                  ? r.error->message
+                                : source.empty() || destination.empty() ? "source and destination are required"
+                                                                        : "invalid destination model name";
     co_await ex.respond_error(status::bad_request, message);
     co_return;
   }

@@ -4,6 +4,7 @@
 #include "support/fleet.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
@@ -153,6 +154,10 @@ TEST(Shutdown, StreamsInFlightFinishWithinTheGraceAndTheProcessExitsZero) {
   asio::read_until(kept, reply, "\r\n\r\n", ec);
   std::string head(asio::buffers_begin(reply.data()), asio::buffers_end(reply.data()));
   EXPECT_NE(head.find(" 503 "), std::string::npos) << head;
+  // ...and is told to go elsewhere: the reply closes the kept-alive connection.
+  EXPECT_NE(head.find("Connection: close"), std::string::npos) << head;
+  asio::read(kept, reply, asio::transfer_all(), ec);
+  EXPECT_EQ(ec, asio::error::eof);
   for (auto& s : streams) {
     auto r = s.get();
     EXPECT_EQ(r.status, 200);
