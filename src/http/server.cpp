@@ -24,6 +24,18 @@ std::string ollama_error_body(bhttp::status, std::string_view message) {
   return boost::json::serialize(body);
 }
 
+std::string api_error_body(bhttp::status status, std::string_view message, std::string_view target) {
+  if (!target.starts_with("/v1/")) return ollama_error_body(status, message);
+  boost::json::object inner;
+  inner["message"] = message;
+  inner["type"] = static_cast<int>(status) >= 500 ? "server_error" : "invalid_request_error";
+  inner["param"] = nullptr;
+  inner["code"] = nullptr;
+  boost::json::object body;
+  body["error"] = std::move(inner);
+  return boost::json::serialize(body);
+}
+
 // A Transfer-Encoding this server can read: exactly "chunked" (RFC 9112 6.1: any other
 // coding, or chunked not last, leaves the body's length unknown).
 static bool only_chunked(std::string_view value) {
@@ -85,15 +97,26 @@ struct Server::State {
     }
   }
 
+  // The target of a request whose head could not be read: the second word of its first
+  // line, as far as it arrived (for the shape of the error; empty when there is none).
+  static std::string_view head_target(const beast::flat_buffer& buffer) {
+    std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
+    text = text.substr(0, text.find('\r'));
+    const auto sp = text.find(' ');
+    if (sp == std::string_view::npos) return {};
+    text.remove_prefix(sp + 1);
+    return text.substr(0, text.find(' '));
+  }
+
   static bool expects_continue(const Request& req) {
     return req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue");
   }
 
-  awaitable<void> reply_error(beast::tcp_stream& stream, bhttp::status status,
-                              std::string_view message) {
+  awaitable<void> reply_error(beast::tcp_stream& stream, bhttp::status status, std::string_view message,
+                              std::string_view target) {
     Response res{status, 11};
     res.set(bhttp::field::content_type, "application/json; charset=utf-8");
-    res.body() = error_body(status, message);
+    res.body() = error_body(status, message, target);
     res.keep_alive(false);
     res.prepare_payload();
     stream.expires_after(limits.write_timeout);
@@ -117,24 +140,29 @@ struct Server::State {
 
   // Answers a failed read of a request (head or body) when it deserves an answer; the
   // session ends either way.
-  awaitable<void> refuse(beast::tcp_stream& stream, error_code rec, bool body_started) {
+  // `head_started`: some of the request had arrived when the read failed.
+  awaitable<void> refuse(beast::tcp_stream& stream, error_code rec, bool body_started, bool head_started,
+                         std::string target) {
     if (rec == bhttp::error::body_limit) {
-      co_await reply_error(stream, bhttp::status::payload_too_large, "request body too large");
+      co_await reply_error(stream, bhttp::status::payload_too_large, "request body too large", target);
       co_await linger(stream, limits);
     } else if (rec == bhttp::error::header_limit) {
       co_await reply_error(stream, bhttp::status::request_header_fields_too_large,
-                           "request header too large");
+                           "request header too large", target);
     } else if (rec == beast::error::timeout && body_started) {
       co_await reply_error(stream, bhttp::status::request_timeout,
-                           "request body arrived too slowly");
+                           "request body arrived too slowly", target);
       co_await linger(stream, limits);
+    } else if (rec == beast::error::timeout && head_started) {
+      co_await reply_error(stream, bhttp::status::request_timeout,
+                           "request head arrived too slowly (limits.header_timeout_ms)", target);
     } else {
       // Only a parse error deserves an answer; timeouts and closed peers just end the session.
       bool parse_error = rec.category() == make_error_code(bhttp::error::bad_method).category() &&
                          rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message;
       if (parse_error)
         co_await reply_error(stream, bhttp::status::bad_request,
-                             std::string("malformed request: ") + rec.message());
+                             std::string("malformed request: ") + rec.message(), target);
     }
   }
 
@@ -169,6 +197,20 @@ struct Server::State {
     co_return error_code{};
   }
 
+  // Reads the head within limits.header_timeout; past it, beast::error::timeout with the
+  // connection still open, so the client can be told (408).
+  static awaitable<error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                         bhttp::request_parser<bhttp::string_body>& parser,
+                                         const ServerLimits& limits) {
+    stream.expires_never();
+    asio::steady_timer deadline(stream.get_executor());
+    deadline.expires_after(limits.header_timeout);
+    auto raced = co_await (bhttp::async_read_header(stream, buffer, parser, use_nothrow) ||
+                           deadline.async_wait(use_nothrow));
+    if (raced.index() == 1) co_return make_error_code(beast::error::timeout);
+    co_return std::get<0>(std::get<0>(raced));
+  }
+
   static awaitable<void> session(std::shared_ptr<State> self, tcp::socket socket) {
     const ServerLimits& limits = self->limits;
     error_code ec;
@@ -189,15 +231,18 @@ struct Server::State {
         buffer.commit(n);
       }
       first = false;
-      stream.expires_after(limits.header_timeout);
-      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
+      auto hec = co_await read_head(stream, buffer, parser, limits);
       if (hec) {
-        co_await self->refuse(stream, hec, false);
+        const bool head_started = buffer.size() > 0 || parser.got_some();
+        std::string target(parser.get().target());  // set once the request line was parsed
+        if (target.empty()) target = head_target(buffer);
+        co_await self->refuse(stream, hec, false, head_started, std::move(target));
         break;
       }
+      const std::string target(parser.get().target());
       if (const char* problem = framing_problem(parser.get())) {
         co_await self->reply_error(stream, bhttp::status::bad_request,
-                                   std::string("malformed request: ") + problem);
+                                   std::string("malformed request: ") + problem, target);
         co_await linger(stream, limits);
         break;
       }
@@ -212,7 +257,7 @@ struct Server::State {
         }
         auto bec = co_await read_body(stream, buffer, parser, limits);
         if (bec) {
-          co_await self->refuse(stream, bec, true);
+          co_await self->refuse(stream, bec, true, true, target);
           break;
         }
       }
@@ -223,7 +268,7 @@ struct Server::State {
       if (!exchange.responded()) {
         co_await exchange.respond(bhttp::status::internal_server_error,
                                   self->error_body(bhttp::status::internal_server_error,
-                                             "handler produced no response"));
+                                                   "handler produced no response", exchange.path()));
       } else if (exchange.streaming()) {
         co_await exchange.end_stream();  // a handler that forgot to finish still ends the body
       }

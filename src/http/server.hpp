@@ -13,8 +13,9 @@
 namespace hydra::http {
 
 using Handler = std::function<awaitable<void>(Exchange&)>;
-// Renders a server-level error body (bad framing, body too large) in the API's own shape.
-using ErrorBody = std::function<std::string(bhttp::status, std::string_view message)>;
+// Renders a server-level error body (bad framing, body too large) in the API's own shape;
+// `target` is the request's, as far as it was read (may be empty).
+using ErrorBody = std::function<std::string(bhttp::status, std::string_view message, std::string_view target)>;
 
 // Why the server refuses a request's framing (ambiguous or unsupported: request smuggling
 // vectors Beast 1.81 would accept or misread), or nullptr. Checked on the head, before the body.
@@ -22,11 +23,14 @@ const char* framing_problem(const Request& req);
 
 // Ollama's shape: {"error":"..."}.
 std::string ollama_error_body(bhttp::status, std::string_view message);
+// The API's own shape by path: OpenAI's {"error":{"message","type","param","code"}} under
+// /v1/, Ollama's everywhere else.
+std::string api_error_body(bhttp::status, std::string_view message, std::string_view target);
 
 class Server {
 public:
   Server(asio::any_io_executor executor, Handler handler, ServerLimits limits = {},
-         ErrorBody error_body = ollama_error_body);
+         ErrorBody error_body = api_error_body);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -54,6 +54,19 @@ TEST_F(ServerFixture, ExpectContinueOverTheBodyLimitIs413Directly) {
   EXPECT_NE(c.received().find(R"({"error":"request body too large"})"), std::string::npos);
 }
 
+TEST_F(ServerFixture, ErrorsUnderV1AreInOpenAisShape) {
+  ServerLimits limits;
+  limits.body_limit = 1024;
+  start(limits);
+  RawClient c(ep_);
+  c.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(c.read_until_contains("null}}")) << c.received();
+  EXPECT_EQ(c.received().rfind("HTTP/1.1 413", 0), 0u) << c.received();
+  EXPECT_NE(c.received().find(R"({"error":{"message":"request body too large","type":"invalid_request_error",)"),
+            std::string::npos)
+      << c.received();
+}
+
 TEST_F(ServerFixture, NoContinueWithoutABodyOrTheExpectation) {
   start();
   std::string plain = raw(post_head(5) + "hello");

@@ -127,4 +127,6 @@ TEST_F(Framing, SlowlorisHeadersAreCutAtTheHeaderTimeout) {
   }
   EXPECT_TRUE(closed);
   EXPECT_EQ(c.received().find("200 OK"), std::string::npos) << c.received();
+  // The client is told why before the connection closes.
+  EXPECT_EQ(c.received().rfind("HTTP/1.1 408", 0), 0u) << c.received();
 }
