@@ -39,7 +39,40 @@ bool continuable(const Upstream& upstream) {
          (upstream.target == "/api/chat" || upstream.target == "/api/generate");
 }
 
-FollowUp follow_up(const Upstream& original, std::string_view text, std::string_view thinking) {
+// What is left of a positive num_predict once `tokens` went out (the client asked for that many
+// in all); at least 1, since a reply that had reached it would have ended already.
+void lower_num_predict(json::object& body, uint64_t tokens) {
+  json::value* options = body.if_contains("options");
+  json::value* n = options && options->is_object() ? options->get_object().if_contains("num_predict") : nullptr;
+  if (!n || !n->is_number()) return;
+  boost::system::error_code ec;
+  const double wanted = n->to_number<double>(ec);
+  if (ec || wanted <= 0) return;  // -1, -2: no limit, or fill the context
+  *n = static_cast<int64_t>(std::max(1.0, wanted - static_cast<double>(tokens)));
+}
+
+// A chat's messages with the partial answer at the end: appended to the client's own trailing
+// assistant message (a prefill, which the first node was continuing already), else a new one.
+void add_partial(json::array& messages, std::string_view text, std::string_view thinking) {
+  if (text.empty() && thinking.empty()) return;
+  json::object* last = messages.empty() ? nullptr : messages.back().if_object();
+  const json::value* role = last ? last->if_contains("role") : nullptr;
+  if (role && role->is_string() && role->get_string() == "assistant") {
+    for (auto [key, more] : {std::pair{"content", text}, std::pair{"thinking", thinking}}) {
+      if (more.empty()) continue;
+      json::value& field = (*last)[key];
+      std::string joined = field.is_string() ? std::string(field.get_string()) : std::string();
+      joined += more;
+      field = joined;
+    }
+    return;
+  }
+  json::object partial{{"role", "assistant"}, {"content", text}};
+  if (!thinking.empty()) partial["thinking"] = thinking;
+  messages.push_back(std::move(partial));
+}
+
+FollowUp follow_up(const Upstream& original, std::string_view text, std::string_view thinking, uint64_t tokens) {
   FollowUp f;
   boost::system::error_code ec;
   json::value doc = json::parse(original.body, ec);
@@ -53,8 +86,7 @@ FollowUp follow_up(const Upstream& original, std::string_view text, std::string_
   else if (has_content(*body, "suffix")) f.why_not = "the request has a suffix";
   if (!f.why_not.empty()) return f;
 
-  json::object partial{{"role", "assistant"}, {"content", text}};
-  if (!thinking.empty()) partial["thinking"] = thinking;
+  lower_num_predict(*body, tokens);
   Upstream next{original.method, original.target, original.headers, {}};
   if (original.target == "/api/chat") {
     json::value* messages = body->if_contains("messages");
@@ -62,7 +94,7 @@ FollowUp follow_up(const Upstream& original, std::string_view text, std::string_
       f.why_not = "the request has no messages";
       return f;
     }
-    if (!text.empty() || !thinking.empty()) messages->as_array().push_back(std::move(partial));
+    add_partial(messages->as_array(), text, thinking);
     (*body)["stream"] = true;
     next.body = json::serialize(*body);
   } else if (const json::value* raw = body->if_contains("raw"); raw && raw->is_bool() && raw->get_bool()) {
@@ -83,7 +115,7 @@ FollowUp follow_up(const Upstream& original, std::string_view text, std::string_
     json::object user{{"role", "user"}, {"content", string_at(*body, "prompt") ? *string_at(*body, "prompt") : ""}};
     if (const json::value* images = body->if_contains("images"); images && images->is_array()) user["images"] = *images;
     messages.push_back(std::move(user));
-    if (!text.empty() || !thinking.empty()) messages.push_back(std::move(partial));
+    add_partial(messages, text, thinking);
     chat["messages"] = std::move(messages);
     chat["stream"] = true;
     next.target = "/api/chat";

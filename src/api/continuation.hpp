@@ -27,9 +27,11 @@ struct FollowUp {
 };
 
 // Builds the continuation of `original` (an /api/chat or /api/generate request) after `text`
-// (and `thinking`) reached the client. Refused for requests with `context`, a custom `template`
-// or a `suffix`, which a continuation cannot honour.
-FollowUp follow_up(const Upstream& original, std::string_view text, std::string_view thinking);
+// (and `thinking`), `tokens` chunks of it, reached the client. A chat that ended with the
+// client's own assistant message (a prefill) has the partial answer appended to it; a positive
+// `options.num_predict` is lowered by the tokens already sent (at least 1 stays). Refused for
+// requests with `context`, a custom `template` or a `suffix`, which a continuation cannot honour.
+FollowUp follow_up(const Upstream& original, std::string_view text, std::string_view thinking, uint64_t tokens);
 
 // Whether a request is one a stream of which may be continued (/api/chat, /api/generate).
 bool continuable(const Upstream& upstream);

@@ -129,6 +129,8 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   options.model = model;
   options.priority = request.route.priority;
   options.route = request.route;
+  RelayReport report;
+  options.report = &report;
   options.deadline = deadline;
   if (cold) gw.cluster.loading_started(chosen, model);
   out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));
@@ -141,6 +143,10 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
     event.reason = out.served->reason;
     event.attempts = out.served->attempt;
     for (const auto& s : out.served->continued) event.continued.push_back({s.from, s.to, s.after_tokens});
+  } else if (!report.error.empty()) {  // a stream that broke off for good
+    event.error = report.error;
+    event.attempts = report.attempts;
+    for (const auto& s : report.continued) event.continued.push_back({s.from, s.to, s.after_tokens});
   } else {
     event.error = "no node served the request";
   }

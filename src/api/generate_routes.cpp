@@ -88,6 +88,12 @@ json::object generate_result(const CollectSink& sink, const std::string& model, 
   out["routing_decision"] = decision_json(d, request.route.node_id, snapshot);
   out["timings"] = timings(sink, total_ms);
   out["cached"] = false;
+  if (d.served && !d.served->continued.empty()) {  // its node broke off and another went on
+    json::array steps;
+    for (const auto& c : d.served->continued)
+      steps.push_back(json::object{{"from", c.from}, {"to", c.to}, {"after_tokens", c.after_tokens}});
+    out["continued"] = std::move(steps);
+  }
   const json::object& f = sink.final_chunk();
   if (const json::value* r = f.if_contains("done_reason")) out["done_reason"] = *r;
   if (const json::value* c = f.if_contains("context")) out["context"] = *c;

@@ -77,6 +77,23 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
   co_return next;
 }
 
+// "continued: A -> B after 14 tokens, B -> C after 20 tokens"
+std::string describe(const std::vector<Switch>& steps) {
+  std::string out = "continued:";
+  for (const auto& s : steps)
+    out += fmt::format("{} {} -> {} after {} tokens", out.back() == ':' ? "" : ",", s.from, s.to, s.after_tokens);
+  return out;
+}
+
+// What became of a request that no node finished, for the routing log.
+void report(const RelayOptions& options, const std::vector<std::size_t>& tried, const ContinuingSink* stream,
+            const std::string& error) {
+  if (!options.report) return;
+  options.report->attempts = static_cast<int>(tried.size());
+  if (stream) options.report->continued = stream->switches();
+  options.report->error = error;
+}
+
 }  // namespace
 
 Upstream upstream_of(http::Exchange& ex) {
@@ -158,8 +175,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         if (stream && !stream->switches().empty()) {
           served.continued = stream->switches();
           served.eval_count = stream->eval_count();
-          served.reason = fmt::format("{} (continued after {} failed mid-stream)", decision.reason,
-                                      served.continued.front().from);
+          served.reason = fmt::format("{} ({})", decision.reason, describe(served.continued));
           gw.telemetry.metrics.continuation("resumed");
         }
         gw.cluster.report_success(index);
@@ -171,12 +187,15 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
       case Outcome::Kind::failed_mid_stream: {
         gw.cluster.report_failure(index, out.error);
         std::string message = fmt::format("node {} failed mid-stream: {}", node.id, out.error);
-        std::string why_not = !stream ? "" : !stream->following() ? "the reply is not a stream"
+        std::string why_not = !stream ? (gw.settings.continue_streams || !continuable(options.upstream)
+                                             ? ""
+                                             : "failover.continue_streams is off")
+                              : !stream->following() ? "the reply is not a stream"
                               : stream->tool_call()               ? "a tool call had started"
                               : !stream->text_kept()              ? "the reply is longer than limits.reply_mb"
                                                                   : "";
         if (stream && why_not.empty()) {
-          FollowUp next = follow_up(options.upstream, stream->text(), stream->thinking());
+          FollowUp next = follow_up(options.upstream, stream->text(), stream->thinking(), stream->tokens());
           why_not = std::move(next.why_not);
           if (next.upstream) {
             spdlog::warn("{}; looking for a node to continue the stream", message);
@@ -187,8 +206,10 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
             break;
           }
         }
-        if (stream) gw.telemetry.metrics.continuation(stream->switches().empty() ? "skipped" : "failed");
+        if (stream || !why_not.empty())
+          gw.telemetry.metrics.continuation(stream && !stream->switches().empty() ? "failed" : "skipped");
         if (!why_not.empty()) message += fmt::format(" (not continued: {})", why_not);
+        report(options, tried, stream ? &*stream : nullptr, message);
         co_await sink.broke(std::move(message));
         co_return std::nullopt;
       }
@@ -207,7 +228,13 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
   if (stream && stream->began()) {
     // The requester has part of the reply already: the stream ends with an error line.
     gw.telemetry.metrics.continuation("failed");
-    co_await sink.broke(fmt::format("the stream broke off and no node could continue it: {}", failures));
+    std::string message =
+        static_cast<int>(tried.size()) >= gw.settings.max_attempts
+            ? fmt::format("the stream broke off and limits.max_attempts ({}) nodes were tried: {}",
+                          gw.settings.max_attempts, failures)
+            : fmt::format("the stream broke off and no other node with the model could continue it: {}", failures);
+    report(options, tried, &*stream, message);
+    co_await sink.broke(std::move(message));
     co_return std::nullopt;
   }
   if (declined && declined->status) {

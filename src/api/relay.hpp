@@ -15,6 +15,14 @@ namespace hydra::api {
 // The body is moved out of the exchange, not copied (it may be 64 MiB of images).
 Upstream upstream_of(http::Exchange& ex);
 
+// What became of a request that no node finished (for the routing log): the nodes tried, the
+// switches of a stream that was continued before it broke off for good, and why.
+struct RelayReport {
+  int attempts = 0;
+  std::vector<Switch> continued;
+  std::string error;
+};
+
 struct RelayOptions {
   Upstream upstream;
   bool refresh_after = false;  // the reply changes what the node holds (load, unload, pull)
@@ -26,6 +34,7 @@ struct RelayOptions {
   // How the request was routed: later attempts route again on the fleet as it is then.
   std::optional<routing::RouteRequest> route;
   Deadline deadline = Deadline::max();  // timeouts.total_s after the request arrived
+  RelayReport* report = nullptr;        // filled when a stream broke off and none could finish it
 };
 
 // The deadline of a request that arrives now.

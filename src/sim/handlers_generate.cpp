@@ -96,9 +96,39 @@ void put_text(json::object& o, const GenRequest& req, std::string_view text) {
 
 int64_t nanos(Nanos d) { return static_cast<int64_t>(d.count()); }
 
+// A reply without the node's name in front: how the sim answers a trailing assistant text
+// that is not the start of its own reply (it goes on with it, not with a new turn).
+Reply words_only(Reply r) {
+  if (r.tokens.size() > 2 && r.tokens[1] == ":") r.tokens.erase(r.tokens.begin(), r.tokens.begin() + 2);
+  return r;
+}
+
+// The reply that the end of `text` already began, if any: where the asked part ends and the
+// answer begins is unknown, so the last 2,048 places are tried, the earliest first (a longer
+// answer so far is likelier than a short end that happens to fit). The answer is this node's
+// reply (another node's name in front, with its ':'), or the words of one without a name.
+std::optional<Reply> continued_from(const ReplyBook& book, const std::string& name, const std::string& model,
+                                    std::string_view text, uint64_t seed) {
+  for (std::size_t i = text.size() > 2048 ? text.size() - 2048 : 1; i < text.size(); ++i) {
+    Reply whole = book.reply(name, model, text.substr(0, i), seed);
+    if (auto rest = rest_after(whole, text.substr(i), false)) {
+      whole.tokens = std::move(*rest);
+      return whole;
+    }
+    Reply words = words_only(whole);
+    if (words.tokens.size() == whole.tokens.size()) continue;  // no name: tried above already
+    if (auto rest = rest_after(words, text.substr(i), false)) {
+      words.tokens = std::move(*rest);
+      return words;
+    }
+  }
+  return std::nullopt;
+}
+
 // The reply to a request. A partial answer (a trailing assistant message, or the end of a raw
 // prompt) that starts this node's reply is continued with exactly the rest of it, as a model
-// continues its own words; any other partial gets a reply of its own.
+// continues its own words. Any other trailing assistant text is continued with words of the
+// sim's own, which are continued the same way once part of them follows that text.
 Reply answer(const Node& node, const std::string& model, const GenRequest& req) {
   const ReplyBook& book = node.replies();
   const std::string& name = node.config().name;
@@ -109,20 +139,12 @@ Reply answer(const Node& node, const std::string& model, const GenRequest& req) 
       whole.tokens = std::move(*rest);
       return whole;
     }
-    return book.reply(name, model, req.prompt + "\n" + req.partial, seed);
+    const std::string asked = req.prompt + "\n";
+    if (auto own = continued_from(book, name, model, asked + req.partial, seed)) return *own;
+    return words_only(book.reply(name, model, asked + req.partial, seed));
   }
-  if (req.raw) {
-    // Where the prompt ends and a partial answer starts is unknown: try the last 2,048 splits
-    // (another node's name must come with its ':' here, or any short end would match).
-    const std::string_view p = req.prompt;
-    for (std::size_t i = p.size(); i-- > 0 && p.size() - i <= 2048;) {
-      Reply whole = book.reply(name, model, p.substr(0, i), seed);
-      if (auto rest = rest_after(whole, p.substr(i), false)) {
-        whole.tokens = std::move(*rest);
-        return whole;
-      }
-    }
-  }
+  if (req.raw)
+    if (auto own = continued_from(book, name, model, req.prompt, seed)) return *own;
   return book.reply(name, model, req.prompt, seed);
 }
 

@@ -109,10 +109,10 @@ std::string Metrics::render(const GaugeSample& g) const {
   out += fmt::format("hydra_queue_depth {}\n", g.queue_depth);
   header(out, "hydra_queue_wait_seconds", "histogram", "Time queued requests waited for a slot.");
   histogram_lines(out, "hydra_queue_wait_seconds", {}, {}, queue_wait_);
-  header(out, "hydra_failovers_total", "counter", "Requests moved to another node after a node failed before replying.");
+  header(out, "hydra_failovers_total", "counter", "Attempts moved to another node after a node failed (before replying, or mid-stream: see hydra_continuations_total).");
   out += fmt::format("hydra_failovers_total {}\n", failovers_);
   header(out, "hydra_continuations_total", "counter",
-         "Streams whose node broke off mid-reply: resumed on another node, failed (no node could), skipped (not continuable).");
+         "Streams whose node broke off mid-reply, once per stream: resumed (finished on other nodes), failed (no node could), skipped (not continuable).");
   for (const char* outcome : {"resumed", "failed", "skipped"}) {
     auto it = continuations_.find({outcome});
     out += fmt::format("hydra_continuations_total{{outcome=\"{}\"}} {}\n", outcome, it == continuations_.end() ? 0 : it->second);

@@ -97,6 +97,27 @@ TEST(Continuation, AChatStreamCutMidReplyGoesOnOnAnotherNodeByteForByte) {
   EXPECT_NE(json::serialize(routing).find("\"continued\""), std::string::npos);
 }
 
+TEST(Continuation, APrefilledAnswerAndATokenLimitAreHonouredAcrossTheSwitch) {
+  Fleet f;
+  f.add_sim("a", sim_args(100));
+  f.add_sim("b", sim_args(100));
+  f.start_gateway();
+  // The client began the answer itself, and wants 12 tokens in all.
+  const std::string body = fmt::format(
+      R"({{"model":"{}","messages":[{{"role":"user","content":"list three things"}},)"
+      R"({{"role":"assistant","content":"Here they are:"}}],"options":{{"num_predict":12}}}})",
+      kModel);
+  const std::string expected = reference(f.sim(0).endpoint, "/api/chat", body);
+  fault(f, 0, R"({"mode":"cut","after_tokens":5,"count":1})");
+  Streamed s = stream(f.gateway(), "/api/chat", body, f.sim(0).id);
+  EXPECT_EQ(s.text, expected);
+  EXPECT_EQ(s.lines.size() - 1, 12u);
+  const json::object last = s.last();
+  EXPECT_EQ(last.at("eval_count"), 12);
+  EXPECT_EQ(last.at("done_reason"), "length");
+  ASSERT_NE(continued(last), nullptr);
+}
+
 TEST(Continuation, GenerateGoesOnAsAChatAndComesBackInGenerateShape) {
   Fleet f;
   f.add_sim("a", sim_args(100));
@@ -192,7 +213,8 @@ TEST(Continuation, ACrashedNodeAndAFrozenOneAreBothContinued) {
   Streamed frozen = parse_ndjson(request(f.gateway(), c));
   f.sim(1).process->thaw();
   EXPECT_EQ(frozen.text.substr(frozen.text.find(':')), expected.substr(expected.find(':')));
-  const json::array* steps = continued(frozen.last());
+  const json::object frozen_last = frozen.last();
+  const json::array* steps = continued(frozen_last);
   ASSERT_NE(steps, nullptr);
   EXPECT_EQ(steps->at(0).at("from"), f.sim(1).id.c_str());
   EXPECT_EQ(steps->at(0).at("to"), f.sim(2).id.c_str());
@@ -220,8 +242,13 @@ TEST(Continuation, WhatCannotBeContinuedEndsWithAnErrorLineAsBefore) {
   fault(f, 1, R"({"mode":"cut","after_tokens":2,"count":1})");
   s = stream(f.gateway(), "/api/chat", chat("x"), f.sim(0).id);
   ASSERT_TRUE(s.last().contains("error"));
-  EXPECT_NE(std::string(s.last().at("error").as_string()).find("no node could continue"), std::string::npos);
+  EXPECT_NE(std::string(s.last().at("error").as_string()).find("no other node with the model could continue it"),
+            std::string::npos);
   EXPECT_EQ(continuations(f, "failed"), 1u);
+  // The routing log keeps the switch of a stream that broke off for good.
+  const json::value routing = json::parse(get(f.gateway(), "/routing").body);
+  EXPECT_NE(json::serialize(routing).find(R"("continued":[{"from":")" + f.sim(0).id), std::string::npos)
+      << json::serialize(routing);
 }
 
 TEST(Continuation, TurnedOffTheStreamEndsWithAnErrorLine) {
@@ -232,6 +259,7 @@ TEST(Continuation, TurnedOffTheStreamEndsWithAnErrorLine) {
   fault(f, 0, R"({"mode":"cut","after_tokens":3,"count":1})");
   Streamed s = stream(f.gateway(), "/api/chat", chat("x"), f.sim(0).id);
   ASSERT_TRUE(s.last().contains("error"));
-  EXPECT_NE(std::string(s.last().at("error").as_string()).find("failed mid-stream"), std::string::npos);
+  EXPECT_NE(std::string(s.last().at("error").as_string()).find("(not continued: failover.continue_streams is off)"),
+            std::string::npos);
   EXPECT_EQ(f.sim_stats(1).at("generations"), 0);
 }

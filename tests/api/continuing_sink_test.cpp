@@ -170,7 +170,7 @@ TEST(ContinuingSink, WholeRepliesPassThroughUntouched) {
 
 TEST(FollowUp, AChatGetsThePartialAsATrailingAssistantMessage) {
   FollowUp f = follow_up(request("/api/chat", R"({"model":"m","messages":[{"role":"user","content":"hi"}],"options":{"seed":7}})"),
-                         "Hello", "hmm");
+                         "Hello", "hmm", 1);
   ASSERT_TRUE(f.upstream);
   EXPECT_EQ(f.upstream->target, "/api/chat");
   EXPECT_FALSE(f.generate_as_chat);
@@ -181,10 +181,26 @@ TEST(FollowUp, AChatGetsThePartialAsATrailingAssistantMessage) {
   EXPECT_EQ(body.at("stream"), true);
 }
 
+TEST(FollowUp, APrefillGetsThePartialAppendedAndNumPredictCountsWhatWentOut) {
+  FollowUp f = follow_up(request("/api/chat", R"({"model":"m","messages":[{"role":"user","content":"hi"},)"
+                                              R"({"role":"assistant","content":"Sure:"}],"options":{"num_predict":20}})"),
+                         " one two", "", 2);
+  ASSERT_TRUE(f.upstream);
+  auto body = json::parse(f.upstream->body).as_object();
+  ASSERT_EQ(body.at("messages").as_array().size(), 2u);  // no second assistant message
+  EXPECT_EQ(body.at("messages").at(1).at("content"), "Sure: one two");
+  EXPECT_EQ(body.at("options").at("num_predict"), 18);
+  // No limit (-1), or one already reached, is not lowered below 1.
+  auto unlimited = follow_up(request("/api/chat", R"({"model":"m","messages":[],"options":{"num_predict":-1}})"), "x", "", 5);
+  EXPECT_EQ(json::parse(unlimited.upstream->body).at("options").at("num_predict"), -1);
+  auto reached = follow_up(request("/api/chat", R"({"model":"m","messages":[],"options":{"num_predict":3}})"), "x", "", 5);
+  EXPECT_EQ(json::parse(reached.upstream->body).at("options").at("num_predict"), 1);
+}
+
 TEST(FollowUp, AGenerateBecomesAChatOfSystemUserAndPartial) {
   FollowUp f = follow_up(request("/api/generate", R"({"model":"m","prompt":"why","system":"be brief","images":["aGk="],)"
                                                   R"("format":"json","keep_alive":"1m","options":{"temperature":0}})"),
-                         "Because", "");
+                         "Because", "", 1);
   ASSERT_TRUE(f.upstream);
   EXPECT_EQ(f.upstream->target, "/api/chat");
   EXPECT_TRUE(f.generate_as_chat);
@@ -198,20 +214,20 @@ TEST(FollowUp, AGenerateBecomesAChatOfSystemUserAndPartial) {
 }
 
 TEST(FollowUp, ARawGenerateAppendsThePartialToItsPrompt) {
-  FollowUp f = follow_up(request("/api/generate", R"({"model":"m","prompt":"[INST] hi [/INST]","raw":true})"), " Hello", "");
+  FollowUp f = follow_up(request("/api/generate", R"({"model":"m","prompt":"[INST] hi [/INST]","raw":true})"), " Hello", "", 1);
   ASSERT_TRUE(f.upstream);
   EXPECT_EQ(f.upstream->target, "/api/generate");
   EXPECT_EQ(json::parse(f.upstream->body).at("prompt"), "[INST] hi [/INST] Hello");
 }
 
 TEST(FollowUp, WhatCannotBeHonouredIsRefused) {
-  EXPECT_EQ(follow_up(request("/api/generate", R"({"model":"m","prompt":"x","context":[1]})"), "a", "").why_not,
+  EXPECT_EQ(follow_up(request("/api/generate", R"({"model":"m","prompt":"x","context":[1]})"), "a", "", 1).why_not,
             "the request carries a context");
-  EXPECT_EQ(follow_up(request("/api/chat", R"({"model":"m","messages":[],"template":"{{.Prompt}}"})"), "a", "").why_not,
+  EXPECT_EQ(follow_up(request("/api/chat", R"({"model":"m","messages":[],"template":"{{.Prompt}}"})"), "a", "", 1).why_not,
             "the request has its own template");
-  EXPECT_EQ(follow_up(request("/api/generate", R"({"model":"m","prompt":"x","suffix":"}"})"), "a", "").why_not,
+  EXPECT_EQ(follow_up(request("/api/generate", R"({"model":"m","prompt":"x","suffix":"}"})"), "a", "", 1).why_not,
             "the request has a suffix");
-  EXPECT_FALSE(follow_up(request("/api/chat", "not json"), "a", "").upstream);
+  EXPECT_FALSE(follow_up(request("/api/chat", "not json"), "a", "", 1).upstream);
   EXPECT_TRUE(continuable(request("/api/chat", "")));
   EXPECT_FALSE(continuable(request("/api/embed", "")));
 }
