@@ -1,5 +1,6 @@
 #include "common/authority.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace hydra {
@@ -22,6 +23,17 @@ std::optional<Authority> parse_authority(std::string_view text) {
     has_port = true;
   }
   if (host.empty() || host.find('@') != std::string_view::npos) return std::nullopt;
+  // In brackets, an IPv6 literal: hex digits, ':' and '.' (an embedded IPv4), at least one ':',
+  // and maybe a zone ("%eth0") of letters, digits, '-', '_' and '.'.
+  if (text.front() == '[') {
+    const std::string_view address = host.substr(0, host.find('%'));
+    const std::string_view zone = host.substr(address.size());
+    if (address.find(':') == std::string_view::npos || zone.size() == 1) return std::nullopt;
+    for (char c : address)
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return std::nullopt;
+    for (char c : zone.substr(zone.empty() ? 0 : 1))
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return std::nullopt;
+  }
   // A host name or IPv4 address: no brackets, colons (IPv6 needs brackets), spaces or controls.
   if (text.front() != '[')
     for (char c : host)
