@@ -208,7 +208,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     if (p.client_gone || cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
     if (cut != Cut::none) {
       std::string message = cut_message(gw, cut);
-      co_await sink.broke(message);
+      co_await sink.cut_short(cut == Cut::stopping ? 503 : 504, message);
       co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
     }
     if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink

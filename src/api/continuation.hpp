@@ -46,6 +46,9 @@ public:
   http::awaitable<bool> data(std::string_view bytes) override;
   http::awaitable<void> end() override;
   http::awaitable<void> broke(std::string message) override { return inner_.broke(std::move(message)); }
+  http::awaitable<void> cut_short(int status, std::string message) override {
+    return inner_.cut_short(status, std::move(message));
+  }
   http::awaitable<void> declined(int status, std::string content_type, std::string body) override {
     return inner_.declined(status, std::move(content_type), std::move(body));
   }

@@ -97,6 +97,12 @@ awaitable<void> JsonReplySink::broke(std::string message) {
   co_await on_error(502, std::move(message), 0, status_ < 400);
 }
 
+awaitable<void> JsonReplySink::cut_short(int status, std::string message) {
+  if (failed_) co_return;
+  failed_ = true;
+  co_await on_error(status, std::move(message), 0, status_ < 400);
+}
+
 awaitable<void> JsonReplySink::declined(int status, std::string, std::string body) {
   failed_ = true;
   co_await on_error(status, ollama_error_message(body), 0, false);

@@ -23,6 +23,7 @@ public:
   http::awaitable<bool> data(std::string_view bytes) final;
   http::awaitable<void> end() final;
   http::awaitable<void> broke(std::string message) final;
+  http::awaitable<void> cut_short(int status, std::string message) final;
   http::awaitable<void> declined(int status, std::string content_type, std::string body) final;
   http::awaitable<void> fail(int status, std::string message, int retry_after_s) final;
 

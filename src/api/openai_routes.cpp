@@ -89,12 +89,13 @@ public:
     co_await ex_.send_chunk(translator_.finish());
     co_await ex_.end_stream();
   }
-  awaitable<void> broke(std::string message) override {
+  awaitable<void> broke(std::string message) override { return cut_short(502, std::move(message)); }
+  awaitable<void> cut_short(int status, std::string message) override {
     if (!streaming_) {
-      co_await respond_error(ex_, openai::make_error(502, std::move(message)));
+      co_await respond_error(ex_, openai::make_error(status, std::move(message)));
       co_return;
     }
-    co_await ex_.send_chunk(translator_.fail(openai::make_error(502, std::move(message))));
+    co_await ex_.send_chunk(translator_.fail(openai::make_error(status, std::move(message))));
     co_await ex_.end_stream();
   }
   awaitable<void> declined(int status, std::string, std::string body) override {

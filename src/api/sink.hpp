@@ -62,6 +62,13 @@ public:
   virtual http::awaitable<void> end() = 0;
   // The serving node broke off after begin(): `message` says why.
   virtual http::awaitable<void> broke(std::string message) = 0;
+  // The gateway cut the reply short after begin(): the request ran past timeouts.total_s (504)
+  // or the shutdown grace ended (503). A sink that has sent nothing yet answers with `status`;
+  // by default it is told as broke().
+  virtual http::awaitable<void> cut_short(int status, std::string message) {
+    (void)status;
+    return broke(std::move(message));
+  }
 
   // No node served. Either the best refusal a node gave (its status and body: 404, 503)...
   virtual http::awaitable<void> declined(int status, std::string content_type, std::string body) = 0;

@@ -133,6 +133,21 @@ TEST(Timeouts, ARequestThatOutrunsTheTotalTimeoutEndsWithAnErrorLine) {
   EXPECT_TRUE(wait_for([&] { return gateway_in_flight(f) == 0 && stat(f, 0, "cancelled") == 1; }, seconds(5)));
 }
 
+TEST(Timeouts, RepliesHydraAnswersWholeAre504InTheirApisShape) {
+  Fleet f;
+  f.add_sim("a", sim_args(2, 4));  // 40 tokens at 2 per second: 20 s
+  f.start_gateway({"HYDRA_TOTAL_TIMEOUT=1.5"});
+  // Hydra's /generate and OpenAI without stream collect the node's stream: nothing was sent yet.
+  auto generate = post(f.gateway(), "/generate", R"({"prompt":"long","model":"llama3.2:3b","max_tokens":40})");
+  EXPECT_EQ(generate.status, 504) << generate.body;
+  EXPECT_NE(generate.body.find("timeouts.total_s"), std::string::npos) << generate.body;
+  auto openai = post(f.gateway(), "/v1/chat/completions",
+                     R"({"model":"llama3.2:3b","max_tokens":40,"messages":[{"role":"user","content":"long"}]})");
+  EXPECT_EQ(openai.status, 504) << openai.body;
+  EXPECT_NE(openai.body.find(R"({"error":{"message":"the request ran longer than timeouts.total_s)"), std::string::npos)
+      << openai.body;
+}
+
 TEST(Shutdown, StreamsInFlightFinishWithinTheGraceAndTheProcessExitsZero) {
   Fleet f;
   f.add_sim("a", sim_args(10, 32), "#slots=32");  // replies of about 20 tokens: 2 s
