@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <future>
 #include <gtest/gtest.h>
 
 using namespace hydra::test;
@@ -50,6 +51,11 @@ std::string reference(const Endpoint& node, const std::string& target, std::stri
   const auto& o = v.as_object();
   if (const auto* m = o.if_contains("message")) return std::string(m->as_object().at("content").as_string());
   return std::string(o.at("response").as_string());
+}
+
+int64_t stat_of(Fleet& f, std::size_t i, const char* key) {
+  auto s = f.sim_stats(i);
+  return s.is_object() ? s.at(key).to_number<int64_t>() : -1;
 }
 
 uint64_t continuations(Fleet& f, const std::string& outcome) {
@@ -218,6 +224,48 @@ TEST(Continuation, ACrashedNodeAndAFrozenOneAreBothContinued) {
   ASSERT_NE(steps, nullptr);
   EXPECT_EQ(steps->at(0).at("from"), f.sim(1).id.c_str());
   EXPECT_EQ(steps->at(0).at("to"), f.sim(2).id.c_str());
+}
+
+TEST(Continuation, AContinuationGoesBeforeRequestsWaitingInTheQueue) {
+  Fleet f;
+  f.add_sim("a", sim_args(20), "#slots=1");
+  // Only b has the second model: a request for it can wait for b alone.
+  f.add_sim("b", sim_args(20, {"--model", "qwen2.5:7b=4", "--loaded", "qwen2.5:7b"}), "#slots=1");
+  f.start_gateway();
+  using Clock = std::chrono::steady_clock;
+  auto call = [&](const std::string& prompt, const std::string& node, Clock::time_point* first, Clock::time_point* end) {
+    return std::async(std::launch::async, [&f, prompt, node, first, end] {
+      HttpCall c;
+      c.method = "POST";
+      c.target = "/api/chat";
+      c.body = chat(prompt);
+      if (prompt == "y") c.body = R"({"model":"qwen2.5:7b","messages":[{"role":"user","content":"y"}]})";
+      c.timeout = seconds(30);
+      if (!node.empty()) c.headers["X-Hydra-Node"] = node;
+      c.on_data = [first](std::string_view) {
+        if (*first == Clock::time_point{}) *first = Clock::now();
+        return true;
+      };
+      Streamed s = parse_ndjson(request(f.gateway(), c));
+      *end = Clock::now();
+      return s;
+    });
+  };
+  fault(f, 0, R"({"mode":"cut","after_tokens":10,"count":1})");
+  Clock::time_point x_first{}, x_end{}, y_first{}, y_end{}, z_first{}, z_end{};
+  auto x = call("x", f.sim(1).id, &x_first, &x_end);  // holds b's one slot for a second or two
+  ASSERT_TRUE(wait_for([&] { return stat_of(f, 1, "active") == 1; }, seconds(5)));
+  auto z = call("z", f.sim(0).id, &z_first, &z_end);  // a cuts it after 10 tokens: it needs b
+  ASSERT_TRUE(wait_for([&] { return z_first != Clock::time_point{}; }, seconds(5)));
+  auto y = call("y", "", &y_first, &y_end);  // waits in Hydra's queue for b, before z does
+  Streamed zs = z.get(), ys = y.get(), xs = x.get();
+  ASSERT_TRUE(zs.done() && ys.done() && xs.done());
+  ASSERT_NE(continued(zs.last()) , nullptr);
+  // b's slot went to the continuation first, although y had waited longer.
+  auto ms = [&](Clock::time_point t) { return duration_cast<milliseconds>(t - x_first).count(); };
+  EXPECT_LT(z_end, y_first) << "x ends " << ms(x_end) << " ms, z first " << ms(z_first) << " ends " << ms(z_end)
+                            << ", y first " << ms(y_first) << " ends " << ms(y_end) << "\n"
+                            << json::serialize(zs.last()) << "\n" << f.gateway_log();
 }
 
 TEST(Continuation, WhatCannotBeContinuedEndsWithAnErrorLineAsBefore) {
