@@ -109,14 +109,19 @@ Reply words_only(Reply r) {
 // reply (another node's name in front, with its ':'), or the words of one without a name.
 std::optional<Reply> continued_from(const ReplyBook& book, const std::string& name, const std::string& model,
                                     std::string_view text, uint64_t seed) {
-  for (std::size_t i = text.size() > 2048 ? text.size() - 2048 : 1; i < text.size(); ++i) {
+  const std::size_t from = text.size() > 2048 ? text.size() - 2048 : 1;
+  // A reply that starts with a node's name: the shortest end first (a name is one word, so the
+  // latest place where one fits is where the answer began).
+  for (std::size_t i = text.size(); i-- > from;) {
     Reply whole = book.reply(name, model, text.substr(0, i), seed);
     if (auto rest = rest_after(whole, text.substr(i), false)) {
       whole.tokens = std::move(*rest);
       return whole;
     }
-    Reply words = words_only(whole);
-    if (words.tokens.size() == whole.tokens.size()) continue;  // no name: tried above already
+  }
+  // Words without a name (the sim's own going-on of someone else's text): the longest first.
+  for (std::size_t i = from; i < text.size(); ++i) {
+    Reply words = words_only(book.reply(name, model, text.substr(0, i), seed));
     if (auto rest = rest_after(words, text.substr(i), false)) {
       words.tokens = std::move(*rest);
       return words;

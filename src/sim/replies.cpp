@@ -127,6 +127,8 @@ std::optional<std::vector<std::string>> rest_after(const Reply& reply, std::stri
     const std::size_t tag = std::min(partial.find_first_of(": "), partial.size());
     const std::string_view body = partial.substr(tag);
     if (tag == 0 || (!bare_tag && !body.starts_with(':'))) return std::nullopt;
+    for (char c : partial.substr(0, tag))  // a node's name: letters, digits, '.', '_', '-'
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return std::nullopt;
     const std::string_view own = std::string_view(text).substr(reply.tokens.front().size());
     if (own.starts_with(body)) from = reply.tokens.front().size() + body.size();
   }

@@ -122,7 +122,7 @@ void check(Tally& t, int kind, int p, const HttpReply& r, const std::vector<std:
       // A raw prompt gives no hint where the partial answer starts: a partial that is only the
       // first node's name ("a", cut after one token) cannot be told from the prompt's last word.
       for (const auto& step : h->at("continued").as_array())
-        if (step.at("after_tokens").to_number<int>() == 1 && kind == raw_stream) bare_name = true;
+        if (step.at("after_tokens").to_number<int>() <= 1 && kind == raw_stream) bare_name = true;
     }
   } else {
     text = reply_text(r.body);
@@ -135,7 +135,8 @@ void check(Tally& t, int kind, int p, const HttpReply& r, const std::vector<std:
     return;
   }
   if (after_name(text) != after_name(expected) && t.problems.size() < 20)
-    t.problems.push_back(fmt::format("{}: text '{}' instead of '{}'", what, text, expected));
+    t.problems.push_back(fmt::format("{}: text '{}' instead of '{}'; last line {}", what, text, expected,
+                                     r.body.substr(r.body.rfind('\n', r.body.size() - 2) + 1)));
 }
 
 }  // namespace
