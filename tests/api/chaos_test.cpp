@@ -34,12 +34,7 @@ constexpr long kRssSlackKiB = 512 * 1024;  // ASan's quarantine holds freed memo
 constexpr long kRssSlackKiB = 48 * 1024;
 #endif
 
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-  return -1;
-}
+long rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
 
 // The text after the speaker's name: a sim's replies start with its own name, and the words
 // after it depend only on model, conversation and seed, so they are the same on every sim.

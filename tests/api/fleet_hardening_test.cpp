@@ -28,21 +28,9 @@ constexpr long kRssSlackKiB = 512 * 1024;
 constexpr long kRssSlackKiB = 4 * 1024;
 #endif
 
-// The process's resident memory, in KiB (VmRSS in /proc/PID/status).
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-  return -1;
-}
+long rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
 
-// The most resident memory the process ever had, in KiB (VmHWM).
-long peak_rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
-  return -1;
-}
+long peak_rss_kib(pid_t pid) { return status_kib(pid, "VmHWM"); }
 
 std::size_t lines_of(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
 

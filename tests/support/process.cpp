@@ -1,5 +1,7 @@
 #include "support/process.hpp"
 
+#include <fstream>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -121,6 +123,13 @@ std::optional<std::string> Process::wait_for_line(const std::function<bool(const
     if (n == 0) return std::nullopt;  // the process closed stdout (exited)
     if (n > 0) pending_.append(buf, static_cast<size_t>(n));
   }
+}
+
+long status_kib(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(field + ":")) return std::stol(line.substr(field.size() + 1));
+  return -1;
 }
 
 }  // namespace hydra::test

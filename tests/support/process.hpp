@@ -35,6 +35,9 @@ private:
   std::string stderr_path_;
 };
 
+// A memory figure of a process from /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 if absent.
+long status_kib(pid_t pid, const std::string& field);
+
 // The hydra binary under test (HYDRA_BIN, else the build's).
 std::string hydra_binary();
 
