@@ -40,6 +40,9 @@ GatewayReply call_gateway(const std::string& url, std::string_view method, std::
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), std::string(target), 11};
   req.set(bhttp::field::host, rest);
   req.set(bhttp::field::content_type, "application/json");
+  // A gateway with API keys: the key from HYDRA_API_KEY (an admin key for `hydra nodes`).
+  if (const char* key = std::getenv("HYDRA_API_KEY"); key && *key)
+    req.set(bhttp::field::authorization, std::string("Bearer ") + key);
   req.body() = std::move(body);
   req.prepare_payload();
   bhttp::write(socket, req, ec);

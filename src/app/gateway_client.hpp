@@ -19,6 +19,7 @@ struct GatewayReply {
 };
 
 // `url` is http://IP:PORT (or localhost:PORT). `on_piece` sees the body as it arrives.
+// HYDRA_API_KEY, when set, is sent as `Authorization: Bearer KEY`.
 GatewayReply call_gateway(const std::string& url, std::string_view method, std::string_view target,
                           std::string body = {}, const std::function<void(std::string_view)>& on_piece = {});
 

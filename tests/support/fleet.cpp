@@ -83,8 +83,13 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
   gateway_ = endpoint_from_url(*api);
   // Discovery tests configure no node and wait for what the scans find themselves.
   if (discovery) return;
-  auto probed = serve_->wait_for_line([](const std::string& l) { return l.find("nodes reachable") != std::string::npos; },
-                                      std::chrono::seconds(10));
+  dashboard_ = {};
+  auto probed = serve_->wait_for_line(
+      [this](const std::string& l) {
+        if (l.find("dashboard on") != std::string::npos) dashboard_ = endpoint_from_url(l);
+        return l.find("nodes reachable") != std::string::npos;
+      },
+      std::chrono::seconds(10));
   if (!probed) throw std::runtime_error("hydra serve never probed its nodes: " + gateway_log());
 }
 

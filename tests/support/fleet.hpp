@@ -39,6 +39,8 @@ public:
   void start_gateway(std::vector<std::string> env = {}, std::vector<std::string> args = {});
 
   const Endpoint& gateway() const { return gateway_; }
+  // The dashboard's port (port 0 when it did not listen, or with discovery on).
+  const Endpoint& dashboard() const { return dashboard_; }
   bool discovery = false;  // start_gateway passes --no-discovery unless this is set
   SimProcess& sim(std::size_t i) { return sims_.at(i); }
   SimProcess* sim_by_id(const std::string& id);
@@ -52,6 +54,7 @@ private:
   std::vector<SimProcess> sims_;
   std::unique_ptr<Process> serve_;
   Endpoint gateway_;
+  Endpoint dashboard_;
   std::string data_dir_;
 };
 
