@@ -53,12 +53,14 @@ struct InProgress {
 // listens beyond loopback with neither, registration stays closed unless opened on purpose.
 http::awaitable<bool> nodes_allowed_without_keys(Gateway& gw, http::Exchange& ex) {
   const std::string& token = gw.registration.token;
-  if (!token.empty()) {
-    if (auth::equal_secret(presented_key(ex), token)) co_return true;
-    co_await ex.respond_error(http::bhttp::status::unauthorized, "managing nodes needs the gateway's token");
-    co_return false;
+  switch (nodes_rule_without_keys(!token.empty(), gw.auth.exposed, gw.auth.open_registration)) {
+    case NodesRule::allow: co_return true;
+    case NodesRule::need_token:
+      if (auth::equal_secret(presented_key(ex), token)) co_return true;
+      co_await ex.respond_error(http::bhttp::status::unauthorized, "managing nodes needs the gateway's token");
+      co_return false;
+    case NodesRule::closed: break;
   }
-  if (!gw.auth.exposed || gw.auth.open_registration) co_return true;
   co_await ex.respond_error(http::bhttp::status::forbidden,
                             "registration is closed: Hydra listens beyond loopback with no registration token and no "
                             "API keys. Set discovery.token (HYDRA_REGISTRATION_TOKEN), configure API keys, or set "
@@ -159,6 +161,11 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
 }
 
 }  // namespace
+
+NodesRule nodes_rule_without_keys(bool has_token, bool exposed, bool open_registration) {
+  if (has_token) return NodesRule::need_token;
+  return exposed && !open_registration ? NodesRule::closed : NodesRule::allow;
+}
 
 Access access_of(verb method, std::string_view path, Port port) {
   if (method == verb::options) return Access::open;

@@ -32,6 +32,12 @@ Access access_of(http::bhttp::verb method, std::string_view path, Port port);
 // views it needs); everything else is only on the API port.
 bool dashboard_serves(http::bhttp::verb method, std::string_view path);
 
+// Node management (register, heartbeat, delete) when no keys are configured: the registration
+// token when one is set; else open on loopback, closed when Hydra listens beyond it unless
+// discovery.open_registration says otherwise.
+enum class NodesRule { allow, need_token, closed };
+NodesRule nodes_rule_without_keys(bool has_token, bool exposed, bool open_registration);
+
 struct AuthSettings {
   std::shared_ptr<const auth::KeySet> keys = std::make_shared<auth::KeySet>();  // swapped on reload
   bool metrics_admin = false;     // auth.metrics = "admin"

@@ -340,3 +340,26 @@ TEST(Auth, WithoutKeysTheApiIsOpenAsBefore) {
   auto config = json::parse(call(dashboard_of(f), "GET", "/dashboard/config", "", nullptr).body);
   EXPECT_EQ(config.at("auth"), false);
 }
+
+TEST(Auth, KeysNewPrintsAKeyOnceAndTheBlockThatConfiguresIt) {
+  Process made({hydra_binary(), "keys", "new", "cli-bot", "--admin"});
+  auto secret = made.wait_for_line([](const std::string& l) { return l.starts_with("hyd_"); }, seconds(10));
+  ASSERT_TRUE(secret);
+  ASSERT_EQ(made.wait_exit(seconds(10)), 0);
+  std::ifstream err(made.stderr_path());
+  std::string block((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  block = block.substr(block.find("[[auth.keys]]"));
+  EXPECT_EQ(block.find(*secret), std::string::npos) << "only the digest is in the block";
+  KeysFile keys;
+  keys.write(block);
+  Fleet f;
+  start(f, keys);
+  EXPECT_EQ(call(f.gateway(), "GET", "/nodes", "", secret->c_str()).status, 200);
+  // The CLI's client commands send HYDRA_API_KEY.
+  const std::string url = fmt::format("http://127.0.0.1:{}", f.gateway().port());
+  Process listed({hydra_binary(), "nodes", "--gateway", url}, {"HYDRA_API_KEY=" + *secret});
+  EXPECT_TRUE(listed.wait_for_line([&](const std::string& l) { return l.find(f.sim(0).id) != std::string::npos; },
+                                   seconds(10)));
+  Process refused({hydra_binary(), "nodes", "--gateway", url});
+  EXPECT_NE(refused.wait_exit(seconds(10)).value_or(0), 0);
+}
