@@ -52,15 +52,44 @@ std::string standard_keys() {
 
 HttpReply call(const Endpoint& ep, std::string method, std::string target, std::string body, const char* secret,
                std::map<std::string, std::string> headers = {}) {
-  HttpCall c;
-  c.method = std::move(method);
-  c.target = std::move(target);
-  c.body = std::move(body);
-  c.headers = std::move(headers);
-  if (secret) c.headers["Authorization"] = std::string("Bearer ") + secret;
-  c.timeout = seconds(20);
-  return request(ep, c);
+  if (secret) headers["Authorization"] = std::string("Bearer ") + secret;
+  return hydra::test::call(ep, std::move(method), std::move(target), std::move(body), std::move(headers));
 }
+
+// A streamed /api/generate on its own thread; begun() once its first piece arrived.
+class BackgroundStream {
+public:
+  BackgroundStream(const Endpoint& ep, const char* secret, int tokens) {
+    thread_ = std::thread([this, ep, secret, tokens] {
+      HttpCall c;
+      c.method = "POST";
+      c.target = "/api/generate";
+      c.body = fmt::format(R"({{"model":"small:1b","prompt":"a long one","options":{{"num_predict":{}}}}})", tokens);
+      c.headers["Authorization"] = std::string("Bearer ") + secret;
+      c.timeout = seconds(20);
+      c.on_data = [this](std::string_view) {
+        begun_ = true;
+        return true;
+      };
+      reply_ = request(ep, c);
+    });
+  }
+  ~BackgroundStream() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool wait_begun() {
+    return wait_for([&] { return begun_.load(); }, seconds(10));
+  }
+  const HttpReply& finish() {
+    thread_.join();
+    return reply_;
+  }
+
+private:
+  std::atomic<bool> begun_{false};
+  HttpReply reply_;
+  std::thread thread_;
+};
 
 const char* kGenerate = R"({"model":"small:1b","prompt":"hello","stream":false})";
 const char* kChatOpenAi = R"({"model":"small:1b","messages":[{"role":"user","content":"hi"}]})";
@@ -168,26 +197,12 @@ TEST(Auth, MaxConcurrentHolds) {
   Fleet f;
   start(f, keys, {}, {"--tokens-per-second", "40"});
   auto& gw = f.gateway();
-  std::atomic<bool> begun{false};
-  HttpReply streamed;
-  std::thread first([&] {
-    HttpCall c;
-    c.method = "POST";
-    c.target = "/api/generate";
-    c.body = R"({"model":"small:1b","prompt":"a long one","options":{"num_predict":60}})";
-    c.headers["Authorization"] = std::string("Bearer ") + kUser;
-    c.timeout = seconds(20);
-    c.on_data = [&](std::string_view) {
-      begun = true;
-      return true;
-    };
-    streamed = request(gw, c);
-  });
-  ASSERT_TRUE(wait_for([&] { return begun.load(); }, seconds(10)));
+  BackgroundStream first(gw, kUser, 60);
+  ASSERT_TRUE(first.wait_begun());
   auto second = call(gw, "POST", "/api/generate", kGenerate, kUser);
   EXPECT_EQ(second.status, 429) << second.body;
   EXPECT_EQ(second.headers["retry-after"], "1");
-  first.join();
+  const HttpReply& streamed = first.finish();
   EXPECT_EQ(streamed.status, 200);
   EXPECT_TRUE(streamed.complete);
   EXPECT_EQ(call(gw, "POST", "/api/generate", kGenerate, kUser).status, 200);  // its place is free again
@@ -299,28 +314,14 @@ TEST(Auth, SighupAddsAndRevokesKeysWithoutDroppingAStreamInFlight) {
   start(f, keys, {}, {"--tokens-per-second", "30"});
   auto& gw = f.gateway();
   EXPECT_EQ(call(gw, "POST", "/api/generate", kGenerate, kAdmin).status, 401);
-  std::atomic<bool> begun{false};
-  HttpReply streamed;
-  std::thread stream([&] {
-    HttpCall c;
-    c.method = "POST";
-    c.target = "/api/generate";
-    c.body = R"({"model":"small:1b","prompt":"go on","options":{"num_predict":40}})";
-    c.headers["Authorization"] = std::string("Bearer ") + kUser;
-    c.timeout = seconds(20);
-    c.on_data = [&](std::string_view) {
-      begun = true;
-      return true;
-    };
-    streamed = request(gw, c);
-  });
-  ASSERT_TRUE(wait_for([&] { return begun.load(); }, seconds(10)));
+  BackgroundStream stream(gw, kUser, 40);
+  ASSERT_TRUE(stream.wait_begun());
   keys.write(key("new", kAdmin));
   ::kill(f.gateway_pid(), SIGHUP);
   EXPECT_TRUE(wait_for([&] { return call(gw, "POST", "/api/generate", kGenerate, kAdmin).status == 200; }, seconds(10)))
       << f.gateway_log();
   EXPECT_EQ(call(gw, "POST", "/api/generate", kGenerate, kUser).status, 401);  // revoked
-  stream.join();
+  const HttpReply& streamed = stream.finish();
   EXPECT_EQ(streamed.status, 200);
   EXPECT_TRUE(streamed.complete);
   EXPECT_NE(streamed.body.find("\"done\":true"), std::string::npos) << streamed.body.substr(0, 400);
