@@ -188,7 +188,10 @@ TEST(Auth, RequestsPastRpmGet429WithHonestRetryAfterAndOpenAisHeaders) {
   auto metrics = call(gw, "GET", "/metrics", "", nullptr).body;  // auth.metrics = open (default)
   EXPECT_NE(metrics.find("hydra_key_refusals_total{key=\"narrow\",reason=\"rpm\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("hydra_key_requests_total{key=\"narrow\"} 3"), std::string::npos);
-  EXPECT_NE(metrics.find("hydra_key_refusals_total{key=\"\",reason=\"missing_key\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("hydra_key_refusals_total{key=\"\",reason=\"missing_key\"} 1"), std::string::npos);
+  EXPECT_EQ(metrics.find("hydra_key_tokens_total{key=\"narrow\"} 0"), std::string::npos) << "tokens are counted";
+  auto [status, said] = promtool_check(metrics, keys.dir);
+  EXPECT_EQ(status, 0) << said;
 }
 
 TEST(Auth, MaxConcurrentHolds) {

@@ -23,17 +23,6 @@ void start_fleet(Fleet& f) {
   f.start_gateway();
 }
 
-// Runs a shell command; returns its exit status and what it printed.
-std::pair<int, std::string> run(const std::string& command) {
-  std::string out;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 }  // namespace
 
 TEST(Metrics, PromtoolAcceptsAScrapeTakenAfterTraffic) {
@@ -70,10 +59,7 @@ TEST(Metrics, PromtoolAcceptsAScrapeTakenAfterTraffic) {
     if (line.starts_with("hydra_tokens_generated_total{model=\"llama3.2:3b\"")) tokens += std::stoull(line.substr(line.rfind(' ') + 1));
   EXPECT_EQ(tokens, 23u) << m;
 
-  std::string path = f.data_dir() + "/scrape.txt";
-  std::ofstream(path) << m;
-  auto [status, said] = run("command -v promtool >/dev/null || { echo 'promtool missing: run scripts/install-deps.sh'; exit 99; }; "
-                            "promtool check metrics < " + path);
+  auto [status, said] = promtool_check(m, f.data_dir());
   EXPECT_EQ(status, 0) << said;
 }
 

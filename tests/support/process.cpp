@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -130,6 +131,23 @@ long status_kib(pid_t pid, const std::string& field) {
   for (std::string line; std::getline(in, line);)
     if (line.starts_with(field + ":")) return std::stol(line.substr(field.size() + 1));
   return -1;
+}
+
+std::pair<int, std::string> run_shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  char buf[4096];
+  for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::pair<int, std::string> promtool_check(const std::string& scrape, const std::string& scratch_dir) {
+  const std::string path = scratch_dir + "/scrape.txt";
+  std::ofstream(path) << scrape;
+  return run_shell("command -v promtool >/dev/null || { echo 'promtool missing: run scripts/install-deps.sh'; exit 99; }; "
+                   "promtool check metrics < " + path);
 }
 
 }  // namespace hydra::test

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -37,6 +38,12 @@ private:
 
 // A memory figure of a process from /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 if absent.
 long status_kib(pid_t pid, const std::string& field);
+
+// Runs a shell command to its end; its exit status (-1 if it did not exit) and what it printed
+// (stdout and stderr).
+std::pair<int, std::string> run_shell(const std::string& command);
+// Prometheus' promtool on a scrape: its exit status and what it said.
+std::pair<int, std::string> promtool_check(const std::string& scrape, const std::string& scratch_dir);
 
 // The hydra binary under test (HYDRA_BIN, else the build's).
 std::string hydra_binary();
