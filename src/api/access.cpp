@@ -82,7 +82,8 @@ http::awaitable<bool> cors(Gateway& gw, http::Exchange& ex) {
   if (req.method() != verb::options) co_return false;
   if (allowed) {
     ex.add_reply_header("Access-Control-Allow-Methods", std::string(kCorsMethods));
-    ex.add_reply_header("Access-Control-Allow-Headers", std::string(kCorsHeaders));
+    ex.add_reply_header("Access-Control-Allow-Headers",
+                        allowed_headers(req[http::bhttp::field::access_control_request_headers]));
     ex.add_reply_header("Access-Control-Max-Age", "600");
   }
   http::Response res{http::bhttp::status::no_content, req.version()};
@@ -117,13 +118,17 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   auth::Limiter& limiter = gw.limiter;
   if (presented.empty()) {
     limiter.count_refusal("", auth::Refusal::missing_key);
-    co_await refuse(ex, 401, "an API key is required: send it as Authorization: Bearer KEY or X-API-Key: KEY",
+    ex.add_reply_header("WWW-Authenticate", "Bearer realm=\"hydra\"");
+    co_await refuse(ex, 401,
+                    "an API key is required: send it as Authorization: Bearer KEY or X-API-Key: KEY (hydra's own "
+                    "client commands: set HYDRA_API_KEY)",
                     "invalid_request_error", "invalid_api_key");
     co_return;
   }
   const auth::Key* key = keys->find(presented);
   if (!key) {
     limiter.count_refusal("", auth::Refusal::unknown_key);
+    ex.add_reply_header("WWW-Authenticate", "Bearer realm=\"hydra\", error=\"invalid_token\"");
     co_await refuse(ex, 401, "invalid API key", "invalid_request_error", "invalid_api_key");
     co_return;
   }
@@ -133,15 +138,14 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
                     "permission_error", "not_admin");
     co_return;
   }
-  Caller caller{key, keys};
+  Caller caller{key, keys, &ex};
   ex.set_context(&caller);
   if (access != Access::use) {
     co_await inner(ex);
     co_return;
   }
-  const SteadyTime now = std::chrono::steady_clock::now();
-  auth::Verdict verdict = limiter.admit(*key, now);
-  for (auto& [name, value] : limiter.headers(*key, now).fields) ex.add_reply_header(std::move(name), std::move(value));
+  auth::Verdict verdict = limiter.admit(*key, std::chrono::steady_clock::now());
+  add_rate_headers(gw, caller);
   if (!verdict) {
     ex.add_reply_header("Retry-After", std::to_string(auth::retry_after_seconds(verdict.retry_after)));
     const char* what = verdict.refusal == auth::Refusal::rpm   ? "requests per minute"
@@ -217,6 +221,19 @@ std::vector<telemetry::KeySample> key_samples(const Gateway& gw) {
   for (const auto& [name, s] : stats)  // "" and keys revoked since
     if (!gw.auth.keys->named(name)) sample(name);
   return out;
+}
+
+void add_rate_headers(Gateway& gw, const Caller& caller) {
+  if (!caller.key || !caller.exchange) return;
+  for (auto& [name, value] : gw.limiter.headers(*caller.key, std::chrono::steady_clock::now()).fields)
+    caller.exchange->add_reply_header(std::move(name), std::move(value));
+}
+
+void take_back(Gateway& gw, const Caller& caller, auth::Refusal why) {
+  if (!caller.key) return;
+  gw.limiter.count_refusal(caller.key->name, why);
+  gw.limiter.take_back(*caller.key);
+  add_rate_headers(gw, caller);
 }
 
 const Caller* caller_of(const http::Exchange& ex) { return static_cast<const Caller*>(ex.context()); }

@@ -51,6 +51,7 @@ struct AuthSettings {
 struct Caller {
   const auth::Key* key = nullptr;
   std::shared_ptr<const auth::KeySet> keys;  // keeps `key` alive across a reload
+  http::Exchange* exchange = nullptr;        // for the rate-limit headers of its reply
   bool admin() const { return !key || key->admin; }
   std::string_view name() const { return key ? std::string_view(key->name) : std::string_view(); }
 };
@@ -64,6 +65,13 @@ bool may_see(const Caller* caller, std::string_view owner);
 // Each configured key's accounting (and "" for refusals of requests without a valid key), for
 // /stats and /metrics; empty when no keys are configured.
 std::vector<telemetry::KeySample> key_samples(const Gateway& gw);
+
+// The key's x-ratelimit-* headers as they stand now, on the caller's reply (again, after a
+// request was taken back).
+void add_rate_headers(Gateway& gw, const Caller& caller);
+// A request refused after the guard counted it (a model the key may not use): not counted,
+// and the reply's headers say so.
+void take_back(Gateway& gw, const Caller& caller, auth::Refusal why);
 
 // Wraps a port's handler with the guard.
 http::Handler guarded(Gateway& gw, http::Handler inner, Port port);

@@ -2,6 +2,8 @@
 
 #include "auth/keys.hpp"
 
+#include <cctype>
+
 namespace hydra::api {
 
 namespace {
@@ -40,6 +42,14 @@ std::string_view host_of(std::string_view host_header) {
 }
 
 }  // namespace
+
+std::string allowed_headers(std::string_view requested) {
+  std::string out(kCorsHeaders);
+  if (requested.empty() || requested.size() > 2048) return out;
+  for (char c : requested)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ',' || c == ' ')) return out;
+  return out + ", " + std::string(requested);
+}
 
 bool origin_allowed(const CorsSettings& s, std::string_view origin, std::string_view host_header) {
   for (std::string_view app : {"app://", "file://", "tauri://", "vscode-webview://"})

@@ -23,6 +23,11 @@ inline constexpr std::string_view kCorsMethods = "GET, POST, PUT, DELETE, HEAD, 
 inline constexpr std::string_view kCorsHeaders =
     "Authorization, Content-Type, X-API-Key, X-Hydra-Node, X-Hydra-Min-VRAM-GB, X-Hydra-Prefer-Local, "
     "X-Hydra-Priority, X-Requested-With, User-Agent, Accept";
+// The preflight's Access-Control-Allow-Headers: the headers the page asked for (SDKs send their
+// own, e.g. the OpenAI SDK's X-Stainless-*), when they are a plain list of header names, plus
+// kCorsHeaders.
+std::string allowed_headers(std::string_view requested);
+
 // What a page may read of a reply.
 inline constexpr std::string_view kCorsExposed =
     "X-Hydra-Node, X-Hydra-Route-Reason, Retry-After, x-ratelimit-limit-requests, "

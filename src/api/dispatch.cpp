@@ -78,8 +78,7 @@ std::string apply_key(Gateway& gw, DispatchRequest& request, std::string& priori
   if (!request.caller || !request.caller->key) return {};
   const auth::Key& key = *request.caller->key;
   if (!auth::model_allowed(key, normalize_model_name(request.route.model))) {
-    gw.limiter.count_refusal(key.name, auth::Refusal::model);
-    gw.limiter.take_back(key);
+    take_back(gw, *request.caller, auth::Refusal::model);
     return fmt::format("key \"{}\" may not use model \"{}\"", key.name, request.route.model);
   }
   if (key.max_priority > 0 && request.route.priority > key.max_priority) {

@@ -98,20 +98,24 @@ std::string apply_key(Gateway& gw, const Caller* caller, orchestrate::TaskReques
   task.owner = key.name;
   if (key.max_priority > 0) task.priority = std::min(task.priority.value_or(key.max_priority), key.max_priority);
   if (key.models.empty()) return {};
-  std::vector<std::string> used = task.models;
-  for (const auto* role : {&gw.models.light_model, &gw.models.heavy_model, &gw.models.code_model,
-                           &gw.models.reasoning_model, &gw.models.general_model})
-    if (!role->empty()) used.push_back(*role);
+  std::vector<std::pair<std::string, std::string>> used;  // model, what it is for
+  for (const auto& m : task.models) used.emplace_back(m, "");
+  const std::pair<const std::string*, const char*> roles[] = {
+      {&gw.models.light_model, "light"}, {&gw.models.heavy_model, "heavy"}, {&gw.models.code_model, "code"},
+      {&gw.models.reasoning_model, "reasoning"}, {&gw.models.general_model, "general"}};
+  for (const auto& [model, role] : roles)
+    if (!model->empty()) used.emplace_back(*model, role);
   if (task.models.empty()) {
-    gw.limiter.count_refusal(key.name, auth::Refusal::model);
-    gw.limiter.take_back(key);
+    take_back(gw, *caller, auth::Refusal::model);
     return fmt::format("key \"{}\" may use some models only: name them in \"models\"", key.name);
   }
-  for (const auto& m : used)
-    if (!auth::model_allowed(key, m)) {
-      gw.limiter.count_refusal(key.name, auth::Refusal::model);
-      gw.limiter.take_back(key);
-      return fmt::format("key \"{}\" may not use model \"{}\"", key.name, m);
+  for (const auto& [model, role] : used)
+    if (!auth::model_allowed(key, model)) {
+      take_back(gw, *caller, auth::Refusal::model);
+      if (role.empty()) return fmt::format("key \"{}\" may not use model \"{}\"", key.name, model);
+      return fmt::format("key \"{}\" may not use model \"{}\", the orchestrator's {} role model (models.{}), which "
+                         "every run uses for its own steps",
+                         key.name, model, role, role);
     }
   return {};
 }

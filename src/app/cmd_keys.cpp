@@ -28,8 +28,9 @@ void add_keys_command(CLI::App& app, std::function<int()>& run) {
       block = auth::toml_block(flags->name, secret, flags->admin);
       try {  // the block must read back as a valid key (checks the name)
         auth::parse_keys(block, "the new key");
-      } catch (const auth::KeyError& e) {
-        fmt::print(stderr, "hydra keys new: {}\n", e.what());
+      } catch (const auth::KeyError&) {
+        fmt::print(stderr, "hydra keys new: \"{}\" cannot be a key's name: use 1 to 64 letters, digits, '-', '_' "
+                           "and '.' (it is a label in /stats and /metrics)\n", flags->name);
         return 2;
       }
       fmt::print(stderr, "The key (shown once; Hydra keeps only its SHA-256):\n");

@@ -66,7 +66,7 @@ void add_nodes_command(CLI::App& app, std::function<int()>& run) {
   auto flags = std::make_shared<Flags>();
   flags->gateway = default_gateway_url();
   auto* cmd = app.add_subcommand("nodes", "list the nodes a running gateway knows");
-  cmd->add_option("--gateway", flags->gateway, "the gateway's API URL (also HYDRA_URL)")->capture_default_str();
+  cmd->add_option("--gateway", flags->gateway, "the gateway's API URL (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
   cmd->add_flag("--json", flags->json, "print the gateway's JSON as it is");
   cmd->callback([&run, flags] { run = [flags] { return list_nodes(flags->gateway, flags->json); }; });
 }

@@ -81,7 +81,10 @@ void reload_keys(api::AuthSettings& auth, const std::vector<std::string>& files)
     return;
   }
   try {
-    auth.keys = auth::load_key_set(files);
+    auto keys = auth::load_key_set(files);
+    if (keys->empty() && !auth.keys->empty())
+      spdlog::warn("SIGHUP: no API keys are configured any more: the API is open to anyone who can reach it");
+    auth.keys = std::move(keys);
     spdlog::info("SIGHUP: API keys read again: {} configured", auth.keys->keys.size());
   } catch (const std::exception& e) {
     spdlog::error("SIGHUP: API keys not changed: {}", e.what());

@@ -327,10 +327,7 @@ ServeConfig resolve_config(const ConfigSources& src) {
     if (src.file_text) keys->keys = auth::parse_keys(*src.file_text, src.file_name);
     if (src.file_path) c.key_files.push_back(*src.file_path);
     if (!c.keys_file.empty()) {
-      for (auto& k : auth::load_keys_file(c.keys_file)) {
-        if (keys->named(k.name)) throw auth::KeyError(fmt::format("{}: key \"{}\" is defined twice", c.keys_file, k.name));
-        keys->keys.push_back(std::move(k));
-      }
+      auth::merge_keys(keys->keys, auth::load_keys_file(c.keys_file), c.keys_file);
       c.key_files.push_back(c.keys_file);
     }
     c.keys = std::move(keys);

@@ -1,6 +1,8 @@
 #include "auth/keys.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <fmt/format.h>
 #include <fstream>
@@ -12,6 +14,8 @@
 #include <toml++/toml.h>
 
 namespace hydra::auth {
+
+std::vector<Key> parse_keys_unchecked(std::string_view toml_text, const std::string& origin);
 
 namespace {
 
@@ -72,7 +76,7 @@ Key parse_key(const toml::table& t, const std::string& origin, std::size_t index
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw KeyError(fmt::format("{}: cannot read the file", path));
+  if (!in) throw KeyError(fmt::format("{}: cannot read the file: {}", path, std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -81,6 +85,12 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 std::vector<Key> parse_keys(std::string_view toml_text, const std::string& origin) {
+  std::vector<Key> checked;
+  for (auto& k : parse_keys_unchecked(toml_text, origin)) merge_keys(checked, {std::move(k)}, origin);
+  return checked;
+}
+
+std::vector<Key> parse_keys_unchecked(std::string_view toml_text, const std::string& origin) {
   toml::table doc;
   try {
     doc = toml::parse(toml_text);
@@ -103,16 +113,22 @@ std::vector<Key> parse_keys(std::string_view toml_text, const std::string& origi
 
 std::vector<Key> load_keys_file(const std::string& path) { return parse_keys(read_file(path), path); }
 
+void merge_keys(std::vector<Key>& into, std::vector<Key> more, const std::string& origin) {
+  for (auto& k : more) {
+    for (const auto& had : into) {
+      if (had.name == k.name) throw KeyError(fmt::format("{}: key \"{}\" is defined twice", origin, k.name));
+      if (had.sha256 == k.sha256)
+        throw KeyError(fmt::format("{}: key \"{}\" has the same sha256 as key \"{}\" (one secret, one key)", origin,
+                                   k.name, had.name));
+    }
+    into.push_back(std::move(k));
+  }
+}
+
 std::shared_ptr<const KeySet> load_key_set(const std::vector<std::string>& paths) {
   auto set = std::make_shared<KeySet>();
-  std::set<std::string> names;
-  for (const auto& path : paths) {
-    if (path.empty()) continue;
-    for (auto& k : load_keys_file(path)) {
-      if (!names.insert(k.name).second) throw KeyError(fmt::format("{}: key \"{}\" is defined twice", path, k.name));
-      set->keys.push_back(std::move(k));
-    }
-  }
+  for (const auto& path : paths)
+    if (!path.empty()) merge_keys(set->keys, load_keys_file(path), path);
   return set;
 }
 

@@ -47,6 +47,8 @@ struct KeyError : std::runtime_error {
 std::vector<Key> parse_keys(std::string_view toml_text, const std::string& origin);
 // Reads a TOML file's keys. Throws KeyError when it is unreadable or wrong.
 std::vector<Key> load_keys_file(const std::string& path);
+// Appends `more` (read from `origin`) to `into`; a name or a digest already there is an error.
+void merge_keys(std::vector<Key>& into, std::vector<Key> more, const std::string& origin);
 // The union of the keys of the given files (the config file, HYDRA_API_KEYS_FILE); names must
 // be unique across them. Empty paths are skipped. Throws KeyError.
 std::shared_ptr<const KeySet> load_key_set(const std::vector<std::string>& paths);

@@ -50,6 +50,11 @@ Nanos SlidingWindow::until_oldest_leaves(SteadyTime now) {
   return entries_.empty() ? Nanos(0) : entries_.front().first + span_ - now;
 }
 
+Nanos SlidingWindow::until_empty(SteadyTime now) {
+  prune(now);
+  return entries_.empty() ? Nanos(0) : entries_.back().first + span_ - now;
+}
+
 const char* to_string(Refusal r) {
   switch (r) {
     case Refusal::none: return "none";
@@ -115,13 +120,13 @@ RateHeaders Limiter::headers(const Key& key, SteadyTime now) {
     const uint64_t used = u.requests.total(now);
     h.fields.emplace_back("x-ratelimit-limit-requests", std::to_string(key.rpm));
     h.fields.emplace_back("x-ratelimit-remaining-requests", std::to_string(used >= key.rpm ? 0 : key.rpm - used));
-    h.fields.emplace_back("x-ratelimit-reset-requests", reset_text(u.requests.until_oldest_leaves(now)));
+    h.fields.emplace_back("x-ratelimit-reset-requests", reset_text(u.requests.until_empty(now)));
   }
   if (key.tpm) {
     const uint64_t used = u.tokens.total(now);
     h.fields.emplace_back("x-ratelimit-limit-tokens", std::to_string(key.tpm));
     h.fields.emplace_back("x-ratelimit-remaining-tokens", std::to_string(used >= key.tpm ? 0 : key.tpm - used));
-    h.fields.emplace_back("x-ratelimit-reset-tokens", reset_text(u.tokens.until_oldest_leaves(now)));
+    h.fields.emplace_back("x-ratelimit-reset-tokens", reset_text(u.tokens.until_empty(now)));
   }
   return h;
 }

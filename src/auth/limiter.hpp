@@ -24,6 +24,8 @@ public:
   void take_back(uint64_t amount);
   // How long until the oldest entry leaves the window (zero when empty).
   Nanos until_oldest_leaves(SteadyTime now);
+  // How long until every entry has left (the limit is whole again; zero when empty).
+  Nanos until_empty(SteadyTime now);
 
 private:
   void prune(SteadyTime now);
@@ -42,7 +44,9 @@ struct Verdict {
 };
 
 // OpenAI's rate-limit headers for one key at one moment: x-ratelimit-{limit,remaining,reset}-
-// {requests,tokens}. Only the halves the key has limits for.
+// {requests,tokens}, reset being the time until the window is empty (the whole limit is
+// available again; Retry-After says when the next request may go). Only the halves the key has
+// limits for.
 struct RateHeaders {
   std::vector<std::pair<std::string, std::string>> fields;
 };

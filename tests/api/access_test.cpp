@@ -71,3 +71,10 @@ TEST(Cors, OllamasDefaultOriginsTheDashboardsAndConfiguredOnes) {
   EXPECT_TRUE(origin_allowed(s, "https://chat.example.com", "10.0.0.5:8001"));
   EXPECT_FALSE(origin_allowed(s, "http://chat.example.com", "10.0.0.5:8001"));
 }
+
+TEST(Cors, APreflightMayAskForTheHeadersItsSdkSends) {
+  EXPECT_NE(allowed_headers("x-stainless-os, x-stainless-lang").find("x-stainless-os, x-stainless-lang"), std::string::npos);
+  EXPECT_NE(allowed_headers("").find("Authorization"), std::string::npos);
+  // Anything that is not a list of header names is not echoed.
+  EXPECT_EQ(allowed_headers("x-a\r\nSet-Cookie: y").find("Set-Cookie"), std::string::npos);
+}

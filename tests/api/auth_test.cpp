@@ -144,6 +144,7 @@ TEST(Auth, AKeyLimitedToSomeModelsGets403ForOthersAndItsPriorityIsCapped) {
   auto refused = call(gw, "POST", "/api/generate", R"({"model":"big:7b","prompt":"x","stream":false})", kLimited);
   EXPECT_EQ(refused.status, 403);
   EXPECT_NE(json::parse(refused.body).at("error").as_string().find("may not use model \"big:7b\""), std::string::npos);
+  EXPECT_EQ(refused.headers["x-ratelimit-remaining-requests"], "3") << "a refused request is not counted";
   auto openai = call(gw, "POST", "/v1/chat/completions",
                      R"({"model":"big:7b","messages":[{"role":"user","content":"x"}]})", kLimited);
   EXPECT_EQ(openai.status, 403);

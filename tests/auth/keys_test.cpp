@@ -104,3 +104,18 @@ TEST(Keys, EqualSecretComparesWholeStrings) {
   EXPECT_FALSE(equal_secret("token", "token2"));
   EXPECT_FALSE(equal_secret("", "x"));
 }
+
+TEST(Keys, OneSecretIsOneKey) {
+  std::string text = key_toml("a", "same") + key_toml("b", "same");
+  try {
+    parse_keys(text, "k.toml");
+    FAIL() << "two keys with one digest were accepted";
+  } catch (const KeyError& e) {
+    EXPECT_NE(std::string(e.what()).find("same sha256 as key \"a\""), std::string::npos) << e.what();
+  }
+  std::vector<Key> into = parse_keys(key_toml("a", "s1"), "one.toml");
+  EXPECT_THROW(merge_keys(into, parse_keys(key_toml("a", "s2"), "two.toml"), "two.toml"), KeyError);
+  EXPECT_THROW(merge_keys(into, parse_keys(key_toml("c", "s1"), "two.toml"), "two.toml"), KeyError);
+  merge_keys(into, parse_keys(key_toml("c", "s3"), "two.toml"), "two.toml");
+  EXPECT_EQ(into.size(), 2u);
+}
