@@ -12,7 +12,7 @@
 
 namespace hydra::http {
 
-Exchange::Exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request request,
+Exchange::Exchange(Stream& stream, beast::flat_buffer& buffer, Request request,
                    const ServerLimits& limits)
     : stream_(stream), buffer_(buffer), request_(std::move(request)), limits_(limits),
       reusable_(request_.keep_alive()) {
@@ -152,7 +152,15 @@ awaitable<void> Exchange::wait_closed() {
       // the session's buffer, where the next request's parse finds it.
       watching_ = true;
       auto room = buffer_.prepare(std::min<std::size_t>(read_ahead_limit - buffer_.size(), 16384));
-      auto [ec, n] = co_await socket.async_read_some(room, use_nothrow);
+      // TLS: through the TLS layer (the bytes are records); Asio's TLS stream allows this one
+      // read beside the reply's writes, and passes the cancellation down to the socket.
+      error_code ec;
+      std::size_t n = 0;
+      if (stream_.is_tls()) {
+        stream_.expires_never();  // a reply's write meanwhile must not leave its deadline on this read
+        std::tie(ec, n) = co_await stream_.async_read_some(room, use_nothrow);
+      }
+      else std::tie(ec, n) = co_await socket.async_read_some(room, use_nothrow);
       watching_ = false;
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) {  // end of stream or reset: the client is gone
