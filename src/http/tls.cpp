@@ -77,6 +77,10 @@ std::shared_ptr<ssl::context> make_server_context(const std::string& cert_file, 
     return nullptr;
   }
   ctx->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec && ec.message().find("mismatch") != std::string::npos) {
+    error = fmt::format("key {} does not belong to certificate {}", key_file, cert_file);
+    return nullptr;
+  }
   if (ec) {
     error = fmt::format("key {}: {}", key_file, what(ec));
     return nullptr;

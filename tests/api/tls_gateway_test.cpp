@@ -43,7 +43,8 @@ CommandResult s_client(const Endpoint& ep) {
 json::value listed(const Fleet& f, const std::string& id) {
   auto r = get(f.gateway(), "/nodes");
   if (r.status != 200) return nullptr;
-  for (auto& n : json::parse(r.body).at("nodes").as_array())
+  json::value doc = json::parse(r.body);
+  for (auto& n : doc.at("nodes").as_array())
     if (n.at("id").as_string() == id) return n;
   return nullptr;
 }
@@ -125,8 +126,10 @@ TEST(TlsGateway, NodeWithACertificateFromAnUnknownCaIsRefusedWithAClearError) {
   Fleet f;
   auto good = certs().server("node-good", 20);
   auto bad = certs().server("node-bad", 21, /*by_unknown_ca=*/true);
-  auto& good_sim = f.add_sim("good", with_tls(kSimArgs, good));
-  auto& bad_sim = f.add_sim("bad", with_tls(kSimArgs, bad));
+  f.add_sim("good", with_tls(kSimArgs, good));
+  f.add_sim("bad", with_tls(kSimArgs, bad));
+  const SimProcess& good_sim = f.sim(0);  // (taken now: add_sim's reference dangles once another is added)
+  const SimProcess& bad_sim = f.sim(1);
   f.start_gateway({}, {"--tls-node-ca", certs().ca()});  // a plain HTTP gateway, HTTPS nodes
   const std::string why = "TLS: certificate verify failed for 127.0.0.1";
   ASSERT_TRUE(wait_for([&] {
@@ -135,7 +138,7 @@ TEST(TlsGateway, NodeWithACertificateFromAnUnknownCaIsRefusedWithAClearError) {
   }, seconds(10))) << json::serialize(listed(f, bad_sim.id)) << f.gateway_log();
   EXPECT_NE(listed(f, bad_sim.id).at("health"), "healthy");
   EXPECT_EQ(listed(f, good_sim.id).at("health"), "healthy") << json::serialize(listed(f, good_sim.id));
-  EXPECT_EQ(listed(f, good_sim.id).at("url"), good_sim.url());
+  EXPECT_EQ(listed(f, good_sim.id).at("url").as_string(), good_sim.url());
 
   // Requests go to the node that can be verified, whatever happens to the other.
   for (int i = 0; i < 4; ++i) {
