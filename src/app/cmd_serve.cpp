@@ -56,7 +56,9 @@ void add_tls_reload(Reloads& reloads, std::shared_ptr<http::ServerTls> tls) {
   if (!tls) return;
   reloads.push_back([tls] {
     std::string error = tls->reload();
-    if (error.empty()) spdlog::info("TLS: certificate and key reloaded ({}); new connections use them", tls->cert_file());
+    if (error.empty())
+      spdlog::info("TLS: certificate and key reloaded from {} ({}); new connections use them", tls->cert_file(),
+                   tls->summary());
     else spdlog::error("TLS: reload failed, new connections keep the current certificate: {}", error);
   });
 }
@@ -130,6 +132,7 @@ int serve(const ServeConfig& config) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   auto tls = server_tls(config);
+  if (tls) spdlog::info("TLS: serving HTTPS with {} ({})", config.tls_cert, tls->summary());
   ServeContext ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
   client_tls(config, pool);

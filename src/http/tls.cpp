@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <fmt/format.h>
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdexcept>
@@ -106,6 +107,23 @@ std::shared_ptr<ssl::context> make_client_context(const std::string& ca_file, st
   // Ask the server for HTTP/1.1 (a proxy that also speaks h2 must not pick it).
   SSL_CTX_set_alpn_protos(ctx->native_handle(), kHttp11, sizeof kHttp11);
   return ctx;
+}
+
+std::string certificate_summary(ssl::context& context) {
+  X509* cert = SSL_CTX_get0_certificate(context.native_handle());
+  if (!cert) return "no certificate";
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!bio) return "?";
+  BIO_puts(bio.get(), "subject ");
+  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  BIO_puts(bio.get(), ", valid until ");
+  ASN1_TIME_print(bio.get(), X509_get0_notAfter(cert));
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  std::string text(data, static_cast<std::size_t>(n));
+  if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0) return "EXPIRED: " + text;
+  if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0) return "NOT YET VALID: " + text;
+  return text;
 }
 
 ServerTls::ServerTls(std::string cert_file, std::string key_file)

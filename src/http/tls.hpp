@@ -22,6 +22,10 @@ std::shared_ptr<ssl::context> make_server_context(const std::string& cert_file, 
 // empty, the system's CAs. nullptr and `error` set when the file cannot be used.
 std::shared_ptr<ssl::context> make_client_context(const std::string& ca_file, std::string& error);
 
+// A context's own certificate in words: "subject CN=..., valid until Dec  2 12:00:00 2027 GMT",
+// with "EXPIRED" or "NOT YET VALID" in front when it is so now.
+std::string certificate_summary(ssl::context& context);
+
 // The server's current certificate. Sessions take context() for each new connection;
 // reload() swaps in a new context built from the same files, and connections already open
 // keep the one they started with. Thread-safe.
@@ -32,6 +36,8 @@ public:
   // Re-reads both files. Empty on success; else why, and the current context stays.
   std::string reload();
   std::shared_ptr<ssl::context> context() const { return current_.load(); }
+  // The current certificate in words, for the log (see certificate_summary).
+  std::string summary() const { return certificate_summary(*context()); }
   const std::string& cert_file() const { return cert_file_; }
 
 private:

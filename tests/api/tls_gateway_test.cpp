@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -95,6 +96,16 @@ TEST(TlsGateway, CurlOverHttpsToAGatewayThatRelaysToAnHttpsNode) {
   auto shown = s_client(f.gateway());
   EXPECT_NE(shown.out.find("ALPN protocol: http/1.1"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("Verify return code: 0 (ok)"), std::string::npos) << shown.out;
+
+  // The client sub-commands speak HTTPS too, trusting HYDRA_GATEWAY_CA.
+  ::setenv("HYDRA_GATEWAY_CA", certs().ca().c_str(), 1);
+  auto cli = run_command({hydra_binary(), "nodes", "--gateway", f.gateway_url(), "--json"});
+  ::unsetenv("HYDRA_GATEWAY_CA");
+  EXPECT_EQ(cli.exit, 0) << cli.err;
+  EXPECT_NE(cli.out.find(sim.id), std::string::npos) << cli.out;
+  auto untrusting = run_command({hydra_binary(), "nodes", "--gateway", f.gateway_url()});  // the system's CAs only
+  EXPECT_NE(untrusting.exit, 0);
+  EXPECT_NE(untrusting.err.find("TLS: certificate verify failed for 127.0.0.1"), std::string::npos) << untrusting.err;
 
   // The dashboard's port is HTTPS too.
   ASSERT_EQ(f.dashboard_url().substr(0, 8), "https://") << f.dashboard_url();
