@@ -5,6 +5,7 @@
 #include "http/tls.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/error.hpp>
 #include <fmt/format.h>
 
 namespace hydra::cluster {
@@ -34,8 +35,18 @@ Check explain_unreachable(const NodeUrl& node, const boost::system::error_code& 
   if (ec.category() == http::tls_verify_category()) {
     c.step = "tls";
     c.detail = http::error_text(ec, node.host);
-    c.advice = "the node's certificate is not trusted for this name: give the CA that signed it with tls.node_ca "
-               "(or --tls-node-ca), or have it issued for " + node.host + " (subjectAltName)";
+    switch (http::certificate_problem(ec)) {
+      case http::CertificateProblem::wrong_name:
+        c.advice = "the certificate is for another name: have it issued for " + node.host +
+                   " (subjectAltName), or use a name it carries in the node's URL";
+        break;
+      case http::CertificateProblem::expired:
+        c.advice = "the certificate is outside its validity period: renew it (or check the clocks of both machines)";
+        break;
+      default:
+        c.advice = "the certificate is not trusted here: give the CA that signed it with tls.node_ca (or "
+                   "--tls-node-ca), or add that CA to this machine's CA store";
+    }
   } else if (http::is_tls_error(ec)) {
     c.step = "tls";
     c.detail = http::error_text(ec, node.host);
@@ -56,9 +67,12 @@ Check explain_unreachable(const NodeUrl& node, const boost::system::error_code& 
   } else if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable) {
     c.detail = fmt::format("{} is unreachable ({})", node.host, ec.message());
     c.advice = "no route to that address from here: check the address and this machine's network";
-  } else if (ec == asio::error::connection_reset || ec == asio::error::eof) {
+  } else if (ec == asio::error::connection_reset || ec == asio::error::eof ||
+             ec == boost::beast::http::error::end_of_stream) {
     c.detail = fmt::format("{} closed the connection ({})", node.id(), ec.message());
-    c.advice = "something listens there but hung up on an HTTP request: is it really Ollama's port?";
+    c.advice = node.tls ? "something listens there but hung up on an HTTPS request: is it really Ollama's port?"
+                        : "something listens there but hung up on an HTTP request: is it really Ollama's port? "
+                          "If it serves HTTPS, use an https:// URL";
   } else {
     c.advice = "check that the address and port are those of a running Ollama";
   }

@@ -172,6 +172,27 @@ error_code handshake_error(TlsStream& stream, error_code ec) {
   return ec;
 }
 
+CertificateProblem certificate_problem(const error_code& ec) {
+  if (ec.category() != tls_verify_category()) return CertificateProblem::not_a_certificate_error;
+  switch (ec.value()) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return CertificateProblem::wrong_name;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return CertificateProblem::expired;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return CertificateProblem::untrusted;
+    default:
+      return CertificateProblem::other;
+  }
+}
+
 bool is_tls_error(const error_code& ec) {
   return ec.category() == tls_verify_category() || ec.category() == asio::error::get_ssl_category() ||
          ec.category() == ssl::error::get_stream_category();

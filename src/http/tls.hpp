@@ -55,6 +55,10 @@ error_code handshake_error(TlsStream& stream, error_code ec);
 
 // Errors whose value is an X509_V_ERR_* code: the peer's certificate was refused.
 const boost::system::error_category& tls_verify_category();
+// What is wrong with a refused certificate (a tls_verify_category() error), for advice.
+enum class CertificateProblem { not_a_certificate_error, untrusted, wrong_name, expired, other };
+CertificateProblem certificate_problem(const error_code& ec);
+
 // Whether `ec` came from TLS (the handshake, a certificate, a TLS record).
 bool is_tls_error(const error_code& ec);
 

@@ -170,6 +170,9 @@ TEST(TlsGateway, NodeWithACertificateFromAnUnknownCaIsRefusedWithAClearError) {
   auto fine = run_command({hydra_binary(), "diag", good_sim.url(), "--tls-node-ca", certs().ca(), "--timeout-ms", "3000"});
   EXPECT_EQ(fine.exit, 0) << fine.out << fine.err;
   EXPECT_NE(fine.out.find("certificate verified"), std::string::npos) << fine.out;
+  auto wrong_scheme = run_command({hydra_binary(), "diag", "http://" + good_sim.id, "--timeout-ms", "3000"});
+  EXPECT_EQ(wrong_scheme.exit, 1) << wrong_scheme.out;
+  EXPECT_NE(wrong_scheme.out.find("use an https:// URL"), std::string::npos) << wrong_scheme.out;
 }
 
 TEST(TlsGateway, SighupRenewsTheCertificateWithoutDroppingAStreamInFlight) {
