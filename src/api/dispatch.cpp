@@ -73,6 +73,23 @@ void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out,
   gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens);
 }
 
+// A key's model list and priority cap; empty when the request may go on, else the 403 message.
+std::string apply_key(Gateway& gw, DispatchRequest& request, std::string& priority_note) {
+  if (!request.caller || !request.caller->key) return {};
+  const auth::Key& key = *request.caller->key;
+  if (!auth::model_allowed(key, normalize_model_name(request.route.model))) {
+    gw.limiter.count_refusal(key.name, auth::Refusal::model);
+    gw.limiter.take_back(key);
+    return fmt::format("key \"{}\" may not use model \"{}\"", key.name, request.route.model);
+  }
+  if (key.max_priority > 0 && request.route.priority > key.max_priority) {
+    priority_note = fmt::format("priority lowered from {} to {} (key \"{}\" max_priority)", request.route.priority,
+                                key.max_priority, key.name);
+    request.route.priority = key.max_priority;
+  }
+  return {};
+}
+
 }  // namespace
 
 http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& request,
@@ -90,8 +107,14 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
   Dispatched out;
+  std::string priority_note;
+  if (std::string refused = apply_key(gw, request, priority_note); !refused.empty()) {
+    co_await sink.fail(403, std::move(refused), 0);
+    co_return out;
+  }
   std::shared_ptr<const cluster::Snapshot> snapshot;
   out.decision = co_await route_model(gw, request.route, snapshot);
+  if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
   telemetry::RoutingEvent event = event_of(request, out.decision, *snapshot);
   if (!out.decision.ok()) {
     event.error = out.decision.error;
@@ -152,6 +175,8 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   }
   gw.telemetry.routing.record(std::move(event));
   account(gw, request, out, out.served ? "served" : "failed", started, queue_wait_s);
+  if (out.served && request.caller && request.caller->key)
+    gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
   co_return out;
 }
 

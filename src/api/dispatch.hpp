@@ -12,6 +12,8 @@ struct DispatchRequest {
   routing::RouteRequest route;
   Upstream upstream;
   bool changes_residency = false;  // loads or unloads a model (empty prompt, keep_alive)
+  const Caller* caller = nullptr;  // the API key it came with (access.hpp): allowed models,
+                                   // priority cap, generated tokens counted against its tpm
 };
 
 struct Dispatched {

@@ -1,6 +1,7 @@
 #pragma once
 // What the API handlers share: the cluster, the upstream pool, routing's randomness and the
 // relay settings. Owned by `hydra serve`; outlives every request.
+#include "api/access.hpp"
 #include "api/admission.hpp"
 #include "api/lifecycle.hpp"
 #include "api/sink.hpp"
@@ -46,6 +47,9 @@ struct Gateway {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   routing::Policy policy = routing::Policy::scored;  // baselines exist for benchmarks (routing.policy)
   uint64_t turn = 0;                                 // requests routed: round robin's position
+  AuthSettings auth{};     // API keys and who may do what (access.hpp); keys swap on SIGHUP
+  auth::Limiter limiter{}; // per-key limits and accounting
+  uint16_t api_port = 0;   // where the API listens, for the dashboard's playground (GET /dashboard/config)
 };
 
 // The Ollama API: routed endpoints, fan-out endpoints, and per-node management.

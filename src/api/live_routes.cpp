@@ -35,6 +35,7 @@ telemetry::GaugeSample gauges(const Gateway& gw) {
     s.ejections = n.ejections;
     g.nodes.push_back(std::move(s));
   }
+  g.keys = key_samples(gw);
   return g;
 }
 

@@ -127,6 +127,7 @@ awaitable<void> completion(Gateway& gw, http::Exchange& ex, openai::Kind kind) {
   openai::OllamaCall& call = std::get<openai::OllamaCall>(parsed);
   DispatchRequest d;
   d.endpoint = std::string(ex.path());
+  d.caller = caller_of(ex);
   d.route.model = call.model;
   std::string bad_hint = read_hint_headers(ex.request(), d.route);
   if (!bad_hint.empty()) {

@@ -13,6 +13,7 @@
 #include "orchestrate/orchestrator.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <fmt/format.h>
 
 namespace hydra::api {
 
@@ -88,6 +89,33 @@ awaitable<void> run_then_close(Gateway& gw, orchestrate::TaskRequest task, SsePi
   pipe.close();
 }
 
+// The run belongs to the caller's key; its priority is capped by the key's max_priority. A key
+// limited to some models may orchestrate only with `models` it may use, and the run's own
+// steps (analysis, synthesis) use the role models, which must be allowed too. Empty: go on.
+std::string apply_key(Gateway& gw, const Caller* caller, orchestrate::TaskRequest& task) {
+  if (!caller || !caller->key) return {};
+  const auth::Key& key = *caller->key;
+  task.owner = key.name;
+  if (key.max_priority > 0) task.priority = std::min(task.priority.value_or(key.max_priority), key.max_priority);
+  if (key.models.empty()) return {};
+  std::vector<std::string> used = task.models;
+  for (const auto* role : {&gw.models.light_model, &gw.models.heavy_model, &gw.models.code_model,
+                           &gw.models.reasoning_model, &gw.models.general_model})
+    if (!role->empty()) used.push_back(*role);
+  if (task.models.empty()) {
+    gw.limiter.count_refusal(key.name, auth::Refusal::model);
+    gw.limiter.take_back(key);
+    return fmt::format("key \"{}\" may use some models only: name them in \"models\"", key.name);
+  }
+  for (const auto& m : used)
+    if (!auth::model_allowed(key, m)) {
+      gw.limiter.count_refusal(key.name, auth::Refusal::model);
+      gw.limiter.take_back(key);
+      return fmt::format("key \"{}\" may not use model \"{}\"", key.name, m);
+    }
+  return {};
+}
+
 awaitable<void> start(Gateway& gw, http::Exchange& ex) {
   auto parsed = parse_orchestrate(ex.body());
   if (auto* err = std::get_if<JsonError>(&parsed)) {
@@ -98,6 +126,10 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
   routing::RouteRequest hints;  // sub-tasks are routed one by one; a malformed hint is still a 400
   if (std::string bad_hint = read_hint_headers(ex.request(), hints); !bad_hint.empty()) {
     co_await ex.respond_error(status::bad_request, bad_hint);
+    co_return;
+  }
+  if (std::string refused = apply_key(gw, caller_of(ex), body.task); !refused.empty()) {
+    co_await ex.respond_error(status::forbidden, refused);
     co_return;
   }
   std::optional<orchestrate::RunPermit> permit = gw.orchestrator->try_admit();
@@ -129,16 +161,21 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
 awaitable<void> read_run(Gateway& gw, http::Exchange& ex) {
   std::string id(ex.path().substr(std::string_view("/orchestrate/").size()));
   auto run = gw.runs->load(id);
-  if (!run) {
+  const json::value* owner = run ? run->if_contains("owner") : nullptr;
+  const std::string_view owned_by = owner && owner->is_string() ? std::string_view(owner->get_string()) : "";
+  if (!run || !may_see(caller_of(ex), owned_by)) {  // another key's run: as if there were none
     co_await ex.respond_error(status::not_found, "no orchestration run with task_id \"" + id + "\"");
     co_return;
   }
   co_await ex.respond_json(status::ok, *run);
 }
 
-json::object recent_runs(orchestrate::RunStore& store) {
+// Admin keys (and an open API) see every run; other keys their own.
+json::object recent_runs(orchestrate::RunStore& store, const Caller* caller) {
+  std::optional<std::string> owner;
+  if (caller && !caller->admin()) owner = std::string(caller->name());
   json::array runs;
-  for (auto& r : store.recent(50)) runs.push_back(std::move(r));
+  for (auto& r : store.recent(50, owner)) runs.push_back(std::move(r));
   return json_field("runs", std::move(runs));
 }
 
@@ -148,7 +185,7 @@ void add_orchestrate_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
   router.add(verb::post, "/orchestrate", [&gw](http::Exchange& ex) { return start(gw, ex); });
   router.add(verb::get, "/orchestrate", [&gw](http::Exchange& ex) -> awaitable<void> {
-    co_await ex.respond_json(status::ok, recent_runs(*gw.runs));
+    co_await ex.respond_json(status::ok, recent_runs(*gw.runs, caller_of(ex)));
   });
   router.add_prefix(verb::get, "/orchestrate/", [&gw](http::Exchange& ex) { return read_run(gw, ex); });
 }

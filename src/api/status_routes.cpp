@@ -68,6 +68,20 @@ json::object stats_body(const Gateway& gw) {
   o["routing"] = routing_totals(gw.telemetry.routing);
   o["queue"] = queue_json(gw.admission);
   o["cache"] = json_field("enabled", false);  // the response cache is not built yet
+  if (!gw.auth.keys->empty()) {
+    json::object keys;
+    for (const auto& k : key_samples(gw)) {
+      json::object e;
+      e["requests"] = k.requests;
+      e["tokens"] = k.tokens;
+      e["in_progress"] = k.in_progress;
+      json::object refused;
+      for (const auto& [reason, n] : k.refused) refused[reason] = n;
+      e["refused"] = std::move(refused);
+      keys[k.name.empty() ? "(no valid key)" : k.name] = std::move(e);
+    }
+    o["keys"] = std::move(keys);
+  }
   return o;
 }
 
@@ -179,6 +193,13 @@ void add_status_routes(http::Router& router, Gateway& gw) {
   });
   router.add(verb::get, "/models", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await ex.respond_json(status::ok, models_body(*gw.cluster.snapshot()));
+  });
+  // What the dashboard's page needs before it can call anything: whether it must sign in, and
+  // where the API (its playground's target) listens.
+  router.add(verb::get, "/dashboard/config", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    json::object o = json_field("auth", !gw.auth.keys->empty());
+    o["api_port"] = gw.api_port;
+    co_await ex.respond_json(status::ok, o);
   });
   router.add(verb::get, "/routing", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await ex.respond_json(status::ok, routing_body(gw, ex.query()));

@@ -93,6 +93,35 @@ public:
   void destroy_pending() { shutdown(); }
 };
 
+// No keys: the API is open, as Ollama's is. Say so when that reaches beyond this machine.
+void warn_if_open(const api::AuthSettings& auth, const api::RegistrationSettings& registration,
+                  const std::string& listen) {
+  if (!auth.keys->empty()) {
+    spdlog::info("API keys: {} configured; requests without one get 401", auth.keys->keys.size());
+    return;
+  }
+  if (!auth.exposed) return;
+  spdlog::warn("no API keys are configured and the API listens on {}: anyone who can reach it may use every node "
+               "(see the README's Security section: `hydra keys new`)",
+               listen);
+  if (registration.token.empty() && !auth.open_registration)
+    spdlog::warn("node registration and deletion are refused (no registration token, no API keys); set "
+                 "discovery.token or discovery.open_registration = true to allow them");
+}
+
+void reload_keys(api::AuthSettings& auth, const std::vector<std::string>& files) {
+  if (files.empty()) {
+    spdlog::info("SIGHUP: no config file or keys file to read API keys from");
+    return;
+  }
+  try {
+    auth.keys = auth::load_key_set(files);
+    spdlog::info("SIGHUP: API keys read again: {} configured", auth.keys->keys.size());
+  } catch (const std::exception& e) {
+    spdlog::error("SIGHUP: API keys not changed: {}", e.what());
+  }
+}
+
 // Counts requests in progress for the drain; the dashboard's endless /events stream is not
 // one, and /health (which reports the count) does not count itself.
 http::awaitable<void> counted(api::Lifecycle& life, const http::Handler& inner, http::Exchange& ex) {
@@ -164,6 +193,12 @@ int serve(const ServeConfig& config) {
   if (config.policy != routing::Policy::scored)
     spdlog::warn("routing.policy = {}: a baseline for benchmarks, blind to residency and memory", routing::to_string(config.policy));
   gateway.runs = &runs;
+  gateway.auth.keys = config.keys;
+  gateway.auth.metrics_admin = config.metrics_admin;
+  gateway.auth.open_registration = config.open_registration;
+  gateway.auth.cors.origins = config.cors_origins;
+  gateway.auth.exposed = !http::parse_endpoint(config.listen)->address().is_loopback();
+  warn_if_open(gateway.auth, gateway.registration, config.listen);
   auto observer = [&telemetry](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
     telemetry.requests.record(route, ex.status(), took);
     telemetry.metrics.http_request(route, ex.status());
@@ -174,7 +209,8 @@ int serve(const ServeConfig& config) {
   http::Router router;
   router.observe(observer);
   api::add_all_routes(router, gateway);
-  // The dashboard's port serves the page and, on the same origin, the whole API.
+  // The dashboard's port serves the page and the read-only views it needs (api::Port::dashboard:
+  // the guard answers 404 for the rest); the playground calls the API's port.
   http::Router dashboard_router;
   dashboard_router.observe(observer);
   api::add_web_routes(dashboard_router);  // first: "/" is the page here
@@ -184,17 +220,24 @@ int serve(const ServeConfig& config) {
   limits.header_timeout = config.header_timeout;
   limits.body_min_rate = config.body_min_rate_kb << 10;
   limits.body_window = config.body_window;
-  http::Server server(ioc.get_executor(), counting(lifecycle, router.handler()), limits);
+  http::Server server(ioc.get_executor(),
+                      counting(lifecycle, api::guarded(gateway, router.handler(), api::Port::api)), limits);
   if (tls) server.use_tls(tls);
   auto bound = server.listen(*http::parse_endpoint(config.listen));
   if (!bound) throw ConfigError(fmt::format("setting listen: cannot listen on {}: {}", config.listen, bound.error().message()));
   fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound, tls != nullptr));
-  http::Server dashboard(ioc.get_executor(), counting(lifecycle, dashboard_router.handler()), limits);
+  gateway.api_port = bound->port();
+  http::Server dashboard(ioc.get_executor(),
+                         counting(lifecycle, api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard)),
+                         limits);
   if (tls) dashboard.use_tls(tls);
   if (config.dashboard_enabled) {
     // A busy dashboard port must not take the gateway down: say so and serve the API.
     auto shown = dashboard.listen(*http::parse_endpoint(config.dashboard_listen));
-    if (shown) fmt::print("hydra serve: dashboard on {}\n", url_of(*shown, tls != nullptr));
+    if (shown) {
+      fmt::print("hydra serve: dashboard on {}\n", url_of(*shown, tls != nullptr));
+      gateway.auth.cors.dashboard_port = shown->port();  // its playground calls the API from there
+    }
     else spdlog::warn("dashboard: cannot listen on {}: {}", config.dashboard_listen, shown.error().message());
   }
   std::fflush(stdout);
@@ -244,8 +287,12 @@ int serve(const ServeConfig& config) {
   };
   on_signal();
 
+  // SIGHUP: one callback per thing that can be re-read without a restart (see Reloads).
   Reloads reloads;
   add_tls_reload(reloads, tls);
+  // The API keys again (added and revoked keys take effect for new requests; requests in
+  // progress keep the key they came with).
+  reloads.push_back([&] { reload_keys(gateway.auth, config.key_files); });
   asio::signal_set hangups(ioc, SIGHUP);
   std::function<void()> on_hangup = [&] {
     hangups.async_wait([&](const boost::system::error_code& ec, int) {

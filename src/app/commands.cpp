@@ -10,6 +10,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
   add_agent_command(app, run);
   add_discover_command(app, run);
   add_diag_command(app, run);
+  add_keys_command(app, run);
 }
 
 }  // namespace hydra::app

@@ -15,6 +15,7 @@ void add_nodes_command(CLI::App& app, std::function<int()>& run);
 void add_agent_command(CLI::App& app, std::function<int()>& run);
 void add_discover_command(CLI::App& app, std::function<int()>& run);
 void add_diag_command(CLI::App& app, std::function<int()>& run);
+void add_keys_command(CLI::App& app, std::function<int()>& run);  // keys new, keys hash
 void add_client_commands(CLI::App& app, std::function<int()>& run);  // models, generate, orchestrate
 
 }  // namespace hydra::app

@@ -145,6 +145,16 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) { c.discovery_interval = seconds_to_ms(v, 0.1, 86400); }},
       {"discovery.token", {"HYDRA_REGISTRATION_TOKEN"}, "",
        [](ServeConfig& c, const std::string& v) { c.registration.token = v; }},
+      {"discovery.open_registration", {"HYDRA_OPEN_REGISTRATION"}, "",
+       [](ServeConfig& c, const std::string& v) { c.open_registration = to_bool(v); }},
+      {"cors.origins", {"HYDRA_ORIGINS", "OLLAMA_ORIGINS"}, "",
+       [](ServeConfig& c, const std::string& v) { c.cors_origins = split_list(v); }},
+      {"auth.keys_file", {"HYDRA_API_KEYS_FILE"}, "", [](ServeConfig& c, const std::string& v) { c.keys_file = v; }},
+      {"auth.metrics", {"HYDRA_AUTH_METRICS"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         if (v != "open" && v != "admin") throw std::invalid_argument("expected open or admin");
+         c.metrics_admin = v == "admin";
+       }},
       {"discovery.grace_s", {"HYDRA_DISCOVERY_GRACE"}, "",
        [](ServeConfig& c, const std::string& v) { c.registration.grace = seconds_to_ms(v, 0.1, 86400); }},
       {"vram_monitoring", {"HYDRA_VRAM_MONITORING", "SOLLOL_VRAM_MONITORING"}, "",
@@ -280,7 +290,7 @@ void check_unknown_keys(const toml::table& t, const std::string& prefix, const s
       check_unknown_keys(*sub, key + ".", file);
       continue;
     }
-    bool known = false;
+    bool known = key == "auth.keys";  // [[auth.keys]]: read by auth::parse_keys
     for (const auto& s : settings()) known |= s.key == key;
     if (!known) bad(fmt::format("{}: unknown setting \"{}\"", file, key));
   }
@@ -324,6 +334,21 @@ ServeConfig resolve_config(const ConfigSources& src) {
   if (c.tls_cert.empty() != c.tls_key.empty())
     bad(fmt::format("setting {}: TLS needs both tls.cert and tls.key", c.tls_cert.empty() ? "tls.cert" : "tls.key"));
   if (!src.flag_nodes.empty()) c.nodes = src.flag_nodes;
+  try {
+    auto keys = std::make_shared<auth::KeySet>();
+    if (src.file_text) keys->keys = auth::parse_keys(*src.file_text, src.file_name);
+    if (src.file_path) c.key_files.push_back(*src.file_path);
+    if (!c.keys_file.empty()) {
+      for (auto& k : auth::load_keys_file(c.keys_file)) {
+        if (keys->named(k.name)) throw auth::KeyError(fmt::format("{}: key \"{}\" is defined twice", c.keys_file, k.name));
+        keys->keys.push_back(std::move(k));
+      }
+      c.key_files.push_back(c.keys_file);
+    }
+    c.keys = std::move(keys);
+  } catch (const auth::KeyError& e) {
+    bad(fmt::format("API keys: {}", e.what()));
+  }
   if (src.flags.count("no-discovery")) c.discovery = false;
   return c;
 }
@@ -354,6 +379,7 @@ ConfigSources gather_sources(const std::map<std::string, std::string>& flags, co
     text << in.rdbuf();
     src.file_text = text.str();
     src.file_name = path;
+    src.file_path = path;
   }
   return src;
 }

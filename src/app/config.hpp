@@ -3,6 +3,7 @@
 // defaults. Every setting is declared once (config.cpp) with its file key, environment
 // names (HYDRA_*, and the original system's SOLLOL_* aliases) and flag.
 #include "api/gateway.hpp"
+#include "auth/keys.hpp"
 #include "cluster/cidr.hpp"
 #include "routing/admission_queue.hpp"
 #include "cluster/health.hpp"
@@ -45,6 +46,14 @@ struct ServeConfig {
   routing::Weights weights;
   routing::Policy policy = routing::Policy::scored;
   orchestrate::Settings orchestration;  // model roles (also /generate's default model), fan-out
+  // API keys ([[auth.keys]] in the config file, and HYDRA_API_KEYS_FILE): read at start-up and
+  // again from `key_files` on SIGHUP.
+  std::shared_ptr<const auth::KeySet> keys = std::make_shared<auth::KeySet>();
+  std::vector<std::string> key_files;
+  std::string keys_file;            // auth.keys_file / HYDRA_API_KEYS_FILE
+  bool metrics_admin = false;       // auth.metrics = "admin"
+  bool open_registration = false;   // discovery.open_registration
+  std::vector<std::string> cors_origins;  // cors.origins: browser origins allowed besides Ollama's defaults
 };
 
 // A bad setting: the message names the setting and where its value came from.
@@ -58,6 +67,7 @@ struct ConfigSources {
   std::map<std::string, std::string> env;
   std::optional<std::string> file_text;      // TOML
   std::string file_name = "config file";
+  std::optional<std::string> file_path;      // re-read for API keys on SIGHUP
 };
 
 ServeConfig resolve_config(const ConfigSources& sources);

@@ -33,6 +33,9 @@ GatewayReply exchange(Stream& stream, std::string_view host, std::string_view me
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), std::string(target), 11};
   req.set(bhttp::field::host, host);
   req.set(bhttp::field::content_type, "application/json");
+  // A gateway with API keys: the key from HYDRA_API_KEY (an admin key for `hydra nodes`).
+  if (const char* key = std::getenv("HYDRA_API_KEY"); key && *key)
+    req.set(bhttp::field::authorization, std::string("Bearer ") + key);
   req.body() = std::move(body);
   req.prepare_payload();
   bhttp::write(stream, req, ec);

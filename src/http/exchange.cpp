@@ -33,6 +33,7 @@ awaitable<error_code> Exchange::respond(Response res) {
   status_ = res.result_int();
   res.version(request_.version());
   res.keep_alive(reusable_);
+  for (const auto& [name, value] : reply_headers_) res.set(name, value);
   if (request_.method() == bhttp::verb::head) {
     auto size = res.body().size();
     res.body().clear();
@@ -77,6 +78,7 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
   bhttp::response<bhttp::empty_body> res{status, request_.version()};
   if (extra)
     for (const auto& f : *extra) res.set(f.name_string(), f.value());
+  for (const auto& [name, value] : reply_headers_) res.set(name, value);
   res.set(bhttp::field::content_type, content_type);
   if (content_length) {
     res.content_length(*content_length);

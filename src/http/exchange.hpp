@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace hydra::http {
 
@@ -59,6 +61,15 @@ public:
   // The reply says `Connection: close` and the connection ends after it (the server drains).
   void close_after() { reusable_ = false; }
 
+  // A field every reply of this exchange carries (rate-limit headers), set before replying.
+  void add_reply_header(std::string name, std::string value) {
+    reply_headers_.emplace_back(std::move(name), std::move(value));
+  }
+  // An opaque pointer that a wrapping handler attaches for the handlers it calls (the API's
+  // access guard: the caller's key). Owned by whoever set it; outlives the handler call.
+  void set_context(const void* context) { context_ = context; }
+  const void* context() const { return context_; }
+
 private:
   enum class State { idle, streaming, done };
   Stream& stream_;
@@ -72,6 +83,8 @@ private:
   bool raw_stream_ = false;
   bool reusable_;
   bool watching_ = false;  // a wait_closed() is reading into buffer_
+  std::vector<std::pair<std::string, std::string>> reply_headers_;
+  const void* context_ = nullptr;
 };
 
 }  // namespace hydra::http

@@ -43,6 +43,7 @@ Run start_run(const TaskRequest& request) {
   Run run;
   run.task_id = request.task_id.empty() ? new_task_id() : request.task_id;
   run.task = request.task;
+  run.owner = request.owner;
   run.status = RunStatus::running;
   run.created_at = rfc3339(SystemClock::instance().wall());
   return run;

@@ -47,6 +47,7 @@ struct TaskRequest {
   std::optional<int> fanout;         // else Settings::fanout (clamped 1..kMaxFanout)
   std::optional<int> priority;       // else Settings::priority (clamped 1..10)
   std::string task_id;               // empty: a fresh random id (new_task_id)
+  std::string owner;                 // the API key's name that started it ("" = no keys)
   // Set to cancel the run (its client left): calls under way end, no new step starts, and the
   // run ends failed with error "cancelled: ...". Null: the run always goes to its end.
   std::shared_ptr<Cancel> cancel;

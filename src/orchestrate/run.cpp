@@ -67,6 +67,7 @@ json::object to_json(const Run& run) {
   json::object o;
   o["task_id"] = run.task_id;
   o["task"] = run.task;
+  o["owner"] = run.owner;
   o["status"] = status_name(run.status);
   if (run.complexity) o["complexity"] = complexity_name(*run.complexity);
   else o["complexity"] = nullptr;

@@ -63,6 +63,7 @@ struct Run {
   std::string error;       // when failed
   std::string created_at;  // RFC 3339
   Timings timings;
+  std::string owner;       // the API key's name that started it ("" = no keys configured)
 };
 
 // {task_id, task, status, complexity, subtasks:[...], synthesized, role_fallbacks:[{role,

@@ -103,13 +103,19 @@ std::optional<json::object> RunStore::load(const std::string& task_id) {
   }
 }
 
-std::vector<json::object> RunStore::recent(int n) {
+std::vector<json::object> RunStore::recent(int n, std::optional<std::string> owner) {
   std::vector<json::object> out;
   if (n <= 0) return out;
   std::lock_guard lock(mu_);
   try {
-    SQLite::Statement q(*db_, "SELECT run_json FROM orchestrate_runs ORDER BY created_at DESC, rowid DESC LIMIT ?");
-    q.bind(1, n);
+    // Runs saved before owners existed have none: they belong to no key (admin sees them).
+    SQLite::Statement q(*db_,
+                        "SELECT run_json FROM orchestrate_runs WHERE ?1 IS NULL OR "
+                        "coalesce(json_extract(run_json, '$.owner'), '') = ?1 "
+                        "ORDER BY created_at DESC, rowid DESC LIMIT ?2");
+    if (owner) q.bind(1, *owner);
+    else q.bind(1);
+    q.bind(2, n);
     while (q.executeStep())
       if (auto run = parse_object(q.getColumn(0).getString())) out.push_back(std::move(*run));
   } catch (const std::exception& e) {

@@ -34,7 +34,8 @@ public:
   // The run's JSON (run.hpp to_json shape), or nullopt when unknown or unreadable.
   std::optional<boost::json::object> load(const std::string& task_id);
   // Up to n runs, newest first (by created_at).
-  std::vector<boost::json::object> recent(int n);
+  // The newest `n` runs; with `owner`, only the runs that key started.
+  std::vector<boost::json::object> recent(int n, std::optional<std::string> owner = std::nullopt);
   // The last error a load/recent swallowed ("" if none), for logs.
   std::string last_error() const;
 

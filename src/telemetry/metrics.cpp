@@ -131,6 +131,19 @@ std::string Metrics::render(const GaugeSample& g) const {
   header(out, "hydra_rpc_servers", "gauge", "llama.cpp rpc-server endpoints found by discovery.");
   out += fmt::format("hydra_rpc_servers {}\n", g.rpc_servers);
 
+  if (!g.keys.empty()) {
+    header(out, "hydra_key_requests_total", "counter", "Requests admitted per API key (model requests, /generate, /orchestrate).");
+    for (const auto& k : g.keys) out += fmt::format("hydra_key_requests_total{{key=\"{}\"}} {}\n", escape(k.name), k.requests);
+    header(out, "hydra_key_tokens_total", "counter", "Tokens generated for each API key (eval_count).");
+    for (const auto& k : g.keys) out += fmt::format("hydra_key_tokens_total{{key=\"{}\"}} {}\n", escape(k.name), k.tokens);
+    header(out, "hydra_key_in_progress", "gauge", "Requests in progress per API key.");
+    for (const auto& k : g.keys) out += fmt::format("hydra_key_in_progress{{key=\"{}\"}} {}\n", escape(k.name), k.in_progress);
+    header(out, "hydra_key_refusals_total", "counter",
+           "Requests refused, by key and reason (missing_key, unknown_key, not_admin, model, rpm, tpm, concurrency).");
+    for (const auto& k : g.keys)
+      for (const auto& [reason, count] : k.refused)
+        out += fmt::format("hydra_key_refusals_total{{key=\"{}\",reason=\"{}\"}} {}\n", escape(k.name), escape(reason), count);
+  }
   header(out, "hydra_cache_hits_total", "counter", "Response cache hits by tier (the response cache is not built yet).");
   for (const char* tier : {"l1", "l2", "l3"}) out += fmt::format("hydra_cache_hits_total{{tier=\"{}\"}} 0\n", tier);
   header(out, "hydra_uptime_seconds", "gauge", "Seconds since the gateway started.");

@@ -49,11 +49,22 @@ struct NodeSample {
   int ejections = 0;
 };
 
+// One API key's accounting (auth::Limiter), by the key's configured name ("" for requests
+// that presented no key or an unknown one).
+struct KeySample {
+  std::string name;
+  uint64_t requests = 0;
+  uint64_t tokens = 0;
+  uint32_t in_progress = 0;
+  std::map<std::string, uint64_t> refused;  // by reason
+};
+
 struct GaugeSample {
   std::size_t queue_depth = 0;
   std::size_t rpc_servers = 0;
   double uptime_s = 0;
   std::vector<NodeSample> nodes;
+  std::vector<KeySample> keys;  // empty when no API keys are configured
 };
 
 class Metrics {

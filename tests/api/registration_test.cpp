@@ -15,16 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-HttpReply call(const Endpoint& ep, std::string method, std::string target, std::string body,
-               std::map<std::string, std::string> headers = {}) {
-  HttpCall c;
-  c.method = std::move(method);
-  c.target = std::move(target);
-  c.body = std::move(body);
-  c.headers = std::move(headers);
-  return request(ep, c);
-}
-
 // The node as GET /nodes shows it, or null.
 json::value listed(const Fleet& f, const std::string& id) {
   auto nodes = json::parse(get(f.gateway(), "/nodes").body).at("nodes").as_array();

@@ -167,3 +167,39 @@ TEST(Config, TlsNeedsBothReadableFiles) {
   }
   EXPECT_TRUE(resolve_config({}).tls_cert.empty());  // off by default
 }
+
+TEST(Config, ApiKeysAndAccessSettings) {
+  ConfigSources src{};
+  src.file_text = R"(
+[auth]
+metrics = "admin"
+[[auth.keys]]
+name = "team"
+sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+rpm = 10
+[discovery]
+open_registration = true
+)";
+  src.env = {{"OLLAMA_ORIGINS", "https://a.example, https://*.b.example"}};
+  auto c = resolve_config(src);
+  ASSERT_EQ(c.keys->keys.size(), 1u);
+  EXPECT_EQ(c.keys->keys[0].rpm, 10u);
+  EXPECT_NE(c.keys->find("abc"), nullptr);  // sha256("abc")
+  EXPECT_TRUE(c.metrics_admin);
+  EXPECT_TRUE(c.open_registration);
+  EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"https://a.example", "https://*.b.example"}));
+  EXPECT_TRUE(c.key_files.empty());  // text, not a file: nothing to re-read
+
+  src.file_text = "[[auth.keys]]\nname = \"team\"\nsha256 = \"short\"\n";
+  try {
+    resolve_config(src);
+    FAIL() << "a bad key was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("key \"team\": sha256"), std::string::npos) << e.what();
+  }
+  src.file_text.reset();
+  src.env = {{"HYDRA_AUTH_METRICS", "everyone"}};
+  EXPECT_THROW(resolve_config(src), ConfigError);
+  src.env = {{"HYDRA_API_KEYS_FILE", "/nonexistent/keys.toml"}};
+  EXPECT_THROW(resolve_config(src), ConfigError);
+}

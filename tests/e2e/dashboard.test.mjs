@@ -13,6 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 import { startGateway } from './lib/gateway.mjs';
@@ -270,5 +271,53 @@ describe('dashboard in headless Chromium', () => {
       const top = document.querySelector('[data-testid="routing-row"]');
       return top && top.dataset.seq === '1' && top.dataset.model.startsWith('tiny-chat') && top.dataset.node === served;
     }, node);
+  });
+
+  test('with API keys, the page asks for an admin key once and then works (playground included)', async () => {
+    const sha = (s) => createHash('sha256').update(s).digest('hex');
+    const ADMIN = 'hyd_dashboard-admin-key';
+    const USER = 'hyd_dashboard-user-key';
+    const keysFile = join(scratch, 'keys.toml');
+    await writeFile(keysFile, `[[keys]]\nname = "ops"\nsha256 = "${sha(ADMIN)}"\nadmin = true\n` +
+      `[[keys]]\nname = "team"\nsha256 = "${sha(USER)}"\n`);
+    const keyed = await startGateway(gatewayOptions({ env: { ...gatewayOptions().env, HYDRA_API_KEYS_FILE: keysFile } }));
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } }); // a new tab's storage
+    const tab = await context.newPage();
+    tab.setDefaultTimeout(WAIT);
+    try {
+      await tab.goto(`${keyed.dashboardUrl}/#cluster`);
+      const dialog = tab.locator('[data-testid="signin"]');
+      await dialog.waitFor({ state: 'visible' });
+      assert.equal(await tab.locator('[data-testid="node-card"]').count(), 0, 'nothing is shown before signing in');
+      const message = dialog.locator('[data-role="message"]');
+      await tab.fill('[data-testid="signin-key"]', 'not-a-key');
+      await tab.click('[data-testid="signin-submit"]');
+      await tab.waitForFunction(() => /does not know/.test(document.querySelector('#signin [data-role="message"]').textContent));
+      await tab.fill('[data-testid="signin-key"]', USER);
+      await tab.click('[data-testid="signin-submit"]');
+      await tab.waitForFunction(() => /not an admin key/.test(document.querySelector('#signin [data-role="message"]').textContent));
+      await tab.fill('[data-testid="signin-key"]', ADMIN);
+      await tab.click('[data-testid="signin-submit"]');
+      await dialog.waitFor({ state: 'hidden' });
+      await tab.locator('[data-testid="connection"][data-state="open"]').waitFor();
+      await tab.waitForFunction((n) => document.querySelectorAll('[data-testid="node-card"]').length === n, sims.length);
+      assert.ok((await message.textContent()).length > 0);
+      // The key is kept for the tab: a reload does not ask again.
+      await tab.reload();
+      await tab.locator('[data-testid="connection"][data-state="open"]').waitFor();
+      assert.equal(await dialog.isVisible(), false, 'no second sign-in after a reload');
+      // The playground sends its prompt to the API's port with the key.
+      await tab.goto(`${keyed.dashboardUrl}/#playground`);
+      await tab.locator(`[data-testid="pg-model"] option[value="tiny-chat:latest"]`).waitFor({ state: 'attached' });
+      await tab.selectOption('[data-testid="pg-model"]', 'tiny-chat:latest');
+      await tab.fill('[data-testid="pg-prompt"]', 'hello with a key');
+      await tab.click('[data-testid="pg-send"]');
+      await tab.locator('[data-testid="pg-node"]').waitFor();
+      assert.match(await tab.locator('[data-testid="pg-reply"]').textContent(), /^small:/);
+      await tab.screenshot({ path: join(SCREENSHOTS, 'signed-in.png') });
+    } finally {
+      await context.close().catch(() => {});
+      await keyed.stop().catch(() => {});
+    }
   });
 });

@@ -63,7 +63,6 @@ Fleet::~Fleet() {
 
 void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string> args) {
   serve_.reset();
-  dashboard_url_.clear();
   if (data_dir_.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "hydra-test-gw-XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
@@ -86,9 +85,10 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
   gateway_tls_ = api->find("https://") != std::string::npos;
   // Discovery tests configure no node and wait for what the scans find themselves.
   if (discovery) return;
+  dashboard_ = {};
   auto probed = serve_->wait_for_line(
       [this](const std::string& l) {
-        if (auto at = l.find("dashboard on "); at != std::string::npos) dashboard_url_ = l.substr(at + 13);
+        if (l.find("dashboard on") != std::string::npos) dashboard_ = endpoint_from_url(l);
         return l.find("nodes reachable") != std::string::npos;
       },
       std::chrono::seconds(10));
@@ -98,6 +98,11 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
 std::string Fleet::gateway_url() const {
   return std::string(gateway_tls_ ? "https://" : "http://") + gateway_.address().to_string() + ":" +
          std::to_string(gateway_.port());
+}
+
+std::string Fleet::dashboard_url() const {
+  return std::string(gateway_tls_ ? "https://" : "http://") + dashboard_.address().to_string() + ":" +
+         std::to_string(dashboard_.port());
 }
 
 SimProcess* Fleet::sim_by_id(const std::string& id) {

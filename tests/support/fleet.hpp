@@ -43,8 +43,10 @@ public:
   const Endpoint& gateway() const { return gateway_; }
   // "https://127.0.0.1:PORT" when the gateway serves TLS (--tls-cert), else http.
   std::string gateway_url() const;
-  // The dashboard's URL as the gateway printed it (empty when it printed none).
-  const std::string& dashboard_url() const { return dashboard_url_; }
+  // The dashboard's port (port 0 when it did not listen, or with discovery on).
+  const Endpoint& dashboard() const { return dashboard_; }
+  // Its URL, "https://..." when the gateway serves TLS.
+  std::string dashboard_url() const;
   bool discovery = false;  // start_gateway passes --no-discovery unless this is set
   SimProcess& sim(std::size_t i) { return sims_.at(i); }
   SimProcess* sim_by_id(const std::string& id);
@@ -59,7 +61,7 @@ private:
   std::unique_ptr<Process> serve_;
   Endpoint gateway_;
   bool gateway_tls_ = false;
-  std::string dashboard_url_;
+  Endpoint dashboard_;
   std::string data_dir_;
 };
 

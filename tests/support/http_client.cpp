@@ -34,7 +34,7 @@ asio::awaitable<void> exchange(const Endpoint& ep, const HttpCall& call, HttpRep
   for (const auto& [k, v] : call.headers) req.set(k, v);
   if (!call.body.empty() || call.method == "POST") {
     req.body() = call.body;
-    req.set(bhttp::field::content_type, "application/json");
+    if (!call.headers.count("Content-Type")) req.set(bhttp::field::content_type, "application/json");
     req.prepare_payload();
   }
   stream.expires_after(call.timeout);

@@ -45,6 +45,17 @@ inline HttpReply post(const Endpoint& ep, std::string target, std::string body) 
   return request(ep, c);
 }
 
+// One request with a method and headers (the body, if any, as JSON unless headers say otherwise).
+inline HttpReply call(const Endpoint& ep, std::string method, std::string target, std::string body = {},
+                      std::map<std::string, std::string> headers = {}) {
+  HttpCall c;
+  c.method = std::move(method);
+  c.target = std::move(target);
+  c.body = std::move(body);
+  c.headers = std::move(headers);
+  return request(ep, c);
+}
+
 // Polls `condition` every few milliseconds until it holds or `limit` passes.
 bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit);
 

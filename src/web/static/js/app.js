@@ -7,6 +7,7 @@ import { TrafficPage } from './traffic.js';
 import { RoutingPage } from './routing.js';
 import { OrchestrationsPage } from './orchestrations.js';
 import { Playground } from './playground.js';
+import { authRequired, currentKey, loadConfig, signIn, withKey } from './auth.js';
 
 const PAGES = ['cluster', 'traffic', 'routing', 'orchestrations', 'playground'];
 
@@ -55,7 +56,7 @@ function refetch() {
   orchestrations.refresh();
 }
 
-const feed = new LiveFeed('/events');
+const feed = new LiveFeed(() => withKey('/events'));
 feed
   .onStatus((state) => {
     setConnection(state);
@@ -70,6 +71,9 @@ feed
   .on('traffic', (ev) => traffic.update(ev))
   .on('routing', (d) => routing.add(d))
   .on('orchestration', (ev) => orchestrations.onEvent(ev));
+// With API keys on, sign in before the feed starts (it cannot ask by itself).
+await loadConfig();
+if (authRequired() && !currentKey()) await signIn();
 feed.start();
 
 // Models come and go with nodes: reload the playground's list when the set of model names

@@ -6,6 +6,7 @@
 const EVENTS = ['hello', 'nodes', 'traffic', 'routing', 'orchestration'];
 
 export class LiveFeed {
+  /** `url`: the stream's URL, or a function giving it (asked again at each new connection). */
   constructor(url = '/events') {
     this.url = url;
     this.handlers = new Map(EVENTS.map((name) => [name, []]));
@@ -34,7 +35,7 @@ export class LiveFeed {
   open() {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    const source = new EventSource(this.url);
+    const source = new EventSource(typeof this.url === 'function' ? this.url() : this.url);
     this.source = source;
     this.status(this.connections ? 'reconnecting' : 'connecting');
     source.addEventListener('open', () => {

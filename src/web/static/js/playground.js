@@ -3,6 +3,7 @@
 import { getJson } from './api.js';
 import { $, el, formatMs, formatNumber, setChildren } from './dom.js';
 import { postEventStream } from './sse.js';
+import { apiUrl } from './auth.js';
 
 const ORCHESTRATE = '__orchestrate__';
 
@@ -113,7 +114,7 @@ export class Playground {
   }
 
   async generate(prompt, model) {
-    await postEventStream('/generate/stream', { prompt, model }, (name, data) => {
+    await postEventStream(apiUrl('/generate/stream'), { prompt, model }, (name, data) => {
       if (name === 'chunk') this.appendPiece(data.response ?? '');
       else if (name === 'done') {
         // The whole reply, in case a piece was missed.
@@ -129,7 +130,7 @@ export class Playground {
     const progress = $('pg-progress');
     const line = (text, cls = '') => progress.append(el('div', { class: `progress-line ${cls}`, dataset: { testid: 'pg-progress-line' } }, text));
     let plan = [];
-    await postEventStream('/orchestrate', { task, stream: true }, (name, data) => {
+    await postEventStream(apiUrl('/orchestrate'), { task, stream: true }, (name, data) => {
       if (name === 'analysed') line(`analysed: ${data.complexity ?? 'unknown'} task`);
       else if (name === 'planned') {
         plan = data.subtasks ?? [];

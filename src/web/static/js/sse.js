@@ -1,5 +1,6 @@
 // Server-Sent Events read from a fetch() body: EventSource cannot POST, and the playground's
 // /generate/stream and /orchestrate streams are answers to POSTs.
+import { authHeaders } from './auth.js';
 
 /**
  * Splits an SSE byte stream into events. Feed text with push(); it calls onEvent(name, data)
@@ -51,7 +52,7 @@ export class SseParser {
 export async function postEventStream(url, body, onEvent, { signal } = {}) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...authHeaders() },
     body: JSON.stringify(body),
     signal,
   });
@@ -59,7 +60,8 @@ export async function postEventStream(url, body, onEvent, { signal } = {}) {
     const text = await res.text();
     let message = `HTTP ${res.status}`;
     try {
-      message = JSON.parse(text).error ?? message;
+      const error = JSON.parse(text).error;
+      message = error?.message ?? error ?? message;
     } catch {
       if (text) message = `${message}: ${text.slice(0, 200)}`;
     }

@@ -1,0 +1,272 @@
+#include "api/access.hpp"
+
+#include "api/gateway.hpp"
+#include "api/openai/errors.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+namespace hydra::api {
+
+namespace {
+
+using http::bhttp::verb;
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool one_of(std::string_view path, std::initializer_list<std::string_view> paths) {
+  for (auto p : paths)
+    if (path == p) return true;
+  return false;
+}
+
+// Ollama's shape, or OpenAI's under /v1/ with the given type and code.
+std::string refusal_body(int status, std::string_view message, std::string_view target, std::string_view type,
+                         std::string_view code) {
+  if (!target.starts_with("/v1/"))
+    return http::ollama_error_body(static_cast<http::bhttp::status>(status), message);
+  auto e = openai::make_error(status, std::string(message), std::nullopt, std::string(code));
+  e.type = std::string(type);
+  return openai::error_body(e);
+}
+
+http::awaitable<void> refuse(http::Exchange& ex, int status, std::string message, std::string_view type,
+                             std::string_view code) {
+  std::string body = refusal_body(status, message, ex.request().target(), type, code);
+  co_await ex.respond(static_cast<http::bhttp::status>(status), std::move(body));
+}
+
+// Hands the key's concurrency slot back however the request ends (a coroutine frame destroyed
+// at shutdown included).
+struct InProgress {
+  auth::Limiter& limiter;
+  const auth::Key& key;
+  ~InProgress() { limiter.finish(key); }
+};
+
+// Node management with no keys configured: the registration token when one is set; when Hydra
+// listens beyond loopback with neither, registration stays closed unless opened on purpose.
+http::awaitable<bool> nodes_allowed_without_keys(Gateway& gw, http::Exchange& ex) {
+  const std::string& token = gw.registration.token;
+  switch (nodes_rule_without_keys(!token.empty(), gw.auth.exposed, gw.auth.open_registration)) {
+    case NodesRule::allow: co_return true;
+    case NodesRule::need_token:
+      if (auth::equal_secret(presented_key(ex), token)) co_return true;
+      co_await ex.respond_error(http::bhttp::status::unauthorized, "managing nodes needs the gateway's token");
+      co_return false;
+    case NodesRule::closed: break;
+  }
+  co_await ex.respond_error(http::bhttp::status::forbidden,
+                            "registration is closed: Hydra listens beyond loopback with no registration token and no "
+                            "API keys. Set discovery.token (HYDRA_REGISTRATION_TOKEN), configure API keys, or set "
+                            "discovery.open_registration = true");
+  co_return false;
+}
+
+// A browser page from an allowed origin may read the reply; a preflight (OPTIONS) is answered
+// here, for every path. Returns true when the request was a preflight (answered).
+http::awaitable<bool> cors(Gateway& gw, http::Exchange& ex) {
+  const auto& req = ex.request();
+  const std::string_view origin = req[http::bhttp::field::origin];
+  const bool allowed = !origin.empty() && origin_allowed(gw.auth.cors, origin, req[http::bhttp::field::host]);
+  if (allowed) {
+    ex.add_reply_header("Access-Control-Allow-Origin", std::string(origin));
+    ex.add_reply_header("Vary", "Origin");
+    ex.add_reply_header("Access-Control-Expose-Headers", std::string(kCorsExposed));
+  }
+  if (req.method() != verb::options) co_return false;
+  if (allowed) {
+    ex.add_reply_header("Access-Control-Allow-Methods", std::string(kCorsMethods));
+    ex.add_reply_header("Access-Control-Allow-Headers", std::string(kCorsHeaders));
+    ex.add_reply_header("Access-Control-Max-Age", "600");
+  }
+  http::Response res{http::bhttp::status::no_content, req.version()};
+  co_await ex.respond(std::move(res));
+  co_return true;
+}
+
+http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
+  const verb method = ex.request().method();
+  if (co_await cors(gw, ex)) co_return;
+  if (port == Port::dashboard && !dashboard_serves(method, ex.path())) {
+    co_await ex.respond_error(http::bhttp::status::not_found,
+                              fmt::format("{} is not served on the dashboard's port; use the API's port", ex.path()));
+    co_return;
+  }
+  const Access access = access_of(method, ex.path(), port);
+  std::shared_ptr<const auth::KeySet> keys = gw.auth.keys;
+  if (keys->empty()) {
+    if (access == Access::nodes && !co_await nodes_allowed_without_keys(gw, ex)) co_return;
+    co_await inner(ex);
+    co_return;
+  }
+  if (access == Access::open || (access == Access::metrics && !gw.auth.metrics_admin)) {
+    co_await inner(ex);
+    co_return;
+  }
+  const std::string presented = presented_key(ex);
+  if (access == Access::nodes && !gw.registration.token.empty() && auth::equal_secret(presented, gw.registration.token)) {
+    co_await inner(ex);  // an agent with the registration token
+    co_return;
+  }
+  auth::Limiter& limiter = gw.limiter;
+  if (presented.empty()) {
+    limiter.count_refusal("", auth::Refusal::missing_key);
+    co_await refuse(ex, 401, "an API key is required: send it as Authorization: Bearer KEY or X-API-Key: KEY",
+                    "invalid_request_error", "invalid_api_key");
+    co_return;
+  }
+  const auth::Key* key = keys->find(presented);
+  if (!key) {
+    limiter.count_refusal("", auth::Refusal::unknown_key);
+    co_await refuse(ex, 401, "invalid API key", "invalid_request_error", "invalid_api_key");
+    co_return;
+  }
+  if ((access == Access::admin || access == Access::nodes || access == Access::metrics) && !key->admin) {
+    limiter.count_refusal(key->name, auth::Refusal::not_admin);
+    co_await refuse(ex, 403, fmt::format("key \"{}\" is not an admin key, and {} needs one", key->name, ex.path()),
+                    "permission_error", "not_admin");
+    co_return;
+  }
+  Caller caller{key, keys};
+  ex.set_context(&caller);
+  if (access != Access::use) {
+    co_await inner(ex);
+    co_return;
+  }
+  const SteadyTime now = std::chrono::steady_clock::now();
+  auth::Verdict verdict = limiter.admit(*key, now);
+  for (auto& [name, value] : limiter.headers(*key, now).fields) ex.add_reply_header(std::move(name), std::move(value));
+  if (!verdict) {
+    ex.add_reply_header("Retry-After", std::to_string(auth::retry_after_seconds(verdict.retry_after)));
+    const char* what = verdict.refusal == auth::Refusal::rpm   ? "requests per minute"
+                       : verdict.refusal == auth::Refusal::tpm ? "generated tokens per minute"
+                                                               : "requests at once";
+    const uint64_t limit = verdict.refusal == auth::Refusal::rpm   ? key->rpm
+                           : verdict.refusal == auth::Refusal::tpm ? key->tpm
+                                                                   : key->max_concurrent;
+    co_await refuse(ex, 429,
+                    fmt::format("rate limit reached for key \"{}\": {} {}; retry after {} s", key->name, limit, what,
+                                auth::retry_after_seconds(verdict.retry_after)),
+                    verdict.refusal == auth::Refusal::tpm ? "tokens" : "requests", "rate_limit_exceeded");
+    co_return;
+  }
+  InProgress in_progress{limiter, *key};
+  co_await inner(ex);
+}
+
+}  // namespace
+
+NodesRule nodes_rule_without_keys(bool has_token, bool exposed, bool open_registration) {
+  if (has_token) return NodesRule::need_token;
+  return exposed && !open_registration ? NodesRule::closed : NodesRule::allow;
+}
+
+Access access_of(verb method, std::string_view path, Port port) {
+  if (method == verb::options) return Access::open;
+  if (path == "/health" || path == "/api/version" || path == "/dashboard/config") return Access::open;
+  if (path == "/") return Access::open;  // Ollama's "Ollama is running"; the dashboard's page
+  if (path == "/metrics") return Access::metrics;
+  if (path == "/nodes/register" || (path.starts_with("/nodes/") && (method == verb::post || method == verb::delete_)))
+    return Access::nodes;
+  if (one_of(path, {"/nodes", "/routing", "/stats", "/events"})) return Access::admin;
+  if (one_of(path, {"/api/delete", "/api/pull", "/api/create", "/api/push", "/api/copy"}) ||
+      path.starts_with("/api/blobs/"))
+    return Access::admin;
+  if (method == verb::post &&
+      (one_of(path, {"/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/generate", "/generate/stream",
+                     "/orchestrate"}) ||
+       path.starts_with("/v1/")))
+    return Access::use;
+  // The dashboard's page and assets; on the API port an unknown path needs a key to learn it
+  // is unknown.
+  if (port == Port::dashboard && (method == verb::get || method == verb::head) && !path.starts_with("/api/") &&
+      !path.starts_with("/v1/") && !path.starts_with("/orchestrate") && path != "/models")
+    return Access::open;
+  return Access::read;
+}
+
+bool dashboard_serves(verb method, std::string_view path) {
+  if (method != verb::get && method != verb::head) return false;
+  if (path.starts_with("/api/") || path.starts_with("/v1/") || path.starts_with("/generate")) return false;
+  if (path.starts_with("/nodes/")) return false;
+  return true;  // the page, its assets, /health /stats /models /routing /nodes /events /metrics, runs
+}
+
+std::vector<telemetry::KeySample> key_samples(const Gateway& gw) {
+  std::vector<telemetry::KeySample> out;
+  if (gw.auth.keys->empty()) return out;
+  const auto& stats = gw.limiter.stats();
+  auto sample = [&](std::string_view name) {
+    telemetry::KeySample k;
+    k.name = std::string(name);
+    if (auto it = stats.find(name); it != stats.end()) {
+      k.requests = it->second.requests;
+      k.tokens = it->second.tokens;
+      k.in_progress = it->second.in_progress;
+      k.refused = it->second.refused;
+    }
+    out.push_back(std::move(k));
+  };
+  for (const auto& key : gw.auth.keys->keys) sample(key.name);
+  for (const auto& [name, s] : stats)  // "" and keys revoked since
+    if (!gw.auth.keys->named(name)) sample(name);
+  return out;
+}
+
+const Caller* caller_of(const http::Exchange& ex) { return static_cast<const Caller*>(ex.context()); }
+
+bool may_see(const Caller* caller, std::string_view owner) {
+  if (!caller || caller->admin()) return true;
+  return caller->name() == owner;
+}
+
+http::Handler guarded(Gateway& gw, http::Handler inner, Port port) {
+  return [&gw, inner = std::move(inner), port](http::Exchange& ex) { return guard(gw, inner, ex, port); };
+}
+
+std::string presented_key(const http::Exchange& ex) {
+  const auto& req = ex.request();
+  if (auto it = req.find(http::bhttp::field::authorization); it != req.end()) {
+    std::string_view v = it->value();
+    if (v.size() > 7 && (v.starts_with("Bearer ") || v.starts_with("bearer "))) {
+      v.remove_prefix(7);
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      return std::string(v);
+    }
+  }
+  if (auto it = req.find("X-API-Key"); it != req.end()) return std::string(it->value());
+  if (ex.path() == "/events") {
+    // EventSource sends no headers: ?key=... (never logged: the routing log and request
+    // counts keep the path only).
+    std::string_view q = ex.query();
+    while (!q.empty()) {
+      auto amp = q.find('&');
+      std::string_view part = q.substr(0, amp);
+      if (part.starts_with("key=")) {
+        std::string out;
+        for (std::size_t i = 4; i < part.size(); ++i) {
+          const int hi = i + 2 < part.size() ? hex_digit(part[i + 1]) : -1;
+          const int lo = i + 2 < part.size() ? hex_digit(part[i + 2]) : -1;
+          if (part[i] == '%' && hi >= 0 && lo >= 0) {
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+          } else {
+            out += part[i] == '+' ? ' ' : part[i];
+          }
+        }
+        return out;
+      }
+      if (amp == std::string_view::npos) break;
+      q.remove_prefix(amp + 1);
+    }
+  }
+  return {};
+}
+
+}  // namespace hydra::api

@@ -1,0 +1,75 @@
+#pragma once
+// Who may call what (issue #15). Every request passes one guard before its handler: the route's
+// access class (open, read, use, admin, node management, metrics), the key it presents
+// (Authorization: Bearer KEY or X-API-Key: KEY), the key's limits, and which port it came in on
+// (the dashboard port serves the page and read-only views only). With no keys configured the
+// API is open, as Ollama is.
+#include "api/cors.hpp"
+#include "auth/keys.hpp"
+#include "auth/limiter.hpp"
+#include "http/server.hpp"
+#include "telemetry/metrics.hpp"
+
+#include <memory>
+
+namespace hydra::api {
+
+struct Gateway;
+
+enum class Access {
+  open,     // anyone: /health, /, /api/version, the dashboard's page and assets
+  read,     // any key: model lists, one's own orchestration runs
+  use,      // any key, counted against its limits: model requests, /generate, POST /orchestrate
+  admin,    // admin keys: the live views (/nodes /routing /stats /events), model management
+  nodes,    // admin keys or the registration token: register, heartbeat, delete a node
+  metrics,  // /metrics: open, or admin keys with auth.metrics = "admin"
+};
+enum class Port { api, dashboard };
+
+// The route's class. `port` matters for paths the dashboard port serves as page assets.
+Access access_of(http::bhttp::verb method, std::string_view path, Port port);
+// Whether the dashboard port serves this request (the page, its assets and the read-only
+// views it needs); everything else is only on the API port.
+bool dashboard_serves(http::bhttp::verb method, std::string_view path);
+
+// Node management (register, heartbeat, delete) when no keys are configured: the registration
+// token when one is set; else open on loopback, closed when Hydra listens beyond it unless
+// discovery.open_registration says otherwise.
+enum class NodesRule { allow, need_token, closed };
+NodesRule nodes_rule_without_keys(bool has_token, bool exposed, bool open_registration);
+
+struct AuthSettings {
+  std::shared_ptr<const auth::KeySet> keys = std::make_shared<auth::KeySet>();  // swapped on reload
+  bool metrics_admin = false;     // auth.metrics = "admin"
+  bool open_registration = false; // discovery.open_registration
+  bool exposed = false;           // the API listens on a non-loopback address
+  CorsSettings cors;              // which browser origins may call (cors.hpp)
+};
+
+// The key a request came with, for the handlers behind the guard. No key: the API is open (no
+// keys configured) or the registration token was used.
+struct Caller {
+  const auth::Key* key = nullptr;
+  std::shared_ptr<const auth::KeySet> keys;  // keeps `key` alive across a reload
+  bool admin() const { return !key || key->admin; }
+  std::string_view name() const { return key ? std::string_view(key->name) : std::string_view(); }
+};
+
+// The caller the guard attached to this exchange, or nullptr (the guard did not run: tests of
+// one handler, the orchestrator's own calls).
+const Caller* caller_of(const http::Exchange& ex);
+// Whether `caller` may see a run owned by `owner` ("" = made with no key).
+bool may_see(const Caller* caller, std::string_view owner);
+
+// Each configured key's accounting (and "" for refusals of requests without a valid key), for
+// /stats and /metrics; empty when no keys are configured.
+std::vector<telemetry::KeySample> key_samples(const Gateway& gw);
+
+// Wraps a port's handler with the guard.
+http::Handler guarded(Gateway& gw, http::Handler inner, Port port);
+
+// The presented key: Authorization: Bearer, X-API-Key, or (for EventSource, which cannot send
+// headers) the `key` query parameter of GET /events.
+std::string presented_key(const http::Exchange& ex);
+
+}  // namespace hydra::api
