@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsqlite3-dev libsqlitecpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev openssl  # TLS (Boost.Asio SSL over OpenSSL); tests make throwaway certificates with `openssl`
   curl
   prometheus   # promtool, to check the /metrics exposition in tests
   nginx  # the plain reverse proxy `make bench` compares with; bench/run.sh runs its own on loopback

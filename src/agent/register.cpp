@@ -1,6 +1,7 @@
 #include "agent/register.hpp"
 
 #include "common/authority.hpp"
+#include "http/tls.hpp"
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -10,7 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
@@ -36,13 +36,20 @@ using std::chrono::milliseconds;
 
 std::string GatewayUrl::host_header() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return port == 80 ? h : h + ":" + std::to_string(port);
+  return port == (tls ? 443 : 80) ? h : h + ":" + std::to_string(port);
 }
 
 std::optional<GatewayUrl> parse_gateway_url(std::string_view text) {
-  if (!text.starts_with("http://")) return std::nullopt;
-  text.remove_prefix(7);
   GatewayUrl out;
+  if (text.starts_with("http://")) {
+    text.remove_prefix(7);
+  } else if (text.starts_with("https://")) {
+    text.remove_prefix(8);
+    out.tls = true;
+    out.port = 443;
+  } else {
+    return std::nullopt;
+  }
   auto slash = text.find('/');
   std::string_view authority = text.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view() : text.substr(slash);
@@ -130,6 +137,7 @@ struct Registrar::State {
   asio::any_io_executor executor;
   RegisterOptions options;
   GatewayUrl url;
+  std::shared_ptr<http::ssl::context> tls;  // an https gateway: what its certificate is checked with
   const ReadingStore& store;
   asio::steady_timer timer;
   std::minstd_rand random;
@@ -157,7 +165,7 @@ struct Registrar::State {
   }
 
   void note_failure(std::string_view what, const PostResult& r) {
-    std::string why = r.ec          ? r.ec.message()
+    std::string why = r.ec          ? http::error_text(r.ec, url.host)
                       : r.status == 0 ? r.body
                                       : "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200);
     if (!failing) spdlog::warn("agent: {} {} failed: {} (retrying with backoff)", what, url.host_header(), why);
@@ -174,9 +182,10 @@ struct Registrar::State {
 namespace {
 
 // One POST of a JSON body on a fresh connection (a heartbeat every few seconds does not need
-// pooling), bounded by `timeout` per step.
-http::awaitable<PostResult> post_json(const GatewayUrl& url, const std::string& target, std::string body,
-                                      const std::string& token, milliseconds timeout) {
+// pooling), bounded by `timeout` per step; over TLS when `tls` is set.
+http::awaitable<PostResult> post_json(const GatewayUrl& url, std::shared_ptr<http::ssl::context> tls,
+                                      const std::string& target, std::string body, const std::string& token,
+                                      milliseconds timeout) {
   PostResult out;
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
@@ -186,12 +195,25 @@ http::awaitable<PostResult> post_json(const GatewayUrl& url, const std::string& 
     out.ec = rec;
     co_return out;
   }
-  beast::tcp_stream stream(executor);
+  http::Stream stream = tls ? http::Stream(beast::tcp_stream(executor), tls) : http::Stream(executor);
+  if (stream.tls()) {
+    if (auto pec = http::prepare_client(*stream.tls(), url.host)) {
+      out.ec = pec;
+      co_return out;
+    }
+  }
   stream.expires_after(timeout);
-  auto [cec, ep] = co_await stream.async_connect(endpoints, http::use_nothrow);
+  auto [cec, ep] = co_await stream.lowest().async_connect(endpoints, http::use_nothrow);
   if (cec) {
     out.ec = cec;
     co_return out;
+  }
+  if (auto* s = stream.tls()) {
+    auto [hec] = co_await s->async_handshake(http::ssl::stream_base::client, http::use_nothrow);
+    if (hec) {
+      out.ec = http::handshake_error(*s, hec);
+      co_return out;
+    }
   }
   http::Request req{bhttp::verb::post, target, 11};
   req.set(bhttp::field::host, url.host_header());
@@ -218,6 +240,10 @@ http::awaitable<PostResult> post_json(const GatewayUrl& url, const std::string& 
   }
   out.status = parser.get().result_int();
   out.body = std::move(parser.get().body());
+  if (auto* s = stream.tls()) {
+    stream.expires_after(std::chrono::seconds(1));
+    co_await s->async_shutdown(http::use_nothrow);
+  }
   error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   co_return out;
@@ -229,11 +255,18 @@ bool success(const PostResult& r) { return !r.ec && r.status >= 200 && r.status 
 
 Registrar::Registrar(asio::any_io_executor executor, RegisterOptions options, const ReadingStore& store) {
   auto url = parse_gateway_url(options.gateway);
-  if (!url) throw std::invalid_argument("--register: expected http://HOST[:PORT][/PATH], got \"" + options.gateway + "\"");
+  if (!url) throw std::invalid_argument("--register: expected http(s)://HOST[:PORT][/PATH], got \"" + options.gateway + "\"");
+  std::shared_ptr<http::ssl::context> tls;
+  if (url->tls) {
+    std::string error;
+    tls = http::make_client_context(options.gateway_ca, error);
+    if (!tls) throw std::invalid_argument("--gateway-ca: " + error);
+  }
   if (options.heartbeat.count() <= 0) throw std::invalid_argument("--heartbeat-ms must be positive");
   if (options.backoff_min.count() <= 0) options.backoff_min = milliseconds(1);
   if (options.backoff_max < options.backoff_min) options.backoff_max = options.backoff_min;
   state_ = std::make_shared<State>(executor, std::move(options), std::move(*url), store);
+  state_->tls = std::move(tls);
 }
 
 Registrar::~Registrar() { stop(); }
@@ -280,7 +313,7 @@ http::awaitable<void> Registrar::loop(std::shared_ptr<State> s, milliseconds fir
     if (s->id.empty()) {
       std::string target = s->url.base_path + "/nodes/register";
       std::string body = s->registration_text();
-      PostResult r = co_await post_json(s->url, target, std::move(body), s->options.token, s->options.request_timeout);
+      PostResult r = co_await post_json(s->url, s->tls, target, std::move(body), s->options.token, s->options.request_timeout);
       std::optional<std::string> id;
       if (success(r)) id = registration_id(r.body);
       if (id) {
@@ -302,7 +335,7 @@ http::awaitable<void> Registrar::loop(std::shared_ptr<State> s, milliseconds fir
     }
     std::string target = s->url.base_path + "/nodes/" + percent_encode(s->id) + "/heartbeat";
     std::string body = s->heartbeat_text();
-    PostResult r = co_await post_json(s->url, target, std::move(body), s->options.token, s->options.request_timeout);
+    PostResult r = co_await post_json(s->url, s->tls, target, std::move(body), s->options.token, s->options.request_timeout);
     if (success(r)) {
       s->note_success();
       ++s->heartbeats;

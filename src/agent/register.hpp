@@ -15,10 +15,12 @@
 
 namespace hydra::agent {
 
-// "http://host[:port][/prefix]" (port 80 by default). https is not supported.
+// "http://host[:port][/prefix]" (port 80 by default) or "https://..." (port 443 by default;
+// the gateway's certificate is verified for `host`).
 struct GatewayUrl {
   std::string host;       // name or literal address, brackets removed
   uint16_t port = 80;
+  bool tls = false;
   std::string base_path;  // "" or "/prefix" (no trailing '/')
   std::string host_header() const;
 };
@@ -30,6 +32,7 @@ struct RegisterOptions {
   std::string agent_url;  // where the gateway reaches this agent
   std::string name;       // shown by the gateway; the host name
   std::string token;      // sent as "Authorization: Bearer TOKEN" when not empty
+  std::string gateway_ca; // https gateway: PEM CA file to verify it with; empty: the system's CAs
   std::chrono::milliseconds heartbeat{5000};
   std::chrono::milliseconds backoff_min{500};
   std::chrono::milliseconds backoff_max{30000};
@@ -51,7 +54,8 @@ struct RegistrarStats {
 
 class Registrar {
 public:
-  // Throws std::invalid_argument when options.gateway is not a usable http:// URL.
+  // Throws std::invalid_argument when options.gateway is not a usable http(s):// URL, or
+  // its CA file is unusable.
   Registrar(http::asio::any_io_executor executor, RegisterOptions options, const ReadingStore& store);
   ~Registrar();
   Registrar(const Registrar&) = delete;

@@ -4,6 +4,7 @@
 #include "agent/sampler.hpp"
 #include "agent/server.hpp"
 #include "http/server.hpp"
+#include "http/tls.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -31,9 +32,12 @@ int run(const AgentOptions& options) {
   if (!listen) throw std::runtime_error("--listen: expected HOST:PORT, got \"" + options.listen + "\"");
   if (options.interval.count() <= 0) throw std::runtime_error("--interval-ms must be positive");
   if (!options.register_url.empty() && !parse_gateway_url(options.register_url))
-    throw std::runtime_error("--register: expected http://HOST[:PORT][/PATH], got \"" + options.register_url + "\"");
+    throw std::runtime_error("--register: expected http(s)://HOST[:PORT][/PATH], got \"" + options.register_url + "\"");
   if (!options.node_url.empty() && !parse_gateway_url(options.node_url))
-    throw std::runtime_error("--node-url: expected http://HOST[:PORT], got \"" + options.node_url + "\"");
+    throw std::runtime_error("--node-url: expected http(s)://HOST[:PORT], got \"" + options.node_url + "\"");
+  if (options.tls_cert.empty() != options.tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
+  std::shared_ptr<http::ServerTls> tls;
+  if (!options.tls_cert.empty()) tls = std::make_shared<http::ServerTls>(options.tls_cert, options.tls_key);
 
   auto logger = spdlog::stderr_color_mt("hydra-agent");
   spdlog::set_default_logger(logger);
@@ -50,12 +54,14 @@ int run(const AgentOptions& options) {
 
   asio::io_context ioc(1);
   AgentServer server(ioc.get_executor(), store);
+  if (tls) server.use_tls(tls);
   auto bound = server.listen(*listen);
   if (!bound) {
     fmt::print(stderr, "hydra agent: cannot listen on {}: {}\n", options.listen, bound.error().message());
     return 1;
   }
-  fmt::print("agent listening on http://{}:{}\n", url_host(*bound), bound->port());
+  const char* scheme = tls ? "https" : "http";
+  fmt::print("agent listening on {}://{}:{}\n", scheme, url_host(*bound), bound->port());
   std::fflush(stdout);
 
   Sampler sampler(collector, store, options.interval);
@@ -67,10 +73,11 @@ int run(const AgentOptions& options) {
     r.gateway = options.register_url;
     // A wildcard listen address means nothing to the gateway: advertise this machine's address.
     std::string advertised = bound->address().is_unspecified() ? primary_ipv4() : url_host(*bound);
-    r.agent_url = fmt::format("http://{}:{}", advertised, bound->port());
+    r.agent_url = fmt::format("{}://{}:{}", scheme, advertised, bound->port());
     r.node_url = options.node_url.empty() ? fmt::format("http://{}:11434", primary_ipv4()) : options.node_url;
     r.name = first->hostname;
     r.token = options.token;
+    r.gateway_ca = options.gateway_ca;
     r.heartbeat = options.heartbeat;
     registrar = std::make_unique<Registrar>(ioc.get_executor(), std::move(r), store);
     registrar->start();

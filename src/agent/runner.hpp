@@ -16,6 +16,9 @@ struct AgentOptions {
   std::string register_url;
   std::string node_url;  // empty: http://<primary IPv4>:11434
   std::string token;
+  std::string gateway_ca;  // PEM CA file an https:// gateway is verified with; empty: the system's CAs
+  std::string tls_cert;    // both set: GET /hydra/agent is served over HTTPS
+  std::string tls_key;
   std::chrono::milliseconds heartbeat{5000};
   std::string log_level = "info";
 };

@@ -1,5 +1,8 @@
 #include "api/attempt.hpp"
 
+#include "cluster/cluster.hpp"
+#include "http/tls.hpp"
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/read.hpp>
@@ -128,11 +131,13 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
                            const Upstream& upstream, Deadline deadline) {
   using namespace asio::experimental::awaitable_operators;
   const auto& t = gw.settings.timeouts;
-  boost::system::error_code addr_ec;
-  http::tcp::endpoint ep(asio::ip::make_address(node.ip, addr_ec), node.port);
+  const http::Peer ep = cluster::peer_of(node);
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect);
-    if (cec) co_return Outcome{Outcome::Kind::node_failed, "connect: " + cec.message()};
+    if (cec) {
+      std::string why = http::is_tls_error(cec) ? http::error_text(cec, node.tls_name) : "connect: " + cec.message();
+      co_return Outcome{Outcome::Kind::node_failed, std::move(why)};
+    }
 
     // The body goes out from the caller's copy: one copy per request, however many attempts.
     bhttp::request<bhttp::span_body<const char>> up{upstream.method, upstream.target, 11};

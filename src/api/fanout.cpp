@@ -12,9 +12,8 @@ namespace asio = boost::asio;
 namespace {
 http::awaitable<http::FetchResult> ask(Gateway& gw, const cluster::NodeView* node, http::bhttp::verb method,
                                        std::string target, std::string body, std::chrono::milliseconds timeout) {
-  boost::system::error_code ec;
-  http::tcp::endpoint ep(asio::ip::make_address(node->ip, ec), node->port);
-  co_return co_await http::fetch(gw.pool, ep, node->host_header, method, target, std::move(body), timeout);
+  co_return co_await http::fetch(gw.pool, cluster::peer_of(*node), node->host_header, method, target, std::move(body),
+                                 timeout);
 }
 }  // namespace
 

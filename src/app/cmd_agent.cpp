@@ -13,10 +13,15 @@ void add_agent_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--listen", options->listen, "HOST:PORT to serve on (port 0: any free port)")
       ->envname("HYDRA_AGENT_LISTEN")->capture_default_str();
   cmd->add_option("--interval-ms", *interval_ms, "time between readings")->capture_default_str()->check(CLI::Range(int64_t{10}, int64_t{3'600'000}));
-  cmd->add_option("--register", options->register_url, "gateway base URL to register with, e.g. http://10.0.0.1:8001")
+  cmd->add_option("--register", options->register_url, "gateway base URL to register with, e.g. http://10.0.0.1:8001 or https://gw.example:8001")
       ->envname("HYDRA_AGENT_REGISTER");
   cmd->add_option("--node-url", options->node_url, "the Ollama URL this agent stands beside (default http://<this machine's IPv4>:11434)")
       ->envname("HYDRA_AGENT_NODE_URL");
+  cmd->add_option("--gateway-ca", options->gateway_ca, "PEM CA file an https:// --register gateway is verified with (default: the system's CAs)")
+      ->envname("HYDRA_AGENT_GATEWAY_CA")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-cert", options->tls_cert, "PEM certificate chain: serve /hydra/agent over HTTPS (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--token", options->token, "sent to the gateway as 'Authorization: Bearer TOKEN'")->envname("HYDRA_AGENT_TOKEN");
   cmd->add_option("--heartbeat-ms", *heartbeat_ms, "time between heartbeats to the gateway")->capture_default_str()->check(CLI::Range(int64_t{10}, int64_t{3'600'000}));
   cmd->add_option("--proc-root", c.proc_root, "where /proc is (meminfo, loadavg, cpuinfo)")->envname("HYDRA_AGENT_PROC_ROOT")->capture_default_str();

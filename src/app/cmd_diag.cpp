@@ -4,6 +4,7 @@
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "cluster/diagnose.hpp"
+#include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,6 +19,7 @@ namespace {
 struct DiagArgs {
   std::vector<std::string> nodes;
   std::string config;
+  std::string node_ca;  // --tls-node-ca; else tls.node_ca from the configuration
   int timeout_ms = 3000;
   bool json = false;
 };
@@ -57,27 +59,36 @@ boost::json::object to_json(const cluster::Diagnosis& d) {
 // One node after the other (their output stays in order; each is bounded by its timeouts).
 http::awaitable<void> diagnose_all(boost::asio::any_io_executor ex, std::vector<cluster::NodeUrl> nodes,
                                    uint16_t agent_port, std::chrono::milliseconds timeout,
-                                   std::vector<cluster::Diagnosis>& out) {
+                                   std::shared_ptr<http::ssl::context> tls, std::vector<cluster::Diagnosis>& out) {
   for (const auto& n : nodes) {
-    cluster::Diagnosis d = co_await cluster::diagnose(ex, n, agent_port, timeout);
+    cluster::Diagnosis d = co_await cluster::diagnose(ex, n, agent_port, timeout, tls);
     out.push_back(std::move(d));
   }
 }
 
 int run_diag(const DiagArgs& args) {
   std::vector<std::string> given = args.nodes;
-  if (given.empty()) {
+  std::string node_ca = args.node_ca;
+  if (given.empty() || node_ca.empty()) {
     try {
-      given = resolve_config(gather_sources({}, {}, args.config)).nodes;
+      ServeConfig config = resolve_config(gather_sources({}, {}, args.config));
+      if (given.empty()) given = config.nodes;
+      if (node_ca.empty()) node_ca = config.tls_node_ca;
     } catch (const ConfigError& e) {
-      return bad(e.what());
+      if (given.empty() || !args.config.empty()) return bad(e.what());  // nodes given: the configuration is optional
     }
+  }
+  std::shared_ptr<http::ssl::context> tls;
+  if (!node_ca.empty()) {
+    std::string error;
+    tls = http::make_client_context(node_ca, error);
+    if (!tls) return bad("tls.node_ca: " + error);
   }
   if (given.empty()) given.push_back("http://127.0.0.1:11434");  // the local Ollama
   std::vector<cluster::NodeUrl> nodes;
   for (const auto& text : given) {
     auto url = cluster::parse_node_url(text);
-    if (!url) return bad("not a node URL: \"" + text + "\" (expected http://HOST:PORT)");
+    if (!url) return bad("not a node URL: \"" + text + "\" (expected http://HOST:PORT or https://HOST:PORT)");
     nodes.push_back(*url);
   }
 
@@ -85,7 +96,7 @@ int run_diag(const DiagArgs& args) {
   std::vector<cluster::Diagnosis> results;
   const cluster::HealthSettings defaults;
   boost::asio::co_spawn(io, diagnose_all(io.get_executor(), nodes, defaults.agent_port,
-                                          std::chrono::milliseconds(args.timeout_ms), results),
+                                          std::chrono::milliseconds(args.timeout_ms), tls, results),
                         boost::asio::detached);
   io.run();
 
@@ -108,6 +119,8 @@ void add_diag_command(CLI::App& app, std::function<int()>& run) {
   auto* cmd = app.add_subcommand("diag", "check connectivity to nodes and explain problems");
   cmd->add_option("node", args->nodes, "node URLs (default: the nodes `hydra serve` is configured with, else http://127.0.0.1:11434)");
   cmd->add_option("--config", args->config, "a TOML config file, as for `hydra serve`");
+  cmd->add_option("--tls-node-ca", args->node_ca, "PEM CA file https:// nodes are verified with (default: tls.node_ca, else the system's CAs)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--timeout-ms", args->timeout_ms, "bound of each request")->check(CLI::Range(50, 60'000))->capture_default_str();
   cmd->add_flag("--json", args->json, "print the results as JSON");
   cmd->callback([&run, args] { run = [args] { return run_diag(*args); }; });

@@ -9,6 +9,7 @@
 #include "common/spawn.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,9 +25,42 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string url_of(const http::tcp::endpoint& ep) {
+std::string url_of(const http::tcp::endpoint& ep, bool tls) {
   auto host = ep.address().to_string();
-  return fmt::format("http://{}:{}", ep.address().is_v6() ? "[" + host + "]" : host, ep.port());
+  return fmt::format("{}://{}:{}", tls ? "https" : "http", ep.address().is_v6() ? "[" + host + "]" : host, ep.port());
+}
+
+// TLS set-up from the settings (start-up: throws ConfigError). Null when TLS is off.
+std::shared_ptr<http::ServerTls> server_tls(const ServeConfig& config) {
+  if (config.tls_cert.empty()) return nullptr;
+  try {
+    return std::make_shared<http::ServerTls>(config.tls_cert, config.tls_key);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(fmt::format("setting tls.cert/tls.key: {}", e.what()));
+  }
+}
+
+void client_tls(const ServeConfig& config, http::ConnectionPool& pool) {
+  if (config.tls_node_ca.empty()) return;  // the system's CAs, loaded on first use
+  std::string error;
+  auto ctx = http::make_client_context(config.tls_node_ca, error);
+  if (!ctx) throw ConfigError("setting tls.node_ca: " + error);
+  pool.set_tls(std::move(ctx));
+}
+
+// SIGHUP: everything that can be re-read without a restart, one callback each; each says
+// itself what it did. Caught even when the list is empty (SIGHUP would end the process).
+using Reloads = std::vector<std::function<void()>>;
+
+void add_tls_reload(Reloads& reloads, std::shared_ptr<http::ServerTls> tls) {
+  if (!tls) return;
+  reloads.push_back([tls] {
+    std::string error = tls->reload();
+    if (error.empty())
+      spdlog::info("TLS: certificate and key reloaded from {} ({}); new connections use them", tls->cert_file(),
+                   tls->summary());
+    else spdlog::error("TLS: reload failed, new connections keep the current certificate: {}", error);
+  });
 }
 
 // After the first probe round: say what the fleet looks like, and what to do if it is empty.
@@ -129,8 +163,11 @@ int serve(const ServeConfig& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
+  auto tls = server_tls(config);
+  if (tls) spdlog::info("TLS: serving HTTPS with {} ({})", config.tls_cert, tls->summary());
   ServeContext ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
+  client_tls(config, pool);
   cluster::HealthSettings health = config.health;
   health.agents = config.vram_monitoring;
   cluster::Cluster fleet(ioc.get_executor(), pool, health, SystemClock::instance());
@@ -188,18 +225,20 @@ int serve(const ServeConfig& config) {
   limits.body_window = config.body_window;
   http::Server server(ioc.get_executor(),
                       counting(lifecycle, api::guarded(gateway, router.handler(), api::Port::api)), limits);
+  if (tls) server.use_tls(tls);
   auto bound = server.listen(*http::parse_endpoint(config.listen));
   if (!bound) throw ConfigError(fmt::format("setting listen: cannot listen on {}: {}", config.listen, bound.error().message()));
-  fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound));
+  fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound, tls != nullptr));
   gateway.api_port = bound->port();
   http::Server dashboard(ioc.get_executor(),
                          counting(lifecycle, api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard)),
                          limits);
+  if (tls) dashboard.use_tls(tls);
   if (config.dashboard_enabled) {
     // A busy dashboard port must not take the gateway down: say so and serve the API.
     auto shown = dashboard.listen(*http::parse_endpoint(config.dashboard_listen));
     if (shown) {
-      fmt::print("hydra serve: dashboard on {}\n", url_of(*shown));
+      fmt::print("hydra serve: dashboard on {}\n", url_of(*shown, tls != nullptr));
       gateway.auth.cors.dashboard_port = shown->port();  // its playground calls the API from there
     }
     else spdlog::warn("dashboard: cannot listen on {}: {}", config.dashboard_listen, shown.error().message());
@@ -250,13 +289,19 @@ int serve(const ServeConfig& config) {
     });
   };
   on_signal();
-  // SIGHUP: read the API keys again (added and revoked keys take effect for new requests;
-  // requests in progress keep the key they came with).
+
+  // SIGHUP: one callback per thing that can be re-read without a restart (see Reloads).
+  Reloads reloads;
+  add_tls_reload(reloads, tls);
+  // The API keys again (added and revoked keys take effect for new requests; requests in
+  // progress keep the key they came with).
+  reloads.push_back([&] { reload_keys(gateway.auth, config.key_files); });
   asio::signal_set hangups(ioc, SIGHUP);
   std::function<void()> on_hangup = [&] {
     hangups.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      reload_keys(gateway.auth, config.key_files);
+      spdlog::info("SIGHUP: reloading ({} item(s))", reloads.size());
+      for (const auto& reload : reloads) reload();
       on_hangup();
     });
   };
@@ -289,6 +334,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   text_flag("dashboard-listen", "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
   text_flag("data-dir", "where Hydra keeps its data");
   text_flag("log-level", "trace, debug, info, warn, error or off (default info)");
+  text_flag("tls-cert", "PEM certificate chain: serve the API and the dashboard over HTTPS (with --tls-key)");
+  text_flag("tls-key", "PEM private key of --tls-cert");
+  text_flag("tls-node-ca", "PEM CA file https:// nodes are verified with (default: the system's CAs)");
   cmd->add_option("--node", flags->nodes, "an Ollama node URL, e.g. http://10.0.0.5:11434 (repeatable)");
   cmd->add_option("--config", flags->config, "TOML config file (also HYDRA_CONFIG)");
   cmd->add_flag_callback("--no-discovery", [flags] { flags->values["no-discovery"] = "1"; },

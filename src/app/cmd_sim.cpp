@@ -44,6 +44,8 @@ void add_sim_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--exit-after-tokens", n.exit_after_tokens,
                   "end the whole process after streaming N tokens, as a crashed machine (0 = never)")->capture_default_str();
   cmd->add_option("--script", n.script, "JSON file of scripted replies (prompt regex -> reply)")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-cert", n.tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", n.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--nodes", options->nodes, "run N nodes on consecutive ports")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--addresses", options->addresses, "run one node per IPv4 address, e.g. 127.0.0.2-127.0.0.40");
   cmd->callback([&run, options, models, cmd] {

@@ -66,6 +66,12 @@ std::string endpoint(const std::string& v) {
   return v;
 }
 
+// A file that can be opened now (certificates, keys: their contents are checked where used).
+std::string readable(const std::string& v) {
+  if (!std::ifstream(v)) throw std::invalid_argument("cannot read the file");
+  return v;
+}
+
 std::vector<std::string> split_list(const std::string& v) {
   std::vector<std::string> out;
   std::string item;
@@ -110,6 +116,10 @@ const std::vector<Setting>& settings() {
        }},
       {"dashboard", {"HYDRA_DASHBOARD", "SOLLOL_DASHBOARD_ENABLED"}, "",
        [](ServeConfig& c, const std::string& v) { c.dashboard_enabled = to_bool(v); }},
+      {"tls.cert", {"HYDRA_TLS_CERT"}, "tls-cert", [](ServeConfig& c, const std::string& v) { c.tls_cert = readable(v); }},
+      {"tls.key", {"HYDRA_TLS_KEY"}, "tls-key", [](ServeConfig& c, const std::string& v) { c.tls_key = readable(v); }},
+      {"tls.node_ca", {"HYDRA_TLS_NODE_CA"}, "tls-node-ca",
+       [](ServeConfig& c, const std::string& v) { c.tls_node_ca = readable(v); }},
       {"nodes", {"HYDRA_NODES"}, "", [](ServeConfig& c, const std::string& v) { c.nodes = split_list(v); }},
       {"discovery.enabled", {"HYDRA_DISCOVERY", "SOLLOL_DISCOVERY_ENABLED"}, "",
        [](ServeConfig& c, const std::string& v) { c.discovery = to_bool(v); }},
@@ -321,6 +331,8 @@ ServeConfig resolve_config(const ConfigSources& src) {
     if (s.flag.empty()) continue;
     if (auto it = src.flags.find(s.flag); it != src.flags.end()) apply(c, s, it->second, "--" + s.flag);
   }
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    bad(fmt::format("setting {}: TLS needs both tls.cert and tls.key", c.tls_cert.empty() ? "tls.cert" : "tls.key"));
   if (!src.flag_nodes.empty()) c.nodes = src.flag_nodes;
   try {
     auto keys = std::make_shared<auth::KeySet>();

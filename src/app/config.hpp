@@ -21,6 +21,9 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:8001";
   std::string dashboard_listen = "127.0.0.1:8080";
   bool dashboard_enabled = true;
+  std::string tls_cert;     // both set: the API and dashboard ports serve HTTPS (reloaded on SIGHUP)
+  std::string tls_key;
+  std::string tls_node_ca;  // CA file https:// nodes are verified with; empty: the system's CAs
   std::vector<std::string> nodes;
   bool discovery = true;
   double discovery_timeout_s = 0.5;

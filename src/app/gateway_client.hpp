@@ -18,7 +18,8 @@ struct GatewayReply {
   std::string body;  // the whole body (also when it was watched piece by piece)
 };
 
-// `url` is http://IP:PORT (or localhost:PORT). `on_piece` sees the body as it arrives.
+// `url` is http://HOST:PORT or https://HOST:PORT (verified against the system's CAs, or the
+// PEM file HYDRA_GATEWAY_CA). `on_piece` sees the body as it arrives.
 // HYDRA_API_KEY, when set, is sent as `Authorization: Bearer KEY`.
 GatewayReply call_gateway(const std::string& url, std::string_view method, std::string_view target,
                           std::string body = {}, const std::function<void(std::string_view)>& on_piece = {});

@@ -1,6 +1,7 @@
 #include "cluster/cluster.hpp"
 
 #include "common/spawn.hpp"
+#include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -204,6 +205,8 @@ std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int
   node.index = index;
   node.id = url.id();
   node.url = url.url();
+  node.tls = url.tls;
+  node.tls_name = url.host;
   node.host_header = url.id();
   node.ip = ip;
   node.source = source;
@@ -246,16 +249,28 @@ void Cluster::publish() {
   snapshot_.store(std::move(snap));
 }
 
+http::Peer peer_of(const NodeView& node) {
+  boost::system::error_code ec;
+  http::tcp::endpoint ep(asio::ip::make_address(node.ip, ec), node.port);
+  return http::Peer(ep, node.tls, node.tls_name);
+}
+
+http::Peer agent_peer_of(const NodeView& node, uint16_t agent_port) {
+  http::Peer p = peer_of(node);
+  p.endpoint.port(agent_port);
+  return p;
+}
+
 http::tcp::endpoint Cluster::endpoint(std::size_t index) const {
   return {asio::ip::make_address(nodes_[index].ip), nodes_[index].port};
 }
 
-http::awaitable<void> Cluster::refresh_models(std::size_t index, const http::tcp::endpoint& ep) {
+http::awaitable<void> Cluster::refresh_models(std::size_t index, http::Peer peer) {
   // Cleared before fetching: a refresh asked for meanwhile must run again, not be lost.
   runtime_[index]->refresh_wanted = false;
   const std::string host = nodes_[index].host_header;
-  auto tags = co_await http::fetch(pool_, ep, host, verb::get, "/api/tags", "", settings_.probe_timeout);
-  auto ps = co_await http::fetch(pool_, ep, host, verb::get, "/api/ps", "", settings_.probe_timeout);
+  auto tags = co_await http::fetch(pool_, peer, host, verb::get, "/api/tags", "", settings_.probe_timeout);
+  auto ps = co_await http::fetch(pool_, peer, host, verb::get, "/api/ps", "", settings_.probe_timeout);
   NodeView& node = nodes_[index];
   if (!tags.ec && tags.status == 200)
     if (auto models = parse_tags(tags.body)) node.models = std::move(*models);
@@ -269,16 +284,17 @@ http::awaitable<void> Cluster::refresh_models(std::size_t index, const http::tcp
 }
 
 http::awaitable<void> Cluster::probe(std::size_t index) {
-  auto ep = endpoint(index);
-  auto r = co_await http::fetch(pool_, ep, nodes_[index].host_header, verb::get, "/api/version", "",
+  const http::Peer peer = peer_of(nodes_[index]);
+  auto r = co_await http::fetch(pool_, peer, nodes_[index].host_header, verb::get, "/api/version", "",
                                 settings_.probe_timeout);
   NodeView& node = nodes_[index];
   if (r.ec || r.status != 200) {
-    std::string reason = r.ec ? r.ec.message() : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120);
+    std::string reason = r.ec ? http::error_text(r.ec, node.tls_name)
+                              : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120);
     if (node.health != Health::ejected || node.consecutive_failures == 0)
       spdlog::warn("node {} probe failed: {}", node.id, reason);
     failed(index, std::move(reason));
-    pool_.drop(ep);
+    pool_.drop(peer.endpoint);
     publish();
     co_return;
   }
@@ -297,7 +313,7 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   }
   bool changed = node.health != health_before || node.version != version_before;
   if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due) {
-    co_await refresh_models(index, ep);
+    co_await refresh_models(index, peer);
     changed = true;
   }
   // A routine probe of a healthy node changes nothing: skip the snapshot copy.
@@ -337,8 +353,8 @@ http::awaitable<std::optional<Resources>> Cluster::read_agent(std::size_t index)
   Runtime& rt = *runtime_[index];
   if (rt.pushed) co_return rt.pushed;  // the agent sends its figures with each heartbeat
   if (!settings_.agents || clock_.now() < rt.agent_retry) co_return std::nullopt;
-  http::tcp::endpoint ep(asio::ip::make_address(nodes_[index].ip), rt.agent_port);
-  auto r = co_await http::fetch(pool_, ep, nodes_[index].host_header, verb::get, "/hydra/agent", "",
+  auto r = co_await http::fetch(pool_, agent_peer_of(nodes_[index], rt.agent_port), nodes_[index].host_header,
+                                verb::get, "/hydra/agent", "",
                                 std::min(settings_.probe_timeout, std::chrono::milliseconds(500)));
   std::optional<Resources> out;
   if (!r.ec && r.status == 200) out = parse_agent(r.body);
@@ -347,7 +363,7 @@ http::awaitable<std::optional<Resources>> Cluster::read_agent(std::size_t index)
 }
 
 http::awaitable<void> Cluster::refresh_node(std::size_t index, std::shared_ptr<Runtime> rt) {
-  if (runtime_[index] == rt && nodes_[index].routable()) co_await refresh_models(index, endpoint(index));
+  if (runtime_[index] == rt && nodes_[index].routable()) co_await refresh_models(index, peer_of(nodes_[index]));
 }
 
 http::awaitable<void> Cluster::refresh_all_models() {

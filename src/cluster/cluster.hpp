@@ -14,6 +14,12 @@
 
 namespace hydra::cluster {
 
+// Where the gateway connects to reach a node (its resolved address; over TLS when its URL is
+// https, verified against the host it was configured with), and its `hydra agent`, which
+// serves TLS when its node does.
+http::Peer peer_of(const NodeView& node);
+http::Peer agent_peer_of(const NodeView& node, uint16_t agent_port);
+
 class Cluster {
 public:
   Cluster(http::asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
@@ -101,7 +107,7 @@ private:
   void signal_down(std::size_t index);
   http::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<void> probe(std::size_t index);
-  http::awaitable<void> refresh_models(std::size_t index, const http::tcp::endpoint& ep);
+  http::awaitable<void> refresh_models(std::size_t index, http::Peer peer);
   http::awaitable<void> refresh_node(std::size_t index, std::shared_ptr<Runtime> rt);
   http::tcp::endpoint endpoint(std::size_t index) const;
 

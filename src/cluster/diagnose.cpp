@@ -2,8 +2,10 @@
 
 #include "cluster/scanner.hpp"
 #include "http/client.hpp"
+#include "http/tls.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/error.hpp>
 #include <fmt/format.h>
 
 namespace hydra::cluster {
@@ -30,7 +32,28 @@ bool Diagnosis::ok() const {
 Check explain_unreachable(const NodeUrl& node, const boost::system::error_code& ec, std::chrono::milliseconds timeout) {
   Check c{"connect", Level::fail, ec.message(), {}};
   const bool loopback = node.host == "127.0.0.1" || node.host == "localhost" || node.host == "::1";
-  if (ec == asio::error::connection_refused) {
+  if (ec.category() == http::tls_verify_category()) {
+    c.step = "tls";
+    c.detail = http::error_text(ec, node.host);
+    switch (http::certificate_problem(ec)) {
+      case http::CertificateProblem::wrong_name:
+        c.advice = "the certificate is for another name: have it issued for " + node.host +
+                   " (subjectAltName), or use a name it carries in the node's URL";
+        break;
+      case http::CertificateProblem::expired:
+        c.advice = "the certificate is outside its validity period: renew it (or check the clocks of both machines)";
+        break;
+      default:
+        c.advice = "the certificate is not trusted here: give the CA that signed it with tls.node_ca (or "
+                   "--tls-node-ca), or add that CA to this machine's CA store";
+    }
+  } else if (http::is_tls_error(ec)) {
+    c.step = "tls";
+    c.detail = http::error_text(ec, node.host);
+    c.advice = node.tls ? "does the node (or its proxy) speak HTTPS on port " + std::to_string(node.port) +
+                              "? If it speaks plain HTTP, use an http:// URL"
+                        : "check the node's TLS set-up";
+  } else if (ec == asio::error::connection_refused) {
     c.detail = fmt::format("connection refused on {}", node.id());
     c.advice = loopback
         ? "nothing listens there: start Ollama (`ollama serve`) on this machine"
@@ -44,9 +67,12 @@ Check explain_unreachable(const NodeUrl& node, const boost::system::error_code& 
   } else if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable) {
     c.detail = fmt::format("{} is unreachable ({})", node.host, ec.message());
     c.advice = "no route to that address from here: check the address and this machine's network";
-  } else if (ec == asio::error::connection_reset || ec == asio::error::eof) {
+  } else if (ec == asio::error::connection_reset || ec == asio::error::eof ||
+             ec == boost::beast::http::error::end_of_stream) {
     c.detail = fmt::format("{} closed the connection ({})", node.id(), ec.message());
-    c.advice = "something listens there but hung up on an HTTP request: is it really Ollama's port?";
+    c.advice = node.tls ? "something listens there but hung up on an HTTPS request: is it really Ollama's port?"
+                        : "something listens there but hung up on an HTTP request: is it really Ollama's port? "
+                          "If it serves HTTPS, use an https:// URL";
   } else {
     c.advice = "check that the address and port are those of a running Ollama";
   }
@@ -65,7 +91,7 @@ std::string joined_names(const std::vector<std::string>& names, std::size_t most
 }
 
 // Not Ollama: say what it is, if we can tell.
-http::awaitable<Check> not_ollama(http::ConnectionPool& pool, tcp::endpoint ep, std::string host,
+http::awaitable<Check> not_ollama(http::ConnectionPool& pool, http::Peer ep, std::string host,
                                   http::FetchResult version, std::chrono::milliseconds timeout) {
   Check c{"ollama", Level::fail, {}, {}};
   auto health = co_await http::fetch(pool, ep, host, http::bhttp::verb::get, "/health", "", timeout);
@@ -83,7 +109,7 @@ http::awaitable<Check> not_ollama(http::ConnectionPool& pool, tcp::endpoint ep, 
 }  // namespace
 
 http::awaitable<Diagnosis> diagnose(http::asio::any_io_executor executor, NodeUrl node, uint16_t default_agent_port,
-                                    std::chrono::milliseconds timeout) {
+                                    std::chrono::milliseconds timeout, std::shared_ptr<http::ssl::context> tls) {
   Diagnosis d;
   d.url = node.url();
   const auto get = http::bhttp::verb::get;
@@ -96,11 +122,12 @@ http::awaitable<Diagnosis> diagnose(http::asio::any_io_executor executor, NodeUr
                         "check the host name, or give the node's IP address instead"});
     co_return d;
   }
-  tcp::endpoint ep = found.begin()->endpoint();
-  d.checks.push_back({"address", Level::ok, ep.address().to_string(), {}});
+  const http::Peer ep(found.begin()->endpoint(), node.tls, node.host);
+  d.checks.push_back({"address", Level::ok, ep.endpoint.address().to_string(), {}});
 
-  // 2. The port, and 3. Ollama on it.
+  // 2. The port (and TLS), and 3. Ollama on it.
   http::ConnectionPool pool(executor, 1);
+  if (tls) pool.set_tls(std::move(tls));
   const std::string host = node.id();
   const auto t0 = std::chrono::steady_clock::now();
   auto version = co_await http::fetch(pool, ep, host, get, "/api/version", "", timeout);
@@ -109,7 +136,7 @@ http::awaitable<Diagnosis> diagnose(http::asio::any_io_executor executor, NodeUr
     d.checks.push_back(explain_unreachable(node, version.ec, timeout));
     co_return d;
   }
-  d.checks.push_back({"connect", Level::ok, fmt::format("answers HTTP ({:.1f} ms)", ms), {}});
+  d.checks.push_back({"connect", Level::ok, fmt::format("answers {} ({:.1f} ms)", node.tls ? "HTTPS, certificate verified" : "HTTP", ms), {}});
   auto parsed = version.status == 200 ? parse_version(version.body) : std::nullopt;
   if (!parsed) {
     Check what = co_await not_ollama(pool, ep, host, std::move(version), timeout);
@@ -151,7 +178,8 @@ http::awaitable<Diagnosis> diagnose(http::asio::any_io_executor executor, NodeUr
 
   // 6. The node's agent (its memory, reported).
   const uint16_t agent_port = node.agent_port ? node.agent_port : default_agent_port;
-  tcp::endpoint agent_ep(ep.address(), agent_port);
+  http::Peer agent_ep = ep;
+  agent_ep.endpoint.port(agent_port);
   auto agent = co_await http::fetch(pool, agent_ep, fmt::format("{}:{}", node.host, agent_port), get, "/hydra/agent", "",
                                     timeout);
   auto reading = !agent.ec && agent.status == 200 ? parse_agent(agent.body) : std::nullopt;

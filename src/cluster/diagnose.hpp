@@ -5,6 +5,7 @@
 // loaded (GET /api/ps); whether a `hydra agent` reports its memory (GET :11435/hydra/agent).
 // A failed step that makes the later ones pointless ends the list.
 #include "cluster/node_info.hpp"
+#include "http/stream.hpp"
 #include "http/types.hpp"
 
 #include <chrono>
@@ -29,9 +30,11 @@ struct Diagnosis {
 };
 
 // Runs the checks against `node` (an Ollama URL, as given to `hydra serve --node`). Each
-// request is bounded by `timeout`. Never throws.
+// request is bounded by `timeout`. An https node is verified with `tls` (see
+// http::make_client_context; null: the system's CAs). Never throws.
 http::awaitable<Diagnosis> diagnose(http::asio::any_io_executor executor, NodeUrl node, uint16_t default_agent_port,
-                                    std::chrono::milliseconds timeout);
+                                    std::chrono::milliseconds timeout,
+                                    std::shared_ptr<http::ssl::context> tls = nullptr);
 
 // What a failed request to a node means, in words a user can act on (pure; tested alone).
 Check explain_unreachable(const NodeUrl& node, const boost::system::error_code& ec, std::chrono::milliseconds timeout);

@@ -80,7 +80,7 @@ std::optional<std::vector<ResidentEntry>> parse_ps(std::string_view body) {
 std::string NodeUrl::id() const { return host + ":" + std::to_string(port); }
 std::string NodeUrl::url() const {
   bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 namespace {
@@ -112,8 +112,15 @@ std::optional<NodeUrl> parse_node_url(std::string_view text) {
     if (!parse_capacity(text.substr(hash + 1), out)) return std::nullopt;
     text = text.substr(0, hash);
   }
-  if (text.starts_with("http://")) text.remove_prefix(7);
-  else if (text.find("://") != std::string_view::npos) return std::nullopt;  // https etc.: not yet
+  if (text.starts_with("http://")) {
+    text.remove_prefix(7);
+  } else if (text.starts_with("https://")) {
+    text.remove_prefix(8);
+    out.tls = true;
+    out.port = 443;
+  } else if (text.find("://") != std::string_view::npos) {
+    return std::nullopt;
+  }
   while (!text.empty() && text.back() == '/') text.remove_suffix(1);
   if (text.empty() || text.find('/') != std::string_view::npos) return std::nullopt;
   auto authority = parse_authority(text);

@@ -134,7 +134,7 @@ http::awaitable<void> worker(std::shared_ptr<State> s, asio::any_io_executor ex,
     tcp::endpoint ep(Ipv4(t.address), t.port);
     auto conn = std::make_unique<http::Connection>(ex);
     conn->stream.expires_after(o.connect_timeout);
-    auto [ec] = co_await conn->stream.async_connect(ep, http::use_nothrow);
+    auto [ec] = co_await conn->stream.lowest().async_connect(ep, http::use_nothrow);
     if (ec) continue;
     ++s->result.open_ports;
     if (t.rpc) {

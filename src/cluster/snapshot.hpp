@@ -67,7 +67,9 @@ struct NodeView {
   std::size_t index = 0;     // its slot: stable while the node is known; a removed node's slot
                              // is reused only once no request refers to it (its counters free)
   std::string id;            // "host:port"
-  std::string url;           // "http://host:port"
+  std::string url;           // "http://host:port" or "https://host:port"
+  bool tls = false;          // https: connections verify the certificate against tls_name
+  std::string tls_name;      // the configured host (a name or an IP literal)
   std::string host_header;   // what to send as Host (Ollama checks it on loopback binds)
   std::string ip;            // resolved address the gateway connects to
   std::string hostname;      // when configured by name: re-resolved every few minutes

@@ -1,10 +1,10 @@
 #pragma once
 // The upstream side: pooled keep-alive connections to nodes, and requests over them.
 // Not thread-safe: one pool per io_context thread.
+#include "http/stream.hpp"
 #include "http/types.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <map>
@@ -21,10 +21,27 @@ struct Timeouts {
   std::chrono::milliseconds total{1'800'000};     // a whole relayed request (timeouts.total_s); 0 = none
 };
 
+// Where upstream connections go: an address, and for TLS the name (DNS name or IP literal)
+// the peer's certificate must carry, also sent as SNI. Implicit from an endpoint: plain TCP.
+struct Peer {
+  Peer(tcp::endpoint ep) : endpoint(ep) {}  // NOLINT: plain TCP, as before TLS existed
+  Peer(tcp::endpoint ep, bool use_tls, std::string name)
+      : endpoint(ep), tls(use_tls), host(use_tls ? std::move(name) : std::string()) {}
+  tcp::endpoint endpoint;
+  bool tls = false;
+  std::string host;  // TLS only
+  bool operator<(const Peer& o) const {
+    if (endpoint != o.endpoint) return endpoint < o.endpoint;
+    if (tls != o.tls) return tls < o.tls;
+    return host < o.host;
+  }
+};
+
 // One upstream connection with its read buffer; returned to the pool when reusable.
 struct Connection {
   explicit Connection(asio::any_io_executor ex) : stream(std::move(ex)) {}
-  beast::tcp_stream stream;
+  explicit Connection(Stream s) : stream(std::move(s)) {}
+  Stream stream;
   beast::flat_buffer buffer;
   bool reused = false;  // came from the pool (a stale keep-alive may fail on first use)
 };
@@ -34,18 +51,27 @@ public:
   explicit ConnectionPool(asio::any_io_executor ex, std::size_t max_idle_per_host = 64)
       : executor_(std::move(ex)), max_idle_(max_idle_per_host) {}
 
-  // An idle pooled connection, or a new one (connect bounded by `connect_timeout`).
+  // An idle pooled connection, or a new one: connect and, for a TLS peer, the handshake
+  // (certificate verified) together bounded by `connect_timeout`. A refused certificate is a
+  // tls_verify_category() error (see http::error_text).
   awaitable<std::pair<error_code, std::unique_ptr<Connection>>> acquire(
-      const tcp::endpoint& ep, std::chrono::milliseconds connect_timeout);
+      const Peer& peer, std::chrono::milliseconds connect_timeout);
   // Gives a connection back for reuse; only call when the last response was read whole.
-  void release(const tcp::endpoint& ep, std::unique_ptr<Connection> conn);
-  // Drops idle connections to an endpoint (the node went away).
+  void release(const Peer& peer, std::unique_ptr<Connection> conn);
+  // Drops idle connections to an endpoint, TLS or not (the node went away).
   void drop(const tcp::endpoint& ep);
 
+  // The context TLS peers are verified with (start-up; default: the system's CAs, made on
+  // first use). See make_client_context().
+  void set_tls(std::shared_ptr<ssl::context> client_context) { tls_ = std::move(client_context); }
+
 private:
+  std::shared_ptr<ssl::context> tls_context();
   asio::any_io_executor executor_;
   std::size_t max_idle_;
-  std::map<tcp::endpoint, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::map<Peer, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::shared_ptr<ssl::context> tls_;
+  std::string tls_error_;  // why the default context could not be made
 };
 
 // A whole small request/response (probes, fan-out queries). Body capped at 64 MiB.
@@ -56,7 +82,7 @@ struct FetchResult {
   int status = 0;
   std::string body;
 };
-awaitable<FetchResult> fetch(ConnectionPool& pool, tcp::endpoint ep, std::string host, bhttp::verb method,
+awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, bhttp::verb method,
                              std::string target, std::string body, std::chrono::milliseconds timeout);
 
 }  // namespace hydra::http

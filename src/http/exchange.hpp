@@ -2,10 +2,10 @@
 // One request and its reply on a server connection. Handlers receive an Exchange and answer
 // through it, either with one whole response or as a stream of chunks. The connection
 // (owned by the server session) outlives the Exchange.
+#include "http/stream.hpp"
 #include "http/types.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
@@ -17,7 +17,7 @@ namespace hydra::http {
 
 class Exchange {
 public:
-  Exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request request,
+  Exchange(Stream& stream, beast::flat_buffer& buffer, Request request,
            const ServerLimits& limits);
 
   const Request& request() const { return request_; }
@@ -72,7 +72,7 @@ public:
 
 private:
   enum class State { idle, streaming, done };
-  beast::tcp_stream& stream_;
+  Stream& stream_;
   beast::flat_buffer& buffer_;
   Request request_;
   const ServerLimits& limits_;

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "common/spawn.hpp"
+#include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
+#include <spdlog/spdlog.h>
 
 namespace hydra::http {
 
@@ -65,6 +67,7 @@ struct Server::State {
   Handler handler;
   ServerLimits limits;
   ErrorBody error_body;
+  std::shared_ptr<ServerTls> tls;  // set: every connection is TLS
   std::shared_ptr<tcp::acceptor> acceptor;
   tcp::endpoint bound;
   bool draining = false;  // drain(): no connection is kept alive after its reply
@@ -112,7 +115,7 @@ struct Server::State {
     return req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue");
   }
 
-  awaitable<void> reply_error(beast::tcp_stream& stream, bhttp::status status, std::string_view message,
+  awaitable<void> reply_error(Stream& stream, bhttp::status status, std::string_view message,
                               std::string_view target) {
     Response res{status, 11};
     res.set(bhttp::field::content_type, "application/json; charset=utf-8");
@@ -125,7 +128,7 @@ struct Server::State {
 
   // After refusing a request whose body is still arriving, read and discard the rest for a
   // moment so the client gets to read the answer instead of a connection reset.
-  static awaitable<void> linger(beast::tcp_stream& stream, const ServerLimits& limits) {
+  static awaitable<void> linger(Stream& stream, const ServerLimits& limits) {
     error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     char scratch[16384];
@@ -141,7 +144,7 @@ struct Server::State {
   // Answers a failed read of a request (head or body) when it deserves an answer; the
   // session ends either way.
   // `head_started`: some of the request had arrived when the read failed.
-  awaitable<void> refuse(beast::tcp_stream& stream, error_code rec, bool body_started, bool head_started,
+  awaitable<void> refuse(Stream& stream, error_code rec, bool body_started, bool head_started,
                          std::string target) {
     if (rec == bhttp::error::body_limit) {
       co_await reply_error(stream, bhttp::status::payload_too_large, "request body too large", target);
@@ -169,7 +172,7 @@ struct Server::State {
   // Reads the body. It has no overall deadline (a large upload on a slow link takes what it
   // takes) but must keep moving: at least body_min_rate bytes a second over each body_window,
   // else beast::error::timeout with the connection still open for a 408.
-  static awaitable<error_code> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  static awaitable<error_code> read_body(Stream& stream, beast::flat_buffer& buffer,
                                          bhttp::request_parser<bhttp::string_body>& parser,
                                          const ServerLimits& limits) {
     stream.expires_never();
@@ -199,7 +202,7 @@ struct Server::State {
 
   // Reads the head within limits.header_timeout; past it, beast::error::timeout with the
   // connection still open, so the client can be told (408).
-  static awaitable<error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  static awaitable<error_code> read_head(Stream& stream, beast::flat_buffer& buffer,
                                          bhttp::request_parser<bhttp::string_body>& parser,
                                          const ServerLimits& limits) {
     stream.expires_never();
@@ -211,11 +214,46 @@ struct Server::State {
     co_return std::get<0>(std::get<0>(raced));
   }
 
+  // A TLS connection: the handshake within the head's deadline, then HTTP as on a plain one.
+  // A failed handshake (plain HTTP on this port, an unknown certificate at the client, a
+  // scanner) just closes the connection.
+  static awaitable<void> tls_session(std::shared_ptr<State> self, tcp::socket socket) {
+    error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    Stream stream(beast::tcp_stream(std::move(socket)), self->tls->context());
+    stream.expires_after(self->limits.header_timeout);
+    auto [hec] = co_await stream.tls()->async_handshake(ssl::stream_base::server, use_nothrow);
+    if (hec) {
+      spdlog::debug("TLS handshake from {} failed: {}", remote.address().to_string(), hec.message());
+      stream.close();
+      co_return;
+    }
+    co_await serve(self, stream);
+    if (stream.socket().is_open()) {
+      // close_notify, so the client can tell the end from a cut; a peer that does not answer
+      // it is not waited for long.
+      stream.expires_after(std::chrono::seconds(1));
+      co_await stream.tls()->async_shutdown(use_nothrow);
+    }
+    stream.close();
+  }
+
   static awaitable<void> session(std::shared_ptr<State> self, tcp::socket socket) {
-    const ServerLimits& limits = self->limits;
     error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
-    beast::tcp_stream stream(std::move(socket));
+    if (self->tls) {
+      co_await tls_session(std::move(self), std::move(socket));
+      co_return;
+    }
+    Stream stream(beast::tcp_stream(std::move(socket)));
+    co_await serve(self, stream);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.close();
+  }
+
+  // The requests of one connection, one after another.
+  static awaitable<void> serve(std::shared_ptr<State> self, Stream& stream) {
+    const ServerLimits& limits = self->limits;
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
@@ -274,8 +312,6 @@ struct Server::State {
       }
       if (!exchange.reusable() || !stream.socket().is_open()) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.close();
   }
 };
 
@@ -289,6 +325,10 @@ Server::Server(asio::any_io_executor executor, Handler handler, ServerLimits lim
 }
 
 Server::~Server() { stop_listening(); }
+
+void Server::use_tls(std::shared_ptr<ServerTls> tls) { state_->tls = std::move(tls); }
+
+bool Server::tls() const { return state_->tls != nullptr; }
 
 boost::system::result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint) {
   auto acc = std::make_shared<tcp::acceptor>(state_->executor);

@@ -12,6 +12,8 @@
 
 namespace hydra::http {
 
+class ServerTls;
+
 using Handler = std::function<awaitable<void>(Exchange&)>;
 // Renders a server-level error body (bad framing, body too large) in the API's own shape;
 // `target` is the request's, as far as it was read (may be empty).
@@ -34,6 +36,11 @@ public:
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+
+  // Serve HTTPS: every connection from now on does a TLS handshake with `tls`'s current
+  // certificate (shared with other servers; reloaded by its owner). Call before listen().
+  void use_tls(std::shared_ptr<ServerTls> tls);
+  bool tls() const;
 
   // Binds and starts accepting. Port 0 picks a free port; the bound endpoint is returned.
   boost::system::result<tcp::endpoint> listen(const tcp::endpoint& endpoint);

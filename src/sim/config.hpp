@@ -22,6 +22,8 @@ struct NodeConfig {
   uint64_t exit_after_tokens = 0;  // > 0: the process ends after streaming this many tokens
   std::string script;   // path of a reply script, optional
   std::string version = "0.12.6";
+  std::string tls_cert;  // both set: serve HTTPS (PEM files)
+  std::string tls_key;
 };
 
 }  // namespace hydra::sim

@@ -53,6 +53,7 @@ boost::system::result<http::tcp::endpoint> Node::start() {
       co_await router_.dispatch(ex);
     };
     server_ = std::make_unique<http::Server>(executor_, std::move(handler));
+    if (tls_) server_->use_tls(tls_);
   }
   auto bound = server_->listen(*ep);
   if (bound) endpoint_ = *bound;

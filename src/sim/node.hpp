@@ -50,6 +50,8 @@ public:
 
   // Binds the configured address (port 0: any free port) and starts serving.
   boost::system::result<http::tcp::endpoint> start();
+  // Serve HTTPS with this certificate (`hydra sim --tls-cert`); call before start().
+  void use_tls(std::shared_ptr<http::ServerTls> tls) { tls_ = std::move(tls); }
   http::tcp::endpoint endpoint() const { return endpoint_; }
   const NodeConfig& config() const { return config_; }
 
@@ -80,6 +82,7 @@ private:
   Stats stats_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
+  std::shared_ptr<http::ServerTls> tls_;
   http::tcp::endpoint endpoint_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

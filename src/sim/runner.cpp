@@ -1,6 +1,7 @@
 #include "sim/runner.hpp"
 
 #include "http/server.hpp"
+#include "http/tls.hpp"
 #include "sim/node.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -56,11 +57,18 @@ int run(const RunOptions& options) {
   std::shared_ptr<const ReplyBook> replies =
       options.node.script.empty() ? std::make_shared<ReplyBook>()
                                   : std::make_shared<ReplyBook>(ReplyBook::from_file(options.node.script));
+  std::shared_ptr<http::ServerTls> tls;
+  if (!options.node.tls_cert.empty() || !options.node.tls_key.empty()) {
+    if (options.node.tls_cert.empty() || options.node.tls_key.empty())
+      throw std::runtime_error("--tls-cert and --tls-key go together");
+    tls = std::make_shared<http::ServerTls>(options.node.tls_cert, options.node.tls_key);
+  }
   asio::io_context ioc(1);
   std::vector<std::unique_ptr<Node>> nodes;
   nodes.reserve(configs.size());
   for (auto& config : configs) {
     auto node = std::make_unique<Node>(ioc.get_executor(), config, SystemClock::instance(), replies);
+    if (tls) node->use_tls(tls);
     auto bound = node->start();
     if (!bound) {
       fmt::print(stderr, "hydra sim: cannot listen on {}: {}\n", config.listen, bound.error().message());
@@ -68,7 +76,7 @@ int run(const RunOptions& options) {
     }
     auto ep = *bound;
     auto host = ep.address().to_string();
-    fmt::print("node {} listening on http://{}:{}\n", config.name,
+    fmt::print("node {} listening on {}://{}:{}\n", config.name, tls ? "https" : "http",
                ep.address().is_v6() ? "[" + host + "]" : host, ep.port());
     nodes.push_back(std::move(node));
   }

@@ -88,7 +88,14 @@ TEST(GatewayUrl, Parse) {
   ASSERT_TRUE(u);
   EXPECT_EQ(u->host, "::1");
   EXPECT_EQ(u->host_header(), "[::1]:8001");
-  for (const char* bad : {"https://gw:8001", "gw:8001", "http://", "http://:8001", "http://gw:0", "http://gw:99999",
+  u = parse_gateway_url("https://gw.lan/hydra");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->host_header(), "gw.lan");  // the default port of https is left out
+  EXPECT_EQ(parse_gateway_url("https://gw.lan:8001")->host_header(), "gw.lan:8001");
+  EXPECT_FALSE(parse_gateway_url("http://gw.lan")->tls);
+  for (const char* bad : {"ftp://gw:8001", "gw:8001", "http://", "http://:8001", "http://gw:0", "http://gw:99999",
                           "http://gw:80x", "http://gw:", "http://user@gw", "http://gw/x?y=1"})
     EXPECT_FALSE(parse_gateway_url(bad)) << bad;
 }
@@ -117,7 +124,10 @@ TEST(Registration, BadGatewayUrlThrowsAtStartUp) {
   boost::asio::io_context ioc;
   ReadingStore store;
   RegisterOptions o;
-  o.gateway = "https://gw:8001";
+  o.gateway = "ftp://gw:8001";
+  EXPECT_THROW(Registrar(ioc.get_executor(), o, store), std::invalid_argument);
+  o.gateway = "https://gw:8001";  // https is fine, but its CA file must be usable
+  o.gateway_ca = "/nonexistent/ca.pem";
   EXPECT_THROW(Registrar(ioc.get_executor(), o, store), std::invalid_argument);
 }
 

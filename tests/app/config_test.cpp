@@ -141,6 +141,33 @@ TEST(Config, FleetRefreshIntervalOfAMiss) {
   EXPECT_ANY_THROW(resolve_config(src));
 }
 
+TEST(Config, TlsNeedsBothReadableFiles) {
+  const std::string readable = "/proc/self/status";  // any file that opens
+  ConfigSources src{};
+  src.env = {{"HYDRA_TLS_CERT", readable}, {"HYDRA_TLS_KEY", readable}, {"HYDRA_TLS_NODE_CA", readable}};
+  auto c = resolve_config(src);
+  EXPECT_EQ(c.tls_cert, readable);
+  EXPECT_EQ(c.tls_key, readable);
+  EXPECT_EQ(c.tls_node_ca, readable);
+  src.env.clear();
+  src.file_text = "[tls]\ncert = \"" + readable + "\"\n";
+  try {
+    resolve_config(src);
+    ADD_FAILURE() << "a certificate without its key was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("tls.key"), std::string::npos) << e.what();
+  }
+  src.file_text.reset();
+  src.flags = {{"tls-cert", "/nonexistent/cert.pem"}, {"tls-key", readable}};
+  try {
+    resolve_config(src);
+    ADD_FAILURE() << "an unreadable certificate was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("tls.cert (--tls-cert)"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(resolve_config({}).tls_cert.empty());  // off by default
+}
+
 TEST(Config, ApiKeysAndAccessSettings) {
   ConfigSources src{};
   src.file_text = R"(

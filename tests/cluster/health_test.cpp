@@ -89,7 +89,14 @@ TEST(NodeInfo, NodeUrls) {
   ASSERT_TRUE(b);
   EXPECT_EQ(b->url(), "http://gpu-box:11434");
   EXPECT_EQ(parse_node_url("[::1]:9000")->url(), "http://[::1]:9000");
-  EXPECT_FALSE(parse_node_url("https://x:1"));
+  auto tls = parse_node_url("https://ollama.lan:8443");
+  ASSERT_TRUE(tls);
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->id(), "ollama.lan:8443");
+  EXPECT_EQ(tls->url(), "https://ollama.lan:8443");
+  EXPECT_EQ(parse_node_url("https://ollama.lan")->port, 443);  // https without a port: 443
+  EXPECT_FALSE(parse_node_url("http://x:1")->tls);
+  EXPECT_FALSE(parse_node_url("ftp://x:1"));
   EXPECT_FALSE(parse_node_url("host:0"));
   EXPECT_FALSE(parse_node_url("host:abc"));
   EXPECT_FALSE(parse_node_url("http://host:1/path"));

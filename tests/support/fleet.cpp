@@ -13,7 +13,7 @@
 namespace hydra::test {
 
 Endpoint endpoint_from_url(const std::string& text) {
-  static const std::regex url(R"(http://([0-9.]+):([0-9]+))");
+  static const std::regex url(R"(https?://([0-9.]+):([0-9]+))");
   std::smatch m;
   if (!std::regex_search(text, m, url)) throw std::runtime_error("no URL in: " + text);
   return Endpoint(boost::asio::ip::make_address(m[1].str()), static_cast<unsigned short>(std::stoi(m[2].str())));
@@ -31,6 +31,7 @@ SimProcess& Fleet::add_sim(const std::string& name, std::vector<std::string> arg
                                          std::chrono::seconds(10));
   if (!line) throw std::runtime_error("sim " + name + " did not start");
   sim.endpoint = endpoint_from_url(*line);
+  if (line->find("https://") != std::string::npos) sim.scheme = "https";
   sim.id = sim.endpoint.address().to_string() + ":" + std::to_string(sim.endpoint.port());
   sim.argv[3] = sim.id;  // --listen: the same address when it is started again
   sims_.push_back(std::move(sim));
@@ -72,7 +73,7 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
   if (!discovery) argv.push_back("--no-discovery");
   for (const auto& s : sims_) {
     argv.push_back("--node");
-    argv.push_back("http://" + s.id + s.capacity);
+    argv.push_back(s.url() + s.capacity);
   }
   argv.insert(argv.end(), args.begin(), args.end());
   env.push_back("HYDRA_LOG_LEVEL=debug");
@@ -81,6 +82,7 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
                                    std::chrono::seconds(10));
   if (!api) throw std::runtime_error("hydra serve did not start: " + gateway_log());
   gateway_ = endpoint_from_url(*api);
+  gateway_tls_ = api->find("https://") != std::string::npos;
   // Discovery tests configure no node and wait for what the scans find themselves.
   if (discovery) return;
   dashboard_ = {};
@@ -91,6 +93,16 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
       },
       std::chrono::seconds(10));
   if (!probed) throw std::runtime_error("hydra serve never probed its nodes: " + gateway_log());
+}
+
+std::string Fleet::gateway_url() const {
+  return std::string(gateway_tls_ ? "https://" : "http://") + gateway_.address().to_string() + ":" +
+         std::to_string(gateway_.port());
+}
+
+std::string Fleet::dashboard_url() const {
+  return std::string(gateway_tls_ ? "https://" : "http://") + dashboard_.address().to_string() + ":" +
+         std::to_string(dashboard_.port());
 }
 
 SimProcess* Fleet::sim_by_id(const std::string& id) {

@@ -14,6 +14,8 @@ namespace hydra::test {
 struct SimProcess {
   std::string name;
   std::string id;  // "127.0.0.1:PORT", as the gateway names it
+  std::string scheme = "http";  // "https" for a sim started with --tls-cert
+  std::string url() const { return scheme + "://" + id; }
   Endpoint endpoint;
   std::unique_ptr<Process> process;
   std::string capacity;  // appended to its --node URL, e.g. "#vram=24,slots=2"
@@ -39,8 +41,12 @@ public:
   void start_gateway(std::vector<std::string> env = {}, std::vector<std::string> args = {});
 
   const Endpoint& gateway() const { return gateway_; }
+  // "https://127.0.0.1:PORT" when the gateway serves TLS (--tls-cert), else http.
+  std::string gateway_url() const;
   // The dashboard's port (port 0 when it did not listen, or with discovery on).
   const Endpoint& dashboard() const { return dashboard_; }
+  // Its URL, "https://..." when the gateway serves TLS.
+  std::string dashboard_url() const;
   bool discovery = false;  // start_gateway passes --no-discovery unless this is set
   SimProcess& sim(std::size_t i) { return sims_.at(i); }
   SimProcess* sim_by_id(const std::string& id);
@@ -54,10 +60,11 @@ private:
   std::vector<SimProcess> sims_;
   std::unique_ptr<Process> serve_;
   Endpoint gateway_;
+  bool gateway_tls_ = false;
   Endpoint dashboard_;
   std::string data_dir_;
 };
 
-Endpoint endpoint_from_url(const std::string& text);  // finds "http://IP:PORT" in a line
+Endpoint endpoint_from_url(const std::string& text);  // finds "http://IP:PORT" (or https) in a line
 
 }  // namespace hydra::test

@@ -1,7 +1,7 @@
 // Starts `hydra serve` (the gateway) in front of some Ollama nodes for end-to-end tests.
 //
 //   const gw = await startGateway({ nodes: [simA.url, simB.url] });
-//   gw.url             // http://127.0.0.1:PORT: the gateway's Ollama API
+//   gw.url             // http://127.0.0.1:PORT: the gateway's Ollama API (https with --tls-cert)
 //   gw.fleet           // { reachable, total, models } from its first probe round
 //   gw.dashboardUrl    // http://127.0.0.1:PORT of the dashboard (null unless printed before ready)
 //   gw.stderr()        // its log so far (print it when a test fails)
@@ -18,9 +18,9 @@ import { join } from 'node:path';
 
 import { startHydra } from './proc.mjs';
 
-const API_LINE = /^hydra serve: Ollama API on (http:\/\/\S+)$/;
+const API_LINE = /^hydra serve: Ollama API on (https?:\/\/\S+)$/;
 const FLEET_LINE = /^hydra serve: (\d+) of (\d+) nodes reachable, (\d+) models on disk across them$/;
-const DASHBOARD_LINE = /^hydra serve: dashboard on (http:\/\/\S+)$/;
+const DASHBOARD_LINE = /^hydra serve: dashboard on (https?:\/\/\S+)$/;
 const NONE_REACHABLE = /^hydra serve: no Ollama node is reachable/;
 
 /**

@@ -6,13 +6,13 @@
 //   await sim.stop();  // SIGTERM, then SIGKILL after a deadline
 //
 // The binary is $HYDRA_BIN, or build/hydra at the repository root.
-// On start the sim prints `node NAME listening on http://HOST:PORT` once per node and
+// On start the sim prints `node NAME listening on http://HOST:PORT` (https with --tls-cert) once per node and
 // flushes; startSim waits for those lines (never a fixed sleep) up to a deadline.
 import { HYDRA_BIN, startHydra } from './proc.mjs';
 
 export { HYDRA_BIN };
 
-const LISTENING = /^node (\S+) listening on (http:\/\/\S+)$/;
+const LISTENING = /^node (\S+) listening on (https?:\/\/\S+)$/;
 
 /**
  * Starts `hydra sim --listen 127.0.0.1:0 [--nodes N] ...args`.
