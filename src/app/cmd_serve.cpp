@@ -52,13 +52,21 @@ void client_tls(const ServeConfig& config, http::ConnectionPool& pool) {
 // itself what it did. Caught even when the list is empty (SIGHUP would end the process).
 using Reloads = std::vector<std::function<void()>>;
 
+// The certificate's summary says EXPIRED / NOT YET VALID in front when clients will refuse it.
+bool refused_by_clients(const std::string& summary) {
+  return summary.starts_with("EXPIRED") || summary.starts_with("NOT YET VALID");
+}
+
 void add_tls_reload(Reloads& reloads, std::shared_ptr<http::ServerTls> tls) {
   if (!tls) return;
   reloads.push_back([tls] {
     std::string error = tls->reload();
+    const std::string summary = tls->summary();
+    const bool expired = refused_by_clients(summary);
     if (error.empty())
-      spdlog::info("TLS: certificate and key reloaded from {} ({}); new connections use them", tls->cert_file(),
-                   tls->summary());
+      spdlog::log(expired ? spdlog::level::warn : spdlog::level::info,
+                  "TLS: certificate and key reloaded from {} ({}); new connections use them{}", tls->cert_file(),
+                  summary, expired ? ": clients will refuse it" : "");
     else spdlog::error("TLS: reload failed, new connections keep the current certificate: {}", error);
   });
 }
@@ -164,7 +172,12 @@ int serve(const ServeConfig& config) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   auto tls = server_tls(config);
-  if (tls) spdlog::info("TLS: serving HTTPS with {} ({})", config.tls_cert, tls->summary());
+  if (tls) {
+    const std::string summary = tls->summary();
+    const bool expired = refused_by_clients(summary);
+    spdlog::log(expired ? spdlog::level::warn : spdlog::level::info, "TLS: serving HTTPS with {} ({}){}",
+                config.tls_cert, summary, expired ? ": clients will refuse it" : "");
+  }
   ServeContext ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
   client_tls(config, pool);

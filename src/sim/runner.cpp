@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdio>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -82,6 +83,7 @@ int run(const RunOptions& options) {
   }
   std::fflush(stdout);
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  std::signal(SIGHUP, SIG_IGN);  // nothing to re-read; a `kill -HUP` meant for the gateway must not end it
   signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
   ioc.run();
   return 0;

@@ -115,7 +115,7 @@ void check(Tally& t, int kind, int p, const HttpReply& r, const std::vector<std:
     if (const json::value* h = last.if_contains("hydra")) {
       continued = true;
       // A raw prompt gives no hint where the partial answer starts: a partial that is only the
-      // first node's name ("a", cut after one token) cannot be told from the prompt's last word.
+      // first node's name (cut after one token) cannot be told from the prompt's last word.
       for (const auto& step : h->at("continued").as_array())
         if (step.at("after_tokens").to_number<int>() <= 1 && kind == raw_stream) bare_name = true;
     }
@@ -138,7 +138,9 @@ void check(Tally& t, int kind, int p, const HttpReply& r, const std::vector<std:
 
 TEST(Chaos, MixedLoadThroughRotatingFaultsEveryReplyWholeAndExact) {
   Fleet f;
-  for (const char* name : {"a", "b", "c"})
+  // Names that are not words of the sim's replies: a raw partial answer that ends with the word
+  // "a" would otherwise read, to a node named "a", as its own name alone (the answer just begun).
+  for (const char* name : {"node-x", "node-y", "node-z"})
     f.add_sim(name,
               {"--model", "llama3.2:3b=2", "--loaded", kModel, "--tokens-per-second", "60", "--load-seconds", "0.1",
                "--parallel", std::to_string(kSlots)},
