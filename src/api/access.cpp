@@ -95,8 +95,8 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   const verb method = ex.request().method();
   if (co_await cors(gw, ex)) co_return;
   if (port == Port::dashboard && !dashboard_serves(method, ex.path())) {
-    co_await ex.respond_error(http::bhttp::status::not_found,
-                              fmt::format("{} is not served on the dashboard's port; use the API's port", ex.path()));
+    co_await refuse(ex, 404, fmt::format("{} is not served on the dashboard's port; use the API's port", ex.path()),
+                    "invalid_request_error", "not_found");
     co_return;
   }
   const Access access = access_of(method, ex.path(), port);
