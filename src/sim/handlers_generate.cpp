@@ -1,5 +1,6 @@
 // /api/generate and /api/chat: validation, load/unload requests, paced token streams,
 // faults, and the final chunk with measured durations.
+#include <cctype>
 #include "common/json.hpp"
 #include "common/timefmt.hpp"
 #include "sim/model_use.hpp"
@@ -113,6 +114,9 @@ std::optional<Reply> continued_from(const ReplyBook& book, const std::string& na
   // A reply that starts with a node's name: the shortest end first (a name is one word, so the
   // latest place where one fits is where the answer began).
   for (std::size_t i = text.size(); i-- > from;) {
+    // A name begins a word: "z:" inside "node-z:" is not where an answer began.
+    const unsigned char before = static_cast<unsigned char>(text[i - 1]);
+    if (std::isalnum(before) || before == '.' || before == '_' || before == '-') continue;
     Reply whole = book.reply(name, model, text.substr(0, i), seed);
     if (auto rest = rest_after(whole, text.substr(i), false)) {
       whole.tokens = std::move(*rest);

@@ -120,7 +120,11 @@ std::optional<std::vector<std::string>> rest_after(const Reply& reply, std::stri
   std::string text;
   for (const auto& t : reply.tokens) text += t;
   std::size_t from = std::string::npos;
-  if (std::string_view(text).starts_with(partial)) {
+  // A partial of this node's own reply has its whole name at least: a raw prompt that merely
+  // ends in "n" has not begun node "node-y"'s answer.
+  const bool named = reply.tokens.size() > 1 && reply.tokens[1] == ":";
+  const std::size_t least = named ? reply.tokens[0].size() : 1;
+  if (partial.size() >= least && std::string_view(text).starts_with(partial)) {
     from = partial.size();
   } else if (!reply.tokens.empty()) {
     // Another node's tag: its name up to the first ':' or space stands for this node's name.
