@@ -7,7 +7,7 @@
 #include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include "common/spawn.hpp"
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -97,7 +97,7 @@ int run_diag(const DiagArgs& args) {
   const cluster::HealthSettings defaults;
   boost::asio::co_spawn(io, diagnose_all(io.get_executor(), nodes, defaults.agent_port,
                                           std::chrono::milliseconds(args.timeout_ms), tls, results),
-                        boost::asio::detached);
+                        hydra::logged("the diagnosis"));
   io.run();
 
   std::size_t failed = 0;

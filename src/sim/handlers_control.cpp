@@ -8,7 +8,7 @@
 #include "sim/node.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include "common/spawn.hpp"
 #include <boost/asio/steady_timer.hpp>
 
 namespace hydra::sim {
@@ -71,7 +71,7 @@ http::awaitable<void> set_fault(Node& node, http::Exchange& ex) {
   node.set_fault(f);
   if (f.mode == Fault::Mode::refuse && for_ms && *for_ms > 0)
     http::asio::co_spawn(node.executor(), restore_after(node, std::chrono::milliseconds(*for_ms)),
-                         http::asio::detached);
+                         hydra::logged("the fault's restore timer"));
 }
 
 json::object stats_body(Node& node) {
