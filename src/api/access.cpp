@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <utility>
 
 namespace hydra::api {
 
@@ -41,12 +42,17 @@ http::awaitable<void> refuse(http::Exchange& ex, int status, std::string message
   co_await ex.respond(static_cast<http::bhttp::status>(status), std::move(body));
 }
 
-// Hands the key's concurrency slot back however the request ends (a coroutine frame destroyed
+// Hands the key's concurrency slot back once: when the reply is settled (its last chunk goes
+// out, http::Exchange::settle), or however else the request ends (a coroutine frame destroyed
 // at shutdown included).
 struct InProgress {
   auth::Limiter& limiter;
   const auth::Key& key;
-  ~InProgress() { limiter.finish(key); }
+  bool done = false;
+  void release() {
+    if (!std::exchange(done, true)) limiter.finish(key);
+  }
+  ~InProgress() { release(); }
 };
 
 // Node management with no keys configured: the registration token when one is set; when Hydra
@@ -161,7 +167,9 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
     co_return;
   }
   InProgress in_progress{limiter, *key};
+  ex.on_settled([&in_progress] { in_progress.release(); });
   co_await inner(ex);
+  ex.on_settled({});
 }
 
 }  // namespace

@@ -240,6 +240,7 @@ awaitable<bool> ContinuingSink::data(std::string_view bytes) {
     }
     bytes.remove_prefix(nl + 1);
   }
+  if (done_) inner_.settled();
   if (!out_.empty() && co_await inner_.data(out_)) co_return true;
   co_return !go_on;  // an error line: the node is done for; the relay reads take_failure()
 }
@@ -249,6 +250,7 @@ awaitable<void> ContinuingSink::end() {
     out_.clear();
     std::string last = std::exchange(pending_, {});
     const bool fine = take_line(last);
+    if (done_) inner_.settled();
     if (!out_.empty() && co_await inner_.data(out_)) co_return;
     if (!fine) co_return;
   }

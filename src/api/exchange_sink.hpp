@@ -22,6 +22,7 @@ public:
                               const Served& served) override;
   http::awaitable<bool> data(std::string_view bytes) override;
   http::awaitable<void> end() override;
+  void settled() override { ex_.settle(); }
   http::awaitable<void> broke(std::string message) override;
   http::awaitable<void> declined(int status, std::string content_type, std::string body) override;
   http::awaitable<void> fail(int status, std::string message, int retry_after_s) override;

@@ -60,6 +60,9 @@ public:
                                       const Served& served) = 0;
   virtual http::awaitable<bool> data(std::string_view bytes) = 0;
   virtual http::awaitable<void> end() = 0;
+  // The reply's final chunk is about to go out (a stream's "done" line): what waits for the
+  // reply to be complete may go on (http::Exchange::settle).
+  virtual void settled() {}
   // The serving node broke off after begin(): `message` says why.
   virtual http::awaitable<void> broke(std::string message) = 0;
   // The gateway cut the reply short after begin(): the request ran past timeouts.total_s (504)

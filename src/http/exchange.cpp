@@ -30,6 +30,7 @@ tcp::endpoint Exchange::remote() const {
 awaitable<error_code> Exchange::respond(Response res) {
   if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::done;
+  settle();
   status_ = res.result_int();
   res.version(request_.version());
   res.keep_alive(reusable_);
@@ -118,6 +119,7 @@ awaitable<error_code> Exchange::send_chunk(std::string_view data) {
 awaitable<error_code> Exchange::end_stream() {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::done;
+  settle();
   if (raw_stream_) co_return error_code{};
   stream_.expires_after(limits_.write_timeout);
   auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), use_nothrow);

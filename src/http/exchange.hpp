@@ -7,6 +7,7 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,16 @@ public:
   void set_context(const void* context) { context_ = context; }
   const void* context() const { return context_; }
 
+  // The reply's content is complete: the client may act on it before the last bytes (an
+  // Ollama client stops reading at the chunk that says "done"). `on_settled` runs once, at the
+  // first settle(): a whole reply, end_stream(), or a sink that saw the final chunk go out. The
+  // access guard hands a key's concurrency slot back there, so a client that sends its next
+  // request as soon as it has the last chunk is not refused.
+  void on_settled(std::function<void()> run) { settled_ = std::move(run); }
+  void settle() {
+    if (settled_) std::exchange(settled_, {})();
+  }
+
 private:
   enum class State { idle, streaming, done };
   Stream& stream_;
@@ -85,6 +96,7 @@ private:
   bool watching_ = false;  // a wait_closed() is reading into buffer_
   std::vector<std::pair<std::string, std::string>> reply_headers_;
   const void* context_ = nullptr;
+  std::function<void()> settled_;
 };
 
 }  // namespace hydra::http

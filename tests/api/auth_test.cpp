@@ -1,7 +1,11 @@
 // API keys through a real `hydra serve` (issue #15): who may call what, per-key limits, the
 // dashboard's port, orchestration runs per key, keys re-read on SIGHUP.
 #include "auth/keys.hpp"
+#include "support/fake_node.hpp"
 #include "support/fleet.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <boost/json.hpp>
 #include <csignal>
@@ -210,6 +214,63 @@ TEST(Auth, MaxConcurrentHolds) {
   EXPECT_EQ(streamed.status, 200);
   EXPECT_TRUE(streamed.complete);
   EXPECT_EQ(call(gw, "POST", "/api/generate", kGenerate, kUser).status, 200);  // its place is free again
+}
+
+// An Ollama client stops reading at the chunk that says "done" and may send its next request
+// at once, before the gateway has had the rest of the stream from the node: the key's place
+// must be free from that chunk on. This node holds its stream's end until the test lets go.
+TEST(Auth, AKeysPlaceIsFreeOnceTheFinalChunkIsOut) {
+  namespace asio = boost::asio;
+  using hydra::http::bhttp::status;
+  std::atomic<bool> let_go{false};
+  FakeNode node([&](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+    const std::string_view path = ex.path();
+    const bool held = path == "/api/generate" && ex.body().find("held") != std::string::npos;
+    if (!held) {
+      std::string reply = R"({"models":[]})";
+      if (path == "/api/version") reply = R"({"version":"0.12.6"})";
+      if (path == "/api/tags") reply = R"({"models":[{"name":"small:1b","size":1000}]})";
+      if (path == "/api/generate") reply = R"({"model":"small:1b","response":"ok","done":true})";
+      co_await ex.respond(status::ok, reply);
+      co_return;
+    }
+    co_await ex.begin_stream(status::ok, "application/x-ndjson");
+    co_await ex.send_chunk(R"({"model":"small:1b","response":"one","done":false})" "\n");
+    co_await ex.send_chunk(R"({"model":"small:1b","response":"","done":true,"eval_count":1})" "\n");
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (auto until = steady_clock::now() + seconds(10); !let_go && steady_clock::now() < until;) {
+      t.expires_after(milliseconds(5));
+      co_await t.async_wait(hydra::http::use_nothrow);
+    }
+    co_await ex.end_stream();
+  });
+  KeysFile keys;
+  keys.write(key("one-at-a-time", kUser, "max_concurrent = 1"));
+  Fleet f;
+  f.start_gateway({"HYDRA_API_KEYS_FILE=" + keys.path}, {"--node", node.url()});
+  std::atomic<bool> final_chunk{false};
+  HttpReply held;
+  std::thread first([&] {
+    HttpCall c;
+    c.method = "POST";
+    c.target = "/api/generate";
+    c.body = R"({"model":"small:1b","prompt":"held"})";
+    c.headers["Authorization"] = std::string("Bearer ") + kUser;
+    c.timeout = seconds(20);
+    c.on_data = [&](std::string_view piece) {
+      if (piece.find(R"("done":true)") != std::string_view::npos) final_chunk = true;
+      return true;
+    };
+    held = request(f.gateway(), c);
+  });
+  const bool had_final = wait_for([&] { return final_chunk.load(); }, seconds(10));
+  const auto next = call(f.gateway(), "POST", "/api/generate", kGenerate, kUser);
+  let_go = true;
+  first.join();
+  ASSERT_TRUE(had_final);
+  EXPECT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(held.status, 200);
+  EXPECT_TRUE(held.complete);
 }
 
 TEST(Auth, OnlyAdminKeysManageNodesAndModelsAndReadTheLiveViews) {
