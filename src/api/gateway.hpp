@@ -56,8 +56,12 @@ struct Gateway {
 void add_ollama_routes(http::Router& router, Gateway& gateway);
 // Hydra's own API: GET /nodes; POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}.
 void add_hydra_routes(http::Router& router, Gateway& gateway);
-// The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models.
+// The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings,
+// /v1/responses, /v1/models.
 void add_openai_routes(http::Router& router, Gateway& gateway);
+// The API port's answers for unknown paths and wrong methods: OpenAI's error shape under
+// /v1/ (404, 405), Ollama's plain text elsewhere, as Ollama answers.
+void add_api_misses(http::Router& router);
 // Hydra's POST /orchestrate, GET /orchestrate/{task_id}, GET /orchestrate.
 void add_orchestrate_routes(http::Router& router, Gateway& gateway);
 // GET /metrics (Prometheus) and GET /events (the dashboard's live stream).

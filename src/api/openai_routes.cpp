@@ -1,5 +1,5 @@
-// The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models.
-// Requests are translated to the nodes' Ollama API by api/openai (pure functions), sent through
+// The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings,
+// /v1/responses, /v1/models. Requests are translated to the nodes' Ollama API by api/openai (pure functions), sent through
 // the same dispatch path as Ollama requests, and the replies translated back: one JSON object,
 // or Server-Sent Events ending `data: [DONE]`. Errors are in OpenAI's shape.
 #include "api/client_watch.hpp"
@@ -11,6 +11,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <fmt/format.h>
 #include <map>
 
 namespace hydra::api {
@@ -184,13 +185,45 @@ awaitable<void> one_model(Gateway& gw, http::Exchange& ex) {
   co_await respond_openai(ex, 200, json::serialize(std::get<json::object>(found)));
 }
 
+// Hydra keeps no responses, so none can be fetched, cancelled or deleted.
+awaitable<void> no_stored_response(http::Exchange& ex) {
+  std::string_view rest = ex.path().substr(std::string_view("/v1/responses/").size());
+  std::string id = percent_decode(rest.substr(0, rest.find('/')));  // also .../{id}/cancel, /input_items
+  co_await respond_error(ex, openai::make_error(404, fmt::format("Response with id '{}' not found: Hydra does not "
+                                                                 "store responses (each request is stateless)",
+                                                                 id),
+                                                "response_id"));
+}
+
+// OpenAI's words for a path or method it does not serve.
+awaitable<void> miss(http::Exchange& ex, int status, std::string_view what, std::string_view plain) {
+  if (!ex.path().starts_with("/v1/")) {
+    co_await ex.respond(static_cast<bhttp::status>(status), std::string(plain), "text/plain; charset=utf-8");
+    co_return;
+  }
+  auto e = openai::make_error(status, fmt::format("{} ({} {}){}", what, std::string_view(ex.request().method_string()),
+                                                  ex.path(),
+                                                  status == 404 ? ": Hydra serves /v1/chat/completions, /v1/completions, "
+                                                                  "/v1/embeddings, /v1/responses and /v1/models"
+                                                                : ""));
+  co_await respond_error(ex, e);
+}
+
 }  // namespace
+
+void add_api_misses(http::Router& router) {
+  router.fallback([](http::Exchange& ex) { return miss(ex, 404, "Invalid URL", "404 page not found"); });
+  router.wrong_method(
+      [](http::Exchange& ex) { return miss(ex, 405, "Invalid method for URL", "405 method not allowed"); });
+}
 
 void add_openai_routes(http::Router& router, Gateway& gw) {
   using bhttp::verb;
   router.add(verb::post, "/v1/chat/completions", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::chat); });
   router.add(verb::post, "/v1/completions", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::completion); });
   router.add(verb::post, "/v1/embeddings", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::embedding); });
+  router.add(verb::post, "/v1/responses", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::responses); });
+  for (verb v : {verb::get, verb::delete_, verb::post}) router.add_prefix(v, "/v1/responses/", no_stored_response);
   router.add(verb::get, "/v1/models", [&gw](http::Exchange& ex) -> awaitable<void> {
     co_await respond_openai(ex, 200, json::serialize(openai::model_list(fleet_tags(*gw.cluster.snapshot()))));
   });

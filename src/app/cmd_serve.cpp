@@ -225,6 +225,7 @@ int serve(const ServeConfig& config) {
   http::Router router;
   router.observe(observer);
   api::add_all_routes(router, gateway);
+  api::add_api_misses(router);
   // The dashboard's port serves the page and the read-only views it needs (api::Port::dashboard:
   // the guard answers 404 for the rest); the playground calls the API's port.
   http::Router dashboard_router;

@@ -22,6 +22,11 @@ Router& Router::fallback(Handler handler) {
   return *this;
 }
 
+Router& Router::wrong_method(Handler handler) {
+  wrong_method_ = std::move(handler);
+  return *this;
+}
+
 Router& Router::observe(Observer observer) {
   observer_ = std::move(observer);
   return *this;
@@ -49,6 +54,10 @@ awaitable<std::string_view> Router::dispatch_to_route(Exchange& ex) const {
       co_await r.handler(ex);
       co_return std::string_view(r.path);
     }
+  }
+  if (path_known && wrong_method_) {
+    co_await wrong_method_(ex);
+    co_return known;
   }
   if (path_known) {
     co_await ex.respond(bhttp::status::method_not_allowed, "405 method not allowed",

@@ -17,6 +17,8 @@ public:
   Router& add(std::initializer_list<bhttp::verb> methods, std::string path, Handler handler);
   Router& add_prefix(bhttp::verb method, std::string prefix, Handler handler);
   Router& fallback(Handler handler);
+  // Answers a known path asked with another method (default: a plain-text 405).
+  Router& wrong_method(Handler handler);
   // Told of every finished request with the route that took it ("/api/chat", "/api/blobs/",
   // "" for unknown paths), for request counts and access logs.
   using Observer = std::function<void(std::string_view route, const Exchange& ex, std::chrono::nanoseconds took)>;
@@ -37,6 +39,7 @@ private:
 
   std::vector<Route> routes_;
   Handler fallback_;
+  Handler wrong_method_;
   Observer observer_;
 };
 

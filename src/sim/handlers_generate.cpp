@@ -9,7 +9,9 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -32,6 +34,8 @@ struct GenRequest {
   uint64_t seed = 0;   // options.seed: varies the text like the node's --seed
   bool raw = false;    // generate: the prompt as it is (a partial answer may end it)
   std::string partial; // chat: a trailing assistant message, which the reply goes on from
+  std::vector<std::string> tools;  // chat: the names of the function tools offered
+  bool answers_call = false;       // chat: the last message is a tool's result
 };
 
 std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool chat) {
@@ -64,6 +68,17 @@ std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool 
       }
     }
     req.empty = !messages || messages->empty();
+    if (messages && !messages->empty())
+      if (const json::object* last = messages->back().if_object())
+        if (const json::value* role = last->if_contains("role"); role && role->is_string())
+          req.answers_call = role->get_string() == "tool";
+    if (const json::array* tools = r.array("tools"))
+      for (const auto& t : *tools) {
+        const json::object* tool = t.if_object();
+        const json::value* fn = tool ? tool->if_contains("function") : nullptr;
+        const json::value* name = fn && fn->is_object() ? fn->get_object().if_contains("name") : nullptr;
+        if (name && name->is_string()) req.tools.emplace_back(name->get_string());
+      }
   } else {
     std::string prompt = r.string("prompt").value_or("");
     std::string system = r.string("system").value_or("");
@@ -155,6 +170,20 @@ Reply answer(const Node& node, const std::string& model, const GenRequest& req) 
   if (req.raw)
     if (auto own = continued_from(book, name, model, req.prompt, seed)) return *own;
   return book.reply(name, model, req.prompt, seed);
+}
+
+// The calls a scripted reply makes: only when the request offers every tool they name and is
+// not itself the answer to a call (then the reply is words, as a model that read the result).
+json::array tool_calls_of(const GenRequest& req, const Reply& reply) {
+  json::array calls;
+  if (!req.chat || req.answers_call || reply.tool_calls.empty()) return calls;
+  for (const auto& call : reply.tool_calls) {
+    if (std::find(req.tools.begin(), req.tools.end(), call.name) == req.tools.end()) return {};
+    boost::system::error_code ec;  // the script's own JSON, read once already
+    json::value args = json::parse(call.arguments, ec);
+    calls.push_back(json::object{{"function", json::object{{"name", call.name}, {"arguments", std::move(args)}}}});
+  }
+  return calls;
 }
 
 // --exit-after-tokens: the whole process ends, as a machine that crashes mid-stream.
@@ -291,6 +320,10 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
     reply.tokens.resize(static_cast<size_t>(*req.num_predict));
     done_reason = "length";
   }
+  // A reply that calls tools says nothing else; its calls come in one chunk, as Ollama's do.
+  const json::array calls = tool_calls_of(req, reply);
+  if (!calls.empty()) reply.tokens.clear();
+  const int64_t call_tokens = calls.empty() ? 0 : count_tokens(json::serialize(calls));
   double tps = reply.tokens_per_second.value_or(node.config().tokens_per_second);
   auto interval = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(1.0 / std::max(tps, 1e-3)));
   if (fault.mode == Fault::Mode::slow) interval = Nanos(static_cast<int64_t>(interval.count() * fault.slow_factor));
@@ -350,9 +383,30 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
     count_token_for_exit(node);
   }
 
+  if (!calls.empty()) {
+    next += interval;
+    if (!co_await pace_until(ex, next)) {
+      ++node.stats().cancelled;
+      co_return;
+    }
+    if (req.stream) {
+      json::object chunk = chunk_base(node, req);
+      chunk["message"] = json::object{{"role", "assistant"}, {"content", ""}, {"tool_calls", calls}};
+      chunk["done"] = false;
+      std::string line = json::serialize(chunk);
+      line += '\n';
+      if (co_await ex.send_chunk(line)) {
+        ++node.stats().cancelled;
+        co_return;
+      }
+      ++node.stats().chunks;
+    }
+  }
+
   const auto finished = std::chrono::steady_clock::now();
   json::object last = chunk_base(node, req);
   put_text(last, req, req.stream ? std::string_view() : std::string_view(full));
+  if (!calls.empty() && !req.stream) last["message"].as_object()["tool_calls"] = calls;
   last["done"] = true;
   last["done_reason"] = done_reason;
   if (!chat) {
@@ -364,7 +418,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   last["load_duration"] = nanos(load_duration);
   last["prompt_eval_count"] = prompt_tokens;
   last["prompt_eval_duration"] = nanos(prompt_eval_duration);
-  last["eval_count"] = static_cast<int64_t>(reply.tokens.size());
+  last["eval_count"] = static_cast<int64_t>(reply.tokens.size()) + call_tokens;
   last["eval_duration"] = nanos(finished - gen_start);
   ++node.stats().completed;
   if (req.stream) {

@@ -3,6 +3,7 @@
 #include "common/hash.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -41,6 +42,22 @@ ScriptRule make_rule(std::string pattern, std::string reply, const json::value* 
   return rule;
 }
 
+// [{"name": "f", "arguments": {...}}, ...]
+std::vector<ScriptToolCall> read_tool_calls(const json::value& v) {
+  std::vector<ScriptToolCall> calls;
+  const json::array* list = v.if_array();
+  if (!list || list->empty()) throw std::runtime_error("script: \"tool_calls\" must be a non-empty list");
+  for (const auto& item : *list) {
+    const json::object* o = item.if_object();
+    const json::value* name = o ? o->if_contains("name") : nullptr;
+    const json::value* args = o ? o->if_contains("arguments") : nullptr;
+    if (!name || !name->is_string() || (args && !args->is_object()))
+      throw std::runtime_error("script: each tool call needs a string \"name\" and object \"arguments\"");
+    calls.push_back({std::string(name->get_string()), args ? json::serialize(*args) : "{}"});
+  }
+  return calls;
+}
+
 }  // namespace
 
 ReplyBook ReplyBook::from_json_text(std::string_view text) {
@@ -58,10 +75,13 @@ ReplyBook ReplyBook::from_json_text(std::string_view text) {
       const json::object* o = item.if_object();
       const json::value* match = o ? o->if_contains("match") : nullptr;
       const json::value* reply = o ? o->if_contains("reply") : nullptr;
-      if (!match || !match->is_string() || !reply || !reply->is_string())
-        throw std::runtime_error("script: each entry needs string fields \"match\" and \"reply\"");
-      rules.push_back(make_rule(std::string(match->get_string()), std::string(reply->get_string()),
+      const json::value* calls = o ? o->if_contains("tool_calls") : nullptr;
+      if (!match || !match->is_string() || (reply ? !reply->is_string() : !calls))
+        throw std::runtime_error("script: each entry needs string fields \"match\" and \"reply\" (or \"tool_calls\")");
+      rules.push_back(make_rule(std::string(match->get_string()), reply ? std::string(reply->get_string()) : "",
                                 o->if_contains("model"), o->if_contains("tokens_per_second")));
+      rules.back().own_words = !reply;
+      if (calls) rules.back().tool_calls = read_tool_calls(*calls);
     }
   } else {
     throw std::runtime_error("script: expected a JSON object or array");
@@ -97,17 +117,26 @@ Reply ReplyBook::reply(std::string_view node, std::string_view model, std::strin
   std::string model_s(model);
   for (const auto& rule : rules_) {
     if (rule.model && !std::regex_search(model_s, *rule.model)) continue;
-    if (std::regex_search(prompt_s, rule.prompt))
-      return Reply{tokenize(rule.reply), rule.tokens_per_second};
+    if (!std::regex_search(prompt_s, rule.prompt)) continue;
+    if (rule.own_words) {
+      Reply own = words(node, model, prompt, seed);
+      own.tool_calls = rule.tool_calls;
+      return own;
+    }
+    return Reply{tokenize(rule.reply), rule.tokens_per_second, rule.tool_calls};
   }
+  return words(node, model, prompt, seed);
+}
+
+Reply ReplyBook::words(std::string_view node, std::string_view model, std::string_view prompt, uint64_t seed) {
   // The words depend on model, prompt and seed only, not on the node: any node that has the
   // model says the same after its own name, so one node can go on where another stopped.
   SplitMix rng(fnv1a(prompt, fnv1a(model, seed ^ 0x5eedULL)));
   Reply out;
   out.tokens.push_back(std::string(node));
   out.tokens.push_back(":");
-  size_t words = 12 + rng.below(29);
-  for (size_t i = 0; i < words; ++i) {
+  const size_t count = 12 + rng.below(29);
+  for (size_t i = 0; i < count; ++i) {
     std::string token = " ";
     token += kWords[rng.below(std::size(kWords))];
     out.tokens.push_back(std::move(token));

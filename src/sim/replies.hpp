@@ -10,17 +10,28 @@
 
 namespace hydra::sim {
 
+// A call of a function tool that a scripted reply makes, when the request offers that tool.
+struct ScriptToolCall {
+  std::string name;
+  std::string arguments;  // JSON object text
+};
+
 struct ScriptRule {
   std::string pattern;        // ECMAScript regex searched in the prompt
   std::regex prompt;
   std::optional<std::regex> model;  // only for matching model names, when set
   std::string reply;
+  bool own_words = false;      // no "reply" given: the node's own words
   std::optional<double> tokens_per_second;  // overrides the node's rate for this reply
+  std::vector<ScriptToolCall> tool_calls;
 };
 
 struct Reply {
   std::vector<std::string> tokens;
   std::optional<double> tokens_per_second;
+  // What the reply calls instead of answering in words, if the request offers every tool
+  // named here and is not itself answering a call (handlers_generate decides).
+  std::vector<ScriptToolCall> tool_calls;
 };
 
 class ReplyBook {
@@ -29,7 +40,9 @@ public:
   explicit ReplyBook(std::vector<ScriptRule> rules) : rules_(std::move(rules)) {}
 
   // Reads a script: a JSON object {"regex": "reply", ...} or a list of
-  // {"match": regex, "reply": text, "model": regex?, "tokens_per_second": n?}.
+  // {"match": regex, "reply": text, "model": regex?, "tokens_per_second": n?,
+  //  "tool_calls": [{"name", "arguments": {...}}]?} ("reply" may be left out when
+  // "tool_calls" is given: the node's own words are the reply when it does not call).
   // Throws std::runtime_error with a readable message (start-up only).
   static ReplyBook from_json_text(std::string_view text);
   static ReplyBook from_file(const std::string& path);
@@ -39,6 +52,9 @@ public:
   size_t size() const { return rules_.size(); }
 
 private:
+  // The node's name and deterministic words from (model, prompt, seed).
+  static Reply words(std::string_view node, std::string_view model, std::string_view prompt, uint64_t seed);
+
   std::vector<ScriptRule> rules_;
 };
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { APIError, BadRequestError, NotFoundError } from 'openai';
 
-import { CHAT_MODEL, EMBED_MODEL, SMALL_MODEL, clientSimArgs } from './lib/client_suite.mjs';
+import { CHAT_MODEL, EMBED_MODEL, SMALL_MODEL, TOOL_CALL, TOOL_PROMPT, clientSimArgs } from './lib/client_suite.mjs';
 import { startGateway } from './lib/gateway.mjs';
 import { startSim } from './lib/sim.mjs';
 
@@ -64,6 +64,22 @@ async function collect(stream) {
 }
 
 const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+
+const WEATHER_PARAMETERS = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+const WEATHER_TOOL_CHAT = {
+  type: 'function',
+  function: { name: 'get_weather', description: 'Current weather for a city', parameters: WEATHER_PARAMETERS },
+};
+// The Responses API's flat function tool.
+const WEATHER_TOOL = { type: 'function', name: 'get_weather', description: 'Current weather for a city', parameters: WEATHER_PARAMETERS, strict: false };
+
+// The events of a streamed response: their types in order, numbered from 0 without gaps.
+function checkSequence(events) {
+  events.forEach((e, i) => assert.equal(e.sequence_number, i, `event ${i} (${e.type})`));
+  assert.equal(events[0].type, 'response.created');
+  assert.equal(events[1].type, 'response.in_progress');
+  return events.map((e) => e.type);
+}
 
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'hydra-e2e-openai-'));
@@ -214,6 +230,19 @@ describe('chat completions', () => {
     });
     assert.match(res.choices[0].message.content, NODE_PREFIX);
   });
+  test('a node\'s tool call comes back as tool_calls, streamed and not', async () => {
+    const body = { model: CHAT_MODEL, messages: [{ role: 'user', content: TOOL_PROMPT }], tools: [WEATHER_TOOL_CHAT] };
+    const res = await client().chat.completions.create(body);
+    const [choice] = res.choices;
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.equal(choice.message.content, null);
+    assert.equal(choice.message.tool_calls.length, 1);
+    assert.equal(choice.message.tool_calls[0].function.name, TOOL_CALL.name);
+    assert.deepEqual(JSON.parse(choice.message.tool_calls[0].function.arguments), TOOL_CALL.arguments);
+    const final = await client().chat.completions.stream(body).finalChatCompletion();
+    assert.equal(final.choices[0].finish_reason, 'tool_calls');
+    assert.deepEqual(JSON.parse(final.choices[0].message.tool_calls[0].function.arguments), TOOL_CALL.arguments);
+  });
 });
 
 describe('completions', () => {
@@ -315,6 +344,165 @@ describe('models', () => {
   });
 });
 
+describe('responses', () => {
+  test('not streamed: a response with one message, its text and usage', async () => {
+    const res = await client().responses.create({ model: CHAT_MODEL, input: 'hello there', instructions: 'You are terse.' });
+    assert.equal(res.object, 'response');
+    assert.match(res.id, /^resp_/);
+    assert.equal(res.status, 'completed');
+    assert.equal(res.model, CHAT_MODEL);
+    assert.equal(res.instructions, 'You are terse.');
+    assert.equal(res.error, null);
+    assert.equal(res.store, false);
+    assert.ok(Number.isInteger(res.created_at) && Math.abs(res.created_at - Date.now() / 1000) < 300);
+    assert.equal(res.output.length, 1);
+    const [msg] = res.output;
+    assert.equal(msg.type, 'message');
+    assert.equal(msg.role, 'assistant');
+    assert.equal(msg.status, 'completed');
+    assert.match(msg.id, /^msg_/);
+    assert.equal(msg.content.length, 1);
+    assert.equal(msg.content[0].type, 'output_text');
+    assert.deepEqual(msg.content[0].annotations, []);
+    // The client's own convenience field, made from the output items.
+    assert.match(res.output_text, NODE_PREFIX);
+    assert.equal(res.output_text, msg.content[0].text);
+    assert.ok(res.usage.input_tokens > 0 && res.usage.output_tokens > 0, JSON.stringify(res.usage));
+    assert.equal(res.usage.total_tokens, res.usage.input_tokens + res.usage.output_tokens);
+  });
+
+  test('a message list and max_output_tokens: cut short, status "incomplete"', async () => {
+    const res = await client().responses.create({
+      model: CHAT_MODEL,
+      input: [
+        { role: 'developer', content: 'Answer at length.' },
+        { role: 'user', content: [{ type: 'input_text', text: 'say a lot' }] },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Sure.' }] },
+        { role: 'user', content: 'go on' },
+      ],
+      max_output_tokens: 2,
+      temperature: 0.1,
+      top_p: 0.5,
+    });
+    assert.equal(res.status, 'incomplete');
+    assert.deepEqual(res.incomplete_details, { reason: 'max_output_tokens' });
+    assert.equal(res.max_output_tokens, 2);
+    assert.equal(res.temperature, 0.1);
+    assert.equal(res.usage.output_tokens, 2);
+  });
+
+  test('streamed: the Responses events in order, deltas adding up to the final text', async () => {
+    const stream = await client().responses.create({ model: CHAT_MODEL, input: 'stream to me', stream: true });
+    const events = await collect(stream);
+    const types = checkSequence(events);
+    assert.deepEqual(types.slice(2, 4), ['response.output_item.added', 'response.content_part.added']);
+    assert.deepEqual(types.slice(-4), [
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+    ]);
+    const deltas = events.filter((e) => e.type === 'response.output_text.delta');
+    assert.equal(deltas.length, types.length - 8, 'only deltas between the opening and closing events');
+    const text = deltas.map((e) => e.delta).join('');
+    assert.match(text, NODE_PREFIX);
+    const { response } = events.at(-1);
+    assert.equal(response.status, 'completed');
+    assert.equal(response.id, events[0].response.id);
+    assert.equal(response.output[0].content[0].text, text);
+    assert.equal(events.at(-4).text, text);
+    assert.equal(response.usage.output_tokens, deltas.length, 'one delta per token the node sent');
+  });
+
+  test('the client\'s stream helper assembles the final response', async () => {
+    const stream = client().responses.stream({ model: SMALL_MODEL, input: 'helper' });
+    let fromDeltas = '';
+    stream.on('response.output_text.delta', (e) => { fromDeltas += e.delta; });
+    const final = await stream.finalResponse();
+    assert.equal(final.status, 'completed');
+    assert.match(final.output_text, NODE_PREFIX);
+    assert.equal(final.output_text, fromDeltas);
+  });
+
+  test('tools: a function_call, then its output sent back gets an answer in words', async () => {
+    const first = await client().responses.create({ model: CHAT_MODEL, input: TOOL_PROMPT, tools: [WEATHER_TOOL] });
+    assert.equal(first.status, 'completed');
+    assert.deepEqual(first.tools.map((t) => t.name), ['get_weather']);
+    const calls = first.output.filter((o) => o.type === 'function_call');
+    assert.equal(calls.length, 1, JSON.stringify(first.output));
+    const [call] = calls;
+    assert.match(call.id, /^fc_/);
+    assert.match(call.call_id, /^call_/);
+    assert.equal(call.name, TOOL_CALL.name);
+    assert.equal(call.status, 'completed');
+    assert.deepEqual(JSON.parse(call.arguments), TOOL_CALL.arguments);
+    // The conversation goes on statelessly: the call and its result go back as input items.
+    const second = await client().responses.create({
+      model: CHAT_MODEL,
+      input: [
+        { role: 'user', content: TOOL_PROMPT },
+        ...first.output,
+        { type: 'function_call_output', call_id: call.call_id, output: '18 degrees and sunny' },
+      ],
+      tools: [WEATHER_TOOL],
+    });
+    assert.equal(second.output.filter((o) => o.type === 'function_call').length, 0);
+    assert.match(second.output_text, NODE_PREFIX);
+  });
+
+  test('tools, streamed: the call\'s item and argument events', async () => {
+    const stream = await client().responses.create({ model: CHAT_MODEL, input: TOOL_PROMPT, tools: [WEATHER_TOOL], stream: true });
+    const events = await collect(stream);
+    const types = checkSequence(events);
+    assert.deepEqual(types.slice(2), [
+      'response.output_item.added', 'response.function_call_arguments.delta', 'response.function_call_arguments.done',
+      'response.output_item.done', 'response.completed',
+    ]);
+    const added = events[2];
+    assert.equal(added.item.type, 'function_call');
+    assert.equal(added.item.name, TOOL_CALL.name);
+    assert.equal(added.output_index, 0);
+    assert.deepEqual(JSON.parse(events[4].arguments), TOOL_CALL.arguments);
+    const { response } = events.at(-1);
+    assert.equal(response.output.length, 1);
+    assert.equal(response.output[0].call_id, added.item.call_id);
+    assert.deepEqual(JSON.parse(response.output[0].arguments), TOOL_CALL.arguments);
+  });
+
+  test('previous_response_id is a 400: Hydra keeps no responses', async () => {
+    const err = await rejection(
+      client().responses.create({ model: CHAT_MODEL, input: 'and then?', previous_response_id: 'resp_earlier' }),
+    );
+    assert.ok(err instanceof BadRequestError, String(err));
+    assert.equal(err.param, 'previous_response_id');
+    assert.match(err.message, /does not store responses/);
+    const gone = await rejection(client().responses.retrieve('resp_earlier'));
+    assert.ok(gone instanceof NotFoundError, String(gone));
+  });
+
+  test('an unknown model is a 404 with code model_not_found, streamed or not', async () => {
+    for (const stream of [false, true]) {
+      const err = await rejection(client().responses.create({ model: 'no-such-model', input: 'hi', stream }));
+      assert.ok(err instanceof NotFoundError, String(err));
+      assert.equal(err.code, 'model_not_found');
+    }
+  });
+});
+
+describe('unknown /v1 routes', () => {
+  test('a 404 (or 405) in OpenAI\'s error shape', async () => {
+    for (const [method, path, status] of [['POST', '/v1/assistants', 404], ['GET', '/v1/nothing/here', 404], ['GET', '/v1/responses', 405]]) {
+      const res = await fetch(`${gateway.url}${path}`, { method, signal: AbortSignal.timeout(5_000) });
+      assert.equal(res.status, status, `${method} ${path}`);
+      assert.match(res.headers.get('content-type'), /^application\/json/);
+      const body = await res.json();
+      assert.equal(body.error.type, 'invalid_request_error');
+      assert.ok(body.error.message.includes(`${method} ${path}`), body.error.message);
+    }
+    // Outside /v1/ the gateway answers as Ollama does.
+    const plain = await fetch(`${gateway.url}/api/nothing`, { signal: AbortSignal.timeout(5_000) });
+    assert.equal(plain.status, 404);
+    assert.equal(await plain.text(), '404 page not found');
+  });
+});
+
 describe('errors', () => {
   test('an unknown model is a 404 APIError with code model_not_found', async () => {
     for (const call of [
@@ -402,5 +590,22 @@ describe('failures on a single node', () => {
     assert.ok(err instanceof APIError, `${err} after ${JSON.stringify(seen)}`);
     assert.ok(seen.length >= 1, 'some chunks arrived before the error');
     assert.ok(!seen.some((c) => c.choices[0]?.finish_reason), 'no finish_reason before the error');
+  }, { logsOf: soloLogs });
+
+  test('a node that dies mid-stream of a response: response.failed, then the client throws', async () => {
+    await fault({ mode: 'cut', count: 1, after_chunks: 2 });
+    const stream = await client(gw.url).responses.create({ model: CHAT_MODEL, input: 'cut me off', stream: true });
+    const seen = [];
+    let err = null;
+    try {
+      for await (const e of stream) seen.push(e);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof APIError, `${err} after ${JSON.stringify(seen.map((e) => e.type))}`);
+    assert.ok(seen.some((e) => e.type === 'response.output_text.delta'), 'some text arrived before the error');
+    assert.equal(seen.at(-1).type, 'response.failed');
+    assert.equal(seen.at(-1).response.status, 'failed');
+    assert.ok(!seen.some((e) => e.type === 'response.completed'));
   }, { logsOf: soloLogs });
 });

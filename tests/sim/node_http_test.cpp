@@ -301,6 +301,41 @@ TEST(SimNode, ScriptedReplies) {
   EXPECT_EQ(r.at("response"), "Paris.");
 }
 
+TEST(SimNode, ScriptedToolCallsWhenTheToolIsOffered) {
+  auto book = std::make_shared<sim::ReplyBook>(sim::ReplyBook::from_json_text(
+      R"([{"match": "weather", "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]}])"));
+  SimHarness sim(base_config(), book);
+  const std::string tools = R"("tools":[{"type":"function","function":{"name":"get_weather"}}])";
+  auto chat = [&](const std::string& messages, bool stream, const std::string& extra) {
+    return post(sim.endpoint(), "/api/chat",
+                fmt::format(R"({{"model":"llama3.2:3b","messages":{},"stream":{}{}}})", messages,
+                            stream ? "true" : "false", extra));
+  };
+  const std::string ask = R"([{"role":"user","content":"the weather in Paris?"}])";
+  const json::value expected = json::parse(R"([{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}])");
+
+  auto whole = json::parse(chat(ask, false, "," + tools).body);
+  EXPECT_EQ(whole.at("message").at("tool_calls"), expected);
+  EXPECT_EQ(whole.at("message").at("content"), "");
+  EXPECT_GT(whole.at("eval_count").as_int64(), 0);
+
+  // Streamed: the calls in one chunk, then the final one.
+  auto lines = ndjson(chat(ask, true, "," + tools).body);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].at("message").at("tool_calls"), expected);
+  EXPECT_EQ(lines[0].at("done"), false);
+  EXPECT_EQ(lines[1].at("done"), true);
+
+  // Not offered, or answering the call's result: words.
+  EXPECT_FALSE(json::parse(chat(ask, false, "").body).at("message").as_object().contains("tool_calls"));
+  const std::string answered = R"([{"role":"user","content":"the weather in Paris?"},
+      {"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}]},
+      {"role":"tool","content":"sunny","tool_name":"get_weather"}])";
+  auto words = json::parse(chat(answered, false, "," + tools).body);
+  EXPECT_FALSE(words.at("message").as_object().contains("tool_calls"));
+  EXPECT_EQ(std::string(words.at("message").at("content").as_string()).rfind("alpha:", 0), 0u);
+}
+
 TEST(SimRunner, ExpandsNodesOnPortsOrAddresses) {
   sim::RunOptions o;
   o.node.name = "n";

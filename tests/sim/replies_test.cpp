@@ -74,7 +74,28 @@ TEST(Replies, ScriptListFormWithModelFilterAndRate) {
   EXPECT_EQ(join(book.reply("n", "llama3:8b", "write code", 0).tokens), "plain");
 }
 
+TEST(Replies, ScriptedToolCallsWithOrWithoutWords) {
+  auto book = ReplyBook::from_json_text(
+      R"([{"match": "weather", "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
+          {"match": "time", "reply": "noon", "tool_calls": [{"name": "get_time"}]}])");
+  auto weather = book.reply("n", "m", "the weather in Paris", 0);
+  ASSERT_EQ(weather.tool_calls.size(), 1u);
+  EXPECT_EQ(weather.tool_calls[0].name, "get_weather");
+  EXPECT_EQ(weather.tool_calls[0].arguments, R"({"city":"Paris"})");
+  // No "reply": the node's own words, for a request that does not offer the tool.
+  EXPECT_EQ(join(weather.tokens), join(ReplyBook().reply("n", "m", "the weather in Paris", 0).tokens));
+  EXPECT_EQ(join(weather.tokens).rfind("n:", 0), 0u);
+  auto time = book.reply("n", "m", "what time is it", 0);
+  EXPECT_EQ(join(time.tokens), "noon");
+  EXPECT_EQ(time.tool_calls[0].arguments, "{}");
+  EXPECT_TRUE(book.reply("n", "m", "nothing", 0).tool_calls.empty());
+}
+
 TEST(Replies, BadScriptsAreReadableErrors) {
+  EXPECT_THROW(ReplyBook::from_json_text(R"([{"match": "x", "tool_calls": []}])"), std::runtime_error);
+  EXPECT_THROW(ReplyBook::from_json_text(R"([{"match": "x", "tool_calls": [{"arguments": {}}]}])"), std::runtime_error);
+  EXPECT_THROW(ReplyBook::from_json_text(R"([{"match": "x", "tool_calls": [{"name": "f", "arguments": "[]"}]}])"),
+               std::runtime_error);
   EXPECT_THROW(ReplyBook::from_json_text("{"), std::runtime_error);
   EXPECT_THROW(ReplyBook::from_json_text(R"({"(": "x"})"), std::runtime_error);
   EXPECT_THROW(ReplyBook::from_json_text(R"([{"match": "x"}])"), std::runtime_error);

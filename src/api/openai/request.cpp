@@ -6,6 +6,7 @@
 #include "common/json.hpp"
 #include "common/limits.hpp"
 
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 namespace hydra::api::openai {
@@ -105,6 +106,36 @@ void read_response_format(Params& p, json::object& body) {
   if (fp.error) p.fail(*fp.error);
 }
 
+std::optional<std::string> data_url_payload(std::string_view url, const std::string& param, Params& p) {
+  constexpr std::string_view marker = ";base64,";
+  const auto at = url.find(marker);
+  if (!url.starts_with("data:") || at == std::string_view::npos) {
+    p.fail(invalid_request("image_url must be a data: URL with base64 content (data:image/png;base64,...); "
+                           "remote image URLs are not supported",
+                           param));
+    return std::nullopt;
+  }
+  return std::string(url.substr(at + marker.size()));
+}
+
+json::value read_arguments(Params& p, std::string_view key) {
+  const json::value* args = p.raw(key);
+  if (args && args->is_object()) return *args;  // lenient: some clients send the object itself
+  if (args && !args->is_string()) {
+    p.mistyped(key, "a string");
+    return json::object();
+  }
+  // Empty arguments mean "no arguments"; anything else must be the JSON object text.
+  if (!args || args->get_string().empty()) return json::object();
+  boost::system::error_code ec;
+  json::value parsed = json::parse(args->get_string(), ec);
+  if (ec || !parsed.is_object()) {
+    p.fail(invalid_request(fmt::format("{} must be a JSON object encoded as a string", p.path(key)), p.path(key)));
+    return json::object();
+  }
+  return parsed;
+}
+
 }  // namespace detail
 
 using detail::read_common;
@@ -135,11 +166,16 @@ Result<OllamaCall> embedding_request(std::string_view body) {
   return from_text(body, [](const json::object& o) { return embedding_request(o); });
 }
 
+Result<OllamaCall> responses_request(std::string_view body) {
+  return from_text(body, [](const json::object& o) { return responses_request(o); });
+}
+
 Result<OllamaCall> translate_request(Kind kind, std::string_view body) {
   switch (kind) {
     case Kind::chat: return chat_request(body);
     case Kind::completion: return completion_request(body);
     case Kind::embedding: return embedding_request(body);
+    case Kind::responses: return responses_request(body);
   }
   return invalid_request("unknown endpoint");
 }

@@ -4,7 +4,6 @@
 
 #include "api/openai/request_common.hpp"
 
-#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 #include <map>
 
@@ -17,20 +16,6 @@ namespace {
 // tool_call_id -> function name, from the assistant messages seen so far: OpenAI tool
 // results name only the call, Ollama's name the tool.
 using ToolNames = std::map<std::string, std::string, std::less<>>;
-
-// "data:image/png;base64,AAAA" -> "AAAA". Ollama takes images as base64 only; nodes do not
-// fetch remote URLs, so an http(s) URL is refused rather than silently dropped.
-std::optional<std::string> data_url_payload(std::string_view url, const std::string& param, Params& p) {
-  constexpr std::string_view marker = ";base64,";
-  const auto at = url.find(marker);
-  if (!url.starts_with("data:") || at == std::string_view::npos) {
-    p.fail(invalid_request("image_url must be a data: URL with base64 content (data:image/png;base64,...); "
-                           "remote image URLs are not supported",
-                           param));
-    return std::nullopt;
-  }
-  return std::string(url.substr(at + marker.size()));
-}
 
 // Content: a string, null, or an array of parts. Text parts are joined with newlines.
 void read_content(Params& mp, json::object& out) {
@@ -68,7 +53,7 @@ void read_content(Params& mp, json::object& out) {
           if (ip.error) pp.fail(*ip.error);
         }
         if (url) {
-          if (auto payload = data_url_payload(*url, pp.path("image_url"), pp)) images.push_back(json::string(*payload));
+          if (auto payload = detail::data_url_payload(*url, pp.path("image_url"), pp)) images.push_back(json::string(*payload));
         } else {
           pp.fail(invalid_request("an image_url part needs image_url.url", pp.path("image_url")));
         }
@@ -111,22 +96,7 @@ void read_tool_calls(Params& mp, json::object& out, ToolNames& names) {
       Params fp(*fn, cp.path("function"));
       auto name = fp.string("name");
       if (!name && !fp.error) fp.fail(invalid_request("a tool call needs function.name", fp.path("name")));
-      const json::value* args = fp.raw("arguments");
-      json::value parsed = json::object();
-      if (args && args->is_string()) {
-        // Empty arguments mean "no arguments"; anything else must be the JSON object text.
-        if (!args->get_string().empty()) {
-          boost::system::error_code ec;
-          parsed = json::parse(args->get_string(), ec);
-          if (ec || !parsed.is_object())
-            fp.fail(invalid_request("function.arguments must be a JSON object encoded as a string",
-                                    fp.path("arguments")));
-        }
-      } else if (args && args->is_object()) {
-        parsed = *args;  // lenient: some clients send the object itself
-      } else if (args) {
-        fp.mistyped("arguments", "a string");
-      }
+      json::value parsed = detail::read_arguments(fp, "arguments");
       if (fp.error) cp.fail(*fp.error);
       if (name) {
         ofn["name"] = *name;

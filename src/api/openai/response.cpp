@@ -2,6 +2,7 @@
 // tool-call conversion and the base64 embedding encoding.
 #include "api/openai/response.hpp"
 
+#include "api/openai/responses.hpp"
 #include "api/openai/tool_calls.hpp"
 #include "common/hash.hpp"
 
@@ -31,13 +32,9 @@ std::string_view id_prefix(Kind kind) {
     case Kind::chat: return "chatcmpl-";
     case Kind::completion: return "cmpl-";
     case Kind::embedding: return "embd-";  // embeddings carry no id; kept for logs
+    case Kind::responses: return "resp_";
   }
   return "";
-}
-
-std::string string_field(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 int64_t int_field(const json::object& o, std::string_view key) {
@@ -61,8 +58,10 @@ json::object envelope(const ReplyContext& ctx, std::string_view object) {
 
 }  // namespace
 
+using detail::string_field;
+
 ReplyContext reply_context(const OllamaCall& call, std::string id, int64_t created) {
-  return ReplyContext{call.kind, std::move(id), created, call.model, call.include_usage, call.encoding};
+  return ReplyContext{call.kind, std::move(id), created, call.model, call.include_usage, call.encoding, call.echo};
 }
 
 ReplyContext reply_context(const OllamaCall& call) {
@@ -81,6 +80,16 @@ std::string_view finish_reason(std::string_view done_reason, bool called_tools) 
 
 namespace detail {
 
+std::string string_field(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+std::string derived_id(std::string_view prefix, std::string_view seed, size_t index) {
+  SplitMix rng(fnv1a(fmt::format("{}#{}", seed, index)));
+  return std::string(prefix) + alnum(rng, 24);
+}
+
 json::array tool_calls(const json::array& ollama, const ReplyContext& ctx, size_t first_index, bool with_index) {
   json::array out;
   for (size_t k = 0; k < ollama.size(); ++k) {
@@ -88,10 +97,7 @@ json::array tool_calls(const json::array& ollama, const ReplyContext& ctx, size_
     if (!call) continue;
     const size_t index = first_index + k;
     std::string id = string_field(*call, "id");
-    if (id.empty()) {
-      SplitMix rng(fnv1a(fmt::format("{}#{}", ctx.id, index)));
-      id = "call_" + alnum(rng, 24);
-    }
+    if (id.empty()) id = derived_id("call_", ctx.id, index);
     json::object fn;
     if (const json::value* f = call->if_contains("function"); f && f->is_object()) {
       fn["name"] = string_field(f->get_object(), "name");
@@ -233,6 +239,7 @@ HttpReply translate_reply(const ReplyContext& ctx, int status, std::string_view 
   switch (ctx.kind) {
     case Kind::chat: return {200, json::serialize(chat_completion(reply, ctx))};
     case Kind::completion: return {200, json::serialize(text_completion(reply, ctx))};
+    case Kind::responses: return {200, json::serialize(response_object(reply, ctx))};
     case Kind::embedding: {
       auto list = embedding_list(reply, ctx);
       if (auto* err = std::get_if<Error>(&list)) return failed(*err);

@@ -14,11 +14,12 @@ namespace hydra::api::openai {
 // What every reply to one request shares: the same id and created in all chunks of a stream.
 struct ReplyContext {
   Kind kind = Kind::chat;
-  std::string id;       // "chatcmpl-..." (chat) or "cmpl-..." (completions)
+  std::string id;       // "chatcmpl-..." (chat), "cmpl-..." (completions), "resp_..." (responses)
   int64_t created = 0;  // unix seconds
   std::string model;    // echoed as the client named it
   bool include_usage = false;
   EmbeddingEncoding encoding = EmbeddingEncoding::float_array;
+  boost::json::object echo;  // responses: OllamaCall::echo
 };
 
 // A fresh context for `call`: a random id with the kind's prefix, created = now.

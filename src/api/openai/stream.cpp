@@ -58,7 +58,7 @@ std::string StreamTranslator::fail(const Error& e) {
   finished_ = true;
   failed_ = true;
   pending_.clear();
-  return sse_error(e);
+  return responses_ ? responses_->fail(e) : sse_error(e);
 }
 
 std::string StreamTranslator::feed(std::string_view bytes) {
@@ -107,6 +107,11 @@ std::string StreamTranslator::chunk(const json::object& c) {
   if (finished_) return {};
   if (const json::value* e = c.if_contains("error"); e && e->is_string())
     return fail(from_ollama_message(500, std::string(e->get_string())));
+  if (responses_) {
+    std::string out = responses_->chunk(c, is_done(c));
+    finished_ = responses_->ended();
+    return out;
+  }
   return ctx_.kind == Kind::completion ? completion_chunk(c) : chat_chunk(c);
 }
 

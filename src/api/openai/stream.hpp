@@ -14,6 +14,8 @@
 // (/api/generate -> text_completion) are the same without the role chunk, with
 // choices[0].text instead of a delta.
 //
+// Responses (/api/chat -> the Responses events of responses.hpp): `event:` lines, no [DONE].
+//
 // Errors mid-stream (an Ollama {"error":...} line, a line that is not JSON, the node's body
 // ending before done:true, or fail() when the node dies or times out): one event
 //   data: {"error":{"message","type","param","code"}}
@@ -21,8 +23,10 @@
 // clients raise an APIError on such an event. The HTTP status stays 200 (already sent).
 #include "api/openai/errors.hpp"
 #include "api/openai/response.hpp"
+#include "api/openai/responses.hpp"
 
 #include <boost/json/object.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,7 +35,9 @@ namespace hydra::api::openai {
 class StreamTranslator {
 public:
   explicit StreamTranslator(ReplyContext ctx, size_t max_line = kMaxLine)
-      : ctx_(std::move(ctx)), max_line_(max_line) {}
+      : ctx_(std::move(ctx)), max_line_(max_line) {
+    if (ctx_.kind == Kind::responses) responses_.emplace(ctx_);
+  }
 
   // Raw bytes of the node's NDJSON body, split anywhere: the SSE text for every line they
   // complete ("" when none). A line longer than `max_line` is an error (and never held whole).
@@ -70,6 +76,7 @@ private:
   bool finished_ = false;
   bool failed_ = false;
   size_t tool_calls_ = 0;  // numbers tool calls across the stream (their "index")
+  std::optional<ResponseBuilder> responses_;  // Kind::responses: its own events
 };
 
 // "data: <json>\n\n"

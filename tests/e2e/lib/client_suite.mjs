@@ -31,6 +31,10 @@ export const CHAT_MODEL = 'llama3.2:3b'; // --model llama3.2:3b=2 -> size 2e9
 export const SMALL_MODEL = 'tiny-chat:latest'; // given as tiny-chat=0.5
 export const EMBED_MODEL = 'nomic-embed-text:latest';
 export const LONG_PROMPT = 'tell me a very long story';
+// A prompt the sims answer with a call of get_weather({"city":"Paris"}) when the request offers
+// that tool (and in words once the call's result comes back).
+export const TOOL_PROMPT = 'what is the weather in Paris?';
+export const TOOL_CALL = { name: 'get_weather', arguments: { city: 'Paris' } };
 const T = { timeout: 15_000 }; // per-test deadline
 
 // A scripted reply long and slow enough (300 tokens at 20/s = 15 s) that an abort is
@@ -41,11 +45,18 @@ function longReply(name) {
 
 /**
  * Writes the reply script for sim `name` into `dir` and returns the `hydra sim` flags the suite
- * expects: the same three models on every sim, quick loads and generations, a fixed seed.
+ * expects: the same three models on every sim, quick loads and generations, a fixed seed, and
+ * the scripted replies above (LONG_PROMPT, TOOL_PROMPT).
  */
 export async function clientSimArgs(name, dir) {
   const script = join(dir, `script-${name}.json`);
-  await writeFile(script, JSON.stringify([{ match: `^${LONG_PROMPT}`, reply: longReply(name), tokens_per_second: 20 }]));
+  await writeFile(
+    script,
+    JSON.stringify([
+      { match: `^${LONG_PROMPT}`, reply: longReply(name), tokens_per_second: 20 },
+      { match: 'weather in Paris', tool_calls: [TOOL_CALL] },
+    ]),
+  );
   return [
     '--name', name,
     '--model', `${CHAT_MODEL}=2`,
