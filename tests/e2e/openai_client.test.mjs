@@ -1,5 +1,5 @@
-// End-to-end: the official `openai` npm client against the gateway's OpenAI API (`hydra serve`,
-// base URL <gateway>/v1) in front of two `hydra sim` nodes that hold the same models, plus a
+// End-to-end: the official `openai` npm client (and LangChain's ChatOpenAI on the Responses
+// API) against the gateway's OpenAI API (`hydra serve`, base URL <gateway>/v1) in front of two `hydra sim` nodes that hold the same models, plus a
 // second gateway in front of one sim for the failure cases (with two nodes the gateway would
 // fail over instead of failing).
 // Every reply of a sim starts with "NAME:" of the node that served it.
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChatOpenAI } from '@langchain/openai';
 import OpenAI, { APIError, BadRequestError, NotFoundError } from 'openai';
 
 import { CHAT_MODEL, EMBED_MODEL, SMALL_MODEL, TOOL_CALL, TOOL_PROMPT, clientSimArgs } from './lib/client_suite.mjs';
@@ -483,6 +484,36 @@ describe('responses', () => {
       assert.ok(err instanceof NotFoundError, String(err));
       assert.equal(err.code, 'model_not_found');
     }
+  });
+});
+
+describe('LangChain ChatOpenAI with useResponsesApi', () => {
+  const chat = (fields = {}) =>
+    new ChatOpenAI({
+      model: CHAT_MODEL,
+      apiKey: 'unused',
+      configuration: { baseURL: `${gateway.url}/v1` },
+      useResponsesApi: true,
+      maxRetries: 0,
+      ...fields,
+    });
+
+  test('invoke, stream and a tool call', async () => {
+    const reply = await chat().invoke([['system', 'You are terse.'], ['human', 'hello there']]);
+    assert.match(reply.text, NODE_PREFIX);
+    assert.match(reply.id ?? reply.response_metadata?.id ?? '', /^(resp_|msg_)/, JSON.stringify(reply.response_metadata));
+    assert.ok(reply.usage_metadata?.output_tokens > 0, JSON.stringify(reply.usage_metadata));
+
+    let streamed = '';
+    for await (const chunk of await chat({ streaming: true }).stream('stream to me')) streamed += chunk.text;
+    assert.match(streamed, NODE_PREFIX);
+
+    const withTools = chat().bindTools([WEATHER_TOOL_CHAT]);
+    const call = await withTools.invoke(TOOL_PROMPT);
+    assert.equal(call.tool_calls.length, 1, JSON.stringify(call));
+    assert.equal(call.tool_calls[0].name, TOOL_CALL.name);
+    assert.deepEqual(call.tool_calls[0].args, TOOL_CALL.arguments);
+    assert.match(call.tool_calls[0].id, /^call_/);
   });
 });
 
