@@ -1,7 +1,8 @@
 // The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/embeddings,
-// /v1/responses, /v1/models. Requests are translated to the nodes' Ollama API by api/openai (pure functions), sent through
-// the same dispatch path as Ollama requests, and the replies translated back: one JSON object,
-// or Server-Sent Events ending `data: [DONE]`. Errors are in OpenAI's shape.
+// /v1/responses, /v1/models. Requests are translated to the nodes' Ollama API by api/openai
+// (pure functions), sent through the same dispatch path as Ollama requests, and the replies
+// translated back: one JSON object, or Server-Sent Events (ending `data: [DONE]`; Responses end
+// with their response.completed event). Errors are in OpenAI's shape.
 #include "api/client_watch.hpp"
 #include "api/dispatch.hpp"
 #include "api/hints.hpp"

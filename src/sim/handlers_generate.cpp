@@ -186,6 +186,18 @@ json::array tool_calls_of(const GenRequest& req, const Reply& reply) {
   return calls;
 }
 
+// One NDJSON chunk of a stream; false when the client has gone (counted as cancelled).
+http::awaitable<bool> send_line(Node& node, http::Exchange& ex, const json::object& chunk) {
+  std::string line = json::serialize(chunk);
+  line += '\n';
+  if (co_await ex.send_chunk(line)) {
+    ++node.stats().cancelled;
+    co_return false;
+  }
+  ++node.stats().chunks;
+  co_return true;
+}
+
 // --exit-after-tokens: the whole process ends, as a machine that crashes mid-stream.
 void count_token_for_exit(const Node& node) {
   static uint64_t streamed = 0;
@@ -372,35 +384,21 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
     json::object chunk = chunk_base(node, req);
     put_text(chunk, req, token);
     chunk["done"] = false;
-    std::string line = json::serialize(chunk);
-    line += '\n';
-    if (co_await ex.send_chunk(line)) {
-      ++node.stats().cancelled;
-      co_return;
-    }
-    ++node.stats().chunks;
+    if (!co_await send_line(node, ex, chunk)) co_return;
     ++sent;
     count_token_for_exit(node);
   }
 
   if (!calls.empty()) {
-    next += interval;
+    next += interval;  // the calls take a token's time
     if (!co_await pace_until(ex, next)) {
       ++node.stats().cancelled;
       co_return;
     }
-    if (req.stream) {
-      json::object chunk = chunk_base(node, req);
-      chunk["message"] = json::object{{"role", "assistant"}, {"content", ""}, {"tool_calls", calls}};
-      chunk["done"] = false;
-      std::string line = json::serialize(chunk);
-      line += '\n';
-      if (co_await ex.send_chunk(line)) {
-        ++node.stats().cancelled;
-        co_return;
-      }
-      ++node.stats().chunks;
-    }
+    json::object chunk = chunk_base(node, req);
+    chunk["message"] = json::object{{"role", "assistant"}, {"content", ""}, {"tool_calls", calls}};
+    chunk["done"] = false;
+    if (req.stream && !co_await send_line(node, ex, chunk)) co_return;
   }
 
   const auto finished = std::chrono::steady_clock::now();
