@@ -1,6 +1,6 @@
 // Fuzz target: a node's whole (not streamed) reply translated to OpenAI's objects
 // (src/api/openai/response.cpp translate_reply: chat.completion, text_completion, embeddings
-// list with float or base64 encoding, and error replies).
+// list with float or base64 encoding, a Response, and error replies).
 //
 // Input: byte 0 picks the kind (bits 0-1), the encoding (bit 2) and the node's status
 // (bits 3-4); the rest is the body.
@@ -12,7 +12,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hydra::api::openai;
   if (size == 0) return 0;
-  static constexpr Kind kKinds[] = {Kind::chat, Kind::completion, Kind::embedding, Kind::chat};
+  static constexpr Kind kKinds[] = {Kind::chat, Kind::completion, Kind::embedding, Kind::responses};
   static constexpr int kStatuses[] = {200, 200, 404, 503};
   ReplyContext ctx;
   ctx.kind = kKinds[data[0] & 3];

@@ -1,8 +1,9 @@
 // Fuzz target: the OpenAI stream writer (src/api/openai/stream.cpp): a node's NDJSON body,
 // arriving in pieces, translated to server-sent events, then the end of the body or a failure.
 //
-// Input: byte 0 picks the kind (bit 0: chat or completion), include_usage (bit 1), whether the
-// node fails instead of ending (bit 2) and the piece size (bits 3-7); the rest is the body.
+// Input: byte 0 picks the kind (bits 0-1: chat, completion, chat, responses), include_usage
+// (bit 1), whether the node fails instead of ending (bit 2) and the piece size (bits 3-7); the
+// rest is the body.
 #include "api/openai/response.hpp"
 #include "api/openai/stream.hpp"
 
@@ -13,8 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hydra::api::openai;
   if (size == 0) return 0;
   ReplyContext ctx;
-  ctx.kind = (data[0] & 1) ? Kind::completion : Kind::chat;
-  ctx.id = ctx.kind == Kind::chat ? "chatcmpl-fuzz" : "cmpl-fuzz";
+  static constexpr Kind kKinds[] = {Kind::chat, Kind::completion, Kind::chat, Kind::responses};
+  ctx.kind = kKinds[data[0] & 3];
+  ctx.id = ctx.kind == Kind::completion ? "cmpl-fuzz" : "chatcmpl-fuzz";
   ctx.created = 1700000000;
   ctx.model = "qwen3:14b";
   ctx.include_usage = (data[0] & 2) != 0;
