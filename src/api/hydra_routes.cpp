@@ -5,6 +5,7 @@
 #include "cluster/node_info.hpp"
 #include "common/json.hpp"
 #include "common/limits.hpp"
+#include "common/percent.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
@@ -48,6 +49,7 @@ json::object node_json(const cluster::NodeView& n) {
   o["failures"] = n.live->failures.load(std::memory_order_relaxed);
   o["ewma_ttft_ms"] = n.live->ttft_ms.load(std::memory_order_relaxed);
   o["ewma_token_ms"] = n.live->chunk_gap_ms.load(std::memory_order_relaxed);
+  o["heartbeats"] = n.live->heartbeats.load(std::memory_order_relaxed);
   o["resources"] = resources_json(n.resources);
   json::array models, resident, loading;
   for (const auto& m : n.models) models.push_back(json::value(m.name));
@@ -170,14 +172,15 @@ std::pair<http::bhttp::status, std::string> check_registration(const json::objec
   return {status::ok, {}};
 }
 
-// "/nodes/{id}/heartbeat" -> id; "/nodes/{id}" -> id (suffix "").
+// "/nodes/{id}/heartbeat" -> id; "/nodes/{id}" -> id (suffix ""), percent-decoded: agents
+// send "127.0.0.1%3A11434".
 std::string node_id_in(std::string_view path, std::string_view suffix) {
   path.remove_prefix(std::string_view("/nodes/").size());
   if (!suffix.empty()) {
     if (!path.ends_with(suffix)) return {};
     path.remove_suffix(suffix.size());
   }
-  return path.find('/') == std::string_view::npos ? std::string(path) : std::string();
+  return path.find('/') == std::string_view::npos ? percent_decode(path) : std::string();
 }
 
 // Who may call these (the token, admin keys, closed registration) is the access guard's

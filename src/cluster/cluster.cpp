@@ -127,6 +127,7 @@ bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resource
   NodeView& n = nodes_[*index];
   Runtime& rt = *runtime_[*index];
   if (n.source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
+  n.live->heartbeats.fetch_add(1, std::memory_order_relaxed);
   if (resources) {
     rt.pushed = resources;
     n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);

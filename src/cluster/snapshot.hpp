@@ -30,6 +30,7 @@ struct NodeCounters {
   std::atomic<double> ttft_ms{0};       // time to first byte of the reply
   std::atomic<double> chunk_gap_ms{0};  // time between streamed chunks (per token)
   std::atomic<double> duration_ms{0};   // whole request
+  std::atomic<uint64_t> heartbeats{0};  // an agent's heartbeats since it registered
 
   // Folds one observation into an EWMA (weight 0.2 for the newest sample).
   static void observe(std::atomic<double>& ewma, double sample) {

@@ -126,10 +126,14 @@ describe('gateway specifics', () => {
     assert.deepEqual(gateway.fleet, { reachable: 2, total: 2, models: 6 });
   });
 
-  test('/api/version is the nodes\' version', async () => {
+  test('/api/version is the nodes\' version, and says it is a Hydra gateway', async () => {
     const versions = await Promise.all(sims.map((s) => getJson(s.url, '/api/version')));
     const lowest = versions.map((v) => v.version).sort()[0];
-    assert.deepEqual(await getJson(gateway.url, '/api/version'), { version: lowest });
+    const { version, hydra, ...rest } = await getJson(gateway.url, '/api/version');
+    assert.equal(version, lowest);
+    assert.match(hydra, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(rest, {});
+    assert.equal((await new Ollama({ host: gateway.url }).version()).version, lowest);  // the official client, as before
   });
 
   test('a routed request says which node served it and why', async () => {
