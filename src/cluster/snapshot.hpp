@@ -76,7 +76,7 @@ struct NodeView {
   uint16_t port = 0;
   Health health = Health::unknown;
   NodeSource source = NodeSource::configured;
-  std::string name;                   // as an agent registered it, or a `hydra sim` says in /api/version
+  std::string name;                   // as an agent registered it, if it did
   bool removed = false;               // forgotten (no heartbeat, or deleted), or a free slot; never routed to
   std::string version;
   std::string last_error;
