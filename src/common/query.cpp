@@ -4,7 +4,9 @@
 
 namespace hydra {
 
-std::string percent_decode(std::string_view s, bool plus_is_space) {
+namespace {
+// A malformed escape is kept as it is.
+std::string decode_value(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned value = 0;
@@ -13,18 +15,19 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
       out += static_cast<char>(value);
       i += 2;
     } else {
-      out += plus_is_space && s[i] == '+' ? ' ' : s[i];
+      out += s[i] == '+' ? ' ' : s[i];
     }
   }
   return out;
 }
+}  // namespace
 
 std::optional<std::string> query_param(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     const auto amp = query.find('&');
     std::string_view part = query.substr(0, amp);
     if (part.size() > key.size() && part.starts_with(key) && part[key.size()] == '=')
-      return percent_decode(part.substr(key.size() + 1), true);
+      return decode_value(part.substr(key.size() + 1));
     if (part == key) return std::string();
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);

@@ -215,3 +215,30 @@ TEST(Traffic, TheLastSecondsAreServedAndAPageThatConnectsGetsThemAtOnce) {
   EXPECT_EQ(history.at("requests").as_array().size(), 3u);
   EXPECT_LT(at, stream.find("event: nodes")) << "the history comes before the first tick";
 }
+
+TEST(Nodes, EachNodeHasItsSimsNameAndATotalOnlyWhenOneIsKnown) {
+  Fleet f;
+  const std::vector<std::string> args = {"--model", "llama3.2:3b=2", "--loaded", "llama3.2:3b"};
+  f.add_sim("configured-box", args, "#vram=24,ram=64");
+  f.add_sim("estimated-box", args);
+  f.start_gateway();
+  json::object by_name;
+  ASSERT_TRUE(wait_for([&] {
+    by_name = {};
+    for (const auto& n : json::parse(get(f.gateway(), "/nodes").body).at("nodes").as_array())
+      by_name[n.at("name").as_string()] = n;
+    return by_name.contains("configured-box") && by_name.contains("estimated-box") &&
+           by_name.at("estimated-box").at("resources").at("vram_used_bytes").as_uint64() > 0;
+  }, seconds(5))) << json::serialize(by_name);
+  const auto& configured = by_name.at("configured-box").at("resources");
+  EXPECT_EQ(by_name.at("configured-box").at("id").as_string(), f.sim(0).id);
+  EXPECT_TRUE(configured.at("vram_total_known").as_bool());
+  EXPECT_TRUE(configured.at("ram_total_known").as_bool());
+  EXPECT_EQ(configured.at("vram_total_bytes").as_uint64(), 24'000'000'000u);
+  EXPECT_GT(configured.at("vram_used_bytes").as_uint64(), 0u);
+  // Estimated: what was seen in use is no total.
+  const auto& estimated = by_name.at("estimated-box").at("resources");
+  EXPECT_EQ(estimated.at("source").as_string(), "estimated");
+  EXPECT_FALSE(estimated.at("vram_total_known").as_bool());
+  EXPECT_FALSE(estimated.at("ram_total_known").as_bool());
+}
