@@ -5,6 +5,7 @@ import { $, el, formatMs, formatTime, setChildren } from './dom.js';
 import { traceView } from './trace.js';
 
 const MAX_KEPT = 1000; // as many as the gateway keeps
+const MAX_ROWS = 300; // shown at once (the filters reach the rest)
 const OUTCOMES = ['served', 'failed', 'rejected', 'unroutable', 'abandoned'];
 
 function who(r) {
@@ -62,8 +63,12 @@ export class RequestsPage {
     if (this.records.length && this.records[0].seq >= r.seq) return; // already have it
     this.records.unshift(r);
     if (this.records.length > MAX_KEPT) this.records.pop();
-    this.refreshFilters();
-    this.render();
+    // Many requests a second redraw the table a few times a second, not once each.
+    this.pending ??= setTimeout(() => {
+      this.pending = null;
+      this.refreshFilters();
+      this.render();
+    }, 150);
   }
 
   refreshFilters() {
@@ -83,10 +88,12 @@ export class RequestsPage {
   }
 
   render() {
-    const shown = this.matching();
+    const matching = this.matching();
+    const shown = matching.slice(0, MAX_ROWS);
     setChildren($('req-rows'), shown.map((r) => row(r, r.seq === this.selected, (seq) => this.select(seq))));
     $('req-empty').hidden = shown.length > 0;
-    $('req-count').textContent = `${shown.length} of ${this.records.length} recent request${this.records.length === 1 ? '' : 's'}`;
+    $('req-count').textContent = `${matching.length} of ${this.records.length} recent request${this.records.length === 1 ? '' : 's'}` +
+      (matching.length > shown.length ? ` (the newest ${shown.length} shown)` : '');
     const chosen = this.records.find((r) => r.seq === this.selected);
     setChildren($('req-trace'), chosen ? traceView(chosen) : []);
   }
