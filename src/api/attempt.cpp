@@ -28,17 +28,17 @@ public:
     text_.append(bytes);
     if (text_.size() > 8192) text_.erase(0, text_.size() - 4096);
   }
-  // eval_count of the last JSON line, 0 when there is none.
-  uint64_t eval_count() const {
+  // A count (eval_count, prompt_eval_count) of the last JSON line, 0 when it has none.
+  uint64_t count(std::string_view field) const {
     std::string_view t = text_;
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
     auto nl = t.rfind('\n');
     if (nl != std::string_view::npos) t.remove_prefix(nl + 1);
-    if (t.find("\"eval_count\"") == std::string_view::npos) return 0;
+    if (t.find(field) == std::string_view::npos) return 0;
     boost::system::error_code ec;
     auto v = boost::json::parse(t, ec);
     const auto* o = ec ? nullptr : v.if_object();
-    const auto* n = o ? o->if_contains("eval_count") : nullptr;
+    const auto* n = o ? o->if_contains(field) : nullptr;
     return n && n->is_number() ? n->to_number<uint64_t>(ec) : 0;
   }
 
@@ -224,7 +224,8 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     Outcome out(Outcome::Kind::served);
     out.ttft_ms = std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count();
     out.total_ms = std::chrono::duration<double, std::milli>(done_at - sent_at).count();
-    out.eval_count = p.tail.eval_count();
+    out.eval_count = p.tail.count("eval_count");
+    out.prompt_eval_count = p.tail.count("prompt_eval_count");
     co_return out;
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};

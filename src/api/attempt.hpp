@@ -37,6 +37,7 @@ struct Outcome {
   std::string body;
   double ttft_ms = -1, total_ms = -1;  // served: timings
   uint64_t eval_count = 0;             // served: from the reply's last line
+  uint64_t prompt_eval_count = 0;      // served: likewise
 };
 
 using Deadline = std::chrono::steady_clock::time_point;

@@ -52,7 +52,47 @@ std::string model_label(const Gateway& gw, const std::string& model, const Dispa
   return "other";
 }
 
-// Counts the request in the metrics and the dashboard's traffic window.
+// The status the client got: the reply's, once sent; else what the outcome will answer (the
+// failure paths account before they reply). 499 (nginx's "client closed request"): it left.
+int status_of(const DispatchRequest& request, const Dispatched& out, std::string_view outcome) {
+  if (request.exchange && request.exchange->status()) return request.exchange->status();
+  if (outcome == "unroutable") return out.decision.error_status;
+  if (outcome == "rejected") return 503;
+  if (outcome == "abandoned") return 499;
+  if (outcome == "served") return 200;
+  return 502;
+}
+
+// One line of the request log (GET /requests, the dashboard's Requests view), built from what
+// the metrics count, so the outcome and node are the same in both.
+void log_request(Gateway& gw, const DispatchRequest& request, const Dispatched& out, const telemetry::RequestOutcome& r) {
+  telemetry::RequestRecord rec;
+  rec.at = std::chrono::system_clock::now();
+  if (request.caller) rec.key = std::string(request.caller->name());
+  rec.method = "POST";
+  rec.client = request.client;
+  if (const http::Exchange* ex = request.exchange) {
+    rec.method = std::string(ex->method_string());
+    std::string_view id = ex->request()["X-Request-Id"];
+    rec.request_id = std::string(id.substr(0, 128));
+  }
+  rec.endpoint = r.endpoint;
+  rec.model = r.model;
+  rec.node = r.node;
+  rec.status = status_of(request, out, r.outcome);
+  rec.outcome = r.outcome;
+  rec.attempts = r.attempts;
+  rec.queued = r.queued;
+  rec.queue_ms = r.queue_wait_s * 1000.0;
+  rec.ttft_ms = r.ttft_s < 0 ? -1.0 : r.ttft_s * 1000.0;
+  rec.duration_ms = r.total_s * 1000.0;
+  rec.tokens_out = r.tokens;
+  if (out.served) rec.tokens_in = out.served->prompt_eval_count;
+  if (const telemetry::RoutingEvent* e = gw.telemetry.routing.find(out.routing_seq)) rec.routing = *e;
+  gw.telemetry.request_log.record(std::move(rec));
+}
+
+// Counts the request in the metrics, the dashboard's traffic window and the request log.
 void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out, std::string outcome,
              std::chrono::steady_clock::time_point started, double queue_wait_s) {
   const auto now = std::chrono::steady_clock::now();
@@ -70,7 +110,9 @@ void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out,
     r.attempts = out.served->attempt;
   }
   gw.telemetry.metrics.request(r);
-  gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens);
+  const bool error = r.outcome != "served" && r.outcome != "abandoned";
+  gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
+  log_request(gw, request, out, r);
 }
 
 // A key's model list and priority cap; empty when the request may go on, else the 403 message.
@@ -105,6 +147,8 @@ http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::Route
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
+  if (request.exchange && request.client.empty())  // now: a client that leaves has no address
+    request.client = request.exchange->remote().address().to_string();
   Dispatched out;
   std::string priority_note;
   if (std::string refused = apply_key(gw, request, priority_note); !refused.empty()) {
@@ -117,7 +161,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   telemetry::RoutingEvent event = event_of(request, out.decision, *snapshot);
   if (!out.decision.ok()) {
     event.error = out.decision.error;
-    gw.telemetry.routing.record(std::move(event));
+    out.routing_seq = gw.telemetry.routing.record(std::move(event));
     account(gw, request, out, "unroutable", started, 0);
     co_await sink.fail(out.decision.error_status, out.decision.error, 0);
     co_return out;
@@ -132,7 +176,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   }
   if (!admitted.lease) {
     event.error = admitted.error;
-    gw.telemetry.routing.record(std::move(event));
+    out.routing_seq = gw.telemetry.routing.record(std::move(event));
     out.queued = admitted.waited;
     account(gw, request, out, "rejected", started, queue_wait_s);
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
@@ -172,7 +216,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   } else {
     event.error = "no node served the request";
   }
-  gw.telemetry.routing.record(std::move(event));
+  out.routing_seq = gw.telemetry.routing.record(std::move(event));
   account(gw, request, out, out.served ? "served" : "failed", started, queue_wait_s);
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());

@@ -7,6 +7,7 @@
 #include "common/limits.hpp"
 #include "common/percent.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -18,7 +19,19 @@ namespace json = boost::json;
 
 namespace {
 
-json::object resources_json(const cluster::Resources& r) {
+// The node's memory. A total is known when an agent reported it or the configuration gave it;
+// an estimate (the most seen in use) is no total, and says so (`*_total_known`: false).
+json::object resources_json(const cluster::NodeView& n) {
+  const cluster::Resources& r = n.resources;
+  using Source = cluster::Resources::Source;
+  uint64_t vram_in_models = 0, ram_in_models = 0;
+  for (const auto& m : n.resident) {
+    vram_in_models += m.size_vram;
+    ram_in_models += m.size > m.size_vram ? m.size - m.size_vram : 0;
+  }
+  const bool reported = r.source == Source::reported;
+  const bool vram_known = r.source != Source::estimated;
+  const bool ram_known = r.source != Source::estimated && r.ram_total > 0;
   json::object o;
   o["source"] = cluster::to_string(r.source);  // reported | configured | estimated
   o["known"] = r.known;
@@ -26,6 +39,11 @@ json::object resources_json(const cluster::Resources& r) {
   o["vram_free_bytes"] = r.vram_free;
   o["ram_total_bytes"] = r.ram_total;
   o["ram_free_bytes"] = r.ram_free;
+  o["vram_total_known"] = vram_known;
+  o["ram_total_known"] = ram_known;
+  // In use: the agent's reading (every process), else what the node's loaded models take.
+  o["vram_used_bytes"] = reported ? r.vram_total - std::min(r.vram_free, r.vram_total) : vram_in_models;
+  o["ram_used_bytes"] = reported && ram_known ? r.ram_total - std::min(r.ram_free, r.ram_total) : ram_in_models;
   return o;
 }
 
@@ -50,7 +68,7 @@ json::object node_json(const cluster::NodeView& n) {
   o["ewma_ttft_ms"] = n.live->ttft_ms.load(std::memory_order_relaxed);
   o["ewma_token_ms"] = n.live->chunk_gap_ms.load(std::memory_order_relaxed);
   o["heartbeats"] = n.live->heartbeats.load(std::memory_order_relaxed);
-  o["resources"] = resources_json(n.resources);
+  o["resources"] = resources_json(n);
   json::array models, resident, loading;
   for (const auto& m : n.models) models.push_back(json::value(m.name));
   for (const auto& m : n.resident) {

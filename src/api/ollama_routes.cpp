@@ -70,6 +70,7 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   DispatchRequest request;
   request.endpoint = std::string(ex.path());
   request.caller = caller_of(ex);
+  request.exchange = &ex;
   request.route = route_request_for(req->model);
   std::string bad_hint = read_hint_headers(ex.request(), request.route);
   if (!bad_hint.empty()) {

@@ -129,6 +129,7 @@ awaitable<void> completion(Gateway& gw, http::Exchange& ex, openai::Kind kind) {
   DispatchRequest d;
   d.endpoint = std::string(ex.path());
   d.caller = caller_of(ex);
+  d.exchange = &ex;
   d.route.model = call.model;
   std::string bad_hint = read_hint_headers(ex.request(), d.route);
   if (!bad_hint.empty()) {

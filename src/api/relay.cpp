@@ -172,6 +172,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         served.ttft_ms = out.ttft_ms;
         served.total_ms = out.total_ms;
         served.eval_count = out.eval_count;
+        served.prompt_eval_count = out.prompt_eval_count;
         if (stream && !stream->switches().empty()) {
           served.continued = stream->switches();
           served.eval_count = stream->eval_count();

@@ -43,6 +43,7 @@ struct Served {
   double ttft_ms = -1;    // request sent -> first byte of the reply
   double total_ms = -1;   // request sent -> end of the reply
   uint64_t eval_count = 0;  // tokens generated, from the reply's final chunk when it has one
+  uint64_t prompt_eval_count = 0;  // prompt tokens, likewise (the last node's, after a switch)
   std::vector<Switch> continued;  // the stream's switches, when nodes broke off mid-stream
 };
 

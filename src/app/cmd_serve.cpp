@@ -224,6 +224,9 @@ int serve(const ServeConfig& config) {
   telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
     telemetry.events.publish("routing", telemetry::to_json(e));
   });
+  telemetry.request_log.listen([&telemetry](const telemetry::RequestRecord& r) {
+    if (telemetry.events.subscribers()) telemetry.events.publish("request", telemetry::to_json(r));
+  });
   http::Router router;
   router.observe(observer);
   api::add_all_routes(router, gateway);

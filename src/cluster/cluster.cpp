@@ -302,17 +302,23 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   bool was_down = !node.routable();
   const Health health_before = node.health;
   const std::string version_before = node.version;
+  const std::string name_before = node.name;
   boost::system::error_code ec;
   auto doc = boost::json::parse(r.body, ec);
-  if (!ec && doc.is_object())
+  if (!ec && doc.is_object()) {
     if (auto* v = doc.as_object().if_contains("version"); v && v->is_string() && v->get_string().size() <= 64)
       node.version = std::string(v->get_string());
+    // A `hydra sim` names itself here; an agent's registered name comes first.
+    if (auto* v = doc.as_object().if_contains("name");
+        v && v->is_string() && v->get_string().size() <= 64 && node.source != NodeSource::registered)
+      node.name = std::string(v->get_string());
+  }
   on_probe_success(node, clock_.now());
   if (was_down && node.routable()) {
     spdlog::info("node {} is up (Ollama {})", node.id, node.version);
     runtime_[index]->refresh_wanted = true;
   }
-  bool changed = node.health != health_before || node.version != version_before;
+  bool changed = node.health != health_before || node.version != version_before || node.name != name_before;
   if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due) {
     co_await refresh_models(index, peer);
     changed = true;

@@ -53,6 +53,11 @@ uint64_t RoutingLog::record(RoutingEvent event) {
   return events_.back().seq;
 }
 
+const RoutingEvent* RoutingLog::find(uint64_t seq) const {
+  if (events_.empty() || seq < events_.front().seq || seq > events_.back().seq) return nullptr;
+  return &events_[seq - events_.front().seq];  // seqs are consecutive
+}
+
 std::vector<RoutingEvent> RoutingLog::recent(std::size_t limit, uint64_t after) const {
   std::vector<RoutingEvent> out;
   for (auto it = events_.rbegin(); it != events_.rend() && out.size() < limit && it->seq > after; ++it)

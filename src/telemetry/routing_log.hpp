@@ -51,6 +51,8 @@ public:
   uint64_t record(RoutingEvent event);
   // Up to `limit` entries with seq > `after`, oldest first.
   std::vector<RoutingEvent> recent(std::size_t limit, uint64_t after = 0) const;
+  // The entry with this seq while the log still holds it, else nullptr.
+  const RoutingEvent* find(uint64_t seq) const;
 
   struct Totals {
     uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0;
