@@ -47,8 +47,10 @@ void CapacityLearner::observe(const std::string& model, int place, int running, 
     m.flat_streak = 0;
     return;
   }
-  if (running > m.most_running) m.most_running = running;
-  m.running_until = now + settings_.relearn_after;
+  if (running >= m.most_running) {  // kept while seen again; forgotten once not seen for a while
+    m.most_running = running;
+    m.running_until = now + settings_.relearn_after;
+  }
   if (running > m.slots) {  // streamed more at once than believed (a failover, a per-node lease): proven
     m.slots = std::min(running, settings_.max);
     m.learned = true;

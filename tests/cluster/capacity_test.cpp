@@ -176,3 +176,16 @@ TEST(CapacityLearner, LoadTimesAreLearnedAndAWarmReplyIsNoLoad) {
   EXPECT_NEAR(l.load_ms("m"), 3000 * 0.7 + 2000 * 0.3, 1.0);
   EXPECT_EQ(l.slots("m").source, SlotsSource::default_slots);  // loads say nothing of parallelism
 }
+
+TEST(CapacityLearner, TheMostSeenStreamingAtOnceIsForgottenWhenNotSeenAgain) {
+  CapacitySettings s;
+  s.relearn_after = minutes(5);
+  CapacityLearner l(s);
+  burst(l, "m", 4, 2, t0);  // two streamed at once
+  ASSERT_EQ(l.models().at("m").most_running, 2);
+  for (int i = 1; i <= 10; ++i) burst(l, "m", 1, 1, t0 + minutes(i));  // one at a time since
+  EXPECT_EQ(l.models().at("m").most_running, 1);
+  // The node now runs one (restarted with OLLAMA_NUM_PARALLEL=1): two queue, one is learned.
+  burst(l, "m", 2, 1, t0 + minutes(11));
+  EXPECT_EQ(l.slots("m").slots, 1);
+}
