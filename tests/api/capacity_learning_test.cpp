@@ -42,7 +42,8 @@ int64_t served_by(Fleet& f, std::size_t i) {
 json::object node_of(Fleet& f, const std::string& id) {
   auto r = get(f.gateway(), "/nodes");
   if (r.status != 200) return {};
-  for (const auto& n : json::parse(r.body).at("nodes").as_array())
+  const json::value all = json::parse(r.body);
+  for (const auto& n : all.at("nodes").as_array())
     if (n.at("id").as_string() == id) return n.as_object();
   return {};
 }
