@@ -61,7 +61,9 @@ void CapacityLearner::observe(const std::string& model, int place, int running, 
   if (++m.flat_streak < settings_.raise_after) return;
   m.flat_streak = 0;
   m.learned = true;  // it runs this many at once without queueing: no longer a guess
-  if (m.slots < settings_.max && (m.ceiling == 0 || m.slots + 1 < m.ceiling)) ++m.slots;
+  // One more is tried only once this many were seen streaming at once: a request that waits
+  // inside the node only briefly looks flat, and must not raise the estimate on and on.
+  if (m.slots < settings_.max && m.most_running >= m.slots && (m.ceiling == 0 || m.slots + 1 < m.ceiling)) ++m.slots;
 }
 
 void CapacityLearner::observe_load(const std::string& model, double ttfb_ms) {

@@ -189,3 +189,22 @@ TEST(CapacityLearner, TheMostSeenStreamingAtOnceIsForgottenWhenNotSeenAgain) {
   burst(l, "m", 2, 1, t0 + minutes(11));
   EXPECT_EQ(l.slots("m").slots, 1);
 }
+
+TEST(CapacityLearner, OneMoreIsTriedOnlyOnceThatManyWereSeenStreamingAtOnce) {
+  CapacitySettings s;
+  s.raise_after = 2;
+  CapacityLearner l(s);
+  for (int round = 0; round < 10; ++round) burst(l, "m", 4, 4, t0 + seconds(round));  // 4 stream at once
+  ASSERT_EQ(l.slots("m").slots, 5);  // so 5 is tried
+  // The fifth always waits inside, but only a moment (others are about to end): it looks flat,
+  // yet five never stream at once, so 6 is never tried.
+  for (int round = 0; round < 10; ++round) {
+    std::vector<Req> reqs;
+    for (int i = 0; i < 5; ++i) reqs.emplace_back(l);
+    for (int i = 0; i < 4; ++i) reqs[static_cast<std::size_t>(i)].first("m", 10, t0 + minutes(1));
+    reqs[0].end();
+    reqs[4].first("m", 40, t0 + minutes(1));  // waited 30 ms: below the queued threshold
+    for (int i = 1; i < 5; ++i) reqs[static_cast<std::size_t>(i)].end();
+  }
+  EXPECT_EQ(l.slots("m").slots, 5);
+}
