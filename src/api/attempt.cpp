@@ -3,6 +3,7 @@
 #include "cluster/cluster.hpp"
 #include "http/tls.hpp"
 
+#include <algorithm>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/read.hpp>
@@ -53,6 +54,37 @@ void observe(cluster::NodeCounters& c, Clock::time_point sent, Clock::time_point
   cluster::NodeCounters::observe(c.ttft_ms, ms(first - sent).count());
   cluster::NodeCounters::observe(c.duration_ms, ms(done - sent).count());
   if (pieces > 2) cluster::NodeCounters::observe(c.chunk_gap_ms, ms(done - first).count() / static_cast<double>(pieces - 1));
+}
+
+// The request's place at the node (its requests sent and not finished, itself included) for
+// as long as it is there, and whether its reply has begun: what the node's CapacityLearner
+// judges first-byte times by.
+class AtNode {
+public:
+  explicit AtNode(std::shared_ptr<cluster::NodeCounters> live) : live_(std::move(live)), place_(live_->capacity.sent()) {}
+  ~AtNode() { live_->capacity.finished(running_ > 0); }
+  AtNode(const AtNode&) = delete;
+  AtNode& operator=(const AtNode&) = delete;
+  int place() const { return place_; }
+  int first_byte() { return running_ = live_->capacity.first_byte(); }
+
+private:
+  std::shared_ptr<cluster::NodeCounters> live_;
+  int place_;
+  int running_ = 0;
+};
+
+// A streamed reply's first byte teaches the node's learner: its parallelism for the model when
+// the model was resident, the load time when it was not (or was loading). A whole reply's first
+// byte is its end, which says nothing about queueing: not counted.
+void learn_capacity(const cluster::NodeView& node, const std::string& model, AtNode& at, std::string_view type,
+                    double ttfb_ms) {
+  const bool streamed = type.starts_with("application/x-ndjson") || type.starts_with("text/event-stream");
+  if (model.empty() || !streamed) return;
+  const int running = at.first_byte();
+  const bool loading = std::find(node.loading.begin(), node.loading.end(), model) != node.loading.end();
+  if (!node.resident_model(model) || loading) node.live->capacity.observe_load(model, ttfb_ms);
+  else node.live->capacity.observe(model, at.place(), running, ttfb_ms, Clock::now());
 }
 
 // Why an attempt was cut short from outside the node's own reply.
@@ -154,6 +186,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     }
 
     const auto sent_at = Clock::now();
+    AtNode at_node(node.live);
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
     if (upstream.method == bhttp::verb::head) parser.skip(true);
@@ -183,6 +216,9 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     const int status = parser.get().result_int();
     std::string content_type(parser.get()[bhttp::field::content_type]);
     const auto first_byte_at = Clock::now();
+    if (status == 200)
+      learn_capacity(node, served.model, at_node, content_type,
+                     std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count());
 
     if (status >= 500 || status == 404) {
       // Not served here. Keep the node's words (up to 1 MiB) in case no other node does better.

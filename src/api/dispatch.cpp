@@ -32,13 +32,19 @@ telemetry::RoutingEvent event_of(const DispatchRequest& request, const routing::
 }
 
 // Moves the node admission chose to the front, and says so in the reason.
-void note_choice(routing::Decision& decision, std::size_t chosen, const cluster::Snapshot& snapshot, bool waited) {
+// A wait names the best node and how busy it was (its configured or learned parallelism).
+void note_choice(routing::Decision& decision, std::size_t chosen, const cluster::Snapshot& snapshot, bool waited,
+                 const std::string& why) {
   if (!waited && chosen == decision.ranked.front()) return;
+  const auto& best = snapshot.nodes[decision.ranked.front()];
   auto it = std::find(decision.ranked.begin(), decision.ranked.end(), chosen);
   std::rotate(decision.ranked.begin(), it, it + 1);
-  decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot.nodes[chosen].id,
-                                waited ? "took it after a wait in the queue (every candidate was busy)"
-                                       : "had the first free slot");
+  std::string how = "had the first free slot";
+  if (!why.empty()) how = "took it: " + why;
+  else if (waited)
+    how = fmt::format("took it after a wait in the queue (every candidate was busy; {} {})", best.id,
+                      routing::slots_busy(best, decision.model));
+  decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot.nodes[chosen].id, how);
 }
 
 // The model as metrics label it: a model some node of the fleet has, or "other", so that
@@ -185,7 +191,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   const std::size_t chosen = admitted.lease->node();
   out.queued = admitted.waited;
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
-  note_choice(out.decision, chosen, *snapshot, admitted.waited);
+  note_choice(out.decision, chosen, *snapshot, admitted.waited, admitted.why);
 
   const bool cold = !snapshot->nodes[chosen].resident_model(model);
   RelayOptions options;

@@ -11,6 +11,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace hydra::api {
@@ -47,6 +49,26 @@ json::object resources_json(const cluster::NodeView& n) {
   return o;
 }
 
+// What the node's CapacityLearner knows, per model (also kept when slots are configured).
+json::object learned_json(const cluster::NodeView& n) {
+  json::object out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [model, m] : n.live->capacity.models()) {
+    json::object o;
+    o["slots"] = m.slots;
+    o["source"] = m.learned ? "learned" : "default";
+    o["baseline_ttfb_ms"] = std::round(m.baseline_ms * 10) / 10;
+    o["samples"] = m.samples;
+    o["queued"] = m.queued;  // first bytes that came late: the node queued them
+    o["most_at_once"] = m.most_running;  // streaming at once with flat first bytes, recently
+    o["queued_at"] = m.ceiling;  // 0: none recently; else not tried again for relearn_in_s
+    o["relearn_in_s"] = m.ceiling > 0 ? std::max(0.0, std::chrono::duration<double>(m.ceiling_until - now).count()) : 0.0;
+    o["load_ms"] = std::round(m.load_ms);
+    out[model] = std::move(o);
+  }
+  return out;
+}
+
 json::object node_json(const cluster::NodeView& n) {
   json::object o;
   o["id"] = n.id;
@@ -61,7 +83,10 @@ json::object node_json(const cluster::NodeView& n) {
   o["consecutive_failures"] = n.consecutive_failures;
   o["ejections"] = n.ejections;
   o["local"] = n.local;
-  o["slots"] = n.slots;
+  const auto slots = cluster::node_slots(n);
+  o["slots"] = slots.slots;
+  o["slots_source"] = cluster::to_string(slots.source);  // configured | learned | default
+  o["slots_learned"] = learned_json(n);
   o["in_flight"] = n.live->in_flight.load(std::memory_order_relaxed);
   o["requests"] = n.live->requests.load(std::memory_order_relaxed);
   o["failures"] = n.live->failures.load(std::memory_order_relaxed);

@@ -40,7 +40,7 @@ routing::Decision remaining(const routing::Decision& decision, const std::vector
   std::erase_if(rest.ranked, [&](std::size_t i) { return i >= snapshot.nodes.size(); });
   for (auto& c : rest.candidates) {
     const auto& n = snapshot.nodes[c.index];
-    c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < n.slots;
+    c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, rest.model).slots;
   }
   return rest;
 }
@@ -149,6 +149,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
     served.index = index;
     served.node_id = node.id;
     served.node_url = node.url;
+    served.model = options.model;
     served.reason = decision.reason;
     served.attempt = static_cast<int>(tried.size());
     if (served.attempt > 1)

@@ -37,6 +37,7 @@ struct Served {
   std::size_t index = 0;  // into the snapshot's nodes
   std::string node_id;
   std::string node_url;
+  std::string model;      // normalised; empty for per-node operations (pull, create)
   std::string reason;
   int attempt = 1;        // 1 = the first choice; more = after failover
   // Filled when the reply is complete:

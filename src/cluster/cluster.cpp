@@ -213,6 +213,7 @@ std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int
   node.source = source;
   node.port = url.port;
   node.slots = url.slots > 0 ? url.slots : slots;
+  node.slots_configured = url.slots > 0;
   boost::system::error_code lec;
   auto address = asio::ip::make_address(node.ip, lec);
   node.local = !lec && address.is_loopback();
