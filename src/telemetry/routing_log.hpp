@@ -32,7 +32,8 @@ struct RoutingEvent {
   std::string endpoint;        // "/api/chat", "/v1/chat/completions", "/generate", "orchestrate", ...
   std::string model;
   std::string requested_node;  // the request's explicit node choice, if any
-  std::string node_id;         // the node that served; empty when none did
+  std::string node_id;         // the node that served (abandoned: was serving); empty when none did
+  std::string outcome;         // served | failed | rejected | unroutable | abandoned (as in metrics)
   std::string reason;
   std::string error;           // when nothing served: why
   int priority = 5;
@@ -53,7 +54,7 @@ public:
   std::vector<RoutingEvent> recent(std::size_t limit, uint64_t after = 0) const;
 
   struct Totals {
-    uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0;
+    uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0, abandoned = 0;
     std::map<std::string, uint64_t> by_node;
   };
   const Totals& totals() const { return totals_; }
