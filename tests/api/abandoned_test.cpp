@@ -56,7 +56,7 @@ TEST(Abandoned, AClientThatLeavesMidStreamIsAbandonedOnTheNodeThatServedIt) {
   ASSERT_TRUE(wait_for([&] { return get(f.gateway(), "/metrics").body.find(series) != std::string::npos; }, seconds(10)))
       << get(f.gateway(), "/metrics").body;
   const std::string metrics = get(f.gateway(), "/metrics").body;
-  EXPECT_EQ(metrics.find("outcome=\"failed\""), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find(",outcome=\"failed\"}"), std::string::npos) << metrics;
 
   auto d = last_decision(f);
   EXPECT_EQ(d.at("outcome").as_string(), "abandoned") << json::serialize(d);
@@ -123,5 +123,5 @@ TEST(Abandoned, AClientThatLeavesWhileQueuedIsAbandonedWithNoNode) {
                        seconds(10)));
   const std::string metrics = get(f.gateway(), "/metrics").body;
   EXPECT_NE(metrics.find(abandoned_series("")), std::string::npos) << metrics;
-  EXPECT_EQ(metrics.find("outcome=\"failed\""), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find(",outcome=\"failed\"}"), std::string::npos) << metrics;
 }

@@ -41,7 +41,7 @@ void expect_clean(Fleet& f, const FickleNode& node) {
   EXPECT_EQ(n.at("failures").to_number<int64_t>(), 0);
   EXPECT_EQ(n.at("consecutive_failures").to_number<int64_t>(), 0);
   EXPECT_EQ(n.at("last_error").as_string(), "") << n.at("last_error");
-  EXPECT_EQ(get(f.gateway(), "/metrics").body.find("outcome=\"failed\""), std::string::npos);
+  EXPECT_EQ(get(f.gateway(), "/metrics").body.find(",outcome=\"failed\"}"), std::string::npos);
 }
 
 void start(Fleet& f, const FickleNode& node, std::vector<std::string> env) {
