@@ -15,8 +15,9 @@ using namespace std::chrono;
 
 namespace {
 
-std::vector<std::string> slow_sim() {
-  return {"--model", "llama3.2:3b=2", "--loaded", "llama3.2:3b", "--tokens-per-second", "20", "--load-seconds", "0.1"};
+std::vector<std::string> slow_sim(const char* tokens_per_second = "20") {
+  return {"--model", "llama3.2:3b=2", "--loaded", "llama3.2:3b", "--tokens-per-second", tokens_per_second,
+          "--load-seconds", "0.1"};
 }
 
 HttpCall long_chat() {
@@ -78,7 +79,7 @@ TEST(Abandoned, AClientThatLeavesMidStreamIsAbandonedOnTheNodeThatServedIt) {
 
 TEST(Abandoned, AClientThatLeavesWhileQueuedIsAbandonedWithNoNode) {
   Fleet f;
-  f.add_sim("a", slow_sim(), "#slots=1");
+  f.add_sim("a", slow_sim("2"), "#slots=1");  // its reply takes far longer than the test
   f.start_gateway();
   const std::string node = f.sim(0).id;
   // The first request holds the only slot until the test lets it go.
