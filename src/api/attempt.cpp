@@ -117,6 +117,7 @@ struct Pump {
   ReplySink& sink;
   std::chrono::milliseconds idle;
   std::size_t pieces = 0;
+  uint64_t bytes = 0;
   Tail tail;
   bool done = false;
   bool client_gone = false;
@@ -140,6 +141,7 @@ awaitable<void> pump(Pump& p) {
         break;
       }
       ++p.pieces;
+      p.bytes += got;
     }
     if (rec) {
       p.error = rec == boost::beast::error::timeout ? "no data within the idle timeout" : rec.message();
@@ -164,8 +166,11 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
   using namespace asio::experimental::awaitable_operators;
   const auto& t = gw.settings.timeouts;
   const http::Peer ep = cluster::peer_of(node);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect);
+  // A pooled connection the node had closed while it sat idle fails before any byte of the
+  // reply: the request goes once more on a new connection (ConnectionPool::retry_fresh).
+  http::Reuse reuse = http::Reuse::pooled;
+  for (int round = 0; round < 2; ++round) {
+    auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect, reuse);
     if (cec) {
       std::string why = http::is_tls_error(cec) ? http::error_text(cec, node.tls_name) : "connect: " + cec.message();
       co_return Outcome{Outcome::Kind::node_failed, std::move(why)};
@@ -181,7 +186,10 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     conn->stream.expires_after(t.idle);
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, up, use_nothrow);
     if (wec) {
-      if (conn->reused) continue;  // a stale pooled connection: one more try on a fresh one
+      if (gw.pool.retry_fresh(ep, *conn, wec, false)) {
+        reuse = http::Reuse::fresh;
+        continue;
+      }
       co_return Outcome{Outcome::Kind::node_failed, "send: " + wec.message()};
     }
 
@@ -208,7 +216,10 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     if (first.index() == 2) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
     auto [hec, hn] = std::get<0>(first);
     if (hec) {
-      if (conn->reused && attempt == 0 && hec != boost::beast::error::timeout) continue;
+      if (gw.pool.retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
+        reuse = http::Reuse::fresh;
+        continue;
+      }
       co_return Outcome{Outcome::Kind::node_failed,
                         hec == boost::beast::error::timeout ? "no reply within the first-byte timeout"
                                                             : "reply: " + hec.message()};
@@ -243,10 +254,15 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
-    Pump p{*conn, parser, sink, t.idle, 0, {}, false, false, {}};
+    Pump p{*conn, parser, sink, t.idle, 0, 0, {}, false, false, {}};
     auto ended = co_await (pump(p) || watch(gw, p, deadline));
     Cut cut = ended.index() == 1 ? std::get<1>(ended) : Cut::none;
-    if (p.client_gone || cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
+    if (p.client_gone || cut == Cut::client_gone) {
+      Outcome gone{Outcome::Kind::client_gone, "client left"};
+      gone.chunks = p.pieces;
+      gone.bytes = p.bytes;
+      co_return gone;
+    }
     if (cut != Cut::none) {
       std::string message = cut_message(gw, cut);
       co_await sink.cut_short(cut == Cut::stopping ? 503 : 504, message);

@@ -58,6 +58,27 @@ std::string model_label(const Gateway& gw, const std::string& model, const Dispa
   return "other";
 }
 
+// Records the decision in the routing log, with the outcome metrics count it under.
+// Returns its sequence number, which the request log links to.
+uint64_t log_event(Gateway& gw, telemetry::RoutingEvent event, std::string_view outcome) {
+  event.outcome = outcome;
+  return gw.telemetry.routing.record(std::move(event));
+}
+
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Why a request whose client left is abandoned, for the routing log.
+std::string abandoned_reason(const RelayReport& report, std::chrono::steady_clock::time_point started) {
+  if (report.node_id.empty())
+    return fmt::format("abandoned: the client left after {} ms, while the request waited for a slot on another node",
+                       ms_since(started));
+  return fmt::format("abandoned: the client left after {} ms and {} chunks ({} bytes) of {}'s reply", ms_since(started),
+                     report.chunks, report.bytes, report.node_id);
+}
+
+
 // The status the client got: the reply's, once sent; else what the outcome will answer (the
 // failure paths account before they reply). 499 (nginx's "client closed request"): it left.
 int status_of(const DispatchRequest& request, const Dispatched& out, std::string_view outcome) {
@@ -99,8 +120,10 @@ void log_request(Gateway& gw, const DispatchRequest& request, const Dispatched& 
 }
 
 // Counts the request in the metrics, the dashboard's traffic window and the request log.
+// `node`: the node that was serving a request whose client left (a served request's node is
+// its own).
 void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out, std::string outcome,
-             std::chrono::steady_clock::time_point started, double queue_wait_s) {
+             std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
   const auto now = std::chrono::steady_clock::now();
   telemetry::RequestOutcome r;
   r.endpoint = request.endpoint;
@@ -109,6 +132,7 @@ void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out,
   r.total_s = std::chrono::duration<double>(now - started).count();
   r.queued = out.queued;
   r.queue_wait_s = queue_wait_s;
+  r.node = std::move(node);
   if (out.served) {
     r.node = out.served->node_id;
     r.ttft_s = out.served->ttft_ms / 1000.0;
@@ -167,7 +191,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   telemetry::RoutingEvent event = event_of(request, out.decision, *snapshot);
   if (!out.decision.ok()) {
     event.error = out.decision.error;
-    out.routing_seq = gw.telemetry.routing.record(std::move(event));
+    out.routing_seq = log_event(gw, std::move(event), "unroutable");
     account(gw, request, out, "unroutable", started, 0);
     co_await sink.fail(out.decision.error_status, out.decision.error, 0);
     co_return out;
@@ -176,13 +200,16 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   const std::string model = normalize_model_name(request.route.model);
   AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, out.decision, model, request.route.priority);
   const double queue_wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - admitting).count();
-  if (admitted.client_gone) {
+  if (admitted.client_gone) {  // it left while waiting in the queue: no node had it yet
+    out.queued = event.queued = admitted.waited;
+    event.reason += fmt::format("; abandoned: the client left after {} ms waiting in the queue", ms_since(started));
+    out.routing_seq = log_event(gw, std::move(event), "abandoned");
     account(gw, request, out, "abandoned", started, queue_wait_s);
     co_return out;
   }
   if (!admitted.lease) {
     event.error = admitted.error;
-    out.routing_seq = gw.telemetry.routing.record(std::move(event));
+    out.routing_seq = log_event(gw, std::move(event), "rejected");
     out.queued = admitted.waited;
     account(gw, request, out, "rejected", started, queue_wait_s);
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
@@ -210,11 +237,17 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
 
   event.queued = out.queued;
   event.reason = out.decision.reason;
+  std::string_view outcome = out.served ? "served" : report.abandoned ? "abandoned" : "failed";
   if (out.served) {
     event.node_id = out.served->node_id;
     event.reason = out.served->reason;
     event.attempts = out.served->attempt;
     for (const auto& s : out.served->continued) event.continued.push_back({s.from, s.to, s.after_tokens});
+  } else if (report.abandoned) {  // its client left: the node that was serving it is named
+    event.node_id = report.node_id;
+    event.reason += "; " + abandoned_reason(report, started);
+    event.attempts = report.attempts;
+    for (const auto& s : report.continued) event.continued.push_back({s.from, s.to, s.after_tokens});
   } else if (!report.error.empty()) {  // a stream that broke off for good
     event.error = report.error;
     event.attempts = report.attempts;
@@ -222,8 +255,8 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   } else {
     event.error = "no node served the request";
   }
-  out.routing_seq = gw.telemetry.routing.record(std::move(event));
-  account(gw, request, out, out.served ? "served" : "failed", started, queue_wait_s);
+  out.routing_seq = log_event(gw, std::move(event), outcome);
+  account(gw, request, out, std::string(outcome), started, queue_wait_s, report.node_id);
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
   co_return out;

@@ -94,6 +94,20 @@ void report(const RelayOptions& options, const std::vector<std::size_t>& tried, 
   options.report->error = error;
 }
 
+// The client left: while `node` served it (with `gone` the attempt's outcome), or while it
+// waited for a slot for the next attempt (no node).
+void report_abandoned(const RelayOptions& options, const std::vector<std::size_t>& tried, const ContinuingSink* stream,
+                      const cluster::NodeView* node, const Outcome* gone) {
+  report(options, tried, stream, {});
+  if (!options.report) return;
+  options.report->abandoned = true;
+  if (node) options.report->node_id = node->id;
+  if (gone) {
+    options.report->chunks = gone->chunks;
+    options.report->bytes = gone->bytes;
+  }
+}
+
 }  // namespace
 
 Upstream upstream_of(http::Exchange& ex) {
@@ -136,7 +150,10 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
       // A continuation's requester is waiting mid-reply: it goes before every queued request.
       const int priority = follow ? kContinuationPriority : options.priority;
       NextLease next = co_await next_lease(gw, sink, snapshot, decision, tried, options, priority);
-      if (next.client_gone) co_return std::nullopt;
+      if (next.client_gone) {
+        report_abandoned(options, tried, stream ? &*stream : nullptr, nullptr, nullptr);
+        co_return std::nullopt;
+      }
       if (!next.why.empty()) failures += (failures.empty() ? "" : "; ") + next.why;
       if (!next.lease) break;
       lease = std::move(next.lease);
@@ -184,6 +201,8 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         if (options.refresh_after) gw.cluster.request_refresh(index);
         co_return served;
       case Outcome::Kind::client_gone:
+        report_abandoned(options, tried, stream ? &*stream : nullptr, &node, &out);
+        co_return std::nullopt;
       case Outcome::Kind::interrupted:
         co_return std::nullopt;
       case Outcome::Kind::failed_mid_stream: {

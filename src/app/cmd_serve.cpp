@@ -182,6 +182,7 @@ int serve(const ServeConfig& config) {
   }
   ServeContext ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
+  pool.set_idle_timeout(config.pool_idle);
   client_tls(config, pool);
   cluster::HealthSettings health = config.health;
   health.agents = config.vram_monitoring;

@@ -32,7 +32,8 @@ struct RoutingEvent {
   std::string endpoint;        // "/api/chat", "/v1/chat/completions", "/generate", "orchestrate", ...
   std::string model;
   std::string requested_node;  // the request's explicit node choice, if any
-  std::string node_id;         // the node that served; empty when none did
+  std::string node_id;         // the node that served (abandoned: was serving); empty when none did
+  std::string outcome;         // served | failed | rejected | unroutable | abandoned (as in metrics)
   std::string reason;
   std::string error;           // when nothing served: why
   int priority = 5;
@@ -55,7 +56,7 @@ public:
   const RoutingEvent* find(uint64_t seq) const;
 
   struct Totals {
-    uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0;
+    uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0, abandoned = 0;
     std::map<std::string, uint64_t> by_node;
   };
   const Totals& totals() const { return totals_; }
