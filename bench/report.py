@@ -399,6 +399,80 @@ if policies:
                         f"TTFT p95 {ms(p95)}, {failed} failed of {n}; " + "; ".join(parts))
     p("")
 
+# ---- routing quality: a busy model, with and without configured capacities --------------
+def ttfb_bucket(metrics_text, node, q):
+    """The upper bound of the hydra_time_to_first_byte_seconds bucket holding quantile q for node."""
+    buckets = []
+    for line in metrics_text.splitlines():
+        if line.startswith("hydra_time_to_first_byte_seconds_bucket{") and f'node="{node}"' in line:
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), float(line.rsplit(" ", 1)[1])))
+    buckets.sort()
+    if not buckets or buckets[-1][1] == 0:
+        return None
+    for le, count in buckets:
+        if count >= q / 100 * buckets[-1][1]:
+            return le
+    return None
+
+
+busy_runs = {cap: records(f"busy-{cap}") for cap in ("configured", "none")}
+busy_caps = [cap for cap, rows in busy_runs.items() if rows]
+if busy_caps:
+    busy_fleet = [(k.split(".", 2)[2], v.split("|")) for k, v in facts.items() if k.startswith("busy.fleet.")]
+    p("### 5b. A busy model, with and without configured capacities")
+    p("")
+    p(f"The `make demo` fleet: one model (llama3.2:3b) asked for by {facts.get('busy.concurrency', '?')} clients at once "
+      f"(closed loop, streamed replies of {facts.get('busy.tokens', '?')} tokens, {facts.get('busy.seconds', '?')} s; a cold "
+      f"load takes {facts.get('busy.load_s', '?')} s). Run twice with Hydra's policy: once with each node's capacity in its "
+      "URL (`#vram=..,slots=..`), once with the bare URLs, so that Hydra must learn each node's parallelism from its "
+      "first-byte times (issue #16).")
+    p("")
+    p("| node | sim flags | told to Hydra when configured |")
+    p("| --- | --- | --- |")
+    for name, (_, flags, told) in busy_fleet:
+        p(f"| {name} | `{flags}` | `{told}` |")
+    p("")
+    p("| capacities | requests | failed | throughput | TTFT p50 | TTFT p95 | "
+      + " | ".join(name for name, _ in busy_fleet) + " |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: |" + " --- |" * len(busy_fleet))
+    for cap in busy_caps:
+        rows = busy_runs[cap]
+        ttft = [r[2] for r in rows if r[1]]
+        report = load(f"busy-{cap}") or {}
+        metrics_path = os.path.join(work, f"busy-{cap}-metrics.txt")
+        metrics_text = open(metrics_path).read() if os.path.exists(metrics_path) else ""
+        nodes_path = os.path.join(work, f"busy-{cap}-nodes.json")
+        try:
+            nodes = {n["id"]: n for n in json.load(open(nodes_path)).get("nodes", [])}
+        except (OSError, ValueError):
+            nodes = {}
+        cells = []
+        for name, _ in busy_fleet:
+            st = json.loads(facts.get(f"busy.{cap}.{name}.stats") or "{}")
+            node_id = facts.get(f"busy.{cap}.{name}.id", "")
+            served = st.get("requests_by_model", {}).get("llama3.2:3b", 0)
+            p95 = ttfb_bucket(metrics_text, node_id, 95)
+            n = nodes.get(node_id, {})
+            learned = n.get("slots_learned", {}).get("llama3.2:3b", {})
+            slots = (f"{n.get('slots', '?')} {n.get('slots_source', '?')}" if cap == "configured" or not learned
+                     else f"{learned.get('slots', '?')} {learned.get('source', '?')}")
+            cells.append(f"{served} req, node TTFB p95 ≤ {p95:g} s, slots {slots}" if p95 is not None
+                         else f"{served} req, slots {slots}")
+        p(f"| {cap} | {len(rows)} | {sum(1 for r in rows if not r[1])} | {report.get('throughput_rps', 0):.1f} req/s | "
+          f"{ms(nearest_rank(ttft, 50))} | {ms(nearest_rank(ttft, 95))} | " + " | ".join(cells) + " |")
+    p("")
+    p("TTFT is what the clients saw (Hydra's queue included). Node TTFB p95 is the upper bound of the "
+      "`hydra_time_to_first_byte_seconds` bucket holding the 95th percentile of that node's first bytes (from the "
+      "request's send to the node: what queueing inside the node costs). Slots: what Hydra held the node to for this "
+      "model at the end (configured, learned, or the default guess).")
+    p("")
+    if "none" in busy_caps:
+        rows = busy_runs["none"]
+        ok = [r[2] for r in rows if r[1]]
+        headline.append(f"Busy model, no capacities configured: {len(rows)} requests, TTFT p95 "
+                        f"{ms(nearest_rank(ok, 95))} (learned slots; see 5b)")
+
 # ---- discovery ------------------------------------------------------------------------
 disc = [load(f"discovery-{i}") for i in (1, 2, 3)]
 disc = [d for d in disc if d]

@@ -6,8 +6,9 @@
 # Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, Google Benchmark),
 # overhead (direct vs Hydra vs nginx), streaming (1,000 and 10,000 streams), failover (a node
 # killed under load), quality (Hydra's policy vs round robin vs least connections on a mixed
-# fleet), discovery (40 sims found on a /26), flood (ordinary requests beside 5,000 made-up
-# model names). Sizes are the variables below.
+# fleet; then one busy model on the demo fleet, with and without configured capacities),
+# discovery (40 sims found on a /26), flood (ordinary requests beside 5,000 made-up model
+# names). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -40,6 +41,10 @@ QUALITY_TOKENS=${QUALITY_TOKENS:-32}  # tokens per reply
 QUALITY_TIMEOUT=${QUALITY_TIMEOUT:-20} # a request unanswered this long has failed
 QUALITY_LOAD_S=${QUALITY_LOAD_S:-3}   # a cold model load on a sim
 QUALITY_POLICIES=${QUALITY_POLICIES:-scored round_robin least_connections}
+BUSY_CONC=${BUSY_CONC:-8}           # quality, busy model: clients asking for llama3.2:3b at once (closed loop)
+BUSY_SECONDS=${BUSY_SECONDS:-20}
+BUSY_TOKENS=${BUSY_TOKENS:-48}      # tokens per reply (gpu-small: 1.2 s, gpu-big: 0.8 s)
+BUSY_LOAD_S=${BUSY_LOAD_S:-2}       # a cold load on a sim (the sim's default, as in `make demo`)
 FLOOD_N=${FLOOD_N:-5000}            # flood: made-up model names, each requested once
 FLOOD_RATE=${FLOOD_RATE:-1000}      # ... per second (open loop)
 FLOOD_CONC=${FLOOD_CONC:-8}         # ordinary requests in flight beside it

@@ -55,6 +55,62 @@ quality_run() {
   bench_stop "$HYDRA_PID" "${sims[@]}"
 }
 
+# Scenario 5b, a busy model nobody sized (issue #16): the `make demo` fleet, one model asked
+# for by BUSY_CONC clients at once (closed loop, streamed), run twice: with each node's VRAM and
+# slots in its URL, and with nothing but the URL (Hydra learns the slots). gpu-small has the
+# model loaded and runs 2 at once; gpu-big has it on disk and runs 4; cpu-only runs 1.
+BUSY_FLEET=(
+  "gpu-big|--vram-gb 24 --ram-gb 64 --tokens-per-second 60 --parallel 4 --model llama3.2:3b=2 --model qwen2.5-coder:14b=9 --model nomic-embed-text=0.3 --loaded qwen2.5-coder:14b|vram=24,ram=64,slots=4"
+  "gpu-small|--vram-gb 8 --ram-gb 32 --tokens-per-second 40 --parallel 2 --model llama3.2:3b=2 --model qwen3:1.7b=1.4 --loaded llama3.2:3b|vram=8,ram=32,slots=2"
+  "cpu-only|--vram-gb 0 --ram-gb 32 --tokens-per-second 8 --parallel 1 --model llama3.2:3b=2 --model nomic-embed-text=0.3|vram=0,ram=32,slots=1"
+)
+
+busy_run() {
+  local capacity=$1 spec name flags told urls=() sims=() i=0
+  for spec in "${BUSY_FLEET[@]}"; do
+    IFS='|' read -r name flags told <<<"$spec"
+    # shellcheck disable=SC2086  # the flags are words
+    bench_start "busy-$capacity-$name" "$HYDRA" sim --listen 127.0.0.1:0 --name "$name" --seed $((++i)) \
+      --load-seconds "$BUSY_LOAD_S" $flags
+    sims+=("$LAST_PID")
+    wait_for "$WORK/busy-$capacity-$name.log" 'listening on' 15
+    local url
+    url=$(sim_urls "$WORK/busy-$capacity-$name.log" | head -1)
+    if [ "$capacity" = configured ]; then urls+=("$url#$told"); else urls+=("$url"); fi
+  done
+  start_hydra "busy-$capacity-gw" "" "${urls[@]}"
+  local run="busy-$capacity"
+  local args=(--target "$HYDRA_URL/api/generate" --stream --mode closed --concurrency "$BUSY_CONC"
+              --body "{\"model\":\"llama3.2:3b\",\"prompt\":\"Why is the sky blue? {seq}\",\"options\":{\"num_predict\":$BUSY_TOKENS}}"
+              --duration "$BUSY_SECONDS" --timeout "$QUALITY_TIMEOUT" --records "$WORK/$run-llama3_2_3b.tsv")
+  printf '%s\t%s\n' "$run" "loadgen $(shell_join "${args[@]}")" >>"$WORK/commands.tsv"
+  "$LOADGEN" "${args[@]}" --out "$WORK/$run.json" 2>"$WORK/$run.loadgen.log" || echo "bench: the loadgen of $run failed" >&2
+  echo "  $run: $(sed 's/^loadgen: //' "$WORK/$run.loadgen.log" | paste -sd ';')"
+  for spec in "${BUSY_FLEET[@]}"; do
+    IFS='|' read -r name _ _ <<<"$spec"
+    url=$(sim_urls "$WORK/busy-$capacity-$name.log" | head -1)
+    fact "busy.$capacity.$name.stats" "$(curl -s --max-time 5 "$url/_sim/stats")"
+    fact "busy.$capacity.$name.id" "${url#http://}"
+  done
+  # What Hydra learned (slots per node and model) and the nodes' first-byte times.
+  curl -s --max-time 5 "$HYDRA_URL/nodes" >"$WORK/busy-$capacity-nodes.json" || true
+  curl -s --max-time 5 "$HYDRA_URL/metrics" >"$WORK/busy-$capacity-metrics.txt" || true
+  bench_stop "$HYDRA_PID" "${sims[@]}"
+}
+
+busy() {
+  echo "bench: routing quality, a busy model with and without configured capacities (about $((2 * BUSY_SECONDS + 10)) s)"
+  fact busy.seconds "$BUSY_SECONDS"
+  fact busy.concurrency "$BUSY_CONC"
+  fact busy.tokens "$BUSY_TOKENS"
+  fact busy.load_s "$BUSY_LOAD_S"
+  local spec
+  for spec in "${BUSY_FLEET[@]}"; do fact "busy.fleet.${spec%%|*}" "$spec"; done
+  local capacity
+  for capacity in configured none; do busy_run "$capacity"; done
+  return 0
+}
+
 quality() {
   echo "bench: routing quality: a mixed workload on a heterogeneous fleet, three policies (about $((3 * (QUALITY_SECONDS + QUALITY_TIMEOUT / 2))) s)"
   fact quality.seconds "$QUALITY_SECONDS"
@@ -66,5 +122,6 @@ quality() {
   fact quality.mix "$QUALITY_MIX"
   local policy
   for policy in $QUALITY_POLICIES; do quality_run "$policy"; done
+  busy
   return 0
 }

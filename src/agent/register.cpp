@@ -1,6 +1,7 @@
 #include "agent/register.hpp"
 
 #include "common/authority.hpp"
+#include "common/percent.hpp"
 #include "http/tls.hpp"
 
 #include <arpa/inet.h>
@@ -105,21 +106,6 @@ std::string primary_ipv4() {
 }
 
 namespace {
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 struct PostResult {
   error_code ec;

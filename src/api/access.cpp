@@ -2,6 +2,7 @@
 
 #include "api/gateway.hpp"
 #include "api/openai/errors.hpp"
+#include "common/query.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -12,13 +13,6 @@ namespace hydra::api {
 namespace {
 
 using http::bhttp::verb;
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool one_of(std::string_view path, std::initializer_list<std::string_view> paths) {
   for (auto p : paths)
@@ -186,7 +180,7 @@ Access access_of(verb method, std::string_view path, Port port) {
   if (path == "/metrics") return Access::metrics;
   if (path == "/nodes/register" || (path.starts_with("/nodes/") && (method == verb::post || method == verb::delete_)))
     return Access::nodes;
-  if (one_of(path, {"/nodes", "/routing", "/stats", "/events"})) return Access::admin;
+  if (one_of(path, {"/nodes", "/routing", "/stats", "/events", "/requests", "/traffic"})) return Access::admin;
   if (one_of(path, {"/api/delete", "/api/pull", "/api/create", "/api/push", "/api/copy"}) ||
       path.starts_with("/api/blobs/"))
     return Access::admin;
@@ -207,7 +201,8 @@ bool dashboard_serves(verb method, std::string_view path) {
   if (method != verb::get && method != verb::head) return false;
   if (path.starts_with("/api/") || path.starts_with("/v1/") || path.starts_with("/generate")) return false;
   if (path.starts_with("/nodes/")) return false;
-  return true;  // the page, its assets, /health /stats /models /routing /nodes /events /metrics, runs
+  return true;  // the page, its assets, /health /stats /models /routing /nodes /events /requests
+               // /traffic /metrics, runs
 }
 
 std::vector<telemetry::KeySample> key_samples(const Gateway& gw) {
@@ -269,27 +264,7 @@ std::string presented_key(const http::Exchange& ex) {
   if (ex.path() == "/events") {
     // EventSource sends no headers: ?key=... (never logged: the routing log and request
     // counts keep the path only).
-    std::string_view q = ex.query();
-    while (!q.empty()) {
-      auto amp = q.find('&');
-      std::string_view part = q.substr(0, amp);
-      if (part.starts_with("key=")) {
-        std::string out;
-        for (std::size_t i = 4; i < part.size(); ++i) {
-          const int hi = i + 2 < part.size() ? hex_digit(part[i + 1]) : -1;
-          const int lo = i + 2 < part.size() ? hex_digit(part[i + 2]) : -1;
-          if (part[i] == '%' && hi >= 0 && lo >= 0) {
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-          } else {
-            out += part[i] == '+' ? ' ' : part[i];
-          }
-        }
-        return out;
-      }
-      if (amp == std::string_view::npos) break;
-      q.remove_prefix(amp + 1);
-    }
+    if (auto key = query_param(ex.query(), "key")) return std::move(*key);
   }
   return {};
 }

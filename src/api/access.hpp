@@ -20,7 +20,8 @@ enum class Access {
   open,     // anyone: /health, /, /api/version, the dashboard's page and assets
   read,     // any key: model lists, one's own orchestration runs
   use,      // any key, counted against its limits: model requests, /generate, POST /orchestrate
-  admin,    // admin keys: the live views (/nodes /routing /stats /events), model management
+  admin,    // admin keys: the live views (/nodes /routing /stats /events /requests /traffic), model
+            // management
   nodes,    // admin keys or the registration token: register, heartbeat, delete a node
   metrics,  // /metrics: open, or admin keys with auth.metrics = "admin"
 };

@@ -4,6 +4,7 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <cmath>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace hydra::api {
@@ -34,7 +35,7 @@ int Admission::retry_after(const cluster::Snapshot& snapshot, const routing::Dec
   for (auto index : decision.ranked) {
     const auto& n = snapshot.nodes[index];
     busy_ms = std::max(busy_ms, n.live->duration_ms.load(std::memory_order_relaxed));
-    slots += n.slots;
+    slots += cluster::slots_for(n, decision.model).slots;
   }
   double seconds = busy_ms / 1000.0 * static_cast<double>(queue_.size() + 1) / std::max(slots, 1);
   return static_cast<int>(std::clamp(std::ceil(seconds), 1.0, 300.0));
@@ -51,11 +52,22 @@ routing::CanLoad Admission::load_check() const {
   return [this](const routing::Waiter& w, std::size_t node) { return can_load(w, node); };
 }
 
+bool Admission::has_room(std::size_t node, const std::string& model) const {
+  auto snapshot = snapshots_();
+  if (node >= snapshot->nodes.size()) return false;
+  const auto& n = snapshot->nodes[node];
+  return n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, model).slots;
+}
+
 void Admission::freed(std::size_t node) {
-  if (closed_) return;
-  auto id = queue_.pick_for(node, clock_.now(), load_check());
-  if (!id) return;
-  grant(*id, node);
+  // Waiters get slots while the node has room for their model: usually one, more when its
+  // learned parallelism has grown meanwhile; none while it is above a parallelism just learned.
+  for (std::size_t granted = 0; !closed_ && granted <= queue_.size(); ++granted) {
+    auto id = queue_.pick_for(node, clock_.now(), load_check());
+    const routing::Waiter* w = id ? queue_.find(*id) : nullptr;
+    if (!w || !has_room(node, w->model)) return;
+    grant(*id, node);
+  }
 }
 
 void Admission::grant(uint64_t id, std::size_t node) {
@@ -98,7 +110,9 @@ std::optional<std::size_t> Admission::free_cold_node(const routing::Waiter& w) c
   for (auto n : w.cold) {
     if (n >= snapshot->nodes.size()) continue;
     const auto& node = snapshot->nodes[n];
-    if (node.live->in_flight.load(std::memory_order_relaxed) < node.slots && can_load(w, n)) return n;
+    if (node.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(node, w.model).slots &&
+        can_load(w, n))
+      return n;
   }
   return std::nullopt;
 }
@@ -114,11 +128,12 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
     co_return out;
   }
   const auto now = clock_.now();
-  routing::Waiter w = routing::make_waiter(decision, model, priority, now);
+  routing::Waiter w = routing::make_waiter(decision, model, priority, now, &snapshot);
   std::size_t ahead = w.warm.empty() ? 0 : queue_.warm_waiting(w.warm.front());
-  if (auto node = routing::pick_free_candidate(snapshot, decision, ahead)) {
+  if (auto node = routing::pick_free_candidate(snapshot, decision, ahead, &out.why)) {
     if (auto waiter = queue_.pick_for(*node, now, load_check())) {
       grant(*waiter, *node);  // someone waiting may use this free slot: it goes first
+      out.why.clear();
     } else {
       out.lease = take(*node, snapshot.nodes[*node].live);
       co_return out;
@@ -173,6 +188,8 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
     cold_check_due = false;
     if (auto node = free_cold_node(w)) {
       leave_queue(w.id);
+      out.why = fmt::format("the nodes holding {} stayed full for {:.1f} s, as long as loading it takes: loading it here",
+                            w.model, std::chrono::duration<double>(w.cold_after).count());
       out.lease = take(*node, counters_of(*node));
       co_return out;
     }

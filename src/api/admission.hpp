@@ -42,6 +42,7 @@ struct AdmitOutcome {
   std::string error;           // when refused: the queue is full or the wait ran out
   int retry_after_s = 0;
   bool waited = false;
+  std::string why;  // admitted on a cold node beside a full warm one: why waiting was dearer
 };
 
 class Admission {
@@ -85,6 +86,7 @@ private:
   std::unique_ptr<Lease> take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters);  // admitted now
   void leave_queue(uint64_t waiter);
   bool can_load(const routing::Waiter& w, std::size_t node) const;
+  bool has_room(std::size_t node, const std::string& model) const;  // below its parallelism for the model
   routing::CanLoad load_check() const;
   std::optional<std::size_t> free_cold_node(const routing::Waiter& w) const;
   int retry_after(const cluster::Snapshot& snapshot, const routing::Decision& decision) const;

@@ -3,6 +3,7 @@
 #include "cluster/cluster.hpp"
 #include "http/tls.hpp"
 
+#include <algorithm>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/read.hpp>
@@ -28,17 +29,17 @@ public:
     text_.append(bytes);
     if (text_.size() > 8192) text_.erase(0, text_.size() - 4096);
   }
-  // eval_count of the last JSON line, 0 when there is none.
-  uint64_t eval_count() const {
+  // A count (eval_count, prompt_eval_count) of the last JSON line, 0 when it has none.
+  uint64_t count(std::string_view field) const {
     std::string_view t = text_;
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
     auto nl = t.rfind('\n');
     if (nl != std::string_view::npos) t.remove_prefix(nl + 1);
-    if (t.find("\"eval_count\"") == std::string_view::npos) return 0;
+    if (t.find(field) == std::string_view::npos) return 0;
     boost::system::error_code ec;
     auto v = boost::json::parse(t, ec);
     const auto* o = ec ? nullptr : v.if_object();
-    const auto* n = o ? o->if_contains("eval_count") : nullptr;
+    const auto* n = o ? o->if_contains(field) : nullptr;
     return n && n->is_number() ? n->to_number<uint64_t>(ec) : 0;
   }
 
@@ -53,6 +54,37 @@ void observe(cluster::NodeCounters& c, Clock::time_point sent, Clock::time_point
   cluster::NodeCounters::observe(c.ttft_ms, ms(first - sent).count());
   cluster::NodeCounters::observe(c.duration_ms, ms(done - sent).count());
   if (pieces > 2) cluster::NodeCounters::observe(c.chunk_gap_ms, ms(done - first).count() / static_cast<double>(pieces - 1));
+}
+
+// The request's place at the node (its requests sent and not finished, itself included) for
+// as long as it is there, and whether its reply has begun: what the node's CapacityLearner
+// judges first-byte times by.
+class AtNode {
+public:
+  explicit AtNode(std::shared_ptr<cluster::NodeCounters> live) : live_(std::move(live)), place_(live_->capacity.sent()) {}
+  ~AtNode() { live_->capacity.finished(running_ > 0); }
+  AtNode(const AtNode&) = delete;
+  AtNode& operator=(const AtNode&) = delete;
+  int place() const { return place_; }
+  int first_byte() { return running_ = live_->capacity.first_byte(); }
+
+private:
+  std::shared_ptr<cluster::NodeCounters> live_;
+  int place_;
+  int running_ = 0;
+};
+
+// A streamed reply's first byte teaches the node's learner: its parallelism for the model when
+// the model was resident, the load time when it was not (or was loading). A whole reply's first
+// byte is its end, which says nothing about queueing: not counted.
+void learn_capacity(const cluster::NodeView& node, const std::string& model, AtNode& at, std::string_view type,
+                    double ttfb_ms) {
+  const bool streamed = type.starts_with("application/x-ndjson") || type.starts_with("text/event-stream");
+  if (model.empty() || !streamed) return;
+  const int running = at.first_byte();
+  const bool loading = std::find(node.loading.begin(), node.loading.end(), model) != node.loading.end();
+  if (!node.resident_model(model) || loading) node.live->capacity.observe_load(model, ttfb_ms);
+  else node.live->capacity.observe(model, at.place(), running, ttfb_ms, Clock::now());
 }
 
 // Why an attempt was cut short from outside the node's own reply.
@@ -85,6 +117,7 @@ struct Pump {
   ReplySink& sink;
   std::chrono::milliseconds idle;
   std::size_t pieces = 0;
+  uint64_t bytes = 0;
   Tail tail;
   bool done = false;
   bool client_gone = false;
@@ -108,6 +141,7 @@ awaitable<void> pump(Pump& p) {
         break;
       }
       ++p.pieces;
+      p.bytes += got;
     }
     if (rec) {
       p.error = rec == boost::beast::error::timeout ? "no data within the idle timeout" : rec.message();
@@ -132,8 +166,11 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
   using namespace asio::experimental::awaitable_operators;
   const auto& t = gw.settings.timeouts;
   const http::Peer ep = cluster::peer_of(node);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect);
+  // A pooled connection the node had closed while it sat idle fails before any byte of the
+  // reply: the request goes once more on a new connection (ConnectionPool::retry_fresh).
+  http::Reuse reuse = http::Reuse::pooled;
+  for (int round = 0; round < 2; ++round) {
+    auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect, reuse);
     if (cec) {
       std::string why = http::is_tls_error(cec) ? http::error_text(cec, node.tls_name) : "connect: " + cec.message();
       co_return Outcome{Outcome::Kind::node_failed, std::move(why)};
@@ -149,11 +186,15 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     conn->stream.expires_after(t.idle);
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, up, use_nothrow);
     if (wec) {
-      if (conn->reused) continue;  // a stale pooled connection: one more try on a fresh one
+      if (gw.pool.retry_fresh(ep, *conn, wec, false)) {
+        reuse = http::Reuse::fresh;
+        continue;
+      }
       co_return Outcome{Outcome::Kind::node_failed, "send: " + wec.message()};
     }
 
     const auto sent_at = Clock::now();
+    AtNode at_node(node.live);
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
     if (upstream.method == bhttp::verb::head) parser.skip(true);
@@ -175,7 +216,10 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     if (first.index() == 2) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
     auto [hec, hn] = std::get<0>(first);
     if (hec) {
-      if (conn->reused && attempt == 0 && hec != boost::beast::error::timeout) continue;
+      if (gw.pool.retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
+        reuse = http::Reuse::fresh;
+        continue;
+      }
       co_return Outcome{Outcome::Kind::node_failed,
                         hec == boost::beast::error::timeout ? "no reply within the first-byte timeout"
                                                             : "reply: " + hec.message()};
@@ -183,6 +227,9 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     const int status = parser.get().result_int();
     std::string content_type(parser.get()[bhttp::field::content_type]);
     const auto first_byte_at = Clock::now();
+    if (status == 200)
+      learn_capacity(node, served.model, at_node, content_type,
+                     std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count());
 
     if (status >= 500 || status == 404) {
       // Not served here. Keep the node's words (up to 1 MiB) in case no other node does better.
@@ -207,10 +254,15 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
-    Pump p{*conn, parser, sink, t.idle, 0, {}, false, false, {}};
+    Pump p{*conn, parser, sink, t.idle, 0, 0, {}, false, false, {}};
     auto ended = co_await (pump(p) || watch(gw, p, deadline));
     Cut cut = ended.index() == 1 ? std::get<1>(ended) : Cut::none;
-    if (p.client_gone || cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
+    if (p.client_gone || cut == Cut::client_gone) {
+      Outcome gone{Outcome::Kind::client_gone, "client left"};
+      gone.chunks = p.pieces;
+      gone.bytes = p.bytes;
+      co_return gone;
+    }
     if (cut != Cut::none) {
       std::string message = cut_message(gw, cut);
       co_await sink.cut_short(cut == Cut::stopping ? 503 : 504, message);
@@ -224,7 +276,8 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     Outcome out(Outcome::Kind::served);
     out.ttft_ms = std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count();
     out.total_ms = std::chrono::duration<double, std::milli>(done_at - sent_at).count();
-    out.eval_count = p.tail.eval_count();
+    out.eval_count = p.tail.count("eval_count");
+    out.prompt_eval_count = p.tail.count("prompt_eval_count");
     co_return out;
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};

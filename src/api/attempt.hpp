@@ -37,6 +37,9 @@ struct Outcome {
   std::string body;
   double ttft_ms = -1, total_ms = -1;  // served: timings
   uint64_t eval_count = 0;             // served: from the reply's last line
+  uint64_t prompt_eval_count = 0;      // served: likewise
+  std::size_t chunks = 0;              // client_gone: pieces of the reply passed to the sink,
+  uint64_t bytes = 0;                  //   and their bytes, before the client left
 };
 
 using Deadline = std::chrono::steady_clock::time_point;

@@ -32,13 +32,19 @@ telemetry::RoutingEvent event_of(const DispatchRequest& request, const routing::
 }
 
 // Moves the node admission chose to the front, and says so in the reason.
-void note_choice(routing::Decision& decision, std::size_t chosen, const cluster::Snapshot& snapshot, bool waited) {
+// A wait names the best node and how busy it was (its configured or learned parallelism).
+void note_choice(routing::Decision& decision, std::size_t chosen, const cluster::Snapshot& snapshot, bool waited,
+                 const std::string& why) {
   if (!waited && chosen == decision.ranked.front()) return;
+  const auto& best = snapshot.nodes[decision.ranked.front()];
   auto it = std::find(decision.ranked.begin(), decision.ranked.end(), chosen);
   std::rotate(decision.ranked.begin(), it, it + 1);
-  decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot.nodes[chosen].id,
-                                waited ? "took it after a wait in the queue (every candidate was busy)"
-                                       : "had the first free slot");
+  std::string how = "had the first free slot";
+  if (!why.empty()) how = "took it: " + why;
+  else if (waited)
+    how = fmt::format("took it after a wait in the queue (every candidate was busy; {} {})", best.id,
+                      routing::slots_busy(best, decision.model));
+  decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot.nodes[chosen].id, how);
 }
 
 // The model as metrics label it: a model some node of the fleet has, or "other", so that
@@ -52,9 +58,72 @@ std::string model_label(const Gateway& gw, const std::string& model, const Dispa
   return "other";
 }
 
-// Counts the request in the metrics and the dashboard's traffic window.
+// Records the decision in the routing log, with the outcome metrics count it under.
+// Returns its sequence number, which the request log links to.
+uint64_t log_event(Gateway& gw, telemetry::RoutingEvent event, std::string_view outcome) {
+  event.outcome = outcome;
+  return gw.telemetry.routing.record(std::move(event));
+}
+
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Why a request whose client left is abandoned, for the routing log.
+std::string abandoned_reason(const RelayReport& report, std::chrono::steady_clock::time_point started) {
+  if (report.node_id.empty())
+    return fmt::format("abandoned: the client left after {} ms, while the request waited for a slot on another node",
+                       ms_since(started));
+  return fmt::format("abandoned: the client left after {} ms and {} chunks ({} bytes) of {}'s reply", ms_since(started),
+                     report.chunks, report.bytes, report.node_id);
+}
+
+
+// The status the client got: the reply's, once sent; else what the outcome will answer (the
+// failure paths account before they reply). 499 (nginx's "client closed request"): it left.
+int status_of(const DispatchRequest& request, const Dispatched& out, std::string_view outcome) {
+  if (request.exchange && request.exchange->status()) return request.exchange->status();
+  if (outcome == "unroutable") return out.decision.error_status;
+  if (outcome == "rejected") return 503;
+  if (outcome == "abandoned") return 499;
+  if (outcome == "served") return 200;
+  return 502;
+}
+
+// One line of the request log (GET /requests, the dashboard's Requests view), built from what
+// the metrics count, so the outcome and node are the same in both.
+void log_request(Gateway& gw, const DispatchRequest& request, const Dispatched& out, const telemetry::RequestOutcome& r) {
+  telemetry::RequestRecord rec;
+  rec.at = std::chrono::system_clock::now();
+  if (request.caller) rec.key = std::string(request.caller->name());
+  rec.method = "POST";
+  rec.client = request.client;
+  if (const http::Exchange* ex = request.exchange) {
+    rec.method = std::string(ex->method_string());
+    std::string_view id = ex->request()["X-Request-Id"];
+    rec.request_id = std::string(id.substr(0, 128));
+  }
+  rec.endpoint = r.endpoint;
+  rec.model = r.model;
+  rec.node = r.node;
+  rec.status = status_of(request, out, r.outcome);
+  rec.outcome = r.outcome;
+  rec.attempts = r.attempts;
+  rec.queued = r.queued;
+  rec.queue_ms = r.queue_wait_s * 1000.0;
+  rec.ttft_ms = r.ttft_s < 0 ? -1.0 : r.ttft_s * 1000.0;
+  rec.duration_ms = r.total_s * 1000.0;
+  rec.tokens_out = r.tokens;
+  if (out.served) rec.tokens_in = out.served->prompt_eval_count;
+  if (const telemetry::RoutingEvent* e = gw.telemetry.routing.find(out.routing_seq)) rec.routing = *e;
+  gw.telemetry.request_log.record(std::move(rec));
+}
+
+// Counts the request in the metrics, the dashboard's traffic window and the request log.
+// `node`: the node that was serving a request whose client left (a served request's node is
+// its own).
 void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out, std::string outcome,
-             std::chrono::steady_clock::time_point started, double queue_wait_s) {
+             std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
   const auto now = std::chrono::steady_clock::now();
   telemetry::RequestOutcome r;
   r.endpoint = request.endpoint;
@@ -63,6 +132,7 @@ void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out,
   r.total_s = std::chrono::duration<double>(now - started).count();
   r.queued = out.queued;
   r.queue_wait_s = queue_wait_s;
+  r.node = std::move(node);
   if (out.served) {
     r.node = out.served->node_id;
     r.ttft_s = out.served->ttft_ms / 1000.0;
@@ -70,7 +140,9 @@ void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out,
     r.attempts = out.served->attempt;
   }
   gw.telemetry.metrics.request(r);
-  gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens);
+  const bool error = r.outcome != "served" && r.outcome != "abandoned";
+  gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
+  log_request(gw, request, out, r);
 }
 
 // A key's model list and priority cap; empty when the request may go on, else the 403 message.
@@ -105,6 +177,8 @@ http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::Route
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
+  if (request.exchange && request.client.empty())  // now: a client that leaves has no address
+    request.client = request.exchange->remote().address().to_string();
   Dispatched out;
   std::string priority_note;
   if (std::string refused = apply_key(gw, request, priority_note); !refused.empty()) {
@@ -117,7 +191,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   telemetry::RoutingEvent event = event_of(request, out.decision, *snapshot);
   if (!out.decision.ok()) {
     event.error = out.decision.error;
-    gw.telemetry.routing.record(std::move(event));
+    out.routing_seq = log_event(gw, std::move(event), "unroutable");
     account(gw, request, out, "unroutable", started, 0);
     co_await sink.fail(out.decision.error_status, out.decision.error, 0);
     co_return out;
@@ -126,13 +200,16 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   const std::string model = normalize_model_name(request.route.model);
   AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, out.decision, model, request.route.priority);
   const double queue_wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - admitting).count();
-  if (admitted.client_gone) {
+  if (admitted.client_gone) {  // it left while waiting in the queue: no node had it yet
+    out.queued = event.queued = admitted.waited;
+    event.reason += fmt::format("; abandoned: the client left after {} ms waiting in the queue", ms_since(started));
+    out.routing_seq = log_event(gw, std::move(event), "abandoned");
     account(gw, request, out, "abandoned", started, queue_wait_s);
     co_return out;
   }
   if (!admitted.lease) {
     event.error = admitted.error;
-    gw.telemetry.routing.record(std::move(event));
+    out.routing_seq = log_event(gw, std::move(event), "rejected");
     out.queued = admitted.waited;
     account(gw, request, out, "rejected", started, queue_wait_s);
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
@@ -141,7 +218,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   const std::size_t chosen = admitted.lease->node();
   out.queued = admitted.waited;
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
-  note_choice(out.decision, chosen, *snapshot, admitted.waited);
+  note_choice(out.decision, chosen, *snapshot, admitted.waited, admitted.why);
 
   const bool cold = !snapshot->nodes[chosen].resident_model(model);
   RelayOptions options;
@@ -160,11 +237,17 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
 
   event.queued = out.queued;
   event.reason = out.decision.reason;
+  std::string_view outcome = out.served ? "served" : report.abandoned ? "abandoned" : "failed";
   if (out.served) {
     event.node_id = out.served->node_id;
     event.reason = out.served->reason;
     event.attempts = out.served->attempt;
     for (const auto& s : out.served->continued) event.continued.push_back({s.from, s.to, s.after_tokens});
+  } else if (report.abandoned) {  // its client left: the node that was serving it is named
+    event.node_id = report.node_id;
+    event.reason += "; " + abandoned_reason(report, started);
+    event.attempts = report.attempts;
+    for (const auto& s : report.continued) event.continued.push_back({s.from, s.to, s.after_tokens});
   } else if (!report.error.empty()) {  // a stream that broke off for good
     event.error = report.error;
     event.attempts = report.attempts;
@@ -172,8 +255,8 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   } else {
     event.error = "no node served the request";
   }
-  gw.telemetry.routing.record(std::move(event));
-  account(gw, request, out, out.served ? "served" : "failed", started, queue_wait_s);
+  out.routing_seq = log_event(gw, std::move(event), outcome);
+  account(gw, request, out, std::string(outcome), started, queue_wait_s, report.node_id);
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
   co_return out;

@@ -14,12 +14,17 @@ struct DispatchRequest {
   bool changes_residency = false;  // loads or unloads a model (empty prompt, keep_alive)
   const Caller* caller = nullptr;  // the API key it came with (access.hpp): allowed models,
                                    // priority cap, generated tokens counted against its tpm
+  const http::Exchange* exchange = nullptr;  // the client's request, for the request log (its
+                                             // address, X-Request-Id, the status it got); none
+                                             // for the gateway's own calls
+  std::string client;  // the client's address (dispatch reads it from `exchange`)
 };
 
 struct Dispatched {
   std::optional<Served> served;  // nullopt: the sink got an error (or the requester left)
   routing::Decision decision;    // as routing made it, the chosen node first
   bool queued = false;
+  uint64_t routing_seq = 0;      // its entry in the routing log; 0 when none was made
 };
 
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request);

@@ -117,6 +117,7 @@ awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
   DispatchRequest d;
   d.endpoint = force_stream ? "/generate/stream" : "/generate";
   d.caller = caller_of(ex);
+  d.exchange = &ex;
   d.route = req.route;
   d.route.model = model;
   // X-Hydra-* headers work here as on every model endpoint; where both are given they win.

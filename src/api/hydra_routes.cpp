@@ -5,10 +5,14 @@
 #include "cluster/node_info.hpp"
 #include "common/json.hpp"
 #include "common/limits.hpp"
+#include "common/percent.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace hydra::api {
@@ -17,7 +21,19 @@ namespace json = boost::json;
 
 namespace {
 
-json::object resources_json(const cluster::Resources& r) {
+// The node's memory. A total is known when an agent reported it or the configuration gave it;
+// an estimate (the most seen in use) is no total, and says so (`*_total_known`: false).
+json::object resources_json(const cluster::NodeView& n) {
+  const cluster::Resources& r = n.resources;
+  using Source = cluster::Resources::Source;
+  uint64_t vram_in_models = 0, ram_in_models = 0;
+  for (const auto& m : n.resident) {
+    vram_in_models += m.size_vram;
+    ram_in_models += m.size > m.size_vram ? m.size - m.size_vram : 0;
+  }
+  const bool reported = r.source == Source::reported;
+  const bool vram_known = r.source != Source::estimated;
+  const bool ram_known = r.source != Source::estimated && r.ram_total > 0;
   json::object o;
   o["source"] = cluster::to_string(r.source);  // reported | configured | estimated
   o["known"] = r.known;
@@ -25,7 +41,32 @@ json::object resources_json(const cluster::Resources& r) {
   o["vram_free_bytes"] = r.vram_free;
   o["ram_total_bytes"] = r.ram_total;
   o["ram_free_bytes"] = r.ram_free;
+  o["vram_total_known"] = vram_known;
+  o["ram_total_known"] = ram_known;
+  // In use: the agent's reading (every process), else what the node's loaded models take.
+  o["vram_used_bytes"] = reported ? r.vram_total - std::min(r.vram_free, r.vram_total) : vram_in_models;
+  o["ram_used_bytes"] = reported && ram_known ? r.ram_total - std::min(r.ram_free, r.ram_total) : ram_in_models;
   return o;
+}
+
+// What the node's CapacityLearner knows, per model (also kept when slots are configured).
+json::object learned_json(const cluster::NodeView& n) {
+  json::object out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [model, m] : n.live->capacity.models()) {
+    json::object o;
+    o["slots"] = m.slots;
+    o["source"] = m.learned ? "learned" : "default";
+    o["baseline_ttfb_ms"] = std::round(m.baseline_ms * 10) / 10;
+    o["samples"] = m.samples;
+    o["queued"] = m.queued;  // first bytes that came late: the node queued them
+    o["most_at_once"] = m.most_running;  // streaming at once with flat first bytes, recently
+    o["queued_at"] = m.ceiling;  // 0: none recently; else not tried again for relearn_in_s
+    o["relearn_in_s"] = m.ceiling > 0 ? std::max(0.0, std::chrono::duration<double>(m.ceiling_until - now).count()) : 0.0;
+    o["load_ms"] = std::round(m.load_ms);
+    out[model] = std::move(o);
+  }
+  return out;
 }
 
 json::object node_json(const cluster::NodeView& n) {
@@ -42,13 +83,17 @@ json::object node_json(const cluster::NodeView& n) {
   o["consecutive_failures"] = n.consecutive_failures;
   o["ejections"] = n.ejections;
   o["local"] = n.local;
-  o["slots"] = n.slots;
+  const auto slots = cluster::node_slots(n);
+  o["slots"] = slots.slots;
+  o["slots_source"] = cluster::to_string(slots.source);  // configured | learned | default
+  o["slots_learned"] = learned_json(n);
   o["in_flight"] = n.live->in_flight.load(std::memory_order_relaxed);
   o["requests"] = n.live->requests.load(std::memory_order_relaxed);
   o["failures"] = n.live->failures.load(std::memory_order_relaxed);
   o["ewma_ttft_ms"] = n.live->ttft_ms.load(std::memory_order_relaxed);
   o["ewma_token_ms"] = n.live->chunk_gap_ms.load(std::memory_order_relaxed);
-  o["resources"] = resources_json(n.resources);
+  o["heartbeats"] = n.live->heartbeats.load(std::memory_order_relaxed);
+  o["resources"] = resources_json(n);
   json::array models, resident, loading;
   for (const auto& m : n.models) models.push_back(json::value(m.name));
   for (const auto& m : n.resident) {
@@ -170,14 +215,15 @@ std::pair<http::bhttp::status, std::string> check_registration(const json::objec
   return {status::ok, {}};
 }
 
-// "/nodes/{id}/heartbeat" -> id; "/nodes/{id}" -> id (suffix "").
+// "/nodes/{id}/heartbeat" -> id; "/nodes/{id}" -> id (suffix ""), percent-decoded: agents
+// send "127.0.0.1%3A11434".
 std::string node_id_in(std::string_view path, std::string_view suffix) {
   path.remove_prefix(std::string_view("/nodes/").size());
   if (!suffix.empty()) {
     if (!path.ends_with(suffix)) return {};
     path.remove_suffix(suffix.size());
   }
-  return path.find('/') == std::string_view::npos ? std::string(path) : std::string();
+  return path.find('/') == std::string_view::npos ? percent_decode(path) : std::string();
 }
 
 // Who may call these (the token, admin keys, closed registration) is the access guard's

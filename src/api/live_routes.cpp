@@ -1,11 +1,16 @@
-// What watches the gateway live: GET /metrics (Prometheus text) and GET /events (the
-// dashboard's Server-Sent Events), plus the once-a-second publisher of `nodes` and `traffic`.
+// What watches the gateway live: GET /metrics (Prometheus text), GET /events (the dashboard's
+// Server-Sent Events), the once-a-second tick that keeps the traffic history and publishes
+// `nodes` and `traffic`, and what the dashboard remembers: GET /traffic (the last five minutes,
+// second by second) and GET /requests (the recent requests, each with its routing decision).
 #include "api/gateway.hpp"
 #include "api/hydra_api.hpp"
 #include "api/sse.hpp"
 #include "common/json.hpp"
+#include "common/model_name.hpp"
+#include "common/query.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <charconv>
 
 namespace hydra::api {
 
@@ -39,14 +44,54 @@ telemetry::GaugeSample gauges(const Gateway& gw) {
   return g;
 }
 
-json::object traffic_now(Gateway& gw) {
+// One tick of the traffic window: its summary, kept in the five-minute history.
+json::object traffic_tick(Gateway& gw) {
   telemetry::Traffic::Now now;
   now.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
   now.queue_depth = gw.admission.waiting();
   for (const auto& n : gw.cluster.snapshot()->nodes) now.in_flight += n.live->in_flight.load(std::memory_order_relaxed);
   now.failovers = gw.telemetry.routing.totals().failovers;
-  return gw.telemetry.traffic.summary(std::chrono::steady_clock::now(), now);
+  return gw.telemetry.traffic.tick(std::chrono::steady_clock::now(), now);
+}
+
+constexpr std::size_t kHistorySeconds = 300;
+constexpr std::size_t kRequestsOnConnect = 200;
+
+json::array requests_json(const Gateway& gw, const telemetry::RequestFilter& filter) {
+  json::array out;
+  for (const auto* r : gw.telemetry.request_log.recent(filter)) out.push_back(telemetry::to_json(*r));
+  return out;
+}
+
+// What a page gets when it connects: the charts' last five minutes and the recent requests
+// (newest first), so that it does not start empty.
+json::object history(const Gateway& gw) {
+  json::object o = json_field("traffic", gw.telemetry.traffic.history(kHistorySeconds));
+  telemetry::RequestFilter recent;
+  recent.limit = kRequestsOnConnect;
+  o["requests"] = requests_json(gw, recent);
+  return o;
+}
+
+// A whole number from the query, within [0, max]; `fallback` when absent or not a number.
+std::size_t query_count(std::string_view query, std::string_view key, std::size_t fallback, std::size_t max) {
+  auto text = query_param(query, key);
+  std::size_t v = 0;
+  if (!text || std::from_chars(text->data(), text->data() + text->size(), v).ptr != text->data() + text->size())
+    return fallback;
+  return std::min(v, max);
+}
+
+// ?model=&node=&outcome=&limit=&after= (all optional; a model is matched by its normalised name).
+json::object requests_body(const Gateway& gw, std::string_view query) {
+  telemetry::RequestFilter f;
+  if (auto model = query_param(query, "model"); model && !model->empty()) f.model = normalize_model_name(*model);
+  f.node = query_param(query, "node").value_or("");
+  f.outcome = query_param(query, "outcome").value_or("");
+  f.limit = query_count(query, "limit", 100, 1000);
+  f.after = query_count(query, "after", 0, SIZE_MAX);
+  return json_field("requests", requests_json(gw, f));
 }
 
 json::object hello(const Gateway& gw) {
@@ -60,8 +105,8 @@ awaitable<void> events(Gateway& gw, http::Exchange& ex) {
   SsePipe pipe(co_await http::asio::this_coro::executor);
   pipe.push("hello", hello(gw));
   for (const auto& e : gw.telemetry.routing.recent(50)) pipe.push("routing", telemetry::to_json(e));
+  pipe.push("history", history(gw));
   pipe.push("nodes", nodes_json(*gw.cluster.snapshot()));
-  pipe.push("traffic", traffic_now(gw));
   uint64_t id = gw.telemetry.events.subscribe([&pipe](std::string_view name, const json::object& data) { pipe.push(name, data); });
   co_await pipe.write_to(ex);  // until the page goes away (found at the next write: within a second)
   gw.telemetry.events.unsubscribe(id);
@@ -75,9 +120,10 @@ awaitable<void> publish_live(Gateway& gw) {
     tick.expires_after(std::chrono::seconds(1));
     auto [ec] = co_await tick.async_wait(http::use_nothrow);
     if (ec) co_return;
+    json::object traffic = traffic_tick(gw);  // kept whether or not anyone watches now
     if (gw.telemetry.events.subscribers() == 0) continue;
     gw.telemetry.events.publish("nodes", nodes_json(*gw.cluster.snapshot()));
-    gw.telemetry.events.publish("traffic", traffic_now(gw));
+    gw.telemetry.events.publish("traffic", traffic);
   }
 }
 
@@ -97,6 +143,13 @@ void add_live_routes(http::Router& router, Gateway& gw) {
     co_await ex.respond(status::ok, gw.telemetry.metrics.render(gauges(gw)), "text/plain; version=0.0.4; charset=utf-8");
   });
   router.add(verb::get, "/events", [&gw](http::Exchange& ex) { return events(gw, ex); });
+  router.add(verb::get, "/traffic", [&gw](http::Exchange& ex) -> awaitable<void> {
+    const std::size_t seconds = query_count(ex.query(), "seconds", kHistorySeconds, kHistorySeconds);
+    co_await ex.respond_json(status::ok, json_field("seconds", gw.telemetry.traffic.history(seconds)));
+  });
+  router.add(verb::get, "/requests", [&gw](http::Exchange& ex) -> awaitable<void> {
+    co_await ex.respond_json(status::ok, requests_body(gw, ex.query()));
+  });
 }
 
 }  // namespace hydra::api

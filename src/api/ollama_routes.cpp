@@ -70,6 +70,7 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   DispatchRequest request;
   request.endpoint = std::string(ex.path());
   request.caller = caller_of(ex);
+  request.exchange = &ex;
   request.route = route_request_for(req->model);
   std::string bad_hint = read_hint_headers(ex.request(), request.route);
   if (!bad_hint.empty()) {
@@ -224,7 +225,9 @@ http::awaitable<void> version(Gateway& gw, http::Exchange& ex) {
   for (const auto* n : routable_nodes(*snapshot))
     if (!n->version.empty() && (lowest.empty() || n->version < lowest)) lowest = n->version;
   if (lowest.empty()) lowest = gw.version;
-  co_await ex.respond_json(status::ok, json_field("version", lowest));
+  json::object o = json_field("version", lowest);
+  o["hydra"] = gw.version;  // a gateway, not a node: scans (hydra discover, discovery) skip it
+  co_await ex.respond_json(status::ok, o);
 }
 
 }  // namespace

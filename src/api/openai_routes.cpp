@@ -9,6 +9,7 @@
 #include "api/openai/models.hpp"
 #include "api/openai/response.hpp"
 #include "api/openai/stream.hpp"
+#include "common/percent.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <charconv>
@@ -130,6 +131,7 @@ awaitable<void> completion(Gateway& gw, http::Exchange& ex, openai::Kind kind) {
   DispatchRequest d;
   d.endpoint = std::string(ex.path());
   d.caller = caller_of(ex);
+  d.exchange = &ex;
   d.route.model = call.model;
   std::string bad_hint = read_hint_headers(ex.request(), d.route);
   if (!bad_hint.empty()) {
@@ -161,21 +163,6 @@ json::array fleet_tags(const cluster::Snapshot& s) {
 }
 
 // Model ids may carry '/' ("library/x:7b"), which clients send as %2F.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned value = 0;
-    if (s[i] == '%' && i + 3 <= s.size() &&
-        std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16).ptr == s.data() + i + 3) {
-      out += static_cast<char>(value);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 awaitable<void> one_model(Gateway& gw, http::Exchange& ex) {
   std::string id = percent_decode(ex.path().substr(std::string_view("/v1/models/").size()));
   auto found = openai::model_object(fleet_tags(*gw.cluster.snapshot()), id);

@@ -7,13 +7,17 @@
 #include "api/exchange_sink.hpp"
 #include "api/gateway.hpp"
 #include "api/hints.hpp"
+#include "api/model_caller.hpp"
 #include "api/sse.hpp"
 #include "common/json.hpp"
 #include "common/limits.hpp"
+#include "common/model_name.hpp"
 #include "orchestrate/orchestrator.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace hydra::api {
 
@@ -120,6 +124,21 @@ std::string apply_key(Gateway& gw, const Caller* caller, orchestrate::TaskReques
   return {};
 }
 
+// A model named in `models` that no reachable node has is the caller's mistake: said, not
+// silently replaced by a near name. Empty: all are there.
+std::string missing_model(const cluster::Snapshot& snapshot, const std::vector<std::string>& wanted) {
+  const std::vector<std::string> available = available_models(snapshot);
+  for (const auto& w : wanted) {
+    const std::string name = normalize_model_name(w);
+    const bool there = std::any_of(available.begin(), available.end(),
+                                   [&](const std::string& a) { return normalize_model_name(a) == name; });
+    if (there) continue;
+    if (available.empty()) return fmt::format("model \"{}\" is not on any reachable node (none reports a model)", w);
+    return fmt::format("model \"{}\" is not on any reachable node; the fleet has: {}", w, fmt::join(available, ", "));
+  }
+  return {};
+}
+
 awaitable<void> start(Gateway& gw, http::Exchange& ex) {
   auto parsed = parse_orchestrate(ex.body());
   if (auto* err = std::get_if<JsonError>(&parsed)) {
@@ -134,6 +153,10 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
   }
   if (std::string refused = apply_key(gw, caller_of(ex), body.task); !refused.empty()) {
     co_await ex.respond_error(status::forbidden, refused);
+    co_return;
+  }
+  if (std::string missing = missing_model(*gw.cluster.snapshot(), body.task.models); !missing.empty()) {
+    co_await ex.respond_error(status::bad_request, missing);
     co_return;
   }
   std::optional<orchestrate::RunPermit> permit = gw.orchestrator->try_admit();

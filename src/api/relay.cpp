@@ -40,7 +40,7 @@ routing::Decision remaining(const routing::Decision& decision, const std::vector
   std::erase_if(rest.ranked, [&](std::size_t i) { return i >= snapshot.nodes.size(); });
   for (auto& c : rest.candidates) {
     const auto& n = snapshot.nodes[c.index];
-    c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < n.slots;
+    c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, rest.model).slots;
   }
   return rest;
 }
@@ -94,6 +94,20 @@ void report(const RelayOptions& options, const std::vector<std::size_t>& tried, 
   options.report->error = error;
 }
 
+// The client left: while `node` served it (with `gone` the attempt's outcome), or while it
+// waited for a slot for the next attempt (no node).
+void report_abandoned(const RelayOptions& options, const std::vector<std::size_t>& tried, const ContinuingSink* stream,
+                      const cluster::NodeView* node, const Outcome* gone) {
+  report(options, tried, stream, {});
+  if (!options.report) return;
+  options.report->abandoned = true;
+  if (node) options.report->node_id = node->id;
+  if (gone) {
+    options.report->chunks = gone->chunks;
+    options.report->bytes = gone->bytes;
+  }
+}
+
 }  // namespace
 
 Upstream upstream_of(http::Exchange& ex) {
@@ -136,7 +150,10 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
       // A continuation's requester is waiting mid-reply: it goes before every queued request.
       const int priority = follow ? kContinuationPriority : options.priority;
       NextLease next = co_await next_lease(gw, sink, snapshot, decision, tried, options, priority);
-      if (next.client_gone) co_return std::nullopt;
+      if (next.client_gone) {
+        report_abandoned(options, tried, stream ? &*stream : nullptr, nullptr, nullptr);
+        co_return std::nullopt;
+      }
       if (!next.why.empty()) failures += (failures.empty() ? "" : "; ") + next.why;
       if (!next.lease) break;
       lease = std::move(next.lease);
@@ -149,6 +166,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
     served.index = index;
     served.node_id = node.id;
     served.node_url = node.url;
+    served.model = options.model;
     served.reason = decision.reason;
     served.attempt = static_cast<int>(tried.size());
     if (served.attempt > 1)
@@ -172,6 +190,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         served.ttft_ms = out.ttft_ms;
         served.total_ms = out.total_ms;
         served.eval_count = out.eval_count;
+        served.prompt_eval_count = out.prompt_eval_count;
         if (stream && !stream->switches().empty()) {
           served.continued = stream->switches();
           served.eval_count = stream->eval_count();
@@ -182,6 +201,8 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         if (options.refresh_after) gw.cluster.request_refresh(index);
         co_return served;
       case Outcome::Kind::client_gone:
+        report_abandoned(options, tried, stream ? &*stream : nullptr, &node, &out);
+        co_return std::nullopt;
       case Outcome::Kind::interrupted:
         co_return std::nullopt;
       case Outcome::Kind::failed_mid_stream: {

@@ -16,11 +16,16 @@ namespace hydra::api {
 Upstream upstream_of(http::Exchange& ex);
 
 // What became of a request that no node finished (for the routing log): the nodes tried, the
-// switches of a stream that was continued before it broke off for good, and why.
+// switches of a stream that was continued before it broke off for good, and why; or that its
+// client left (abandoned), and which node was serving it then.
 struct RelayReport {
   int attempts = 0;
   std::vector<Switch> continued;
   std::string error;
+  bool abandoned = false;  // the client left; `error` is empty
+  std::string node_id;     // abandoned: the node serving it then (empty: it waited for a slot)
+  std::size_t chunks = 0;  // abandoned: pieces of that node's reply the client got, and bytes
+  uint64_t bytes = 0;
 };
 
 struct RelayOptions {

@@ -37,12 +37,14 @@ struct Served {
   std::size_t index = 0;  // into the snapshot's nodes
   std::string node_id;
   std::string node_url;
+  std::string model;      // normalised; empty for per-node operations (pull, create)
   std::string reason;
   int attempt = 1;        // 1 = the first choice; more = after failover
   // Filled when the reply is complete:
   double ttft_ms = -1;    // request sent -> first byte of the reply
   double total_ms = -1;   // request sent -> end of the reply
   uint64_t eval_count = 0;  // tokens generated, from the reply's final chunk when it has one
+  uint64_t prompt_eval_count = 0;  // prompt tokens, likewise (the last node's, after a switch)
   std::vector<Switch> continued;  // the stream's switches, when nodes broke off mid-stream
 };
 

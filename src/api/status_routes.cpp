@@ -56,6 +56,7 @@ json::object routing_totals(const telemetry::RoutingLog& log) {
   o["unserved"] = t.unserved;
   o["failovers"] = t.failovers;
   o["queued"] = t.queued;
+  o["abandoned"] = t.abandoned;
   o["by_node"] = std::move(by_node);
   return o;
 }

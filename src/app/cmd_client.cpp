@@ -3,6 +3,7 @@
 // go to stderr, so `> answer.txt` keeps only the answer.
 #include "app/commands.hpp"
 #include "app/gateway_client.hpp"
+#include "app/table.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -32,7 +33,7 @@ int models(const std::string& gateway, bool as_json) {
     return 0;
   }
   auto doc = json::parse(r.body);
-  fmt::print("{:<32} {:>8}  {:<40} {}\n", "MODEL", "SIZE GB", "NODES", "RESIDENT ON");
+  Table table({"MODEL", "SIZE GB", "NODES", "RESIDENT ON"}, {false, true, false, false});
   const auto& list = doc.at("models").as_array();
   for (const auto& m : list) {
     auto join = [](const json::array& a) {
@@ -40,9 +41,10 @@ int models(const std::string& gateway, bool as_json) {
       for (const auto& v : a) out += (out.empty() ? "" : ", ") + std::string(v.as_string());
       return out.empty() ? std::string("-") : out;
     };
-    fmt::print("{:<32} {:>8.1f}  {:<40} {}\n", str(m, "name"), m.at("size").to_number<double>() / 1e9,
-               join(m.at("nodes").as_array()), join(m.at("resident_on").as_array()));
+    table.add({str(m, "name"), fmt::format("{:.1f}", m.at("size").to_number<double>() / 1e9),
+               join(m.at("nodes").as_array()), join(m.at("resident_on").as_array())});
   }
+  fmt::print("{}", table.render());
   if (list.empty()) fmt::print("(no models: no node is reachable, or none has a model)\n");
   return 0;
 }
@@ -96,6 +98,8 @@ struct OrchestrateFlags {
   std::string task;
   std::vector<std::string> models;
   int max_subtasks = 0;
+  int fanout = 0;
+  int priority = 0;
   bool json = false;
 };
 
@@ -131,6 +135,8 @@ int orchestrate(const OrchestrateFlags& f) {
   body["task"] = f.task;
   body["stream"] = !f.json;
   if (f.max_subtasks > 0) body["max_subtasks"] = f.max_subtasks;
+  if (f.fanout > 0) body["fanout"] = f.fanout;
+  if (f.priority > 0) body["priority"] = f.priority;
   if (!f.models.empty()) {
     json::array models;
     for (const auto& m : f.models) models.push_back(json::value(m));
@@ -185,6 +191,8 @@ void add_client_commands(CLI::App& app, std::function<int()>& run) {
     cmd->add_option("--gateway", f->gateway, "the gateway's API URL (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
     cmd->add_option("--model,-m", f->models, "models for the sub-tasks instead of the role models (repeatable)");
     cmd->add_option("--max-subtasks", f->max_subtasks, "at most this many sub-tasks")->check(CLI::Range(1, 32));
+    cmd->add_option("--fanout", f->fanout, "models asked per sub-task (1 to 8)")->check(CLI::Range(1, 8));
+    cmd->add_option("--priority", f->priority, "1 (lowest) to 10 (highest)")->check(CLI::Range(1, 10));
     cmd->add_flag("--json", f->json, "wait for the whole run and print the gateway's JSON");
     cmd->callback([&run, f] { run = [f] { return orchestrate(*f); }; });
   }

@@ -33,6 +33,13 @@ bool parse_number(const std::string& text, T lo, T hi, T& out) {
   return true;
 }
 
+// Every --port given (each a port, a range or a list), as one list without repeats.
+cluster::PortList port_list(const std::vector<std::string>& texts) {
+  std::string joined;
+  for (const auto& t : texts) joined += (joined.empty() ? "" : ",") + t;
+  return cluster::parse_port_list(joined);
+}
+
 int bad(const std::string& message) {
   fmt::print(stderr, "hydra discover: {}\n", message);
   return 2;
@@ -60,6 +67,9 @@ std::string render_json(const cluster::ScanOptions& o, const cluster::ScanResult
   for (auto p : o.ports) ports.emplace_back(p);
   boost::json::array rejected;
   for (const auto& x : r.rejected) rejected.emplace_back(x);
+  boost::json::array gateways;
+  for (const auto& g : r.gateways) gateways.emplace_back(g);
+  out["gateways"] = std::move(gateways);
   out["targets"] = std::move(targets);
   out["ports"] = std::move(ports);
   out["nodes"] = std::move(nodes);
@@ -94,6 +104,7 @@ void print_table(const cluster::ScanOptions& o, const cluster::ScanResult& r) {
       for (const auto& e : r.rpc) fmt::print("  {}\n", e.id());
     }
   }
+  for (const auto& g : r.gateways) fmt::print("Hydra gateway (not a node): http://{}\n", g);
   for (const auto& x : r.rejected) fmt::print("not admitted: {}\n", x);
   fmt::print("scanned {} addresses on port(s) {}: {} open port(s), {:.0f} ms", r.addresses_probed, ports,
              r.open_ports, r.elapsed_ms);
@@ -110,17 +121,14 @@ int run_discover(const DiscoverArgs& args) {
     o.targets.push_back(*parsed.cidr);
   }
   if (!args.ports.empty()) {
-    o.ports.clear();
-    for (const auto& p : args.ports) {
-      uint16_t port = 0;
-      if (!parse_number<uint16_t>(p, 1, 65535, port)) return bad("--port: expected a port 1..65535, got \"" + p + "\"");
-      o.ports.push_back(port);
-    }
+    auto ports = port_list(args.ports);
+    if (!ports.error.empty()) return bad("--port: " + ports.error);
+    o.ports = std::move(ports.ports);
   }
-  for (const auto& p : args.rpc_ports) {
-    uint16_t port = 0;
-    if (!parse_number<uint16_t>(p, 1, 65535, port)) return bad("--rpc-port: expected a port 1..65535, got \"" + p + "\"");
-    o.rpc_ports.push_back(port);
+  if (!args.rpc_ports.empty()) {
+    auto ports = port_list(args.rpc_ports);
+    if (!ports.error.empty()) return bad("--rpc-port: " + ports.error);
+    o.rpc_ports = std::move(ports.ports);
   }
   if (!args.timeout_ms.empty()) {
     int64_t ms = 0;
@@ -168,9 +176,9 @@ void add_discover_command(CLI::App& app, std::function<int()>& run) {
   auto* cmd = app.add_subcommand(
       "discover", "scan IPv4 ranges once for Ollama nodes (default: the /24 of each network interface)");
   cmd->add_option("cidr", args->targets, "ranges to scan, e.g. 192.168.1.0/24 (prefix 16..32) or single addresses");
-  cmd->add_option("--port", args->ports, "Ollama port to probe (repeatable; default 11434)")
+  cmd->add_option("--port", args->ports, "Ollama ports to probe: PORT, FIRST-LAST or a comma-separated list (repeatable; default 11434)")
       ->allow_extra_args(false);
-  cmd->add_option("--rpc-port", args->rpc_ports, "llama.cpp rpc-server port to look for (repeatable; e.g. 50052)")
+  cmd->add_option("--rpc-port", args->rpc_ports, "llama.cpp rpc-server ports to look for, as --port (e.g. 50052)")
       ->allow_extra_args(false);
   cmd->add_option("--timeout-ms", args->timeout_ms, "connect timeout per address (default 300)");
   cmd->add_option("--concurrency", args->concurrency, "connects in flight at once (default 256)");

@@ -1,6 +1,7 @@
 // `hydra nodes`: the nodes a running gateway knows, as a table (or JSON).
 #include "app/commands.hpp"
 #include "app/gateway_client.hpp"
+#include "app/table.hpp"
 
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
@@ -17,7 +18,8 @@ std::string text(const json::value* v) { return v && v->is_string() ? std::strin
 
 // One row per node: id, health, source, in flight/slots, VRAM free/total (source), resident models.
 void print_table(const json::array& nodes) {
-  fmt::print("{:<22} {:<8} {:<10} {:>9} {:>22}  {}\n", "NODE", "HEALTH", "SOURCE", "IN FLIGHT", "VRAM FREE/TOTAL GiB", "RESIDENT");
+  Table table({"NODE", "HEALTH", "SOURCE", "IN FLIGHT", "VRAM FREE/TOTAL GiB", "RESIDENT"},
+              {false, false, false, true, true, false});
   for (const auto& v : nodes) {
     const json::object& n = v.as_object();
     const json::object& r = n.at("resources").as_object();
@@ -28,11 +30,11 @@ void print_table(const json::array& nodes) {
     std::string resident;
     for (const auto& m : n.at("resident").as_array())
       resident += (resident.empty() ? "" : ", ") + text(m.as_object().if_contains("name"));
-    fmt::print("{:<22} {:<8} {:<10} {:>9} {:>22}  {}\n", text(n.if_contains("id")), text(n.if_contains("health")),
-               text(n.if_contains("source")),
+    table.add({text(n.if_contains("id")), text(n.if_contains("health")), text(n.if_contains("source")),
                fmt::format("{}/{}", n.at("in_flight").to_number<int>(), n.at("slots").to_number<int>()), vram,
-               resident.empty() ? "-" : resident);
+               resident.empty() ? "-" : resident});
   }
+  fmt::print("{}", table.render());
   if (nodes.empty()) fmt::print("(no nodes)\n");
 }
 

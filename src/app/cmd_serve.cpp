@@ -73,11 +73,12 @@ void add_tls_reload(Reloads& reloads, std::shared_ptr<http::ServerTls> tls) {
 
 // After the first probe round: say what the fleet looks like, and what to do if it is empty.
 void report_fleet(const cluster::Snapshot& s) {
-  std::size_t up = 0, models = 0;
+  std::size_t up = 0;
+  std::set<std::string> models;  // a model on three nodes is one model
   for (const auto& n : s.nodes) {
     if (!n.routable()) continue;
     ++up;
-    models += n.models.size();
+    for (const auto& m : n.models) models.insert(m.name);
   }
   if (up == 0) {
     std::string tried;
@@ -90,7 +91,8 @@ void report_fleet(const cluster::Snapshot& s) {
                tried.empty() ? "none" : tried);
     return;
   }
-  fmt::print("hydra serve: {} of {} nodes reachable, {} models on disk across them\n", up, s.nodes.size(), models);
+  fmt::print("hydra serve: {} of {} nodes reachable, {} distinct models on disk across them\n", up, s.nodes.size(),
+             models.size());
 }
 
 // An io_context that destroys what is still pending (coroutine frames) on demand, while the
@@ -180,6 +182,7 @@ int serve(const ServeConfig& config) {
   }
   ServeContext ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
+  pool.set_idle_timeout(config.pool_idle);
   client_tls(config, pool);
   cluster::HealthSettings health = config.health;
   health.agents = config.vram_monitoring;
@@ -222,6 +225,9 @@ int serve(const ServeConfig& config) {
   telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
     telemetry.events.publish("routing", telemetry::to_json(e));
   });
+  telemetry.request_log.listen([&telemetry](const telemetry::RequestRecord& r) {
+    if (telemetry.events.subscribers()) telemetry.events.publish("request", telemetry::to_json(r));
+  });
   http::Router router;
   router.observe(observer);
   api::add_all_routes(router, gateway);
@@ -241,7 +247,8 @@ int serve(const ServeConfig& config) {
                       counting(lifecycle, api::guarded(gateway, router.handler(), api::Port::api)), limits);
   if (tls) server.use_tls(tls);
   auto bound = server.listen(*http::parse_endpoint(config.listen));
-  if (!bound) throw ConfigError(fmt::format("setting listen: cannot listen on {}: {}", config.listen, bound.error().message()));
+  // A port that cannot be had is a failure (exit 1), not a usage error.
+  if (!bound) throw std::runtime_error(fmt::format("cannot listen on {}: {}", config.listen, bound.error().message()));
   fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound, tls != nullptr));
   gateway.api_port = bound->port();
   http::Server dashboard(ioc.get_executor(),
@@ -249,13 +256,15 @@ int serve(const ServeConfig& config) {
                          limits);
   if (tls) dashboard.use_tls(tls);
   if (config.dashboard_enabled) {
-    // A busy dashboard port must not take the gateway down: say so and serve the API.
+    // A busy dashboard port stops start-up as a busy API port does: a gateway whose dashboard
+    // silently went missing is found out too late.
     auto shown = dashboard.listen(*http::parse_endpoint(config.dashboard_listen));
-    if (shown) {
-      fmt::print("hydra serve: dashboard on {}\n", url_of(*shown, tls != nullptr));
-      gateway.auth.cors.dashboard_port = shown->port();  // its playground calls the API from there
-    }
-    else spdlog::warn("dashboard: cannot listen on {}: {}", config.dashboard_listen, shown.error().message());
+    if (!shown)
+      throw std::runtime_error(fmt::format("dashboard: cannot listen on {}: {} (choose another with "
+                                    "--dashboard-listen, or turn the dashboard off with HYDRA_DASHBOARD=false)",
+                                    config.dashboard_listen, shown.error().message()));
+    fmt::print("hydra serve: dashboard on {}\n", url_of(*shown, tls != nullptr));
+    gateway.auth.cors.dashboard_port = shown->port();  // its playground calls the API from there
   }
   std::fflush(stdout);
   asio::co_spawn(ioc, api::publish_live(gateway), hydra::logged("the dashboard's live publisher"));

@@ -190,6 +190,8 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) { c.relay.timeouts.idle = to_ms(v, 1, 86'400'000); }},
       {"timeouts.total_s", {"HYDRA_TOTAL_TIMEOUT"}, "",
        [](ServeConfig& c, const std::string& v) { c.relay.timeouts.total = seconds_to_ms(v, 0, 7 * 86400); }},
+      {"timeouts.pool_idle_s", {"HYDRA_POOL_IDLE_TIMEOUT"}, "",
+       [](ServeConfig& c, const std::string& v) { c.pool_idle = seconds_to_ms(v, 0, 3600); }},
       {"shutdown.grace_s", {"HYDRA_SHUTDOWN_GRACE"}, "",
        [](ServeConfig& c, const std::string& v) { c.shutdown_grace = seconds_to_ms(v, 0, 86400); }},
       {"limits.body_mb", {"HYDRA_BODY_LIMIT_MB"}, "",

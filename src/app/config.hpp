@@ -37,6 +37,8 @@ struct ServeConfig {
   std::size_t body_limit_mb = 64;
   std::chrono::milliseconds header_timeout{30'000};
   std::chrono::milliseconds shutdown_grace{30'000};  // SIGTERM: requests in flight may finish this long
+  // timeouts.pool_idle_s: an idle connection to a node is closed after this long, not reused
+  std::chrono::milliseconds pool_idle = http::kDefaultPoolIdle;
   std::size_t body_min_rate_kb = 4;               // KiB/s a request body must average (0: off)
   std::chrono::milliseconds body_window{20'000};  // ... over each window this long (else 408)
   cluster::HealthSettings health;

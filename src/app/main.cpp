@@ -1,4 +1,5 @@
-// hydra: one binary, sub-commands (see app/commands.cpp).
+// hydra: one binary, sub-commands (see app/commands.cpp). Every sub-command exits 0 on success,
+// 1 on failure, 2 on a usage error (CLI11's own codes, 105 and up, are not passed on).
 #include "app/commands.hpp"
 #include "app/version.hpp"
 
@@ -14,10 +15,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help and --version are successes
   }
   try {
     return run ? run() : 0;
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "hydra: {}\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "hydra: {}\n", e.what());
     return 1;

@@ -127,6 +127,7 @@ bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resource
   NodeView& n = nodes_[*index];
   Runtime& rt = *runtime_[*index];
   if (n.source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
+  n.live->heartbeats.fetch_add(1, std::memory_order_relaxed);
   if (resources) {
     rt.pushed = resources;
     n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
@@ -212,6 +213,7 @@ std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int
   node.source = source;
   node.port = url.port;
   node.slots = url.slots > 0 ? url.slots : slots;
+  node.slots_configured = url.slots > 0;
   boost::system::error_code lec;
   auto address = asio::ip::make_address(node.ip, lec);
   node.local = !lec && address.is_loopback();
@@ -301,17 +303,23 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   bool was_down = !node.routable();
   const Health health_before = node.health;
   const std::string version_before = node.version;
+  const std::string name_before = node.name;
   boost::system::error_code ec;
   auto doc = boost::json::parse(r.body, ec);
-  if (!ec && doc.is_object())
+  if (!ec && doc.is_object()) {
     if (auto* v = doc.as_object().if_contains("version"); v && v->is_string() && v->get_string().size() <= 64)
       node.version = std::string(v->get_string());
+    // A `hydra sim` names itself here; an agent's registered name comes first.
+    if (auto* v = doc.as_object().if_contains("name");
+        v && v->is_string() && v->get_string().size() <= 64 && node.source != NodeSource::registered)
+      node.name = std::string(v->get_string());
+  }
   on_probe_success(node, clock_.now());
   if (was_down && node.routable()) {
     spdlog::info("node {} is up (Ollama {})", node.id, node.version);
     runtime_[index]->refresh_wanted = true;
   }
-  bool changed = node.health != health_before || node.version != version_before;
+  bool changed = node.health != health_before || node.version != version_before || node.name != name_before;
   if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due) {
     co_await refresh_models(index, peer);
     changed = true;

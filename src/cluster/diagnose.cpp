@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/error.hpp>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace hydra::cluster {
@@ -82,6 +83,14 @@ Check explain_unreachable(const NodeUrl& node, const boost::system::error_code& 
 namespace {
 
 std::string gib(uint64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1u << 30)); }
+
+// Where a loaded model runs, as `ollama ps` tells it: on the GPU, on the CPU, or split.
+std::string placement(const ResidentEntry& r) {
+  if (r.size_vram == 0) return fmt::format("{} (CPU, {} in RAM)", r.name, gib(r.size));
+  if (r.size_vram >= r.size) return fmt::format("{} (GPU, {} in VRAM)", r.name, gib(r.size_vram));
+  const auto gpu = static_cast<int>(std::lround(100.0 * static_cast<double>(r.size_vram) / static_cast<double>(r.size)));
+  return fmt::format("{} ({}% GPU, {}% CPU; {} in VRAM)", r.name, gpu, 100 - gpu, gib(r.size_vram));
+}
 
 std::string joined_names(const std::vector<std::string>& names, std::size_t most = 8) {
   std::string out;
@@ -172,7 +181,7 @@ http::awaitable<Diagnosis> diagnose(http::asio::any_io_executor executor, NodeUr
   } else {
     std::vector<std::string> loaded;
     for (const auto& r : *resident)
-      loaded.push_back(fmt::format("{} ({} in VRAM)", r.name, gib(r.size_vram)));
+      loaded.push_back(placement(r));
     d.checks.push_back({"loaded", Level::ok, loaded.empty() ? "none loaded now" : joined_names(loaded), {}});
   }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
+#include <charconv>
 #include <fmt/format.h>
 #include <memory>
 
@@ -27,6 +28,48 @@ std::optional<std::string> parse_version(std::string_view body) {
   const auto* version = v.as_object().if_contains("version");
   if (!version || !version->is_string()) return std::nullopt;
   return std::string(version->as_string());
+}
+
+bool names_hydra(std::string_view version_body) {
+  boost::system::error_code ec;
+  auto v = json::parse(version_body, ec);
+  if (ec || !v.is_object()) return false;
+  const auto* hydra = v.as_object().if_contains("hydra");
+  return hydra && hydra->is_string();
+}
+
+PortList parse_port_list(std::string_view text) {
+  PortList out;
+  auto number = [](std::string_view t, uint16_t& port) {
+    unsigned v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || ec != std::errc{} || ptr != t.data() + t.size() || v < 1 || v > 65535) return false;
+    port = static_cast<uint16_t>(v);
+    return true;
+  };
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const auto dash = item.find('-');
+    uint16_t first = 0, last = 0;
+    const bool fine = dash == std::string_view::npos
+                          ? number(item, first) && number(item, last)
+                          : number(item.substr(0, dash), first) && number(item.substr(dash + 1), last);
+    if (!fine || first > last) {
+      out.error = fmt::format("expected ports 1..65535 as PORT, FIRST-LAST or a comma-separated list, got \"{}\"", item);
+      return out;
+    }
+    for (unsigned p = first; p <= last; ++p) {
+      if (std::find(out.ports.begin(), out.ports.end(), p) != out.ports.end()) continue;
+      if (out.ports.size() == kMaxScanPorts) {
+        out.error = fmt::format("at most {} ports per scan", kMaxScanPorts);
+        return out;
+      }
+      out.ports.push_back(static_cast<uint16_t>(p));
+    }
+    if (comma == std::string_view::npos) return out;
+    text.remove_prefix(comma + 1);
+  }
 }
 
 std::optional<std::vector<std::string>> parse_digests(std::string_view body) {
@@ -93,6 +136,11 @@ http::awaitable<void> confirm(State& s, http::ConnectionPool& pool, const ScanOp
   double latency = ms_since(t0);
   std::optional<std::string> parsed;
   if (!version.ec && version.status == 200) parsed = parse_version(version.body);
+  if (parsed && names_hydra(version.body)) {
+    s.result.gateways.push_back(host);
+    pool.drop(ep);
+    co_return;
+  }
   if (parsed) {
     FoundNode node;
     node.url = url;
@@ -255,6 +303,7 @@ http::awaitable<ScanResult> scan(asio::any_io_executor executor, http::Connectio
     return std::pair(a.address.to_uint(), a.port) < std::pair(b.address.to_uint(), b.port);
   });
   std::sort(r.rejected.begin(), r.rejected.end());
+  std::sort(r.gateways.begin(), r.gateways.end());
   r.nodes = merge_duplicates(std::move(r.nodes), options.local_addresses);
   r.elapsed_ms = ms_since(t0);
   co_return std::move(state->result);

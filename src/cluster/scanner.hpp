@@ -57,6 +57,8 @@ struct ScanResult {
   std::vector<FoundNode> nodes;   // ordered by address, then port
   std::vector<RpcEndpoint> rpc;   // ordered by address, then port
   std::vector<std::string> rejected;  // open HTTP ports that are not Ollama: "ip:port: why"
+  std::vector<std::string> gateways;  // Hydra gateways ("ip:port"): they answer like Ollama but
+                                      // are never nodes (a gateway routing to itself loops)
   std::size_t addresses_probed = 0;   // inside the allowed ranges
   std::size_t addresses_skipped = 0;  // outside them: never contacted
   std::size_t open_ports = 0;
@@ -87,7 +89,17 @@ std::vector<std::vector<std::size_t>> group_duplicates(const std::vector<Candida
 
 // Pure parsers of the confirming replies.
 std::optional<std::string> parse_version(std::string_view body);           // /api/version
+bool names_hydra(std::string_view version_body);  // a Hydra gateway's /api/version ("hydra" field)
 bool looks_like_llama_health(int status, std::string_view body);            // llama-server's /health
 std::optional<std::vector<std::string>> parse_digests(std::string_view body);  // /api/tags, sorted
+
+// "11434", "11434,11435", "11430-11439" or a mixture: the ports in order, each once, at most
+// kMaxScanPorts; `error` says what is wrong otherwise.
+inline constexpr std::size_t kMaxScanPorts = 64;
+struct PortList {
+  std::vector<uint16_t> ports;
+  std::string error;
+};
+PortList parse_port_list(std::string_view text);
 
 }  // namespace hydra::cluster

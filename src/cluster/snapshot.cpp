@@ -32,6 +32,20 @@ const char* to_string(Resources::Source s) {
   return "estimated";
 }
 
+SlotsEstimate slots_for(const NodeView& node, std::string_view model) {
+  if (node.slots_configured || !node.live) return {node.slots, SlotsSource::configured};
+  return node.live->capacity.slots(model);
+}
+
+SlotsEstimate node_slots(const NodeView& node) {
+  if (node.slots_configured || !node.live) return {node.slots, SlotsSource::configured};
+  const ModelCapacity* most = nullptr;
+  for (const auto& [model, m] : node.live->capacity.models())
+    if (m.learned && (!most || m.samples > most->samples)) most = &m;
+  if (!most) return node.live->capacity.slots({});
+  return {most->slots, SlotsSource::learned};
+}
+
 void Snapshot::build_index() {
   holders.clear();
   routable_count = 0;

@@ -2,6 +2,7 @@
 // The cluster as routing sees it: an immutable snapshot of every node's health and models,
 // plus live per-node counters (in-flight requests) that the gateway updates atomically.
 // Plain data: no sockets, no Asio, so routing stays pure.
+#include "cluster/capacity.hpp"
 #include "common/clock.hpp"
 
 #include <atomic>
@@ -30,6 +31,10 @@ struct NodeCounters {
   std::atomic<double> ttft_ms{0};       // time to first byte of the reply
   std::atomic<double> chunk_gap_ms{0};  // time between streamed chunks (per token)
   std::atomic<double> duration_ms{0};   // whole request
+  std::atomic<uint64_t> heartbeats{0};  // an agent's heartbeats since it registered
+  // How many requests the node runs at once per model, learned from first-byte times (used
+  // when its slots are not configured). Not atomic: touched on the gateway's thread only.
+  CapacityLearner capacity;
 
   // Folds one observation into an EWMA (weight 0.2 for the newest sample).
   static void observe(std::atomic<double>& ewma, double sample) {
@@ -83,7 +88,8 @@ struct NodeView {
   int consecutive_failures = 0;
   int ejections = 0;
   SteadyTime ejected_until{};
-  int slots = 4;             // parallel generations the node runs (OLLAMA_NUM_PARALLEL)
+  int slots = 4;             // parallel generations the node runs (OLLAMA_NUM_PARALLEL), when
+  bool slots_configured = false;  // ... configured (`#slots=`); else learned per model (slots_for)
   bool local = false;        // on the gateway's own machine (loopback address)
   Resources resources;
   std::vector<std::string> loading;  // models Hydra is cold-loading there right now
@@ -95,6 +101,13 @@ struct NodeView {
   const ModelEntry* model(std::string_view normalised_name) const;
   const ResidentEntry* resident_model(std::string_view normalised_name) const;
 };
+
+// How many requests of `model` the node runs at once: its configured slots, else what its
+// CapacityLearner has learned (or its prior). Models are normalised names.
+SlotsEstimate slots_for(const NodeView& node, std::string_view model);
+// The node's slots in one number (/nodes, `hydra nodes`): configured; else what was learned
+// for the model it has served most; else the prior.
+SlotsEstimate node_slots(const NodeView& node);
 
 // A routable node that has a given model, with what routing needs to know about it there.
 struct Holder {

@@ -5,8 +5,25 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <algorithm>
+#include <poll.h>
 
 namespace hydra::http {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// An idle connection the node has left alone: nothing to read, no FIN, no reset. A node that
+// closed it (its keep-alive timeout passed) or wrote to it unasked makes it unusable.
+bool untouched(Stream& stream) {
+  auto& socket = stream.socket();
+  if (!socket.is_open()) return false;
+  pollfd p{socket.native_handle(), static_cast<short>(POLLIN | POLLRDHUP), 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
+}  // namespace
 
 std::shared_ptr<ssl::context> ConnectionPool::tls_context() {
   if (!tls_ && tls_error_.empty()) {
@@ -16,13 +33,24 @@ std::shared_ptr<ssl::context> ConnectionPool::tls_context() {
   return tls_;
 }
 
+void ConnectionPool::expire(SteadyClock::time_point now) {
+  if (now - last_expiry_ < idle_timeout_ / 2) return;
+  last_expiry_ = now;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    std::erase_if(it->second, [&](const auto& conn) { return now - conn->idle_since >= idle_timeout_; });
+    it = it->second.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
 awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::acquire(
-    const Peer& peer, std::chrono::milliseconds connect_timeout) {
-  auto it = idle_.find(peer);
+    const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse) {
+  const auto now = SteadyClock::now();
+  expire(now);
+  auto it = reuse == Reuse::pooled ? idle_.find(peer) : idle_.end();
   while (it != idle_.end() && !it->second.empty()) {
-    auto conn = std::move(it->second.back());
+    auto conn = std::move(it->second.back());  // the one idle the shortest
     it->second.pop_back();
-    if (conn->stream.socket().is_open()) {
+    if (now - conn->idle_since < idle_timeout_ && untouched(conn->stream)) {
       conn->reused = true;
       co_return std::pair{error_code{}, std::move(conn)};
     }
@@ -51,12 +79,21 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
 }
 
 void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn) {
-  if (!conn || !conn->stream.socket().is_open()) return;
+  if (!conn || !conn->stream.socket().is_open() || idle_timeout_.count() <= 0) return;
   auto& list = idle_[peer];
   if (list.size() >= max_idle_) return;
   conn->stream.expires_never();
   conn->buffer.clear();
+  conn->idle_since = SteadyClock::now();
   list.push_back(std::move(conn));
+}
+
+bool ConnectionPool::retry_fresh(const Peer& peer, const Connection& conn, error_code ec, bool reply_started) {
+  if (!ec || !conn.reused || reply_started || ec == beast::error::timeout || ec == asio::error::operation_aborted)
+    return false;
+  if (auto it = idle_.find(peer); it != idle_.end())
+    std::erase_if(it->second, [&](const auto& other) { return other->idle_since <= conn.idle_since; });
+  return true;
 }
 
 void ConnectionPool::drop(const tcp::endpoint& ep) {
@@ -68,9 +105,10 @@ void ConnectionPool::drop(const tcp::endpoint& ep) {
 awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, bhttp::verb method,
                              std::string target, std::string body, std::chrono::milliseconds timeout) {
   FetchResult out;
-  // A pooled connection may have been closed by the node meanwhile: one retry on a fresh one.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto [ec, conn] = co_await pool.acquire(peer, timeout);
+  // A pooled connection the node closed meanwhile: once more on a new one (retry_fresh).
+  Reuse reuse = Reuse::pooled;
+  for (int round = 0; round < 2; ++round) {
+    auto [ec, conn] = co_await pool.acquire(peer, timeout, reuse);
     if (ec) {
       out.ec = ec;
       co_return out;
@@ -90,7 +128,10 @@ awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, 
     error_code rec = wec;
     if (!rec) std::tie(rec, std::ignore) = co_await bhttp::async_read(conn->stream, conn->buffer, parser, use_nothrow);
     if (rec) {
-      if (conn->reused && attempt == 0) continue;
+      if (pool.retry_fresh(peer, *conn, rec, conn->buffer.size() > 0 || parser.got_some())) {
+        reuse = Reuse::fresh;
+        continue;
+      }
       out.ec = rec;
       co_return out;
     }

@@ -7,6 +7,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,32 +45,63 @@ struct Connection {
   Stream stream;
   beast::flat_buffer buffer;
   bool reused = false;  // came from the pool (a stale keep-alive may fail on first use)
+  std::chrono::steady_clock::time_point idle_since;  // when it was last given back to the pool
 };
+
+// Whether acquire() may hand out a pooled connection, or must make a new one.
+enum class Reuse { pooled, fresh };
+
+// How long a connection may sit idle in the pool before it is closed rather than reused: below
+// the keep-alive timeout of the servers nodes run (llama.cpp's server closes idle connections
+// after 5 s; Ollama's Go server, reverse proxies and `hydra sim` later), so that the node is
+// hardly ever the one to close it. timeouts.pool_idle_s.
+constexpr std::chrono::milliseconds kDefaultPoolIdle{4'000};
 
 class ConnectionPool {
 public:
-  explicit ConnectionPool(asio::any_io_executor ex, std::size_t max_idle_per_host = 64)
-      : executor_(std::move(ex)), max_idle_(max_idle_per_host) {}
+  explicit ConnectionPool(asio::any_io_executor ex, std::size_t max_idle_per_host = 64,
+                          std::chrono::milliseconds idle_timeout = kDefaultPoolIdle)
+      : executor_(std::move(ex)), max_idle_(max_idle_per_host), idle_timeout_(idle_timeout) {}
 
-  // An idle pooled connection, or a new one: connect and, for a TLS peer, the handshake
-  // (certificate verified) together bounded by `connect_timeout`. A refused certificate is a
-  // tls_verify_category() error (see http::error_text).
+  // An idle pooled connection (unless `reuse` is fresh), or a new one: connect and, for a TLS
+  // peer, the handshake (certificate verified) together bounded by `connect_timeout`. A pooled
+  // connection is handed out only when it has been idle less than the idle timeout and the node
+  // has not closed it (a FIN, a reset or stray bytes waiting on it: closed instead). A refused
+  // certificate is a tls_verify_category() error (see http::error_text).
   awaitable<std::pair<error_code, std::unique_ptr<Connection>>> acquire(
-      const Peer& peer, std::chrono::milliseconds connect_timeout);
+      const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse = Reuse::pooled);
   // Gives a connection back for reuse; only call when the last response was read whole.
   void release(const Peer& peer, std::unique_ptr<Connection> conn);
   // Drops idle connections to an endpoint, TLS or not (the node went away).
   void drop(const tcp::endpoint& ep);
+
+  // A request on `conn` failed with `ec`. True when it may go again on a fresh connection
+  // (acquire with Reuse::fresh), whatever its method: `conn` came from the pool and not a byte
+  // of the reply had arrived (`reply_started` false), so the node closed the connection while
+  // it sat idle and never saw the request. A timeout is not that (the node had the request),
+  // nor is any failure of a new connection. Idle connections to `peer` that have waited at
+  // least as long as `conn` are dropped too: the node closed them as well, most likely.
+  bool retry_fresh(const Peer& peer, const Connection& conn, error_code ec, bool reply_started);
+
+  // How long a connection may stay idle in the pool (0: connections are never reused).
+  void set_idle_timeout(std::chrono::milliseconds idle) { idle_timeout_ = idle; }
+  std::chrono::milliseconds idle_timeout() const { return idle_timeout_; }
 
   // The context TLS peers are verified with (start-up; default: the system's CAs, made on
   // first use). See make_client_context().
   void set_tls(std::shared_ptr<ssl::context> client_context) { tls_ = std::move(client_context); }
 
 private:
+  using Idle = std::vector<std::unique_ptr<Connection>>;  // oldest first
   std::shared_ptr<ssl::context> tls_context();
+  // Closes every idle connection past the idle timeout (at most once per half of it): those to
+  // nodes no request goes to any more would otherwise sit half-closed until the gateway stops.
+  void expire(std::chrono::steady_clock::time_point now);
   asio::any_io_executor executor_;
   std::size_t max_idle_;
-  std::map<Peer, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::chrono::milliseconds idle_timeout_;
+  std::chrono::steady_clock::time_point last_expiry_{};
+  std::map<Peer, Idle> idle_;
   std::shared_ptr<ssl::context> tls_;
   std::string tls_error_;  // why the default context could not be made
 };

@@ -13,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
+#include <atomic>
 #include <spdlog/spdlog.h>
 
 namespace hydra::http {
@@ -70,6 +71,7 @@ struct Server::State {
   std::shared_ptr<tcp::acceptor> acceptor;
   tcp::endpoint bound;
   bool draining = false;  // drain(): no connection is kept alive after its reply
+  std::atomic<std::size_t> open{0};  // connections accepted and not closed yet
 
   // Static with owning pointers: the loop may outlive a re-listen or the Server object.
   static awaitable<void> accept_loop(std::shared_ptr<State> self,
@@ -238,6 +240,11 @@ struct Server::State {
   }
 
   static awaitable<void> session(std::shared_ptr<State> self, tcp::socket socket) {
+    ++self->open;
+    struct Closed {
+      State& state;
+      ~Closed() { --state.open; }
+    } closed{*self};
     error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     if (self->tls) {
@@ -358,6 +365,8 @@ void Server::drain() {
 bool Server::listening() const { return state_->acceptor && state_->acceptor->is_open(); }
 
 tcp::endpoint Server::local_endpoint() const { return state_->bound; }
+
+std::size_t Server::open_connections() const { return state_->open.load(); }
 
 boost::system::result<tcp::endpoint> parse_endpoint(std::string_view text) {
   auto colon = text.rfind(':');

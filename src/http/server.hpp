@@ -51,6 +51,8 @@ public:
   void drain();
   bool listening() const;
   tcp::endpoint local_endpoint() const;
+  // Connections accepted and not closed yet (safe to read from any thread).
+  std::size_t open_connections() const;
 
 private:
   struct State;

@@ -1,6 +1,7 @@
 #include "routing/admission_queue.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 
 namespace hydra::routing {
 
@@ -15,6 +16,11 @@ bool AdmissionQueue::remove(uint64_t id) {
   if (it == waiters_.end()) return false;
   waiters_.erase(it);
   return true;
+}
+
+const Waiter* AdmissionQueue::find(uint64_t id) const {
+  auto it = std::find_if(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return w.id == id; });
+  return it == waiters_.end() ? nullptr : &*it;
 }
 
 double AdmissionQueue::effective_priority(const Waiter& w, SteadyTime now) const {
@@ -69,7 +75,8 @@ bool loads_without_eviction(Placement p) {
   return p == Placement::gpu || p == Placement::cpu || p == Placement::unknown;
 }
 
-Waiter make_waiter(const Decision& decision, const std::string& model, int priority, SteadyTime now) {
+Waiter make_waiter(const Decision& decision, const std::string& model, int priority, SteadyTime now,
+                   const cluster::Snapshot* snapshot) {
   Waiter w;
   w.priority = priority;
   w.enqueued = now;
@@ -78,12 +85,28 @@ Waiter make_waiter(const Decision& decision, const std::string& model, int prior
     (c.worth_waiting ? w.warm : w.cold).push_back(c.index);
     w.model_size = std::max(w.model_size, c.model_size);
   }
-  if (!w.warm.empty()) w.cold_after = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(load_seconds(w.model_size)));
+  if (w.warm.empty()) return w;
+  double load_s = load_seconds(w.model_size);
+  if (snapshot) {  // the quickest load seen among the cold candidates, when one was seen
+    double seen = 0;
+    for (auto i : w.cold)
+      if (i < snapshot->nodes.size() && snapshot->nodes[i].live) {
+        double ms = snapshot->nodes[i].live->capacity.load_ms(model);
+        if (ms > 0 && (seen == 0 || ms < seen)) seen = ms;
+      }
+    if (seen > 0) load_s = seen / 1000.0;
+  }
+  w.cold_after = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(load_s));
   return w;
 }
 
+double expected_load_seconds(const cluster::NodeView& node, const std::string& model, uint64_t size) {
+  const double seen_ms = node.live ? node.live->capacity.load_ms(model) : 0.0;
+  return seen_ms > 0 ? seen_ms / 1000.0 : load_seconds(size);
+}
+
 std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot, const Decision& decision,
-                                               std::size_t waiting) {
+                                               std::size_t waiting, std::string* why) {
   const Candidate* first_warm = nullptr;
   for (const auto& c : decision.candidates) {
     if (!c.worth_waiting) continue;
@@ -105,12 +128,18 @@ std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot
     return std::nullopt;
   }
   if (!cold) return std::nullopt;
-  // Wait for the warm copy, unless the expected wait exceeds a cold load (and any slowness) there.
+  // Wait for the warm copy, unless the expected wait (the requests ahead, served `slots` at a
+  // time, each taking the node's usual time) exceeds a load there and any slowness.
   const auto& w = snapshot.nodes[first_warm->index];
   const auto& n = snapshot.nodes[cold->index];
-  double wait_s = duration_s(w) * static_cast<double>(waiting + 1) / std::max(w.slots, 1);
-  double cold_s = load_seconds(cold->model_size) + std::max(0.0, duration_s(n) - duration_s(w));
+  const int slots = cluster::slots_for(w, decision.model).slots;
+  double wait_s = duration_s(w) * static_cast<double>(waiting + 1) / std::max(slots, 1);
+  double load_s = expected_load_seconds(n, decision.model, cold->model_size);
+  double cold_s = load_s + std::max(0.0, duration_s(n) - duration_s(w));
   if (wait_s <= cold_s) return std::nullopt;
+  if (why)
+    *why = fmt::format("{} is full ({}): waiting there ~{:.1f} s costs more than loading the model on {} (~{:.1f} s)",
+                       w.id, slots_busy(w, decision.model), wait_s, n.id, load_s);
   return cold->index;
 }
 

@@ -36,7 +36,9 @@ struct Waiter {
 using CanLoad = std::function<bool(const Waiter&, std::size_t node)>;
 
 // Builds the waiter of a request whose decision found no free slot.
-Waiter make_waiter(const Decision& decision, const std::string& model, int priority, SteadyTime now);
+// With a snapshot, `cold_after` is the quickest load seen on a cold candidate (else size-based).
+Waiter make_waiter(const Decision& decision, const std::string& model, int priority, SteadyTime now,
+                   const cluster::Snapshot* snapshot = nullptr);
 
 class AdmissionQueue {
 public:
@@ -44,6 +46,7 @@ public:
 
   bool push(Waiter w);  // false when the queue is full
   bool remove(uint64_t id);
+  const Waiter* find(uint64_t id) const;  // nullptr when not queued
   // The waiter that should get a slot just freed on `node`, if any can use that node: first
   // those that hold the model warm there, then those for whom a cold load there is now worth it
   // (waited `cold_after`, and `can_load`); by effective priority, then age.
@@ -66,12 +69,18 @@ double load_seconds(uint64_t size);
 // VRAM (or the node is CPU-only, or we do not know its memory).
 bool loads_without_eviction(Placement p);
 
-// Which candidate of a decision to send a request to now, if any has a free slot.
+// Which candidate of a decision to send a request to now, if any has a free slot (below its
+// configured or learned parallelism for the model, cluster::slots_for).
 // A node worth waiting for (it holds the model, or the request named it) comes first. When all
 // such nodes are full, the first of them is waited for, unless the expected wait (with `waiting` requests ahead) costs more than a cold
 // load elsewhere (then the model is replicated there). A cold load goes only where it evicts
 // nothing in use, unless no node holds the model at all.
+// When it sends the request to a cold node although a warm one exists, `why` says why.
 std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot, const Decision& decision,
-                                               std::size_t waiting);
+                                               std::size_t waiting, std::string* why = nullptr);
+
+// Seconds a cold load of `model` on `node` is expected to take: what loads there took (the
+// node's CapacityLearner), else the size-based estimate.
+double expected_load_seconds(const cluster::NodeView& node, const std::string& model, uint64_t size);
 
 }  // namespace hydra::routing

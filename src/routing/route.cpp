@@ -43,8 +43,8 @@ struct Ranked {
   uint64_t tie;
 };
 
-Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const RouteRequest& req, const Weights& w,
-             Random& random) {
+Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::string& model, const RouteRequest& req,
+             const Weights& w, Random& random) {
   Candidate c;
   c.index = n.index;
   c.model_size = h.size;
@@ -52,7 +52,7 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const RouteRe
   c.worth_waiting = holds_model(c.placement);
   c.parts.resident = score_resident(c.placement);
   c.parts.fits = score_fits(c.placement);
-  c.parts.slots = score_slots(n);
+  c.parts.slots = score_slots(n, model);
   c.parts.speed = score_speed(n);
   c.parts.errors = score_errors(n);
   c.parts.locality = score_locality(n, req.prefer_local);
@@ -61,7 +61,7 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const RouteRe
   c.score = (w.resident * c.parts.resident + w.fits * c.parts.fits + w.slots * c.parts.slots +
              w.speed * c.parts.speed + w.errors * c.parts.errors + locality_w * c.parts.locality) /
             (total > 0 ? total : 1);
-  c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < n.slots;
+  c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, model).slots;
   return {c, random.next()};
 }
 
@@ -104,15 +104,20 @@ void sample(const Pool& pool, std::size_t begin, std::size_t end, std::size_t k,
   }
 }
 
-std::string describe(const cluster::Snapshot& s, const Candidate& best, std::size_t count) {
+std::string describe(const cluster::Snapshot& s, const Candidate& best, const std::string& model, std::size_t count) {
   const auto& n = s.nodes[best.index];
-  int in_flight = n.live->in_flight.load(std::memory_order_relaxed);
-  return fmt::format("chose {} (score {:.2f}: {}, {}/{} slots busy, resources {}) of {} candidate{}", n.id,
-                     best.score, to_string(best.placement), in_flight, n.slots, to_string(n.resources.source),
-                     count, count == 1 ? "" : "s");
+  return fmt::format("chose {} (score {:.2f}: {}, {}, resources {}) of {} candidate{}", n.id, best.score,
+                     to_string(best.placement), slots_busy(n, model), to_string(n.resources.source), count,
+                     count == 1 ? "" : "s");
 }
 
 }  // namespace
+
+std::string slots_busy(const cluster::NodeView& n, const std::string& model) {
+  const auto slots = cluster::slots_for(n, model);
+  return fmt::format("{}/{} slots busy ({})", n.live->in_flight.load(std::memory_order_relaxed), slots.slots,
+                     cluster::to_string(slots.source));
+}
 
 Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, Random& random, const Weights& w) {
   if (!snapshot.indexed) {  // snapshots from Cluster are indexed; hand-made ones get indexed here
@@ -122,6 +127,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
   }
   Decision d;
   const std::string model = normalize_model_name(request.model);
+  d.model = model;
   if (snapshot.routable_count == 0) {
     d.error_status = 503;
     d.error = snapshot.nodes.empty() ? "no Ollama nodes are configured" : "no healthy Ollama node is available";
@@ -182,7 +188,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
 
   std::vector<Ranked> ranked;
   ranked.reserve(chosen.size());
-  for (const auto* h : chosen) ranked.push_back(score(snapshot.nodes[h->node], *h, request, w, random));
+  for (const auto* h : chosen) ranked.push_back(score(snapshot.nodes[h->node], *h, model, request, w, random));
   std::size_t keep = std::min(kKeep, ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(keep), ranked.end(), better);
   if (requested) {
@@ -219,7 +225,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     if (best.placement == Placement::resident_cpu) notes.push_back("no GPU node can serve the model: CPU fallback");
     if (best.placement == Placement::partial_offload) notes.push_back("no GPU node has room for the whole model: partial offload");
   }
-  d.reason = describe(snapshot, best, pool.size());
+  d.reason = describe(snapshot, best, model, pool.size());
   if (pool.size() > chosen.size()) d.reason += fmt::format(" (scored a random {} of them)", chosen.size());
   for (const auto& note : notes) d.reason += "; " + note;
   return d;

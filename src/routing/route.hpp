@@ -52,6 +52,7 @@ struct Candidate {
 };
 
 struct Decision {
+  std::string model;                    // normalised
   std::vector<std::size_t> ranked;      // indices into snapshot.nodes, best first
   std::vector<Candidate> candidates;    // the same order, with their scores
   std::string reason;                   // one line, for X-Hydra-Route-Reason and logs
@@ -59,6 +60,9 @@ struct Decision {
   std::string error;                    // ... and the message, in Ollama's words
   bool ok() const { return error_status == 0; }
 };
+
+// "2/4 slots busy (learned)": the node's requests in flight against its parallelism for `model`.
+std::string slots_busy(const cluster::NodeView& node, const std::string& model);
 
 // Memory a model needs on a node: its size plus KV-cache room for context x parallel slots.
 uint64_t model_need(uint64_t size, int slots);

@@ -63,9 +63,10 @@ double score_fits(Placement p) {
   return 0.0;
 }
 
-double score_slots(const cluster::NodeView& node) {
+double score_slots(const cluster::NodeView& node, std::string_view model) {
   int in_flight = node.live ? node.live->in_flight.load(std::memory_order_relaxed) : 0;
-  return std::clamp(1.0 - static_cast<double>(in_flight) / std::max(node.slots, 1), 0.0, 1.0);
+  int slots = cluster::slots_for(node, model).slots;
+  return std::clamp(1.0 - static_cast<double>(in_flight) / std::max(slots, 1), 0.0, 1.0);
 }
 
 double score_speed(const cluster::NodeView& node) {

@@ -10,7 +10,8 @@ Placement placement_of(const cluster::NodeView& node, const std::string& model, 
 
 double score_resident(Placement p);
 double score_fits(Placement p);
-double score_slots(const cluster::NodeView& node);
+// Free slots for `model` (its configured or learned parallelism there; the prior for no model).
+double score_slots(const cluster::NodeView& node, std::string_view model = {});
 double score_speed(const cluster::NodeView& node);
 double score_errors(const cluster::NodeView& node);
 double score_locality(const cluster::NodeView& node, bool prefer_local);

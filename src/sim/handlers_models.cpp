@@ -290,7 +290,10 @@ void add_model_routes(http::Router& router, Node& node) {
   });
   router.add({verb::get, verb::head}, "/api/version", [&node](http::Exchange& ex) -> http::awaitable<void> {
     count(node, ex);
-    co_await ex.respond_json(status::ok, json_field("version", node.config().version));
+    // Ollama says its version only; a sim adds its --name, which the gateway shows as the node's.
+    json::object body = json_field("version", node.config().version);
+    body["name"] = node.config().name;
+    co_await ex.respond_json(status::ok, body);
   });
   router.add({verb::get, verb::head}, "/api/tags", [&node](http::Exchange& ex) { return tags(node, ex); });
   router.add({verb::get, verb::head}, "/api/ps", [&node](http::Exchange& ex) { return ps(node, ex); });

@@ -16,6 +16,7 @@ json::object to_json(const RoutingEvent& e) {
   o["model"] = e.model;
   o["requested_node"] = e.requested_node.empty() ? json::value(nullptr) : json::value(e.requested_node);
   o["selected_node"] = e.node_id.empty() ? json::value(nullptr) : json::value(e.node_id);
+  o["outcome"] = e.outcome;
   o["reason"] = e.reason;
   if (!e.error.empty()) o["error"] = e.error;
   o["priority"] = e.priority;
@@ -47,10 +48,16 @@ uint64_t RoutingLog::record(RoutingEvent event) {
   else ++totals_.by_node[event.node_id];
   if (event.attempts > 1) ++totals_.failovers;
   if (event.queued) ++totals_.queued;
+  if (event.outcome == "abandoned") ++totals_.abandoned;
   events_.push_back(std::move(event));
   if (events_.size() > capacity_) events_.pop_front();
   for (const auto& l : listeners_) l(events_.back());
   return events_.back().seq;
+}
+
+const RoutingEvent* RoutingLog::find(uint64_t seq) const {
+  if (events_.empty() || seq < events_.front().seq || seq > events_.back().seq) return nullptr;
+  return &events_[seq - events_.front().seq];  // seqs are consecutive
 }
 
 std::vector<RoutingEvent> RoutingLog::recent(std::size_t limit, uint64_t after) const {

@@ -32,7 +32,8 @@ struct RoutingEvent {
   std::string endpoint;        // "/api/chat", "/v1/chat/completions", "/generate", "orchestrate", ...
   std::string model;
   std::string requested_node;  // the request's explicit node choice, if any
-  std::string node_id;         // the node that served; empty when none did
+  std::string node_id;         // the node that served (abandoned: was serving); empty when none did
+  std::string outcome;         // served | failed | rejected | unroutable | abandoned (as in metrics)
   std::string reason;
   std::string error;           // when nothing served: why
   int priority = 5;
@@ -51,9 +52,11 @@ public:
   uint64_t record(RoutingEvent event);
   // Up to `limit` entries with seq > `after`, oldest first.
   std::vector<RoutingEvent> recent(std::size_t limit, uint64_t after = 0) const;
+  // The entry with this seq while the log still holds it, else nullptr.
+  const RoutingEvent* find(uint64_t seq) const;
 
   struct Totals {
-    uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0;
+    uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0, abandoned = 0;
     std::map<std::string, uint64_t> by_node;
   };
   const Totals& totals() const { return totals_; }

@@ -3,6 +3,7 @@
 // through api::Gateway. Single-threaded: the gateway's thread.
 #include "telemetry/event_bus.hpp"
 #include "telemetry/metrics.hpp"
+#include "telemetry/request_log.hpp"
 #include "telemetry/request_stats.hpp"
 #include "telemetry/routing_log.hpp"
 #include "telemetry/traffic.hpp"
@@ -12,8 +13,9 @@ namespace hydra::telemetry {
 struct Telemetry {
   RoutingLog routing;     // recent decisions (GET /routing, `routing` events)
   RequestStats requests;  // by route and status (GET /stats)
+  RequestLog request_log; // the recent model requests, each with its trace (GET /requests)
   Metrics metrics;        // GET /metrics
-  Traffic traffic;        // the dashboard's live charts
+  Traffic traffic;        // the dashboard's live charts, the last 5 minutes (GET /traffic)
   EventBus events;        // GET /events
 };
 

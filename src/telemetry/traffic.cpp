@@ -8,6 +8,15 @@ namespace hydra::telemetry {
 
 namespace json = boost::json;
 
+namespace {
+template <class Map>
+auto& node_counts(Map& m, std::string_view node) {
+  auto it = m.find(node);
+  if (it == m.end()) it = m.emplace(std::string(node), typename Map::mapped_type{}).first;
+  return it->second;
+}
+}  // namespace
+
 double percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -15,7 +24,13 @@ double percentile(std::vector<double>& values, double p) {
   return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
 }
 
-void Traffic::record(Time at, double ttft_ms, double total_ms, uint64_t tokens) {
+void Traffic::record(Time at, double ttft_ms, double total_ms, uint64_t tokens, std::string_view node, bool error) {
+  for (Counts* c : {&second_, node.empty() ? nullptr : &node_counts(second_by_node_, node)}) {
+    if (!c) continue;
+    ++c->requests;
+    c->errors += error ? 1 : 0;
+    c->tokens += tokens;
+  }
   // Trimmed here too, not only when a dashboard asks for a summary: the window stays the
   // last few seconds whether or not anyone is watching.
   trim(at);
@@ -62,6 +77,39 @@ json::object Traffic::summary(Time now, const Now& g) {
   o["cache_hits"] = g.cache_hits;
   o["tokens_per_s"] = static_cast<double>(tokens) / 5.0;
   return o;
+}
+
+namespace {
+template <class C>
+json::object counts_json(const C& c) {
+  json::object o;
+  o["requests"] = c.requests;
+  o["errors"] = c.errors;
+  o["tokens"] = c.tokens;
+  return o;
+}
+}  // namespace
+
+json::object Traffic::tick(Time now, const Now& gauges) {
+  json::object o = summary(now, gauges);
+  o["requests"] = second_.requests;
+  o["errors"] = second_.errors;
+  o["tokens"] = second_.tokens;
+  json::object nodes;
+  for (const auto& [id, c] : second_by_node_) nodes[id] = counts_json(c);
+  o["nodes"] = std::move(nodes);
+  second_ = {};
+  second_by_node_.clear();
+  history_.push_back(o);
+  while (history_.size() > history_seconds_) history_.pop_front();
+  return o;
+}
+
+json::array Traffic::history(std::size_t seconds) const {
+  json::array out;
+  const std::size_t n = std::min(seconds, history_.size());
+  for (auto it = history_.end() - static_cast<std::ptrdiff_t>(n); it != history_.end(); ++it) out.push_back(*it);
+  return out;
 }
 
 }  // namespace hydra::telemetry

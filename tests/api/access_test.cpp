@@ -18,7 +18,7 @@ TEST(Access, EveryRouteHasTheClassTheReadmeGivesIt) {
   for (const char* p : {"/api/tags", "/api/ps", "/v1/models", "/models", "/orchestrate", "/orchestrate/abc", "/nope"})
     EXPECT_EQ(access_of(verb::get, p, Port::api), Access::read) << p;
   EXPECT_EQ(access_of(verb::post, "/api/show", Port::api), Access::read);
-  for (const char* p : {"/nodes", "/routing", "/stats", "/events"})
+  for (const char* p : {"/nodes", "/routing", "/stats", "/events", "/requests", "/traffic"})
     EXPECT_EQ(access_of(verb::get, p, Port::api), Access::admin) << p;
   for (const char* p : {"/api/pull", "/api/create", "/api/push", "/api/copy", "/api/blobs/sha256:abc"})
     EXPECT_EQ(access_of(verb::post, p, Port::api), Access::admin) << p;
@@ -35,7 +35,7 @@ TEST(Access, EveryRouteHasTheClassTheReadmeGivesIt) {
 }
 
 TEST(Access, TheDashboardPortServesNothingThatUsesOrChangesTheFleet) {
-  for (const char* p : {"/", "/js/app.js", "/health", "/stats", "/models", "/routing", "/nodes", "/events", "/metrics",
+  for (const char* p : {"/", "/js/app.js", "/health", "/stats", "/models", "/routing", "/nodes", "/events", "/requests", "/traffic", "/metrics",
                         "/orchestrate", "/orchestrate/abc", "/dashboard/config"})
     EXPECT_TRUE(dashboard_serves(verb::get, p)) << p;
   for (const char* p : {"/api/generate", "/api/pull", "/v1/chat/completions", "/generate", "/orchestrate",

@@ -407,6 +407,37 @@ TEST(Auth, WithoutKeysTheApiIsOpenAsBefore) {
   EXPECT_EQ(config.at("auth"), false);
 }
 
+// Browser apps: a preflight from one of Ollama's default origins (or a configured one) is
+// answered with what may be sent; another origin gets no Access-Control-Allow-Origin.
+TEST(Cors, PreflightsAndRepliesCarryTheHeadersBrowsersNeed) {
+  Fleet f;
+  f.add_sim("n1", {"--model", "small:1b=1", "--load-seconds", "0"});
+  f.start_gateway({"HYDRA_ORIGINS=https://*.example.com"});
+  auto& gw = f.gateway();
+  for (const char* origin : {"http://localhost:3000", "http://127.0.0.1:5173", "app://obsidian.md",
+                             "vscode-webview://abc", "https://chat.example.com"}) {
+    auto pre = call(gw, "OPTIONS", "/api/chat", "", nullptr,
+                    {{"Origin", origin}, {"Access-Control-Request-Method", "POST"},
+                     {"Access-Control-Request-Headers", "content-type, authorization, x-stainless-os"}});
+    EXPECT_EQ(pre.status, 204) << origin;
+    EXPECT_EQ(pre.headers["access-control-allow-origin"], origin);
+    EXPECT_NE(pre.headers["access-control-allow-methods"].find("POST"), std::string::npos) << origin;
+    EXPECT_NE(pre.headers["access-control-allow-headers"].find("x-stainless-os"), std::string::npos) << origin;
+    auto reply = call(gw, "POST", "/api/generate", kGenerate, nullptr, {{"Origin", origin}});
+    EXPECT_EQ(reply.status, 200);
+    EXPECT_EQ(reply.headers["access-control-allow-origin"], origin);
+    EXPECT_NE(reply.headers["access-control-expose-headers"].find("X-Hydra-Node"), std::string::npos);
+  }
+  for (const char* origin : {"https://evil.example.org", "http://10.1.2.3:3000", "null"}) {
+    auto pre = call(gw, "OPTIONS", "/v1/chat/completions", "", nullptr,
+                    {{"Origin", origin}, {"Access-Control-Request-Method", "POST"}});
+    EXPECT_NE(pre.status, 405) << origin;  // answered, without permission
+    EXPECT_EQ(pre.headers.count("access-control-allow-origin"), 0u) << origin;
+    auto reply = call(gw, "POST", "/api/generate", kGenerate, nullptr, {{"Origin", origin}});
+    EXPECT_EQ(reply.headers.count("access-control-allow-origin"), 0u) << origin;
+  }
+}
+
 TEST(Auth, KeysNewPrintsAKeyOnceAndTheBlockThatConfiguresIt) {
   Process made({hydra_binary(), "keys", "new", "cli-bot", "--admin"});
   auto secret = made.wait_for_line([](const std::string& l) { return l.starts_with("hyd_"); }, seconds(10));

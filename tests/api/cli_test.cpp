@@ -2,6 +2,10 @@
 // `hydra orchestrate` against a running gateway in front of sims.
 #include "support/fleet.hpp"
 
+#include <algorithm>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
@@ -46,6 +50,28 @@ TEST(Cli, ModelsListsEveryModelAndItsNodes) {
   ASSERT_TRUE(line) << read_file(p.stderr_path());
   EXPECT_NE(line->find(f.sim(0).id), std::string::npos) << *line;
   EXPECT_NE(line->find(f.sim(1).id), std::string::npos) << *line;
+  // qwen3:1.7b is on both nodes: counted once at start-up.
+  EXPECT_EQ(f.fleet_line(), "hydra serve: 2 of 2 nodes reachable, 2 distinct models on disk across them");
+}
+
+TEST(Cli, ModelsColumnsStayAlignedWithLongNames) {
+  Fleet f;
+  f.add_sim("a", {"--model", "registry.example.com/team/a-very-long-model-name:70b-instruct-q4_K_M=40", "--model",
+                  "x:1b=1"});
+  f.start_gateway();
+  auto [status, out] = run_shell(hydra_binary() + " models --gateway " + gateway_url(f));
+  ASSERT_EQ(status, 0) << out;
+  std::istringstream lines(out);
+  std::string header, row;
+  std::getline(lines, header);
+  const auto nodes_at = header.find("NODES");
+  ASSERT_NE(nodes_at, std::string::npos) << out;
+  int rows = 0;
+  while (std::getline(lines, row) && rows < 10) {
+    ++rows;
+    EXPECT_EQ(row.find(f.sim(0).id), nodes_at) << out;
+  }
+  EXPECT_EQ(rows, 2) << out;
 }
 
 TEST(Cli, GenerateStreamsTheReplyAndSaysWhereItRan) {
@@ -67,4 +93,64 @@ TEST(Cli, GenerateReportsTheGatewaysError) {
   std::string err = wait_stderr(p, "not found");
   EXPECT_NE(err.find("model \"missing:1b\" not found"), std::string::npos) << err;
   EXPECT_NE(err.find("status 404"), std::string::npos) << err;
+}
+
+// Every sub-command: 0 on success, 1 on failure, 2 on a usage error (never CLI11's 105-109).
+TEST(Cli, ExitStatusIsZeroOneOrTwo) {
+  const std::string hydra = hydra_binary();
+  auto status = [&](const std::string& args) { return run_shell(hydra + " " + args + " >/dev/null 2>&1").first; };
+  for (const char* sub : {"serve", "sim", "agent", "diag", "discover", "keys new", "keys hash", "nodes", "models",
+                          "generate", "orchestrate"}) {
+    EXPECT_EQ(status(std::string(sub) + " --no-such-flag"), 2) << sub;
+    EXPECT_EQ(status(std::string(sub) + " --help"), 0) << sub;
+  }
+  EXPECT_EQ(status(""), 2);                                      // no sub-command
+  EXPECT_EQ(status("no-such-command"), 2);
+  EXPECT_EQ(status("--version"), 0);
+  EXPECT_EQ(status("sim --vram-gb not-a-number"), 2);              // a value of the wrong kind
+  EXPECT_EQ(status("generate --model m:1b"), 2);                // a required argument missing
+  EXPECT_EQ(status("models --gateway http://127.0.0.1:1"), 1);  // nothing listens: a failure
+}
+
+// A taken port stops start-up, the dashboard's as the API's: exit 1 and a sentence that says
+// which port and what to do.
+TEST(Cli, APortThatIsTakenStopsStartUp) {
+  const std::string hydra = hydra_binary();
+  Process holder({hydra, "sim", "--listen", "127.0.0.1:0"});
+  auto line = holder.wait_for_line([](const std::string& l) { return l.find("http://") != std::string::npos; },
+                                   seconds(10));
+  ASSERT_TRUE(line);
+  std::string taken = line->substr(line->find("http://") + 7);  // "node NAME listening on http://HOST:PORT"
+  taken = taken.substr(0, taken.find(' '));
+  char dir[] = "/tmp/hydra-cli-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string serve = hydra + " serve --no-discovery --data-dir " + dir + " --node http://" + taken;
+  auto dash = run_shell(serve + " --listen 127.0.0.1:0 --dashboard-listen " + taken);
+  EXPECT_EQ(dash.first, 1) << dash.second;
+  EXPECT_NE(dash.second.find("dashboard: cannot listen on " + taken), std::string::npos) << dash.second;
+  EXPECT_NE(dash.second.find("HYDRA_DASHBOARD=false"), std::string::npos) << dash.second;
+  auto api = run_shell(serve + " --listen " + taken);
+  EXPECT_EQ(api.first, 1) << api.second;
+  EXPECT_NE(api.second.find("cannot listen on " + taken), std::string::npos) << api.second;
+  std::filesystem::remove_all(dir);
+}
+
+// `hydra discover` finds the nodes, and names a Hydra gateway as one instead of listing it as
+// a node (a gateway that took itself for a node would send requests round in a loop).
+TEST(Cli, DiscoverTakesPortListsAndSkipsGateways) {
+  Fleet f;
+  f.add_sim("a", {"--model", "x:1b=1"});
+  f.start_gateway();
+  const uint16_t sim_port = f.sim(0).endpoint.port(), gw_port = f.gateway().port();
+  auto [status, out] = run_shell(fmt::format("{} discover 127.0.0.1/32 --port {},{} --json", hydra_binary(),
+                                             std::min(sim_port, gw_port), std::max(sim_port, gw_port)));
+  ASSERT_EQ(status, 0) << out;
+  auto report = boost::json::parse(out.substr(out.find('{')));
+  ASSERT_EQ(report.at("nodes").as_array().size(), 1u) << out;
+  EXPECT_EQ(report.at("nodes").at(0).at("url").as_string(), fmt::format("http://127.0.0.1:{}", sim_port)) << out;
+  ASSERT_EQ(report.at("gateways").as_array().size(), 1u) << out;
+  EXPECT_EQ(report.at("gateways").at(0).as_string(), fmt::format("127.0.0.1:{}", gw_port)) << out;
+  auto range = run_shell(fmt::format("{} discover 127.0.0.1/32 --port {}-{}", hydra_binary(), sim_port, sim_port));
+  EXPECT_EQ(range.first, 0) << range.second;
+  EXPECT_NE(range.second.find(fmt::format("http://127.0.0.1:{}", sim_port)), std::string::npos) << range.second;
 }

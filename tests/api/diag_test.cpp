@@ -70,7 +70,7 @@ TEST(Diag, ExplainsEveryNodeStepByStep) {
   EXPECT_TRUE(ok.at("ok").as_bool()) << json::serialize(ok);
   EXPECT_EQ(str(step(ok, "ollama"), "level"), "ok");
   EXPECT_EQ(str(step(ok, "models"), "detail"), "2 on disk: m:7b, other:3b");
-  EXPECT_NE(str(step(ok, "loaded"), "detail").find("m:7b"), std::string::npos);
+  EXPECT_EQ(str(step(ok, "loaded"), "detail").find("m:7b (GPU, "), 0u) << str(step(ok, "loaded"), "detail");
   EXPECT_NE(str(step(ok, "agent"), "detail").find("VRAM free"), std::string::npos) << json::serialize(ok);
 
   const auto& refused = report[1];
@@ -95,6 +95,14 @@ TEST(Diag, AllGoodExitsZeroAndWarnsWithoutAnAgent) {
   EXPECT_EQ(str(step(report[0], "loaded"), "detail"), "none loaded now");
   EXPECT_EQ(str(step(report[0], "agent"), "level"), "warn");
   EXPECT_NE(str(step(report[0], "agent"), "advice").find("hydra agent"), std::string::npos);
+}
+
+TEST(Diag, SaysCpuForAModelLoadedOnACpuOnlyNode) {
+  Fleet f;
+  f.add_sim("cpu", {"--vram-gb", "0", "--model", "m:7b=4", "--loaded", "m:7b"});
+  auto [report, status] = diag({("http://" + f.sim(0).id) + "#agent=1"});
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_EQ(str(step(report[0], "loaded"), "detail").find("m:7b (CPU, "), 0u) << json::serialize(report);
 }
 
 TEST(Diag, ABadUrlIsAUsageError) {

@@ -216,6 +216,11 @@ TEST(Orchestrate, RunsSurviveARestartAndBadRequestsAre400) {
     EXPECT_EQ(b.status, 400) << bad << " -> " << b.body;
     EXPECT_TRUE(json::parse(b.body).at("error").is_string()) << b.body;
   }
+  // A model no node has is named back, not silently replaced by a near one.
+  auto missing = orchestrate(f, R"({"task":"x","models":["no-such:9b"]})");
+  EXPECT_EQ(missing.status, 400) << missing.body;
+  EXPECT_NE(missing.body.find(R"(model \"no-such:9b\" is not on any reachable node; the fleet has: )"), std::string::npos)
+      << missing.body;
 }
 
 TEST(Orchestrate, TheCliShowsAProgressLinePerSubtaskAndStreamsTheAnswer) {

@@ -1,5 +1,6 @@
 // Nodes that join by registering (as `hydra agent --register` does), stay by heartbeat, and
 // are forgotten when the heartbeats stop.
+#include "common/percent.hpp"
 #include "support/fleet.hpp"
 
 #include <boost/json.hpp>
@@ -50,6 +51,8 @@ TEST(Registration, ANodeJoinsByRegisteringAndIsForgottenWithoutHeartbeats) {
   while (steady_clock::now() < until && beats < 100) {
     ASSERT_EQ(call(f.gateway(), "POST", "/nodes/" + joiner.id + "/heartbeat", "{}").status, 200);
     ++beats;
+    const std::string encoded = "/nodes/" + hydra::percent_encode(joiner.id) + "/heartbeat";
+    ASSERT_EQ(call(f.gateway(), "POST", encoded, "{}").status, 200) << encoded;
     std::this_thread::sleep_for(milliseconds(300));  // an agent's heartbeat interval (pacing, not waiting)
   }
   EXPECT_TRUE(listed(f, joiner.id).is_object());
@@ -100,6 +103,11 @@ TEST(Registration, TheRealAgentRegistersItsNodeWithReportedResources) {
   }, seconds(15))) << f.gateway_log();
   EXPECT_EQ(listed(f, joiner.id).at("source"), "registered");
   EXPECT_EQ(listed(f, joiner.id).at("resources").at("vram_free_bytes").to_number<uint64_t>(), 22516ull << 20);
+  // The agent sends its node id ("127.0.0.1:PORT") percent-encoded; the gateway decodes it, so
+  // the heartbeats renew the registration instead of each being a 404 and a new registration.
+  EXPECT_TRUE(wait_for([&] { return listed(f, joiner.id).at("heartbeats").to_number<uint64_t>() >= 3; }, seconds(15)))
+      << f.gateway_log();
+  EXPECT_EQ(f.gateway_log().find("registered again"), std::string::npos) << f.gateway_log();
 }
 
 TEST(NodesCommand, PrintsTheGatewaysNodes) {

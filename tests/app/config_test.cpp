@@ -203,3 +203,16 @@ open_registration = true
   src.env = {{"HYDRA_API_KEYS_FILE", "/nonexistent/keys.toml"}};
   EXPECT_THROW(resolve_config(src), ConfigError);
 }
+
+TEST(Config, PoolIdleTimeoutFromFileAndEnvironment) {
+  EXPECT_EQ(resolve_config({}).pool_idle, seconds(4));
+  ConfigSources src;
+  src.file_text = "[timeouts]\npool_idle_s = 30\n";
+  EXPECT_EQ(resolve_config(src).pool_idle, seconds(30));
+  src.env = {{"HYDRA_POOL_IDLE_TIMEOUT", "0.5"}};
+  EXPECT_EQ(resolve_config(src).pool_idle, milliseconds(500));
+  src.env = {{"HYDRA_POOL_IDLE_TIMEOUT", "0"}};  // never reused
+  EXPECT_EQ(resolve_config(src).pool_idle, milliseconds(0));
+  src.env = {{"HYDRA_POOL_IDLE_TIMEOUT", "-1"}};
+  EXPECT_THROW(resolve_config(src), ConfigError);
+}

@@ -12,14 +12,19 @@ BUILD_DIR=$build BENCH_OUT=$out ROUTING_MIN_TIME=0.01 ROUTING_REPS=2 \
   STREAM_SMALL=20 STREAM_BIG=40 STREAM_TPS=20 STREAM_RAMP=0.2 STREAM_WARMUP=0.3 STREAM_SECONDS=0.5 \
   FO_RATE=20 FO_SECONDS=2 FO_KILL_AT=1 FO_TIMEOUT=3 \
   QUALITY_MIX="llama3.2:3b=4 qwen2.5:7b=3 gemma2:9b=2" QUALITY_SECONDS=1 QUALITY_TIMEOUT=5 QUALITY_LOAD_S=0.2 \
+  BUSY_SECONDS=1 BUSY_LOAD_S=0.2 \
   FLOOD_N=50 FLOOD_RATE=100 FLOOD_SECONDS=0.5 \
   bash bench/run.sh </dev/null
 for section in "## Headline" "## 1. Overhead" "## 2. Streaming" "## 3. Routing decision" "## 4. Failover" \
-               "## 5. Routing quality" "## 6. Discovery" "## 7. Flood" "## Exact commands"; do
+               "## 5. Routing quality" "### 5b. A busy model" "## 6. Discovery" "## 7. Flood" "## Exact commands"; do
   grep -qF "$section" "$out" || { echo "bench smoke: '$section' missing from the report"; cat "$out"; exit 1; }
 done
 # Every policy of scenario 5 has its row.
 for policy in scored round_robin least_connections; do
   grep -q "^| $policy | " "$out" || { echo "bench smoke: no row for $policy"; exit 1; }
+done
+# The busy-model case ran with and without configured capacities.
+for capacity in configured none; do
+  grep -q "^| $capacity | " "$out" || { echo "bench smoke: no busy-model row for $capacity"; exit 1; }
 done
 echo "bench scenarios smoke: ok"

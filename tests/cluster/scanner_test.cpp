@@ -298,6 +298,22 @@ TEST(Scan, NeverContactsAddressesOutsideTheAllowedRanges) {
   EXPECT_EQ(r->rpc[0].id(), fmt::format("127.0.0.2:{}", port));
 }
 
+TEST(Scan, PortListsAndRanges) {
+  EXPECT_EQ(parse_port_list("11434").ports, (std::vector<uint16_t>{11434}));
+  EXPECT_EQ(parse_port_list("11434,11436-11438,11434").ports, (std::vector<uint16_t>{11434, 11436, 11437, 11438}));
+  EXPECT_EQ(parse_port_list("1-64").ports.size(), 64u);
+  for (const char* bad : {"", "0", "65536", "abc", "11434,", "11438-11434", "1-65", "5-", "-5", "1,,2", " 1"})
+    EXPECT_FALSE(parse_port_list(bad).error.empty()) << bad;
+  EXPECT_NE(parse_port_list("1-65").error.find("at most 64"), std::string::npos);
+}
+
+TEST(Scan, AHydraGatewayNamesItselfInItsVersion) {
+  EXPECT_TRUE(names_hydra(R"({"version":"0.12.6","hydra":"0.1.0"})"));
+  EXPECT_FALSE(names_hydra(R"({"version":"0.12.6"})"));
+  EXPECT_FALSE(names_hydra(R"({"version":"0.12.6","hydra":1})"));
+  EXPECT_FALSE(names_hydra("not json"));
+}
+
 TEST(Scan, RefusesTooManyAddressesWithoutContactingAny) {
   asio::io_context ioc(1);
   ScanOptions o;

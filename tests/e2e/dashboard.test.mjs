@@ -3,8 +3,11 @@
 // Checks what issue #7 asks of it: the Cluster page lists every node with its models, a request
 // made during the test shows on the Routing page within a second, the Playground streams a reply
 // and then shows its routing decision, the open page reconnects by itself when the gateway is
-// restarted on the same addresses; and it writes a screenshot of each page to
-// $HYDRA_SCREENSHOT_DIR (default build/screenshots at the repository root).
+// restarted on the same addresses; and what issue #16 adds: a page opened after some traffic
+// shows the last minutes at once (charts, per-node charts), the Requests view lists requests,
+// filters them by node and shows a request's trace, and the Cluster page names each node. It
+// writes a screenshot of each page to $HYDRA_SCREENSHOT_DIR (default build/screenshots at the
+// repository root).
 // Run: cd tests/e2e && npm install && node --test dashboard.test.mjs   (HYDRA_BIN overrides the binary)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,10 +105,10 @@ async function screenshot(name) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-async function generate(model, prompt) {
+async function generate(model, prompt, headers = {}) {
   const res = await fetch(`${gateway.url}/api/generate`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ model, prompt, stream: false }),
     signal: AbortSignal.timeout(10_000),
   });
@@ -171,9 +174,18 @@ describe('dashboard in headless Chromium', () => {
       assert.equal(await card.locator('[data-testid="node-health"]').textContent(), 'healthy');
       assert.match(await card.locator('[data-testid="node-vram"]').textContent(), /VRAM/);
       assert.match(await card.locator('[data-testid="node-slots"]').textContent(), /\d+ \/ \d+/);
+      // A sim says its name (--name); the card is titled with it.
+      await page.waitForFunction(({ id, name }) => document.querySelector(
+        `[data-testid="node-card"][data-node-id="${id}"] [data-testid="node-name"]`)?.textContent === name, { id: s.id, name: s.name });
     }
     const coder = page.locator(`[data-testid="node-card"][data-node-id="${sims.find((s) => s.name === 'coder').id}"]`);
     assert.match(await coder.locator('[data-testid="node-vram"]').textContent(), /configured/);
+    assert.match(await coder.locator('[data-testid="node-vram"]').textContent(), /\/ 24\.0 GB/, 'the configured total');
+    assert.match(await coder.locator('[data-testid="node-ram"]').textContent(), /\/ 64\.0 GB/);
+    // An estimate is what was seen in use, not a total: the card says the total is not known.
+    const general = page.locator(`[data-testid="node-card"][data-node-id="${sims.find((s) => s.name === 'general').id}"]`);
+    assert.match(await general.locator('[data-testid="node-vram"]').textContent(), /in use · total unknown/);
+    assert.equal(await general.locator('[data-testid="node-vram"]').getAttribute('data-total-known'), 'false');
     assert.match(await page.locator('[data-testid="summary"]').textContent(), new RegExp(`${sims.length}/${sims.length} nodes healthy`));
     await screenshot('cluster');
   });
@@ -235,6 +247,72 @@ describe('dashboard in headless Chromium', () => {
     const drawn = await page.evaluate(() => [...document.querySelectorAll('.chart canvas')].every((c) => c.width > 300));
     assert.ok(drawn, 'every chart is drawn');
     await screenshot('traffic');
+  });
+
+  test('a page opened after some traffic shows the last minutes at once', async () => {
+    const general = sims.find((s) => s.name === 'general');
+    for (let i = 0; i < 3; i++) await generate('llama3.2:3b', `history ${i}`, { 'X-Hydra-Node': general.id });
+    // The gateway has counted them in its per-second history (the tick after they ended).
+    const deadline = Date.now() + WAIT;
+    for (;;) {
+      const res = await fetch(`${gateway.dashboardUrl}/traffic`, { signal: AbortSignal.timeout(5_000) });
+      const { seconds } = await res.json();
+      const onGeneral = seconds.reduce((n, s) => n + (s.nodes?.[general.id]?.requests ?? 0), 0);
+      if (seconds.length >= 5 && onGeneral >= 3) break;
+      assert.ok(Date.now() < deadline, `the history did not fill: ${JSON.stringify(seconds.slice(-3))}`);
+      await new Promise((r) => setTimeout(r, 200)); // polling the gateway's state, with a deadline
+    }
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    fresh.setDefaultTimeout(WAIT);
+    try {
+      await fresh.goto(`${gateway.dashboardUrl}/#traffic`);
+      await fresh.locator('[data-testid="connection"][data-state="open"]').waitFor();
+      // Within a second of connecting the charts hold several seconds: the history, not the
+      // live ticks (one a second).
+      await fresh.waitForFunction(() => [...document.querySelectorAll('.chart canvas')].every((c) => Number(c.dataset.points) >= 5),
+        null, { timeout: 1_000 });
+      await fresh.screenshot({ path: join(SCREENSHOTS, 'traffic-history.png'), fullPage: true });
+      // The Cluster page's small chart per node shows the requests of the last minutes.
+      await fresh.goto(`${gateway.dashboardUrl}/#cluster`);
+      await fresh.waitForFunction((id) => Number(document.querySelector(
+        `[data-testid="node-spark"][data-node-id="${id}"]`)?.dataset.requests) >= 3, general.id, { timeout: 2_000 });
+    } finally {
+      await fresh.close().catch(() => {});
+    }
+  });
+
+  test('the requests page lists requests, filters them by node and shows a trace', async () => {
+    const small = sims.find((s) => s.name === 'small');
+    const general = sims.find((s) => s.name === 'general');
+    await generate('llama3.2:3b', 'requests view on small', { 'X-Hydra-Node': small.id, 'X-Request-Id': 'e2e-small' });
+    await openPage('requests');
+    const rows = page.locator('[data-testid="request-row"]');
+    // Listed at once (history) or live: the request just made is at the top.
+    await page.waitForFunction((id) => document.querySelector('[data-testid="request-row"]')?.dataset.node === id, small.id);
+    const top = rows.first();
+    assert.match(await top.locator('[data-testid="request-model"]').textContent(), /^llama3\.2:3b/);
+    assert.equal((await top.locator('[data-testid="request-node"]').textContent()).trim(), small.id);
+    assert.match(await top.locator('[data-testid="request-status"]').textContent(), /^200/);
+    const total = await rows.count();
+    const nodes = new Set(await rows.evaluateAll((rs) => rs.map((r) => r.dataset.node)));
+    assert.ok(nodes.has(general.id) && nodes.has(small.id), `requests on several nodes: ${[...nodes]}`);
+    // Filtering by node narrows the list to that node's requests.
+    await page.selectOption('[data-testid="filter-node"]', general.id);
+    await page.waitForFunction((id) => {
+      const shown = [...document.querySelectorAll('[data-testid="request-row"]')];
+      return shown.length > 0 && shown.every((r) => r.dataset.node === id);
+    }, general.id);
+    assert.ok(await rows.count() < total, 'fewer rows once filtered');
+    await page.selectOption('[data-testid="filter-node"]', '');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="request-row"]').length >= n, total);
+    // A click shows the request's trace: its routing decision and the candidates.
+    await page.locator(`[data-testid="request-row"][data-node="${small.id}"]`).first().click();
+    const trace = page.locator('[data-testid="request-trace"]');
+    await trace.waitFor();
+    assert.match(await trace.textContent(), /e2e-small/);
+    assert.ok((await trace.locator('[data-testid="trace-reason"]').textContent()).length > 0, 'the reason is shown');
+    await trace.locator('[data-testid="trace-candidates"] tbody tr').first().waitFor();
+    await screenshot('requests');
   });
 
   test('the orchestrations page shows a run and its sub-task DAG', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ollama } from 'ollama';
 
-import { CHAT_MODEL, clientSimArgs, defineClientSuite } from './lib/client_suite.mjs';
+import { CHAT_MODEL, LONG_PROMPT, clientSimArgs, defineClientSuite } from './lib/client_suite.mjs';
 import { startGateway } from './lib/gateway.mjs';
 import { getJson, simStats, startSim, waitFor } from './lib/sim.mjs';
 
@@ -122,14 +122,18 @@ describe('gateway specifics', () => {
   }
 
   test('reports the fleet after its first probe round', () => {
-    // 3 models on each of the 2 sims when the gateway started.
-    assert.deepEqual(gateway.fleet, { reachable: 2, total: 2, models: 6 });
+    // The same 3 models on each of the 2 sims when the gateway started: 3 distinct models.
+    assert.deepEqual(gateway.fleet, { reachable: 2, total: 2, models: 3 });
   });
 
-  test('/api/version is the nodes\' version', async () => {
+  test('/api/version is the nodes\' version, and says it is a Hydra gateway', async () => {
     const versions = await Promise.all(sims.map((s) => getJson(s.url, '/api/version')));
     const lowest = versions.map((v) => v.version).sort()[0];
-    assert.deepEqual(await getJson(gateway.url, '/api/version'), { version: lowest });
+    const { version, hydra, ...rest } = await getJson(gateway.url, '/api/version');
+    assert.equal(version, lowest);
+    assert.match(hydra, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(rest, {});
+    assert.equal((await new Ollama({ host: gateway.url }).version()).version, lowest);  // the official client, as before
   });
 
   test('a routed request says which node served it and why', async () => {
@@ -140,6 +144,35 @@ describe('gateway specifics', () => {
     assert.ok(sim, `X-Hydra-Node ${node} is one of ${sims.map((s) => idOf(s.url)).join(', ')}`);
     assert.ok(res.headers.get('x-hydra-route-reason'), 'X-Hydra-Route-Reason set');
     assert.ok(JSON.parse(text).response.startsWith(`${sim.name}:`), `reply from ${sim.name}: ${text}`);
+  });
+
+  test('a stream the official client aborts is counted abandoned on its node, not failed', async () => {
+    const after = (await getJson(gateway.url, '/routing')).decisions.at(-1)?.seq ?? 0;
+    const stream = await new Ollama({ host: gateway.url }).chat({
+      model: CHAT_MODEL,
+      messages: [{ role: 'user', content: `${LONG_PROMPT} to abandon` }],
+      stream: true,
+    });
+    let parts = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const part of stream) {
+          assert.equal(part.done, false);
+          if (++parts === 1) stream.abort();
+        }
+      })(),
+      (err) => err.name === 'AbortError',
+    );
+    const decision = await waitFor(async () => (await getJson(gateway.url, `/routing?after=${after}`)).decisions[0], {
+      timeoutMs: 5_000,
+      what: 'the aborted request in /routing',
+    });
+    assert.equal(decision.outcome, 'abandoned', JSON.stringify(decision));
+    assert.ok(simById(decision.selected_node), `selected_node ${decision.selected_node} is one of the sims`);
+    assert.match(decision.reason, /abandoned: the client left after \d+ ms and \d+ chunks/);
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    assert.ok(metrics.includes(`node="${decision.selected_node}",outcome="abandoned"}`), metrics);
+    assert.ok(!/^hydra_requests_total\{[^}]*outcome="failed"\}/m.test(metrics), metrics);
   });
 
   test('/api/tags lists each model once; /api/ps lists each resident copy with its node', async () => {

@@ -173,3 +173,53 @@ TEST(PickFreeCandidate, TheNamedNodeGoesFirstEvenWhenCold) {
   Waiter w = make_waiter(d, "m:7b", 5, t0);  // when it is full, it is worth waiting for
   EXPECT_EQ(w.warm, (std::vector<std::size_t>{1, 0}));
 }
+
+// --- capacity nobody configured: learned per node and model --------------------------------
+
+TEST(PickFreeCandidate, AnUnconfiguredNodeIsFullAtItsLearnedSlotsNotAtThePrior) {
+  // Node 0 holds the model, runs 2 at once (nobody said so) and has 2 in flight; node 1 has it
+  // on disk and room for it.
+  auto s = make_snapshot({{.models = {{"m:7b", 2 * GB}}, .resident = {{"m:7b", 2 * GB}}, .in_flight = 2,
+                           .slots_configured = false, .vram_gb = 8},
+                          {.models = {{"m:7b", 2 * GB}}, .slots_configured = false, .vram_gb = 24}});
+  s.nodes[0].live->duration_ms = 3000;
+  // Not learned yet: the prior (4) says there is room, so the warm node takes it.
+  std::string why;
+  EXPECT_EQ(pick_free_candidate(s, decide(s), 0, &why), 0u);
+  EXPECT_TRUE(why.empty());
+  EXPECT_NE(decide(s).reason.find("2/4 slots busy (default)"), std::string::npos) << decide(s).reason;
+  teach_slots(s.nodes[0], "m:7b", 2);
+  auto d = decide(s);
+  EXPECT_NE(d.reason.find("2/2 slots busy (learned)"), std::string::npos) << d.reason;
+  // Full: one waiting ahead makes the wait 2 x 3 s / 2 slots = 3 s, more than a 2 GB load (2 s).
+  EXPECT_EQ(pick_free_candidate(s, d, 1, &why), 1u);
+  EXPECT_NE(why.find("n0 is full (2/2 slots busy (learned))"), std::string::npos) << why;
+  EXPECT_NE(why.find("loading the model on n1"), std::string::npos) << why;
+  // A load seen to take 10 s there makes waiting the better deal.
+  s.nodes[1].live->capacity.observe_load("m:7b", 10000);
+  EXPECT_NEAR(expected_load_seconds(s.nodes[1], "m:7b", 2 * GB), 10.0, 1e-9);
+  EXPECT_FALSE(pick_free_candidate(s, decide(s), 1));
+  Waiter w = make_waiter(decide(s), "m:7b", 5, t0, &s);  // and a waiter gives up on it only after 10 s
+  EXPECT_NEAR(duration<double>(w.cold_after).count(), 10.0, 1e-6);
+}
+
+TEST(PickFreeCandidate, ConfiguredSlotsWinOverWhatWasLearned) {
+  auto s = make_snapshot({{.models = {{"m:7b", 2 * GB}}, .resident = {{"m:7b", 2 * GB}}, .in_flight = 2, .slots = 3,
+                           .vram_gb = 8},
+                          {.models = {{"m:7b", 2 * GB}}, .vram_gb = 24}});
+  teach_slots(s.nodes[0], "m:7b", 1);
+  EXPECT_EQ(cluster::slots_for(s.nodes[0], "m:7b").slots, 3);
+  EXPECT_EQ(cluster::slots_for(s.nodes[0], "m:7b").source, cluster::SlotsSource::configured);
+  EXPECT_EQ(pick_free_candidate(s, decide(s), 0), 0u);
+  EXPECT_NE(decide(s).reason.find("2/3 slots busy (configured)"), std::string::npos);
+}
+
+TEST(PickFreeCandidate, LearnedSlotsArePerModel) {
+  auto s = make_snapshot({{.models = {{"m:7b", 2 * GB}, {"o:7b", 2 * GB}}, .in_flight = 2, .slots_configured = false}});
+  teach_slots(s.nodes[0], "o:7b", 2);
+  EXPECT_EQ(cluster::slots_for(s.nodes[0], "o:7b").slots, 2);
+  EXPECT_EQ(cluster::slots_for(s.nodes[0], "m:7b").slots, 4);
+  EXPECT_EQ(cluster::node_slots(s.nodes[0]).slots, 2);  // /nodes: what was learned, when anything was
+  EXPECT_EQ(cluster::node_slots(s.nodes[0]).source, cluster::SlotsSource::learned);
+  EXPECT_EQ(pick_free_candidate(s, decide(s), 0), 0u);  // m:7b: 2 of 4
+}

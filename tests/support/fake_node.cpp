@@ -4,7 +4,7 @@
 
 namespace hydra::test {
 
-FakeNode::FakeNode(http::Handler handler) {
+FakeNode::FakeNode(http::Handler handler, http::ServerLimits limits) {
   auto counted = [this, handler = std::move(handler)](http::Exchange& ex) -> http::awaitable<void> {
     {
       std::lock_guard lock(mu_);
@@ -12,7 +12,7 @@ FakeNode::FakeNode(http::Handler handler) {
     }
     co_await handler(ex);
   };
-  server_ = std::make_unique<http::Server>(ioc_.get_executor(), std::move(counted));
+  server_ = std::make_unique<http::Server>(ioc_.get_executor(), std::move(counted), limits);
   auto bound = server_->listen(Endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
   if (!bound) throw std::runtime_error("fake node: " + bound.error().message());
   endpoint_ = *bound;

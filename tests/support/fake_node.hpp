@@ -15,7 +15,8 @@ namespace hydra::test {
 
 class FakeNode {
 public:
-  explicit FakeNode(http::Handler handler);
+  // `limits`: e.g. a short idle_timeout, for a node that closes kept-alive connections soon.
+  explicit FakeNode(http::Handler handler, http::ServerLimits limits = {});
   ~FakeNode();
   FakeNode(const FakeNode&) = delete;
   FakeNode& operator=(const FakeNode&) = delete;
@@ -24,6 +25,8 @@ public:
   std::string id() const;   // "127.0.0.1:PORT", as the gateway names it
   std::string url() const;  // "http://127.0.0.1:PORT"
   int hits(const std::string& path) const;
+  // Connections open now (it closes an idle one after limits.idle_timeout).
+  std::size_t open_connections() const { return server_->open_connections(); }
 
 private:
   boost::asio::io_context ioc_;

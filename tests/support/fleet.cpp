@@ -93,6 +93,7 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
       },
       std::chrono::seconds(10));
   if (!probed) throw std::runtime_error("hydra serve never probed its nodes: " + gateway_log());
+  fleet_line_ = *probed;
 }
 
 std::string Fleet::gateway_url() const {

@@ -45,6 +45,8 @@ public:
   std::string gateway_url() const;
   // The dashboard's port (port 0 when it did not listen, or with discovery on).
   const Endpoint& dashboard() const { return dashboard_; }
+  // "hydra serve: N of M nodes reachable, K distinct models on disk across them"
+  const std::string& fleet_line() const { return fleet_line_; }
   // Its URL, "https://..." when the gateway serves TLS.
   std::string dashboard_url() const;
   bool discovery = false;  // start_gateway passes --no-discovery unless this is set
@@ -62,6 +64,7 @@ private:
   Endpoint gateway_;
   bool gateway_tls_ = false;
   Endpoint dashboard_;
+  std::string fleet_line_;
   std::string data_dir_;
 };
 

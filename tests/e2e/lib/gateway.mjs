@@ -8,7 +8,7 @@
 //   await gw.stop();   // SIGTERM, then SIGKILL after a deadline
 //
 // On start the gateway prints `hydra serve: Ollama API on http://HOST:PORT` and, after its
-// first probe round, `hydra serve: N of M nodes reachable, K models on disk across them`
+// first probe round, `hydra serve: N of M nodes reachable, K distinct models on disk across them`
 // (or, on stderr, that no node is reachable). startGateway waits for both (never a fixed
 // sleep) up to a deadline. With `dashboard: true` it also waits for
 // `hydra serve: dashboard on http://HOST:PORT`. The gateway logs to stderr.
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { startHydra } from './proc.mjs';
 
 const API_LINE = /^hydra serve: Ollama API on (https?:\/\/\S+)$/;
-const FLEET_LINE = /^hydra serve: (\d+) of (\d+) nodes reachable, (\d+) models on disk across them$/;
+const FLEET_LINE = /^hydra serve: (\d+) of (\d+) nodes reachable, (\d+) distinct models on disk across them$/;
 const DASHBOARD_LINE = /^hydra serve: dashboard on (https?:\/\/\S+)$/;
 const NONE_REACHABLE = /^hydra serve: no Ollama node is reachable/;
 

@@ -5,11 +5,12 @@ import { LiveFeed } from './live.js';
 import { ClusterPage } from './cluster.js';
 import { TrafficPage } from './traffic.js';
 import { RoutingPage } from './routing.js';
+import { RequestsPage } from './requests.js';
 import { OrchestrationsPage } from './orchestrations.js';
 import { Playground } from './playground.js';
 import { authRequired, currentKey, loadConfig, signIn, withKey } from './auth.js';
 
-const PAGES = ['cluster', 'traffic', 'routing', 'orchestrations', 'playground'];
+const PAGES = ['cluster', 'traffic', 'requests', 'routing', 'orchestrations', 'playground'];
 
 const cluster = new ClusterPage({
   onSummary(text) {
@@ -18,6 +19,7 @@ const cluster = new ClusterPage({
 });
 const traffic = new TrafficPage();
 const routing = new RoutingPage();
+const requests = new RequestsPage();
 const orchestrations = new OrchestrationsPage();
 const playground = new Playground({
   onOrchestration(taskId) {
@@ -67,9 +69,19 @@ feed
     routing.reset();
     $('conn').title = `Hydra ${h.version ?? ''}, up ${Math.round(h.uptime_s ?? 0)} s`;
   })
+  .on('history', (h) => {
+    // Then the last five minutes of traffic and the recent requests: the views start from them.
+    traffic.load(h.traffic);
+    cluster.loadActivity(h.traffic);
+    requests.load(h.requests);
+  })
   .on('nodes', (msg) => cluster.update(msg))
-  .on('traffic', (ev) => traffic.update(ev))
+  .on('traffic', (ev) => {
+    traffic.update(ev);
+    cluster.addActivity(ev);
+  })
   .on('routing', (d) => routing.add(d))
+  .on('request', (r) => requests.add(r))
   .on('orchestration', (ev) => orchestrations.onEvent(ev));
 // With API keys on, sign in before the feed starts (it cannot ask by itself).
 await loadConfig();

@@ -61,6 +61,7 @@ export class TimeChart {
 
   draw() {
     if (!this.resize()) return;
+    this.canvas.dataset.points = String(this.points.length);
     const ctx = this.canvas.getContext('2d');
     const style = getComputedStyle(this.canvas);
     const fg = style.getPropertyValue('--chart-fg').trim() || '#9aa4b2';

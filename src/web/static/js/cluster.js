@@ -1,5 +1,7 @@
-// Cluster page: one card per node from each `nodes` event (the body of GET /nodes).
+// Cluster page: one card per node from each `nodes` event (the body of GET /nodes), each with
+// a small chart of its requests over the last five minutes (sparkline.js).
 import { $, el, formatBytes, formatMs, formatNumber, setChildren, tokensPerSecond } from './dom.js';
+import { NodeActivity } from './sparkline.js';
 
 // A node's name when it has one; else its id (host:port), which tells apart several nodes on
 // one machine where the address alone would not.
@@ -7,24 +9,24 @@ function nodeTitle(n) {
   return n.name || n.hostname || n.id;
 }
 
-// A used/total bar labelled with where the figures come from; "unknown" when the gateway does
-// not know them, "none" when it knows there is none (a CPU-only node has no VRAM).
-function memoryBar(label, total, free, source, known, testid) {
-  const has = known && Number(total) > 0 && free !== null && free !== undefined;
-  // Zero VRAM known from a report or the configuration is a CPU-only node; an estimate of zero
-  // (nothing seen loaded yet), or zero RAM, only means the figure is not known.
-  const none = label === 'VRAM' && known && source !== 'estimated' && Number(total) === 0;
-  const used = has ? Math.max(0, Number(total) - Number(free)) : 0;
-  const pct = has ? Math.min(100, (used / Number(total)) * 100) : 0;
+// A used/total bar labelled with where the figures come from. The total only when it is known
+// (reported by the node's agent, or configured): an estimate is what was seen in use, so then
+// only the use is shown. "none" when the node is known to have none (a CPU-only node's VRAM).
+function memoryBar(label, used, total, totalKnown, source, testid) {
+  const from = source || 'unknown';
+  const none = totalKnown && Number(total) === 0;
+  const has = totalKnown && Number(total) > 0;
+  const pct = has ? Math.min(100, (Number(used) / Number(total)) * 100) : 0;
   const level = pct > 90 ? 'high' : pct > 70 ? 'mid' : 'low';
-  const value = has ? `${formatBytes(used)} / ${formatBytes(total)}` : none ? 'none' : 'unknown';
-  const from = known ? source : 'unknown';
-  return el('div', { class: 'meter', dataset: { testid } },
+  const value = has ? `${formatBytes(used)} / ${formatBytes(total)}`
+    : none ? 'none'
+      : Number(used) > 0 ? `${formatBytes(used)} in use · total unknown` : 'total unknown';
+  return el('div', { class: 'meter', dataset: { testid, totalKnown: String(Boolean(has || none)) } },
     el('div', { class: 'meter-label' },
       el('span', {}, label),
       el('span', { class: 'meter-value' }, value),
-      el('span', { class: `tag tag-${from || 'unknown'}`, title: 'where this figure comes from' }, from || 'unknown')),
-    el('div', { class: 'bar' }, el('div', { class: `fill fill-${level}`, style: { width: `${pct.toFixed(1)}%` } })));
+      el('span', { class: `tag tag-${from}`, title: 'where this figure comes from' }, from)),
+    el('div', { class: `bar${has ? '' : ' bar-unknown'}` }, el('div', { class: `fill fill-${level}`, style: { width: `${pct.toFixed(1)}%` } })));
 }
 
 function slotsBar(n) {
@@ -75,16 +77,22 @@ function nodeCard(n) {
   const tps = tokensPerSecond(n.ewma_token_ms);
   return el('article', { class: `card node health-${n.health}`, dataset: { testid: 'node-card', nodeId: n.id } },
     el('header', { class: 'card-head' },
-      el('h2', { dataset: { testid: 'node-name' } }, nodeTitle(n)),
+      el('div', {},
+        el('h2', { dataset: { testid: 'node-name' } }, nodeTitle(n)),
+        nodeTitle(n) !== n.id ? el('div', { class: 'muted small mono' }, n.id) : null),
       el('div', { class: 'badges' },
         el('span', { class: `badge health health-${n.health}`, dataset: { testid: 'node-health' } }, n.health),
         el('span', { class: 'badge', dataset: { testid: 'node-source' } }, n.source),
         n.local ? el('span', { class: 'badge' }, 'local') : null)),
     el('div', { class: 'muted small node-url' }, el('span', { class: 'mono' }, n.url),
       n.version ? el('span', { class: 'nowrap' }, ` · Ollama ${n.version}`) : null),
-    memoryBar('VRAM', r.vram_total_bytes, r.vram_free_bytes, r.source, r.known, 'node-vram'),
-    memoryBar('RAM', r.ram_total_bytes, r.ram_free_bytes, r.source, r.known, 'node-ram'),
+    memoryBar('VRAM', r.vram_used_bytes, r.vram_total_bytes, r.vram_total_known, r.source, 'node-vram'),
+    memoryBar('RAM', r.ram_used_bytes, r.ram_total_bytes, r.ram_total_known, r.source, 'node-ram'),
     slotsBar(n),
+    el('div', { class: 'spark' },
+      el('span', { class: 'muted small' }, 'requests/s, last 5 min'),
+      el('span', { class: 'muted small spark-total', dataset: { testid: 'node-spark-total' } }),
+      el('canvas', { class: 'spark-canvas', dataset: { testid: 'node-spark', nodeId: n.id } })),
     el('div', { class: 'stats' },
       stat('TTFT (EWMA)', formatMs(n.ewma_ttft_ms), 'node-ttft'),
       stat('tokens/s', tps === null ? '–' : formatNumber(tps, tps < 10 ? 1 : 0), 'node-tps'),
@@ -106,6 +114,29 @@ export class ClusterPage {
     this.cards = $('node-cards');
     this.onSummary = onSummary;
     this.lastJson = new Map(); // node id -> JSON of what its card shows, to redraw only changes
+    this.activity = new NodeActivity();
+    window.addEventListener('resize', () => this.drawActivity());
+  }
+
+  /** The gateway's last five minutes (`history`), then one second at a time (`traffic`). */
+  loadActivity(seconds) {
+    this.activity.load(seconds);
+    this.drawActivity();
+  }
+
+  addActivity(second) {
+    this.activity.add(second);
+    this.drawActivity();
+  }
+
+  drawActivity() {
+    for (const canvas of this.cards.querySelectorAll('[data-testid="node-spark"]')) {
+      const id = canvas.dataset.nodeId;
+      this.activity.draw(canvas, id);
+      const t = this.activity.totals(id);
+      canvas.parentElement.querySelector('.spark-total').textContent = `${t.requests} req · ${t.tokens} tokens`;
+      canvas.dataset.requests = String(t.requests);
+    }
   }
 
   update(msg) {
@@ -122,6 +153,7 @@ export class ClusterPage {
       setChildren(this.cards, el('p', { class: 'muted empty' }, 'No node configured or found yet.'));
     } else {
       this.render(nodes);
+      this.drawActivity(); // cards rebuilt just now have blank charts
     }
     const rpc = msg.rpc_servers ?? [];
     setChildren($('rpc-servers'), rpc.length

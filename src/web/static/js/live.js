@@ -3,7 +3,7 @@
 // stream while the gateway restarted) we open a new one after a growing delay. Listeners learn
 // of every (re)connection through onStatus so pages can re-fetch what they show.
 
-const EVENTS = ['hello', 'nodes', 'traffic', 'routing', 'orchestration'];
+const EVENTS = ['hello', 'history', 'nodes', 'traffic', 'routing', 'request', 'orchestration'];
 
 export class LiveFeed {
   /** `url`: the stream's URL, or a function giving it (asked again at each new connection). */

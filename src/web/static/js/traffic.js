@@ -1,4 +1,5 @@
-// Traffic page: live charts fed by each `traffic` event (one per second).
+// Traffic page: live charts fed by each `traffic` event (one per second), filled on connecting
+// with the gateway's last five minutes (the `history` event), so they never start empty.
 import { $, formatMs, formatNumber } from './dom.js';
 import { TimeChart } from './chart.js';
 
@@ -25,8 +26,22 @@ export class TrafficPage {
     window.addEventListener('resize', () => this.draw());
   }
 
+  /** The gateway's history (oldest first): the charts start over from it. */
+  load(seconds) {
+    for (const chart of Object.values(this.charts)) chart.clear();
+    this.latest = null;
+    for (const ev of seconds ?? []) this.push(ev);
+    if (this.visible) this.draw();
+  }
+
   update(ev) {
+    this.push(ev);
+    if (this.visible) this.draw();
+  }
+
+  push(ev) {
     const t = Number(ev.t) || Date.now();
+    if (this.latest && t <= Number(this.latest.t)) return; // already charted
     const c = this.charts;
     c.rate.push(t, { rate: ev.requests_per_s ?? 0 });
     c.ttft.push(t, { p50: pct(ev.ttft_ms, 'p50'), p95: pct(ev.ttft_ms, 'p95'), p99: pct(ev.ttft_ms, 'p99') });
@@ -35,7 +50,6 @@ export class TrafficPage {
     c.tokens.push(t, { tps: ev.tokens_per_s ?? 0 });
     c.failovers.push(t, { failovers: ev.failovers ?? 0, cache: ev.cache_hits ?? 0 });
     this.latest = ev;
-    if (this.visible) this.draw();
   }
 
   show(visible) {

@@ -1,0 +1,59 @@
+#include "telemetry/request_log.hpp"
+
+#include "common/timefmt.hpp"
+
+namespace hydra::telemetry {
+
+namespace json = boost::json;
+
+namespace {
+json::value or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+json::value ms_or_null(double ms) { return ms < 0 ? json::value(nullptr) : json::value(ms); }
+}  // namespace
+
+json::object to_json(const RequestRecord& r) {
+  json::object o;
+  o["seq"] = r.seq;
+  o["at"] = rfc3339(r.at);
+  o["request_id"] = or_null(r.request_id);
+  o["key"] = r.key;
+  o["client"] = r.client;
+  o["method"] = r.method;
+  o["endpoint"] = r.endpoint;
+  o["model"] = r.model;
+  o["node"] = or_null(r.node);
+  o["status"] = r.status;
+  o["outcome"] = r.outcome;
+  o["attempts"] = r.attempts;
+  o["queued"] = r.queued;
+  o["queue_ms"] = r.queue_ms;
+  o["ttft_ms"] = ms_or_null(r.ttft_ms);
+  o["duration_ms"] = r.duration_ms;
+  o["tokens_in"] = r.tokens_in;
+  o["tokens_out"] = r.tokens_out;
+  o["cache"] = r.cache ? json::value(*r.cache) : json::value(nullptr);
+  o["routing"] = r.routing ? json::value(to_json(*r.routing)) : json::value(nullptr);
+  return o;
+}
+
+bool RequestFilter::matches(const RequestRecord& r) const {
+  return r.seq > after && (model.empty() || r.model == model) && (node.empty() || r.node == node) &&
+         (outcome.empty() || r.outcome == outcome);
+}
+
+uint64_t RequestLog::record(RequestRecord r) {
+  r.seq = next_seq_++;
+  records_.push_back(std::move(r));
+  if (records_.size() > capacity_) records_.pop_front();
+  for (const auto& l : listeners_) l(records_.back());
+  return records_.back().seq;
+}
+
+std::vector<const RequestRecord*> RequestLog::recent(const RequestFilter& filter) const {
+  std::vector<const RequestRecord*> out;
+  for (auto it = records_.rbegin(); it != records_.rend() && out.size() < filter.limit && it->seq > filter.after; ++it)
+    if (filter.matches(*it)) out.push_back(&*it);
+  return out;
+}
+
+}  // namespace hydra::telemetry
