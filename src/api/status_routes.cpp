@@ -187,6 +187,7 @@ void add_status_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
   router.add({verb::get, verb::head}, "/health", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     auto [code, body] = health_body(gw);
+    body["hydra"] = gw.version;  // a gateway (either port), never a node: scans skip it
     co_await ex.respond_json(code, body);
   });
   router.add(verb::get, "/stats", [&gw](http::Exchange& ex) -> http::awaitable<void> {

@@ -158,6 +158,11 @@ http::awaitable<void> confirm(State& s, http::ConnectionPool& pool, const ScanOp
   }
   auto t1 = Clock::now();
   auto health = co_await http::fetch(pool, ep, host, get, "/health", no_body, o.request_timeout);
+  if (!health.ec && names_hydra(health.body)) {  // a gateway's dashboard port, say
+    s.result.gateways.push_back(host);
+    pool.drop(ep);
+    co_return;
+  }
   if (!health.ec && looks_like_llama_health(health.status, health.body)) {
     FoundNode node;
     node.url = url;

@@ -89,7 +89,7 @@ std::vector<std::vector<std::size_t>> group_duplicates(const std::vector<Candida
 
 // Pure parsers of the confirming replies.
 std::optional<std::string> parse_version(std::string_view body);           // /api/version
-bool names_hydra(std::string_view version_body);  // a Hydra gateway's /api/version ("hydra" field)
+bool names_hydra(std::string_view body);  // a Hydra gateway's /api/version or /health ("hydra" field)
 bool looks_like_llama_health(int status, std::string_view body);            // llama-server's /health
 std::optional<std::vector<std::string>> parse_digests(std::string_view body);  // /api/tags, sorted
 
