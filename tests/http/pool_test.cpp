@@ -90,11 +90,11 @@ TEST(ConnectionPool, ANewConnectionThatFailsIsAFailureAndIsTriedOnce) {
 TEST(ConnectionPool, AConnectionIdleLongerThanTheIdleTimeoutIsClosedNotReused) {
   FickleNode node;
   asio::io_context ioc;
-  http::ConnectionPool pool(ioc.get_executor(), 64, milliseconds(100));
+  http::ConnectionPool pool(ioc.get_executor(), 64, seconds(2));
   ASSERT_EQ(served(fetch_all(ioc, pool, node, 1)), 1);
   ASSERT_EQ(served(fetch_all(ioc, pool, node, 1)), 1);
   EXPECT_EQ(node.connections_seen(), 1u);  // reused within the idle timeout
-  std::this_thread::sleep_for(milliseconds(150));  // not a synchronisation: the timeout under test passes
+  std::this_thread::sleep_for(milliseconds(2100));  // not a synchronisation: the idle timeout under test passes
   ASSERT_EQ(served(fetch_all(ioc, pool, node, 1)), 1);
   EXPECT_EQ(node.connections_seen(), 2u);
   // The pool closed the old one: the node has only the new one open.
