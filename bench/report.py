@@ -222,15 +222,17 @@ if routing:
         p("")
         p("`cluster::next_snapshot()` (what `Cluster::publish_now()` runs) on a fleet of 1000 nodes")
         p("like the one above: one node changed, the snapshot before dropped. Copy-on-write per node")
-        p("copies the changed node and shares the 999 others; a full rebuild copies (and frees) every")
-        p("node, as every publish did before #17. Both rebuild the model -> holders index, shown")
-        p("alone in the last row. Same runs as above (median of 5).")
+        p("copies the changed node, shares the 999 others and replaces that node's entries in a copy")
+        p("of the model -> holders index; a full rebuild copies (and frees) every node and builds the")
+        p("index anew, as every publish did before #17 (and as one still does when more than 1 node")
+        p("in 50 changed at once). The last row is that index build alone. Same runs as above")
+        p("(median of 5).")
         p("")
         p("| publish at 1000 nodes | median time |")
         p("| --- | ---: |")
         rows = [("BM_PublishOneNodeChanged/1000", "one node changed, copy-on-write per node"),
-                ("BM_PublishFullRebuild/1000", "every node copied (before #17)"),
-                ("BM_PublishIndexOnly/1000", "of which the holders index")]
+                ("BM_PublishFullRebuild/1000", "every node copied, index built anew (before #17)"),
+                ("BM_PublishIndexOnly/1000", "the index built anew, alone")]
         for name, label in rows:
             if name in publish:
                 b = publish[name]

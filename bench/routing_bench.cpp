@@ -85,15 +85,17 @@ void publish_loop(benchmark::State& state, bool every_node) {
   benchmark::DoNotOptimize(current);
 }
 
-// Copy-on-write per node: the changed node is copied, every other one shared; the index rebuilt.
+// Copy-on-write per node: the changed node is copied, every other one shared; the index is the
+// one before with that node's entries replaced.
 void BM_PublishOneNodeChanged(benchmark::State& state) { publish_loop(state, false); }
 BENCHMARK(BM_PublishOneNodeChanged)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
-// As before #17: every node copied into the new snapshot (and the old copies freed).
+// As before #17: every node copied into the new snapshot (and the old copies freed), the index
+// built anew (also what a publish does when more than 1 node in 50 changed).
 void BM_PublishFullRebuild(benchmark::State& state) { publish_loop(state, true); }
 BENCHMARK(BM_PublishFullRebuild)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
-// Of either: the model -> holders index alone (1000 nodes x 8 models).
+// The model -> holders index built anew, alone (1000 nodes x 8 models).
 void BM_PublishIndexOnly(benchmark::State& state) {
   auto snapshot = fleet(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {

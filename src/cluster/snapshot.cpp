@@ -46,48 +46,6 @@ SlotsEstimate node_slots(const NodeView& node) {
   return {most->slots, SlotsSource::learned};
 }
 
-void Snapshot::build_index() {
-  holders.clear();
-  routable_count = 0;
-  for (const auto& n : nodes) {
-    if (!n.routable()) continue;
-    ++routable_count;
-    for (const auto& m : n.models) {
-      const ResidentEntry* r = n.resident_model(m.name);
-      bool loading = !r && std::find(n.loading.begin(), n.loading.end(), m.name) != n.loading.end();
-      holders[m.name].push_back({static_cast<uint32_t>(n.index), m.size, r ? r->size_vram : 0, r != nullptr, loading});
-    }
-  }
-  for (auto& [name, list] : holders)
-    std::stable_partition(list.begin(), list.end(), [](const Holder& h) { return h.resident || h.loading; });
-  indexed = true;
-}
-
-NodeView& NodeList::edit(std::size_t i) {
-  auto copy = std::make_shared<NodeView>(*items_[i]);
-  NodeView& mine = *copy;
-  items_[i] = std::move(copy);
-  return mine;
-}
-
-std::shared_ptr<Snapshot> next_snapshot(const Snapshot* previous, const std::vector<NodeView>& nodes,
-                                        const std::vector<bool>& changed, std::vector<std::string> rpc_servers,
-                                        uint64_t generation) {
-  auto snap = std::make_shared<Snapshot>();
-  snap->generation = generation;
-  snap->rpc_servers = std::move(rpc_servers);
-  snap->nodes.reserve(nodes.size());
-  const std::size_t kept = previous ? std::min(previous->nodes.size(), nodes.size()) : 0;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (i < kept && i < changed.size() && !changed[i])
-      snap->nodes.push_back(previous->nodes.ptr(i));
-    else
-      snap->nodes.push_back(nodes[i]);
-  }
-  snap->build_index();
-  return snap;
-}
-
 const std::vector<Holder>& Snapshot::holders_of(const std::string& model) const {
   static const std::vector<Holder> none;
   auto it = holders.find(model);

@@ -172,8 +172,8 @@ struct Snapshot {
 
 // Publishing: the snapshot that follows `previous` (null: the first). A node whose `changed`
 // flag is set, or that `previous` does not have, is copied from `nodes`; every other node
-// shares `previous`'s copy, so publishing after one node changed copies one node, not the
-// fleet. The model -> holders index is built anew. `nodes[i].index` must be i.
+// shares `previous`'s copy. The model -> holders index is `previous`'s with the copied nodes'
+// entries replaced when few changed (about 1 in 50), else built anew. nodes[i].index == i.
 std::shared_ptr<Snapshot> next_snapshot(const Snapshot* previous, const std::vector<NodeView>& nodes,
                                         const std::vector<bool>& changed, std::vector<std::string> rpc_servers,
                                         uint64_t generation);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <algorithm>
+#include <random>
 
 using namespace hydra::cluster;
 
@@ -83,4 +84,80 @@ TEST(SnapshotPublish, EditingAHandMadeSnapshotsNodeLeavesACopyOfTheListAlone) {
   EXPECT_FALSE(a.nodes[1].removed);
   EXPECT_EQ(b.nodes.ptr(0), a.nodes.ptr(0));
   EXPECT_EQ(b.nodes[1].live, a.nodes[1].live) << "counters stay shared by every copy of a node";
+}
+
+namespace {
+
+// The index as build_index() makes it, for comparison with a patched one.
+std::string index_text(const Snapshot& s) {
+  std::vector<std::string> models;
+  for (const auto& [name, list] : s.holders) models.push_back(name);
+  std::sort(models.begin(), models.end());
+  std::string out = "routable " + std::to_string(s.routable_count) + "\n";
+  for (const auto& name : models) {
+    out += name + ":";
+    for (const auto& h : s.holders.at(name))
+      out += " " + std::to_string(h.node) + "/" + std::to_string(h.size) + "/" + std::to_string(h.size_vram) +
+             (h.resident ? "r" : "") + (h.loading ? "l" : "");
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(SnapshotPublish, APatchedIndexIsTheIndexBuiltAnew) {
+  // A fleet large enough that a publish after a few changes patches the index of the snapshot
+  // before; random changes (health, models on disk, resident, loading, nodes added and
+  // dropped at the end), each index compared with one built from scratch.
+  std::mt19937 rng(17);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  auto randomise = [&](NodeView& n) {
+    n.health = pick(5) == 0 ? Health::ejected : pick(4) == 0 ? Health::suspect : Health::healthy;
+    n.removed = pick(20) == 0;
+    n.models.clear();
+    n.resident.clear();
+    n.loading.clear();
+    for (int m = 0; m < 6; ++m)
+      if (pick(2)) n.models.push_back({"m" + std::to_string(m) + ":7b", 1000u + static_cast<uint64_t>(pick(3)), {}});
+    for (const auto& m : n.models) {
+      if (pick(3) == 0) n.resident.push_back({m.name, m.size, static_cast<uint64_t>(pick(2)) * m.size, {}});
+      else if (pick(6) == 0) n.loading.push_back(m.name);
+    }
+  };
+  std::vector<NodeView> nodes(400);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].index = i;
+    randomise(nodes[i]);
+  }
+  auto current = next_snapshot(nullptr, nodes, {}, {}, 1);
+  for (int round = 0; round < 500; ++round) {
+    std::vector<bool> changed(nodes.size(), false);
+    const int how_many = 1 + pick(8);  // up to 8 of 400: patched (with a node more, built anew)
+    for (int k = 0; k < how_many; ++k) {
+      const auto i = static_cast<std::size_t>(pick(static_cast<int>(nodes.size())));
+      randomise(nodes[i]);
+      changed[i] = true;
+    }
+    if (pick(10) == 0) {  // the list grows or shrinks at its end
+      if (pick(2) && nodes.size() > 390) {
+        nodes.pop_back();
+        changed.pop_back();
+      } else {
+        nodes.emplace_back();
+        nodes.back().index = nodes.size() - 1;
+        randomise(nodes.back());
+        changed.push_back(true);
+      }
+    }
+    auto next = next_snapshot(current.get(), nodes, changed, {}, static_cast<uint64_t>(round) + 2);
+    Snapshot fresh;
+    for (const auto& n : nodes) fresh.nodes.push_back(n);
+    fresh.build_index();
+    ASSERT_TRUE(index_text(*next) == index_text(fresh)) << "round " << round << ":\n"
+                                                       << index_text(*next) << "\nbuilt anew:\n"
+                                                       << index_text(fresh);
+    ASSERT_TRUE(next->indexed);
+    current = next;
+  }
 }
