@@ -272,6 +272,12 @@ void Cluster::publish() {
   });
 }
 
+void Cluster::publish_now(std::size_t index) {
+  dirty_[index] = true;
+  publish_pending_ = true;
+  publish_now();
+}
+
 void Cluster::publish_now() {
   auto previous = snapshot_.load();
   if (previous && !publish_pending_) return;
@@ -492,7 +498,7 @@ void Cluster::loading_started(std::size_t index, const std::string& model) {
   auto& loading = nodes_[index].loading;
   if (std::find(loading.begin(), loading.end(), model) != loading.end()) return;
   loading.push_back(model);
-  publish(index);
+  publish_now(index);  // requests routed next join this load: they must see it
 }
 
 void Cluster::loading_ended(std::size_t index, const std::string& model) {
@@ -501,7 +507,7 @@ void Cluster::loading_ended(std::size_t index, const std::string& model) {
   auto it = std::find(loading.begin(), loading.end(), model);
   if (it == loading.end()) return;
   loading.erase(it);
-  publish(index);
+  publish_now(index);
 }
 
 void Cluster::request_refresh(std::size_t index) {

@@ -105,9 +105,11 @@ private:
   // Publishing: a change to node i marks it (publish(i)); one publish follows at the end of
   // the event loop's turn, however many changes the turn made, and copies only the nodes
   // marked (next_snapshot()). publish() alone: something beside the nodes changed.
-  // publish_now() publishes what is pending at once, for callers that read the snapshot next.
+  // publish_now() publishes what is pending at once, for callers that read the snapshot next
+  // and for changes the next request routed must see (a load started: it joins that load).
   void publish(std::size_t index);
   void publish();
+  void publish_now(std::size_t index);
   void publish_now();
   void failed(std::size_t index, std::string reason);  // on_failure, and wake wait_down() on ejection
   void signal_down(std::size_t index);

@@ -275,20 +275,42 @@ TEST(ClusterPublish, SeveralChangesInOneTurnPublishOnce) {
   auto nodes = register_three(c);
   finish_turn(ioc);
   auto before = c.snapshot();
-  c.loading_started(nodes[0], "a:7b");
-  c.loading_started(nodes[2], "b:7b");
+  Resources reading;
+  reading.source = Resources::Source::reported;
+  reading.known = true;
+  reading.vram_total = reading.vram_free = 24'000'000'000ull;
   c.report_failure(nodes[1], "refused");
-  c.loading_ended(nodes[0], "a:7b");
-  c.loading_started(nodes[0], "c:7b");
+  c.report_failure(nodes[0], "reset");
+  ASSERT_TRUE(c.heartbeat(before->nodes[nodes[2]].id, reading, hours(1)));
+  c.report_failure(nodes[1], "refused again");
   EXPECT_EQ(c.snapshot(), before) << "published before the turn ended";
   finish_turn(ioc);
   auto after = c.snapshot();
   EXPECT_EQ(after->generation, before->generation + 1) << "more than one publish";
-  EXPECT_EQ(after->nodes[nodes[0]].loading, std::vector<std::string>{"c:7b"});
-  EXPECT_EQ(after->nodes[nodes[2]].loading, std::vector<std::string>{"b:7b"});
-  EXPECT_EQ(after->nodes[nodes[1]].consecutive_failures, 1);
+  EXPECT_EQ(after->nodes[nodes[1]].consecutive_failures, 2);
+  EXPECT_EQ(after->nodes[nodes[1]].last_error, "refused again");
+  EXPECT_EQ(after->nodes[nodes[0]].last_error, "reset");
+  EXPECT_EQ(after->nodes[nodes[2]].resources.vram_total, 24'000'000'000ull);
   finish_turn(ioc);
   EXPECT_EQ(c.snapshot(), after) << "published again with nothing changed";
+  // The same reading again changes nothing: no publish.
+  ASSERT_TRUE(c.heartbeat(before->nodes[nodes[2]].id, reading, hours(1)));
+  finish_turn(ioc);
+  EXPECT_EQ(c.snapshot(), after);
+}
+
+TEST(ClusterPublish, ALoadStartedIsPublishedAtOnceForTheRequestsRoutedNext) {
+  asio::io_context ioc;
+  http::ConnectionPool pool(ioc.get_executor());
+  Cluster c(ioc.get_executor(), pool, quick_settings(), SystemClock::instance());
+  auto nodes = register_three(c);
+  auto before = c.snapshot();
+  c.loading_started(nodes[0], "a:7b");
+  auto during = c.snapshot();
+  EXPECT_EQ(during->nodes[nodes[0]].loading, std::vector<std::string>{"a:7b"});
+  EXPECT_EQ(during->nodes.ptr(nodes[1]), before->nodes.ptr(nodes[1]));
+  c.loading_ended(nodes[0], "a:7b");
+  EXPECT_TRUE(c.snapshot()->nodes[nodes[0]].loading.empty());
 }
 
 TEST(ClusterPublish, AProbeThatFindsTheSameModelsPublishesNothingAndADifferentListPublishesThatNode) {
