@@ -219,6 +219,7 @@ struct Routed {
   std::shared_ptr<const cluster::Snapshot> snapshot;
   telemetry::RoutingEvent event;
   Admission::Ticket ticket;
+  bool loading = false;  // admitted at once on a node that must load the model: marked loading
 };
 
 http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched& out,
@@ -237,6 +238,11 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
     co_return r;
   }
   r.ticket = gw.admission.enter(*r.snapshot, out.decision, model, request.route.priority, std::move(where));
+  if (const Lease* lease = r.ticket.out.lease.get(); lease && !r.snapshot->nodes[lease->node()].resident_model(model)) {
+    // Now, before the next request is routed here: it joins this load instead of starting one.
+    gw.cluster.loading_started(lease->node(), model);
+    r.loading = true;
+  }
   co_return r;
 }
 
@@ -285,7 +291,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
   note_choice(out.decision, chosen, *snapshot, admitted.waited, admitted.why);
 
-  const bool cold = !snapshot->nodes[chosen].resident_model(model);
+  const bool cold = routed.loading || !snapshot->nodes[chosen].resident_model(model);
   RelayOptions options;
   options.upstream = std::move(request.upstream);
   options.refresh_after = cold || request.changes_residency;
@@ -296,7 +302,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   RelayReport report;
   options.report = &report;
   options.deadline = deadline;
-  if (cold) gw.cluster.loading_started(chosen, model);
+  if (cold && !routed.loading) gw.cluster.loading_started(chosen, model);
   out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));
   if (cold) gw.cluster.loading_ended(chosen, model);
 
