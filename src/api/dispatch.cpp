@@ -50,8 +50,35 @@ void note_choice(routing::Decision& decision, std::size_t chosen, const cluster:
 
 // The model as metrics label it: a model some node of the fleet has, or "other", so that
 // clients asking for made-up names cannot grow the metrics without bound.
-std::string model_label(const Gateway& gw, const std::string& model, const Dispatched& out) {
-  if (out.decision.ok() || model.empty()) return model;
+// What the accounting needs of a dispatched request: small, so that handing it to the control
+// thread copies little.
+struct Result {
+  bool routed = false;
+  int error_status = 0;
+  bool queued = false;
+  std::optional<std::string> node;  // set when served
+  double ttft_ms = -1;
+  uint64_t tokens = 0, tokens_in = 0;
+  int attempts = 0;
+};
+
+Result result_of(const Dispatched& out) {
+  Result r;
+  r.routed = out.decision.ok();
+  r.error_status = out.decision.error_status;
+  r.queued = out.queued;
+  if (out.served) {
+    r.node = out.served->node_id;
+    r.ttft_ms = out.served->ttft_ms;
+    r.tokens = out.served->eval_count;
+    r.tokens_in = out.served->prompt_eval_count;
+    r.attempts = out.served->attempt;
+  }
+  return r;
+}
+
+std::string model_label(const Gateway& gw, const std::string& model, const Result& out) {
+  if (out.routed || model.empty()) return model;
   auto snapshot = gw.cluster.snapshot();
   if (!snapshot->holders_of(model).empty()) return model;
   for (const auto& n : snapshot->nodes)  // on a node that is down now: still the fleet's
@@ -108,9 +135,9 @@ Facts facts_of(const DispatchRequest& request) {
 
 // The status the client got: the reply's, once sent; else what the outcome will answer (the
 // failure paths account before they reply). 499 (nginx's "client closed request"): it left.
-int status_of(const Facts& request, const Dispatched& out, std::string_view outcome) {
+int status_of(const Facts& request, const Result& out, std::string_view outcome) {
   if (request.status) return request.status;
-  if (outcome == "unroutable") return out.decision.error_status;
+  if (outcome == "unroutable") return out.error_status;
   if (outcome == "rejected") return 503;
   if (outcome == "abandoned") return 499;
   if (outcome == "served") return 200;
@@ -119,7 +146,7 @@ int status_of(const Facts& request, const Dispatched& out, std::string_view outc
 
 // One line of the request log (GET /requests, the dashboard's Requests view), built from what
 // the metrics count, so the outcome and node are the same in both.
-void log_request(Gateway& gw, const Facts& request, const Dispatched& out, const telemetry::RequestOutcome& r,
+void log_request(Gateway& gw, const Facts& request, const Result& out, const telemetry::RequestOutcome& r,
                  uint64_t routing_seq) {
   telemetry::RequestRecord rec;
   rec.at = std::chrono::system_clock::now();
@@ -138,7 +165,7 @@ void log_request(Gateway& gw, const Facts& request, const Dispatched& out, const
   rec.ttft_ms = r.ttft_s < 0 ? -1.0 : r.ttft_s * 1000.0;
   rec.duration_ms = r.total_s * 1000.0;
   rec.tokens_out = r.tokens;
-  if (out.served) rec.tokens_in = out.served->prompt_eval_count;
+  rec.tokens_in = out.tokens_in;
   if (const telemetry::RoutingEvent* e = gw.telemetry.routing.find(routing_seq)) rec.routing = *e;
   gw.telemetry.request_log.record(std::move(rec));
 }
@@ -146,7 +173,7 @@ void log_request(Gateway& gw, const Facts& request, const Dispatched& out, const
 // Records the decision in the routing log (with `outcome`) and counts the request in the
 // metrics, the dashboard's traffic window and the request log. `node`: the node that was
 // serving a request whose client left (a served request's node is its own). Control thread.
-void account(Gateway& gw, const Facts& request, const Dispatched& out, telemetry::RoutingEvent event,
+void account(Gateway& gw, const Facts& request, const Result& out, telemetry::RoutingEvent event,
              std::string outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
              std::string node = {}) {
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
@@ -159,15 +186,15 @@ void account(Gateway& gw, const Facts& request, const Dispatched& out, telemetry
   r.queued = out.queued;
   r.queue_wait_s = queue_wait_s;
   r.node = std::move(node);
-  if (out.served) {
-    r.node = out.served->node_id;
-    r.ttft_s = out.served->ttft_ms / 1000.0;
-    r.tokens = out.served->eval_count;
-    r.attempts = out.served->attempt;
+  if (out.node) {
+    r.node = *out.node;
+    r.ttft_s = out.ttft_ms / 1000.0;
+    r.tokens = out.tokens;
+    r.attempts = out.attempts;
   }
   gw.telemetry.metrics.request(r);
   const bool error = r.outcome != "served" && r.outcome != "abandoned";
-  gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
+  gw.telemetry.traffic.record(now, out.node ? out.ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
   log_request(gw, request, out, r, routing_seq);
 }
 
@@ -175,7 +202,7 @@ void account(Gateway& gw, const Facts& request, const Dispatched& out, telemetry
 void account_later(Gateway& gw, const DispatchRequest& request, const Dispatched& out, telemetry::RoutingEvent event,
                    std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
                    std::string node = {}) {
-  post_control(gw, [&gw, facts = facts_of(request), out, event = std::move(event), outcome = std::string(outcome),
+  post_control(gw, [&gw, facts = facts_of(request), out = result_of(out), event = std::move(event), outcome = std::string(outcome),
                     started, queue_wait_s, node = std::move(node)]() mutable {
     account(gw, facts, out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
   });
@@ -234,7 +261,7 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   r.event = event_of(request, out.decision, *r.snapshot);
   if (!out.decision.ok()) {
     r.event.error = out.decision.error;
-    account(gw, facts_of(request), out, std::move(r.event), "unroutable", started, 0);
+    account(gw, facts_of(request), result_of(out), std::move(r.event), "unroutable", started, 0);
     co_return r;
   }
   r.ticket = gw.admission.enter(*r.snapshot, out.decision, model, request.route.priority, std::move(where));
