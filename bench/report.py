@@ -104,7 +104,9 @@ def allocs_section():
         p("")
         return
     rows = []
-    for proc, route, label in (("hydra", "generate", "Hydra, 1 thread"), ("hydra", "chat", "Hydra, 1 thread"),
+    at = facts.get("allocs.threads", "1")
+    hydra_label = f"Hydra, {at} thread{'' if at == '1' else 's'}"
+    for proc, route, label in (("hydra", "generate", hydra_label), ("hydra", "chat", hydra_label),
                                ("nginx", "generate", "nginx, 1 worker")):
         counted, idle, r = alloc_fact(f"{proc}-{route}"), alloc_fact(f"{proc}-idle"), load(f"allocs-{proc}-{route}")
         if not counted or not r or not r["requests"]:
@@ -117,7 +119,7 @@ def allocs_section():
         return
     p("### Allocations per proxied request")
     p("")
-    p("A separate, untimed pass: a fresh Hydra at 1 thread (and nginx at 1 worker) with `bench/alloc_count.cpp` "
+    p(f"A separate, untimed pass: a fresh Hydra at {at} thread{'' if at == '1' else 's'} (and nginx at 1 worker) with `bench/alloc_count.cpp` "
       "preloaded (`LD_PRELOAD`), which counts every call of malloc, calloc, realloc, aligned_alloc, posix_memalign "
       "and memalign (libstdc++'s `operator new` calls malloc, so every `new` counts) in a file mapped shared, read "
       f"by the script before and after each run. Non-streamed requests (`num_predict` 1), {conc} in flight on "
@@ -132,7 +134,7 @@ def allocs_section():
     hydra = {route: calls for label, route, r, calls, _, _ in rows if label.startswith("Hydra")}
     nginx = next((calls for label, _, _, calls, _, _ in rows if label.startswith("nginx")), None)
     if hydra:
-        headline.append("Allocations per proxied request (Hydra, 1 thread): "
+        headline.append(f"Allocations per proxied request ({hydra_label}): "
                         + ", ".join(f"/api/{k} {v:.1f}" for k, v in hydra.items())
                         + (f"; nginx /api/generate {nginx:.1f}" if nginx is not None else ""))
 

@@ -26,6 +26,7 @@ OVH_MAX_CONC=${OVH_MAX_CONC:-64}    # throughput: enough in flight to saturate
 OVH_SECONDS=${OVH_SECONDS:-4}
 OVH_THREADS=${OVH_THREADS:-1 2}     # Hydra's HYDRA_THREADS, and nginx's worker_processes beside it
 ALLOC_SECONDS=${ALLOC_SECONDS:-2}   # allocations per request: each counted loadgen run (and the idle window)
+ALLOC_THREADS=${ALLOC_THREADS:-1}   # ... with Hydra at this many threads
 STREAM_SMALL=${STREAM_SMALL:-1000}
 STREAM_BIG=${STREAM_BIG:-10000}
 STREAM_TPS=${STREAM_TPS:-1}         # tokens (chunks) per second per stream: 10,000 chunks/s at 10,000 streams

@@ -1,4 +1,4 @@
-# Allocations per proxied request (part of scenario 1, untimed): a fresh Hydra at one thread,
+# Allocations per proxied request (part of scenario 1, untimed): a fresh Hydra at ALLOC_THREADS,
 # and nginx at one worker, each with bench/alloc_count.cpp preloaded, which counts every
 # malloc/calloc/realloc/aligned_alloc/posix_memalign (operator new included) in a file mapped
 # shared. The counter is read before and after each loadgen run of non-streamed requests; the
@@ -50,7 +50,8 @@ alloc_pass() {
   echo "bench: allocations per proxied request (about $(( 4 * ${ALLOC_SECONDS%.*} + 8 )) s, untimed)"
   fact allocs.shim "$shim"
   local counter="$WORK/allocs-hydra.counter"
-  local HYDRA_ENV=("HYDRA_THREADS=1" "LD_PRELOAD=$shim" "HYDRA_ALLOC_COUNTER=$counter")
+  fact allocs.threads "$ALLOC_THREADS"
+  local HYDRA_ENV=("HYDRA_THREADS=$ALLOC_THREADS" "LD_PRELOAD=$shim" "HYDRA_ALLOC_COUNTER=$counter")
   start_hydra allocs-hydra '#slots=1024' "$@"
   fact allocs.hydra_cmd "$(cat "$WORK/allocs-hydra.cmd")"
   if [ "$(stat -c %s "$counter" 2>/dev/null || echo 0)" -lt 16 ]; then
