@@ -321,6 +321,33 @@ if routing:
     p("")
     p("Aim (issue #4): under 2 microseconds at 1000 nodes.")
     p("")
+    publish = {b["run_name"]: b for b in routing["benchmarks"]
+               if b.get("aggregate_name") == "median" and b["run_name"].startswith("BM_Publish")}
+    if publish:
+        p("### Publishing a snapshot after one node changed (issue #17)")
+        p("")
+        p("`cluster::next_snapshot()` (what `Cluster::publish_now()` runs) on a fleet of 1000 nodes")
+        p("like the one above: one node changed, the snapshot before dropped. Copy-on-write per node")
+        p("copies the changed node, shares the 999 others and replaces that node's entries in a copy")
+        p("of the model -> holders index; a full rebuild copies (and frees) every node and builds the")
+        p("index anew, as every publish did before #17 (and as one still does when more than 1 node")
+        p("in 50 changed at once). The last row is that index build alone. Same runs as above")
+        p("(median of 5).")
+        p("")
+        p("| publish at 1000 nodes | median time |")
+        p("| --- | ---: |")
+        rows = [("BM_PublishOneNodeChanged/1000", "one node changed, copy-on-write per node"),
+                ("BM_PublishFullRebuild/1000", "every node copied, index built anew (before #17)"),
+                ("BM_PublishIndexOnly/1000", "the index built anew, alone")]
+        for name, label in rows:
+            if name in publish:
+                b = publish[name]
+                p(f"| {label} | {b['real_time']:.1f} {b['time_unit']} |")
+        one, full = publish.get("BM_PublishOneNodeChanged/1000"), publish.get("BM_PublishFullRebuild/1000")
+        if one and full:
+            headline.append(f"Publishing a snapshot after one node changed at 1000 nodes: {one['real_time']:.1f} "
+                            f"{one['time_unit']} (full rebuild: {full['real_time']:.1f} {full['time_unit']})")
+        p("")
 
 # ---- failover -------------------------------------------------------------------------
 def recovery(r, failed_ms):

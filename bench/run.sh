@@ -3,13 +3,13 @@
 # writes bench/RESULTS.md with the machine they ran on. Benchmarks are measurements, never
 # pass/fail tests. Everything runs on loopback; every process started is stopped on exit.
 #
-# Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, Google Benchmark),
-# overhead (direct vs Hydra vs nginx at 1 and 2 threads/workers, then allocations per proxied
-# request under a counting LD_PRELOAD shim), streaming (1,000 and 10,000 streams), failover (a node
-# killed under load), quality (Hydra's policy vs round robin vs least connections on a mixed
-# fleet; then one busy model on the demo fleet, with and without configured capacities),
-# discovery (40 sims found on a /26), flood (ordinary requests beside 5,000 made-up model
-# names). Sizes are the variables below.
+# Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, and publishing a snapshot
+# after one node changed; Google Benchmark), overhead (direct vs Hydra vs nginx at 1 and 2
+# threads/workers, then allocations per proxied request under a counting LD_PRELOAD shim),
+# streaming (1,000 and 10,000 streams), failover (a node killed under load), quality (Hydra's
+# policy vs round robin vs least connections on a mixed fleet; then one busy model on the demo
+# fleet, with and without configured capacities), discovery (40 sims found on a /26), flood
+# (ordinary requests beside 5,000 made-up model names). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -74,7 +74,7 @@ fact machine.fd_limit "$(ulimit -n)"
 started=$SECONDS
 
 routing() {
-  echo "bench: routing decision cost (about 20 s)"
+  echo "bench: routing decision cost and snapshot publishing (about 35 s)"
   local cmd=("$BUILD_DIR/bench/routing_bench" --benchmark_min_time="$ROUTING_MIN_TIME" --benchmark_repetitions="$ROUTING_REPS"
              --benchmark_report_aggregates_only=true --benchmark_format=json)
   printf '%s\t%s\n' routing "${cmd[*]}" >>"$WORK/commands.tsv"

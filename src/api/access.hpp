@@ -6,6 +6,7 @@
 // API is open, as Ollama is.
 #include "api/cors.hpp"
 #include "auth/keys.hpp"
+#include "common/shared_value.hpp"
 
 #include <atomic>
 #include "auth/limiter.hpp"
@@ -44,7 +45,7 @@ NodesRule nodes_rule_without_keys(bool has_token, bool exposed, bool open_regist
 // The key set in force: read by every request on any thread, swapped whole on SIGHUP.
 class SharedKeys {
 public:
-  SharedKeys() : keys_(std::make_shared<auth::KeySet>()) {}
+  SharedKeys() : keys_(std::make_shared<const auth::KeySet>()) {}
   std::shared_ptr<const auth::KeySet> load() const { return keys_.load(); }
   operator std::shared_ptr<const auth::KeySet>() const { return load(); }
   std::shared_ptr<const auth::KeySet> operator->() const { return load(); }
@@ -54,7 +55,7 @@ public:
   }
 
 private:
-  std::atomic<std::shared_ptr<const auth::KeySet>> keys_;
+  SharedValue<const auth::KeySet> keys_;
 };
 
 struct AuthSettings {

@@ -23,7 +23,7 @@ Cluster::Cluster(asio::any_io_executor executor, http::ConnectionPool& pool, Hea
       pool_(pool),
       settings_(settings),
       clock_(clock) {
-  publish();
+  publish_now();
 }
 
 void Cluster::use_threads(std::vector<asio::any_io_executor> threads) {
@@ -49,8 +49,9 @@ std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
   if (literal) {  // a host name: DNS may move it, so look it up again now and then
     nodes_[index].hostname = url.host;
     runtime_[index]->resolve_due = clock_.now() + settings_.dns_interval;
-    publish();
+    publish(index);
   }
+  publish_now();  // the caller reads the snapshot next (start-up, tests)
   return index;
 }
 
@@ -75,7 +76,7 @@ http::awaitable<void> Cluster::re_resolve(std::size_t index) {
   spdlog::info("node {}: {} now resolves to {} (was {})", nodes_[index].id, host, ip, nodes_[index].ip);
   pool_.drop(endpoint(index));
   nodes_[index].ip = ip;
-  publish();
+  publish(index);
 }
 
 void Cluster::start_loop(std::size_t index) {
@@ -123,7 +124,8 @@ std::size_t Cluster::register_node(const Registration& r, Nanos grace, NodeSourc
   Runtime& rt = *runtime_[index];
   if (nodes_[index].source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
   if (r.resources) rt.pushed = r.resources;
-  publish();
+  publish(index);
+  publish_now();  // the caller reads the node in the snapshot next (its reply, `hydra discover`)
   start_loop(index);
   rt.wake.cancel();  // probe it now
   return index;
@@ -138,8 +140,11 @@ bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resource
   n.live->heartbeats.fetch_add(1, std::memory_order_relaxed);
   if (resources) {
     rt.pushed = resources;
-    n.resources = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
-    publish();
+    Resources derived = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
+    if (derived != n.resources) {  // the same figures as before: nothing to publish
+      n.resources = derived;
+      publish(*index);
+    }
   }
   return true;
 }
@@ -149,11 +154,11 @@ bool Cluster::remove_node(const std::string& id) {
   if (!index || nodes_[*index].removed) return false;
   forget(*index);
   pool_.drop(endpoint(*index));
-  publish();
   runtime_[*index]->wake.cancel();  // its probe loop sees `removed` and ends
   signal_down(*index);
   spdlog::info("node {} removed", id);
-  reclaim();
+  reclaim();       // (publishes the removal first)
+  publish_now();  // gone from the snapshot when the caller hears so
   return true;
 }
 
@@ -168,17 +173,22 @@ void Cluster::forget(std::size_t index) {
   n.last_error = {};
   runtime_[index]->pushed.reset();
   removed_.push_back(index);
+  publish(index);
 }
 
 void Cluster::reclaim() {
   if (removed_.empty()) return;
+  // A removal not published yet is published first: a slot is judged by the snapshot that
+  // shows its node removed.
+  if (std::any_of(removed_.begin(), removed_.end(), [&](std::size_t i) { return dirty_[i]; })) publish_now();
   auto current = snapshot_.load();
   bool freed = false;
   std::erase_if(removed_, [&](std::size_t i) {
     const auto& live = nodes_[i].live;
     const bool published = i < current->nodes.size() && current->nodes[i].live == live;
-    // Only nodes_ and the current snapshot hold its counters (no request, no older snapshot),
-    // and none of our coroutines holds its runtime.
+    // Only nodes_ and the current snapshot's copy of the node (which shows it removed, and
+    // which later snapshots may share) hold its counters: no request, no snapshot from before
+    // its removal. And none of our coroutines holds its runtime.
     if (live.use_count() != 1 + (published ? 1 : 0) || runtime_[i].use_count() != 1) return false;
     by_id_.erase(nodes_[i].id);
     boost::system::error_code ec;
@@ -188,6 +198,7 @@ void Cluster::reclaim() {
     vacant.index = i;
     vacant.removed = true;
     nodes_[i] = std::move(vacant);
+    dirty_[i] = true;
     runtime_[i].reset();
     free_.push_back(i);
     freed = true;
@@ -199,6 +210,7 @@ void Cluster::reclaim() {
     std::erase(free_, runtime_.size() - 1);
     runtime_.pop_back();
     nodes_.pop_back();
+    dirty_.pop_back();
   }
   publish();
 }
@@ -234,11 +246,12 @@ std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int
   if (index == nodes_.size()) {
     nodes_.push_back(std::move(node));
     runtime_.push_back(std::move(rt));
+    dirty_.push_back(true);
   } else {
     nodes_[index] = std::move(node);
     runtime_[index] = std::move(rt);
   }
-  publish();
+  publish(index);
   start_loop(index);
   return index;
 }
@@ -250,13 +263,29 @@ void Cluster::start() {
     if (runtime_[i] && !nodes_[i].removed) start_loop(i);
 }
 
+void Cluster::publish(std::size_t index) {
+  dirty_[index] = true;
+  publish();
+}
+
 void Cluster::publish() {
-  auto snap = std::make_shared<Snapshot>();
-  snap->generation = ++generation_;
-  snap->nodes = nodes_;
-  snap->rpc_servers = rpc_servers_;
-  snap->build_index();
-  snapshot_.store(std::move(snap));
+  publish_pending_ = true;
+  if (publish_posted_) return;
+  publish_posted_ = true;
+  // Once, after whatever else this turn of the event loop changes.
+  asio::post(executor_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    publish_posted_ = false;
+    publish_now();
+  });
+}
+
+void Cluster::publish_now() {
+  auto previous = snapshot_.load();
+  if (previous && !publish_pending_) return;
+  snapshot_.store(next_snapshot(previous.get(), nodes_, dirty_, rpc_servers_, ++generation_));
+  std::fill(dirty_.begin(), dirty_.end(), false);
+  publish_pending_ = false;
 }
 
 http::Peer peer_of(const NodeView& node) {
@@ -282,15 +311,29 @@ http::awaitable<void> Cluster::refresh_models(std::size_t index, http::Peer peer
   auto tags = co_await http::fetch(pool_, peer, host, verb::get, "/api/tags", "", settings_.probe_timeout);
   auto ps = co_await http::fetch(pool_, peer, host, verb::get, "/api/ps", "", settings_.probe_timeout);
   NodeView& node = nodes_[index];
+  // Lists read again are compared with what the node had: only a difference is published.
+  bool changed = false;
   if (!tags.ec && tags.status == 200)
-    if (auto models = parse_tags(tags.body)) node.models = std::move(*models);
+    if (auto models = parse_tags(tags.body); models && *models != node.models) {
+      node.models = std::move(*models);
+      changed = true;
+    }
   if (!ps.ec && ps.status == 200)
-    if (auto resident = parse_ps(ps.body)) node.resident = std::move(*resident);
-  std::erase_if(node.loading, [&](const std::string& m) { return node.resident_model(m) != nullptr; });
+    if (auto resident = parse_ps(ps.body); resident && *resident != node.resident) {
+      node.resident = std::move(*resident);
+      changed = true;
+    }
+  if (std::erase_if(node.loading, [&](const std::string& m) { return node.resident_model(m) != nullptr; }) > 0)
+    changed = true;
   auto agent = co_await read_agent(index);
   NodeView& fresh = nodes_[index];  // (re-taken: nodes_ may have grown meanwhile)
-  fresh.resources = derive_resources(fresh, agent, runtime_[index]->vram_gb, runtime_[index]->ram_gb);
+  Resources resources = derive_resources(fresh, agent, runtime_[index]->vram_gb, runtime_[index]->ram_gb);
+  if (resources != fresh.resources) {
+    fresh.resources = resources;
+    changed = true;
+  }
   runtime_[index]->models_due = clock_.now() + settings_.models_interval;
+  if (changed) publish(index);
 }
 
 http::awaitable<void> Cluster::probe(std::size_t index) {
@@ -305,7 +348,7 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
       spdlog::warn("node {} probe failed: {}", node.id, reason);
     failed(index, std::move(reason));
     pool_.drop(peer.endpoint);
-    publish();
+    publish(index);
     co_return;
   }
   bool was_down = !node.routable();
@@ -327,13 +370,10 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
     spdlog::info("node {} is up (Ollama {})", node.id, node.version);
     runtime_[index]->refresh_wanted = true;
   }
-  bool changed = node.health != health_before || node.version != version_before || node.name != name_before;
-  if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due) {
-    co_await refresh_models(index, peer);
-    changed = true;
-  }
-  // A routine probe of a healthy node changes nothing: skip the snapshot copy.
-  if (changed) publish();
+  // A routine probe of a healthy node changes nothing: nothing to publish.
+  if (node.health != health_before || node.version != version_before || node.name != name_before) publish(index);
+  if (runtime_[index]->refresh_wanted || clock_.now() >= runtime_[index]->models_due)
+    co_await refresh_models(index, peer);  // publishes what changed
 }
 
 http::awaitable<void> Cluster::probe_loop(std::size_t index, std::shared_ptr<Runtime> self) {
@@ -343,8 +383,7 @@ http::awaitable<void> Cluster::probe_loop(std::size_t index, std::shared_ptr<Run
       // A registered node whose agent stopped sending heartbeats is forgotten.
       spdlog::info("node {} forgotten: {}", nodes_[index].id,
                    nodes_[index].source == NodeSource::discovered ? "not found by the last scans" : "no heartbeat from its agent");
-      forget(index);
-      publish();
+      forget(index);  // (published at the end of this turn)
       break;
     }
     if (!nodes_[index].hostname.empty() && clock_.now() >= self->resolve_due) co_await re_resolve(index);
@@ -405,7 +444,7 @@ http::awaitable<void> Cluster::refresh_all_models() {
     });
   }
   if (*pending > 0) co_await all_read->async_wait(http::use_nothrow);
-  publish();
+  publish_now();  // what changed, before the caller routes again
   refreshing_.reset();
   done->cancel();
 }
@@ -415,6 +454,7 @@ http::awaitable<void> Cluster::probe_all_once() {
     std::shared_ptr<Runtime> rt = runtime_[i];  // held: the slot stays this node's meanwhile
     if (rt && !nodes_[i].removed) co_await probe(i);
   }
+  publish_now();  // the caller reads the fleet next
 }
 
 bool Cluster::known(std::size_t index) const { return index < nodes_.size() && runtime_[index] != nullptr; }
@@ -427,7 +467,7 @@ void Cluster::report_failure(std::size_t index, std::string reason) {
   if (!known(index)) return;
   nodes_[index].live->failures.fetch_add(1, std::memory_order_relaxed);
   failed(index, std::move(reason));
-  publish();
+  publish(index);
   runtime_[index]->wake.cancel();  // probe it soon: it may be back already
 }
 
@@ -452,7 +492,7 @@ void Cluster::report_success(std::size_t index) {
   NodeView& node = nodes_[index];
   if (node.health == Health::healthy && node.consecutive_failures == 0) return;  // nothing to publish
   on_request_success(node);
-  publish();
+  publish(index);
 }
 
 void Cluster::loading_started(std::size_t index, const std::string& model) {
@@ -464,7 +504,8 @@ void Cluster::loading_started(std::size_t index, const std::string& model) {
   auto& loading = nodes_[index].loading;
   if (std::find(loading.begin(), loading.end(), model) != loading.end()) return;
   loading.push_back(model);
-  publish();
+  publish(index);
+  publish_now();  // the next request routed joins this load: it must see it
 }
 
 void Cluster::loading_ended(std::size_t index, const std::string& model) {
@@ -477,7 +518,7 @@ void Cluster::loading_ended(std::size_t index, const std::string& model) {
   auto it = std::find(loading.begin(), loading.end(), model);
   if (it == loading.end()) return;
   loading.erase(it);
-  publish();
+  publish(index);
 }
 
 void Cluster::request_refresh(std::size_t index) {

@@ -6,6 +6,7 @@
 #include "cluster/health.hpp"
 #include "cluster/node_info.hpp"
 #include "cluster/snapshot.hpp"
+#include "common/shared_value.hpp"
 #include "http/client.hpp"
 #include "http/threads.hpp"
 
@@ -108,7 +109,13 @@ private:
   void start_loop(std::size_t index);
   http::awaitable<void> restart_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<std::optional<Resources>> read_agent(std::size_t index);
+  // Publishing: a change to node i marks it (publish(i)); one publish follows at the end of
+  // the event loop's turn, however many changes the turn made, and copies only the nodes
+  // marked (next_snapshot()). publish() alone: something beside the nodes changed.
+  // publish_now() publishes what is pending at once, for callers that read the snapshot next.
+  void publish(std::size_t index);
   void publish();
+  void publish_now();
   void failed(std::size_t index, std::string reason);  // on_failure, and wake wait_down() on ejection
   void signal_down(std::size_t index);
   http::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<Runtime> rt);
@@ -122,7 +129,8 @@ private:
   http::ConnectionPool& pool_;
   HealthSettings settings_;
   const Clock& clock_;
-  std::vector<NodeView> nodes_;  // the master copy, mutated on the cluster's thread only
+  std::vector<NodeView> nodes_;  // the master copy, mutated on the cluster's thread only; a
+                                 // change to a published field is followed by publish(index)
   std::vector<std::shared_ptr<Runtime>> runtime_;  // null: a free slot
   std::unordered_map<std::string, std::size_t> by_id_;  // id -> slot, removed nodes included until freed
   std::vector<std::size_t> removed_;  // slots of removed nodes not yet freed
@@ -130,7 +138,11 @@ private:
   std::shared_ptr<http::asio::steady_timer> refreshing_;  // set while a fleet-wide refresh runs
   std::optional<SteadyTime> last_fleet_refresh_;
   uint64_t fleet_refreshes_ = 0;
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  SharedValue<const Snapshot> snapshot_;
+  std::vector<bool> dirty_;        // per node: changed since the last publish (beside nodes_)
+  bool publish_pending_ = false;   // something changed since the last publish
+  bool publish_posted_ = false;    // a publish is queued for the end of this turn
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // a queued publish of a Cluster gone does nothing
   std::vector<std::string> rpc_servers_;
   uint64_t generation_ = 0;
   bool started_ = false;

@@ -46,23 +46,6 @@ SlotsEstimate node_slots(const NodeView& node) {
   return {most->slots, SlotsSource::learned};
 }
 
-void Snapshot::build_index() {
-  holders.clear();
-  routable_count = 0;
-  for (const auto& n : nodes) {
-    if (!n.routable()) continue;
-    ++routable_count;
-    for (const auto& m : n.models) {
-      const ResidentEntry* r = n.resident_model(m.name);
-      bool loading = !r && std::find(n.loading.begin(), n.loading.end(), m.name) != n.loading.end();
-      holders[m.name].push_back({static_cast<uint32_t>(n.index), m.size, r ? r->size_vram : 0, r != nullptr, loading});
-    }
-  }
-  for (auto& [name, list] : holders)
-    std::stable_partition(list.begin(), list.end(), [](const Holder& h) { return h.resident || h.loading; });
-  indexed = true;
-}
-
 const std::vector<Holder>& Snapshot::holders_of(const std::string& model) const {
   static const std::vector<Holder> none;
   auto it = holders.find(model);

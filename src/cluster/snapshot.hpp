@@ -6,6 +6,7 @@
 #include "common/clock.hpp"
 
 #include <atomic>
+#include <boost/iterator/indirect_iterator.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <memory>
@@ -52,6 +53,7 @@ struct Resources {
   uint64_t ram_total = 0;
   uint64_t ram_free = 0;
   bool known = false;       // false: nothing to go on yet (no agent, no config, nothing loaded)
+  bool operator==(const Resources&) const = default;
 };
 const char* to_string(Resources::Source s);
 
@@ -59,6 +61,7 @@ struct ModelEntry {
   std::string name;          // normalised ("x:latest")
   uint64_t size = 0;
   boost::json::object raw;   // the node's /api/tags entry, passed on untouched
+  bool operator==(const ModelEntry&) const = default;
 };
 
 struct ResidentEntry {
@@ -66,6 +69,7 @@ struct ResidentEntry {
   uint64_t size = 0;
   uint64_t size_vram = 0;
   boost::json::object raw;   // the node's /api/ps entry
+  bool operator==(const ResidentEntry&) const = default;
 };
 
 struct NodeView {
@@ -118,9 +122,42 @@ struct Holder {
   bool loading = false;       // Hydra sent it a request that is loading the model now
 };
 
+// The nodes of a snapshot, each an immutable shared copy: a snapshot published after one node
+// changed shares every other node's copy with the snapshot before it (copy-on-write per node).
+// Readers see plain `const NodeView&` (nodes[i], iteration, front/back); copying a list copies
+// pointers only.
+class NodeList {
+public:
+  using Ptr = std::shared_ptr<const NodeView>;
+  using const_iterator = boost::indirect_iterator<std::vector<Ptr>::const_iterator>;
+  using iterator = const_iterator;
+  using value_type = NodeView;
+  using size_type = std::size_t;
+
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  const NodeView& operator[](std::size_t i) const { return *items_[i]; }
+  const NodeView& front() const { return *items_.front(); }
+  const NodeView& back() const { return *items_.back(); }
+  const_iterator begin() const { return const_iterator(items_.begin()); }
+  const_iterator end() const { return const_iterator(items_.end()); }
+
+  // The writer's side (Cluster, next_snapshot(), hand-made snapshots in tests and benchmarks).
+  const Ptr& ptr(std::size_t i) const { return items_[i]; }
+  void reserve(std::size_t n) { items_.reserve(n); }
+  void push_back(Ptr node) { items_.push_back(std::move(node)); }
+  void push_back(NodeView node) { items_.push_back(std::make_shared<const NodeView>(std::move(node))); }
+  // A node of a hand-made snapshot to change in place: it gets a copy of its own first, so
+  // lists that shared the old copy do not see the change.
+  NodeView& edit(std::size_t i);
+
+private:
+  std::vector<Ptr> items_;
+};
+
 struct Snapshot {
   uint64_t generation = 0;
-  std::vector<NodeView> nodes;
+  NodeList nodes;
   std::vector<std::string> rpc_servers;  // llama.cpp rpc-server endpoints found by discovery ("ip:port")
 
   // Built once per snapshot (build_index) so that a decision never scans the whole fleet:
@@ -132,5 +169,13 @@ struct Snapshot {
   // The holders of a model (normalised name); empty when none.
   const std::vector<Holder>& holders_of(const std::string& model) const;
 };
+
+// Publishing: the snapshot that follows `previous` (null: the first). A node whose `changed`
+// flag is set, or that `previous` does not have, is copied from `nodes`; every other node
+// shares `previous`'s copy. The model -> holders index is `previous`'s with the copied nodes'
+// entries replaced when few changed (about 1 in 50), else built anew. nodes[i].index == i.
+std::shared_ptr<Snapshot> next_snapshot(const Snapshot* previous, const std::vector<NodeView>& nodes,
+                                        const std::vector<bool>& changed, std::vector<std::string> rpc_servers,
+                                        uint64_t generation);
 
 }  // namespace hydra::cluster

@@ -1,6 +1,7 @@
 // The Cluster itself, in-process on the test's thread: slots of forgotten nodes are freed and
 // reused (churn), the fleet-wide model refresh is single-flight, parallel and rate-limited,
-// and a probe loop ended by an exception starts again.
+// a probe loop ended by an exception starts again, and snapshots are published copy-on-write
+// per node, once per turn of the event loop, and only when something changed.
 #include "cluster/cluster.hpp"
 #include "support/fake_node.hpp"
 #include "support/sim_harness.hpp"
@@ -224,4 +225,115 @@ TEST(ClusterProbes, AProbeLoopEndedByAnExceptionStartsAgain) {
   EXPECT_TRUE(run_until(ioc, [&] { return sim_hits(sim, "/api/version") >= probes + 3; }, seconds(10)))
       << "the node is no longer probed";
   EXPECT_TRUE(c.snapshot()->nodes[0].routable());
+}
+
+namespace {
+// Three registered nodes nothing listens on; the cluster is not started, so no probe runs and
+// only what the test does changes them.
+std::vector<std::size_t> register_three(Cluster& c) {
+  std::vector<std::size_t> out;
+  for (int i = 1; i <= 3; ++i) {
+    Cluster::Registration r;
+    r.url.host = fmt::format("127.1.0.{}", i);
+    r.url.port = 9;
+    out.push_back(c.register_node(r, hours(1)));
+  }
+  return out;
+}
+
+// Runs what is ready: the rest of this turn of the event loop.
+void finish_turn(asio::io_context& ioc) {
+  ioc.restart();
+  ioc.poll();
+}
+}  // namespace
+
+TEST(ClusterPublish, APublishAfterOneNodeChangedSharesEveryOtherNodeWithTheSnapshotBefore) {
+  asio::io_context ioc;
+  http::ConnectionPool pool(ioc.get_executor());
+  Cluster c(ioc.get_executor(), pool, quick_settings(), SystemClock::instance());
+  auto nodes = register_three(c);
+  finish_turn(ioc);
+  auto before = c.snapshot();
+  c.report_failure(nodes[1], "refused");
+  finish_turn(ioc);
+  auto after = c.snapshot();
+  ASSERT_NE(after, before);
+  EXPECT_EQ(after->generation, before->generation + 1);
+  EXPECT_EQ(after->nodes.ptr(nodes[0]), before->nodes.ptr(nodes[0]));
+  EXPECT_EQ(after->nodes.ptr(nodes[2]), before->nodes.ptr(nodes[2]));
+  EXPECT_NE(after->nodes.ptr(nodes[1]), before->nodes.ptr(nodes[1]));
+  EXPECT_EQ(after->nodes[nodes[1]].consecutive_failures, 1);
+  EXPECT_EQ(after->nodes[nodes[1]].last_error, "refused");
+  EXPECT_EQ(before->nodes[nodes[1]].consecutive_failures, 0) << "a published snapshot never changes";
+}
+
+TEST(ClusterPublish, SeveralChangesInOneTurnPublishOnce) {
+  asio::io_context ioc;
+  http::ConnectionPool pool(ioc.get_executor());
+  Cluster c(ioc.get_executor(), pool, quick_settings(), SystemClock::instance());
+  auto nodes = register_three(c);
+  finish_turn(ioc);
+  auto before = c.snapshot();
+  c.loading_started(nodes[0], "a:7b");
+  c.loading_started(nodes[2], "b:7b");
+  c.report_failure(nodes[1], "refused");
+  c.loading_ended(nodes[0], "a:7b");
+  c.loading_started(nodes[0], "c:7b");
+  EXPECT_EQ(c.snapshot(), before) << "published before the turn ended";
+  finish_turn(ioc);
+  auto after = c.snapshot();
+  EXPECT_EQ(after->generation, before->generation + 1) << "more than one publish";
+  EXPECT_EQ(after->nodes[nodes[0]].loading, std::vector<std::string>{"c:7b"});
+  EXPECT_EQ(after->nodes[nodes[2]].loading, std::vector<std::string>{"b:7b"});
+  EXPECT_EQ(after->nodes[nodes[1]].consecutive_failures, 1);
+  finish_turn(ioc);
+  EXPECT_EQ(c.snapshot(), after) << "published again with nothing changed";
+}
+
+TEST(ClusterPublish, AProbeThatFindsTheSameModelsPublishesNothingAndADifferentListPublishesThatNode) {
+  std::atomic<bool> pulled{false};
+  auto handler = [&](http::Exchange& ex) -> http::awaitable<void> {
+    std::string body = R"({"models":[]})";
+    if (ex.path() == "/api/version")
+      body = R"({"version":"0.12.6"})";
+    else if (ex.path() == "/api/tags")
+      body = pulled ? R"({"models":[{"name":"x:1b","size":1000},{"name":"y:1b","size":2000}]})"
+                    : R"({"models":[{"name":"x:1b","size":1000}]})";
+    co_await ex.respond(http::bhttp::status::ok, body);
+  };
+  test::FakeNode a(handler), b(handler);
+  asio::io_context ioc;
+  http::ConnectionPool pool(ioc.get_executor());
+  Cluster c(ioc.get_executor(), pool, quick_settings(), SystemClock::instance());  // not started
+  c.add_node(url_of(a.endpoint()));
+  c.add_node(url_of(b.endpoint()));
+  auto probe_all = [&] {
+    bool probed = false;
+    asio::co_spawn(ioc, c.probe_all_once(), [&](std::exception_ptr) { probed = true; });
+    return run_until(ioc, [&] { return probed; }, seconds(10));
+  };
+  ASSERT_TRUE(probe_all());
+  auto first = c.snapshot();
+  ASSERT_TRUE(first->nodes[0].routable());
+  ASSERT_NE(first->nodes[1].model("x:1b"), nullptr);
+
+  // Both nodes' lists read again, the same as before: no new snapshot.
+  const int tags_before = a.hits("/api/tags");
+  c.request_refresh(0);
+  c.request_refresh(1);
+  ASSERT_TRUE(probe_all());
+  EXPECT_EQ(a.hits("/api/tags"), tags_before + 1);
+  EXPECT_EQ(c.snapshot(), first) << "published although nothing changed";
+
+  // A model appears on the second node: one publish, which copies that node only.
+  pulled = true;
+  c.request_refresh(1);
+  ASSERT_TRUE(probe_all());
+  auto second = c.snapshot();
+  ASSERT_NE(second, first);
+  EXPECT_EQ(second->generation, first->generation + 1);
+  EXPECT_EQ(second->nodes.ptr(0), first->nodes.ptr(0));
+  EXPECT_NE(second->nodes[1].model("y:1b"), nullptr);
+  EXPECT_EQ(second->holders_of("y:1b").size(), 1u);
 }

@@ -115,6 +115,6 @@ TEST(Discovery, TheGatewaysOwnNodeFoundAtItsLanAddressIsTheLoopbackOne) {
   EXPECT_TRUE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.20"), 11434, mine, s));
   EXPECT_FALSE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.21"), 11434, mine, s));  // another machine
   EXPECT_FALSE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.20"), 8080, mine, s));   // another port
-  s.nodes[0].removed = true;
+  s.nodes.edit(0).removed = true;
   EXPECT_FALSE(known_as_loopback(boost::asio::ip::make_address_v4("192.168.1.20"), 11434, mine, s));
 }

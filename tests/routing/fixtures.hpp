@@ -50,7 +50,7 @@ inline cluster::NodeView make_node(std::size_t index, const NodeSpec& s) {
 
 // Teaches an unconfigured node's learner that it runs `parallel` requests of `model` at once:
 // a burst of parallel + 2 whose last two waited inside the node.
-inline void teach_slots(cluster::NodeView& n, const std::string& model, int parallel) {
+inline void teach_slots(const cluster::NodeView& n, const std::string& model, int parallel) {
   auto& l = n.live->capacity;
   const SteadyTime at{std::chrono::hours(1)};
   std::vector<int> places;

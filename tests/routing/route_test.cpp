@@ -134,7 +134,7 @@ TEST(RouteScorers, SlotsSpeedErrorsLocality) {
   s.nodes[0].live->ttft_ms = 100;
   s.nodes[1].live->ttft_ms = 2000;
   EXPECT_GT(score_speed(s.nodes[0]), score_speed(s.nodes[1]));
-  s.nodes[0].consecutive_failures = 2;
+  s.nodes.edit(0).consecutive_failures = 2;
   EXPECT_NEAR(score_errors(s.nodes[0]), 1.0 / 3, 1e-9);
   EXPECT_EQ(score_locality(s.nodes[1], true), 1.0);
   EXPECT_EQ(score_locality(s.nodes[1], false), 0.0);
@@ -201,7 +201,7 @@ TEST(RouteRanking, PreferLocalWeighsLocality) {
 
 TEST(RouteRanking, SuspectNodesRankBelowHealthyEquals) {
   auto s = make_snapshot({{.health = Health::suspect, .models = {M}}, {.models = {M}}});
-  s.nodes[0].consecutive_failures = 1;
+  s.nodes.edit(0).consecutive_failures = 1;
   ScriptedRandom r({0});
   EXPECT_EQ(route(s, want("m:7b"), r).ranked, (std::vector<std::size_t>{1, 0}));
 }
@@ -250,7 +250,7 @@ TEST(RouteLargeFleet, SamplesHoldersFavouringResidentsAndKeepsAFewForFailover) {
 
 TEST(RouteRanking, ANodeAlreadyLoadingTheModelBeatsStartingAnotherLoad) {
   auto s = make_snapshot({{.models = {M}, .vram_gb = 24}, {.models = {M}, .in_flight = 1, .vram_gb = 24}});
-  s.nodes[1].loading = {"m:7b"};
+  s.nodes.edit(1).loading = {"m:7b"};
   ScriptedRandom r({0});
   auto d = route(s, want("m:7b"), r);
   EXPECT_EQ(d.ranked.front(), 1u);
