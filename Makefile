@@ -7,6 +7,9 @@ HYDRA := $(BUILD_DIR)/hydra
 # `make check`: the whole test suite again, built with ASan+UBSan (scripts/check.sh); -O1 -g1
 # (line tables) compiles about twice as fast as -O2 -g and keeps asserts on.
 ASAN_DIR ?= build-asan
+# ...and the gateway's integration tests against a ThreadSanitizer build of `hydra` serving on
+# four worker threads (scripts/check_tsan.sh).
+TSAN_DIR ?= build-tsan
 # `make fuzz`: clang-15 + libFuzzer targets (fuzz/), each run FUZZ_S seconds (scripts/fuzz.sh).
 FUZZ_DIR ?= build-fuzz
 FUZZ_S ?= 60
@@ -40,9 +43,15 @@ $(ASAN_DIR)/build.ninja: | deps
 	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Check -DCMAKE_CXX_FLAGS_CHECK="-O1 -g1" \
 	  -DHYDRA_SANITIZE=ON >/dev/null
 
-check: deps $(ASAN_DIR)/build.ninja
+$(TSAN_DIR)/build.ninja: | deps
+	@cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Check -DCMAKE_CXX_FLAGS_CHECK="-O1 -g1" \
+	  -DHYDRA_TSAN=ON -DBUILD_TESTING=OFF >/dev/null
+
+check: build $(ASAN_DIR)/build.ninja $(TSAN_DIR)/build.ninja
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
 	@BUILD_DIR=$(ASAN_DIR) bash scripts/check.sh
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target hydra
+	@TSAN_DIR=$(TSAN_DIR) bash scripts/check_tsan.sh
 
 fuzz-deps:
 	@bash scripts/install-deps.sh fuzz
@@ -56,4 +65,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/build.ninja
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_S=$(FUZZ_S) bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)

@@ -81,28 +81,32 @@ start_sims() {
 
 # start_hydra NAME NODE_SUFFIX URL...: `hydra serve` on a free loopback port in front of the
 # URLs (each given NODE_SUFFIX, e.g. '#slots=1024'); waits for its first probe round; sets
-# $HYDRA_URL and $HYDRA_PID.
+# $HYDRA_URL and $HYDRA_PID. A caller's array HYDRA_ENV (e.g. `local HYDRA_ENV=(HYDRA_THREADS=2)`
+# or `(-u HYDRA_THREADS)`) is given to `env` in front of this hydra alone, so the command line
+# records it and nothing else the script runs inherits it (LD_PRELOAD, say).
 start_hydra() {
   local name=$1 suffix=$2; shift 2
   local args=(serve --no-discovery --listen 127.0.0.1:0 --data-dir "$WORK/data-$name")
-  local u
+  local u pre=()
   for u in "$@"; do args+=(--node "$u$suffix"); done
-  HYDRA_DASHBOARD=false bench_start "$name" "$HYDRA" "${args[@]}"
+  [ -z "${HYDRA_ENV[*]+x}" ] || pre=(env "${HYDRA_ENV[@]}")
+  HYDRA_DASHBOARD=false bench_start "$name" ${pre[@]+"${pre[@]}"} "$HYDRA" "${args[@]}"
   HYDRA_PID=$LAST_PID
   wait_for "$WORK/$name.log" 'nodes reachable' 20
   HYDRA_URL=$(grep -o 'Ollama API on http://[0-9.:]*' "$WORK/$name.log" | sed 's/Ollama API on //')
 }
 
-# start_nginx NAME BALANCE URL...: nginx as a plain reverse proxy (one worker, like Hydra's one
-# thread) over the URLs, configured in $WORK/NAME; BALANCE is "" (round robin) or "least_conn;".
-# Sets $NGINX_URL and $NGINX_PID.
+# start_nginx NAME BALANCE URL...: nginx as a plain reverse proxy over the URLs, configured in
+# $WORK/NAME; BALANCE is "" (round robin) or "least_conn;". $NGINX_WORKERS worker processes
+# (default 1); a caller's array NGINX_ENV goes to `env` in front of nginx alone, as HYDRA_ENV
+# does for start_hydra. Sets $NGINX_URL and $NGINX_PID.
 start_nginx() {
   local name=$1 balance=$2; shift 2
-  local dir="$WORK/$name" port u
+  local dir="$WORK/$name" port u pre=()
   mkdir -p "$dir/logs"
   port=$(free_port)
   {
-    echo "worker_processes 1;"
+    echo "worker_processes ${NGINX_WORKERS:-1};"
     # nginx started as root would switch its worker to 'nobody', who cannot read the temp dir.
     [ "$(id -u)" -eq 0 ] && echo "user root;"
     echo "pid $dir/nginx.pid;"
@@ -131,7 +135,8 @@ start_nginx() {
     echo "  }"
     echo "}"
   } >"$dir/nginx.conf"
-  bench_start "$name" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" -g 'daemon off;'
+  [ -z "${NGINX_ENV[*]+x}" ] || pre=(env "${NGINX_ENV[@]}")
+  bench_start "$name" ${pre[@]+"${pre[@]}"} nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" -g 'daemon off;'
   NGINX_PID=$LAST_PID
   NGINX_URL="http://127.0.0.1:$port"
   local deadline=$((SECONDS + 10))

@@ -74,7 +74,8 @@ p(f"Machine: {os.cpu_count()} cores, {cpu}, {mem_kb / 1048576:.1f} GiB memory, {
   f"{nginx_version}; open-file limit {facts.get('machine.fd_limit', '?')}.")
 p("")
 p(f"**Everything shares the same {os.cpu_count()} cores**: the load generator (`bench/loadgen`, one thread), "
-  "the gateway (`hydra serve`, one io_context thread), nginx (one worker, to match), and the emulated "
+  "the gateway (`hydra serve`, at the threads each section states; its default is one per core), nginx "
+  "(in scenario 1 as many workers as Hydra has threads, elsewhere one), and the emulated "
   "nodes (`hydra sim`). So the figures are lower bounds for each program and the comparisons are between "
   "setups on the same loaded machine, not absolute capacities. Other work was running on the machine too: "
   f"load average (1, 5, 15 min) {facts.get('machine.load_before', '?')} before, {facts.get('machine.load_after', '?')} after. "
@@ -87,46 +88,137 @@ p("")
 
 headline = []
 
+# ---- allocations per request (part of scenario 1) -------------------------------------
+def alloc_fact(key):
+    """(calls, bytes, seconds) counted over one window, or None."""
+    v = facts.get(f"allocs.{key}")
+    if not v:
+        return None
+    calls, nbytes, secs = v.split()
+    return int(calls), int(nbytes), float(secs)
+
+
+def allocs_section():
+    if "allocs.skipped" in facts:
+        p(f"Allocations per proxied request: not measured ({facts['allocs.skipped']}).")
+        p("")
+        return
+    rows = []
+    at = facts.get("allocs.threads", "1")
+    hydra_label = f"Hydra, {at} thread{'' if at == '1' else 's'}"
+    for proc, route, label in (("hydra", "generate", hydra_label), ("hydra", "chat", hydra_label),
+                               ("nginx", "generate", "nginx, 1 worker")):
+        counted, idle, r = alloc_fact(f"{proc}-{route}"), alloc_fact(f"{proc}-idle"), load(f"allocs-{proc}-{route}")
+        if not counted or not r or not r["requests"]:
+            continue
+        idle_rate = (idle[0] / idle[2], idle[1] / idle[2]) if idle and idle[2] > 0 else (0.0, 0.0)
+        calls = max(0.0, counted[0] - idle_rate[0] * counted[2])
+        nbytes = max(0.0, counted[1] - idle_rate[1] * counted[2])
+        rows.append((label, route, r, calls / r["requests"], nbytes / r["requests"], idle_rate[0]))
+    if not rows:
+        return
+    p("### Allocations per proxied request")
+    p("")
+    p(f"A separate, untimed pass: a fresh Hydra at {at} thread{'' if at == '1' else 's'} (and nginx at 1 worker) with `bench/alloc_count.cpp` "
+      "preloaded (`LD_PRELOAD`), which counts every call of malloc, calloc, realloc, aligned_alloc, posix_memalign "
+      "and memalign (libstdc++'s `operator new` calls malloc, so every `new` counts) in a file mapped shared, read "
+      f"by the script before and after each run. Non-streamed requests (`num_predict` 1), {conc} in flight on "
+      "keep-alive connections, after an uncounted warm-up; what the idle process allocated per second "
+      "(health probes, telemetry), measured just before, is subtracted pro rata. Bytes are those asked for.")
+    p("")
+    p("| proxy | route | requests (errors) | allocations per request | bytes per request | idle allocations per second |")
+    p("| --- | --- | ---: | ---: | ---: | ---: |")
+    for label, route, r, calls, nbytes, idle_rate in rows:
+        p(f"| {label} | `/api/{route}` | {r['requests']:,} ({r['errors']['total']}) | **{calls:.1f}** | {nbytes:,.0f} | {idle_rate:,.0f} |")
+    p("")
+    hydra = {route: calls for label, route, r, calls, _, _ in rows if label.startswith("Hydra")}
+    nginx = next((calls for label, _, _, calls, _, _ in rows if label.startswith("nginx")), None)
+    if hydra:
+        headline.append(f"Allocations per proxied request ({hydra_label}): "
+                        + ", ".join(f"/api/{k} {v:.1f}" for k, v in hydra.items())
+                        + (f"; nginx /api/generate {nginx:.1f}" if nginx is not None else ""))
+
+
 # ---- overhead -------------------------------------------------------------------------
-lat = {w: load(f"overhead-latency-{w}") for w in ("direct", "hydra", "nginx")}
-thr = {w: load(f"overhead-throughput-{w}") for w in ("direct", "hydra", "nginx")}
-if lat["direct"] and lat["hydra"]:
+def ratio_text(a, b):
+    return f"{a / b:.2f}" if b else "—"
+
+
+ovh_threads = facts.get("overhead.threads", "").split()
+lat = {"direct": load("overhead-latency-direct")}
+thr = {"direct": load("overhead-throughput-direct")}
+for t in ovh_threads:
+    for who in ("hydra", "nginx"):
+        lat[(who, t)] = load(f"overhead-latency-{who}-t{t}")
+        thr[(who, t)] = load(f"overhead-throughput-{who}-t{t}")
+if lat["direct"] and thr["direct"]:
     conc = lat["direct"]["concurrency"]
     max_conc = thr["direct"]["concurrency"]
-    p("## 1. Overhead: direct vs Hydra vs nginx")
+    p("## 1. Overhead: direct vs Hydra vs nginx, at 1 and 2 threads")
     p("")
     p("The same small non-streamed `/api/generate` (`num_predict` 1, sims at 100,000 tokens/s, so the node "
       "answers at once) sent straight to 4 sim nodes (round robin over them by the load generator), through "
       "`hydra serve` in front of the same 4, and through nginx (`upstream` round robin over the same 4, "
-      "HTTP/1.1 keep-alive to them, `proxy_buffering off`, one worker). Closed loop: latency at "
+      "HTTP/1.1 keep-alive to them, `proxy_buffering off`). Hydra runs at each thread count "
+      f"({', '.join(ovh_threads)}; `HYDRA_THREADS`) and nginx beside it with `worker_processes` equal to it, "
+      "each proxy started afresh and alone. Closed loop: latency at "
       f"{conc} requests in flight, throughput at {max_conc} in flight; 1 s warm-up, then "
       f"{lat['direct']['duration_s']:g} s measured.")
     p("")
-    p(f"| path | p50 at {conc} | p99 at {conc} | added p50 | added p99 | max throughput (at {max_conc}) | errors |")
-    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    p(f"| path | threads / workers | p50 at {conc} | p99 at {conc} | added p50 | added p99 | max throughput (at {max_conc}) | errors |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     d = lat["direct"]["latency_ms"]
-    for w in ("direct", "hydra", "nginx"):
-        if not lat[w]:
+
+    def row(label, count, l, t):
+        added50 = "—" if label == "direct" else us_delta(d["p50"], l["latency_ms"]["p50"])
+        added99 = "—" if label == "direct" else us_delta(d["p99"], l["latency_ms"]["p99"])
+        errs = l["errors"]["total"] + t["errors"]["total"]
+        p(f"| {label} | {count} | {ms(l['latency_ms']['p50'])} | {ms(l['latency_ms']['p99'])} | {added50} | {added99} | "
+          f"{t['throughput_rps']:,.0f} req/s | {errs} |")
+
+    row("direct", "—", lat["direct"], thr["direct"])
+    for t in ovh_threads:
+        for who in ("hydra", "nginx"):
+            if lat[(who, t)] and thr[(who, t)]:
+                row(who, t, lat[(who, t)], thr[(who, t)])
+    p("")
+    p("Per thread count (Hydra's threads = nginx's workers). Aim (issue #17): throughput Hydra/nginx ≥ 0.9 "
+      f"(goal 1.0) at each, and Hydra's added p50 at {conc} in flight ≤ 50 µs.")
+    p("")
+    p("| threads | throughput Hydra/nginx | Hydra/direct | nginx/direct | Hydra added p50 / p99 | nginx added p50 / p99 "
+      "| OS threads in Hydra | Hydra CPU, peak RSS |")
+    p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    direct_rps = thr["direct"]["throughput_rps"]
+    for t in ovh_threads:
+        hl, ht, nl, nt = lat[("hydra", t)], thr[("hydra", t)], lat[("nginx", t)], thr[("nginx", t)]
+        if not hl or not ht:
             continue
-        l = lat[w]["latency_ms"]
-        added50 = "—" if w == "direct" else us_delta(d["p50"], l["p50"])
-        added99 = "—" if w == "direct" else us_delta(d["p99"], l["p99"])
-        errs = lat[w]["errors"]["total"] + thr[w]["errors"]["total"]
-        p(f"| {w} | {ms(l['p50'])} | {ms(l['p99'])} | {added50} | {added99} | {thr[w]['throughput_rps']:,.0f} req/s | {errs} |")
+        h = hl["latency_ms"]
+        h_added = f"{us_delta(d['p50'], h['p50'])} / {us_delta(d['p99'], h['p99'])}"
+        n_added, hn, nd = "—", "—", "—"
+        if nl and nt:
+            n = nl["latency_ms"]
+            n_added = f"{us_delta(d['p50'], n['p50'])} / {us_delta(d['p99'], n['p99'])}"
+            hn = f"**{ratio_text(ht['throughput_rps'], nt['throughput_rps'])}**"
+            nd = ratio_text(nt["throughput_rps"], direct_rps)
+        cpu_rss = "—"
+        if f"overhead.t{t}.hydra_rss_kb" in facts:
+            cpu_rss = f"{float(facts[f'overhead.t{t}.hydra_cpu_s']):.1f} s, {mib(facts[f'overhead.t{t}.hydra_rss_kb'])}"
+        p(f"| {t} | {hn} | {ratio_text(ht['throughput_rps'], direct_rps)} | {nd} | {h_added} | {n_added} | "
+          f"{facts.get(f'overhead.t{t}.hydra_os_threads', '?')} | {cpu_rss} |")
+        line = (f"Overhead at {t} thread{'s' if t != '1' else ''}: Hydra adds {us_delta(d['p50'], h['p50'])} p50, "
+                f"{us_delta(d['p99'], h['p99'])} p99")
+        if nl and nt:
+            line += (f" (nginx, {t} worker{'s' if t != '1' else ''}: {us_delta(d['p50'], nl['latency_ms']['p50'])}, "
+                     f"{us_delta(d['p99'], nl['latency_ms']['p99'])}); max throughput {ht['throughput_rps']:,.0f} req/s "
+                     f"= {ratio_text(ht['throughput_rps'], nt['throughput_rps'])}× nginx's {nt['throughput_rps']:,.0f}")
+        headline.append(line)
     p("")
-    if lat["nginx"]:
-        h, n = lat["hydra"]["latency_ms"], lat["nginx"]["latency_ms"]
-        ratio = thr["hydra"]["throughput_rps"] / thr["nginx"]["throughput_rps"]
-        p(f"Hydra adds {us_delta(d['p50'], h['p50'])} at the median where nginx adds {us_delta(d['p50'], n['p50'])}; "
-          f"throughput Hydra/nginx = **{ratio:.2f}**, Hydra/direct = {thr['hydra']['throughput_rps'] / thr['direct']['throughput_rps']:.2f}, "
-          f"nginx/direct = {thr['nginx']['throughput_rps'] / thr['direct']['throughput_rps']:.2f}.")
-        headline.append(f"Overhead: Hydra adds {us_delta(d['p50'], h['p50'])} p50 (nginx {us_delta(d['p50'], n['p50'])}); "
-                        f"max throughput {thr['hydra']['throughput_rps']:,.0f} req/s = {ratio:.2f}× nginx's "
-                        f"{thr['nginx']['throughput_rps']:,.0f}")
-    if "overhead.hydra_rss_kb" in facts:
-        p(f"Hydra's peak resident memory over the whole scenario: {mib(facts['overhead.hydra_rss_kb'])}; "
-          f"CPU time {float(facts['overhead.hydra_cpu_s']):.1f} s.")
+    p("*OS threads in Hydra* counts every thread of the process (`/proc/PID/task`) just after start: the "
+      "workers and any helper threads, so a Hydra that ignored `HYDRA_THREADS` would show the same count at each row. "
+      "CPU time is Hydra's over both runs of its row (warm-ups included).")
     p("")
+    allocs_section()
 
 # ---- streaming ------------------------------------------------------------------------
 def stream_section(label):
@@ -134,7 +226,12 @@ def stream_section(label):
     if not d or not h:
         return
     n = int(facts[f"stream.{label}.streams"])
-    p(f"### {n:,} concurrent streams")
+    target = int(facts.get("stream.big_target", n))
+    why = ""
+    if label == "big":
+        why = (f" (the {target:,} asked for)" if n >= target else
+               f" (the most the open-file limit of {facts.get('stream.fd_limit', '?')} allows; {target:,} asked for)")
+    p(f"### {n:,} concurrent streams{why}")
     p("")
     p("| | direct | through Hydra | added |")
     p("| --- | ---: | ---: | ---: |")
@@ -146,9 +243,16 @@ def stream_section(label):
     idle, peak = int(facts[f"stream.{label}.hydra_idle_rss_kb"]), int(facts[f"stream.{label}.hydra_peak_rss_kb"])
     cpu_s, wall = float(facts[f"stream.{label}.hydra_cpu_s"]), float(facts[f"stream.{label}.wall_s"])
     p("")
+    if label == "big":
+        p(f"Hydra's added time to first chunk, p99, over direct at {n:,} streams: "
+          f"**{us_delta(d['ttfc_ms']['p99'], h['ttfc_ms']['p99'])}** (issue #17 asks for ≤ 5 ms at 10,000 streams, "
+          "or the most the descriptor limit allows).")
+        p("")
+    os_threads = facts.get(f"stream.{label}.hydra_os_threads", "?")
+    os_threads = f"{os_threads} OS thread{'' if os_threads == '1' else 's'}"
     p(f"Hydra: resident memory {mib(idle)} idle, **{mib(peak)} peak** (VmHWM) — about "
       f"{(peak - idle) / n:.1f} KiB per stream; CPU {cpu_s:.1f} s over the {wall:.1f} s run "
-      f"= **{100 * cpu_s / wall:.0f}% of one core** (its one thread). "
+      f"= **{100 * cpu_s / wall:.0f}% of one core** (threads: {threads_text}; {os_threads} in the process). "
       f"{facts[f'stream.{label}.sim_nodes']} sim nodes with 1024 slots each.")
     fds = facts.get(f"stream.{label}.hydra_peak_fds")
     if fds:
@@ -165,12 +269,14 @@ def stream_section(label):
                     f"{100 * cpu_s / wall:.0f}% of a core")
 
 
+stream_threads = facts.get("stream.threads", "default")
+threads_text = "Hydra's default, `HYDRA_THREADS` unset" if stream_threads == "default" else f"`HYDRA_THREADS={stream_threads}`"
 if load("stream-small-direct"):
     s = load("stream-small-direct")
     p("## 2. Streaming: many concurrent streams")
     p("")
     p("Closed loop: N workers each keep one NDJSON `/api/generate` stream open, back to back, "
-      "straight to the sims and then through a freshly started Hydra. The sims generate slowly "
+      f"straight to the sims and then through a freshly started Hydra (threads: {threads_text}). The sims generate slowly "
       f"({facts.get('stream.tps', '?')} token/s, {facts.get('stream.tokens', '?')} tokens), so every stream stays "
       f"open for seconds and all N are in flight at once. Workers start over {facts.get('stream.ramp_s', '?')} s, "
       f"the next {s['warmup_s']:g} s are not recorded, then {s['duration_s']:g} s are measured. Client source "
@@ -565,7 +671,7 @@ p("```")
 nginx_conf = os.path.join(work, "nginx.conf.txt")
 if os.path.exists(nginx_conf):
     p("")
-    p("Generated nginx.conf (overhead scenario):")
+    p("Generated nginx.conf (overhead scenario, the last thread count; the others differ only in `worker_processes`):")
     p("")
     p("```nginx")
     p(open(nginx_conf).read().rstrip())

@@ -4,11 +4,12 @@
 # pass/fail tests. Everything runs on loopback; every process started is stopped on exit.
 #
 # Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, and publishing a snapshot
-# after one node changed; Google Benchmark), overhead (direct vs Hydra vs nginx), streaming
-# (1,000 and 10,000 streams), failover (a node killed under load), quality (Hydra's policy vs
-# round robin vs least connections on a mixed fleet; then one busy model on the demo fleet,
-# with and without configured capacities), discovery (40 sims found on a /26), flood (ordinary
-# requests beside 5,000 made-up model names). Sizes are the variables below.
+# after one node changed; Google Benchmark), overhead (direct vs Hydra vs nginx at 1 and 2
+# threads/workers, then allocations per proxied request under a counting LD_PRELOAD shim),
+# streaming (1,000 and 10,000 streams), failover (a node killed under load), quality (Hydra's
+# policy vs round robin vs least connections on a mixed fleet; then one busy model on the demo
+# fleet, with and without configured capacities), discovery (40 sims found on a /26), flood
+# (ordinary requests beside 5,000 made-up model names). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -23,6 +24,9 @@ ROUTING_REPS=${ROUTING_REPS:-5}
 OVH_CONC=${OVH_CONC:-8}             # latency: requests in flight
 OVH_MAX_CONC=${OVH_MAX_CONC:-64}    # throughput: enough in flight to saturate
 OVH_SECONDS=${OVH_SECONDS:-4}
+OVH_THREADS=${OVH_THREADS:-1 2}     # Hydra's HYDRA_THREADS, and nginx's worker_processes beside it
+ALLOC_SECONDS=${ALLOC_SECONDS:-2}   # allocations per request: each counted loadgen run (and the idle window)
+ALLOC_THREADS=${ALLOC_THREADS:-1}   # ... with Hydra at this many threads
 STREAM_SMALL=${STREAM_SMALL:-1000}
 STREAM_BIG=${STREAM_BIG:-10000}
 STREAM_TPS=${STREAM_TPS:-1}         # tokens (chunks) per second per stream: 10,000 chunks/s at 10,000 streams
@@ -31,6 +35,7 @@ STREAM_RAMP=${STREAM_RAMP:-8}       # seconds over which the streams are opened
 STREAM_WARMUP=${STREAM_WARMUP:-8}   # streams begun before this are not recorded
 STREAM_SECONDS=${STREAM_SECONDS:-8}
 STREAM_SOURCES=${STREAM_SOURCES:-127.0.0.2-127.0.0.33}  # client addresses: ephemeral ports never run short
+STREAM_THREADS=${STREAM_THREADS:-}   # Hydra's threads for streaming; empty: its default (one per core)
 FO_RATE=${FO_RATE:-100}           # failover: streamed requests per second (0.5 s each)
 FO_SECONDS=${FO_SECONDS:-10}
 FO_KILL_AT=${FO_KILL_AT:-4}         # seconds into the run the second node is killed

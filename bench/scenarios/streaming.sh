@@ -16,7 +16,11 @@ stream_run() {
   for u in "${urls[@]}"; do direct+=(--target "$u/api/generate"); done
   loadgen "stream-$label-direct" "${direct[@]}" "${common[@]}"
 
+  # Hydra at STREAM_THREADS, or at its own default even if the caller's environment sets one.
+  local HYDRA_ENV=(-u HYDRA_THREADS)
+  [ -z "$STREAM_THREADS" ] || HYDRA_ENV=("HYDRA_THREADS=$STREAM_THREADS")
   start_hydra "stream-hydra-$label" '#slots=1024' "${urls[@]}"
+  fact "stream.$label.hydra_os_threads" "$(ls "/proc/$HYDRA_PID/task" | wc -l)"
   local hz ticks0 ticks1 t0 t1
   hz=$(getconf CLK_TCK)
   fact "stream.$label.hydra_idle_rss_kb" "$(proc_kb "$HYDRA_PID" VmRSS)"
@@ -59,6 +63,7 @@ streaming() {
   fact stream.tps "$STREAM_TPS"
   fact stream.tokens "$STREAM_TOKENS"
   fact stream.ramp_s "$STREAM_RAMP"
+  fact stream.threads "${STREAM_THREADS:-default}"
   echo "bench: streaming: $STREAM_SMALL then $big concurrent streams, direct and through Hydra (about 2 min)"
   stream_run small "$STREAM_SMALL"
   stream_run big "$big"

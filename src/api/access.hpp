@@ -6,6 +6,9 @@
 // API is open, as Ollama is.
 #include "api/cors.hpp"
 #include "auth/keys.hpp"
+#include "common/shared_value.hpp"
+
+#include <atomic>
 #include "auth/limiter.hpp"
 #include "http/server.hpp"
 #include "telemetry/metrics.hpp"
@@ -39,8 +42,24 @@ bool dashboard_serves(http::bhttp::verb method, std::string_view path);
 enum class NodesRule { allow, need_token, closed };
 NodesRule nodes_rule_without_keys(bool has_token, bool exposed, bool open_registration);
 
+// The key set in force: read by every request on any thread, swapped whole on SIGHUP.
+class SharedKeys {
+public:
+  SharedKeys() : keys_(std::make_shared<const auth::KeySet>()) {}
+  std::shared_ptr<const auth::KeySet> load() const { return keys_.load(); }
+  operator std::shared_ptr<const auth::KeySet>() const { return load(); }
+  std::shared_ptr<const auth::KeySet> operator->() const { return load(); }
+  SharedKeys& operator=(std::shared_ptr<const auth::KeySet> keys) {
+    keys_.store(std::move(keys));
+    return *this;
+  }
+
+private:
+  SharedValue<const auth::KeySet> keys_;
+};
+
 struct AuthSettings {
-  std::shared_ptr<const auth::KeySet> keys = std::make_shared<auth::KeySet>();  // swapped on reload
+  SharedKeys keys;                // swapped on reload
   bool metrics_admin = false;     // auth.metrics = "admin"
   bool open_registration = false; // discovery.open_registration
   bool exposed = false;           // the API listens on a non-loopback address

@@ -3,6 +3,7 @@
 #include "routing/scorers.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <cmath>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +18,11 @@ Lease::Lease(Admission& owner, std::shared_ptr<cluster::NodeCounters> counters, 
 
 Lease::~Lease() {
   counters_->in_flight.fetch_sub(1, std::memory_order_relaxed);
-  owner_.freed(node_);
+  // The queue is the control thread's. Meanwhile the slot shows free, but a newcomer admitted
+  // there first serves the best waiter with it (enter()).
+  Admission* owner = &owner_;
+  const std::size_t node = node_;
+  http::post_control(owner->executor_, [owner, node] { owner->freed(node); });
 }
 
 Admission::Admission(asio::any_io_executor executor, routing::QueueSettings settings, const Clock& clock,
@@ -79,7 +84,16 @@ void Admission::grant(uint64_t id, std::size_t node) {
   // Reserve the slot for the waiter now, so that a newcomer cannot take it meanwhile.
   counters->in_flight.fetch_add(1, std::memory_order_relaxed);
   it->second->granted = node;
-  it->second->timer.cancel();
+  wake(it->second);
+}
+
+void Admission::wake(const std::shared_ptr<Pending>& p) {
+  auto on_waiter = [p] {
+    p->woken = true;
+    p->timer.cancel();
+  };
+  if (p->thread == http::thread_index()) on_waiter();
+  else asio::post(p->timer.get_executor(), std::move(on_waiter));
 }
 
 std::unique_ptr<Lease> Admission::take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters) {
@@ -97,7 +111,7 @@ std::unique_ptr<Lease> Admission::lease_now(std::size_t node) {
 
 void Admission::close() {
   closed_ = true;
-  for (auto& [id, pending] : pending_) pending->timer.cancel();  // each admit() sees closed_ and leaves
+  for (auto& [id, pending] : pending_) wake(pending);  // each admit() sees closed_ and leaves
 }
 
 void Admission::leave_queue(uint64_t id) {
@@ -117,15 +131,33 @@ std::optional<std::size_t> Admission::free_cold_node(const routing::Waiter& w) c
   return std::nullopt;
 }
 
-http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const cluster::Snapshot& snapshot,
-                                               const routing::Decision& decision, const std::string& model,
-                                               int priority) {
-  using namespace asio::experimental::awaitable_operators;
-  AdmitOutcome out;
+const routing::Decision& Admission::live(const cluster::Snapshot& snapshot, const routing::Decision& decision,
+                                         std::optional<routing::Decision>& fresh) const {
+  auto free_now = [&](const routing::Candidate& c) {
+    if (c.index >= snapshot.nodes.size()) return false;
+    const auto& n = snapshot.nodes[c.index];
+    return n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, decision.model).slots;
+  };
+  bool changed = false;
+  for (const auto& c : decision.candidates) changed = changed || free_now(c) != c.has_free_slot;
+  if (!changed) return decision;
+  fresh = decision;
+  for (auto& c : fresh->candidates) c.has_free_slot = free_now(c);
+  return *fresh;
+}
+
+Admission::Ticket Admission::enter(const cluster::Snapshot& snapshot, const routing::Decision& routed,
+                                   const std::string& model, int priority, Waiting where) {
+  Ticket entry;
+  AdmitOutcome& out = entry.out;
+  // Routing saw the slots as they were when it ran (on another visit to this thread, or before
+  // a failover's wait): admission decides on the counters as they are now.
+  std::optional<routing::Decision> fresh;
+  const routing::Decision& decision = live(snapshot, routed, fresh);
   if (closed_) {
     out.error = "hydra is shutting down";
     out.retry_after_s = 1;
-    co_return out;
+    return entry;
   }
   const auto now = clock_.now();
   routing::Waiter w = routing::make_waiter(decision, model, priority, now, &snapshot);
@@ -136,7 +168,7 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
       out.why.clear();
     } else {
       out.lease = take(*node, snapshot.nodes[*node].live);
-      co_return out;
+      return entry;
     }
   }
   w.id = next_id_++;
@@ -144,61 +176,103 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
     ++totals_.rejected;
     out.error = "server busy, please try again.  maximum pending requests exceeded";
     out.retry_after_s = retry_after(snapshot, decision);
-    co_return out;
+    return entry;
   }
   out.waited = true;
   ++totals_.queued;
   spdlog::debug("every candidate is busy: request queued at priority {} ({} waiting)", priority, queue_.size());
-  auto pending = std::make_shared<Pending>(executor_);
-  pending_[w.id] = pending;
-  const auto since = std::chrono::steady_clock::now();
+  auto pending = std::make_shared<Pending>(std::move(where));
+  pending->w = std::move(w);
+  pending->since = std::chrono::steady_clock::now();
   const Nanos max_wait = queue_.settings().max_wait;
   // A waiter with a cold option wakes once when a load there becomes worth it, in case that
   // node is idle (an idle node frees no slot, so nothing else would wake it).
-  bool cold_check_due = !w.cold.empty() && !w.warm.empty() && w.cold_after < max_wait;
-  for (;;) {
-    pending->timer.expires_at(since + (cold_check_due ? w.cold_after : max_wait));
-    auto which = co_await (pending->timer.async_wait(http::use_nothrow) || requester.gone());
-    if (pending->granted) {
-      pending_.erase(w.id);
-      out.lease = std::make_unique<Lease>(*this, counters_of(*pending->granted), *pending->granted);
-      if (which.index() == 1) {  // granted, but the client left at the same moment
-        out.lease.reset();       // gives the slot to the next waiter
-        out.client_gone = true;
-        ++totals_.abandoned;
-      } else {
-        ++totals_.admitted;
-      }
-      co_return out;
-    }
-    if (which.index() == 1) {
-      leave_queue(w.id);
+  const routing::Waiter& queued = pending->w;
+  pending->cold_check_due = !queued.cold.empty() && !queued.warm.empty() && queued.cold_after < max_wait;
+  pending->due = pending->since + (pending->cold_check_due ? queued.cold_after : max_wait);
+  pending_[queued.id] = pending;
+  entry.pending = std::move(pending);
+  return entry;
+}
+
+bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot, const routing::Decision& decision,
+                       AdmitOutcome& out) {
+  const uint64_t id = p.w.id;
+  out.waited = true;
+  if (p.granted) {
+    pending_.erase(id);
+    out.lease = std::make_unique<Lease>(*this, counters_of(*p.granted), *p.granted);
+    if (gone) {            // granted, but the client left at the same moment
+      out.lease.reset();   // gives the slot to the next waiter
       out.client_gone = true;
       ++totals_.abandoned;
-      co_return out;
+    } else {
+      ++totals_.admitted;
     }
-    if (closed_) {
-      leave_queue(w.id);
-      ++totals_.rejected;
-      out.error = "hydra is shutting down";
-      out.retry_after_s = 1;
-      co_return out;
-    }
-    if (!cold_check_due) break;
-    cold_check_due = false;
-    if (auto node = free_cold_node(w)) {
-      leave_queue(w.id);
-      out.why = fmt::format("the nodes holding {} stayed full for {:.1f} s, as long as loading it takes: loading it here",
-                            w.model, std::chrono::duration<double>(w.cold_after).count());
-      out.lease = take(*node, counters_of(*node));
-      co_return out;
-    }
+    return true;
   }
-  leave_queue(w.id);
+  if (gone) {
+    leave_queue(id);
+    out.client_gone = true;
+    ++totals_.abandoned;
+    return true;
+  }
+  if (closed_) {
+    leave_queue(id);
+    ++totals_.rejected;
+    out.error = "hydra is shutting down";
+    out.retry_after_s = 1;
+    return true;
+  }
+  if (p.cold_check_due) {
+    p.cold_check_due = false;
+    if (auto node = free_cold_node(p.w)) {
+      leave_queue(id);
+      out.why = fmt::format("the nodes holding {} stayed full for {:.1f} s, as long as loading it takes: loading it here",
+                            p.w.model, std::chrono::duration<double>(p.w.cold_after).count());
+      out.lease = take(*node, counters_of(*node));
+      return true;
+    }
+    p.due = p.since + queue_.settings().max_wait;
+    return false;
+  }
+  leave_queue(id);
   ++totals_.rejected;
   out.error = "server busy, please try again.  maximum pending requests exceeded";
   out.retry_after_s = retry_after(snapshot, decision);
-  co_return out;
+  return true;
+}
+
+http::awaitable<AdmitOutcome> Admission::wait(Ticket ticket, ReplySink& requester, const cluster::Snapshot& snapshot,
+                                              const routing::Decision& decision) {
+  using namespace asio::experimental::awaitable_operators;
+  if (!ticket.pending) co_return std::move(ticket.out);
+  std::shared_ptr<Pending> pending = std::move(ticket.pending);
+  for (;;) {
+    bool gone = false;
+    if (!pending->woken) {  // a grant posted before this wait began has set it
+      pending->timer.expires_at(pending->due);
+      auto which = co_await (pending->timer.async_wait(http::use_nothrow) || requester.gone());
+      gone = which.index() == 1;
+    }
+    pending->woken = false;
+    AdmitOutcome out;
+    auto resuming = [&] { return resume(*pending, gone, snapshot, decision, out); };
+    const bool done = co_await http::on_control(executor_, resuming);
+    if (done) co_return out;
+  }
+}
+
+http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const cluster::Snapshot& snapshot,
+                                               const routing::Decision& decision, const std::string& model,
+                                               int priority) {
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  Waiting here;
+  here.executor = std::move(executor);
+  here.thread = http::thread_index();
+  auto entering = [&] { return enter(snapshot, decision, model, priority, here); };
+  Ticket ticket = co_await http::on_control(executor_, entering);
+  co_return co_await wait(std::move(ticket), requester, snapshot, decision);
 }
 
 }  // namespace hydra::api

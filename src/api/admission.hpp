@@ -7,9 +7,12 @@
 // node, taken here (admit() for model requests, including each failover attempt; lease_now()
 // for per-node operations such as pull), released when that attempt ends, which hands the slot
 // straight to the best waiter (an event, not polling). Nothing else touches in_flight.
-// Single-threaded: use on the gateway's io_context thread.
+// The queue lives on the control thread (http/threads.hpp): admit() may be called on any
+// thread; its decisions run on the control thread, and a waiter waits on its own thread, woken
+// by a post when a slot is granted. A lease may end on any thread; the hand-over is posted.
 #include "api/sink.hpp"
 #include "cluster/snapshot.hpp"
+#include "http/threads.hpp"
 #include "routing/admission_queue.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -52,9 +55,29 @@ public:
             SnapshotSource snapshots);
 
   // Waits for a slot when every candidate is busy; gives up when the requester is gone.
-  // `model` is the normalised name (to judge cold nodes later).
+  // `model` is the normalised name (to judge cold nodes later). Any thread: enter() on the
+  // control thread, then wait().
   http::awaitable<AdmitOutcome> admit(ReplySink& requester, const cluster::Snapshot& snapshot,
                                       const routing::Decision& decision, const std::string& model, int priority);
+
+  struct Pending;
+  // What the control thread decided at once: an outcome, or a place in the queue.
+  struct Ticket {
+    AdmitOutcome out;
+    std::shared_ptr<Pending> pending;  // set: queued; wait() for the outcome
+  };
+  // Where a waiter waits: its thread's executor and index (http::thread_index()).
+  struct Waiting {
+    http::asio::any_io_executor executor;
+    int thread = 0;
+  };
+  // Control thread: a slot now (free slots as the counters say now, not as routing saw them),
+  // a refusal, or a place in the queue for a waiter that waits `where`.
+  Ticket enter(const cluster::Snapshot& snapshot, const routing::Decision& decision, const std::string& model,
+               int priority, Waiting where);
+  // The waiter's thread: the ticket's outcome, waiting for a grant when it was queued.
+  http::awaitable<AdmitOutcome> wait(Ticket ticket, ReplySink& requester, const cluster::Snapshot& snapshot,
+                                     const routing::Decision& decision);
   // A lease on a node whatever its load, without waiting: per-node operations (pull, create,
   // blobs) that do not generate, counted so that routing sees the node busy meanwhile.
   std::unique_ptr<Lease> lease_now(std::size_t node);
@@ -76,11 +99,15 @@ public:
   const Totals& totals() const { return totals_; }
 
 private:
-  struct Pending {
-    explicit Pending(http::asio::any_io_executor ex) : timer(std::move(ex)) {}
-    http::asio::steady_timer timer;
-    std::optional<std::size_t> granted;
-  };
+  friend class Lease;  // posts freed() to the control thread
+  // After a wait: true when `out` is final, false to wait again until `p.due`.
+  bool resume(Pending& p, bool gone, const cluster::Snapshot& snapshot, const routing::Decision& decision,
+              AdmitOutcome& out);
+  void wake(const std::shared_ptr<Pending>& p);  // the waiter looks again, on its own thread
+  // The decision with each candidate's free slot as the counters say now (a copy only when
+  // something changed since routing).
+  const routing::Decision& live(const cluster::Snapshot& snapshot, const routing::Decision& decision,
+                                std::optional<routing::Decision>& fresh) const;
   std::shared_ptr<cluster::NodeCounters> counters_of(std::size_t node) const;
   void grant(uint64_t waiter, std::size_t node);  // the waiter gets a slot on node, now free
   std::unique_ptr<Lease> take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters);  // admitted now
@@ -99,6 +126,19 @@ private:
   uint64_t next_id_ = 1;
   Totals totals_;
   bool closed_ = false;
+};
+
+// A queued request. The timer and `woken` belong to the waiter's thread; the rest to the
+// control thread.
+struct Admission::Pending {
+  explicit Pending(Waiting where) : timer(std::move(where.executor)), thread(where.thread) {}
+  http::asio::steady_timer timer;
+  int thread;          // the waiter's
+  bool woken = false;  // the waiter's thread: a wake came before it waited again
+  std::optional<std::size_t> granted;
+  routing::Waiter w;
+  std::chrono::steady_clock::time_point since, due;
+  bool cold_check_due = false;
 };
 
 }  // namespace hydra::api

@@ -170,7 +170,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
   // reply: the request goes once more on a new connection (ConnectionPool::retry_fresh).
   http::Reuse reuse = http::Reuse::pooled;
   for (int round = 0; round < 2; ++round) {
-    auto [cec, conn] = co_await gw.pool.acquire(ep, t.connect, reuse);
+    auto [cec, conn] = co_await gw.pool().acquire(ep, t.connect, reuse);
     if (cec) {
       std::string why = http::is_tls_error(cec) ? http::error_text(cec, node.tls_name) : "connect: " + cec.message();
       co_return Outcome{Outcome::Kind::node_failed, std::move(why)};
@@ -186,7 +186,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     conn->stream.expires_after(t.idle);
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, up, use_nothrow);
     if (wec) {
-      if (gw.pool.retry_fresh(ep, *conn, wec, false)) {
+      if (gw.pool().retry_fresh(ep, *conn, wec, false)) {
         reuse = http::Reuse::fresh;
         continue;
       }
@@ -216,7 +216,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     if (first.index() == 2) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
     auto [hec, hn] = std::get<0>(first);
     if (hec) {
-      if (gw.pool.retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
+      if (gw.pool().retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
         reuse = http::Reuse::fresh;
         continue;
       }
@@ -243,7 +243,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
         reply.append(buf, sizeof buf - parser.get().body().size);
         if (rec && rec != bhttp::error::need_buffer) break;
       }
-      if (parser.is_done() && parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
+      if (parser.is_done() && parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
       // 503 (busy) and 404 (model not there after all) say nothing bad about the node.
       auto kind = status == 503 || status == 404 ? Outcome::Kind::node_declined : Outcome::Kind::node_failed;
       co_return Outcome{kind, fmt::format("status {}", status), status, content_type, std::move(reply)};
@@ -270,7 +270,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     }
     if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink
     co_await sink.end();
-    if (parser.get().keep_alive()) gw.pool.release(ep, std::move(conn));
+    if (parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
     const auto done_at = Clock::now();
     observe(*node.live, sent_at, first_byte_at, done_at, p.pieces);
     Outcome out(Outcome::Kind::served);

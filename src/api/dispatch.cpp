@@ -4,6 +4,7 @@
 #include "routing/policy.hpp"
 
 #include <algorithm>
+#include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
 namespace hydra::api {
@@ -49,8 +50,35 @@ void note_choice(routing::Decision& decision, std::size_t chosen, const cluster:
 
 // The model as metrics label it: a model some node of the fleet has, or "other", so that
 // clients asking for made-up names cannot grow the metrics without bound.
-std::string model_label(const Gateway& gw, const std::string& model, const Dispatched& out) {
-  if (out.decision.ok() || model.empty()) return model;
+// What the accounting needs of a dispatched request: small, so that handing it to the control
+// thread copies little.
+struct Result {
+  bool routed = false;
+  int error_status = 0;
+  bool queued = false;
+  std::optional<std::string> node;  // set when served
+  double ttft_ms = -1;
+  uint64_t tokens = 0, tokens_in = 0;
+  int attempts = 0;
+};
+
+Result result_of(const Dispatched& out) {
+  Result r;
+  r.routed = out.decision.ok();
+  r.error_status = out.decision.error_status;
+  r.queued = out.queued;
+  if (out.served) {
+    r.node = out.served->node_id;
+    r.ttft_ms = out.served->ttft_ms;
+    r.tokens = out.served->eval_count;
+    r.tokens_in = out.served->prompt_eval_count;
+    r.attempts = out.served->attempt;
+  }
+  return r;
+}
+
+std::string model_label(const Gateway& gw, const std::string& model, const Result& out) {
+  if (out.routed || model.empty()) return model;
   auto snapshot = gw.cluster.snapshot();
   if (!snapshot->holders_of(model).empty()) return model;
   for (const auto& n : snapshot->nodes)  // on a node that is down now: still the fleet's
@@ -79,11 +107,37 @@ std::string abandoned_reason(const RelayReport& report, std::chrono::steady_cloc
 }
 
 
+// What the logs keep of a request, read from its exchange on the thread that serves it (the
+// accounting runs on the control thread, maybe after the exchange is gone).
+struct Facts {
+  std::string endpoint;
+  std::string model;  // as asked
+  std::string client;
+  std::string key;    // the API key's name
+  std::string method = "POST";
+  std::string request_id;
+  int status = 0;     // the reply's, once sent
+};
+
+Facts facts_of(const DispatchRequest& request) {
+  Facts f;
+  f.endpoint = request.endpoint;
+  f.model = request.route.model;
+  f.client = request.client;
+  if (request.caller) f.key = std::string(request.caller->name());
+  if (const http::Exchange* ex = request.exchange) {
+    f.method = std::string(ex->method_string());
+    f.request_id = std::string(ex->request()["X-Request-Id"].substr(0, 128));
+    f.status = ex->status();
+  }
+  return f;
+}
+
 // The status the client got: the reply's, once sent; else what the outcome will answer (the
 // failure paths account before they reply). 499 (nginx's "client closed request"): it left.
-int status_of(const DispatchRequest& request, const Dispatched& out, std::string_view outcome) {
-  if (request.exchange && request.exchange->status()) return request.exchange->status();
-  if (outcome == "unroutable") return out.decision.error_status;
+int status_of(const Facts& request, const Result& out, std::string_view outcome) {
+  if (request.status) return request.status;
+  if (outcome == "unroutable") return out.error_status;
   if (outcome == "rejected") return 503;
   if (outcome == "abandoned") return 499;
   if (outcome == "served") return 200;
@@ -92,17 +146,14 @@ int status_of(const DispatchRequest& request, const Dispatched& out, std::string
 
 // One line of the request log (GET /requests, the dashboard's Requests view), built from what
 // the metrics count, so the outcome and node are the same in both.
-void log_request(Gateway& gw, const DispatchRequest& request, const Dispatched& out, const telemetry::RequestOutcome& r) {
+void log_request(Gateway& gw, const Facts& request, const Result& out, const telemetry::RequestOutcome& r,
+                 uint64_t routing_seq) {
   telemetry::RequestRecord rec;
   rec.at = std::chrono::system_clock::now();
-  if (request.caller) rec.key = std::string(request.caller->name());
-  rec.method = "POST";
+  rec.key = request.key;
+  rec.method = request.method;
   rec.client = request.client;
-  if (const http::Exchange* ex = request.exchange) {
-    rec.method = std::string(ex->method_string());
-    std::string_view id = ex->request()["X-Request-Id"];
-    rec.request_id = std::string(id.substr(0, 128));
-  }
+  rec.request_id = request.request_id;
   rec.endpoint = r.endpoint;
   rec.model = r.model;
   rec.node = r.node;
@@ -114,35 +165,47 @@ void log_request(Gateway& gw, const DispatchRequest& request, const Dispatched& 
   rec.ttft_ms = r.ttft_s < 0 ? -1.0 : r.ttft_s * 1000.0;
   rec.duration_ms = r.total_s * 1000.0;
   rec.tokens_out = r.tokens;
-  if (out.served) rec.tokens_in = out.served->prompt_eval_count;
-  if (const telemetry::RoutingEvent* e = gw.telemetry.routing.find(out.routing_seq)) rec.routing = *e;
+  rec.tokens_in = out.tokens_in;
+  if (const telemetry::RoutingEvent* e = gw.telemetry.routing.find(routing_seq)) rec.routing = *e;
   gw.telemetry.request_log.record(std::move(rec));
 }
 
-// Counts the request in the metrics, the dashboard's traffic window and the request log.
-// `node`: the node that was serving a request whose client left (a served request's node is
-// its own).
-void account(Gateway& gw, const DispatchRequest& request, const Dispatched& out, std::string outcome,
-             std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
+// Records the decision in the routing log (with `outcome`) and counts the request in the
+// metrics, the dashboard's traffic window and the request log. `node`: the node that was
+// serving a request whose client left (a served request's node is its own). Control thread.
+void account(Gateway& gw, const Facts& request, const Result& out, telemetry::RoutingEvent event,
+             std::string outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
+             std::string node = {}) {
+  const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
   telemetry::RequestOutcome r;
   r.endpoint = request.endpoint;
-  r.model = model_label(gw, normalize_model_name(request.route.model), out);
+  r.model = model_label(gw, normalize_model_name(request.model), out);
   r.outcome = std::move(outcome);
   r.total_s = std::chrono::duration<double>(now - started).count();
   r.queued = out.queued;
   r.queue_wait_s = queue_wait_s;
   r.node = std::move(node);
-  if (out.served) {
-    r.node = out.served->node_id;
-    r.ttft_s = out.served->ttft_ms / 1000.0;
-    r.tokens = out.served->eval_count;
-    r.attempts = out.served->attempt;
+  if (out.node) {
+    r.node = *out.node;
+    r.ttft_s = out.ttft_ms / 1000.0;
+    r.tokens = out.tokens;
+    r.attempts = out.attempts;
   }
   gw.telemetry.metrics.request(r);
   const bool error = r.outcome != "served" && r.outcome != "abandoned";
-  gw.telemetry.traffic.record(now, out.served ? out.served->ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
-  log_request(gw, request, out, r);
+  gw.telemetry.traffic.record(now, out.node ? out.ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
+  log_request(gw, request, out, r, routing_seq);
+}
+
+// The same, from the thread that served the request, which does not wait for it.
+void account_later(Gateway& gw, const DispatchRequest& request, const Dispatched& out, telemetry::RoutingEvent event,
+                   std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
+                   std::string node = {}) {
+  post_control(gw, [&gw, facts = facts_of(request), out = result_of(out), event = std::move(event), outcome = std::string(outcome),
+                    started, queue_wait_s, node = std::move(node)]() mutable {
+    account(gw, facts, out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
+  });
 }
 
 // A key's model list and priority cap; empty when the request may go on, else the 403 message.
@@ -174,44 +237,79 @@ http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::Route
   co_return routing::route_with_policy(*snapshot, request, gw.random, gw.weights, gw.policy, gw.turn++);
 }
 
+namespace {
+
+// What the control thread decided, in one visit: the key's rules, the route, and admission's
+// first answer (a slot, a refusal, or a place in the queue).
+struct Routed {
+  std::string refused;  // the key may not use the model: 403
+  std::shared_ptr<const cluster::Snapshot> snapshot;
+  telemetry::RoutingEvent event;
+  Admission::Ticket ticket;
+  bool loading = false;  // admitted at once on a node that must load the model: marked loading
+};
+
+http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched& out,
+                               std::chrono::steady_clock::time_point started, const std::string& model,
+                               Admission::Waiting where) {
+  Routed r;
+  std::string priority_note;
+  r.refused = apply_key(gw, request, priority_note);
+  if (!r.refused.empty()) co_return r;
+  out.decision = co_await route_model(gw, request.route, r.snapshot);
+  if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
+  r.event = event_of(request, out.decision, *r.snapshot);
+  if (!out.decision.ok()) {
+    r.event.error = out.decision.error;
+    account(gw, facts_of(request), result_of(out), std::move(r.event), "unroutable", started, 0);
+    co_return r;
+  }
+  r.ticket = gw.admission.enter(*r.snapshot, out.decision, model, request.route.priority, std::move(where));
+  if (const Lease* lease = r.ticket.out.lease.get(); lease && !r.snapshot->nodes[lease->node()].resident_model(model)) {
+    // Now, before the next request is routed here: it joins this load instead of starting one.
+    gw.cluster.loading_started(lease->node(), model);
+    r.loading = true;
+  }
+  co_return r;
+}
+
+}  // namespace
+
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
   if (request.exchange && request.client.empty())  // now: a client that leaves has no address
     request.client = request.exchange->remote().address().to_string();
   Dispatched out;
-  std::string priority_note;
-  if (std::string refused = apply_key(gw, request, priority_note); !refused.empty()) {
-    co_await sink.fail(403, std::move(refused), 0);
+  const std::string model = normalize_model_name(request.route.model);
+  Admission::Waiting here;  // where this request waits if it is queued: this thread
+  here.executor = co_await http::asio::this_coro::executor;
+  here.thread = http::thread_index();
+  auto deciding = [&] { return decide(gw, request, out, started, model, here); };
+  Routed routed = co_await http::on_control_co(gw.control, deciding);
+  if (!routed.refused.empty()) {
+    co_await sink.fail(403, std::move(routed.refused), 0);
     co_return out;
   }
-  std::shared_ptr<const cluster::Snapshot> snapshot;
-  out.decision = co_await route_model(gw, request.route, snapshot);
-  if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
-  telemetry::RoutingEvent event = event_of(request, out.decision, *snapshot);
-  if (!out.decision.ok()) {
-    event.error = out.decision.error;
-    out.routing_seq = log_event(gw, std::move(event), "unroutable");
-    account(gw, request, out, "unroutable", started, 0);
+  if (!out.decision.ok()) {  // accounted by decide()
     co_await sink.fail(out.decision.error_status, out.decision.error, 0);
     co_return out;
   }
+  std::shared_ptr<const cluster::Snapshot> snapshot = std::move(routed.snapshot);
+  telemetry::RoutingEvent& event = routed.event;
   const auto admitting = std::chrono::steady_clock::now();
-  const std::string model = normalize_model_name(request.route.model);
-  AdmitOutcome admitted = co_await gw.admission.admit(sink, *snapshot, out.decision, model, request.route.priority);
+  AdmitOutcome admitted = co_await gw.admission.wait(std::move(routed.ticket), sink, *snapshot, out.decision);
   const double queue_wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - admitting).count();
   if (admitted.client_gone) {  // it left while waiting in the queue: no node had it yet
     out.queued = event.queued = admitted.waited;
     event.reason += fmt::format("; abandoned: the client left after {} ms waiting in the queue", ms_since(started));
-    out.routing_seq = log_event(gw, std::move(event), "abandoned");
-    account(gw, request, out, "abandoned", started, queue_wait_s);
+    account_later(gw, request, out, std::move(event), "abandoned", started, queue_wait_s);
     co_return out;
   }
   if (!admitted.lease) {
     event.error = admitted.error;
-    out.routing_seq = log_event(gw, std::move(event), "rejected");
     out.queued = admitted.waited;
-    account(gw, request, out, "rejected", started, queue_wait_s);
+    account_later(gw, request, out, std::move(event), "rejected", started, queue_wait_s);
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
     co_return out;
   }
@@ -220,7 +318,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
   note_choice(out.decision, chosen, *snapshot, admitted.waited, admitted.why);
 
-  const bool cold = !snapshot->nodes[chosen].resident_model(model);
+  const bool cold = routed.loading || !snapshot->nodes[chosen].resident_model(model);
   RelayOptions options;
   options.upstream = std::move(request.upstream);
   options.refresh_after = cold || request.changes_residency;
@@ -231,7 +329,7 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   RelayReport report;
   options.report = &report;
   options.deadline = deadline;
-  if (cold) gw.cluster.loading_started(chosen, model);
+  if (cold && !routed.loading) gw.cluster.loading_started(chosen, model);
   out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));
   if (cold) gw.cluster.loading_ended(chosen, model);
 
@@ -255,10 +353,9 @@ http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchReque
   } else {
     event.error = "no node served the request";
   }
-  out.routing_seq = log_event(gw, std::move(event), outcome);
-  account(gw, request, out, std::string(outcome), started, queue_wait_s, report.node_id);
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
+  account_later(gw, request, out, std::move(event), outcome, started, queue_wait_s, report.node_id);
   co_return out;
 }
 

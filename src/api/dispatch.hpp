@@ -2,7 +2,9 @@
 // One model request through the whole data path: route (reading the nodes' model lists again
 // before saying "not found"), wait for a slot in admission, relay to the chosen node, and
 // record the decision in the routing log. Every API (Ollama, OpenAI, Hydra's own, the
-// orchestrator) sends its model calls through here; only the sink differs.
+// orchestrator) sends its model calls through here; only the sink differs. Runs on the thread
+// that serves the request; the decision (key, route, admission) is made on the control thread
+// and the request is accounted there afterwards (http/threads.hpp).
 #include "api/relay.hpp"
 
 namespace hydra::api {
@@ -24,7 +26,6 @@ struct Dispatched {
   std::optional<Served> served;  // nullopt: the sink got an error (or the requester left)
   routing::Decision decision;    // as routing made it, the chosen node first
   bool queued = false;
-  uint64_t routing_seq = 0;      // its entry in the routing log; 0 when none was made
 };
 
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request);

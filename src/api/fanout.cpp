@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 namespace {
 http::awaitable<http::FetchResult> ask(Gateway& gw, const cluster::NodeView* node, http::bhttp::verb method,
                                        std::string target, std::string body, std::chrono::milliseconds timeout) {
-  co_return co_await http::fetch(gw.pool, cluster::peer_of(*node), node->host_header, method, target, std::move(body),
+  co_return co_await http::fetch(gw.pool(), cluster::peer_of(*node), node->host_header, method, target, std::move(body),
                                  timeout);
 }
 }  // namespace

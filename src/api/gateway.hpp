@@ -1,6 +1,9 @@
 #pragma once
-// What the API handlers share: the cluster, the upstream pool, routing's randomness and the
-// relay settings. Owned by `hydra serve`; outlives every request.
+// What the API handlers share: the cluster, the upstream pools, routing's randomness and the
+// relay settings. Owned by `hydra serve`; outlives every request. Threads (http/threads.hpp):
+// the cluster, admission's queue, telemetry, the limiter's bookkeeping, `random` and `turn`
+// are the control thread's; `pool()` is the calling thread's own; the rest is read-only once
+// serving starts (auth.keys is swapped atomically on SIGHUP).
 #include "api/access.hpp"
 #include "api/admission.hpp"
 #include "api/lifecycle.hpp"
@@ -9,6 +12,7 @@
 #include "cluster/cluster.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
+#include "http/threads.hpp"
 #include "orchestrate/orchestrator.hpp"
 #include "routing/random.hpp"
 #include "routing/policy.hpp"
@@ -32,7 +36,8 @@ struct RegistrationSettings {
 
 struct Gateway {
   cluster::Cluster& cluster;
-  http::ConnectionPool& pool;
+  std::vector<http::ConnectionPool*> pools;  // one per thread, the control thread's first
+  http::asio::any_io_executor control;       // the control thread's
   routing::Random& random;
   Admission& admission;
   telemetry::Telemetry& telemetry;
@@ -50,7 +55,25 @@ struct Gateway {
   AuthSettings auth{};     // API keys and who may do what (access.hpp); keys swap on SIGHUP
   auth::Limiter limiter{}; // per-key limits and accounting
   uint16_t api_port = 0;   // where the API listens, for the dashboard's playground (GET /dashboard/config)
+  int threads = 1;         // worker threads serving the API (1: the control thread does)
+
+  // The calling thread's connection pool.
+  http::ConnectionPool& pool() const {
+    const auto i = static_cast<std::size_t>(http::thread_index());
+    return *pools[i < pools.size() ? i : 0];
+  }
 };
+
+// Runs `f` on the control thread and resumes on the caller's (http::on_control).
+template <class F>
+auto on_control(const Gateway& gw, F f) {
+  return http::on_control(gw.control, std::move(f));
+}
+// Hands `f` to the control thread without waiting (at once when already there).
+template <class F>
+void post_control(const Gateway& gw, F&& f) {
+  http::post_control(gw.control, std::forward<F>(f));
+}
 
 // The Ollama API: routed endpoints, fan-out endpoints, and per-node management.
 void add_ollama_routes(http::Router& router, Gateway& gateway);

@@ -2,23 +2,35 @@
 
 namespace hydra::api {
 
-Lifecycle::Lifecycle(http::asio::any_io_executor executor) : stop_timer_(executor), idle_timer_(executor) {
-  stop_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+namespace {
+std::vector<http::asio::any_io_executor> or_control(http::asio::any_io_executor control,
+                                                    std::vector<http::asio::any_io_executor> threads) {
+  if (threads.empty()) threads.push_back(std::move(control));
+  return threads;
 }
+}  // namespace
+
+Lifecycle::Lifecycle(http::asio::any_io_executor control, std::vector<http::asio::any_io_executor> threads)
+    : control_(control), stop_(or_control(control, std::move(threads))), idle_timer_(control) {}
 
 void Lifecycle::stop() {
   stopping_ = true;
   draining_ = true;
-  stop_timer_.expires_at(std::chrono::steady_clock::time_point::min());  // wakes the waiters
+  stop_.raise(0);  // wakes the waiters on every thread
 }
 
 http::awaitable<void> Lifecycle::stopped() {
+  // A stop() on another thread after this check wakes this thread's waiters by a post, which
+  // runs only once this coroutine is suspended in wait(): no wake-up is lost.
   if (stopping_) co_return;
-  co_await stop_timer_.async_wait(http::use_nothrow);  // cancelled by stop(), or by the caller's race
+  co_await stop_.wait(0);  // woken by stop(), or cancelled by the caller's race
 }
 
 Lifecycle::Guard::~Guard() {
-  if (--l_->active_ == 0) l_->idle_timer_.cancel();
+  if (--l_->active_ == 0) {
+    Lifecycle* l = l_;
+    http::post_control(l->control_, [l] { l->idle_timer_.cancel(); });
+  }
 }
 
 http::awaitable<void> Lifecycle::idle(std::chrono::steady_clock::time_point deadline) {

@@ -3,9 +3,11 @@
 // /health says "draining" (503) and requests in progress go on. When they are all done, or the
 // grace period is over, stop() wakes every relay still running, which ends its reply with an
 // error in its API's shape. Requests in progress are counted here (serve() wraps its routers'
-// handlers with enter()). Single-threaded: the gateway's io_context thread.
-#include "http/types.hpp"
+// handlers with enter()). drain(), stop() and idle() run on the control thread; enter(),
+// stopped() and the flags are safe on every thread (http/threads.hpp).
+#include "http/threads.hpp"
 
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 
@@ -13,10 +15,12 @@ namespace hydra::api {
 
 class Lifecycle {
 public:
-  explicit Lifecycle(http::asio::any_io_executor executor);
+  // `threads`: every event-loop thread's executor, the control thread's first (default: the
+  // control thread alone).
+  explicit Lifecycle(http::asio::any_io_executor control, std::vector<http::asio::any_io_executor> threads = {});
 
-  bool draining() const { return draining_; }
-  bool stopping() const { return stopping_; }
+  bool draining() const { return draining_.load(); }
+  bool stopping() const { return stopping_.load(); }
   void drain() { draining_ = true; }
   // The grace is over: every stopped() completes now and at once from here on.
   void stop();
@@ -34,16 +38,17 @@ public:
     Lifecycle* l_;
   };
   Guard enter() { return Guard(*this); }
-  std::size_t active() const { return active_; }
+  std::size_t active() const { return active_.load(); }
   // Completes when no request is in progress, or at `deadline`, whichever is first.
   http::awaitable<void> idle(std::chrono::steady_clock::time_point deadline);
 
 private:
-  http::asio::steady_timer stop_timer_;  // expires at "never" until stop()
-  http::asio::steady_timer idle_timer_;  // cancelled when the last request ends
-  std::size_t active_ = 0;
-  bool draining_ = false;
-  bool stopping_ = false;
+  http::asio::any_io_executor control_;
+  http::Signals stop_;                   // raised by stop() on every thread
+  http::asio::steady_timer idle_timer_;  // control thread: cancelled when the last request ends
+  std::atomic<std::size_t> active_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace hydra::api

@@ -60,7 +60,11 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
   // Routed again on the fleet as it is now: a node readmitted since the first choice counts.
   std::optional<routing::Decision> fresh;
   if (options.route) {
-    fresh = routing::route_with_policy(*snapshot, *options.route, gw.random, gw.weights, gw.policy, gw.turn++);
+    const cluster::Snapshot& now = *snapshot;
+    auto route = [&] {  // routing's randomness and turn are the control thread's
+      return routing::route_with_policy(now, *options.route, gw.random, gw.weights, gw.policy, gw.turn++);
+    };
+    fresh = co_await on_control(gw, route);
     if (!fresh->ok()) fresh.reset();
   }
   routing::Decision rest = remaining(fresh ? *fresh : decision, tried, *snapshot);
@@ -75,6 +79,11 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
   if (!next.lease && !next.client_gone) next.why = "the other candidates stayed busy: " + admitted.error;
   if (admitted.waited) snapshot = gw.cluster.snapshot();
   co_return next;
+}
+
+// Counts a continuation's outcome in the metrics (the control thread's).
+void count_continuation(Gateway& gw, const char* outcome) {
+  post_control(gw, [&gw, outcome] { gw.telemetry.metrics.continuation(outcome); });
 }
 
 // "continued: A -> B after 14 tokens, B -> C after 20 tokens"
@@ -195,7 +204,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
           served.continued = stream->switches();
           served.eval_count = stream->eval_count();
           served.reason = fmt::format("{} ({})", decision.reason, describe(served.continued));
-          gw.telemetry.metrics.continuation("resumed");
+          count_continuation(gw, "resumed");
         }
         gw.cluster.report_success(index);
         if (options.refresh_after) gw.cluster.request_refresh(index);
@@ -228,7 +237,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
           }
         }
         if (stream || !why_not.empty())
-          gw.telemetry.metrics.continuation(stream && !stream->switches().empty() ? "failed" : "skipped");
+          count_continuation(gw, stream && !stream->switches().empty() ? "failed" : "skipped");
         if (!why_not.empty()) message += fmt::format(" (not continued: {})", why_not);
         report(options, tried, stream ? &*stream : nullptr, message);
         co_await sink.broke(std::move(message));
@@ -248,7 +257,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
   }
   if (stream && stream->began()) {
     // The requester has part of the reply already: the stream ends with an error line.
-    gw.telemetry.metrics.continuation("failed");
+    count_continuation(gw, "failed");
     std::string message =
         static_cast<int>(tried.size()) >= gw.settings.max_attempts
             ? fmt::format("the stream broke off and limits.max_attempts ({}) nodes were tried: {}",

@@ -64,6 +64,7 @@ json::object routing_totals(const telemetry::RoutingLog& log) {
 json::object stats_body(const Gateway& gw) {
   json::object o;
   o["uptime_s"] = uptime_s(gw);
+  o["threads"] = gw.threads;
   o["cluster"] = cluster_json(*gw.cluster.snapshot());
   o["requests"] = gw.telemetry.requests.to_json();
   o["routing"] = routing_totals(gw.telemetry.routing);

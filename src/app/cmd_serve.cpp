@@ -1,6 +1,7 @@
 // `hydra serve`: the gateway.
 #include "api/gateway.hpp"
 #include "api/model_caller.hpp"
+#include "api/threading.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/version.hpp"
@@ -9,12 +10,15 @@
 #include "common/spawn.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/threads.hpp"
 #include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <cstdio>
+#include <thread>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -103,6 +107,45 @@ public:
   void destroy_pending() { shutdown(); }
 };
 
+// A worker thread (threads > 1): its own event loop, upstream pool and API acceptor.
+struct Worker {
+  explicit Worker(const ServeConfig& config) : pool(ioc.get_executor()) {
+    pool.set_idle_timeout(config.pool_idle);
+    client_tls(config, pool);
+  }
+  ServeContext ioc{1};
+  http::ConnectionPool pool;
+  std::unique_ptr<http::Server> server;
+  std::thread thread;
+};
+
+int thread_count(const ServeConfig& config) {
+  if (config.threads > 0) return config.threads;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// The API's acceptors: on the control thread when it serves alone, else one per worker on the
+// same port (SO_REUSEPORT; the first picks the port when it is 0). Throws when the port cannot
+// be had.
+http::tcp::endpoint listen_api(const ServeConfig& config, http::Server* single, std::vector<std::unique_ptr<Worker>>& workers) {
+  auto endpoint = *http::parse_endpoint(config.listen);
+  auto fail = [&](const boost::system::error_code& ec) {
+    // A port that cannot be had is a failure (exit 1), not a usage error.
+    return std::runtime_error(fmt::format("cannot listen on {}: {}", config.listen, ec.message()));
+  };
+  if (single) {
+    auto bound = single->listen(endpoint);
+    if (!bound) throw fail(bound.error());
+    return *bound;
+  }
+  for (auto& w : workers) {
+    auto bound = w->server->listen(endpoint, true);
+    if (!bound) throw fail(bound.error());
+    endpoint = *bound;
+  }
+  return endpoint;
+}
+
 // No keys: the API is open, as Ollama's is. Say so when that reaches beyond this machine.
 void warn_if_open(const api::AuthSettings& auth, const api::RegistrationSettings& registration,
                   const std::string& listen) {
@@ -180,13 +223,23 @@ int serve(const ServeConfig& config) {
     spdlog::log(expired ? spdlog::level::warn : spdlog::level::info, "TLS: serving HTTPS with {} ({}){}",
                 config.tls_cert, summary, expired ? ": clients will refuse it" : "");
   }
-  ServeContext ioc(1);
+  const int threads = thread_count(config);
+  ServeContext ioc(1);  // the control thread (http/threads.hpp); with threads = 1 it serves too
   http::ConnectionPool pool(ioc.get_executor());
   pool.set_idle_timeout(config.pool_idle);
   client_tls(config, pool);
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<asio::any_io_executor> executors{ioc.get_executor()};
+  std::vector<http::ConnectionPool*> pools{&pool};
+  for (int i = 0; threads > 1 && i < threads; ++i) {
+    workers.push_back(std::make_unique<Worker>(config));
+    executors.push_back(workers.back()->ioc.get_executor());
+    pools.push_back(&workers.back()->pool);
+  }
   cluster::HealthSettings health = config.health;
   health.agents = config.vram_monitoring;
   cluster::Cluster fleet(ioc.get_executor(), pool, health, SystemClock::instance());
+  fleet.use_threads(executors);
   std::vector<std::string> nodes = config.nodes;
   if (nodes.empty()) nodes.push_back("http://127.0.0.1:11434");  // a local Ollama, if there is one
   for (const auto& text : nodes) {
@@ -199,10 +252,10 @@ int serve(const ServeConfig& config) {
   api::Admission admission(ioc.get_executor(), config.queue, SystemClock::instance(),
                            [&fleet] { return fleet.snapshot(); });
   telemetry::Telemetry telemetry;
-  api::Lifecycle lifecycle(ioc.get_executor());
-  api::Gateway gateway{fleet,    pool,     random,   admission, telemetry, lifecycle, config.relay, config.weights,
-                       config.registration, kVersion, config.orchestration, nullptr, nullptr,
-                       std::chrono::steady_clock::now()};
+  api::Lifecycle lifecycle(ioc.get_executor(), executors);
+  api::Gateway gateway{fleet,     pools,     ioc.get_executor(), random, admission, telemetry, lifecycle,
+                       config.relay, config.weights, config.registration, kVersion, config.orchestration,
+                       nullptr,   nullptr,   std::chrono::steady_clock::now()};
   // Orchestration runs are kept in <data_dir>/hydra.db (GET /orchestrate/{task_id}).
   orchestrate::RunStore runs(config.data_dir + "/hydra.db");
   api::GatewayCaller caller(gateway);
@@ -212,15 +265,19 @@ int serve(const ServeConfig& config) {
   if (config.policy != routing::Policy::scored)
     spdlog::warn("routing.policy = {}: a baseline for benchmarks, blind to residency and memory", routing::to_string(config.policy));
   gateway.runs = &runs;
+  gateway.threads = threads;
   gateway.auth.keys = config.keys;
   gateway.auth.metrics_admin = config.metrics_admin;
   gateway.auth.open_registration = config.open_registration;
   gateway.auth.cors.origins = config.cors_origins;
   gateway.auth.exposed = !http::parse_endpoint(config.listen)->address().is_loopback();
   warn_if_open(gateway.auth, gateway.registration, config.listen);
-  auto observer = [&telemetry](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
-    telemetry.requests.record(route, ex.status(), took);
-    telemetry.metrics.http_request(route, ex.status());
+  // Told on the thread that served the request (`route` names one of the router's own).
+  auto observer = [&telemetry, &gateway](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
+    api::post_control(gateway, [&telemetry, route, status = ex.status(), took] {
+      telemetry.requests.record(route, status, took);
+      telemetry.metrics.http_request(route, status);
+    });
   };
   telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
     telemetry.events.publish("routing", telemetry::to_json(e));
@@ -243,14 +300,21 @@ int serve(const ServeConfig& config) {
   limits.header_timeout = config.header_timeout;
   limits.body_min_rate = config.body_min_rate_kb << 10;
   limits.body_window = config.body_window;
-  http::Server server(ioc.get_executor(),
-                      counting(lifecycle, api::guarded(gateway, router.handler(), api::Port::api)), limits);
-  if (tls) server.use_tls(tls);
-  auto bound = server.listen(*http::parse_endpoint(config.listen));
-  // A port that cannot be had is a failure (exit 1), not a usage error.
-  if (!bound) throw std::runtime_error(fmt::format("cannot listen on {}: {}", config.listen, bound.error().message()));
-  fmt::print("hydra serve: Ollama API on {}\n", url_of(*bound, tls != nullptr));
-  gateway.api_port = bound->port();
+  const http::Handler api_handler =
+      api::threaded(gateway, counting(lifecycle, api::guarded(gateway, router.handler(), api::Port::api)));
+  std::unique_ptr<http::Server> single;  // threads = 1: the control thread serves the API
+  if (workers.empty()) single = std::make_unique<http::Server>(ioc.get_executor(), api_handler, limits);
+  for (auto& w : workers) w->server = std::make_unique<http::Server>(w->ioc.get_executor(), api_handler, limits);
+  std::vector<http::Server*> servers;
+  if (single) servers.push_back(single.get());
+  for (auto& w : workers) servers.push_back(w->server.get());
+  for (auto* s : servers)
+    if (tls) s->use_tls(tls);
+  auto bound = listen_api(config, single.get(), workers);
+  fmt::print("hydra serve: Ollama API on {}\n", url_of(bound, tls != nullptr));
+  if (threads == 1) spdlog::info("serving on one thread (threads = 1)");
+  else spdlog::info("serving on {} worker threads and a control thread", threads);
+  gateway.api_port = bound.port();
   http::Server dashboard(ioc.get_executor(),
                          counting(lifecycle, api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard)),
                          limits);
@@ -306,7 +370,9 @@ int serve(const ServeConfig& config) {
         ioc.stop();
         return;
       }
-      asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, {&server, &dashboard}),
+      std::vector<http::Server*> all = servers;
+      all.push_back(&dashboard);
+      asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, std::move(all)),
                      hydra::logged("the shutdown drain"));
       on_signal();
     });
@@ -329,11 +395,25 @@ int serve(const ServeConfig& config) {
     });
   };
   on_hangup();
+  // The workers run until the control thread stops (kept alive by a work guard meanwhile).
+  using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+  std::vector<Guard> keep;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    Worker& w = *workers[i];
+    keep.emplace_back(w.ioc.get_executor());
+    w.thread = std::thread([&w, index = static_cast<int>(i + 1)] {
+      http::set_thread_index(index);
+      w.ioc.run();
+    });
+  }
   ioc.run();
+  for (auto& w : workers) w->ioc.stop();
+  for (auto& w : workers) w->thread.join();
   // What is left (idle connections, probe loops, requests cut by a second signal) is destroyed
   // here, before the objects it refers to; a lease given back now hands nothing on.
   lifecycle.stop();
   admission.close();
+  for (auto& w : workers) w->ioc.destroy_pending();
   ioc.destroy_pending();
   spdlog::info("hydra serve: stopped");
   return 0;
@@ -354,6 +434,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
                                           [flags, name](const std::string& v) { flags->values[name] = v; }, help);
   };
   text_flag("listen", "HOST:PORT of the Ollama-compatible API (default 127.0.0.1:8001)");
+  text_flag("threads", "worker threads serving the API (default: one per core; 1: a single thread)");
   text_flag("dashboard-listen", "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
   text_flag("data-dir", "where Hydra keeps its data");
   text_flag("log-level", "trace, debug, info, warn, error or off (default info)");

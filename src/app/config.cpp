@@ -107,6 +107,8 @@ std::string model_name(const std::string& v) {
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
       {"listen", {"HYDRA_LISTEN"}, "listen", [](ServeConfig& c, const std::string& v) { c.listen = endpoint(v); }},
+      {"threads", {"HYDRA_THREADS"}, "threads",
+       [](ServeConfig& c, const std::string& v) { c.threads = static_cast<int>(to_whole(v, 0, 256)); }},
       {"dashboard_listen", {"HYDRA_DASHBOARD_LISTEN"}, "dashboard-listen",
        [](ServeConfig& c, const std::string& v) { c.dashboard_listen = endpoint(v); }},
       {"dashboard_port", {"SOLLOL_DASHBOARD_PORT"}, "",

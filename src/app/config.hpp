@@ -21,6 +21,8 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:8001";
   std::string dashboard_listen = "127.0.0.1:8080";
   bool dashboard_enabled = true;
+  // threads: worker threads that serve the API (0: one per core). 1: a single thread does it all.
+  int threads = 0;
   std::string tls_cert;     // both set: the API and dashboard ports serve HTTPS (reloaded on SIGHUP)
   std::string tls_key;
   std::string tls_node_ca;  // CA file https:// nodes are verified with; empty: the system's CAs

@@ -70,6 +70,7 @@ const char* to_string(Refusal r) {
 }
 
 Verdict Limiter::admit(const Key& key, SteadyTime now) {
+  std::lock_guard lock(mutex_);
   Usage& u = usage_[key.name];
   KeyStats& s = stats_[key.name];
   Verdict v;
@@ -91,28 +92,33 @@ Verdict Limiter::admit(const Key& key, SteadyTime now) {
 }
 
 void Limiter::finish(const Key& key) {
+  std::lock_guard lock(mutex_);
   auto it = stats_.find(key.name);
   if (it != stats_.end() && it->second.in_progress > 0) --it->second.in_progress;
 }
 
 void Limiter::take_back(const Key& key) {
+  std::lock_guard lock(mutex_);
   if (key.rpm) usage_[key.name].requests.take_back(1);
   if (auto it = stats_.find(key.name); it != stats_.end() && it->second.requests > 0) --it->second.requests;
 }
 
 void Limiter::add_tokens(const Key& key, uint64_t tokens, SteadyTime now) {
+  std::lock_guard lock(mutex_);
   if (tokens == 0) return;
   stats_[key.name].tokens += tokens;
   if (key.tpm) usage_[key.name].tokens.add(now, tokens);
 }
 
 void Limiter::count_refusal(std::string_view key_name, Refusal why) {
+  std::lock_guard lock(mutex_);
   auto it = stats_.find(key_name);
   if (it == stats_.end()) it = stats_.emplace(std::string(key_name), KeyStats{}).first;
   ++it->second.refused[to_string(why)];
 }
 
 RateHeaders Limiter::headers(const Key& key, SteadyTime now) {
+  std::lock_guard lock(mutex_);
   RateHeaders h;
   if (!key.rpm && !key.tpm) return h;
   Usage& u = usage_[key.name];
@@ -143,6 +149,11 @@ std::string reset_text(Nanos d) {
 int64_t retry_after_seconds(Nanos d) {
   const double s = std::chrono::duration<double>(d).count();
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(s)));
+}
+
+std::map<std::string, KeyStats, std::less<>> Limiter::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
 }
 
 }  // namespace hydra::auth

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <map>
+#include <mutex>
 #include <string>
 
 namespace hydra::auth {
@@ -59,6 +60,8 @@ struct KeyStats {
   std::map<std::string, uint64_t> refused;  // by reason
 };
 
+// Safe on every thread: a mutex held for a few map operations per call (requests with keys
+// are admitted on the worker that serves them).
 class Limiter {
 public:
   // Counts one request against `key`'s limits, or refuses it; on success the caller must call
@@ -73,13 +76,14 @@ public:
   // is empty when no configured key was presented.
   void count_refusal(std::string_view key_name, Refusal why);
   RateHeaders headers(const Key& key, SteadyTime now);
-  const std::map<std::string, KeyStats, std::less<>>& stats() const { return stats_; }
+  std::map<std::string, KeyStats, std::less<>> stats() const;  // a copy
 
 private:
   struct Usage {
     SlidingWindow requests;
     SlidingWindow tokens{std::chrono::minutes(1), std::chrono::seconds(1)};
   };
+  mutable std::mutex mutex_;  // guards usage_ and stats_
   std::map<std::string, Usage, std::less<>> usage_;
   std::map<std::string, KeyStats, std::less<>> stats_;
 };

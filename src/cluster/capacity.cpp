@@ -27,6 +27,7 @@ bool CapacityLearner::queued(const ModelCapacity& m, double ttfb_ms) const {
 
 void CapacityLearner::observe(const std::string& model, int place, int running, double ttfb_ms, SteadyTime now) {
   if (ttfb_ms < 0) return;
+  std::lock_guard lock(mutex_);
   ModelCapacity& m = entry(model);
   ++m.samples;
   if (m.ceiling > 0 && now >= m.ceiling_until) m.ceiling = 0;  // time to try that many again
@@ -68,6 +69,7 @@ void CapacityLearner::observe(const std::string& model, int place, int running, 
 
 void CapacityLearner::observe_load(const std::string& model, double ttfb_ms) {
   if (ttfb_ms < 0) return;
+  std::lock_guard lock(mutex_);
   ModelCapacity& m = entry(model);
   // As quick as a warm request (or quicker than any load): the model was there already, and
   // the snapshot that said otherwise was older than the load.
@@ -77,14 +79,21 @@ void CapacityLearner::observe_load(const std::string& model, double ttfb_ms) {
 }
 
 SlotsEstimate CapacityLearner::slots(std::string_view model) const {
+  std::lock_guard lock(mutex_);
   auto it = models_.find(model);
   if (it == models_.end()) return {std::clamp(settings_.prior, 1, std::max(settings_.max, 1)), SlotsSource::default_slots};
   return {it->second.slots, it->second.learned ? SlotsSource::learned : SlotsSource::default_slots};
 }
 
 double CapacityLearner::load_ms(std::string_view model) const {
+  std::lock_guard lock(mutex_);
   auto it = models_.find(model);
   return it == models_.end() ? 0.0 : it->second.load_ms;
+}
+
+std::map<std::string, ModelCapacity, std::less<>> CapacityLearner::models() const {
+  std::lock_guard lock(mutex_);
+  return models_;
 }
 
 }  // namespace hydra::cluster

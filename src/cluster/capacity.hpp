@@ -17,12 +17,16 @@
 // on a machine with memory to spare) and its source is "default": a guess, not a fact.
 // Only streamed replies teach it (a whole reply's first byte is its last); cold loads teach
 // the load time instead. Pure: time is passed in. One learner per node, shared by every
-// snapshot of it (NodeCounters), touched only on the gateway's thread.
+// snapshot of it (NodeCounters) and by every thread of the gateway: the places are atomic
+// counters, the per-model state sits behind a mutex held for a few map operations (the
+// workers' attempts teach it, routing on the control thread reads it).
 #include "common/clock.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -69,12 +73,13 @@ public:
   int sent() { return ++at_node_; }
   // Its first byte came: how many of the node's requests are streaming now, itself included.
   int first_byte() { return ++running_; }
+  // Each call pairs with a sent() (and, when it had one, a first_byte()): never below 0.
   void finished(bool had_first_byte) {
-    if (at_node_ > 0) --at_node_;
-    if (had_first_byte && running_ > 0) --running_;
+    --at_node_;
+    if (had_first_byte) --running_;
   }
-  int at_node() const { return at_node_; }
-  int running() const { return running_; }
+  int at_node() const { return at_node_.load(); }
+  int running() const { return running_.load(); }
 
   // A streamed reply's first byte came `ttfb_ms` after the request was sent at `place`, with
   // `running` of the node's requests streaming (first_byte()).
@@ -85,7 +90,7 @@ public:
 
   SlotsEstimate slots(std::string_view model) const;
   double load_ms(std::string_view model) const;  // 0: no load seen
-  const std::map<std::string, ModelCapacity, std::less<>>& models() const { return models_; }
+  std::map<std::string, ModelCapacity, std::less<>> models() const;  // a copy, for /nodes
   const CapacitySettings& settings() const { return settings_; }
 
 private:
@@ -93,9 +98,10 @@ private:
   bool queued(const ModelCapacity& m, double ttfb_ms) const;
 
   CapacitySettings settings_;
+  mutable std::mutex mutex_;  // guards models_
   std::map<std::string, ModelCapacity, std::less<>> models_;
-  int at_node_ = 0;
-  int running_ = 0;
+  std::atomic<int> at_node_{0};
+  std::atomic<int> running_{0};
 };
 
 }  // namespace hydra::cluster

@@ -18,8 +18,16 @@ using http::bhttp::verb;
 
 Cluster::Cluster(asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
                  const Clock& clock)
-    : executor_(std::move(executor)), pool_(pool), settings_(settings), clock_(clock) {
+    : executor_(std::move(executor)),
+      down_(std::make_unique<http::Signals>(std::vector<asio::any_io_executor>{executor_})),
+      pool_(pool),
+      settings_(settings),
+      clock_(clock) {
   publish_now();
+}
+
+void Cluster::use_threads(std::vector<asio::any_io_executor> threads) {
+  if (!threads.empty()) down_ = std::make_unique<http::Signals>(std::move(threads));
 }
 
 std::optional<std::size_t> Cluster::find(const std::string& id) const {
@@ -458,6 +466,10 @@ http::awaitable<void> Cluster::probe_all_once() {
 bool Cluster::known(std::size_t index) const { return index < nodes_.size() && runtime_[index] != nullptr; }
 
 void Cluster::report_failure(std::size_t index, std::string reason) {
+  if (!http::on_control_thread()) {
+    asio::post(executor_, [this, index, reason = std::move(reason)]() mutable { report_failure(index, std::move(reason)); });
+    return;
+  }
   if (!known(index)) return;
   nodes_[index].live->failures.fetch_add(1, std::memory_order_relaxed);
   failed(index, std::move(reason));
@@ -472,20 +484,16 @@ void Cluster::failed(std::size_t index, std::string reason) {
   if (!was_ejected && node.health == Health::ejected) signal_down(index);
 }
 
-void Cluster::signal_down(std::size_t index) {
-  auto& rt = *runtime_[index];
-  // Later waiters wait on a fresh timer; the old one wakes everyone waiting now.
-  auto old = std::exchange(rt.down, std::make_shared<asio::steady_timer>(executor_, SteadyTime::max()));
-  old->cancel();
-}
+// Wakes everyone waiting now, on every thread; later waiters wait for the next time.
+void Cluster::signal_down(std::size_t index) { down_->raise(index); }
 
-http::awaitable<void> Cluster::wait_down(std::size_t index) {
-  if (!known(index)) co_return;
-  std::shared_ptr<asio::steady_timer> down = runtime_[index]->down;  // kept alive across a signal
-  co_await down->async_wait(http::use_nothrow);
-}
+http::awaitable<void> Cluster::wait_down(std::size_t index) { co_await down_->wait(index); }
 
 void Cluster::report_success(std::size_t index) {
+  if (!http::on_control_thread()) {
+    asio::post(executor_, [this, index] { report_success(index); });
+    return;
+  }
   if (!known(index)) return;
   NodeView& node = nodes_[index];
   if (node.health == Health::healthy && node.consecutive_failures == 0) return;  // nothing to publish
@@ -494,6 +502,10 @@ void Cluster::report_success(std::size_t index) {
 }
 
 void Cluster::loading_started(std::size_t index, const std::string& model) {
+  if (!http::on_control_thread()) {
+    asio::post(executor_, [this, index, model] { loading_started(index, model); });
+    return;
+  }
   if (!known(index) || nodes_[index].removed) return;
   auto& loading = nodes_[index].loading;
   if (std::find(loading.begin(), loading.end(), model) != loading.end()) return;
@@ -502,6 +514,10 @@ void Cluster::loading_started(std::size_t index, const std::string& model) {
 }
 
 void Cluster::loading_ended(std::size_t index, const std::string& model) {
+  if (!http::on_control_thread()) {
+    asio::post(executor_, [this, index, model] { loading_ended(index, model); });
+    return;
+  }
   if (!known(index)) return;
   auto& loading = nodes_[index].loading;
   auto it = std::find(loading.begin(), loading.end(), model);
@@ -511,6 +527,10 @@ void Cluster::loading_ended(std::size_t index, const std::string& model) {
 }
 
 void Cluster::request_refresh(std::size_t index) {
+  if (!http::on_control_thread()) {
+    asio::post(executor_, [this, index] { request_refresh(index); });
+    return;
+  }
   if (!known(index)) return;
   runtime_[index]->refresh_wanted = true;
   runtime_[index]->wake.cancel();

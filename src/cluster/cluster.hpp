@@ -1,10 +1,14 @@
 #pragma once
-// Owns the fleet: the node list, their probes, and the published snapshot. Runs on one
-// io_context thread; readers anywhere take snapshot() without locking.
+// Owns the fleet: the node list, their probes, and the published snapshot. Runs on the
+// gateway's control thread; readers anywhere take snapshot() without locking. What the data
+// path reports (report_*, request_refresh, loading_*) may come from any thread: it is posted
+// to the control thread; wait_down() waits on the caller's thread (http::Signals).
 #include "cluster/health.hpp"
 #include "cluster/node_info.hpp"
 #include "cluster/snapshot.hpp"
+#include "common/shared_value.hpp"
 #include "http/client.hpp"
+#include "http/threads.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
@@ -24,6 +28,11 @@ class Cluster {
 public:
   Cluster(http::asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
           const Clock& clock);
+
+  // The gateway's event-loop threads (the control thread's executor first), so that
+  // wait_down() works on each of them. Start-up, before any request; default: the control
+  // thread alone.
+  void use_threads(std::vector<http::asio::any_io_executor> threads);
 
   // Adds a statically configured node; resolves its host now (start-up: throws on failure).
   std::size_t add_node(const NodeUrl& url, int slots = 4);
@@ -76,10 +85,8 @@ private:
   // Per node, beside its NodeView: shared by the coroutines working on the node (its probe
   // loop, a refresh), so that a forgotten node's slot is reused only once none of them runs.
   struct Runtime {
-    explicit Runtime(http::asio::any_io_executor ex)
-        : wake(ex), down(std::make_shared<http::asio::steady_timer>(ex, SteadyTime::max())) {}
+    explicit Runtime(http::asio::any_io_executor ex) : wake(ex) {}
     http::asio::steady_timer wake;
-    std::shared_ptr<http::asio::steady_timer> down;  // never expires: cancelled when the node goes down
     bool refresh_wanted = true;
     SteadyTime models_due{};
     double vram_gb = -1, ram_gb = -1;  // configured capacity (< 0: none)
@@ -120,6 +127,7 @@ private:
   http::tcp::endpoint endpoint(std::size_t index) const;
 
   http::asio::any_io_executor executor_;
+  std::unique_ptr<http::Signals> down_;  // raised (key: the node's index) when a node goes down
   http::ConnectionPool& pool_;
   HealthSettings settings_;
   const Clock& clock_;
@@ -132,7 +140,7 @@ private:
   std::shared_ptr<http::asio::steady_timer> refreshing_;  // set while a fleet-wide refresh runs
   std::optional<SteadyTime> last_fleet_refresh_;
   uint64_t fleet_refreshes_ = 0;
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  SharedValue<const Snapshot> snapshot_;
   std::vector<bool> dirty_;        // per node: changed since the last publish (beside nodes_)
   bool publish_pending_ = false;   // something changed since the last publish
   bool publish_posted_ = false;    // a publish is queued for the end of this turn

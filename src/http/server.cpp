@@ -4,6 +4,7 @@
 #include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <spdlog/spdlog.h>
 
@@ -70,7 +72,7 @@ struct Server::State {
   std::shared_ptr<ServerTls> tls;  // set: every connection is TLS
   std::shared_ptr<tcp::acceptor> acceptor;
   tcp::endpoint bound;
-  bool draining = false;  // drain(): no connection is kept alive after its reply
+  std::atomic<bool> draining{false};  // drain(): no connection is kept alive after its reply
   std::atomic<std::size_t> open{0};  // connections accepted and not closed yet
 
   // Static with owning pointers: the loop may outlive a re-listen or the Server object.
@@ -176,6 +178,7 @@ struct Server::State {
   static awaitable<error_code> read_body(Stream& stream, beast::flat_buffer& buffer,
                                          bhttp::request_parser<bhttp::string_body>& parser,
                                          const ServerLimits& limits) {
+    if (auto parsed = parse_buffered(buffer, parser, true); parsed && (*parsed || parser.is_done())) co_return *parsed;
     stream.expires_never();
     if (limits.body_min_rate == 0 || limits.body_window.count() <= 0) {
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
@@ -201,11 +204,35 @@ struct Server::State {
     co_return error_code{};
   }
 
+  // Feeds what the buffer holds to the parser (the head only, or the body too with `body`).
+  // An error, no error (as far as it got), or nullopt when the buffer holds no complete head.
+  static std::optional<error_code> parse_buffered(beast::flat_buffer& buffer,
+                                                  bhttp::request_parser<bhttp::string_body>& parser, bool body) {
+    if (!body) {
+      std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (text.find("\r\n\r\n") == std::string_view::npos) return std::nullopt;
+    }
+    parser.eager(body);
+    error_code ec;
+    while (buffer.size() > 0 && !(body ? parser.is_done() : parser.is_header_done())) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == bhttp::error::need_more) return error_code{};  // the rest comes by reading
+      if (ec) return ec;
+      if (used == 0) break;
+    }
+    return error_code{};
+  }
+
   // Reads the head within limits.header_timeout; past it, beast::error::timeout with the
   // connection still open, so the client can be told (408).
   static awaitable<error_code> read_head(Stream& stream, beast::flat_buffer& buffer,
                                          bhttp::request_parser<bhttp::string_body>& parser,
                                          const ServerLimits& limits) {
+    // Usually the whole head came with the connection's last read: parsed here, without a
+    // read racing a timer.
+    if (auto parsed = parse_buffered(buffer, parser, false); parsed && (*parsed || parser.is_header_done()))
+      co_return *parsed;
     stream.expires_never();
     asio::steady_timer deadline(stream.get_executor());
     deadline.expires_after(limits.header_timeout);
@@ -336,11 +363,12 @@ void Server::use_tls(std::shared_ptr<ServerTls> tls) { state_->tls = std::move(t
 
 bool Server::tls() const { return state_->tls != nullptr; }
 
-boost::system::result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint) {
+boost::system::result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint, bool share_port) {
   auto acc = std::make_shared<tcp::acceptor>(state_->executor);
   error_code ec;
   acc->open(endpoint.protocol(), ec);
   if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && share_port) acc->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   if (!ec) acc->bind(endpoint, ec);
   if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return ec;
@@ -359,7 +387,12 @@ void Server::stop_listening() {
 
 void Server::drain() {
   state_->draining = true;
-  stop_listening();
+  asio::dispatch(state_->executor, [state = state_] {  // inline when on its own thread
+    if (state->acceptor && state->acceptor->is_open()) {
+      error_code ec;
+      state->acceptor->close(ec);
+    }
+  });
 }
 
 bool Server::listening() const { return state_->acceptor && state_->acceptor->is_open(); }

@@ -1,7 +1,8 @@
 #pragma once
 // An HTTP/1.1 server: an accept loop plus one coroutine per connection that reads requests
-// with explicit limits and hands each to a Handler. Not thread-safe: use it from the strand
-// or single-threaded io_context it was created on.
+// with explicit limits and hands each to a Handler. Not thread-safe (but drain()): use it from
+// the single-threaded io_context it was created on; a multi-threaded gateway has one per
+// worker (listen(..., share_port)).
 #include "http/exchange.hpp"
 #include "http/types.hpp"
 
@@ -43,11 +44,14 @@ public:
   bool tls() const;
 
   // Binds and starts accepting. Port 0 picks a free port; the bound endpoint is returned.
-  boost::system::result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
+  // `share_port`: SO_REUSEPORT, so that one server per worker thread listens on the same port
+  // and the kernel spreads new connections over them.
+  boost::system::result<tcp::endpoint> listen(const tcp::endpoint& endpoint, bool share_port = false);
   // Stops accepting (new connections are refused); open connections carry on.
   void stop_listening();
   // Shutdown: stops accepting, and every reply from now on says `Connection: close` and ends
-  // its connection, so clients with kept-alive connections go elsewhere.
+  // its connection, so clients with kept-alive connections go elsewhere. Safe from any
+  // thread: the acceptor is closed on the server's own.
   void drain();
   bool listening() const;
   tcp::endpoint local_endpoint() const;

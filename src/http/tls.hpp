@@ -2,6 +2,7 @@
 // TLS over OpenSSL (through Boost.Asio SSL): the server's certificate as a reloadable
 // context, the client context upstream certificates are verified with, per-connection client
 // set-up (SNI, host-name check), and TLS failures in words.
+#include "common/shared_value.hpp"
 #include "http/stream.hpp"
 #include "http/types.hpp"
 
@@ -42,7 +43,7 @@ public:
 
 private:
   std::string cert_file_, key_file_;
-  std::atomic<std::shared_ptr<ssl::context>> current_;
+  SharedValue<ssl::context> current_;  // read at every accept, on any thread; swapped by reload()
 };
 
 // Client side, before the handshake: SNI (for names; never for IP literals) and the name or

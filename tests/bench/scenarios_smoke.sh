@@ -8,7 +8,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 cd "$root"
 BUILD_DIR=$build BENCH_OUT=$out ROUTING_MIN_TIME=0.01 ROUTING_REPS=2 \
-  OVH_SECONDS=0.3 OVH_MAX_CONC=8 \
+  OVH_SECONDS=0.3 OVH_MAX_CONC=8 OVH_THREADS="1 2" ALLOC_SECONDS=0.3 \
   STREAM_SMALL=20 STREAM_BIG=40 STREAM_TPS=20 STREAM_RAMP=0.2 STREAM_WARMUP=0.3 STREAM_SECONDS=0.5 \
   FO_RATE=20 FO_SECONDS=2 FO_KILL_AT=1 FO_TIMEOUT=3 \
   QUALITY_MIX="llama3.2:3b=4 qwen2.5:7b=3 gemma2:9b=2" QUALITY_SECONDS=1 QUALITY_TIMEOUT=5 QUALITY_LOAD_S=0.2 \
@@ -19,6 +19,11 @@ for section in "## Headline" "## 1. Overhead" "## 2. Streaming" "## 3. Routing d
                "## 5. Routing quality" "### 5b. A busy model" "## 6. Discovery" "## 7. Flood" "## Exact commands"; do
   grep -qF "$section" "$out" || { echo "bench smoke: '$section' missing from the report"; cat "$out"; exit 1; }
 done
+# Scenario 1 has Hydra's rows at 1 and 2 threads, and the allocations (or why not).
+for t in 1 2; do
+  grep -q "^| hydra | $t | " "$out" || { echo "bench smoke: no overhead row for hydra at $t thread(s)"; exit 1; }
+done
+grep -q "Allocations per proxied request" "$out" || { echo "bench smoke: no allocations per request"; exit 1; }
 # Every policy of scenario 5 has its row.
 for policy in scored round_robin least_connections; do
   grep -q "^| $policy | " "$out" || { echo "bench smoke: no row for $policy"; exit 1; }

@@ -1,0 +1,27 @@
+#include "api/threading.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace hydra::api {
+
+bool on_data_path(http::bhttp::verb method, std::string_view path) {
+  static constexpr std::array<std::string_view, 10> model_routes = {
+      "/api/generate",  "/api/chat",           "/api/embed",     "/api/embeddings", "/v1/chat/completions",
+      "/v1/completions", "/v1/embeddings",     "/v1/responses",  "/generate",       "/generate/stream"};
+  return method == http::bhttp::verb::post &&
+         std::find(model_routes.begin(), model_routes.end(), path) != model_routes.end();
+}
+
+http::Handler threaded(Gateway& gw, http::Handler inner) {
+  return [&gw, inner = std::move(inner)](http::Exchange& ex) -> http::awaitable<void> {
+    if (http::on_control_thread() || on_data_path(ex.request().method(), ex.path())) return inner(ex);
+    // The session waits on its worker while the handler runs on the control thread; the
+    // connection is used by one thread at a time.
+    return boost::asio::co_spawn(gw.control, inner(ex), boost::asio::use_awaitable);
+  };
+}
+
+}  // namespace hydra::api

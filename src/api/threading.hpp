@@ -1,0 +1,16 @@
+#pragma once
+// Which thread runs a request's handler (http/threads.hpp). Model requests (the data path)
+// stay on the worker that accepted them; every other handler (status views, node management,
+// the dashboard's streams, orchestration, per-node operations) runs on the control thread,
+// where the state it reads and changes lives.
+#include "api/gateway.hpp"
+
+namespace hydra::api {
+
+// The routes of the data path: POST to the model endpoints of the three APIs.
+bool on_data_path(http::bhttp::verb method, std::string_view path);
+
+// `inner` on the worker for the data path, on the control thread for the rest.
+http::Handler threaded(Gateway& gw, http::Handler inner);
+
+}  // namespace hydra::api

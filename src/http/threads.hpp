@@ -1,0 +1,73 @@
+#pragma once
+// The gateway's event-loop threads. Thread 0 is the control thread: it owns what must be
+// single (the cluster's probes and publication, admission's queue, telemetry, the per-key
+// limits' bookkeeping) and runs every handler that is not on the data path. Threads 1..N are
+// workers (`threads` > 1): each has its own io_context, acceptor (SO_REUSEPORT) and upstream
+// connection pool, and a model request lives on one worker from accept to its last byte.
+// With `threads` = 1 the control thread serves connections too and nothing hops.
+//
+// A worker talks to the control thread by posting, never by locking: on_control() runs a
+// function there and resumes the caller on its own thread; post_control() hands work over
+// without waiting. Signals wakes waiters on every thread from any thread.
+#include "http/types.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+namespace hydra::http {
+
+// This thread's index among the gateway's threads: 0 (control) unless a worker set it. Threads
+// the gateway did not start (tests' in-process gateways) count as the control thread.
+int thread_index();
+void set_thread_index(int index);
+inline bool on_control_thread() { return thread_index() == 0; }
+
+// Runs `f` on the control thread (at once when already there) and returns its result on the
+// caller's own thread. `f` may be a plain function or return an awaitable.
+template <class F>
+auto on_control(asio::any_io_executor control, F f) -> awaitable<std::invoke_result_t<F&>> {
+  using R = std::invoke_result_t<F&>;
+  if (on_control_thread()) co_return f();
+  co_return co_await asio::co_spawn(
+      control, [&f]() -> awaitable<R> { co_return f(); }, asio::use_awaitable);
+}
+
+template <class F>
+auto on_control_co(asio::any_io_executor control, F f) -> std::invoke_result_t<F&> {
+  if (on_control_thread()) co_return co_await f();
+  co_return co_await asio::co_spawn(control, f(), asio::use_awaitable);
+}
+
+// Work for the control thread that the caller does not wait for (at once when already there).
+template <class F>
+void post_control(const asio::any_io_executor& control, F&& f) {
+  if (on_control_thread()) f();
+  else asio::post(control, std::forward<F>(f));
+}
+
+// One-shot wake-ups by key (a node's ejection, the end of the shutdown grace) for waiters on
+// any thread, without locks: each thread keeps its own timers, touched only on that thread;
+// raise() wakes the caller's thread's waiters at once and posts to every other thread.
+class Signals {
+public:
+  // executors[i] runs thread i's event loop (one entry in a single-threaded process).
+  explicit Signals(std::vector<asio::any_io_executor> executors);
+  // Completes when `key` is raised (from now on), or when the caller's race cancels it.
+  awaitable<void> wait(uint64_t key);
+  void raise(uint64_t key);
+
+private:
+  struct Slot {
+    asio::any_io_executor executor;
+    std::unordered_map<uint64_t, std::shared_ptr<asio::steady_timer>> timers;
+    void wake(uint64_t key);
+  };
+  std::vector<std::unique_ptr<Slot>> slots_;
+};
+
+}  // namespace hydra::http

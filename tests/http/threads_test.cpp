@@ -1,0 +1,93 @@
+// http/threads.hpp: on_control() runs work on the control thread and resumes the caller on its
+// own; post_control() hands work over; Signals wakes waiters on every thread, each on its own.
+#include "http/threads.hpp"
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <future>
+#include <gtest/gtest.h>
+#include <thread>
+
+namespace asio = boost::asio;
+using hydra::http::awaitable;
+
+namespace {
+
+// A control thread (index 0) and one worker (index 1), each running its own io_context.
+struct TwoThreads {
+  asio::io_context control{1}, worker{1};
+  asio::executor_work_guard<asio::io_context::executor_type> keep_control{control.get_executor()},
+      keep_worker{worker.get_executor()};
+  std::thread control_thread{[this] { control.run(); }};
+  std::thread worker_thread{[this] {
+    hydra::http::set_thread_index(1);
+    worker.run();
+  }};
+  ~TwoThreads() {
+    keep_control.reset();
+    keep_worker.reset();
+    control.stop();
+    worker.stop();
+    control_thread.join();
+    worker_thread.join();
+  }
+};
+
+}  // namespace
+
+TEST(Threads, OnControlRunsThereAndResumesOnTheCallersThread) {
+  TwoThreads t;
+  std::promise<std::tuple<std::thread::id, std::thread::id, int>> seen;
+  asio::co_spawn(
+      t.worker,
+      [&]() -> awaitable<void> {
+        auto where = [] { return std::this_thread::get_id(); };
+        std::thread::id ran_on = co_await hydra::http::on_control(t.control.get_executor(), where);
+        seen.set_value({ran_on, std::this_thread::get_id(), hydra::http::thread_index()});
+      },
+      asio::detached);
+  auto future = seen.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto [ran_on, resumed_on, index] = future.get();
+  EXPECT_EQ(ran_on, t.control_thread.get_id());
+  EXPECT_EQ(resumed_on, t.worker_thread.get_id());
+  EXPECT_EQ(index, 1);
+}
+
+TEST(Threads, SignalsWakeTheWaitersOfEveryThreadFromAnyThread) {
+  TwoThreads t;
+  hydra::http::Signals signals({t.control.get_executor(), t.worker.get_executor()});
+  std::atomic<int> woken{0};
+  std::promise<void> both_waiting;
+  std::atomic<int> waiting{0};
+  auto waiter = [&](asio::io_context& on) {
+    asio::co_spawn(
+        on,
+        [&]() -> awaitable<void> {
+          if (++waiting == 2) both_waiting.set_value();
+          co_await signals.wait(7);
+          ++woken;
+        },
+        asio::detached);
+  };
+  waiter(t.control);
+  waiter(t.worker);
+  ASSERT_EQ(both_waiting.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  // Raised from the worker: its own waiter wakes at once, the control thread's by a post. The
+  // waits were registered in the same handler that counted them, so none is missed.
+  std::promise<void> raised;
+  asio::post(t.worker, [&] {
+    signals.raise(7);
+    raised.set_value();
+  });
+  raised.get_future().wait();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (woken.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(woken.load(), 2);
+  // Another key wakes nobody.
+  asio::post(t.control, [&] { signals.raise(8); });
+  EXPECT_EQ(woken.load(), 2);
+}
