@@ -38,6 +38,7 @@ struct Gateway {
   cluster::Cluster& cluster;
   std::vector<http::ConnectionPool*> pools;  // one per thread, the control thread's first
   http::asio::any_io_executor control;       // the control thread's
+  std::vector<http::asio::any_io_executor> workers;  // the workers' (none when threads = 1)
   routing::Random& random;
   Admission& admission;
   telemetry::Telemetry& telemetry;

@@ -1,6 +1,7 @@
 // Hydra's own API (issue #6 grows it): the fleet as the gateway sees it (GET /nodes) and
 // registration by agents (POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}).
 #include "api/gateway.hpp"
+#include "api/threading.hpp"
 #include "api/hydra_api.hpp"
 #include "cluster/node_info.hpp"
 #include "common/json.hpp"
@@ -288,6 +289,7 @@ http::awaitable<void> remove_node(Gateway& gw, http::Exchange& ex) {
 void add_hydra_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
   router.add(verb::get, "/nodes", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    co_await settle_workers(gw);
     auto snapshot = gw.cluster.snapshot();
     co_await ex.respond_json(http::bhttp::status::ok, nodes_json(*snapshot));
   });

@@ -3,6 +3,7 @@
 // `nodes` and `traffic`, and what the dashboard remembers: GET /traffic (the last five minutes,
 // second by second) and GET /requests (the recent requests, each with its routing decision).
 #include "api/gateway.hpp"
+#include "api/threading.hpp"
 #include "api/hydra_api.hpp"
 #include "api/sse.hpp"
 #include "common/json.hpp"
@@ -140,14 +141,17 @@ void add_all_routes(http::Router& router, Gateway& gw) {
 void add_live_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
   router.add(verb::get, "/metrics", [&gw](http::Exchange& ex) -> awaitable<void> {
+    co_await settle_workers(gw);
     co_await ex.respond(status::ok, gw.telemetry.metrics.render(gauges(gw)), "text/plain; version=0.0.4; charset=utf-8");
   });
   router.add(verb::get, "/events", [&gw](http::Exchange& ex) { return events(gw, ex); });
   router.add(verb::get, "/traffic", [&gw](http::Exchange& ex) -> awaitable<void> {
     const std::size_t seconds = query_count(ex.query(), "seconds", kHistorySeconds, kHistorySeconds);
+    co_await settle_workers(gw);
     co_await ex.respond_json(status::ok, json_field("seconds", gw.telemetry.traffic.history(seconds)));
   });
   router.add(verb::get, "/requests", [&gw](http::Exchange& ex) -> awaitable<void> {
+    co_await settle_workers(gw);
     co_await ex.respond_json(status::ok, requests_body(gw, ex.query()));
   });
 }

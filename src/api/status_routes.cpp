@@ -1,5 +1,6 @@
 // Hydra's read-only views of itself: GET /health, /stats, /models, /routing.
 #include "api/gateway.hpp"
+#include "api/threading.hpp"
 #include "api/model_caller.hpp"
 #include "common/json.hpp"
 
@@ -192,6 +193,7 @@ void add_status_routes(http::Router& router, Gateway& gw) {
     co_await ex.respond_json(code, body);
   });
   router.add(verb::get, "/stats", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    co_await settle_workers(gw);
     co_await ex.respond_json(status::ok, stats_body(gw));
   });
   router.add(verb::get, "/models", [&gw](http::Exchange& ex) -> http::awaitable<void> {
@@ -205,6 +207,7 @@ void add_status_routes(http::Router& router, Gateway& gw) {
     co_await ex.respond_json(status::ok, o);
   });
   router.add(verb::get, "/routing", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    co_await settle_workers(gw);
     co_await ex.respond_json(status::ok, routing_body(gw, ex.query()));
   });
 }

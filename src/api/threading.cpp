@@ -24,4 +24,9 @@ http::Handler threaded(Gateway& gw, http::Handler inner) {
   };
 }
 
+http::awaitable<void> settle_workers(const Gateway& gw) {
+  for (const auto& worker : gw.workers)
+    co_await boost::asio::co_spawn(worker, []() -> http::awaitable<void> { co_return; }, boost::asio::use_awaitable);
+}
+
 }  // namespace hydra::api

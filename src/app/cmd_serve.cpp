@@ -266,6 +266,7 @@ int serve(const ServeConfig& config) {
     spdlog::warn("routing.policy = {}: a baseline for benchmarks, blind to residency and memory", routing::to_string(config.policy));
   gateway.runs = &runs;
   gateway.threads = threads;
+  for (std::size_t i = 1; i < executors.size(); ++i) gateway.workers.push_back(executors[i]);
   gateway.auth.keys = config.keys;
   gateway.auth.metrics_admin = config.metrics_admin;
   gateway.auth.open_registration = config.open_registration;
@@ -280,7 +281,7 @@ int serve(const ServeConfig& config) {
     });
   };
   telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
-    telemetry.events.publish("routing", telemetry::to_json(e));
+    if (telemetry.events.subscribers()) telemetry.events.publish("routing", telemetry::to_json(e));
   });
   telemetry.request_log.listen([&telemetry](const telemetry::RequestRecord& r) {
     if (telemetry.events.subscribers()) telemetry.events.publish("request", telemetry::to_json(r));

@@ -40,7 +40,8 @@ SlotsEstimate slots_for(const NodeView& node, std::string_view model) {
 SlotsEstimate node_slots(const NodeView& node) {
   if (node.slots_configured || !node.live) return {node.slots, SlotsSource::configured};
   const ModelCapacity* most = nullptr;
-  for (const auto& [model, m] : node.live->capacity.models())
+  const auto models = node.live->capacity.models();  // a copy: `most` points into it
+  for (const auto& [model, m] : models)
     if (m.learned && (!most || m.samples > most->samples)) most = &m;
   if (!most) return node.live->capacity.slots({});
   return {most->slots, SlotsSource::learned};
