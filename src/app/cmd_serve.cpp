@@ -253,7 +253,7 @@ int serve(const ServeConfig& config) {
                            [&fleet] { return fleet.snapshot(); });
   telemetry::Telemetry telemetry;
   api::Lifecycle lifecycle(ioc.get_executor(), executors);
-  api::Gateway gateway{fleet,     pools,     ioc.get_executor(), random, admission, telemetry, lifecycle,
+  api::Gateway gateway{fleet,     pools,     ioc.get_executor(), {}, random, admission, telemetry, lifecycle,
                        config.relay, config.weights, config.registration, kVersion, config.orchestration,
                        nullptr,   nullptr,   std::chrono::steady_clock::now()};
   // Orchestration runs are kept in <data_dir>/hydra.db (GET /orchestrate/{task_id}).

@@ -73,10 +73,10 @@ public:
   int sent() { return ++at_node_; }
   // Its first byte came: how many of the node's requests are streaming now, itself included.
   int first_byte() { return ++running_; }
-  // Each call pairs with a sent() (and, when it had one, a first_byte()): never below 0.
+  // Pairs with a sent() (and, when it had one, a first_byte()); never below 0.
   void finished(bool had_first_byte) {
-    --at_node_;
-    if (had_first_byte) --running_;
+    down(at_node_);
+    if (had_first_byte) down(running_);
   }
   int at_node() const { return at_node_.load(); }
   int running() const { return running_.load(); }
@@ -95,6 +95,11 @@ public:
 
 private:
   ModelCapacity& entry(const std::string& model);
+  static void down(std::atomic<int>& n) {
+    int v = n.load();
+    while (v > 0 && !n.compare_exchange_weak(v, v - 1)) {
+    }
+  }
   bool queued(const ModelCapacity& m, double ttfb_ms) const;
 
   CapacitySettings settings_;
