@@ -1,5 +1,7 @@
 #include "api/dispatch.hpp"
 
+#include "api/threading.hpp"
+
 #include "common/model_name.hpp"
 #include "routing/policy.hpp"
 
@@ -261,6 +263,9 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   r.event = event_of(request, out.decision, *r.snapshot);
   if (!out.decision.ok()) {
     r.event.error = out.decision.error;
+    // Requests that ended before this one came are logged before it, as on one thread (their
+    // accounting may still sit in a worker's queue; rare path).
+    co_await settle_workers(gw);
     account(gw, facts_of(request), result_of(out), std::move(r.event), "unroutable", started, 0);
     co_return r;
   }
