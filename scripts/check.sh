@@ -15,14 +15,5 @@ export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 status=0
 BUILD_DIR="$BUILD_DIR" bash scripts/test.sh || status=$?
-shopt -s nullglob
-found=("$reports"/*)
-if [ ${#found[@]} -gt 0 ]; then
-  echo "check: ${#found[@]} sanitizer report(s):"
-  for f in "${found[@]}"; do
-    echo "=== $f"
-    head -c 20000 "$f"
-  done
-  exit 1
-fi
-exit "$status"
+source scripts/sanitizer_reports.sh
+finish_with_reports "$reports" "$status"

@@ -22,14 +22,5 @@ status=0
 # slowdown breaks) and the tests that measure the gateway's memory (TSan's shadow memory
 # swamps what they measure) or take minutes of churn.
 "$TESTS" --gtest_filter="${TSAN_FILTER:--Chaos.*:BigBodies.*:UnknownModels.*:Churn.*}" --gtest_brief=1 || status=$?
-shopt -s nullglob
-found=("$reports"/*)
-if [ ${#found[@]} -gt 0 ]; then
-  echo "check: ${#found[@]} ThreadSanitizer report(s):"
-  for f in "${found[@]}"; do
-    echo "=== $f"
-    head -c 20000 "$f"
-  done
-  exit 1
-fi
-exit "$status"
+source scripts/sanitizer_reports.sh
+finish_with_reports "$reports" "$status"
