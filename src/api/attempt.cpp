@@ -9,6 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
@@ -29,18 +30,30 @@ public:
     text_.append(bytes);
     if (text_.size() > 8192) text_.erase(0, text_.size() - 4096);
   }
-  // A count (eval_count, prompt_eval_count) of the last JSON line, 0 when it has none.
-  uint64_t count(std::string_view field) const {
+  // The counts of the last JSON line (0 when it has none), parsed once into a buffer on the
+  // stack: an ordinary final line costs no heap allocation.
+  struct Counts {
+    uint64_t eval = 0;         // eval_count
+    uint64_t prompt_eval = 0;  // prompt_eval_count
+  };
+  Counts counts() const {
     std::string_view t = text_;
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
     auto nl = t.rfind('\n');
     if (nl != std::string_view::npos) t.remove_prefix(nl + 1);
-    if (t.find(field) == std::string_view::npos) return 0;
+    if (t.find("eval_count") == std::string_view::npos) return {};  // prompt_eval_count contains it too
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource arena(buffer, sizeof buffer);
     boost::system::error_code ec;
-    auto v = boost::json::parse(t, ec);
+    auto v = boost::json::parse(t, ec, &arena);
     const auto* o = ec ? nullptr : v.if_object();
-    const auto* n = o ? o->if_contains(field) : nullptr;
-    return n && n->is_number() ? n->to_number<uint64_t>(ec) : 0;
+    auto count = [&](std::string_view field) -> uint64_t {
+      const auto* n = o ? o->if_contains(field) : nullptr;
+      boost::system::error_code nec;
+      const uint64_t value = n && n->is_number() ? n->to_number<uint64_t>(nec) : 0;
+      return nec ? 0 : value;
+    };
+    return {count("eval_count"), count("prompt_eval_count")};
   }
 
 private:
@@ -276,8 +289,9 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     Outcome out(Outcome::Kind::served);
     out.ttft_ms = std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count();
     out.total_ms = std::chrono::duration<double, std::milli>(done_at - sent_at).count();
-    out.eval_count = p.tail.count("eval_count");
-    out.prompt_eval_count = p.tail.count("prompt_eval_count");
+    const Tail::Counts counts = p.tail.counts();
+    out.eval_count = counts.eval;
+    out.prompt_eval_count = counts.prompt_eval;
     co_return out;
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};
