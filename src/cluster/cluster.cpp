@@ -16,6 +16,17 @@ namespace hydra::cluster {
 namespace asio = boost::asio;
 using http::bhttp::verb;
 
+namespace {
+// What the data path reports may come from a worker thread: run it again on the control
+// thread, which owns the cluster (http/threads.hpp). False when already there.
+template <class F>
+bool handed_to_control(const asio::any_io_executor& control, F&& again) {
+  if (http::on_control_thread()) return false;
+  asio::post(control, std::forward<F>(again));
+  return true;
+}
+}  // namespace
+
 Cluster::Cluster(asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
                  const Clock& clock)
     : executor_(std::move(executor)),
@@ -466,10 +477,8 @@ http::awaitable<void> Cluster::probe_all_once() {
 bool Cluster::known(std::size_t index) const { return index < nodes_.size() && runtime_[index] != nullptr; }
 
 void Cluster::report_failure(std::size_t index, std::string reason) {
-  if (!http::on_control_thread()) {
-    asio::post(executor_, [this, index, reason = std::move(reason)]() mutable { report_failure(index, std::move(reason)); });
+  if (handed_to_control(executor_, [this, index, reason]() mutable { report_failure(index, std::move(reason)); }))
     return;
-  }
   if (!known(index)) return;
   nodes_[index].live->failures.fetch_add(1, std::memory_order_relaxed);
   failed(index, std::move(reason));
@@ -490,10 +499,7 @@ void Cluster::signal_down(std::size_t index) { down_->raise(index); }
 http::awaitable<void> Cluster::wait_down(std::size_t index) { co_await down_->wait(index); }
 
 void Cluster::report_success(std::size_t index) {
-  if (!http::on_control_thread()) {
-    asio::post(executor_, [this, index] { report_success(index); });
-    return;
-  }
+  if (handed_to_control(executor_, [this, index] { report_success(index); })) return;
   if (!known(index)) return;
   NodeView& node = nodes_[index];
   if (node.health == Health::healthy && node.consecutive_failures == 0) return;  // nothing to publish
@@ -502,10 +508,7 @@ void Cluster::report_success(std::size_t index) {
 }
 
 void Cluster::loading_started(std::size_t index, const std::string& model) {
-  if (!http::on_control_thread()) {
-    asio::post(executor_, [this, index, model] { loading_started(index, model); });
-    return;
-  }
+  if (handed_to_control(executor_, [this, index, model] { loading_started(index, model); })) return;
   if (!known(index) || nodes_[index].removed) return;
   auto& loading = nodes_[index].loading;
   if (std::find(loading.begin(), loading.end(), model) != loading.end()) return;
@@ -514,10 +517,7 @@ void Cluster::loading_started(std::size_t index, const std::string& model) {
 }
 
 void Cluster::loading_ended(std::size_t index, const std::string& model) {
-  if (!http::on_control_thread()) {
-    asio::post(executor_, [this, index, model] { loading_ended(index, model); });
-    return;
-  }
+  if (handed_to_control(executor_, [this, index, model] { loading_ended(index, model); })) return;
   if (!known(index)) return;
   auto& loading = nodes_[index].loading;
   auto it = std::find(loading.begin(), loading.end(), model);
@@ -527,10 +527,7 @@ void Cluster::loading_ended(std::size_t index, const std::string& model) {
 }
 
 void Cluster::request_refresh(std::size_t index) {
-  if (!http::on_control_thread()) {
-    asio::post(executor_, [this, index] { request_refresh(index); });
-    return;
-  }
+  if (handed_to_control(executor_, [this, index] { request_refresh(index); })) return;
   if (!known(index)) return;
   runtime_[index]->refresh_wanted = true;
   runtime_[index]->wake.cancel();

@@ -246,14 +246,22 @@ void finish_turn(asio::io_context& ioc) {
   ioc.restart();
   ioc.poll();
 }
+
+// A cluster of three registered nodes, published: what the publishing tests start from.
+struct ThreeNodes {
+  asio::io_context ioc;
+  http::ConnectionPool pool{ioc.get_executor()};
+  Cluster cluster{ioc.get_executor(), pool, quick_settings(), SystemClock::instance()};
+  std::vector<std::size_t> nodes = register_three(cluster);
+  ThreeNodes() { finish_turn(ioc); }
+};
 }  // namespace
 
 TEST(ClusterPublish, APublishAfterOneNodeChangedSharesEveryOtherNodeWithTheSnapshotBefore) {
-  asio::io_context ioc;
-  http::ConnectionPool pool(ioc.get_executor());
-  Cluster c(ioc.get_executor(), pool, quick_settings(), SystemClock::instance());
-  auto nodes = register_three(c);
-  finish_turn(ioc);
+  ThreeNodes f;
+  Cluster& c = f.cluster;
+  auto& nodes = f.nodes;
+  asio::io_context& ioc = f.ioc;
   auto before = c.snapshot();
   c.report_failure(nodes[1], "refused");
   finish_turn(ioc);
@@ -269,11 +277,10 @@ TEST(ClusterPublish, APublishAfterOneNodeChangedSharesEveryOtherNodeWithTheSnaps
 }
 
 TEST(ClusterPublish, SeveralChangesInOneTurnPublishOnce) {
-  asio::io_context ioc;
-  http::ConnectionPool pool(ioc.get_executor());
-  Cluster c(ioc.get_executor(), pool, quick_settings(), SystemClock::instance());
-  auto nodes = register_three(c);
-  finish_turn(ioc);
+  ThreeNodes f;
+  Cluster& c = f.cluster;
+  auto& nodes = f.nodes;
+  asio::io_context& ioc = f.ioc;
   auto before = c.snapshot();
   Resources reading;
   reading.source = Resources::Source::reported;
