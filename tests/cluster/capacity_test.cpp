@@ -70,7 +70,8 @@ TEST(CapacityLearner, ABurstAtATwoSlotNodeTeachesTwo) {
   auto e = l.slots("m:7b");
   EXPECT_EQ(e.slots, 2);
   EXPECT_EQ(e.source, SlotsSource::learned);
-  const auto& m = l.models().at("m:7b");
+  const auto models = l.models();  // a copy: hold it while reading from it
+  const auto& m = models.at("m:7b");
   EXPECT_EQ(m.queued, 2u);
   EXPECT_EQ(m.ceiling, 3);
   EXPECT_NEAR(m.baseline_ms, 10, 1.5);
