@@ -1,10 +1,11 @@
 #include "api/attempt.hpp"
 
+#include "api/attempt_watch.hpp"
+
 #include "cluster/cluster.hpp"
 #include "http/tls.hpp"
 
 #include <algorithm>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/span_body.hpp>
@@ -100,22 +101,6 @@ void learn_capacity(const cluster::NodeView& node, const std::string& model, AtN
   else node.live->capacity.observe(model, at.place(), running, ttfb_ms, Clock::now());
 }
 
-// Why an attempt was cut short from outside the node's own reply.
-enum class Cut { none, client_gone, stopping, total_timeout };
-
-// Completes when the attempt must end whatever the node does: its requester left, the
-// request has run for timeouts.total_s, or the gateway's shutdown grace is over.
-awaitable<Cut> cut_off(Gateway& gw, ReplySink& sink, Deadline deadline) {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
-  auto which = co_await (sink.gone() || gw.lifecycle.stopped() || timer.async_wait(use_nothrow));
-  switch (which.index()) {
-    case 0: co_return Cut::client_gone;
-    case 1: co_return Cut::stopping;
-    default: co_return Cut::total_timeout;
-  }
-}
-
 std::string cut_message(Gateway& gw, Cut cut) {
   if (cut == Cut::stopping) return "hydra is shutting down; the request was cut off at the end of the grace period";
   return fmt::format("the request ran longer than timeouts.total_s ({:g} s)",
@@ -123,7 +108,8 @@ std::string cut_message(Gateway& gw, Cut cut) {
 }
 
 // The reply body, piece by piece into the sink. Not cancellable from outside (a chunk half
-// written to the client would break its framing); watch() ends it by closing the node's socket.
+// written to the client would break its framing); the AttemptWatch ends it by closing the
+// node's socket.
 struct Pump {
   http::Connection& conn;
   bhttp::response_parser<bhttp::buffer_body>& parser;
@@ -164,19 +150,21 @@ awaitable<void> pump(Pump& p) {
   p.done = true;
 }
 
-awaitable<Cut> watch(Gateway& gw, Pump& p, Deadline deadline) {
-  Cut cut = co_await cut_off(gw, p.sink, deadline);
-  if (p.done) co_return Cut::none;  // the pump finished first: this wait was cancelled
-  boost::system::error_code ec;
-  p.conn.stream.socket().close(ec);  // ends the pump's read at once
-  co_return cut;
-}
-
 }  // namespace
 
-awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                           const Upstream& upstream, Deadline deadline) {
-  using namespace asio::experimental::awaitable_operators;
+namespace {
+
+// A cut before the sink began: the requester is told, unless it left.
+awaitable<Outcome> cut_before_reply(Gateway& gw, ReplySink& sink, Cut cut) {
+  if (cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
+  if (cut == Cut::node_down) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
+  std::string message = cut_message(gw, cut);
+  co_await sink.fail(cut == Cut::stopping ? 503 : 504, message, cut == Cut::stopping ? 1 : 0);
+  co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
+}
+
+awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                          const Upstream& upstream, AttemptWatch& watch) {
   const auto& t = gw.settings.timeouts;
   const http::Peer ep = cluster::peer_of(node);
   // A pooled connection the node had closed while it sat idle fails before any byte of the
@@ -188,6 +176,12 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
       std::string why = http::is_tls_error(cec) ? http::error_text(cec, node.tls_name) : "connect: " + cec.message();
       co_return Outcome{Outcome::Kind::node_failed, std::move(why)};
     }
+    // The watch may close this connection's socket until it goes back to the pool or away.
+    watch.aim(&conn->stream.socket());
+    struct Unaim {
+      AttemptWatch& watch;
+      ~Unaim() { watch.aim(nullptr); }
+    } unaim{watch};
 
     // The body goes out from the caller's copy: one copy per request, however many attempts.
     bhttp::request<bhttp::span_body<const char>> up{upstream.method, upstream.target, 11};
@@ -198,6 +192,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     up.prepare_payload();
     conn->stream.expires_after(t.idle);
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, up, use_nothrow);
+    if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
     if (wec) {
       if (gw.pool().retry_fresh(ep, *conn, wec, false)) {
         reuse = http::Reuse::fresh;
@@ -212,22 +207,14 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     parser.body_limit(boost::none);
     if (upstream.method == bhttp::verb::head) parser.skip(true);
     conn->stream.expires_after(t.first_byte);
-    // Wait for the node's answer, but stop at once if the requester leaves meanwhile (dropping
-    // the upstream connection is what tells the node to stop generating), if the request runs
-    // out of time or the gateway stops, or if health checks eject the node meanwhile (a frozen
-    // machine: nothing was sent to the client yet, so the request fails over as if refused).
-    auto first = co_await (bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow) ||
-                           cut_off(gw, sink, deadline) || gw.cluster.wait_down(node.index));
-    if (first.index() == 1) {
-      Cut cut = std::get<1>(first);
-      if (cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
-      std::string message = cut_message(gw, cut);
-      const int status = cut == Cut::stopping ? 503 : 504;
-      co_await sink.fail(status, message, cut == Cut::stopping ? 1 : 0);
-      co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
-    }
-    if (first.index() == 2) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
-    auto [hec, hn] = std::get<0>(first);
+    // Wait for the node's answer; the watch stops it at once if the requester leaves meanwhile
+    // (dropping the upstream connection is what tells the node to stop generating), if the
+    // request runs out of time or the gateway stops, or if health checks eject the node
+    // meanwhile (a frozen machine: nothing was sent to the client yet, so the request fails
+    // over as if refused).
+    auto [hec, hn] = co_await bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow);
+    if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
+    watch.replied();
     if (hec) {
       if (gw.pool().retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
         reuse = http::Reuse::fresh;
@@ -256,6 +243,8 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
         reply.append(buf, sizeof buf - parser.get().body().size);
         if (rec && rec != bhttp::error::need_buffer) break;
       }
+      if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
+      watch.aim(nullptr);
       if (parser.is_done() && parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
       // 503 (busy) and 404 (model not there after all) say nothing bad about the node.
       auto kind = status == 503 || status == 404 ? Outcome::Kind::node_declined : Outcome::Kind::node_failed;
@@ -268,21 +257,22 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
     Pump p{*conn, parser, sink, t.idle, 0, 0, {}, false, false, {}};
-    auto ended = co_await (pump(p) || watch(gw, p, deadline));
-    Cut cut = ended.index() == 1 ? std::get<1>(ended) : Cut::none;
+    co_await pump(p);
+    const Cut cut = watch.cut();
     if (p.client_gone || cut == Cut::client_gone) {
       Outcome gone{Outcome::Kind::client_gone, "client left"};
       gone.chunks = p.pieces;
       gone.bytes = p.bytes;
       co_return gone;
     }
-    if (cut != Cut::none) {
+    if (cut == Cut::stopping || cut == Cut::total_timeout) {
       std::string message = cut_message(gw, cut);
       co_await sink.cut_short(cut == Cut::stopping ? 503 : 504, message);
       co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
     }
     if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink
     co_await sink.end();
+    watch.aim(nullptr);
     if (parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
     const auto done_at = Clock::now();
     observe(*node.live, sent_at, first_byte_at, done_at, p.pieces);
@@ -295,6 +285,16 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
     co_return out;
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};
+}
+
+}  // namespace
+
+awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                           const Upstream& upstream, Deadline deadline) {
+  AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
+  Outcome out = co_await rounds(gw, sink, node, served, upstream, watch);
+  co_await watch.finish();
+  co_return out;
 }
 
 }  // namespace hydra::api
