@@ -54,13 +54,14 @@ AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
                    if (st->over) st->gone_ended.cancel();
                    else st->fire(Cut::client_gone);
                  }));
-  asio::co_spawn(executor, gw.lifecycle.stopped(), asio::bind_cancellation_slot(st->stop.slot(), [st](std::exception_ptr) {
-                   st->fire(Cut::stopping);
-                 }));
-  asio::co_spawn(executor, gw.cluster.wait_down(node_index),
-                 asio::bind_cancellation_slot(st->down.slot(), [st](std::exception_ptr) {
-                   if (st->watch_down) st->fire(Cut::node_down);
-                 }));
+  // Plain timer waits (http::Signals::listen): raised or cancelled, both complete with
+  // operation_aborted; finish() sets `over` (and clears `watch_down`) before it cancels.
+  if (gw.lifecycle.stopping()) st->fire(Cut::stopping);
+  else
+    gw.lifecycle.on_stopped(asio::bind_cancellation_slot(st->stop.slot(), [st](error_code) { st->fire(Cut::stopping); }));
+  gw.cluster.on_down(node_index, asio::bind_cancellation_slot(st->down.slot(), [st](error_code) {
+                       if (st->watch_down) st->fire(Cut::node_down);
+                     }));
 }
 
 AttemptWatch::~AttemptWatch() {

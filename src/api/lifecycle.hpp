@@ -25,6 +25,12 @@ public:
   // The grace is over: every stopped() completes now and at once from here on.
   void stop();
   http::awaitable<void> stopped();
+  // The same for a plain handler `void(error_code)` (http::Signals::listen); the caller checks
+  // stopping() first, as stopped() does.
+  template <class Handler>
+  void on_stopped(Handler handler) {
+    stop_.listen(0, std::move(handler));
+  }
 
   // One request in progress while the guard lives.
   class Guard {

@@ -77,6 +77,11 @@ public:
   // waiting for that node's first byte stops waiting and fails over, instead of hanging on a
   // machine that stopped answering until the first-byte timeout.
   http::awaitable<void> wait_down(std::size_t index);
+  // The same for a plain handler `void(error_code)` (http::Signals::listen).
+  template <class Handler>
+  void on_down(std::size_t index, Handler handler) {
+    down_->listen(index, std::move(handler));
+  }
   const HealthSettings& settings() const { return settings_; }
   // The rpc-server endpoints the last discovery scan found.
   void set_rpc_servers(std::vector<std::string> endpoints);

@@ -12,19 +12,14 @@
 
 namespace hydra::http {
 
-Exchange::Exchange(Stream& stream, beast::flat_buffer& buffer, Request request,
-                   const ServerLimits& limits)
-    : stream_(stream), buffer_(buffer), request_(std::move(request)), limits_(limits),
+Exchange::Exchange(Stream& stream, beast::flat_buffer& buffer, Request request, const ServerLimits& limits,
+                   tcp::endpoint remote)
+    : stream_(stream), buffer_(buffer), request_(std::move(request)), limits_(limits), remote_(remote),
       reusable_(request_.keep_alive()) {
   std::string_view target = request_.target();
   auto q = target.find('?');
   path_ = std::string(target.substr(0, q));
   if (q != std::string_view::npos) query_ = std::string(target.substr(q + 1));
-}
-
-tcp::endpoint Exchange::remote() const {
-  error_code ec;
-  return stream_.socket().remote_endpoint(ec);
 }
 
 awaitable<error_code> Exchange::respond(Response res) {
@@ -70,22 +65,37 @@ awaitable<error_code> Exchange::respond_error(bhttp::status status, std::string_
   co_return co_await respond_json(status, body);
 }
 
+namespace {
+
+// A streamed reply's head: the routing headers, the exchange's own, the content type.
+template <class Response>
+void head_fields(Response& res, std::string_view content_type, const bhttp::fields* extra,
+                 const std::vector<std::pair<std::string, std::string>>& reply_headers) {
+  if (extra)
+    for (const auto& f : *extra) res.set(f.name_string(), f.value());
+  for (const auto& [name, value] : reply_headers) res.set(name, value);
+  res.set(bhttp::field::content_type, content_type);
+}
+
+}  // namespace
+
 awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type,
                                              const bhttp::fields* extra,
                                              std::optional<std::uint64_t> content_length) {
   if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::streaming;
   status_ = static_cast<int>(status);
-  bhttp::response<bhttp::empty_body> res{status, request_.version()};
-  if (extra)
-    for (const auto& f : *extra) res.set(f.name_string(), f.value());
-  for (const auto& [name, value] : reply_headers_) res.set(name, value);
-  res.set(bhttp::field::content_type, content_type);
   if (content_length) {
+    auto& res = held_head_.emplace(status, request_.version());
+    head_fields(res, content_type, extra, reply_headers_);
     res.content_length(*content_length);
-    raw_stream_ = true;
     res.keep_alive(reusable_);
-  } else if (request_.version() >= 11) {
+    raw_stream_ = true;
+    co_return error_code{};  // sent with the body's first bytes
+  }
+  bhttp::response<bhttp::empty_body> res{status, request_.version()};
+  head_fields(res, content_type, extra, reply_headers_);
+  if (request_.version() >= 11) {
     res.chunked(true);
     res.keep_alive(reusable_);
   } else {
@@ -100,9 +110,21 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
   co_return ec;
 }
 
+awaitable<error_code> Exchange::send_held_head(std::string_view data) {
+  auto& res = *held_head_;
+  res.body() = boost::beast::span<const char>(data.data(), data.size());
+  bhttp::response_serializer<bhttp::span_body<const char>> sr(res);
+  stream_.expires_after(limits_.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream_, sr, use_nothrow);
+  held_head_.reset();
+  if (ec) reusable_ = false;
+  co_return ec;
+}
+
 awaitable<error_code> Exchange::send_chunk(std::string_view data) {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
   if (data.empty()) co_return error_code{};  // an empty chunk would end the body
+  if (held_head_) co_return co_await send_held_head(data);
   stream_.expires_after(limits_.write_timeout);
   error_code ec;
   if (raw_stream_) {
@@ -120,6 +142,7 @@ awaitable<error_code> Exchange::end_stream() {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::done;
   settle();
+  if (held_head_) co_return co_await send_held_head({});  // an empty body (or a HEAD request)
   if (raw_stream_) co_return error_code{};
   stream_.expires_after(limits_.write_timeout);
   auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), use_nothrow);

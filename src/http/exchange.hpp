@@ -6,6 +6,7 @@
 #include "http/types.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <boost/json/value.hpp>
 #include <functional>
 #include <optional>
@@ -18,8 +19,9 @@ namespace hydra::http {
 
 class Exchange {
 public:
-  Exchange(Stream& stream, beast::flat_buffer& buffer, Request request,
-           const ServerLimits& limits);
+  // `remote`: the client's address, read once per connection.
+  Exchange(Stream& stream, beast::flat_buffer& buffer, Request request, const ServerLimits& limits,
+           tcp::endpoint remote = {});
 
   const Request& request() const { return request_; }
   std::string_view method_string() const { return request_.method_string(); }
@@ -28,7 +30,7 @@ public:
   const std::string& body() const { return request_.body(); }
   // Moves the body out (a 64 MiB body need not be copied again); body() is empty afterwards.
   std::string take_body() { return std::move(request_.body()); }
-  tcp::endpoint remote() const;
+  tcp::endpoint remote() const { return remote_; }
 
   // Whole replies. Content-Length is set; keep-alive follows the request.
   awaitable<error_code> respond(Response res);
@@ -39,7 +41,8 @@ public:
   awaitable<error_code> respond_error(bhttp::status status, std::string_view message);
 
   // Streamed replies: chunked transfer encoding, or raw bytes when `content_length` is known
-  // (raw + close for HTTP/1.0 peers). `extra` fields (routing headers) go into the head.
+  // (raw + close for HTTP/1.0 peers). `extra` fields (routing headers) go into the head; with
+  // a known length the head goes out with the first send_chunk() (or end_stream()).
   awaitable<error_code> begin_stream(bhttp::status status, std::string_view content_type,
                                      const bhttp::fields* extra = nullptr,
                                      std::optional<std::uint64_t> content_length = std::nullopt);
@@ -82,16 +85,22 @@ public:
   }
 
 private:
+  awaitable<error_code> send_held_head(std::string_view data);
+
   enum class State { idle, streaming, done };
   Stream& stream_;
   beast::flat_buffer& buffer_;
   Request request_;
   const ServerLimits& limits_;
+  tcp::endpoint remote_;
   std::string path_;
   std::string query_;
   State state_ = State::idle;
   int status_ = 0;
   bool raw_stream_ = false;
+  // A reply of known length: its head waits for the first bytes of the body and goes out in
+  // the same write (one send instead of two for a small reply).
+  std::optional<bhttp::response<bhttp::span_body<const char>>> held_head_;
   bool reusable_;
   bool watching_ = false;  // a wait_closed() is reading into buffer_
   std::vector<std::pair<std::string, std::string>> reply_headers_;

@@ -287,6 +287,8 @@ struct Server::State {
   // The requests of one connection, one after another.
   static awaitable<void> serve(std::shared_ptr<State> self, Stream& stream) {
     const ServerLimits& limits = self->limits;
+    error_code rec;
+    const tcp::endpoint remote = stream.socket().remote_endpoint(rec);  // once per connection
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
@@ -333,7 +335,7 @@ struct Server::State {
         }
       }
       stream.expires_never();  // the handler owns the timing of its own reply
-      Exchange exchange(stream, buffer, parser.release(), limits);
+      Exchange exchange(stream, buffer, parser.release(), limits, remote);
       if (self->draining) exchange.close_after();
       co_await self->handler(exchange);
       if (!exchange.responded()) {

@@ -17,7 +17,7 @@ Signals::Signals(std::vector<asio::any_io_executor> executors) {
   }
 }
 
-awaitable<void> Signals::wait(uint64_t key) {
+std::shared_ptr<asio::steady_timer> Signals::timer(uint64_t key) {
   const auto index = static_cast<std::size_t>(thread_index());
   Slot& slot = *slots_[index < slots_.size() ? index : 0];
   auto& timer = slot.timers[key];
@@ -25,7 +25,11 @@ awaitable<void> Signals::wait(uint64_t key) {
     timer = std::make_shared<asio::steady_timer>(slot.executor);
     timer->expires_at(std::chrono::steady_clock::time_point::max());
   }
-  std::shared_ptr<asio::steady_timer> held = timer;  // kept alive across a wake
+  return timer;
+}
+
+awaitable<void> Signals::wait(uint64_t key) {
+  std::shared_ptr<asio::steady_timer> held = timer(key);  // kept alive across a wake
   co_await held->async_wait(use_nothrow);
 }
 

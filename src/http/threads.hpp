@@ -11,6 +11,7 @@
 // without waiting. Signals wakes waiters on every thread from any thread.
 #include "http/types.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -59,9 +60,26 @@ public:
   explicit Signals(std::vector<asio::any_io_executor> executors);
   // Completes when `key` is raised (from now on), or when the caller's race cancels it.
   awaitable<void> wait(uint64_t key);
+  // The same for a plain handler `void(error_code)`, run on the caller's thread: when `key` is
+  // raised, or when the cancellation slot bound to the handler is emitted. Both complete it
+  // with operation_aborted (a woken wait); the caller tells them apart by what it cancelled.
+  // No coroutine: the data path's cheap way to wait.
+  template <class Handler>
+  void listen(uint64_t key, Handler handler) {
+    auto held = timer(key);  // kept alive until the handler ran
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    // The slot is cleared as the handler runs: the timer's cancellation handler in it refers to
+    // the timer, which may be gone by the time the caller emits (a wait woken by raise()).
+    held->async_wait(asio::bind_cancellation_slot(
+        slot, [held, slot, h = std::move(handler)](boost::system::error_code ec) mutable {
+          if (slot.is_connected()) slot.clear();
+          h(ec);
+        }));
+  }
   void raise(uint64_t key);
 
 private:
+  std::shared_ptr<asio::steady_timer> timer(uint64_t key);  // this thread's, for `key`
   struct Slot {
     asio::any_io_executor executor;
     std::unordered_map<uint64_t, std::shared_ptr<asio::steady_timer>> timers;

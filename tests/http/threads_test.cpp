@@ -3,6 +3,8 @@
 #include "http/threads.hpp"
 
 #include <atomic>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -90,4 +92,48 @@ TEST(Threads, SignalsWakeTheWaitersOfEveryThreadFromAnyThread) {
   // Another key wakes nobody.
   asio::post(t.control, [&] { signals.raise(8); });
   EXPECT_EQ(woken.load(), 2);
+}
+
+TEST(Threads, SignalsListenRunsAPlainHandlerOnItsThreadAndItsSlotCancelsIt) {
+  TwoThreads t;
+  hydra::http::Signals signals({t.control.get_executor(), t.worker.get_executor()});
+  asio::cancellation_signal woken_slot, cancelled_slot;
+  std::atomic<int> woken{0}, cancelled{0};
+  std::atomic<bool> woken_on_worker{false};
+  std::promise<void> listening;
+  asio::post(t.worker, [&] {
+    signals.listen(3, asio::bind_cancellation_slot(woken_slot.slot(), [&](boost::system::error_code) {
+                     woken_on_worker = hydra::http::thread_index() == 1;
+                     ++woken;
+                   }));
+    signals.listen(4, asio::bind_cancellation_slot(cancelled_slot.slot(), [&](boost::system::error_code) {
+                     ++cancelled;
+                   }));
+    listening.set_value();
+  });
+  listening.get_future().wait();
+  // Raised from the control thread: the worker's handler runs there, by a post.
+  asio::post(t.control, [&] { signals.raise(3); });
+  // Cancelled through its slot, on its own thread: runs once, and a raise later finds nobody.
+  asio::post(t.worker, [&] { cancelled_slot.emit(asio::cancellation_type::terminal); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while ((woken.load() < 1 || cancelled.load() < 1) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  EXPECT_EQ(woken.load(), 1);
+  EXPECT_TRUE(woken_on_worker.load());
+  EXPECT_EQ(cancelled.load(), 1);
+  // Emitting a slot whose handler already ran (its timer gone with the raise) does nothing: the
+  // handler cleared it. Without that, the emit reached into the destroyed timer (ASan: UAF).
+  std::promise<void> emitted;
+  asio::post(t.worker, [&] {
+    woken_slot.emit(asio::cancellation_type::terminal);
+    signals.raise(4);
+    emitted.set_value();
+  });
+  emitted.get_future().wait();
+  std::promise<void> drained;
+  asio::post(t.worker, [&] { drained.set_value(); });
+  drained.get_future().wait();
+  EXPECT_EQ(woken.load(), 1);
+  EXPECT_EQ(cancelled.load(), 1);
 }
