@@ -118,7 +118,6 @@ struct Pump {
   std::size_t pieces = 0;
   uint64_t bytes = 0;
   Tail tail;
-  bool done = false;
   bool client_gone = false;
   std::string error;  // the node's failure, when it broke off
 };
@@ -147,12 +146,7 @@ awaitable<void> pump(Pump& p) {
       break;
     }
   }
-  p.done = true;
 }
-
-}  // namespace
-
-namespace {
 
 // A cut before the sink began: the requester is told, unless it left.
 awaitable<Outcome> cut_before_reply(Gateway& gw, ReplySink& sink, Cut cut) {
@@ -256,7 +250,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
-    Pump p{*conn, parser, sink, t.idle, 0, 0, {}, false, false, {}};
+    Pump p{*conn, parser, sink, t.idle, 0, 0, {}, false, {}};
     co_await pump(p);
     const Cut cut = watch.cut();
     if (p.client_gone || cut == Cut::client_gone) {

@@ -1,6 +1,7 @@
 #include "api/attempt_watch.hpp"
 
 #include "cluster/cluster.hpp"
+#include "common/spawn.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -36,6 +37,15 @@ struct AttemptWatch::State {
     error_code ec;
     socket->close(ec);  // the read under way ends at once
   }
+  // Ends every wait but the one on the requester (finish() waits for that one to let go).
+  void stop_watching() {
+    over = true;
+    socket = nullptr;
+    deadline.cancel();
+    stop.emit(asio::cancellation_type::terminal);
+    watch_down = false;
+    down.emit(asio::cancellation_type::terminal);
+  }
 };
 
 AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
@@ -49,7 +59,8 @@ AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
     });
   }
   st->gone_running = true;
-  asio::co_spawn(executor, sink.gone(), asio::bind_cancellation_slot(st->gone.slot(), [st](std::exception_ptr) {
+  asio::co_spawn(executor, sink.gone(), asio::bind_cancellation_slot(st->gone.slot(), [st](std::exception_ptr e) {
+                   log_exception(e, "an attempt's watch on its requester");
                    st->gone_running = false;
                    if (st->over) st->gone_ended.cancel();
                    else st->fire(Cut::client_gone);
@@ -66,11 +77,7 @@ AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
 
 AttemptWatch::~AttemptWatch() {
   // finish() normally ran; if not, nothing may reach the attempt's socket any more.
-  state_->over = true;
-  state_->socket = nullptr;
-  state_->deadline.cancel();
-  state_->stop.emit(asio::cancellation_type::terminal);
-  state_->down.emit(asio::cancellation_type::terminal);
+  state_->stop_watching();
   state_->gone.emit(asio::cancellation_type::terminal);
 }
 
@@ -90,14 +97,7 @@ void AttemptWatch::replied() {
 http::awaitable<void> AttemptWatch::finish() {
   auto st = state_;
   if (st->over) co_return;
-  st->over = true;
-  st->socket = nullptr;
-  st->deadline.cancel();
-  st->stop.emit(asio::cancellation_type::terminal);
-  if (st->watch_down) {
-    st->watch_down = false;
-    st->down.emit(asio::cancellation_type::terminal);
-  }
+  st->stop_watching();
   if (!st->gone_running) co_return;
   st->gone.emit(asio::cancellation_type::terminal);
   if (st->gone_running) co_await st->gone_ended.async_wait(http::use_nothrow);
