@@ -275,7 +275,7 @@ struct Server::State {
     error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     if (self->tls) {
-      co_await tls_session(std::move(self), std::move(socket));
+      co_await tls_session(self, std::move(socket));  // a copy: `closed` needs State alive
       co_return;
     }
     Stream stream(beast::tcp_stream(std::move(socket)));
