@@ -180,7 +180,7 @@ Access access_of(verb method, std::string_view path, Port port) {
   if (path == "/metrics") return Access::metrics;
   if (path == "/nodes/register" || (path.starts_with("/nodes/") && (method == verb::post || method == verb::delete_)))
     return Access::nodes;
-  if (one_of(path, {"/nodes", "/routing", "/stats", "/events", "/requests", "/traffic"})) return Access::admin;
+  if (one_of(path, {"/nodes", "/routing", "/stats", "/events", "/requests", "/traffic", "/cache"})) return Access::admin;
   if (one_of(path, {"/api/delete", "/api/pull", "/api/create", "/api/push", "/api/copy"}) ||
       path.starts_with("/api/blobs/"))
     return Access::admin;

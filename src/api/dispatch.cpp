@@ -118,6 +118,7 @@ struct Facts {
   std::string key;    // the API key's name
   std::string method = "POST";
   std::string request_id;
+  std::string cache;  // the response cache's verdict
   int status = 0;     // the reply's, once sent
 };
 
@@ -126,6 +127,7 @@ Facts facts_of(const DispatchRequest& request) {
   f.endpoint = request.endpoint;
   f.model = request.route.model;
   f.client = request.client;
+  f.cache = request.cache;
   if (request.caller) f.key = std::string(request.caller->name());
   if (const http::Exchange* ex = request.exchange) {
     f.method = std::string(ex->method_string());
@@ -168,6 +170,7 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
   rec.duration_ms = r.total_s * 1000.0;
   rec.tokens_out = r.tokens;
   rec.tokens_in = out.tokens_in;
+  if (!request.cache.empty()) rec.cache = request.cache;
   if (const telemetry::RoutingEvent* e = gw.telemetry.routing.find(routing_seq)) rec.routing = *e;
   gw.telemetry.request_log.record(std::move(rec));
 }
@@ -280,7 +283,7 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
 
 }  // namespace
 
-http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
+http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, DispatchRequest request) {
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
   if (request.exchange && request.client.empty())  // now: a client that leaves has no address

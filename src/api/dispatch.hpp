@@ -20,6 +20,7 @@ struct DispatchRequest {
                                              // address, X-Request-Id, the status it got); none
                                              // for the gateway's own calls
   std::string client;  // the client's address (dispatch reads it from `exchange`)
+  std::string cache;   // the response cache's verdict, for the request log ("miss", "bypass")
 };
 
 struct Dispatched {
@@ -28,7 +29,10 @@ struct Dispatched {
   bool queued = false;
 };
 
+// The whole path: the response cache first (api/cache_dispatch.cpp), then the fleet.
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request);
+// The fleet only: route, admit, relay, account.
+http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, DispatchRequest request);
 
 // Routes by model; on "not found", reads every node's model list again and routes once more:
 // the model may have been pulled moments ago, outside Hydra or before the last refresh.

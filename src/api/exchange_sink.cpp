@@ -22,8 +22,7 @@ awaitable<void> ExchangeSink::gone() { co_await ex_.wait_closed(); }
 awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                                     const Served& served) {
   bhttp::fields extra;
-  extra.set("X-Hydra-Node", served.node_id);
-  extra.set("X-Hydra-Route-Reason", served.reason);
+  set_served_headers(extra, served);
   if (content_type.empty()) content_type = "application/json; charset=utf-8";
   sized_ = length.has_value();
   lines_ = !sized_ && content_type.find("ndjson") != std::string::npos;

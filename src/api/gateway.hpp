@@ -19,6 +19,10 @@
 #include "routing/route.hpp"
 #include "telemetry/telemetry.hpp"
 
+namespace hydra::memory {
+class Cache;
+}
+
 namespace hydra::api {
 
 struct RelaySettings {
@@ -57,6 +61,7 @@ struct Gateway {
   auth::Limiter limiter{}; // per-key limits and accounting
   uint16_t api_port = 0;   // where the API listens, for the dashboard's playground (GET /dashboard/config)
   int threads = 1;         // worker threads serving the API (1: the control thread does)
+  memory::Cache* cache = nullptr;  // the response cache (any thread); none when cache.mode = off
 
   // The calling thread's connection pool.
   http::ConnectionPool& pool() const {
@@ -99,6 +104,10 @@ void add_web_routes(http::Router& router);
 void add_all_routes(http::Router& router, Gateway& gateway);
 // Hydra's read-only views: GET /health, /stats, /models, /routing.
 void add_status_routes(http::Router& router, Gateway& gateway);
+// DELETE /cache (?model=): purges the response cache.
+void add_cache_routes(http::Router& router, Gateway& gateway);
+// The response cache's figures, for /stats and /health.
+boost::json::object cache_json(const Gateway& gateway);
 // Hydra's POST /generate and POST /generate/stream.
 void add_generate_routes(http::Router& router, Gateway& gateway);
 

@@ -87,7 +87,9 @@ json::object generate_result(const CollectSink& sink, const std::string& model, 
   out["node_url"] = d.served ? d.served->node_url : "";
   out["routing_decision"] = decision_json(d, request.route.node_id, snapshot);
   out["timings"] = timings(sink, total_ms);
-  out["cached"] = false;
+  // From the response cache (a hit), not from a node now; "cache" says how (X-Hydra-Cache).
+  out["cached"] = d.served && d.served->cache.starts_with("hit");
+  if (d.served && !d.served->cache.empty()) out["cache"] = d.served->cache;
   if (d.served && !d.served->continued.empty()) {  // its node broke off and another went on
     json::array steps;
     for (const auto& c : d.served->continued)

@@ -3,6 +3,7 @@
 // `nodes` and `traffic`, and what the dashboard remembers: GET /traffic (the last five minutes,
 // second by second) and GET /requests (the recent requests, each with its routing decision).
 #include "api/gateway.hpp"
+#include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/hydra_api.hpp"
 #include "api/sse.hpp"
@@ -133,6 +134,7 @@ void add_all_routes(http::Router& router, Gateway& gw) {
   add_hydra_routes(router, gw);
   add_generate_routes(router, gw);
   add_status_routes(router, gw);
+  add_cache_routes(router, gw);
   add_openai_routes(router, gw);
   add_orchestrate_routes(router, gw);
   add_live_routes(router, gw);
@@ -142,7 +144,9 @@ void add_live_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
   router.add(verb::get, "/metrics", [&gw](http::Exchange& ex) -> awaitable<void> {
     co_await settle_workers(gw);
-    co_await ex.respond(status::ok, gw.telemetry.metrics.render(gauges(gw)), "text/plain; version=0.0.4; charset=utf-8");
+    std::string text = gw.telemetry.metrics.render(gauges(gw));
+    if (gw.cache) text += memory::render_metrics(*gw.cache);
+    co_await ex.respond(status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   });
   router.add(verb::get, "/events", [&gw](http::Exchange& ex) { return events(gw, ex); });
   router.add(verb::get, "/traffic", [&gw](http::Exchange& ex) -> awaitable<void> {

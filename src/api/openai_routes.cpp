@@ -51,14 +51,12 @@ public:
   awaitable<bool> begin(int status, std::string, std::optional<std::uint64_t>, const Served& served) override {
     if (watch_.left()) co_return true;
     status_ = status;
-    node_ = served.node_id;
-    reason_ = served.reason;
+    served_ = served;
     if (!stream_ || status >= 300) co_return false;  // whole: translated at the end
     streaming_ = true;
     bhttp::fields extra;
     extra.set(bhttp::field::cache_control, "no-cache");
-    extra.set("X-Hydra-Node", node_);
-    extra.set("X-Hydra-Route-Reason", reason_);
+    set_served_headers(extra, served_);
     co_return static_cast<bool>(co_await ex_.begin_stream(bhttp::status::ok, "text/event-stream", &extra));
   }
   awaitable<bool> data(std::string_view bytes) override {
@@ -66,7 +64,7 @@ public:
     if (!streaming_) {
       if (body_.size() + bytes.size() > limits_.reply_bytes) {
         body_.clear();
-        co_await respond_error(ex_, openai::make_error(502, reply_too_long(node_, limits_.reply_bytes)));
+        co_await respond_error(ex_, openai::make_error(502, reply_too_long(served_.node_id, limits_.reply_bytes)));
         co_return true;
       }
       body_.append(bytes);
@@ -83,8 +81,7 @@ public:
       openai::HttpReply reply = openai::translate_reply(ctx_, status_, body_);
       http::Response res{static_cast<bhttp::status>(reply.status), 11};
       res.set(bhttp::field::content_type, "application/json");
-      res.set("X-Hydra-Node", node_);
-      res.set("X-Hydra-Route-Reason", reason_);
+      set_served_headers(res.base(), served_);
       res.body() = std::move(reply.body);
       co_await ex_.respond(std::move(res));
       co_return;
@@ -117,7 +114,7 @@ private:
   ClientWatch& watch_;
   bool streaming_ = false;
   int status_ = 0;
-  std::string node_, reason_;
+  Served served_;
   std::string body_;
 };
 

@@ -14,4 +14,10 @@ std::string reply_too_long(std::string_view node_id, std::size_t limit_bytes) {
                      limit_bytes / (1024 * 1024));
 }
 
+void set_served_headers(http::bhttp::fields& fields, const Served& served) {
+  fields.set("X-Hydra-Node", served.node_id);
+  fields.set("X-Hydra-Route-Reason", served.reason);
+  if (!served.cache.empty()) fields.set("X-Hydra-Cache", served.cache);
+}
+
 }  // namespace hydra::api

@@ -46,7 +46,12 @@ struct Served {
   uint64_t eval_count = 0;  // tokens generated, from the reply's final chunk when it has one
   uint64_t prompt_eval_count = 0;  // prompt tokens, likewise (the last node's, after a switch)
   std::vector<Switch> continued;  // the stream's switches, when nodes broke off mid-stream
+  std::string cache;  // X-Hydra-Cache: "miss", "hit; tier=l1", "coalesced", "bypass" ("": no cache)
 };
+
+// The headers every reply a node served carries: X-Hydra-Node, X-Hydra-Route-Reason and, when
+// the response cache had a say, X-Hydra-Cache.
+void set_served_headers(http::bhttp::fields& fields, const Served& served);
 
 class ReplySink {
 public:

@@ -20,10 +20,7 @@ std::string sse_event(std::string_view name, const boost::json::object& data) {
 http::awaitable<bool> begin_sse(http::Exchange& ex, const Served* served) {
   bhttp::fields extra;
   extra.set(bhttp::field::cache_control, "no-cache");
-  if (served) {
-    extra.set("X-Hydra-Node", served->node_id);
-    extra.set("X-Hydra-Route-Reason", served->reason);
-  }
+  if (served) set_served_headers(extra, *served);
   auto ec = co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", &extra);
   co_return static_cast<bool>(ec);
 }

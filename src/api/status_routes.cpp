@@ -70,7 +70,7 @@ json::object stats_body(const Gateway& gw) {
   o["requests"] = gw.telemetry.requests.to_json();
   o["routing"] = routing_totals(gw.telemetry.routing);
   o["queue"] = queue_json(gw.admission);
-  o["cache"] = json_field("enabled", false);  // the response cache is not built yet
+  o["cache"] = cache_json(gw);
   if (!gw.auth.keys->empty()) {
     json::object keys;
     for (const auto& k : key_samples(gw)) {
@@ -142,7 +142,11 @@ std::pair<status, json::object> health_body(const Gateway& gw) {
   json::object components;
   components["nodes"] = std::move(nodes);
   components["queue"] = std::move(queue);
-  components["cache"] = json_field("status", "disabled");  // the response cache is not built yet
+  {
+    json::object cache = cache_json(gw);
+    cache["status"] = gw.cache ? "ok" : "disabled";
+    components["cache"] = std::move(cache);
+  }
   components["database"] = std::move(database);
 
   json::object o;

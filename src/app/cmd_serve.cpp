@@ -4,6 +4,7 @@
 #include "api/threading.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "memory/cache.hpp"
 #include "app/version.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/discovery.hpp"
@@ -265,6 +266,14 @@ int serve(const ServeConfig& config) {
   if (config.policy != routing::Policy::scored)
     spdlog::warn("routing.policy = {}: a baseline for benchmarks, blind to residency and memory", routing::to_string(config.policy));
   gateway.runs = &runs;
+  // The response cache: in process, and in <data_dir>/cache.db across restarts.
+  std::unique_ptr<memory::Cache> cache;
+  if (config.cache.mode != memory::Mode::off) {
+    memory::CacheSettings cs = config.cache;
+    cs.l2_path = config.data_dir + "/cache.db";
+    cache = std::make_unique<memory::Cache>(std::move(cs));
+    gateway.cache = cache.get();
+  }
   gateway.threads = threads;
   for (std::size_t i = 1; i < executors.size(); ++i) gateway.workers.push_back(executors[i]);
   gateway.auth.keys = config.keys;

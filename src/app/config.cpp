@@ -256,6 +256,22 @@ const std::vector<Setting>& settings() {
        }},
       {"orchestrate.max_runs", {"HYDRA_ORCHESTRATE_MAX_RUNS"}, "",
        [](ServeConfig& c, const std::string& v) { c.orchestration.max_runs = static_cast<int>(to_whole(v, 1, 10'000)); }},
+      {"cache.mode", {"HYDRA_CACHE_MODE"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         auto mode = memory::parse_mode(v);
+         if (!mode) throw std::invalid_argument("expected deterministic, always or off");
+         c.cache.mode = *mode;
+       }},
+      {"cache.l1_mb", {"HYDRA_CACHE_L1_MB"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.cache.l1_bytes = static_cast<std::size_t>(to_whole(v, 1, 1'048'576)) << 20;
+       }},
+      {"cache.l2_mb", {"HYDRA_CACHE_L2_MB"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.cache.l2_bytes = static_cast<std::size_t>(to_whole(v, 0, 16'777'216)) << 20;
+       }},
+      {"cache.ttl_s", {"HYDRA_CACHE_TTL"}, "",
+       [](ServeConfig& c, const std::string& v) { c.cache.ttl_s = to_whole(v, 1, 31'536'000); }},
   };
   return table;
 }

@@ -3,6 +3,7 @@
 // defaults. Every setting is declared once (config.cpp) with its file key, environment
 // names (HYDRA_*, and the original system's SOLLOL_* aliases) and flag.
 #include "api/gateway.hpp"
+#include "memory/cache.hpp"
 #include "auth/keys.hpp"
 #include "cluster/cidr.hpp"
 #include "routing/admission_queue.hpp"
@@ -58,6 +59,7 @@ struct ServeConfig {
   bool metrics_admin = false;       // auth.metrics = "admin"
   bool open_registration = false;   // discovery.open_registration
   std::vector<std::string> cors_origins;  // cors.origins: browser origins allowed besides Ollama's defaults
+  memory::CacheSettings cache;  // cache.*: the response cache (its SQLite file goes in data_dir)
 };
 
 // A bad setting: the message names the setting and where its value came from.

@@ -1,5 +1,7 @@
 #include "support/fleet.hpp"
 
+#include <algorithm>
+
 #include <filesystem>
 #include <stdlib.h>
 
@@ -77,6 +79,10 @@ void Fleet::start_gateway(std::vector<std::string> env, std::vector<std::string>
   }
   argv.insert(argv.end(), args.begin(), args.end());
   env.push_back("HYDRA_LOG_LEVEL=debug");
+  // Tests count what reaches the nodes: the response cache stays out of their way unless a
+  // test turns it on (cache_test.cpp).
+  if (std::none_of(env.begin(), env.end(), [](const std::string& e) { return e.starts_with("HYDRA_CACHE_MODE="); }))
+    env.push_back("HYDRA_CACHE_MODE=off");
   serve_ = std::make_unique<Process>(argv, env);
   auto api = serve_->wait_for_line([](const std::string& l) { return l.find("Ollama API on") != std::string::npos; },
                                    std::chrono::seconds(10));

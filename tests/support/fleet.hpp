@@ -37,7 +37,8 @@ public:
   void restart_sim(std::size_t i);
   // Starts `hydra serve` with every sim as --node and waits for its first probe round. A
   // gateway started before is stopped first; each keeps the fleet's scratch --data-dir, so
-  // what one stored (orchestration runs) the next one finds.
+  // what one stored (orchestration runs, the response cache's SQLite tier) the next one finds.
+  // The response cache is off (HYDRA_CACHE_MODE=off) unless `env` sets HYDRA_CACHE_MODE.
   void start_gateway(std::vector<std::string> env = {}, std::vector<std::string> args = {});
 
   const Endpoint& gateway() const { return gateway_; }

@@ -1,0 +1,297 @@
+// The response cache in front of the fleet: dispatch() answers from a tier when it can, joins
+// an identical request already on its way (single-flight), or sends the request to the fleet
+// (dispatch_to_fleet) and stores a complete reply. Whatever API the request came through, the
+// cache holds the node's Ollama-native reply and replays it through the request's own sink.
+#include "api/cache_sink.hpp"
+#include "api/dispatch.hpp"
+#include "api/threading.hpp"
+
+#include "common/model_name.hpp"
+#include "memory/cache.hpp"
+
+#include <algorithm>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+using http::awaitable;
+using namespace http::asio::experimental::awaitable_operators;
+
+namespace {
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What the cache does with one request.
+struct Plan {
+  std::optional<memory::Family> family;  // nullopt: not a cached endpoint
+  std::string key;                        // empty: bypass (`why`)
+  std::string why;
+  std::string model;
+  bool want_stream = false;
+  memory::RequestCachePolicy policy;
+};
+
+// The model's digests as the fleet lists them, so a re-pulled model never meets old answers.
+std::string digests_of(const Gateway& gw, const std::string& model) {
+  auto snapshot = gw.cluster.snapshot();
+  std::vector<std::string> found;
+  for (const auto& h : snapshot->holders_of(model)) {
+    const cluster::ModelEntry* m = snapshot->nodes[h.node].model(model);
+    if (!m) continue;
+    if (auto* d = m->raw.if_contains("digest"); d && d->is_string()) found.emplace_back(d->get_string());
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  std::string out;
+  for (const auto& d : found) out += (out.empty() ? "" : ",") + d;
+  return out;
+}
+
+Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchRequest& request) {
+  Plan p;
+  if (request.upstream.method != http::bhttp::verb::post) return p;
+  p.family = memory::family_of(request.upstream.target);
+  if (!p.family) return p;
+  if (const http::Exchange* ex = request.exchange)
+    p.policy = memory::request_policy(ex->request()[http::bhttp::field::cache_control],
+                                      ex->request()["X-Hydra-Cache-TTL"]);
+  if (!p.policy.error.empty()) return p;
+  boost::system::error_code ec;
+  json::value body = json::parse(request.upstream.body, ec);
+  if (ec || !body.is_object()) {  // the node words the error; nothing to keep
+    p.family.reset();
+    return p;
+  }
+  const json::object& o = body.get_object();
+  p.want_stream = memory::wants_stream(*p.family, o);
+  p.model = normalize_model_name(request.route.model);
+  if (!p.policy.read && !p.policy.write) {
+    p.why = "Cache-Control: no-store";
+    return p;
+  }
+  p.why = memory::why_not_cacheable(cache.settings().mode, *p.family, o);
+  if (!p.why.empty()) return p;
+  const std::string digest = digests_of(gw, p.model);
+  const std::string ns(request.caller ? request.caller->name() : std::string_view());
+  p.key = memory::key_of({*p.family, p.model, digest, ns, &o});
+  return p;
+}
+
+// Adds "hydra": {"cached": how} to the reply's final JSON object (a stream's done line, or
+// the whole body), so a client reading the body alone can tell.
+void mark_final(std::vector<std::string>& pieces, std::string_view how) {
+  if (pieces.empty()) return;
+  std::string& last = pieces.back();
+  const bool newline = !last.empty() && last.back() == '\n';
+  std::size_t start = last.find_last_of('\n', newline ? last.size() - 2 : std::string::npos);
+  start = start == std::string::npos ? 0 : start + 1;
+  boost::system::error_code ec;
+  json::value v = json::parse(std::string_view(last).substr(start), ec);
+  if (ec || !v.is_object()) return;
+  v.get_object()["hydra"] = json::object{{"cached", how}};
+  last = last.substr(0, start) + json::serialize(v) + (newline ? "\n" : "");
+}
+
+// Records a request the cache answered (a hit, or the share of another's reply) in the
+// metrics and the request log, on the control thread.
+void account_cached(Gateway& gw, const DispatchRequest& request, const Served& served,
+                    std::chrono::steady_clock::time_point started, int status) {
+  telemetry::RequestRecord rec;
+  rec.at = std::chrono::system_clock::now();
+  rec.key = std::string(request.caller ? request.caller->name() : std::string_view());
+  rec.client = request.client;
+  if (const http::Exchange* ex = request.exchange) {
+    rec.method = std::string(ex->method_string());
+    rec.request_id = std::string(ex->request()["X-Request-Id"].substr(0, 128));
+  }
+  rec.endpoint = request.endpoint;
+  rec.model = served.model;
+  rec.status = status;
+  rec.outcome = "cached";
+  rec.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  rec.tokens_out = served.eval_count;
+  rec.tokens_in = served.prompt_eval_count;
+  rec.cache = served.cache;
+  post_control(gw, [&gw, rec = std::move(rec)]() mutable {
+    telemetry::RequestOutcome r;
+    r.endpoint = rec.endpoint;
+    r.model = rec.model;
+    r.outcome = "cached";
+    r.total_s = rec.duration_ms / 1000.0;
+    gw.telemetry.metrics.request(r);
+    gw.telemetry.request_log.record(std::move(rec));
+  });
+}
+
+// Sends a stored reply through `sink` in the shape the request wants. nullopt: the entry
+// cannot be given that shape (the caller asks the fleet instead).
+awaitable<std::optional<Dispatched>> replay(Gateway& gw, ReplySink& sink, const DispatchRequest& request,
+                                            const Plan& plan, const memory::Entry& entry, std::string label,
+                                            std::string_view how, std::chrono::steady_clock::time_point started) {
+  std::vector<std::string> pieces;
+  if (plan.want_stream) {
+    pieces = memory::as_stream(entry);
+  } else {
+    auto whole = memory::as_whole(entry, *plan.family);
+    if (!whole) co_return std::nullopt;
+    pieces.push_back(std::move(*whole));
+  }
+  mark_final(pieces, how);
+  Served served;
+  served.node_id = entry.node;
+  served.model = plan.model;
+  served.reason = fmt::format("answered by the response cache ({}); first served by {}", how, entry.node);
+  served.cache = std::move(label);
+  served.ttft_ms = 0;
+  served.eval_count = entry.eval_count;
+  served.prompt_eval_count = entry.prompt_eval_count;
+  Dispatched out;
+  std::optional<std::uint64_t> length;
+  if (!plan.want_stream) length = pieces.front().size();
+  const char* type = plan.want_stream ? "application/x-ndjson" : "application/json; charset=utf-8";
+  bool left = co_await sink.begin(200, type, length, served);
+  for (std::size_t i = 0; !left && i < pieces.size(); ++i) {
+    if (i + 1 == pieces.size()) sink.settled();
+    left = co_await sink.data(pieces[i]);
+  }
+  if (!left) co_await sink.end();
+  out.served = std::move(served);
+  account_cached(gw, request, *out.served, started, 200);
+  co_return out;
+}
+
+// A follower: reads the leader's reply from the flight. A stream it wants as a stream goes
+// out piece by piece as it arrives; any other shape waits for the end and is replayed.
+// nullopt: the leader got no complete reply to share before this one began (it asks the
+// fleet itself).
+awaitable<std::optional<Dispatched>> follow(Gateway& gw, ReplySink& sink, const DispatchRequest& request,
+                                            const Plan& plan, memory::Flight& flight,
+                                            std::chrono::steady_clock::time_point started) {
+  std::size_t from = 0;
+  bool head_seen = false, live = false;
+  Served served;
+  for (;;) {
+    auto raced = co_await (flight.next(from, head_seen) || sink.gone());
+    if (raced.index() == 1) co_return Dispatched{};  // its client left
+    memory::Flight::Read r = std::move(std::get<0>(raced));
+    if (r.head && !head_seen) {
+      head_seen = true;
+      live = plan.want_stream && r.head->streamed && r.head->status == 200;
+      if (live) {
+        served.node_id = r.head->node_id;
+        served.node_url = r.head->node_url;
+        served.model = plan.model;
+        served.reason = r.head->reason + "; shared with an identical request already on its way (single-flight)";
+        served.cache = "coalesced";
+        if (co_await sink.begin(r.head->status, r.head->content_type, std::nullopt, served)) co_return Dispatched{};
+      }
+    }
+    from += r.pieces.size();
+    if (live)
+      for (const auto& p : r.pieces)
+        if (co_await sink.data(p)) co_return Dispatched{};
+    if (!r.ended) continue;
+    if (live) {
+      if (!r.complete) {
+        co_await sink.broke(fmt::format("node {} broke off the reply this request shared", served.node_id));
+        co_return Dispatched{};
+      }
+      co_await sink.end();
+      Dispatched out;
+      out.served = std::move(served);
+      account_cached(gw, request, *out.served, started, 200);
+      co_return out;
+    }
+    auto whole = flight.record();
+    if (!whole) co_return std::nullopt;
+    co_return co_await replay(gw, sink, request, plan, *whole, "coalesced", "coalesced", started);
+  }
+}
+
+// Leaves the flight however the follower ends.
+struct Leaving {
+  memory::Flight& flight;
+  ~Leaving() { flight.leave(); }
+};
+
+// What the cache keeps of a reply the tee recorded whole.
+memory::Entry entry_of(CacheTee& tee, const Plan& plan) {
+  memory::Entry e;
+  e.model = plan.model;
+  e.node = tee.node();
+  e.streamed = tee.streamed();
+  e.pieces = tee.take_pieces();
+  memory::read_counts(e);
+  return e;
+}
+
+// To the fleet through a CacheTee. The moment the reply is whole (before its last bytes reach
+// the client, so the client's next identical request finds it) it is stored when the request
+// allows it, and the flight lands: later requests hit the cache instead of joining.
+awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& sink, DispatchRequest request,
+                                const Plan& plan, std::shared_ptr<memory::Flight> flight) {
+  const std::size_t limit = plan.policy.write ? cache.settings().l1_bytes / 4 : 0;
+  CacheTee tee(sink, "miss", flight, limit);
+  tee.on_complete([&] {
+    if (plan.policy.write && tee.complete())
+      cache.store(plan.key, entry_of(tee, plan), plan.policy.ttl_s, unix_ms());
+    if (flight) {
+      cache.flights().land(plan.key, flight);
+      flight->finish(true);
+    }
+  });
+  request.cache = "miss";
+  Dispatched out = co_await dispatch_to_fleet(gw, tee, std::move(request));
+  if (flight && !tee.completed()) {
+    cache.flights().land(plan.key, flight);
+    flight->finish(false);
+  }
+  co_return out;
+}
+
+}  // namespace
+
+awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
+  memory::Cache* cache = gw.cache;
+  if (!cache) co_return co_await dispatch_to_fleet(gw, sink, std::move(request));
+  const auto started = std::chrono::steady_clock::now();
+  if (request.exchange && request.client.empty()) request.client = request.exchange->remote().address().to_string();
+  Plan plan = plan_for(gw, *cache, request);
+  if (!plan.policy.error.empty()) {
+    co_await sink.fail(400, plan.policy.error, 0);
+    co_return Dispatched{};
+  }
+  if (!plan.family) co_return co_await dispatch_to_fleet(gw, sink, std::move(request));
+  if (plan.key.empty()) {
+    cache->count_bypass();
+    CacheTee label(sink, "bypass", nullptr, 0);
+    request.cache = "bypass";
+    co_return co_await dispatch_to_fleet(gw, label, std::move(request));
+  }
+  if (!plan.policy.read) co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, nullptr);
+  if (auto hit = co_await cache->lookup(plan.key, unix_ms())) {
+    const char* tier = memory::to_string(hit->tier);
+    auto out = co_await replay(gw, sink, request, plan, *hit->entry, fmt::format("hit; tier={}", tier), tier, started);
+    if (out) co_return std::move(*out);
+  }
+  bool leader = false;
+  auto flight = cache->flights().lead_or_join(plan.key, leader);
+  if (leader) co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, std::move(flight));
+  {
+    Leaving leaving{*flight};
+    cache->count_coalesced();
+    auto followed = co_await follow(gw, sink, request, plan, *flight, started);
+    if (followed) co_return std::move(*followed);
+  }
+  // The first request got no complete reply to share: this one asks the fleet itself.
+  co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, nullptr);
+}
+
+}  // namespace hydra::api

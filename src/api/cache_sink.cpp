@@ -1,0 +1,75 @@
+#include "api/cache_sink.hpp"
+
+namespace hydra::api {
+
+using http::awaitable;
+
+bool CacheTee::ended_well() const {
+  const bool whole = ended_ || (length_ && recorded_ == *length_);
+  return whole && !broken_ && status_ >= 200 && status_ < 300;
+}
+
+void CacheTee::complete_now() {
+  if (completed_ || !ended_well()) return;
+  completed_ = true;
+  if (on_complete_) on_complete_();
+}
+
+awaitable<void> CacheTee::gone() {
+  // Not noted in inner_gone_: a cancelled wait returns too (the attempt's watch ends it);
+  // the inner sink's own answers (begin/data returning true) say when its client left.
+  co_await inner_.gone();
+  if (flight_) co_await flight_->unfollowed();  // the others still read: the reply goes on
+}
+
+awaitable<bool> CacheTee::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
+                                const Served& served) {
+  status_ = status;
+  length_ = length;
+  node_ = served.node_id;
+  streamed_ = !length && content_type.find("ndjson") != std::string::npos;
+  if (flight_)
+    flight_->begin(memory::FlightHead{status, content_type, streamed_, served.node_id, served.node_url, served.reason});
+  Served labelled = served;
+  labelled.cache = label_;
+  if (!inner_gone_) inner_gone_ = co_await inner_.begin(status, std::move(content_type), length, labelled);
+  co_return inner_gone_ && !followed();
+}
+
+awaitable<bool> CacheTee::data(std::string_view bytes) {
+  if (flight_) flight_->data(bytes);
+  recorded_ += bytes.size();
+  if (recorded_ <= record_limit_) pieces_.emplace_back(bytes);
+  else pieces_.clear();  // too long to keep: complete() says no
+  if (length_) complete_now();  // a sized reply is whole with its last byte
+  if (!inner_gone_) inner_gone_ = co_await inner_.data(bytes);
+  co_return inner_gone_ && !followed();
+}
+
+awaitable<void> CacheTee::end() {
+  ended_ = true;
+  complete_now();
+  if (!inner_gone_) co_await inner_.end();
+}
+
+awaitable<void> CacheTee::broke(std::string message) {
+  broken_ = true;
+  if (!inner_gone_) co_await inner_.broke(std::move(message));
+}
+
+awaitable<void> CacheTee::cut_short(int status, std::string message) {
+  broken_ = true;
+  if (!inner_gone_) co_await inner_.cut_short(status, std::move(message));
+}
+
+awaitable<void> CacheTee::declined(int status, std::string content_type, std::string body) {
+  broken_ = true;
+  if (!inner_gone_) co_await inner_.declined(status, std::move(content_type), std::move(body));
+}
+
+awaitable<void> CacheTee::fail(int status, std::string message, int retry_after_s) {
+  broken_ = true;
+  if (!inner_gone_) co_await inner_.fail(status, std::move(message), retry_after_s);
+}
+
+}  // namespace hydra::api

@@ -1,0 +1,74 @@
+#pragma once
+// Hydra's response cache: the tiers (L1 in process, L2 SQLite), the flights in the air, and
+// what it counted. Owned by `hydra serve`, shared by every thread (each part guards itself).
+// The api layer decides what to ask it (api/cache_dispatch.cpp); this knows nothing of HTTP.
+#include "memory/flight.hpp"
+#include "memory/lru.hpp"
+#include "memory/policy.hpp"
+#include "memory/sqlite_tier.hpp"
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace hydra::memory {
+
+struct CacheSettings {
+  Mode mode = Mode::deterministic;
+  std::size_t l1_bytes = std::size_t{256} << 20;   // cache.l1_mb
+  std::size_t l2_bytes = std::size_t{4096} << 20;  // cache.l2_mb; 0: no L2
+  int64_t ttl_s = 86400;                           // cache.ttl_s: an entry's default lifetime
+  std::string l2_path;                             // the SQLite file (data dir); empty: no L2
+};
+
+// The tiers a reply can come from, for counters and the X-Hydra-Cache header.
+enum class Tier { l1, l2 };
+const char* to_string(Tier t);
+
+struct CacheCounts {
+  uint64_t hits[2] = {0, 0};    // by Tier
+  uint64_t misses[2] = {0, 0};  // by Tier: looked there and found nothing
+  uint64_t bypass = 0;          // requests the policy kept away from the cache
+  uint64_t coalesced = 0;       // requests that joined a flight instead of asking the fleet
+  uint64_t stored = 0;
+};
+
+class Cache {
+public:
+  explicit Cache(CacheSettings settings);
+  const CacheSettings& settings() const { return settings_; }
+
+  struct Hit {
+    std::shared_ptr<const Entry> entry;
+    Tier tier = Tier::l1;
+  };
+  // L1, then L2; a hit in L2 is promoted to L1.
+  http::awaitable<std::optional<Hit>> lookup(const std::string& key, int64_t now_ms);
+  // Stores a complete reply in every tier, with `ttl_s` (the default when none; 0: not kept).
+  void store(const std::string& key, Entry entry, std::optional<int64_t> ttl_s, int64_t now_ms);
+  // Drops every entry (of `model` when given) from every tier; returns how many went.
+  http::awaitable<std::size_t> purge(std::string model);
+
+  Flights& flights() { return flights_; }
+  void count_bypass() { ++bypass_; }
+  void count_coalesced() { ++coalesced_; }
+  CacheCounts counts() const;
+  TierStats l1_stats() const { return l1_.stats(); }
+  std::optional<TierStats> l2_stats() const;
+  void flush();  // waits for queued L2 writes (tests)
+
+private:
+  CacheSettings settings_;
+  LruTier l1_;
+  std::unique_ptr<SqliteTier> l2_;
+  Flights flights_;
+  std::atomic<uint64_t> hits_[2]{}, misses_[2]{};
+  std::atomic<uint64_t> bypass_{0}, coalesced_{0}, stored_{0};
+};
+
+// The cache's Prometheus families (hydra_cache_*), appended to /metrics.
+std::string render_metrics(const Cache& cache);
+
+}  // namespace hydra::memory

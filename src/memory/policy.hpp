@@ -1,0 +1,37 @@
+#pragma once
+// When the response cache is read and written: the gateway's mode (cache.mode) and what a
+// request asks for in its headers. Pure.
+#include "memory/key.hpp"
+
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hydra::memory {
+
+enum class Mode {
+  deterministic,  // only answers that come out the same again: temperature 0 or a seed given,
+                  // and embeddings always
+  always,         // every answer (a repeated question gets the first answer it had)
+  off,
+};
+std::optional<Mode> parse_mode(std::string_view text);
+const char* to_string(Mode m);
+
+// Whether a request's answer may come from (and go into) the cache under `mode`. Empty: yes;
+// else why not, for the X-Hydra-Cache: bypass reply.
+std::string why_not_cacheable(Mode mode, Family family, const boost::json::object& body);
+
+// What one request asks of the cache: `Cache-Control: no-cache` (answer from the fleet, but
+// store it), `no-store` (neither read nor write), `X-Hydra-Cache-TTL: SECONDS` (this entry's
+// lifetime). A bad TTL is an error message for a 400.
+struct RequestCachePolicy {
+  bool read = true;
+  bool write = true;
+  std::optional<long long> ttl_s;
+  std::string error;
+};
+RequestCachePolicy request_policy(std::string_view cache_control, std::string_view ttl_header);
+
+}  // namespace hydra::memory
