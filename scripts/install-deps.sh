@@ -9,6 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsqlite3-dev libsqlitecpp-dev
+  libhiredis-dev redis-server  # the cache's shared tier (hiredis); tests start their own redis-server on loopback
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev openssl  # TLS (Boost.Asio SSL over OpenSSL); tests make throwaway certificates with `openssl`
   curl

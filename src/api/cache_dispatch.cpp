@@ -78,6 +78,10 @@ Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchReque
   }
   p.why = memory::why_not_cacheable(cache.settings().mode, *p.family, o);
   if (!p.why.empty()) return p;
+  if (!request.route.node_id.empty()) {  // the caller wants that node to answer
+    p.why = "the request names a node (X-Hydra-Node)";
+    return p;
+  }
   const std::string digest = digests_of(gw, p.model);
   const std::string ns(request.caller ? request.caller->name() : std::string_view());
   p.key = memory::key_of({*p.family, p.model, digest, ns, &o});
@@ -126,6 +130,7 @@ void account_cached(Gateway& gw, const DispatchRequest& request, const Served& s
     r.outcome = "cached";
     r.total_s = rec.duration_ms / 1000.0;
     gw.telemetry.metrics.request(r);
+    gw.telemetry.traffic.record(std::chrono::steady_clock::now(), -1.0, rec.duration_ms, 0);
     gw.telemetry.request_log.record(std::move(rec));
   });
 }
@@ -146,6 +151,8 @@ awaitable<std::optional<Dispatched>> replay(Gateway& gw, ReplySink& sink, const 
   mark_final(pieces, how);
   Served served;
   served.node_id = entry.node;
+  for (const auto& n : gw.cluster.snapshot()->nodes)
+    if (n.id == entry.node) served.node_url = n.url;
   served.model = plan.model;
   served.reason = fmt::format("answered by the response cache ({}); first served by {}", how, entry.node);
   served.cache = std::move(label);
@@ -249,6 +256,7 @@ awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& si
   });
   request.cache = "miss";
   Dispatched out = co_await dispatch_to_fleet(gw, tee, std::move(request));
+  if (out.served) out.served->cache = "miss";
   if (flight && !tee.completed()) {
     cache.flights().land(plan.key, flight);
     flight->finish(false);
@@ -273,7 +281,9 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
     cache->count_bypass();
     CacheTee label(sink, "bypass", nullptr, 0);
     request.cache = "bypass";
-    co_return co_await dispatch_to_fleet(gw, label, std::move(request));
+    Dispatched out = co_await dispatch_to_fleet(gw, label, std::move(request));
+    if (out.served) out.served->cache = "bypass";
+    co_return out;
   }
   if (!plan.policy.read) co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, nullptr);
   if (auto hit = co_await cache->lookup(plan.key, unix_ms())) {

@@ -6,6 +6,8 @@
 #include "common/query.hpp"
 #include "memory/cache.hpp"
 
+#include <algorithm>
+
 namespace hydra::api {
 
 namespace json = boost::json;
@@ -42,8 +44,15 @@ json::object cache_json(const Gateway& gw) {
     l2["misses"] = n.misses[1];
     tiers["l2"] = std::move(l2);
   }
+  if (c.has_l3()) {
+    json::object l3 = json_field("up", c.l3_up());
+    l3["errors"] = c.l3_errors();
+    l3["hits"] = n.hits[2];
+    l3["misses"] = n.misses[2];
+    tiers["l3"] = std::move(l3);
+  }
   o["tiers"] = std::move(tiers);
-  o["hits"] = n.hits[0] + n.hits[1];
+  o["hits"] = n.hits[0] + n.hits[1] + n.hits[2];
   o["bypass"] = n.bypass;
   o["coalesced"] = n.coalesced;
   o["stored"] = n.stored;
@@ -52,14 +61,23 @@ json::object cache_json(const Gateway& gw) {
 
 void add_cache_routes(http::Router& router, Gateway& gw) {
   router.add(http::bhttp::verb::delete_, "/cache", [&gw](http::Exchange& ex) -> http::awaitable<void> {
-    if (!gw.cache) {
-      co_await ex.respond_json(status::ok, json_field("purged", 0));
-      co_return;
-    }
     std::string model;
-    if (auto m = query_param(ex.query(), "model")) model = normalize_model_name(*m);
-    const std::size_t n = co_await gw.cache->purge(model);
-    json::object o = json_field("purged", n);
+    if (auto m = query_param(ex.query(), "model")) {
+      if (m->empty()) {
+        co_await ex.respond_error(status::bad_request, "model= names no model (leave it out to purge everything)");
+        co_return;
+      }
+      model = normalize_model_name(*m);
+    }
+    json::object o = json_field("purged", 0);
+    if (gw.cache) {
+      const auto n = co_await gw.cache->purge(model);
+      // Each tier holds its own copy of an answer: "purged" is the most any one tier dropped.
+      o["purged"] = *std::max_element(n.begin(), n.end());
+      json::object tiers;
+      for (int i = 0; i < memory::kTiers; ++i) tiers[memory::to_string(static_cast<memory::Tier>(i))] = n[i];
+      o["tiers"] = std::move(tiers);
+    }
     if (!model.empty()) o["model"] = model;
     co_await ex.respond_json(status::ok, o);
   });

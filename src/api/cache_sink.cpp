@@ -1,5 +1,7 @@
 #include "api/cache_sink.hpp"
 
+#include <boost/asio/this_coro.hpp>
+
 namespace hydra::api {
 
 using http::awaitable;
@@ -19,6 +21,9 @@ awaitable<void> CacheTee::gone() {
   // Not noted in inner_gone_: a cancelled wait returns too (the attempt's watch ends it);
   // the inner sink's own answers (begin/data returning true) say when its client left.
   co_await inner_.gone();
+  // A cancelled wait must not await again: Asio throws operation_aborted at the next wait.
+  auto state = co_await http::asio::this_coro::cancellation_state;
+  if (state.cancelled() != http::asio::cancellation_type::none) co_return;
   if (flight_) co_await flight_->unfollowed();  // the others still read: the reply goes on
 }
 

@@ -138,7 +138,11 @@ awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
   double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   json::object result = generate_result(sink, model, req, done, *gw.cluster.snapshot(), total_ms);
   if (!req.stream) {
-    co_await ex.respond_json(status::ok, result);
+    http::Response res{status::ok, 11};
+    res.set(http::bhttp::field::content_type, "application/json; charset=utf-8");
+    if (done.served) set_served_headers(res.base(), *done.served);
+    res.body() = json::serialize(result);
+    co_await ex.respond(std::move(res));
     co_return;
   }
   co_await ex.send_chunk(sse_event("done", result));

@@ -54,6 +54,10 @@ json::object traffic_tick(Gateway& gw) {
   now.queue_depth = gw.admission.waiting();
   for (const auto& n : gw.cluster.snapshot()->nodes) now.in_flight += n.live->in_flight.load(std::memory_order_relaxed);
   now.failovers = gw.telemetry.routing.totals().failovers;
+  if (gw.cache) {
+    const memory::CacheCounts c = gw.cache->counts();
+    now.cache_hits = c.hits[0] + c.hits[1] + c.hits[2];
+  }
   return gw.telemetry.traffic.tick(std::chrono::steady_clock::now(), now);
 }
 

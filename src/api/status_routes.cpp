@@ -1,5 +1,6 @@
 // Hydra's read-only views of itself: GET /health, /stats, /models, /routing.
 #include "api/gateway.hpp"
+#include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/model_caller.hpp"
 #include "common/json.hpp"
@@ -144,7 +145,8 @@ std::pair<status, json::object> health_body(const Gateway& gw) {
   components["queue"] = std::move(queue);
   {
     json::object cache = cache_json(gw);
-    cache["status"] = gw.cache ? "ok" : "disabled";
+    // Redis down: the cache still answers from its other tiers.
+    cache["status"] = !gw.cache ? "disabled" : gw.cache->has_l3() && !gw.cache->l3_up() ? "degraded" : "healthy";
     components["cache"] = std::move(cache);
   }
   components["database"] = std::move(database);

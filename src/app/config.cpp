@@ -270,6 +270,16 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) {
          c.cache.l2_bytes = static_cast<std::size_t>(to_whole(v, 0, 16'777'216)) << 20;
        }},
+      {"cache.redis_url", {"HYDRA_REDIS_URL"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         std::string error;
+         if (!v.empty() && !memory::parse_redis_url(v, error)) throw std::invalid_argument(error);
+         c.cache.redis_url = v;
+       }},
+      {"cache.redis_timeout_ms", {"HYDRA_REDIS_TIMEOUT_MS"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.cache.redis_timeout = std::chrono::milliseconds(static_cast<long long>(to_whole(v, 1, 60'000)));
+       }},
       {"cache.ttl_s", {"HYDRA_CACHE_TTL"}, "",
        [](ServeConfig& c, const std::string& v) { c.cache.ttl_s = to_whole(v, 1, 31'536'000); }},
   };

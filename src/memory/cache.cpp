@@ -1,14 +1,28 @@
 #include "memory/cache.hpp"
 
 #include <fmt/format.h>
+#include <stdexcept>
 
 namespace hydra::memory {
 
-const char* to_string(Tier t) { return t == Tier::l1 ? "l1" : "l2"; }
+const char* to_string(Tier t) {
+  switch (t) {
+    case Tier::l1: return "l1";
+    case Tier::l2: return "l2";
+    case Tier::l3: return "l3";
+  }
+  return "?";
+}
 
 Cache::Cache(CacheSettings settings) : settings_(std::move(settings)), l1_(settings_.l1_bytes) {
   if (!settings_.l2_path.empty() && settings_.l2_bytes > 0)
     l2_ = std::make_unique<SqliteTier>(settings_.l2_path, settings_.l2_bytes);
+  if (!settings_.redis_url.empty()) {
+    std::string error;
+    auto url = parse_redis_url(settings_.redis_url, error);
+    if (!url) throw std::invalid_argument("cache.redis_url: " + error);
+    l3_ = std::make_unique<RedisTier>(std::move(*url), settings_.redis_timeout);
+  }
 }
 
 http::awaitable<std::optional<Cache::Hit>> Cache::lookup(const std::string& key, int64_t now_ms) {
@@ -17,15 +31,24 @@ http::awaitable<std::optional<Cache::Hit>> Cache::lookup(const std::string& key,
     co_return Hit{std::move(e), Tier::l1};
   }
   ++misses_[0];
-  if (!l2_) co_return std::nullopt;
-  auto e = co_await l2_->get(key, now_ms);
-  if (!e) {
+  if (l2_) {
+    if (auto e = co_await l2_->get(key, now_ms)) {
+      ++hits_[1];
+      l1_.put(key, e);
+      co_return Hit{std::move(e), Tier::l2};
+    }
     ++misses_[1];
-    co_return std::nullopt;
   }
-  ++hits_[1];
-  l1_.put(key, e);
-  co_return Hit{std::move(e), Tier::l2};
+  if (l3_) {
+    if (auto e = co_await l3_->get(key, now_ms)) {
+      ++hits_[2];
+      l1_.put(key, e);
+      if (l2_) l2_->put(key, e);
+      co_return Hit{std::move(e), Tier::l3};
+    }
+    ++misses_[2];
+  }
+  co_return std::nullopt;
 }
 
 void Cache::store(const std::string& key, Entry entry, std::optional<int64_t> ttl_s, int64_t now_ms) {
@@ -36,18 +59,21 @@ void Cache::store(const std::string& key, Entry entry, std::optional<int64_t> tt
   auto shared = std::make_shared<const Entry>(std::move(entry));
   l1_.put(key, shared);
   if (l2_) l2_->put(key, shared);
+  if (l3_) l3_->put(key, *shared, now_ms);
   ++stored_;
 }
 
-http::awaitable<std::size_t> Cache::purge(std::string model) {
-  std::size_t n = l1_.erase(model);
-  if (l2_) n += co_await l2_->erase(std::move(model));
+http::awaitable<std::array<std::size_t, kTiers>> Cache::purge(std::string model) {
+  std::array<std::size_t, kTiers> n{};
+  n[0] = l1_.erase(model);
+  if (l2_) n[1] = co_await l2_->erase(model);
+  if (l3_) n[2] = co_await l3_->erase(std::move(model));
   co_return n;
 }
 
 CacheCounts Cache::counts() const {
   CacheCounts c;
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kTiers; ++i) {
     c.hits[i] = hits_[i].load();
     c.misses[i] = misses_[i].load();
   }
@@ -71,7 +97,9 @@ std::string render_metrics(const Cache& cache) {
   std::string out;
   out += "# HELP hydra_cache_requests_total Cache lookups by tier and result (hit, miss), and requests the policy kept away (bypass).\n";
   out += "# TYPE hydra_cache_requests_total counter\n";
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kTiers; ++i) {
+    if (i == 1 && !cache.l2_stats()) continue;
+    if (i == 2 && !cache.has_l3()) continue;
     const char* tier = to_string(static_cast<Tier>(i));
     out += fmt::format("hydra_cache_requests_total{{tier=\"{}\",result=\"hit\"}} {}\n", tier, c.hits[i]);
     out += fmt::format("hydra_cache_requests_total{{tier=\"{}\",result=\"miss\"}} {}\n", tier, c.misses[i]);
@@ -92,6 +120,14 @@ std::string render_metrics(const Cache& cache) {
   out += "# TYPE hydra_cache_evictions_total counter\n";
   out += fmt::format("hydra_cache_evictions_total{{tier=\"l1\"}} {}\n", l1.evictions);
   if (l2) out += fmt::format("hydra_cache_evictions_total{{tier=\"l2\"}} {}\n", l2->evictions);
+  if (cache.has_l3()) {
+    out += "# HELP hydra_cache_redis_up Whether the Redis tier answered its last command (1) or is skipped (0).\n";
+    out += "# TYPE hydra_cache_redis_up gauge\n";
+    out += fmt::format("hydra_cache_redis_up {}\n", cache.l3_up() ? 1 : 0);
+    out += "# HELP hydra_cache_redis_errors_total Redis commands that failed or got no reply in time (the tier was skipped).\n";
+    out += "# TYPE hydra_cache_redis_errors_total counter\n";
+    out += fmt::format("hydra_cache_redis_errors_total {}\n", cache.l3_errors());
+  }
   return out;
 }
 

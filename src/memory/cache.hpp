@@ -5,6 +5,7 @@
 #include "memory/flight.hpp"
 #include "memory/lru.hpp"
 #include "memory/policy.hpp"
+#include "memory/redis_tier.hpp"
 #include "memory/sqlite_tier.hpp"
 
 #include <array>
@@ -21,15 +22,18 @@ struct CacheSettings {
   std::size_t l2_bytes = std::size_t{4096} << 20;  // cache.l2_mb; 0: no L2
   int64_t ttl_s = 86400;                           // cache.ttl_s: an entry's default lifetime
   std::string l2_path;                             // the SQLite file (data dir); empty: no L2
+  std::string redis_url;                           // cache.redis_url: L3, shared; empty: no L3
+  std::chrono::milliseconds redis_timeout{50};     // cache.redis_timeout_ms
 };
 
 // The tiers a reply can come from, for counters and the X-Hydra-Cache header.
-enum class Tier { l1, l2 };
+enum class Tier { l1, l2, l3 };
+constexpr int kTiers = 3;
 const char* to_string(Tier t);
 
 struct CacheCounts {
-  uint64_t hits[2] = {0, 0};    // by Tier
-  uint64_t misses[2] = {0, 0};  // by Tier: looked there and found nothing
+  uint64_t hits[kTiers] = {};    // by Tier
+  uint64_t misses[kTiers] = {};  // by Tier: looked there and found nothing (or could not look)
   uint64_t bypass = 0;          // requests the policy kept away from the cache
   uint64_t coalesced = 0;       // requests that joined a flight instead of asking the fleet
   uint64_t stored = 0;
@@ -37,6 +41,7 @@ struct CacheCounts {
 
 class Cache {
 public:
+  // Throws (at start-up) when the SQLite file cannot be opened or the Redis URL is malformed.
   explicit Cache(CacheSettings settings);
   const CacheSettings& settings() const { return settings_; }
 
@@ -44,12 +49,12 @@ public:
     std::shared_ptr<const Entry> entry;
     Tier tier = Tier::l1;
   };
-  // L1, then L2; a hit in L2 is promoted to L1.
+  // L1, then L2, then L3; a hit in a lower tier is promoted to the tiers above it.
   http::awaitable<std::optional<Hit>> lookup(const std::string& key, int64_t now_ms);
   // Stores a complete reply in every tier, with `ttl_s` (the default when none; 0: not kept).
   void store(const std::string& key, Entry entry, std::optional<int64_t> ttl_s, int64_t now_ms);
-  // Drops every entry (of `model` when given) from every tier; returns how many went.
-  http::awaitable<std::size_t> purge(std::string model);
+  // Drops every entry (of `model` when given) from every tier; returns how many went from each.
+  http::awaitable<std::array<std::size_t, kTiers>> purge(std::string model);
 
   Flights& flights() { return flights_; }
   void count_bypass() { ++bypass_; }
@@ -57,14 +62,18 @@ public:
   CacheCounts counts() const;
   TierStats l1_stats() const { return l1_.stats(); }
   std::optional<TierStats> l2_stats() const;
+  bool has_l3() const { return l3_ != nullptr; }
+  bool l3_up() const { return l3_ && l3_->up(); }
+  uint64_t l3_errors() const { return l3_ ? l3_->errors() : 0; }
   void flush();  // waits for queued L2 writes (tests)
 
 private:
   CacheSettings settings_;
   LruTier l1_;
   std::unique_ptr<SqliteTier> l2_;
+  std::unique_ptr<RedisTier> l3_;
   Flights flights_;
-  std::atomic<uint64_t> hits_[2]{}, misses_[2]{};
+  std::atomic<uint64_t> hits_[kTiers]{}, misses_[kTiers]{};
   std::atomic<uint64_t> bypass_{0}, coalesced_{0}, stored_{0};
 };
 

@@ -1,5 +1,7 @@
 #include "memory/policy.hpp"
 
+#include "common/duration.hpp"
+
 #include <boost/json/value.hpp>
 #include <charconv>
 
@@ -38,6 +40,18 @@ std::optional<double> number_at(const json::object& o, std::string_view key) {
 
 std::string why_not_cacheable(Mode mode, Family family, const json::object& body) {
   if (mode == Mode::off) return "cache.mode is off";
+  if (streams(family)) {
+    const json::value* prompt = body.if_contains("prompt");
+    const json::value* messages = body.if_contains("messages");
+    const bool no_prompt = (!prompt || (prompt->is_string() && prompt->get_string().empty())) &&
+                           (!messages || (messages->is_array() && messages->get_array().empty()));
+    if (no_prompt) return "a request without a prompt loads or unloads a model";
+  }
+  if (const json::value* k = body.if_contains("keep_alive")) {
+    auto keep = parse_keep_alive(k, KeepAlive{});
+    if (keep.value && !keep.value->forever && keep.value->duration.count() == 0)
+      return "keep_alive 0 unloads the model";
+  }
   if (mode == Mode::always || !streams(family)) return {};
   const json::value* options = body.if_contains("options");
   if (options && options->is_object()) {

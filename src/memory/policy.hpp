@@ -20,7 +20,9 @@ std::optional<Mode> parse_mode(std::string_view text);
 const char* to_string(Mode m);
 
 // Whether a request's answer may come from (and go into) the cache under `mode`. Empty: yes;
-// else why not, for the X-Hydra-Cache: bypass reply.
+// else why not, for the X-Hydra-Cache: bypass reply. Requests that load or unload a model (an
+// empty prompt or message list, keep_alive 0) always reach a node: their point is what the
+// node does, not what it says.
 std::string why_not_cacheable(Mode mode, Family family, const boost::json::object& body);
 
 // What one request asks of the cache: `Cache-Control: no-cache` (answer from the fleet, but

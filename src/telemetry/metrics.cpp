@@ -144,8 +144,6 @@ std::string Metrics::render(const GaugeSample& g) const {
       for (const auto& [reason, count] : k.refused)
         out += fmt::format("hydra_key_refusals_total{{key=\"{}\",reason=\"{}\"}} {}\n", escape(k.name), escape(reason), count);
   }
-  header(out, "hydra_cache_hits_total", "counter", "Response cache hits by tier (the response cache is not built yet).");
-  for (const char* tier : {"l1", "l2", "l3"}) out += fmt::format("hydra_cache_hits_total{{tier=\"{}\"}} 0\n", tier);
   header(out, "hydra_uptime_seconds", "gauge", "Seconds since the gateway started.");
   out += fmt::format("hydra_uptime_seconds {}\n", number(g.uptime_s));
   return out;

@@ -4,6 +4,7 @@
 // identical requests at once reach the node once (single-flight).
 #include "auth/keys.hpp"
 #include "support/fleet.hpp"
+#include "support/redis.hpp"
 
 #include <atomic>
 #include <boost/json.hpp>
@@ -164,6 +165,8 @@ TEST(Cache, ThePolicyAndTheRequestsHeadersDecide) {
   EXPECT_EQ(node_calls(f), 5);
   EXPECT_EQ(header(chat(f, kWhole, {{"Cache-Control", "no-store"}}), "x-hydra-cache"), "bypass");
   EXPECT_EQ(header(chat(f, kWhole), "x-hydra-cache"), "miss");  // the no-store reply was not kept
+  // A request that names its node is answered by that node.
+  EXPECT_EQ(header(chat(f, kWhole, {{"X-Hydra-Node", f.sim(0).id}}), "x-hydra-cache"), "bypass");
   // A TTL of 0 keeps nothing; a bad one is a 400 in the API's shape.
   const std::string other =
       R"({"model":"llama3.2:3b","messages":[{"role":"user","content":"ttl"}],"options":{"temperature":0},"stream":false})";
@@ -198,7 +201,12 @@ TEST(Cache, EntriesSurviveARestartInSqliteAndDeleteCachePurgesThem) {
   purge.target = "/cache?model=llama3.2:3b";
   auto purged = request(f.gateway(), purge);
   ASSERT_EQ(purged.status, 200) << purged.body;
-  EXPECT_GE(json::parse(purged.body).at("purged").to_number<int64_t>(), 2);  // l1 and l2
+  auto p = json::parse(purged.body);
+  EXPECT_EQ(p.at("purged").to_number<int64_t>(), 1) << purged.body;  // one answer...
+  EXPECT_EQ(p.at("tiers").at("l1").to_number<int64_t>(), 1) << purged.body;  // ...held in two tiers
+  EXPECT_EQ(p.at("tiers").at("l2").to_number<int64_t>(), 1) << purged.body;
+  purge.target = "/cache?model=";
+  EXPECT_EQ(request(f.gateway(), purge).status, 400);
   EXPECT_EQ(header(chat(f, kWhole), "x-hydra-cache"), "miss");
   EXPECT_EQ(node_calls(f), 2);
 }
@@ -312,4 +320,45 @@ TEST(Cache, ATenantNeverReadsAnotherTenantsAnswersAndOnlyAnAdminPurges) {
   EXPECT_EQ(purged.status, 200) << purged.body;
   EXPECT_EQ(header(chat(f, kWhole, as("red-secret")), "x-hydra-cache"), "miss");
   std::filesystem::remove(path);
+}
+
+TEST(Cache, TwoGatewaysShareAnswersThroughRedisAndARedisThatDiesCostsNoRequest) {
+  RedisServer redis;
+  const std::vector<std::string> env = {"HYDRA_CACHE_MODE=deterministic", "HYDRA_REDIS_URL=" + redis.url()};
+  Fleet one, two;  // two gateways, each with its own node and its own data dir (L1 and L2)
+  one.add_sim("a", sim_args());
+  two.add_sim("b", sim_args());
+  one.start_gateway(env);
+  two.start_gateway(env);
+  EXPECT_EQ(header(chat(one, kWhole), "x-hydra-cache"), "miss");
+  // The other gateway finds it in Redis once the write landed (writes are not waited for).
+  HttpReply shared;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        shared = chat(two, kWhole);
+        return header(shared, "x-hydra-cache") == "hit; tier=l3";
+      },
+      seconds(5)))
+      << header(shared, "x-hydra-cache");
+  EXPECT_EQ(node_calls(one), 1);
+  const int64_t two_calls = node_calls(two);  // misses while the write was on its way
+  EXPECT_EQ(header(chat(two, kWhole), "x-hydra-cache"), "hit; tier=l1");  // promoted
+  auto stats = json::parse(get(two.gateway(), "/stats").body).at("cache").as_object();
+  EXPECT_EQ(stats.at("tiers").at("l3").at("up"), true) << json::serialize(stats);
+
+  // Redis dies: new questions are answered (misses), nobody sees an error, /health says so.
+  redis.kill_now();
+  for (int i = 0; i < 5; ++i) {
+    const std::string body = R"({"model":"llama3.2:3b","messages":[{"role":"user","content":"q)" + std::to_string(i) +
+                             R"("}],"options":{"temperature":0},"stream":false})";
+    auto r = chat(two, body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(header(r, "x-hydra-cache"), "miss");
+  }
+  EXPECT_EQ(node_calls(two), two_calls + 5);
+  auto health = json::parse(get(two.gateway(), "/health").body);
+  EXPECT_EQ(health.at("components").at("cache").at("status"), "degraded") << json::serialize(health);
+  const std::string metrics = get(two.gateway(), "/metrics").body;
+  EXPECT_NE(metrics.find("hydra_cache_redis_up 0"), std::string::npos) << metrics;
+  EXPECT_NE(two.gateway_log().find("Redis at 127.0.0.1"), std::string::npos);
 }

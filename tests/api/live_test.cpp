@@ -49,7 +49,6 @@ TEST(Metrics, PromtoolAcceptsAScrapeTakenAfterTraffic) {
            R"(hydra_request_duration_seconds_count{endpoint="/api/generate"} 5)",
            "hydra_node_up{node=\"" + f.sim(1).id + "\"} 1",
            R"(hydra_queue_depth 0)",
-           R"(hydra_cache_hits_total{tier="l1"} 0)",
            R"(hydra_nodes{source="configured"} 2)",
        })
     EXPECT_NE(m.find(want), std::string::npos) << want << "\n" << m;

@@ -72,13 +72,19 @@ TEST(CacheKey, FamiliesAndStreaming) {
 
 TEST(CachePolicy, DeterministicOnlyWithTemperatureZeroOrASeedAndAlwaysForEmbeddings) {
   auto body = [](const char* text) { return json::parse(text).as_object(); };
-  EXPECT_EQ(why_not_cacheable(Mode::deterministic, Family::chat, body(R"({"options":{"temperature":0}})")), "");
-  EXPECT_EQ(why_not_cacheable(Mode::deterministic, Family::chat, body(R"({"options":{"seed":42,"temperature":0.8}})")), "");
-  EXPECT_NE(why_not_cacheable(Mode::deterministic, Family::chat, body(R"({"options":{"temperature":0.7}})")), "");
-  EXPECT_NE(why_not_cacheable(Mode::deterministic, Family::generate, body(R"({})")), "");
+  EXPECT_EQ(why_not_cacheable(Mode::deterministic, Family::chat, body(R"({"messages":[{"role":"user","content":"x"}],"options":{"temperature":0}})")), "");
+  EXPECT_EQ(why_not_cacheable(Mode::deterministic, Family::chat, body(R"({"messages":[{"role":"user","content":"x"}],"options":{"seed":42,"temperature":0.8}})")), "");
+  EXPECT_NE(why_not_cacheable(Mode::deterministic, Family::chat, body(R"({"messages":[{"role":"user","content":"x"}],"options":{"temperature":0.7}})")), "");
+  EXPECT_NE(why_not_cacheable(Mode::deterministic, Family::generate, body(R"({"prompt":"x"})")), "");
   EXPECT_EQ(why_not_cacheable(Mode::deterministic, Family::embed, body(R"({})")), "");
-  EXPECT_EQ(why_not_cacheable(Mode::always, Family::generate, body(R"({})")), "");
+  EXPECT_EQ(why_not_cacheable(Mode::always, Family::generate, body(R"({"prompt":"x"})")), "");
   EXPECT_NE(why_not_cacheable(Mode::off, Family::embed, body(R"({})")), "");
+  // Loads and unloads reach a node whatever the mode.
+  EXPECT_NE(why_not_cacheable(Mode::always, Family::generate, body(R"({"prompt":""})")), "");
+  EXPECT_NE(why_not_cacheable(Mode::always, Family::chat, body(R"({"messages":[]})")), "");
+  EXPECT_NE(why_not_cacheable(Mode::always, Family::chat, body(R"({"messages":[{"role":"user","content":"x"}],"keep_alive":0})")), "");
+  EXPECT_NE(why_not_cacheable(Mode::always, Family::generate, body(R"({"prompt":"x","keep_alive":"0s"})")), "");
+  EXPECT_EQ(why_not_cacheable(Mode::always, Family::generate, body(R"({"prompt":"x","keep_alive":"10m"})")), "");
   EXPECT_EQ(parse_mode("always"), Mode::always);
   EXPECT_FALSE(parse_mode("sometimes"));
 }

@@ -1,0 +1,286 @@
+#include "memory/redis_link.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+namespace hydra::memory {
+
+namespace asio = http::asio;
+
+std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error) {
+  RedisUrl u;
+  if (text.starts_with("redis://")) text.remove_prefix(8);
+  else if (text.find("://") != std::string_view::npos) {
+    error = "only redis:// URLs are supported (no TLS to Redis)";
+    return std::nullopt;
+  }
+  if (auto at = text.rfind('@'); at != std::string_view::npos) {
+    std::string_view auth = text.substr(0, at);
+    if (auto colon = auth.find(':'); colon != std::string_view::npos) auth.remove_prefix(colon + 1);
+    u.password = std::string(auth);
+    text.remove_prefix(at + 1);
+  }
+  if (auto slash = text.find('/'); slash != std::string_view::npos) {
+    std::string_view db = text.substr(slash + 1);
+    text = text.substr(0, slash);
+    if (!db.empty()) {
+      auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), u.db);
+      if (ec != std::errc() || end != db.data() + db.size() || u.db < 0) {
+        error = "the database after / must be a number";
+        return std::nullopt;
+      }
+    }
+  }
+  if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    std::string_view port = text.substr(colon + 1);
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), u.port);
+    if (ec != std::errc() || end != port.data() + port.size() || u.port <= 0 || u.port > 65535) {
+      error = "bad port";
+      return std::nullopt;
+    }
+    text = text.substr(0, colon);
+  }
+  if (!text.empty()) u.host = std::string(text);
+  return u;
+}
+
+// The hiredis context and the waits that stand for its read/write interest. hiredis calls the
+// hooks (possibly from inside redisAsyncHandleRead/Write); `alive` turns false when it cleans
+// up, after which nothing touches `ac`.
+struct RedisLink::Conn : std::enable_shared_from_this<Conn> {
+  explicit Conn(asio::io_context& ioc) : sd(ioc) {}
+  redisAsyncContext* ac = nullptr;
+  RedisLink* link = nullptr;
+  asio::posix::stream_descriptor sd;
+  bool want_read = false, want_write = false, armed_read = false, armed_write = false;
+  bool alive = true, connected = false;
+
+  void arm(bool read) {
+    bool& armed = read ? armed_read : armed_write;
+    if (armed || !alive || !(read ? want_read : want_write)) return;
+    armed = true;
+    sd.async_wait(read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write,
+                  [self = shared_from_this(), read](boost::system::error_code ec) {
+                    (read ? self->armed_read : self->armed_write) = false;
+                    if (ec || !self->alive || !(read ? self->want_read : self->want_write)) return;
+                    if (read) redisAsyncHandleRead(self->ac);  // may free the context: `alive` says
+                    else redisAsyncHandleWrite(self->ac);
+                    self->arm(read);
+                  });
+  }
+
+  static Conn* of(void* p) { return static_cast<Conn*>(p); }
+  static void add_read(void* p) { of(p)->want_read = true, of(p)->arm(true); }
+  static void del_read(void* p) { of(p)->want_read = false; }
+  static void add_write(void* p) { of(p)->want_write = true, of(p)->arm(false); }
+  static void del_write(void* p) { of(p)->want_write = false; }
+  static void cleanup(void* p) {
+    Conn* c = of(p);
+    c->want_read = c->want_write = false;
+    c->alive = false;
+    c->ac = nullptr;
+    if (c->sd.is_open()) c->sd.release();  // hiredis closes the socket itself; waits end aborted
+  }
+  static void on_connect(const redisAsyncContext* ac, int status) {
+    Conn* c = of(ac->data);
+    if (status == REDIS_OK) {
+      c->connected = true;
+      c->link->note(true, "");
+    } else {
+      c->link->note(false, ac->errstr);
+    }
+  }
+  static void on_disconnect(const redisAsyncContext* ac, int status) {
+    if (status != REDIS_OK) of(ac->data)->link->note(false, ac->errstr);
+  }
+};
+
+namespace {
+
+struct Pending {
+  explicit Pending(asio::io_context& ioc) : timer(ioc) {}
+  std::optional<RedisReply> reply;
+  asio::steady_timer timer;
+};
+
+void flatten(const redisReply* r, RedisReply& out) {
+  switch (r->type) {
+    case REDIS_REPLY_ERROR:
+      out.ok = false;
+      out.error = std::string(r->str, r->len);
+      return;
+    case REDIS_REPLY_NIL: out.nil = true; break;
+    case REDIS_REPLY_INTEGER: out.integer = r->integer; break;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS: out.str.assign(r->str, r->len); break;
+    case REDIS_REPLY_ARRAY:
+      for (std::size_t i = 0; i < r->elements; ++i) {
+        const redisReply* e = r->element[i];
+        if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) out.elements.emplace_back(e->str, e->len);
+        else if (e->type == REDIS_REPLY_ARRAY)  // SCAN: [cursor, [keys...]]
+          for (std::size_t j = 0; j < e->elements; ++j)
+            if (e->element[j]->type == REDIS_REPLY_STRING)
+              out.elements.emplace_back(e->element[j]->str, e->element[j]->len);
+      }
+      break;
+    default: break;
+  }
+  out.ok = true;
+}
+
+void on_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* holder = static_cast<std::shared_ptr<Pending>*>(privdata);
+  std::shared_ptr<Pending> p = std::move(*holder);
+  delete holder;
+  RedisReply r;
+  if (reply) flatten(static_cast<const redisReply*>(reply), r);
+  else r.error = "the connection to Redis was lost";
+  p->reply = std::move(r);
+  p->timer.cancel();
+}
+
+// hiredis's argv form of a command.
+struct Argv {
+  explicit Argv(const std::vector<std::string>& args) {
+    for (const auto& a : args) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+  }
+  std::vector<const char*> ptrs;
+  std::vector<std::size_t> lens;
+};
+
+}  // namespace
+
+RedisLink::RedisLink(RedisUrl url, std::chrono::milliseconds timeout)
+    : url_(std::move(url)), timeout_(timeout), work_(asio::make_work_guard(ioc_)) {
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
+RedisLink::~RedisLink() {
+  asio::post(ioc_, [this] {
+    logged_down_ = true;  // leaving: the disconnect is not news
+    if (conn_ && conn_->alive) redisAsyncFree(conn_->ac);
+    conn_.reset();
+  });
+  work_.reset();
+  thread_.join();
+}
+
+void RedisLink::note(bool up, const std::string& why) {
+  if (up) {
+    if (logged_down_) spdlog::info("cache: Redis at {}:{} answers again", url_.host, url_.port);
+    logged_down_ = false;
+    ever_up_ = true;
+    up_ = true;
+    return;
+  }
+  if (!logged_down_)
+    spdlog::warn("cache: Redis at {}:{} is unavailable ({}); its tier is skipped and tried again every second",
+                 url_.host, url_.port, why);
+  logged_down_ = true;
+  up_ = false;
+}
+
+bool RedisLink::ensure_connected() {
+  if (conn_ && conn_->alive) return true;
+  conn_.reset();
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_try_) return false;
+  next_try_ = now + std::chrono::seconds(1);
+  redisAsyncContext* ac = redisAsyncConnect(url_.host.c_str(), url_.port);
+  if (!ac) return false;
+  if (ac->err) {
+    note(false, ac->errstr);
+    redisAsyncFree(ac);
+    return false;
+  }
+  auto c = std::make_shared<Conn>(ioc_);
+  c->ac = ac;
+  c->link = this;
+  boost::system::error_code ec;
+  c->sd.assign(ac->c.fd, ec);
+  ac->data = c.get();
+  ac->ev.data = c.get();
+  ac->ev.addRead = &Conn::add_read;
+  ac->ev.delRead = &Conn::del_read;
+  ac->ev.addWrite = &Conn::add_write;
+  ac->ev.delWrite = &Conn::del_write;
+  ac->ev.cleanup = &Conn::cleanup;
+  redisAsyncSetConnectCallback(ac, &Conn::on_connect);
+  redisAsyncSetDisconnectCallback(ac, &Conn::on_disconnect);
+  conn_ = c;
+  if (!url_.password.empty()) {
+    const std::vector<std::string> auth{"AUTH", url_.password};
+    Argv a(auth);
+    redisAsyncCommandArgv(ac, nullptr, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+  }
+  if (url_.db != 0) {
+    const std::vector<std::string> select{"SELECT", std::to_string(url_.db)};
+    Argv a(select);
+    redisAsyncCommandArgv(ac, nullptr, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+  }
+  return true;
+}
+
+http::awaitable<RedisReply> RedisLink::command(std::vector<std::string> argv) {
+  co_return co_await asio::co_spawn(ioc_, run(std::move(argv)), asio::use_awaitable);
+}
+
+http::awaitable<RedisReply> RedisLink::run(std::vector<std::string> argv) {
+  RedisReply failed;
+  if (std::chrono::steady_clock::now() < skip_until_ || !ensure_connected()) {
+    ++errors_;
+    failed.error = "Redis is unavailable";
+    co_return failed;
+  }
+  auto p = std::make_shared<Pending>(ioc_);
+  Argv a(argv);
+  auto* holder = new std::shared_ptr<Pending>(p);
+  if (redisAsyncCommandArgv(conn_->ac, &on_reply, holder, static_cast<int>(a.ptrs.size()), a.ptrs.data(),
+                            a.lens.data()) != REDIS_OK) {
+    delete holder;
+    ++errors_;
+    failed.error = "Redis refused the command (disconnecting)";
+    co_return failed;
+  }
+  p->timer.expires_after(timeout_);
+  co_await p->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (p->reply) {
+    if (!p->reply->ok && p->reply->error.starts_with("the connection")) note(false, p->reply->error);
+    else if (!up_) note(true, "");
+    co_return std::move(*p->reply);
+  }
+  ++errors_;
+  note(false, "no reply within the timeout");
+  skip_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  // Still connecting after the whole timeout: give up on this connection, try anew later.
+  if (conn_ && conn_->alive && !conn_->connected) {
+    redisAsyncFree(conn_->ac);
+    conn_.reset();
+  }
+  failed.error = "Redis did not answer in time";
+  co_return failed;
+}
+
+void RedisLink::send(std::vector<std::string> argv) {
+  asio::post(ioc_, [this, argv = std::move(argv)] {
+    if (!ensure_connected()) {
+      ++errors_;
+      return;
+    }
+    Argv a(argv);
+    redisAsyncCommandArgv(conn_->ac, nullptr, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+  });
+}
+
+}  // namespace hydra::memory
