@@ -651,6 +651,54 @@ if alone and beside and junk:
                     f"{ms(alone['latency_ms']['p50'])} alone, {ms(beside['latency_ms']['p50'])} beside it; "
                     f"RSS {rb / 1024:.1f} -> {ra / 1024:.1f} MiB")
 
+# ---- cache -----------------------------------------------------------------------------
+c_direct, c_miss, c_l1 = load("cache-direct"), load("cache-miss"), load("cache-l1")
+c_l2, c_l3 = load("cache-cache-l2"), load("cache-cache-l3")
+c_off, c_on = load("cache-repeats-off"), load("cache-repeats-on")
+if c_direct and c_miss and c_l1:
+    p("## 8. Response cache: a hit per tier, and a workload that repeats")
+    p("")
+    p("One sim answering 32 tokens at 2,000 tokens/s; Hydra at one thread. The same deterministic "
+      "`/api/generate` (temperature 0) one at a time: answered by the sim directly, through Hydra with "
+      "the cache off (every request reaches the sim), and through Hydra with the cache on (every request "
+      "after the first is an L1 hit). L2 and L3: distinct questions stored through a gateway, the gateway "
+      "restarted (its memory empty), then each asked once (open loop): every answer comes from SQLite "
+      "(L2), or, with no L2 and a `redis-server` beside it, from Redis (L3).")
+    p("")
+    p("| answered by | requests | p50 latency | p99 latency |")
+    p("| --- | ---: | ---: | ---: |")
+    rows = [("the sim, directly", c_direct), ("the sim, through Hydra (cache off)", c_miss),
+            ("Hydra's L1 (memory)", c_l1)]
+    if c_l2:
+        rows.append(("Hydra's L2 (SQLite), after a restart", c_l2))
+    if c_l3:
+        rows.append(("Hydra's L3 (Redis), after a restart", c_l3))
+    for label, r in rows:
+        p(f"| {label} | {r['requests']} | {ms(r['latency_ms']['p50'])} | {ms(r['latency_ms']['p99'])} |")
+    p("")
+    for tier in ("l2", "l3"):
+        if facts.get(f"cache.cache-{tier}.stats"):
+            p(f"{tier.upper()} run, the gateway's `/stats` tiers afterwards: `{facts[f'cache.cache-{tier}.stats']}`")
+            p("")
+    headline.append(f"Response cache: an L1 hit answers in {ms(c_l1['latency_ms']['p50'])} (p50) where the sim "
+                    f"takes {ms(c_direct['latency_ms']['p50'])}" +
+                    (f"; L2 {ms(c_l2['latency_ms']['p50'])}" if c_l2 else "") +
+                    (f"; L3 {ms(c_l3['latency_ms']['p50'])}" if c_l3 else ""))
+    if c_off and c_on:
+        n_off = int(facts.get("cache.repeats_off.node_requests", 0))
+        n_on = int(facts.get("cache.repeats_on.node_requests", 0))
+        p("Half the questions repeat (each asked twice in a row, 8 in flight, closed loop):")
+        p("")
+        p("| cache | requests | requests/s | p50 latency | requests that reached the node |")
+        p("| --- | ---: | ---: | ---: | ---: |")
+        for label, r, n in (("off", c_off, n_off), ("on", c_on, n_on)):
+            p(f"| {label} | {r['requests']} | {r['throughput_rps']:.0f} | {ms(r['latency_ms']['p50'])} | {n} |")
+        p("")
+        if c_off["throughput_rps"] > 0 and c_on["requests"] > 0:
+            headline.append(f"Half the questions repeated: {c_on['throughput_rps'] / c_off['throughput_rps']:.2f}x "
+                            f"the throughput with the cache on; {n_on} of {c_on['requests']} requests reached the node "
+                            f"({n_off} of {c_off['requests']} with it off)")
+
 # ---- commands -------------------------------------------------------------------------
 p("## Exact commands")
 p("")

@@ -9,14 +9,15 @@
 # streaming (1,000 and 10,000 streams), failover (a node killed under load), quality (Hydra's
 # policy vs round robin vs least connections on a mixed fleet; then one busy model on the demo
 # fleet, with and without configured capacities), discovery (40 sims found on a /26), flood
-# (ordinary requests beside 5,000 made-up model names). Sizes are the variables below.
+# (ordinary requests beside 5,000 made-up model names), cache (hit latency per tier, and a
+# workload where half the questions repeat). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 HYDRA=$BUILD_DIR/hydra
 LOADGEN=$BUILD_DIR/bench/loadgen
-SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery flood}
+SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery flood cache}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 
 ROUTING_MIN_TIME=${ROUTING_MIN_TIME:-0.5}  # seconds per repetition of each routing benchmark
@@ -54,6 +55,9 @@ FLOOD_N=${FLOOD_N:-5000}            # flood: made-up model names, each requested
 FLOOD_RATE=${FLOOD_RATE:-1000}      # ... per second (open loop)
 FLOOD_CONC=${FLOOD_CONC:-8}         # ordinary requests in flight beside it
 FLOOD_SECONDS=${FLOOD_SECONDS:-4}
+CACHE_SECONDS=${CACHE_SECONDS:-3}           # cache: each measured run
+CACHE_FILL_SECONDS=${CACHE_FILL_SECONDS:-3} # ... storing distinct answers before a restart (L2, L3)
+CACHE_RATE=${CACHE_RATE:-300}               # ... then asking them again, open loop (fewer than were stored)
 
 for f in "$HYDRA" "$LOADGEN"; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds first)" >&2; exit 1; }

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   loadgen::Options o;
   app.add_option("--target", urls, "http://HOST:PORT/path (repeatable; worker k uses target k mod n)")->required();
   app.add_option("--method", o.method, "HTTP method")->capture_default_str();
-  app.add_option("--body", body, "request body (\"{seq}\" in it: each request gets its own number)");
+  app.add_option("--body", body, "request body (\"{seq}\" in it: each request gets its own number; \"{half}\": each number twice in a row)");
   app.add_option("--body-file", body_file, "request body from a file")->check(CLI::ExistingFile);
   app.add_flag("--stream", o.stream, "replies are NDJSON streams that must end with done:true");
   app.add_option("--mode", mode, "open (fixed --rate) or closed (fixed --concurrency)")

@@ -103,9 +103,13 @@ asio::awaitable<void> worker(Run& run, std::size_t k) {
     deadline.async_wait(OnTimeout{state, state->generation});
     const std::string* request = &run.requests[t];
     std::string varied;
-    if (const auto at = o.body.find("{seq}"); at != std::string::npos) {  // a body of its own
+    // "{seq}": a body of its own; "{half}": each body twice in a row (half the requests repeat).
+    std::size_t at = o.body.find("{seq}"), len = 5;
+    uint64_t per = 1;
+    if (at == std::string::npos) at = o.body.find("{half}"), len = 6, per = 2;
+    if (at != std::string::npos) {
       std::string body = o.body;
-      body.replace(at, 5, std::to_string(run.next_seq++));
+      body.replace(at, len, std::to_string(run.next_seq++ / per));
       varied = build_request(o.targets[t], o.method, body);
       request = &varied;
     }

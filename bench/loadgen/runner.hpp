@@ -15,7 +15,8 @@ namespace loadgen {
 struct Options {
   std::vector<Target> targets;   // worker k uses targets[k % size]
   std::string method = "POST";
-  std::string body;               // "{seq}" in it becomes each request's number (distinct bodies)
+  std::string body;               // "{seq}" in it becomes each request's number (distinct bodies);
+                                  // "{half}" the number halved (each body twice in a row)
   bool stream = false;           // the reply is an Ollama NDJSON stream that must end with done/error
   bool open_loop = false;
   double rate = 0;               // open loop: requests per second

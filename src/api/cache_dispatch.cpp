@@ -2,6 +2,7 @@
 // an identical request already on its way (single-flight), or sends the request to the fleet
 // (dispatch_to_fleet) and stores a complete reply. Whatever API the request came through, the
 // cache holds the node's Ollama-native reply and replays it through the request's own sink.
+#include "api/cache_semantic.hpp"
 #include "api/cache_sink.hpp"
 #include "api/dispatch.hpp"
 #include "api/threading.hpp"
@@ -36,6 +37,8 @@ struct Plan {
   std::string model;
   bool want_stream = false;
   memory::RequestCachePolicy policy;
+  std::optional<memory::SemanticQuestion> question;  // with the semantic tier: a single-turn question
+  std::vector<float> vector;                          // its embedding, once asked for
 };
 
 // The model's digests as the fleet lists them, so a re-pulled model never meets old answers.
@@ -63,6 +66,16 @@ Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchReque
     p.policy = memory::request_policy(ex->request()[http::bhttp::field::cache_control],
                                       ex->request()["X-Hydra-Cache-TTL"]);
   if (!p.policy.error.empty()) return p;
+  // Most requests carry neither a temperature nor a seed: under the default mode they bypass
+  // the cache, told without parsing the body a second time. (A prompt that merely contains
+  // these words takes the slow path below, which decides.)
+  const std::string_view text = request.upstream.body;
+  if (cache.settings().mode == memory::Mode::deterministic && memory::streams(*p.family) &&
+      text.find("\"temperature\"") == std::string_view::npos && text.find("\"seed\"") == std::string_view::npos) {
+    p.why = "not deterministic (no options.temperature or seed)";
+    p.model = normalize_model_name(request.route.model);
+    return p;
+  }
   boost::system::error_code ec;
   json::value body = json::parse(request.upstream.body, ec);
   if (ec || !body.is_object()) {  // the node words the error; nothing to keep
@@ -84,7 +97,9 @@ Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchReque
   }
   const std::string digest = digests_of(gw, p.model);
   const std::string ns(request.caller ? request.caller->name() : std::string_view());
-  p.key = memory::key_of({*p.family, p.model, digest, ns, &o});
+  const memory::KeyInput in{*p.family, p.model, digest, ns, &o};
+  p.key = memory::key_of(in);
+  if (cache.semantic()) p.question = memory::semantic_question(in);
   return p;
 }
 
@@ -151,7 +166,8 @@ awaitable<std::optional<Dispatched>> replay(Gateway& gw, ReplySink& sink, const 
   mark_final(pieces, how);
   Served served;
   served.node_id = entry.node;
-  for (const auto& n : gw.cluster.snapshot()->nodes)
+  const auto snapshot = gw.cluster.snapshot();  // held: a range-for would not keep it alive
+  for (const auto& n : snapshot->nodes)
     if (n.id == entry.node) served.node_url = n.url;
   served.model = plan.model;
   served.reason = fmt::format("answered by the response cache ({}); first served by {}", how, entry.node);
@@ -247,8 +263,10 @@ awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& si
   const std::size_t limit = plan.policy.write ? cache.settings().l1_bytes / 4 : 0;
   CacheTee tee(sink, "miss", flight, limit);
   tee.on_complete([&] {
-    if (plan.policy.write && tee.complete())
+    if (plan.policy.write && tee.complete()) {
       cache.store(plan.key, entry_of(tee, plan), plan.policy.ttl_s, unix_ms());
+      if (plan.question && !plan.vector.empty()) cache.remember(plan.question->scope, plan.key, plan.model, plan.vector);
+    }
     if (flight) {
       cache.flights().land(plan.key, flight);
       flight->finish(true);
@@ -262,6 +280,28 @@ awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& si
     flight->finish(false);
   }
   co_return out;
+}
+
+struct SemanticHit {
+  std::shared_ptr<const memory::Entry> entry;
+  double similarity = 0;
+};
+
+// Embeds the question (kept in the plan, so that the answer is remembered under it) and looks
+// for an answered one close enough in the same scope.
+awaitable<std::optional<SemanticHit>> semantic_hit(Gateway& gw, memory::Cache& cache, Plan& plan) {
+  const auto& settings = cache.settings().semantic;
+  auto vector = co_await embed_question(gw, settings.model, plan.question->text);
+  if (!vector) co_return std::nullopt;
+  plan.vector = std::move(*vector);
+  auto match = cache.semantic()->nearest(plan.question->scope, plan.vector, settings.threshold);
+  std::shared_ptr<const memory::Entry> entry;
+  if (match) {
+    if (auto found = co_await cache.lookup(match->key, unix_ms())) entry = found->entry;
+  }
+  cache.count_semantic(entry != nullptr);
+  if (!entry) co_return std::nullopt;
+  co_return SemanticHit{std::move(entry), match->similarity};
 }
 
 }  // namespace
@@ -290,6 +330,13 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
     const char* tier = memory::to_string(hit->tier);
     auto out = co_await replay(gw, sink, request, plan, *hit->entry, fmt::format("hit; tier={}", tier), tier, started);
     if (out) co_return std::move(*out);
+  }
+  if (plan.question) {  // the semantic tier: the same question worded otherwise
+    if (auto hit = co_await semantic_hit(gw, *cache, plan)) {
+      auto out = co_await replay(gw, sink, request, plan, *hit->entry,
+                                 fmt::format("hit; tier=semantic; similarity={:.2f}", hit->similarity), "semantic", started);
+      if (out) co_return std::move(*out);
+    }
   }
   bool leader = false;
   auto flight = cache->flights().lead_or_join(plan.key, leader);

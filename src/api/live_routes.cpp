@@ -52,7 +52,8 @@ json::object traffic_tick(Gateway& gw) {
   now.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
   now.queue_depth = gw.admission.waiting();
-  for (const auto& n : gw.cluster.snapshot()->nodes) now.in_flight += n.live->in_flight.load(std::memory_order_relaxed);
+  const auto snapshot = gw.cluster.snapshot();  // held: a range-for would not keep it alive
+  for (const auto& n : snapshot->nodes) now.in_flight += n.live->in_flight.load(std::memory_order_relaxed);
   now.failovers = gw.telemetry.routing.totals().failovers;
   if (gw.cache) {
     const memory::CacheCounts c = gw.cache->counts();

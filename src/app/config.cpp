@@ -280,6 +280,16 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) {
          c.cache.redis_timeout = std::chrono::milliseconds(static_cast<long long>(to_whole(v, 1, 60'000)));
        }},
+      {"cache.semantic.enabled", {"HYDRA_CACHE_SEMANTIC"}, "",
+       [](ServeConfig& c, const std::string& v) { c.cache.semantic.enabled = to_bool(v); }},
+      {"cache.semantic.model", {"HYDRA_CACHE_SEMANTIC_MODEL"}, "",
+       [](ServeConfig& c, const std::string& v) { c.cache.semantic.model = model_name(v); }},
+      {"cache.semantic.threshold", {"HYDRA_CACHE_SEMANTIC_THRESHOLD"}, "",
+       [](ServeConfig& c, const std::string& v) { c.cache.semantic.threshold = to_number(v, 0.5, 1.0); }},
+      {"cache.semantic.max_entries", {}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.cache.semantic.max_entries = static_cast<std::size_t>(to_whole(v, 1, 10'000'000));
+       }},
       {"cache.ttl_s", {"HYDRA_CACHE_TTL"}, "",
        [](ServeConfig& c, const std::string& v) { c.cache.ttl_s = to_whole(v, 1, 31'536'000); }},
   };
@@ -363,6 +373,8 @@ ServeConfig resolve_config(const ConfigSources& src) {
   }
   if (c.tls_cert.empty() != c.tls_key.empty())
     bad(fmt::format("setting {}: TLS needs both tls.cert and tls.key", c.tls_cert.empty() ? "tls.cert" : "tls.key"));
+  if (c.cache.semantic.enabled && c.cache.semantic.model.empty())
+    bad("setting cache.semantic.enabled: the semantic tier needs cache.semantic.model (an embedding model the fleet has)");
   if (!src.flag_nodes.empty()) c.nodes = src.flag_nodes;
   try {
     auto keys = std::make_shared<auth::KeySet>();

@@ -23,6 +23,19 @@ Cache::Cache(CacheSettings settings) : settings_(std::move(settings)), l1_(setti
     if (!url) throw std::invalid_argument("cache.redis_url: " + error);
     l3_ = std::make_unique<RedisTier>(std::move(*url), settings_.redis_timeout);
   }
+  if (settings_.semantic.enabled) {
+    if (settings_.semantic.model.empty()) throw std::invalid_argument("cache.semantic.model: an embedding model is needed");
+    semantic_ = std::make_unique<SemanticIndex>(settings_.semantic.max_entries);
+    if (l2_)
+      for (auto& v : l2_->read_vectors()) semantic_->add(v.scope, std::move(v.key), std::move(v.model), std::move(v.vector));
+  }
+}
+
+void Cache::remember(const std::string& scope, const std::string& key, const std::string& model,
+                     std::vector<float> vector) {
+  if (!semantic_) return;
+  if (l2_) l2_->put_vector({key, scope, model, vector});
+  semantic_->add(scope, key, model, std::move(vector));
 }
 
 http::awaitable<std::optional<Cache::Hit>> Cache::lookup(const std::string& key, int64_t now_ms) {
@@ -65,6 +78,7 @@ void Cache::store(const std::string& key, Entry entry, std::optional<int64_t> tt
 
 http::awaitable<std::array<std::size_t, kTiers>> Cache::purge(std::string model) {
   std::array<std::size_t, kTiers> n{};
+  if (semantic_) semantic_->erase(model);
   n[0] = l1_.erase(model);
   if (l2_) n[1] = co_await l2_->erase(model);
   if (l3_) n[2] = co_await l3_->erase(std::move(model));
@@ -78,6 +92,8 @@ CacheCounts Cache::counts() const {
     c.misses[i] = misses_[i].load();
   }
   c.bypass = bypass_.load();
+  c.semantic_hits = semantic_hits_.load();
+  c.semantic_misses = semantic_misses_.load();
   c.coalesced = coalesced_.load();
   c.stored = stored_.load();
   return c;
@@ -103,6 +119,10 @@ std::string render_metrics(const Cache& cache) {
     const char* tier = to_string(static_cast<Tier>(i));
     out += fmt::format("hydra_cache_requests_total{{tier=\"{}\",result=\"hit\"}} {}\n", tier, c.hits[i]);
     out += fmt::format("hydra_cache_requests_total{{tier=\"{}\",result=\"miss\"}} {}\n", tier, c.misses[i]);
+  }
+  if (cache.semantic()) {
+    out += fmt::format("hydra_cache_requests_total{{tier=\"semantic\",result=\"hit\"}} {}\n", c.semantic_hits);
+    out += fmt::format("hydra_cache_requests_total{{tier=\"semantic\",result=\"miss\"}} {}\n", c.semantic_misses);
   }
   out += fmt::format("hydra_cache_requests_total{{tier=\"none\",result=\"bypass\"}} {}\n", c.bypass);
   out += "# HELP hydra_cache_coalesced_total Requests answered by joining an identical request already on its way to the fleet.\n";

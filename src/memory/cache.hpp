@@ -6,6 +6,7 @@
 #include "memory/lru.hpp"
 #include "memory/policy.hpp"
 #include "memory/redis_tier.hpp"
+#include "memory/semantic.hpp"
 #include "memory/sqlite_tier.hpp"
 
 #include <array>
@@ -24,6 +25,12 @@ struct CacheSettings {
   std::string l2_path;                             // the SQLite file (data dir); empty: no L2
   std::string redis_url;                           // cache.redis_url: L3, shared; empty: no L3
   std::chrono::milliseconds redis_timeout{50};     // cache.redis_timeout_ms
+  struct Semantic {
+    bool enabled = false;              // cache.semantic.enabled
+    std::string model;                 // cache.semantic.model: an embedding model the fleet has
+    double threshold = 0.95;           // cache.semantic.threshold (cosine)
+    std::size_t max_entries = 100000;  // cache.semantic.max_entries
+  } semantic;
 };
 
 // The tiers a reply can come from, for counters and the X-Hydra-Cache header.
@@ -34,6 +41,7 @@ const char* to_string(Tier t);
 struct CacheCounts {
   uint64_t hits[kTiers] = {};    // by Tier
   uint64_t misses[kTiers] = {};  // by Tier: looked there and found nothing (or could not look)
+  uint64_t semantic_hits = 0, semantic_misses = 0;  // questions embedded and looked up
   uint64_t bypass = 0;          // requests the policy kept away from the cache
   uint64_t coalesced = 0;       // requests that joined a flight instead of asking the fleet
   uint64_t stored = 0;
@@ -57,6 +65,12 @@ public:
   http::awaitable<std::array<std::size_t, kTiers>> purge(std::string model);
 
   Flights& flights() { return flights_; }
+
+  // The semantic tier; null unless cache.semantic.enabled.
+  const SemanticIndex* semantic() const { return semantic_.get(); }
+  void count_semantic(bool hit) { ++(hit ? semantic_hits_ : semantic_misses_); }
+  // An answered question's embedding, for later questions worded otherwise (kept in L2 too).
+  void remember(const std::string& scope, const std::string& key, const std::string& model, std::vector<float> vector);
   void count_bypass() { ++bypass_; }
   void count_coalesced() { ++coalesced_; }
   CacheCounts counts() const;
@@ -72,9 +86,10 @@ private:
   LruTier l1_;
   std::unique_ptr<SqliteTier> l2_;
   std::unique_ptr<RedisTier> l3_;
+  std::unique_ptr<SemanticIndex> semantic_;
   Flights flights_;
   std::atomic<uint64_t> hits_[kTiers]{}, misses_[kTiers]{};
-  std::atomic<uint64_t> bypass_{0}, coalesced_{0}, stored_{0};
+  std::atomic<uint64_t> bypass_{0}, coalesced_{0}, stored_{0}, semantic_hits_{0}, semantic_misses_{0};
 };
 
 // The cache's Prometheus families (hydra_cache_*), appended to /metrics.

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <cstring>
 #include <future>
 #include <spdlog/spdlog.h>
 
@@ -25,6 +26,9 @@ struct SqliteTier::Db {
         "CREATE TABLE IF NOT EXISTS cache_entries (key TEXT PRIMARY KEY, model TEXT NOT NULL, "
         "value BLOB NOT NULL, bytes INTEGER NOT NULL, expires INTEGER NOT NULL, used INTEGER NOT NULL)");
     db.exec("CREATE INDEX IF NOT EXISTS cache_entries_used ON cache_entries(used)");
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS cache_vectors (key TEXT PRIMARY KEY, scope TEXT NOT NULL, model TEXT NOT NULL, "
+        "vector BLOB NOT NULL)");
   }
 
   void failed(const char* what, const std::exception& e) {
@@ -157,6 +161,9 @@ http::awaitable<std::size_t> SqliteTier::remove(std::string model) {
     SQLite::Statement q(db_->db, model.empty() ? "DELETE FROM cache_entries" : "DELETE FROM cache_entries WHERE model = ?");
     if (!model.empty()) q.bind(1, model);
     const int n = q.exec();
+    SQLite::Statement v(db_->db, model.empty() ? "DELETE FROM cache_vectors" : "DELETE FROM cache_vectors WHERE model = ?");
+    if (!model.empty()) v.bind(1, model);
+    v.exec();
     recount();
     co_return static_cast<std::size_t>(n);
   } catch (const std::exception& e) {
@@ -166,6 +173,42 @@ http::awaitable<std::size_t> SqliteTier::remove(std::string model) {
 }
 
 TierStats SqliteTier::stats() const { return {entries_.load(), bytes_.load(), evictions_.load()}; }
+
+void SqliteTier::put_vector(StoredVector v) {
+  asio::post(ioc_, [this, v = std::move(v)] {
+    try {
+      SQLite::Statement q(db_->db, "INSERT OR REPLACE INTO cache_vectors (key, scope, model, vector) VALUES (?, ?, ?, ?)");
+      q.bind(1, v.key);
+      q.bind(2, v.scope);
+      q.bind(3, v.model);
+      q.bind(4, v.vector.data(), static_cast<int>(v.vector.size() * sizeof(float)));
+      q.exec();
+    } catch (const std::exception& e) {
+      db_->failed("write", e);
+    }
+  });
+}
+
+std::vector<SqliteTier::StoredVector> SqliteTier::read_vectors() {
+  std::promise<std::vector<StoredVector>> done;
+  asio::post(ioc_, [this, &done] {
+    std::vector<StoredVector> out;
+    try {
+      SQLite::Statement q(db_->db, "SELECT key, scope, model, vector FROM cache_vectors");
+      while (q.executeStep()) {
+        StoredVector v{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(), {}};
+        const auto blob = q.getColumn(3);
+        v.vector.resize(static_cast<std::size_t>(blob.getBytes()) / sizeof(float));
+        std::memcpy(v.vector.data(), blob.getBlob(), v.vector.size() * sizeof(float));
+        out.push_back(std::move(v));
+      }
+    } catch (const std::exception& e) {
+      db_->failed("read", e);
+    }
+    done.set_value(std::move(out));
+  });
+  return done.get_future().get();
+}
 
 void SqliteTier::flush() {
   std::promise<void> done;

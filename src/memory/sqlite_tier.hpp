@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace hydra::memory {
 
@@ -31,6 +32,14 @@ public:
   TierStats stats() const;
   // Waits until every put queued before it is written (tests, shutdown).
   void flush();
+
+  // The semantic tier's vectors, kept beside the entries (purged with them by model).
+  struct StoredVector {
+    std::string key, scope, model;
+    std::vector<float> vector;
+  };
+  void put_vector(StoredVector v);          // queued
+  std::vector<StoredVector> read_vectors();  // waits: for start-up
 
 private:
   // On the tier's thread:

@@ -362,3 +362,33 @@ TEST(Cache, TwoGatewaysShareAnswersThroughRedisAndARedisThatDiesCostsNoRequest) 
   EXPECT_NE(metrics.find("hydra_cache_redis_up 0"), std::string::npos) << metrics;
   EXPECT_NE(two.gateway_log().find("Redis at 127.0.0.1"), std::string::npos);
 }
+
+TEST(Cache, TheSemanticTierAnswersTheSameQuestionWordedOtherwiseAndPersists) {
+  Fleet f;
+  f.add_sim("a", sim_args());
+  const std::vector<std::string> env = {"HYDRA_CACHE_MODE=deterministic", "HYDRA_CACHE_SEMANTIC=true",
+                                        "HYDRA_CACHE_SEMANTIC_MODEL=nomic-embed-text"};
+  f.start_gateway(env);
+  auto ask = [&](const char* words) {
+    return chat(f, std::string(R"({"model":"llama3.2:3b","messages":[{"role":"user","content":")") + words +
+                       R"("}],"options":{"temperature":0},"stream":false})");
+  };
+  auto first = ask("Why is the sky blue?");
+  EXPECT_EQ(header(first, "x-hydra-cache"), "miss");
+  // The sim's embeddings are bags of lower-cased words: these have the same one (cosine 1).
+  auto reworded = ask("why IS the sky blue");
+  EXPECT_EQ(header(reworded, "x-hydra-cache"), "hit; tier=semantic; similarity=1.00") << reworded.body;
+  EXPECT_EQ(json::parse(reworded.body).at("message").at("content"), json::parse(first.body).at("message").at("content"));
+  EXPECT_EQ(json::parse(reworded.body).at("hydra").at("cached"), "semantic");
+  // Different words: a different question, answered by the node.
+  EXPECT_EQ(header(ask("what colour is grass"), "x-hydra-cache"), "miss");
+  EXPECT_EQ(node_calls(f), 2);
+  // A conversation is never matched by meaning, only exactly.
+  auto turn = chat(f, R"({"model":"llama3.2:3b","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"Why is the sky blue?"}],"options":{"temperature":0},"stream":false})");
+  EXPECT_EQ(header(turn, "x-hydra-cache"), "miss");
+  // The vectors are kept in SQLite: a restarted gateway still finds the question.
+  f.start_gateway(env);
+  EXPECT_EQ(header(ask("sky blue WHY is the"), "x-hydra-cache"), "hit; tier=semantic; similarity=1.00");
+  const std::string metrics = get(f.gateway(), "/metrics").body;
+  EXPECT_NE(metrics.find(R"(hydra_cache_requests_total{tier="semantic",result="hit"} 1)"), std::string::npos) << metrics;
+}
