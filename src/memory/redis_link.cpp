@@ -256,6 +256,7 @@ http::awaitable<RedisReply> RedisLink::run(std::vector<std::string> argv) {
   p->timer.expires_after(timeout_);
   co_await p->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (p->reply) {
+    if (!p->reply->ok) ++errors_;
     if (!p->reply->ok && p->reply->error.starts_with("the connection")) note(false, p->reply->error);
     else if (!up_) note(true, "");
     co_return std::move(*p->reply);

@@ -52,7 +52,7 @@ public:
   void send(std::vector<std::string> argv);
 
   bool up() const { return up_.load(); }
-  uint64_t errors() const { return errors_.load(); }  // commands that got no reply in time
+  uint64_t errors() const { return errors_.load(); }  // commands that failed or got no reply in time
 
   struct Conn;  // the hiredis context and its Asio watchers (redis_link.cpp)
 

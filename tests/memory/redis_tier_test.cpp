@@ -2,6 +2,7 @@
 // two clients (two gateways), purged by model; Redis killed: the tier answers "miss" within its
 // timeout, counts it, and works again once Redis is back.
 #include "memory/redis_tier.hpp"
+#include "memory/run_awaitable.hpp"
 #include "support/redis.hpp"
 #include "support/http_client.hpp"
 
@@ -19,10 +20,7 @@ namespace {
 
 template <class T>
 T run(asio::awaitable<T> a) {
-  asio::io_context ioc;
-  auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-  ioc.run();
-  return f.get();
+  return hydra::test::run_awaitable(std::move(a));
 }
 
 RedisUrl url_of(const RedisServer& r) {

@@ -1,6 +1,7 @@
 // The SQLite tier: entries survive a restart (a new SqliteTier on the same file), expire, are
 // purged by model, and the tier stays within its byte budget. Its calls run on its own thread
 // and resume on the caller's io_context.
+#include "memory/run_awaitable.hpp"
 #include "memory/sqlite_tier.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -28,10 +29,7 @@ protected:
 
   template <class T>
   T run(asio::awaitable<T> a) {
-    asio::io_context ioc;
-    auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
-    ioc.run();
-    return f.get();
+    return hydra::test::run_awaitable(std::move(a));
   }
   std::shared_ptr<const Entry> get(SqliteTier& t, const std::string& key, int64_t now = 1) {
     return run(t.get(key, now));
