@@ -15,6 +15,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace hydra::api {
 
@@ -291,13 +292,19 @@ struct SemanticHit {
 // for an answered one close enough in the same scope.
 awaitable<std::optional<SemanticHit>> semantic_hit(Gateway& gw, memory::Cache& cache, Plan& plan) {
   const auto& settings = cache.settings().semantic;
-  auto vector = co_await embed_question(gw, settings.model, plan.question->text);
-  if (!vector) co_return std::nullopt;
-  plan.vector = std::move(*vector);
+  Embedding e = co_await embed_question(gw, settings.model, plan.question->text);
+  if (!e.vector) {
+    if (cache.first_semantic_failure())
+      spdlog::warn("cache: the semantic tier's model {} gave no embedding ({}); reworded questions are not "
+                   "matched until it does (cache.semantic.model must be an embedding model the fleet has)",
+                   settings.model, e.error);
+    co_return std::nullopt;
+  }
+  plan.vector = std::move(*e.vector);
   auto match = cache.semantic()->nearest(plan.question->scope, plan.vector, settings.threshold);
   std::shared_ptr<const memory::Entry> entry;
   if (match) {
-    if (auto found = co_await cache.lookup(match->key, unix_ms())) entry = found->entry;
+    if (auto found = co_await cache.lookup(match->key, unix_ms(), false)) entry = found->entry;
   }
   cache.count_semantic(entry != nullptr);
   if (!entry) co_return std::nullopt;

@@ -51,8 +51,16 @@ json::object cache_json(const Gateway& gw) {
     l3["misses"] = n.misses[2];
     tiers["l3"] = std::move(l3);
   }
+  if (const memory::SemanticIndex* index = c.semantic()) {
+    json::object sem = json_field("entries", index->size());
+    sem["model"] = c.settings().semantic.model;
+    sem["threshold"] = c.settings().semantic.threshold;
+    sem["hits"] = n.semantic_hits;
+    sem["misses"] = n.semantic_misses;
+    tiers["semantic"] = std::move(sem);
+  }
   o["tiers"] = std::move(tiers);
-  o["hits"] = n.hits[0] + n.hits[1] + n.hits[2];
+  o["hits"] = n.hits[0] + n.hits[1] + n.hits[2] + n.semantic_hits;
   o["bypass"] = n.bypass;
   o["coalesced"] = n.coalesced;
   o["stored"] = n.stored;
@@ -75,7 +83,9 @@ void add_cache_routes(http::Router& router, Gateway& gw) {
       // Each tier holds its own copy of an answer: "purged" is the most any one tier dropped.
       o["purged"] = *std::max_element(n.begin(), n.end());
       json::object tiers;
-      for (int i = 0; i < memory::kTiers; ++i) tiers[memory::to_string(static_cast<memory::Tier>(i))] = n[i];
+      tiers["l1"] = n[0];
+      if (gw.cache->l2_stats()) tiers["l2"] = n[1];
+      if (gw.cache->has_l3()) tiers["l3"] = n[2];
       o["tiers"] = std::move(tiers);
     }
     if (!model.empty()) o["model"] = model;

@@ -23,6 +23,7 @@ public:
     co_await never.async_wait(http::use_nothrow);
   }
   std::optional<std::vector<float>> vector;
+  std::string error;
 
 protected:
   awaitable<bool> on_object(const json::object& reply) override {
@@ -34,11 +35,13 @@ protected:
       v.push_back(static_cast<float>(x.to_number<double>()));
     }
     if (!v.empty()) vector = std::move(v);
+    else error = "the reply held no vector";
     co_return false;
   }
   awaitable<void> on_end() override { co_return; }
-  awaitable<void> on_error(int, std::string, int, bool) override {
+  awaitable<void> on_error(int status, std::string message, int, bool) override {
     vector.reset();
+    error = std::to_string(status) + ": " + message;
     co_return;
   }
 };
@@ -51,7 +54,7 @@ std::string embed_body(const std::string& model, const std::string& text) {
 
 }  // namespace
 
-awaitable<std::optional<std::vector<float>>> embed_question(Gateway& gw, std::string model, std::string text) {
+awaitable<Embedding> embed_question(Gateway& gw, std::string model, std::string text) {
   DispatchRequest d;
   d.endpoint = "cache.semantic";
   d.route.model = model;
@@ -61,7 +64,10 @@ awaitable<std::optional<std::vector<float>>> embed_question(Gateway& gw, std::st
   d.upstream.body = embed_body(model, text);
   EmbedSink sink;
   co_await dispatch(gw, sink, std::move(d));
-  co_return sink.vector;
+  Embedding out;
+  out.vector = std::move(sink.vector);
+  if (!out.vector) out.error = sink.error.empty() ? "no embedding came back" : sink.error;
+  co_return out;
 }
 
 }  // namespace hydra::api

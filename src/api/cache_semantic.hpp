@@ -10,7 +10,11 @@
 
 namespace hydra::api {
 
-// The embedding of `text`; nullopt when no node could give one (the semantic tier is skipped).
-http::awaitable<std::optional<std::vector<float>>> embed_question(Gateway& gw, std::string model, std::string text);
+// The embedding of `text`, or why there is none (the semantic tier is skipped then).
+struct Embedding {
+  std::optional<std::vector<float>> vector;
+  std::string error;
+};
+http::awaitable<Embedding> embed_question(Gateway& gw, std::string model, std::string text);
 
 }  // namespace hydra::api

@@ -38,28 +38,31 @@ void Cache::remember(const std::string& scope, const std::string& key, const std
   semantic_->add(scope, key, model, std::move(vector));
 }
 
-http::awaitable<std::optional<Cache::Hit>> Cache::lookup(const std::string& key, int64_t now_ms) {
+http::awaitable<std::optional<Cache::Hit>> Cache::lookup(const std::string& key, int64_t now_ms, bool count) {
+  const auto tally = [count](std::atomic<uint64_t>& n) {
+    if (count) ++n;
+  };
   if (auto e = l1_.get(key, now_ms)) {
-    ++hits_[0];
+    tally(hits_[0]);
     co_return Hit{std::move(e), Tier::l1};
   }
-  ++misses_[0];
+  tally(misses_[0]);
   if (l2_) {
     if (auto e = co_await l2_->get(key, now_ms)) {
-      ++hits_[1];
+      tally(hits_[1]);
       l1_.put(key, e);
       co_return Hit{std::move(e), Tier::l2};
     }
-    ++misses_[1];
+    tally(misses_[1]);
   }
   if (l3_) {
     if (auto e = co_await l3_->get(key, now_ms)) {
-      ++hits_[2];
+      tally(hits_[2]);
       l1_.put(key, e);
       if (l2_) l2_->put(key, e);
       co_return Hit{std::move(e), Tier::l3};
     }
-    ++misses_[2];
+    tally(misses_[2]);
   }
   co_return std::nullopt;
 }
@@ -136,6 +139,8 @@ std::string render_metrics(const Cache& cache) {
   out += "# HELP hydra_cache_entries Entries each cache tier holds.\n# TYPE hydra_cache_entries gauge\n";
   out += fmt::format("hydra_cache_entries{{tier=\"l1\"}} {}\n", l1.entries);
   if (l2) out += fmt::format("hydra_cache_entries{{tier=\"l2\"}} {}\n", l2->entries);
+  if (const SemanticIndex* index = cache.semantic())
+    out += fmt::format("hydra_cache_entries{{tier=\"semantic\"}} {}\n", index->size());
   out += "# HELP hydra_cache_evictions_total Entries dropped to stay within a tier's budget.\n";
   out += "# TYPE hydra_cache_evictions_total counter\n";
   out += fmt::format("hydra_cache_evictions_total{{tier=\"l1\"}} {}\n", l1.evictions);

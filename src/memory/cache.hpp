@@ -57,8 +57,9 @@ public:
     std::shared_ptr<const Entry> entry;
     Tier tier = Tier::l1;
   };
-  // L1, then L2, then L3; a hit in a lower tier is promoted to the tiers above it.
-  http::awaitable<std::optional<Hit>> lookup(const std::string& key, int64_t now_ms);
+  // L1, then L2, then L3; a hit in a lower tier is promoted to the tiers above it. `count`:
+  // in the tiers' hit and miss counters (not for the semantic tier's fetch of its match).
+  http::awaitable<std::optional<Hit>> lookup(const std::string& key, int64_t now_ms, bool count = true);
   // Stores a complete reply in every tier, with `ttl_s` (the default when none; 0: not kept).
   void store(const std::string& key, Entry entry, std::optional<int64_t> ttl_s, int64_t now_ms);
   // Drops every entry (of `model` when given) from every tier; returns how many went from each.
@@ -69,6 +70,8 @@ public:
   // The semantic tier; null unless cache.semantic.enabled.
   const SemanticIndex* semantic() const { return semantic_.get(); }
   void count_semantic(bool hit) { ++(hit ? semantic_hits_ : semantic_misses_); }
+  // True the first time only: for a warning logged once (the semantic model gave no embedding).
+  bool first_semantic_failure() { return !semantic_warned_.exchange(true); }
   // An answered question's embedding, for later questions worded otherwise (kept in L2 too).
   void remember(const std::string& scope, const std::string& key, const std::string& model, std::vector<float> vector);
   void count_bypass() { ++bypass_; }
@@ -90,6 +93,7 @@ private:
   Flights flights_;
   std::atomic<uint64_t> hits_[kTiers]{}, misses_[kTiers]{};
   std::atomic<uint64_t> bypass_{0}, coalesced_{0}, stored_{0}, semantic_hits_{0}, semantic_misses_{0};
+  std::atomic<bool> semantic_warned_{false};
 };
 
 // The cache's Prometheus families (hydra_cache_*), appended to /metrics.

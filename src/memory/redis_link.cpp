@@ -19,7 +19,7 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
   RedisUrl u;
   if (text.starts_with("redis://")) text.remove_prefix(8);
   else if (text.find("://") != std::string_view::npos) {
-    error = "only redis:// URLs are supported (no TLS to Redis)";
+    error = "only redis://host:port URLs are supported (not rediss:// with TLS, nor unix sockets)";
     return std::nullopt;
   }
   if (auto at = text.rfind('@'); at != std::string_view::npos) {
@@ -39,16 +39,34 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
       }
     }
   }
-  if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
-    std::string_view port = text.substr(colon + 1);
+  std::string_view host = text, port;
+  bool has_port = false;
+  if (text.starts_with('[')) {  // an IPv6 literal: [::1]:6379
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || (close + 1 < text.size() && text[close + 1] != ':')) {
+      error = "an IPv6 address is written [address]:port";
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    has_port = close + 1 < text.size();
+    if (has_port) port = text.substr(close + 2);
+  } else if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    has_port = true;
+  }
+  if (has_port) {
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), u.port);
     if (ec != std::errc() || end != port.data() + port.size() || u.port <= 0 || u.port > 65535) {
       error = "bad port";
       return std::nullopt;
     }
-    text = text.substr(0, colon);
   }
-  if (!text.empty()) u.host = std::string(text);
+  if (host.empty()) {
+    error = "no host";
+    return std::nullopt;
+  }
+  u.host = std::string(host);
   return u;
 }
 
@@ -92,8 +110,7 @@ struct RedisLink::Conn : std::enable_shared_from_this<Conn> {
   static void on_connect(const redisAsyncContext* ac, int status) {
     Conn* c = of(ac->data);
     if (status == REDIS_OK) {
-      c->connected = true;
-      c->link->note(true, "");
+      c->connected = true;  // "up" once a command succeeds: AUTH or SELECT may still be refused
     } else {
       c->link->note(false, ac->errstr);
     }
@@ -136,6 +153,8 @@ void flatten(const redisReply* r, RedisReply& out) {
   out.ok = true;
 }
 
+int kFatal = 1;  // the privdata of set-up commands (on_checked)
+
 void on_reply(redisAsyncContext*, void* reply, void* privdata) {
   auto* holder = static_cast<std::shared_ptr<Pending>*>(privdata);
   std::shared_ptr<Pending> p = std::move(*holder);
@@ -145,6 +164,18 @@ void on_reply(redisAsyncContext*, void* reply, void* privdata) {
   else r.error = "the connection to Redis was lost";
   p->reply = std::move(r);
   p->timer.cancel();
+}
+
+// Replies nobody waits for: errors still count. `privdata` says whether an error is fatal to
+// the connection (AUTH, SELECT: every later command would fail or use the wrong database).
+void on_checked(redisAsyncContext* ac, void* reply, void* privdata) {
+  if (!reply || !ac->data) return;  // a lost connection is reported by its disconnect
+  const auto* r = static_cast<const redisReply*>(reply);
+  auto* c = static_cast<RedisLink::Conn*>(ac->data);
+  const bool fatal = privdata != nullptr;
+  if (r->type == REDIS_REPLY_ERROR) c->link->checked(false, std::string(r->str, r->len), fatal);
+  else c->link->checked(true, "", false);
+  if (fatal && r->type == REDIS_REPLY_ERROR) redisAsyncDisconnect(ac);
 }
 
 // hiredis's argv form of a command.
@@ -163,12 +194,38 @@ struct Argv {
 
 RedisLink::RedisLink(RedisUrl url, std::chrono::milliseconds timeout)
     : url_(std::move(url)), timeout_(timeout), work_(asio::make_work_guard(ioc_)) {
+  probe_timer_ = std::make_unique<asio::steady_timer>(ioc_);
+  asio::post(ioc_, [this] { probe(); });
   thread_ = std::thread([this] { ioc_.run(); });
+}
+
+void RedisLink::checked(bool ok, const std::string& error, bool fatal) {
+  if (ok) {
+    if (!up_) note(true, "");
+    return;
+  }
+  ++errors_;
+  note(false, fatal ? "it refused the connection's set-up: " + error : error);
+}
+
+void RedisLink::probe() {
+  // Whether Redis answers is known without waiting for a request: at start, and every second
+  // while it is down (a PING; its reply marks the tier up).
+  if (!up_ && std::chrono::steady_clock::now() >= next_try_ && ensure_connected()) {
+    static const char* ping[] = {"PING"};
+    static const std::size_t len[] = {4};
+    redisAsyncCommandArgv(conn_->ac, &on_checked, nullptr, 1, ping, len);
+  }
+  probe_timer_->expires_after(std::chrono::seconds(1));
+  probe_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) probe();
+  });
 }
 
 RedisLink::~RedisLink() {
   asio::post(ioc_, [this] {
     logged_down_ = true;  // leaving: the disconnect is not news
+    probe_timer_->cancel();
     if (conn_ && conn_->alive) redisAsyncFree(conn_->ac);
     conn_.reset();
   });
@@ -222,12 +279,12 @@ bool RedisLink::ensure_connected() {
   if (!url_.password.empty()) {
     const std::vector<std::string> auth{"AUTH", url_.password};
     Argv a(auth);
-    redisAsyncCommandArgv(ac, nullptr, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+    redisAsyncCommandArgv(ac, &on_checked, &kFatal, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
   }
   if (url_.db != 0) {
     const std::vector<std::string> select{"SELECT", std::to_string(url_.db)};
     Argv a(select);
-    redisAsyncCommandArgv(ac, nullptr, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+    redisAsyncCommandArgv(ac, &on_checked, &kFatal, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
   }
   return true;
 }
@@ -256,9 +313,12 @@ http::awaitable<RedisReply> RedisLink::run(std::vector<std::string> argv) {
   p->timer.expires_after(timeout_);
   co_await p->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (p->reply) {
-    if (!p->reply->ok) ++errors_;
-    if (!p->reply->ok && p->reply->error.starts_with("the connection")) note(false, p->reply->error);
-    else if (!up_) note(true, "");
+    if (!p->reply->ok) {
+      ++errors_;
+      note(false, p->reply->error);
+    } else if (!up_) {
+      note(true, "");
+    }
     co_return std::move(*p->reply);
   }
   ++errors_;
@@ -280,7 +340,8 @@ void RedisLink::send(std::vector<std::string> argv) {
       return;
     }
     Argv a(argv);
-    redisAsyncCommandArgv(conn_->ac, nullptr, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+    redisAsyncCommandArgv(conn_->ac, &on_checked, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(),
+                          a.lens.data());
   });
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -55,8 +56,12 @@ public:
   uint64_t errors() const { return errors_.load(); }  // commands that failed or got no reply in time
 
   struct Conn;  // the hiredis context and its Asio watchers (redis_link.cpp)
+  // A reply nobody waits for (writes, AUTH, SELECT, the probe's PING): an error reply marks
+  // the tier down (`fatal`: and drops the connection: a refused AUTH or SELECT).
+  void checked(bool ok, const std::string& error, bool fatal);
 
 private:
+  void probe();  // once a second while down (and at start): connect and PING
   http::awaitable<RedisReply> run(std::vector<std::string> argv);
   bool ensure_connected();
   void note(bool up, const std::string& why);
@@ -71,6 +76,7 @@ private:
   std::atomic<bool> up_{false};
   bool ever_up_ = false, logged_down_ = false;
   std::atomic<uint64_t> errors_{0};
+  std::unique_ptr<http::asio::steady_timer> probe_timer_;  // the link's thread only
   std::thread thread_;
 };
 

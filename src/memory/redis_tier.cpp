@@ -33,7 +33,15 @@ void RedisTier::put(const std::string& key, const Entry& entry, int64_t now_ms) 
     set.push_back(std::to_string(entry.expires_unix_ms - now_ms));
   }
   link_.send(std::move(set));
-  link_.send({"SADD", prefix_ + "model:" + entry.model, prefix_ + key});
+  const std::string models = prefix_ + "model:" + entry.model;
+  link_.send({"SADD", models, prefix_ + key});
+  // The set lives as long as its newest entry (a purge's index, not a store of its own).
+  // NX gives a new set its first expiry, GT only ever lengthens it (Redis 7).
+  if (entry.expires_unix_ms != 0) {
+    const std::string ms = std::to_string(entry.expires_unix_ms - now_ms);
+    link_.send({"PEXPIRE", models, ms, "NX"});
+    link_.send({"PEXPIRE", models, ms, "GT"});
+  }
 }
 
 http::awaitable<std::size_t> RedisTier::erase(std::string model) {

@@ -113,6 +113,8 @@ TEST(Cache, ARepeatedDeterministicQuestionIsAnsweredFromMemoryWithoutTheNode) {
   EXPECT_EQ(stats.at("tiers").at("l1").at("entries").to_number<int64_t>(), 1) << json::serialize(stats);
   const std::string metrics = get(f.gateway(), "/metrics").body;
   EXPECT_NE(metrics.find(R"(hydra_cache_requests_total{tier="l1",result="hit"} 3)"), std::string::npos) << metrics;
+  auto [lint, said] = promtool_check(metrics, f.data_dir());
+  EXPECT_EQ(lint, 0) << said;
   ASSERT_TRUE(wait_for([&] { return get(f.gateway(), "/requests").body.find("\"outcome\":\"cached\"") != std::string::npos; },
                        seconds(5)));
 }
@@ -391,4 +393,24 @@ TEST(Cache, TheSemanticTierAnswersTheSameQuestionWordedOtherwiseAndPersists) {
   EXPECT_EQ(header(ask("sky blue WHY is the"), "x-hydra-cache"), "hit; tier=semantic; similarity=1.00");
   const std::string metrics = get(f.gateway(), "/metrics").body;
   EXPECT_NE(metrics.find(R"(hydra_cache_requests_total{tier="semantic",result="hit"} 1)"), std::string::npos) << metrics;
+  auto [lint, said] = promtool_check(metrics, f.data_dir());
+  EXPECT_EQ(lint, 0) << said;
+  auto stats = json::parse(get(f.gateway(), "/stats").body).at("cache").at("tiers").at("semantic");
+  EXPECT_GE(stats.at("entries").to_number<int64_t>(), 2) << json::serialize(stats);
+  EXPECT_EQ(stats.at("model"), "nomic-embed-text");
+}
+
+TEST(Cache, ASemanticModelTheFleetLacksIsSaidOnceAndCostsNoRequest) {
+  Fleet f;
+  f.add_sim("a", sim_args());
+  f.start_gateway({"HYDRA_CACHE_MODE=deterministic", "HYDRA_CACHE_SEMANTIC=true", "HYDRA_CACHE_SEMANTIC_MODEL=nosuch-embed"});
+  for (const char* words : {"one question", "another question"}) {
+    auto r = chat(f, std::string(R"({"model":"llama3.2:3b","messages":[{"role":"user","content":")") + words +
+                         R"("}],"options":{"temperature":0},"stream":false})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(header(r, "x-hydra-cache"), "miss");
+  }
+  ASSERT_TRUE(wait_for([&] { return f.gateway_log().find("gave no embedding") != std::string::npos; }, seconds(5)));
+  const std::string log = f.gateway_log();
+  EXPECT_EQ(log.find("gave no embedding"), log.rfind("gave no embedding")) << "logged once";
 }

@@ -52,6 +52,12 @@ TEST(RedisUrl, Parses) {
   EXPECT_EQ(parse_redis_url("localhost", error)->port, 6379);
   EXPECT_FALSE(parse_redis_url("rediss://x", error));
   EXPECT_FALSE(parse_redis_url("redis://x:port", error));
+  EXPECT_FALSE(parse_redis_url("redis://", error));
+  EXPECT_FALSE(parse_redis_url("redis://[::1", error));
+  auto v6 = parse_redis_url("redis://[::1]:6380", error);
+  ASSERT_TRUE(v6) << error;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 6380);
 }
 
 TEST(RedisTier, TwoClientsShareEntriesWithTheirTtlAndPurgeByModel) {
@@ -100,4 +106,23 @@ TEST(RedisTier, ARedisThatDiesIsAMissWithinTheTimeoutAndTheTierRecovers) {
       },
       seconds(10)));
   EXPECT_TRUE(tier.up());
+}
+
+TEST(RedisTier, ItKnowsWhetherRedisAnswersWithoutARequestAndARefusedPasswordIsDown) {
+  RedisServer redis({"--requirepass", "s3cret"});
+  std::string error;
+  auto good = *parse_redis_url("redis://:s3cret@127.0.0.1:" + std::to_string(redis.port()), error);
+  auto none = *parse_redis_url(redis.url(), error);
+  RedisTier right(good, milliseconds(500)), wrong(none, milliseconds(500));
+  // No request at all: the tier's own probe finds out.
+  EXPECT_TRUE(hydra::test::wait_for([&] { return right.up(); }, seconds(5)));
+  EXPECT_TRUE(hydra::test::wait_for([&] { return wrong.errors() > 0; }, seconds(5)));
+  EXPECT_FALSE(wrong.up());
+  // Writes with no password are refused and counted, never stored.
+  const int64_t now = now_ms();
+  wrong.put("k", entry("m:latest", "nope", now + 60'000), now);
+  right.put("k2", entry("m:latest", "yes", now + 60'000), now);
+  ASSERT_TRUE(hydra::test::wait_for([&] { return run(right.get("k2", now_ms())) != nullptr; }, seconds(5)));
+  EXPECT_FALSE(run(right.get("k", now_ms())));
+  EXPECT_FALSE(wrong.up());
 }

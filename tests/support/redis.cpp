@@ -43,13 +43,14 @@ std::string redis_binary() {
 
 }  // namespace
 
-RedisServer::RedisServer() : port_(free_port()) { start(); }
+RedisServer::RedisServer(std::vector<std::string> extra) : port_(free_port()), extra_(std::move(extra)) { start(); }
 
 void RedisServer::start() {
   process_.reset();
-  process_ = std::make_unique<Process>(std::vector<std::string>{
-      redis_binary(), "--bind", "127.0.0.1", "--port", std::to_string(port_), "--save", "", "--appendonly", "no",
-      "--daemonize", "no", "--loglevel", "notice", "--logfile", ""});
+  std::vector<std::string> argv{redis_binary(), "--bind", "127.0.0.1", "--port", std::to_string(port_), "--save", "",
+                                "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice", "--logfile", ""};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  process_ = std::make_unique<Process>(argv);
   auto ready = process_->wait_for_line(
       [](const std::string& l) { return l.find("Ready to accept connections") != std::string::npos; },
       std::chrono::seconds(10));

@@ -6,12 +6,15 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace hydra::test {
 
 class RedisServer {
 public:
-  RedisServer();  // starts it; throws when redis-server is missing or does not come up
+  // Starts it (with `extra` arguments, e.g. {"--requirepass", "pw"}); throws when redis-server
+  // is missing or does not come up.
+  explicit RedisServer(std::vector<std::string> extra = {});
   void start();
   void kill_now();
   int port() const { return port_; }
@@ -19,6 +22,7 @@ public:
 
 private:
   int port_ = 0;
+  std::vector<std::string> extra_;
   std::unique_ptr<Process> process_;
 };
 
