@@ -246,6 +246,19 @@ describe('dashboard in headless Chromium', () => {
     // A chart that has drawn has a backing store the size of its box.
     const drawn = await page.evaluate(() => [...document.querySelectorAll('.chart canvas')].every((c) => c.width > 300));
     assert.ok(drawn, 'every chart is drawn');
+    // A question asked twice is answered the second time by the response cache, and the
+    // page counts the hit.
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${gateway.url}/api/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama3.2:3b', prompt: 'asked twice', stream: false, options: { temperature: 0 } }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-hydra-cache'), i === 0 ? 'miss' : 'hit; tier=l1');
+    }
+    await page.waitForFunction(() => /[1-9]\d* cache hits/.test(document.querySelector('[data-testid="traffic-now"]').textContent));
     await screenshot('traffic');
   });
 

@@ -63,7 +63,8 @@ export class TrafficPage {
     const ev = this.latest;
     $('traffic-now').textContent = ev
       ? `${formatNumber(ev.requests_per_s ?? 0, 1)} req/s · TTFT p50 ${formatMs(pct(ev.ttft_ms, 'p50'))} · ` +
-        `${ev.queue_depth ?? 0} queued · ${ev.in_flight ?? 0} in flight · ${ev.failovers ?? 0} failovers`
+        `${ev.queue_depth ?? 0} queued · ${ev.in_flight ?? 0} in flight · ${ev.failovers ?? 0} failovers · ` +
+        `${ev.cache_hits ?? 0} cache hits`
       : 'waiting for the first sample…';
   }
 }
