@@ -414,3 +414,21 @@ TEST(Cache, ASemanticModelTheFleetLacksIsSaidOnceAndCostsNoRequest) {
   const std::string log = f.gateway_log();
   EXPECT_EQ(log.find("gave no embedding"), log.rfind("gave no embedding")) << "logged once";
 }
+
+TEST(Cache, ErrorsAndCutRepliesAreNeverStored) {
+  Fleet f;
+  f.add_sim("a", sim_args());
+  f.start_gateway({"HYDRA_CACHE_MODE=deterministic", "HYDRA_MAX_ATTEMPTS=1"});
+  // A node error before the reply: the client gets it, nothing is kept.
+  ASSERT_EQ(post(f.sim(0).endpoint, "/_sim/fault", R"({"mode":"error500","count":1})").status, 200);
+  auto failed = chat(f, kWhole);
+  EXPECT_GE(failed.status, 500) << failed.body;
+  // A stream that breaks off with an error line: the client sees the error, nothing is kept.
+  ASSERT_EQ(post(f.sim(0).endpoint, "/_sim/fault", R"({"mode":"error_line","count":1,"after_tokens":2})").status, 200);
+  auto broken = chat(f, kStream);
+  EXPECT_NE(broken.body.find("\"error\""), std::string::npos) << broken.body;
+  // Both questions reach the node again, and only now are they stored.
+  EXPECT_EQ(header(chat(f, kWhole), "x-hydra-cache"), "miss");
+  EXPECT_EQ(header(chat(f, kWhole), "x-hydra-cache"), "hit; tier=l1");
+  EXPECT_EQ(json::parse(get(f.gateway(), "/stats").body).at("cache").at("stored"), 1);
+}
