@@ -24,8 +24,11 @@ import { startSim } from './lib/sim.mjs';
 
 const CHROMIUM = process.env.HYDRA_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = resolve(process.env.HYDRA_SCREENSHOT_DIR ?? fileURLToPath(new URL('../../build/screenshots', import.meta.url)));
-const T = { timeout: 30_000 }; // per-test deadline
-const WAIT = 10_000; // deadline for one thing to show on the page
+// Under `make check` the gateway is an ASan build (scripts/check.sh sets ASAN_OPTIONS), several
+// times slower: deadlines stretch with it.
+const SLOW = process.env.ASAN_OPTIONS ? 3 : 1;
+const T = { timeout: 30_000 * SLOW }; // per-test deadline
+const WAIT = 10_000 * SLOW; // deadline for one thing to show on the page
 
 const STREAM_PROMPT = 'stream a reply to the playground';
 const STREAM_WORDS = Array.from({ length: 40 }, (_, i) => `piece${i}`).join(' ');
