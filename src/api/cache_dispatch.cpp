@@ -273,13 +273,23 @@ awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& si
       flight->finish(true);
     }
   });
+  // However the leader ends (an exception, its coroutine cancelled or destroyed), a reply
+  // that did not complete lands its flight as failed: followers go on their own, and the key
+  // is free for the next request.
+  struct Landing {
+    memory::Cache& cache;
+    const std::string& key;
+    const std::shared_ptr<memory::Flight>& flight;
+    const CacheTee& tee;
+    ~Landing() {
+      if (!flight || tee.completed()) return;
+      cache.flights().land(key, flight);
+      flight->finish(false);
+    }
+  } landing{cache, plan.key, flight, tee};
   request.cache = "miss";
   Dispatched out = co_await dispatch_to_fleet(gw, tee, std::move(request));
   if (out.served) out.served->cache = "miss";
-  if (flight && !tee.completed()) {
-    cache.flights().land(plan.key, flight);
-    flight->finish(false);
-  }
   co_return out;
 }
 
@@ -350,9 +360,11 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
   if (leader) co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, std::move(flight));
   {
     Leaving leaving{*flight};
-    cache->count_coalesced();
     auto followed = co_await follow(gw, sink, request, plan, *flight, started);
-    if (followed) co_return std::move(*followed);
+    if (followed) {
+      if (followed->served) cache->count_coalesced();
+      co_return std::move(*followed);
+    }
   }
   // The first request got no complete reply to share: this one asks the fleet itself.
   co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, nullptr);

@@ -1,14 +1,32 @@
 #include "api/cache_sink.hpp"
 
 #include <boost/asio/this_coro.hpp>
+#include <boost/json/parse.hpp>
 
 namespace hydra::api {
 
 using http::awaitable;
 
+namespace {
+
+// A stream ended well when its last line is Ollama's final chunk: "done": true, no "error".
+// (With failover.continue_streams off nothing else checks it: the relay ends a stream whose
+// connection closed cleanly, whatever its last line said.)
+bool final_chunk(std::string_view line) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(line, ec);
+  if (ec || !v.is_object()) return false;
+  const auto& o = v.get_object();
+  const auto* done = o.if_contains("done");
+  return done && done->is_bool() && done->get_bool() && !o.contains("error");
+}
+
+}  // namespace
+
 bool CacheTee::ended_well() const {
   const bool whole = ended_ || (length_ && recorded_ == *length_);
-  return whole && !broken_ && status_ >= 200 && status_ < 300;
+  if (!whole || broken_ || status_ < 200 || status_ >= 300) return false;
+  return !streamed_ || (partial_.find_first_not_of(" \r\n\t") == std::string::npos && final_chunk(last_line_));
 }
 
 void CacheTee::complete_now() {
@@ -43,6 +61,15 @@ awaitable<bool> CacheTee::begin(int status, std::string content_type, std::optio
 
 awaitable<bool> CacheTee::data(std::string_view bytes) {
   if (flight_) flight_->data(bytes);
+  if (streamed_ && (flight_ || record_limit_ > 0)) {  // keep the latest whole line, to judge the end by
+    std::size_t pos = 0;
+    for (std::size_t nl; (nl = bytes.find('\n', pos)) != std::string_view::npos; pos = nl + 1) {
+      partial_.append(bytes.substr(pos, nl - pos));
+      if (partial_.find_first_not_of(" \r\t") != std::string::npos) last_line_ = std::move(partial_);
+      partial_.clear();
+    }
+    if (partial_.size() + (bytes.size() - pos) <= 1u << 20) partial_.append(bytes.substr(pos));
+  }
   recorded_ += bytes.size();
   if (recorded_ <= record_limit_) pieces_.emplace_back(bytes);
   else pieces_.clear();  // too long to keep: complete() says no

@@ -61,6 +61,8 @@ private:
   std::string node_;
   std::size_t recorded_ = 0;
   std::vector<std::string> pieces_;
+  std::string last_line_;  // a stream's latest complete line (its final chunk, at the end)
+  std::string partial_;    // ...and the line still arriving
 };
 
 }  // namespace hydra::api

@@ -5,6 +5,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <hiredis/async.h>
@@ -175,6 +176,7 @@ void on_checked(redisAsyncContext* ac, void* reply, void* privdata) {
   const bool fatal = privdata != nullptr;
   if (r->type == REDIS_REPLY_ERROR) c->link->checked(false, std::string(r->str, r->len), fatal);
   else c->link->checked(true, "", false);
+  // (A write's error reply counts; only set-up refusals and the probe's PING say "down".)
   if (fatal && r->type == REDIS_REPLY_ERROR) redisAsyncDisconnect(ac);
 }
 
@@ -205,7 +207,10 @@ void RedisLink::checked(bool ok, const std::string& error, bool fatal) {
     return;
   }
   ++errors_;
-  note(false, fatal ? "it refused the connection's set-up: " + error : error);
+  // A refused write (an option an older Redis lacks, say) is counted, not an outage; a refused
+  // AUTH or SELECT is, and so is an authentication error on any command.
+  if (fatal || error.starts_with("NOAUTH") || error.starts_with("WRONGPASS"))
+    note(false, fatal ? "it refused the connection's set-up: " + error : error);
 }
 
 void RedisLink::probe() {
@@ -216,15 +221,17 @@ void RedisLink::probe() {
     static const std::size_t len[] = {4};
     redisAsyncCommandArgv(conn_->ac, &on_checked, nullptr, 1, ping, len);
   }
+  if (stopping_) return;
   probe_timer_->expires_after(std::chrono::seconds(1));
   probe_timer_->async_wait([this](boost::system::error_code ec) {
-    if (!ec) probe();
+    if (!ec && !stopping_) probe();
   });
 }
 
 RedisLink::~RedisLink() {
   asio::post(ioc_, [this] {
     logged_down_ = true;  // leaving: the disconnect is not news
+    stopping_ = true;
     probe_timer_->cancel();
     if (conn_ && conn_->alive) redisAsyncFree(conn_->ac);
     conn_.reset();
@@ -249,6 +256,7 @@ void RedisLink::note(bool up, const std::string& why) {
 }
 
 bool RedisLink::ensure_connected() {
+  if (stopping_) return false;
   if (conn_ && conn_->alive) return true;
   conn_.reset();
   const auto now = std::chrono::steady_clock::now();
@@ -321,11 +329,17 @@ http::awaitable<RedisReply> RedisLink::run(std::vector<std::string> argv) {
     }
     co_return std::move(*p->reply);
   }
+  if (auto state = co_await asio::this_coro::cancellation_state; state.cancelled() != asio::cancellation_type::none) {
+    failed.error = "cancelled";  // the caller gave up: not Redis's fault (the reply, if any, is dropped)
+    co_return failed;
+  }
   ++errors_;
   note(false, "no reply within the timeout");
   skip_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  // Still connecting after the whole timeout: give up on this connection, try anew later.
-  if (conn_ && conn_->alive && !conn_->connected) {
+  // Not connected yet, or connected and silent (a partition, a stopped process): this
+  // connection is given up (its pending callbacks run with no reply) and the probe makes a new
+  // one once a second.
+  if (conn_ && conn_->alive) {
     redisAsyncFree(conn_->ac);
     conn_.reset();
   }

@@ -75,6 +75,7 @@ private:
   std::chrono::steady_clock::time_point skip_until_{};  // after a timeout: fail fast until then
   std::atomic<bool> up_{false};
   bool ever_up_ = false, logged_down_ = false;
+  bool stopping_ = false;  // the destructor began: no new connection, no new probe
   std::atomic<uint64_t> errors_{0};
   std::unique_ptr<http::asio::steady_timer> probe_timer_;  // the link's thread only
   std::thread thread_;

@@ -116,7 +116,10 @@ void SqliteTier::put(std::string key, std::shared_ptr<const Entry> entry) {
       q.bind(3, value.data(), static_cast<int>(value.size()));
       q.bind(4, static_cast<int64_t>(value.size()));
       q.bind(5, entry->expires_unix_ms);
-      q.bind(6, entry->created_unix_ms);
+      // Used now (an entry copied down from Redis may have been made long ago).
+      q.bind(6, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()));
       q.exec();
       uint64_t entries = 0, bytes = 0;
       db_->totals(entries, bytes);
