@@ -14,9 +14,11 @@ BUILD_DIR=$build BENCH_OUT=$out ROUTING_MIN_TIME=0.01 ROUTING_REPS=2 \
   QUALITY_MIX="llama3.2:3b=4 qwen2.5:7b=3 gemma2:9b=2" QUALITY_SECONDS=1 QUALITY_TIMEOUT=5 QUALITY_LOAD_S=0.2 \
   BUSY_SECONDS=1 BUSY_LOAD_S=0.2 \
   FLOOD_N=50 FLOOD_RATE=100 FLOOD_SECONDS=0.5 \
+  CACHE_SECONDS=0.5 CACHE_FILL_SECONDS=0.5 CACHE_RATE=20 \
   bash bench/run.sh </dev/null
 for section in "## Headline" "## 1. Overhead" "## 2. Streaming" "## 3. Routing decision" "## 4. Failover" \
-               "## 5. Routing quality" "### 5b. A busy model" "## 6. Discovery" "## 7. Flood" "## Exact commands"; do
+               "## 5. Routing quality" "### 5b. A busy model" "## 6. Discovery" "## 7. Flood" "## 8. Response cache" \
+               "## Exact commands"; do
   grep -qF "$section" "$out" || { echo "bench smoke: '$section' missing from the report"; cat "$out"; exit 1; }
 done
 # Scenario 1 has Hydra's rows at 1 and 2 threads, and the allocations (or why not).
