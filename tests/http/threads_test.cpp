@@ -28,14 +28,17 @@ struct TwoThreads {
     hydra::http::set_thread_index(1);
     worker.run();
   }};
-  ~TwoThreads() {
+  // Stops both threads; handlers still queued never run. A test calls it before anything its
+  // handlers use goes away (a raise posts to the other thread, which may still be running it).
+  void stop() {
     keep_control.reset();
     keep_worker.reset();
     control.stop();
     worker.stop();
-    control_thread.join();
-    worker_thread.join();
+    if (control_thread.joinable()) control_thread.join();
+    if (worker_thread.joinable()) worker_thread.join();
   }
+  ~TwoThreads() { stop(); }
 };
 
 }  // namespace
@@ -90,7 +93,13 @@ TEST(Threads, SignalsWakeTheWaitersOfEveryThreadFromAnyThread) {
   while (woken.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   EXPECT_EQ(woken.load(), 2);
   // Another key wakes nobody.
-  asio::post(t.control, [&] { signals.raise(8); });
+  std::promise<void> raised_other;
+  asio::post(t.control, [&] {
+    signals.raise(8);
+    raised_other.set_value();
+  });
+  raised_other.get_future().wait();
+  t.stop();  // before `signals` goes: the raise posted to the worker too
   EXPECT_EQ(woken.load(), 2);
 }
 
@@ -134,6 +143,7 @@ TEST(Threads, SignalsListenRunsAPlainHandlerOnItsThreadAndItsSlotCancelsIt) {
   std::promise<void> drained;
   asio::post(t.worker, [&] { drained.set_value(); });
   drained.get_future().wait();
+  t.stop();  // before `signals` goes: the raise posted to the control thread too
   EXPECT_EQ(woken.load(), 1);
   EXPECT_EQ(cancelled.load(), 1);
 }
