@@ -74,8 +74,7 @@ Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchReque
   if (cache.settings().mode == memory::Mode::deterministic && memory::streams(*p.family) &&
       text.find("\"temperature\"") == std::string_view::npos && text.find("\"seed\"") == std::string_view::npos) {
     p.why = "not deterministic (no options.temperature or seed)";
-    p.model = normalize_model_name(request.route.model);
-    return p;
+    return p;  // (a bypass needs no model name: it is neither read nor stored)
   }
   boost::system::error_code ec;
   json::value body = json::parse(request.upstream.body, ec);
