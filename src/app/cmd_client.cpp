@@ -166,7 +166,7 @@ void add_client_commands(CLI::App& app, std::function<int()>& run) {
     };
     auto f = std::make_shared<Flags>();
     auto* cmd = app.add_subcommand("models", "list the models a running gateway can serve, and where");
-    cmd->add_option("--gateway", f->gateway, "the gateway's API URL (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
+    cmd->add_option("--gateway", f->gateway, "the gateway's API URL, or several: a comma list tried in order (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
     cmd->add_flag("--json", f->json, "print the gateway's JSON as it is");
     cmd->callback([&run, f] { run = [f] { return models(f->gateway, f->json); }; });
   }
@@ -174,7 +174,7 @@ void add_client_commands(CLI::App& app, std::function<int()>& run) {
     auto f = std::make_shared<GenerateFlags>();
     auto* cmd = app.add_subcommand("generate", "generate text through a running gateway, streamed to the terminal");
     cmd->add_option("prompt", f->prompt, "the prompt")->required();
-    cmd->add_option("--gateway", f->gateway, "the gateway's API URL (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
+    cmd->add_option("--gateway", f->gateway, "the gateway's API URL, or several: a comma list tried in order (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
     cmd->add_option("--model,-m", f->model, "model (default: the gateway's code model)");
     cmd->add_option("--system", f->system, "system prompt");
     cmd->add_option("--node", f->node, "run on this node (host:port)");
@@ -188,7 +188,7 @@ void add_client_commands(CLI::App& app, std::function<int()>& run) {
     auto f = std::make_shared<OrchestrateFlags>();
     auto* cmd = app.add_subcommand("orchestrate", "decompose a task, run its parts across the fleet, synthesise one answer");
     cmd->add_option("task", f->task, "the task")->required();
-    cmd->add_option("--gateway", f->gateway, "the gateway's API URL (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
+    cmd->add_option("--gateway", f->gateway, "the gateway's API URL, or several: a comma list tried in order (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
     cmd->add_option("--model,-m", f->models, "models for the sub-tasks instead of the role models (repeatable)");
     cmd->add_option("--max-subtasks", f->max_subtasks, "at most this many sub-tasks")->check(CLI::Range(1, 32));
     cmd->add_option("--fanout", f->fanout, "models asked per sub-task (1 to 8)")->check(CLI::Range(1, 8));

@@ -41,7 +41,7 @@ void print_table(const json::array& nodes) {
 int list_nodes(const std::string& gateway, bool as_json) {
   GatewayReply result = call_gateway(gateway, "GET", "/nodes");
   if (result.status != 200) {
-    fmt::print(stderr, "hydra nodes: the gateway at {} answered {}: {}\n", gateway, result.status, error_text(result.body));
+    fmt::print(stderr, "hydra nodes: the gateway at {} answered {}: {}\n", result.url, result.status, error_text(result.body));
     return 1;
   }
   if (as_json) {
@@ -51,7 +51,7 @@ int list_nodes(const std::string& gateway, bool as_json) {
   boost::system::error_code ec;
   json::value doc = json::parse(result.body, ec);
   if (ec || !doc.is_object() || !doc.as_object().contains("nodes")) {
-    fmt::print(stderr, "hydra nodes: unexpected answer from {}\n", gateway);
+    fmt::print(stderr, "hydra nodes: unexpected answer from {}\n", result.url);
     return 1;
   }
   print_table(doc.at("nodes").as_array());
@@ -68,7 +68,7 @@ void add_nodes_command(CLI::App& app, std::function<int()>& run) {
   auto flags = std::make_shared<Flags>();
   flags->gateway = default_gateway_url();
   auto* cmd = app.add_subcommand("nodes", "list the nodes a running gateway knows");
-  cmd->add_option("--gateway", flags->gateway, "the gateway's API URL (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
+  cmd->add_option("--gateway", flags->gateway, "the gateway's API URL, or several: a comma list tried in order (also HYDRA_URL); an API key goes in HYDRA_API_KEY")->capture_default_str();
   cmd->add_flag("--json", flags->json, "print the gateway's JSON as it is");
   cmd->callback([&run, flags] { run = [flags] { return list_nodes(flags->gateway, flags->json); }; });
 }

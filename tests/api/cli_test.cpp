@@ -1,8 +1,10 @@
 // The client sub-commands as a user runs them: `hydra models`, `hydra generate`,
 // `hydra orchestrate` against a running gateway in front of sims.
+#include "support/fake_node.hpp"
 #include "support/fleet.hpp"
 
 #include <algorithm>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fmt/format.h>
@@ -33,6 +35,21 @@ std::string wait_stderr(const Process& p, const std::string& text) {
   wait_for([&] { return (seen = read_file(p.stderr_path())).find(text) != std::string::npos; }, seconds(10));
   return seen;
 }
+
+// A loopback port nobody listens on: bound (so that nothing else takes it while the test runs)
+// but never listening, so a connection to it is refused.
+class DeadPort {
+public:
+  DeadPort() {
+    socket_.open(boost::asio::ip::tcp::v4());
+    socket_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.local_endpoint().port()); }
+
+private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::socket socket_{ioc_};
+};
 
 void start_fleet(Fleet& f) {
   f.add_sim("coder", {"--model", "qwen2.5-coder:14b=9", "--model", "qwen3:1.7b=1.1", "--loaded", "qwen3:1.7b",
@@ -94,6 +111,63 @@ TEST(Cli, GenerateReportsTheGatewaysError) {
   std::string err = wait_stderr(p, "not found");
   EXPECT_NE(err.find("model \"missing:1b\" not found"), std::string::npos) << err;
   EXPECT_NE(err.find("status 404"), std::string::npos) << err;
+}
+
+// HYDRA_URL (or --gateway) may list several gateways: one that nobody listens on is passed
+// over, with a line on stderr, and the next one answers.
+TEST(Cli, SeveralGatewaysTheNextAnswersWhenOneIsDown) {
+  Fleet f;
+  start_fleet(f);
+  DeadPort dead;
+  const std::string passed = "gateway " + dead.url() + " unreachable (Connection refused); trying " + gateway_url(f);
+  auto [status, out] = run_shell("HYDRA_URL=" + dead.url() + "," + gateway_url(f) + " " + hydra_binary() +
+                                 " generate --model qwen2.5-coder:14b --max-tokens 6 'write a parser'");
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find(passed + "\ncoder:"), std::string::npos) << out;  // the line first, then the reply
+  EXPECT_NE(out.find("qwen2.5-coder:14b on " + f.sim(0).id + ": 6 tokens"), std::string::npos) << out;
+
+  auto models = run_shell(hydra_binary() + " models --gateway '" + dead.url() + ", " + gateway_url(f) + "'");
+  ASSERT_EQ(models.first, 0) << models.second;
+  EXPECT_NE(models.second.find(passed), std::string::npos) << models.second;
+  EXPECT_NE(models.second.find("\nqwen3:1.7b"), std::string::npos) << models.second;
+}
+
+// A gateway that answers 503 is passed over too, before anything of its reply is shown; any
+// other answer (a 404 here) is the answer, and the gateways after it are not asked.
+TEST(Cli, SeveralGatewaysA503IsPassedOverA404IsTheAnswer) {
+  using hydra::http::bhttp::status;
+  FakeNode busy([](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+    co_await ex.respond(status::service_unavailable, R"({"error":"server busy, please try again."})");
+  });
+  Fleet f;
+  start_fleet(f);
+  DeadPort dead;
+  auto [code, out] = run_shell("(HYDRA_URL=" + busy.url() + "," + gateway_url(f) + " " + hydra_binary() +
+                               " generate --model qwen2.5-coder:14b --max-tokens 6 'write a parser' 2>/dev/null)");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("coder:")) << out;  // stdout holds the second gateway's reply only
+  EXPECT_EQ(busy.hits("/generate/stream"), 1);
+
+  auto missing = run_shell("HYDRA_URL=" + gateway_url(f) + "," + dead.url() + " " + hydra_binary() +
+                           " generate --model missing:1b hello");
+  EXPECT_EQ(missing.first, 1) << missing.second;
+  EXPECT_NE(missing.second.find("status 404"), std::string::npos) << missing.second;
+  EXPECT_EQ(missing.second.find("trying"), std::string::npos) << missing.second;
+}
+
+// When no gateway of the list answers: exit 1, and the error names each with what went wrong.
+TEST(Cli, SeveralGatewaysAllDownIsAFailureThatNamesThem) {
+  DeadPort a, b;
+  auto [status, out] = run_shell("HYDRA_URL=" + a.url() + "," + b.url() + " " + hydra_binary() + " models");
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_NE(out.find("gateway " + a.url() + " unreachable (Connection refused); trying " + b.url()), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("every gateway failed: " + a.url() + " (Connection refused), " + b.url() + " (Connection refused)"),
+            std::string::npos)
+      << out;
+  auto nodes = run_shell(hydra_binary() + " nodes --gateway " + a.url() + "," + b.url());
+  EXPECT_EQ(nodes.first, 1) << nodes.second;
+  EXPECT_NE(nodes.second.find("every gateway failed"), std::string::npos) << nodes.second;
 }
 
 // Every sub-command: 0 on success, 1 on failure, 2 on a usage error (never CLI11's 105-109).
