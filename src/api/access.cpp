@@ -2,6 +2,7 @@
 
 #include "api/gateway.hpp"
 #include "api/openai/errors.hpp"
+#include "api/shared_sync.hpp"
 #include "common/query.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -42,12 +43,36 @@ http::awaitable<void> refuse(http::Exchange& ex, int status, std::string message
 struct InProgress {
   auth::Limiter& limiter;
   const auth::Key& key;
+  state::Shared* shared = nullptr;  // several gateways: the place is held in Redis too
   bool done = false;
   void release() {
-    if (!std::exchange(done, true)) limiter.finish(key);
+    if (std::exchange(done, true)) return;
+    limiter.finish(key);
+    if (shared) shared->finish_key(key.name);
   }
   ~InProgress() { release(); }
 };
+
+// Several gateways: the key's rpm and max_concurrent count across all of them (Redis). A
+// refusal there undoes what this gateway counted; Redis unreachable: this gateway's own count
+// decides alone.
+http::awaitable<auth::Verdict> admit_shared(Gateway& gw, const auth::Key& key, InProgress& in_progress) {
+  auth::Verdict v;
+  if (!gw.shared || gw.shared->degraded() || (!key.rpm && !key.max_concurrent)) co_return v;
+  auto got = co_await gw.shared->shared().admit_key(key.name, static_cast<int64_t>(key.rpm),
+                                                   static_cast<int64_t>(key.max_concurrent));
+  if (!got) co_return v;
+  if (got->refusal.empty()) {
+    if (key.max_concurrent) in_progress.shared = &gw.shared->shared();
+    co_return v;
+  }
+  v.refusal = got->refusal == "rpm" ? auth::Refusal::rpm : auth::Refusal::concurrency;
+  v.retry_after = std::chrono::milliseconds(got->retry_ms);
+  gw.limiter.take_back(key);
+  gw.limiter.count_refusal(key.name, v.refusal);
+  in_progress.release();
+  co_return v;
+}
 
 // Node management with no keys configured: the registration token when one is set; when Hydra
 // listens beyond loopback with neither, registration stays closed unless opened on purpose.
@@ -145,6 +170,11 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
     co_return;
   }
   auth::Verdict verdict = limiter.admit(*key, std::chrono::steady_clock::now());
+  std::optional<InProgress> in_progress;
+  if (verdict) {
+    in_progress.emplace(limiter, *key);
+    verdict = co_await admit_shared(gw, *key, *in_progress);
+  }
   add_rate_headers(gw, caller);
   if (!verdict) {
     ex.add_reply_header("Retry-After", std::to_string(auth::retry_after_seconds(verdict.retry_after)));
@@ -160,8 +190,7 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
                     verdict.refusal == auth::Refusal::tpm ? "tokens" : "requests", "rate_limit_exceeded");
     co_return;
   }
-  InProgress in_progress{limiter, *key};
-  ex.on_settled([&in_progress] { in_progress.release(); });
+  ex.on_settled([&in_progress] { in_progress->release(); });
   co_await inner(ex);
   ex.on_settled({});
 }

@@ -1,5 +1,6 @@
 #include "api/admission.hpp"
 
+#include "api/shared_sync.hpp"
 #include "routing/scorers.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,6 +19,7 @@ Lease::Lease(Admission& owner, std::shared_ptr<cluster::NodeCounters> counters, 
 
 Lease::~Lease() {
   counters_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  if (shared_) shared_->released(node_);
   // The queue is the control thread's. Meanwhile the slot shows free, but a newcomer admitted
   // there first serves the best waiter with it (enter()).
   Admission* owner = &owner_;
@@ -61,7 +63,7 @@ bool Admission::has_room(std::size_t node, const std::string& model) const {
   auto snapshot = snapshots_();
   if (node >= snapshot->nodes.size()) return false;
   const auto& n = snapshot->nodes[node];
-  return n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, model).slots;
+  return cluster::busy(n) < cluster::slots_for(n, model).slots;
 }
 
 void Admission::freed(std::size_t node) {
@@ -106,7 +108,9 @@ std::unique_ptr<Lease> Admission::lease_now(std::size_t node) {
   auto counters = counters_of(node);
   if (!counters) return nullptr;
   counters->in_flight.fetch_add(1, std::memory_order_relaxed);
-  return std::make_unique<Lease>(*this, std::move(counters), node);
+  auto lease = std::make_unique<Lease>(*this, std::move(counters), node);
+  if (shared_ && shared_->hold(node)) lease->shared_with(shared_);
+  return lease;
 }
 
 void Admission::close() {
@@ -124,7 +128,7 @@ std::optional<std::size_t> Admission::free_cold_node(const routing::Waiter& w) c
   for (auto n : w.cold) {
     if (n >= snapshot->nodes.size()) continue;
     const auto& node = snapshot->nodes[n];
-    if (node.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(node, w.model).slots &&
+    if (cluster::busy(node) < cluster::slots_for(node, w.model).slots &&
         can_load(w, n))
       return n;
   }
@@ -136,7 +140,7 @@ const routing::Decision& Admission::live(const cluster::Snapshot& snapshot, cons
   auto free_now = [&](const routing::Candidate& c) {
     if (c.index >= snapshot.nodes.size()) return false;
     const auto& n = snapshot.nodes[c.index];
-    return n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, decision.model).slots;
+    return cluster::busy(n) < cluster::slots_for(n, decision.model).slots;
   };
   bool changed = false;
   for (const auto& c : decision.candidates) changed = changed || free_now(c) != c.has_free_slot;
@@ -271,8 +275,27 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
   here.executor = std::move(executor);
   here.thread = http::thread_index();
   auto entering = [&] { return enter(snapshot, decision, model, priority, here); };
-  Ticket ticket = co_await http::on_control(executor_, entering);
-  co_return co_await wait(std::move(ticket), requester, snapshot, decision);
+  // Several gateways: a slot free as this gateway counts may be taken through another one
+  // meanwhile; Redis has the last word. A refusal updates the node's count of slots held
+  // elsewhere, so entering again queues the request (or picks another node) instead of
+  // asking again; the queue wakes it when a slot frees anywhere.
+  for (int refusals = 0;; ++refusals) {
+    Ticket ticket = co_await http::on_control(executor_, entering);
+    AdmitOutcome out = co_await wait(std::move(ticket), requester, snapshot, decision);
+    if (!shared_ || !out.lease) co_return out;
+    const std::size_t node = out.lease->node();
+    if (co_await shared_->confirm(node, model)) {
+      out.lease->shared_with(shared_);
+      co_return out;
+    }
+    refused_elsewhere_.fetch_add(1, std::memory_order_relaxed);
+    out.lease.reset();  // the node is full: its waiters are not woken (elsewhere says so)
+    if (refusals >= 64) {
+      out.error = "server busy, please try again.  every slot is taken through other gateways";
+      out.retry_after_s = 1;
+      co_return out;
+    }
+  }
 }
 
 }  // namespace hydra::api

@@ -16,6 +16,7 @@
 #include "routing/admission_queue.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 namespace hydra::api {
 
 class Admission;
+class SharedSync;
 
 // One attempt's claim on a slot of one node.
 class Lease {
@@ -32,11 +34,14 @@ public:
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   std::size_t node() const { return node_; }
+  // Several gateways: the slot is also counted in Redis, and given back there when this ends.
+  void shared_with(SharedSync* shared) { shared_ = shared; }
 
 private:
   Admission& owner_;
   std::shared_ptr<cluster::NodeCounters> counters_;
   std::size_t node_;
+  SharedSync* shared_ = nullptr;
 };
 
 struct AdmitOutcome {
@@ -53,6 +58,9 @@ public:
   using SnapshotSource = std::function<std::shared_ptr<const cluster::Snapshot>()>;
   Admission(http::asio::any_io_executor executor, routing::QueueSettings settings, const Clock& clock,
             SnapshotSource snapshots);
+  // Several gateways: each slot taken here is confirmed across them (api/shared_sync.hpp), and
+  // a node's slots held elsewhere count as busy (NodeCounters::elsewhere). Start-up only.
+  void share_with(SharedSync* shared) { shared_ = shared; }
 
   // Waits for a slot when every candidate is busy; gives up when the requester is gone.
   // `model` is the normalised name (to judge cold nodes later). Any thread: enter() on the
@@ -97,6 +105,7 @@ public:
     uint64_t abandoned = 0; // the requester left while waiting
   };
   const Totals& totals() const { return totals_; }
+  uint64_t refused_elsewhere() const { return refused_elsewhere_.load(std::memory_order_relaxed); }
 
 private:
   friend class Lease;  // posts freed() to the control thread
@@ -123,8 +132,10 @@ private:
   const Clock& clock_;
   SnapshotSource snapshots_;
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;
+  SharedSync* shared_ = nullptr;
   uint64_t next_id_ = 1;
   Totals totals_;
+  std::atomic<uint64_t> refused_elsewhere_{0};  // any thread
   bool closed_ = false;
 };
 

@@ -22,6 +22,9 @@
 namespace hydra::memory {
 class Cache;
 }
+namespace hydra::api {
+class SharedSync;
+}
 
 namespace hydra::api {
 
@@ -62,6 +65,7 @@ struct Gateway {
   uint16_t api_port = 0;   // where the API listens, for the dashboard's playground (GET /dashboard/config)
   int threads = 1;         // worker threads serving the API (1: the control thread does)
   memory::Cache* cache = nullptr;  // the response cache (any thread); none when cache.mode = off
+  SharedSync* shared = nullptr;    // several gateways (cluster.redis_url); none for a lone one
 
   // The calling thread's connection pool.
   http::ConnectionPool& pool() const {
@@ -106,6 +110,12 @@ void add_all_routes(http::Router& router, Gateway& gateway);
 void add_status_routes(http::Router& router, Gateway& gateway);
 // DELETE /cache (?model=): purges the response cache.
 void add_cache_routes(http::Router& router, Gateway& gateway);
+// GET /stats's body (this gateway's figures).
+boost::json::object stats_body(const Gateway& gateway);
+// Several gateways: a node another gateway registered (its registration body as kept in
+// Redis, with "id") is added here, or renewed for `ttl` when known. False when the body is not
+// a registration.
+bool register_from_elsewhere(Gateway& gateway, const boost::json::object& body, Nanos ttl);
 // The response cache's figures, for /stats and /health.
 boost::json::object cache_json(const Gateway& gateway);
 // Hydra's POST /generate and POST /generate/stream.

@@ -3,6 +3,7 @@
 #include "api/gateway.hpp"
 #include "api/threading.hpp"
 #include "api/hydra_api.hpp"
+#include "api/shared_sync.hpp"
 #include "cluster/node_info.hpp"
 #include "common/json.hpp"
 #include "common/limits.hpp"
@@ -89,6 +90,9 @@ json::object node_json(const cluster::NodeView& n) {
   o["slots_source"] = cluster::to_string(slots.source);  // configured | learned | default
   o["slots_learned"] = learned_json(n);
   o["in_flight"] = n.live->in_flight.load(std::memory_order_relaxed);
+  // Several gateways: the slots the others hold there (or keep for themselves while Redis is
+  // unreachable).
+  o["in_flight_elsewhere"] = n.live->elsewhere.load(std::memory_order_relaxed);
   o["requests"] = n.live->requests.load(std::memory_order_relaxed);
   o["failures"] = n.live->failures.load(std::memory_order_relaxed);
   o["ewma_ttft_ms"] = n.live->ttft_ms.load(std::memory_order_relaxed);
@@ -247,6 +251,7 @@ http::awaitable<void> register_node(Gateway& gw, http::Exchange& ex) {
   r.resources = resources_in(body);
   std::size_t index = gw.cluster.register_node(r, gw.registration.grace);
   auto snapshot = gw.cluster.snapshot();
+  if (gw.shared) gw.shared->registered(snapshot->nodes[index].id, body, gw.registration.grace);
   co_await ex.respond_json(http::bhttp::status::ok, registered_body(snapshot->nodes[index], gw.registration.grace));
 }
 
@@ -268,6 +273,7 @@ http::awaitable<void> heartbeat(Gateway& gw, http::Exchange& ex) {
     co_await ex.respond_error(http::bhttp::status::not_found, "unknown node: register again");
     co_return;
   }
+  if (gw.shared) gw.shared->renewed(id, gw.registration.grace);
   co_await ex.respond_json(http::bhttp::status::ok, json_field("id", id));
 }
 
@@ -281,17 +287,35 @@ http::awaitable<void> remove_node(Gateway& gw, http::Exchange& ex) {
     co_await ex.respond_error(http::bhttp::status::not_found, "unknown node");
     co_return;
   }
+  if (gw.shared) gw.shared->removed(id);
   co_await ex.respond_json(http::bhttp::status::ok, json_field("removed", id));
 }
 
 }  // namespace
+
+bool register_from_elsewhere(Gateway& gw, const json::object& body, Nanos ttl) {
+  const json::value* u = body.if_contains("url");
+  const json::value* id = body.if_contains("id");
+  if (!u || !u->is_string() || !id || !id->is_string()) return false;
+  if (gw.cluster.extend(std::string(id->get_string()), ttl)) return true;  // known here: renewed
+  auto url = cluster::parse_node_url(u->get_string());
+  if (!url || !check_resources(body).empty()) return false;
+  cluster::Cluster::Registration r;
+  r.url = *url;
+  if (const json::value* name = body.if_contains("name"); name && name->is_string()) r.name = std::string(name->get_string());
+  r.resources = resources_in(body);
+  gw.cluster.register_node(r, ttl);
+  return true;
+}
 
 void add_hydra_routes(http::Router& router, Gateway& gw) {
   using http::bhttp::verb;
   router.add(verb::get, "/nodes", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await settle_workers(gw);
     auto snapshot = gw.cluster.snapshot();
-    co_await ex.respond_json(http::bhttp::status::ok, nodes_json(*snapshot));
+    json::object out = nodes_json(*snapshot);
+    if (gw.shared) out["gateways"] = gw.shared->json().at("gateways");  // several gateways: the live ones
+    co_await ex.respond_json(http::bhttp::status::ok, out);
   });
   router.add(verb::post, "/nodes/register", [&gw](http::Exchange& ex) { return register_node(gw, ex); });
   router.add_prefix(verb::post, "/nodes/", [&gw](http::Exchange& ex) { return heartbeat(gw, ex); });

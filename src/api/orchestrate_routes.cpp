@@ -6,6 +6,7 @@
 #include "api/client_watch.hpp"
 #include "api/exchange_sink.hpp"
 #include "api/gateway.hpp"
+#include "api/shared_sync.hpp"
 #include "api/hints.hpp"
 #include "api/model_caller.hpp"
 #include "api/sse.hpp"
@@ -188,6 +189,12 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
 awaitable<void> read_run(Gateway& gw, http::Exchange& ex) {
   std::string id(ex.path().substr(std::string_view("/orchestrate/").size()));
   auto run = gw.runs->load(id);
+  if (!run && gw.shared && !gw.shared->degraded()) {  // several gateways: started on another one
+    if (auto text = co_await gw.shared->shared().get_run(id)) {
+      auto parsed = parse_json_object(*text);
+      if (auto* o = std::get_if<json::object>(&parsed)) run = std::move(*o);
+    }
+  }
   const json::value* owner = run ? run->if_contains("owner") : nullptr;
   const std::string_view owned_by = owner && owner->is_string() ? std::string_view(owner->get_string()) : "";
   if (!run || !may_see(caller_of(ex), owned_by)) {  // another key's run: as if there were none

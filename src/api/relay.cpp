@@ -40,7 +40,7 @@ routing::Decision remaining(const routing::Decision& decision, const std::vector
   std::erase_if(rest.ranked, [&](std::size_t i) { return i >= snapshot.nodes.size(); });
   for (auto& c : rest.candidates) {
     const auto& n = snapshot.nodes[c.index];
-    c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, rest.model).slots;
+    c.has_free_slot = cluster::busy(n) < cluster::slots_for(n, rest.model).slots;
   }
   return rest;
 }

@@ -3,8 +3,11 @@
 #include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/model_caller.hpp"
+#include "api/shared_sync.hpp"
 #include "common/json.hpp"
+#include "common/query.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <map>
@@ -63,6 +66,8 @@ json::object routing_totals(const telemetry::RoutingLog& log) {
   return o;
 }
 
+}  // namespace
+
 json::object stats_body(const Gateway& gw) {
   json::object o;
   o["uptime_s"] = uptime_s(gw);
@@ -88,6 +93,8 @@ json::object stats_body(const Gateway& gw) {
   }
   return o;
 }
+
+namespace {
 
 // One entry per model name: the nodes that have it, those holding it in memory, its size.
 json::object models_body(const cluster::Snapshot& s) {
@@ -150,6 +157,12 @@ std::pair<status, json::object> health_body(const Gateway& gw) {
     components["cache"] = std::move(cache);
   }
   components["database"] = std::move(database);
+  if (gw.shared) {
+    // Redis unreachable: this gateway serves on its own view (degraded, not unhealthy).
+    json::object shared = gw.shared->json();
+    if (gw.shared->degraded() && overall == "healthy") overall = "degraded";
+    components["shared_state"] = std::move(shared);
+  }
 
   json::object o;
   o["status"] = overall;
@@ -179,6 +192,35 @@ uint64_t query_number(std::string_view query, std::string_view key, uint64_t fal
   return fallback;
 }
 
+// GET /stats?scope=cluster: every live gateway's figures summed (the fleet's own figures are
+// one gateway's: they all see the same nodes). Alone, or with Redis unreachable: this one's.
+http::awaitable<void> cluster_stats(Gateway& gw, http::Exchange& ex) {
+  json::object mine = stats_body(gw);
+  std::optional<std::vector<std::pair<std::string, std::string>>> all;
+  if (gw.shared && !gw.shared->degraded()) all = co_await gw.shared->shared().all_stats();
+  json::object out;
+  json::array ids;
+  const std::string me = gw.shared ? gw.shared->shared().settings().gateway_id : std::string("local");
+  ids.push_back(json::value(me));
+  json::object summed = mine;
+  if (all)
+    for (const auto& [id, text] : *all) {
+      if (id == me) continue;
+      boost::system::error_code ec;
+      json::value v = json::parse(text, ec);
+      if (ec || !v.is_object()) continue;
+      add_numbers(summed, v.get_object());
+      ids.push_back(json::value(id));
+    }
+  summed["cluster"] = mine["cluster"];  // the same fleet seen by each
+  summed["uptime_s"] = mine["uptime_s"];
+  summed["threads"] = mine["threads"];
+  summed["scope"] = "cluster";
+  summed["complete"] = all.has_value() || !gw.shared;  // false: Redis did not answer, this gateway's only
+  summed["gateways"] = std::move(ids);
+  co_await ex.respond_json(status::ok, summed);
+}
+
 json::object routing_body(const Gateway& gw, std::string_view query) {
   auto limit = std::min<uint64_t>(query_number(query, "limit", 100), 500);
   auto after = query_number(query, "after", 0);
@@ -200,6 +242,10 @@ void add_status_routes(http::Router& router, Gateway& gw) {
   });
   router.add(verb::get, "/stats", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await settle_workers(gw);
+    if (query_param(ex.query(), "scope").value_or("") == "cluster") {
+      co_await cluster_stats(gw, ex);
+      co_return;
+    }
     co_await ex.respond_json(status::ok, stats_body(gw));
   });
   router.add(verb::get, "/models", [&gw](http::Exchange& ex) -> http::awaitable<void> {

@@ -1,6 +1,7 @@
 // `hydra serve`: the gateway.
 #include "api/gateway.hpp"
 #include "api/model_caller.hpp"
+#include "api/shared_sync.hpp"
 #include "api/threading.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
@@ -18,7 +19,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <unistd.h>
 #include <thread>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -29,6 +32,15 @@ namespace hydra::app {
 namespace asio = boost::asio;
 
 namespace {
+
+// A gateway's default id: its API's host:port, with the machine's name for an address that is
+// every interface's (0.0.0.0:8001 would name every such gateway alike).
+std::string gateway_id_of(const http::tcp::endpoint& ep) {
+  if (!ep.address().is_unspecified()) return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return fmt::format("{}:{}", host, ep.port());
+}
 
 std::string url_of(const http::tcp::endpoint& ep, bool tls) {
   auto host = ep.address().to_string();
@@ -289,11 +301,20 @@ int serve(const ServeConfig& config) {
       telemetry.metrics.http_request(route, status);
     });
   };
-  telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
-    if (telemetry.events.subscribers()) telemetry.events.publish("routing", telemetry::to_json(e));
+  // Several gateways: each one's decisions and requests reach every dashboard (the channel).
+  telemetry.routing.listen([&telemetry, &gateway](const telemetry::RoutingEvent& e) {
+    const bool shared = gateway.shared && !gateway.shared->degraded();
+    if (!telemetry.events.subscribers() && !shared) return;
+    auto o = telemetry::to_json(e);
+    if (telemetry.events.subscribers()) telemetry.events.publish("routing", o);
+    if (shared) gateway.shared->shared().publish("routing", boost::json::serialize(o));
   });
-  telemetry.request_log.listen([&telemetry](const telemetry::RequestRecord& r) {
-    if (telemetry.events.subscribers()) telemetry.events.publish("request", telemetry::to_json(r));
+  telemetry.request_log.listen([&telemetry, &gateway](const telemetry::RequestRecord& r) {
+    const bool shared = gateway.shared && !gateway.shared->degraded();
+    if (!telemetry.events.subscribers() && !shared) return;
+    auto o = telemetry::to_json(r);
+    if (telemetry.events.subscribers()) telemetry.events.publish("request", o);
+    if (shared) gateway.shared->shared().publish("request", boost::json::serialize(o));
   });
   http::Router router;
   router.observe(observer);
@@ -325,6 +346,26 @@ int serve(const ServeConfig& config) {
   if (threads == 1) spdlog::info("serving on one thread (threads = 1)");
   else spdlog::info("serving on {} worker threads and a control thread", threads);
   gateway.api_port = bound.port();
+  // Several gateways (cluster.redis_url): the state they share. Declared in this order so that
+  // Redis's threads stop before the sync they call into goes.
+  std::unique_ptr<api::SharedSync> sync;
+  std::unique_ptr<state::Shared> shared;
+  if (!config.redis_url.empty()) {
+    std::string error;
+    state::SharedSettings ss = config.shared;
+    if (ss.gateway_id.empty()) ss.gateway_id = gateway_id_of(bound);
+    shared = std::make_unique<state::Shared>(*state::parse_redis_url(config.redis_url, error), ss);
+    sync = std::make_unique<api::SharedSync>(gateway, *shared, url_of(bound, tls != nullptr));
+    gateway.shared = sync.get();
+    admission.share_with(sync.get());
+    runs.mirror([&gateway](const std::string& id, const std::string& json) {
+      if (gateway.shared && !gateway.shared->degraded()) gateway.shared->put_run(id, json);
+    });
+    sync->start();
+    spdlog::info("shared state: gateway {} shares the fleet through Redis at {} (prefix {}, leases return {:g} s after "
+                 "a gateway stops)",
+                 ss.gateway_id, config.redis_url, ss.prefix, std::chrono::duration<double>(ss.lease_ttl).count());
+  }
   http::Server dashboard(ioc.get_executor(),
                          counting(lifecycle, api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard)),
                          limits);
@@ -444,6 +485,8 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
                                           [flags, name](const std::string& v) { flags->values[name] = v; }, help);
   };
   text_flag("listen", "HOST:PORT of the Ollama-compatible API (default 127.0.0.1:8001)");
+  text_flag("redis-url", "several gateways: the Redis they share the fleet's state through (cluster.redis_url)");
+  text_flag("gateway-id", "this gateway's name among several (default: the API's host:port)");
   text_flag("threads", "worker threads serving the API (default: one per core; 1: a single thread)");
   text_flag("dashboard-listen", "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
   text_flag("data-dir", "where Hydra keeps its data");

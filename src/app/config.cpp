@@ -270,10 +270,32 @@ const std::vector<Setting>& settings() {
        [](ServeConfig& c, const std::string& v) {
          c.cache.l2_bytes = static_cast<std::size_t>(to_whole(v, 0, 16'777'216)) << 20;
        }},
-      {"cache.redis_url", {"HYDRA_REDIS_URL"}, "",
+      {"cluster.redis_url", {"HYDRA_REDIS_URL"}, "redis-url",
        [](ServeConfig& c, const std::string& v) {
          std::string error;
-         if (!v.empty() && !memory::parse_redis_url(v, error)) throw std::invalid_argument(error);
+         if (!v.empty() && !state::parse_redis_url(v, error)) throw std::invalid_argument(error);
+         c.redis_url = v;
+       }},
+      {"cluster.redis_prefix", {"HYDRA_REDIS_PREFIX"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n") != std::string::npos)
+           throw std::invalid_argument("expected a short prefix without spaces, such as hydra:");
+         c.shared.prefix = v;
+       }},
+      {"cluster.lease_ttl_s", {"HYDRA_LEASE_TTL_S"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         c.shared.lease_ttl = std::chrono::milliseconds(static_cast<long long>(to_number(v, 0.3, 3600) * 1000));
+       }},
+      {"gateway_id", {"HYDRA_GATEWAY_ID"}, "gateway-id",
+       [](ServeConfig& c, const std::string& v) {
+         if (v.empty() || v.size() > 128 || v.find_first_of(" \t\r\n") != std::string::npos)
+           throw std::invalid_argument("expected a name without spaces (at most 128 bytes)");
+         c.shared.gateway_id = v;
+       }},
+      {"cache.redis_url", {"HYDRA_CACHE_REDIS_URL"}, "",
+       [](ServeConfig& c, const std::string& v) {
+         std::string error;
+         if (!v.empty() && !state::parse_redis_url(v, error)) throw std::invalid_argument(error);
          c.cache.redis_url = v;
        }},
       {"cache.redis_timeout_ms", {"HYDRA_REDIS_TIMEOUT_MS"}, "",
@@ -376,6 +398,7 @@ ServeConfig resolve_config(const ConfigSources& src) {
   if (c.cache.semantic.enabled && c.cache.semantic.model.empty())
     bad("setting cache.semantic.enabled: the semantic tier needs cache.semantic.model (an embedding model the fleet has)");
   if (!src.flag_nodes.empty()) c.nodes = src.flag_nodes;
+  if (c.cache.redis_url.empty()) c.cache.redis_url = c.redis_url;  // one Redis serves both unless told otherwise
   try {
     auto keys = std::make_shared<auth::KeySet>();
     if (src.file_text) keys->keys = auth::parse_keys(*src.file_text, src.file_name);

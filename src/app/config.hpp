@@ -4,6 +4,7 @@
 // names (HYDRA_*, and the original system's SOLLOL_* aliases) and flag.
 #include "api/gateway.hpp"
 #include "memory/cache.hpp"
+#include "state/shared.hpp"
 #include "auth/keys.hpp"
 #include "cluster/cidr.hpp"
 #include "routing/admission_queue.hpp"
@@ -60,6 +61,10 @@ struct ServeConfig {
   bool open_registration = false;   // discovery.open_registration
   std::vector<std::string> cors_origins;  // cors.origins: browser origins allowed besides Ollama's defaults
   memory::CacheSettings cache;  // cache.*: the response cache (its SQLite file goes in data_dir)
+  // Several gateways: cluster.redis_url turns on the state they share (state/shared.hpp);
+  // cluster.redis_prefix, cluster.lease_ttl_s, gateway_id (default: the API's host:port).
+  std::string redis_url;
+  state::SharedSettings shared;
 };
 
 // A bad setting: the message names the setting and where its value came from.

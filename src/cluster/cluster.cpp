@@ -160,6 +160,13 @@ bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resource
   return true;
 }
 
+bool Cluster::extend(const std::string& id, Nanos grace) {
+  auto index = find(id);
+  if (!index || nodes_[*index].removed) return false;
+  if (nodes_[*index].source != NodeSource::configured) runtime_[*index]->registered_until = clock_.now() + grace;
+  return true;
+}
+
 bool Cluster::remove_node(const std::string& id) {
   auto index = find(id);
   if (!index || nodes_[*index].removed) return false;
@@ -490,7 +497,36 @@ void Cluster::failed(std::size_t index, std::string reason) {
   NodeView& node = nodes_[index];
   const bool was_ejected = node.health == Health::ejected;
   on_failure(node, clock_.now(), settings_, std::move(reason));
-  if (!was_ejected && node.health == Health::ejected) signal_down(index);
+  if (!was_ejected && node.health == Health::ejected) {
+    signal_down(index);
+    if (on_eject_) on_eject_(node, node.ejected_until - clock_.now());
+  }
+}
+
+bool Cluster::eject_elsewhere(const std::string& id, Nanos backoff, std::string reason) {
+  auto index = find(id);
+  if (!index || nodes_[*index].removed) return false;
+  NodeView& node = nodes_[*index];
+  const auto until = clock_.now() + backoff;
+  if (node.health == Health::ejected && node.ejected_until >= until) return true;  // out as long already
+  const bool was_ejected = node.health == Health::ejected;
+  node.health = Health::ejected;
+  node.ejected_until = until;
+  node.last_error = std::move(reason);
+  if (!was_ejected) {
+    spdlog::warn("node {} ejected for {:.1f} s: {}", id, std::chrono::duration<double>(backoff).count(), node.last_error);
+    signal_down(*index);
+  }
+  publish_now(*index);  // avoided from the next request on
+  runtime_[*index]->wake.cancel();  // its probe loop waits for the new backoff
+  return true;
+}
+
+std::vector<std::string> Cluster::registered_ids() const {
+  std::vector<std::string> out;
+  for (const auto& n : nodes_)
+    if (!n.removed && n.source == NodeSource::registered) out.push_back(n.id);
+  return out;
 }
 
 // Wakes everyone waiting now, on every thread; later waiters wait for the next time.

@@ -12,6 +12,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -48,6 +49,9 @@ public:
   std::size_t register_node(const Registration& r, Nanos grace, NodeSource source = NodeSource::registered);
   // False when no registered node has that id (the agent should register again).
   bool heartbeat(const std::string& id, std::optional<Resources> resources, Nanos grace);
+  // Several gateways: a registered node's deadline set to now + grace (another gateway renewed
+  // it), without counting a heartbeat. False when unknown here.
+  bool extend(const std::string& id, Nanos grace);
   // Forgets a node (any source). False when unknown.
   bool remove_node(const std::string& id);
   // Starts the probe loops.
@@ -83,6 +87,16 @@ public:
     down_->listen(index, std::move(handler));
   }
   const HealthSettings& settings() const { return settings_; }
+
+  // Several gateways (api/shared_sync.cpp): told of each ejection this gateway decides (its
+  // probes, its requests), with the node and how long it stays out.
+  using EjectObserver = std::function<void(const NodeView& node, Nanos backoff)>;
+  void on_eject(EjectObserver observer) { on_eject_ = std::move(observer); }
+  // Another gateway ejected the node: it is avoided here too until `backoff` has passed, then
+  // readmitted by the same rule (a passing probe). False when the node is unknown here.
+  bool eject_elsewhere(const std::string& id, Nanos backoff, std::string reason);
+  // The registered (or discovered) nodes' ids: what several gateways compare with Redis.
+  std::vector<std::string> registered_ids() const;
   // The rpc-server endpoints the last discovery scan found.
   void set_rpc_servers(std::vector<std::string> endpoints);
 
@@ -151,6 +165,7 @@ private:
   bool publish_posted_ = false;    // a publish is queued for the end of this turn
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // a queued publish of a Cluster gone does nothing
   std::vector<std::string> rpc_servers_;
+  EjectObserver on_eject_;
   uint64_t generation_ = 0;
   bool started_ = false;
 };

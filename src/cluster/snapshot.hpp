@@ -26,7 +26,10 @@ const char* to_string(NodeSource s);
 // Counters shared by every snapshot of one node; owned jointly, updated lock-free by the
 // data path. The EWMAs are 0 until the node has served something.
 struct NodeCounters {
-  std::atomic<int> in_flight{0};
+  std::atomic<int> in_flight{0};  // this gateway's requests there (leases)
+  // Several gateways: the slots the others hold there (their leases, as Redis last said), or
+  // while Redis is unreachable the slots left to them (api/shared_sync.cpp). 0 for a lone one.
+  std::atomic<int> elsewhere{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failures{0};
   std::atomic<double> ttft_ms{0};       // time to first byte of the reply
@@ -105,6 +108,11 @@ struct NodeView {
   const ModelEntry* model(std::string_view normalised_name) const;
   const ResidentEntry* resident_model(std::string_view normalised_name) const;
 };
+
+// The node's slots in use, by this gateway and by the others sharing the fleet with it.
+inline int busy(const NodeView& node) {
+  return node.live->in_flight.load(std::memory_order_relaxed) + node.live->elsewhere.load(std::memory_order_relaxed);
+}
 
 // How many requests of `model` the node runs at once: its configured slots, else what its
 // CapacityLearner has learned (or its prior). Models are normalised names.

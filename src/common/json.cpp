@@ -156,4 +156,19 @@ const json::array* TypedFields::array(std::string_view key) {
   return &v->get_array();
 }
 
+void add_numbers(boost::json::object& into, const boost::json::object& from) {
+  for (const auto& [key, value] : from) {
+    auto it = into.find(key);
+    if (it == into.end()) {
+      into[key] = value;
+      continue;
+    }
+    boost::json::value& mine = it->value();
+    if (mine.is_object() && value.is_object()) add_numbers(mine.get_object(), value.get_object());
+    else if (mine.is_int64() && value.is_int64()) mine = mine.get_int64() + value.get_int64();
+    else if (mine.is_uint64() && value.is_uint64()) mine = mine.get_uint64() + value.get_uint64();
+    else if (mine.is_number() && value.is_number()) mine = mine.to_number<double>() + value.to_number<double>();
+  }
+}
+
 }  // namespace hydra

@@ -84,4 +84,8 @@ protected:
   void range_error(std::string_view key, std::string_view rule) override;
 };
 
+// Adds `from`'s numbers into `into`, key by key and into nested objects: what several
+// gateways' figures sum to. A key only `from` has is copied; other values in `into` stay.
+void add_numbers(boost::json::object& into, const boost::json::object& from);
+
 }  // namespace hydra

@@ -2,17 +2,7 @@
 
 namespace hydra::memory {
 
-namespace {
-
-// A command's words. (g++ 12 rejects braced string lists inside coroutines.)
-template <class... A>
-std::vector<std::string> words(A&&... a) {
-  std::vector<std::string> out;
-  (out.emplace_back(std::forward<A>(a)), ...);
-  return out;
-}
-
-}  // namespace
+using state::words;
 
 RedisTier::RedisTier(RedisUrl url, std::chrono::milliseconds timeout, std::string prefix)
     : link_(std::move(url), timeout), prefix_(std::move(prefix)) {}

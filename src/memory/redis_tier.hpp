@@ -4,12 +4,17 @@
 // ("<prefix>model:<model>") lets DELETE /cache?model= find them. Redis down or slow makes this
 // tier answer "miss" within cache.redis_timeout_ms; writes are queued, never waited for.
 #include "memory/entry.hpp"
-#include "memory/redis_link.hpp"
+#include "state/redis_link.hpp"
 
 #include <memory>
 #include <string>
 
 namespace hydra::memory {
+
+using state::parse_redis_url;
+using state::RedisLink;
+using state::RedisReply;
+using state::RedisUrl;
 
 class RedisTier {
 public:

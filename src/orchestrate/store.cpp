@@ -82,6 +82,7 @@ std::optional<std::string> RunStore::save(const Run& run) {
     q.bind(4, run.task);
     q.bind(5, text);
     q.exec();
+    if (mirror_) mirror_(run.task_id, text);
     return std::nullopt;
   } catch (const std::exception& e) {
     return fmt::format("saving run {}: {}", run.task_id, e.what());

@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,11 +39,16 @@ public:
   std::vector<boost::json::object> recent(int n, std::optional<std::string> owner = std::nullopt);
   // The last error a load/recent swallowed ("" if none), for logs.
   std::string last_error() const;
+  // Told of every run saved (its id and JSON), after it is saved: several gateways keep runs in
+  // Redis too, so any of them answers for any run. Start-up only.
+  using Mirror = std::function<void(const std::string& task_id, const std::string& json)>;
+  void mirror(Mirror m) { mirror_ = std::move(m); }
 
 private:
   void mark_interrupted();
 
   mutable std::mutex mu_;
+  Mirror mirror_;
   std::unique_ptr<SQLite::Database> db_;
   std::string last_error_;
 };

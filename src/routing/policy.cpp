@@ -36,7 +36,7 @@ Decision route_with_policy(const cluster::Snapshot& snapshot, const RouteRequest
   } else {
     auto load = [&](std::size_t i) {
       const auto& n = snapshot.nodes[i];
-      return static_cast<double>(n.live->in_flight.load(std::memory_order_relaxed)) /
+      return static_cast<double>(cluster::busy(n)) /
              std::max(cluster::slots_for(n, d.model).slots, 1);
     };
     std::stable_sort(nodes.begin(), nodes.end(), [&](std::size_t a, std::size_t b) { return load(a) < load(b); });

@@ -61,7 +61,7 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::st
   c.score = (w.resident * c.parts.resident + w.fits * c.parts.fits + w.slots * c.parts.slots +
              w.speed * c.parts.speed + w.errors * c.parts.errors + locality_w * c.parts.locality) /
             (total > 0 ? total : 1);
-  c.has_free_slot = n.live->in_flight.load(std::memory_order_relaxed) < cluster::slots_for(n, model).slots;
+  c.has_free_slot = cluster::busy(n) < cluster::slots_for(n, model).slots;
   return {c, random.next()};
 }
 
@@ -115,7 +115,7 @@ std::string describe(const cluster::Snapshot& s, const Candidate& best, const st
 
 std::string slots_busy(const cluster::NodeView& n, const std::string& model) {
   const auto slots = cluster::slots_for(n, model);
-  return fmt::format("{}/{} slots busy ({})", n.live->in_flight.load(std::memory_order_relaxed), slots.slots,
+  return fmt::format("{}/{} slots busy ({})", cluster::busy(n), slots.slots,
                      cluster::to_string(slots.source));
 }
 

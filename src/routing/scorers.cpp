@@ -28,7 +28,7 @@ Placement placement_of(const cluster::NodeView& node, const cluster::Holder& h) 
   // With nothing of Hydra's running there, the node's resident models are idle and Ollama
   // evicts them to make room: their VRAM counts as available.
   uint64_t evictable = 0;
-  if (node.live->in_flight.load(std::memory_order_relaxed) == 0)
+  if (cluster::busy(node) == 0)
     for (const auto& r : node.resident) evictable += r.size_vram;
   return res.vram_free + evictable >= model_need(h.size, node.slots) ? Placement::gpu : Placement::partial_offload;
 }
@@ -64,7 +64,7 @@ double score_fits(Placement p) {
 }
 
 double score_slots(const cluster::NodeView& node, std::string_view model) {
-  int in_flight = node.live ? node.live->in_flight.load(std::memory_order_relaxed) : 0;
+  int in_flight = node.live ? cluster::busy(node) : 0;
   int slots = cluster::slots_for(node, model).slots;
   return std::clamp(1.0 - static_cast<double>(in_flight) / std::max(slots, 1), 0.0, 1.0);
 }

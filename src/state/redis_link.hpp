@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +21,7 @@
 
 struct redisAsyncContext;
 
-namespace hydra::memory {
+namespace hydra::state {
 
 // Where Redis is: redis://[:password@]host[:port][/db].
 struct RedisUrl {
@@ -41,9 +42,19 @@ struct RedisReply {
   std::vector<std::string> elements;  // arrays of strings (one level; nested arrays flattened)
 };
 
+// A command's words. (g++ 12 rejects braced lists of strings inside coroutines.)
+template <class... A>
+std::vector<std::string> words(A&&... a) {
+  std::vector<std::string> out;
+  out.reserve(sizeof...(a));
+  (out.emplace_back(std::forward<A>(a)), ...);
+  return out;
+}
+
 class RedisLink {
 public:
-  RedisLink(RedisUrl url, std::chrono::milliseconds timeout);
+  // `purpose` names the link in logs ("cache", "shared state").
+  RedisLink(RedisUrl url, std::chrono::milliseconds timeout, std::string purpose = "cache");
   ~RedisLink();
   RedisLink(const RedisLink&) = delete;
   RedisLink& operator=(const RedisLink&) = delete;
@@ -52,6 +63,12 @@ public:
   // Queues a command whose reply nobody waits for (writes); returns at once.
   void send(std::vector<std::string> argv);
 
+  // Makes this link a subscriber: on every connection (and again after each reconnect) it
+  // subscribes to `channels`, and each message goes to `handler` on the link's own thread. A
+  // subscriber link takes no other command. Call once, before anything else.
+  using MessageHandler = std::function<void(const std::string& channel, const std::string& payload)>;
+  void subscribe(std::vector<std::string> channels, MessageHandler handler);
+
   bool up() const { return up_.load(); }
   uint64_t errors() const { return errors_.load(); }  // commands that failed or got no reply in time
 
@@ -59,6 +76,7 @@ public:
   // A reply nobody waits for (writes, AUTH, SELECT, the probe's PING): an error reply marks
   // the tier down (`fatal`: and drops the connection: a refused AUTH or SELECT).
   void checked(bool ok, const std::string& error, bool fatal);
+  void message(const std::string& kind, const std::string& channel, const std::string& payload);
 
 private:
   void probe();  // once a second while down (and at start): connect and PING
@@ -68,6 +86,9 @@ private:
 
   RedisUrl url_;
   std::chrono::milliseconds timeout_;
+  std::string purpose_;
+  std::vector<std::string> channels_;  // a subscriber's (set before its first connection)
+  MessageHandler on_message_;
   http::asio::io_context ioc_;
   http::asio::executor_work_guard<http::asio::io_context::executor_type> work_;
   std::shared_ptr<Conn> conn_;  // the link's thread only
@@ -81,4 +102,4 @@ private:
   std::thread thread_;
 };
 
-}  // namespace hydra::memory
+}  // namespace hydra::state

@@ -1,4 +1,4 @@
-#include "memory/redis_link.hpp"
+#include "state/redis_link.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +12,7 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
-namespace hydra::memory {
+namespace hydra::state {
 
 namespace asio = http::asio;
 
@@ -180,6 +180,18 @@ void on_checked(redisAsyncContext* ac, void* reply, void* privdata) {
   if (fatal && r->type == REDIS_REPLY_ERROR) redisAsyncDisconnect(ac);
 }
 
+// A subscription's replies: its confirmation, then every message ([kind, channel, payload]).
+// hiredis keeps the callback for the connection's life; a lost connection calls it with none.
+void on_subscribed(redisAsyncContext* ac, void* reply, void*) {
+  const auto* r = static_cast<const redisReply*>(reply);
+  if (!r || !ac->data || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
+  auto text = [&](std::size_t i) {
+    const redisReply* e = r->element[i];
+    return e->type == REDIS_REPLY_STRING ? std::string(e->str, e->len) : std::string();
+  };
+  static_cast<RedisLink::Conn*>(ac->data)->link->message(text(0), text(1), text(2));
+}
+
 // hiredis's argv form of a command.
 struct Argv {
   explicit Argv(const std::vector<std::string>& args) {
@@ -194,8 +206,8 @@ struct Argv {
 
 }  // namespace
 
-RedisLink::RedisLink(RedisUrl url, std::chrono::milliseconds timeout)
-    : url_(std::move(url)), timeout_(timeout), work_(asio::make_work_guard(ioc_)) {
+RedisLink::RedisLink(RedisUrl url, std::chrono::milliseconds timeout, std::string purpose)
+    : url_(std::move(url)), timeout_(timeout), purpose_(std::move(purpose)), work_(asio::make_work_guard(ioc_)) {
   probe_timer_ = std::make_unique<asio::steady_timer>(ioc_);
   asio::post(ioc_, [this] { probe(); });
   thread_ = std::thread([this] { ioc_.run(); });
@@ -216,7 +228,9 @@ void RedisLink::checked(bool ok, const std::string& error, bool fatal) {
 void RedisLink::probe() {
   // Whether Redis answers is known without waiting for a request: at start, and every second
   // while it is down (a PING; its reply marks the tier up).
-  if (!up_ && std::chrono::steady_clock::now() >= next_try_ && ensure_connected()) {
+  if (on_message_) {
+    ensure_connected();  // a subscriber is up once its subscription is confirmed
+  } else if (!up_ && std::chrono::steady_clock::now() >= next_try_ && ensure_connected()) {
     static const char* ping[] = {"PING"};
     static const std::size_t len[] = {4};
     redisAsyncCommandArgv(conn_->ac, &on_checked, nullptr, 1, ping, len);
@@ -242,15 +256,15 @@ RedisLink::~RedisLink() {
 
 void RedisLink::note(bool up, const std::string& why) {
   if (up) {
-    if (logged_down_) spdlog::info("cache: Redis at {}:{} answers again", url_.host, url_.port);
+    if (logged_down_) spdlog::info("{}: Redis at {}:{} answers again", purpose_, url_.host, url_.port);
     logged_down_ = false;
     ever_up_ = true;
     up_ = true;
     return;
   }
   if (!logged_down_)
-    spdlog::warn("cache: Redis at {}:{} is unavailable ({}); its tier is skipped and tried again every second",
-                 url_.host, url_.port, why);
+    spdlog::warn("{}: Redis at {}:{} is unavailable ({}); tried again every second", purpose_, url_.host, url_.port,
+                 why);
   logged_down_ = true;
   up_ = false;
 }
@@ -294,7 +308,34 @@ bool RedisLink::ensure_connected() {
     Argv a(select);
     redisAsyncCommandArgv(ac, &on_checked, &kFatal, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
   }
+  if (on_message_) {
+    std::vector<std::string> sub{"SUBSCRIBE"};
+    sub.insert(sub.end(), channels_.begin(), channels_.end());
+    Argv a(sub);
+    redisAsyncCommandArgv(ac, &on_subscribed, nullptr, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+  }
   return true;
+}
+
+void RedisLink::subscribe(std::vector<std::string> channels, MessageHandler handler) {
+  asio::post(ioc_, [this, channels = std::move(channels), handler = std::move(handler)]() mutable {
+    channels_ = std::move(channels);
+    on_message_ = std::move(handler);
+    if (conn_ && conn_->alive) {  // connected before: start over as a subscriber
+      redisAsyncFree(conn_->ac);
+      conn_.reset();
+    }
+    next_try_ = {};
+    ensure_connected();
+  });
+}
+
+void RedisLink::message(const std::string& kind, const std::string& channel, const std::string& payload) {
+  if (kind == "subscribe") {
+    if (!up_) note(true, "");
+  } else if (kind == "message" && on_message_) {
+    on_message_(channel, payload);
+  }
 }
 
 http::awaitable<RedisReply> RedisLink::command(std::vector<std::string> argv) {
@@ -359,4 +400,4 @@ void RedisLink::send(std::vector<std::string> argv) {
   });
 }
 
-}  // namespace hydra::memory
+}  // namespace hydra::state

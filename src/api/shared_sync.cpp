@@ -1,0 +1,309 @@
+#include "api/shared_sync.hpp"
+
+#include "api/gateway.hpp"
+#include "common/spawn.hpp"
+#include "common/timefmt.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <random>
+#include <spdlog/spdlog.h>
+
+namespace hydra::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+std::string random_hex() {
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+std::chrono::milliseconds beat_interval(const state::SharedSettings& s) {
+  return std::clamp(s.lease_ttl / 3, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
+}
+
+std::optional<json::object> object_of(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
+}  // namespace
+
+SharedSync::SharedSync(Gateway& gw, state::Shared& shared, std::string public_url)
+    : gw_(gw), shared_(shared), public_url_(std::move(public_url)), epoch_candidate_(random_hex()),
+      since_(std::chrono::system_clock::now()) {}
+
+void SharedSync::start() {
+  gw_.cluster.on_eject([this](const cluster::NodeView& node, Nanos backoff) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(backoff);
+    asio::co_spawn(gw_.control, shared_.eject(node.id, node.last_error, ms), asio::detached);
+  });
+  shared_.listen([this](state::Message m) {
+    http::post_control(gw_.control, [this, m = std::move(m)] { on_message(m); });
+  });
+  asio::co_spawn(gw_.control, beat_loop(), hydra::logged("the shared state's beat"));
+}
+
+std::string SharedSync::info() const {
+  json::object o;
+  o["id"] = shared_.settings().gateway_id;
+  o["url"] = public_url_;
+  o["version"] = gw_.version;
+  o["started"] = rfc3339(std::chrono::system_clock::now() -
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             std::chrono::steady_clock::now() - gw_.started));
+  return json::serialize(o);
+}
+
+http::awaitable<void> SharedSync::beat_loop() {
+  asio::steady_timer timer(gw_.control);
+  const auto every = beat_interval(shared_.settings());
+  while (!gw_.lifecycle.draining()) {
+    co_await beat_once();
+    timer.expires_after(every);
+    co_await timer.async_wait(http::use_nothrow);
+  }
+}
+
+http::awaitable<void> SharedSync::beat_once() {
+  const bool was_degraded = degraded_;
+  auto view = co_await shared_.beat(info(), epoch_candidate_);
+  if (!view) {
+    degrade();
+    co_return;
+  }
+  if (was_degraded) {
+    if (ever_up_) spdlog::info("shared state: Redis answers again; {} gateway(s) share the fleet", view->members.size());
+    else spdlog::info("shared state: {} gateway(s) share the fleet through Redis", view->members.size());
+    degraded_ = false;
+    since_ = std::chrono::system_clock::now();
+    // What this gateway holds goes back (its leases expired in Redis while it could not renew
+    // them); what was registered through it meanwhile follows below.
+    if (ever_up_) shared_.restore(holdings());
+  }
+  const bool lost = !epoch_.empty() && view->epoch != epoch_;
+  if (lost) {
+    spdlog::warn("shared state: Redis lost its data (restarted?); putting back this gateway's share");
+    shared_.restore(holdings());
+    for (const auto& [id, body] : bodies_) unsynced_.insert(id);
+  }
+  epoch_ = view->epoch;
+  ever_up_ = true;
+  // Registrations that never reached Redis go now; the view read above may lack them, so
+  // they are not forgotten below.
+  for (const auto& id : std::exchange(unsynced_, {})) {
+    if (!bodies_.contains(id)) continue;
+    pending_.insert(id);
+    asio::co_spawn(gw_.control, put_node(id, gw_.registration.grace), asio::detached);
+  }
+  apply(*view);
+  shared_.put_stats(json::serialize(stats_body(gw_)));
+}
+
+void SharedSync::degrade() {
+  if (!degraded_) {
+    ++outages_;
+    since_ = std::chrono::system_clock::now();
+    spdlog::warn("shared state: Redis does not answer; serving on this gateway's own view, each node's slots split "
+                 "among the {} gateway(s) last seen",
+                 std::max<std::size_t>(members_.size(), 1));
+  }
+  degraded_ = true;
+  // Each node's slots split among the gateways last seen: this one uses its share, the rest
+  // counts as held elsewhere.
+  std::vector<std::string> ids;
+  for (const auto& m : members_) ids.push_back(m.id);
+  const std::string& me = shared_.settings().gateway_id;
+  if (std::find(ids.begin(), ids.end(), me) == ids.end()) ids.push_back(me);
+  std::sort(ids.begin(), ids.end());
+  const auto rank = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), me) - ids.begin());
+  auto snapshot = gw_.cluster.snapshot();
+  for (const auto& n : snapshot->nodes) {
+    const int slots = cluster::node_slots(n).slots;
+    const int others = slots - state::degraded_share(slots, ids.size(), rank, n.id);
+    const int before = n.live->elsewhere.exchange(std::max(others, 0), std::memory_order_relaxed);
+    if (others < before) gw_.admission.freed(n.index);
+  }
+}
+
+void SharedSync::apply(const state::BeatView& view) {
+  members_ = view.members;
+  auto snapshot = gw_.cluster.snapshot();
+  for (const auto& n : snapshot->nodes) {
+    auto it = view.elsewhere.find(n.id);
+    const int others = it == view.elsewhere.end() ? 0 : it->second;
+    const int before = n.live->elsewhere.exchange(others, std::memory_order_relaxed);
+    if (others < before) gw_.admission.freed(n.index);  // slots came free elsewhere: waiters here may take them
+  }
+  // Registered nodes: Redis's list is the fleet's. Each is added or renewed here for what is
+  // left of its grace; one registered here that Redis no longer has was deleted or expired.
+  std::set<std::string> stored;
+  for (const auto& s : view.nodes) {
+    stored.insert(s.id);
+    auto body = object_of(s.value);
+    if (!body) continue;
+    bodies_[s.id] = s.value;
+    register_from_elsewhere(gw_, *body, std::chrono::milliseconds(std::max<int64_t>(s.ttl_ms, 1)));
+  }
+  for (const auto& id : gw_.cluster.registered_ids()) {
+    if (stored.contains(id) || pending_.contains(id) || unsynced_.contains(id)) continue;
+    spdlog::info("node {} forgotten: no gateway has it registered any more", id);
+    bodies_.erase(id);
+    gw_.cluster.remove_node(id);
+  }
+  const std::string& me = shared_.settings().gateway_id;
+  for (const auto& e : view.ejects) {
+    const auto tab = e.value.find('\t');
+    const std::string by = e.value.substr(0, tab);
+    if (by == me || e.ttl_ms <= 0) continue;
+    const std::string reason = tab == std::string::npos ? "" : e.value.substr(tab + 1);
+    auto snapshot_now = gw_.cluster.snapshot();
+    bool already = false;
+    for (const auto& n : snapshot_now->nodes)
+      if (n.id == e.id) already = n.health == cluster::Health::ejected;
+    if (!already)
+      gw_.cluster.eject_elsewhere(e.id, std::chrono::milliseconds(e.ttl_ms),
+                                  fmt::format("ejected by gateway {}: {}", by, reason));
+  }
+}
+
+void SharedSync::on_message(const state::Message& m) {
+  if (m.kind == "node+") {
+    auto body = object_of(m.body);
+    if (!body) return;
+    const json::value* grace = body->if_contains("grace_ms");
+    const int64_t ms = grace && grace->is_int64() ? grace->get_int64() : 0;
+    const json::value* id = body->if_contains("id");
+    if (id && id->is_string()) bodies_[std::string(id->get_string())] = m.body;
+    register_from_elsewhere(gw_, *body, std::chrono::milliseconds(std::max<int64_t>(ms, 1000)));
+  } else if (m.kind == "node-") {
+    bodies_.erase(m.body);
+    auto snapshot = gw_.cluster.snapshot();
+    for (const auto& n : snapshot->nodes)
+      if (n.id == m.body && !n.removed && n.source == cluster::NodeSource::registered) {
+        gw_.cluster.remove_node(m.body);
+        break;
+      }
+  } else if (m.kind == "eject") {
+    // "<id>\t<ms>\t<reason>"
+    const auto a = m.body.find('\t');
+    const auto b = a == std::string::npos ? a : m.body.find('\t', a + 1);
+    if (b == std::string::npos) return;
+    int64_t ms = 0;
+    std::from_chars(m.body.data() + a + 1, m.body.data() + b, ms);
+    gw_.cluster.eject_elsewhere(m.body.substr(0, a), std::chrono::milliseconds(std::max<int64_t>(ms, 1)),
+                                fmt::format("ejected by gateway {}: {}", m.gateway, m.body.substr(b + 1)));
+  } else if (m.kind == "freed") {
+    auto snapshot = gw_.cluster.snapshot();
+    for (const auto& n : snapshot->nodes) {
+      if (n.id != m.body || n.removed) continue;
+      int e = n.live->elsewhere.load(std::memory_order_relaxed);
+      while (e > 0 && !n.live->elsewhere.compare_exchange_weak(e, e - 1, std::memory_order_relaxed)) {
+      }
+      gw_.admission.freed(n.index);
+      break;
+    }
+  } else if (m.kind == "routing" || m.kind == "request") {
+    if (!gw_.telemetry.events.subscribers()) return;
+    auto body = object_of(m.body);
+    if (!body) return;
+    (*body)["gateway"] = m.gateway;
+    gw_.telemetry.events.publish(m.kind, *body);
+  }
+}
+
+http::awaitable<bool> SharedSync::confirm(std::size_t node, const std::string& model) {
+  if (!shared_.up() || degraded_) co_return true;  // the local shares decide
+  auto snapshot = gw_.cluster.snapshot();
+  if (node >= snapshot->nodes.size()) co_return true;
+  const cluster::NodeView& n = snapshot->nodes[node];
+  auto got = co_await shared_.acquire(n.id, cluster::slots_for(n, model).slots);
+  if (!got) co_return true;  // no answer in time: as if degraded, for this request
+  n.live->elsewhere.store(got->elsewhere, std::memory_order_relaxed);
+  co_return got->granted;
+}
+
+void SharedSync::released(std::size_t node) {
+  auto snapshot = gw_.cluster.snapshot();
+  if (node < snapshot->nodes.size()) shared_.release(snapshot->nodes[node].id);
+}
+
+bool SharedSync::hold(std::size_t node) {
+  if (!shared_.up() || degraded_) return false;
+  auto snapshot = gw_.cluster.snapshot();
+  if (node >= snapshot->nodes.size()) return false;
+  shared_.hold(snapshot->nodes[node].id);
+  return true;
+}
+
+std::map<std::string, int> SharedSync::holdings() const {
+  std::map<std::string, int> out;
+  auto snapshot = gw_.cluster.snapshot();
+  for (const auto& n : snapshot->nodes)
+    if (int used = n.live->in_flight.load(std::memory_order_relaxed); used > 0) out["node:" + n.id] = used;
+  for (const auto& [name, s] : gw_.limiter.stats())
+    if (s.in_progress > 0) out["key:" + name] = static_cast<int>(s.in_progress);
+  return out;
+}
+
+void SharedSync::registered(const std::string& id, json::object body, Nanos grace) {
+  body["id"] = id;
+  body["grace_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(grace).count();
+  bodies_[id] = json::serialize(body);
+  pending_.insert(id);
+  asio::co_spawn(gw_.control, put_node(id, grace), asio::detached);
+}
+
+void SharedSync::renewed(const std::string& id, Nanos grace) {
+  if (!bodies_.contains(id) || pending_.contains(id)) return;
+  pending_.insert(id);
+  asio::co_spawn(gw_.control, put_node(id, grace), asio::detached);
+}
+
+http::awaitable<void> SharedSync::put_node(std::string id, Nanos grace) {
+  auto it = bodies_.find(id);
+  bool ok = false;
+  if (it != bodies_.end())
+    ok = co_await shared_.put_node(id, it->second, std::chrono::duration_cast<std::chrono::milliseconds>(grace));
+  pending_.erase(id);
+  if (!ok && bodies_.contains(id)) unsynced_.insert(id);
+}
+
+void SharedSync::removed(const std::string& id) {
+  bodies_.erase(id);
+  unsynced_.erase(id);
+  asio::co_spawn(gw_.control, shared_.drop_node(id), asio::detached);
+}
+
+void SharedSync::put_run(const std::string& id, std::string json) { shared_.put_run(id, std::move(json)); }
+
+json::object SharedSync::json() const {
+  json::object o;
+  o["status"] = degraded_ ? "degraded" : "healthy";
+  o["redis"] = degraded_ ? "unreachable" : "up";
+  o["gateway_id"] = shared_.settings().gateway_id;
+  o["since"] = rfc3339(since_);
+  o["outages"] = outages_;
+  o["redis_errors"] = shared_.errors();
+  o["redis_commands"] = shared_.round_trips();
+  json::array gateways;
+  for (const auto& m : members_) {
+    json::object g = object_of(m.info).value_or(json::object{});
+    g["id"] = m.id;
+    g["self"] = m.id == shared_.settings().gateway_id;
+    gateways.push_back(std::move(g));
+  }
+  o["gateways"] = std::move(gateways);
+  return o;
+}
+
+}  // namespace hydra::api
