@@ -275,16 +275,26 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
   here.executor = std::move(executor);
   here.thread = http::thread_index();
   auto entering = [&] { return enter(snapshot, decision, model, priority, here); };
+  Ticket ticket = co_await http::on_control(executor_, entering);
+  AdmitOutcome out = co_await wait(std::move(ticket), requester, snapshot, decision);
+  co_return co_await confirmed(std::move(out), requester, snapshot, decision, model, priority);
+}
+
+http::awaitable<AdmitOutcome> Admission::confirmed(AdmitOutcome out, ReplySink& requester,
+                                                   const cluster::Snapshot& snapshot, const routing::Decision& decision,
+                                                   const std::string& model, int priority) {
+  if (!shared_) co_return out;
   // Several gateways: a slot free as this gateway counts may be taken through another one
   // meanwhile; Redis has the last word. A refusal updates the node's count of slots held
   // elsewhere, so entering again queues the request (or picks another node) instead of
   // asking again; the queue wakes it when a slot frees anywhere.
-  for (int refusals = 0;; ++refusals) {
-    Ticket ticket = co_await http::on_control(executor_, entering);
-    AdmitOutcome out = co_await wait(std::move(ticket), requester, snapshot, decision);
-    if (!shared_ || !out.lease) co_return out;
-    const std::size_t node = out.lease->node();
-    if (co_await shared_->confirm(node, model)) {
+  Waiting here;
+  here.executor = co_await asio::this_coro::executor;
+  here.thread = http::thread_index();
+  auto entering = [&] { return enter(snapshot, decision, model, priority, here); };
+  for (int refusals = 0; out.lease; ++refusals) {
+    const bool waited = out.waited;
+    if (co_await shared_->confirm(out.lease->node(), model)) {
       out.lease->shared_with(shared_);
       co_return out;
     }
@@ -295,7 +305,11 @@ http::awaitable<AdmitOutcome> Admission::admit(ReplySink& requester, const clust
       out.retry_after_s = 1;
       co_return out;
     }
+    Ticket ticket = co_await http::on_control(executor_, entering);
+    out = co_await wait(std::move(ticket), requester, snapshot, decision);
+    out.waited = out.waited || waited;
   }
+  co_return out;
 }
 
 }  // namespace hydra::api

@@ -86,6 +86,11 @@ public:
   // The waiter's thread: the ticket's outcome, waiting for a grant when it was queued.
   http::awaitable<AdmitOutcome> wait(Ticket ticket, ReplySink& requester, const cluster::Snapshot& snapshot,
                                      const routing::Decision& decision);
+  // Several gateways (share_with): keeps `out`'s lease once Redis confirms the slot; otherwise
+  // gives it back and enters again (the queue, or another node), until one is confirmed or the
+  // request is refused. Without sharing: `out` as it is. The waiter's thread.
+  http::awaitable<AdmitOutcome> confirmed(AdmitOutcome out, ReplySink& requester, const cluster::Snapshot& snapshot,
+                                          const routing::Decision& decision, const std::string& model, int priority);
   // A lease on a node whatever its load, without waiting: per-node operations (pull, create,
   // blobs) that do not generate, counted so that routing sees the node busy meanwhile.
   std::unique_ptr<Lease> lease_now(std::size_t node);

@@ -307,6 +307,15 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   telemetry::RoutingEvent& event = routed.event;
   const auto admitting = std::chrono::steady_clock::now();
   AdmitOutcome admitted = co_await gw.admission.wait(std::move(routed.ticket), sink, *snapshot, out.decision);
+  if (gw.shared) {  // several gateways: Redis confirms the slot, or the request goes elsewhere
+    const std::optional<std::size_t> first = admitted.lease ? std::optional(admitted.lease->node()) : std::nullopt;
+    admitted = co_await gw.admission.confirmed(std::move(admitted), sink, *snapshot, out.decision, model,
+                                               request.route.priority);
+    if (routed.loading && first && (!admitted.lease || admitted.lease->node() != *first)) {
+      gw.cluster.loading_ended(*first, model);  // it will not load there after all
+      routed.loading = false;
+    }
+  }
   const double queue_wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - admitting).count();
   if (admitted.client_gone) {  // it left while waiting in the queue: no node had it yet
     out.queued = event.queued = admitted.waited;

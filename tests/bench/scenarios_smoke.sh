@@ -15,10 +15,11 @@ BUILD_DIR=$build BENCH_OUT=$out ROUTING_MIN_TIME=0.01 ROUTING_REPS=2 \
   BUSY_SECONDS=1 BUSY_LOAD_S=0.2 \
   FLOOD_N=50 FLOOD_RATE=100 FLOOD_SECONDS=0.5 \
   CACHE_SECONDS=0.5 CACHE_FILL_SECONDS=0.5 CACHE_RATE=20 \
+  GW_SECONDS=0.3 GW_WARMUP=0.1 GW_IDLE_S=0.3 GW_FO_RATE=20 GW_FO_SECONDS=2 GW_FO_KILL_AT=1 GW_LEASE_TTL_S=1 \
   bash bench/run.sh </dev/null
 for section in "## Headline" "## 1. Overhead" "## 2. Streaming" "## 3. Routing decision" "## 4. Failover" \
                "## 5. Routing quality" "### 5b. A busy model" "## 6. Discovery" "## 7. Flood" "## 8. Response cache" \
-               "## Exact commands"; do
+               "## 9. Several gateways" "## Exact commands"; do
   grep -qF "$section" "$out" || { echo "bench smoke: '$section' missing from the report"; cat "$out"; exit 1; }
 done
 # Scenario 1 has Hydra's rows at 1 and 2 threads, and the allocations (or why not).
@@ -34,4 +35,11 @@ done
 for capacity in configured none; do
   grep -q "^| $capacity | " "$out" || { echo "bench smoke: no busy-model row for $capacity"; exit 1; }
 done
+# Scenario 9 (with nginx and redis-server present): the three setups' rows and the gateway killed.
+if command -v nginx >/dev/null && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+  for row in "nginx → 1 gateway, no Redis" "nginx → 1 gateway with Redis" "nginx → 3 gateways sharing one Redis"; do
+    grep -qF "| $row |" "$out" || { echo "bench smoke: no gateways row '$row'"; exit 1; }
+  done
+  grep -qF "### 9b. One of three gateways killed" "$out" || { echo "bench smoke: no gateway-killed run"; exit 1; }
+fi
 echo "bench scenarios smoke: ok"
