@@ -147,6 +147,33 @@ TEST(SeveralGateways, ANodeRegisteredOnOneIsRoutedToByAllAndDeletedEverywhere) {
   EXPECT_EQ(post(a.api, "/api/generate", generate("only-joiner:1b")).status, 404);
 }
 
+TEST(SeveralGateways, ANodeEjectedByOneIsAvoidedByAll) {
+  Trio t(2);
+  t.fleet.add_sim("s0", {"--model", "m:1b=1", "--load-seconds", "0"});
+  t.fleet.add_sim("doomed", {"--model", "m:1b=1", "--load-seconds", "0"});
+  // A probes every 100 ms; B every minute: only A's probes can find the node gone soon.
+  auto& a = t.start("gw-a", {"HYDRA_HEALTH_INTERVAL=0.1"});
+  auto& b = t.start("gw-b", {"HYDRA_HEALTH_INTERVAL=60"});
+  ASSERT_TRUE(wait_for([&] { return t.all_see(2); }, 5s));
+  const std::string doomed = t.fleet.sim(1).id;
+  t.fleet.sim(1).process->kill_now();
+  auto ejected = [&](const Gateway& g) {
+    auto n = listed(g.api, doomed);
+    return n.is_object() && n.at("health") == "ejected";
+  };
+  ASSERT_TRUE(wait_for([&] { return ejected(a); }, 10s)) << "A never ejected the node";
+  ASSERT_TRUE(wait_for([&] { return ejected(b); }, 1500ms)) << "B did not hear of the ejection";
+  // B's own rule did not eject it (it probes once a minute): A's ejection did.
+  EXPECT_EQ(listed(b.api, doomed).at("ejections").to_number<int>(), 0) << listed(b.api, doomed);
+  for (int i = 0; i < 5; ++i) {
+    auto r = post(b.api, "/api/generate", generate("m:1b", 1));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers["x-hydra-node"], t.fleet.sim(0).id);
+  }
+  auto stats = json::parse(get(b.api, "/stats").body);
+  EXPECT_EQ(stats.at("routing").at("failovers").to_number<int>(), 0) << "B tried the ejected node first";
+}
+
 TEST(SeveralGateways, ANodesSlotsHoldAcrossGatewaysAndNothingStarves) {
   Trio t(1);
   // A node the gateways are told has 2 slots (it would run 8: each gateway alone would send

@@ -1,5 +1,6 @@
 #include "common/json.hpp"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 using namespace hydra;
@@ -55,4 +56,16 @@ TEST(Json, CappedParseCutsLongStringsAndKeepsEverythingElse) {
     ASSERT_TRUE(std::holds_alternative<JsonError>(capped)) << bad;
     EXPECT_EQ(std::get<JsonError>(capped).message, std::get<JsonError>(whole).message) << bad;
   }
+}
+
+TEST(Json, AddNumbersSumsNestedFiguresAndKeepsTheRest) {
+  boost::json::object a = boost::json::parse(R"({"n":1,"x":{"y":2.5,"z":"keep"},"only_a":3})").as_object();
+  boost::json::object b = boost::json::parse(R"({"n":2,"x":{"y":1,"z":"other","w":4},"only_b":5})").as_object();
+  add_numbers(a, b);
+  EXPECT_EQ(a.at("n").as_int64(), 3);
+  EXPECT_DOUBLE_EQ(a.at("x").at("y").as_double(), 3.5);
+  EXPECT_EQ(a.at("x").at("z").as_string(), "keep");
+  EXPECT_EQ(a.at("x").at("w").as_int64(), 4);
+  EXPECT_EQ(a.at("only_a").as_int64(), 3);
+  EXPECT_EQ(a.at("only_b").as_int64(), 5);
 }
