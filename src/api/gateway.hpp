@@ -110,6 +110,9 @@ void add_all_routes(http::Router& router, Gateway& gateway);
 void add_status_routes(http::Router& router, Gateway& gateway);
 // DELETE /cache (?model=): purges the response cache.
 void add_cache_routes(http::Router& router, Gateway& gateway);
+// GET /nodes's body (and the dashboard's `nodes` event): the nodes, and with several gateways
+// the live ones.
+boost::json::object fleet_json(const Gateway& gateway, const cluster::Snapshot& snapshot);
 // GET /stats's body (this gateway's figures).
 boost::json::object stats_body(const Gateway& gateway);
 // Several gateways: a node another gateway registered (its registration body as kept in

@@ -293,6 +293,12 @@ http::awaitable<void> remove_node(Gateway& gw, http::Exchange& ex) {
 
 }  // namespace
 
+json::object fleet_json(const Gateway& gw, const cluster::Snapshot& snapshot) {
+  json::object out = nodes_json(snapshot);
+  if (gw.shared) out["gateways"] = gw.shared->json().at("gateways");  // several gateways: the live ones
+  return out;
+}
+
 bool register_from_elsewhere(Gateway& gw, const json::object& body, Nanos ttl) {
   const json::value* u = body.if_contains("url");
   const json::value* id = body.if_contains("id");
@@ -313,9 +319,7 @@ void add_hydra_routes(http::Router& router, Gateway& gw) {
   router.add(verb::get, "/nodes", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await settle_workers(gw);
     auto snapshot = gw.cluster.snapshot();
-    json::object out = nodes_json(*snapshot);
-    if (gw.shared) out["gateways"] = gw.shared->json().at("gateways");  // several gateways: the live ones
-    co_await ex.respond_json(http::bhttp::status::ok, out);
+    co_await ex.respond_json(http::bhttp::status::ok, fleet_json(gw, *snapshot));
   });
   router.add(verb::post, "/nodes/register", [&gw](http::Exchange& ex) { return register_node(gw, ex); });
   router.add_prefix(verb::post, "/nodes/", [&gw](http::Exchange& ex) { return heartbeat(gw, ex); });

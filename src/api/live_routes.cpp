@@ -113,7 +113,7 @@ awaitable<void> events(Gateway& gw, http::Exchange& ex) {
   pipe.push("hello", hello(gw));
   for (const auto& e : gw.telemetry.routing.recent(50)) pipe.push("routing", telemetry::to_json(e));
   pipe.push("history", history(gw));
-  pipe.push("nodes", nodes_json(*gw.cluster.snapshot()));
+  pipe.push("nodes", fleet_json(gw, *gw.cluster.snapshot()));
   uint64_t id = gw.telemetry.events.subscribe([&pipe](std::string_view name, const json::object& data) { pipe.push(name, data); });
   co_await pipe.write_to(ex);  // until the page goes away (found at the next write: within a second)
   gw.telemetry.events.unsubscribe(id);
@@ -129,7 +129,7 @@ awaitable<void> publish_live(Gateway& gw) {
     if (ec) co_return;
     json::object traffic = traffic_tick(gw);  // kept whether or not anyone watches now
     if (gw.telemetry.events.subscribers() == 0) continue;
-    gw.telemetry.events.publish("nodes", nodes_json(*gw.cluster.snapshot()));
+    gw.telemetry.events.publish("nodes", fleet_json(gw, *gw.cluster.snapshot()));
     gw.telemetry.events.publish("traffic", traffic);
   }
 }

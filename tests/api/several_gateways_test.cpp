@@ -127,6 +127,9 @@ TEST(SeveralGateways, ANodeRegisteredOnOneIsRoutedToByAllAndDeletedEverywhere) {
   auto& b = t.start("gw-b");
   auto& c = t.start("gw-c");
   ASSERT_TRUE(wait_for([&] { return t.all_see(3); }, 5s)) << "the gateways never saw each other";
+  // /nodes (and the dashboard's `nodes` event, built alike) lists the live gateways.
+  const json::value fleet = json::parse(get(b.api, "/nodes").body);
+  ASSERT_EQ(fleet.at("gateways").as_array().size(), 3u);
 
   auto reg = call(a.api, "POST", "/nodes/register", fmt::format(R"({{"url":"http://{}","name":"box-9"}})", joiner.id));
   ASSERT_EQ(reg.status, 200) << reg.body;

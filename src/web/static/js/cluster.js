@@ -155,6 +155,13 @@ export class ClusterPage {
       this.render(nodes);
       this.drawActivity(); // cards rebuilt just now have blank charts
     }
+    // Several gateways sharing this fleet (cluster.redis_url): the live ones, this one marked.
+    const gateways = msg.gateways ?? [];
+    setChildren($('gateways'), gateways.length
+      ? [el('h3', {}, `Gateways (${gateways.length})`),
+         el('div', { class: 'chips' }, gateways.map((g) => el('span', { class: 'chip', title: g.url ?? '', dataset: { testid: 'gateway-chip' } },
+           `${g.id}${g.self ? ' (this one)' : ''}`)))]
+      : []);
     const rpc = msg.rpc_servers ?? [];
     setChildren($('rpc-servers'), rpc.length
       ? [el('h3', {}, 'llama.cpp RPC servers'), el('div', { class: 'chips' }, rpc.map((s) => el('span', { class: 'chip' }, typeof s === 'string' ? s : JSON.stringify(s))))]

@@ -9,16 +9,20 @@ const MAX_ROWS = 300; // shown at once (the filters reach the rest)
 const OUTCOMES = ['served', 'failed', 'rejected', 'unroutable', 'abandoned'];
 
 function who(r) {
-  const parts = [r.key ? `key ${r.key}` : null, r.client || null].filter(Boolean);
+  const parts = [r.key ? `key ${r.key}` : null, r.client || null, r.gateway ? `through ${r.gateway}` : null].filter(Boolean);
   return parts.length ? parts.join(' · ') : 'gateway';
 }
+
+// A record's identity: its seq, with the gateway's name for another gateway's (several
+// gateways number their requests each their own way).
+const keyOf = (r) => (r.gateway ? `${r.gateway}#${r.seq}` : String(r.seq));
 
 function row(r, selected, onClick) {
   const statusClass = r.status >= 400 || r.status === 0 ? 'error' : '';
   return el('tr', {
     class: `req outcome-${r.outcome}${selected ? ' selected' : ''}`,
     dataset: { testid: 'request-row', seq: String(r.seq), model: r.model ?? '', node: r.node ?? '', outcome: r.outcome ?? '' },
-    onclick: () => onClick(r.seq),
+    onclick: () => onClick(keyOf(r)),
   },
   el('td', { class: 'nowrap', title: r.at }, formatTime(r.at)),
   el('td', { class: 'small' }, who(r)),
@@ -60,7 +64,8 @@ export class RequestsPage {
   }
 
   add(r) {
-    if (this.records.length && this.records[0].seq >= r.seq) return; // already have it
+    const newest = r.gateway ? null : this.records.find((x) => !x.gateway);
+    if (newest && newest.seq >= r.seq) return; // already have it
     this.records.unshift(r);
     if (this.records.length > MAX_KEPT) this.records.pop();
     // Many requests a second redraw the table a few times a second, not once each.
@@ -90,11 +95,11 @@ export class RequestsPage {
   render() {
     const matching = this.matching();
     const shown = matching.slice(0, MAX_ROWS);
-    setChildren($('req-rows'), shown.map((r) => row(r, r.seq === this.selected, (seq) => this.select(seq))));
+    setChildren($('req-rows'), shown.map((r) => row(r, keyOf(r) === this.selected, (key) => this.select(key))));
     $('req-empty').hidden = shown.length > 0;
     $('req-count').textContent = `${matching.length} of ${this.records.length} recent request${this.records.length === 1 ? '' : 's'}` +
       (matching.length > shown.length ? ` (the newest ${shown.length} shown)` : '');
-    const chosen = this.records.find((r) => r.seq === this.selected);
+    const chosen = this.records.find((r) => keyOf(r) === this.selected);
     setChildren($('req-trace'), chosen ? traceView(chosen) : []);
   }
 }

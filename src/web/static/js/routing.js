@@ -22,7 +22,9 @@ function row(d) {
   for (const c of d.continued ?? []) flags.push(`continued on ${c.to} after ${c.after_tokens} tokens (${c.from} broke off)`);
   if (d.requested_node) flags.push(`asked for ${d.requested_node}`);
   if (d.priority !== undefined && d.priority !== 5) flags.push(`priority ${d.priority}`);
-  return el('tr', { dataset: { testid: 'routing-row', seq: String(d.seq), model: d.model ?? '', node: d.selected_node ?? '' }, class: d.selected_node ? '' : 'unserved' },
+  if (d.gateway) flags.push(`through gateway ${d.gateway}`);  // several gateways: another one decided
+  const key = d.gateway ? `${d.gateway}#${d.seq}` : String(d.seq);
+  return el('tr', { dataset: { testid: 'routing-row', seq: String(d.seq), key, model: d.model ?? '', node: d.selected_node ?? '' }, class: d.selected_node ? '' : 'unserved' },
     el('td', { class: 'nowrap', title: d.at }, formatTime(d.at)),
     el('td', { class: 'mono' }, d.endpoint),
     el('td', { class: 'nowrap', dataset: { testid: 'routing-model' } }, d.model),
@@ -49,13 +51,15 @@ export class RoutingPage {
   }
 
   add(d) {
-    if (this.seen.has(d.seq)) return;
-    this.seen.add(d.seq);
+    // Several gateways: another one's decisions come with its name, numbered its own way.
+    const key = d.gateway ? `${d.gateway}#${d.seq}` : String(d.seq);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.total++;
     this.rows.prepend(row(d));
     while (this.rows.children.length > MAX_ROWS) {
       const last = this.rows.lastElementChild;
-      this.seen.delete(Number(last.dataset.seq));
+      this.seen.delete(last.dataset.key);
       last.remove();
     }
     this.refreshCount();
