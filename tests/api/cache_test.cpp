@@ -326,7 +326,7 @@ TEST(Cache, ATenantNeverReadsAnotherTenantsAnswersAndOnlyAnAdminPurges) {
 
 TEST(Cache, TwoGatewaysShareAnswersThroughRedisAndARedisThatDiesCostsNoRequest) {
   RedisServer redis;
-  const std::vector<std::string> env = {"HYDRA_CACHE_MODE=deterministic", "HYDRA_REDIS_URL=" + redis.url()};
+  const std::vector<std::string> env = {"HYDRA_CACHE_MODE=deterministic", "HYDRA_CACHE_REDIS_URL=" + redis.url()};
   Fleet one, two;  // two gateways, each with its own node and its own data dir (L1 and L2)
   one.add_sim("a", sim_args());
   two.add_sim("b", sim_args());
