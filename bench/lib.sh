@@ -99,7 +99,9 @@ start_hydra() {
 # start_nginx NAME BALANCE URL...: nginx as a plain reverse proxy over the URLs, configured in
 # $WORK/NAME; BALANCE is "" (round robin) or "least_conn;". $NGINX_WORKERS worker processes
 # (default 1); a caller's array NGINX_ENV goes to `env` in front of nginx alone, as HYDRA_ENV
-# does for start_hydra. Sets $NGINX_URL and $NGINX_PID.
+# does for start_hydra. $NGINX_SERVER_OPTS (e.g. "max_fails=1 fail_timeout=5s") is added to each
+# upstream server line and $NGINX_LOCATION_EXTRA (whole directives) to the location; both empty
+# by default (nginx's own defaults). Sets $NGINX_URL and $NGINX_PID.
 start_nginx() {
   local name=$1 balance=$2; shift 2
   local dir="$WORK/$name" port u pre=()
@@ -119,7 +121,7 @@ start_nginx() {
     echo "  keepalive_requests 1000000;"
     echo "  upstream sims {"
     [ -n "$balance" ] && echo "    $balance"
-    for u in "$@"; do echo "    server ${u#http://};"; done
+    for u in "$@"; do echo "    server ${u#http://}${NGINX_SERVER_OPTS:+ $NGINX_SERVER_OPTS};"; done
     echo "    keepalive 1024;"
     echo "    keepalive_requests 1000000;"
     echo "  }"
@@ -131,6 +133,7 @@ start_nginx() {
     echo "      proxy_set_header Connection \"\";"
     echo "      proxy_buffering off;"
     echo "      proxy_read_timeout 300s;"
+    [ -n "${NGINX_LOCATION_EXTRA:-}" ] && echo "      $NGINX_LOCATION_EXTRA"
     echo "    }"
     echo "  }"
     echo "}"

@@ -699,6 +699,190 @@ if c_direct and c_miss and c_l1:
                             f"the throughput with the cache on; {n_on} of {c_on['requests']} requests reached the node "
                             f"({n_off} of {c_off['requests']} with it off)")
 
+# ---- several gateways ------------------------------------------------------------------
+def gw_records(name):
+    """(due_unix_ms, ok, latency_ms) of every request of a loadgen --records file."""
+    path = os.path.join(work, name + ".tsv")
+    rows = []
+    if os.path.exists(path):
+        for line in open(path):
+            due, ok, _, latency = line.split("\t")
+            rows.append((float(due), ok == "1", float(latency)))
+    return rows
+
+
+def commandstats(setup):
+    """Redis's INFO commandstats saved after a setup's runs: {command: calls}."""
+    path = os.path.join(work, f"gateways-{setup}-commandstats.txt")
+    out = {}
+    if os.path.exists(path):
+        for line in open(path):
+            if line.startswith("cmdstat_"):
+                name, _, rest = line.strip()[len("cmdstat_"):].partition(":")
+                fields = dict(kv.split("=", 1) for kv in rest.split(",") if "=" in kv)
+                out[name] = int(fields.get("calls", "0"))
+    return out
+
+
+def per_request_us(ticks, requests):
+    if ticks is None or not requests:
+        return "—"
+    return f"{int(ticks) / os.sysconf('SC_CLK_TCK') / requests * 1e6:.0f} µs"
+
+
+gw_setups = [("direct", "the sims, directly"), ("nginx", "nginx → the sims (reference)"),
+             ("one", "nginx → 1 gateway, no Redis"), ("one-redis", "nginx → 1 gateway with Redis"),
+             ("three-redis", "nginx → 3 gateways sharing one Redis")]
+gw_lat = {k: load(f"gateways-latency-{k}") for k, _ in gw_setups}
+gw_thr = {k: load(f"gateways-throughput-{k}") for k, _ in gw_setups}
+if "gateways.skipped" in facts or (gw_lat["direct"] and gw_thr["direct"]):
+    p("## 9. Several gateways: shared state through Redis, and a gateway killed")
+    p("")
+    if "gateways.skipped" in facts:
+        p(f"Not measured: {facts['gateways.skipped']}.")
+        p("")
+    else:
+        conc, max_conc = gw_lat["direct"]["concurrency"], gw_thr["direct"]["concurrency"]
+        p(f"**This machine has {os.cpu_count()} cores**, shared by the load generator, nginx, every gateway, Redis and "
+          "the sims, so three gateways here show what shared state costs, not how gateways scale: three on "
+          f"{os.cpu_count()} cores compete for the same CPU as one.")
+        p("")
+        p("The same 4 sims as in scenario 1 (100,000 tokens/s; the same small non-streamed `/api/generate`, "
+          "`num_predict` 1), reached directly, through nginx alone, and through nginx (one worker, round robin, "
+          "HTTP/1.1 keep-alive) in front of: one `hydra serve` without Redis; one with shared state on "
+          "(`HYDRA_REDIS_URL`, its own `redis-server`); three sharing one `redis-server` (`HYDRA_GATEWAY_ID` gw1..gw3). "
+          "Every gateway at one thread (`HYDRA_THREADS=1`) with the response cache off (`HYDRA_CACHE_MODE=off`), so every "
+          "request reaches a sim and takes a slot lease, which with Redis is confirmed by a Lua script (one awaited round "
+          "trip) and given back by another (sent without waiting). Closed loop: latency at "
+          f"{conc} in flight, throughput at {max_conc}; {gw_lat['direct']['warmup_s']:g} s warm-up, then "
+          f"{gw_lat['direct']['duration_s']:g} s measured. Added latency is against the sims directly, so it includes "
+          "nginx's hop (the reference row shows that hop alone)."
+          + (f" CPU time stolen from this virtual machine by its host during the scenario: {facts['gateways.steal_pct']}%."
+             if "gateways.steal_pct" in facts else ""))
+        p("")
+        p(f"| path | p50 at {conc} | p99 at {conc} | added p50 | added p99 | throughput (at {max_conc}) | errors | "
+          "Redis commands per request | gateway CPU per request | Redis CPU per request |")
+        p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        d = gw_lat["direct"]["latency_ms"]
+        gw_summary = {}
+        for key, label in gw_setups:
+            l, t = gw_lat[key], gw_thr[key]
+            if not l or not t:
+                continue
+            added50 = "—" if key == "direct" else us_delta(d["p50"], l["latency_ms"]["p50"])
+            added99 = "—" if key == "direct" else us_delta(d["p99"], l["latency_ms"]["p99"])
+            errs = l["errors"]["total"] + t["errors"]["total"]
+            requests = int(facts.get(f"gateways.{key}.requests", "0"))
+            cmds = "—"
+            if f"gateways.{key}.redis_commands" in facts and requests:
+                idle = float(facts.get(f"gateways.{key}.idle_commands_per_s", "0"))
+                wall = float(facts.get(f"gateways.{key}.wall_s", "0"))
+                raw = int(facts[f"gateways.{key}.redis_commands"])
+                per = max(0.0, raw - idle * wall) / requests
+                cmds = f"**{per:.2f}**"
+                gw_summary[key] = per
+            p(f"| {label} | {ms(l['latency_ms']['p50'])} | {ms(l['latency_ms']['p99'])} | {added50} | {added99} | "
+              f"{t['throughput_rps']:,.0f} req/s | {errs} | {cmds} | "
+              f"{per_request_us(facts.get(f'gateways.{key}.gateway_cpu_ticks'), requests)} | "
+              f"{per_request_us(facts.get(f'gateways.{key}.redis_cpu_ticks'), requests)} |")
+        p("")
+        p("*Redis commands per request*: the gateways' `components.shared_state.redis_commands` (GET /health, summed over "
+          "them) read before and after both runs of the row, less what they send when idle (beats: measured over "
+          f"{facts.get('gateways.idle_s', '?')} s just before: "
+          + ", ".join(f"{float(facts[f'gateways.{k}.idle_commands_per_s']):.1f}/s for {k}" for k in ("one-redis", "three-redis")
+                      if f"gateways.{k}.idle_commands_per_s" in facts)
+          + ", pro rata), divided by the requests the sims received over the same window (warm-ups included). "
+          "CPU per request: utime + stime from /proc over the same window (all the row's gateways together; Redis alone), "
+          "divided likewise. Redis errors reported by the gateways at the end: "
+          + ", ".join(f"{k} {facts[f'gateways.{k}.redis_errors']}" for k in ("one-redis", "three-redis")
+                      if f"gateways.{k}.redis_errors" in facts) + ".")
+        p("")
+        p("One run per setup. From run to run on this machine the gateway rows move more than the direct and nginx "
+          "rows; the row of one gateway with Redis moves most (from about 2,900 to 5,400 req/s at 64 in flight over four "
+          "runs on a quiet machine when this scenario was written, against 8,700 to 10,800 without Redis and 4,300 to "
+          "4,600 for three sharing Redis). Redis commands per request, and the failures when a gateway is killed, "
+          "were the same in every run.")
+        p("")
+        p("A request through a gateway with shared state sends Redis: `EVAL` of the acquire script (awaited: the slot "
+          "is confirmed before the request goes to the node), `EVAL` of the release script when it ends (not awaited; "
+          "the script also PUBLISHes `freed`, which wakes requests queued at other gateways), and two `PUBLISH`es, the "
+          "routing decision and the request record, which the other gateways show on their /events and dashboards.")
+        p("")
+        for key, label in gw_setups:
+            stats, requests = commandstats(key), int(facts.get(f"gateways.{key}.requests", "0"))
+            if not stats or not requests:
+                continue
+            top = sorted(stats.items(), key=lambda kv: -kv[1])
+            p(f"What Redis counted per request, {label} (`INFO commandstats` over the same runs, reset before them; "
+              "commands the Lua scripts run are counted too, beats and the `/health` reads included): "
+              + ", ".join(f"`{name}` {calls / requests:.2f}" for name, calls in top if calls / requests >= 0.005) + ".")
+            p("")
+        one, one_r, three = gw_thr.get("one"), gw_thr.get("one-redis"), gw_thr.get("three-redis")
+        if one and one_r and three:
+            headline.append(f"Several gateways ({os.cpu_count()} cores, behind nginx): 1 gateway {one['throughput_rps']:,.0f} req/s, "
+                            f"1 with Redis {one_r['throughput_rps']:,.0f} req/s, 3 sharing Redis {three['throughput_rps']:,.0f} req/s; "
+                            "Redis commands per request "
+                            + ", ".join(f"{v:.2f} ({'1 gateway' if k == 'one-redis' else '3 gateways'})" for k, v in gw_summary.items()))
+
+        kill = load("gateways-kill")
+        rows = gw_records("gateways-kill")
+        if kill and rows:
+            killed = int(facts.get("gateways.kill.unix_ms", "0"))
+            failed = [r for r in rows if not r[1]]
+            before = [r for r in failed if r[0] < killed]
+            after = [r for r in failed if r[0] >= killed]
+            last_end = max((r[0] + r[2] for r in failed), default=None)
+            last_sent_after = max((r[0] for r in after), default=None)
+            kinds = ", ".join(f"{k} {v}" for k, v in kill["errors"].items() if k != "total")
+            p("### 9b. One of three gateways killed under load")
+            p("")
+            p(f"The three gateways sharing Redis, behind nginx: open loop, {facts.get('gateways.fo_rate', '?')} streamed "
+              "requests/s (a scripted prompt the same sims answer with 10 tokens at 20 tokens/s: 0.5 s each, so about "
+              f"{float(facts.get('gateways.fo_rate', '0')) / 2:.0f} are in flight), and {facts.get('gateways.fo_kill_at_s', '?')} s "
+              f"in, gateway gw2 is SIGKILLed. A request unanswered after {facts.get('gateways.fo_timeout_s', '?')} s has failed. "
+              f"nginx is set to `server ... {facts.get('gateways.nginx_server_opts', '')};` for each gateway and "
+              f"`{facts.get('gateways.nginx_location_extra', '')}` (passive checks: the first failed connection marks a gateway "
+              "down for 5 s and the request goes to the next one). nginx never passes a POST on once it was sent "
+              "(that would take `non_idempotent`, not set), so the streams gw2 was serving are cut.")
+            p("")
+            p("| requests | failed (kind) | of them sent before the kill (in flight) | sent after the kill | "
+              "last error seen after the kill | p50 latency |")
+            p("| ---: | ---: | ---: | ---: | ---: | ---: |")
+            last_text = f"{max(0.0, (last_end - killed) / 1000):.2f} s" if last_end is not None else "none"
+            p(f"| {kill['requests']} | {kill['errors']['total']}{' (' + kinds + ')' if kinds else ''} | {len(before)} | "
+              f"{len(after)} | {last_text} | {ms(kill['latency_ms']['p50'])} |")
+            p("")
+            if after:
+                p(f"The last failed request sent after the kill was sent {(last_sent_after - killed) / 1000:.2f} s after it; "
+                  "every later one succeeded.")
+            else:
+                p("No request sent after the kill failed: nginx's connection to gw2 was refused and it passed the request to "
+                  "another gateway at once, so the errors stopped with the streams gw2 had in progress.")
+            held = facts.get("gateways.kill.held_before", "")
+            returned, unlisted = facts.get("gateways.kill.leases_returned_s"), facts.get("gateways.kill.unlisted_s")
+            p("")
+            p(f"gw2's slot leases in Redis just before the kill (`HGETALL hydra:held:gw2`): `{held or 'none'}`. They stopped "
+              "counting against the nodes' slots "
+              + (f"**{float(returned):.1f} s** after the kill" if returned else "not within the watch")
+              + f" (when gw2's `hydra:gw:gw2` key expired: the acquire script counts only live gateways' holdings; "
+              f"`HYDRA_LEASE_TTL_S` = {facts.get('gateways.lease_ttl_s', '?')}), and gw1's /health "
+              + (f"stopped listing gw2 after {float(unlisted):.1f} s" if unlisted else "still listed gw2 at the end of the watch")
+              + ". Until then the surviving gateways count those slots as taken; with 1,024 slots per sim here that "
+              "costs nothing, on a node with few slots it holds back that many requests for up to the TTL.")
+            p("")
+            headline.append(f"A gateway killed under load (3 behind nginx, {facts.get('gateways.fo_rate', '?')} streams/s): "
+                            f"{kill['errors']['total']} failed of {kill['requests']} ({len(before)} in flight on it, "
+                            f"{len(after)} sent after), last error {last_text} after the kill"
+                            + (f"; its leases returned after {float(returned):.1f} s" if returned else ""))
+        conf = os.path.join(work, "gateways-nginx.conf.txt")
+        if os.path.exists(conf):
+            p("The nginx.conf generated for the three gateways (the other rows differ only in the `server` lines):")
+            p("")
+            p("```nginx")
+            p(open(conf).read().rstrip())
+            p("```")
+            p("")
+
 # ---- commands -------------------------------------------------------------------------
 p("## Exact commands")
 p("")

@@ -10,14 +10,15 @@
 # policy vs round robin vs least connections on a mixed fleet; then one busy model on the demo
 # fleet, with and without configured capacities), discovery (40 sims found on a /26), flood
 # (ordinary requests beside 5,000 made-up model names), cache (hit latency per tier, and a
-# workload where half the questions repeat). Sizes are the variables below.
+# workload where half the questions repeat), gateways (one gateway, one with Redis, three sharing
+# Redis, behind nginx; then one of the three killed under load). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 HYDRA=$BUILD_DIR/hydra
 LOADGEN=$BUILD_DIR/bench/loadgen
-SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery flood cache}
+SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery flood cache gateways}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 
 ROUTING_MIN_TIME=${ROUTING_MIN_TIME:-0.5}  # seconds per repetition of each routing benchmark
@@ -58,6 +59,16 @@ FLOOD_SECONDS=${FLOOD_SECONDS:-4}
 CACHE_SECONDS=${CACHE_SECONDS:-3}           # cache: each measured run
 CACHE_FILL_SECONDS=${CACHE_FILL_SECONDS:-3} # ... storing distinct answers before a restart (L2, L3)
 CACHE_RATE=${CACHE_RATE:-300}               # ... then asking them again, open loop (fewer than were stored)
+GW_CONC=${GW_CONC:-8}               # gateways: latency at this many in flight (closed loop)
+GW_MAX_CONC=${GW_MAX_CONC:-64}      # ... throughput at this many
+GW_SECONDS=${GW_SECONDS:-2.5}       # ... each measured run, after GW_WARMUP s unrecorded
+GW_WARMUP=${GW_WARMUP:-0.5}
+GW_IDLE_S=${GW_IDLE_S:-1}           # ... the gateways' idle Redis commands counted over this long
+GW_FO_RATE=${GW_FO_RATE:-100}       # ... a gateway killed: streamed requests per second (0.5 s each)
+GW_FO_SECONDS=${GW_FO_SECONDS:-8}
+GW_FO_KILL_AT=${GW_FO_KILL_AT:-2}   # ... seconds into that run one of the three is SIGKILLed
+GW_FO_TIMEOUT=${GW_FO_TIMEOUT:-5}   # ... a request unanswered this long has failed
+GW_LEASE_TTL_S=${GW_LEASE_TTL_S:-10} # ... HYDRA_LEASE_TTL_S of the gateways with Redis (10: Hydra's default)
 
 for f in "$HYDRA" "$LOADGEN"; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds first)" >&2; exit 1; }
