@@ -43,12 +43,13 @@ http::awaitable<void> refuse(http::Exchange& ex, int status, std::string message
 struct InProgress {
   auth::Limiter& limiter;
   const auth::Key& key;
-  state::Shared* shared = nullptr;  // several gateways: the place is held in Redis too
+  SharedSync* sync = nullptr;  // several gateways
+  bool counted = false;        // the place is held in Redis too (confirmed there)
   bool done = false;
   void release() {
     if (std::exchange(done, true)) return;
     limiter.finish(key);
-    if (shared) shared->finish_key(key.name);
+    if (sync && counted) sync->shared().finish_key(key.name);
   }
   ~InProgress() { release(); }
 };
@@ -63,7 +64,7 @@ http::awaitable<auth::Verdict> admit_shared(Gateway& gw, const auth::Key& key, I
                                                    static_cast<int64_t>(key.max_concurrent));
   if (!got) co_return v;
   if (got->refusal.empty()) {
-    if (key.max_concurrent) in_progress.shared = &gw.shared->shared();
+    in_progress.counted = key.max_concurrent > 0;
     co_return v;
   }
   v.refusal = got->refusal == "rpm" ? auth::Refusal::rpm : auth::Refusal::concurrency;
@@ -172,7 +173,7 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   auth::Verdict verdict = limiter.admit(*key, std::chrono::steady_clock::now());
   std::optional<InProgress> in_progress;
   if (verdict) {
-    in_progress.emplace(limiter, *key);
+    in_progress.emplace(limiter, *key, gw.shared);
     verdict = co_await admit_shared(gw, *key, *in_progress);
   }
   add_rate_headers(gw, caller);

@@ -17,9 +17,17 @@ namespace asio = boost::asio;
 Lease::Lease(Admission& owner, std::shared_ptr<cluster::NodeCounters> counters, std::size_t node)
     : owner_(owner), counters_(std::move(counters)), node_(node) {}
 
+void Lease::shared_with(SharedSync* shared) {
+  shared_ = shared;
+  counters_->counted_shared.fetch_add(1, std::memory_order_relaxed);
+}
+
 Lease::~Lease() {
   counters_->in_flight.fetch_sub(1, std::memory_order_relaxed);
-  if (shared_) shared_->released(node_);
+  if (shared_) {  // counted in Redis: given back there
+    counters_->counted_shared.fetch_sub(1, std::memory_order_relaxed);
+    shared_->released(node_);
+  }
   // The queue is the control thread's. Meanwhile the slot shows free, but a newcomer admitted
   // there first serves the best waiter with it (enter()).
   Admission* owner = &owner_;

@@ -35,7 +35,7 @@ public:
   Lease& operator=(const Lease&) = delete;
   std::size_t node() const { return node_; }
   // Several gateways: the slot is also counted in Redis, and given back there when this ends.
-  void shared_with(SharedSync* shared) { shared_ = shared; }
+  void shared_with(SharedSync* shared);
 
 private:
   Admission& owner_;

@@ -3,6 +3,7 @@
 // `nodes` and `traffic`, and what the dashboard remembers: GET /traffic (the last five minutes,
 // second by second) and GET /requests (the recent requests, each with its routing decision).
 #include "api/gateway.hpp"
+#include "api/shared_sync.hpp"
 #include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/hydra_api.hpp"
@@ -151,6 +152,7 @@ void add_live_routes(http::Router& router, Gateway& gw) {
     co_await settle_workers(gw);
     std::string text = gw.telemetry.metrics.render(gauges(gw));
     if (gw.cache) text += memory::render_metrics(*gw.cache);
+    if (gw.shared) text += gw.shared->metrics(gw.admission.refused_elsewhere());
     co_await ex.respond(status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   });
   router.add(verb::get, "/events", [&gw](http::Exchange& ex) { return events(gw, ex); });

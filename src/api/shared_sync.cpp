@@ -88,12 +88,12 @@ http::awaitable<void> SharedSync::beat_once() {
     since_ = std::chrono::system_clock::now();
     // What this gateway holds goes back (its leases expired in Redis while it could not renew
     // them); what was registered through it meanwhile follows below.
-    if (ever_up_) shared_.restore(holdings());
+    if (ever_up_) restore();
   }
   const bool lost = !epoch_.empty() && view->epoch != epoch_;
   if (lost) {
     spdlog::warn("shared state: Redis lost its data (restarted?); putting back this gateway's share");
-    shared_.restore(holdings());
+    restore();
     for (const auto& [id, body] : bodies_) unsynced_.insert(id);
   }
   epoch_ = view->epoch;
@@ -242,17 +242,15 @@ bool SharedSync::hold(std::size_t node) {
   auto snapshot = gw_.cluster.snapshot();
   if (node >= snapshot->nodes.size()) return false;
   shared_.hold(snapshot->nodes[node].id);
-  return true;
+  return true;  // the caller marks the lease shared (counted_shared)
 }
 
-std::map<std::string, int> SharedSync::holdings() const {
-  std::map<std::string, int> out;
+void SharedSync::restore() {
+  std::map<std::string, int> held;
   auto snapshot = gw_.cluster.snapshot();
   for (const auto& n : snapshot->nodes)
-    if (int used = n.live->in_flight.load(std::memory_order_relaxed); used > 0) out["node:" + n.id] = used;
-  for (const auto& [name, s] : gw_.limiter.stats())
-    if (s.in_progress > 0) out["key:" + name] = static_cast<int>(s.in_progress);
-  return out;
+    if (int used = n.live->counted_shared.load(std::memory_order_relaxed); used > 0) held["node:" + n.id] = used;
+  shared_.restore(held);
 }
 
 void SharedSync::registered(const std::string& id, json::object body, Nanos grace) {
@@ -285,6 +283,29 @@ void SharedSync::removed(const std::string& id) {
 }
 
 void SharedSync::put_run(const std::string& id, std::string json) { shared_.put_run(id, std::move(json)); }
+
+std::string SharedSync::metrics(uint64_t refused) const {
+  std::string out;
+  out += "# HELP hydra_shared_redis_up Whether the Redis that several gateways share answers (0: serving on this gateway's own view).\n";
+  out += "# TYPE hydra_shared_redis_up gauge\n";
+  out += fmt::format("hydra_shared_redis_up {}\n", degraded_ ? 0 : 1);
+  out += "# HELP hydra_shared_outages_total Times the shared Redis stopped answering.\n";
+  out += "# TYPE hydra_shared_outages_total counter\n";
+  out += fmt::format("hydra_shared_outages_total {}\n", outages_);
+  out += "# HELP hydra_shared_gateways Live gateways sharing the fleet, this one included (as last seen).\n";
+  out += "# TYPE hydra_shared_gateways gauge\n";
+  out += fmt::format("hydra_shared_gateways {}\n", members_.size());
+  out += "# HELP hydra_shared_redis_commands_total Commands sent to the shared Redis.\n";
+  out += "# TYPE hydra_shared_redis_commands_total counter\n";
+  out += fmt::format("hydra_shared_redis_commands_total {}\n", shared_.round_trips());
+  out += "# HELP hydra_shared_redis_errors_total Commands to the shared Redis that failed or got no reply in time.\n";
+  out += "# TYPE hydra_shared_redis_errors_total counter\n";
+  out += fmt::format("hydra_shared_redis_errors_total {}\n", shared_.errors());
+  out += "# HELP hydra_shared_slots_refused_total Slots free as this gateway counted that Redis refused (held through other gateways).\n";
+  out += "# TYPE hydra_shared_slots_refused_total counter\n";
+  out += fmt::format("hydra_shared_slots_refused_total {}\n", refused);
+  return out;
+}
 
 json::object SharedSync::json() const {
   json::object o;

@@ -36,7 +36,7 @@ public:
   // True: keep it (also when Redis does not answer: the local shares decide then); false: the
   // others hold every slot there, and the node's `elsewhere` now says how many.
   http::awaitable<bool> confirm(std::size_t node, const std::string& model);
-  void released(std::size_t node);  // a confirmed lease ended (any thread)
+  void released(std::size_t node);  // a lease counted in Redis ended (any thread)
   bool hold(std::size_t node);      // a per-node operation's lease, counted unchecked; true if sent
 
   // Registration, on the control thread: mirrored to Redis, so that every gateway routes there.
@@ -51,6 +51,8 @@ public:
   bool degraded() const { return degraded_; }
   // For /health and /nodes: {status, redis, gateway_id, gateways: [...], ...}.
   boost::json::object json() const;
+  // Its Prometheus families (hydra_shared_*); `refused` = Admission::refused_elsewhere().
+  std::string metrics(uint64_t refused) const;
 
 private:
   http::awaitable<void> beat_loop();
@@ -59,7 +61,9 @@ private:
   void degrade();
   void on_message(const state::Message& m);  // control thread
   http::awaitable<void> put_node(std::string id, Nanos grace);
-  std::map<std::string, int> holdings() const;  // what this gateway holds, for restore()
+  // The leases this gateway holds that Redis counted (NodeCounters::counted_shared), put
+  // back after Redis lost them. Keys' places are not: they end with their requests.
+  void restore();
   std::string info() const;
 
   Gateway& gw_;

@@ -30,6 +30,9 @@ struct NodeCounters {
   // Several gateways: the slots the others hold there (their leases, as Redis last said), or
   // while Redis is unreachable the slots left to them (api/shared_sync.cpp). 0 for a lone one.
   std::atomic<int> elsewhere{0};
+  // ... and of this gateway's leases there, those counted in Redis (confirmed there): what it
+  // puts back when Redis lost them. Leases taken while Redis was away are not counted there.
+  std::atomic<int> counted_shared{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failures{0};
   std::atomic<double> ttft_ms{0};       // time to first byte of the reply
