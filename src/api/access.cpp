@@ -57,7 +57,8 @@ struct InProgress {
 // Several gateways: the key's rpm and max_concurrent count across all of them (Redis). A
 // refusal there undoes what this gateway counted; Redis unreachable: this gateway's own count
 // decides alone.
-http::awaitable<auth::Verdict> admit_shared(Gateway& gw, const auth::Key& key, InProgress& in_progress) {
+http::awaitable<auth::Verdict> admit_shared(Gateway& gw, const auth::Key& key, InProgress& in_progress,
+                                            Caller& caller) {
   auth::Verdict v;
   if (!gw.shared || gw.shared->degraded() || (!key.rpm && !key.max_concurrent)) co_return v;
   auto got = co_await gw.shared->shared().admit_key(key.name, static_cast<int64_t>(key.rpm),
@@ -65,8 +66,10 @@ http::awaitable<auth::Verdict> admit_shared(Gateway& gw, const auth::Key& key, I
   if (!got) co_return v;
   if (got->refusal.empty()) {
     in_progress.counted = key.max_concurrent > 0;
+    caller.rpm_used = got->rpm_used;
     co_return v;
   }
+  if (got->refusal == "rpm") caller.rpm_used = static_cast<int64_t>(key.rpm);
   v.refusal = got->refusal == "rpm" ? auth::Refusal::rpm : auth::Refusal::concurrency;
   v.retry_after = std::chrono::milliseconds(got->retry_ms);
   gw.limiter.take_back(key);
@@ -174,7 +177,7 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   std::optional<InProgress> in_progress;
   if (verdict) {
     in_progress.emplace(limiter, *key, gw.shared);
-    verdict = co_await admit_shared(gw, *key, *in_progress);
+    verdict = co_await admit_shared(gw, *key, *in_progress, caller);
   }
   add_rate_headers(gw, caller);
   if (!verdict) {
@@ -258,8 +261,11 @@ std::vector<telemetry::KeySample> key_samples(const Gateway& gw) {
 
 void add_rate_headers(Gateway& gw, const Caller& caller) {
   if (!caller.key || !caller.exchange) return;
-  for (auto& [name, value] : gw.limiter.headers(*caller.key, std::chrono::steady_clock::now()).fields)
+  for (auto& [name, value] : gw.limiter.headers(*caller.key, std::chrono::steady_clock::now()).fields) {
+    if (name == "x-ratelimit-remaining-requests" && caller.rpm_used >= 0)  // counted across gateways
+      value = std::to_string(std::max<int64_t>(0, static_cast<int64_t>(caller.key->rpm) - caller.rpm_used));
     caller.exchange->add_reply_header(std::move(name), std::move(value));
+  }
 }
 
 void take_back(Gateway& gw, const Caller& caller, auth::Refusal why) {

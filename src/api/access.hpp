@@ -72,6 +72,7 @@ struct Caller {
   const auth::Key* key = nullptr;
   std::shared_ptr<const auth::KeySet> keys;  // keeps `key` alive across a reload
   http::Exchange* exchange = nullptr;        // for the rate-limit headers of its reply
+  int64_t rpm_used = -1;  // several gateways: the key's requests in the last minute, all of them counted
   bool admin() const { return !key || key->admin; }
   std::string_view name() const { return key ? std::string_view(key->name) : std::string_view(); }
 };

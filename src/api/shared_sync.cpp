@@ -58,6 +58,7 @@ std::string SharedSync::info() const {
   o["id"] = shared_.settings().gateway_id;
   o["url"] = public_url_;
   o["version"] = gw_.version;
+  o["instance"] = epoch_candidate_;  // this process (another one with the same id has another)
   o["started"] = rfc3339(std::chrono::system_clock::now() -
                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
                              std::chrono::steady_clock::now() - gw_.started));
@@ -100,6 +101,9 @@ http::awaitable<void> SharedSync::beat_once() {
   ever_up_ = true;
   // Registrations that never reached Redis go now; the view read above may lack them, so
   // they are not forgotten below.
+  // Deletions Redis missed go first: the view read above still lists those nodes.
+  for (const auto& id : std::vector<std::string>(dropped_.begin(), dropped_.end()))
+    asio::co_spawn(gw_.control, drop_node(id), asio::detached);
   for (const auto& id : std::exchange(unsynced_, {})) {
     if (!bodies_.contains(id)) continue;
     pending_.insert(id);
@@ -137,6 +141,18 @@ void SharedSync::degrade() {
 
 void SharedSync::apply(const state::BeatView& view) {
   members_ = view.members;
+  const std::string& self = shared_.settings().gateway_id;
+  for (const auto& m : view.members) {
+    if (m.id != self) continue;
+    auto info = object_of(m.info);
+    const json::value* instance = info ? info->if_contains("instance") : nullptr;
+    if (instance && instance->is_string() && instance->get_string() != epoch_candidate_ && !id_taken_) {
+      id_taken_ = true;
+      spdlog::error("shared state: another gateway uses the id {} too; their slot leases and limits are counted as one "
+                    "(give each gateway its own --gateway-id)",
+                    self);
+    }
+  }
   auto snapshot = gw_.cluster.snapshot();
   for (const auto& n : snapshot->nodes) {
     auto it = view.elsewhere.find(n.id);
@@ -149,6 +165,7 @@ void SharedSync::apply(const state::BeatView& view) {
   std::set<std::string> stored;
   for (const auto& s : view.nodes) {
     stored.insert(s.id);
+    if (dropped_.contains(s.id)) continue;  // deleted here; Redis hears of it now
     auto body = object_of(s.value);
     if (!body) continue;
     bodies_[s.id] = s.value;
@@ -212,12 +229,17 @@ void SharedSync::on_message(const state::Message& m) {
       gw_.admission.freed(n.index);
       break;
     }
-  } else if (m.kind == "routing" || m.kind == "request") {
+  } else if (m.kind == "request") {
+    // Another gateway's request, with its routing decision: both reach this gateway's /events.
     if (!gw_.telemetry.events.subscribers()) return;
     auto body = object_of(m.body);
     if (!body) return;
     (*body)["gateway"] = m.gateway;
-    gw_.telemetry.events.publish(m.kind, *body);
+    if (json::value* routing = body->if_contains("routing"); routing && routing->is_object()) {
+      routing->get_object()["gateway"] = m.gateway;
+      gw_.telemetry.events.publish("routing", routing->get_object());
+    }
+    gw_.telemetry.events.publish("request", *body);
   }
 }
 
@@ -279,7 +301,14 @@ http::awaitable<void> SharedSync::put_node(std::string id, Nanos grace) {
 void SharedSync::removed(const std::string& id) {
   bodies_.erase(id);
   unsynced_.erase(id);
-  asio::co_spawn(gw_.control, shared_.drop_node(id), asio::detached);
+  dropped_.insert(id);
+  asio::co_spawn(gw_.control, drop_node(id), asio::detached);
+}
+
+http::awaitable<void> SharedSync::drop_node(std::string id) {
+  // Until Redis has forgotten it, the beat does not take it back from Redis's list.
+  const bool dropped = co_await shared_.drop_node(id);  // (not in the if: g++ 12 frees the temporary twice)
+  if (dropped) dropped_.erase(id);
 }
 
 void SharedSync::put_run(const std::string& id, std::string json) { shared_.put_run(id, std::move(json)); }
@@ -309,7 +338,8 @@ std::string SharedSync::metrics(uint64_t refused) const {
 
 json::object SharedSync::json() const {
   json::object o;
-  o["status"] = degraded_ ? "degraded" : "healthy";
+  o["status"] = degraded_ || id_taken_ ? "degraded" : "healthy";
+  if (id_taken_) o["problem"] = "another gateway uses this gateway's id (--gateway-id)";
   o["redis"] = degraded_ ? "unreachable" : "up";
   o["gateway_id"] = shared_.settings().gateway_id;
   o["since"] = rfc3339(since_);

@@ -61,6 +61,7 @@ private:
   void degrade();
   void on_message(const state::Message& m);  // control thread
   http::awaitable<void> put_node(std::string id, Nanos grace);
+  http::awaitable<void> drop_node(std::string id);
   // The leases this gateway holds that Redis counted (NodeCounters::counted_shared), put
   // back after Redis lost them. Keys' places are not: they end with their requests.
   void restore();
@@ -79,6 +80,8 @@ private:
   std::map<std::string, std::string> bodies_;   // registered nodes this gateway knows: their stored JSON
   std::set<std::string> pending_;               // registrations being written now
   std::set<std::string> unsynced_;              // registered here while Redis did not answer
+  std::set<std::string> dropped_;               // deleted here, not yet in Redis
+  bool id_taken_ = false;                       // another process beats with this gateway's id
 };
 
 }  // namespace hydra::api

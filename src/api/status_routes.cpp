@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <map>
+#include <set>
 
 namespace hydra::api {
 
@@ -160,7 +161,7 @@ std::pair<status, json::object> health_body(const Gateway& gw) {
   if (gw.shared) {
     // Redis unreachable: this gateway serves on its own view (degraded, not unhealthy).
     json::object shared = gw.shared->json();
-    if (gw.shared->degraded() && overall == "healthy") overall = "degraded";
+    if (shared.at("status") == "degraded" && overall == "healthy") overall = "degraded";
     components["shared_state"] = std::move(shared);
   }
 
@@ -192,6 +193,18 @@ uint64_t query_number(std::string_view query, std::string_view key, uint64_t fal
   return fallback;
 }
 
+// Puts `mine`'s settings (queue capacity, cache budgets and lifetime) back over their sums.
+void keep_settings(json::object& summed, const json::object& mine) {
+  static const std::set<std::string_view> settings{"capacity", "max_wait_s", "ttl_s", "max_bytes", "threshold",
+                                                   "max_entries"};
+  for (auto& [key, value] : summed) {
+    const json::value* own = mine.if_contains(key);
+    if (!own) continue;
+    if (settings.contains(key)) value = *own;
+    else if (value.is_object() && own->is_object()) keep_settings(value.get_object(), own->get_object());
+  }
+}
+
 // GET /stats?scope=cluster: every live gateway's figures summed (the fleet's own figures are
 // one gateway's: they all see the same nodes). Alone, or with Redis unreachable: this one's.
 http::awaitable<void> cluster_stats(Gateway& gw, http::Exchange& ex) {
@@ -212,6 +225,8 @@ http::awaitable<void> cluster_stats(Gateway& gw, http::Exchange& ex) {
       add_numbers(summed, v.get_object());
       ids.push_back(json::value(id));
     }
+  // Settings are whole numbers too, but each gateway's own: this one's, not a sum.
+  keep_settings(summed, mine);
   summed["cluster"] = mine["cluster"];  // the same fleet seen by each
   summed["uptime_s"] = mine["uptime_s"];
   summed["threads"] = mine["threads"];
@@ -242,8 +257,13 @@ void add_status_routes(http::Router& router, Gateway& gw) {
   });
   router.add(verb::get, "/stats", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await settle_workers(gw);
-    if (query_param(ex.query(), "scope").value_or("") == "cluster") {
+    const std::string scope = query_param(ex.query(), "scope").value_or("gateway");
+    if (scope == "cluster") {
       co_await cluster_stats(gw, ex);
+      co_return;
+    }
+    if (scope != "gateway") {
+      co_await ex.respond_error(status::bad_request, "scope must be gateway (this one, the default) or cluster (every gateway)");
       co_return;
     }
     co_await ex.respond_json(status::ok, stats_body(gw));

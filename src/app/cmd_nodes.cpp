@@ -12,6 +12,13 @@ namespace json = boost::json;
 
 namespace {
 
+// Slots in use: this gateway's, and with several gateways the others' there too.
+int busy_slots(const boost::json::object& n) {
+  const boost::json::value* elsewhere = n.if_contains("in_flight_elsewhere");
+  return n.at("in_flight").to_number<int>() + (elsewhere ? elsewhere->to_number<int>() : 0);
+}
+
+
 std::string gib(uint64_t bytes) { return fmt::format("{:.1f}", static_cast<double>(bytes) / (1ull << 30)); }
 
 std::string text(const json::value* v) { return v && v->is_string() ? std::string(v->get_string()) : std::string(); }
@@ -31,7 +38,7 @@ void print_table(const json::array& nodes) {
     for (const auto& m : n.at("resident").as_array())
       resident += (resident.empty() ? "" : ", ") + text(m.as_object().if_contains("name"));
     table.add({text(n.if_contains("id")), text(n.if_contains("health")), text(n.if_contains("source")),
-               fmt::format("{}/{}", n.at("in_flight").to_number<int>(), n.at("slots").to_number<int>()), vram,
+               fmt::format("{}/{}", busy_slots(n), n.at("slots").to_number<int>()), vram,
                resident.empty() ? "-" : resident});
   }
   fmt::print("{}", table.render());

@@ -301,14 +301,11 @@ int serve(const ServeConfig& config) {
       telemetry.metrics.http_request(route, status);
     });
   };
-  // Several gateways: each one's decisions and requests reach every dashboard (the channel).
-  telemetry.routing.listen([&telemetry, &gateway](const telemetry::RoutingEvent& e) {
-    const bool shared = gateway.shared && !gateway.shared->degraded();
-    if (!telemetry.events.subscribers() && !shared) return;
-    auto o = telemetry::to_json(e);
-    if (telemetry.events.subscribers()) telemetry.events.publish("routing", o);
-    if (shared) gateway.shared->shared().publish("routing", boost::json::serialize(o));
+  telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
+    if (telemetry.events.subscribers()) telemetry.events.publish("routing", telemetry::to_json(e));
   });
+  // Several gateways: each one's requests (with their routing decisions) reach every dashboard
+  // through the channel: one message per request.
   telemetry.request_log.listen([&telemetry, &gateway](const telemetry::RequestRecord& r) {
     const bool shared = gateway.shared && !gateway.shared->degraded();
     if (!telemetry.events.subscribers() && !shared) return;
@@ -364,7 +361,7 @@ int serve(const ServeConfig& config) {
     sync->start();
     spdlog::info("shared state: gateway {} shares the fleet through Redis at {} (prefix {}, leases return {:g} s after "
                  "a gateway stops)",
-                 ss.gateway_id, config.redis_url, ss.prefix, std::chrono::duration<double>(ss.lease_ttl).count());
+                 ss.gateway_id, state::without_password(config.redis_url), ss.prefix, std::chrono::duration<double>(ss.lease_ttl).count());
   }
   http::Server dashboard(ioc.get_executor(),
                          counting(lifecycle, api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard)),

@@ -167,7 +167,8 @@ void add_numbers(boost::json::object& into, const boost::json::object& from) {
     if (mine.is_object() && value.is_object()) add_numbers(mine.get_object(), value.get_object());
     else if (mine.is_int64() && value.is_int64()) mine = mine.get_int64() + value.get_int64();
     else if (mine.is_uint64() && value.is_uint64()) mine = mine.get_uint64() + value.get_uint64();
-    else if (mine.is_number() && value.is_number()) mine = mine.to_number<double>() + value.to_number<double>();
+    else if (mine.is_int64() && value.is_uint64()) mine = mine.get_int64() + static_cast<int64_t>(value.get_uint64());
+    else if (mine.is_uint64() && value.is_int64()) mine = static_cast<int64_t>(mine.get_uint64()) + value.get_int64();
   }
 }
 

@@ -84,8 +84,9 @@ protected:
   void range_error(std::string_view key, std::string_view rule) override;
 };
 
-// Adds `from`'s numbers into `into`, key by key and into nested objects: what several
-// gateways' figures sum to. A key only `from` has is copied; other values in `into` stay.
+// Adds `from`'s whole numbers (counts) into `into`, key by key and into nested objects: what
+// several gateways' figures sum to. A key only `from` has is copied; every other value in
+// `into` stays (fractions are means or settings, which do not add up).
 void add_numbers(boost::json::object& into, const boost::json::object& from);
 
 }  // namespace hydra

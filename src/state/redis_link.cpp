@@ -71,6 +71,16 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
   return u;
 }
 
+std::string without_password(std::string_view url) {
+  const auto scheme = url.find("://");
+  const auto start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  const auto colon = url.find(':', start);
+  const auto secret = colon != std::string_view::npos && colon < at ? colon + 1 : start;
+  return std::string(url.substr(0, secret)) + "***" + std::string(url.substr(at));
+}
+
 // The hiredis context and the waits that stand for its read/write interest. hiredis calls the
 // hooks (possibly from inside redisAsyncHandleRead/Write); `alive` turns false when it cleans
 // up, after which nothing touches `ac`.

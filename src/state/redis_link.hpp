@@ -31,6 +31,8 @@ struct RedisUrl {
   int db = 0;
 };
 std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& error);
+// The URL as logs may show it: a password replaced by "***".
+std::string without_password(std::string_view url);
 
 // A reply, flattened to what the tiers use.
 struct RedisReply {

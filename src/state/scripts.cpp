@@ -106,6 +106,7 @@ end
 if rpm > 0 then
   redis.call('ZADD', window, now, member)
   redis.call('PEXPIRE', window, 61000)
+  return 'ok ' .. redis.call('ZCARD', window)
 end
 return 'ok'
 )lua";

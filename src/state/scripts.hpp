@@ -30,7 +30,8 @@ extern const std::string acquire;
 extern const std::string release;
 // ARGV: prefix, id, field, ttl_ms. Counts one without a check (per-node operations).
 extern const std::string hold;
-// ARGV: prefix, id, key name, rpm, max_concurrent, member, ttl_ms. Returns "ok", or
+// ARGV: prefix, id, key name, rpm, max_concurrent, member, ttl_ms. Returns "ok" (with rpm:
+// "ok <requests in the window now>"), or
 // "rpm <ms until a request leaves the window>" or "concurrency".
 extern const std::string admit_key;
 // ARGV: prefix, id, ttl_ms, then field, count pairs: what this gateway holds, put back after

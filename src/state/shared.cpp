@@ -188,7 +188,10 @@ http::awaitable<std::optional<Shared::KeyVerdict>> Shared::admit_key(std::string
                                                           std::move(member), ttl()));
   if (!r.ok) co_return std::nullopt;
   KeyVerdict v;
-  if (r.str == "ok") co_return v;
+  if (r.str.starts_with("ok")) {
+    if (r.str.size() > 3) std::from_chars(r.str.data() + 3, r.str.data() + r.str.size(), v.rpm_used);
+    co_return v;
+  }
   const auto space = r.str.find(' ');
   v.refusal = r.str.substr(0, space);
   if (space != std::string::npos) std::from_chars(r.str.data() + space + 1, r.str.data() + r.str.size(), v.retry_ms);

@@ -26,7 +26,7 @@ struct SharedSettings {
 
 // One message on the channel: "<kind>\t<gateway>\t<body>".
 struct Message {
-  std::string kind;     // node+ node- eject freed routing request purge
+  std::string kind;     // node+ node- eject freed request
   std::string gateway;  // who sent it
   std::string body;
 };
@@ -92,6 +92,7 @@ public:
   struct KeyVerdict {
     std::string refusal;  // "", "rpm", "concurrency"
     int64_t retry_ms = 0;
+    int64_t rpm_used = -1;  // admitted with an rpm limit: the key's requests in the window now
   };
   http::awaitable<std::optional<KeyVerdict>> admit_key(std::string name, int64_t rpm, int64_t max_concurrent);
   void finish_key(const std::string& name);

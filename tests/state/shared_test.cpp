@@ -48,6 +48,12 @@ TEST(SharedMessages, EncodeAndDecodeAndRefuseWhatIsNotOne) {
   EXPECT_FALSE(decode("kind\t\tbody"));
 }
 
+TEST(SharedMessages, LogsShowARedisUrlWithoutItsPassword) {
+  EXPECT_EQ(without_password("redis://:s3cret@10.0.0.2:6379/1"), "redis://:***@10.0.0.2:6379/1");
+  EXPECT_EQ(without_password("redis://user:s3cret@10.0.0.2"), "redis://user:***@10.0.0.2");
+  EXPECT_EQ(without_password("redis://10.0.0.2:6379"), "redis://10.0.0.2:6379");
+}
+
 TEST(SharedBeat, ReadsTheScriptsJsonWithEmptyListsWrittenAsObjects) {
   auto b = parse_beat(R"({"epoch":"e1","members":[{"id":"a","info":"{}"}],"elsewhere":{"n1":2},)"
                       R"("nodes":{},"ejects":[{"id":"n2","value":"a\tdown","ttl":900}]})");

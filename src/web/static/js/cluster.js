@@ -31,12 +31,14 @@ function memoryBar(label, used, total, totalKnown, source, testid) {
 
 function slotsBar(n) {
   const slots = Number(n.slots) || 0;
-  const busy = Number(n.in_flight) || 0;
+  // Several gateways: the slots the others hold there count too.
+  const elsewhere = Number(n.in_flight_elsewhere) || 0;
+  const busy = (Number(n.in_flight) || 0) + elsewhere;
   const pct = slots > 0 ? Math.min(100, (busy / slots) * 100) : 0;
   return el('div', { class: 'meter', dataset: { testid: 'node-slots' } },
     el('div', { class: 'meter-label' },
       el('span', {}, 'Slots busy'),
-      el('span', { class: 'meter-value' }, `${busy} / ${slots}`)),
+      el('span', { class: 'meter-value', title: elsewhere ? `${elsewhere} through other gateways` : '' }, `${busy} / ${slots}`)),
     el('div', { class: 'bar' }, el('div', { class: `fill fill-${pct >= 100 ? 'high' : 'slots'}`, style: { width: `${pct}%` } })));
 }
 
@@ -142,7 +144,7 @@ export class ClusterPage {
   update(msg) {
     const nodes = msg.nodes ?? [];
     const healthy = nodes.filter((n) => n.health === 'healthy').length;
-    const inFlight = nodes.reduce((a, n) => a + (Number(n.in_flight) || 0), 0);
+    const inFlight = nodes.reduce((a, n) => a + (Number(n.in_flight) || 0) + (Number(n.in_flight_elsewhere) || 0), 0);
     const models = new Set(nodes.flatMap((n) => n.models ?? []));
     const summary = `${healthy}/${nodes.length} nodes healthy · ${models.size} models · ${inFlight} in flight`;
     $('cluster-summary').textContent = summary;
