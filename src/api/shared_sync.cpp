@@ -6,6 +6,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -48,7 +49,8 @@ void SharedSync::start() {
     asio::co_spawn(gw_.control, shared_.eject(node.id, node.last_error, ms), asio::detached);
   });
   shared_.listen([this](state::Message m) {
-    http::post_control(gw_.control, [this, m = std::move(m)] { on_message(m); });
+    // (asio::post, not post_control: this Redis thread has no gateway thread index)
+    asio::post(gw_.control, [this, m = std::move(m)] { on_message(m); });
   });
   asio::co_spawn(gw_.control, beat_loop(), hydra::logged("the shared state's beat"));
 }
@@ -99,9 +101,8 @@ http::awaitable<void> SharedSync::beat_once() {
   }
   epoch_ = view->epoch;
   ever_up_ = true;
-  // Registrations that never reached Redis go now; the view read above may lack them, so
-  // they are not forgotten below.
-  // Deletions Redis missed go first: the view read above still lists those nodes.
+  // Deletions Redis missed go now (apply() skips those nodes, which the view may still list);
+  // so do registrations that never reached it (the view may lack them: not forgotten below).
   for (const auto& id : std::vector<std::string>(dropped_.begin(), dropped_.end()))
     asio::co_spawn(gw_.control, drop_node(id), asio::detached);
   for (const auto& id : std::exchange(unsynced_, {})) {
@@ -114,7 +115,7 @@ http::awaitable<void> SharedSync::beat_once() {
 }
 
 void SharedSync::degrade() {
-  if (!degraded_) {
+  if (!degraded_ || (!ever_up_ && outages_ == 0)) {  // (at start: unreachable from the first beat on)
     ++outages_;
     since_ = std::chrono::system_clock::now();
     spdlog::warn("shared state: Redis does not answer; serving on this gateway's own view, each node's slots split "

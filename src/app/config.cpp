@@ -98,6 +98,13 @@ std::vector<cluster::Cidr> cidrs(const std::string& v, bool scan_target) {
   return out;
 }
 
+// One word (no spaces) of at most `max` bytes.
+std::string word(const std::string& v, std::size_t max, const char* example) {
+  if (v.empty() || v.size() > max || v.find_first_of(" \t\r\n") != std::string::npos)
+    throw std::invalid_argument(fmt::format("expected {} (no spaces, at most {} bytes)", example, max));
+  return v;
+}
+
 // A model name: not empty, no spaces.
 std::string model_name(const std::string& v) {
   if (v.empty() || v.find_first_of(" \t") != std::string::npos) throw std::invalid_argument("expected a model name such as qwen3:14b");
@@ -277,21 +284,13 @@ const std::vector<Setting>& settings() {
          c.redis_url = v;
        }},
       {"cluster.redis_prefix", {"HYDRA_REDIS_PREFIX"}, "",
-       [](ServeConfig& c, const std::string& v) {
-         if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n") != std::string::npos)
-           throw std::invalid_argument("expected a short prefix without spaces, such as hydra:");
-         c.shared.prefix = v;
-       }},
+       [](ServeConfig& c, const std::string& v) { c.shared.prefix = word(v, 64, "a short prefix such as hydra:"); }},
       {"cluster.lease_ttl_s", {"HYDRA_LEASE_TTL_S"}, "",
        [](ServeConfig& c, const std::string& v) {
          c.shared.lease_ttl = std::chrono::milliseconds(static_cast<long long>(to_number(v, 0.3, 3600) * 1000));
        }},
       {"gateway_id", {"HYDRA_GATEWAY_ID"}, "gateway-id",
-       [](ServeConfig& c, const std::string& v) {
-         if (v.empty() || v.size() > 128 || v.find_first_of(" \t\r\n") != std::string::npos)
-           throw std::invalid_argument("expected a name without spaces (at most 128 bytes)");
-         c.shared.gateway_id = v;
-       }},
+       [](ServeConfig& c, const std::string& v) { c.shared.gateway_id = word(v, 128, "a name such as gw-1"); }},
       {"cache.redis_url", {"HYDRA_CACHE_REDIS_URL"}, "",
        [](ServeConfig& c, const std::string& v) {
          std::string error;
