@@ -9,12 +9,12 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsqlite3-dev libsqlitecpp-dev
-  libhiredis-dev redis-server  # the cache's shared tier (hiredis); tests start their own redis-server on loopback
+  libhiredis-dev redis-server  # the state several gateways share and the cache's shared tier (hiredis); tests start their own redis-server on loopback
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev openssl  # TLS (Boost.Asio SSL over OpenSSL); tests make throwaway certificates with `openssl`
   curl
   prometheus   # promtool, to check the /metrics exposition in tests
-  nginx  # the plain reverse proxy `make bench` compares with; bench/run.sh runs its own on loopback
+  nginx  # the plain reverse proxy `make bench` compares with, and the one in front of several gateways in tests; each runs its own on loopback
   chromium     # the dashboard's browser test drives Debian's build (playwright-core downloads none)
 )
 # `make fuzz` (argument "fuzz"): clang 15 and its libFuzzer, only then (CI does not fuzz);
