@@ -805,8 +805,8 @@ if "gateways.skipped" in facts or (gw_lat["direct"] and gw_thr["direct"]):
         p("")
         p("A request through a gateway with shared state sends Redis: `EVAL` of the acquire script (awaited: the slot "
           "is confirmed before the request goes to the node), `EVAL` of the release script when it ends (not awaited; "
-          "the script also PUBLISHes `freed`, which wakes requests queued at other gateways), and two `PUBLISH`es, the "
-          "routing decision and the request record, which the other gateways show on their /events and dashboards.")
+          "the script also PUBLISHes `freed`, which wakes requests queued at other gateways), and one `PUBLISH` of the "
+          "request record with its routing decision, which the other gateways show on their /events and dashboards.")
         p("")
         for key, label in gw_setups:
             stats, requests = commandstats(key), int(facts.get(f"gateways.{key}.requests", "0"))
