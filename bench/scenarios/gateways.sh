@@ -19,26 +19,26 @@ GW_SLOW_BODY='{"model":"llama3.2:3b","prompt":"slow stream","options":{"num_pred
 GW_NGINX_SERVER_OPTS="max_fails=1 fail_timeout=5s"
 GW_NGINX_LOCATION_EXTRA="proxy_next_upstream error timeout http_502;"
 
-# gw_sum_health FIELD URL...: FIELD of components.shared_state in each gateway's /health, summed.
-gw_sum_health() {
-  local field=$1 u total=0 v; shift
+# gw_sum PATH EXPR URL...: the Python expression EXPR (over `d`, the JSON of GET URL/PATH) for
+# each URL, summed.
+gw_sum() {
+  local path=$1 expr=$2 u total=0 v; shift 2
   for u in "$@"; do
-    v=$(curl -s --max-time 5 "$u/health" | python3 -c \
-      "import json,sys; print(json.load(sys.stdin)['components'].get('shared_state', {}).get('$field', 0))")
+    v=$(curl -s --max-time 5 "$u$path" | python3 -c "import json,sys; d=json.load(sys.stdin); print($expr)")
     total=$((total + v))
   done
   echo "$total"
 }
 
+# gw_sum_health FIELD URL...: FIELD of components.shared_state in each gateway's /health, summed.
+gw_sum_health() {
+  local field=$1; shift
+  gw_sum /health "d['components'].get('shared_state', {}).get('$field', 0)" "$@"
+}
+
 # gw_sim_requests: /api/generate requests the sims received so far (all four).
 gw_sim_requests() {
-  local u total=0 v
-  for u in "${GW_SIMS[@]}"; do
-    v=$(curl -s --max-time 5 "$u/_sim/stats" | python3 -c \
-      'import json,sys; print(json.load(sys.stdin)["requests_by_path"].get("/api/generate", 0))')
-    total=$((total + v))
-  done
-  echo "$total"
+  gw_sum /_sim/stats "d['requests_by_path'].get('/api/generate', 0)" "${GW_SIMS[@]}"
 }
 
 # gw_cpu_ticks PID...: their CPU time (utime + stime), clock ticks, summed.
