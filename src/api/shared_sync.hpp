@@ -62,8 +62,9 @@ private:
   void on_message(const state::Message& m);  // control thread
   http::awaitable<void> put_node(std::string id, Nanos grace);
   http::awaitable<void> drop_node(std::string id);
-  // The leases this gateway holds that Redis counted (NodeCounters::counted_shared), put
-  // back after Redis lost them. Keys' places are not: they end with their requests.
+  // The leases this gateway holds that end with a release sent to Redis
+  // (NodeCounters::counted_shared), put back when Redis answers again or lost them. Keys'
+  // places are not: they end with their requests.
   void restore();
   std::string info() const;
 

@@ -30,8 +30,9 @@ struct NodeCounters {
   // Several gateways: the slots the others hold there (their leases, as Redis last said), or
   // while Redis is unreachable the slots left to them (api/shared_sync.cpp). 0 for a lone one.
   std::atomic<int> elsewhere{0};
-  // ... and of this gateway's leases there, those counted in Redis (confirmed there): what it
-  // puts back when Redis lost them. Leases taken while Redis was away are not counted there.
+  // ... and of this gateway's leases there, those that end with a release sent to Redis
+  // (confirmed there, or taken while it was away): what it puts back when Redis lost them or
+  // comes back.
   std::atomic<int> counted_shared{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failures{0};
