@@ -142,16 +142,18 @@ void SharedSync::degrade() {
 
 void SharedSync::apply(const state::BeatView& view) {
   members_ = view.members;
-  const std::string& self = shared_.settings().gateway_id;
-  for (const auto& m : view.members) {
-    if (m.id != self) continue;
-    auto info = object_of(m.info);
-    const json::value* instance = info ? info->if_contains("instance") : nullptr;
-    if (instance && instance->is_string() && instance->get_string() != epoch_candidate_ && !id_taken_) {
+  // Another process beating with this id overwrites this one's info between two beats. Seen
+  // once, it may be this gateway's own previous life (a restart within the TTL); twice running,
+  // it is another gateway.
+  if (auto before = object_of(view.previous)) {
+    const json::value* instance = before->if_contains("instance");
+    const bool foreign = instance && instance->is_string() && instance->get_string() != epoch_candidate_;
+    foreign_beats_ = foreign ? foreign_beats_ + 1 : 0;
+    if (foreign_beats_ >= 2 && !id_taken_) {
       id_taken_ = true;
       spdlog::error("shared state: another gateway uses the id {} too; their slot leases and limits are counted as one "
                     "(give each gateway its own --gateway-id)",
-                    self);
+                    shared_.settings().gateway_id);
     }
   }
   auto snapshot = gw_.cluster.snapshot();

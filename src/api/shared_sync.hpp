@@ -83,6 +83,7 @@ private:
   std::set<std::string> unsynced_;              // registered here while Redis did not answer
   std::set<std::string> dropped_;               // deleted here, not yet in Redis
   bool id_taken_ = false;                       // another process beats with this gateway's id
+  int foreign_beats_ = 0;                       // beats in a row that found another process's info
 };
 
 }  // namespace hydra::api

@@ -185,7 +185,7 @@ void on_checked(redisAsyncContext* ac, void* reply, void* privdata) {
   auto* c = static_cast<RedisLink::Conn*>(ac->data);
   const bool fatal = privdata != nullptr;
   if (r->type == REDIS_REPLY_ERROR) c->link->checked(false, std::string(r->str, r->len), fatal);
-  else c->link->checked(true, "", false);
+  else c->link->checked(true, "", fatal);  // (fatal: a set-up reply, counted off as answered)
   // (A write's error reply counts; only set-up refusals and the probe's PING say "down".)
   if (fatal && r->type == REDIS_REPLY_ERROR) redisAsyncDisconnect(ac);
 }
@@ -224,6 +224,7 @@ RedisLink::RedisLink(RedisUrl url, std::chrono::milliseconds timeout, std::strin
 }
 
 void RedisLink::checked(bool ok, const std::string& error, bool fatal) {
+  if (fatal && setup_pending_ > 0) --setup_pending_;  // a reply to AUTH or SELECT
   if (ok) {
     if (!up_) note(true, "");
     return;
@@ -231,6 +232,7 @@ void RedisLink::checked(bool ok, const std::string& error, bool fatal) {
   ++errors_;
   // A refused write (an option an older Redis lacks, say) is counted, not an outage; a refused
   // AUTH or SELECT is, and so is an authentication error on any command.
+  if (fatal) setup_refused_ = true;  // what this connection answers next went to the wrong place
   if (fatal || error.starts_with("NOAUTH") || error.starts_with("WRONGPASS"))
     note(false, fatal ? "it refused the connection's set-up: " + error : error);
 }
@@ -265,6 +267,7 @@ RedisLink::~RedisLink() {
 }
 
 void RedisLink::note(bool up, const std::string& why) {
+  if (up && setup_refused_) return;  // replies to a connection whose AUTH or SELECT failed prove nothing
   if (up) {
     if (logged_down_) spdlog::info("{}: Redis at {}:{} answers again", purpose_, url_.host, url_.port);
     logged_down_ = false;
@@ -293,6 +296,8 @@ bool RedisLink::ensure_connected() {
     redisAsyncFree(ac);
     return false;
   }
+  setup_refused_ = false;  // a new connection: its AUTH and SELECT are judged again
+  setup_pending_ = 0;
   auto c = std::make_shared<Conn>(ioc_);
   c->ac = ac;
   c->link = this;
@@ -312,11 +317,13 @@ bool RedisLink::ensure_connected() {
     const std::vector<std::string> auth{"AUTH", url_.password};
     Argv a(auth);
     redisAsyncCommandArgv(ac, &on_checked, &kFatal, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+    ++setup_pending_;
   }
   if (url_.db != 0) {
     const std::vector<std::string> select{"SELECT", std::to_string(url_.db)};
     Argv a(select);
     redisAsyncCommandArgv(ac, &on_checked, &kFatal, static_cast<int>(a.ptrs.size()), a.ptrs.data(), a.lens.data());
+    ++setup_pending_;
   }
   if (on_message_) {
     std::vector<std::string> sub{"SUBSCRIBE"};
@@ -354,7 +361,18 @@ http::awaitable<RedisReply> RedisLink::command(std::vector<std::string> argv) {
 
 http::awaitable<RedisReply> RedisLink::run(std::vector<std::string> argv) {
   RedisReply failed;
-  if (std::chrono::steady_clock::now() < skip_until_ || !ensure_connected()) {
+  // Nothing goes out before the connection's AUTH and SELECT are answered (after a refused
+  // SELECT it would land in the wrong database): a new connection's are waited for a moment.
+  if (std::chrono::steady_clock::now() >= skip_until_ && ensure_connected() && setup_pending_ > 0) {
+    asio::steady_timer pause(ioc_);
+    for (const auto until = std::chrono::steady_clock::now() + timeout_;
+         setup_pending_ > 0 && conn_ && std::chrono::steady_clock::now() < until;) {
+      pause.expires_after(std::chrono::milliseconds(1));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+  if (std::chrono::steady_clock::now() < skip_until_ || !ensure_connected() || setup_pending_ > 0 ||
+      setup_refused_) {
     ++errors_;
     failed.error = "Redis is unavailable";
     co_return failed;
@@ -371,6 +389,11 @@ http::awaitable<RedisReply> RedisLink::run(std::vector<std::string> argv) {
   }
   p->timer.expires_after(timeout_);
   co_await p->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (p->reply && p->reply->ok && setup_refused_) {
+    ++errors_;
+    failed.error = "Redis refused the connection's set-up (AUTH or SELECT)";
+    co_return failed;
+  }
   if (p->reply) {
     if (!p->reply->ok) {
       ++errors_;
@@ -400,7 +423,7 @@ http::awaitable<RedisReply> RedisLink::run(std::vector<std::string> argv) {
 
 void RedisLink::send(std::vector<std::string> argv) {
   asio::post(ioc_, [this, argv = std::move(argv)] {
-    if (!ensure_connected()) {
+    if (!ensure_connected() || setup_pending_ > 0) {
       ++errors_;
       return;
     }

@@ -99,6 +99,8 @@ private:
   std::atomic<bool> up_{false};
   bool ever_up_ = false, logged_down_ = false;
   bool stopping_ = false;  // the destructor began: no new connection, no new probe
+  bool setup_refused_ = false;  // the current connection's AUTH or SELECT was refused
+  int setup_pending_ = 0;       // its AUTH and SELECT not answered yet: nothing else goes out
   std::atomic<uint64_t> errors_{0};
   std::unique_ptr<http::asio::steady_timer> probe_timer_;  // the link's thread only
   std::thread thread_;

@@ -5,11 +5,13 @@ namespace hydra::state::scripts {
 // cjson writes an empty list as {}: readers take {} for an empty list (shared.cpp).
 const std::string beat = R"lua(
 local p, me, info, ttl, candidate = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local previous = redis.call('GET', p .. 'gw:' .. me)
 redis.call('SET', p .. 'gw:' .. me, info, 'PX', ttl)
 redis.call('SADD', p .. 'gws', me)
 if redis.call('EXISTS', p .. 'held:' .. me) == 1 then redis.call('PEXPIRE', p .. 'held:' .. me, ttl) end
 redis.call('SET', p .. 'epoch', candidate, 'NX')
-local out = {epoch = redis.call('GET', p .. 'epoch'), members = {}, elsewhere = {}, nodes = {}, ejects = {}}
+local out = {epoch = redis.call('GET', p .. 'epoch'), previous = previous or '', members = {}, elsewhere = {},
+             nodes = {}, ejects = {}}
 for _, g in ipairs(redis.call('SMEMBERS', p .. 'gws')) do
   local v = redis.call('GET', p .. 'gw:' .. g)
   if not v then

@@ -19,7 +19,8 @@
 namespace hydra::state::scripts {
 
 // ARGV: prefix, id, info, ttl_ms, epoch candidate. Renews the gateway and its holdings; returns
-// JSON {epoch, members:[{id,info}], elsewhere:{node:slots}, nodes:[{id,json,ttl}],
+// JSON {epoch, previous (this id's info before this beat), members:[{id,info}],
+// elsewhere:{node:slots}, nodes:[{id,json,ttl}],
 // ejects:[{id,value,ttl}]}: everything a gateway mirrors once a beat.
 extern const std::string beat;
 // ARGV: prefix, id, node, limit, ttl_ms. Takes a slot when the live gateways together hold

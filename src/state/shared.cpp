@@ -62,6 +62,7 @@ std::optional<BeatView> parse_beat(std::string_view text) {
   const json::object& o = v.get_object();
   BeatView b;
   b.epoch = text_of(o, "epoch");
+  b.previous = text_of(o, "previous");
   if (b.epoch.empty()) return std::nullopt;
   const json::array* members = list_of(o, "members");
   const json::array* nodes = list_of(o, "nodes");

@@ -36,6 +36,7 @@ std::optional<Message> decode(std::string_view text);
 // What one beat returns: the gateway mirrors it.
 struct BeatView {
   std::string epoch;  // changes when Redis lost its data
+  std::string previous;  // this gateway's info as Redis had it before this beat ("" if none)
   struct Member {
     std::string id, info;  // info: the gateway's JSON (url, version, started)
   };

@@ -449,5 +449,19 @@ TEST(SeveralGateways, ClusterStatsSumEveryGateway) {
   EXPECT_EQ(code, 0) << said;
 }
 
+TEST(SeveralGateways, TwoProcessesWithOneIdAreReported) {
+  Trio t(1);
+  t.fleet.add_sim("s0", {"--model", "m:1b=1", "--load-seconds", "0"});
+  auto& a = t.start("same");
+  auto& b = t.start("same");
+  auto reported = [](const Gateway& g) {
+    auto h = get(g.api, "/health");
+    if (h.status != 200) return false;
+    auto v = json::parse(h.body);
+    return v.at("status") == "degraded" && v.at("components").at("shared_state").as_object().contains("problem");
+  };
+  EXPECT_TRUE(wait_for([&] { return reported(a) || reported(b); }, 8s)) << "nobody noticed the shared id";
+}
+
 }  // namespace
 }  // namespace hydra::test

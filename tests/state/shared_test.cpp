@@ -171,3 +171,16 @@ TEST(SharedRedis, MessagesReachTheOtherGatewayNotTheSender) {
   EXPECT_EQ(at_b.front().gateway, "gw-a");
   EXPECT_TRUE(at_a.empty());  // its own messages are dropped
 }
+
+TEST(SharedRedis, ARefusedSelectIsAnOutageNotAnAnswerFromTheWrongDatabase) {
+  RedisServer redis;
+  std::string error;
+  auto url = *parse_redis_url(redis.url() + "/99", error);  // Redis has 16 databases by default
+  Shared a(url, as("gw-a"));
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(run(a.beat("{}", "e"))) << "beat " << i;
+  EXPECT_FALSE(a.up());
+  Shared b(url_of(redis), as("gw-b"));
+  auto seen = run(b.beat("{}", "e"));
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->members.size(), 1u);  // gw-a never registered itself in database 0
+}
