@@ -5,7 +5,6 @@
 #include "common/timefmt.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
@@ -46,7 +45,9 @@ SharedSync::SharedSync(Gateway& gw, state::Shared& shared, std::string public_ur
 void SharedSync::start() {
   gw_.cluster.on_eject([this](const cluster::NodeView& node, Nanos backoff) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(backoff);
-    asio::co_spawn(gw_.control, shared_.eject(node.id, node.last_error, ms), asio::detached);
+    asio::co_spawn(gw_.control, shared_.eject(node.id, node.last_error, ms), [](std::exception_ptr e, bool) {
+      hydra::log_exception(e, "telling the other gateways of an ejection");
+    });
   });
   shared_.listen([this](state::Message m) {
     // (asio::post, not post_control: this Redis thread has no gateway thread index)
@@ -104,11 +105,11 @@ http::awaitable<void> SharedSync::beat_once() {
   // Deletions Redis missed go now (apply() skips those nodes, which the view may still list);
   // so do registrations that never reached it (the view may lack them: not forgotten below).
   for (const auto& id : std::vector<std::string>(dropped_.begin(), dropped_.end()))
-    asio::co_spawn(gw_.control, drop_node(id), asio::detached);
+    asio::co_spawn(gw_.control, drop_node(id), hydra::logged("a deletion sent to Redis"));
   for (const auto& id : std::exchange(unsynced_, {})) {
     if (!bodies_.contains(id)) continue;
     pending_.insert(id);
-    asio::co_spawn(gw_.control, put_node(id, gw_.registration.grace), asio::detached);
+    asio::co_spawn(gw_.control, put_node(id, gw_.registration.grace), hydra::logged("a registration sent to Redis"));
   }
   apply(*view);
   shared_.put_stats(json::serialize(stats_body(gw_)));
@@ -283,13 +284,13 @@ void SharedSync::registered(const std::string& id, json::object body, Nanos grac
   body["grace_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(grace).count();
   bodies_[id] = json::serialize(body);
   pending_.insert(id);
-  asio::co_spawn(gw_.control, put_node(id, grace), asio::detached);
+  asio::co_spawn(gw_.control, put_node(id, grace), hydra::logged("a registration sent to Redis"));
 }
 
 void SharedSync::renewed(const std::string& id, Nanos grace) {
   if (!bodies_.contains(id) || pending_.contains(id)) return;
   pending_.insert(id);
-  asio::co_spawn(gw_.control, put_node(id, grace), asio::detached);
+  asio::co_spawn(gw_.control, put_node(id, grace), hydra::logged("a registration sent to Redis"));
 }
 
 http::awaitable<void> SharedSync::put_node(std::string id, Nanos grace) {
@@ -305,7 +306,7 @@ void SharedSync::removed(const std::string& id) {
   bodies_.erase(id);
   unsynced_.erase(id);
   dropped_.insert(id);
-  asio::co_spawn(gw_.control, drop_node(id), asio::detached);
+  asio::co_spawn(gw_.control, drop_node(id), hydra::logged("a deletion sent to Redis"));
 }
 
 http::awaitable<void> SharedSync::drop_node(std::string id) {
