@@ -36,6 +36,9 @@ void add_sim_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--vram-gb", n.vram_gb, "GPU memory; 0 = CPU-only node")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--ram-gb", n.ram_gb, "system memory for models")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--tokens-per-second", n.tokens_per_second, "generation speed")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--prompt-tokens-per-second", n.prompt_tokens_per_second,
+                  "prompt evaluation speed for the part not in a slot's cache (default 500; 100 with --vram-gb 0)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--load-seconds", n.load_seconds, "time a cold load takes")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--parallel", n.parallel, "generations at once (OLLAMA_NUM_PARALLEL)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-queue", n.max_queue, "requests that may wait for a slot (OLLAMA_MAX_QUEUE)")->capture_default_str()->check(CLI::NonNegativeNumber);

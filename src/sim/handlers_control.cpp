@@ -88,6 +88,8 @@ json::object stats_body(Node& node) {
                    {"rejected", s.rejected},
                    {"faults", s.faults},
                    {"chunks", s.chunks},
+                   {"prompt_tokens_evaluated", s.prompt_tokens_evaluated},
+                   {"prompt_tokens_reused", s.prompt_tokens_reused},
                    {"active", node.slots().active()},
                    {"waiting", node.slots().waiting()},
                    {"max_concurrent", node.slots().max_active()},

@@ -5,6 +5,7 @@
 #include "common/timefmt.hpp"
 #include "sim/model_use.hpp"
 #include "sim/node.hpp"
+#include "sim/prompt_cache.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +37,7 @@ struct GenRequest {
   std::string partial; // chat: a trailing assistant message, which the reply goes on from
   std::vector<std::string> tools;  // chat: the names of the function tools offered
   bool answers_call = false;       // chat: the last message is a tool's result
+  Tokens rendered;                 // the prompt as the slot caches see it (prompt_cache.hpp)
 };
 
 std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool chat) {
@@ -59,6 +61,7 @@ std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool 
           return JsonError{"invalid message: content must be a string"};
         if (!content || !content->is_string()) continue;
         // As Ollama does, a last assistant message is an answer to go on with, not a turn.
+        append_tokens(req.rendered, role->get_string(), content->get_string());
         if (i + 1 == messages->size() && role->get_string() == "assistant" && !content->get_string().empty()) {
           req.partial = content->get_string();
           continue;
@@ -84,6 +87,8 @@ std::variant<GenRequest, JsonError> parse_request(const std::string& body, bool 
     std::string system = r.string("system").value_or("");
     req.empty = prompt.empty();
     req.prompt = system.empty() ? prompt : system + "\n" + prompt;
+    append_tokens(req.rendered, "system", system);
+    append_tokens(req.rendered, "user", prompt);
     req.raw = r.boolean("raw").value_or(false);
   }
   if (const json::object* options = r.object("options")) {
@@ -185,6 +190,34 @@ json::array tool_calls_of(const GenRequest& req, const Reply& reply) {
   }
   return calls;
 }
+
+// A slot's prompt cache held by one request: given back (caching what the slot evaluated) when
+// the request ends, however it ends.
+class CachedSlot {
+public:
+  CachedSlot(Node& node, const std::string& model, Tokens prompt) : node_(node), alive_(node.alive()), model_(model) {
+    const ResidentModel* resident = node.residency().find(model);
+    load_id_ = resident ? resident->load_id : 0;
+    taken_ = node.prompt_cache(model, load_id_).take(prompt);
+    tokens_ = std::move(prompt);
+  }
+  ~CachedSlot() {
+    if (*alive_) node_.give_back_slot(model_, load_id_, taken_.slot, std::move(tokens_));
+  }
+  CachedSlot(const CachedSlot&) = delete;
+  CachedSlot& operator=(const CachedSlot&) = delete;
+  std::size_t reused() const { return taken_.reused; }
+  // The reply is evaluated too: the next turn finds it in the cache after its prompt.
+  void add_reply(std::string_view text) { append_tokens(tokens_, "assistant", text); }
+
+private:
+  Node& node_;
+  std::shared_ptr<const bool> alive_;
+  std::string model_;
+  uint64_t load_id_ = 0;
+  PromptCache::Taken taken_;
+  Tokens tokens_;
+};
 
 // One NDJSON chunk of a stream; false when the client has gone (counted as cancelled).
 http::awaitable<bool> send_line(Node& node, http::Exchange& ex, const json::object& chunk) {
@@ -340,11 +373,16 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   auto interval = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(1.0 / std::max(tps, 1e-3)));
   if (fault.mode == Fault::Mode::slow) interval = Nanos(static_cast<int64_t>(interval.count() * fault.slow_factor));
   const int prompt_tokens = count_tokens(req.prompt) + (req.partial.empty() ? 0 : count_tokens(req.partial) - 1);
+  // The slot whose cache shares the longest prefix; at least one token is always evaluated.
+  CachedSlot slot(node, spec.name, std::move(req.rendered));
+  const int reused = static_cast<int>(std::min<std::size_t>(slot.reused(), static_cast<std::size_t>(prompt_tokens - 1)));
+  const int evaluated = prompt_tokens - reused;
+  node.stats().prompt_tokens_evaluated += static_cast<uint64_t>(evaluated);
+  node.stats().prompt_tokens_reused += static_cast<uint64_t>(reused);
 
   ++node.stats().generations;
-  // Prompt evaluation runs at twenty times the generation rate.
   const auto eval_start = std::chrono::steady_clock::now();
-  auto next = eval_start + interval * prompt_tokens / 20;
+  auto next = eval_start + std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(evaluated / node.prompt_rate()));
   if (!co_await pace_until(ex, next)) {
     ++node.stats().cancelled;
     co_return;
@@ -366,10 +404,8 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
       ++node.stats().cancelled;
       co_return;
     }
-    if (!req.stream) {
-      full += token;
-      continue;
-    }
+    full += token;
+    if (!req.stream) continue;
     if (fault.mode == Fault::Mode::cut && sent >= fault.after_chunks) {
       ex.abort();
       co_return;
@@ -402,6 +438,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   }
 
   const auto finished = std::chrono::steady_clock::now();
+  slot.add_reply(full);
   json::object last = chunk_base(node, req);
   put_text(last, req, req.stream ? std::string_view() : std::string_view(full));
   if (!calls.empty() && !req.stream) last["message"].as_object()["tool_calls"] = calls;
@@ -414,7 +451,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   }
   last["total_duration"] = nanos(node.clock().now() - started);
   last["load_duration"] = nanos(load_duration);
-  last["prompt_eval_count"] = prompt_tokens;
+  last["prompt_eval_count"] = evaluated;  // as Ollama reports it: the tokens not found in the cache
   last["prompt_eval_duration"] = nanos(prompt_eval_duration);
   last["eval_count"] = static_cast<int64_t>(reply.tokens.size()) + call_tokens;
   last["eval_duration"] = nanos(finished - gen_start);

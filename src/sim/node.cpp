@@ -79,4 +79,21 @@ void Node::set_fault(Fault fault) {
   }
 }
 
+PromptCache& Node::prompt_cache(const std::string& model, uint64_t load_id) {
+  auto it = prompt_caches_.find(model);
+  if (it == prompt_caches_.end() || it->second.load_id != load_id)
+    it = prompt_caches_.insert_or_assign(model, ModelCache{load_id, PromptCache(config_.parallel)}).first;
+  return it->second.cache;
+}
+
+void Node::give_back_slot(const std::string& model, uint64_t load_id, int slot, Tokens tokens) {
+  auto it = prompt_caches_.find(model);
+  if (it != prompt_caches_.end() && it->second.load_id == load_id) it->second.cache.give_back(slot, std::move(tokens));
+}
+
+double Node::prompt_rate() const {
+  if (config_.prompt_tokens_per_second > 0) return config_.prompt_tokens_per_second;
+  return config_.vram_gb > 0 ? 500 : 100;
+}
+
 }  // namespace hydra::sim

@@ -7,6 +7,7 @@
 #include "sim/catalog.hpp"
 #include "sim/config.hpp"
 #include "sim/gate.hpp"
+#include "sim/prompt_cache.hpp"
 #include "sim/replies.hpp"
 #include "sim/residency.hpp"
 
@@ -34,6 +35,8 @@ struct Stats {
   uint64_t rejected = 0;     // 503: queue full
   uint64_t faults = 0;       // requests a fault was applied to
   uint64_t chunks = 0;       // streamed chunks sent (a client has had the head by then)
+  uint64_t prompt_tokens_evaluated = 0;  // prompt tokens evaluated (not found in a slot's cache)
+  uint64_t prompt_tokens_reused = 0;     // prompt tokens found in a slot's cache
 };
 
 class Node {
@@ -68,6 +71,12 @@ public:
   Signal& changed() { return changed_; }
   Stats& stats() { return stats_; }
   const ReplyBook& replies() const { return *replies_; }
+  // The slots' prompt caches of `model` as loaded by load `load_id` (a newer load: cold).
+  PromptCache& prompt_cache(const std::string& model, uint64_t load_id);
+  // A request's slot is free again; ignored when the model was loaded again meanwhile.
+  void give_back_slot(const std::string& model, uint64_t load_id, int slot, Tokens tokens);
+  // Prompt tokens per second: the flag, or its default for this node.
+  double prompt_rate() const;
 
 private:
   http::asio::any_io_executor executor_;
@@ -80,6 +89,11 @@ private:
   Signal changed_;
   Fault fault_;
   Stats stats_;
+  struct ModelCache {
+    uint64_t load_id = 0;
+    PromptCache cache;
+  };
+  std::map<std::string, ModelCache> prompt_caches_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
   std::shared_ptr<http::ServerTls> tls_;

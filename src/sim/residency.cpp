@@ -113,6 +113,7 @@ Acquire Residency::acquire(const ModelSpec& spec, bool instant) {
   m.ready_at = now + load_time;
   m.last_used = now;
   m.active = 1;
+  m.load_id = loads_;
   out.ready_at = m.ready_at;
   models_.push_back(std::move(m));
   return out;

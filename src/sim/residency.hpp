@@ -28,6 +28,7 @@ struct ResidentModel {
   bool forever = false;     // keep_alive < 0
   SteadyTime expires_at;    // meaningful when !active && !forever
   std::optional<KeepAlive> pending_keep_alive;  // set by an unload request while busy
+  uint64_t load_id = 0;     // which load this is (a model loaded again starts with cold caches)
 };
 
 // Outcome of asking for a model to be usable.
