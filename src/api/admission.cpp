@@ -202,6 +202,13 @@ Admission::Ticket Admission::enter(const cluster::Snapshot& snapshot, const rout
   const routing::Waiter& queued = pending->w;
   pending->cold_check_due = !queued.cold.empty() && !queued.warm.empty() && queued.cold_after < max_wait;
   pending->due = pending->since + (pending->cold_check_due ? queued.cold_after : max_wait);
+  if (const routing::Candidate& best = decision.candidates.front(); best.prefix_worth_waiting && !best.has_free_slot) {
+    const auto budget = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(best.prefix_saved_s));
+    pending->prefix_check_due = true;
+    pending->due = std::min(pending->due, pending->since + budget);
+    pending->prefix_why = fmt::format("waited for a slot there: its cache saves ~{:.1f} s of prompt evaluation",
+                                      best.prefix_saved_s);
+  }
   pending_[queued.id] = pending;
   entry.pending = std::move(pending);
   return entry;
@@ -214,6 +221,8 @@ bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot,
   if (p.granted) {
     pending_.erase(id);
     out.lease = std::make_unique<Lease>(*this, counters_of(*p.granted), *p.granted);
+    if (!p.prefix_why.empty() && !decision.candidates.empty() && *p.granted == decision.candidates.front().index)
+      out.why = p.prefix_why;
     if (gone) {            // granted, but the client left at the same moment
       out.lease.reset();   // gives the slot to the next waiter
       out.client_gone = true;
@@ -235,6 +244,22 @@ bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot,
     out.error = "hydra is shutting down";
     out.retry_after_s = 1;
     return true;
+  }
+  if (p.prefix_check_due) {  // waited as long as the cache there saves: any warm free slot now
+    p.prefix_check_due = false;
+    for (auto n : p.w.warm) {
+      if (n >= snapshot.nodes.size()) continue;
+      const auto& node = snapshot.nodes[n];
+      if (cluster::busy(node) < cluster::slots_for(node, p.w.model).slots) {
+        leave_queue(id);
+        out.why = fmt::format("the node with the prompt's prefix stayed full longer than its cache saves: {} instead",
+                              node.id);
+        out.lease = take(n, counters_of(n));
+        return true;
+      }
+    }
+    p.due = p.since + (p.cold_check_due ? p.w.cold_after : queue_.settings().max_wait);
+    return false;
   }
   if (p.cold_check_due) {
     p.cold_check_due = false;

@@ -155,6 +155,10 @@ struct Admission::Pending {
   routing::Waiter w;
   std::chrono::steady_clock::time_point since, due;
   bool cold_check_due = false;
+  // Queued for the prefix cache on a full node (routing's prefix_worth_waiting): after the
+  // prompt evaluation it saves has passed in waiting, a free slot elsewhere will do.
+  bool prefix_check_due = false;
+  std::string prefix_why;  // said when the wait ends on that node
 };
 
 }  // namespace hydra::api

@@ -36,6 +36,7 @@ public:
   struct Counts {
     uint64_t eval = 0;         // eval_count
     uint64_t prompt_eval = 0;  // prompt_eval_count
+    uint64_t prompt_eval_ns = 0;  // prompt_eval_duration
   };
   Counts counts() const {
     std::string_view t = text_;
@@ -54,7 +55,7 @@ public:
       const uint64_t value = n && n->is_number() ? n->to_number<uint64_t>(nec) : 0;
       return nec ? 0 : value;
     };
-    return {count("eval_count"), count("prompt_eval_count")};
+    return {count("eval_count"), count("prompt_eval_count"), count("prompt_eval_duration")};
   }
 
 private:
@@ -276,6 +277,10 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     const Tail::Counts counts = p.tail.counts();
     out.eval_count = counts.eval;
     out.prompt_eval_count = counts.prompt_eval;
+    // Prompt evaluation speed, for prefix routing; short prompts measure set-up, not speed.
+    if (counts.prompt_eval >= 64 && counts.prompt_eval_ns > 0)
+      cluster::NodeCounters::observe(node.live->prefill_tps, static_cast<double>(counts.prompt_eval) * 1e9 /
+                                                                 static_cast<double>(counts.prompt_eval_ns));
     co_return out;
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};

@@ -1,11 +1,13 @@
 #include "api/dispatch.hpp"
 
+#include "api/prefix_request.hpp"
 #include "api/threading.hpp"
 
 #include "common/model_name.hpp"
 #include "routing/policy.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
@@ -62,6 +64,13 @@ struct Result {
   double ttft_ms = -1;
   uint64_t tokens = 0, tokens_in = 0;
   int attempts = 0;
+  // Prefix affinity: what the serving node now holds (recorded in the index), for how long,
+  // and how much of it the index expected there already.
+  std::shared_ptr<const routing::PrefixKey> prefix;
+  Nanos keep_alive{0};
+  int slots = 1;
+  uint64_t prefix_matched = 0;
+  std::string session;
 };
 
 Result result_of(const Dispatched& out) {
@@ -77,6 +86,45 @@ Result result_of(const Dispatched& out) {
     r.attempts = out.served->attempt;
   }
   return r;
+}
+
+// What the node that served `out` holds now, for the prefix index (recorded on the control thread).
+Result with_prefix(Result r, const PrefixFacts& facts, const std::string& session, const Dispatched& out,
+                   const cluster::Snapshot& snapshot, const std::string& model) {
+  if (!out.served || (!facts.key && session.empty())) return r;
+  r.prefix = facts.key;
+  r.keep_alive = facts.keep_alive;
+  r.session = session;
+  for (const auto& c : out.decision.candidates) {
+    if (c.index >= snapshot.nodes.size() || snapshot.nodes[c.index].id != out.served->node_id) continue;
+    r.slots = cluster::slots_for(snapshot.nodes[c.index], model).slots;
+    r.prefix_matched = c.prefix_tokens;
+  }
+  return r;
+}
+
+// Control thread: the index learns what the serving node holds now; what nodes no longer hold
+// (unloaded, per /api/ps) or what outlived its keep_alive is swept out once a second.
+void remember_prefix(Gateway& gw, const Result& out, const std::string& model) {
+  if (!out.node) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (out.prefix) {
+    gw.prefix_index.record(*out.node, model, *out.prefix, out.slots, out.keep_alive, now);
+    gw.telemetry.metrics.prefix(out.prefix_matched);
+  }
+  if (!out.session.empty()) gw.sessions.served(out.session, *out.node, now);
+  if (now - gw.prefix_swept < std::chrono::seconds(1)) return;
+  gw.prefix_swept = now;
+  auto snapshot = gw.cluster.snapshot();
+  std::unordered_map<std::string_view, const cluster::NodeView*> by_id;
+  for (const auto& n : snapshot->nodes) by_id.emplace(n.id, &n);
+  gw.prefix_index.sweep(now, [&](const std::string& node, const std::string& m) {
+    auto it = by_id.find(node);
+    if (it == by_id.end() || it->second->removed) return false;
+    const cluster::NodeView& n = *it->second;
+    // Resident, or being loaded by a request of this gateway's (not in /api/ps yet).
+    return n.resident_model(m) != nullptr || std::find(n.loading.begin(), n.loading.end(), m) != n.loading.end();
+  });
 }
 
 std::string model_label(const Gateway& gw, const std::string& model, const Result& out) {
@@ -181,6 +229,7 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
 void account(Gateway& gw, const Facts& request, const Result& out, telemetry::RoutingEvent event,
              std::string outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
              std::string node = {}) {
+  remember_prefix(gw, out, normalize_model_name(request.model));
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
   telemetry::RequestOutcome r;
@@ -206,8 +255,8 @@ void account(Gateway& gw, const Facts& request, const Result& out, telemetry::Ro
 // The same, from the thread that served the request, which does not wait for it.
 void account_later(Gateway& gw, const DispatchRequest& request, const Dispatched& out, telemetry::RoutingEvent event,
                    std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
-                   std::string node = {}) {
-  post_control(gw, [&gw, facts = facts_of(request), out = result_of(out), event = std::move(event), outcome = std::string(outcome),
+                   std::string node = {}, std::optional<Result> result = std::nullopt) {
+  post_control(gw, [&gw, facts = facts_of(request), out = result ? std::move(*result) : result_of(out), event = std::move(event), outcome = std::string(outcome),
                     started, queue_wait_s, node = std::move(node)]() mutable {
     account(gw, facts, out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
   });
@@ -261,6 +310,10 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   std::string priority_note;
   r.refused = apply_key(gw, request, priority_note);
   if (!r.refused.empty()) co_return r;
+  // Prefix affinity reads the index here, on the thread that keeps it.
+  request.route.now = std::chrono::steady_clock::now();
+  if (request.route.prefix) request.route.prefix_index = &gw.prefix_index;
+  if (!request.route.session.empty()) request.route.session_node = gw.sessions.node_of(request.route.session, request.route.now);
   out.decision = co_await route_model(gw, request.route, r.snapshot);
   if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
   r.event = event_of(request, out.decision, *r.snapshot);
@@ -290,6 +343,12 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     request.client = request.exchange->remote().address().to_string();
   Dispatched out;
   const std::string model = normalize_model_name(request.route.model);
+  PrefixFacts prefix;  // read here, off the control thread: it parses the body
+  if (gw.policy == routing::Policy::scored && gw.weights.prefix > 0) {
+    prefix = prefix_of(request.upstream);
+    request.route.prefix = prefix.key;
+  }
+  const std::string session = request.route.session;
   Admission::Waiting here;  // where this request waits if it is queued: this thread
   here.executor = co_await http::asio::this_coro::executor;
   here.thread = http::thread_index();
@@ -372,7 +431,8 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   }
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
-  account_later(gw, request, out, std::move(event), outcome, started, queue_wait_s, report.node_id);
+  account_later(gw, request, out, std::move(event), outcome, started, queue_wait_s, report.node_id,
+                with_prefix(result_of(out), prefix, session, out, *snapshot, model));
   co_return out;
 }
 

@@ -66,6 +66,11 @@ struct Gateway {
   int threads = 1;         // worker threads serving the API (1: the control thread does)
   memory::Cache* cache = nullptr;  // the response cache (any thread); none when cache.mode = off
   SharedSync* shared = nullptr;    // several gateways (cluster.redis_url); none for a lone one
+  // Prefix affinity (routing/prefix.hpp): which prompts each node's slots hold, and where each
+  // X-Hydra-Session was last served. The control thread's.
+  routing::PrefixIndex prefix_index{};
+  routing::SessionPins sessions{};
+  std::chrono::steady_clock::time_point prefix_swept{};
 
   // The calling thread's connection pool.
   http::ConnectionPool& pool() const {

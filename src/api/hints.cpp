@@ -37,6 +37,11 @@ std::string read_hint_headers(const http::Request& request, routing::RouteReques
     else if (v == "false" || v == "0" || v == "no") out.prefer_local = false;
     else return "X-Hydra-Prefer-Local must be true or false";
   }
+  if (auto it = request.find("X-Hydra-Session"); it != request.end()) {
+    if (it->value().empty() || it->value().size() > limits::kNameBytes)
+      return fmt::format("X-Hydra-Session must be a conversation id of 1 to {} bytes", limits::kNameBytes);
+    out.session = std::string(it->value());
+  }
   if (auto it = request.find("X-Hydra-Priority"); it != request.end()) {
     auto v = number(it->value());
     // Range first: only a finite value from 1 to 10 is ever converted to int.

@@ -4,6 +4,8 @@
 //   X-Hydra-Min-VRAM-GB: 16      only nodes with that much free VRAM, if any
 //   X-Hydra-Prefer-Local: true   favour nodes on the gateway's machine
 //   X-Hydra-Priority: 1..10      order in the queue when every node is busy (default 5)
+//   X-Hydra-Session: ID          keep a conversation on the node that served it last, while
+//                                that node is healthy, holds the model and has a free slot
 #include "http/types.hpp"
 #include "routing/route.hpp"
 

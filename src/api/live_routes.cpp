@@ -32,6 +32,7 @@ telemetry::GaugeSample gauges(const Gateway& gw) {
   telemetry::GaugeSample g;
   g.queue_depth = gw.admission.waiting();
   g.rpc_servers = snapshot->rpc_servers.size();
+  g.prefix_sequences = gw.prefix_index.sequences();
   g.uptime_s = uptime_s(gw);
   for (const auto& n : snapshot->nodes) {
     if (n.removed) continue;

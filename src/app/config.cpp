@@ -229,6 +229,8 @@ const std::vector<Setting>& settings() {
       {"routing.weights.speed", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.speed = to_number(v, 0, 100); }},
       {"routing.weights.errors", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.errors = to_number(v, 0, 100); }},
       {"routing.weights.locality", {}, "", [](ServeConfig& c, const std::string& v) { c.weights.locality = to_number(v, 0, 100); }},
+      {"routing.weights.prefix", {"HYDRA_ROUTING_PREFIX_WEIGHT"}, "",
+       [](ServeConfig& c, const std::string& v) { c.weights.prefix = to_number(v, 0, 100); }},
       {"limits.max_attempts", {"HYDRA_MAX_ATTEMPTS"}, "",
        [](ServeConfig& c, const std::string& v) { c.relay.max_attempts = static_cast<int>(to_whole(v, 1, 100)); }},
       {"failover.continue_streams", {"HYDRA_CONTINUE_STREAMS"}, "",

@@ -107,6 +107,10 @@ double expected_load_seconds(const cluster::NodeView& node, const std::string& m
 
 std::optional<std::size_t> pick_free_candidate(const cluster::Snapshot& snapshot, const Decision& decision,
                                                std::size_t waiting, std::string* why) {
+  // The best candidate's cache saves more than the wait for a slot there costs: wait for it.
+  if (!decision.candidates.empty() && decision.candidates.front().prefix_worth_waiting &&
+      !decision.candidates.front().has_free_slot)
+    return std::nullopt;
   const Candidate* first_warm = nullptr;
   for (const auto& c : decision.candidates) {
     if (!c.worth_waiting) continue;

@@ -56,12 +56,24 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::st
   c.parts.speed = score_speed(n);
   c.parts.errors = score_errors(n);
   c.parts.locality = score_locality(n, req.prefer_local);
-  double locality_w = req.prefer_local ? w.locality : 0.0;
-  double total = w.resident + w.fits + w.slots + w.speed + w.errors + locality_w;
-  c.score = (w.resident * c.parts.resident + w.fits * c.parts.fits + w.slots * c.parts.slots +
-             w.speed * c.parts.speed + w.errors * c.parts.errors + locality_w * c.parts.locality) /
-            (total > 0 ? total : 1);
   c.has_free_slot = cluster::busy(n) < cluster::slots_for(n, model).slots;
+  // Prefix affinity counts only where the model is held: an unloaded model's cache is gone.
+  const bool keyed = req.prefix && !req.prefix->empty() && req.prefix_index;
+  const double prefix_w = keyed || !req.session_node.empty() ? w.prefix : 0.0;
+  if (keyed && holds_model(c.placement)) {
+    c.prefix_tokens = prefix_tokens_of(req.prefix_index->match(n.id, model, *req.prefix, req.now));
+    const PrefixValue v = score_prefix(n, model, c.prefix_tokens);
+    c.parts.prefix = v.score;
+    c.prefix_worth_waiting = v.score > 0 && !c.has_free_slot;
+    c.prefix_saved_s = v.saved_s;
+  }
+  if (n.id == req.session_node && holds_model(c.placement) && c.has_free_slot) c.parts.prefix = 1.0;  // soft pin
+  double locality_w = req.prefer_local ? w.locality : 0.0;
+  double total = w.resident + w.fits + w.slots + w.speed + w.errors + locality_w + prefix_w;
+  c.score = (w.resident * c.parts.resident + w.fits * c.parts.fits + w.slots * c.parts.slots +
+             w.speed * c.parts.speed + w.errors * c.parts.errors + locality_w * c.parts.locality +
+             prefix_w * c.parts.prefix) /
+            (total > 0 ? total : 1);
   return {c, random.next()};
 }
 
@@ -109,6 +121,49 @@ std::string describe(const cluster::Snapshot& s, const Candidate& best, const st
   return fmt::format("chose {} (score {:.2f}: {}, {}, resources {}) of {} candidate{}", n.id, best.score,
                      to_string(best.placement), slots_busy(n, model), to_string(n.resources.source), count,
                      count == 1 ? "" : "s");
+}
+
+// "3,104"
+std::string grouped(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// What prefix affinity did: the match on the chosen node, or why the node with the longest
+// match was not chosen; and a session's pin.
+std::string prefix_note(const cluster::Snapshot& s, const std::vector<Candidate>& ranked, const RouteRequest& req,
+                        const std::string& model) {
+  std::string note;
+  const Candidate* longest = nullptr;
+  for (const auto& c : ranked)
+    if (c.prefix_tokens > 0 && (!longest || c.prefix_tokens > longest->prefix_tokens)) longest = &c;
+  if (longest) {
+    const auto& n = s.nodes[longest->index];
+    const uint64_t of = std::max<uint64_t>(req.prefix ? req.prefix->tokens() : 0, longest->prefix_tokens);
+    note = fmt::format("prefix match {} tokens ({:.0f}%) on {}", grouped(longest->prefix_tokens),
+                       100.0 * static_cast<double>(longest->prefix_tokens) / static_cast<double>(of), n.id);
+    if (longest != &ranked.front()) {
+      const PrefixValue v = score_prefix(n, model, longest->prefix_tokens);
+      if (v.score == 0 && v.wait_s > 0)
+        note += fmt::format(", but it is full: a wait of ~{:.1f} s there costs more than the ~{:.1f} s it saves",
+                            v.wait_s, v.saved_s);
+      else
+        note += ", which scored lower";
+    }
+  }
+  if (!req.session_node.empty()) {
+    if (!note.empty()) note += "; ";
+    if (s.nodes[ranked.front().index].id == req.session_node)
+      note += fmt::format("session {} stays on {}", req.session.substr(0, 64), req.session_node);
+    else
+      note += fmt::format("session {} moved from {} (busy or not holding the model)", req.session.substr(0, 64),
+                          req.session_node);
+  }
+  return note;
 }
 
 }  // namespace
@@ -227,6 +282,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
   }
   d.reason = describe(snapshot, best, model, pool.size());
   if (pool.size() > chosen.size()) d.reason += fmt::format(" (scored a random {} of them)", chosen.size());
+  if (std::string note = prefix_note(snapshot, d.candidates, request, model); !note.empty()) notes.insert(notes.begin(), note);
   for (const auto& note : notes) d.reason += "; " + note;
   return d;
 }

@@ -5,7 +5,10 @@
 // Filters (routable, has the model, meets the request's constraints) -> scorers in [0,1]
 // combined with weights -> best first, exact ties broken at random.
 #include "cluster/snapshot.hpp"
+#include "routing/prefix.hpp"
 #include "routing/random.hpp"
+
+#include <memory>
 
 #include <string>
 #include <vector>
@@ -19,6 +22,13 @@ struct RouteRequest {
   bool prefer_local = false; // favour nodes on the gateway's own machine
   int priority = 5;          // 1 (lowest) .. 10 (highest); used by admission, not by scoring
   std::vector<std::string> avoid_nodes;  // ranked last: they failed this work before (a retry)
+  // Prefix affinity (prefix.hpp): the prompt's key, the index of what each node holds, and the
+  // node the request's X-Hydra-Session was last served on. Unset: no prefix scoring.
+  std::shared_ptr<const PrefixKey> prefix;
+  const PrefixIndex* prefix_index = nullptr;
+  std::string session;       // X-Hydra-Session, as the client sent it
+  std::string session_node;  // ... and where that conversation was last served
+  SteadyTime now{};          // for the index's keep_alive
 };
 
 struct Weights {
@@ -28,10 +38,11 @@ struct Weights {
   double speed = 1.0;     // EWMA time to first token and per-token time
   double errors = 1.0;    // recent failures
   double locality = 1.5;  // on the gateway's machine, when the request prefers local
+  double prefix = 4.0;    // the prompt's beginning is in the node's KV cache (prefix.hpp)
 };
 
 struct Scores {
-  double resident = 0, fits = 0, slots = 0, speed = 0, errors = 0, locality = 0;
+  double resident = 0, fits = 0, slots = 0, speed = 0, errors = 0, locality = 0, prefix = 0;
 };
 
 enum class Placement { resident_gpu, resident_partial, resident_cpu, loading, gpu, partial_offload, cpu, unknown };
@@ -49,6 +60,10 @@ struct Candidate {
   // When full, worth waiting for rather than loading the model elsewhere: it holds the model,
   // or it is the node the request named.
   bool worth_waiting = false;
+  uint64_t prefix_tokens = 0;  // of the prompt, found in the node's cache (estimated)
+  // Full, but its cache saves more prompt evaluation than the wait for a slot there costs.
+  bool prefix_worth_waiting = false;
+  double prefix_saved_s = 0;  // ... the prompt evaluation it saves, in seconds
 };
 
 struct Decision {

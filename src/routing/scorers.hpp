@@ -16,6 +16,17 @@ double score_speed(const cluster::NodeView& node);
 double score_errors(const cluster::NodeView& node);
 double score_locality(const cluster::NodeView& node, bool prefer_local);
 
+// Prefix affinity. The seconds of prompt evaluation a match of `tokens` saves on the node (at
+// its learned prompt speed, else kDefaultPrefillTps), against the expected wait for a slot
+// there when it is full (the requests ahead, `slots` at a time, each taking its usual time).
+inline constexpr double kDefaultPrefillTps = 1000;
+struct PrefixValue {
+  double saved_s = 0;
+  double wait_s = 0;
+  double score = 0;  // in [0,1]: saved/(saved + 0.5 s), shrunk by the wait; 0 when the wait costs more
+};
+PrefixValue score_prefix(const cluster::NodeView& node, std::string_view model, uint64_t tokens);
+
 // Free VRAM on the node for this model: what is free plus what the model already holds there.
 uint64_t vram_available_for(const cluster::NodeView& node, const std::string& model);
 

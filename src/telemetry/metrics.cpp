@@ -118,6 +118,19 @@ std::string Metrics::render(const GaugeSample& g) const {
     out += fmt::format("hydra_continuations_total{{outcome=\"{}\"}} {}\n", outcome, it == continuations_.end() ? 0 : it->second);
   }
 
+  header(out, "hydra_prefix_tokens_matched_total", "counter",
+         "Prompt tokens (estimated, 4 bytes each) the serving node already held in its KV cache, as the prefix index expected.");
+  out += fmt::format("hydra_prefix_tokens_matched_total {}\n", prefix_tokens_);
+  header(out, "hydra_prefix_requests_total", "counter",
+         "Served requests long enough for prefix routing, by whether the serving node held part of the prompt.");
+  out += fmt::format("hydra_prefix_requests_total{{result=\"hit\"}} {}\n", prefix_hits_);
+  out += fmt::format("hydra_prefix_requests_total{{result=\"miss\"}} {}\n", prefix_requests_ - prefix_hits_);
+  header(out, "hydra_prefix_hit_ratio", "gauge", "Of those requests, the share served where part of the prompt was cached.");
+  out += fmt::format("hydra_prefix_hit_ratio {}\n",
+                     prefix_requests_ ? static_cast<double>(prefix_hits_) / static_cast<double>(prefix_requests_) : 0.0);
+  header(out, "hydra_prefix_index_sequences", "gauge", "Prompts the prefix index holds (at most the nodes' slots per model).");
+  out += fmt::format("hydra_prefix_index_sequences {}\n", g.prefix_sequences);
+
   header(out, "hydra_node_up", "gauge", "1 when the node is healthy and routable.");
   for (const auto& n : g.nodes) out += fmt::format("hydra_node_up{{node=\"{}\"}} {}\n", escape(n.id), n.up ? 1 : 0);
   header(out, "hydra_node_in_flight", "gauge", "Requests the gateway has in flight on the node.");

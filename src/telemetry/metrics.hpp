@@ -62,6 +62,7 @@ struct KeySample {
 struct GaugeSample {
   std::size_t queue_depth = 0;
   std::size_t rpc_servers = 0;
+  std::size_t prefix_sequences = 0;  // prompts the prefix index holds (routing/prefix.hpp)
   double uptime_s = 0;
   std::vector<NodeSample> nodes;
   std::vector<KeySample> keys;  // empty when no API keys are configured
@@ -75,6 +76,15 @@ public:
   // A stream whose node broke off: resumed (another node finished it), failed (none could),
   // skipped (not continuable: a tool call, a context, continuation off).
   void continuation(std::string_view outcome) { ++continuations_[{std::string(outcome)}]; }
+  // A served request whose prompt had a prefix key: the tokens of it the serving node held.
+  void prefix(uint64_t matched_tokens) {
+    ++prefix_requests_;
+    if (matched_tokens > 0) ++prefix_hits_;
+    prefix_tokens_ += matched_tokens;
+  }
+  uint64_t prefix_requests() const { return prefix_requests_; }
+  uint64_t prefix_hits() const { return prefix_hits_; }
+  uint64_t prefix_tokens() const { return prefix_tokens_; }
   // The text format; `gauges` are read from the fleet by the caller at scrape time.
   std::string render(const GaugeSample& gauges) const;
 
@@ -89,6 +99,7 @@ private:
   uint64_t failovers_ = 0;
   std::map<Labels, uint64_t> continuations_;  // outcome
   uint64_t queued_ = 0;
+  uint64_t prefix_requests_ = 0, prefix_hits_ = 0, prefix_tokens_ = 0;
 };
 
 }  // namespace hydra::telemetry
