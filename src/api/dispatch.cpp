@@ -64,14 +64,28 @@ struct Result {
   double ttft_ms = -1;
   uint64_t tokens = 0, tokens_in = 0;
   int attempts = 0;
-  // Prefix affinity: what the serving node now holds (recorded in the index), for how long,
-  // and how much of it the index expected there already.
-  std::shared_ptr<const routing::PrefixKey> prefix;
-  Nanos keep_alive{0};
-  int slots = 1;
-  uint64_t prefix_matched = 0;
-  std::string session;
+  PrefixServed prefix;  // what prefix affinity learns from it (api/prefix_request.hpp)
 };
+
+Result result_of(const Dispatched& out);
+
+// What prefix affinity learns from a served request: the tokens of its prompt the serving node
+// held, and, when a failover moved it, that the node that finished it holds the prompt now.
+Result with_prefix(Result r, const DispatchRequest& request, std::size_t sent_to, const Dispatched& out,
+                   const cluster::Snapshot& snapshot, const std::string& model) {
+  if (!out.served || (!request.prefix.generates && request.route.session.empty())) return r;
+  r.prefix.session = request.route.session;
+  r.prefix.keyed = request.prefix.key != nullptr;
+  for (const auto& c : out.decision.candidates)
+    if (c.index < snapshot.nodes.size() && snapshot.nodes[c.index].id == out.served->node_id)
+      r.prefix.matched_tokens = c.prefix_tokens;
+  if (sent_to < snapshot.nodes.size() && snapshot.nodes[sent_to].id != out.served->node_id) {
+    r.prefix.moved = request.prefix;
+    for (const auto& n : snapshot.nodes)
+      if (n.id == out.served->node_id) r.prefix.moved_slots = cluster::slots_for(n, model).slots;
+  }
+  return r;
+}
 
 Result result_of(const Dispatched& out) {
   Result r;
@@ -86,45 +100,6 @@ Result result_of(const Dispatched& out) {
     r.attempts = out.served->attempt;
   }
   return r;
-}
-
-// What the node that served `out` holds now, for the prefix index (recorded on the control thread).
-Result with_prefix(Result r, const PrefixFacts& facts, const std::string& session, const Dispatched& out,
-                   const cluster::Snapshot& snapshot, const std::string& model) {
-  if (!out.served || (!facts.key && session.empty())) return r;
-  r.prefix = facts.key;
-  r.keep_alive = facts.keep_alive;
-  r.session = session;
-  for (const auto& c : out.decision.candidates) {
-    if (c.index >= snapshot.nodes.size() || snapshot.nodes[c.index].id != out.served->node_id) continue;
-    r.slots = cluster::slots_for(snapshot.nodes[c.index], model).slots;
-    r.prefix_matched = c.prefix_tokens;
-  }
-  return r;
-}
-
-// Control thread: the index learns what the serving node holds now; what nodes no longer hold
-// (unloaded, per /api/ps) or what outlived its keep_alive is swept out once a second.
-void remember_prefix(Gateway& gw, const Result& out, const std::string& model) {
-  if (!out.node) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (out.prefix) {
-    gw.prefix_index.record(*out.node, model, *out.prefix, out.slots, out.keep_alive, now);
-    gw.telemetry.metrics.prefix(out.prefix_matched);
-  }
-  if (!out.session.empty()) gw.sessions.served(out.session, *out.node, now);
-  if (now - gw.prefix_swept < std::chrono::seconds(1)) return;
-  gw.prefix_swept = now;
-  auto snapshot = gw.cluster.snapshot();
-  std::unordered_map<std::string_view, const cluster::NodeView*> by_id;
-  for (const auto& n : snapshot->nodes) by_id.emplace(n.id, &n);
-  gw.prefix_index.sweep(now, [&](const std::string& node, const std::string& m) {
-    auto it = by_id.find(node);
-    if (it == by_id.end() || it->second->removed) return false;
-    const cluster::NodeView& n = *it->second;
-    // Resident, or being loaded by a request of this gateway's (not in /api/ps yet).
-    return n.resident_model(m) != nullptr || std::find(n.loading.begin(), n.loading.end(), m) != n.loading.end();
-  });
 }
 
 std::string model_label(const Gateway& gw, const std::string& model, const Result& out) {
@@ -229,7 +204,7 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
 void account(Gateway& gw, const Facts& request, const Result& out, telemetry::RoutingEvent event,
              std::string outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
              std::string node = {}) {
-  remember_prefix(gw, out, normalize_model_name(request.model));
+  if (out.node) prefix_served(gw, *out.node, normalize_model_name(request.model), out.prefix);
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
   telemetry::RequestOutcome r;
@@ -301,6 +276,7 @@ struct Routed {
   telemetry::RoutingEvent event;
   Admission::Ticket ticket;
   bool loading = false;  // admitted at once on a node that must load the model: marked loading
+  std::optional<std::size_t> sent_to;  // admitted at once there: the prefix index knows
 };
 
 http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched& out,
@@ -326,6 +302,10 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
     co_return r;
   }
   r.ticket = gw.admission.enter(*r.snapshot, out.decision, model, request.route.priority, std::move(where));
+  if (const Lease* lease = r.ticket.out.lease.get()) {
+    prefix_sent(gw, r.snapshot->nodes[lease->node()], model, request.prefix);
+    r.sent_to = lease->node();
+  }
   if (const Lease* lease = r.ticket.out.lease.get(); lease && !r.snapshot->nodes[lease->node()].resident_model(model)) {
     // Now, before the next request is routed here: it joins this load instead of starting one.
     gw.cluster.loading_started(lease->node(), model);
@@ -343,12 +323,10 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     request.client = request.exchange->remote().address().to_string();
   Dispatched out;
   const std::string model = normalize_model_name(request.route.model);
-  PrefixFacts prefix;  // read here, off the control thread: it parses the body
-  if (gw.policy == routing::Policy::scored && gw.weights.prefix > 0) {
-    prefix = prefix_of(request.upstream);
-    request.route.prefix = prefix.key;
+  if (gw.policy == routing::Policy::scored && gw.weights.prefix > 0) {  // off the control thread: it parses
+    request.prefix = prefix_of(request.upstream);
+    request.route.prefix = request.prefix.key;
   }
-  const std::string session = request.route.session;
   Admission::Waiting here;  // where this request waits if it is queued: this thread
   here.executor = co_await http::asio::this_coro::executor;
   here.thread = http::thread_index();
@@ -390,6 +368,10 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     co_return out;
   }
   const std::size_t chosen = admitted.lease->node();
+  if (routed.sent_to != chosen && request.prefix.generates)  // queued, or moved by Redis: known only now
+    post_control(gw, [&gw, snapshot, chosen, model, facts = request.prefix] {
+      prefix_sent(gw, snapshot->nodes[chosen], model, facts);
+    });
   out.queued = admitted.waited;
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting
   note_choice(out.decision, chosen, *snapshot, admitted.waited, admitted.why);
@@ -432,7 +414,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
   account_later(gw, request, out, std::move(event), outcome, started, queue_wait_s, report.node_id,
-                with_prefix(result_of(out), prefix, session, out, *snapshot, model));
+                with_prefix(result_of(out), request, chosen, out, *snapshot, model));
   co_return out;
 }
 

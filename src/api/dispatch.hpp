@@ -5,6 +5,7 @@
 // orchestrator) sends its model calls through here; only the sink differs. Runs on the thread
 // that serves the request; the decision (key, route, admission) is made on the control thread
 // and the request is accounted there afterwards (http/threads.hpp).
+#include "api/prefix_request.hpp"
 #include "api/relay.hpp"
 
 namespace hydra::api {
@@ -21,6 +22,7 @@ struct DispatchRequest {
                                              // for the gateway's own calls
   std::string client;  // the client's address (dispatch reads it from `exchange`)
   std::string cache;   // the response cache's verdict, for the request log ("miss", "bypass")
+  PrefixFacts prefix;  // prefix affinity's view of the prompt (dispatch reads it from `upstream`)
 };
 
 struct Dispatched {

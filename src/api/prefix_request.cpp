@@ -3,6 +3,8 @@
 #include "common/duration.hpp"
 
 #include <boost/json/parse.hpp>
+#include <algorithm>
+#include <unordered_map>
 
 namespace hydra::api {
 
@@ -21,6 +23,7 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   PrefixFacts facts;
   const bool chat = upstream.target == "/api/chat";
   if (!chat && upstream.target != "/api/generate") return facts;
+  facts.generates = true;  // an empty prompt (a load) takes no slot, but is rare enough to count
   if (upstream.body.size() < routing::kPrefixBlock) return facts;  // no whole block: nothing to match
   boost::system::error_code ec;
   json::value parsed = json::parse(upstream.body, ec);
@@ -42,6 +45,36 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   const KeepAliveResult keep = parse_keep_alive(body->if_contains("keep_alive"), fallback);
   if (keep.value) facts.keep_alive = keep.value->forever ? Nanos(-1) : keep.value->duration;
   return facts;
+}
+
+void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts) {
+  if (!facts.generates) return;
+  static const routing::PrefixKey none;
+  gw.prefix_index.record(node.id, model, facts.key ? *facts.key : none, cluster::slots_for(node, model).slots,
+                         facts.keep_alive, std::chrono::steady_clock::now());
+}
+
+void prefix_served(Gateway& gw, const std::string& node_id, const std::string& model, const PrefixServed& served) {
+  const auto now = std::chrono::steady_clock::now();
+  if (served.keyed) gw.telemetry.metrics.prefix(served.matched_tokens);
+  if (served.moved.generates) {
+    static const routing::PrefixKey none;
+    const auto& key = served.moved.key ? *served.moved.key : none;
+    gw.prefix_index.record(node_id, model, key, served.moved_slots, served.moved.keep_alive, now);
+  }
+  if (!served.session.empty()) gw.sessions.served(served.session, node_id, now);
+  if (now - gw.prefix_swept < std::chrono::seconds(1)) return;
+  gw.prefix_swept = now;
+  auto snapshot = gw.cluster.snapshot();
+  std::unordered_map<std::string_view, const cluster::NodeView*> by_id;
+  for (const auto& n : snapshot->nodes) by_id.emplace(n.id, &n);
+  gw.prefix_index.sweep(now, [&](const std::string& node, const std::string& m) {
+    auto it = by_id.find(node);
+    if (it == by_id.end() || it->second->removed) return false;
+    const cluster::NodeView& n = *it->second;
+    // Resident, or being loaded by a request of this gateway's (not in /api/ps yet).
+    return n.resident_model(m) != nullptr || std::find(n.loading.begin(), n.loading.end(), m) != n.loading.end();
+  });
 }
 
 }  // namespace hydra::api

@@ -1,10 +1,15 @@
 #pragma once
-// What prefix affinity needs of a model request (routing/prefix.hpp): the key of the prompt
-// the node will evaluate, read from the Ollama body sent to it (every API's model calls are
-// Ollama calls by then: /api/chat's messages, /api/generate's system text and prompt), and
-// how long the node keeps the model after it (keep_alive; Ollama's 5 minutes by default).
-// Recorded once a node has served the request (api/dispatch.cpp).
+// Prefix affinity's side of a model request (routing/prefix.hpp has the index and scorer):
+//  - the key of the prompt the node will evaluate, read from the Ollama body sent to it
+//    (every API's model calls are Ollama calls by then: /api/chat's messages,
+//    /api/generate's system text and prompt), and the request's keep_alive;
+//  - when a node is given the request, the index expects that node's slot to hold the prompt
+//    from then on: Ollama's runner replaces a slot's cache as the request starts, so a request
+//    without a key (a short prompt) still takes a slot's cache away from whatever it held;
+//  - when it was served: the metrics count the tokens matched, the session is pinned, and what
+//    nodes no longer hold is swept out (once a second).
 #include "api/attempt.hpp"
+#include "api/gateway.hpp"
 #include "routing/prefix.hpp"
 
 #include <memory>
@@ -12,10 +17,26 @@
 namespace hydra::api {
 
 struct PrefixFacts {
+  bool generates = false;                         // a generation: it takes a slot's cache
   std::shared_ptr<const routing::PrefixKey> key;  // null: no prompt, or shorter than one block
   Nanos keep_alive = std::chrono::minutes(5);     // < 0: as long as the node holds the model
 };
 
+// Reads the body only when it may hold a whole block. Any thread.
 PrefixFacts prefix_of(const Upstream& upstream);
+
+// What a served request tells prefix affinity.
+struct PrefixServed {
+  bool keyed = false;           // it had a key: the metrics count it
+  uint64_t matched_tokens = 0;  // of its prompt, on the node that served it
+  std::string session;          // X-Hydra-Session
+  PrefixFacts moved;            // a failover finished it on another node: that one holds it now
+  int moved_slots = 1;
+};
+
+// Control thread: `node` was given the request.
+void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts);
+// Control thread: `node_id` served it.
+void prefix_served(Gateway& gw, const std::string& node_id, const std::string& model, const PrefixServed& served);
 
 }  // namespace hydra::api

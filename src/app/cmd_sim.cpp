@@ -39,6 +39,9 @@ void add_sim_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--prompt-tokens-per-second", n.prompt_tokens_per_second,
                   "prompt evaluation speed for the part not in a slot's cache (default 500; 100 with --vram-gb 0)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--multiuser-cache", n.multiuser_cache,
+                "choose slots as Ollama does with OLLAMA_MULTIUSER_CACHE=1: a prompt sharing only a system "
+                "prompt with a slot's conversation takes another slot, so both stay cached");
   cmd->add_option("--load-seconds", n.load_seconds, "time a cold load takes")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--parallel", n.parallel, "generations at once (OLLAMA_NUM_PARALLEL)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-queue", n.max_queue, "requests that may wait for a slot (OLLAMA_MAX_QUEUE)")->capture_default_str()->check(CLI::NonNegativeNumber);

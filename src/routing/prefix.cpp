@@ -64,12 +64,21 @@ std::size_t PrefixIndex::match(const std::string& node, const std::string& model
   return best;
 }
 
+int PrefixIndex::empty_slots(const std::string& node, const std::string& model, int slots, Time now) const {
+  auto it = entries_.find(id(node, model));
+  if (it == entries_.end() || it->second.expires <= now) return slots;
+  int held = 0;
+  for (const auto& s : it->second.sequences) held += s.blocks.empty() ? 0 : 1;
+  return std::max(slots - held, 0);
+}
+
 void PrefixIndex::record(const std::string& node, const std::string& model, const PrefixKey& key, int slots,
                          Nanos keep_alive, Time now) {
-  if (key.empty() || max_entries_ == 0) return;
+  if (max_entries_ == 0) return;
   const std::string name = id(node, model);
   auto it = entries_.find(name);
   if (it == entries_.end()) {
+    if (key.empty()) return;  // a short prompt where nothing is known: nothing to take away
     if (entries_.size() >= max_entries_) {  // the least recently used pair makes room
       auto oldest = std::min_element(entries_.begin(), entries_.end(),
                                      [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
@@ -82,13 +91,14 @@ void PrefixIndex::record(const std::string& node, const std::string& model, cons
   e.used = now;
   e.expires = keep_alive < Nanos(0) ? Time::max() : now + keep_alive;
   const std::size_t keep = static_cast<std::size_t>(std::max(slots, 1));
-  // The slot the runner takes: the longest common prefix, else the least recently used.
+  // The slot the runner takes: one whose whole content begins the prompt, else the least
+  // recently used (a slot never used first).
   Sequence* target = nullptr;
   std::size_t best = 0;
   for (auto& s : e.sequences) {
-    const std::size_t common = common_blocks(s.blocks, key.blocks);
-    if (common > best) {
-      best = common;
+    if (s.blocks.empty() || common_blocks(s.blocks, key.blocks) != s.blocks.size()) continue;
+    if (s.blocks.size() > best) {
+      best = s.blocks.size();
       target = &s;
     }
   }

@@ -9,11 +9,15 @@
 // share a prefix exactly as long as their hashes agree, and where they stop agreeing is found
 // by binary search. Bytes, not tokens: the gateway has no tokenizer; a token is taken as 4 bytes.
 //
-// The index. Ollama's runner keeps one cached sequence per slot and gives a request the slot
-// whose sequence shares the longest prefix with its prompt (the least recently used when none
-// shares any), so the index keeps, per node and model, the last `slots` prompts served there
-// and replaces the one the runner would have replaced. A radix tree of everything ever sent
-// (SGLang's router) would promise prefixes a node with 1-4 slots has long overwritten.
+// The index. Ollama's runner keeps one cached sequence per slot, so the index keeps, per node
+// and model, the last `slots` prompts sent there, and replaces the one the runner replaces
+// with OLLAMA_MULTIUSER_CACHE=1 (the setting for a node that serves many conversations): a
+// sequence the new prompt wholly extends (the conversation's last turn), else the least
+// recently used one. A match is the longest prefix any of them shares (the runner copies it
+// into the slot it takes). A radix tree of everything ever sent (SGLang's router) would
+// promise prefixes a node with 1-4 slots has long overwritten. (Without the setting, the
+// runner reuses one slot for all prompts that share a system prompt, and no router can keep
+// their caches; README "Prefix affinity".)
 // Bounded: slots x kPrefixMaxBlocks hashes per node and model, at most `max_entries` pairs
 // (the least recently used go first). Forgotten when the node no longer holds the model (the
 // caller's sweep, from /api/ps) or the request's keep_alive has passed since its last use.
@@ -64,8 +68,12 @@ public:
 
   // Blocks of `key` that `node` holds for `model` (0: none, or its keep_alive has passed).
   std::size_t match(const std::string& node, const std::string& model, const PrefixKey& key, Time now) const;
-  // `node` served `key`: it takes the place of the sequence sharing the most with it, or of the
-  // least recently used of `slots`. `keep_alive` < 0: kept while the node holds the model.
+  // Of the node's `slots` for `model`, those the index knows to hold no prompt: a request with no
+  // match there evicts no one's cache.
+  int empty_slots(const std::string& node, const std::string& model, int slots, Time now) const;
+  // `node` was given `key`: it takes the place of a sequence it wholly extends, or of the least
+  // recently used of `slots`. An empty key (a prompt too short to match) still takes a slot's
+  // place. `keep_alive` < 0: kept while the node holds the model.
   void record(const std::string& node, const std::string& model, const PrefixKey& key, int slots, Nanos keep_alive,
               Time now);
   // Drops what expired, and the pairs `held(node, model)` says the node no longer holds.

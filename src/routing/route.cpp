@@ -44,7 +44,7 @@ struct Ranked {
 };
 
 Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::string& model, const RouteRequest& req,
-             const Weights& w, Random& random) {
+             const Weights& w, Random& random, uint64_t matched, uint64_t shared) {
   Candidate c;
   c.index = n.index;
   c.model_size = h.size;
@@ -61,11 +61,21 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::st
   const bool keyed = req.prefix && !req.prefix->empty() && req.prefix_index;
   const double prefix_w = keyed || !req.session_node.empty() ? w.prefix : 0.0;
   if (keyed && holds_model(c.placement)) {
-    c.prefix_tokens = prefix_tokens_of(req.prefix_index->match(n.id, model, *req.prefix, req.now));
-    const PrefixValue v = score_prefix(n, model, c.prefix_tokens);
+    c.prefix_tokens = matched;
+    c.prefix_gain = matched - std::min(matched, shared);
+    const PrefixValue v = score_prefix(n, model, c.prefix_gain);
     c.parts.prefix = v.score;
     c.prefix_worth_waiting = v.score > 0 && !c.has_free_slot;
     c.prefix_saved_s = v.saved_s;
+    // Full, but its cache saves more than the wait costs: the wait is weighed already (in the
+    // prefix part), so its slots count as free rather than against it a second time.
+    if (c.prefix_worth_waiting) c.parts.slots = 1.0;
+    // No match here: a node with slots that cache nothing takes the prompt without evicting
+    // another conversation's cache (a small preference, spreading conversations out).
+    if (c.prefix_gain == 0) {
+      const int slots = std::max(cluster::slots_for(n, model).slots, 1);
+      c.parts.prefix = kEmptySlotsScore * req.prefix_index->empty_slots(n.id, model, slots, req.now) / slots;
+    }
   }
   if (n.id == req.session_node && holds_model(c.placement) && c.has_free_slot) c.parts.prefix = 1.0;  // soft pin
   double locality_w = req.prefer_local ? w.locality : 0.0;
@@ -147,10 +157,12 @@ std::string prefix_note(const cluster::Snapshot& s, const std::vector<Candidate>
     note = fmt::format("prefix match {} tokens ({:.0f}%) on {}", grouped(longest->prefix_tokens),
                        100.0 * static_cast<double>(longest->prefix_tokens) / static_cast<double>(of), n.id);
     if (longest != &ranked.front()) {
-      const PrefixValue v = score_prefix(n, model, longest->prefix_tokens);
+      const PrefixValue v = score_prefix(n, model, longest->prefix_gain);
       if (v.score == 0 && v.wait_s > 0)
         note += fmt::format(", but it is full: a wait of ~{:.1f} s there costs more than the ~{:.1f} s it saves",
                             v.wait_s, v.saved_s);
+      else if (longest->prefix_gain == 0)
+        note += ", as have the others";
       else
         note += ", which scored lower";
     }
@@ -241,9 +253,23 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     if (requested && std::find(chosen.begin(), chosen.end(), requested) == chosen.end()) chosen.push_back(requested);
   }
 
+  // Prefix affinity: each candidate's match, and the least of them among those holding the model.
+  std::vector<uint64_t> matched(chosen.size(), 0);
+  uint64_t shared = 0;
+  if (request.prefix && !request.prefix->empty() && request.prefix_index) {
+    shared = UINT64_MAX;
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      const auto& n = snapshot.nodes[chosen[i]->node];
+      if (!holds_model(placement_of(n, *chosen[i]))) continue;
+      matched[i] = prefix_tokens_of(request.prefix_index->match(n.id, model, *request.prefix, request.now));
+      shared = std::min(shared, matched[i]);
+    }
+    if (shared == UINT64_MAX) shared = 0;
+  }
   std::vector<Ranked> ranked;
   ranked.reserve(chosen.size());
-  for (const auto* h : chosen) ranked.push_back(score(snapshot.nodes[h->node], *h, model, request, w, random));
+  for (std::size_t i = 0; i < chosen.size(); ++i)
+    ranked.push_back(score(snapshot.nodes[chosen[i]->node], *chosen[i], model, request, w, random, matched[i], shared));
   std::size_t keep = std::min(kKeep, ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(keep), ranked.end(), better);
   if (requested) {

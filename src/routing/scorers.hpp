@@ -20,6 +20,7 @@ double score_locality(const cluster::NodeView& node, bool prefer_local);
 // its learned prompt speed, else kDefaultPrefillTps), against the expected wait for a slot
 // there when it is full (the requests ahead, `slots` at a time, each taking its usual time).
 inline constexpr double kDefaultPrefillTps = 1000;
+inline constexpr double kEmptySlotsScore = 0.1;  // no match: all the node's slots cache nothing
 struct PrefixValue {
   double saved_s = 0;
   double wait_s = 0;

@@ -14,6 +14,7 @@ struct NodeConfig {
   double vram_gb = 24;
   double ram_gb = 64;
   double tokens_per_second = 50;
+  bool multiuser_cache = false;  // OLLAMA_MULTIUSER_CACHE: slots chosen to keep conversations apart
   double prompt_tokens_per_second = 0;  // prompt evaluation; 0: 500, or 100 on a CPU-only node
   double load_seconds = 2;
   int parallel = 4;

@@ -82,7 +82,7 @@ void Node::set_fault(Fault fault) {
 PromptCache& Node::prompt_cache(const std::string& model, uint64_t load_id) {
   auto it = prompt_caches_.find(model);
   if (it == prompt_caches_.end() || it->second.load_id != load_id)
-    it = prompt_caches_.insert_or_assign(model, ModelCache{load_id, PromptCache(config_.parallel)}).first;
+    it = prompt_caches_.insert_or_assign(model, ModelCache{load_id, PromptCache(config_.parallel, config_.multiuser_cache)}).first;
   return it->second.cache;
 }
 

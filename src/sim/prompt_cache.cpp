@@ -22,24 +22,57 @@ void append_tokens(Tokens& out, std::string_view role, std::string_view text) {
   }
 }
 
+namespace {
+std::size_t common_prefix(const Tokens& a, const Tokens& b) {
+  auto mismatch = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  return static_cast<std::size_t>(mismatch.first - a.begin());
+}
+}  // namespace
+
 PromptCache::Taken PromptCache::take(const Tokens& prompt) {
+  Taken taken = multiuser_ ? take_best(prompt) : take_longest(prompt);
+  if (taken.slot >= 0) {
+    Slot& s = slots_[static_cast<std::size_t>(taken.slot)];
+    s.busy = true;
+    s.used = ++clock_;
+  }
+  return taken;
+}
+
+PromptCache::Taken PromptCache::take_best(const Tokens& prompt) {
+  Taken taken;
+  std::size_t longest = 0;
+  const Slot* oldest = nullptr;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
+    const std::size_t common = common_prefix(prompt, s.tokens);
+    longest = std::max(longest, common);
+    if (!s.busy && common == s.tokens.size() && !s.tokens.empty() && common > taken.reused) {
+      taken.slot = static_cast<int>(i);  // its whole content begins the prompt: nothing is lost
+      taken.reused = common;
+    }
+    if (!s.busy && (!oldest || s.used < oldest->used)) oldest = &s;
+  }
+  if (taken.slot >= 0 && taken.reused == longest) return taken;
+  if (!oldest) return {};
+  // The oldest free slot, with the longest shared prefix copied in from wherever it is.
+  taken.slot = static_cast<int>(oldest - slots_.data());
+  taken.reused = longest;
+  return taken;
+}
+
+PromptCache::Taken PromptCache::take_longest(const Tokens& prompt) {
   Taken best;
   uint64_t best_used = 0;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.busy) continue;
-    auto mismatch = std::mismatch(prompt.begin(), prompt.end(), s.tokens.begin(), s.tokens.end());
-    const auto common = static_cast<std::size_t>(mismatch.first - prompt.begin());
+    const std::size_t common = common_prefix(prompt, s.tokens);
     if (best.slot < 0 || common > best.reused || (common == best.reused && s.used < best_used)) {
       best.slot = static_cast<int>(i);
       best.reused = common;
       best_used = s.used;
     }
-  }
-  if (best.slot >= 0) {
-    Slot& s = slots_[static_cast<std::size_t>(best.slot)];
-    s.busy = true;
-    s.used = ++clock_;
   }
   return best;
 }

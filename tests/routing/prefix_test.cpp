@@ -82,6 +82,26 @@ TEST(PrefixIndex, KeepsTheLastPromptPerSlotAsTheRunnerDoes) {
   EXPECT_EQ(index.match("n1", "m", a2, T0 + seconds(3)), 0u);
   EXPECT_EQ(index.match("n1", "m", b, T0 + seconds(3)), b.blocks.size());
   EXPECT_EQ(index.sequences(), 2u);
+  // A short prompt matches nothing, so it takes the least recently used slot (b's) all the same.
+  index.record("n1", "m", PrefixKey{}, 2, keep, T0 + seconds(4));
+  EXPECT_EQ(index.match("n1", "m", b, T0 + seconds(4)), 0u);
+  EXPECT_EQ(index.match("n1", "m", c, T0 + seconds(4)), c.blocks.size());
+  index.record("n9", "m", PrefixKey{}, 2, keep, T0);  // where nothing is known: nothing kept
+  EXPECT_EQ(index.entries(), 1u);
+}
+
+TEST(PrefixIndex, ConversationsSharingASystemPromptKeepTheirOwnSlots) {
+  PrefixIndex index;
+  const std::string system = text(3000, 's');
+  auto one = chat({{"system", system}, {"user", text(2000, 'a')}});
+  auto two = chat({{"system", system}, {"user", text(2000, 'b')}});
+  index.record("n1", "m", one, 2, minutes(5), T0);
+  index.record("n1", "m", two, 2, minutes(5), T0 + seconds(1));  // shares only the system prompt: another slot
+  EXPECT_EQ(index.sequences(), 2u);
+  EXPECT_EQ(index.match("n1", "m", one, T0 + seconds(2)), one.blocks.size());
+  EXPECT_EQ(index.match("n1", "m", two, T0 + seconds(2)), two.blocks.size());
+  auto three = chat({{"system", system}, {"user", text(2000, 'c')}});
+  EXPECT_EQ(index.match("n1", "m", three, T0 + seconds(2)), (std::string("system:\n") + system).size() / kPrefixBlock);
 }
 
 TEST(PrefixIndex, ForgetsAfterKeepAliveOnUnloadAndBounded) {
@@ -166,6 +186,21 @@ TEST(PrefixScorer, TheNodeHoldingThePromptWinsOverAnIdleOne) {
   plain.prefix_index = nullptr;
   ScriptedRandom random({1, 2});
   EXPECT_EQ(route(f.s, plain, random).ranked.front(), 0u);
+}
+
+TEST(PrefixScorer, WhatEveryNodeHoldsIsNoReasonToChooseOne) {
+  // Both hold the shared beginning; n1 is slow at prompts (it would "save" more seconds).
+  PrefixFleet f({resident(0, 4), resident(0, 4)});
+  f.s.nodes[1].live->prefill_tps = 100;
+  auto shared = std::make_shared<PrefixKey>(*f.key);
+  shared->blocks.resize(shared->blocks.size() / 2);
+  f.index.record("n0", "m:latest", *shared, 4, minutes(5), T0);
+  f.index.record("n1", "m:latest", *shared, 4, minutes(5), T0);
+  auto d = f.route_it();
+  ASSERT_EQ(d.candidates.size(), 2u);
+  EXPECT_EQ(d.candidates[0].parts.prefix, d.candidates[1].parts.prefix);
+  EXPECT_EQ(d.candidates[0].prefix_gain, 0u);
+  EXPECT_GT(d.candidates[0].prefix_tokens, 0u);
 }
 
 TEST(PrefixScorer, AFullNodeLosesWhenTheWaitCostsMoreThanThePrefillSaves) {

@@ -51,6 +51,40 @@ TEST(SimPromptCache, TakesTheFreeSlotWithTheLongestPrefix) {
   EXPECT_EQ(cache.take(a).reused, 0u);
 }
 
+TEST(SimPromptCache, ByDefaultASharedSystemPromptTakesTheSameSlot) {
+  sim::PromptCache cache(2);
+  auto one = tokens("system", "be brief");
+  auto two = one;
+  sim::append_tokens(one, "user", "first conversation");
+  sim::append_tokens(two, "user", "second conversation");
+  auto a = cache.take(one);
+  cache.give_back(a.slot, one);
+  auto b = cache.take(two);
+  EXPECT_EQ(b.slot, a.slot);  // the longest prefix: the first conversation's slot, now lost
+  EXPECT_EQ(b.reused, 2u);
+  cache.give_back(b.slot, two);
+  EXPECT_EQ(cache.take(one).reused, 2u);
+}
+
+TEST(SimPromptCache, MultiUserKeepsConversationsInTheirOwnSlots) {
+  sim::PromptCache cache(2, /*multiuser=*/true);
+  auto one = tokens("system", "be brief");
+  auto two = one;
+  sim::append_tokens(one, "user", "first conversation");
+  sim::append_tokens(two, "user", "second conversation");
+  auto a = cache.take(one);
+  cache.give_back(a.slot, one);
+  auto b = cache.take(two);
+  EXPECT_NE(b.slot, a.slot);  // the oldest free slot, with the shared system prompt copied in
+  EXPECT_EQ(b.reused, 2u);
+  cache.give_back(b.slot, two);
+  auto next = one;  // the first conversation's next turn: its whole slot begins it
+  sim::append_tokens(next, "user", "and then");
+  auto c = cache.take(next);
+  EXPECT_EQ(c.slot, a.slot);
+  EXPECT_EQ(c.reused, one.size());
+}
+
 TEST(SimPromptCache, AllSlotsBusyTakesNone) {
   sim::PromptCache cache(1);
   EXPECT_EQ(cache.take({}).slot, 0);

@@ -1,0 +1,189 @@
+// Prefix affinity end to end: hydra serve in front of hydra sim processes, whose slots keep a
+// prompt cache as Ollama's runner does (sim/prompt_cache.hpp) and report the prompt tokens
+// they evaluated. A conversation's next turn lands where its last one was served; it moves
+// away when that node is full and waiting would cost more than the cache saves, and waits for
+// it when the cache saves more.
+#include "support/fleet.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <future>
+#include <gtest/gtest.h>
+
+using namespace hydra::test;
+using namespace std::chrono;
+namespace json = boost::json;
+
+namespace {
+
+const char* kModel = "m:7b";
+
+std::vector<std::string> sim_args(int parallel, double prompt_tps, double tps) {
+  return {"--model", "m:7b=4", "--loaded", kModel, "--parallel", std::to_string(parallel),
+          "--prompt-tokens-per-second", fmt::format("{}", prompt_tps), "--tokens-per-second", fmt::format("{}", tps),
+          "--load-seconds", "0.05"};
+}
+
+std::string document(int words, const std::string& stem) {
+  std::string out;
+  for (int i = 0; i < words; ++i) out += fmt::format("{}{} ", stem, i);
+  return out;
+}
+
+struct Turn {
+  int status = 0;
+  std::string node, reason, text;
+  int64_t evaluated = -1;  // prompt_eval_count
+};
+
+Turn chat(const Endpoint& gw, const json::array& messages, int num_predict, std::map<std::string, std::string> headers = {},
+          const char* path = "/api/chat") {
+  HttpCall c;
+  c.method = "POST";
+  c.target = path;
+  c.body = json::serialize(json::object{{"model", kModel}, {"messages", messages}, {"stream", false},
+                                        {"options", json::object{{"num_predict", num_predict}}},
+                                        {"max_tokens", num_predict}});
+  c.headers = std::move(headers);
+  c.timeout = seconds(30);
+  HttpReply r = request(gw, c);
+  Turn t;
+  t.status = r.status;
+  t.node = r.headers["x-hydra-node"];
+  t.reason = r.headers["x-hydra-route-reason"];
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec || !v.is_object()) return t;
+  const json::object& o = v.as_object();
+  if (const auto* m = o.if_contains("message")) t.text = std::string(m->at("content").as_string());
+  if (const auto* n = o.if_contains("prompt_eval_count")) t.evaluated = n->to_number<int64_t>();
+  if (const auto* choices = o.if_contains("choices")) t.text = std::string(choices->at(0).at("message").at("content").as_string());
+  if (const auto* usage = o.if_contains("usage")) t.evaluated = usage->at("prompt_tokens").to_number<int64_t>();
+  return t;
+}
+
+json::array opening(const std::string& doc) {
+  return json::array{json::object{{"role", "system"}, {"content", "You answer questions about the document."}},
+                     json::object{{"role", "user"}, {"content", doc + "\nWhat is it about?"}}};
+}
+
+void add_turn(json::array& messages, const Turn& reply, const std::string& question) {
+  messages.push_back(json::object{{"role", "assistant"}, {"content", reply.text}});
+  messages.push_back(json::object{{"role", "user"}, {"content", question}});
+}
+
+int64_t sim_active(Fleet& f, std::size_t i) {
+  auto s = f.sim_stats(i);
+  return s.is_object() ? s.at("active").to_number<int64_t>() : -1;
+}
+
+std::size_t index_of(Fleet& f, const std::string& id) {
+  for (std::size_t i = 0; i < 8; ++i)
+    if (f.sim(i).id == id) return i;
+  return 99;
+}
+
+}  // namespace
+
+TEST(PrefixRouting, EachConversationsNextTurnLandsWhereItsLastWasServed) {
+  Fleet f;
+  for (const char* name : {"a", "b", "c"}) f.add_sim(name, sim_args(2, 20000, 400), "#slots=2");
+  f.start_gateway();
+  std::vector<json::array> conversations;
+  std::vector<Turn> first;
+  for (int i = 0; i < 3; ++i) {
+    conversations.push_back(opening(document(1500, fmt::format("c{}w", i))));
+    first.push_back(chat(f.gateway(), conversations.back(), 8));
+    ASSERT_EQ(first.back().status, 200);
+    EXPECT_GT(first.back().evaluated, 1500);  // cold: the whole document
+  }
+  for (int i = 0; i < 3; ++i) {
+    add_turn(conversations[i], first[i], "And then?");
+    Turn second = chat(f.gateway(), conversations[i], 8);
+    ASSERT_EQ(second.status, 200);
+    EXPECT_EQ(second.node, first[i].node) << second.reason;
+    EXPECT_NE(second.reason.find("prefix match"), std::string::npos) << second.reason;
+    EXPECT_LT(second.evaluated, 30) << second.reason;  // the new question (and the start token)
+  }
+  // The OpenAI API too: its calls reach the node as /api/chat.
+  json::array openai = opening(document(1500, "oa"));
+  Turn one = chat(f.gateway(), openai, 8, {}, "/v1/chat/completions");
+  ASSERT_EQ(one.status, 200);
+  add_turn(openai, one, "Say more.");
+  Turn two = chat(f.gateway(), openai, 8, {}, "/v1/chat/completions");
+  ASSERT_EQ(two.status, 200);
+  EXPECT_EQ(two.node, one.node) << two.reason;
+  EXPECT_LT(two.evaluated, 30);
+  auto metrics = get(f.gateway(), "/metrics").body;
+  EXPECT_NE(metrics.find("hydra_prefix_requests_total{result=\"hit\"} 4"), std::string::npos) << metrics;
+}
+
+TEST(PrefixRouting, AFullNodeIsLeftWhenWaitingCostsMoreThanItsCacheSaves) {
+  Fleet f;
+  // Prompt evaluation is quick (20,000 tokens/s: the document costs ~0.1 s); replies are long.
+  for (const char* name : {"x", "y"}) f.add_sim(name, sim_args(1, 20000, 100), "#slots=1");
+  f.start_gateway();
+  json::array conversation = opening(document(1500, "d"));
+  Turn one = chat(f.gateway(), conversation, 60);  // ~0.6 s: the node's usual request
+  ASSERT_EQ(one.status, 200);
+  const std::size_t x = index_of(f, one.node);
+  ASSERT_LT(x, 2u);
+  // Another branch of the same conversation keeps x busy (the cache there still holds the prefix).
+  json::array branch = conversation;
+  add_turn(branch, one, "A different question, asked at length?");
+  auto busy = std::async(std::launch::async, [&] { return chat(f.gateway(), branch, 300, {{"X-Hydra-Node", one.node}}); });
+  ASSERT_TRUE(wait_for([&] { return sim_active(f, x) == 1; }, seconds(10)));
+  add_turn(conversation, one, "And then?");
+  Turn two = chat(f.gateway(), conversation, 8);
+  ASSERT_EQ(two.status, 200);
+  EXPECT_EQ(two.node, f.sim(1 - x).id) << two.reason;
+  EXPECT_NE(two.reason.find("but it is full"), std::string::npos) << two.reason;
+  EXPECT_GT(two.evaluated, 1500);  // evaluated cold elsewhere
+  EXPECT_EQ(busy.get().status, 200);
+}
+
+TEST(PrefixRouting, AFullNodeIsWaitedForWhenItsCacheSavesMore) {
+  Fleet f;
+  // Prompt evaluation is slow (1,000 tokens/s: the document costs ~1.5 s); replies are quick.
+  for (const char* name : {"x", "y"}) f.add_sim(name, sim_args(1, 1000, 200), "#slots=1");
+  f.start_gateway();
+  json::array conversation = opening(document(1500, "d"));
+  Turn one = chat(f.gateway(), conversation, 8);
+  ASSERT_EQ(one.status, 200);
+  const std::size_t x = index_of(f, one.node);
+  ASSERT_LT(x, 2u);
+  json::array branch = conversation;
+  add_turn(branch, one, "A different question?");
+  auto busy = std::async(std::launch::async, [&] { return chat(f.gateway(), branch, 60, {{"X-Hydra-Node", one.node}}); });
+  ASSERT_TRUE(wait_for([&] { return sim_active(f, x) == 1; }, seconds(10)));
+  add_turn(conversation, one, "And then?");
+  Turn two = chat(f.gateway(), conversation, 8);
+  ASSERT_EQ(two.status, 200);
+  EXPECT_EQ(two.node, one.node) << two.reason;
+  EXPECT_NE(two.reason.find("waited for a slot there"), std::string::npos) << two.reason;
+  EXPECT_LT(two.evaluated, 100) << two.reason;  // the reply and the question, not the document
+  EXPECT_EQ(busy.get().status, 200);
+}
+
+TEST(PrefixRouting, ASessionStaysOnItsNodeWhileItHasRoom) {
+  Fleet f;
+  for (const char* name : {"a", "b"}) f.add_sim(name, sim_args(4, 20000, 400), "#slots=4");
+  f.start_gateway();
+  std::string first_node;
+  for (int i = 0; i < 6; ++i) {  // short prompts: nothing for the prefix index, only the session
+    json::array messages{json::object{{"role", "user"}, {"content", fmt::format("hi {}", i)}}};
+    Turn t = chat(f.gateway(), messages, 4, {{"X-Hydra-Session", "chat-42"}});
+    ASSERT_EQ(t.status, 200);
+    if (i == 0) first_node = t.node;
+    EXPECT_EQ(t.node, first_node) << t.reason;
+    if (i > 0) EXPECT_NE(t.reason.find("session chat-42 stays on " + first_node), std::string::npos) << t.reason;
+  }
+  HttpCall bad;
+  bad.method = "POST";
+  bad.target = "/api/chat";
+  bad.body = R"({"model":"m:7b","messages":[{"role":"user","content":"hi"}]})";
+  bad.headers = {{"X-Hydra-Session", std::string(600, 's')}};
+  auto r = request(f.gateway(), bad);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("X-Hydra-Session must be"), std::string::npos) << r.body;
+}
