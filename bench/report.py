@@ -883,6 +883,122 @@ if "gateways.skipped" in facts or (gw_lat["direct"] and gw_thr["direct"]):
             p("```")
             p("")
 
+# ---- conversations ----------------------------------------------------------------------
+conv_label = {"scored": "Hydra's policy (prefix scorer on, the default)",
+              "scored_noprefix": "Hydra's policy, `HYDRA_ROUTING_PREFIX_WEIGHT=0`",
+              "least_connections": "least connections", "round_robin": "round robin"}
+conv_policies = [pol for pol in facts.get("conversations.policies", "").split() if load(f"conv-{pol}")]
+if conv_policies:
+    conv_nodes = facts.get("conversations.nodes", "").split()
+    first = load(f"conv-{conv_policies[0]}")
+    p("## 10. Conversations: multi-turn chats on nodes with a prompt cache")
+    p("")
+    p("Four sims of different speeds and slots, one model resident on all, `hydra serve` in front (each node's "
+      "slots in its URL, `#slots=N`). Each sim keeps a prompt cache per slot, as Ollama's runner does: a slot "
+      "holds the tokens of its last request (prompt and reply; the sim counts one token per word), and a request "
+      "evaluates only what its slot does not already hold, at the node's prompt rate. The sims choose slots as "
+      "the runner does with `OLLAMA_MULTIUSER_CACHE=1` (`hydra sim --multiuser-cache`): a slot whose whole content "
+      "begins the prompt, else the least recently used one with the longest shared prefix copied in, so "
+      "conversations that share only the system prompt keep their own slots. "
+      "Each policy gets a freshly started fleet (every slot's cache empty).")
+    p("")
+    p("| node | slots | generation | prompt evaluation |")
+    p("| --- | ---: | ---: | ---: |")
+    for name in conv_nodes:
+        slots, tps, ptps = (facts.get(f"conversations.fleet.{name}", "? ? ?").split() + ["?"] * 3)[:3]
+        p(f"| {name} | {slots} | {tps} tokens/s | {ptps} tokens/s |")
+    p("")
+    dw, th = first["doc_words"], first["think_s"]
+    p(f"Workload (`bench/conversations.py`, seed {first['seed']}, the same for every policy): {first['conversations']} "
+      f"conversations of {first['turns_per_conversation']} turns on `/api/chat`, streamed, `num_predict` "
+      f"{first['num_predict']}. The first turn of each is a `system` message every conversation shares "
+      f"({first['system_words']:,} words) and a user message with the conversation's own document ({dw[0]:,} to "
+      f"{dw[1]:,} words) and a question; each later turn appends the reply as it was streamed and a short new "
+      f"question, so the prompt grows as a chat's does. Conversations begin open loop over {first['spread_s']:g} s; "
+      f"the next question follows a reply after {th[0]:g} to {th[1]:g} s of thinking. A turn not finished within "
+      f"{first['timeout_s']:g} s has failed. TTFT = from sending a turn to the first chunk with content "
+      "(Hydra's queue and the prompt evaluation included). Turns/s = turns completed over the run time (first "
+      "send to last reply). Prompt tokens: the sims' `/_sim/stats` after the run, summed over the four. "
+      "*Same node* = later turns served by the node that served the conversation's previous turn (`X-Hydra-Node`). "
+      "*History cached* = later turns that evaluated under a tenth of their prompt (their `prompt_eval_count`): their own "
+      "conversation was still in a slot of the node they reached.")
+    p("")
+    conv = {}
+    for pol in conv_policies:
+        s = load(f"conv-{pol}")
+        stats = [json.loads(facts.get(f"conversations.{pol}.{n}.stats") or "{}") for n in conv_nodes]
+        if stats and all("prompt_tokens_evaluated" in st for st in stats):
+            evaluated = sum(st["prompt_tokens_evaluated"] for st in stats)
+            reused = sum(st.get("prompt_tokens_reused", 0) for st in stats)
+        else:
+            evaluated, reused = s["prompt_eval_count_sum"], None
+        conv[pol] = (s, evaluated, reused, stats)
+    base = conv.get("least_connections")
+
+    def conv_of(pair):
+        return f"{pair[0]} of {pair[1]}" if pair and pair[1] else "—"
+
+    def vs_base(v, b):
+        return f"{v / b:.2f}" if v is not None and b else "—"
+
+    p("| policy | turns ok | failed | TTFT p50 | TTFT p95 | turns/s | run time | prompt tokens evaluated | "
+      "reused from a slot's cache | TTFT p50 vs least connections | evaluated vs least connections | same node | "
+      "history cached |")
+    p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for pol in conv_policies:
+        s, evaluated, reused, _ = conv[pol]
+        t = s["ttft_ms"]
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(s["failed_by_kind"].items()))
+        failed = f"{s['failed']}" + (f" ({kinds})" if kinds else "")
+        if s.get("skipped"):
+            failed += f", {s['skipped']} not sent (deadline)"
+        same, later = s["same_node_as_previous_turn"]
+        p(f"| {conv_label.get(pol, pol)} | {s['ok']} of {s['turns_planned']} | {failed} | "
+          f"{ms(t['p50']) if t['p50'] is not None else '—'} | {ms(t['p95']) if t['p95'] is not None else '—'} | "
+          f"{s['throughput_tps']:.2f} | {s['seconds']:.1f} s | {evaluated:,} | {'—' if reused is None else f'{reused:,}'} | "
+          f"{vs_base(t['p50'], base[0]['ttft_ms']['p50']) if base else '—'} | {vs_base(evaluated, base[1]) if base else '—'} | "
+          f"{f'{same} of {later}' if later else '—'} | {conv_of(s.get('history_cached'))} |")
+    p("")
+    p("Where the turns went (requests each sim received; prompt tokens it evaluated / found cached):")
+    p("")
+    p("| policy | " + " | ".join(conv_nodes) + " |")
+    p("| --- |" + " ---: |" * len(conv_nodes))
+    for pol in conv_policies:
+        cells = []
+        for st in conv[pol][3]:
+            n = st.get("requests_by_path", {}).get("/api/chat", 0)
+            cell = f"{n}"
+            if "prompt_tokens_evaluated" in st:
+                cell += f" ({st['prompt_tokens_evaluated']:,} / {st.get('prompt_tokens_reused', 0):,})"
+            cells.append(cell)
+        p(f"| {conv_label.get(pol, pol)} | " + " | ".join(cells) + " |")
+    p("")
+    if "scored" in conv and base:
+        s, evaluated, _, _ = conv["scored"]
+        b, b_eval = base[0], base[1]
+        ttft_ratio = s["ttft_ms"]["p50"] / b["ttft_ms"]["p50"] if s["ttft_ms"]["p50"] is not None and b["ttft_ms"]["p50"] else None
+        eval_ratio = evaluated / b_eval if b_eval else None
+        thr_ratio = s["throughput_tps"] / b["throughput_tps"] if b["throughput_tps"] else None
+        checks = [("TTFT p50 at most a third of least connections'", ttft_ratio is not None and ttft_ratio <= 1 / 3,
+                   f"{ttft_ratio:.2f}x" if ttft_ratio is not None else "—"),
+                  ("prompt tokens evaluated at most 0.3x", eval_ratio is not None and eval_ratio <= 0.3,
+                   f"{eval_ratio:.2f}x" if eval_ratio is not None else "—"),
+                  ("throughput no lower", thr_ratio is not None and thr_ratio >= 1.0,
+                   f"{thr_ratio:.2f}x" if thr_ratio is not None else "—")]
+        met = all(ok for _, ok, _ in checks) and s["failed"] == 0
+        p("Goal (the prefix scorer's issue), Hydra's policy with the prefix scorer against least connections: "
+          + "; ".join(f"{what}: {value} ({'yes' if ok else 'no'})" for what, ok, value in checks)
+          + f"; failures {s['failed']}. **{'Met' if met else 'Not met'}**.")
+        p("")
+        p("One run per policy. The sims are deterministic, but which turn finds which slot free depends on timing, "
+          "so the cache figures of the policies that follow load (least connections, and Hydra's) move from run to run.")
+        p("")
+        headline.append(f"Conversations ({s['conversations']} chats x {s['turns_per_conversation']} turns, "
+                        f"prompt cache per slot): prefix scorer TTFT p50 "
+                        f"{ms(s['ttft_ms']['p50']) if s['ttft_ms']['p50'] is not None else '—'} vs least connections "
+                        f"{ms(b['ttft_ms']['p50']) if b['ttft_ms']['p50'] is not None else '—'}; prompt tokens evaluated "
+                        f"{checks[1][2]}, throughput {checks[2][2]} of least connections'; goal {'met' if met else 'not met'}")
+
 # ---- commands -------------------------------------------------------------------------
 p("## Exact commands")
 p("")

@@ -11,14 +11,16 @@
 # fleet, with and without configured capacities), discovery (40 sims found on a /26), flood
 # (ordinary requests beside 5,000 made-up model names), cache (hit latency per tier, and a
 # workload where half the questions repeat), gateways (one gateway, one with Redis, three sharing
-# Redis, behind nginx; then one of the three killed under load). Sizes are the variables below.
+# Redis, behind nginx; then one of the three killed under load), conversations (multi-turn chats
+# with long shared prompts on sims that keep a prompt cache per slot: Hydra's policy with and
+# without its prefix scorer vs least connections vs round robin). Sizes are the variables below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
 HYDRA=$BUILD_DIR/hydra
 LOADGEN=$BUILD_DIR/bench/loadgen
-SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery flood cache gateways}
+SCENARIOS=${BENCH_SCENARIOS:-routing overhead streaming failover quality discovery flood cache gateways conversations}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 
 ROUTING_MIN_TIME=${ROUTING_MIN_TIME:-0.5}  # seconds per repetition of each routing benchmark
@@ -69,6 +71,20 @@ GW_FO_SECONDS=${GW_FO_SECONDS:-8}
 GW_FO_KILL_AT=${GW_FO_KILL_AT:-2}   # ... seconds into that run one of the three is SIGKILLed
 GW_FO_TIMEOUT=${GW_FO_TIMEOUT:-5}   # ... a request unanswered this long has failed
 GW_LEASE_TTL_S=${GW_LEASE_TTL_S:-10} # ... HYDRA_LEASE_TTL_S of the gateways with Redis (10: Hydra's default)
+CONV_POLICIES=${CONV_POLICIES:-scored scored_noprefix least_connections round_robin}  # scored_noprefix: HYDRA_ROUTING_PREFIX_WEIGHT=0
+CONV_CONVERSATIONS=${CONV_CONVERSATIONS:-32}  # conversations: chats, each on its own thread
+CONV_TURNS=${CONV_TURNS:-6}                   # ... turns per chat
+CONV_SYSTEM_WORDS=${CONV_SYSTEM_WORDS:-1000}  # ... the system prompt every chat shares (the sims count a word as a token)
+CONV_DOC_MIN=${CONV_DOC_MIN:-2000}            # ... each chat's document, words (seeded, uniform between)
+CONV_DOC_MAX=${CONV_DOC_MAX:-8000}
+CONV_THINK_MIN=${CONV_THINK_MIN:-1}           # ... seconds between a reply and the next question (seeded, uniform)
+CONV_THINK_MAX=${CONV_THINK_MAX:-3}
+CONV_SPREAD=${CONV_SPREAD:-10}                # ... chats begin over this many seconds (open loop)
+CONV_TOKENS=${CONV_TOKENS:-32}                # ... tokens per reply (num_predict)
+CONV_SEED=${CONV_SEED:-1}                     # ... texts, arrivals and think times
+CONV_TIMEOUT=${CONV_TIMEOUT:-60}              # ... a turn unanswered (whole) this long has failed
+CONV_DEADLINE=${CONV_DEADLINE:-120}           # ... no turn starts this long after the run began
+CONV_MODEL=${CONV_MODEL:-llama3.2:3b}
 
 for f in "$HYDRA" "$LOADGEN"; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make bench' (it builds first)" >&2; exit 1; }

@@ -57,6 +57,9 @@ json::object traffic_tick(Gateway& gw) {
   const auto snapshot = gw.cluster.snapshot();  // held: a range-for would not keep it alive
   for (const auto& n : snapshot->nodes) now.in_flight += n.live->in_flight.load(std::memory_order_relaxed);
   now.failovers = gw.telemetry.routing.totals().failovers;
+  now.prefix_requests = gw.telemetry.metrics.prefix_requests();
+  now.prefix_hits = gw.telemetry.metrics.prefix_hits();
+  now.prefix_tokens = gw.telemetry.metrics.prefix_tokens();
   if (gw.cache) {
     const memory::CacheCounts c = gw.cache->counts();
     now.cache_hits = c.hits[0] + c.hits[1] + c.hits[2];

@@ -78,6 +78,10 @@ json::object stats_body(const Gateway& gw) {
   o["routing"] = routing_totals(gw.telemetry.routing);
   o["queue"] = queue_json(gw.admission);
   o["cache"] = cache_json(gw);
+  const auto& m = gw.telemetry.metrics;
+  o["prefix"] = json::object{{"requests", m.prefix_requests()}, {"hits", m.prefix_hits()},
+                             {"tokens_matched", m.prefix_tokens()}, {"sequences", gw.prefix_index.sequences()},
+                             {"sessions", gw.sessions.size()}};
   if (!gw.auth.keys->empty()) {
     json::object keys;
     for (const auto& k : key_samples(gw)) {

@@ -71,10 +71,11 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::st
     // prefix part), so its slots count as free rather than against it a second time.
     if (c.prefix_worth_waiting) c.parts.slots = 1.0;
     // No match here: a node with slots that cache nothing takes the prompt without evicting
-    // another conversation's cache (a small preference, spreading conversations out).
+    // another conversation's cache (spreading conversations out, each into its own slot).
     if (c.prefix_gain == 0) {
       const int slots = std::max(cluster::slots_for(n, model).slots, 1);
-      c.parts.prefix = kEmptySlotsScore * req.prefix_index->empty_slots(n.id, model, slots, req.now) / slots;
+      const int empty = req.prefix_index->empty_slots(n.id, model, slots, req.now);
+      if (empty > 0) c.parts.prefix = kEmptySlotScore + kEmptySlotsScore * empty / slots;
     }
   }
   if (n.id == req.session_node && holds_model(c.placement) && c.has_free_slot) c.parts.prefix = 1.0;  // soft pin

@@ -20,7 +20,11 @@ double score_locality(const cluster::NodeView& node, bool prefer_local);
 // its learned prompt speed, else kDefaultPrefillTps), against the expected wait for a slot
 // there when it is full (the requests ahead, `slots` at a time, each taking its usual time).
 inline constexpr double kDefaultPrefillTps = 1000;
-inline constexpr double kEmptySlotsScore = 0.1;  // no match: all the node's slots cache nothing
+// No match: a node with a slot that caches nothing takes the prompt without evicting another
+// conversation's cache (which would cost that conversation its next turn's saving): this much,
+// plus up to kEmptySlotsScore more as more of its slots are empty.
+inline constexpr double kEmptySlotScore = 0.3;
+inline constexpr double kEmptySlotsScore = 0.2;
 struct PrefixValue {
   double saved_s = 0;
   double wait_s = 0;

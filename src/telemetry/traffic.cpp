@@ -75,6 +75,9 @@ json::object Traffic::summary(Time now, const Now& g) {
   o["in_flight"] = g.in_flight;
   o["failovers"] = g.failovers;
   o["cache_hits"] = g.cache_hits;
+  o["prefix_requests"] = g.prefix_requests;
+  o["prefix_hits"] = g.prefix_hits;
+  o["prefix_tokens"] = g.prefix_tokens;
   o["tokens_per_s"] = static_cast<double>(tokens) / 5.0;
   return o;
 }

@@ -31,9 +31,10 @@ public:
     int64_t in_flight = 0;
     uint64_t failovers = 0;   // cumulative
     uint64_t cache_hits = 0;  // cumulative
+    uint64_t prefix_requests = 0, prefix_hits = 0, prefix_tokens = 0;  // cumulative (prefix affinity)
   };
   // {t, requests_per_s, ttft_ms:{p50,p95,p99}|null, total_ms:{...}|null, queue_depth, in_flight,
-  //  failovers, cache_hits, tokens_per_s}
+  //  failovers, cache_hits, prefix_requests, prefix_hits, prefix_tokens, tokens_per_s}
   boost::json::object summary(Time now, const Now& gauges);
   // Once a second: the summary plus what finished since the last tick (requests, errors,
   // tokens, and the same per node: {"nodes": {id: {requests, errors, tokens}}}), kept in the

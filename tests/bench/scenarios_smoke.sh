@@ -16,10 +16,12 @@ BUILD_DIR=$build BENCH_OUT=$out ROUTING_MIN_TIME=0.01 ROUTING_REPS=2 \
   FLOOD_N=50 FLOOD_RATE=100 FLOOD_SECONDS=0.5 \
   CACHE_SECONDS=0.5 CACHE_FILL_SECONDS=0.5 CACHE_RATE=20 \
   GW_SECONDS=0.3 GW_WARMUP=0.1 GW_IDLE_S=0.3 GW_FO_RATE=20 GW_FO_SECONDS=2 GW_FO_KILL_AT=1 GW_LEASE_TTL_S=1 \
+  CONV_CONVERSATIONS=4 CONV_TURNS=2 CONV_SYSTEM_WORDS=50 CONV_DOC_MIN=100 CONV_DOC_MAX=200 CONV_SPREAD=0.5 \
+  CONV_THINK_MIN=0.1 CONV_THINK_MAX=0.2 CONV_TIMEOUT=10 CONV_DEADLINE=10 \
   bash bench/run.sh </dev/null
 for section in "## Headline" "## 1. Overhead" "## 2. Streaming" "## 3. Routing decision" "## 4. Failover" \
                "## 5. Routing quality" "### 5b. A busy model" "## 6. Discovery" "## 7. Flood" "## 8. Response cache" \
-               "## 9. Several gateways" "## Exact commands"; do
+               "## 9. Several gateways" "## 10. Conversations" "## Exact commands"; do
   grep -qF "$section" "$out" || { echo "bench smoke: '$section' missing from the report"; cat "$out"; exit 1; }
 done
 # Scenario 1 has Hydra's rows at 1 and 2 threads, and the allocations (or why not).
@@ -42,4 +44,8 @@ if command -v nginx >/dev/null && command -v redis-server >/dev/null && command 
   done
   grep -qF "### 9b. One of three gateways killed" "$out" || { echo "bench smoke: no gateway-killed run"; exit 1; }
 fi
+# Scenario 10: every policy's row.
+for label in "Hydra's policy (prefix scorer on" "Hydra's policy, \`HYDRA_ROUTING_PREFIX_WEIGHT=0\`" "least connections" "round robin"; do
+  grep -qF "| $label" "$out" || { echo "bench smoke: no conversations row '$label'"; exit 1; }
+done
 echo "bench scenarios smoke: ok"

@@ -262,6 +262,19 @@ describe('dashboard in headless Chromium', () => {
       assert.equal(res.headers.get('x-hydra-cache'), i === 0 ? 'miss' : 'hit; tier=l1');
     }
     await page.waitForFunction(() => /[1-9]\d* cache hits/.test(document.querySelector('[data-testid="traffic-now"]').textContent));
+    // Prefix affinity: a long prompt, then the same prompt grown; the second finds it cached.
+    const long = 'Here is a long document to discuss. '.repeat(20);
+    for (const prompt of [long, `${long} And a question about it?`]) {
+      const res = await fetch(`${gateway.url}/api/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama3.2:3b', prompt, stream: false }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(res.status, 200);
+      await res.json();
+    }
+    await page.waitForFunction(() => /prefix hits [1-9]\d*% of [1-9]/.test(document.querySelector('[data-testid="traffic-now"]').textContent));
     await screenshot('traffic');
   });
 

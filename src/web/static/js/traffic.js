@@ -64,7 +64,14 @@ export class TrafficPage {
     $('traffic-now').textContent = ev
       ? `${formatNumber(ev.requests_per_s ?? 0, 1)} req/s · TTFT p50 ${formatMs(pct(ev.ttft_ms, 'p50'))} · ` +
         `${ev.queue_depth ?? 0} queued · ${ev.in_flight ?? 0} in flight · ${ev.failovers ?? 0} failovers · ` +
-        `${ev.cache_hits ?? 0} cache hits`
+        `${ev.cache_hits ?? 0} cache hits` + prefixText(ev)
       : 'waiting for the first sample…';
   }
+}
+
+// Prefix affinity: the share of long-prompt requests served where part of the prompt was cached.
+function prefixText(ev) {
+  if (!ev.prefix_requests) return '';
+  const ratio = (100 * (ev.prefix_hits ?? 0)) / ev.prefix_requests;
+  return ` · prefix hits ${formatNumber(ratio, 0)}% of ${ev.prefix_requests} (${formatNumber(ev.prefix_tokens ?? 0, 0)} tokens matched)`;
 }
