@@ -67,7 +67,20 @@ struct Result {
   PrefixServed prefix;  // what prefix affinity learns from it (api/prefix_request.hpp)
 };
 
-Result result_of(const Dispatched& out);
+Result result_of(const Dispatched& out) {
+  Result r;
+  r.routed = out.decision.ok();
+  r.error_status = out.decision.error_status;
+  r.queued = out.queued;
+  if (out.served) {
+    r.node = out.served->node_id;
+    r.ttft_ms = out.served->ttft_ms;
+    r.tokens = out.served->eval_count;
+    r.tokens_in = out.served->prompt_eval_count;
+    r.attempts = out.served->attempt;
+  }
+  return r;
+}
 
 // What prefix affinity learns from a served request: the tokens of its prompt the serving node
 // held, and, when a failover moved it, that the node that finished it holds the prompt now.
@@ -83,21 +96,6 @@ Result with_prefix(Result r, const DispatchRequest& request, std::size_t sent_to
     r.prefix.moved = request.prefix;
     for (const auto& n : snapshot.nodes)
       if (n.id == out.served->node_id) r.prefix.moved_slots = cluster::slots_for(n, model).slots;
-  }
-  return r;
-}
-
-Result result_of(const Dispatched& out) {
-  Result r;
-  r.routed = out.decision.ok();
-  r.error_status = out.decision.error_status;
-  r.queued = out.queued;
-  if (out.served) {
-    r.node = out.served->node_id;
-    r.ttft_ms = out.served->ttft_ms;
-    r.tokens = out.served->eval_count;
-    r.tokens_in = out.served->prompt_eval_count;
-    r.attempts = out.served->attempt;
   }
   return r;
 }

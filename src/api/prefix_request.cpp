@@ -25,6 +25,8 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   if (!chat && upstream.target != "/api/generate") return facts;
   facts.generates = true;  // an empty prompt (a load) takes no slot, but is rare enough to count
   if (upstream.body.size() < routing::kPrefixBlock) return facts;  // no whole block: nothing to match
+  // A body this big carries images (or files): parsing it would hold it twice. Not keyed.
+  if (upstream.body.size() > kPrefixBodyLimit) return facts;
   boost::system::error_code ec;
   json::value parsed = json::parse(upstream.body, ec);
   const json::object* body = ec ? nullptr : parsed.if_object();

@@ -22,7 +22,10 @@ struct PrefixFacts {
   Nanos keep_alive = std::chrono::minutes(5);     // < 0: as long as the node holds the model
 };
 
-// Reads the body only when it may hold a whole block. Any thread.
+// Reads the body only when it may hold a whole block, and only up to this size (beyond it, a
+// request carries images, and parsing it would hold it twice): larger ones are not keyed.
+inline constexpr std::size_t kPrefixBodyLimit = 2 * 1024 * 1024;
+// Any thread.
 PrefixFacts prefix_of(const Upstream& upstream);
 
 // What a served request tells prefix affinity.

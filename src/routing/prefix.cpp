@@ -64,12 +64,18 @@ std::size_t PrefixIndex::match(const std::string& node, const std::string& model
   return best;
 }
 
-int PrefixIndex::empty_slots(const std::string& node, const std::string& model, int slots, Time now) const {
+std::size_t PrefixIndex::evicts(const std::string& node, const std::string& model, const PrefixKey& key, int slots,
+                                Time now) const {
   auto it = entries_.find(id(node, model));
-  if (it == entries_.end() || it->second.expires <= now) return slots;
-  int held = 0;
-  for (const auto& s : it->second.sequences) held += s.blocks.empty() ? 0 : 1;
-  return std::max(slots - held, 0);
+  if (it == entries_.end() || it->second.expires <= now) return 0;
+  const auto& sequences = it->second.sequences;
+  if (static_cast<int>(sequences.size()) < slots) return 0;
+  const Sequence* oldest = nullptr;
+  for (const auto& s : sequences) {
+    if (s.blocks.empty() || common_blocks(s.blocks, key.blocks) == s.blocks.size()) return 0;
+    if (!oldest || s.used < oldest->used) oldest = &s;
+  }
+  return oldest ? oldest->blocks.size() : 0;
 }
 
 void PrefixIndex::record(const std::string& node, const std::string& model, const PrefixKey& key, int slots,

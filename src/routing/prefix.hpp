@@ -68,9 +68,11 @@ public:
 
   // Blocks of `key` that `node` holds for `model` (0: none, or its keep_alive has passed).
   std::size_t match(const std::string& node, const std::string& model, const PrefixKey& key, Time now) const;
-  // Of the node's `slots` for `model`, those the index knows to hold no prompt: a request with no
-  // match there evicts no one's cache.
-  int empty_slots(const std::string& node, const std::string& model, int slots, Time now) const;
+  // The blocks of the prompt `key` would evict there: none when it wholly extends one the node
+  // holds (its own last turn) or one of the node's `slots` holds nothing; else the least
+  // recently used one's.
+  std::size_t evicts(const std::string& node, const std::string& model, const PrefixKey& key, int slots,
+                     Time now) const;
   // `node` was given `key`: it takes the place of a sequence it wholly extends, or of the least
   // recently used of `slots`. An empty key (a prompt too short to match) still takes a slot's
   // place. `keep_alive` < 0: kept while the node holds the model.

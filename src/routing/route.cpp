@@ -43,8 +43,19 @@ struct Ranked {
   uint64_t tie;
 };
 
+// Prefix affinity's view of one candidate holding the model, and the best of them all.
+struct PrefixView {
+  bool holder = false;
+  uint64_t matched = 0;  // tokens
+  PromptCost cost;
+};
+struct PrefixBest {
+  double best_s = 0;    // the least PromptCost::total() among the holders
+  double second_s = 0;  // ... among the others than the one with the least
+};
+
 Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::string& model, const RouteRequest& req,
-             const Weights& w, Random& random, uint64_t matched, uint64_t shared) {
+             const Weights& w, Random& random, const PrefixView& pv, const PrefixBest& pb) {
   Candidate c;
   c.index = n.index;
   c.model_size = h.size;
@@ -60,22 +71,17 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::st
   // Prefix affinity counts only where the model is held: an unloaded model's cache is gone.
   const bool keyed = req.prefix && !req.prefix->empty() && req.prefix_index;
   const double prefix_w = keyed || !req.session_node.empty() ? w.prefix : 0.0;
-  if (keyed && holds_model(c.placement)) {
-    c.prefix_tokens = matched;
-    c.prefix_gain = matched - std::min(matched, shared);
-    const PrefixValue v = score_prefix(n, model, c.prefix_gain);
-    c.parts.prefix = v.score;
-    c.prefix_worth_waiting = v.score > 0 && !c.has_free_slot;
-    c.prefix_saved_s = v.saved_s;
-    // Full, but its cache saves more than the wait costs: the wait is weighed already (in the
-    // prefix part), so its slots count as free rather than against it a second time.
-    if (c.prefix_worth_waiting) c.parts.slots = 1.0;
-    // No match here: a node with slots that cache nothing takes the prompt without evicting
-    // another conversation's cache (spreading conversations out, each into its own slot).
-    if (c.prefix_gain == 0) {
-      const int slots = std::max(cluster::slots_for(n, model).slots, 1);
-      const int empty = req.prefix_index->empty_slots(n.id, model, slots, req.now);
-      if (empty > 0) c.parts.prefix = kEmptySlotScore + kEmptySlotsScore * empty / slots;
+  if (keyed && pv.holder) {
+    c.prefix_tokens = pv.matched;
+    const double mine = std::max(pv.cost.total(), kMinPromptSeconds);
+    c.parts.prefix = std::max(pb.best_s, kMinPromptSeconds) / mine;
+    // Full, yet the quickest to the first token even after the wait: worth waiting for. Its
+    // slots then count as free (the wait is weighed in the prefix part already), and it may be
+    // waited for as long as it stays ahead of the next best.
+    if (!c.has_free_slot && pv.cost.total() <= pb.best_s) {
+      c.prefix_worth_waiting = true;
+      c.prefix_saved_s = pb.second_s - (pv.cost.total() - pv.cost.wait_s);
+      c.parts.slots = 1.0;
     }
   }
   if (n.id == req.session_node && holds_model(c.placement) && c.has_free_slot) c.parts.prefix = 1.0;  // soft pin
@@ -158,12 +164,9 @@ std::string prefix_note(const cluster::Snapshot& s, const std::vector<Candidate>
     note = fmt::format("prefix match {} tokens ({:.0f}%) on {}", grouped(longest->prefix_tokens),
                        100.0 * static_cast<double>(longest->prefix_tokens) / static_cast<double>(of), n.id);
     if (longest != &ranked.front()) {
-      const PrefixValue v = score_prefix(n, model, longest->prefix_gain);
-      if (v.score == 0 && v.wait_s > 0)
-        note += fmt::format(", but it is full: a wait of ~{:.1f} s there costs more than the ~{:.1f} s it saves",
-                            v.wait_s, v.saved_s);
-      else if (longest->prefix_gain == 0)
-        note += ", as have the others";
+      const auto& front = s.nodes[ranked.front().index];
+      if (!longest->has_free_slot && !longest->prefix_worth_waiting)
+        note += fmt::format(", but it is full: the wait there makes {} quicker to the first token", front.id);
       else
         note += ", which scored lower";
     }
@@ -254,23 +257,39 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     if (requested && std::find(chosen.begin(), chosen.end(), requested) == chosen.end()) chosen.push_back(requested);
   }
 
-  // Prefix affinity: each candidate's match, and the least of them among those holding the model.
-  std::vector<uint64_t> matched(chosen.size(), 0);
-  uint64_t shared = 0;
+  // Prefix affinity: each holder's match and cost to the first token, and the best of them.
+  // Counted only where the model is held: an unloaded model's cache is gone.
+  std::vector<PrefixView> views(chosen.size());
+  PrefixBest best_cost;
   if (request.prefix && !request.prefix->empty() && request.prefix_index) {
-    shared = UINT64_MAX;
+    const PrefixIndex& index = *request.prefix_index;
+    const uint64_t prompt = request.prefix->tokens();
+    double best = -1, second = -1, fastest = 0;
+    for (const auto* h : chosen) fastest = std::max(fastest, prefill_tps(snapshot.nodes[h->node]));
     for (std::size_t i = 0; i < chosen.size(); ++i) {
       const auto& n = snapshot.nodes[chosen[i]->node];
       if (!holds_model(placement_of(n, *chosen[i]))) continue;
-      matched[i] = prefix_tokens_of(request.prefix_index->match(n.id, model, *request.prefix, request.now));
-      shared = std::min(shared, matched[i]);
+      PrefixView& v = views[i];
+      v.holder = true;
+      v.matched = prefix_tokens_of(index.match(n.id, model, *request.prefix, request.now));
+      const int slots = std::max(cluster::slots_for(n, model).slots, 1);
+      const uint64_t evicted = prefix_tokens_of(index.evicts(n.id, model, *request.prefix, slots, request.now));
+      v.cost = prompt_cost(n, model, prompt, v.matched, evicted, fastest > 0 ? fastest : kDefaultPrefillTps);
+      const double t = v.cost.total();
+      if (best < 0 || t < best) {
+        second = best;
+        best = t;
+      } else if (second < 0 || t < second) {
+        second = t;
+      }
     }
-    if (shared == UINT64_MAX) shared = 0;
+    best_cost.best_s = std::max(best, 0.0);
+    best_cost.second_s = second < 0 ? best_cost.best_s : second;
   }
   std::vector<Ranked> ranked;
   ranked.reserve(chosen.size());
   for (std::size_t i = 0; i < chosen.size(); ++i)
-    ranked.push_back(score(snapshot.nodes[chosen[i]->node], *chosen[i], model, request, w, random, matched[i], shared));
+    ranked.push_back(score(snapshot.nodes[chosen[i]->node], *chosen[i], model, request, w, random, views[i], best_cost));
   std::size_t keep = std::min(kKeep, ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(keep), ranked.end(), better);
   if (requested) {

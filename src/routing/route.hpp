@@ -61,11 +61,9 @@ struct Candidate {
   // or it is the node the request named.
   bool worth_waiting = false;
   uint64_t prefix_tokens = 0;  // of the prompt, found in the node's cache (estimated)
-  uint64_t prefix_gain = 0;    // ... beyond what every candidate holding the model has (a
-                               // shared system prompt is no reason to choose one of them)
   // Full, but its cache saves more prompt evaluation than the wait for a slot there costs.
   bool prefix_worth_waiting = false;
-  double prefix_saved_s = 0;  // ... the prompt evaluation it saves, in seconds
+  double prefix_saved_s = 0;  // ... how long it may be waited for and still be the quickest
 };
 
 struct Decision {

@@ -88,20 +88,24 @@ double score_locality(const cluster::NodeView& node, bool prefer_local) {
   return prefer_local && node.local ? 1.0 : 0.0;
 }
 
-PrefixValue score_prefix(const cluster::NodeView& node, std::string_view model, uint64_t tokens) {
-  PrefixValue v;
-  if (tokens == 0) return v;
-  const double learned = node.live ? node.live->prefill_tps.load(std::memory_order_relaxed) : 0.0;
-  v.saved_s = static_cast<double>(tokens) / (learned > 0 ? learned : kDefaultPrefillTps);
+double prefill_tps(const cluster::NodeView& node) {
+  return node.live ? node.live->prefill_tps.load(std::memory_order_relaxed) : 0.0;
+}
+
+PromptCost prompt_cost(const cluster::NodeView& node, std::string_view model, uint64_t prompt_tokens,
+                       uint64_t matched_tokens, uint64_t evicted_tokens, double unmeasured_tps) {
+  PromptCost c;
+  const double learned = prefill_tps(node);
+  const double rate = learned > 0 ? learned : (unmeasured_tps > 0 ? unmeasured_tps : kDefaultPrefillTps);
+  c.prefill_s = static_cast<double>(prompt_tokens - std::min(prompt_tokens, matched_tokens)) / rate;
+  c.evict_s = kEvictionShare * static_cast<double>(evicted_tokens) / rate;
   const int busy = node.live ? cluster::busy(node) : 0;
   const int slots = std::max(cluster::slots_for(node, model).slots, 1);
   if (busy >= slots) {
     const double duration_s = node.live ? node.live->duration_ms.load(std::memory_order_relaxed) / 1000.0 : 0.0;
-    v.wait_s = (duration_s > 0 ? duration_s : 1.0) * static_cast<double>(busy - slots + 1) / slots;
+    c.wait_s = (duration_s > 0 ? duration_s : 1.0) * static_cast<double>(busy - slots + 1) / slots;
   }
-  if (v.wait_s >= v.saved_s) return v;
-  v.score = v.saved_s / (v.saved_s + 0.5) * (1.0 - v.wait_s / v.saved_s);
-  return v;
+  return c;
 }
 
 }  // namespace hydra::routing

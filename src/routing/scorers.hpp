@@ -16,21 +16,26 @@ double score_speed(const cluster::NodeView& node);
 double score_errors(const cluster::NodeView& node);
 double score_locality(const cluster::NodeView& node, bool prefer_local);
 
-// Prefix affinity. The seconds of prompt evaluation a match of `tokens` saves on the node (at
-// its learned prompt speed, else kDefaultPrefillTps), against the expected wait for a slot
-// there when it is full (the requests ahead, `slots` at a time, each taking its usual time).
+// Prefix affinity: the seconds until a long prompt's first token on the node, as far as the
+// prompt decides them: the wait for a slot when the node is full (the requests ahead, `slots`
+// at a time, each taking its usual time), the part of the prompt its cache lacks at its
+// learned prompt speed (until measured: `unmeasured_tps`, the fastest measured among the
+// candidates, so that a node not tried yet is not ruled out; kDefaultPrefillTps when none
+// is measured), and half the re-evaluation of the
+// conversation it would evict from a slot (that one may come back). The prefix scorer is the
+// best such time among the candidates over this one's.
 inline constexpr double kDefaultPrefillTps = 1000;
-// No match: a node with a slot that caches nothing takes the prompt without evicting another
-// conversation's cache (which would cost that conversation its next turn's saving): this much,
-// plus up to kEmptySlotsScore more as more of its slots are empty.
-inline constexpr double kEmptySlotScore = 0.3;
-inline constexpr double kEmptySlotsScore = 0.2;
-struct PrefixValue {
-  double saved_s = 0;
-  double wait_s = 0;
-  double score = 0;  // in [0,1]: saved/(saved + 0.5 s), shrunk by the wait; 0 when the wait costs more
+inline constexpr double kEvictionShare = 0.5;
+inline constexpr double kMinPromptSeconds = 0.05;  // below this, the difference is noise
+struct PromptCost {
+  double wait_s = 0;     // for a slot (0 when one is free)
+  double prefill_s = 0;  // the uncached part
+  double evict_s = 0;    // the share of another conversation's cache it evicts
+  double total() const { return wait_s + prefill_s + evict_s; }
 };
-PrefixValue score_prefix(const cluster::NodeView& node, std::string_view model, uint64_t tokens);
+PromptCost prompt_cost(const cluster::NodeView& node, std::string_view model, uint64_t prompt_tokens,
+                       uint64_t matched_tokens, uint64_t evicted_tokens, double unmeasured_tps = kDefaultPrefillTps);
+double prefill_tps(const cluster::NodeView& node);  // learned; 0 until measured
 
 // Free VRAM on the node for this model: what is free plus what the model already holds there.
 uint64_t vram_available_for(const cluster::NodeView& node, const std::string& model);

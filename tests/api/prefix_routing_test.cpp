@@ -21,7 +21,7 @@ const char* kModel = "m:7b";
 std::vector<std::string> sim_args(int parallel, double prompt_tps, double tps) {
   return {"--model", "m:7b=4", "--loaded", kModel, "--parallel", std::to_string(parallel),
           "--prompt-tokens-per-second", fmt::format("{}", prompt_tps), "--tokens-per-second", fmt::format("{}", tps),
-          "--load-seconds", "0.05"};
+          "--load-seconds", "0.05", "--multiuser-cache"};  // as README advises (OLLAMA_MULTIUSER_CACHE=1)
 }
 
 std::string document(int words, const std::string& stem) {

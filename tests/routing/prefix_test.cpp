@@ -188,10 +188,9 @@ TEST(PrefixScorer, TheNodeHoldingThePromptWinsOverAnIdleOne) {
   EXPECT_EQ(route(f.s, plain, random).ranked.front(), 0u);
 }
 
-TEST(PrefixScorer, WhatEveryNodeHoldsIsNoReasonToChooseOne) {
-  // Both hold the shared beginning; n1 is slow at prompts (it would "save" more seconds).
+TEST(PrefixScorer, WhatEveryNodeHoldsIsNoReasonToChooseOneButPromptSpeedIs) {
+  // Both hold the same beginning (a shared system prompt): equal, whichever holds it.
   PrefixFleet f({resident(0, 4), resident(0, 4)});
-  f.s.nodes[1].live->prefill_tps = 100;
   auto shared = std::make_shared<PrefixKey>(*f.key);
   shared->blocks.resize(shared->blocks.size() / 2);
   f.index.record("n0", "m:latest", *shared, 4, minutes(5), T0);
@@ -199,18 +198,41 @@ TEST(PrefixScorer, WhatEveryNodeHoldsIsNoReasonToChooseOne) {
   auto d = f.route_it();
   ASSERT_EQ(d.candidates.size(), 2u);
   EXPECT_EQ(d.candidates[0].parts.prefix, d.candidates[1].parts.prefix);
-  EXPECT_EQ(d.candidates[0].prefix_gain, 0u);
-  EXPECT_GT(d.candidates[0].prefix_tokens, 0u);
+  EXPECT_EQ(d.candidates[0].prefix_tokens, f.key->tokens() / 2);
+  // n1 is ten times slower at prompts: the half it lacks takes it ten times longer.
+  f.s.nodes[0].live->prefill_tps = 1000;
+  f.s.nodes[1].live->prefill_tps = 100;
+  d = f.route_it();
+  EXPECT_EQ(d.ranked.front(), 0u);
+  EXPECT_NEAR(d.candidates.back().parts.prefix, 0.1, 1e-9);
 }
 
-TEST(PrefixScorer, AFullNodeLosesWhenTheWaitCostsMoreThanThePrefillSaves) {
+TEST(PrefixScorer, ANodeNotMeasuredYetIsTakenAsQuickAsTheQuickestMeasured) {
+  PrefixFleet f({resident(0, 4), resident(0, 4)});
+  f.s.nodes[0].live->prefill_tps = 20'000;  // n1 has served no long prompt yet
+  auto d = f.route_it();
+  EXPECT_EQ(d.candidates[0].parts.prefix, d.candidates[1].parts.prefix);
+}
+
+TEST(PrefixScorer, EvictingAnotherConversationCountsAgainstANode) {
+  // Two idle nodes of one slot each, neither holding this prompt; n0's slot holds another
+  // conversation, n1's nothing: n1 takes it.
+  PrefixFleet f({resident(0, 1), resident(0, 1)});
+  auto other = chat({{"user", text(8000, 'o')}});
+  f.index.record("n0", "m:latest", other, 1, minutes(5), T0);
+  auto d = f.route_it();
+  EXPECT_EQ(d.ranked.front(), 1u);
+  EXPECT_GT(d.candidates.front().parts.prefix, d.candidates.back().parts.prefix);
+}
+
+TEST(PrefixScorer, AFullNodeLosesWhenTheWaitCostsMoreThanItsCacheSaves) {
   // 4,000 tokens at the default 1,000/s: 4 s saved. n1 is full (2 of 2) and its requests take 10 s.
   PrefixFleet f({resident(0, 2), resident(2, 2)});
   f.s.nodes[1].live->duration_ms = 10'000;
   f.index.record("n1", "m:latest", *f.key, 2, minutes(5), T0);
   auto d = f.route_it();
   EXPECT_EQ(d.ranked.front(), 0u);
-  EXPECT_NE(d.reason.find("but it is full: a wait of ~5.0 s there costs more than the ~4.0 s it saves"),
+  EXPECT_NE(d.reason.find("prefix match 4,000 tokens (100%) on n1, but it is full: the wait there makes n0 quicker"),
             std::string::npos) << d.reason;
   EXPECT_EQ(pick_free_candidate(f.s, d, 0), std::optional<std::size_t>(0));
   // Quick requests there (1 s each: ~0.5 s to wait for a slot): worth waiting for.
@@ -220,8 +242,8 @@ TEST(PrefixScorer, AFullNodeLosesWhenTheWaitCostsMoreThanThePrefillSaves) {
   EXPECT_TRUE(d.candidates.front().prefix_worth_waiting);
   EXPECT_NEAR(d.candidates.front().prefix_saved_s, 4.0, 1e-9);
   EXPECT_FALSE(pick_free_candidate(f.s, d, 0));  // admission queues it for n1
-  // A node that learned its prompt speed: 10,000 tokens/s saves only 0.4 s, less than the wait.
-  f.s.nodes[1].live->prefill_tps = 10'000;
+  // The idle node is quick at prompts (10,000 tokens/s): 0.4 s for the whole prompt beats the wait.
+  f.s.nodes[0].live->prefill_tps = 10'000;
   d = f.route_it();
   EXPECT_EQ(d.ranked.front(), 0u);
 }
