@@ -206,7 +206,7 @@ Admission::Ticket Admission::enter(const cluster::Snapshot& snapshot, const rout
     const auto budget = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(best.prefix_saved_s));
     pending->prefix_check_due = true;
     pending->due = std::min(pending->due, pending->since + budget);
-    pending->prefix_why = fmt::format("waited for a slot there: its cache saves ~{:.1f} s of prompt evaluation",
+    pending->prefix_why = fmt::format("waited for a slot there: its cache puts it ~{:.1f} s ahead of the next node",
                                       best.prefix_saved_s);
   }
   pending_[queued.id] = pending;
