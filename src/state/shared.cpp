@@ -131,7 +131,9 @@ http::awaitable<bool> Shared::put_node(std::string id, std::string json, std::ch
   const std::string key = settings_.prefix + "node:" + id;
   RedisReply r = co_await run(words("SET", key, json, "PX", std::to_string(std::max<int64_t>(ttl.count(), 1))));
   if (!r.ok) co_return false;
-  send(words("SADD", settings_.prefix + "nodes", id));
+  // Awaited, not sent: a beat on another connection right after must find it listed.
+  RedisReply listed = co_await run(words("SADD", settings_.prefix + "nodes", id));
+  if (!listed.ok) co_return false;
   publish("node+", json);
   co_return true;
 }
