@@ -281,6 +281,11 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (counts.prompt_eval >= 64 && counts.prompt_eval_ns > 0)
       cluster::NodeCounters::observe(node.live->prefill_tps, static_cast<double>(counts.prompt_eval) * 1e9 /
                                                                  static_cast<double>(counts.prompt_eval_ns));
+    // ... and what a slot is held for besides it: the wait for a slot there, for prefix routing
+    // (a long prompt's cold first turn would make every later wait look long).
+    if (counts.prompt_eval_ns > 0)
+      cluster::NodeCounters::observe(node.live->generation_ms,
+                                     std::max(0.0, out.total_ms - static_cast<double>(counts.prompt_eval_ns) / 1e6));
     co_return out;
   }
   co_return Outcome{Outcome::Kind::node_failed, "connection closed"};

@@ -287,7 +287,8 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   // Prefix affinity reads the index here, on the thread that keeps it.
   request.route.now = std::chrono::steady_clock::now();
   if (request.route.prefix) request.route.prefix_index = &gw.prefix_index;
-  if (!request.route.session.empty()) request.route.session_node = gw.sessions.node_of(request.route.session, request.route.now);
+  if (!request.route.session.empty() && gw.weights.prefix > 0)  // sessions pin through the prefix part
+    request.route.session_node = gw.sessions.node_of(request.route.session, request.route.now);
   out.decision = co_await route_model(gw, request.route, r.snapshot);
   if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
   r.event = event_of(request, out.decision, *r.snapshot);

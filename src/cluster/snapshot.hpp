@@ -40,6 +40,7 @@ struct NodeCounters {
   std::atomic<double> chunk_gap_ms{0};  // time between streamed chunks (per token)
   std::atomic<double> duration_ms{0};   // whole request
   std::atomic<double> prefill_tps{0};   // prompt tokens evaluated per second (replies that say)
+  std::atomic<double> generation_ms{0}; // a request's time there besides its prompt evaluation
   std::atomic<uint64_t> heartbeats{0};  // an agent's heartbeats since it registered
   // How many requests the node runs at once per model, learned from first-byte times (used
   // when its slots are not configured). Not atomic: touched on the gateway's thread only.

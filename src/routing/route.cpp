@@ -173,11 +173,16 @@ std::string prefix_note(const cluster::Snapshot& s, const std::vector<Candidate>
   }
   if (!req.session_node.empty()) {
     if (!note.empty()) note += "; ";
-    if (s.nodes[ranked.front().index].id == req.session_node)
+    auto pinned = std::find_if(ranked.begin(), ranked.end(),
+                               [&](const Candidate& c) { return s.nodes[c.index].id == req.session_node; });
+    const char* why = pinned == ranked.end() ? "it is not a candidate: down, or without the model"
+                      : !pinned->has_free_slot ? "it is full"
+                      : !holds_model(pinned->placement) ? "it no longer holds the model"
+                                                         : "another node scored higher";
+    if (pinned == ranked.begin())
       note += fmt::format("session {} stays on {}", req.session.substr(0, 64), req.session_node);
     else
-      note += fmt::format("session {} moved from {} (busy or not holding the model)", req.session.substr(0, 64),
-                          req.session_node);
+      note += fmt::format("session {} moved from {} ({})", req.session.substr(0, 64), req.session_node, why);
   }
   return note;
 }

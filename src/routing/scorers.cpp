@@ -102,8 +102,12 @@ PromptCost prompt_cost(const cluster::NodeView& node, std::string_view model, ui
   const int busy = node.live ? cluster::busy(node) : 0;
   const int slots = std::max(cluster::slots_for(node, model).slots, 1);
   if (busy >= slots) {
-    const double duration_s = node.live ? node.live->duration_ms.load(std::memory_order_relaxed) / 1000.0 : 0.0;
-    c.wait_s = (duration_s > 0 ? duration_s : 1.0) * static_cast<double>(busy - slots + 1) / slots;
+    // A request's time there besides its prompt (the requests running are mostly generating,
+    // their prompts cached); the whole request time for nodes whose replies do not say.
+    const double generation_ms = node.live ? node.live->generation_ms.load(std::memory_order_relaxed) : 0.0;
+    const double duration_ms = node.live ? node.live->duration_ms.load(std::memory_order_relaxed) : 0.0;
+    const double usual_s = (generation_ms > 0 ? generation_ms : duration_ms) / 1000.0;
+    c.wait_s = (usual_s > 0 ? usual_s : 1.0) * static_cast<double>(busy - slots + 1) / slots;
   }
   return c;
 }

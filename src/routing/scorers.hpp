@@ -18,14 +18,14 @@ double score_locality(const cluster::NodeView& node, bool prefer_local);
 
 // Prefix affinity: the seconds until a long prompt's first token on the node, as far as the
 // prompt decides them: the wait for a slot when the node is full (the requests ahead, `slots`
-// at a time, each taking its usual time), the part of the prompt its cache lacks at its
-// learned prompt speed (until measured: `unmeasured_tps`, the fastest measured among the
-// candidates, so that a node not tried yet is not ruled out; kDefaultPrefillTps when none
-// is measured), and half the re-evaluation of the
-// conversation it would evict from a slot (that one may come back). The prefix scorer is the
+// at a time, each taking its usual time besides its prompt evaluation), the part of the
+// prompt its cache lacks at its learned prompt speed (until measured: `unmeasured_tps`, the
+// fastest measured among the candidates, so that a node not tried yet is not ruled out;
+// kDefaultPrefillTps when none is measured), and the re-evaluation of the conversation it
+// would evict from a slot (a conversation's next turn is likely). The prefix scorer is the
 // best such time among the candidates over this one's.
 inline constexpr double kDefaultPrefillTps = 1000;
-inline constexpr double kEvictionShare = 0.5;
+inline constexpr double kEvictionShare = 1.0;
 inline constexpr double kMinPromptSeconds = 0.05;  // below this, the difference is noise
 struct PromptCost {
   double wait_s = 0;     // for a slot (0 when one is free)

@@ -118,28 +118,50 @@ TEST(PrefixRouting, EachConversationsNextTurnLandsWhereItsLastWasServed) {
   EXPECT_NE(metrics.find("hydra_prefix_requests_total{result=\"hit\"} 4"), std::string::npos) << metrics;
 }
 
+namespace {
+
+// A conversation's first turn; then another branch of it, pinned to that node (x) and kept
+// running there (so x's cache still holds the prefix, and x is full); then the second turn.
+struct Branched {
+  Turn one, two;
+  std::size_t x = 99;
+  int branch_status = 0;
+};
+
+Branched second_turn_beside_a_branch(Fleet& f, int first_tokens, int branch_tokens) {
+  Branched out;
+  json::array conversation = opening(document(1500, "d"));
+  out.one = chat(f.gateway(), conversation, first_tokens);
+  out.x = index_of(f, out.one.node);
+  if (out.one.status != 200 || out.x >= 2) return out;
+  json::array branch = conversation;
+  add_turn(branch, out.one, "A different question, asked at length?");
+  auto busy = std::async(std::launch::async,
+                         [&] { return chat(f.gateway(), branch, branch_tokens, {{"X-Hydra-Node", out.one.node}}); });
+  if (wait_for([&] { return sim_active(f, out.x) == 1; }, seconds(10))) {
+    add_turn(conversation, out.one, "And then?");
+    out.two = chat(f.gateway(), conversation, 8);
+  }
+  out.branch_status = busy.get().status;
+  return out;
+}
+
+}  // namespace
+
 TEST(PrefixRouting, AFullNodeIsLeftWhenWaitingCostsMoreThanItsCacheSaves) {
   Fleet f;
-  // Prompt evaluation is quick (20,000 tokens/s: the document costs ~0.1 s); replies are long.
+  // Prompt evaluation is quick (20,000 tokens/s: the document costs ~0.1 s); the first turn's
+  // reply is long (~0.6 s: the node's usual request), the branch's longer.
   for (const char* name : {"x", "y"}) f.add_sim(name, sim_args(1, 20000, 100), "#slots=1");
   f.start_gateway();
-  json::array conversation = opening(document(1500, "d"));
-  Turn one = chat(f.gateway(), conversation, 60);  // ~0.6 s: the node's usual request
-  ASSERT_EQ(one.status, 200);
-  const std::size_t x = index_of(f, one.node);
-  ASSERT_LT(x, 2u);
-  // Another branch of the same conversation keeps x busy (the cache there still holds the prefix).
-  json::array branch = conversation;
-  add_turn(branch, one, "A different question, asked at length?");
-  auto busy = std::async(std::launch::async, [&] { return chat(f.gateway(), branch, 300, {{"X-Hydra-Node", one.node}}); });
-  ASSERT_TRUE(wait_for([&] { return sim_active(f, x) == 1; }, seconds(10)));
-  add_turn(conversation, one, "And then?");
-  Turn two = chat(f.gateway(), conversation, 8);
-  ASSERT_EQ(two.status, 200);
-  EXPECT_EQ(two.node, f.sim(1 - x).id) << two.reason;
-  EXPECT_NE(two.reason.find("but it is full"), std::string::npos) << two.reason;
-  EXPECT_GT(two.evaluated, 1500);  // evaluated cold elsewhere
-  EXPECT_EQ(busy.get().status, 200);
+  Branched r = second_turn_beside_a_branch(f, 60, 300);
+  ASSERT_EQ(r.one.status, 200);
+  ASSERT_LT(r.x, 2u);
+  ASSERT_EQ(r.two.status, 200);
+  EXPECT_EQ(r.two.node, f.sim(1 - r.x).id) << r.two.reason;
+  EXPECT_NE(r.two.reason.find("but it is full"), std::string::npos) << r.two.reason;
+  EXPECT_GT(r.two.evaluated, 1500);  // evaluated cold elsewhere
+  EXPECT_EQ(r.branch_status, 200);
 }
 
 TEST(PrefixRouting, AFullNodeIsWaitedForWhenItsCacheSavesMore) {
@@ -147,22 +169,14 @@ TEST(PrefixRouting, AFullNodeIsWaitedForWhenItsCacheSavesMore) {
   // Prompt evaluation is slow (1,000 tokens/s: the document costs ~1.5 s); replies are quick.
   for (const char* name : {"x", "y"}) f.add_sim(name, sim_args(1, 1000, 200), "#slots=1");
   f.start_gateway();
-  json::array conversation = opening(document(1500, "d"));
-  Turn one = chat(f.gateway(), conversation, 8);
-  ASSERT_EQ(one.status, 200);
-  const std::size_t x = index_of(f, one.node);
-  ASSERT_LT(x, 2u);
-  json::array branch = conversation;
-  add_turn(branch, one, "A different question?");
-  auto busy = std::async(std::launch::async, [&] { return chat(f.gateway(), branch, 60, {{"X-Hydra-Node", one.node}}); });
-  ASSERT_TRUE(wait_for([&] { return sim_active(f, x) == 1; }, seconds(10)));
-  add_turn(conversation, one, "And then?");
-  Turn two = chat(f.gateway(), conversation, 8);
-  ASSERT_EQ(two.status, 200);
-  EXPECT_EQ(two.node, one.node) << two.reason;
-  EXPECT_NE(two.reason.find("waited for a slot there"), std::string::npos) << two.reason;
-  EXPECT_LT(two.evaluated, 100) << two.reason;  // the reply and the question, not the document
-  EXPECT_EQ(busy.get().status, 200);
+  Branched r = second_turn_beside_a_branch(f, 8, 60);
+  ASSERT_EQ(r.one.status, 200);
+  ASSERT_LT(r.x, 2u);
+  ASSERT_EQ(r.two.status, 200);
+  EXPECT_EQ(r.two.node, r.one.node) << r.two.reason;
+  EXPECT_NE(r.two.reason.find("waited for a slot there"), std::string::npos) << r.two.reason;
+  EXPECT_LT(r.two.evaluated, 100) << r.two.reason;  // the reply and the question, not the document
+  EXPECT_EQ(r.branch_status, 200);
 }
 
 TEST(PrefixRouting, ASessionStaysOnItsNodeWhileItHasRoom) {

@@ -51,15 +51,26 @@ TEST(SimPromptCache, TakesTheFreeSlotWithTheLongestPrefix) {
   EXPECT_EQ(cache.take(a).reused, 0u);
 }
 
+namespace {
+
+// Two conversations sharing a system prompt, the first served then the second taken: the slots.
+struct TwoConversations {
+  sim::Tokens one = tokens("system", "be brief"), two = one;
+  sim::PromptCache::Taken a, b;
+  explicit TwoConversations(sim::PromptCache& cache) {
+    sim::append_tokens(one, "user", "first conversation");
+    sim::append_tokens(two, "user", "second conversation");
+    a = cache.take(one);
+    cache.give_back(a.slot, one);
+    b = cache.take(two);
+  }
+};
+
+}  // namespace
+
 TEST(SimPromptCache, ByDefaultASharedSystemPromptTakesTheSameSlot) {
   sim::PromptCache cache(2);
-  auto one = tokens("system", "be brief");
-  auto two = one;
-  sim::append_tokens(one, "user", "first conversation");
-  sim::append_tokens(two, "user", "second conversation");
-  auto a = cache.take(one);
-  cache.give_back(a.slot, one);
-  auto b = cache.take(two);
+  auto [one, two, a, b] = TwoConversations(cache);
   EXPECT_EQ(b.slot, a.slot);  // the longest prefix: the first conversation's slot, now lost
   EXPECT_EQ(b.reused, 2u);
   cache.give_back(b.slot, two);
@@ -68,13 +79,7 @@ TEST(SimPromptCache, ByDefaultASharedSystemPromptTakesTheSameSlot) {
 
 TEST(SimPromptCache, MultiUserKeepsConversationsInTheirOwnSlots) {
   sim::PromptCache cache(2, /*multiuser=*/true);
-  auto one = tokens("system", "be brief");
-  auto two = one;
-  sim::append_tokens(one, "user", "first conversation");
-  sim::append_tokens(two, "user", "second conversation");
-  auto a = cache.take(one);
-  cache.give_back(a.slot, one);
-  auto b = cache.take(two);
+  auto [one, two, a, b] = TwoConversations(cache);
   EXPECT_NE(b.slot, a.slot);  // the oldest free slot, with the shared system prompt copied in
   EXPECT_EQ(b.reused, 2u);
   cache.give_back(b.slot, two);
