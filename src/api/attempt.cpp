@@ -63,11 +63,14 @@ private:
 };
 
 // Feeds the node's speed EWMAs that routing scores by.
+// A whole (non-streamed) reply's first byte is its end, and its pieces are TCP reads, not
+// tokens: only its duration says something.
 void observe(cluster::NodeCounters& c, Clock::time_point sent, Clock::time_point first, Clock::time_point done,
-             std::size_t pieces) {
+             std::size_t pieces, bool streamed) {
   using ms = std::chrono::duration<double, std::milli>;
-  cluster::NodeCounters::observe(c.ttft_ms, ms(first - sent).count());
   cluster::NodeCounters::observe(c.duration_ms, ms(done - sent).count());
+  if (!streamed) return;
+  cluster::NodeCounters::observe(c.ttft_ms, ms(first - sent).count());
   if (pieces > 2) cluster::NodeCounters::observe(c.chunk_gap_ms, ms(done - first).count() / static_cast<double>(pieces - 1));
 }
 
@@ -89,13 +92,16 @@ private:
   int running_ = 0;
 };
 
+bool is_stream_type(std::string_view type) {
+  return type.starts_with("application/x-ndjson") || type.starts_with("text/event-stream");
+}
+
 // A streamed reply's first byte teaches the node's learner: its parallelism for the model when
 // the model was resident, the load time when it was not (or was loading). A whole reply's first
 // byte is its end, which says nothing about queueing: not counted.
 void learn_capacity(const cluster::NodeView& node, const std::string& model, AtNode& at, std::string_view type,
                     double ttfb_ms) {
-  const bool streamed = type.starts_with("application/x-ndjson") || type.starts_with("text/event-stream");
-  if (model.empty() || !streamed) return;
+  if (model.empty() || !is_stream_type(type)) return;
   const int running = at.first_byte();
   const bool loading = std::find(node.loading.begin(), node.loading.end(), model) != node.loading.end();
   if (!node.resident_model(model) || loading) node.live->capacity.observe_load(model, ttfb_ms);
@@ -221,6 +227,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     }
     const int status = parser.get().result_int();
     std::string content_type(parser.get()[bhttp::field::content_type]);
+    const bool streamed = is_stream_type(content_type);
     const auto first_byte_at = Clock::now();
     if (status == 200)
       learn_capacity(node, served.model, at_node, content_type,
@@ -270,7 +277,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     watch.aim(nullptr);
     if (parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
     const auto done_at = Clock::now();
-    observe(*node.live, sent_at, first_byte_at, done_at, p.pieces);
+    observe(*node.live, sent_at, first_byte_at, done_at, p.pieces, streamed);
     Outcome out(Outcome::Kind::served);
     out.ttft_ms = std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count();
     out.total_ms = std::chrono::duration<double, std::milli>(done_at - sent_at).count();
