@@ -131,16 +131,19 @@ void Admission::leave_queue(uint64_t id) {
   queue_.remove(id);
 }
 
-std::optional<std::size_t> Admission::free_cold_node(const routing::Waiter& w) const {
+std::optional<std::size_t> Admission::free_node(const routing::Waiter& w, const std::vector<std::size_t>& nodes,
+                                                 bool to_load) const {
   auto snapshot = snapshots_();
-  for (auto n : w.cold) {
+  for (auto n : nodes) {
     if (n >= snapshot->nodes.size()) continue;
     const auto& node = snapshot->nodes[n];
-    if (cluster::busy(node) < cluster::slots_for(node, w.model).slots &&
-        can_load(w, n))
-      return n;
+    if (cluster::busy(node) < cluster::slots_for(node, w.model).slots && (!to_load || can_load(w, n))) return n;
   }
   return std::nullopt;
+}
+
+std::optional<std::size_t> Admission::free_cold_node(const routing::Waiter& w) const {
+  return free_node(w, w.cold, true);
 }
 
 const routing::Decision& Admission::live(const cluster::Snapshot& snapshot, const routing::Decision& decision,
@@ -247,16 +250,12 @@ bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot,
   }
   if (p.prefix_check_due) {  // waited as long as the cache there saves: any warm free slot now
     p.prefix_check_due = false;
-    for (auto n : p.w.warm) {
-      if (n >= snapshot.nodes.size()) continue;
-      const auto& node = snapshot.nodes[n];
-      if (cluster::busy(node) < cluster::slots_for(node, p.w.model).slots) {
-        leave_queue(id);
-        out.why = fmt::format("the node with the prompt's prefix stayed full longer than its cache saves: {} instead",
-                              node.id);
-        out.lease = take(n, counters_of(n));
-        return true;
-      }
+    if (auto n = free_node(p.w, p.w.warm, false); n && *n < snapshot.nodes.size()) {
+      leave_queue(id);
+      out.why = fmt::format("the node with the prompt's prefix stayed full longer than its cache saves: {} instead",
+                            snapshot.nodes[*n].id);
+      out.lease = take(*n, counters_of(*n));
+      return true;
     }
     p.due = p.since + (p.cold_check_due ? p.w.cold_after : queue_.settings().max_wait);
     return false;

@@ -130,6 +130,9 @@ private:
   bool has_room(std::size_t node, const std::string& model) const;  // below its parallelism for the model
   routing::CanLoad load_check() const;
   std::optional<std::size_t> free_cold_node(const routing::Waiter& w) const;
+  // The first of `nodes` with a free slot for the waiter's model (and, `to_load`, room to load it).
+  std::optional<std::size_t> free_node(const routing::Waiter& w, const std::vector<std::size_t>& nodes,
+                                       bool to_load) const;
   int retry_after(const cluster::Snapshot& snapshot, const routing::Decision& decision) const;
 
   http::asio::any_io_executor executor_;

@@ -7,7 +7,6 @@
 #include "routing/policy.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
@@ -226,10 +225,10 @@ void account(Gateway& gw, const Facts& request, const Result& out, telemetry::Ro
 }
 
 // The same, from the thread that served the request, which does not wait for it.
-void account_later(Gateway& gw, const DispatchRequest& request, const Dispatched& out, telemetry::RoutingEvent event,
+void account_later(Gateway& gw, const DispatchRequest& request, Result out, telemetry::RoutingEvent event,
                    std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
-                   std::string node = {}, std::optional<Result> result = std::nullopt) {
-  post_control(gw, [&gw, facts = facts_of(request), out = result ? std::move(*result) : result_of(out), event = std::move(event), outcome = std::string(outcome),
+                   std::string node = {}) {
+  post_control(gw, [&gw, facts = facts_of(request), out = std::move(out), event = std::move(event), outcome = std::string(outcome),
                     started, queue_wait_s, node = std::move(node)]() mutable {
     account(gw, facts, out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
   });
@@ -356,13 +355,13 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (admitted.client_gone) {  // it left while waiting in the queue: no node had it yet
     out.queued = event.queued = admitted.waited;
     event.reason += fmt::format("; abandoned: the client left after {} ms waiting in the queue", ms_since(started));
-    account_later(gw, request, out, std::move(event), "abandoned", started, queue_wait_s);
+    account_later(gw, request, result_of(out), std::move(event), "abandoned", started, queue_wait_s);
     co_return out;
   }
   if (!admitted.lease) {
     event.error = admitted.error;
     out.queued = admitted.waited;
-    account_later(gw, request, out, std::move(event), "rejected", started, queue_wait_s);
+    account_later(gw, request, result_of(out), std::move(event), "rejected", started, queue_wait_s);
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
     co_return out;
   }
@@ -412,8 +411,8 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   }
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
-  account_later(gw, request, out, std::move(event), outcome, started, queue_wait_s, report.node_id,
-                with_prefix(result_of(out), request, chosen, out, *snapshot, model));
+  account_later(gw, request, with_prefix(result_of(out), request, chosen, out, *snapshot, model), std::move(event),
+                outcome, started, queue_wait_s, report.node_id);
   co_return out;
 }
 

@@ -17,6 +17,12 @@ std::string_view text_of(const json::object& o, std::string_view field) {
   return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
 }
 
+// The key the index records: a request without one still takes a slot's place.
+const routing::PrefixKey& key_of(const PrefixFacts& facts) {
+  static const routing::PrefixKey none;
+  return facts.key ? *facts.key : none;
+}
+
 }  // namespace
 
 PrefixFacts prefix_of(const Upstream& upstream) {
@@ -51,19 +57,15 @@ PrefixFacts prefix_of(const Upstream& upstream) {
 
 void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts) {
   if (!facts.generates) return;
-  static const routing::PrefixKey none;
-  gw.prefix_index.record(node.id, model, facts.key ? *facts.key : none, cluster::slots_for(node, model).slots,
-                         facts.keep_alive, std::chrono::steady_clock::now());
+  gw.prefix_index.record(node.id, model, key_of(facts), cluster::slots_for(node, model).slots, facts.keep_alive,
+                         std::chrono::steady_clock::now());
 }
 
 void prefix_served(Gateway& gw, const std::string& node_id, const std::string& model, const PrefixServed& served) {
   const auto now = std::chrono::steady_clock::now();
   if (served.keyed) gw.telemetry.metrics.prefix(served.matched_tokens);
-  if (served.moved.generates) {
-    static const routing::PrefixKey none;
-    const auto& key = served.moved.key ? *served.moved.key : none;
-    gw.prefix_index.record(node_id, model, key, served.moved_slots, served.moved.keep_alive, now);
-  }
+  if (served.moved.generates)
+    gw.prefix_index.record(node_id, model, key_of(served.moved), served.moved_slots, served.moved.keep_alive, now);
   if (!served.session.empty()) gw.sessions.served(served.session, node_id, now);
   if (now - gw.prefix_swept < std::chrono::seconds(1)) return;
   gw.prefix_swept = now;

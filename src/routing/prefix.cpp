@@ -124,20 +124,9 @@ void PrefixIndex::sweep(Time now, const std::function<bool(const std::string&, c
   std::erase_if(entries_, [&](const auto& kv) { return kv.second.expires <= now || !held(kv.second.node, kv.second.model); });
 }
 
-void PrefixIndex::forget_node(const std::string& node) {
-  std::erase_if(entries_, [&](const auto& kv) { return kv.second.node == node; });
-}
-
 std::size_t PrefixIndex::sequences() const {
   std::size_t n = 0;
   for (const auto& [_, e] : entries_) n += e.sequences.size();
-  return n;
-}
-
-std::size_t PrefixIndex::blocks() const {
-  std::size_t n = 0;
-  for (const auto& [_, e] : entries_)
-    for (const auto& s : e.sequences) n += s.blocks.size();
   return n;
 }
 

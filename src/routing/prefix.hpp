@@ -80,11 +80,9 @@ public:
               Time now);
   // Drops what expired, and the pairs `held(node, model)` says the node no longer holds.
   void sweep(Time now, const std::function<bool(const std::string& node, const std::string& model)>& held);
-  void forget_node(const std::string& node);
 
   std::size_t entries() const { return entries_.size(); }
   std::size_t sequences() const;
-  std::size_t blocks() const;  // hashes held: 8 bytes each
 
 private:
   struct Sequence {

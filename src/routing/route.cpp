@@ -50,6 +50,7 @@ struct PrefixView {
   PromptCost cost;
 };
 struct PrefixBest {
+  bool keyed = false;   // the request has a prompt key and an index to look it up in
   double best_s = 0;    // the least PromptCost::total() among the holders
   double second_s = 0;  // ... among the others than the one with the least
 };
@@ -68,10 +69,9 @@ Ranked score(const cluster::NodeView& n, const cluster::Holder& h, const std::st
   c.parts.errors = score_errors(n);
   c.parts.locality = score_locality(n, req.prefer_local);
   c.has_free_slot = cluster::busy(n) < cluster::slots_for(n, model).slots;
-  // Prefix affinity counts only where the model is held: an unloaded model's cache is gone.
-  const bool keyed = req.prefix && !req.prefix->empty() && req.prefix_index;
-  const double prefix_w = keyed || !req.session_node.empty() ? w.prefix : 0.0;
-  if (keyed && pv.holder) {
+  // Prefix affinity counts only where the model is held (pv.holder): an unloaded model's cache is gone.
+  const double prefix_w = pb.keyed || !req.session_node.empty() ? w.prefix : 0.0;
+  if (pv.holder) {
     c.prefix_tokens = pv.matched;
     const double mine = std::max(pv.cost.total(), kMinPromptSeconds);
     c.parts.prefix = std::max(pb.best_s, kMinPromptSeconds) / mine;
@@ -266,7 +266,8 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
   // Counted only where the model is held: an unloaded model's cache is gone.
   std::vector<PrefixView> views(chosen.size());
   PrefixBest best_cost;
-  if (request.prefix && !request.prefix->empty() && request.prefix_index) {
+  best_cost.keyed = request.prefix && !request.prefix->empty() && request.prefix_index;
+  if (best_cost.keyed) {
     const PrefixIndex& index = *request.prefix_index;
     const uint64_t prompt = request.prefix->tokens();
     double best = -1, second = -1, fastest = 0;

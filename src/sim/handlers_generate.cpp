@@ -372,7 +372,8 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   double tps = reply.tokens_per_second.value_or(node.config().tokens_per_second);
   auto interval = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(1.0 / std::max(tps, 1e-3)));
   if (fault.mode == Fault::Mode::slow) interval = Nanos(static_cast<int64_t>(interval.count() * fault.slow_factor));
-  const int prompt_tokens = count_tokens(req.prompt) + (req.partial.empty() ? 0 : count_tokens(req.partial) - 1);
+  // Its words (the rendered prompt's tokens, a trailing partial answer's included) and the start token.
+  const int prompt_tokens = static_cast<int>(req.rendered.size()) + 1;
   // The slot whose cache shares the longest prefix; at least one token is always evaluated.
   CachedSlot slot(node, spec.name, std::move(req.rendered));
   const int reused = static_cast<int>(std::min<std::size_t>(slot.reused(), static_cast<std::size_t>(prompt_tokens - 1)));
