@@ -1,5 +1,7 @@
 #include "agent/runner.hpp"
 
+#include "agent/launcher.hpp"
+
 #include "agent/register.hpp"
 #include "agent/sampler.hpp"
 #include "agent/server.hpp"
@@ -64,6 +66,17 @@ int run(const AgentOptions& options) {
   const char* scheme = tls ? "https" : "http";
   fmt::print("agent listening on {}://{}:{}\n", scheme, url_host(*bound), bound->port());
   std::fflush(stdout);
+
+  LauncherOptions lo;
+  lo.binary = options.llama_server;
+  lo.token = options.token;
+  lo.host = !options.llama_host.empty() ? options.llama_host
+            : bound->address().is_unspecified() ? primary_ipv4() : bound->address().to_string();
+  Launcher launcher(ioc.get_executor(), lo);
+  launcher.add_routes(server.router());
+  if (!lo.binary.empty())
+    spdlog::info("llama-server launcher: {} (servers listen on {}){}", lo.binary, lo.host,
+                 lo.token.empty() ? "; off until --token is set" : "");
 
   Sampler sampler(collector, store, options.interval);
   sampler.start();

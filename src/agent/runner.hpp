@@ -20,6 +20,10 @@ struct AgentOptions {
   std::string tls_cert;    // both set: GET /hydra/agent is served over HTTPS
   std::string tls_key;
   std::chrono::milliseconds heartbeat{5000};
+  // llama.cpp (issue #21): the llama-server binary the gateway may ask this agent to start
+  // (with --token), and the address those servers listen on (empty: this agent's own).
+  std::string llama_server;
+  std::string llama_host;
   std::string log_level = "info";
 };
 

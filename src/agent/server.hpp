@@ -16,6 +16,8 @@ public:
   ~AgentServer();
 
   boost::system::result<http::tcp::endpoint> listen(const http::tcp::endpoint& endpoint);
+  // More routes (the llama-server launcher's), before listen().
+  http::Router& router() { return router_; }
   // Serve HTTPS (`hydra agent --tls-cert`); call before listen().
   void use_tls(std::shared_ptr<http::ServerTls> tls) { server_->use_tls(std::move(tls)); }
 

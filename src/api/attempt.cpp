@@ -1,6 +1,7 @@
 #include "api/attempt.hpp"
 
 #include "api/attempt_watch.hpp"
+#include "api/llama_sink.hpp"
 
 #include "cluster/cluster.hpp"
 #include "http/tls.hpp"
@@ -300,8 +301,48 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
 
 }  // namespace
 
+namespace {
+
+// A llama-server node is asked in its own API (api/llama/request.hpp), and its reply turned
+// back into Ollama's on the way to the sink.
+awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                                 const Upstream& upstream, Deadline deadline) {
+  auto translated = llama::translate_request(upstream.target, std::string_view(upstream.body));
+  if (auto* error = std::get_if<std::string>(&translated)) {
+    co_await sink.fail(400, *error, 0);
+    co_return Outcome{Outcome::Kind::interrupted, *error};
+  }
+  const llama::Translated& t = std::get<llama::Translated>(translated);
+  if (t.load_only) {
+    co_await answer_load(sink, t, served);
+    co_return Outcome{Outcome::Kind::served};
+  }
+  Upstream up;
+  up.method = http::bhttp::verb::post;
+  up.target = t.target;
+  up.headers = upstream.headers;
+  up.headers.set(http::bhttp::field::content_type, "application/json");
+  up.body = t.body;
+  LlamaSink translating(sink, t, gw.settings.limits.reply_bytes);
+  AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
+  Outcome out = co_await rounds(gw, translating, node, served, up, watch);
+  co_await watch.finish();
+  if (out.kind == Outcome::Kind::served) {
+    out.eval_count = translating.eval_count();
+    out.prompt_eval_count = translating.prompt_eval_count();
+  } else if (out.kind == Outcome::Kind::node_declined) {
+    out.body = llama::ollama_error(out.body);
+    out.content_type = "application/json; charset=utf-8";
+  }
+  co_return out;
+}
+
+}  // namespace
+
 awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
                            const Upstream& upstream, Deadline deadline) {
+  if (node.kind == cluster::NodeKind::llama_server && llama::translatable(upstream.target))
+    co_return co_await attempt_llama(gw, sink, node, served, upstream, deadline);
   AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
   Outcome out = co_await rounds(gw, sink, node, served, upstream, watch);
   co_await watch.finish();

@@ -1,5 +1,7 @@
 #include "api/dispatch.hpp"
 
+#include "api/shards.hpp"
+
 #include "api/prefix_request.hpp"
 #include "api/threading.hpp"
 
@@ -324,6 +326,14 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (gw.policy == routing::Policy::scored && gw.weights.prefix > 0) {  // off the control thread: it parses
     request.prefix = prefix_of(request.upstream);
     request.route.prefix = request.prefix.key;
+  }
+  if (gw.shards && gw.shards->manages(model)) {
+    // A sharded model: its coordinator is started first when no node has the model.
+    std::string why = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model); });
+    if (!why.empty()) {
+      co_await sink.fail(503, std::move(why), 10);
+      co_return out;
+    }
   }
   Admission::Waiting here;  // where this request waits if it is queued: this thread
   here.executor = co_await http::asio::this_coro::executor;

@@ -24,6 +24,7 @@ class Cache;
 }
 namespace hydra::api {
 class SharedSync;
+class Shards;
 }
 
 namespace hydra::api {
@@ -66,6 +67,7 @@ struct Gateway {
   int threads = 1;         // worker threads serving the API (1: the control thread does)
   memory::Cache* cache = nullptr;  // the response cache (any thread); none when cache.mode = off
   SharedSync* shared = nullptr;    // several gateways (cluster.redis_url); none for a lone one
+  Shards* shards = nullptr;        // models sharded over llama.cpp rpc-servers ([[sharded]]); none when none
   // Prefix affinity (routing/prefix.hpp): which prompts each node's slots hold, and where each
   // X-Hydra-Session was last served. The control thread's.
   routing::PrefixIndex prefix_index{};

@@ -1,6 +1,7 @@
 // Hydra's own API (issue #6 grows it): the fleet as the gateway sees it (GET /nodes) and
 // registration by agents (POST /nodes/register, POST /nodes/{id}/heartbeat, DELETE /nodes/{id}).
 #include "api/gateway.hpp"
+#include "api/shards.hpp"
 #include "api/threading.hpp"
 #include "api/hydra_api.hpp"
 #include "api/shared_sync.hpp"
@@ -79,6 +80,9 @@ json::object node_json(const cluster::NodeView& n) {
   o["hostname"] = n.hostname;
   o["health"] = cluster::to_string(n.health);
   o["source"] = cluster::to_string(n.source);
+  o["kind"] = cluster::to_string(n.kind);  // ollama | llama-server
+  if (!n.coordinator.empty()) o["coordinator_of"] = n.coordinator;  // a sharded model's coordinator
+  if (n.busy_reported >= 0) o["busy_reported"] = n.busy_reported;   // llama-server's /slots
   o["name"] = n.name;
   o["version"] = n.version;
   o["last_error"] = n.last_error;
@@ -115,6 +119,28 @@ json::object node_json(const cluster::NodeView& n) {
   return o;
 }
 
+// One llama.cpp rpc-server: address, protocol version, devices, and which coordinator of
+// Hydra's (its model) is attached.
+json::object rpc_json(const cluster::RpcServerView& r) {
+  json::object o;
+  o["address"] = r.endpoint;
+  o["state"] = cluster::to_string(r.state);
+  o["version"] = r.version;
+  json::array devices;
+  for (const auto& d : r.devices) {
+    json::object device;
+    device["free"] = d.free;
+    device["total"] = d.total;
+    devices.push_back(std::move(device));
+  }
+  o["devices"] = std::move(devices);
+  o["free_bytes"] = r.free_bytes();
+  o["in_use_by"] = r.in_use_by.empty() ? json::value(nullptr) : json::value(r.in_use_by);
+  o["source"] = r.discovered ? "discovered" : "configured";
+  if (!r.error.empty()) o["error"] = r.error;
+  return o;
+}
+
 }  // namespace
 
 json::object nodes_json(const cluster::Snapshot& s) {
@@ -123,8 +149,8 @@ json::object nodes_json(const cluster::Snapshot& s) {
     if (!n.removed) nodes.push_back(node_json(n));
   json::object out = json_field("nodes", std::move(nodes));
   json::array rpc;
-  for (const auto& r : s.rpc_servers) rpc.push_back(json::value(r));
-  out["rpc_servers"] = std::move(rpc);  // llama.cpp rpc-server endpoints, for sharding
+  for (const auto& r : s.rpc_servers) rpc.push_back(rpc_json(r));
+  out["rpc_servers"] = std::move(rpc);  // llama.cpp rpc-servers, for sharding
   return out;
 }
 
@@ -296,6 +322,7 @@ http::awaitable<void> remove_node(Gateway& gw, http::Exchange& ex) {
 json::object fleet_json(const Gateway& gw, const cluster::Snapshot& snapshot) {
   json::object out = nodes_json(snapshot);
   if (gw.shared) out["gateways"] = gw.shared->json().at("gateways");  // several gateways: the live ones
+  if (gw.shards) out["sharded"] = *gw.shards->json();  // models sharded over rpc-servers
   return out;
 }
 

@@ -3,6 +3,7 @@
 // `nodes` and `traffic`, and what the dashboard remembers: GET /traffic (the last five minutes,
 // second by second) and GET /requests (the recent requests, each with its routing decision).
 #include "api/gateway.hpp"
+#include "api/shards.hpp"
 #include "api/shared_sync.hpp"
 #include "memory/cache.hpp"
 #include "api/threading.hpp"
@@ -31,8 +32,19 @@ telemetry::GaugeSample gauges(const Gateway& gw) {
   auto snapshot = gw.cluster.snapshot();
   telemetry::GaugeSample g;
   g.queue_depth = gw.admission.waiting();
-  g.rpc_servers = snapshot->rpc_servers.size();
+  for (const auto& r : snapshot->rpc_servers) {
+    telemetry::RpcSample rs;
+    rs.address = r.endpoint;
+    rs.state = cluster::to_string(r.state);
+    for (const auto& d : r.devices) {
+      rs.free_bytes += d.free;
+      rs.total_bytes += d.total;
+    }
+    rs.in_use = !r.in_use_by.empty();
+    g.rpc_servers.push_back(std::move(rs));
+  }
   g.prefix_sequences = gw.prefix_index.sequences();
+  if (gw.shards) g.shards = gw.shards->samples();
   g.uptime_s = uptime_s(gw);
   for (const auto& n : snapshot->nodes) {
     if (n.removed) continue;

@@ -138,12 +138,40 @@ json::object union_body(const std::vector<NodeReply>& replies, bool ps) {
   return json_field("models", std::move(models));
 }
 
+// llama-server nodes have no /api/tags or /api/ps: their model, as the probes last read it
+// (with "node_kind": "llama-server"), joins the union.
+void add_llama_models(const cluster::Snapshot& s, bool ps, json::object& body) {
+  json::array& models = body["models"].as_array();
+  for (const auto& n : s.nodes) {
+    if (!n.routable() || n.kind != cluster::NodeKind::llama_server) continue;
+    if (ps) {
+      for (const auto& m : n.resident) {
+        json::object entry = m.raw;
+        entry["node"] = n.id;
+        models.push_back(std::move(entry));
+      }
+      continue;
+    }
+    for (const auto& m : n.models) {
+      const bool listed = std::any_of(models.begin(), models.end(), [&](const json::value& v) {
+        const auto* name = v.is_object() ? v.get_object().if_contains("name") : nullptr;
+        return name && name->is_string() && name->get_string() == m.name;
+      });
+      if (!listed) models.push_back(m.raw);
+    }
+  }
+}
+
 http::awaitable<void> list_union(Gateway& gw, http::Exchange& ex, bool ps) {
   auto snapshot = gw.cluster.snapshot();
   std::string target = ps ? "/api/ps" : "/api/tags";
-  auto replies = co_await fan_out(gw, routable_nodes(*snapshot), verb::get, target, std::string(),
-                                  gw.cluster.settings().probe_timeout);
-  co_await ex.respond_json(status::ok, union_body(replies, ps));
+  std::vector<const cluster::NodeView*> ollama;
+  for (const auto* n : routable_nodes(*snapshot))
+    if (n->kind == cluster::NodeKind::ollama) ollama.push_back(n);
+  auto replies = co_await fan_out(gw, ollama, verb::get, target, std::string(), gw.cluster.settings().probe_timeout);
+  json::object body = union_body(replies, ps);
+  add_llama_models(*snapshot, ps, body);
+  co_await ex.respond_json(status::ok, body);
 }
 
 http::awaitable<void> remove(Gateway& gw, http::Exchange& ex) {

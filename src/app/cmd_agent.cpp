@@ -22,6 +22,10 @@ void add_agent_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--tls-cert", options->tls_cert, "PEM certificate chain: serve /hydra/agent over HTTPS (with --tls-key)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  cmd->add_option("--llama-server", options->llama_server,
+                  "llama.cpp's llama-server binary: the gateway (with --token) may start it as a sharded model's coordinator")
+      ->envname("HYDRA_AGENT_LLAMA_SERVER");
+  cmd->add_option("--llama-host", options->llama_host, "address the llama-servers it starts listen on (default: this agent's)");
   cmd->add_option("--token", options->token, "sent to the gateway as 'Authorization: Bearer TOKEN'")->envname("HYDRA_AGENT_TOKEN");
   cmd->add_option("--heartbeat-ms", *heartbeat_ms, "time between heartbeats to the gateway")->capture_default_str()->check(CLI::Range(int64_t{10}, int64_t{3'600'000}));
   cmd->add_option("--proc-root", c.proc_root, "where /proc is (meminfo, loadavg, cpuinfo)")->envname("HYDRA_AGENT_PROC_ROOT")->capture_default_str();

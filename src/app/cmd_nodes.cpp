@@ -37,12 +37,51 @@ void print_table(const json::array& nodes) {
     std::string resident;
     for (const auto& m : n.at("resident").as_array())
       resident += (resident.empty() ? "" : ", ") + text(m.as_object().if_contains("name"));
-    table.add({text(n.if_contains("id")), text(n.if_contains("health")), text(n.if_contains("source")),
+    std::string source = text(n.if_contains("source"));
+    if (text(n.if_contains("kind")) == "llama-server") source += ", llama-server";
+    table.add({text(n.if_contains("id")), text(n.if_contains("health")), source,
                fmt::format("{}/{}", busy_slots(n), n.at("slots").to_number<int>()), vram,
                resident.empty() ? "-" : resident});
   }
   fmt::print("{}", table.render());
   if (nodes.empty()) fmt::print("(no nodes)\n");
+}
+
+std::string gb(const json::value& bytes) { return fmt::format("{:.1f}", bytes.to_number<double>() / 1e9); }
+
+// llama.cpp rpc-servers: address, state, protocol version, free/total memory, the coordinator
+// attached.
+void print_rpc(const json::array& servers) {
+  if (servers.empty()) return;
+  Table table({"RPC-SERVER", "STATE", "GGML-RPC", "DEVICES", "FREE/TOTAL GB", "IN USE BY"}, {false, false, false, true, true, false});
+  for (const auto& v : servers) {
+    const json::object& r = v.as_object();
+    uint64_t total = 0;
+    for (const auto& d : r.at("devices").as_array()) total += d.at("total").to_number<uint64_t>();
+    std::string state = text(r.if_contains("state"));
+    if (const auto* e = r.if_contains("error"); e && state != "busy") state += " (" + text(e) + ")";
+    table.add({text(r.if_contains("address")), state, text(r.if_contains("version")).empty() ? "-" : text(r.if_contains("version")),
+               std::to_string(r.at("devices").as_array().size()),
+               fmt::format("{}/{}", gb(r.at("free_bytes")), gb(json::value(total))),
+               r.at("in_use_by").is_string() ? text(r.if_contains("in_use_by")) : "-"});
+  }
+  fmt::print("\n{}", table.render());
+}
+
+// Sharded models: their coordinator's state and the rpc-servers it runs over.
+void print_sharded(const json::array& models) {
+  if (models.empty()) return;
+  Table table({"SHARDED MODEL", "STATE", "COORDINATOR", "RPC-SERVERS", "RESTARTS"}, {false, false, false, false, true});
+  for (const auto& v : models) {
+    const json::object& m = v.as_object();
+    std::string servers;
+    for (const auto& s : m.at("rpc_servers").as_array()) servers += (servers.empty() ? "" : ", ") + text(&s);
+    std::string state = text(m.if_contains("state"));
+    if (const auto* reason = m.if_contains("reason")) state += ": " + text(reason);
+    table.add({text(m.if_contains("model")), state, text(m.if_contains("node")).empty() ? "-" : text(m.if_contains("node")),
+               servers.empty() ? "-" : servers, std::to_string(m.at("restarts").to_number<uint64_t>())});
+  }
+  fmt::print("\n{}", table.render());
 }
 
 int list_nodes(const std::string& gateway, bool as_json) {
@@ -62,6 +101,8 @@ int list_nodes(const std::string& gateway, bool as_json) {
     return 1;
   }
   print_table(doc.at("nodes").as_array());
+  if (const auto* rpc = doc.as_object().if_contains("rpc_servers"); rpc && rpc->is_array()) print_rpc(rpc->as_array());
+  if (const auto* sharded = doc.as_object().if_contains("sharded"); sharded && sharded->is_array()) print_sharded(sharded->as_array());
   return 0;
 }
 

@@ -4,6 +4,8 @@
 #include "api/shared_sync.hpp"
 #include "api/threading.hpp"
 #include "app/commands.hpp"
+#include "api/shards.hpp"
+#include "cluster/rpc_watch.hpp"
 #include "app/config.hpp"
 #include "memory/cache.hpp"
 #include "app/version.hpp"
@@ -286,6 +288,15 @@ int serve(const ServeConfig& config) {
     cache = std::make_unique<memory::Cache>(std::move(cs));
     gateway.cache = cache.get();
   }
+  // llama.cpp rpc-servers (configured, and found by discovery) and the models sharded over them.
+  cluster::RpcWatch rpc_watch(ioc.get_executor(), fleet, std::chrono::seconds(5), std::chrono::milliseconds(500));
+  for (const auto& r : config.rpc_servers) rpc_watch.add_configured(r);
+  std::unique_ptr<api::Shards> shards;
+  if (!config.sharded.empty()) {
+    shards = std::make_unique<api::Shards>(gateway, rpc_watch, config.sharded, config.registration.token);
+    gateway.shards = shards.get();
+    spdlog::info("sharded models: {} (over llama.cpp rpc-servers; started on first request)", config.sharded.size());
+  }
   gateway.threads = threads;
   for (std::size_t i = 1; i < executors.size(); ++i) gateway.workers.push_back(executors[i]);
   gateway.auth.keys = config.keys;
@@ -380,6 +391,8 @@ int serve(const ServeConfig& config) {
   }
   std::fflush(stdout);
   asio::co_spawn(ioc, api::publish_live(gateway), hydra::logged("the dashboard's live publisher"));
+  rpc_watch.start();
+  if (shards) shards->start();
 
   asio::co_spawn(ioc, [&]() -> http::awaitable<void> {
     co_await fleet.probe_all_once();
@@ -404,7 +417,7 @@ int serve(const ServeConfig& config) {
     discovery.grace = config.registration.grace;
     spdlog::info("discovery: scanning {} range(s) every {:g} s", discovery.scan.targets.size(),
                  std::chrono::duration<double>(discovery.interval).count());
-    asio::co_spawn(ioc, cluster::run_discovery(fleet, std::move(discovery)), hydra::logged("discovery"));
+    asio::co_spawn(ioc, cluster::run_discovery(fleet, rpc_watch, std::move(discovery)), hydra::logged("discovery"));
   }
 
   // SIGTERM/SIGINT: drain (see drain()); a second signal stops at once.

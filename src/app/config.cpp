@@ -130,6 +130,7 @@ const std::vector<Setting>& settings() {
       {"tls.node_ca", {"HYDRA_TLS_NODE_CA"}, "tls-node-ca",
        [](ServeConfig& c, const std::string& v) { c.tls_node_ca = readable(v); }},
       {"nodes", {"HYDRA_NODES"}, "", [](ServeConfig& c, const std::string& v) { c.nodes = split_list(v); }},
+      {"rpc_servers", {"HYDRA_RPC_SERVERS"}, "", [](ServeConfig& c, const std::string& v) { c.rpc_servers = split_list(v); }},
       {"discovery.enabled", {"HYDRA_DISCOVERY", "SOLLOL_DISCOVERY_ENABLED"}, "",
        [](ServeConfig& c, const std::string& v) { c.discovery = to_bool(v); }},
       {"discovery.timeout_s", {"HYDRA_DISCOVERY_TIMEOUT", "SOLLOL_DISCOVERY_TIMEOUT"}, "",
@@ -353,7 +354,7 @@ void check_unknown_keys(const toml::table& t, const std::string& prefix, const s
       check_unknown_keys(*sub, key + ".", file);
       continue;
     }
-    bool known = key == "auth.keys";  // [[auth.keys]]: read by auth::parse_keys
+    bool known = key == "auth.keys" || key == "sharded";  // [[auth.keys]], [[sharded]]: read apart
     for (const auto& s : settings()) known |= s.key == key;
     if (!known) bad(fmt::format("{}: unknown setting \"{}\"", file, key));
   }
@@ -403,6 +404,7 @@ ServeConfig resolve_config(const ConfigSources& src) {
   try {
     auto keys = std::make_shared<auth::KeySet>();
     if (src.file_text) keys->keys = auth::parse_keys(*src.file_text, src.file_name);
+    if (src.file_text) c.sharded = parse_sharded(*src.file_text, src.file_name);
     if (src.file_path) c.key_files.push_back(*src.file_path);
     if (!c.keys_file.empty()) {
       auth::merge_keys(keys->keys, auth::load_keys_file(c.keys_file), c.keys_file);

@@ -3,6 +3,7 @@
 // defaults. Every setting is declared once (config.cpp) with its file key, environment
 // names (HYDRA_*, and the original system's SOLLOL_* aliases) and flag.
 #include "api/gateway.hpp"
+#include "api/sharded.hpp"
 #include "memory/cache.hpp"
 #include "state/shared.hpp"
 #include "auth/keys.hpp"
@@ -65,6 +66,10 @@ struct ServeConfig {
   // cluster.redis_prefix, cluster.lease_ttl_s, gateway_id (default: the API's host:port).
   std::string redis_url;
   state::SharedSettings shared;
+  // llama.cpp (issue #21): rpc-servers to probe besides those discovery finds ("host:port"),
+  // and the models sharded over them ([[sharded]]).
+  std::vector<std::string> rpc_servers;
+  std::vector<api::ShardedModel> sharded;
 };
 
 // A bad setting: the message names the setting and where its value came from.
@@ -82,6 +87,10 @@ struct ConfigSources {
 };
 
 ServeConfig resolve_config(const ConfigSources& sources);
+
+// The [[sharded]] tables of a TOML config (none: empty). Throws ConfigError naming the entry
+// and the field on a bad one.
+std::vector<api::ShardedModel> parse_sharded(std::string_view toml_text, const std::string& origin);
 
 // The sources as `hydra serve` reads them: its flags, the HYDRA_*/SOLLOL_* environment, and
 // the TOML file named by --config (or HYDRA_CONFIG). Throws ConfigError when that file is unreadable.

@@ -66,7 +66,16 @@ std::size_t Cluster::add_node(const NodeUrl& url, int slots) {
   return index;
 }
 
-void Cluster::set_rpc_servers(std::vector<std::string> endpoints) {
+std::size_t Cluster::add_coordinator(const NodeUrl& url, const std::string& model) {
+  NodeUrl u = url;
+  u.kind = NodeKind::llama_server;
+  const std::size_t index = add_resolved(u, u.host, 1, NodeSource::configured);
+  nodes_[index].coordinator = model;
+  publish_now();
+  return index;
+}
+
+void Cluster::set_rpc_servers(std::vector<RpcServerView> endpoints) {
   if (endpoints == rpc_servers_) return;
   rpc_servers_ = std::move(endpoints);
   publish();
@@ -252,6 +261,7 @@ std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int
   node.port = url.port;
   node.slots = url.slots > 0 ? url.slots : slots;
   node.slots_configured = url.slots > 0;
+  if (url.kind) node.kind = *url.kind;
   boost::system::error_code lec;
   auto address = asio::ip::make_address(node.ip, lec);
   node.local = !lec && address.is_loopback();
@@ -259,6 +269,7 @@ std::size_t Cluster::add_resolved(const NodeUrl& url, const std::string& ip, int
   rt->vram_gb = url.vram_gb;
   rt->ram_gb = url.ram_gb;
   rt->agent_port = url.agent_port ? url.agent_port : settings_.agent_port;
+  rt->kind_fixed = url.kind.has_value();
   node.resources = derive_resources(node, std::nullopt, rt->vram_gb, rt->ram_gb);
   by_id_[node.id] = index;
   if (index == nodes_.size()) {
@@ -362,17 +373,20 @@ http::awaitable<void> Cluster::refresh_models(std::size_t index, http::Peer peer
 
 http::awaitable<void> Cluster::probe(std::size_t index) {
   const http::Peer peer = peer_of(nodes_[index]);
+  if (nodes_[index].kind == NodeKind::llama_server) {
+    co_await probe_llama(index, peer);
+    co_return;
+  }
   auto r = co_await http::fetch(pool_, peer, nodes_[index].host_header, verb::get, "/api/version", "",
                                 settings_.probe_timeout);
+  if (!r.ec && r.status == 404 && !runtime_[index]->kind_fixed) {
+    const bool llama = co_await probe_kind(index, peer);
+    if (llama) co_return;
+  }
   NodeView& node = nodes_[index];
   if (r.ec || r.status != 200) {
-    std::string reason = r.ec ? http::error_text(r.ec, node.tls_name)
-                              : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120);
-    if (node.health != Health::ejected || node.consecutive_failures == 0)
-      spdlog::warn("node {} probe failed: {}", node.id, reason);
-    failed(index, std::move(reason));
-    pool_.drop(peer.endpoint);
-    publish(index);
+    probe_failed(index, peer, r.ec ? http::error_text(r.ec, node.tls_name)
+                                   : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120));
     co_return;
   }
   bool was_down = !node.routable();
@@ -491,6 +505,15 @@ void Cluster::report_failure(std::size_t index, std::string reason) {
   failed(index, std::move(reason));
   publish(index);
   runtime_[index]->wake.cancel();  // probe it soon: it may be back already
+}
+
+void Cluster::probe_failed(std::size_t index, const http::Peer& peer, std::string reason) {
+  NodeView& node = nodes_[index];
+  if (node.health != Health::ejected || node.consecutive_failures == 0)
+    spdlog::warn("node {} probe failed: {}", node.id, reason);
+  failed(index, std::move(reason));
+  pool_.drop(peer.endpoint);
+  publish(index);
 }
 
 void Cluster::failed(std::size_t index, std::string reason) {

@@ -52,6 +52,9 @@ public:
   // Several gateways: a registered node's deadline set to now + grace (another gateway renewed
   // it), without counting a heartbeat. False when unknown here.
   bool extend(const std::string& id, Nanos grace);
+  // A llama-server Hydra started as the coordinator of a sharded model (api/shards.hpp): a
+  // node like a configured one, marked with the model's name. `url` has an IP literal.
+  std::size_t add_coordinator(const NodeUrl& url, const std::string& model);
   // Forgets a node (any source). False when unknown.
   bool remove_node(const std::string& id);
   // Starts the probe loops.
@@ -97,8 +100,8 @@ public:
   bool eject_elsewhere(const std::string& id, Nanos backoff, std::string reason);
   // The registered (or discovered) nodes' ids: what several gateways compare with Redis.
   std::vector<std::string> registered_ids() const;
-  // The rpc-server endpoints the last discovery scan found.
-  void set_rpc_servers(std::vector<std::string> endpoints);
+  // The llama.cpp rpc-servers as cluster/rpc_watch.hpp last saw them.
+  void set_rpc_servers(std::vector<RpcServerView> servers);
 
 private:
   // Per node, beside its NodeView: shared by the coroutines working on the node (its probe
@@ -115,6 +118,7 @@ private:
     SteadyTime registered_until{SteadyTime::max()};  // registered nodes: heartbeat deadline
     bool loop_running = false;
     SteadyTime resolve_due{};          // nodes configured by host name: next DNS look-up
+    bool kind_fixed = false;           // configured `#kind=`: never re-detected
   };
   http::awaitable<void> re_resolve(std::size_t index);
   std::size_t add_resolved(const NodeUrl& url, const std::string& ip, int slots, NodeSource source);
@@ -137,11 +141,18 @@ private:
   void publish();
   void publish_now(std::size_t index);
   void publish_now();
+  void probe_failed(std::size_t index, const http::Peer& peer, std::string reason);  // logged, failed(), published
   void failed(std::size_t index, std::string reason);  // on_failure, and wake wait_down() on ejection
   void signal_down(std::size_t index);
   http::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<void> probe(std::size_t index);
   http::awaitable<void> refresh_models(std::size_t index, http::Peer peer);
+  // llama-server nodes (cluster/llama_probe.cpp): /health, then /slots; their model, slots and
+  // busy slots from /v1/models, /props, /slots. probe_kind: a node whose /api/version is
+  // missing is asked /props; true when it turned out to be a llama-server.
+  http::awaitable<void> probe_llama(std::size_t index, http::Peer peer);
+  http::awaitable<void> refresh_llama(std::size_t index, http::Peer peer);
+  http::awaitable<bool> probe_kind(std::size_t index, http::Peer peer);
   http::awaitable<void> refresh_node(std::size_t index, std::shared_ptr<Runtime> rt);
   http::tcp::endpoint endpoint(std::size_t index) const;
 
@@ -164,7 +175,7 @@ private:
   bool publish_pending_ = false;   // something changed since the last publish
   bool publish_posted_ = false;    // a publish is queued for the end of this turn
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // a queued publish of a Cluster gone does nothing
-  std::vector<std::string> rpc_servers_;
+  std::vector<RpcServerView> rpc_servers_;
   EjectObserver on_eject_;
   uint64_t generation_ = 0;
   bool started_ = false;

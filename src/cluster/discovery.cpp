@@ -19,7 +19,7 @@ bool known_as_loopback(const Ipv4& address, uint16_t port, const std::vector<Ipv
   return false;
 }
 
-http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings) {
+http::awaitable<void> run_discovery(Cluster& cluster, RpcWatch& rpc_watch, DiscoverySettings settings) {
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::steady_timer timer(executor);
   std::size_t last_found = static_cast<std::size_t>(-1);
@@ -42,7 +42,7 @@ http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings
     }
     std::vector<std::string> rpc;
     for (const auto& r : result.rpc) rpc.push_back(r.id());
-    cluster.set_rpc_servers(std::move(rpc));
+    rpc_watch.set_discovered(rpc);
     if (found != last_found)
       spdlog::info("discovery: {} Ollama node(s) found in {} addresses ({:.0f} ms)", found,
                    result.addresses_probed, result.elapsed_ms);

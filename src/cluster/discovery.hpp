@@ -3,6 +3,7 @@
 // Ollama node found joins the cluster as "discovered", and is forgotten when scans stop
 // finding it for longer than the grace period.
 #include "cluster/cluster.hpp"
+#include "cluster/rpc_watch.hpp"
 #include "cluster/scanner.hpp"
 
 namespace hydra::cluster {
@@ -19,7 +20,8 @@ struct DiscoverySettings {
 bool known_as_loopback(const Ipv4& address, uint16_t port, const std::vector<Ipv4>& local_addresses,
                        const Snapshot& snapshot);
 
-// Runs until the io_context stops. Single-threaded, on the cluster's executor.
-http::awaitable<void> run_discovery(Cluster& cluster, DiscoverySettings settings);
+// Runs until the io_context stops. Single-threaded, on the cluster's executor. The rpc-servers
+// found go to `rpc`.
+http::awaitable<void> run_discovery(Cluster& cluster, RpcWatch& rpc, DiscoverySettings settings);
 
 }  // namespace hydra::cluster

@@ -93,6 +93,12 @@ bool parse_capacity(std::string_view spec, NodeUrl& out) {
     auto eq = item.find('=');
     if (eq == std::string_view::npos) return false;
     std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (key == "kind") {
+      if (value == "llama-server") out.kind = NodeKind::llama_server;
+      else if (value == "ollama") out.kind = NodeKind::ollama;
+      else return false;
+      continue;
+    }
     double v = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
     if (ec != std::errc() || p != value.data() + value.size() || !(v >= 0 && v <= 1e6)) return false;

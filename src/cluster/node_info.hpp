@@ -14,7 +14,8 @@ std::optional<std::vector<ResidentEntry>> parse_ps(std::string_view body);
 // A node URL as given by a user: "http://host:port", "https://host:port", "host:port" or
 // "host" (port 11434; 443 for https without a port).
 // Capacity may follow a '#': "http://10.0.0.5:11434#vram=24,ram=64,slots=4,agent=11435"
-// (GB, GB, parallel generations, port of the node's `hydra agent`).
+// (GB, GB, parallel generations, port of the node's `hydra agent`), and what it runs:
+// "#kind=llama-server" (else found by probing).
 struct NodeUrl {
   std::string host;
   uint16_t port = 11434;
@@ -23,6 +24,7 @@ struct NodeUrl {
   double ram_gb = -1;
   int slots = 0;        // 0: not configured
   uint16_t agent_port = 0;  // 0: the default agent port
+  std::optional<NodeKind> kind;  // configured; else found by probing
   std::string id() const;   // "host:port"
   std::string url() const;  // "http://host:port" or "https://host:port"
 };

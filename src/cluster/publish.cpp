@@ -86,7 +86,7 @@ NodeView& NodeList::edit(std::size_t i) {
 }
 
 std::shared_ptr<Snapshot> next_snapshot(const Snapshot* previous, const std::vector<NodeView>& nodes,
-                                        const std::vector<bool>& changed, std::vector<std::string> rpc_servers,
+                                        const std::vector<bool>& changed, std::vector<RpcServerView> rpc_servers,
                                         uint64_t generation) {
   auto snap = std::make_shared<Snapshot>();
   snap->generation = generation;

@@ -23,6 +23,25 @@ const char* to_string(NodeSource s) {
   return "configured";
 }
 
+const char* to_string(NodeKind k) { return k == NodeKind::llama_server ? "llama-server" : "ollama"; }
+
+const char* to_string(RpcServerView::State s) {
+  switch (s) {
+    case RpcServerView::State::unknown: return "unknown";
+    case RpcServerView::State::ready: return "ready";
+    case RpcServerView::State::busy: return "busy";
+    case RpcServerView::State::down: return "down";
+    case RpcServerView::State::incompatible: return "incompatible";
+  }
+  return "unknown";
+}
+
+uint64_t RpcServerView::free_bytes() const {
+  uint64_t sum = 0;
+  for (const auto& d : devices) sum += d.free;
+  return sum;
+}
+
 const char* to_string(Resources::Source s) {
   switch (s) {
     case Resources::Source::estimated: return "estimated";

@@ -23,6 +23,11 @@ const char* to_string(Health h);
 enum class NodeSource { configured, registered, discovered };
 const char* to_string(NodeSource s);
 
+// What a node runs: Ollama, or llama.cpp's llama-server (one model; its API is OpenAI's and
+// its own, and Hydra translates Ollama requests for it: api/llama_translate.hpp).
+enum class NodeKind { ollama, llama_server };
+const char* to_string(NodeKind k);  // "ollama", "llama-server"
+
 // Counters shared by every snapshot of one node; owned jointly, updated lock-free by the
 // data path. The EWMAs are 0 until the node has served something.
 struct NodeCounters {
@@ -94,6 +99,9 @@ struct NodeView {
   uint16_t port = 0;
   Health health = Health::unknown;
   NodeSource source = NodeSource::configured;
+  NodeKind kind = NodeKind::ollama;   // found by probing unless configured (`#kind=`)
+  int busy_reported = -1;             // llama-server: slots its /slots shows busy (-1: unknown)
+  std::string coordinator;            // a coordinator Hydra started: the sharded model's name
   std::string name;                   // as an agent registered it, if it did
   bool removed = false;               // forgotten (no heartbeat, or deleted), or a free slot; never routed to
   std::string version;
@@ -169,10 +177,29 @@ private:
   std::vector<Ptr> items_;
 };
 
+// A llama.cpp rpc-server as its last probe found it (cluster/rpc_probe.hpp).
+struct RpcDevice {
+  uint64_t free = 0, total = 0;  // bytes
+  bool operator==(const RpcDevice&) const = default;
+};
+struct RpcServerView {
+  enum class State { unknown, ready, busy, down, incompatible };
+  std::string endpoint;          // "ip:port"
+  State state = State::unknown;  // busy: it answers nobody else while a client is attached
+  std::string version;           // its ggml-rpc protocol version, "3.7.0"
+  std::vector<RpcDevice> devices;
+  std::string in_use_by;         // a coordinator of Hydra's attached to it: the model's name
+  std::string error;             // down, incompatible: why
+  bool discovered = false;       // found by a scan (else configured)
+  uint64_t free_bytes() const;   // summed over its devices
+  bool operator==(const RpcServerView&) const = default;
+};
+const char* to_string(RpcServerView::State s);
+
 struct Snapshot {
   uint64_t generation = 0;
   NodeList nodes;
-  std::vector<std::string> rpc_servers;  // llama.cpp rpc-server endpoints found by discovery ("ip:port")
+  std::vector<RpcServerView> rpc_servers;  // llama.cpp rpc-servers, configured or discovered
 
   // Built once per snapshot (build_index) so that a decision never scans the whole fleet:
   // model name -> the routable nodes that have it, residents first.
@@ -189,7 +216,7 @@ struct Snapshot {
 // shares `previous`'s copy. The model -> holders index is `previous`'s with the copied nodes'
 // entries replaced when few changed (about 1 in 50), else built anew. nodes[i].index == i.
 std::shared_ptr<Snapshot> next_snapshot(const Snapshot* previous, const std::vector<NodeView>& nodes,
-                                        const std::vector<bool>& changed, std::vector<std::string> rpc_servers,
+                                        const std::vector<bool>& changed, std::vector<RpcServerView> rpc_servers,
                                         uint64_t generation);
 
 }  // namespace hydra::cluster

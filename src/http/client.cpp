@@ -110,6 +110,12 @@ void ConnectionPool::drop(const tcp::endpoint& ep) {
 
 awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, bhttp::verb method,
                              std::string target, std::string body, std::chrono::milliseconds timeout) {
+  return fetch(pool, std::move(peer), std::move(host), method, std::move(target), std::move(body), timeout, std::string());
+}
+
+awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, bhttp::verb method,
+                             std::string target, std::string body, std::chrono::milliseconds timeout,
+                             std::string authorization) {
   FetchResult out;
   // A pooled connection the node closed meanwhile: once more on a new one (retry_fresh).
   Reuse reuse = Reuse::pooled;
@@ -121,6 +127,7 @@ awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, 
     }
     Request req{method, target, 11};
     req.set(bhttp::field::host, host);
+    if (!authorization.empty()) req.set(bhttp::field::authorization, authorization);
     req.keep_alive(true);
     if (!body.empty() || method == bhttp::verb::post) {
       req.set(bhttp::field::content_type, "application/json");

@@ -116,5 +116,9 @@ struct FetchResult {
 };
 awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, bhttp::verb method,
                              std::string target, std::string body, std::chrono::milliseconds timeout);
+// ... with an Authorization header (e.g. "Bearer TOKEN").
+awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, bhttp::verb method,
+                             std::string target, std::string body, std::chrono::milliseconds timeout,
+                             std::string authorization);
 
 }  // namespace hydra::http

@@ -26,6 +26,28 @@ struct NodeConfig {
   std::string version = "0.12.6";
   std::string tls_cert;  // both set: serve HTTPS (PEM files)
   std::string tls_key;
+
+  // --kind llama-server: answer like llama.cpp's llama-server (docs/LLAMACPP.md section 3)
+  // instead of the Ollama API, serving the first of `models` (loaded at start).
+  enum class Kind { ollama, llama_server };
+  Kind kind = Kind::ollama;
+  std::string alias;        // the model's API id (default: its name)
+  std::string model_path;   // what /props reports as model_path (default: the name)
+  int ctx = 4096;           // -c: the context size /props and /slots report
+  bool no_slots = false;    // --no-slots: GET /slots answers 501
+  std::vector<std::string> rpc;  // rpc-servers (host:port) held open for the process's life
+};
+
+// `hydra sim --rpc-server`: a ggml-rpc server (docs/LLAMACPP.md sections 1-2).
+struct RpcDevice {
+  double free_gb = 0;
+  double total_gb = 0;
+};
+struct RpcServerConfig {
+  std::string name = "sim";
+  std::string listen = "127.0.0.1:50052";
+  int major = 3, minor = 7, patch = 0;  // --rpc-protocol; major >= 4: HELLO carries caps
+  std::vector<RpcDevice> devices;       // at least one
 };
 
 }  // namespace hydra::sim

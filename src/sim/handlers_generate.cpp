@@ -5,6 +5,7 @@
 #include "common/timefmt.hpp"
 #include "sim/model_use.hpp"
 #include "sim/node.hpp"
+#include "sim/pacing.hpp"
 #include "sim/prompt_cache.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -13,8 +14,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <fmt/format.h>
 
 namespace hydra::sim {
@@ -229,26 +228,6 @@ http::awaitable<bool> send_line(Node& node, http::Exchange& ex, const json::obje
   }
   ++node.stats().chunks;
   co_return true;
-}
-
-// --exit-after-tokens: the whole process ends, as a machine that crashes mid-stream.
-void count_token_for_exit(const Node& node) {
-  static uint64_t streamed = 0;
-  const uint64_t limit = node.config().exit_after_tokens;
-  if (limit == 0 || ++streamed < limit) return;
-  std::fprintf(stderr, "hydra sim: exiting after %llu streamed tokens (--exit-after-tokens)\n",
-               static_cast<unsigned long long>(streamed));
-  std::fflush(stderr);
-  std::_Exit(3);
-}
-
-// Sleeps until `when`, or returns false early if the client goes away meanwhile.
-http::awaitable<bool> pace_until(http::Exchange& ex, std::chrono::steady_clock::time_point when) {
-  using namespace boost::asio::experimental::awaitable_operators;
-  http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
-  timer.expires_at(when);
-  auto which = co_await (timer.async_wait(http::use_nothrow) || ex.wait_closed());
-  co_return which.index() == 0;
 }
 
 // A broken node: 200, then one line that never ends (64 KiB every 10 ms, about 6 MB/s) until

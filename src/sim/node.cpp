@@ -21,6 +21,14 @@ Node::Node(http::asio::any_io_executor executor, NodeConfig config, const Clock&
       replies_(std::move(replies)), residency_(resources_of(config_), clock_),
       slots_(config_.parallel, config_.max_queue) {
   if (!replies_) replies_ = std::make_shared<ReplyBook>();
+  if (config_.kind == NodeConfig::Kind::llama_server) {
+    // One model, loaded from the start (it takes load_seconds); no catalogue, no residency.
+    llama_ = std::make_unique<LlamaModel>(config_, clock_.now());
+    add_llama_info_routes(router_, *this);
+    add_llama_generation_routes(router_, *this);
+    add_control_routes(router_, *this);
+    return;
+  }
   for (const auto& [name, size_gb] : config_.models) {
     if (!valid_model_name(name)) throw std::runtime_error("invalid model name: " + name);
     catalog_.put(make_model_spec(name, size_gb, clock_.wall()));
@@ -49,6 +57,10 @@ boost::system::result<http::tcp::endpoint> Node::start() {
       if (fault_.mode == Fault::Mode::refuse && !ex.path().starts_with("/_sim/")) {
         ex.abort();
         co_return;
+      }
+      if (llama_ && !ex.path().starts_with("/_sim/")) {
+        const bool ready = co_await llama_ready(*this, ex);
+        if (!ready) co_return;
       }
       co_await router_.dispatch(ex);
     };

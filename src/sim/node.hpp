@@ -1,12 +1,14 @@
 #pragma once
 // One simulated Ollama node: its catalogue, memory, slots, faults and counters, served over
-// HTTP. Lives on a single-threaded io_context; several nodes may share one.
+// HTTP. Lives on a single-threaded io_context; several nodes may share one. With
+// config.kind == llama_server it answers llama-server's API instead (llama()).
 #include "common/clock.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "sim/catalog.hpp"
 #include "sim/config.hpp"
 #include "sim/gate.hpp"
+#include "sim/llama_model.hpp"
 #include "sim/prompt_cache.hpp"
 #include "sim/replies.hpp"
 #include "sim/residency.hpp"
@@ -77,6 +79,8 @@ public:
   void give_back_slot(const std::string& model, uint64_t load_id, int slot, Tokens tokens);
   // Prompt tokens per second: the flag, or its default for this node.
   double prompt_rate() const;
+  // The llama-server sim's model and slots; null for an Ollama node.
+  LlamaModel* llama() { return llama_.get(); }
 
 private:
   http::asio::any_io_executor executor_;
@@ -94,6 +98,7 @@ private:
     PromptCache cache;
   };
   std::map<std::string, ModelCache> prompt_caches_;
+  std::unique_ptr<LlamaModel> llama_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
   std::shared_ptr<http::ServerTls> tls_;
@@ -105,5 +110,10 @@ private:
 void add_generation_routes(http::Router& router, Node& node);
 void add_model_routes(http::Router& router, Node& node);
 void add_control_routes(http::Router& router, Node& node);
+// llama-server's API (llama_info.cpp, llama_generate.cpp), for --kind llama-server.
+void add_llama_info_routes(http::Router& router, Node& node);
+void add_llama_generation_routes(http::Router& router, Node& node);
+// 503 "Loading model" while the llama-server sim's model loads; false when it has answered.
+http::awaitable<bool> llama_ready(Node& node, http::Exchange& ex);
 
 }  // namespace hydra::sim

@@ -3,6 +3,8 @@
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "sim/node.hpp"
+#include "sim/rpc_links.hpp"
+#include "sim/rpc_server.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -54,7 +56,10 @@ std::vector<NodeConfig> expand_nodes(const RunOptions& options) {
 }
 
 int run(const RunOptions& options) {
+  if (options.rpc_server) return run_rpc_server(options.rpc);
   auto configs = expand_nodes(options);
+  if (!options.node.rpc.empty() && configs.size() != 1)
+    throw std::runtime_error("--rpc goes with one node (an rpc-server serves one llama-server)");
   std::shared_ptr<const ReplyBook> replies =
       options.node.script.empty() ? std::make_shared<ReplyBook>()
                                   : std::make_shared<ReplyBook>(ReplyBook::from_file(options.node.script));
@@ -65,6 +70,16 @@ int run(const RunOptions& options) {
     tls = std::make_shared<http::ServerTls>(options.node.tls_cert, options.node.tls_key);
   }
   asio::io_context ioc(1);
+  // As llama-server registers its RPC devices before it serves anything: a dead one ends the
+  // start, a busy one (another client attached) makes it wait.
+  std::vector<std::unique_ptr<RpcLink>> links;
+  try {
+    links = attach_rpc_servers(ioc, options.node.rpc);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "hydra sim: {}\n", e.what());
+    return 1;
+  }
+  watch_rpc_links(links);
   std::vector<std::unique_ptr<Node>> nodes;
   nodes.reserve(configs.size());
   for (auto& config : configs) {

@@ -141,8 +141,22 @@ std::string Metrics::render(const GaugeSample& g) const {
   for (const auto& n : g.nodes) ++by_source[n.source];
   header(out, "hydra_nodes", "gauge", "Nodes known, by how they were found (discovered: by subnet scans).");
   for (const auto& [source, count] : by_source) out += fmt::format("hydra_nodes{{source=\"{}\"}} {}\n", escape(source), count);
-  header(out, "hydra_rpc_servers", "gauge", "llama.cpp rpc-server endpoints found by discovery.");
-  out += fmt::format("hydra_rpc_servers {}\n", g.rpc_servers);
+  std::map<std::string, int> rpc_by_state{{"ready", 0}, {"busy", 0}, {"down", 0}, {"incompatible", 0}, {"unknown", 0}};
+  for (const auto& r : g.rpc_servers) ++rpc_by_state[r.state];
+  header(out, "hydra_rpc_servers", "gauge", "llama.cpp rpc-servers known (configured or discovered), by their last probe.");
+  for (const auto& [state, count] : rpc_by_state) out += fmt::format("hydra_rpc_servers{{state=\"{}\"}} {}\n", escape(state), count);
+  header(out, "hydra_rpc_server_free_bytes", "gauge", "Free memory of an rpc-server's devices at its last probe.");
+  for (const auto& r : g.rpc_servers) out += fmt::format("hydra_rpc_server_free_bytes{{server=\"{}\"}} {}\n", escape(r.address), r.free_bytes);
+  header(out, "hydra_rpc_server_total_bytes", "gauge", "Total memory of an rpc-server's devices.");
+  for (const auto& r : g.rpc_servers) out += fmt::format("hydra_rpc_server_total_bytes{{server=\"{}\"}} {}\n", escape(r.address), r.total_bytes);
+  header(out, "hydra_rpc_server_in_use", "gauge", "1 while a coordinator Hydra started is attached to the rpc-server.");
+  for (const auto& r : g.rpc_servers) out += fmt::format("hydra_rpc_server_in_use{{server=\"{}\"}} {}\n", escape(r.address), r.in_use ? 1 : 0);
+  header(out, "hydra_shard_coordinator_up", "gauge", "1 while a sharded model's coordinator is ready.");
+  for (const auto& c : g.shards) out += fmt::format("hydra_shard_coordinator_up{{model=\"{}\"}} {}\n", escape(c.model), c.state == "ready" ? 1 : 0);
+  header(out, "hydra_shard_coordinator_rpc_servers", "gauge", "rpc-servers a sharded model's coordinator runs over.");
+  for (const auto& c : g.shards) out += fmt::format("hydra_shard_coordinator_rpc_servers{{model=\"{}\"}} {}\n", escape(c.model), c.rpc_servers);
+  header(out, "hydra_shard_coordinator_restarts_total", "counter", "Times a sharded model's coordinator was started again after it ended.");
+  for (const auto& c : g.shards) out += fmt::format("hydra_shard_coordinator_restarts_total{{model=\"{}\"}} {}\n", escape(c.model), c.restarts);
 
   if (!g.keys.empty()) {
     header(out, "hydra_key_requests_total", "counter", "Requests admitted per API key (model requests, /generate, /orchestrate).");

@@ -59,9 +59,26 @@ struct KeySample {
   std::map<std::string, uint64_t> refused;  // by reason
 };
 
+// A llama.cpp rpc-server as the gateway last probed it.
+struct RpcSample {
+  std::string address;
+  std::string state;  // ready | busy | down | incompatible | unknown
+  uint64_t free_bytes = 0, total_bytes = 0;
+  bool in_use = false;  // a coordinator of Hydra's is attached
+};
+
+// A sharded model's coordinator (a llama-server over rpc-servers that Hydra started).
+struct ShardSample {
+  std::string model;
+  std::string state;  // stopped | starting | ready | failed
+  std::size_t rpc_servers = 0;
+  uint64_t restarts = 0;
+};
+
 struct GaugeSample {
   std::size_t queue_depth = 0;
-  std::size_t rpc_servers = 0;
+  std::vector<RpcSample> rpc_servers;
+  std::vector<ShardSample> shards;
   std::size_t prefix_sequences = 0;  // prompts the prefix index holds (routing/prefix.hpp)
   double uptime_s = 0;
   std::vector<NodeSample> nodes;

@@ -66,7 +66,9 @@ TEST(DiscoveryInServe, FindsForgetsAndPicksUpNodesOnLoopback) {
   // Routed requests reach discovered nodes; rpc-servers are listed apart, not as nodes.
   EXPECT_EQ(post(f.gateway(), "/api/generate", R"({"model":"m:7b","prompt":"x","stream":false})").status, 200);
   auto rpc_servers = json::parse(get(f.gateway(), "/nodes").body).at("rpc_servers");
-  EXPECT_EQ(rpc_servers, json::array{json::value(fmt::format("127.0.0.44:{}", rpc_port))});
+  ASSERT_EQ(rpc_servers.as_array().size(), 1u) << rpc_servers;
+  EXPECT_EQ(rpc_servers.at(0).at("address"), json::value(fmt::format("127.0.0.44:{}", rpc_port)));
+  EXPECT_EQ(rpc_servers.at(0).at("source"), "discovered");
 
   lone->kill_now();
   expected.erase(fmt::format("127.0.0.42:{}", port));

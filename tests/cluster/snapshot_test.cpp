@@ -25,7 +25,7 @@ std::vector<NodeView> three_nodes() {
 
 TEST(SnapshotPublish, OneNodeChangedIsCopiedAndEveryOtherNodeShared) {
   auto nodes = three_nodes();
-  auto first = next_snapshot(nullptr, nodes, {}, {"10.0.0.9:50052"}, 1);
+  auto first = next_snapshot(nullptr, nodes, {}, {RpcServerView{.endpoint = "10.0.0.9:50052"}}, 1);
   ASSERT_EQ(first->nodes.size(), 3u);
   EXPECT_EQ(first->holders_of("m:7b").size(), 3u);
 

@@ -78,6 +78,10 @@ json::object model_entry(const json::object& tag) {
   out["object"] = "model";
   out["created"] = created;
   out["owned_by"] = "library";
+  if (const json::value* kind = tag.if_contains("node_kind"); kind && kind->is_string()) {
+    out["owned_by"] = "llamacpp";  // served by a llama.cpp llama-server node
+    out["node_kind"] = *kind;
+  }
   return out;
 }
 

@@ -74,6 +74,29 @@ function stat(label, value, testid) {
   return el('div', { class: 'stat', dataset: { testid } }, el('span', { class: 'stat-value' }, value), el('span', { class: 'stat-label' }, label));
 }
 
+const gb = (bytes) => `${((bytes ?? 0) / 1e9).toFixed(1)} GB`;
+
+// An rpc-server: its address, state, protocol version, free/total memory, and the coordinator
+// attached to it.
+function rpcChip(s) {
+  const total = (s.devices ?? []).reduce((sum, d) => sum + (d.total ?? 0), 0);
+  const parts = [s.address, s.state];
+  if (s.version) parts.push(`ggml-rpc ${s.version}`);
+  if (total) parts.push(`${gb(s.free_bytes)} free of ${gb(total)}`);
+  if (s.in_use_by) parts.push(`in use by ${s.in_use_by}`);
+  return el('span', { class: `chip rpc-${s.state}`, title: s.error ?? '', dataset: { testid: 'rpc-server' } }, parts.join(' · '));
+}
+
+// A sharded model: its coordinator's state, the rpc-servers and split, and its recent steps.
+function shardedLine(m) {
+  const head = `${m.model}: ${m.state}${m.node ? ` on ${m.node}` : ''}` +
+    (m.rpc_servers?.length ? ` over ${m.rpc_servers.join(', ')} (split ${m.tensor_split.map((x) => x.toFixed(2)).join(', ')})` : '') +
+    (m.restarts ? ` · restarted ${m.restarts}×` : '') + (m.reason ? ` · ${m.reason}` : '');
+  return el('details', { class: 'sharded', dataset: { testid: 'sharded-model' } },
+    el('summary', {}, head),
+    el('ul', { class: 'small mono' }, (m.events ?? []).map((e) => el('li', {}, e))));
+}
+
 function nodeCard(n) {
   const r = n.resources ?? {};
   const tps = tokensPerSecond(n.ewma_token_ms);
@@ -85,9 +108,11 @@ function nodeCard(n) {
       el('div', { class: 'badges' },
         el('span', { class: `badge health health-${n.health}`, dataset: { testid: 'node-health' } }, n.health),
         el('span', { class: 'badge', dataset: { testid: 'node-source' } }, n.source),
+        n.kind === 'llama-server' ? el('span', { class: 'badge', dataset: { testid: 'node-kind' } }, 'llama-server') : null,
+        n.coordinator_of ? el('span', { class: 'badge', title: 'coordinator of a sharded model' }, `shards ${n.coordinator_of}`) : null,
         n.local ? el('span', { class: 'badge' }, 'local') : null)),
     el('div', { class: 'muted small node-url' }, el('span', { class: 'mono' }, n.url),
-      n.version ? el('span', { class: 'nowrap' }, ` · Ollama ${n.version}`) : null),
+      n.version ? el('span', { class: 'nowrap' }, n.kind === 'llama-server' ? ' · llama.cpp' : ` · Ollama ${n.version}`) : null),
     memoryBar('VRAM', r.vram_used_bytes, r.vram_total_bytes, r.vram_total_known, r.source, 'node-vram'),
     memoryBar('RAM', r.ram_used_bytes, r.ram_total_bytes, r.ram_total_known, r.source, 'node-ram'),
     slotsBar(n),
@@ -165,9 +190,11 @@ export class ClusterPage {
            `${g.id}${g.self ? ' (this one)' : ''}`)))]
       : []);
     const rpc = msg.rpc_servers ?? [];
-    setChildren($('rpc-servers'), rpc.length
-      ? [el('h3', {}, 'llama.cpp RPC servers'), el('div', { class: 'chips' }, rpc.map((s) => el('span', { class: 'chip' }, typeof s === 'string' ? s : JSON.stringify(s))))]
-      : []);
+    const sharded = msg.sharded ?? [];
+    setChildren($('rpc-servers'), [
+      ...(rpc.length ? [el('h3', {}, 'llama.cpp RPC servers'), el('div', { class: 'chips' }, rpc.map(rpcChip))] : []),
+      ...(sharded.length ? [el('h3', {}, 'Sharded models'), ...sharded.map(shardedLine)] : []),
+    ]);
   }
 
   // Keeps each node's card element and replaces it only when its data changed, so a card

@@ -1,0 +1,341 @@
+#include "api/shards.hpp"
+
+#include "cluster/node_info.hpp"
+#include "common/json.hpp"
+#include "common/percent.hpp"
+#include "common/spawn.hpp"
+#include "common/timefmt.hpp"
+#include "routing/shard_plan.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+namespace hydra::api {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+using http::awaitable;
+using http::bhttp::verb;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The agent's address from its URL ("http://host:port"), resolved once (start-up).
+http::Peer agent_peer(const std::string& url) {
+  auto u = cluster::parse_node_url(url);
+  if (!u) throw std::runtime_error("[[sharded]] coordinator: not a URL: " + url);
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  boost::system::error_code ec;
+  auto results = resolver.resolve(u->host, std::to_string(u->port), ec);
+  if (ec || results.empty()) throw std::runtime_error("[[sharded]] coordinator: cannot resolve " + u->host);
+  return http::Peer(results.begin()->endpoint(), u->tls, u->host);
+}
+
+std::string gb(uint64_t bytes) { return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9); }
+
+}  // namespace
+
+const char* Shards::phase_name(Phase p) {
+  switch (p) {
+    case Phase::stopped: return "stopped";
+    case Phase::starting: return "starting";
+    case Phase::ready: return "ready";
+    case Phase::failed: return "failed";
+  }
+  return "stopped";
+}
+
+Shards::Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> models, std::string token)
+    : gw_(gw), rpc_(rpc), token_(std::move(token)) {
+  for (auto& m : models) {
+    agent_peer(m.coordinator);  // fails start-up now rather than the first request later
+    for (auto& r : m.rpc) r = rpc_.add_configured(r);  // probed like any other, as "ip:port"
+    names_.push_back(m.model);
+    State s;
+    s.cfg = std::move(m);
+    states_.push_back(std::move(s));
+  }
+  publish();
+}
+
+bool Shards::manages(const std::string& model) const {
+  return std::find(names_.begin(), names_.end(), model) != names_.end();
+}
+
+Shards::State* Shards::find(const std::string& model) {
+  for (auto& s : states_)
+    if (s.cfg.model == model) return &s;
+  return nullptr;
+}
+
+void Shards::note(State& s, std::string what) {
+  spdlog::info("sharded {}: {}", s.cfg.model, what);
+  s.events.push_back(fmt::format("{} {}", rfc3339(std::chrono::system_clock::now()), what));
+  while (s.events.size() > 20) s.events.pop_front();
+  publish();
+}
+
+bool Shards::plain_holder(const std::string& model) const {
+  auto snapshot = gw_.cluster.snapshot();
+  for (const auto& h : snapshot->holders_of(model))
+    if (snapshot->nodes[h.node].coordinator.empty()) return true;
+  return false;
+}
+
+awaitable<http::FetchResult> Shards::agent(const State& s, verb method, std::string target, std::string body,
+                                          std::chrono::milliseconds timeout) {
+  http::Peer peer = agent_peer(s.cfg.coordinator);
+  auto u = cluster::parse_node_url(s.cfg.coordinator);
+  co_return co_await http::fetch(gw_.pool(), peer, u->id(), method, std::move(target), std::move(body), timeout,
+                                 token_.empty() ? std::string() : "Bearer " + token_);
+}
+
+awaitable<std::string> Shards::ensure(std::string model) {
+  State* s = find(model);
+  if (!s) co_return std::string();
+  s->last_used = Clock::now();
+  if (plain_holder(model)) co_return std::string();  // a plain node has it: routed there
+  if (s->phase == Phase::ready) co_return std::string();
+  if (s->phase == Phase::starting && s->settled) {
+    auto settled = s->settled;  // waits for the start under way
+    co_await settled->async_wait(http::use_nothrow);
+  } else {
+    co_await bring_up(*s);
+  }
+  co_return s->phase == Phase::ready ? std::string() : s->reason;
+}
+
+awaitable<uint64_t> Shards::model_bytes(State& s) {
+  if (s.cfg.size_gb > 0) co_return static_cast<uint64_t>(s.cfg.size_gb * 1e9);
+  auto r = co_await agent(s, verb::get, "/hydra/agent/gguf?path=" + percent_encode(s.cfg.gguf), "", std::chrono::seconds(5));
+  boost::system::error_code ec;
+  json::value doc = r.ec || r.status != 200 ? json::value() : json::parse(r.body, ec);
+  const json::value* size = !ec && doc.is_object() ? doc.get_object().if_contains("size_bytes") : nullptr;
+  if (!size || !size->is_number()) {
+    s.reason = fmt::format("cannot read the size of {} from the agent at {} ({}); set size_gb", s.cfg.gguf, s.cfg.coordinator,
+                           r.ec ? r.ec.message() : fmt::format("status {} {}", r.status, r.body.substr(0, 200)));
+    co_return 0;
+  }
+  co_return size->to_number<uint64_t>();
+}
+
+awaitable<void> Shards::bring_up(State& s) {
+  s.phase = Phase::starting;
+  s.reason.clear();
+  publish();
+  s.settled = std::make_shared<asio::steady_timer>(gw_.control, Clock::time_point::max());
+  auto settled = s.settled;
+  const uint64_t bytes = co_await model_bytes(s);
+  std::string error;
+  if (bytes == 0) error = s.reason;
+  routing::ShardPlan plan;
+  if (error.empty()) {
+    co_await rpc_.probe_now();
+    std::vector<routing::RpcServer> servers;
+    for (const auto& r : rpc_.servers()) {
+      if (r.state != cluster::RpcServerView::State::ready) continue;
+      if (!s.cfg.rpc.empty() && std::find(s.cfg.rpc.begin(), s.cfg.rpc.end(), r.endpoint) == s.cfg.rpc.end()) continue;
+      servers.push_back(routing::RpcServer{r.endpoint, r.free_bytes(), !r.in_use_by.empty()});
+    }
+    routing::ShardNeed need;
+    need.model_bytes = bytes;
+    need.kv_bytes = static_cast<uint64_t>(s.cfg.kv_gb_per_1k_ctx * 1e9 * s.cfg.ctx * s.cfg.parallel / 1024.0);
+    need.coordinator_bytes = static_cast<uint64_t>(s.cfg.coordinator_gb * 1e9);
+    plan = routing::plan_shards(std::move(servers), need);
+    if (!plan.ok()) error = plan.error;
+  }
+  std::string url, agent_id;
+  if (error.empty()) {
+    std::string split;
+    for (double x : plan.split) split += fmt::format("{}{:.2f}", split.empty() ? "" : ",", x);
+    note(s, fmt::format("starting a coordinator over {} rpc-server(s) ({}; {} free for {} of weights), tensor split {}",
+                        plan.servers.size(), fmt::join(plan.servers, ", "), gb(plan.planned_bytes), gb(bytes), split));
+    json::object body;
+    body["model"] = s.cfg.model;
+    body["gguf"] = s.cfg.gguf;
+    json::array rpc, shares;
+    for (const auto& e : plan.servers) rpc.emplace_back(e);
+    for (double x : plan.split) shares.emplace_back(x);
+    body["rpc"] = std::move(rpc);
+    body["tensor_split"] = std::move(shares);
+    body["ctx"] = s.cfg.ctx;
+    body["parallel"] = s.cfg.parallel;
+    auto r = co_await agent(s, verb::post, "/hydra/agent/llama-server", json::serialize(body), std::chrono::seconds(10));
+    boost::system::error_code ec;
+    json::value doc = r.ec || r.status != 201 ? json::value() : json::parse(r.body, ec);
+    const json::object* o = !ec ? doc.if_object() : nullptr;
+    if (!o || !o->contains("url") || !o->contains("id")) {
+      error = fmt::format("the agent at {} did not start llama-server: {}", s.cfg.coordinator,
+                          r.ec ? r.ec.message() : fmt::format("status {} {}", r.status, r.body.substr(0, 300)));
+    } else {
+      url = std::string(o->at("url").as_string());
+      agent_id = std::string(o->at("id").as_string());
+      s.agent_id = agent_id;
+      s.servers = plan.servers;
+      s.split = plan.split;
+      rpc_.mark_in_use(plan.servers, s.cfg.model);
+    }
+  }
+  if (error.empty()) {
+    // Its /health says 503 while it loads: asked here, so the fleet's probes see it only ready.
+    auto u = cluster::parse_node_url(url);
+    boost::system::error_code aec;
+    auto address = asio::ip::make_address(u ? u->host : std::string(), aec);
+    const auto deadline = Clock::now() + s.cfg.start_timeout;
+    bool up = false;
+    asio::steady_timer pause(gw_.control);
+    for (int round = 0; !aec && Clock::now() < deadline && round < 1'000'000; ++round) {
+      auto h = co_await http::fetch(gw_.pool(), http::Peer(http::tcp::endpoint(address, u->port)), u->id(), verb::get,
+                                    "/health", "", std::chrono::seconds(2));
+      if (!h.ec && h.status == 200) {
+        up = true;
+        break;
+      }
+      if (round % 10 == 9) {  // still running?
+        auto list = co_await agent(s, verb::get, "/hydra/agent/llama-server", "", std::chrono::seconds(2));
+        if (!list.ec && list.status == 200 && list.body.find("\"id\":\"" + agent_id + "\"") != std::string::npos &&
+            list.body.find("\"running\":false") != std::string::npos) {
+          boost::system::error_code pec;
+          json::value l = json::parse(list.body, pec);
+          bool ended = false;
+          if (!pec)
+            for (const auto& e : l.at("servers").as_array())
+              if (e.at("id") == json::value(agent_id) && e.at("running") == false) ended = true;
+          if (ended) break;
+        }
+      }
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(http::use_nothrow);
+    }
+    if (!up) {
+      error = fmt::format("the coordinator at {} did not become ready within {} s", url,
+                          std::chrono::duration_cast<std::chrono::seconds>(s.cfg.start_timeout).count());
+      co_await agent(s, verb::delete_, "/hydra/agent/llama-server/" + agent_id, "", std::chrono::seconds(2));
+      rpc_.release(s.cfg.model);
+    } else {
+      const std::size_t index = gw_.cluster.add_coordinator(*u, s.cfg.model);
+      s.node_id = gw_.cluster.snapshot()->nodes[index].id;
+      // Routable once the fleet's first probe of it has read its model.
+      for (int i = 0; i < 200; ++i) {
+        auto snap = gw_.cluster.snapshot();
+        if (!snap->holders_of(s.cfg.model).empty()) break;
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(http::use_nothrow);
+      }
+    }
+  }
+  if (error.empty()) {
+    s.phase = Phase::ready;
+    s.agent_misses = 0;
+    note(s, fmt::format("coordinator {} is ready", s.node_id));
+  } else {
+    s.phase = Phase::failed;
+    s.reason = fmt::format("sharded model {} cannot be served: {}", s.cfg.model, error);
+    note(s, error);
+  }
+  settled->cancel();
+}
+
+awaitable<void> Shards::stop(State& s, std::string why) {
+  note(s, why);
+  if (!s.agent_id.empty())
+    co_await agent(s, verb::delete_, "/hydra/agent/llama-server/" + s.agent_id, "", std::chrono::seconds(2));
+  if (!s.node_id.empty()) gw_.cluster.remove_node(s.node_id);
+  rpc_.release(s.cfg.model);
+  s.node_id.clear();
+  s.agent_id.clear();
+  s.servers.clear();
+  s.split.clear();
+  s.phase = Phase::stopped;
+  publish();
+}
+
+awaitable<void> Shards::check(State& s) {
+  if (s.phase != Phase::ready) co_return;
+  // Idle: stopped after keep_alive with nothing in flight there.
+  auto snapshot = gw_.cluster.snapshot();
+  int in_flight = 0;
+  for (const auto& n : snapshot->nodes)
+    if (n.id == s.node_id && !n.removed) in_flight = cluster::busy(n);
+  if (in_flight == 0 && Clock::now() - s.last_used > s.cfg.keep_alive) {
+    co_await stop(s, fmt::format("coordinator stopped: idle for keep_alive_s ({} s)",
+                                 std::chrono::duration_cast<std::chrono::seconds>(s.cfg.keep_alive).count()));
+    co_return;
+  }
+  auto r = co_await agent(s, verb::get, "/hydra/agent/llama-server", "", std::chrono::seconds(2));
+  boost::system::error_code ec;
+  json::value doc = r.ec || r.status != 200 ? json::value() : json::parse(r.body, ec);
+  const json::value* servers = !ec && doc.is_object() ? doc.get_object().if_contains("servers") : nullptr;
+  if (!servers || !servers->is_array()) {
+    if (++s.agent_misses < 3) co_return;
+  } else {
+    s.agent_misses = 0;
+    bool running = false;
+    int status = 0;
+    for (const auto& e : servers->get_array())
+      if (e.is_object() && e.get_object().contains("id") && e.at("id") == json::value(s.agent_id)) {
+        running = e.at("running") == true;
+        if (auto* st = e.get_object().if_contains("exit_status"); st && st->is_int64()) status = static_cast<int>(st->get_int64());
+      }
+    if (running) co_return;
+    s.reason = fmt::format("exited with status {}", status);
+  }
+  const std::string why = s.agent_misses >= 3 ? fmt::format("its agent at {} stopped answering", s.cfg.coordinator)
+                                              : fmt::format("it {} (an rpc-server it used may have gone)", s.reason);
+  s.agent_id.clear();  // nothing to stop there
+  co_await stop(s, fmt::format("coordinator {} ended: {}; planning again with the rpc-servers left", s.node_id, why));
+  ++s.restarts;
+  co_await bring_up(s);
+}
+
+awaitable<void> Shards::watch() {
+  asio::steady_timer timer(gw_.control);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(http::use_nothrow);
+    for (auto& s : states_) co_await check(s);
+  }
+}
+
+void Shards::start() {
+  if (!states_.empty()) asio::co_spawn(gw_.control, watch(), hydra::logged("the sharded models' watch"));
+}
+
+void Shards::publish() {
+  json::array out;
+  for (const auto& s : states_) {
+    json::object o;
+    o["model"] = s.cfg.model;
+    o["state"] = phase_name(s.phase);
+    o["coordinator"] = s.cfg.coordinator;
+    o["node"] = s.node_id;
+    json::array servers, split, events;
+    for (const auto& e : s.servers) servers.emplace_back(e);
+    for (double x : s.split) split.emplace_back(x);
+    for (const auto& e : s.events) events.emplace_back(e);
+    o["rpc_servers"] = std::move(servers);
+    o["tensor_split"] = std::move(split);
+    o["restarts"] = s.restarts;
+    if (s.phase == Phase::failed) o["reason"] = s.reason;
+    o["events"] = std::move(events);
+    out.push_back(std::move(o));
+  }
+  published_.store(std::make_shared<const json::array>(std::move(out)));
+}
+
+std::vector<telemetry::ShardSample> Shards::samples() const {
+  std::vector<telemetry::ShardSample> out;
+  for (const auto& v : *json()) {
+    const auto& o = v.as_object();
+    out.push_back(telemetry::ShardSample{std::string(o.at("model").as_string()), std::string(o.at("state").as_string()),
+                                         o.at("rpc_servers").as_array().size(), o.at("restarts").to_number<uint64_t>()});
+  }
+  return out;
+}
+
+}  // namespace hydra::api

@@ -1,0 +1,76 @@
+#pragma once
+// Sharded models (issue #21): a model no single node can hold, served by a llama.cpp
+// llama-server ("the coordinator") that Hydra asks a `hydra agent` to start over rpc-servers.
+//
+// A request for such a model that no plain node has waits in ensure() while Hydra plans
+// (routing/shard_plan.hpp: the fewest free rpc-servers, most free memory first, the split by
+// free memory), asks the coordinator's agent to start llama-server, waits for its /health, and
+// adds it to the fleet as a llama-server node; the request is then routed as any other. The
+// watch loop (once a second) restarts a coordinator that ended (llama-server aborts when an
+// rpc-server dies) over the rpc-servers left, or marks the model failed with the reason (503
+// until a plan fits again), and stops a coordinator idle for keep_alive_s. Each step is logged
+// and kept in the model's recent events (/nodes `sharded`, the dashboard). Control thread.
+#include "api/gateway.hpp"
+#include "api/sharded.hpp"
+#include "cluster/rpc_watch.hpp"
+#include "common/shared_value.hpp"
+#include "telemetry/metrics.hpp"
+
+#include <deque>
+
+namespace hydra::api {
+
+class Shards {
+public:
+  Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> models, std::string token);
+
+  // Whether `model` (normalised) is a sharded model. Any thread (the list never changes).
+  bool manages(const std::string& model) const;
+  // Control thread. Completes when the model can be routed (""), else with why not (a 503's
+  // message): a plan does not fit, the agent refused, the coordinator did not come up.
+  http::awaitable<std::string> ensure(std::string model);
+  // Starts the watch loop.
+  void start();
+
+  // /nodes "sharded" and /metrics: as last published (any thread).
+  std::shared_ptr<const boost::json::array> json() const { return published_.load(); }
+  std::vector<telemetry::ShardSample> samples() const;
+
+private:
+  enum class Phase { stopped, starting, ready, failed };
+  struct State {
+    ShardedModel cfg;
+    Phase phase = Phase::stopped;
+    std::string reason;        // failed: why
+    std::string node_id;       // the coordinator's node while it exists
+    std::string agent_id;      // the agent's id of the llama-server process
+    std::vector<std::string> servers;  // rpc-servers it runs over
+    std::vector<double> split;
+    uint64_t restarts = 0;
+    int agent_misses = 0;      // watch rounds the agent did not answer
+    std::chrono::steady_clock::time_point last_used{};
+    std::shared_ptr<http::asio::steady_timer> settled;  // cancelled when a start ends
+    std::deque<std::string> events;  // recent steps, newest last
+  };
+  static const char* phase_name(Phase p);
+  void publish();  // after every change: what json() and samples() read
+  State* find(const std::string& model);
+  void note(State& s, std::string what);  // logged and kept
+  bool plain_holder(const std::string& model) const;  // a node besides the coordinator has it
+  http::awaitable<void> bring_up(State& s);
+  http::awaitable<void> stop(State& s, std::string why);
+  http::awaitable<void> watch();
+  http::awaitable<void> check(State& s);
+  http::awaitable<uint64_t> model_bytes(State& s);
+  http::awaitable<http::FetchResult> agent(const State& s, http::bhttp::verb method, std::string target, std::string body,
+                                          std::chrono::milliseconds timeout);
+
+  Gateway& gw_;
+  cluster::RpcWatch& rpc_;
+  std::deque<State> states_;  // stable addresses
+  std::vector<std::string> names_;
+  std::string token_;
+  SharedValue<const boost::json::array> published_;
+};
+
+}  // namespace hydra::api
