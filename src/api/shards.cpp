@@ -87,12 +87,15 @@ bool Shards::plain_holder(const std::string& model) const {
   return false;
 }
 
+// (g++ 12: every argument of a coroutine call is a named local here; temporaries built in a
+// co_await expression have been freed twice.)
 awaitable<http::FetchResult> Shards::agent(const State& s, verb method, std::string target, std::string body,
                                           std::chrono::milliseconds timeout) {
   http::Peer peer = agent_peer(s.cfg.coordinator);
-  auto u = cluster::parse_node_url(s.cfg.coordinator);
-  co_return co_await http::fetch(gw_.pool(), peer, u->id(), method, std::move(target), std::move(body), timeout,
-                                 token_.empty() ? std::string() : "Bearer " + token_);
+  std::string host = cluster::parse_node_url(s.cfg.coordinator)->id();
+  std::string authorization = token_.empty() ? std::string() : "Bearer " + token_;
+  http::FetchResult r = co_await http::fetch(gw_.pool(), peer, host, method, target, body, timeout, authorization);
+  co_return r;
 }
 
 awaitable<std::string> Shards::ensure(std::string model) {
@@ -112,7 +115,9 @@ awaitable<std::string> Shards::ensure(std::string model) {
 
 awaitable<uint64_t> Shards::model_bytes(State& s) {
   if (s.cfg.size_gb > 0) co_return static_cast<uint64_t>(s.cfg.size_gb * 1e9);
-  auto r = co_await agent(s, verb::get, "/hydra/agent/gguf?path=" + percent_encode(s.cfg.gguf), "", std::chrono::seconds(5));
+  const std::string target = "/hydra/agent/gguf?path=" + percent_encode(s.cfg.gguf);
+  const std::string none;
+  auto r = co_await agent(s, verb::get, target, none, std::chrono::seconds(5));
   boost::system::error_code ec;
   json::value doc = r.ec || r.status != 200 ? json::value() : json::parse(r.body, ec);
   const json::value* size = !ec && doc.is_object() ? doc.get_object().if_contains("size_bytes") : nullptr;
@@ -165,7 +170,8 @@ awaitable<void> Shards::bring_up(State& s) {
     body["tensor_split"] = std::move(shares);
     body["ctx"] = s.cfg.ctx;
     body["parallel"] = s.cfg.parallel;
-    auto r = co_await agent(s, verb::post, "/hydra/agent/llama-server", json::serialize(body), std::chrono::seconds(10));
+    const std::string target = "/hydra/agent/llama-server", text = json::serialize(body);
+    auto r = co_await agent(s, verb::post, target, text, std::chrono::seconds(10));
     boost::system::error_code ec;
     json::value doc = r.ec || r.status != 201 ? json::value() : json::parse(r.body, ec);
     const json::object* o = !ec ? doc.if_object() : nullptr;
@@ -190,14 +196,16 @@ awaitable<void> Shards::bring_up(State& s) {
     bool up = false;
     asio::steady_timer pause(gw_.control);
     for (int round = 0; !aec && Clock::now() < deadline && round < 1'000'000; ++round) {
-      auto h = co_await http::fetch(gw_.pool(), http::Peer(http::tcp::endpoint(address, u->port)), u->id(), verb::get,
-                                    "/health", "", std::chrono::seconds(2));
+      const http::Peer peer(http::tcp::endpoint(address, u->port));
+      const std::string host = u->id(), target = "/health", none;
+      auto h = co_await http::fetch(gw_.pool(), peer, host, verb::get, target, none, std::chrono::seconds(2));
       if (!h.ec && h.status == 200) {
         up = true;
         break;
       }
       if (round % 10 == 9) {  // still running?
-        auto list = co_await agent(s, verb::get, "/hydra/agent/llama-server", "", std::chrono::seconds(2));
+        const std::string target = "/hydra/agent/llama-server", none;
+        auto list = co_await agent(s, verb::get, target, none, std::chrono::seconds(2));
         if (!list.ec && list.status == 200 && list.body.find("\"id\":\"" + agent_id + "\"") != std::string::npos &&
             list.body.find("\"running\":false") != std::string::npos) {
           boost::system::error_code pec;
@@ -215,7 +223,8 @@ awaitable<void> Shards::bring_up(State& s) {
     if (!up) {
       error = fmt::format("the coordinator at {} did not become ready within {} s", url,
                           std::chrono::duration_cast<std::chrono::seconds>(s.cfg.start_timeout).count());
-      co_await agent(s, verb::delete_, "/hydra/agent/llama-server/" + agent_id, "", std::chrono::seconds(2));
+      const std::string target = "/hydra/agent/llama-server/" + agent_id, none;
+      co_await agent(s, verb::delete_, target, none, std::chrono::seconds(2));
       rpc_.release(s.cfg.model);
     } else {
       const std::size_t index = gw_.cluster.add_coordinator(*u, s.cfg.model);
@@ -243,8 +252,10 @@ awaitable<void> Shards::bring_up(State& s) {
 
 awaitable<void> Shards::stop(State& s, std::string why) {
   note(s, why);
-  if (!s.agent_id.empty())
-    co_await agent(s, verb::delete_, "/hydra/agent/llama-server/" + s.agent_id, "", std::chrono::seconds(2));
+  if (!s.agent_id.empty()) {
+    const std::string target = "/hydra/agent/llama-server/" + s.agent_id, none;
+    co_await agent(s, verb::delete_, target, none, std::chrono::seconds(2));
+  }
   if (!s.node_id.empty()) gw_.cluster.remove_node(s.node_id);
   rpc_.release(s.cfg.model);
   s.node_id.clear();
@@ -263,11 +274,13 @@ awaitable<void> Shards::check(State& s) {
   for (const auto& n : snapshot->nodes)
     if (n.id == s.node_id && !n.removed) in_flight = cluster::busy(n);
   if (in_flight == 0 && Clock::now() - s.last_used > s.cfg.keep_alive) {
-    co_await stop(s, fmt::format("coordinator stopped: idle for keep_alive_s ({} s)",
-                                 std::chrono::duration_cast<std::chrono::seconds>(s.cfg.keep_alive).count()));
+    std::string why = fmt::format("coordinator stopped: idle for keep_alive_s ({} s)",
+                                  std::chrono::duration_cast<std::chrono::seconds>(s.cfg.keep_alive).count());
+    co_await stop(s, why);
     co_return;
   }
-  auto r = co_await agent(s, verb::get, "/hydra/agent/llama-server", "", std::chrono::seconds(2));
+  const std::string target = "/hydra/agent/llama-server", none;
+  auto r = co_await agent(s, verb::get, target, none, std::chrono::seconds(2));
   boost::system::error_code ec;
   json::value doc = r.ec || r.status != 200 ? json::value() : json::parse(r.body, ec);
   const json::value* servers = !ec && doc.is_object() ? doc.get_object().if_contains("servers") : nullptr;
@@ -288,7 +301,8 @@ awaitable<void> Shards::check(State& s) {
   const std::string why = s.agent_misses >= 3 ? fmt::format("its agent at {} stopped answering", s.cfg.coordinator)
                                               : fmt::format("it {} (an rpc-server it used may have gone)", s.reason);
   s.agent_id.clear();  // nothing to stop there
-  co_await stop(s, fmt::format("coordinator {} ended: {}; planning again with the rpc-servers left", s.node_id, why));
+  std::string ended = fmt::format("coordinator {} ended: {}; planning again with the rpc-servers left", s.node_id, why);
+  co_await stop(s, ended);
   ++s.restarts;
   co_await bring_up(s);
 }

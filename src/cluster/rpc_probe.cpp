@@ -94,7 +94,8 @@ awaitable<RpcProbeResult> probe_rpc_server(http::tcp::endpoint endpoint, std::ch
     session = std::make_unique<Session>(ex, timeout);
     boost::system::error_code cec = co_await session->connect(endpoint);
     if (cec) co_return result(State::down, cec == asio::error::timed_out ? "no connection within the timeout" : cec.message());
-    Session::Step step = co_await session->ask(rpc::hello_request(with_caps), 64, payload);
+    std::string hello = rpc::hello_request(with_caps);  // (a named local: see shards.cpp on g++ 12)
+    Session::Step step = co_await session->ask(hello, 64, payload);
     if (step == Session::Step::timed_out) co_return result(State::busy, busy_text(timeout));
     if (step == Session::Step::ok) {
       version = rpc::parse_hello(payload);
@@ -115,7 +116,8 @@ awaitable<RpcProbeResult> probe_rpc_server(http::tcp::endpoint endpoint, std::ch
     out.error = fmt::format("ggml-rpc {} is too old: Hydra speaks 3.0.0 and later (one server, several devices)", out.version);
     co_return out;
   }
-  Session::Step step = co_await session->ask(rpc::request(rpc::Command::device_count), 64, payload);
+  std::string count_request = rpc::request(rpc::Command::device_count);
+  Session::Step step = co_await session->ask(count_request, 64, payload);
   auto count = step == Session::Step::ok ? rpc::parse_device_count(payload) : std::nullopt;
   if (!count || *count > kMaxDevices) {
     session->close();
@@ -124,7 +126,8 @@ awaitable<RpcProbeResult> probe_rpc_server(http::tcp::endpoint endpoint, std::ch
     co_return out;
   }
   for (uint32_t d = 0; d < *count; ++d) {
-    step = co_await session->ask(rpc::device_memory_request(d), 64, payload);
+    std::string memory_request = rpc::device_memory_request(d);
+    step = co_await session->ask(memory_request, 64, payload);
     auto memory = step == Session::Step::ok ? rpc::parse_device_memory(payload) : std::nullopt;
     if (!memory) {
       session->close();
