@@ -329,7 +329,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   }
   if (gw.shards && gw.shards->manages(model)) {
     // A sharded model: its coordinator is started first when no node has the model.
-    std::string why = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model); });
+    std::string why = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model, false); });
     if (!why.empty()) {
       co_await sink.fail(503, std::move(why), 10);
       co_return out;

@@ -1,5 +1,7 @@
 #include "api/relay.hpp"
 
+#include "api/shards.hpp"
+
 #include "api/continuation.hpp"
 #include "routing/policy.hpp"
 
@@ -56,6 +58,14 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
                                 const routing::Decision& decision, const std::vector<std::size_t>& tried,
                                 const RelayOptions& options, int priority) {
   NextLease next;
+  if (gw.shards && !tried.empty() && snapshot->nodes[tried.back()].coordinator == options.model &&
+      gw.shards->manages(options.model)) {
+    // A sharded model's coordinator failed: it is started again (or refused) before routing.
+    // (When it cannot be, routing finds no node and the request ends with that.)
+    const std::string model = options.model;
+    std::string why = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model, true); });
+    if (!why.empty()) spdlog::warn("failover of a {} request: {}", model, why);
+  }
   snapshot = gw.cluster.snapshot();  // the fleet may have moved on during the last attempt
   // Routed again on the fleet as it is now: a node readmitted since the first choice counts.
   std::optional<routing::Decision> fresh;

@@ -98,11 +98,29 @@ awaitable<http::FetchResult> Shards::agent(const State& s, verb method, std::str
   co_return r;
 }
 
-awaitable<std::string> Shards::ensure(std::string model) {
+bool Shards::coordinator_up(const State& s) const {
+  auto snapshot = gw_.cluster.snapshot();
+  for (const auto& n : snapshot->nodes)
+    if (n.id == s.node_id && !n.removed) return n.routable();
+  return false;
+}
+
+awaitable<std::string> Shards::ensure(std::string model, bool after_failure) {
   State* s = find(model);
   if (!s) co_return std::string();
   s->last_used = Clock::now();
   if (plain_holder(model)) co_return std::string();  // a plain node has it: routed there
+  // Ready, but its coordinator stopped answering (an rpc-server died and it aborted, say): found
+  // out now rather than at the watch's next round, and started again.
+  asio::steady_timer pause(gw_.control);
+  // After a failure there, its agent is asked for up to 3 s (the agent notes an exit within
+  // 0.1 s); else while the node is not routable.
+  for (int i = 0; i < 30 && s->phase == Phase::ready && (after_failure || !coordinator_up(*s)); ++i) {
+    co_await check(*s);
+    if (s->phase != Phase::ready || (!after_failure && coordinator_up(*s))) break;
+    pause.expires_after(std::chrono::milliseconds(100));
+    co_await pause.async_wait(http::use_nothrow);
+  }
   if (s->phase == Phase::ready) co_return std::string();
   if (s->phase == Phase::starting && s->settled) {
     auto settled = s->settled;  // waits for the start under way
@@ -251,23 +269,29 @@ awaitable<void> Shards::bring_up(State& s) {
 }
 
 awaitable<void> Shards::stop(State& s, std::string why) {
-  note(s, why);
-  if (!s.agent_id.empty()) {
-    const std::string target = "/hydra/agent/llama-server/" + s.agent_id, none;
-    co_await agent(s, verb::delete_, target, none, std::chrono::seconds(2));
-  }
-  if (!s.node_id.empty()) gw_.cluster.remove_node(s.node_id);
-  rpc_.release(s.cfg.model);
+  // Stopped at once, before the agent is asked: a request meanwhile starts it again.
+  const std::string agent_id = s.agent_id, node_id = s.node_id;
   s.node_id.clear();
   s.agent_id.clear();
   s.servers.clear();
   s.split.clear();
   s.phase = Phase::stopped;
-  publish();
+  note(s, why);
+  if (!node_id.empty()) gw_.cluster.remove_node(node_id);
+  rpc_.release(s.cfg.model);
+  if (!agent_id.empty()) {
+    const std::string target = "/hydra/agent/llama-server/" + agent_id, none;
+    co_await agent(s, verb::delete_, target, none, std::chrono::seconds(2));
+  }
 }
 
 awaitable<void> Shards::check(State& s) {
-  if (s.phase != Phase::ready) co_return;
+  if (s.phase != Phase::ready || s.checking) co_return;  // one check at a time (the watch's, a request's)
+  s.checking = true;
+  struct Done {
+    State& s;
+    ~Done() { s.checking = false; }
+  } done{s};
   // Idle: stopped after keep_alive with nothing in flight there.
   auto snapshot = gw_.cluster.snapshot();
   int in_flight = 0;

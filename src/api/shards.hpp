@@ -28,7 +28,9 @@ public:
   bool manages(const std::string& model) const;
   // Control thread. Completes when the model can be routed (""), else with why not (a 503's
   // message): a plan does not fit, the agent refused, the coordinator did not come up.
-  http::awaitable<std::string> ensure(std::string model);
+  // `after_failure`: a request just failed on its coordinator (failover asks): whether it ended
+  // is asked of its agent now, and it is started again if so.
+  http::awaitable<std::string> ensure(std::string model, bool after_failure);
   // Starts the watch loop.
   void start();
 
@@ -48,6 +50,7 @@ private:
     std::vector<double> split;
     uint64_t restarts = 0;
     int agent_misses = 0;      // watch rounds the agent did not answer
+    bool checking = false;     // a check() runs
     std::chrono::steady_clock::time_point last_used{};
     std::shared_ptr<http::asio::steady_timer> settled;  // cancelled when a start ends
     std::deque<std::string> events;  // recent steps, newest last
@@ -57,6 +60,7 @@ private:
   State* find(const std::string& model);
   void note(State& s, std::string what);  // logged and kept
   bool plain_holder(const std::string& model) const;  // a node besides the coordinator has it
+  bool coordinator_up(const State& s) const;          // its node is routable
   http::awaitable<void> bring_up(State& s);
   http::awaitable<void> stop(State& s, std::string why);
   http::awaitable<void> watch();

@@ -79,8 +79,12 @@ http::awaitable<void> RpcWatch::loop() {
 }
 
 http::awaitable<void> RpcWatch::probe_now() {
-  if (probing_) co_return;  // one round at a time; the next comes soon
-  probing_ = true;
+  if (round_) {  // one round at a time: a caller meanwhile waits for the one under way
+    auto running = round_;
+    co_await running->async_wait(http::use_nothrow);
+    co_return;
+  }
+  round_ = std::make_shared<http::asio::steady_timer>(executor_, http::asio::steady_timer::time_point::max());
   // By endpoint, not index: the list may change while a probe waits.
   std::vector<std::string> todo;
   for (const auto& s : servers_)
@@ -111,8 +115,9 @@ http::awaitable<void> RpcWatch::probe_now() {
       changed = true;
     }
   }
-  probing_ = false;
   if (changed) publish();
+  round_->cancel();
+  round_.reset();
 }
 
 void RpcWatch::mark_in_use(const std::vector<std::string>& endpoints, const std::string& model) {

@@ -25,7 +25,8 @@ public:
 
   // Starts the probe loop.
   void start();
-  // Probes every server not in use now (before a shard plan), one at a time.
+  // Probes every server not in use now (before a shard plan), one at a time; while a round
+  // runs already, waits for its end.
   http::awaitable<void> probe_now();
 
   // A coordinator of Hydra's attached to these servers / left them.
@@ -45,7 +46,7 @@ private:
   http::asio::steady_timer wake_;
   std::vector<RpcServerView> servers_;
   std::vector<bool> configured_;  // beside servers_
-  bool probing_ = false;
+  std::shared_ptr<http::asio::steady_timer> round_;  // while a probe round runs; cancelled at its end
 };
 
 }  // namespace hydra::cluster

@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <atomic>
 #include <gtest/gtest.h>
+#include <thread>
 #include <stdlib.h>
 
 using namespace hydra::test;
@@ -68,7 +70,8 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   }
   Process agent({hydra_binary(), "agent", "--listen", "127.0.0.1:0", "--llama-server", HYDRA_FIXTURES_DIR "/fake-llama-server",
                  "--token", "t0ken", "--interval-ms", "200"},
-                {"HYDRA_BIN=" + hydra_binary(), "FAKE_LLAMA_SERVER_LOG=" + log, "FAKE_LLAMA_SERVER_SIZE_GB=70"});
+                {"HYDRA_BIN=" + hydra_binary(), "FAKE_LLAMA_SERVER_LOG=" + log, "FAKE_LLAMA_SERVER_SIZE_GB=70",
+                 "FAKE_LLAMA_SERVER_TPS=15"});
   auto agent_line = agent.wait_for_line([](const std::string& l) { return l.find("agent listening on") != std::string::npos; }, seconds(10));
   ASSERT_TRUE(agent_line);
   const std::string agent_url = agent_line->substr(agent_line->find("http://"));
@@ -101,8 +104,26 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   EXPECT_NE(metrics.find("hydra_shard_coordinator_up{model=\"giant:latest\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find(fmt::format("hydra_rpc_server_in_use{{server=\"{}\"}} 1", a.id)), std::string::npos);
 
-  // rpc-server a dies: the coordinator aborts, and comes back over b and c (75 GB).
+  // rpc-server a dies while a reply streams: the coordinator aborts, comes back over b and c
+  // (75 GB), and the stream goes on there (the client sees one whole reply).
+  std::atomic<bool> streaming{false};
+  HttpCall stream;
+  stream.method = "POST";
+  stream.target = "/api/chat";
+  stream.body = R"({"model":"giant","messages":[{"role":"user","content":"a long story please"}]})";
+  stream.timeout = seconds(40);
+  stream.on_data = [&](std::string_view) {
+    streaming = true;
+    return true;
+  };
+  HttpReply streamed;
+  std::thread client([&] { streamed = request(f.gateway(), stream); });
+  ASSERT_TRUE(wait_for([&] { return streaming.load(); }, seconds(10)));
   a.process->kill_now();
+  client.join();
+  EXPECT_EQ(streamed.status, 200);
+  EXPECT_NE(streamed.body.find("\"done\":true"), std::string::npos) << streamed.body;
+  EXPECT_EQ(streamed.body.find("\"error\""), std::string::npos) << streamed.body;
   ASSERT_TRUE(wait_for([&] {
     auto now = sharded(f);
     return now.at("restarts") == json::value(1) && now.at("state") == json::value("ready");
