@@ -6,6 +6,7 @@
 #include "api/dispatch.hpp"
 #include "api/exchange_sink.hpp"
 #include "api/ollama_request.hpp"
+#include "api/shards.hpp"
 #include "common/json.hpp"
 #include "common/model_name.hpp"
 
@@ -162,6 +163,16 @@ void add_llama_models(const cluster::Snapshot& s, bool ps, json::object& body) {
   }
 }
 
+// Sharded models are listed while no coordinator runs too (one starts on the first request).
+void add_sharded(const json::array& tags, json::object& body) {
+  json::array& models = body["models"].as_array();
+  for (const auto& t : tags) {
+    const auto& name = t.at("name");
+    if (std::none_of(models.begin(), models.end(), [&](const json::value& m) { return m.is_object() && m.as_object().if_contains("name") && m.at("name") == name; }))
+      models.push_back(t);
+  }
+}
+
 http::awaitable<void> list_union(Gateway& gw, http::Exchange& ex, bool ps) {
   auto snapshot = gw.cluster.snapshot();
   std::string target = ps ? "/api/ps" : "/api/tags";
@@ -171,6 +182,7 @@ http::awaitable<void> list_union(Gateway& gw, http::Exchange& ex, bool ps) {
   auto replies = co_await fan_out(gw, ollama, verb::get, target, std::string(), gw.cluster.settings().probe_timeout);
   json::object body = union_body(replies, ps);
   add_llama_models(*snapshot, ps, body);
+  if (!ps && gw.shards) add_sharded(gw.shards->tags(), body);
   co_await ex.respond_json(status::ok, body);
 }
 

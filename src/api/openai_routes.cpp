@@ -3,6 +3,7 @@
 // (pure functions), sent through the same dispatch path as Ollama requests, and the replies
 // translated back: one JSON object, or Server-Sent Events (ending `data: [DONE]`; Responses end
 // with their response.completed event). Errors are in OpenAI's shape.
+#include "api/shards.hpp"
 #include "api/client_watch.hpp"
 #include "api/dispatch.hpp"
 #include "api/hints.hpp"
@@ -145,12 +146,14 @@ awaitable<void> completion(Gateway& gw, http::Exchange& ex, openai::Kind kind) {
 }
 
 // Every model some routable node has, as its /api/tags entry (first node's entry wins).
-json::array fleet_tags(const cluster::Snapshot& s) {
+json::array fleet_tags(const Gateway& gw, const cluster::Snapshot& s) {
   std::map<std::string, const json::object*> by_name;
   for (const auto& n : s.nodes)
     if (n.routable())
       for (const auto& m : n.models) by_name.emplace(m.name, &m.raw);
   json::array tags;
+  if (gw.shards)  // sharded models, while no coordinator runs too
+    for (const auto& t : gw.shards->tags()) by_name.emplace(std::string(t.at("name").as_string()), &t.as_object());
   for (const auto& [name, raw] : by_name) {
     json::object tag = *raw;
     tag["name"] = name;
@@ -162,7 +165,7 @@ json::array fleet_tags(const cluster::Snapshot& s) {
 // Model ids may carry '/' ("library/x:7b"), which clients send as %2F.
 awaitable<void> one_model(Gateway& gw, http::Exchange& ex) {
   std::string id = percent_decode(ex.path().substr(std::string_view("/v1/models/").size()));
-  auto found = openai::model_object(fleet_tags(*gw.cluster.snapshot()), id);
+  auto found = openai::model_object(fleet_tags(gw, *gw.cluster.snapshot()), id);
   if (auto* e = std::get_if<openai::Error>(&found)) {
     co_await respond_error(ex, *e);
     co_return;
@@ -210,7 +213,7 @@ void add_openai_routes(http::Router& router, Gateway& gw) {
   router.add(verb::post, "/v1/responses", [&gw](http::Exchange& ex) { return completion(gw, ex, openai::Kind::responses); });
   for (verb v : {verb::get, verb::delete_, verb::post}) router.add_prefix(v, "/v1/responses/", no_stored_response);
   router.add(verb::get, "/v1/models", [&gw](http::Exchange& ex) -> awaitable<void> {
-    co_await respond_openai(ex, 200, json::serialize(openai::model_list(fleet_tags(*gw.cluster.snapshot()))));
+    co_await respond_openai(ex, 200, json::serialize(openai::model_list(fleet_tags(gw, *gw.cluster.snapshot()))));
   });
   router.add_prefix(verb::get, "/v1/models/", [&gw](http::Exchange& ex) { return one_model(gw, ex); });
 }

@@ -56,6 +56,15 @@ Shards::Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> mo
     agent_peer(m.coordinator);  // fails start-up now rather than the first request later
     for (auto& r : m.rpc) r = rpc_.add_configured(r);  // probed like any other, as "ip:port"
     names_.push_back(m.model);
+    json::object tag;
+    tag["name"] = m.model;
+    tag["model"] = m.model;
+    tag["size"] = static_cast<uint64_t>(m.size_gb * 1e9);
+    tag["digest"] = "";
+    tag["details"] = json_field("format", "gguf");
+    tag["node_kind"] = "llama-server";
+    tag["sharded"] = true;
+    tags_.push_back(std::move(tag));
     State s;
     s.cfg = std::move(m);
     states_.push_back(std::move(s));
@@ -131,6 +140,26 @@ awaitable<std::string> Shards::ensure(std::string model, bool after_failure) {
   co_return s->phase == Phase::ready ? std::string() : s->reason;
 }
 
+std::vector<double> Shards::per_device(const routing::ShardPlan& plan) const {
+  // llama-server splits by device (an rpc-server may lend several, listed first in the order
+  // given), so each server's share goes to its devices by their free memory.
+  std::vector<double> out;
+  for (std::size_t i = 0; i < plan.servers.size() && i < plan.split.size(); ++i) {
+    const cluster::RpcServerView* server = nullptr;
+    for (const auto& r : rpc_.servers())
+      if (r.endpoint == plan.servers[i]) server = &r;
+    const uint64_t free = server ? server->free_bytes() : 0;
+    if (!server || server->devices.size() <= 1 || free == 0) {
+      out.push_back(plan.split[i]);
+      continue;
+    }
+    for (const auto& d : server->devices)
+      out.push_back(plan.split[i] * static_cast<double>(d.free) / static_cast<double>(free));
+  }
+  for (std::size_t i = plan.servers.size(); i < plan.split.size(); ++i) out.push_back(plan.split[i]);  // the coordinator's own
+  return out;
+}
+
 awaitable<uint64_t> Shards::model_bytes(State& s) {
   if (s.cfg.size_gb > 0) co_return static_cast<uint64_t>(s.cfg.size_gb * 1e9);
   const std::string target = "/hydra/agent/gguf?path=" + percent_encode(s.cfg.gguf);
@@ -174,6 +203,7 @@ awaitable<void> Shards::bring_up(State& s) {
   }
   std::string url, agent_id;
   if (error.empty()) {
+    plan.split = per_device(plan);
     std::string split;
     for (double x : plan.split) split += fmt::format("{}{:.2f}", split.empty() ? "" : ",", x);
     note(s, fmt::format("starting a coordinator over {} rpc-server(s) ({}; {} free for {} of weights), tensor split {}",

@@ -14,6 +14,7 @@
 #include "api/sharded.hpp"
 #include "cluster/rpc_watch.hpp"
 #include "common/shared_value.hpp"
+#include "routing/shard_plan.hpp"
 #include "telemetry/metrics.hpp"
 
 #include <deque>
@@ -31,6 +32,9 @@ public:
   // `after_failure`: a request just failed on its coordinator (failover asks): whether it ended
   // is asked of its agent now, and it is started again if so.
   http::awaitable<std::string> ensure(std::string model, bool after_failure);
+  // The sharded models as /api/tags entries (with "sharded": true), for the lists to show them
+  // while no coordinator runs. Any thread.
+  const boost::json::array& tags() const { return tags_; }
   // Starts the watch loop.
   void start();
 
@@ -66,6 +70,7 @@ private:
   http::awaitable<void> watch();
   http::awaitable<void> check(State& s);
   http::awaitable<uint64_t> model_bytes(State& s);
+  std::vector<double> per_device(const routing::ShardPlan& plan) const;  // the split, one share per device
   http::awaitable<http::FetchResult> agent(const State& s, http::bhttp::verb method, std::string target, std::string body,
                                           std::chrono::milliseconds timeout);
 
@@ -75,6 +80,7 @@ private:
   std::vector<std::string> names_;
   std::string token_;
   SharedValue<const boost::json::array> published_;
+  boost::json::array tags_;
 };
 
 }  // namespace hydra::api

@@ -350,6 +350,7 @@ std::optional<std::string> toml_text(const toml::node& n) {
 void check_unknown_keys(const toml::table& t, const std::string& prefix, const std::string& file) {
   for (const auto& [k, v] : t) {
     std::string key = prefix + std::string(k.str());
+    if (key == "sharded") continue;  // [[sharded]]: checked by parse_sharded
     if (auto* sub = v.as_table()) {
       check_unknown_keys(*sub, key + ".", file);
       continue;

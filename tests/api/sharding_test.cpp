@@ -84,6 +84,9 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   }
   f.start_gateway({"HYDRA_REGISTRATION_TOKEN=t0ken"}, {"--config", config});
   EXPECT_EQ(sharded(f).at("state"), "stopped") << "started on the first request, not before";
+  // Listed already, so that clients see it.
+  EXPECT_NE(get(f.gateway(), "/api/tags").body.find(R"("name":"giant:latest")"), std::string::npos);
+  EXPECT_NE(get(f.gateway(), "/v1/models").body.find(R"("id":"giant:latest")"), std::string::npos);
 
   // The first request waits while the coordinator starts over the two with the most memory.
   auto first = post(f.gateway(), "/api/generate", R"({"model":"giant","prompt":"hello","stream":false})");
@@ -94,7 +97,8 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   EXPECT_EQ(first.headers["x-hydra-node"], std::string(s.at("node").as_string()));
   std::string args = read_file(log);
   EXPECT_NE(args.find(fmt::format("--rpc {},{}", a.id, b.id)), std::string::npos) << args;
-  EXPECT_NE(args.find("--tensor-split 0.5000,0.5000"), std::string::npos) << "proportional to free memory: " << args;
+  // Proportional to free memory, one share per device: a (40 GB), then b's two (20 GB each).
+  EXPECT_NE(args.find("--tensor-split 0.5000,0.2500,0.2500"), std::string::npos) << args;
   EXPECT_NE(args.find("--alias giant:latest"), std::string::npos) << args;
   EXPECT_NE(args.find("-c 2048"), std::string::npos) << args;
   auto rpc = json::parse(get(f.gateway(), "/nodes").body).at("rpc_servers").as_array();
@@ -133,7 +137,7 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   auto again = post(f.gateway(), "/api/chat", R"({"model":"giant","messages":[{"role":"user","content":"hi"}],"stream":false})");
   EXPECT_EQ(again.status, 200) << again.body;
   args = read_file(log);
-  EXPECT_NE(args.find(fmt::format("--rpc {},{} --tensor-split 0.5333,0.4667", b.id, c.id)), std::string::npos) << args;
+  EXPECT_NE(args.find(fmt::format("--rpc {},{} --tensor-split 0.2667,0.2667,0.4667", b.id, c.id)), std::string::npos) << args;
 
   // b dies too: c and d hold 45 GB, too little. A clear 503, and the reason in /nodes.
   b.process->kill_now();

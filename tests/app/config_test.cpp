@@ -216,3 +216,52 @@ TEST(Config, PoolIdleTimeoutFromFileAndEnvironment) {
   src.env = {{"HYDRA_POOL_IDLE_TIMEOUT", "-1"}};
   EXPECT_THROW(resolve_config(src), ConfigError);
 }
+
+TEST(Config, ShardedModelsAndRpcServers) {
+  ConfigSources src{};
+  src.file_text = R"(
+rpc_servers = ["10.0.0.8:50052", "10.0.0.9"]
+[[sharded]]
+model = "llama3.1:405b"
+gguf = "/models/405b.gguf"
+coordinator = "http://10.0.0.5:11435"
+rpc = ["10.0.0.8:50052"]
+ctx = 8192
+parallel = 2
+keep_alive_s = 60
+[[sharded]]
+model = "big"
+gguf = "/m/big.gguf"
+coordinator = "http://10.0.0.6:11435"
+size_gb = 70.5
+)";
+  auto c = resolve_config(src);
+  EXPECT_EQ(c.rpc_servers, (std::vector<std::string>{"10.0.0.8:50052", "10.0.0.9"}));
+  ASSERT_EQ(c.sharded.size(), 2u);
+  EXPECT_EQ(c.sharded[0].model, "llama3.1:405b");
+  EXPECT_EQ(c.sharded[0].ctx, 8192);
+  EXPECT_EQ(c.sharded[0].parallel, 2);
+  EXPECT_EQ(c.sharded[0].keep_alive, seconds(60));
+  EXPECT_EQ(c.sharded[0].rpc, std::vector<std::string>{"10.0.0.8:50052"});
+  EXPECT_EQ(c.sharded[1].model, "big:latest") << "normalised as Ollama names are";
+  EXPECT_DOUBLE_EQ(c.sharded[1].size_gb, 70.5);
+  EXPECT_EQ(c.sharded[1].keep_alive, seconds(300));
+
+  auto fails = [](const std::string& text) -> std::string {
+    ConfigSources bad{};
+    bad.file_text = text;
+    try {
+      resolve_config(bad);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(fails("[[sharded]]\nmodel = \"m\"\ncoordinator = \"http://h:1\"\n").find("gguf is required"), std::string::npos);
+  EXPECT_NE(fails("[[sharded]]\nmodel = \"m\"\ngguf = \"/g\"\ncoordinator = \"h:1\"\n").find("coordinator must be"), std::string::npos);
+  EXPECT_NE(fails("[[sharded]]\nmodel = \"m\"\ngguf = \"/g\"\ncoordinator = \"http://h:1\"\nctx = 1\n").find("ctx must be"),
+            std::string::npos);
+  EXPECT_NE(fails("[[sharded]]\nmodel = \"m\"\ngguf = \"/g\"\ncoordinator = \"http://h:1\"\nsplit = 1\n").find("split is not a setting"),
+            std::string::npos);
+  EXPECT_NE(fails("[sharded]\nmodel = \"m\"\n").find("[[sharded]]"), std::string::npos);
+}

@@ -48,7 +48,7 @@ protected:
 
 TEST_F(FakeLlamaServer, RejectsBadArgumentsWithExit2) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {good(" --rpc 127.0.0.1:50052,127.0.0.1:50053 --tensor-split 1,1,1,1"), "4 entries for 2 rpc-servers"},
+      {good(" --rpc 127.0.0.1:50052,127.0.0.1:50053 --tensor-split 1"), "1 entries for 2 rpc-servers"},
       {good(" --rpc 127.0.0.1:50052 --tensor-split 1,x"), "is not a number"},
       {good(" --rpc localhost --tensor-split 1"), "is not HOST:PORT"},
       {good(" --flash-attn"), "unknown argument: --flash-attn"},
