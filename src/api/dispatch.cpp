@@ -290,8 +290,16 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   if (request.route.prefix) request.route.prefix_index = &gw.prefix_index;
   if (!request.route.session.empty() && gw.weights.prefix > 0)  // sessions pin through the prefix part
     request.route.session_node = gw.sessions.node_of(request.route.session, request.route.now);
-  out.decision = co_await route_model(gw, request.route, r.snapshot);
+  if (request.shard_error.empty()) {
+    out.decision = co_await route_model(gw, request.route, r.snapshot);
+  } else {  // a sharded model that cannot be served now
+    r.snapshot = gw.cluster.snapshot();
+    out.decision.error_status = 503;
+    out.decision.error = request.shard_error;
+    out.decision.reason = request.shard_error;
+  }
   if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
+  if (!request.shard_note.empty() && out.decision.ok()) out.decision.reason += "; " + request.shard_note;
   r.event = event_of(request, out.decision, *r.snapshot);
   if (!out.decision.ok()) {
     r.event.error = out.decision.error;
@@ -328,12 +336,11 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     request.route.prefix = request.prefix.key;
   }
   if (gw.shards && gw.shards->manages(model)) {
-    // A sharded model: its coordinator is started first when no node has the model.
-    std::string why = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model, false); });
-    if (!why.empty()) {
-      co_await sink.fail(503, std::move(why), 10);
-      co_return out;
-    }
+    // A sharded model: its coordinator is started first when no node has the model (what was
+    // done, or why it cannot be, goes into the routing decision: decide()).
+    Shards::Ensured ensured = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model, false); });
+    request.shard_note = std::move(ensured.note);
+    request.shard_error = std::move(ensured.error);
   }
   Admission::Waiting here;  // where this request waits if it is queued: this thread
   here.executor = co_await http::asio::this_coro::executor;

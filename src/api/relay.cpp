@@ -63,8 +63,8 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
     // A sharded model's coordinator failed: it is started again (or refused) before routing.
     // (When it cannot be, routing finds no node and the request ends with that.)
     const std::string model = options.model;
-    std::string why = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model, true); });
-    if (!why.empty()) spdlog::warn("failover of a {} request: {}", model, why);
+    Shards::Ensured ensured = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model, true); });
+    if (!ensured.error.empty()) spdlog::warn("failover of a {} request: {}", model, ensured.error);
   }
   snapshot = gw.cluster.snapshot();  // the fleet may have moved on during the last attempt
   // Routed again on the fleet as it is now: a node readmitted since the first choice counts.

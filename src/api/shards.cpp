@@ -53,7 +53,7 @@ const char* Shards::phase_name(Phase p) {
 Shards::Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> models, std::string token)
     : gw_(gw), rpc_(rpc), token_(std::move(token)) {
   for (auto& m : models) {
-    agent_peer(m.coordinator);  // fails start-up now rather than the first request later
+    http::Peer peer = agent_peer(m.coordinator);  // resolved once: fails start-up rather than a request
     for (auto& r : m.rpc) r = rpc_.add_configured(r);  // probed like any other, as "ip:port"
     names_.push_back(m.model);
     json::object tag;
@@ -65,7 +65,8 @@ Shards::Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> mo
     tag["node_kind"] = "llama-server";
     tag["sharded"] = true;
     tags_.push_back(std::move(tag));
-    State s;
+    State s(peer);
+    s.agent_host = cluster::parse_node_url(m.coordinator)->id();
     s.cfg = std::move(m);
     states_.push_back(std::move(s));
   }
@@ -100,8 +101,8 @@ bool Shards::plain_holder(const std::string& model) const {
 // co_await expression have been freed twice.)
 awaitable<http::FetchResult> Shards::agent(const State& s, verb method, std::string target, std::string body,
                                           std::chrono::milliseconds timeout) {
-  http::Peer peer = agent_peer(s.cfg.coordinator);
-  std::string host = cluster::parse_node_url(s.cfg.coordinator)->id();
+  http::Peer peer = s.agent;
+  std::string host = s.agent_host;
   std::string authorization = token_.empty() ? std::string() : "Bearer " + token_;
   http::FetchResult r = co_await http::fetch(gw_.pool(), peer, host, method, target, body, timeout, authorization);
   co_return r;
@@ -114,30 +115,38 @@ bool Shards::coordinator_up(const State& s) const {
   return false;
 }
 
-awaitable<std::string> Shards::ensure(std::string model, bool after_failure) {
+awaitable<Shards::Ensured> Shards::ensure(std::string model, bool after_failure) {
+  Ensured out;
   State* s = find(model);
-  if (!s) co_return std::string();
+  if (!s) co_return out;
   s->last_used = Clock::now();
-  if (plain_holder(model)) co_return std::string();  // a plain node has it: routed there
+  if (plain_holder(model)) co_return out;  // a plain node has it: routed there
   // Ready, but its coordinator stopped answering (an rpc-server died and it aborted, say): found
-  // out now rather than at the watch's next round, and started again.
+  // out now rather than at the watch's next round, and started again. After a failure there,
+  // its agent is asked for up to 3 s (the agent notes an exit within 0.1 s); else while the
+  // node is not routable.
+  const uint64_t starts_before = s->starts;
   asio::steady_timer pause(gw_.control);
-  // After a failure there, its agent is asked for up to 3 s (the agent notes an exit within
-  // 0.1 s); else while the node is not routable.
   for (int i = 0; i < 30 && s->phase == Phase::ready && (after_failure || !coordinator_up(*s)); ++i) {
     co_await check(*s);
     if (s->phase != Phase::ready || (!after_failure && coordinator_up(*s))) break;
     pause.expires_after(std::chrono::milliseconds(100));
     co_await pause.async_wait(http::use_nothrow);
   }
-  if (s->phase == Phase::ready) co_return std::string();
   if (s->phase == Phase::starting && s->settled) {
     auto settled = s->settled;  // waits for the start under way
     co_await settled->async_wait(http::use_nothrow);
-  } else {
+  } else if (s->phase != Phase::ready) {
     co_await bring_up(*s);
   }
-  co_return s->phase == Phase::ready ? std::string() : s->reason;
+  if (s->phase != Phase::ready) {
+    out.error = s->reason;
+  } else if (s->starts != starts_before) {
+    std::string servers;
+    for (const auto& e : s->servers) servers += (servers.empty() ? "" : ", ") + e;
+    out.note = fmt::format("sharded: coordinator {} started over {} ({} of them)", s->node_id, servers, s->servers.size());
+  }
+  co_return out;
 }
 
 std::vector<double> Shards::per_device(const routing::ShardPlan& plan) const {
@@ -174,6 +183,36 @@ awaitable<uint64_t> Shards::model_bytes(State& s) {
     co_return 0;
   }
   co_return size->to_number<uint64_t>();
+}
+
+awaitable<bool> Shards::wait_ready(const State& s, cluster::NodeUrl url, std::string agent_id, std::string& error) {
+  // Its /health says 503 while it loads: asked here, so the fleet's probes see it only ready.
+  boost::system::error_code aec;
+  const auto address = asio::ip::make_address(url.host, aec);
+  if (aec) {
+    error = "the agent gave an address that is not an IP: " + url.host;
+    co_return false;
+  }
+  const http::Peer peer(http::tcp::endpoint(address, url.port));
+  const std::string host = url.id(), target = "/health", none;
+  const auto deadline = Clock::now() + s.cfg.start_timeout;
+  asio::steady_timer pause(gw_.control);
+  for (int round = 0; Clock::now() < deadline && round < 10'000'000; ++round) {
+    auto h = co_await http::fetch(gw_.pool(), peer, host, verb::get, target, none, std::chrono::seconds(2));
+    if (!h.ec && h.status == 200) co_return true;
+    if (round % 10 == 9) {  // still running? (llama-server ends at once when an rpc-server is busy or gone)
+      Process p = co_await process(s, agent_id);
+      if (p.kind == Process::ended) {
+        error = fmt::format("llama-server exited with status {} while starting (see the agent's log)", p.status);
+        co_return false;
+      }
+    }
+    pause.expires_after(std::chrono::milliseconds(100));
+    co_await pause.async_wait(http::use_nothrow);
+  }
+  error = fmt::format("the coordinator at {} did not become ready within start_timeout_s ({} s)", url.url(),
+                      std::chrono::duration_cast<std::chrono::seconds>(s.cfg.start_timeout).count());
+  co_return false;
 }
 
 awaitable<void> Shards::bring_up(State& s) {
@@ -223,12 +262,14 @@ awaitable<void> Shards::bring_up(State& s) {
     boost::system::error_code ec;
     json::value doc = r.ec || r.status != 201 ? json::value() : json::parse(r.body, ec);
     const json::object* o = !ec ? doc.if_object() : nullptr;
-    if (!o || !o->contains("url") || !o->contains("id")) {
+    const json::value* url_value = o ? o->if_contains("url") : nullptr;
+    const json::value* id_value = o ? o->if_contains("id") : nullptr;
+    if (!url_value || !url_value->is_string() || !id_value || !id_value->is_string()) {
       error = fmt::format("the agent at {} did not start llama-server: {}", s.cfg.coordinator,
                           r.ec ? r.ec.message() : fmt::format("status {} {}", r.status, r.body.substr(0, 300)));
     } else {
-      url = std::string(o->at("url").as_string());
-      agent_id = std::string(o->at("id").as_string());
+      url = std::string(url_value->get_string());
+      agent_id = std::string(id_value->get_string());
       s.agent_id = agent_id;
       s.servers = plan.servers;
       s.split = plan.split;
@@ -236,48 +277,25 @@ awaitable<void> Shards::bring_up(State& s) {
     }
   }
   if (error.empty()) {
-    // Its /health says 503 while it loads: asked here, so the fleet's probes see it only ready.
     auto u = cluster::parse_node_url(url);
-    boost::system::error_code aec;
-    auto address = asio::ip::make_address(u ? u->host : std::string(), aec);
-    const auto deadline = Clock::now() + s.cfg.start_timeout;
     bool up = false;
-    asio::steady_timer pause(gw_.control);
-    for (int round = 0; !aec && Clock::now() < deadline && round < 1'000'000; ++round) {
-      const http::Peer peer(http::tcp::endpoint(address, u->port));
-      const std::string host = u->id(), target = "/health", none;
-      auto h = co_await http::fetch(gw_.pool(), peer, host, verb::get, target, none, std::chrono::seconds(2));
-      if (!h.ec && h.status == 200) {
-        up = true;
-        break;
-      }
-      if (round % 10 == 9) {  // still running?
-        const std::string target = "/hydra/agent/llama-server", none;
-        auto list = co_await agent(s, verb::get, target, none, std::chrono::seconds(2));
-        if (!list.ec && list.status == 200 && list.body.find("\"id\":\"" + agent_id + "\"") != std::string::npos &&
-            list.body.find("\"running\":false") != std::string::npos) {
-          boost::system::error_code pec;
-          json::value l = json::parse(list.body, pec);
-          bool ended = false;
-          if (!pec)
-            for (const auto& e : l.at("servers").as_array())
-              if (e.at("id") == json::value(agent_id) && e.at("running") == false) ended = true;
-          if (ended) break;
-        }
-      }
-      pause.expires_after(std::chrono::milliseconds(100));
-      co_await pause.async_wait(http::use_nothrow);
+    if (u) {
+      cluster::NodeUrl where = *u;
+      up = co_await wait_ready(s, where, agent_id, error);
     }
     if (!up) {
-      error = fmt::format("the coordinator at {} did not become ready within {} s", url,
-                          std::chrono::duration_cast<std::chrono::seconds>(s.cfg.start_timeout).count());
+      if (error.empty()) error = fmt::format("the agent gave an unusable address: {}", url);
       const std::string target = "/hydra/agent/llama-server/" + agent_id, none;
       co_await agent(s, verb::delete_, target, none, std::chrono::seconds(2));
       rpc_.release(s.cfg.model);
+      s.agent_id.clear();
+      s.servers.clear();
+      s.split.clear();
     } else {
       const std::size_t index = gw_.cluster.add_coordinator(*u, s.cfg.model);
       s.node_id = gw_.cluster.snapshot()->nodes[index].id;
       // Routable once the fleet's first probe of it has read its model.
+      asio::steady_timer pause(gw_.control);
       for (int i = 0; i < 200; ++i) {
         auto snap = gw_.cluster.snapshot();
         if (!snap->holders_of(s.cfg.model).empty()) break;
@@ -288,6 +306,7 @@ awaitable<void> Shards::bring_up(State& s) {
   }
   if (error.empty()) {
     s.phase = Phase::ready;
+    ++s.starts;
     s.agent_misses = 0;
     note(s, fmt::format("coordinator {} is ready", s.node_id));
   } else {
@@ -315,6 +334,27 @@ awaitable<void> Shards::stop(State& s, std::string why) {
   }
 }
 
+awaitable<Shards::Process> Shards::process(const State& s, std::string id) {
+  const std::string target = "/hydra/agent/llama-server", none;
+  auto r = co_await agent(s, verb::get, target, none, std::chrono::seconds(2));
+  boost::system::error_code ec;
+  json::value doc = r.ec || r.status != 200 ? json::value() : json::parse(r.body, ec);
+  const json::value* servers = !ec && doc.is_object() ? doc.get_object().if_contains("servers") : nullptr;
+  Process out;
+  if (!servers || !servers->is_array()) co_return out;
+  out.kind = Process::ended;  // not listed: not running
+  for (const auto& e : servers->get_array()) {
+    const json::object* o = e.if_object();
+    const json::value* eid = o ? o->if_contains("id") : nullptr;
+    if (!eid || !eid->is_string() || eid->get_string() != id) continue;
+    const json::value* running = o->if_contains("running");
+    const json::value* status = o->if_contains("exit_status");
+    out.kind = running && running->is_bool() && running->get_bool() ? Process::running : Process::ended;
+    out.status = status && status->is_int64() ? static_cast<int>(status->get_int64()) : 0;
+  }
+  co_return out;
+}
+
 awaitable<void> Shards::check(State& s) {
   if (s.phase != Phase::ready || s.checking) co_return;  // one check at a time (the watch's, a request's)
   s.checking = true;
@@ -333,24 +373,13 @@ awaitable<void> Shards::check(State& s) {
     co_await stop(s, why);
     co_return;
   }
-  const std::string target = "/hydra/agent/llama-server", none;
-  auto r = co_await agent(s, verb::get, target, none, std::chrono::seconds(2));
-  boost::system::error_code ec;
-  json::value doc = r.ec || r.status != 200 ? json::value() : json::parse(r.body, ec);
-  const json::value* servers = !ec && doc.is_object() ? doc.get_object().if_contains("servers") : nullptr;
-  if (!servers || !servers->is_array()) {
+  Process p = co_await process(s, s.agent_id);
+  if (p.kind == Process::unknown) {
     if (++s.agent_misses < 3) co_return;
   } else {
     s.agent_misses = 0;
-    bool running = false;
-    int status = 0;
-    for (const auto& e : servers->get_array())
-      if (e.is_object() && e.get_object().contains("id") && e.at("id") == json::value(s.agent_id)) {
-        running = e.at("running") == true;
-        if (auto* st = e.get_object().if_contains("exit_status"); st && st->is_int64()) status = static_cast<int>(st->get_int64());
-      }
-    if (running) co_return;
-    s.reason = fmt::format("exited with status {}", status);
+    if (p.kind == Process::running) co_return;
+    s.reason = fmt::format("exited with status {}", p.status);
   }
   const std::string why = s.agent_misses >= 3 ? fmt::format("its agent at {} stopped answering", s.cfg.coordinator)
                                               : fmt::format("it {} (an rpc-server it used may have gone)", s.reason);

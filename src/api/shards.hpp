@@ -12,6 +12,7 @@
 // and kept in the model's recent events (/nodes `sharded`, the dashboard). Control thread.
 #include "api/gateway.hpp"
 #include "api/sharded.hpp"
+#include "cluster/node_info.hpp"
 #include "cluster/rpc_watch.hpp"
 #include "common/shared_value.hpp"
 #include "routing/shard_plan.hpp"
@@ -27,11 +28,15 @@ public:
 
   // Whether `model` (normalised) is a sharded model. Any thread (the list never changes).
   bool manages(const std::string& model) const;
-  // Control thread. Completes when the model can be routed (""), else with why not (a 503's
-  // message): a plan does not fit, the agent refused, the coordinator did not come up.
+  // Control thread. Completes when the model can be routed (`error` empty), else with why not
+  // (a 503's message): a plan does not fit, the agent refused, the coordinator did not come up.
+  // `note`: what was done for it (a coordinator started), for the routing log.
   // `after_failure`: a request just failed on its coordinator (failover asks): whether it ended
   // is asked of its agent now, and it is started again if so.
-  http::awaitable<std::string> ensure(std::string model, bool after_failure);
+  struct Ensured {
+    std::string error, note;
+  };
+  http::awaitable<Ensured> ensure(std::string model, bool after_failure);
   // The sharded models as /api/tags entries (with "sharded": true), for the lists to show them
   // while no coordinator runs. Any thread.
   const boost::json::array& tags() const { return tags_; }
@@ -45,7 +50,10 @@ public:
 private:
   enum class Phase { stopped, starting, ready, failed };
   struct State {
+    explicit State(http::Peer a) : agent(std::move(a)) {}
     ShardedModel cfg;
+    http::Peer agent;          // the coordinator's `hydra agent`, resolved at start-up
+    std::string agent_host;    // its Host header
     Phase phase = Phase::stopped;
     std::string reason;        // failed: why
     std::string node_id;       // the coordinator's node while it exists
@@ -53,6 +61,7 @@ private:
     std::vector<std::string> servers;  // rpc-servers it runs over
     std::vector<double> split;
     uint64_t restarts = 0;
+    uint64_t starts = 0;       // coordinators that came up
     int agent_misses = 0;      // watch rounds the agent did not answer
     bool checking = false;     // a check() runs
     std::chrono::steady_clock::time_point last_used{};
@@ -65,7 +74,15 @@ private:
   void note(State& s, std::string what);  // logged and kept
   bool plain_holder(const std::string& model) const;  // a node besides the coordinator has it
   bool coordinator_up(const State& s) const;          // its node is routable
+  // The agent's word on its llama-server `id`: running, ended (and how), or no answer.
+  struct Process {
+    enum Kind { unknown, running, ended } kind = unknown;
+    int status = 0;
+  };
+  http::awaitable<Process> process(const State& s, std::string id);
   http::awaitable<void> bring_up(State& s);
+  // Until the coordinator's /health says ready; false with `error` when it ended or timed out.
+  http::awaitable<bool> wait_ready(const State& s, cluster::NodeUrl url, std::string agent_id, std::string& error);
   http::awaitable<void> stop(State& s, std::string why);
   http::awaitable<void> watch();
   http::awaitable<void> check(State& s);

@@ -101,6 +101,10 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   EXPECT_NE(args.find("--tensor-split 0.5000,0.2500,0.2500"), std::string::npos) << args;
   EXPECT_NE(args.find("--alias giant:latest"), std::string::npos) << args;
   EXPECT_NE(args.find("-c 2048"), std::string::npos) << args;
+  // The routing log says what was done for it.
+  EXPECT_NE(get(f.gateway(), "/routing").body.find(fmt::format("sharded: coordinator {} started over {}, {}",
+                                                              std::string(s.at("node").as_string()), a.id, b.id)),
+            std::string::npos) << get(f.gateway(), "/routing").body;
   auto rpc = json::parse(get(f.gateway(), "/nodes").body).at("rpc_servers").as_array();
   for (const auto& r : rpc)
     if (r.at("address") == json::value(a.id)) EXPECT_EQ(r.at("in_use_by"), "giant:latest") << r;
@@ -146,6 +150,7 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   EXPECT_EQ(refused.status, 503);
   EXPECT_NE(refused.body.find("cannot hold the model"), std::string::npos) << refused.body;
   EXPECT_NE(refused.body.find("71.0 GB"), std::string::npos) << refused.body;
+  EXPECT_NE(get(f.gateway(), "/routing").body.find("cannot hold the model"), std::string::npos) << "refusals are logged too";
   // Plain models are untouched by all this.
   EXPECT_EQ(post(f.gateway(), "/api/generate", R"({"model":"small:1b","prompt":"x","stream":false})").status, 200);
 }

@@ -21,6 +21,7 @@ import { chromium } from 'playwright-core';
 
 import { startGateway } from './lib/gateway.mjs';
 import { startSim } from './lib/sim.mjs';
+import { startHydra } from './lib/proc.mjs';
 
 const CHROMIUM = process.env.HYDRA_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = resolve(process.env.HYDRA_SCREENSHOT_DIR ?? fileURLToPath(new URL('../../build/screenshots', import.meta.url)));
@@ -64,6 +65,7 @@ const PLAYGROUND_MODEL = 'llama3.2:3b';
 let scratch;
 let sims = []; // [{ name, url, id, models, sim }]
 let gateway;
+let rpc; // a llama.cpp rpc-server (hydra sim --rpc-server), configured with rpc_servers
 let browser;
 let page;
 
@@ -76,7 +78,8 @@ function gatewayOptions(extra = {}) {
   return {
     nodes,
     dashboard: true,
-    env: { HYDRA_MODEL_LIGHT: 'qwen3:1.7b', HYDRA_MODEL_HEAVY: 'qwen3:14b', HYDRA_MODEL_CODE: 'qwen2.5-coder:14b', HYDRA_MODEL_GENERAL: 'qwen3:8b' },
+    env: { HYDRA_MODEL_LIGHT: 'qwen3:1.7b', HYDRA_MODEL_HEAVY: 'qwen3:14b', HYDRA_MODEL_CODE: 'qwen2.5-coder:14b', HYDRA_MODEL_GENERAL: 'qwen3:8b',
+      ...(rpc ? { HYDRA_RPC_SERVERS: rpc.address } : {}) },
     ...extra,
   };
 }
@@ -132,6 +135,17 @@ describe('dashboard in headless Chromium', () => {
       const models = flags.filter((_, i) => flags[i - 1] === '--model').map((m) => m.split('=')[0]).map((m) => (m.includes(':') ? m : `${m}:latest`));
       return { name, url: sim.url, id: idOf(sim.url), models, sim };
     }));
+    let address = null;
+    const rpcProcess = await startHydra({
+      argv: ['sim', '--rpc-server', '--listen', '127.0.0.1:0', '--rpc-device', '20/24', '--rpc-device', '4/8'],
+      label: 'hydra sim --rpc-server',
+      onLine(line, stream) {
+        const m = stream === 'stdout' && /^rpc-server \S+ listening on (\S+)$/.exec(line);
+        if (m) address = m[1];
+        return address !== null;
+      },
+    });
+    rpc = { address, process: rpcProcess };
     gateway = await startGateway(gatewayOptions());
     assert.ok(gateway.dashboardUrl, 'the gateway printed its dashboard URL');
     browser = await chromium.launch({
@@ -150,6 +164,7 @@ describe('dashboard in headless Chromium', () => {
     await browser?.close().catch(() => {});
     await gateway?.stop().catch(() => {});
     await Promise.all(sims.map((s) => s.sim.stop().catch(() => {})));
+    await rpc?.process.stop().catch(() => {});
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
@@ -190,6 +205,10 @@ describe('dashboard in headless Chromium', () => {
     assert.match(await general.locator('[data-testid="node-vram"]').textContent(), /in use · total unknown/);
     assert.equal(await general.locator('[data-testid="node-vram"]').getAttribute('data-total-known'), 'false');
     assert.match(await page.locator('[data-testid="summary"]').textContent(), new RegExp(`${sims.length}/${sims.length} nodes healthy`));
+    // The rpc-server, as its probe found it: address, state, protocol version, free/total memory.
+    await page.waitForFunction((a) => [...document.querySelectorAll('[data-testid="rpc-server"]')]
+      .some((c) => c.textContent.startsWith(a) && c.textContent.includes('ready')), rpc.address);
+    assert.match(await page.locator('[data-testid="rpc-server"]').first().textContent(), /ggml-rpc 3\.7\.0 · 24\.0 GB free of 32\.0 GB/);
     await screenshot('cluster');
   });
 
