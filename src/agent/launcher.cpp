@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <spawn.h>
@@ -28,7 +30,7 @@ GgufInfo read_gguf(const std::string& path) {
   GgufInfo g;
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
-    g.error = "cannot read " + path;
+    g.error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
     return g;
   }
   g.size_bytes = static_cast<uint64_t>(in.tellg());
@@ -146,7 +148,9 @@ http::awaitable<bool> Launcher::allowed(http::Exchange& ex) {
   unsigned diff = got.size() != expected.size();
   for (std::size_t i = 0; i < expected.size(); ++i) diff |= static_cast<unsigned>(expected[i] ^ (i < got.size() ? got[i] : 0));
   if (diff) {
-    co_await ex.respond_error(status::unauthorized, "missing or wrong token");
+    co_await ex.respond_error(status::unauthorized,
+                              "missing or wrong token: the gateway sends its discovery.token (HYDRA_REGISTRATION_TOKEN), "
+                              "which must equal this agent's --token");
     co_return false;
   }
   if (options_.binary.empty()) {
@@ -238,6 +242,9 @@ http::awaitable<void> Launcher::start(http::Exchange& ex) {
   json::array a;
   for (const auto& x : args) a.emplace_back(x);
   out["args"] = std::move(a);
+  // Ended ones are kept for the gateway to read how they ended, the last 16 only.
+  while (std::count_if(children_.begin(), children_.end(), [](const Child& x) { return !x.running; }) > 16)
+    children_.erase(std::find_if(children_.begin(), children_.end(), [](const Child& x) { return !x.running; }));
   children_.push_back(std::move(c));
   co_await ex.respond_json(status::created, out);
 }

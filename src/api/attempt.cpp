@@ -13,6 +13,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 namespace hydra::api {
@@ -341,8 +342,16 @@ awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::No
 
 awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
                            const Upstream& upstream, Deadline deadline) {
-  if (node.kind == cluster::NodeKind::llama_server && llama::translatable(upstream.target))
-    co_return co_await attempt_llama(gw, sink, node, served, upstream, deadline);
+  if (node.kind == cluster::NodeKind::llama_server) {
+    if (llama::translatable(upstream.target)) co_return co_await attempt_llama(gw, sink, node, served, upstream, deadline);
+    // Ollama-only endpoints (show, embeddings, ...): not asked; another node may have the model.
+    std::string path = upstream.target.substr(0, upstream.target.find('?'));
+    std::string body = boost::json::serialize(boost::json::object{
+        {"error", fmt::format("model '{}' is served by a llama.cpp llama-server node ({}), which does not serve {}",
+                              served.model, node.id, path)}});
+    co_return Outcome{Outcome::Kind::node_declined, "llama-server: " + path + " is not served", 404,
+                      "application/json; charset=utf-8", std::move(body)};
+  }
   AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
   Outcome out = co_await rounds(gw, sink, node, served, upstream, watch);
   co_await watch.finish();

@@ -13,6 +13,7 @@
 // in generate's shape when a generate request went on as a chat, and one final chunk whose
 // eval_count counts every token the client received.
 #include "api/attempt.hpp"
+#include "api/forwarding_sink.hpp"
 
 #include <optional>
 #include <vector>
@@ -36,25 +37,14 @@ FollowUp follow_up(const Upstream& original, std::string_view text, std::string_
 // Whether a request is one a stream of which may be continued (/api/chat, /api/generate).
 bool continuable(const Upstream& upstream);
 
-class ContinuingSink final : public ReplySink {
+class ContinuingSink final : public ForwardingSink {
 public:
-  ContinuingSink(ReplySink& inner, ReplyLimits limits) : inner_(inner), limits_(limits) {}
+  ContinuingSink(ReplySink& inner, ReplyLimits limits) : ForwardingSink(inner), limits_(limits) {}
 
-  http::awaitable<void> gone() override { return inner_.gone(); }
   http::awaitable<bool> begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                               const Served& served) override;
   http::awaitable<bool> data(std::string_view bytes) override;
   http::awaitable<void> end() override;
-  http::awaitable<void> broke(std::string message) override { return inner_.broke(std::move(message)); }
-  http::awaitable<void> cut_short(int status, std::string message) override {
-    return inner_.cut_short(status, std::move(message));
-  }
-  http::awaitable<void> declined(int status, std::string content_type, std::string body) override {
-    return inner_.declined(status, std::move(content_type), std::move(body));
-  }
-  http::awaitable<void> fail(int status, std::string message, int retry_after_s) override {
-    return inner_.fail(status, std::move(message), retry_after_s);
-  }
 
   // Why the last attempt's node broke off although its connection ended well or the sink asked
   // it to stop (an error line, a stream that ended without its final chunk, a continuation
@@ -81,7 +71,6 @@ private:
   bool take_line(std::string_view line);
   void forget_text();  // the reply grew past limits.reply_mb: no longer continuable
 
-  ReplySink& inner_;
   ReplyLimits limits_;
   bool began_ = false, following_ = false, done_ = false, tool_call_ = false;
   bool generate_as_chat_ = false, too_long_ = false;

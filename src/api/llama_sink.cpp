@@ -12,7 +12,7 @@ constexpr const char* kJson = "application/json; charset=utf-8";
 }  // namespace
 
 LlamaSink::LlamaSink(ReplySink& inner, const llama::Translated& request, std::size_t reply_limit)
-    : inner_(inner), translator_(request.mode, request.stream, request.model, now_rfc3339()),
+    : ForwardingSink(inner), translator_(request.mode, request.stream, request.model, now_rfc3339()),
       stream_(request.stream), limit_(reply_limit) {}
 
 http::awaitable<bool> LlamaSink::begin(int status, std::string, std::optional<std::uint64_t>, const Served& served) {
@@ -29,6 +29,7 @@ http::awaitable<bool> LlamaSink::data(std::string_view bytes) {
   }
   std::string out;
   const bool was_done = translator_.done();
+  translator_.stamp(now_rfc3339());
   translator_.feed(bytes, out);
   if (out.empty()) co_return false;
   if (!was_done && translator_.done()) inner_.settled();
@@ -42,6 +43,7 @@ http::awaitable<void> LlamaSink::end() {
   } else if (too_long_) {
     out = R"({"error":"the llama-server node's reply was longer than limits.reply_mb"})";
   } else {
+    translator_.stamp(now_rfc3339());
     translator_.finish(collected_, out);
   }
   if (!stream_ || error_) out += '\n';

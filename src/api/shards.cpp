@@ -38,6 +38,15 @@ http::Peer agent_peer(const std::string& url) {
 
 std::string gb(uint64_t bytes) { return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9); }
 
+// An agent's refusal: its {"error": "..."} message, with the status.
+std::string llama_error_text(int status, const std::string& body) {
+  boost::system::error_code ec;
+  json::value doc = json::parse(body, ec);
+  const json::value* e = !ec && doc.is_object() ? doc.get_object().if_contains("error") : nullptr;
+  if (e && e->is_string()) return fmt::format("{} (status {})", std::string_view(e->get_string()), status);
+  return fmt::format("status {} {}", status, body.substr(0, 300));
+}
+
 }  // namespace
 
 const char* Shards::phase_name(Phase p) {
@@ -52,7 +61,13 @@ const char* Shards::phase_name(Phase p) {
 
 Shards::Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> models, std::string token)
     : gw_(gw), rpc_(rpc), token_(std::move(token)) {
+  if (!models.empty() && token_.empty())
+    spdlog::warn("sharded models are configured but discovery.token (HYDRA_REGISTRATION_TOKEN) is not set: the "
+                 "agents that start their coordinators refuse a gateway without their --token");
   for (auto& m : models) {
+    if (!m.gguf.starts_with("/"))
+      spdlog::warn("sharded {}: gguf \"{}\" is not an absolute path; the agent reads it relative to its own "
+                   "working directory", m.model, m.gguf);
     http::Peer peer = agent_peer(m.coordinator);  // resolved once: fails start-up rather than a request
     for (auto& r : m.rpc) r = rpc_.add_configured(r);  // probed like any other, as "ip:port"
     names_.push_back(m.model);
@@ -84,8 +99,17 @@ Shards::State* Shards::find(const std::string& model) {
 }
 
 void Shards::note(State& s, std::string what) {
+  const std::string stamp = rfc3339(std::chrono::system_clock::now());
+  if (what == s.last_event) {  // the same again (a refusal per request): counted, not repeated
+    ++s.repeats;
+    if (!s.events.empty()) s.events.back() = fmt::format("{} {} (x{})", stamp, what, s.repeats + 1);
+    publish();
+    return;
+  }
   spdlog::info("sharded {}: {}", s.cfg.model, what);
-  s.events.push_back(fmt::format("{} {}", rfc3339(std::chrono::system_clock::now()), what));
+  s.last_event = what;
+  s.repeats = 0;
+  s.events.push_back(fmt::format("{} {}", stamp, what));
   while (s.events.size() > 20) s.events.pop_front();
   publish();
 }
@@ -129,7 +153,7 @@ awaitable<Shards::Ensured> Shards::ensure(std::string model, bool after_failure)
   asio::steady_timer pause(gw_.control);
   for (int i = 0; i < 30 && s->phase == Phase::ready && (after_failure || !coordinator_up(*s)); ++i) {
     co_await check(*s);
-    if (s->phase != Phase::ready || (!after_failure && coordinator_up(*s))) break;
+    if (s->phase != Phase::ready || s->starts != starts_before || (!after_failure && coordinator_up(*s))) break;
     pause.expires_after(std::chrono::milliseconds(100));
     co_await pause.async_wait(http::use_nothrow);
   }
@@ -178,8 +202,13 @@ awaitable<uint64_t> Shards::model_bytes(State& s) {
   json::value doc = r.ec || r.status != 200 ? json::value() : json::parse(r.body, ec);
   const json::value* size = !ec && doc.is_object() ? doc.get_object().if_contains("size_bytes") : nullptr;
   if (!size || !size->is_number()) {
-    s.reason = fmt::format("cannot read the size of {} from the agent at {} ({}); set size_gb", s.cfg.gguf, s.cfg.coordinator,
-                           r.ec ? r.ec.message() : fmt::format("status {} {}", r.status, r.body.substr(0, 200)));
+    if (r.ec)
+      s.reason = fmt::format("the agent at {} did not answer ({})", s.cfg.coordinator, r.ec.message());
+    else if (r.status == 404)  // an agent without the endpoint
+      s.reason = fmt::format("the agent at {} cannot read GGUF sizes; set size_gb", s.cfg.coordinator);
+    else
+      s.reason = fmt::format("the agent at {} cannot read {}: {}", s.cfg.coordinator, s.cfg.gguf,
+                             llama_error_text(r.status, r.body));
     co_return 0;
   }
   co_return size->to_number<uint64_t>();
@@ -266,7 +295,7 @@ awaitable<void> Shards::bring_up(State& s) {
     const json::value* id_value = o ? o->if_contains("id") : nullptr;
     if (!url_value || !url_value->is_string() || !id_value || !id_value->is_string()) {
       error = fmt::format("the agent at {} did not start llama-server: {}", s.cfg.coordinator,
-                          r.ec ? r.ec.message() : fmt::format("status {} {}", r.status, r.body.substr(0, 300)));
+                          r.ec ? r.ec.message() : llama_error_text(r.status, r.body));
     } else {
       url = std::string(url_value->get_string());
       agent_id = std::string(id_value->get_string());

@@ -67,6 +67,8 @@ private:
     std::chrono::steady_clock::time_point last_used{};
     std::shared_ptr<http::asio::steady_timer> settled;  // cancelled when a start ends
     std::deque<std::string> events;  // recent steps, newest last
+    std::string last_event;          // ... the newest's text, and how often it came again
+    int repeats = 0;
   };
   static const char* phase_name(Phase p);
   void publish();  // after every change: what json() and samples() read

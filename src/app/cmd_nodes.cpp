@@ -47,6 +47,12 @@ void print_table(const json::array& nodes) {
   if (nodes.empty()) fmt::print("(no nodes)\n");
 }
 
+// Long reasons cut to fit a table cell (`--json` has them whole).
+std::string cell(std::string text, std::size_t width = 48) {
+  if (text.size() > width) text = text.substr(0, width - 3) + "...";
+  return text;
+}
+
 std::string gb(const json::value& bytes) { return fmt::format("{:.1f}", bytes.to_number<double>() / 1e9); }
 
 // llama.cpp rpc-servers: address, state, protocol version, free/total memory, the coordinator
@@ -59,7 +65,7 @@ void print_rpc(const json::array& servers) {
     uint64_t total = 0;
     for (const auto& d : r.at("devices").as_array()) total += d.at("total").to_number<uint64_t>();
     std::string state = text(r.if_contains("state"));
-    if (const auto* e = r.if_contains("error"); e && state != "busy") state += " (" + text(e) + ")";
+    if (const auto* e = r.if_contains("error"); e && state != "busy") state = cell(state + " (" + text(e) + ")");
     table.add({text(r.if_contains("address")), state, text(r.if_contains("version")).empty() ? "-" : text(r.if_contains("version")),
                std::to_string(r.at("devices").as_array().size()),
                fmt::format("{}/{}", gb(r.at("free_bytes")), gb(json::value(total))),
@@ -77,7 +83,7 @@ void print_sharded(const json::array& models) {
     std::string servers;
     for (const auto& s : m.at("rpc_servers").as_array()) servers += (servers.empty() ? "" : ", ") + text(&s);
     std::string state = text(m.if_contains("state"));
-    if (const auto* reason = m.if_contains("reason")) state += ": " + text(reason);
+    if (const auto* reason = m.if_contains("reason")) state = cell(state + ": " + text(reason), 64);
     table.add({text(m.if_contains("model")), state, text(m.if_contains("node")).empty() ? "-" : text(m.if_contains("node")),
                servers.empty() ? "-" : servers, std::to_string(m.at("restarts").to_number<uint64_t>())});
   }

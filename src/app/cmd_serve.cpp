@@ -290,10 +290,18 @@ int serve(const ServeConfig& config) {
   }
   // llama.cpp rpc-servers (configured, and found by discovery) and the models sharded over them.
   cluster::RpcWatch rpc_watch(ioc.get_executor(), fleet, std::chrono::seconds(5), std::chrono::milliseconds(500));
-  for (const auto& r : config.rpc_servers) rpc_watch.add_configured(r);
   std::unique_ptr<api::Shards> shards;
+  try {
+    for (const auto& r : config.rpc_servers) rpc_watch.add_configured(r);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(fmt::format("setting rpc_servers: {}", e.what()));
+  }
   if (!config.sharded.empty()) {
-    shards = std::make_unique<api::Shards>(gateway, rpc_watch, config.sharded, config.registration.token);
+    try {
+      shards = std::make_unique<api::Shards>(gateway, rpc_watch, config.sharded, config.registration.token);
+    } catch (const std::runtime_error& e) {
+      throw ConfigError(fmt::format("setting [[sharded]]: {}", e.what()));
+    }
     gateway.shards = shards.get();
     spdlog::info("sharded models: {} (over llama.cpp rpc-servers; started on first request)", config.sharded.size());
   }

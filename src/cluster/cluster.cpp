@@ -379,7 +379,10 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   }
   auto r = co_await http::fetch(pool_, peer, nodes_[index].host_header, verb::get, "/api/version", "",
                                 settings_.probe_timeout);
-  if (!r.ec && r.status == 404 && !runtime_[index]->kind_fixed) {
+  // No Ollama API there: a llama-server (it answers 404; while it loads, 503 "Loading model"
+  // with llama.cpp's unavailable_error to every path).
+  const bool loading_llama = r.status == 503 && r.body.find("unavailable_error") != std::string::npos;
+  if (!r.ec && (r.status == 404 || loading_llama) && !runtime_[index]->kind_fixed) {
     const bool llama = co_await probe_kind(index, peer);
     if (llama) co_return;
   }

@@ -11,10 +11,12 @@ using http::bhttp::verb;
 
 http::awaitable<bool> Cluster::probe_kind(std::size_t index, http::Peer peer) {
   auto r = co_await http::fetch(pool_, peer, nodes_[index].host_header, verb::get, "/props", "", settings_.probe_timeout);
-  if (r.ec || r.status != 200 || !parse_llama_props(r.body)) co_return false;
+  const bool loading = !r.ec && r.status == 503 && r.body.find("unavailable_error") != std::string::npos;
+  if (!loading && (r.ec || r.status != 200 || !parse_llama_props(r.body))) co_return false;
   NodeView& node = nodes_[index];
   node.kind = NodeKind::llama_server;
-  spdlog::info("node {} is a llama.cpp llama-server (it answers /props, not /api/version)", node.id);
+  spdlog::info("node {} is a llama.cpp llama-server (it answers /props, not /api/version{})", node.id,
+               loading ? "; loading its model" : "");
   runtime_[index]->refresh_wanted = true;
   publish(index);
   co_await probe_llama(index, peer);

@@ -93,7 +93,11 @@ awaitable<RpcProbeResult> probe_rpc_server(http::tcp::endpoint endpoint, std::ch
   for (bool with_caps : {true, false}) {
     session = std::make_unique<Session>(ex, timeout);
     boost::system::error_code cec = co_await session->connect(endpoint);
-    if (cec) co_return result(State::down, cec == asio::error::timed_out ? "no connection within the timeout" : cec.message());
+    if (cec) {
+      RpcProbeResult down = result(State::down, cec == asio::error::timed_out ? "no connection within the timeout" : cec.message());
+      down.timed_out = cec == asio::error::timed_out;
+      co_return down;
+    }
     std::string hello = rpc::hello_request(with_caps);  // (a named local: see shards.cpp on g++ 12)
     Session::Step step = co_await session->ask(hello, 64, payload);
     if (step == Session::Step::timed_out) co_return result(State::busy, busy_text(timeout));

@@ -26,6 +26,7 @@ struct RpcProbeResult {
   std::string version;               // "3.7.0"
   std::vector<RpcDevice> devices;
   std::string error;                 // down, incompatible, busy: what was seen
+  bool timed_out = false;            // down: the connection was not accepted in time (not refused)
 };
 
 http::awaitable<RpcProbeResult> probe_rpc_server(http::tcp::endpoint endpoint, std::chrono::milliseconds timeout);

@@ -102,6 +102,12 @@ http::awaitable<void> RpcWatch::probe_now() {
     RpcServerView next = *s;
     next.state = r.state;
     next.error = r.error;
+    // A connection not accepted in time from a server that answered before: its one-client
+    // backlog is full (a llama-server attached, and other gateways' probes waiting), not dead.
+    if (r.state == State::down && r.timed_out && (s->state == State::ready || s->state == State::busy)) {
+      next.state = State::busy;
+      next.error = "no connection within the timeout: attached to another client, with others waiting (or unreachable)";
+    }
     if (r.state == State::ready || r.state == State::incompatible) next.version = r.version;
     if (r.state == State::ready) next.devices = std::move(r.devices);
     if (r.state == State::down) next.devices.clear();

@@ -4,6 +4,7 @@
 #include "common/json.hpp"
 #include "common/timefmt.hpp"
 #include "sim/model_use.hpp"
+#include "sim/continue.hpp"
 #include "sim/node.hpp"
 #include "sim/pacing.hpp"
 #include "sim/prompt_cache.hpp"
@@ -116,64 +117,10 @@ void put_text(json::object& o, const GenRequest& req, std::string_view text) {
 
 int64_t nanos(Nanos d) { return static_cast<int64_t>(d.count()); }
 
-// A reply without the node's name in front: how the sim answers a trailing assistant text
-// that is not the start of its own reply (it goes on with it, not with a new turn).
-Reply words_only(Reply r) {
-  if (r.tokens.size() > 2 && r.tokens[1] == ":") r.tokens.erase(r.tokens.begin(), r.tokens.begin() + 2);
-  return r;
-}
-
-// The reply that the end of `text` already began, if any: where the asked part ends and the
-// answer begins is unknown, so the last 2,048 places are tried, the earliest first (a longer
-// answer so far is likelier than a short end that happens to fit). The answer is this node's
-// reply (another node's name in front, with its ':'), or the words of one without a name.
-std::optional<Reply> continued_from(const ReplyBook& book, const std::string& name, const std::string& model,
-                                    std::string_view text, uint64_t seed) {
-  const std::size_t from = text.size() > 2048 ? text.size() - 2048 : 1;
-  // A reply that starts with a node's name: the shortest end first (a name is one word, so the
-  // latest place where one fits is where the answer began).
-  for (std::size_t i = text.size(); i-- > from;) {
-    // A name begins a word: "z:" inside "node-z:" is not where an answer began.
-    const unsigned char before = static_cast<unsigned char>(text[i - 1]);
-    if (std::isalnum(before) || before == '.' || before == '_' || before == '-') continue;
-    Reply whole = book.reply(name, model, text.substr(0, i), seed);
-    if (auto rest = rest_after(whole, text.substr(i), false)) {
-      whole.tokens = std::move(*rest);
-      return whole;
-    }
-  }
-  // Words without a name (the sim's own going-on of someone else's text): the longest first.
-  for (std::size_t i = from; i < text.size(); ++i) {
-    Reply words = words_only(book.reply(name, model, text.substr(0, i), seed));
-    if (auto rest = rest_after(words, text.substr(i), false)) {
-      words.tokens = std::move(*rest);
-      return words;
-    }
-  }
-  return std::nullopt;
-}
-
-// The reply to a request. A partial answer (a trailing assistant message, or the end of a raw
-// prompt) that starts this node's reply is continued with exactly the rest of it, as a model
-// continues its own words. Any other trailing assistant text is continued with words of the
-// sim's own, which are continued the same way once part of them follows that text.
+// The reply to a request (sim/continue.hpp: a trailing assistant text is gone on with).
 Reply answer(const Node& node, const std::string& model, const GenRequest& req) {
-  const ReplyBook& book = node.replies();
-  const std::string& name = node.config().name;
   const uint64_t seed = node.config().seed ^ (req.seed * 0x9e3779b97f4a7c15ULL);
-  if (!req.partial.empty()) {
-    Reply whole = book.reply(name, model, req.prompt, seed);
-    if (auto rest = rest_after(whole, req.partial, true)) {
-      whole.tokens = std::move(*rest);
-      return whole;
-    }
-    const std::string asked = req.prompt + "\n";
-    if (auto own = continued_from(book, name, model, asked + req.partial, seed)) return *own;
-    return words_only(book.reply(name, model, asked + req.partial, seed));
-  }
-  if (req.raw)
-    if (auto own = continued_from(book, name, model, req.prompt, seed)) return *own;
-  return book.reply(name, model, req.prompt, seed);
+  return continued_reply(node.replies(), node.config().name, model, req.prompt, req.partial, req.raw, seed);
 }
 
 // The calls a scripted reply makes: only when the request offers every tool they name and is

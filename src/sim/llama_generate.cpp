@@ -3,6 +3,7 @@
 // like the Ollama sim (--tokens-per-second, the prompt's uncached part at the prompt rate),
 // with the same reply text, prompt cache and faults; framed as llama-server frames them.
 #include "sim/llama_bodies.hpp"
+#include "sim/continue.hpp"
 #include "sim/llama_request.hpp"
 #include "sim/node.hpp"
 #include "sim/pacing.hpp"
@@ -144,7 +145,7 @@ http::awaitable<void> generate(Node& node, http::Exchange& ex, bool chat) {
   }
 
   const uint64_t seed = node.config().seed ^ (req.seed * 0x9e3779b97f4a7c15ULL);
-  Reply reply = node.replies().reply(node.config().name, model.id, req.prompt, seed);
+  Reply reply = continued_reply(node.replies(), node.config().name, model.id, req.prompt, req.partial, !req.chat, seed);
   bool limited = false;
   if (req.n_predict && *req.n_predict >= 0 && static_cast<std::size_t>(*req.n_predict) < reply.tokens.size()) {
     reply.tokens.resize(static_cast<std::size_t>(*req.n_predict));

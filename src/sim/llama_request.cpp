@@ -62,8 +62,9 @@ std::variant<LlamaRequest, JsonError> parse_chat_request(std::string_view body) 
   if (!messages) return JsonError{"'messages' is required"};
   if (!messages->is_array() || messages->get_array().empty())
     return JsonError{"Expected 'messages' to be a non-empty array"};
-  for (const auto& m : messages->get_array()) {
-    const json::object* mo = m.if_object();
+  const auto& list = messages->get_array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json::object* mo = list[i].if_object();
     const json::value* role = mo ? mo->if_contains("role") : nullptr;
     if (!role || !role->is_string()) return JsonError{"Missing 'role' in message"};
     const json::value* content = mo->if_contains("content");
@@ -72,6 +73,10 @@ std::variant<LlamaRequest, JsonError> parse_chat_request(std::string_view body) 
     if (!text) return JsonError{"Invalid 'content' type in message"};
     append_tokens(req.rendered, role->get_string(), *text);
     if (text->empty()) continue;
+    if (i + 1 == list.size() && role->get_string() == "assistant") {  // assistant prefill: gone on with
+      req.partial = *text;
+      continue;
+    }
     if (!req.prompt.empty()) req.prompt += "\n";
     req.prompt += *text;
   }

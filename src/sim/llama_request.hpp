@@ -17,6 +17,9 @@ struct LlamaRequest {
   bool include_usage = false;  // chat: stream_options.include_usage
   std::string model;           // as asked; llama-server serves its one model whatever it says
   std::string prompt;          // what the reply is derived from (chat: the contents, one a line)
+  // chat: a last assistant message, which the reply goes on from (llama-server's assistant
+  // prefill); /completion: the prompt may end with part of an answer (sim/continue.hpp)
+  std::string partial;
   Tokens rendered;             // the prompt as the slot caches see it (prompt_cache.hpp)
   std::optional<int64_t> n_predict;  // n_predict / max_tokens; negative: no limit
   uint64_t seed = 0;

@@ -102,6 +102,13 @@ TEST(LlamaServerNodes, FoundByProbingListedAndServedToOllamaAndOpenAiClients) {
   EXPECT_EQ(o.at("usage").at("completion_tokens"), 5);
   EXPECT_FALSE(o.at("choices").at(0).at("message").at("content").as_string().empty());
 
+  // Ollama-only endpoints are not sent to it: a clear 404 in Ollama's shape.
+  auto show = post(f.gateway(), "/api/show", R"({"model":"big"})");
+  EXPECT_EQ(show.status, 404);
+  EXPECT_NE(json::parse(show.body).at("error").as_string().find("served by a llama.cpp llama-server node"), std::string::npos)
+      << show.body;
+  EXPECT_EQ(post(f.gateway(), "/api/embed", R"({"model":"big","input":"x"})").status, 404);
+
   // The Ollama node still serves its own model unchanged.
   auto small = post(f.gateway(), "/api/generate", R"({"model":"small:1b","prompt":"hi","stream":false})");
   EXPECT_EQ(small.status, 200);
@@ -112,18 +119,27 @@ TEST(LlamaServerNodes, ConfiguredKindBusySlotsAndLoadingAreSeen) {
   Fleet f;
   // Loads for a while: /health says 503 until then, and the node is not routed to.
   const std::string id = f.add_sim("ls", {"--kind", "llama-server", "--model", "big=40", "--parallel", "1", "--load-seconds",
-                                          "1.5", "--tokens-per-second", "20"},
+                                          "4", "--tokens-per-second", "20"},
                                     "#kind=llama-server").id;
   const SimProcess& sim = f.sim(0);
   const struct { std::string id; Endpoint endpoint; } llama{id, sim.endpoint};
   f.add_sim("ol", {"--model", "small:1b=1", "--load-seconds", "0"});  // reachable at once, as the harness waits for one
+  // Not configured, and loading: recognised by its "Loading model" answer, not failed.
+  const std::string found = f.add_sim("ls2", {"--kind", "llama-server", "--model", "other=4", "--load-seconds", "4"}).id;
   f.start_gateway();
-  json::object n = node_of(f, llama.id);
-  EXPECT_EQ(n.at("kind"), "llama-server");
-  EXPECT_EQ(n.at("health"), "unknown");
-  EXPECT_EQ(n.at("last_error"), "loading model");
-  ASSERT_TRUE(wait_for([&] { return node_of(f, llama.id)["health"] == json::value("healthy"); }, seconds(10))) << f.gateway_log();
-  EXPECT_EQ(f.gateway_log().find("is a llama.cpp llama-server (it answers"), std::string::npos) << "configured, not detected";
+  for (const std::string& loading_id : {llama.id, found}) {
+    json::object loading = node_of(f, loading_id);
+    EXPECT_EQ(loading.at("kind"), "llama-server") << loading;
+    EXPECT_EQ(loading.at("health"), "unknown") << loading;
+    EXPECT_EQ(loading.at("last_error"), "loading model") << loading;
+    EXPECT_EQ(loading.at("ejections"), 0) << loading;
+  }
+  for (const std::string& loading_id : {llama.id, found})
+    ASSERT_TRUE(wait_for([&] { return node_of(f, loading_id)["health"] == json::value("healthy"); }, seconds(15)))
+        << f.gateway_log();
+  EXPECT_EQ(f.gateway_log().find("node " + llama.id + " is a llama.cpp llama-server"), std::string::npos)
+      << "configured, not detected";
+  EXPECT_NE(f.gateway_log().find("node " + found + " is a llama.cpp llama-server"), std::string::npos);
 
   // A slot busy with a slow reply shows in /nodes as the server's own /slots reports it (read
   // with each probe); the client hangs up once it was seen.

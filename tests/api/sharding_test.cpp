@@ -11,6 +11,7 @@
 #include <fstream>
 #include <atomic>
 #include <gtest/gtest.h>
+#include <sstream>
 #include <thread>
 #include <stdlib.h>
 
@@ -132,6 +133,14 @@ TEST(Sharding, ServedOverTheLargestRpcServersRestartedWhenOneDiesAndA503WhenTooL
   EXPECT_EQ(streamed.status, 200);
   EXPECT_NE(streamed.body.find("\"done\":true"), std::string::npos) << streamed.body;
   EXPECT_EQ(streamed.body.find("\"error\""), std::string::npos) << streamed.body;
+  // It went on where it broke off (the new coordinator continued the assistant's text), not
+  // again from the start: the reply begins with the server's name once.
+  std::string text;
+  std::istringstream lines(streamed.body);
+  for (std::string l; std::getline(lines, l);)
+    if (!l.empty()) text += json::parse(l).at("message").at("content").as_string();
+  EXPECT_EQ(text.find("llama-server:"), 0u) << text;
+  EXPECT_EQ(text.find("llama-server:", 1), std::string::npos) << text;
   ASSERT_TRUE(wait_for([&] {
     auto now = sharded(f);
     return now.at("restarts") == json::value(1) && now.at("state") == json::value("ready");

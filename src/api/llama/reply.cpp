@@ -45,16 +45,13 @@ json::object ollama_tool_call(std::string_view name, std::string_view arguments)
   return call;
 }
 
-}  // namespace
-
-ReplyTranslator::ReplyTranslator(Mode mode, bool stream, std::string model, std::string created_at)
-    : mode_(mode), stream_(stream), model_(std::move(model)), created_at_(std::move(created_at)) {}
-
-json::object ReplyTranslator::line(std::string_view text, std::string_view thinking) const {
+// One Ollama line (chat: a message; generate: a response), not done yet.
+json::object ollama_line(Mode mode, std::string_view model, std::string_view created_at, std::string_view text,
+                         std::string_view thinking) {
   json::object o;
-  o["model"] = model_;
-  o["created_at"] = created_at_;
-  if (mode_ == Mode::chat) {
+  o["model"] = model;
+  o["created_at"] = created_at;
+  if (mode == Mode::chat) {
     json::object message;
     message["role"] = "assistant";
     message["content"] = text;
@@ -66,6 +63,15 @@ json::object ReplyTranslator::line(std::string_view text, std::string_view think
   }
   o["done"] = false;
   return o;
+}
+
+}  // namespace
+
+ReplyTranslator::ReplyTranslator(Mode mode, bool stream, std::string model, std::string created_at)
+    : mode_(mode), stream_(stream), model_(std::move(model)), created_at_(std::move(created_at)) {}
+
+json::object ReplyTranslator::line(std::string_view text, std::string_view thinking) const {
+  return ollama_line(mode_, model_, created_at_, text, thinking);
 }
 
 void ReplyTranslator::take_stats(const json::object& o) {
@@ -271,17 +277,7 @@ std::string ollama_error(std::string_view body) {
 }
 
 std::string load_reply(Mode mode, const std::string& model, const std::string& created_at) {
-  json::object o;
-  o["model"] = model;
-  o["created_at"] = created_at;
-  if (mode == Mode::chat) {
-    json::object message;
-    message["role"] = "assistant";
-    message["content"] = "";
-    o["message"] = std::move(message);
-  } else {
-    o["response"] = "";
-  }
+  json::object o = ollama_line(mode, model, created_at, "", "");
   o["done"] = true;
   o["done_reason"] = "load";
   return json::serialize(o);

@@ -27,6 +27,8 @@ public:
   // (from `body`, the node's whole reply).
   void finish(std::string_view body, std::string& out);
 
+  // The time stamped on the lines from now on (Ollama stamps each line when it is made).
+  void stamp(std::string created_at) { created_at_ = std::move(created_at); }
   bool done() const { return done_; }
   uint64_t eval_count() const { return eval_count_; }
   uint64_t prompt_eval_count() const { return prompt_eval_count_; }

@@ -82,6 +82,7 @@ json::object model_entry(const json::object& tag) {
     out["owned_by"] = "llamacpp";  // served by a llama.cpp llama-server node
     out["node_kind"] = *kind;
   }
+  if (const json::value* sharded = tag.if_contains("sharded"); sharded && sharded->is_bool()) out["sharded"] = *sharded;
   return out;
 }
 

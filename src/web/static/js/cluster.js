@@ -84,6 +84,7 @@ function rpcChip(s) {
   if (s.version) parts.push(`ggml-rpc ${s.version}`);
   if (total) parts.push(`${gb(s.free_bytes)} free of ${gb(total)}`);
   if (s.in_use_by) parts.push(`in use by ${s.in_use_by}`);
+  if (s.error && (s.state === 'down' || s.state === 'incompatible')) parts.push(s.error);
   return el('span', { class: `chip rpc-${s.state}`, title: s.error ?? '', dataset: { testid: 'rpc-server' } }, parts.join(' · '));
 }
 
