@@ -90,7 +90,9 @@ awaitable<RpcProbeResult> probe_rpc_server(http::tcp::endpoint endpoint, std::ch
   std::unique_ptr<Session> session;
   // The newest HELLO first (24 capability bytes), then the 3.x one: a server closes the
   // connection on the shape it does not expect.
-  for (bool with_caps : {true, false}) {
+  // (No braced list here: g++ 12 keeps an initializer_list's array in a coroutine frame badly.)
+  for (int shape = 0; shape < 2; ++shape) {
+    const bool with_caps = shape == 0;
     session = std::make_unique<Session>(ex, timeout);
     boost::system::error_code cec = co_await session->connect(endpoint);
     if (cec) {
@@ -112,7 +114,7 @@ awaitable<RpcProbeResult> probe_rpc_server(http::tcp::endpoint endpoint, std::ch
   if (!version)
     co_return result(State::incompatible,
                      "the connection closed on both HELLO shapes: not an rpc-server, or one older than ggml-rpc 1.0 (before HELLO)");
-  RpcProbeResult out;
+  RpcProbeResult out{};
   out.version = fmt::format("{}.{}.{}", version->major, version->minor, version->patch);
   if (version->major < 3) {
     session->close();
