@@ -102,4 +102,7 @@ private:
   boost::json::array tags_;
 };
 
+// An agent's refusal in words: its {"error": "..."} message and the status (shards_agent.cpp).
+std::string agent_error_text(int status, const std::string& body);
+
 }  // namespace hydra::api
