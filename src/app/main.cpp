@@ -2,13 +2,15 @@
 // 1 on failure, 2 on a usage error (CLI11's own codes, 105 and up, are not passed on).
 #include "app/commands.hpp"
 #include "app/version.hpp"
+#include "build_info.hpp"  // generated: kCommit, kBuildType
 
 #include <fmt/format.h>
 #include <exception>
 
 int main(int argc, char** argv) {
   CLI::App app{"Hydra: one endpoint for a fleet of Ollama and llama.cpp servers", "hydra"};
-  app.set_version_flag("--version", std::string("hydra ") + hydra::kVersion);
+  app.set_version_flag("--version", fmt::format("hydra {} (commit {}, {} build)", hydra::kVersion, hydra::kCommit,
+                                                hydra::kBuildType));
   app.require_subcommand(1);
   std::function<int()> run;
   hydra::app::register_commands(app, run);
