@@ -1,5 +1,7 @@
 #include "api/access.hpp"
 
+#include "api/request_id.hpp"
+
 #include "api/gateway.hpp"
 #include "api/openai/errors.hpp"
 #include "api/shared_sync.hpp"
@@ -122,6 +124,8 @@ http::awaitable<bool> cors(Gateway& gw, http::Exchange& ex) {
 
 http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
   const verb method = ex.request().method();
+  ex.set_request_id(request_id_for(ex.request()["X-Request-Id"]));  // on every reply, and sent on
+  ex.add_reply_header("X-Request-Id", ex.request_id());
   if (co_await cors(gw, ex)) co_return;
   if (port == Port::dashboard && !dashboard_serves(method, ex.path())) {
     co_await refuse(ex, 404, fmt::format("{} is not served on the dashboard's port; use the API's port", ex.path()),

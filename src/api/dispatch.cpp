@@ -153,7 +153,7 @@ Facts facts_of(const DispatchRequest& request) {
   if (request.caller) f.key = std::string(request.caller->name());
   if (const http::Exchange* ex = request.exchange) {
     f.method = std::string(ex->method_string());
-    f.request_id = std::string(ex->request()["X-Request-Id"].substr(0, 128));
+    f.request_id = ex->request_id().empty() ? std::string(ex->request()["X-Request-Id"].substr(0, 128)) : ex->request_id();
     f.status = ex->status();
   }
   return f;

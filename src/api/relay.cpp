@@ -1,5 +1,6 @@
 #include "api/relay.hpp"
 
+#include "api/request_id.hpp"
 #include "api/shards.hpp"
 
 #include "api/continuation.hpp"
@@ -136,6 +137,13 @@ Upstream upstream_of(http::Exchange& ex) {
   u.target = std::string(request.target());
   for (const auto& f : request)
     if (!hop_by_hop(f.name(), f.name_string())) u.headers.set(f.name_string(), f.value());
+  // The request's id (the client's, or the one the guard made up) and the trace context, with
+  // this hop as the parent.
+  if (!ex.request_id().empty()) u.headers.set("X-Request-Id", ex.request_id());
+  if (auto it = request.find("traceparent"); it != request.end()) {
+    if (auto next = next_traceparent(it->value())) u.headers.set("traceparent", *next);
+    else u.headers.erase("traceparent");
+  }
   u.body = ex.take_body();
   return u;
 }

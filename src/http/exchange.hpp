@@ -73,6 +73,10 @@ public:
   // access guard: the caller's key). Owned by whoever set it; outlives the handler call.
   void set_context(const void* context) { context_ = context; }
   const void* context() const { return context_; }
+  // The request's id (X-Request-Id: the client's when sane, else made up), set by the API's
+  // guard; empty when no guard ran.
+  void set_request_id(std::string id) { request_id_ = std::move(id); }
+  const std::string& request_id() const { return request_id_; }
 
   // The reply's content is complete: the client may act on it before the last bytes (an
   // Ollama client stops reading at the chunk that says "done"). `on_settled` runs once, at the
@@ -105,6 +109,7 @@ private:
   bool watching_ = false;  // a wait_closed() is reading into buffer_
   std::vector<std::pair<std::string, std::string>> reply_headers_;
   const void* context_ = nullptr;
+  std::string request_id_;
   std::function<void()> settled_;
 };
 

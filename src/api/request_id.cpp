@@ -1,0 +1,49 @@
+#include "api/request_id.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace hydra::api {
+
+namespace {
+
+std::string random_hex(std::size_t digits) {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(digits, '0');
+  uint64_t bits = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    if (i % 16 == 0) bits = engine();
+    out[i] = kHex[bits & 0xf];
+    bits >>= 4;
+  }
+  return out;
+}
+
+bool hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+std::string request_id_for(std::string_view id) {
+  const bool sane = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == ':' || c == '-';
+  });
+  return sane ? std::string(id) : random_hex(32);
+}
+
+std::optional<std::string> next_traceparent(std::string_view t) {
+  // version(2)-trace-id(32)-parent-id(16)-flags(2), lower-case hex; an all-zero id is invalid.
+  if (t.size() != 55 || t[2] != '-' || t[35] != '-' || t[52] != '-') return std::nullopt;
+  const std::string_view version = t.substr(0, 2), trace = t.substr(3, 32), flags = t.substr(53, 2);
+  if (!hex(version) || version == "ff" || !hex(trace) || !hex(t.substr(36, 16)) || !hex(flags)) return std::nullopt;
+  if (trace == std::string(32, '0')) return std::nullopt;
+  std::string span;
+  do span = random_hex(16);
+  while (span == std::string(16, '0'));
+  return "00-" + std::string(trace) + "-" + span + "-" + std::string(flags);
+}
+
+}  // namespace hydra::api
