@@ -60,7 +60,6 @@ Shards::Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> mo
                    "working directory", m.model, m.gguf);
     http::Peer peer = agent_peer(m.coordinator);  // resolved once: fails start-up rather than a request
     for (auto& r : m.rpc) r = rpc_.add_configured(r);  // probed like any other, as "ip:port"
-    names_.push_back(m.model);
     json::object tag;
     tag["name"] = m.model;
     tag["model"] = m.model;
@@ -79,7 +78,8 @@ Shards::Shards(Gateway& gw, cluster::RpcWatch& rpc, std::vector<ShardedModel> mo
 }
 
 bool Shards::manages(const std::string& model) const {
-  return std::find(names_.begin(), names_.end(), model) != names_.end();
+  // (Any thread: the list and each entry's settings never change after start-up.)
+  return std::any_of(states_.begin(), states_.end(), [&](const State& s) { return s.cfg.model == model; });
 }
 
 Shards::State* Shards::find(const std::string& model) {

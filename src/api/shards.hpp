@@ -96,7 +96,6 @@ private:
   Gateway& gw_;
   cluster::RpcWatch& rpc_;
   std::deque<State> states_;  // stable addresses
-  std::vector<std::string> names_;
   std::string token_;
   SharedValue<const boost::json::array> published_;
   boost::json::array tags_;

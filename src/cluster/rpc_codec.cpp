@@ -35,18 +35,26 @@ std::string device_memory_request(std::optional<uint32_t> device) {
   return request(Command::get_device_memory, payload);
 }
 
+std::optional<std::size_t> payload_length(std::string_view head, std::size_t max_payload) {
+  if (head.size() < 8) return std::nullopt;
+  const uint64_t length = get_le(head, 0, 8);
+  if (length > max_payload) return std::nullopt;
+  return static_cast<std::size_t>(length);
+}
+
 Frame read_reply(std::string_view bytes, std::size_t max_payload) {
   Frame f;
   if (bytes.size() < 8) return f;
-  const uint64_t length = get_le(bytes, 0, 8);
-  if (length > max_payload) {
+  const auto announced = payload_length(bytes, max_payload);
+  if (!announced) {
     f.too_big = true;
     return f;
   }
+  const std::size_t length = *announced;
   if (bytes.size() < 8 + length) return f;
   f.complete = true;
-  f.consumed = 8 + static_cast<std::size_t>(length);
-  f.payload = bytes.substr(8, static_cast<std::size_t>(length));
+  f.consumed = 8 + length;
+  f.payload = bytes.substr(8, length);
   return f;
 }
 

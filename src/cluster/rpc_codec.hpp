@@ -39,6 +39,9 @@ struct Frame {
   std::string_view payload;
 };
 Frame read_reply(std::string_view bytes, std::size_t max_payload = 64);
+// The payload length a reply's 8-byte head announces; nullopt when the head is short or the
+// length is over `max_payload` (not a reply to a probe).
+std::optional<std::size_t> payload_length(std::string_view head, std::size_t max_payload = 64);
 
 struct Version {
   int major = 0, minor = 0, patch = 0;

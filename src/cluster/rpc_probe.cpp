@@ -47,12 +47,10 @@ public:
     auto r = co_await (asio::async_read(socket_, asio::buffer(head), use_nothrow) || timer_.async_wait(use_nothrow));
     if (r.index() == 1) co_return Step::timed_out;
     if (std::get<0>(std::get<0>(r))) co_return Step::closed;
-    rpc::Frame f = rpc::read_reply(std::string_view(head, 8), max_payload);
-    if (f.too_big) co_return Step::closed;
-    uint64_t length = 0;
-    for (int i = 7; i >= 0; --i) length = length << 8 | static_cast<unsigned char>(head[i]);
-    payload.assign(static_cast<std::size_t>(length), '\0');
-    if (length == 0) co_return Step::ok;
+    const std::optional<std::size_t> length = rpc::payload_length(std::string_view(head, 8), max_payload);
+    if (!length) co_return Step::closed;
+    payload.assign(*length, '\0');
+    if (*length == 0) co_return Step::ok;
     auto b = co_await (asio::async_read(socket_, asio::buffer(payload), use_nothrow) || timer_.async_wait(use_nothrow));
     if (b.index() == 1) co_return Step::timed_out;
     auto [bec, bn] = std::get<0>(b);

@@ -31,14 +31,12 @@ std::string RpcWatch::add_configured(const std::string& address) {
   const auto ep = results.begin()->endpoint();
   const std::string id = fmt::format("{}:{}", ep.address().to_string(), ep.port());
   if (RpcServerView* known = find(id)) {
-    configured_[known - servers_.data()] = true;
     known->discovered = false;
     return id;
   }
   RpcServerView v;
   v.endpoint = id;
   servers_.push_back(std::move(v));
-  configured_.push_back(true);
   publish();
   return id;
 }
@@ -47,9 +45,8 @@ void RpcWatch::set_discovered(const std::vector<std::string>& endpoints) {
   bool changed = false;
   for (std::size_t i = servers_.size(); i-- > 0;) {
     const bool found = std::find(endpoints.begin(), endpoints.end(), servers_[i].endpoint) != endpoints.end();
-    if (!found && !configured_[i] && servers_[i].in_use_by.empty()) {
+    if (!found && servers_[i].discovered && servers_[i].in_use_by.empty()) {
       servers_.erase(servers_.begin() + static_cast<std::ptrdiff_t>(i));
-      configured_.erase(configured_.begin() + static_cast<std::ptrdiff_t>(i));
       changed = true;
     }
   }
@@ -59,7 +56,6 @@ void RpcWatch::set_discovered(const std::vector<std::string>& endpoints) {
     v.endpoint = e;
     v.discovered = true;
     servers_.push_back(std::move(v));
-    configured_.push_back(false);
     changed = true;
   }
   if (changed) {

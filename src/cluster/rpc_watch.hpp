@@ -45,7 +45,6 @@ private:
   std::chrono::milliseconds interval_, timeout_;
   http::asio::steady_timer wake_;
   std::vector<RpcServerView> servers_;
-  std::vector<bool> configured_;  // beside servers_
   std::shared_ptr<http::asio::steady_timer> round_;  // while a probe round runs; cancelled at its end
 };
 
