@@ -4,6 +4,7 @@
 
 #include "agent/register.hpp"
 #include "agent/sampler.hpp"
+#include "common/app_log.hpp"
 #include "agent/server.hpp"
 #include "http/server.hpp"
 #include "http/tls.hpp"
@@ -42,10 +43,7 @@ int run(const AgentOptions& options) {
   std::shared_ptr<http::ServerTls> tls;
   if (!options.tls_cert.empty()) tls = std::make_shared<http::ServerTls>(options.tls_cert, options.tls_key);
 
-  auto logger = spdlog::stderr_color_mt("hydra-agent");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(options.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  configure_app_log("hydra-agent", options.log_level, LogFormat::text);
 
   Collector collector(options.collector);
   ReadingStore store;

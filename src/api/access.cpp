@@ -122,10 +122,8 @@ http::awaitable<bool> cors(Gateway& gw, http::Exchange& ex) {
   co_return true;
 }
 
-http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
+http::awaitable<void> checked(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
   const verb method = ex.request().method();
-  ex.set_request_id(request_id_for(ex.request()["X-Request-Id"]));  // on every reply, and sent on
-  ex.add_reply_header("X-Request-Id", ex.request_id());
   if (co_await cors(gw, ex)) co_return;
   if (port == Port::dashboard && !dashboard_serves(method, ex.path())) {
     co_await refuse(ex, 404, fmt::format("{} is not served on the dashboard's port; use the API's port", ex.path()),
@@ -173,6 +171,7 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   }
   Caller caller{key, keys, &ex};
   ex.set_context(&caller);
+  if (auto* entry = static_cast<telemetry::AccessEntry*>(ex.log_context())) entry->key = key->name;
   if (access != Access::use) {
     co_await inner(ex);
     co_return;
@@ -201,6 +200,31 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   ex.on_settled([&in_progress] { in_progress->release(); });
   co_await inner(ex);
   ex.on_settled({});
+}
+
+// Every request: its id (on every reply, and sent on to the node), the checks, and at the end
+// its access-log line, with what the handlers noted in it (the model, the node...).
+http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
+  ex.set_request_id(request_id_for(ex.request()["X-Request-Id"]));
+  ex.add_reply_header("X-Request-Id", ex.request_id());
+  const telemetry::AccessLog& log = gw.telemetry.access;
+  if (!log.enabled()) {
+    co_await checked(gw, inner, ex, port);
+    co_return;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  telemetry::AccessEntry entry;
+  ex.set_log_context(&entry);
+  co_await checked(gw, inner, ex, port);
+  ex.set_log_context(nullptr);
+  entry.at = std::chrono::system_clock::now();
+  entry.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  entry.request_id = ex.request_id();
+  entry.client = ex.remote().address().to_string();
+  entry.method = std::string(ex.method_string());
+  entry.route = std::string(ex.path());
+  entry.status = ex.status();
+  log.write(entry);
 }
 
 }  // namespace

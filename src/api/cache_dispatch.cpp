@@ -138,6 +138,13 @@ void account_cached(Gateway& gw, const DispatchRequest& request, const Served& s
   rec.tokens_out = served.eval_count;
   rec.tokens_in = served.prompt_eval_count;
   rec.cache = served.cache;
+  if (telemetry::AccessEntry* entry = access_entry(request)) {
+    entry->model = rec.model;
+    entry->tokens_in = static_cast<int64_t>(rec.tokens_in);
+    entry->tokens_out = static_cast<int64_t>(rec.tokens_out);
+    entry->cache = rec.cache.value_or("");
+    entry->queued_ms = 0;
+  }
   post_control(gw, [&gw, rec = std::move(rec)]() mutable {
     telemetry::RequestOutcome r;
     r.endpoint = rec.endpoint;

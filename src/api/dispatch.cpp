@@ -21,6 +21,7 @@ telemetry::RoutingEvent event_of(const DispatchRequest& request, const routing::
   telemetry::RoutingEvent e;
   e.at = std::chrono::system_clock::now();
   e.endpoint = request.endpoint;
+  if (request.exchange) e.request_id = request.exchange->request_id();
   e.model = request.route.model;
   e.requested_node = request.route.node_id;
   e.priority = request.route.priority;
@@ -226,10 +227,19 @@ void account(Gateway& gw, const Facts& request, const Result& out, telemetry::Ro
   log_request(gw, request, out, r, routing_seq);
 }
 
-// The same, from the thread that served the request, which does not wait for it.
+// The same, from the thread that served the request, which does not wait for it. The
+// request's access-log line (written by the guard on this thread) learns it here.
 void account_later(Gateway& gw, const DispatchRequest& request, Result out, telemetry::RoutingEvent event,
                    std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
                    std::string node = {}) {
+  if (telemetry::AccessEntry* entry = access_entry(request)) {
+    entry->node = out.node ? *out.node : node;
+    entry->attempts = out.attempts;
+    entry->queued_ms = out.queued ? queue_wait_s * 1000.0 : 0.0;
+    entry->ttfb_ms = out.ttft_ms;
+    if (out.node) entry->tokens_in = static_cast<int64_t>(out.tokens_in), entry->tokens_out = static_cast<int64_t>(out.tokens);
+    entry->cache = request.cache;
+  }
   post_control(gw, [&gw, facts = facts_of(request), out = std::move(out), event = std::move(event), outcome = std::string(outcome),
                     started, queue_wait_s, node = std::move(node)]() mutable {
     account(gw, facts, out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
@@ -311,7 +321,7 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   }
   r.ticket = gw.admission.enter(*r.snapshot, out.decision, model, request.route.priority, std::move(where));
   if (const Lease* lease = r.ticket.out.lease.get()) {
-    prefix_sent(gw, r.snapshot->nodes[lease->node()], model, request.prefix);
+    prefix_sent(gw, r.snapshot->nodes[lease->node()], model, request.prefix, request.route.session);
     r.sent_to = lease->node();
   }
   if (const Lease* lease = r.ticket.out.lease.get(); lease && !r.snapshot->nodes[lease->node()].resident_model(model)) {
@@ -324,6 +334,10 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
 
 }  // namespace
 
+telemetry::AccessEntry* access_entry(const DispatchRequest& request) {
+  return request.exchange ? static_cast<telemetry::AccessEntry*>(request.exchange->log_context()) : nullptr;
+}
+
 http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, DispatchRequest request) {
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
@@ -331,6 +345,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     request.client = request.exchange->remote().address().to_string();
   Dispatched out;
   const std::string model = normalize_model_name(request.route.model);
+  if (telemetry::AccessEntry* entry = access_entry(request)) entry->model = model;
   if (gw.policy == routing::Policy::scored && gw.weights.prefix > 0) {  // off the control thread: it parses
     request.prefix = prefix_of(request.upstream);
     request.route.prefix = request.prefix.key;
@@ -383,9 +398,9 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     co_return out;
   }
   const std::size_t chosen = admitted.lease->node();
-  if (routed.sent_to != chosen && request.prefix.generates)  // queued, or moved by Redis: known only now
-    post_control(gw, [&gw, snapshot, chosen, model, facts = request.prefix] {
-      prefix_sent(gw, snapshot->nodes[chosen], model, facts);
+  if (routed.sent_to != chosen && (request.prefix.generates || !request.route.session.empty()))
+    post_control(gw, [&gw, snapshot, chosen, model, facts = request.prefix, session = request.route.session] {
+      prefix_sent(gw, snapshot->nodes[chosen], model, facts, session);  // queued, or moved by Redis: known only now
     });
   out.queued = admitted.waited;
   if (admitted.waited) snapshot = gw.cluster.snapshot();  // it may have moved on while waiting

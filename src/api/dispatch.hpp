@@ -7,6 +7,7 @@
 // and the request is accounted there afterwards (http/threads.hpp).
 #include "api/prefix_request.hpp"
 #include "api/relay.hpp"
+#include "telemetry/access_log.hpp"
 
 namespace hydra::api {
 
@@ -33,6 +34,10 @@ struct Dispatched {
   routing::Decision decision;    // as routing made it, the chosen node first
   bool queued = false;
 };
+
+// The access-log line the API's guard keeps for the request's exchange (it learns the model,
+// the node...), or nullptr: the gateway's own call, or the access log is off.
+telemetry::AccessEntry* access_entry(const DispatchRequest& request);
 
 // The whole path: the response cache first (api/cache_dispatch.cpp), then the fleet.
 http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request);

@@ -55,7 +55,11 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   return facts;
 }
 
-void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts) {
+void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts,
+                 const std::string& session) {
+  // Pinned now, before the reply reaches the client: its next turn may be routed (on another
+  // worker) before this request's accounting reaches the control thread.
+  if (!session.empty()) gw.sessions.served(session, node.id, std::chrono::steady_clock::now());
   if (!facts.generates) return;
   gw.prefix_index.record(node.id, model, key_of(facts), cluster::slots_for(node, model).slots, facts.keep_alive,
                          std::chrono::steady_clock::now());

@@ -37,8 +37,9 @@ struct PrefixServed {
   int moved_slots = 1;
 };
 
-// Control thread: `node` was given the request.
-void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts);
+// Control thread: `node` was given the request (of X-Hydra-Session `session`, if any).
+void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts,
+                 const std::string& session);
 // Control thread: `node_id` served it.
 void prefix_served(Gateway& gw, const std::string& node_id, const std::string& model, const PrefixServed& served);
 

@@ -1,6 +1,7 @@
 #include "api/relay.hpp"
 
 #include "api/request_id.hpp"
+#include "common/app_log.hpp"
 #include "api/shards.hpp"
 
 #include "api/continuation.hpp"
@@ -65,7 +66,10 @@ awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<co
     // (When it cannot be, routing finds no node and the request ends with that.)
     const std::string model = options.model;
     Shards::Ensured ensured = co_await http::on_control_co(gw.control, [&] { return gw.shards->ensure(model, true); });
-    if (!ensured.error.empty()) spdlog::warn("failover of a {} request: {}", model, ensured.error);
+    if (!ensured.error.empty()) {
+      LogRequestScope scope(options.upstream.headers["X-Request-Id"]);
+      spdlog::warn("failover of a {} request: {}", model, ensured.error);
+    }
   }
   snapshot = gw.cluster.snapshot();  // the fleet may have moved on during the last attempt
   // Routed again on the fleet as it is now: a node readmitted since the first choice counts.
@@ -200,6 +204,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
       served.reason = fmt::format("{} (attempt {}: earlier nodes failed: {})", decision.reason, served.attempt, failures);
     if (!broken_from.empty()) {
       stream->continue_with(Switch{std::exchange(broken_from, {}), node.id, stream->tokens()}, follow_as_chat);
+      LogRequestScope scope(options.upstream.headers["X-Request-Id"]);
       spdlog::info("continuing a stream on {} after {} tokens", node.id, stream->tokens());
     }
     Outcome out = co_await attempt(gw, sink, node, served, follow ? *follow : options.upstream, options.deadline);
@@ -246,6 +251,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
           FollowUp next = follow_up(options.upstream, stream->text(), stream->thinking(), stream->tokens());
           why_not = std::move(next.why_not);
           if (next.upstream) {
+            LogRequestScope scope(options.upstream.headers["X-Request-Id"]);
             spdlog::warn("{}; looking for a node to continue the stream", message);
             follow = std::move(next.upstream);
             follow_as_chat = next.generate_as_chat;
@@ -266,7 +272,10 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         declined = std::move(out);
         break;
       case Outcome::Kind::node_failed:
-        spdlog::warn("node {} failed before replying ({}); trying the next candidate", node.id, out.error);
+        {
+          LogRequestScope scope(options.upstream.headers["X-Request-Id"]);
+          spdlog::warn("node {} failed before replying ({}); trying the next candidate", node.id, out.error);
+        }
         gw.cluster.report_failure(index, out.error);
         failures += (failures.empty() ? "" : "; ") + node.id + ": " + out.error;
         if (out.status) declined = std::move(out);

@@ -11,6 +11,7 @@
 #include "app/version.hpp"
 #include "cluster/cluster.hpp"
 #include "cluster/discovery.hpp"
+#include "common/app_log.hpp"
 #include "common/spawn.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -227,9 +228,7 @@ http::awaitable<void> drain(ServeContext& ioc, api::Lifecycle& life, api::Admiss
 }
 
 int serve(const ServeConfig& config) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("hydra"));
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  configure_app_log("hydra", config.log_level, config.log_format == "json" ? LogFormat::json : LogFormat::text);
 
   auto tls = server_tls(config);
   if (tls) {
@@ -267,6 +266,9 @@ int serve(const ServeConfig& config) {
   api::Admission admission(ioc.get_executor(), config.queue, SystemClock::instance(),
                            [&fleet] { return fleet.snapshot(); });
   telemetry::Telemetry telemetry;
+  if (std::string error = telemetry.access.open(*telemetry::parse_access_format(config.access_log), config.access_log_file);
+      !error.empty())
+    throw ConfigError("setting log.access_file: " + error);
   api::Lifecycle lifecycle(ioc.get_executor(), executors);
   api::Gateway gateway{fleet,     pools,     ioc.get_executor(), {}, random, admission, telemetry, lifecycle,
                        config.relay, config.weights, config.registration, kVersion, config.orchestration,
@@ -454,6 +456,9 @@ int serve(const ServeConfig& config) {
   // The API keys again (added and revoked keys take effect for new requests; requests in
   // progress keep the key they came with).
   reloads.push_back([&] { reload_keys(gateway.auth, config.key_files); });
+  reloads.push_back([&] {  // the access log's file, after logrotate moved it
+    if (std::string error = telemetry.access.reopen(); !error.empty()) spdlog::error("access log: {}", error);
+  });
   asio::signal_set hangups(ioc, SIGHUP);
   std::function<void()> on_hangup = [&] {
     hangups.async_wait([&](const boost::system::error_code& ec, int) {
@@ -509,6 +514,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   text_flag("dashboard-listen", "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
   text_flag("data-dir", "where Hydra keeps its data");
   text_flag("log-level", "trace, debug, info, warn, error or off (default info)");
+  text_flag("log-format", "the application log: text or json (default text)");
+  text_flag("access-log", "one line per request: off, text or json (default text)");
+  text_flag("access-log-file", "append the access log to this file (default: stderr; reopened on SIGHUP)");
   text_flag("tls-cert", "PEM certificate chain: serve the API and the dashboard over HTTPS (with --tls-key)");
   text_flag("tls-key", "PEM private key of --tls-cert");
   text_flag("tls-node-ca", "PEM CA file https:// nodes are verified with (default: the system's CAs)");

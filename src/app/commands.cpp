@@ -11,6 +11,8 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
   add_discover_command(app, run);
   add_diag_command(app, run);
   add_keys_command(app, run);
+  add_docs_commands(app, run);
+  add_config_command(app, run);
 }
 
 }  // namespace hydra::app

@@ -39,6 +39,9 @@ struct ServeConfig {
   bool vram_monitoring = true;
   std::string data_dir;
   std::string log_level = "info";
+  std::string log_format = "text";  // log.format: the application log, text or json
+  std::string access_log = "text";  // log.access: one line per request, off, text or json
+  std::string access_log_file;      // log.access_file: appended to; empty: stderr
   std::size_t body_limit_mb = 64;
   std::chrono::milliseconds header_timeout{30'000};
   std::chrono::milliseconds shutdown_grace{30'000};  // SIGTERM: requests in flight may finish this long
@@ -70,6 +73,9 @@ struct ServeConfig {
   // and the models sharded over them ([[sharded]]).
   std::vector<std::string> rpc_servers;
   std::vector<api::ShardedModel> sharded;
+  // Where each setting's value came from ("--listen", "environment HYDRA_LISTEN", the config
+  // file's path), by config-file key; a setting not listed has its default.
+  std::map<std::string, std::string> origins;
 };
 
 // A bad setting: the message names the setting and where its value came from.

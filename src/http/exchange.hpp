@@ -77,6 +77,10 @@ public:
   // guard; empty when no guard ran.
   void set_request_id(std::string id) { request_id_ = std::move(id); }
   const std::string& request_id() const { return request_id_; }
+  // A second opaque pointer: what the API's access log learns of this request while it is
+  // served (the model, the node...), filled in by the handlers. Owned by whoever set it.
+  void set_log_context(void* context) { log_context_ = context; }
+  void* log_context() const { return log_context_; }
 
   // The reply's content is complete: the client may act on it before the last bytes (an
   // Ollama client stops reading at the chunk that says "done"). `on_settled` runs once, at the
@@ -110,6 +114,7 @@ private:
   std::vector<std::pair<std::string, std::string>> reply_headers_;
   const void* context_ = nullptr;
   std::string request_id_;
+  void* log_context_ = nullptr;
   std::function<void()> settled_;
 };
 

@@ -30,6 +30,7 @@ struct RoutingEvent {
   uint64_t seq = 0;  // set by the log, increasing
   std::chrono::system_clock::time_point at;
   std::string endpoint;        // "/api/chat", "/v1/chat/completions", "/generate", "orchestrate", ...
+  std::string request_id;      // X-Request-Id; empty for the gateway's own calls
   std::string model;
   std::string requested_node;  // the request's explicit node choice, if any
   std::string node_id;         // the node that served (abandoned: was serving); empty when none did

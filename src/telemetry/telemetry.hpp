@@ -1,6 +1,7 @@
 #pragma once
 // Everything the gateway counts and tells: owned by `hydra serve`, shared by the handlers
 // through api::Gateway. Single-threaded: the gateway's thread.
+#include "telemetry/access_log.hpp"
 #include "telemetry/event_bus.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/request_log.hpp"
@@ -17,6 +18,7 @@ struct Telemetry {
   Metrics metrics;        // GET /metrics
   Traffic traffic;        // the dashboard's live charts, the last 5 minutes (GET /traffic)
   EventBus events;        // GET /events
+  AccessLog access;       // log.access: one line per request (written by any thread)
 };
 
 }  // namespace hydra::telemetry

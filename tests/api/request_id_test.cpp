@@ -1,11 +1,14 @@
 // Request ids and trace context (issue #22): X-Request-Id taken from the client when sane or
 // made up, returned on every reply, sent to the node, kept in the request log; a traceparent
-// goes on with the same trace id and the gateway's own span id.
+// goes on with the same trace id and the gateway's own span id. The access log (one line per
+// request) and the JSON application log carry the id.
 #include "api/request_id.hpp"
 #include "support/fake_node.hpp"
 #include "support/fleet.hpp"
 
 #include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <regex>
@@ -82,6 +85,86 @@ TEST(RequestId, ReturnedOnEveryReplySentToTheNodeAndLogged) {
   const std::string log = get(f.gateway(), "/requests").body;
   EXPECT_NE(log.find(id), std::string::npos);
   EXPECT_NE(log.find("client-42"), std::string::npos);
+}
+
+// The access log's lines, parsed (JSON), from a file.
+std::vector<json::object> access_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<json::object> out;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(json::parse(line).as_object());
+  return out;
+}
+
+const json::object* line_with_id(const std::vector<json::object>& lines, std::string_view id) {
+  for (const auto& l : lines)
+    if (const auto* v = l.if_contains("request_id"); v && v->is_string() && v->get_string() == id) return &l;
+  return nullptr;
+}
+
+TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
+  Fleet f;
+  for (const char* name : {"a", "b"})
+    f.add_sim(name, {"--model", "small:1b=1", "--loaded", "small:1b", "--tokens-per-second", "2000"});
+  const std::string path = f.data_dir() + "/access.log";
+  f.start_gateway({"HYDRA_ACCESS_LOG=json", "HYDRA_ACCESS_LOG_FILE=" + path, "HYDRA_LOG_FORMAT=json"});
+  // A stream cut on node a goes on on b: the application log's warning is about this request.
+  const std::string a = f.sim(0).id;
+  ASSERT_EQ(post(f.sim(0).endpoint, "/_sim/fault", R"({"mode":"cut","after_tokens":2,"count":1})").status, 200);
+  const std::string body = R"({"model":"small:1b","prompt":"hello there","options":{"num_predict":5}})";
+  auto served = call(f.gateway(), "POST", "/api/generate", body, {{"X-Request-Id", "acc-1"}, {"X-Hydra-Node", a}});
+  ASSERT_EQ(served.status, 200) << served.body;
+  ASSERT_NE(served.body.find("\"continued\""), std::string::npos) << served.body;
+  auto tags = call(f.gateway(), "GET", "/api/tags?x=secret", "", {{"X-Request-Id", "acc-2"}});
+  ASSERT_EQ(tags.status, 200);
+  auto missing = call(f.gateway(), "POST", "/api/generate", R"({"model":"nowhere:1b","prompt":"x"})", {{"X-Request-Id", "acc-3"}});
+  ASSERT_EQ(missing.status, 404);
+
+  std::vector<json::object> lines;
+  ASSERT_TRUE(wait_for([&] {
+    lines = access_lines(path);
+    return line_with_id(lines, "acc-1") && line_with_id(lines, "acc-2") && line_with_id(lines, "acc-3");
+  }, seconds(10))) << lines.size() << " lines";
+  const json::object& gen = *line_with_id(lines, "acc-1");
+  EXPECT_EQ(gen.at("method").as_string(), "POST");
+  EXPECT_EQ(gen.at("route").as_string(), "/api/generate");
+  EXPECT_EQ(gen.at("model").as_string(), "small:1b");
+  EXPECT_EQ(gen.at("node").as_string(), f.sim(1).id);
+  EXPECT_EQ(gen.at("status").as_int64(), 200);
+  EXPECT_EQ(gen.at("client").as_string(), "127.0.0.1");
+  EXPECT_EQ(gen.at("attempts").as_int64(), 2);
+  EXPECT_EQ(gen.at("tokens_out").as_int64(), 5);
+  EXPECT_GT(gen.at("tokens_in").as_int64(), 0);
+  EXPECT_GE(gen.at("ttfb_ms").as_double(), 0.0);
+  EXPECT_GE(gen.at("duration_ms").as_double(), gen.at("ttfb_ms").as_double());
+  EXPECT_EQ(gen.at("queued_ms").as_double(), 0.0);
+  EXPECT_TRUE(gen.at("time").as_string().ends_with("Z"));
+  const json::object& list = *line_with_id(lines, "acc-2");
+  EXPECT_EQ(list.at("route").as_string(), "/api/tags") << "the path, not the query";
+  EXPECT_TRUE(list.at("model").is_null());
+  EXPECT_TRUE(list.at("attempts").is_null());
+  EXPECT_EQ(list.at("status").as_int64(), 200);
+  const json::object& lost = *line_with_id(lines, "acc-3");
+  EXPECT_EQ(lost.at("model").as_string(), "nowhere:1b");
+  EXPECT_EQ(lost.at("status").as_int64(), 404);
+  EXPECT_TRUE(lost.at("node").is_null());
+
+  // The application log: one JSON object per line on stderr.
+  std::istringstream log(f.gateway_log());
+  std::string line;
+  int objects = 0;
+  bool about_acc1 = false;
+  while (std::getline(log, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    json::object o = json::parse(line).as_object();
+    ++objects;
+    EXPECT_TRUE(o.contains("time") && o.contains("level") && o.contains("msg")) << line;
+    if (const auto* id = o.if_contains("request_id"); id && id->as_string() == "acc-1")
+      about_acc1 |= o.at("msg").as_string().find(a) != json::string::npos;
+  }
+  EXPECT_GT(objects, 0);
+  EXPECT_TRUE(about_acc1) << "the failover's warning names the request:\n" << f.gateway_log();
 }
 
 }  // namespace

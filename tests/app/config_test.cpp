@@ -1,6 +1,8 @@
 #include "app/config.hpp"
+#include "app/config_settings.hpp"
 
 #include <gtest/gtest.h>
+#include <sstream>
 
 using namespace hydra::app;
 using namespace std::chrono;
@@ -264,4 +266,86 @@ size_gb = 70.5
   EXPECT_NE(fails("[[sharded]]\nmodel = \"m\"\ngguf = \"/g\"\ncoordinator = \"http://h:1\"\nsplit = 1\n").find("split is not a setting"),
             std::string::npos);
   EXPECT_NE(fails("[sharded]\nmodel = \"m\"\n").find("[[sharded]]"), std::string::npos);
+}
+
+// The packaged config file: every setting listed, commented out at its default; uncommenting
+// every default line gives the same effective settings (each value reads back as it was
+// written), and `hydra config check` says where each came from.
+TEST(ConfigExample, ListsEverySettingAndUncommentedItChangesNothing) {
+  const std::string example = example_config();
+  std::string uncommented;
+  std::size_t defaults = 0, examples = 0;
+  bool sample_next = false;
+  std::istringstream in(example);
+  for (std::string line; std::getline(in, line);) {
+    const bool setting = line.size() > 1 && line[0] == '#' && std::islower(static_cast<unsigned char>(line[1])) &&
+                         line.find(" = ") != std::string::npos;
+    if (setting && !sample_next) {
+      uncommented += line.substr(1) + "\n";
+      ++defaults;
+    } else {
+      uncommented += line + "\n";
+      if (setting) ++examples;
+    }
+    sample_next = line.find("For example:") != std::string::npos;
+  }
+  std::size_t listed = 0;
+  for (const auto& s : settings()) {
+    if (s.help.empty()) continue;
+    ++listed;
+    EXPECT_NE(example.find("\n#" + s.key + " = "), std::string::npos) << s.key;
+  }
+  EXPECT_EQ(defaults + examples, listed);
+  EXPECT_GT(examples, 5u);
+  ConfigSources src;
+  src.file_text = uncommented;
+  src.file_name = "hydra.toml";
+  const ServeConfig plain = resolve_config({});
+  ServeConfig read;
+  ASSERT_NO_THROW(read = resolve_config(src)) << uncommented;
+  for (const auto& s : settings()) {
+    if (s.help.empty()) continue;
+    EXPECT_EQ(s.get(read), s.get(plain)) << s.key;
+  }
+  EXPECT_EQ(read.origins.at("listen"), "hydra.toml");
+  EXPECT_EQ(read.origins.size(), defaults);
+}
+
+TEST(ConfigExample, CheckSaysWhereEachValueCameFrom) {
+  ConfigSources src;
+  src.file_text = "listen = \"127.0.0.1:1111\"\nthreads = 3\n[log]\naccess = \"json\"\n";
+  src.file_name = "/etc/hydra/hydra.toml";
+  src.env = {{"HYDRA_THREADS", "2"}, {"SOLLOL_LOG_LEVEL", "warning"}};
+  src.flags = {{"log-format", "json"}, {"redis-url", "redis://127.0.0.1:6390"}};
+  const ServeConfig c = resolve_config(src);
+  const std::string report = describe_config(c);
+  auto line_of = [&](const std::string& key) {
+    auto at = report.find("\n" + key + " = ");
+    if (at == std::string::npos) at = report.starts_with(key + " = ") ? 0 : std::string::npos;
+    if (at == std::string::npos) return std::string();
+    at += at ? 1 : 0;
+    return report.substr(at, report.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of("listen").find("\"127.0.0.1:1111\""), std::string::npos) << report;
+  EXPECT_NE(line_of("listen").find("# /etc/hydra/hydra.toml"), std::string::npos) << report;
+  EXPECT_NE(line_of("threads").find("= 2 "), std::string::npos) << report;
+  EXPECT_NE(line_of("threads").find("# environment HYDRA_THREADS"), std::string::npos) << report;
+  EXPECT_NE(line_of("log_level").find("\"warn\""), std::string::npos) << report;
+  EXPECT_NE(line_of("log_level").find("# environment SOLLOL_LOG_LEVEL"), std::string::npos) << report;
+  EXPECT_NE(line_of("log.format").find("# --log-format"), std::string::npos) << report;
+  EXPECT_NE(line_of("log.access").find("\"json\""), std::string::npos) << report;
+  EXPECT_NE(line_of("timeouts.connect_ms").find("= 2000 "), std::string::npos) << report;
+  EXPECT_NE(line_of("timeouts.connect_ms").find("# default"), std::string::npos) << report;
+  EXPECT_NE(line_of("tls.cert").find("(not set)"), std::string::npos) << report;
+  EXPECT_NE(line_of("cache.redis_url").find("# cluster.redis_url"), std::string::npos) << report;
+  EXPECT_NE(report.find("0 API key(s)"), std::string::npos);
+  src.file_text = "log.access = \"loud\"\n";
+  try {
+    resolve_config(src);
+    ADD_FAILURE() << "a bad value is refused";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("setting log.access (/etc/hydra/hydra.toml): bad value \"loud\""),
+              std::string::npos)
+        << e.what();
+  }
 }

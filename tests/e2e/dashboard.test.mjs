@@ -216,7 +216,7 @@ describe('dashboard in headless Chromium', () => {
     await openPage('routing');
     // The newest decision already shown (the gateway replays its recent ones on connect).
     const before = await page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('[data-testid="routing-row"]')].map((r) => Number(r.dataset.seq))));
-    const { node } = await generate('tiny-chat', 'hello from the routing test');
+    const { node } = await generate('tiny-chat', 'hello from the routing test', { 'X-Request-Id': 'e2e-routing-1' });
     assert.ok(node, 'the gateway named the node that served');
     const shownAt = Date.now();
     await page.waitForFunction(({ seq, node: served }) => {
@@ -226,6 +226,7 @@ describe('dashboard in headless Chromium', () => {
     assert.ok(Date.now() - shownAt <= 1_000);
     const top = page.locator('[data-testid="routing-row"]').first();
     assert.ok((await top.locator('[data-testid="routing-reason"]').textContent()).length > 0, 'the reason is shown');
+    assert.equal(await top.locator('[data-testid="routing-request-id"]').textContent(), 'e2e-routing-1');
     await screenshot('routing');
   });
 
@@ -352,6 +353,14 @@ describe('dashboard in headless Chromium', () => {
     }, general.id);
     assert.ok(await rows.count() < total, 'fewer rows once filtered');
     await page.selectOption('[data-testid="filter-node"]', '');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="request-row"]').length >= n, total);
+    // A request id (the client's X-Request-Id, or part of it) finds that one request.
+    await page.fill('[data-testid="filter-request-id"]', 'e2e-sm');
+    await page.waitForFunction((id) => {
+      const shown = [...document.querySelectorAll('[data-testid="request-row"]')];
+      return shown.length === 1 && shown[0].dataset.node === id;
+    }, small.id);
+    await page.fill('[data-testid="filter-request-id"]', '');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="request-row"]').length >= n, total);
     // A click shows the request's trace: its routing decision and the candidates.
     await page.locator(`[data-testid="request-row"][data-node="${small.id}"]`).first().click();

@@ -1,6 +1,6 @@
 // Requests page: the gateway's recent model requests, newest first. A page that connects gets
 // the last 200 in the `history` event, then each new one as a `request` event. Filters (model,
-// node, outcome) narrow the table; a click on a row shows its trace (trace.js).
+// node, outcome, a request id or part of one) narrow the table; a click on a row shows its trace (trace.js).
 import { $, el, formatMs, formatTime, setChildren } from './dom.js';
 import { traceView } from './trace.js';
 
@@ -24,7 +24,7 @@ function row(r, selected, onClick) {
     dataset: { testid: 'request-row', seq: String(r.seq), model: r.model ?? '', node: r.node ?? '', outcome: r.outcome ?? '' },
     onclick: () => onClick(keyOf(r)),
   },
-  el('td', { class: 'nowrap', title: r.at }, formatTime(r.at)),
+  el('td', { class: 'nowrap', title: `${r.at}\nrequest id ${r.request_id ?? '—'}` }, formatTime(r.at)),
   el('td', { class: 'small' }, who(r)),
   el('td', { class: 'nowrap', dataset: { testid: 'request-model' } }, r.model, el('div', { class: 'muted small mono' }, r.endpoint)),
   el('td', { class: 'mono', dataset: { testid: 'request-node' } }, r.node ?? el('span', { class: 'muted' }, '—')),
@@ -51,9 +51,10 @@ export class RequestsPage {
   constructor() {
     this.records = []; // newest first
     this.selected = null;
-    this.filter = { model: $('req-model'), node: $('req-node'), outcome: $('req-outcome') };
+    this.filter = { model: $('req-model'), node: $('req-node'), outcome: $('req-outcome'), id: $('req-id') };
     options(this.filter.outcome, new Set(OUTCOMES), 'any outcome');
     for (const select of Object.values(this.filter)) select.addEventListener('change', () => this.render());
+    this.filter.id.addEventListener('input', () => this.render());
   }
 
   /** The gateway's recent requests, newest first (each connection's `history`). */
@@ -84,7 +85,7 @@ export class RequestsPage {
   matching() {
     const f = Object.fromEntries(Object.entries(this.filter).map(([k, s]) => [k, s.value]));
     return this.records.filter((r) => (!f.model || r.model === f.model) && (!f.node || r.node === f.node) &&
-      (!f.outcome || r.outcome === f.outcome));
+      (!f.outcome || r.outcome === f.outcome) && (!f.id.trim() || (r.request_id ?? '').includes(f.id.trim())));
   }
 
   select(seq) {

@@ -26,7 +26,8 @@ function row(d) {
   const key = d.gateway ? `${d.gateway}#${d.seq}` : String(d.seq);
   return el('tr', { dataset: { testid: 'routing-row', seq: String(d.seq), key, model: d.model ?? '', node: d.selected_node ?? '' }, class: d.selected_node ? '' : 'unserved' },
     el('td', { class: 'nowrap', title: d.at }, formatTime(d.at)),
-    el('td', { class: 'mono' }, d.endpoint),
+    el('td', { class: 'mono' }, d.endpoint,
+      d.request_id ? el('div', { class: 'muted small', title: 'X-Request-Id', dataset: { testid: 'routing-request-id' } }, d.request_id) : null),
     el('td', { class: 'nowrap', dataset: { testid: 'routing-model' } }, d.model),
     el('td', { dataset: { testid: 'routing-node' } },
       d.selected_node ? el('span', { class: 'mono' }, d.selected_node) : el('span', { class: 'error' }, 'not served'),

@@ -1,0 +1,124 @@
+// The access log's lines (pure), and the file it appends to: one write per line from several
+// threads without interleaving, reopened after logrotate moved it.
+#include "telemetry/access_log.hpp"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace hydra::telemetry;
+namespace json = boost::json;
+
+namespace {
+
+AccessEntry served() {
+  AccessEntry e;
+  e.at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'764'800'000'123));
+  e.request_id = "req-1";
+  e.client = "10.0.0.9";
+  e.method = "POST";
+  e.route = "/api/chat";
+  e.model = "qwen3:14b";
+  e.node = "10.0.0.5:11434";
+  e.status = 200;
+  e.attempts = 1;
+  e.queued_ms = 0;
+  e.ttfb_ms = 42.25;
+  e.duration_ms = 1200.5;
+  e.tokens_in = 12;
+  e.tokens_out = 300;
+  e.cache = "miss";
+  return e;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(AccessLine, TextIsKeyValuePairsWithDashesForWhatIsUnknown) {
+  EXPECT_EQ(format_access(served(), AccessFormat::text),
+            "2025-12-03T22:13:20.123Z id=req-1 client=10.0.0.9 key=- method=POST route=/api/chat model=qwen3:14b "
+            "node=10.0.0.5:11434 status=200 attempts=1 queued_ms=0.0 ttfb_ms=42.2 duration_ms=1200.5 tokens_in=12 "
+            "tokens_out=300 cache=miss\n");
+  AccessEntry other;
+  other.at = served().at;
+  other.method = "GET";
+  other.route = "/api/tags";
+  other.model = "has space\"q";  // quoted and escaped: a line stays one line of pairs
+  const std::string line = format_access(other, AccessFormat::text);
+  EXPECT_NE(line.find(R"(model="has space\"q")"), std::string::npos) << line;
+  EXPECT_NE(line.find("status=- attempts=0"), std::string::npos) << "a model request counts attempts: " << line;
+  other.model.clear();
+  EXPECT_NE(format_access(other, AccessFormat::text).find("status=- attempts=- queued_ms=- ttfb_ms=- duration_ms=0.0 tokens_in=- tokens_out=- cache=-"),
+            std::string::npos);
+}
+
+TEST(AccessLine, JsonIsOneObjectWithNullsForWhatIsUnknown) {
+  AccessEntry e = served();
+  e.model = "line\nbreak";
+  const std::string line = format_access(e, AccessFormat::json);
+  ASSERT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line";
+  json::object o = json::parse(line).as_object();
+  EXPECT_EQ(o.at("time"), "2025-12-03T22:13:20.123Z");
+  EXPECT_EQ(o.at("model"), "line\nbreak");
+  EXPECT_EQ(o.at("status"), 200);
+  EXPECT_EQ(o.at("tokens_out"), 300);
+  EXPECT_DOUBLE_EQ(o.at("ttfb_ms").as_double(), 42.2);
+  EXPECT_TRUE(o.at("key").is_null());
+  AccessEntry bare;
+  json::object b = json::parse(format_access(bare, AccessFormat::json)).as_object();
+  EXPECT_TRUE(b.at("status").is_null());
+  EXPECT_TRUE(b.at("ttfb_ms").is_null());
+  EXPECT_TRUE(b.at("tokens_in").is_null());
+  EXPECT_TRUE(b.at("attempts").is_null());
+}
+
+TEST(AccessLogFile, ThreadsWriteWholeLinesAndSighupReopensAMovedFile) {
+  const std::string dir = std::filesystem::temp_directory_path() / ("hydra-access-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/access.log";
+  {
+    AccessLog log;
+    ASSERT_EQ(log.open(AccessFormat::json, path), "");
+    EXPECT_TRUE(log.enabled());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&log, t] {
+        AccessEntry e = served();
+        e.request_id = "thread-" + std::to_string(t);
+        e.model = std::string(900, 'm');  // long lines: interleaving would show
+        for (int i = 0; i < 200; ++i) log.write(e);
+      });
+    for (auto& t : threads) t.join();
+    auto lines = lines_of(path);
+    ASSERT_EQ(lines.size(), 800u);
+    for (const auto& l : lines) EXPECT_NO_THROW(json::parse(l)) << l.substr(0, 80);
+    // logrotate: the file is moved away; after SIGHUP's reopen the log goes to a new file.
+    std::filesystem::rename(path, path + ".1");
+    log.write(served());
+    EXPECT_EQ(log.reopen(), "");
+    AccessEntry after = served();
+    after.request_id = "after-rotate";
+    log.write(after);
+    EXPECT_EQ(lines_of(path + ".1").size(), 801u);
+    auto fresh = lines_of(path);
+    ASSERT_EQ(fresh.size(), 1u);
+    EXPECT_NE(fresh[0].find("after-rotate"), std::string::npos);
+  }
+  AccessLog off;
+  EXPECT_EQ(off.open(AccessFormat::off, path), "");
+  EXPECT_FALSE(off.enabled());
+  AccessLog bad;
+  EXPECT_NE(bad.open(AccessFormat::text, dir + "/no/such/dir/access.log"), "");
+  EXPECT_FALSE(bad.enabled());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
