@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 HYDRA := $(BUILD_DIR)/hydra
 
-.PHONY: all deps configure build run demo test bench check fuzz fuzz-deps clean
+.PHONY: all deps configure build run demo test bench check fuzz fuzz-deps package clean
 # `make check`: the whole test suite again, built with ASan+UBSan (scripts/check.sh); -O1 -g1
 # (line tables) compiles about twice as fast as -O2 -g and keeps asserts on.
 ASAN_DIR ?= build-asan
@@ -29,6 +29,10 @@ build: configure
 
 run: build
 	@$(HYDRA) serve
+
+# `make package`: $(BUILD_DIR)/hydra_VERSION_amd64.deb (cmake/packaging.cmake, packaging/).
+package: build
+	@cd $(BUILD_DIR) && cpack -G DEB
 
 demo: build
 	@bash scripts/demo.sh

@@ -214,6 +214,22 @@ if lat["direct"] and thr["direct"]:
                      f"= {ratio_text(ht['throughput_rps'], nt['throughput_rps'])}× nginx's {nt['throughput_rps']:,.0f}")
         headline.append(line)
     p("")
+    t0 = facts.get("overhead.nolog_threads")
+    nl_lat, nl_thr = (load(f"overhead-latency-hydra-nolog-t{t0}"), load(f"overhead-throughput-hydra-nolog-t{t0}")) if t0 else (None, None)
+    if nl_lat and nl_thr and lat.get(("hydra", t0)) and thr.get(("hydra", t0)):
+        on_l, on_t = lat[("hydra", t0)]["latency_ms"], thr[("hydra", t0)]["throughput_rps"]
+        off_l, off_t = nl_lat["latency_ms"], nl_thr["throughput_rps"]
+        p(f"The access log's cost (issue #22): the Hydra rows above write one text line per request (`log.access = "
+          f"\"text\"`, to stderr, which the benchmark sends to a file), as nginx writes its `access_log`. Hydra at "
+          f"{t0} thread{'s' if t0 != '1' else ''} once more with `log.access = \"off\"`:")
+        p("")
+        p(f"| access log | p50 at {conc} | p99 at {conc} | max throughput | throughput with / without |")
+        p("| --- | ---: | ---: | ---: | ---: |")
+        p(f"| text, to a file | {ms(on_l['p50'])} | {ms(on_l['p99'])} | {on_t:,.0f} req/s | **{ratio_text(on_t, off_t)}** |")
+        p(f"| off | {ms(off_l['p50'])} | {ms(off_l['p99'])} | {off_t:,.0f} req/s | — |")
+        p("")
+        headline.append(f"Access log (text, one line per request): {ratio_text(on_t, off_t)}× the throughput without it, "
+                        f"p50 {us_delta(off_l['p50'], on_l['p50'])} against it off")
     p("*OS threads in Hydra* counts every thread of the process (`/proc/PID/task`) just after start: the "
       "workers and any helper threads, so a Hydra that ignored `HYDRA_THREADS` would show the same count at each row. "
       "CPU time is Hydra's over both runs of its row (warm-ups included).")

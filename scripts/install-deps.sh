@@ -16,6 +16,7 @@ packages=(
   prometheus   # promtool, to check the /metrics exposition in tests
   nginx  # the plain reverse proxy `make bench` compares with, and the one in front of several gateways in tests; each runs its own on loopback
   chromium     # the dashboard's browser test drives Debian's build (playwright-core downloads none)
+  dpkg-dev systemd groff-base man-db  # `make package`: dpkg-shlibdeps; its tests: systemd-analyze verify, groff, man
 )
 # `make fuzz` (argument "fuzz"): clang 15 and its libFuzzer, only then (CI does not fuzz);
 # llvm-15 brings llvm-symbolizer-15 for readable crash stacks.

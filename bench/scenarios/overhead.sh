@@ -1,8 +1,8 @@
 # Scenario 1, overhead: one small non-streamed /api/generate against the sims directly, through
 # Hydra and through nginx, at each thread count of OVH_THREADS (Hydra's HYDRA_THREADS = nginx's
 # worker_processes). Sims are fast (1 token, 100k tokens/s) so the node is not the bottleneck.
-# Latency at a fixed, modest concurrency; throughput at a high one. Then, untimed, the
-# allocations per proxied request (bench/scenarios/allocs.sh). Sourced by bench/run.sh.
+# Latency at a fixed, modest concurrency; throughput at a high one. Then Hydra once more with
+# its access log off (its cost), and, untimed, the allocations per proxied request (bench/scenarios/allocs.sh). Sourced by bench/run.sh.
 
 OVH_BODY='{"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predict":1}}'
 
@@ -47,6 +47,15 @@ overhead() {
       bench_stop "$NGINX_PID"
     fi
   done
+
+  # The access log's cost: Hydra at the first thread count again, with log.access off (the
+  # runs above write one text line per request to their log file, as nginx's access_log does).
+  local t0=${counts[0]}
+  local HYDRA_ENV=("HYDRA_THREADS=$t0" "HYDRA_ACCESS_LOG=off")
+  start_hydra "ovh-hydra-nolog-t$t0" '#slots=1024' "${urls[@]}"
+  ovh_pair "hydra-nolog-t$t0" --target "$HYDRA_URL/api/generate"
+  fact overhead.nolog_threads "$t0"
+  bench_stop "$HYDRA_PID"
 
   alloc_pass "${urls[@]}"
   bench_stop "$sims_pid"

@@ -129,9 +129,10 @@ std::string arguments_list(const CLI::App& app) {
   return out;
 }
 
+// The .TH line and NAME: "name \- the description's first line" (what whatis and apropos read).
 std::string header(const std::string& title, const std::string& name, const std::string& description) {
   return fmt::format(".TH \"{}\" \"1\" \"\" \"hydra {}\" \"Hydra Manual\"\n.SH NAME\n{} \\- {}\n", roff(title),
-                     kVersion, roff(name), roff(description));
+                     kVersion, roff(name), roff(description.substr(0, description.find('\n'))));
 }
 
 // A sub-command's sub-commands (`keys new`), each with its synopsis, text and options.

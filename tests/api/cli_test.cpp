@@ -176,7 +176,7 @@ TEST(Cli, ExitStatusIsZeroOneOrTwo) {
   const std::string hydra = hydra_binary();
   auto status = [&](const std::string& args) { return run_shell(hydra + " " + args + " >/dev/null 2>&1").first; };
   for (const char* sub : {"serve", "sim", "agent", "diag", "discover", "keys new", "keys hash", "nodes", "models",
-                          "generate", "orchestrate"}) {
+                          "generate", "orchestrate", "config check"}) {
     EXPECT_EQ(status(std::string(sub) + " --no-such-flag"), 2) << sub;
     EXPECT_EQ(status(std::string(sub) + " --help"), 0) << sub;
   }
@@ -190,6 +190,32 @@ TEST(Cli, ExitStatusIsZeroOneOrTwo) {
   EXPECT_EQ(status("sim --vram-gb not-a-number"), 2);              // a value of the wrong kind
   EXPECT_EQ(status("generate --model m:1b"), 2);                // a required argument missing
   EXPECT_EQ(status("models --gateway http://127.0.0.1:1"), 1);  // nothing listens: a failure
+}
+
+// `hydra config example` is a config file `hydra config check` accepts; a bad setting is a
+// failure (exit 1) that names it; `hydra serve` refuses it at start-up the same way.
+TEST(Cli, ConfigCheckReadsTheExampleAndRefusesABadSetting) {
+  const std::string hydra = hydra_binary();
+  char dir[] = "/tmp/hydra-config-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string example = std::string(dir) + "/hydra.toml", bad = std::string(dir) + "/bad.toml";
+  ASSERT_EQ(run_shell(hydra + " config example >" + example).first, 0);
+  auto checked = run_shell("env -u HYDRA_CONFIG HYDRA_THREADS=3 " + hydra + " config check " + example);
+  EXPECT_EQ(checked.first, 0) << checked.second;
+  EXPECT_TRUE(std::regex_search(checked.second, std::regex(R"(
+threads = 3 +# environment HYDRA_THREADS
+)"))) << checked.second;
+  EXPECT_TRUE(std::regex_search(checked.second, std::regex(R"(
+log\.access = "text" +# default
+)"))) << checked.second;
+  ASSERT_EQ(run_shell("printf 'log.access = \"loud\"\n' >" + bad).first, 0);
+  auto refused = run_shell(hydra + " config check " + bad + " 2>&1");
+  EXPECT_EQ(refused.first, 1);
+  EXPECT_NE(refused.second.find("setting log.access (" + bad + "): bad value \"loud\""), std::string::npos) << refused.second;
+  auto serve = run_shell(hydra + " serve --no-discovery --listen 127.0.0.1:0 --config " + bad + " 2>&1");
+  EXPECT_EQ(serve.first, 2) << serve.second;
+  EXPECT_NE(serve.second.find("setting log.access"), std::string::npos) << serve.second;
+  std::filesystem::remove_all(dir);
 }
 
 // A taken port stops start-up, the dashboard's as the API's: exit 1 and a sentence that says

@@ -7,6 +7,7 @@
 #include "support/fleet.hpp"
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <gtest/gtest.h>
@@ -107,7 +108,9 @@ TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
   Fleet f;
   for (const char* name : {"a", "b"})
     f.add_sim(name, {"--model", "small:1b=1", "--loaded", "small:1b", "--tokens-per-second", "2000"});
-  const std::string path = f.data_dir() + "/access.log";
+  char dir[] = "/tmp/hydra-access-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/access.log";
   f.start_gateway({"HYDRA_ACCESS_LOG=json", "HYDRA_ACCESS_LOG_FILE=" + path, "HYDRA_LOG_FORMAT=json"});
   // A stream cut on node a goes on on b: the application log's warning is about this request.
   const std::string a = f.sim(0).id;
@@ -130,7 +133,7 @@ TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
   EXPECT_EQ(gen.at("method").as_string(), "POST");
   EXPECT_EQ(gen.at("route").as_string(), "/api/generate");
   EXPECT_EQ(gen.at("model").as_string(), "small:1b");
-  EXPECT_EQ(gen.at("node").as_string(), f.sim(1).id);
+  EXPECT_EQ(gen.at("node").as_string(), f.sim(1).id) << json::serialize(gen) << "\n" << f.gateway_log();
   EXPECT_EQ(gen.at("status").as_int64(), 200);
   EXPECT_EQ(gen.at("client").as_string(), "127.0.0.1");
   EXPECT_EQ(gen.at("attempts").as_int64(), 2);
@@ -165,6 +168,7 @@ TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
   }
   EXPECT_GT(objects, 0);
   EXPECT_TRUE(about_acc1) << "the failover's warning names the request:\n" << f.gateway_log();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
