@@ -1,6 +1,7 @@
 # Writes what the Debian package carries beside the binary, from the built binary HYDRA itself
 # (run by the hydra_package_files target, see packaging.cmake) into OUT:
-#   hydra.toml              `hydra config example`: every setting, commented, at its default
+#   hydra.toml              `hydra config example`: every setting, commented, at its default;
+#                           data_dir set to the service's /var/lib/hydra
 #   man/hydra.1.gz, man/hydra-SUB.1.gz   `hydra man`, `hydra man SUB` for each of `hydra man --list`
 #   completion/hydra        `hydra completion bash`
 # Files are rewritten only when their text changes; man pages are gzipped without a name or time
@@ -26,6 +27,15 @@ function(write_if_changed path text)
 endfunction()
 
 run_hydra(toml config example)
+# The service keeps its data in its StateDirectory: set in the file, so `hydra config check`
+# shows what the service uses (and an admin changes it here, not in the unit).
+set(sample "# The default depends on the machine. For example:\n#data_dir = \"/var/lib/hydra\"\n")
+string(FIND "${toml}" "${sample}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "`hydra config example` no longer has the data_dir sample the package sets")
+endif()
+string(REPLACE "${sample}" "# The package's service keeps it in /var/lib/hydra (its StateDirectory).\ndata_dir = \"/var/lib/hydra\"\n"
+       toml "${toml}")
 write_if_changed("${OUT}/hydra.toml" "${toml}")
 run_hydra(bash completion bash)
 write_if_changed("${OUT}/completion/hydra" "${bash}")

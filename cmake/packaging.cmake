@@ -24,6 +24,8 @@ install(FILES ${HYDRA_PACKAGE_FILES}/hydra.toml DESTINATION /etc/hydra)
 install(FILES ${HYDRA_PACKAGING}/hydra-agent.default DESTINATION /etc/default RENAME hydra-agent)
 install(DIRECTORY ${HYDRA_PACKAGE_FILES}/man/ DESTINATION share/man/man1 FILES_MATCHING PATTERN "*.1.gz")
 install(FILES ${HYDRA_PACKAGE_FILES}/completion/hydra DESTINATION share/bash-completion/completions)
+# The README the man pages and hydra.toml refer to, and the architecture page.
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/ARCHITECTURE.md DESTINATION share/doc/hydra)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hydra)

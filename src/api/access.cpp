@@ -223,7 +223,7 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   entry.client = ex.remote().address().to_string();
   entry.method = std::string(ex.method_string());
   entry.route = std::string(ex.path());
-  entry.status = ex.status();
+  entry.status = ex.status() ? ex.status() : entry.outcome == "abandoned" ? 499 : 0;  // as in the request log
   log.write(entry);
 }
 

@@ -144,6 +144,7 @@ void account_cached(Gateway& gw, const DispatchRequest& request, const Served& s
     entry->tokens_out = static_cast<int64_t>(rec.tokens_out);
     entry->cache = rec.cache.value_or("");
     entry->queued_ms = 0;
+    entry->outcome = "cached";
   }
   post_control(gw, [&gw, rec = std::move(rec)]() mutable {
     telemetry::RequestOutcome r;

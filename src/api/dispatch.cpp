@@ -182,7 +182,7 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
   rec.client = request.client;
   rec.request_id = request.request_id;
   rec.endpoint = r.endpoint;
-  rec.model = r.model;
+  rec.model = request.model.empty() ? r.model : normalize_model_name(request.model);  // as asked, "other" or not
   rec.node = r.node;
   rec.status = status_of(request, out, r.outcome);
   rec.outcome = r.outcome;
@@ -234,7 +234,8 @@ void account_later(Gateway& gw, const DispatchRequest& request, Result out, tele
                    std::string node = {}) {
   if (telemetry::AccessEntry* entry = access_entry(request)) {
     entry->node = out.node ? *out.node : node;
-    entry->attempts = out.attempts;
+    entry->outcome = outcome;
+    entry->attempts = out.attempts ? out.attempts : event.attempts;
     entry->queued_ms = out.queued ? queue_wait_s * 1000.0 : 0.0;
     entry->ttfb_ms = out.ttft_ms;
     if (out.node) entry->tokens_in = static_cast<int64_t>(out.tokens_in), entry->tokens_out = static_cast<int64_t>(out.tokens);
@@ -346,6 +347,8 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   Dispatched out;
   const std::string model = normalize_model_name(request.route.model);
   if (telemetry::AccessEntry* entry = access_entry(request)) entry->model = model;
+  if (request.exchange && request.upstream.headers.find("X-Request-Id") == request.upstream.headers.end())
+    add_trace_headers(*request.exchange, request.upstream);  // a translated request: built anew
   if (gw.policy == routing::Policy::scored && gw.weights.prefix > 0) {  // off the control thread: it parses
     request.prefix = prefix_of(request.upstream);
     request.route.prefix = request.prefix.key;
@@ -367,6 +370,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     co_return out;
   }
   if (!out.decision.ok()) {  // accounted by decide()
+    if (telemetry::AccessEntry* entry = access_entry(request)) entry->outcome = "unroutable";
     co_await sink.fail(out.decision.error_status, out.decision.error, 0);
     co_return out;
   }

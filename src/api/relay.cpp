@@ -141,15 +141,21 @@ Upstream upstream_of(http::Exchange& ex) {
   u.target = std::string(request.target());
   for (const auto& f : request)
     if (!hop_by_hop(f.name(), f.name_string())) u.headers.set(f.name_string(), f.value());
-  // The request's id (the client's, or the one the guard made up) and the trace context, with
-  // this hop as the parent.
-  if (!ex.request_id().empty()) u.headers.set("X-Request-Id", ex.request_id());
-  if (auto it = request.find("traceparent"); it != request.end()) {
-    if (auto next = next_traceparent(it->value())) u.headers.set("traceparent", *next);
-    else u.headers.erase("traceparent");
-  }
+  add_trace_headers(ex, u);
   u.body = ex.take_body();
   return u;
+}
+
+void add_trace_headers(const http::Exchange& ex, Upstream& u) {
+  const http::Request& request = ex.request();
+  if (!ex.request_id().empty()) u.headers.set("X-Request-Id", ex.request_id());
+  u.headers.erase("traceparent");
+  u.headers.erase("tracestate");  // goes with a valid traceparent only
+  if (auto it = request.find("traceparent"); it != request.end())
+    if (auto next = next_traceparent(it->value())) {
+      u.headers.set("traceparent", *next);
+      if (auto state = request.find("tracestate"); state != request.end()) u.headers.set("tracestate", state->value());
+    }
 }
 
 Deadline deadline_from_now(const Gateway& gw) {

@@ -14,6 +14,10 @@ namespace hydra::api {
 // The client's request as it came, minus hop-by-hop headers and Hydra's own X-Hydra-* hints.
 // The body is moved out of the exchange, not copied (it may be 64 MiB of images).
 Upstream upstream_of(http::Exchange& ex);
+// The request's id (the client's, or the one the guard made up) and the client's trace context
+// with this hop as the parent (a malformed traceparent is dropped), into `u`'s headers. The
+// translated APIs (OpenAI, Hydra's own) build their upstream request anew: dispatch adds these.
+void add_trace_headers(const http::Exchange& ex, Upstream& u);
 
 // What became of a request that no node finished (for the routing log): the nodes tried, the
 // switches of a stream that was continued before it broke off for good, and why; or that its

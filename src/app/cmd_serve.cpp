@@ -268,7 +268,10 @@ int serve(const ServeConfig& config) {
   telemetry::Telemetry telemetry;
   if (std::string error = telemetry.access.open(*telemetry::parse_access_format(config.access_log), config.access_log_file);
       !error.empty())
-    throw ConfigError("setting log.access_file: " + error);
+    throw ConfigError(fmt::format("setting log.access_file ({}): {}", config.origins.count("log.access_file")
+                                                                           ? config.origins.at("log.access_file")
+                                                                           : "default",
+                                  error));
   api::Lifecycle lifecycle(ioc.get_executor(), executors);
   api::Gateway gateway{fleet,     pools,     ioc.get_executor(), {}, random, admission, telemetry, lifecycle,
                        config.relay, config.weights, config.registration, kVersion, config.orchestration,
@@ -458,6 +461,7 @@ int serve(const ServeConfig& config) {
   reloads.push_back([&] { reload_keys(gateway.auth, config.key_files); });
   reloads.push_back([&] {  // the access log's file, after logrotate moved it
     if (std::string error = telemetry.access.reopen(); !error.empty()) spdlog::error("access log: {}", error);
+    else if (!config.access_log_file.empty()) spdlog::info("access log: {} reopened", config.access_log_file);
   });
   asio::signal_set hangups(ioc, SIGHUP);
   std::function<void()> on_hangup = [&] {
@@ -513,14 +517,14 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   text_flag("threads", "worker threads serving the API (default: one per core; 1: a single thread)");
   text_flag("dashboard-listen", "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
   text_flag("data-dir", "where Hydra keeps its data");
-  text_flag("log-level", "trace, debug, info, warn, error or off (default info)");
+  text_flag("log-level", "trace, debug, info, warn, error, critical or off (default info)");
   text_flag("log-format", "the application log: text or json (default text)");
   text_flag("access-log", "one line per request: off, text or json (default text)");
   text_flag("access-log-file", "append the access log to this file (default: stderr; reopened on SIGHUP)");
   text_flag("tls-cert", "PEM certificate chain: serve the API and the dashboard over HTTPS (with --tls-key)");
   text_flag("tls-key", "PEM private key of --tls-cert");
   text_flag("tls-node-ca", "PEM CA file https:// nodes are verified with (default: the system's CAs)");
-  cmd->add_option("--node", flags->nodes, "an Ollama node URL, e.g. http://10.0.0.5:11434 (repeatable)");
+  cmd->add_option("--node", flags->nodes, "an Ollama or llama-server node URL, e.g. http://10.0.0.5:11434");
   cmd->add_option("--config", flags->config, "TOML config file (also HYDRA_CONFIG)");
   cmd->add_flag_callback("--no-discovery", [flags] { flags->values["no-discovery"] = "1"; },
                          "use only the configured nodes");

@@ -1,7 +1,9 @@
 #include "app/config.hpp"
 #include "app/config_settings.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -18,7 +20,9 @@ namespace {
 void apply(ServeConfig& c, const Setting& s, const std::string& value, const std::string& origin) {
   try {
     s.set(c, value);
-    c.origins[s.key] = origin;
+    // The original system's dashboard_port (SOLLOL_DASHBOARD_PORT) changes dashboard_listen:
+    // it comes first in the table, so a dashboard_listen from the same source wins.
+    c.origins[s.key == "dashboard_port" ? "dashboard_listen" : s.key] = origin;
   } catch (const std::invalid_argument& e) {
     bad(fmt::format("setting {} ({}): bad value \"{}\": {}", s.key, origin, value, e.what()));
   }
@@ -143,7 +147,7 @@ ConfigSources gather_sources(const std::map<std::string, std::string>& flags, co
   if (path.empty() && src.env.count("HYDRA_CONFIG")) path = src.env["HYDRA_CONFIG"];
   if (!path.empty()) {
     std::ifstream in(path);
-    if (!in) throw ConfigError("setting config: cannot read " + path);
+    if (!in) throw ConfigError(fmt::format("setting config: cannot read {}: {}", path, std::strerror(errno)));
     std::stringstream text;
     text << in.rdbuf();
     src.file_text = text.str();

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <stdexcept>
@@ -56,6 +57,16 @@ std::string endpoint(const std::string& v) {
 // A file that can be opened now (certificates, keys: their contents are checked where used).
 std::string readable(const std::string& v) {
   if (!std::ifstream(v)) throw std::invalid_argument("cannot read the file");
+  return v;
+}
+
+// A file to write: its directory must exist now (the file is made when it is opened).
+std::string in_a_directory(const std::string& v) {
+  if (v.empty()) return v;
+  const std::filesystem::path dir = std::filesystem::path(v).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+    throw std::invalid_argument(fmt::format("the directory {} does not exist", dir.string()));
   return v;
 }
 
@@ -173,8 +184,6 @@ const std::vector<Setting>& settings() {
        "Where the Ollama and OpenAI APIs listen (HOST:PORT; 0.0.0.0 for every interface)."},
       {"threads", {"HYDRA_THREADS"}, "threads", SET { c.threads = static_cast<int>(to_whole(v, 0, 256)); },
        GET { return std::to_string(c.threads); }, "Worker threads serving the API, 0 to 256 (0: one per core)."},
-      {"dashboard_listen", {"HYDRA_DASHBOARD_LISTEN"}, "dashboard-listen", SET { c.dashboard_listen = endpoint(v); },
-       GET { return str(c.dashboard_listen); }, "Where the web dashboard listens (HOST:PORT)."},
       {"dashboard_port", {"SOLLOL_DASHBOARD_PORT"}, "",
        SET {
          auto port = static_cast<int>(to_whole(v, 0, 65535));
@@ -182,6 +191,8 @@ const std::vector<Setting>& settings() {
        },
        GET { return std::to_string(http::parse_endpoint(c.dashboard_listen) ? http::parse_endpoint(c.dashboard_listen)->port() : 0); },
        ""},
+      {"dashboard_listen", {"HYDRA_DASHBOARD_LISTEN"}, "dashboard-listen", SET { c.dashboard_listen = endpoint(v); },
+       GET { return str(c.dashboard_listen); }, "Where the web dashboard listens (HOST:PORT)."},
       {"dashboard", {"HYDRA_DASHBOARD", "SOLLOL_DASHBOARD_ENABLED"}, "", SET { c.dashboard_enabled = to_bool(v); },
        GET { return boolean(c.dashboard_enabled); }, "Serve the web dashboard."},
       {"nodes", {"HYDRA_NODES"}, "", SET { c.nodes = split_list(v); }, GET { return list(c.nodes); },
@@ -249,7 +260,7 @@ const std::vector<Setting>& settings() {
        GET { return str(c.log_format); }, "The application log on stderr: text, or json (one object per line)."},
       {"log.access", {"HYDRA_ACCESS_LOG"}, "access-log", SET { c.access_log = one_of(v, {"off", "text", "json"}); },
        GET { return str(c.access_log); }, "One line per request: off, text (key=value pairs) or json."},
-      {"log.access_file", {"HYDRA_ACCESS_LOG_FILE"}, "access-log-file", SET { c.access_log_file = v; },
+      {"log.access_file", {"HYDRA_ACCESS_LOG_FILE"}, "access-log-file", SET { c.access_log_file = in_a_directory(v); },
        GET { return str_or_none(c.access_log_file); },
        "The file the access log is appended to (reopened on SIGHUP); default: stderr.", "\"/var/log/hydra/access.log\""},
       // Health checks

@@ -1,6 +1,6 @@
 #pragma once
 // The application log (spdlog's default logger) in one of two shapes, chosen by log.format:
-//   text: 2026-12-03T21:30:00.123 warn node 10.0.0.5:11434 failed ... request_id=3f2a...
+//   text: 2026-12-03T21:30:00.123Z warn node 10.0.0.5:11434 failed ... request_id=3f2a...
 //   json: {"time":"2026-12-03T21:30:00.123Z","level":"warn","logger":"hydra","msg":"...","request_id":"3f2a..."}
 // A line about one request names its id: a LogRequestScope around the (synchronous) log call.
 #include <string>

@@ -14,7 +14,8 @@ namespace hydra::telemetry {
 
 namespace {
 
-std::string utc_stamp(std::chrono::system_clock::time_point at) {
+// "2026-12-03T21:30:00.123Z", appended.
+void utc_stamp(std::string& out, std::chrono::system_clock::time_point at) {
   const auto since = at.time_since_epoch();
   const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since).count();
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since).count() % 1000;
@@ -22,7 +23,7 @@ std::string utc_stamp(std::chrono::system_clock::time_point at) {
   gmtime_r(&seconds, &utc);
   char text[40];
   const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  return fmt::format("{}.{:03}Z", std::string_view(text, n), millis);
+  fmt::format_to(std::back_inserter(out), "{}.{:03}Z", std::string_view(text, n), millis);
 }
 
 // A text value: as it is when it is one plain word, else quoted; "-" when empty.
@@ -53,8 +54,8 @@ void json_number(std::string& out, double v, int decimals) {
   else fmt::format_to(std::back_inserter(out), "{:.1f}", v);
 }
 
-void json_string(std::string& out, std::string_view key, std::string_view v, bool first = false) {
-  if (!first) out += ',';
+void json_string(std::string& out, std::string_view key, std::string_view v) {
+  out += ',';
   out += '"';
   out += key;
   out += "\":";
@@ -79,9 +80,10 @@ std::optional<AccessFormat> parse_access_format(std::string_view text) {
 std::string format_access(const AccessEntry& e, AccessFormat format) {
   std::string out;
   out.reserve(320);
-  const std::string at = utc_stamp(e.at);
   if (format == AccessFormat::json) {
-    json_string(out.append("{"), "time", at, true);
+    out += "{\"time\":\"";
+    utc_stamp(out, e.at);
+    out += '"';
     json_string(out, "request_id", e.request_id);
     json_string(out, "client", e.client);
     json_string(out, "key", e.key);
@@ -91,6 +93,7 @@ std::string format_access(const AccessEntry& e, AccessFormat format) {
     json_string(out, "node", e.node);
     out += ",\"status\":";
     json_number(out, e.status > 0 ? e.status : -1, 0);
+    json_string(out, "outcome", e.outcome);
     out += ",\"attempts\":";
     json_number(out, e.model.empty() ? -1 : e.attempts, 0);
     out += ",\"queued_ms\":";
@@ -107,7 +110,7 @@ std::string format_access(const AccessEntry& e, AccessFormat format) {
     out += "}\n";
     return out;
   }
-  out += at;
+  utc_stamp(out, e.at);
   auto field = [&](std::string_view key, std::string_view v) {
     out += ' ';
     out += key;
@@ -124,6 +127,7 @@ std::string format_access(const AccessEntry& e, AccessFormat format) {
   out += " status=";
   if (e.status > 0) out += std::to_string(e.status);
   else out += '-';
+  field("outcome", e.outcome);
   out += " attempts=";
   if (e.model.empty()) out += '-';
   else out += std::to_string(e.attempts);

@@ -26,7 +26,8 @@ struct AccessEntry {
   std::string route;   // the path, without the query
   std::string model;   // empty: not a model request
   std::string node;    // the node that served, or was last tried
-  int status = 0;      // the reply's status; 0: the client got none
+  int status = 0;      // the reply's status; 499: the client left before one; 0: none
+  std::string outcome; // model requests: served, failed, rejected, unroutable, abandoned, cached
   int attempts = 0;
   double queued_ms = -1;    // < 0: not a model request
   double ttfb_ms = -1;      // a node's first byte after arrival; < 0: unknown

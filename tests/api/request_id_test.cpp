@@ -50,10 +50,11 @@ TEST(RequestId, ReturnedOnEveryReplySentToTheNodeAndLogged) {
     std::string reply = R"({"models":[]})";
     if (path == "/api/version") reply = R"({"version":"0.12.6"})";
     if (path == "/api/tags") reply = R"({"models":[{"name":"small:1b","size":1000}]})";
-    if (path == "/api/generate") {
+    if (path == "/api/generate" || path == "/api/chat") {
       std::lock_guard lock(mu);
       seen.emplace_back(std::string(ex.request()["X-Request-Id"]), std::string(ex.request()["traceparent"]));
-      reply = R"({"model":"small:1b","response":"ok","done":true})";
+      reply = path == "/api/chat" ? R"({"model":"small:1b","message":{"role":"assistant","content":"ok"},"done":true})"
+                                  : R"({"model":"small:1b","response":"ok","done":true})";
     }
     co_await ex.respond(status::ok, reply);
   });
@@ -78,6 +79,18 @@ TEST(RequestId, ReturnedOnEveryReplySentToTheNodeAndLogged) {
     EXPECT_EQ(seen[1].first, "client-42");
     EXPECT_EQ(seen[1].second.substr(0, 36), trace.substr(0, 36));
     EXPECT_NE(seen[1].second, trace);
+  }
+  // The OpenAI API builds its request to the node anew: the id and the trace go on all the same.
+  auto openai = call(f.gateway(), "POST", "/v1/chat/completions",
+                     R"({"model":"small:1b","messages":[{"role":"user","content":"hi"}]})",
+                     {{"X-Request-Id", "client-43"}, {"traceparent", trace}});
+  ASSERT_EQ(openai.status, 200) << openai.body;
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[2].first, "client-43");
+    EXPECT_EQ(seen[2].second.substr(0, 36), trace.substr(0, 36));
+    EXPECT_NE(seen[2].second, trace);
   }
   // Every reply carries one, errors and other endpoints included.
   EXPECT_FALSE(call(f.gateway(), "GET", "/health").headers["x-request-id"].empty());
@@ -135,6 +148,7 @@ TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
   EXPECT_EQ(gen.at("model").as_string(), "small:1b");
   EXPECT_EQ(gen.at("node").as_string(), f.sim(1).id) << json::serialize(gen) << "\n" << f.gateway_log();
   EXPECT_EQ(gen.at("status").as_int64(), 200);
+  EXPECT_EQ(gen.at("outcome").as_string(), "served");
   EXPECT_EQ(gen.at("client").as_string(), "127.0.0.1");
   EXPECT_EQ(gen.at("attempts").as_int64(), 2);
   EXPECT_EQ(gen.at("tokens_out").as_int64(), 5);
@@ -147,10 +161,12 @@ TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
   EXPECT_EQ(list.at("route").as_string(), "/api/tags") << "the path, not the query";
   EXPECT_TRUE(list.at("model").is_null());
   EXPECT_TRUE(list.at("attempts").is_null());
+  EXPECT_TRUE(list.at("outcome").is_null());
   EXPECT_EQ(list.at("status").as_int64(), 200);
   const json::object& lost = *line_with_id(lines, "acc-3");
   EXPECT_EQ(lost.at("model").as_string(), "nowhere:1b");
   EXPECT_EQ(lost.at("status").as_int64(), 404);
+  EXPECT_EQ(lost.at("outcome").as_string(), "unroutable");
   EXPECT_TRUE(lost.at("node").is_null());
 
   // The application log: one JSON object per line on stderr.

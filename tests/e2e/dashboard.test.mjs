@@ -355,10 +355,11 @@ describe('dashboard in headless Chromium', () => {
     await page.selectOption('[data-testid="filter-node"]', '');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="request-row"]').length >= n, total);
     // A request id (the client's X-Request-Id, or part of it) finds that one request.
-    await page.fill('[data-testid="filter-request-id"]', 'e2e-sm');
+    await page.fill('[data-testid="filter-request-id"]', 'E2E-SM');  // any case
     await page.waitForFunction((id) => {
       const shown = [...document.querySelectorAll('[data-testid="request-row"]')];
-      return shown.length === 1 && shown[0].dataset.node === id;
+      return shown.length === 1 && shown[0].dataset.node === id &&
+        shown[0].querySelector('[data-testid="request-id"]')?.textContent === 'e2e-small';
     }, small.id);
     await page.fill('[data-testid="filter-request-id"]', '');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="request-row"]').length >= n, total);

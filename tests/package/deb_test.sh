@@ -30,12 +30,15 @@ if ! env -i PATH=/usr/bin:/bin HOME="$tmp" timeout 10 "$root/usr/bin/hydra" conf
   cat "$tmp/check.log" >&2
   fail "hydra config check rejects the packaged /etc/hydra/hydra.toml"
 fi
+# The service's data directory is set in the file (the unit does not override it).
+grep -Eq '^data_dir = "/var/lib/hydra" +# .*/etc/hydra/hydra\.toml$' "$tmp/check.log" ||
+  fail "the packaged hydra.toml does not set data_dir to /var/lib/hydra: $(grep '^data_dir' "$tmp/check.log")"
 
 # The file list: the binary, both units, the configuration, a man page per sub-command, completion.
 timeout 30 dpkg-deb -c "$deb" | awk '{print $6}' >"$tmp/list"
 expected=(./usr/bin/hydra ./lib/systemd/system/hydra.service ./lib/systemd/system/hydra-agent.service
           ./etc/hydra/hydra.toml ./etc/default/hydra-agent ./usr/share/man/man1/hydra.1.gz
-          ./usr/share/bash-completion/completions/hydra)
+          ./usr/share/bash-completion/completions/hydra ./usr/share/doc/hydra/README.md)
 subs=$(timeout 10 "$root/usr/bin/hydra" man --list)
 for sub in $subs; do expected+=("./usr/share/man/man1/hydra-$sub.1.gz"); done
 [ "$(wc -w <<<"$subs")" -ge 8 ] || fail "hydra man --list named too few sub-commands: $subs"

@@ -24,6 +24,7 @@ AccessEntry served() {
   e.model = "qwen3:14b";
   e.node = "10.0.0.5:11434";
   e.status = 200;
+  e.outcome = "served";
   e.attempts = 1;
   e.queued_ms = 0;
   e.ttfb_ms = 42.25;
@@ -44,7 +45,7 @@ std::vector<std::string> lines_of(const std::string& path) {
 TEST(AccessLine, TextIsKeyValuePairsWithDashesForWhatIsUnknown) {
   EXPECT_EQ(format_access(served(), AccessFormat::text),
             "2025-12-03T22:13:20.123Z id=req-1 client=10.0.0.9 key=- method=POST route=/api/chat model=qwen3:14b "
-            "node=10.0.0.5:11434 status=200 attempts=1 queued_ms=0.0 ttfb_ms=42.2 duration_ms=1200.5 tokens_in=12 "
+            "node=10.0.0.5:11434 status=200 outcome=served attempts=1 queued_ms=0.0 ttfb_ms=42.2 duration_ms=1200.5 tokens_in=12 "
             "tokens_out=300 cache=miss\n");
   AccessEntry other;
   other.at = served().at;
@@ -53,9 +54,9 @@ TEST(AccessLine, TextIsKeyValuePairsWithDashesForWhatIsUnknown) {
   other.model = "has space\"q";  // quoted and escaped: a line stays one line of pairs
   const std::string line = format_access(other, AccessFormat::text);
   EXPECT_NE(line.find(R"(model="has space\"q")"), std::string::npos) << line;
-  EXPECT_NE(line.find("status=- attempts=0"), std::string::npos) << "a model request counts attempts: " << line;
+  EXPECT_NE(line.find("status=- outcome=- attempts=0"), std::string::npos) << "a model request counts attempts: " << line;
   other.model.clear();
-  EXPECT_NE(format_access(other, AccessFormat::text).find("status=- attempts=- queued_ms=- ttfb_ms=- duration_ms=0.0 tokens_in=- tokens_out=- cache=-"),
+  EXPECT_NE(format_access(other, AccessFormat::text).find("status=- outcome=- attempts=- queued_ms=- ttfb_ms=- duration_ms=0.0 tokens_in=- tokens_out=- cache=-"),
             std::string::npos);
 }
 
@@ -69,6 +70,7 @@ TEST(AccessLine, JsonIsOneObjectWithNullsForWhatIsUnknown) {
   EXPECT_EQ(o.at("time"), "2025-12-03T22:13:20.123Z");
   EXPECT_EQ(o.at("model"), "line\nbreak");
   EXPECT_EQ(o.at("status"), 200);
+  EXPECT_EQ(o.at("outcome"), "served");
   EXPECT_EQ(o.at("tokens_out"), 300);
   EXPECT_DOUBLE_EQ(o.at("ttfb_ms").as_double(), 42.2);
   EXPECT_TRUE(o.at("key").is_null());
@@ -78,6 +80,7 @@ TEST(AccessLine, JsonIsOneObjectWithNullsForWhatIsUnknown) {
   EXPECT_TRUE(b.at("ttfb_ms").is_null());
   EXPECT_TRUE(b.at("tokens_in").is_null());
   EXPECT_TRUE(b.at("attempts").is_null());
+  EXPECT_TRUE(b.at("outcome").is_null());
 }
 
 TEST(AccessLogFile, ThreadsWriteWholeLinesAndSighupReopensAMovedFile) {

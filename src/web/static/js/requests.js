@@ -24,8 +24,9 @@ function row(r, selected, onClick) {
     dataset: { testid: 'request-row', seq: String(r.seq), model: r.model ?? '', node: r.node ?? '', outcome: r.outcome ?? '' },
     onclick: () => onClick(keyOf(r)),
   },
-  el('td', { class: 'nowrap', title: `${r.at}\nrequest id ${r.request_id ?? '—'}` }, formatTime(r.at)),
-  el('td', { class: 'small' }, who(r)),
+  el('td', { class: 'nowrap', title: r.at }, formatTime(r.at)),
+  el('td', { class: 'small' }, who(r),
+    r.request_id ? el('div', { class: 'muted mono', dataset: { testid: 'request-id' } }, r.request_id) : null),
   el('td', { class: 'nowrap', dataset: { testid: 'request-model' } }, r.model, el('div', { class: 'muted small mono' }, r.endpoint)),
   el('td', { class: 'mono', dataset: { testid: 'request-node' } }, r.node ?? el('span', { class: 'muted' }, '—')),
   el('td', { class: statusClass, dataset: { testid: 'request-status' } }, r.status ? String(r.status) : '—', el('div', { class: 'muted small' }, r.outcome)),
@@ -85,7 +86,7 @@ export class RequestsPage {
   matching() {
     const f = Object.fromEntries(Object.entries(this.filter).map(([k, s]) => [k, s.value]));
     return this.records.filter((r) => (!f.model || r.model === f.model) && (!f.node || r.node === f.node) &&
-      (!f.outcome || r.outcome === f.outcome) && (!f.id.trim() || (r.request_id ?? '').includes(f.id.trim())));
+      (!f.outcome || r.outcome === f.outcome) && (!f.id.trim() || (r.request_id ?? '').toLowerCase().includes(f.id.trim().toLowerCase())));
   }
 
   select(seq) {
