@@ -1,11 +1,10 @@
 #include "common/app_log.hpp"
+#include "common/timefmt.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <ctime>
 
 namespace hydra {
 
@@ -32,20 +31,9 @@ public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string line;
     line.reserve(msg.payload.size() + 128);
-    const auto since_epoch = msg.time.time_since_epoch();
-    const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[40];
-    const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
     line += "{\"time\":\"";
-    line.append(stamp, n);
-    line += '.';
-    line += static_cast<char>('0' + millis / 100);
-    line += static_cast<char>('0' + millis / 10 % 10);
-    line += static_cast<char>('0' + millis % 10);
-    line += "Z\",\"level\":\"";
+    append_utc_millis(line, msg.time);
+    line += "\",\"level\":\"";
     const auto level = spdlog::level::to_string_view(msg.level);
     line.append(level.data(), level.size());
     line += "\",\"logger\":\"";

@@ -5,4 +5,6 @@
 
 namespace hydra {
 std::string rfc3339(WallTime t);
+// "2026-12-03T21:30:00.123Z" (milliseconds), appended to `out`: the logs' time stamps.
+void append_utc_millis(std::string& out, WallTime t);
 }

@@ -1,30 +1,18 @@
 #include "telemetry/access_log.hpp"
 
 #include "common/app_log.hpp"
+#include "common/timefmt.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fmt/format.h>
 
 namespace hydra::telemetry {
 
 namespace {
-
-// "2026-12-03T21:30:00.123Z", appended.
-void utc_stamp(std::string& out, std::chrono::system_clock::time_point at) {
-  const auto since = at.time_since_epoch();
-  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since).count();
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  fmt::format_to(std::back_inserter(out), "{}.{:03}Z", std::string_view(text, n), millis);
-}
 
 // A text value: as it is when it is one plain word, else quoted; "-" when empty.
 void text_value(std::string& out, std::string_view v) {
@@ -82,7 +70,7 @@ std::string format_access(const AccessEntry& e, AccessFormat format) {
   out.reserve(320);
   if (format == AccessFormat::json) {
     out += "{\"time\":\"";
-    utc_stamp(out, e.at);
+    append_utc_millis(out, e.at);
     out += '"';
     json_string(out, "request_id", e.request_id);
     json_string(out, "client", e.client);
@@ -110,7 +98,7 @@ std::string format_access(const AccessEntry& e, AccessFormat format) {
     out += "}\n";
     return out;
   }
-  utc_stamp(out, e.at);
+  append_utc_millis(out, e.at);
   auto field = [&](std::string_view key, std::string_view v) {
     out += ' ';
     out += key;
