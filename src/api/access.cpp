@@ -310,6 +310,23 @@ bool may_see(const Caller* caller, std::string_view owner) {
   return caller->name() == owner;
 }
 
+http::RefusalHook refusals(Gateway& gw) {
+  return [&gw](const http::Refused& r, http::Response& res) {
+    const std::string id = request_id_for(r.request_id);
+    res.set("X-Request-Id", id);
+    const telemetry::AccessLog& log = gw.telemetry.access;
+    if (!log.enabled()) return;
+    telemetry::AccessEntry entry;
+    entry.at = std::chrono::system_clock::now();
+    entry.request_id = id;
+    entry.client = r.remote.address().to_string();
+    entry.method = std::string(r.method);
+    entry.route = std::string(r.target.substr(0, r.target.find('?')));
+    entry.status = r.status;
+    log.write(entry);
+  };
+}
+
 http::Handler guarded(Gateway& gw, http::Handler inner, Port port) {
   return [&gw, inner = std::move(inner), port](http::Exchange& ex) { return guard(gw, inner, ex, port); };
 }

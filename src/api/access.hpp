@@ -96,6 +96,9 @@ void take_back(Gateway& gw, const Caller& caller, auth::Refusal why);
 
 // Wraps a port's handler with the guard.
 http::Handler guarded(Gateway& gw, http::Handler inner, Port port);
+// What the guard does for a request the HTTP server refused before any handler (413, 431,
+// 408, 400): its X-Request-Id on the reply, and its access-log line (http::Server::on_refusal).
+http::RefusalHook refusals(Gateway& gw);
 
 // The presented key: Authorization: Bearer, X-API-Key, or (for EventSource, which cannot send
 // headers) the `key` query parameter of GET /events.

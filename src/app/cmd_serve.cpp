@@ -357,6 +357,8 @@ int serve(const ServeConfig& config) {
   std::unique_ptr<http::Server> single;  // threads = 1: the control thread serves the API
   if (workers.empty()) single = std::make_unique<http::Server>(ioc.get_executor(), api_handler, limits);
   for (auto& w : workers) w->server = std::make_unique<http::Server>(w->ioc.get_executor(), api_handler, limits);
+  if (single) single->on_refusal(api::refusals(gateway));
+  for (auto& w : workers) w->server->on_refusal(api::refusals(gateway));
   std::vector<http::Server*> servers;
   if (single) servers.push_back(single.get());
   for (auto& w : workers) servers.push_back(w->server.get());
@@ -391,6 +393,7 @@ int serve(const ServeConfig& config) {
                          counting(lifecycle, api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard)),
                          limits);
   if (tls) dashboard.use_tls(tls);
+  dashboard.on_refusal(api::refusals(gateway));
   if (config.dashboard_enabled) {
     // A busy dashboard port stops start-up as a busy API port does: a gateway whose dashboard
     // silently went missing is found out too late.

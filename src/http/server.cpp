@@ -70,6 +70,7 @@ struct Server::State {
   ServerLimits limits;
   ErrorBody error_body;
   std::shared_ptr<ServerTls> tls;  // set: every connection is TLS
+  RefusalHook refusal;              // set: told of each request refused before a handler
   std::shared_ptr<tcp::acceptor> acceptor;
   tcp::endpoint bound;
   std::atomic<bool> draining{false};  // drain(): no connection is kept alive after its reply
@@ -118,11 +119,18 @@ struct Server::State {
     return req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue");
   }
 
-  awaitable<void> reply_error(Stream& stream, bhttp::status status, std::string_view message,
-                              std::string_view target) {
+  // What had arrived of a refused request.
+  struct Asked {
+    std::string target;
+    std::string_view method, request_id;
+    tcp::endpoint remote;
+  };
+
+  awaitable<void> reply_error(Stream& stream, bhttp::status status, std::string_view message, const Asked& asked) {
     Response res{status, 11};
     res.set(bhttp::field::content_type, "application/json; charset=utf-8");
-    res.body() = error_body(status, message, target);
+    res.body() = error_body(status, message, asked.target);
+    if (refusal) refusal(Refused{static_cast<int>(status), asked.method, asked.target, asked.request_id, asked.remote}, res);
     res.keep_alive(false);
     res.prepare_payload();
     stream.expires_after(limits.write_timeout);
@@ -147,8 +155,7 @@ struct Server::State {
   // Answers a failed read of a request (head or body) when it deserves an answer; the
   // session ends either way.
   // `head_started`: some of the request had arrived when the read failed.
-  awaitable<void> refuse(Stream& stream, error_code rec, bool body_started, bool head_started,
-                         std::string target) {
+  awaitable<void> refuse(Stream& stream, error_code rec, bool body_started, bool head_started, const Asked& target) {
     if (rec == bhttp::error::body_limit) {
       co_await reply_error(stream, bhttp::status::payload_too_large, "request body too large", target);
       co_await linger(stream, limits);
@@ -307,12 +314,15 @@ struct Server::State {
       auto hec = co_await read_head(stream, buffer, parser, limits);
       if (hec) {
         const bool head_started = buffer.size() > 0 || parser.got_some();
-        std::string target(parser.get().target());  // set once the request line was parsed
-        if (target.empty()) target = head_target(buffer);
-        co_await self->refuse(stream, hec, false, head_started, std::move(target));
+        // What the parser has of the head (a body over the limit by its Content-Length is
+        // refused here with the head read whole).
+        Asked asked{std::string(parser.get().target()), parser.get().method_string(), parser.get()["X-Request-Id"], remote};
+        if (asked.target.empty()) asked.target = head_target(buffer);
+        co_await self->refuse(stream, hec, false, head_started, asked);
         break;
       }
-      const std::string target(parser.get().target());
+      const Asked target{std::string(parser.get().target()), parser.get().method_string(),
+                         parser.get()["X-Request-Id"], remote};
       if (const char* problem = framing_problem(parser.get())) {
         co_await self->reply_error(stream, bhttp::status::bad_request,
                                    std::string("malformed request: ") + problem, target);
@@ -364,6 +374,8 @@ Server::~Server() { stop_listening(); }
 void Server::use_tls(std::shared_ptr<ServerTls> tls) { state_->tls = std::move(tls); }
 
 bool Server::tls() const { return state_->tls != nullptr; }
+
+void Server::on_refusal(RefusalHook hook) { state_->refusal = std::move(hook); }
 
 boost::system::result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint, bool share_port) {
   auto acc = std::make_shared<tcp::acceptor>(state_->executor);

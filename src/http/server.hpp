@@ -30,6 +30,18 @@ std::string ollama_error_body(bhttp::status, std::string_view message);
 // /v1/, Ollama's everywhere else.
 std::string api_error_body(bhttp::status, std::string_view message, std::string_view target);
 
+// A request the server refused before any handler saw it (413, 431, 408, 400): what had
+// arrived of it (fields empty when its head had not).
+struct Refused {
+  int status = 0;
+  std::string_view method, target;
+  std::string_view request_id;  // its X-Request-Id, as the client sent it
+  tcp::endpoint remote;
+};
+// Called on the connection's thread before the refusal goes out: it may add reply headers
+// (X-Request-Id) and log the request.
+using RefusalHook = std::function<void(const Refused&, Response&)>;
+
 class Server {
 public:
   Server(asio::any_io_executor executor, Handler handler, ServerLimits limits = {},
@@ -42,6 +54,8 @@ public:
   // certificate (shared with other servers; reloaded by its owner). Call before listen().
   void use_tls(std::shared_ptr<ServerTls> tls);
   bool tls() const;
+  // Requests refused before a handler (413, 431, 408, 400) go through `hook`. Before listen().
+  void on_refusal(RefusalHook hook);
 
   // Binds and starts accepting. Port 0 picks a free port; the bound endpoint is returned.
   // `share_port`: SO_REUSEPORT, so that one server per worker thread listens on the same port

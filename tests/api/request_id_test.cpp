@@ -124,7 +124,7 @@ TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
   char dir[] = "/tmp/hydra-access-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/access.log";
-  f.start_gateway({"HYDRA_ACCESS_LOG=json", "HYDRA_ACCESS_LOG_FILE=" + path, "HYDRA_LOG_FORMAT=json"});
+  f.start_gateway({"HYDRA_ACCESS_LOG=json", "HYDRA_ACCESS_LOG_FILE=" + path, "HYDRA_LOG_FORMAT=json", "HYDRA_BODY_LIMIT_MB=1"});
   // A stream cut on node a goes on on b: the application log's warning is about this request.
   const std::string a = f.sim(0).id;
   ASSERT_EQ(post(f.sim(0).endpoint, "/_sim/fault", R"({"mode":"cut","after_tokens":2,"count":1})").status, 200);
@@ -137,11 +137,21 @@ TEST(AccessLog, OneJsonLinePerRequestWithTheRequestsFactsAndTheAppLogInJson) {
   auto missing = call(f.gateway(), "POST", "/api/generate", R"({"model":"nowhere:1b","prompt":"x"})", {{"X-Request-Id", "acc-3"}});
   ASSERT_EQ(missing.status, 404);
 
+  // Refused by the HTTP layer before any handler: the id and the line all the same.
+  auto big = call(f.gateway(), "POST", "/api/chat?x=1", std::string(2 << 20, ' '), {{"X-Request-Id", "acc-4"}});
+  ASSERT_EQ(big.status, 413);
+  EXPECT_EQ(big.headers["x-request-id"], "acc-4");
+
   std::vector<json::object> lines;
   ASSERT_TRUE(wait_for([&] {
     lines = access_lines(path);
-    return line_with_id(lines, "acc-1") && line_with_id(lines, "acc-2") && line_with_id(lines, "acc-3");
+    return line_with_id(lines, "acc-1") && line_with_id(lines, "acc-2") && line_with_id(lines, "acc-3") &&
+           line_with_id(lines, "acc-4");
   }, seconds(10))) << lines.size() << " lines";
+  const json::object& refused = *line_with_id(lines, "acc-4");
+  EXPECT_EQ(refused.at("status").as_int64(), 413);
+  EXPECT_EQ(refused.at("route").as_string(), "/api/chat");
+  EXPECT_EQ(refused.at("method").as_string(), "POST");
   const json::object& gen = *line_with_id(lines, "acc-1");
   EXPECT_EQ(gen.at("method").as_string(), "POST");
   EXPECT_EQ(gen.at("route").as_string(), "/api/generate");
