@@ -202,6 +202,18 @@ http::awaitable<void> checked(Gateway& gw, const http::Handler& inner, http::Exc
   ex.on_settled({});
 }
 
+// The access-log line's common part (what the handlers noted is in `entry` already), written.
+void write_access(const telemetry::AccessLog& log, telemetry::AccessEntry& entry, std::string_view id,
+                  const http::tcp::endpoint& remote, std::string_view method, std::string_view route, int status) {
+  entry.at = std::chrono::system_clock::now();
+  entry.request_id = id;
+  entry.client = remote.address().to_string();
+  entry.method = method;
+  entry.route = route;
+  entry.status = status;
+  log.write(entry);
+}
+
 // Every request: its id (on every reply, and sent on to the node), the checks, and at the end
 // its access-log line, with what the handlers noted in it (the model, the node...).
 http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
@@ -217,14 +229,9 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   ex.set_log_context(&entry);
   co_await checked(gw, inner, ex, port);
   ex.set_log_context(nullptr);
-  entry.at = std::chrono::system_clock::now();
   entry.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  entry.request_id = ex.request_id();
-  entry.client = ex.remote().address().to_string();
-  entry.method = std::string(ex.method_string());
-  entry.route = std::string(ex.path());
-  entry.status = ex.status() ? ex.status() : entry.outcome == "abandoned" ? 499 : 0;  // as in the request log
-  log.write(entry);
+  const int status = ex.status() ? ex.status() : entry.outcome == "abandoned" ? 499 : 0;  // as in the request log
+  write_access(log, entry, ex.request_id(), ex.remote(), ex.method_string(), ex.path(), status);
 }
 
 }  // namespace
@@ -317,13 +324,7 @@ http::RefusalHook refusals(Gateway& gw) {
     const telemetry::AccessLog& log = gw.telemetry.access;
     if (!log.enabled()) return;
     telemetry::AccessEntry entry;
-    entry.at = std::chrono::system_clock::now();
-    entry.request_id = id;
-    entry.client = r.remote.address().to_string();
-    entry.method = std::string(r.method);
-    entry.route = std::string(r.target.substr(0, r.target.find('?')));
-    entry.status = r.status;
-    log.write(entry);
+    write_access(log, entry, id, r.remote, r.method, r.target.substr(0, r.target.find('?')), r.status);
   };
 }
 

@@ -238,7 +238,10 @@ void account_later(Gateway& gw, const DispatchRequest& request, Result out, tele
     entry->attempts = out.attempts ? out.attempts : event.attempts;
     entry->queued_ms = out.queued ? queue_wait_s * 1000.0 : 0.0;
     entry->ttfb_ms = out.ttft_ms;
-    if (out.node) entry->tokens_in = static_cast<int64_t>(out.tokens_in), entry->tokens_out = static_cast<int64_t>(out.tokens);
+    if (out.node) {
+      entry->tokens_in = static_cast<int64_t>(out.tokens_in);
+      entry->tokens_out = static_cast<int64_t>(out.tokens);
+    }
     entry->cache = request.cache;
   }
   post_control(gw, [&gw, facts = facts_of(request), out = std::move(out), event = std::move(event), outcome = std::string(outcome),

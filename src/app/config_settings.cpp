@@ -189,7 +189,7 @@ const std::vector<Setting>& settings() {
          auto port = static_cast<int>(to_whole(v, 0, 65535));
          c.dashboard_listen = c.dashboard_listen.substr(0, c.dashboard_listen.rfind(':')) + ":" + std::to_string(port);
        },
-       GET { return std::to_string(http::parse_endpoint(c.dashboard_listen) ? http::parse_endpoint(c.dashboard_listen)->port() : 0); },
+       GET { return c.dashboard_listen.substr(c.dashboard_listen.rfind(':') + 1); },
        ""},
       {"dashboard_listen", {"HYDRA_DASHBOARD_LISTEN"}, "dashboard-listen", SET { c.dashboard_listen = endpoint(v); },
        GET { return str(c.dashboard_listen); }, "Where the web dashboard listens (HOST:PORT)."},
