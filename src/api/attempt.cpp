@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -187,14 +188,11 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     } unaim{watch};
 
     // The body goes out from the caller's copy: one copy per request, however many attempts.
-    bhttp::request<bhttp::span_body<const char>> up{upstream.method, upstream.target, 11};
-    for (const auto& f : upstream.headers) up.set(f.name_string(), f.value());
-    up.set(bhttp::field::host, node.host_header);
-    up.keep_alive(true);
-    up.body() = boost::beast::span<const char>(upstream.body.data(), upstream.body.size());
-    up.prepare_payload();
+    http::write_request_head(conn->head, upstream.method, upstream.target, upstream.headers, node.host_header,
+                             upstream.body.size());
+    const auto request = http::head_and_body(conn->head, upstream.body);
     conn->stream.expires_after(t.idle);
-    auto [wec, wn] = co_await bhttp::async_write(conn->stream, up, use_nothrow);
+    auto [wec, wn] = co_await asio::async_write(conn->stream, request, use_nothrow);
     if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
     if (wec) {
       if (gw.pool().retry_fresh(ep, *conn, wec, false)) {

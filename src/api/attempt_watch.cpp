@@ -13,17 +13,30 @@ namespace hydra::api {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-// Shared by the attempt and the handlers, which may run after the attempt has returned (a
-// cancelled wait completes later): they touch nothing else. All on the attempt's thread.
-struct AttemptWatch::State {
-  explicit State(asio::any_io_executor ex) : deadline(ex), gone_ended(ex, asio::steady_timer::time_point::max()) {}
+// Most attempts end within milliseconds; their watches are never armed. The requester, the
+// shutdown grace and the node's ejection are watched from this long into an attempt on (a
+// requester that leaves sooner is seen when the reply is written, as it would be anyway). Arming
+// them costs a coroutine and two waits on shared timers, whose cancellation is a search.
+constexpr std::chrono::milliseconds watch_after{20};
 
+// Shared by the attempt and the handlers, which may run after the attempt has returned (a
+// cancelled wait completes later): they touch nothing else, and nothing outside the state once
+// `over` is set (the sink may be gone then). All on the attempt's thread.
+struct AttemptWatch::State : std::enable_shared_from_this<AttemptWatch::State> {
+  State(asio::any_io_executor ex, Gateway& g, ReplySink& s, std::size_t node, std::chrono::steady_clock::time_point at)
+      : gw(g), sink(&s), node_index(node), deadline_at(at), timer(ex), gone_ended(ex, asio::steady_timer::time_point::max()) {}
+
+  Gateway& gw;
+  ReplySink* sink;
+  std::size_t node_index;
+  std::chrono::steady_clock::time_point deadline_at;
   Cut cut = Cut::none;
   http::tcp::socket* socket = nullptr;
   bool over = false;        // finish() ran: what completes from now on was cancelled
   bool watch_down = true;   // until the node's reply begins
+  bool armed = false;       // the watches on the requester, the shutdown and the node run
   bool gone_running = false;
-  asio::steady_timer deadline;
+  asio::steady_timer timer;       // first to arm the watches, then the request's deadline
   asio::steady_timer gone_ended;  // cancelled when the watch on the requester has ended
   asio::cancellation_signal gone, stop, down;
 
@@ -37,29 +50,32 @@ struct AttemptWatch::State {
     error_code ec;
     socket->close(ec);  // the read under way ends at once
   }
+  void on_timer(error_code ec) {
+    if (ec || over) return;
+    if (std::chrono::steady_clock::now() >= deadline_at) return fire(Cut::total_timeout);
+    if (!armed) arm();
+    if (deadline_at != std::chrono::steady_clock::time_point::max()) {
+      timer.expires_at(deadline_at);
+      timer.async_wait([self = this->shared_from_this()](error_code e) { self->on_timer(e); });
+    }
+  }
+  void arm();
   // Ends every wait but the one on the requester (finish() waits for that one to let go).
   void stop_watching() {
     over = true;
     socket = nullptr;
-    deadline.cancel();
+    timer.cancel();
     stop.emit(asio::cancellation_type::terminal);
     watch_down = false;
     down.emit(asio::cancellation_type::terminal);
   }
 };
 
-AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
-                           std::chrono::steady_clock::time_point deadline, asio::any_io_executor executor)
-    : state_(std::make_shared<State>(executor)) {
-  auto st = state_;
-  if (deadline != std::chrono::steady_clock::time_point::max()) {
-    st->deadline.expires_at(deadline);
-    st->deadline.async_wait([st](error_code ec) {
-      if (!ec) st->fire(Cut::total_timeout);
-    });
-  }
-  st->gone_running = true;
-  asio::co_spawn(executor, sink.gone(), asio::bind_cancellation_slot(st->gone.slot(), [st](std::exception_ptr e) {
+void AttemptWatch::State::arm() {
+  armed = true;
+  auto st = shared_from_this();
+  gone_running = true;
+  asio::co_spawn(timer.get_executor(), sink->gone(), asio::bind_cancellation_slot(gone.slot(), [st](std::exception_ptr e) {
                    log_exception(e, "an attempt's watch on its requester");
                    st->gone_running = false;
                    if (st->over) st->gone_ended.cancel();
@@ -67,12 +83,20 @@ AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
                  }));
   // Plain timer waits (http::Signals::listen): raised or cancelled, both complete with
   // operation_aborted; finish() sets `over` (and clears `watch_down`) before it cancels.
-  if (gw.lifecycle.stopping()) st->fire(Cut::stopping);
-  else
-    gw.lifecycle.on_stopped(asio::bind_cancellation_slot(st->stop.slot(), [st](error_code) { st->fire(Cut::stopping); }));
-  gw.cluster.on_down(node_index, asio::bind_cancellation_slot(st->down.slot(), [st](error_code) {
-                       if (st->watch_down) st->fire(Cut::node_down);
-                     }));
+  if (gw.lifecycle.stopping()) fire(Cut::stopping);
+  else gw.lifecycle.on_stopped(asio::bind_cancellation_slot(stop.slot(), [st](error_code) { st->fire(Cut::stopping); }));
+  if (watch_down)
+    gw.cluster.on_down(node_index, asio::bind_cancellation_slot(down.slot(), [st](error_code) {
+                         if (st->watch_down) st->fire(Cut::node_down);
+                       }));
+}
+
+AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
+                           std::chrono::steady_clock::time_point deadline, asio::any_io_executor executor)
+    : state_(std::make_shared<State>(executor, gw, sink, node_index, deadline)) {
+  if (gw.lifecycle.stopping()) state_->fire(Cut::stopping);
+  state_->timer.expires_at(std::min(deadline, std::chrono::steady_clock::now() + watch_after));
+  state_->timer.async_wait([st = state_](error_code ec) { st->on_timer(ec); });
 }
 
 AttemptWatch::~AttemptWatch() {

@@ -4,7 +4,8 @@
 // begins, health checks ejecting the node. One watch per attempt, armed once: each source
 // completes a plain handler that notes why and closes the node's socket, which ends whatever
 // read of the reply is under way. (Racing each read against every source with awaitable
-// operators spawned a coroutine per source per phase: most of a small request's cost.)
+// operators spawned a coroutine per source per phase: most of a small request's cost.) The
+// deadline is watched from the start, the rest from 20 ms into the attempt (attempt_watch.cpp).
 #include "api/gateway.hpp"
 #include "api/sink.hpp"
 
@@ -18,7 +19,7 @@ enum class Cut { none, client_gone, stopping, total_timeout, node_down };
 
 class AttemptWatch {
 public:
-  // Starts watching at once; `deadline` is the request's total deadline.
+  // Starts watching; `deadline` is the request's total deadline.
   AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index, std::chrono::steady_clock::time_point deadline,
                http::asio::any_io_executor executor);
   ~AttemptWatch();

@@ -194,7 +194,7 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
   rec.tokens_out = r.tokens;
   rec.tokens_in = out.tokens_in;
   if (!request.cache.empty()) rec.cache = request.cache;
-  if (const telemetry::RoutingEvent* e = gw.telemetry.routing.find(routing_seq)) rec.routing = *e;
+  rec.routing = gw.telemetry.routing.find(routing_seq);
   gw.telemetry.request_log.record(std::move(rec));
 }
 

@@ -128,7 +128,7 @@ awaitable<void> events(Gateway& gw, http::Exchange& ex) {
   if (co_await begin_sse(ex)) co_return;
   SsePipe pipe(co_await http::asio::this_coro::executor);
   pipe.push("hello", hello(gw));
-  for (const auto& e : gw.telemetry.routing.recent(50)) pipe.push("routing", telemetry::to_json(e));
+  for (const auto& e : gw.telemetry.routing.recent(50)) pipe.push("routing", telemetry::to_json(*e));
   pipe.push("history", history(gw));
   pipe.push("nodes", fleet_json(gw, *gw.cluster.snapshot()));
   uint64_t id = gw.telemetry.events.subscribe([&pipe](std::string_view name, const json::object& data) { pipe.push(name, data); });

@@ -2,6 +2,7 @@
 
 #include "common/duration.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <algorithm>
 #include <unordered_map>
@@ -34,7 +35,10 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   // A body this big carries images (or files): parsing it would hold it twice. Not keyed.
   if (upstream.body.size() > kPrefixBodyLimit) return facts;
   boost::system::error_code ec;
-  json::value parsed = json::parse(upstream.body, ec);
+  // Read and dropped here: a small body's tree lives in this buffer, without allocations.
+  unsigned char scratch[4096];
+  json::monotonic_resource memory(scratch, sizeof scratch);
+  json::value parsed = json::parse(upstream.body, ec, &memory);
   const json::object* body = ec ? nullptr : parsed.if_object();
   if (!body) return facts;
   routing::PrefixKeyBuilder builder;

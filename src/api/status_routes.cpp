@@ -244,7 +244,7 @@ json::object routing_body(const Gateway& gw, std::string_view query) {
   auto limit = std::min<uint64_t>(query_number(query, "limit", 100), 500);
   auto after = query_number(query, "after", 0);
   json::array decisions;
-  for (const auto& e : gw.telemetry.routing.recent(limit, after)) decisions.push_back(telemetry::to_json(e));
+  for (const auto& e : gw.telemetry.routing.recent(limit, after)) decisions.push_back(telemetry::to_json(*e));
   json::object o = json_field("decisions", std::move(decisions));
   o["totals"] = routing_totals(gw.telemetry.routing);
   return o;

@@ -44,9 +44,16 @@ struct Connection {
   explicit Connection(Stream s) : stream(std::move(s)) {}
   Stream stream;
   beast::flat_buffer buffer;
+  std::string head;  // the head of the request being sent (write_request_head); capacity kept
   bool reused = false;  // came from the pool (a stale keep-alive may fail on first use)
   std::chrono::steady_clock::time_point idle_since;  // when it was last given back to the pool
 };
+
+// An HTTP/1.1 keep-alive request head as text into `out`: the request line, `headers` (but
+// Host and the framing fields, which this sets), Host, and Content-Length for a body (or a
+// method that carries one). No header map, no serializer: the data path's way to send.
+void write_request_head(std::string& out, bhttp::verb method, std::string_view target, const bhttp::fields& headers,
+                        std::string_view host, std::size_t body_size);
 
 // Whether acquire() may hand out a pooled connection, or must make a new one.
 enum class Reuse { pooled, fresh };

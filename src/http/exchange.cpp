@@ -3,10 +3,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
+#include <fmt/format.h>
 #include <algorithm>
 #include <poll.h>
 
@@ -67,17 +68,58 @@ awaitable<error_code> Exchange::respond_error(bhttp::status status, std::string_
 
 namespace {
 
-// A streamed reply's head: the routing headers, the exchange's own, the content type.
-template <class Response>
-void head_fields(Response& res, std::string_view content_type, const bhttp::fields* extra,
-                 const std::vector<std::pair<std::string, std::string>>& reply_headers) {
-  if (extra)
-    for (const auto& f : *extra) res.set(f.name_string(), f.value());
-  for (const auto& [name, value] : reply_headers) res.set(name, value);
-  res.set(bhttp::field::content_type, content_type);
+bool same_name(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
+
+// Fields the head's framing sets itself; a routing header of that name is dropped.
+bool framing_field(std::string_view name) {
+  return same_name(name, "Content-Type") || same_name(name, "Content-Length") ||
+         same_name(name, "Transfer-Encoding") || same_name(name, "Connection");
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
 }
 
 }  // namespace
+
+// The routing headers (`extra`), the exchange's own (a later one of the same name wins, as a
+// header map's set() would), the content type, then the framing: Content-Length (the body
+// follows raw) or chunked (HTTP/1.1), or raw until close (HTTP/1.0).
+void Exchange::write_head(bhttp::status status, std::string_view content_type, const bhttp::fields* extra,
+                          std::optional<std::uint64_t> content_length) {
+  const bool http11 = request_.version() >= 11;
+  const auto named_later = [&](std::string_view name, std::size_t from) {
+    for (std::size_t i = from; i < reply_headers_.size(); ++i)
+      if (same_name(reply_headers_[i].first, name)) return true;
+    return false;
+  };
+  head_.clear();
+  head_.reserve(256);
+  head_.append(http11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+  head_.append(fmt::format_int(static_cast<int>(status)).c_str());
+  head_ += ' ';
+  head_.append(bhttp::obsolete_reason(status));
+  head_.append("\r\n");
+  if (extra)
+    for (const auto& f : *extra)
+      if (!framing_field(f.name_string()) && !named_later(f.name_string(), 0)) append_field(head_, f.name_string(), f.value());
+  for (std::size_t i = 0; i < reply_headers_.size(); ++i)
+    if (!framing_field(reply_headers_[i].first) && !named_later(reply_headers_[i].first, i + 1))
+      append_field(head_, reply_headers_[i].first, reply_headers_[i].second);
+  append_field(head_, "Content-Type", content_type);
+  if (content_length) {
+    append_field(head_, "Content-Length", fmt::format_int(*content_length).c_str());
+    raw_stream_ = true;
+  } else if (http11) {
+    append_field(head_, "Transfer-Encoding", "chunked");
+  } else {
+    raw_stream_ = true;  // HTTP/1.0: the body runs until the connection closes
+    reusable_ = false;
+  }
+  if (http11 && !reusable_) append_field(head_, "Connection", "close");
+  if (!http11 && reusable_) append_field(head_, "Connection", "keep-alive");
+  head_.append("\r\n");
+}
 
 awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type,
                                              const bhttp::fields* extra,
@@ -85,38 +127,22 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
   if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::streaming;
   status_ = static_cast<int>(status);
+  write_head(status, content_type, extra, content_length);
   if (content_length) {
-    auto& res = held_head_.emplace(status, request_.version());
-    head_fields(res, content_type, extra, reply_headers_);
-    res.content_length(*content_length);
-    res.keep_alive(reusable_);
-    raw_stream_ = true;
+    head_held_ = true;
     co_return error_code{};  // sent with the body's first bytes
   }
-  bhttp::response<bhttp::empty_body> res{status, request_.version()};
-  head_fields(res, content_type, extra, reply_headers_);
-  if (request_.version() >= 11) {
-    res.chunked(true);
-    res.keep_alive(reusable_);
-  } else {
-    raw_stream_ = true;
-    reusable_ = false;
-    res.keep_alive(false);
-  }
-  bhttp::response_serializer<bhttp::empty_body> sr(res);
   stream_.expires_after(limits_.write_timeout);
-  auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_nothrow);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head_), use_nothrow);
   if (ec) reusable_ = false;
   co_return ec;
 }
 
 awaitable<error_code> Exchange::send_held_head(std::string_view data) {
-  auto& res = *held_head_;
-  res.body() = boost::beast::span<const char>(data.data(), data.size());
-  bhttp::response_serializer<bhttp::span_body<const char>> sr(res);
+  head_held_ = false;
+  const auto both = head_and_body(head_, data);
   stream_.expires_after(limits_.write_timeout);
-  auto [ec, n] = co_await bhttp::async_write(stream_, sr, use_nothrow);
-  held_head_.reset();
+  auto [ec, n] = co_await asio::async_write(stream_, both, use_nothrow);
   if (ec) reusable_ = false;
   co_return ec;
 }
@@ -124,7 +150,7 @@ awaitable<error_code> Exchange::send_held_head(std::string_view data) {
 awaitable<error_code> Exchange::send_chunk(std::string_view data) {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
   if (data.empty()) co_return error_code{};  // an empty chunk would end the body
-  if (held_head_) co_return co_await send_held_head(data);
+  if (head_held_) co_return co_await send_held_head(data);
   stream_.expires_after(limits_.write_timeout);
   error_code ec;
   if (raw_stream_) {
@@ -142,7 +168,7 @@ awaitable<error_code> Exchange::end_stream() {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::done;
   settle();
-  if (held_head_) co_return co_await send_held_head({});  // an empty body (or a HEAD request)
+  if (head_held_) co_return co_await send_held_head({});  // an empty body (or a HEAD request)
   if (raw_stream_) co_return error_code{};
   stream_.expires_after(limits_.write_timeout);
   auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), use_nothrow);

@@ -94,6 +94,9 @@ public:
 
 private:
   awaitable<error_code> send_held_head(std::string_view data);
+  // A streamed reply's head, written as text into head_: no header map, no serializer.
+  void write_head(bhttp::status status, std::string_view content_type, const bhttp::fields* extra,
+                  std::optional<std::uint64_t> content_length);
 
   enum class State { idle, streaming, done };
   Stream& stream_;
@@ -108,7 +111,8 @@ private:
   bool raw_stream_ = false;
   // A reply of known length: its head waits for the first bytes of the body and goes out in
   // the same write (one send instead of two for a small reply).
-  std::optional<bhttp::response<bhttp::span_body<const char>>> held_head_;
+  std::string head_;
+  bool head_held_ = false;
   bool reusable_;
   bool watching_ = false;  // a wait_closed() is reading into buffer_
   std::vector<std::pair<std::string, std::string>> reply_headers_;

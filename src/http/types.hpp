@@ -7,8 +7,10 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <string_view>
 
 namespace hydra::http {
 
@@ -24,6 +26,12 @@ using awaitable = asio::awaitable<T>;
 
 // Completion token that reports errors as values instead of throwing (data path rule).
 inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// A head and a body for one gathered write. (Made here, not with a braced list inside a
+// coroutine: g++ 12 mishandles those.)
+inline std::array<asio::const_buffer, 2> head_and_body(std::string_view head, std::string_view body) {
+  return {asio::const_buffer(head.data(), head.size()), asio::const_buffer(body.data(), body.size())};
+}
 
 struct ServerLimits {
   std::size_t body_limit = 64u << 20;      // request bodies (images in chat requests are large)

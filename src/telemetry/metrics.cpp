@@ -1,6 +1,9 @@
 #include "telemetry/metrics.hpp"
 
 #include <fmt/format.h>
+#include <array>
+#include <tuple>
+#include <utility>
 
 namespace hydra::telemetry {
 
@@ -37,7 +40,7 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
 }
 
 void counters(std::string& out, std::string_view name, std::string_view help, const std::vector<std::string_view>& names,
-              const std::map<std::vector<std::string>, uint64_t>& values) {
+              const Metrics::ByLabels<uint64_t>& values) {
   header(out, name, "counter", help);
   for (const auto& [labels, v] : values) out += fmt::format("{}{} {}\n", name, label_set(names, labels), v);
 }
@@ -56,7 +59,7 @@ void histogram_lines(std::string& out, std::string_view name, const std::vector<
 }
 
 void histograms(std::string& out, std::string_view name, std::string_view help, const std::vector<std::string_view>& names,
-                const std::map<std::vector<std::string>, Histogram>& values) {
+                const Metrics::ByLabels<Histogram>& values) {
   header(out, name, "histogram", help);
   for (const auto& [labels, h] : values) histogram_lines(out, name, names, labels, h);
 }
@@ -75,15 +78,30 @@ void Histogram::observe(double v) {
 
 Metrics::Metrics() : queue_wait_(kLatencyBounds) {}
 
+namespace {
+// The entry for these label values, made on first use with `args`.
+template <class V, std::size_t N, class... Args>
+V& entry(Metrics::ByLabels<V>& map, const std::array<std::string_view, N>& labels, Args&&... args) {
+  auto it = map.find(labels);
+  if (it == map.end())
+    it = map.emplace(std::piecewise_construct, std::forward_as_tuple(labels.begin(), labels.end()),
+                     std::forward_as_tuple(std::forward<Args>(args)...)).first;
+  return it->second;
+}
+}  // namespace
+
 void Metrics::http_request(std::string_view route, int status) {
-  ++http_requests_[{route.empty() ? "unknown" : std::string(route), std::to_string(status)}];
+  const auto code = fmt::format_int(status);
+  ++entry(http_requests_, std::array<std::string_view, 2>{route.empty() ? "unknown" : route, code.c_str()});
 }
 
+void Metrics::continuation(std::string_view outcome) { ++entry(continuations_, std::array<std::string_view, 1>{outcome}); }
+
 void Metrics::request(const RequestOutcome& r) {
-  ++requests_[{r.endpoint, r.model, r.node, r.outcome}];
-  if (!r.node.empty() && r.tokens) tokens_[{r.model, r.node}] += r.tokens;
-  if (!r.node.empty() && r.ttft_s >= 0) ttft_.try_emplace({r.node}, kLatencyBounds).first->second.observe(r.ttft_s);
-  if (r.total_s >= 0) duration_.try_emplace({r.endpoint}, kLatencyBounds).first->second.observe(r.total_s);
+  ++entry(requests_, std::array<std::string_view, 4>{r.endpoint, r.model, r.node, r.outcome});
+  if (!r.node.empty() && r.tokens) entry(tokens_, std::array<std::string_view, 2>{r.model, r.node}) += r.tokens;
+  if (!r.node.empty() && r.ttft_s >= 0) entry(ttft_, std::array<std::string_view, 1>{r.node}, kLatencyBounds).observe(r.ttft_s);
+  if (r.total_s >= 0) entry(duration_, std::array<std::string_view, 1>{r.endpoint}, kLatencyBounds).observe(r.total_s);
   if (r.attempts > 1) failovers_ += static_cast<uint64_t>(r.attempts - 1);
   if (r.queued) {
     ++queued_;

@@ -2,6 +2,7 @@
 // Prometheus metrics of the gateway: counters and histograms fed by the data path, gauges read
 // from the fleet at scrape time, rendered in the text exposition format (version 0.0.4).
 // Single-threaded: the gateway's thread feeds and renders it.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -92,7 +93,7 @@ public:
   void request(const RequestOutcome& r);
   // A stream whose node broke off: resumed (another node finished it), failed (none could),
   // skipped (not continuable: a tool call, a context, continuation off).
-  void continuation(std::string_view outcome) { ++continuations_[{std::string(outcome)}]; }
+  void continuation(std::string_view outcome);
   // A served request whose prompt had a prefix key: the tokens of it the serving node held.
   void prefix(uint64_t matched_tokens) {
     ++prefix_requests_;
@@ -105,16 +106,29 @@ public:
   // The text format; `gauges` are read from the fleet by the caller at scrape time.
   std::string render(const GaugeSample& gauges) const;
 
-private:
   using Labels = std::vector<std::string>;
-  std::map<Labels, uint64_t> http_requests_;  // route, status
-  std::map<Labels, uint64_t> requests_;       // endpoint, model, node, outcome
-  std::map<Labels, uint64_t> tokens_;         // model, node
-  std::map<Labels, Histogram> ttft_;          // node
-  std::map<Labels, Histogram> duration_;      // endpoint
+  // Orders label sets, and finds one by views of its values: counting a request allocates
+  // nothing once its label set exists.
+  struct LabelsLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                          [](std::string_view x, std::string_view y) { return x < y; });
+    }
+  };
+  template <class V>
+  using ByLabels = std::map<Labels, V, LabelsLess>;
+
+private:
+  ByLabels<uint64_t> http_requests_;  // route, status
+  ByLabels<uint64_t> requests_;       // endpoint, model, node, outcome
+  ByLabels<uint64_t> tokens_;         // model, node
+  ByLabels<Histogram> ttft_;          // node
+  ByLabels<Histogram> duration_;      // endpoint
   Histogram queue_wait_;
   uint64_t failovers_ = 0;
-  std::map<Labels, uint64_t> continuations_;  // outcome
+  ByLabels<uint64_t> continuations_;  // outcome
   uint64_t queued_ = 0;
   uint64_t prefix_requests_ = 0, prefix_hits_ = 0, prefix_tokens_ = 0;
 };

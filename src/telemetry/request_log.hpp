@@ -2,7 +2,7 @@
 // The recent model requests, newest last, for GET /requests and the dashboard's Requests view:
 // who asked (key, client), for what (route, model), where it went (node, attempts), how it
 // ended (status, outcome), how long each part took, the tokens, and the routing decision
-// behind it (a copy of its routing log entry, so the trace outlives the routing log's ring).
+// behind it (shared with its routing log entry, so the trace outlives the routing log's ring).
 // Bounded ring; listeners are told of each new record. Single-threaded: the gateway's thread.
 #include "telemetry/routing_log.hpp"
 
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +38,7 @@ struct RequestRecord {
   uint64_t tokens_in = 0;  // prompt_eval_count of the reply, when it said
   uint64_t tokens_out = 0; // eval_count
   std::optional<std::string> cache;  // the response cache's verdict (hit tier, miss); none yet
-  std::optional<RoutingEvent> routing;  // the decision behind it; none when it never got routed
+  std::shared_ptr<const RoutingEvent> routing;  // the decision behind it; none when it never got routed
 };
 
 boost::json::object to_json(const RequestRecord& r);

@@ -50,20 +50,20 @@ uint64_t RoutingLog::record(RoutingEvent event) {
   if (event.attempts > 1) ++totals_.failovers;
   if (event.queued) ++totals_.queued;
   if (event.outcome == "abandoned") ++totals_.abandoned;
-  events_.push_back(std::move(event));
+  events_.push_back(std::make_shared<const RoutingEvent>(std::move(event)));
   if (events_.size() > capacity_) events_.pop_front();
-  for (const auto& l : listeners_) l(events_.back());
-  return events_.back().seq;
+  for (const auto& l : listeners_) l(*events_.back());
+  return events_.back()->seq;
 }
 
-const RoutingEvent* RoutingLog::find(uint64_t seq) const {
-  if (events_.empty() || seq < events_.front().seq || seq > events_.back().seq) return nullptr;
-  return &events_[seq - events_.front().seq];  // seqs are consecutive
+RoutingLog::Entry RoutingLog::find(uint64_t seq) const {
+  if (events_.empty() || seq < events_.front()->seq || seq > events_.back()->seq) return nullptr;
+  return events_[seq - events_.front()->seq];  // seqs are consecutive
 }
 
-std::vector<RoutingEvent> RoutingLog::recent(std::size_t limit, uint64_t after) const {
-  std::vector<RoutingEvent> out;
-  for (auto it = events_.rbegin(); it != events_.rend() && out.size() < limit && it->seq > after; ++it)
+std::vector<RoutingLog::Entry> RoutingLog::recent(std::size_t limit, uint64_t after) const {
+  std::vector<Entry> out;
+  for (auto it = events_.rbegin(); it != events_.rend() && out.size() < limit && (*it)->seq > after; ++it)
     out.push_back(*it);
   std::reverse(out.begin(), out.end());
   return out;

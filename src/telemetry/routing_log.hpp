@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,11 +51,13 @@ class RoutingLog {
 public:
   explicit RoutingLog(std::size_t capacity = 500) : capacity_(capacity) {}
 
+  // Entries are shared, not copied: the request log's record of a request points at its entry.
+  using Entry = std::shared_ptr<const RoutingEvent>;
   uint64_t record(RoutingEvent event);
   // Up to `limit` entries with seq > `after`, oldest first.
-  std::vector<RoutingEvent> recent(std::size_t limit, uint64_t after = 0) const;
-  // The entry with this seq while the log still holds it, else nullptr.
-  const RoutingEvent* find(uint64_t seq) const;
+  std::vector<Entry> recent(std::size_t limit, uint64_t after = 0) const;
+  // The entry with this seq while the log still holds it, else null.
+  Entry find(uint64_t seq) const;
 
   struct Totals {
     uint64_t decisions = 0, unserved = 0, failovers = 0, queued = 0, abandoned = 0;
@@ -67,7 +70,7 @@ public:
 
 private:
   std::size_t capacity_;
-  std::deque<RoutingEvent> events_;
+  std::deque<Entry> events_;
   uint64_t next_seq_ = 1;
   Totals totals_;
   std::vector<Listener> listeners_;

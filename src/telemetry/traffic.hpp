@@ -64,7 +64,7 @@ private:
   std::map<std::string, Counts, std::less<>> second_by_node_;
 };
 
-// The p-th percentile (0..100) of `values` by nearest rank; `values` is sorted in place.
+// The p-th percentile (0..100) of `values` by nearest rank; `values` is reordered in place.
 double percentile(std::vector<double>& values, double p);
 
 }  // namespace hydra::telemetry

@@ -82,7 +82,7 @@ TEST(RequestLog, JsonCarriesTheTraceAndAnEmptyCacheVerdict) {
   RoutingEvent e;
   e.reason = "resident on a";
   e.candidates.push_back({"a", 3.5, "resident_gpu", true});
-  r.routing = e;
+  r.routing = std::make_shared<const RoutingEvent>(e);
   auto j = to_json(r);
   EXPECT_TRUE(j.at("cache").is_null());
   EXPECT_TRUE(j.at("request_id").is_null());
