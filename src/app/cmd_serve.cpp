@@ -123,7 +123,8 @@ public:
   void destroy_pending() { shutdown(); }
 };
 
-// A worker thread (threads > 1): its own event loop, upstream pool and API acceptor.
+// A worker thread (threads > 1: threads - 1 of them, beside the control thread, which serves
+// too): its own event loop, upstream pool and API acceptor.
 struct Worker {
   explicit Worker(const ServeConfig& config) : pool(ioc.get_executor()) {
     pool.set_idle_timeout(config.pool_idle);
@@ -140,19 +141,18 @@ int thread_count(const ServeConfig& config) {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// The API's acceptors: on the control thread when it serves alone, else one per worker on the
-// same port (SO_REUSEPORT; the first picks the port when it is 0). Throws when the port cannot
-// be had.
-http::tcp::endpoint listen_api(const ServeConfig& config, http::Server* single, std::vector<std::unique_ptr<Worker>>& workers) {
+// The API's acceptors: the control thread's, and with workers one per worker on the same port
+// (SO_REUSEPORT; the first picks the port when it is 0). Throws when the port cannot be had.
+http::tcp::endpoint listen_api(const ServeConfig& config, http::Server& control, std::vector<std::unique_ptr<Worker>>& workers) {
   auto endpoint = *http::parse_endpoint(config.listen);
   auto fail = [&](const boost::system::error_code& ec) {
     // A port that cannot be had is a failure (exit 1), not a usage error.
     return std::runtime_error(fmt::format("cannot listen on {}: {}", config.listen, ec.message()));
   };
-  if (single) {
-    auto bound = single->listen(endpoint);
+  {
+    auto bound = control.listen(endpoint, !workers.empty());
     if (!bound) throw fail(bound.error());
-    return *bound;
+    endpoint = *bound;
   }
   for (auto& w : workers) {
     auto bound = w->server->listen(endpoint, true);
@@ -238,14 +238,16 @@ int serve(const ServeConfig& config) {
                 config.tls_cert, summary, expired ? ": clients will refuse it" : "");
   }
   const int threads = thread_count(config);
-  ServeContext ioc(1);  // the control thread (http/threads.hpp); with threads = 1 it serves too
+  // The control thread (http/threads.hpp). It serves connections too: a request it accepts
+  // needs no hop to reach the state the control thread owns. threads - 1 workers beside it.
+  ServeContext ioc(1);
   http::ConnectionPool pool(ioc.get_executor());
   pool.set_idle_timeout(config.pool_idle);
   client_tls(config, pool);
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<asio::any_io_executor> executors{ioc.get_executor()};
   std::vector<http::ConnectionPool*> pools{&pool};
-  for (int i = 0; threads > 1 && i < threads; ++i) {
+  for (int i = 1; i < threads; ++i) {
     workers.push_back(std::make_unique<Worker>(config));
     executors.push_back(workers.back()->ioc.get_executor());
     pools.push_back(&workers.back()->pool);
@@ -354,20 +356,18 @@ int serve(const ServeConfig& config) {
   limits.body_window = config.body_window;
   const http::Handler api_handler =
       api::threaded(gateway, counting(lifecycle, api::guarded(gateway, router.handler(), api::Port::api)));
-  std::unique_ptr<http::Server> single;  // threads = 1: the control thread serves the API
-  if (workers.empty()) single = std::make_unique<http::Server>(ioc.get_executor(), api_handler, limits);
+  http::Server control_server(ioc.get_executor(), api_handler, limits);  // the control thread's
   for (auto& w : workers) w->server = std::make_unique<http::Server>(w->ioc.get_executor(), api_handler, limits);
-  if (single) single->on_refusal(api::refusals(gateway));
-  for (auto& w : workers) w->server->on_refusal(api::refusals(gateway));
-  std::vector<http::Server*> servers;
-  if (single) servers.push_back(single.get());
+  std::vector<http::Server*> servers{&control_server};
   for (auto& w : workers) servers.push_back(w->server.get());
-  for (auto* s : servers)
+  for (auto* s : servers) {
+    s->on_refusal(api::refusals(gateway));
     if (tls) s->use_tls(tls);
-  auto bound = listen_api(config, single.get(), workers);
+  }
+  auto bound = listen_api(config, control_server, workers);
   fmt::print("hydra serve: Ollama API on {}\n", url_of(bound, tls != nullptr));
   if (threads == 1) spdlog::info("serving on one thread (threads = 1)");
-  else spdlog::info("serving on {} worker threads and a control thread", threads);
+  else spdlog::info("serving on {} threads: the control thread and {} workers", threads, threads - 1);
   gateway.api_port = bound.port();
   // Several gateways (cluster.redis_url): the state they share. Declared in this order so that
   // Redis's threads stop before the sync they call into goes.
@@ -517,7 +517,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   text_flag("listen", "HOST:PORT of the Ollama-compatible API (default 127.0.0.1:8001)");
   text_flag("redis-url", "several gateways: the Redis they share the fleet's state through (cluster.redis_url)");
   text_flag("gateway-id", "this gateway's name among several (default: the API's host:port)");
-  text_flag("threads", "worker threads serving the API (default: one per core; 1: a single thread)");
+  text_flag("threads", "threads serving the API: the control thread and threads - 1 workers (default: one per core)");
   text_flag("dashboard-listen", "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
   text_flag("data-dir", "where Hydra keeps its data");
   text_flag("log-level", "trace, debug, info, warn, error, critical or off (default info)");

@@ -183,7 +183,7 @@ const std::vector<Setting>& settings() {
       {"listen", {"HYDRA_LISTEN"}, "listen", SET { c.listen = endpoint(v); }, GET { return str(c.listen); },
        "Where the Ollama and OpenAI APIs listen (HOST:PORT; 0.0.0.0 for every interface)."},
       {"threads", {"HYDRA_THREADS"}, "threads", SET { c.threads = static_cast<int>(to_whole(v, 0, 256)); },
-       GET { return std::to_string(c.threads); }, "Worker threads serving the API, 0 to 256 (0: one per core)."},
+       GET { return std::to_string(c.threads); }, "Threads serving the API (the control thread and threads - 1 workers), 0 to 256 (0: one per core)."},
       {"dashboard_port", {"SOLLOL_DASHBOARD_PORT"}, "",
        SET {
          auto port = static_cast<int>(to_whole(v, 0, 65535));

@@ -81,6 +81,7 @@ Waiter make_waiter(const Decision& decision, const std::string& model, int prior
   w.priority = priority;
   w.enqueued = now;
   w.model = model;
+  w.warm.reserve(decision.candidates.size());  // one allocation, not one per doubling
   for (const auto& c : decision.candidates) {
     (c.worth_waiting ? w.warm : w.cold).push_back(c.index);
     w.model_size = std::max(w.model_size, c.model_size);
