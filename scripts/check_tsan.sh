@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make check`, second part: the gateway's integration tests (tests/api, built normally in
 # build/) against a `hydra` built with ThreadSanitizer ($TSAN_DIR, default build-tsan), serving
-# on 4 worker threads plus the control thread. Every gateway and sim those tests start is the
+# on 4 threads (the control thread and 3 workers). Every gateway and sim those tests start is the
 # TSan binary (HYDRA_BIN); any data race it reports fails the run: reports go to files under
 # $TSAN_DIR/sanitizer/, which must be empty at the end.
 set -euo pipefail
