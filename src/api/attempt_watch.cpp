@@ -85,10 +85,16 @@ void AttemptWatch::State::arm() {
   // operation_aborted; finish() sets `over` (and clears `watch_down`) before it cancels.
   if (gw.lifecycle.stopping()) fire(Cut::stopping);
   else gw.lifecycle.on_stopped(asio::bind_cancellation_slot(stop.slot(), [st](error_code) { st->fire(Cut::stopping); }));
-  if (watch_down)
-    gw.cluster.on_down(node_index, asio::bind_cancellation_slot(down.slot(), [st](error_code) {
-                         if (st->watch_down) st->fire(Cut::node_down);
-                       }));
+  if (!watch_down) return;
+  gw.cluster.on_down(node_index, asio::bind_cancellation_slot(down.slot(), [st](error_code) {
+                       if (st->watch_down) st->fire(Cut::node_down);
+                     }));
+  // Ejected (or removed) before the watch began: its signal has gone by, its snapshot says so.
+  const auto snapshot = gw.cluster.snapshot();
+  if (node_index < snapshot->nodes.size()) {
+    const cluster::NodeView& node = snapshot->nodes[node_index];
+    if (node.removed || node.health == cluster::Health::ejected) fire(Cut::node_down);
+  }
 }
 
 AttemptWatch::AttemptWatch(Gateway& gw, ReplySink& sink, std::size_t node_index,
