@@ -18,6 +18,7 @@
 #include <memory>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace hydra::http {
@@ -68,17 +69,36 @@ public:
   void listen(uint64_t key, Handler handler) {
     auto held = timer(key);  // kept alive until the handler ran
     auto slot = asio::get_associated_cancellation_slot(handler);
-    // The slot is cleared as the handler runs: the timer's cancellation handler in it refers to
-    // the timer, which may be gone by the time the caller emits (a wait woken by raise()).
+    // The slot is cleared as the handler runs, or as it is destroyed unrun (an event loop torn
+    // down at exit): the timer's cancellation handler in it refers to the timer, which may be
+    // gone by the time the caller emits (a wait woken by raise(), its timer dropped with it).
+    // `clear` goes before `h`, which may hold what owns the slot's signal.
     held->async_wait(asio::bind_cancellation_slot(
-        slot, [held, slot, h = std::move(handler)](boost::system::error_code ec) mutable {
-          if (slot.is_connected()) slot.clear();
+        slot, [held, h = std::move(handler), clear = SlotClearer(slot)](boost::system::error_code ec) mutable {
+          clear.now();
           h(ec);
         }));
   }
   void raise(uint64_t key);
 
 private:
+  // Clears a cancellation slot once: now(), or when destroyed (moved-from ones do nothing).
+  class SlotClearer {
+  public:
+    explicit SlotClearer(asio::cancellation_slot slot) : slot_(slot) {}
+    SlotClearer(SlotClearer&& o) noexcept : slot_(std::exchange(o.slot_, asio::cancellation_slot())) {}
+    SlotClearer(const SlotClearer&) = delete;
+    SlotClearer& operator=(const SlotClearer&) = delete;
+    SlotClearer& operator=(SlotClearer&&) = delete;
+    ~SlotClearer() { now(); }
+    void now() {
+      if (slot_.is_connected()) slot_.clear();
+      slot_ = asio::cancellation_slot();
+    }
+
+  private:
+    asio::cancellation_slot slot_;
+  };
   std::shared_ptr<asio::steady_timer> timer(uint64_t key);  // this thread's, for `key`
   struct Slot {
     asio::any_io_executor executor;
