@@ -14,7 +14,7 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:detect_stack_use_after_retu
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 status=0
-# Left to the plain suite: the benchmark scripts' smoke run (minutes of load whose code paths
+# Left to the plain suite: the benchmark tools' smoke tests, bench.* (minutes of load whose code paths
 # the gateway tests cover) and the Debian package's checks (they inspect files, not memory).
 CTEST_EXCLUDE="${CTEST_EXCLUDE-^(bench\.|package\.)}" BUILD_DIR="$BUILD_DIR" bash scripts/test.sh || status=$?
 source scripts/sanitizer_reports.sh
