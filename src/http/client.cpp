@@ -2,6 +2,7 @@
 
 #include "http/tls.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -11,23 +12,22 @@
 
 namespace hydra::http {
 
+bool framing_field(std::string_view name) {
+  for (std::string_view f : {"Content-Type", "Content-Length", "Transfer-Encoding", "Connection"})
+    if (boost::beast::iequals(name, f)) return true;
+  return false;
+}
+
 void write_request_head(std::string& out, bhttp::verb method, std::string_view target, const bhttp::fields& headers,
                         std::string_view host, std::size_t body_size) {
-  const auto line = [&out](std::string_view name, std::string_view value) {
-    out.append(name).append(": ").append(value).append("\r\n");
-  };
   out.clear();
   out.append(bhttp::to_string(method)).append(" ").append(target).append(" HTTP/1.1\r\n");
-  for (const auto& f : headers) {
-    const auto name = f.name();
-    if (name == bhttp::field::host || name == bhttp::field::content_length || name == bhttp::field::transfer_encoding ||
-        name == bhttp::field::connection)
-      continue;
-    line(f.name_string(), f.value());
-  }
-  line("Host", host);
+  for (const auto& f : headers)
+    if (f.name() != bhttp::field::host && (f.name() == bhttp::field::content_type || !framing_field(f.name_string())))
+      append_header(out, f.name_string(), f.value());
+  append_header(out, "Host", host);
   const bool carries = method == bhttp::verb::post || method == bhttp::verb::put || method == bhttp::verb::patch;
-  if (body_size > 0 || carries) line("Content-Length", fmt::format_int(body_size).c_str());
+  if (body_size > 0 || carries) append_header(out, "Content-Length", fmt::format_int(body_size).c_str());
   out.append("\r\n");
 }
 

@@ -66,22 +66,6 @@ awaitable<error_code> Exchange::respond_error(bhttp::status status, std::string_
   co_return co_await respond_json(status, body);
 }
 
-namespace {
-
-bool same_name(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
-
-// Fields the head's framing sets itself; a routing header of that name is dropped.
-bool framing_field(std::string_view name) {
-  return same_name(name, "Content-Type") || same_name(name, "Content-Length") ||
-         same_name(name, "Transfer-Encoding") || same_name(name, "Connection");
-}
-
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
-}
-
-}  // namespace
-
 // The routing headers (`extra`), the exchange's own (a later one of the same name wins, as a
 // header map's set() would), the content type, then the framing: Content-Length (the body
 // follows raw) or chunked (HTTP/1.1), or raw until close (HTTP/1.0).
@@ -90,7 +74,7 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, c
   const bool http11 = request_.version() >= 11;
   const auto named_later = [&](std::string_view name, std::size_t from) {
     for (std::size_t i = from; i < reply_headers_.size(); ++i)
-      if (same_name(reply_headers_[i].first, name)) return true;
+      if (boost::beast::iequals(reply_headers_[i].first, name)) return true;
     return false;
   };
   head_.clear();
@@ -102,22 +86,22 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, c
   head_.append("\r\n");
   if (extra)
     for (const auto& f : *extra)
-      if (!framing_field(f.name_string()) && !named_later(f.name_string(), 0)) append_field(head_, f.name_string(), f.value());
+      if (!framing_field(f.name_string()) && !named_later(f.name_string(), 0)) append_header(head_, f.name_string(), f.value());
   for (std::size_t i = 0; i < reply_headers_.size(); ++i)
     if (!framing_field(reply_headers_[i].first) && !named_later(reply_headers_[i].first, i + 1))
-      append_field(head_, reply_headers_[i].first, reply_headers_[i].second);
-  append_field(head_, "Content-Type", content_type);
+      append_header(head_, reply_headers_[i].first, reply_headers_[i].second);
+  append_header(head_, "Content-Type", content_type);
   if (content_length) {
-    append_field(head_, "Content-Length", fmt::format_int(*content_length).c_str());
+    append_header(head_, "Content-Length", fmt::format_int(*content_length).c_str());
     raw_stream_ = true;
   } else if (http11) {
-    append_field(head_, "Transfer-Encoding", "chunked");
+    append_header(head_, "Transfer-Encoding", "chunked");
   } else {
     raw_stream_ = true;  // HTTP/1.0: the body runs until the connection closes
     reusable_ = false;
   }
-  if (http11 && !reusable_) append_field(head_, "Connection", "close");
-  if (!http11 && reusable_) append_field(head_, "Connection", "keep-alive");
+  if (http11 && !reusable_) append_header(head_, "Connection", "close");
+  if (!http11 && reusable_) append_header(head_, "Connection", "keep-alive");
   head_.append("\r\n");
 }
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace hydra::http {
@@ -32,6 +33,14 @@ inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 inline std::array<asio::const_buffer, 2> head_and_body(std::string_view head, std::string_view body) {
   return {asio::const_buffer(head.data(), head.size()), asio::const_buffer(body.data(), body.size())};
 }
+
+// One header line, "Name: value\r\n", appended to a head written as text.
+inline void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+// Fields a head written as text sets itself from its framing (any case): a copied field of
+// one of these names is left out.
+bool framing_field(std::string_view name);
 
 struct ServerLimits {
   std::size_t body_limit = 64u << 20;      // request bodies (images in chat requests are large)
