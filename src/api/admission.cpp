@@ -23,13 +23,17 @@ void Lease::shared_with(SharedSync* shared) {
 }
 
 Lease::~Lease() {
-  counters_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  counters_->in_flight.fetch_sub(1, std::memory_order_seq_cst);
   if (shared_) {  // counted in Redis: given back there
     counters_->counted_shared.fetch_sub(1, std::memory_order_relaxed);
     shared_->released(node_);
   }
   // The queue is the control thread's. Meanwhile the slot shows free, but a newcomer admitted
-  // there first serves the best waiter with it (enter()).
+  // there first serves the best waiter with it (enter()). Nobody waiting or being entered: no
+  // hand-over. The fence pairs with note_waiting()'s: either this load sees the request
+  // enter() is deciding on, or enter() sees this slot free.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (owner_.waiting_.load(std::memory_order_relaxed) == 0) return;
   Admission* owner = &owner_;
   const std::size_t node = node_;
   http::post_control(owner->executor_, [owner, node] { owner->freed(node); });
@@ -67,34 +71,32 @@ routing::CanLoad Admission::load_check() const {
   return [this](const routing::Waiter& w, std::size_t node) { return can_load(w, node); };
 }
 
-bool Admission::has_room(std::size_t node, const std::string& model) const {
-  auto snapshot = snapshots_();
-  if (node >= snapshot->nodes.size()) return false;
-  const auto& n = snapshot->nodes[node];
-  return cluster::busy(n) < cluster::slots_for(n, model).slots;
-}
-
 void Admission::freed(std::size_t node) {
   // Waiters get slots while the node has room for their model: usually one, more when its
   // learned parallelism has grown meanwhile; none while it is above a parallelism just learned.
-  for (std::size_t granted = 0; !closed_ && granted <= queue_.size(); ++granted) {
+  for (std::size_t granted = 0; !closed() && granted <= queue_.size(); ++granted) {
     auto id = queue_.pick_for(node, clock_.now(), load_check());
-    const routing::Waiter* w = id ? queue_.find(*id) : nullptr;
-    if (!w || !has_room(node, w->model)) return;
-    grant(*id, node);
+    if (!id || !grant(*id, node)) return;
   }
 }
 
-void Admission::grant(uint64_t id, std::size_t node) {
-  auto counters = counters_of(node);
-  if (!counters) return;
-  queue_.remove(id);
+void Admission::note_waiting() {
+  waiting_.store(queue_.size() + entering_, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+bool Admission::grant(uint64_t id, std::size_t node) {
+  auto snapshot = snapshots_();
+  const routing::Waiter* w = queue_.find(id);
   auto it = pending_.find(id);
-  if (it == pending_.end()) return;
+  if (!w || it == pending_.end() || node >= snapshot->nodes.size()) return false;
   // Reserve the slot for the waiter now, so that a newcomer cannot take it meanwhile.
-  counters->in_flight.fetch_add(1, std::memory_order_relaxed);
+  if (!cluster::claim_slot(snapshot->nodes[node], w->model)) return false;
+  queue_.remove(id);
+  note_waiting();
   it->second->granted = node;
   wake(it->second);
+  return true;
 }
 
 void Admission::wake(const std::shared_ptr<Pending>& p) {
@@ -106,10 +108,20 @@ void Admission::wake(const std::shared_ptr<Pending>& p) {
   else asio::post(p->timer.get_executor(), std::move(on_waiter));
 }
 
-std::unique_ptr<Lease> Admission::take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters) {
-  counters->in_flight.fetch_add(1, std::memory_order_relaxed);
+std::unique_ptr<Lease> Admission::take(const cluster::Snapshot& snapshot, std::size_t node, const std::string& model) {
+  if (node >= snapshot.nodes.size() || !cluster::claim_slot(snapshot.nodes[node], model)) return nullptr;
   ++totals_.admitted;
-  return std::make_unique<Lease>(*this, std::move(counters), node);
+  return std::make_unique<Lease>(*this, snapshot.nodes[node].live, node);
+}
+
+std::unique_ptr<Lease> Admission::try_enter(const cluster::Snapshot& snapshot, const routing::Decision& decision,
+                                            const std::string& model) {
+  if (closed() || waiting_.load(std::memory_order_seq_cst) != 0) return nullptr;
+  const auto node = routing::pick_free_candidate(snapshot, decision, 0);
+  if (!node || !snapshot.nodes[*node].resident_model(model)) return nullptr;
+  if (!cluster::claim_slot(snapshot.nodes[*node], model)) return nullptr;
+  admitted_elsewhere_.fetch_add(1, std::memory_order_relaxed);
+  return std::make_unique<Lease>(*this, snapshot.nodes[*node].live, *node);
 }
 
 std::unique_ptr<Lease> Admission::lease_now(std::size_t node) {
@@ -122,13 +134,14 @@ std::unique_ptr<Lease> Admission::lease_now(std::size_t node) {
 }
 
 void Admission::close() {
-  closed_ = true;
+  closed_.store(true, std::memory_order_relaxed);
   for (auto& [id, pending] : pending_) wake(pending);  // each admit() sees closed_ and leaves
 }
 
 void Admission::leave_queue(uint64_t id) {
   pending_.erase(id);
   queue_.remove(id);
+  note_waiting();
 }
 
 std::optional<std::size_t> Admission::free_node(const routing::Waiter& w, const std::vector<std::size_t>& nodes,
@@ -165,32 +178,46 @@ Admission::Ticket Admission::enter(const cluster::Snapshot& snapshot, const rout
                                    const std::string& model, int priority, Waiting where) {
   Ticket entry;
   AdmitOutcome& out = entry.out;
-  // Routing saw the slots as they were when it ran (on another visit to this thread, or before
-  // a failover's wait): admission decides on the counters as they are now.
-  std::optional<routing::Decision> fresh;
-  const routing::Decision& decision = live(snapshot, routed, fresh);
-  if (closed_) {
+  if (closed()) {
     out.error = "hydra is shutting down";
     out.retry_after_s = 1;
     return entry;
   }
+  // Counted as waiting before the counters are read: a lease that ends meanwhile on another
+  // thread hands its slot over (~Lease), or this sees it free. Uncounted on the way out.
+  ++entering_;
+  note_waiting();
+  struct Entered {
+    Admission& a;
+    ~Entered() {
+      --a.entering_;
+      a.note_waiting();
+    }
+  } entered{*this};
+  // Routing saw the slots as they were when it ran (on another visit to this thread, or before
+  // a failover's wait): admission decides on the counters as they are now.
+  std::optional<routing::Decision> fresh;
+  const routing::Decision* decision = &live(snapshot, routed, fresh);
   const auto now = clock_.now();
-  routing::Waiter w = routing::make_waiter(decision, model, priority, now, &snapshot);
+  routing::Waiter w = routing::make_waiter(*decision, model, priority, now, &snapshot);
   std::size_t ahead = w.warm.empty() ? 0 : queue_.warm_waiting(w.warm.front());
-  if (auto node = routing::pick_free_candidate(snapshot, decision, ahead, &out.why)) {
+  for (int tries = 0; tries < 3; ++tries) {
+    auto node = routing::pick_free_candidate(snapshot, *decision, ahead, &out.why);
+    if (!node) break;
     if (auto waiter = queue_.pick_for(*node, now, load_check())) {
-      grant(*waiter, *node);  // someone waiting may use this free slot: it goes first
       out.why.clear();
-    } else {
-      out.lease = take(*node, snapshot.nodes[*node].live);
+      if (grant(*waiter, *node)) break;  // someone waiting may use this free slot: it goes first
+    } else if ((out.lease = take(snapshot, *node, model))) {
       return entry;
     }
+    out.why.clear();  // a worker took that slot meanwhile: the counters once more
+    decision = &live(snapshot, routed, fresh);
   }
   w.id = next_id_++;
   if (!queue_.push(w)) {
     ++totals_.rejected;
     out.error = "server busy, please try again.  maximum pending requests exceeded";
-    out.retry_after_s = retry_after(snapshot, decision);
+    out.retry_after_s = retry_after(snapshot, *decision);
     return entry;
   }
   out.waited = true;
@@ -205,7 +232,7 @@ Admission::Ticket Admission::enter(const cluster::Snapshot& snapshot, const rout
   const routing::Waiter& queued = pending->w;
   pending->cold_check_due = !queued.cold.empty() && !queued.warm.empty() && queued.cold_after < max_wait;
   pending->due = pending->since + (pending->cold_check_due ? queued.cold_after : max_wait);
-  if (const routing::Candidate& best = decision.candidates.front(); best.prefix_worth_waiting && !best.has_free_slot) {
+  if (const routing::Candidate& best = decision->candidates.front(); best.prefix_worth_waiting && !best.has_free_slot) {
     const auto budget = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(best.prefix_saved_s));
     pending->prefix_check_due = true;
     pending->due = std::min(pending->due, pending->since + budget);
@@ -241,7 +268,7 @@ bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot,
     ++totals_.abandoned;
     return true;
   }
-  if (closed_) {
+  if (closed()) {
     leave_queue(id);
     ++totals_.rejected;
     out.error = "hydra is shutting down";
@@ -251,11 +278,12 @@ bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot,
   if (p.prefix_check_due) {  // waited as long as the cache there saves: any warm free slot now
     p.prefix_check_due = false;
     if (auto n = free_node(p.w, p.w.warm, false); n && *n < snapshot.nodes.size()) {
-      leave_queue(id);
-      out.why = fmt::format("the node with the prompt's prefix stayed full longer than its cache saves: {} instead",
-                            snapshot.nodes[*n].id);
-      out.lease = take(*n, counters_of(*n));
-      return true;
+      if ((out.lease = take(*snapshots_(), *n, p.w.model))) {
+        leave_queue(id);
+        out.why = fmt::format("the node with the prompt's prefix stayed full longer than its cache saves: {} instead",
+                              snapshot.nodes[*n].id);
+        return true;
+      }
     }
     p.due = p.since + (p.cold_check_due ? p.w.cold_after : queue_.settings().max_wait);
     return false;
@@ -263,11 +291,13 @@ bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot,
   if (p.cold_check_due) {
     p.cold_check_due = false;
     if (auto node = free_cold_node(p.w)) {
-      leave_queue(id);
-      out.why = fmt::format("the nodes holding {} stayed full for {:.1f} s, as long as loading it takes: loading it here",
-                            p.w.model, std::chrono::duration<double>(p.w.cold_after).count());
-      out.lease = take(*node, counters_of(*node));
-      return true;
+      if ((out.lease = take(*snapshots_(), *node, p.w.model))) {
+        leave_queue(id);
+        out.why = fmt::format(
+            "the nodes holding {} stayed full for {:.1f} s, as long as loading it takes: loading it here", p.w.model,
+            std::chrono::duration<double>(p.w.cold_after).count());
+        return true;
+      }
     }
     p.due = p.since + queue_.settings().max_wait;
     return false;

@@ -91,6 +91,11 @@ public:
   // request is refused. Without sharing: `out` as it is. The waiter's thread.
   http::awaitable<AdmitOutcome> confirmed(AdmitOutcome out, ReplySink& requester, const cluster::Snapshot& snapshot,
                                           const routing::Decision& decision, const std::string& model, int priority);
+  // Any thread, without a visit to the control thread: a slot on the candidate enter() would
+  // pick, when nobody waits in the queue (nobody to go first), admission is open and the node
+  // holds the model (a cold load is marked on the control thread). Null: ask enter().
+  std::unique_ptr<Lease> try_enter(const cluster::Snapshot& snapshot, const routing::Decision& decision,
+                                   const std::string& model);
   // A lease on a node whatever its load, without waiting: per-node operations (pull, create,
   // blobs) that do not generate, counted so that routing sees the node busy meanwhile.
   std::unique_ptr<Lease> lease_now(std::size_t node);
@@ -99,7 +104,7 @@ public:
   // Shutdown: every waiter gives up now (503), and later admits are refused. After close(),
   // freed() hands nothing on, so leases may end in any order while the gateway winds down.
   void close();
-  bool closed() const { return closed_; }
+  bool closed() const { return closed_.load(std::memory_order_relaxed); }
   std::size_t waiting() const { return queue_.size(); }
   const routing::QueueSettings& settings() const { return queue_.settings(); }
 
@@ -109,7 +114,11 @@ public:
     uint64_t rejected = 0;  // queue full, or the wait ran out: 503
     uint64_t abandoned = 0; // the requester left while waiting
   };
-  const Totals& totals() const { return totals_; }
+  Totals totals() const {
+    Totals t = totals_;
+    t.admitted += admitted_elsewhere_.load(std::memory_order_relaxed);
+    return t;
+  }
   uint64_t refused_elsewhere() const { return refused_elsewhere_.load(std::memory_order_relaxed); }
 
 private:
@@ -123,11 +132,15 @@ private:
   const routing::Decision& live(const cluster::Snapshot& snapshot, const routing::Decision& decision,
                                 std::optional<routing::Decision>& fresh) const;
   std::shared_ptr<cluster::NodeCounters> counters_of(std::size_t node) const;
-  void grant(uint64_t waiter, std::size_t node);  // the waiter gets a slot on node, now free
-  std::unique_ptr<Lease> take(std::size_t node, std::shared_ptr<cluster::NodeCounters> counters);  // admitted now
+  // The waiter gets a slot on node, if it still has one free (another thread may have taken it).
+  bool grant(uint64_t waiter, std::size_t node);
+  // Admitted now, if the node still has a slot free for the model.
+  std::unique_ptr<Lease> take(const cluster::Snapshot& snapshot, std::size_t node, const std::string& model);
+  // What a lease's end reads to know whether anyone may want its slot: the queue's length, plus
+  // one while enter() decides. Control thread writes it, with a fence (see ~Lease).
+  void note_waiting();
   void leave_queue(uint64_t waiter);
   bool can_load(const routing::Waiter& w, std::size_t node) const;
-  bool has_room(std::size_t node, const std::string& model) const;  // below its parallelism for the model
   routing::CanLoad load_check() const;
   std::optional<std::size_t> free_cold_node(const routing::Waiter& w) const;
   // The first of `nodes` with a free slot for the waiter's model (and, `to_load`, room to load it).
@@ -144,7 +157,10 @@ private:
   uint64_t next_id_ = 1;
   Totals totals_;
   std::atomic<uint64_t> refused_elsewhere_{0};  // any thread
-  bool closed_ = false;
+  std::atomic<uint64_t> admitted_elsewhere_{0};  // by try_enter() on the workers
+  std::atomic<std::size_t> waiting_{0};          // note_waiting()
+  std::size_t entering_ = 0;                     // enter() under way (control thread)
+  std::atomic<bool> closed_{false};
 };
 
 // A queued request. The timer and `woken` belong to the waiter's thread; the rest to the

@@ -281,10 +281,9 @@ http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::Route
 
 namespace {
 
-// What the control thread decided, in one visit: the key's rules, the route, and admission's
-// first answer (a slot, a refusal, or a place in the queue).
+// What was decided: the route and admission's first answer (a slot, a refusal, or a place in
+// the queue); on the control thread in one visit (decide()), or on a worker (decide_here()).
 struct Routed {
-  std::string refused;  // the key may not use the model: 403
   std::shared_ptr<const cluster::Snapshot> snapshot;
   telemetry::RoutingEvent event;
   Admission::Ticket ticket;
@@ -292,13 +291,11 @@ struct Routed {
   std::optional<std::size_t> sent_to;  // admitted at once there: the prefix index knows
 };
 
+// The control thread's visit. `priority_note`: what apply_key() said (the request's thread).
 http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched& out,
                                std::chrono::steady_clock::time_point started, const std::string& model,
-                               Admission::Waiting where) {
+                               Admission::Waiting where, const std::string& priority_note) {
   Routed r;
-  std::string priority_note;
-  r.refused = apply_key(gw, request, priority_note);
-  if (!r.refused.empty()) co_return r;
   // Prefix affinity reads the index here, on the thread that keeps it.
   request.route.now = std::chrono::steady_clock::now();
   if (request.route.prefix) request.route.prefix_index = &gw.prefix_index;
@@ -336,6 +333,30 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   co_return r;
 }
 
+// The common case of a worker's request, without a visit to the control thread: routed on the
+// snapshot here (routing is pure) and admitted at once on a slot taken atomically
+// (Admission::try_enter). False, with nothing taken: decide() on the control thread, for
+// whatever needs its state (prefix affinity's index or a session pin, a sharded model, no
+// route, a queue, a cold load).
+bool decide_here(Gateway& gw, DispatchRequest& request, Dispatched& out, const std::string& model,
+                 const std::string& priority_note, Routed& r) {
+  if (http::on_control_thread() || !request.shard_error.empty() || !request.shard_note.empty()) return false;
+  if (gw.weights.prefix > 0 && (request.route.prefix || !request.route.session.empty())) return false;
+  thread_local routing::SystemRandom random;  // routing's tie-breaks: this thread's own
+  request.route.now = std::chrono::steady_clock::now();
+  auto snapshot = gw.cluster.snapshot();
+  routing::Decision decision = routing::route_with_policy(*snapshot, request.route, random, gw.weights, gw.policy,
+                                                          gw.turn.fetch_add(1, std::memory_order_relaxed));
+  if (!decision.ok()) return false;
+  r.ticket.out.lease = gw.admission.try_enter(*snapshot, decision, model);
+  if (!r.ticket.out.lease) return false;
+  out.decision = std::move(decision);
+  if (!priority_note.empty()) out.decision.reason += "; " + priority_note;
+  r.event = event_of(request, out.decision, *snapshot);
+  r.snapshot = std::move(snapshot);
+  return true;  // sent_to unset: dispatch_to_fleet() tells prefix affinity, by a post
+}
+
 }  // namespace
 
 telemetry::AccessEntry* access_entry(const DispatchRequest& request) {
@@ -363,14 +384,19 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     request.shard_note = std::move(ensured.note);
     request.shard_error = std::move(ensured.error);
   }
-  Admission::Waiting here;  // where this request waits if it is queued: this thread
-  here.executor = co_await http::asio::this_coro::executor;
-  here.thread = http::thread_index();
-  auto deciding = [&] { return decide(gw, request, out, started, model, here); };
-  Routed routed = co_await http::on_control_co(gw.control, deciding);
-  if (!routed.refused.empty()) {
-    co_await sink.fail(403, std::move(routed.refused), 0);
+  std::string priority_note;
+  std::string refused = apply_key(gw, request, priority_note);
+  if (!refused.empty()) {
+    co_await sink.fail(403, std::move(refused), 0);
     co_return out;
+  }
+  Routed routed;
+  if (!decide_here(gw, request, out, model, priority_note, routed)) {
+    Admission::Waiting here;  // where this request waits if it is queued: this thread
+    here.executor = co_await http::asio::this_coro::executor;
+    here.thread = http::thread_index();
+    auto deciding = [&] { return decide(gw, request, out, started, model, here, priority_note); };
+    routed = co_await http::on_control_co(gw.control, deciding);
   }
   if (!out.decision.ok()) {  // accounted by decide()
     if (telemetry::AccessEntry* entry = access_entry(request)) entry->outcome = "unroutable";

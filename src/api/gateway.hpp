@@ -1,9 +1,10 @@
 #pragma once
 // What the API handlers share: the cluster, the upstream pools, routing's randomness and the
 // relay settings. Owned by `hydra serve`; outlives every request. Threads (http/threads.hpp):
-// the cluster, admission's queue, telemetry, the limiter's bookkeeping, `random` and `turn`
-// are the control thread's; `pool()` is the calling thread's own; the rest is read-only once
-// serving starts (auth.keys is swapped atomically on SIGHUP).
+// the cluster, admission's queue, telemetry, the limiter's bookkeeping and `random` are the
+// control thread's (a worker routing on its own uses a random source of its own); `pool()`
+// is the calling thread's own; the rest is read-only once serving starts (auth.keys is
+// swapped atomically on SIGHUP).
 #include "api/access.hpp"
 #include "api/admission.hpp"
 #include "api/lifecycle.hpp"
@@ -18,6 +19,8 @@
 #include "routing/policy.hpp"
 #include "routing/route.hpp"
 #include "telemetry/telemetry.hpp"
+
+#include <atomic>
 
 namespace hydra::memory {
 class Cache;
@@ -60,7 +63,7 @@ struct Gateway {
   orchestrate::RunStore* runs = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   routing::Policy policy = routing::Policy::scored;  // baselines exist for benchmarks (routing.policy)
-  uint64_t turn = 0;                                 // requests routed: round robin's position
+  std::atomic<uint64_t> turn{0};                     // requests routed: round robin's position (any thread)
   AuthSettings auth{};     // API keys and who may do what (access.hpp); keys swap on SIGHUP
   auth::Limiter limiter{}; // per-key limits and accounting
   uint16_t api_port = 0;   // where the API listens, for the dashboard's playground (GET /dashboard/config)

@@ -26,7 +26,13 @@ http::Handler threaded(Gateway& gw, http::Handler inner) {
 
 http::awaitable<void> settle_workers(const Gateway& gw) {
   for (const auto& worker : gw.workers)
-    co_await boost::asio::co_spawn(worker, []() -> http::awaitable<void> { co_return; }, boost::asio::use_awaitable);
+    co_await boost::asio::co_spawn(
+        worker,
+        []() -> http::awaitable<void> {
+          http::flush_control_batch();  // what it handed over so far arrives before this answer
+          co_return;
+        },
+        boost::asio::use_awaitable);
 }
 
 }  // namespace hydra::api

@@ -484,6 +484,7 @@ int serve(const ServeConfig& config) {
     keep.emplace_back(w.ioc.get_executor());
     w.thread = std::thread([&w, index = static_cast<int>(i + 1)] {
       http::set_thread_index(index);
+      http::set_thread_loop(w.ioc.get_executor());
       w.ioc.run();
     });
   }

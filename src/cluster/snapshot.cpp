@@ -51,6 +51,17 @@ const char* to_string(Resources::Source s) {
   return "estimated";
 }
 
+bool claim_slot(const NodeView& node, std::string_view model) {
+  const int slots = slots_for(node, model).slots;
+  NodeCounters& c = *node.live;
+  int current = c.in_flight.load(std::memory_order_relaxed);
+  do {
+    if (current + c.elsewhere.load(std::memory_order_relaxed) >= slots) return false;
+  } while (!c.in_flight.compare_exchange_weak(current, current + 1, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed));
+  return true;
+}
+
 SlotsEstimate slots_for(const NodeView& node, std::string_view model) {
   if (node.slots_configured || !node.live) return {node.slots, SlotsSource::configured};
   return node.live->capacity.slots(model);

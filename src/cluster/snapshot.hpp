@@ -131,6 +131,9 @@ inline int busy(const NodeView& node) {
 // How many requests of `model` the node runs at once: its configured slots, else what its
 // CapacityLearner has learned (or its prior). Models are normalised names.
 SlotsEstimate slots_for(const NodeView& node, std::string_view model);
+// Takes one of the node's slots for `model` if its busy count is below them: one atomic step,
+// however many threads try at once, so no node runs beyond its slots. False: it is full.
+bool claim_slot(const NodeView& node, std::string_view model);
 // The node's slots in one number (/nodes, `hydra nodes`): configured; else what was learned
 // for the model it has served most; else the prior.
 SlotsEstimate node_slots(const NodeView& node);

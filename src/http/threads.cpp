@@ -9,6 +9,36 @@ thread_local int current_index = 0;
 int thread_index() { return current_index; }
 void set_thread_index(int index) { current_index = index; }
 
+namespace detail {
+
+ControlBatch& control_batch() {
+  thread_local ControlBatch batch;
+  return batch;
+}
+
+void schedule_flush(ControlBatch& batch) {
+  if (batch.scheduled) return;
+  batch.scheduled = true;
+  // Runs after the handlers already queued on this loop: the rest of this turn.
+  asio::post(batch.loop, [&batch] {
+    batch.scheduled = false;
+    flush_control_batch();
+  });
+}
+
+}  // namespace detail
+
+void set_thread_loop(asio::any_io_executor loop) { detail::control_batch().loop = std::move(loop); }
+
+void flush_control_batch() {
+  detail::ControlBatch& batch = detail::control_batch();
+  if (batch.items.empty() || !batch.control) return;
+  asio::post(batch.control, [items = std::move(batch.items)] {
+    for (const auto& f : items) f();
+  });
+  batch.items = {};
+}
+
 Signals::Signals(std::vector<asio::any_io_executor> executors) {
   for (auto& ex : executors) {
     auto slot = std::make_unique<Slot>();

@@ -15,6 +15,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <unordered_map>
@@ -45,12 +46,44 @@ auto on_control_co(asio::any_io_executor control, F f) -> std::invoke_result_t<F
   co_return co_await asio::co_spawn(control, f(), asio::use_awaitable);
 }
 
-// Work for the control thread that the caller does not wait for (at once when already there).
+// A worker's own event loop, for batching what it hands to the control thread (below). Set by
+// the thread that runs the loop, before it runs it.
+void set_thread_loop(asio::any_io_executor loop);
+
+namespace detail {
+// What a worker has handed to the control thread during the current turn of its event loop:
+// sent as one post when the turn ends (a post wakes the control thread: a system call and a
+// context switch, the dearest part of a small request at two threads).
+struct ControlBatch {
+  asio::any_io_executor loop;     // the worker's own (set_thread_loop); none: post at once
+  asio::any_io_executor control;  // where the batch goes
+  std::vector<std::function<void()>> items;
+  bool scheduled = false;  // a flush is queued on `loop`
+};
+ControlBatch& control_batch();  // this thread's
+void schedule_flush(ControlBatch& batch);
+}  // namespace detail
+
+// Work for the control thread that the caller does not wait for: at once when already there;
+// from a worker, with the rest of this turn of its event loop's hand-overs, in order.
 template <class F>
 void post_control(const asio::any_io_executor& control, F&& f) {
-  if (on_control_thread()) f();
-  else asio::post(control, std::forward<F>(f));
+  if (on_control_thread()) {
+    f();
+    return;
+  }
+  detail::ControlBatch& batch = detail::control_batch();
+  if (!batch.loop) {
+    asio::post(control, std::forward<F>(f));
+    return;
+  }
+  batch.control = control;
+  batch.items.emplace_back(std::forward<F>(f));
+  detail::schedule_flush(batch);
 }
+
+// Hands this thread's batch to the control thread now (settle_workers: before its answer).
+void flush_control_batch();
 
 // One-shot wake-ups by key (a node's ejection, the end of the shutdown grace) for waiters on
 // any thread, without locks: each thread keeps its own timers, touched only on that thread;
