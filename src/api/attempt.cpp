@@ -132,14 +132,15 @@ struct Pump {
 
 awaitable<void> pump(Pump& p) {
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
-  char buf[16384];
+  char* buf = p.conn.piece();
+  constexpr std::size_t size = http::Connection::kPieceSize;
   while (!p.parser.is_done()) {
     p.parser.get().body().data = buf;
-    p.parser.get().body().size = sizeof buf;
+    p.parser.get().body().size = size;
     p.conn.stream.expires_after(p.idle);
     auto [rec, rn] = co_await bhttp::async_read_some(p.conn.stream, p.conn.buffer, p.parser, use_nothrow);
     if (rec == bhttp::error::need_buffer) rec = {};
-    std::size_t got = sizeof buf - p.parser.get().body().size;
+    std::size_t got = size - p.parser.get().body().size;
     if (got) {
       p.tail.add(std::string_view(buf, got));
       if (co_await p.sink.data(std::string_view(buf, got))) {
@@ -234,13 +235,14 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (status >= 500 || status == 404) {
       // Not served here. Keep the node's words (up to 1 MiB) in case no other node does better.
       std::string reply;
-      char buf[8192];
       while (!parser.is_done() && reply.size() < (1u << 20)) {
-        parser.get().body().data = buf;
-        parser.get().body().size = sizeof buf;
+        const std::size_t at = reply.size();
+        reply.resize(at + 8192);
+        parser.get().body().data = reply.data() + at;
+        parser.get().body().size = 8192;
         conn->stream.expires_after(t.idle);
         auto [rec, rn] = co_await bhttp::async_read_some(conn->stream, conn->buffer, parser, use_nothrow);
-        reply.append(buf, sizeof buf - parser.get().body().size);
+        reply.resize(reply.size() - parser.get().body().size);
         if (rec && rec != bhttp::error::need_buffer) break;
       }
       if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());

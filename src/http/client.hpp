@@ -45,6 +45,14 @@ struct Connection {
   Stream stream;
   beast::flat_buffer buffer;
   std::string head;  // the head of the request being sent (write_request_head); capacity kept
+  // Where a reply's body is read to, piece by piece (piece()): made on first use and kept with
+  // the connection, so that no request allocates it or carries it in a coroutine frame.
+  std::unique_ptr<char[]> piece_buffer;
+  static constexpr std::size_t kPieceSize = 16384;
+  char* piece() {
+    if (!piece_buffer) piece_buffer = std::make_unique<char[]>(kPieceSize);
+    return piece_buffer.get();
+  }
   bool reused = false;  // came from the pool (a stale keep-alive may fail on first use)
   std::chrono::steady_clock::time_point idle_since;  // when it was last given back to the pool
 };
