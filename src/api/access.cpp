@@ -207,7 +207,7 @@ void write_access(const telemetry::AccessLog& log, telemetry::AccessEntry& entry
                   const http::tcp::endpoint& remote, std::string_view method, std::string_view route, int status) {
   entry.at = std::chrono::system_clock::now();
   entry.request_id = id;
-  entry.client = remote.address().to_string();
+  entry.client = http::address_text(remote.address());
   entry.method = method;
   entry.route = route;
   entry.status = status;

@@ -334,7 +334,7 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
   memory::Cache* cache = gw.cache;
   if (!cache) co_return co_await dispatch_to_fleet(gw, sink, std::move(request));
   const auto started = std::chrono::steady_clock::now();
-  if (request.exchange && request.client.empty()) request.client = request.exchange->remote().address().to_string();
+  if (request.exchange && request.client.empty()) request.client = http::address_text(request.exchange->remote().address());
   Plan plan = plan_for(gw, *cache, request);
   if (!plan.policy.error.empty()) {
     co_await sink.fail(400, plan.policy.error, 0);

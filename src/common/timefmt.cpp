@@ -1,5 +1,8 @@
 #include "common/timefmt.hpp"
 
+#include <climits>
+#include <cstdint>
+
 #include <ctime>
 #include <fmt/format.h>
 
@@ -25,12 +28,23 @@ void append_utc_millis(std::string& out, WallTime t) {
   using namespace std::chrono;
   const auto since = t.time_since_epoch();
   const auto secs = floor<seconds>(since);
-  const auto millis = duration_cast<milliseconds>(since - secs).count();
-  const std::time_t tt = static_cast<std::time_t>(secs.count());
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  const auto millis = static_cast<int>(duration_cast<milliseconds>(since - secs).count());
+  // One access-log line per request: the date and time to the second are formatted once per
+  // second (per thread), the milliseconds by hand.
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local char cached[20];  // "2026-12-03T21:30:00"
+  if (secs.count() != cached_second) {
+    const std::time_t tt = static_cast<std::time_t>(secs.count());
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    fmt::format_to_n(cached, sizeof cached, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = secs.count();
+  }
+  const char tail[6] = {'.', static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                        static_cast<char>('0' + millis % 10), 'Z', 0};
+  out.append(cached, sizeof cached - 1);
+  out.append(tail, 5);
 }
 
 }  // namespace hydra

@@ -1,5 +1,7 @@
 #include "http/exchange.hpp"
 
+#include <charconv>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
@@ -12,6 +14,18 @@
 #include <poll.h>
 
 namespace hydra::http {
+
+std::string address_text(const asio::ip::address& address) {
+  if (!address.is_v4()) return address.to_string();
+  const auto bytes = address.to_v4().to_bytes();
+  char buf[16];
+  char* p = buf;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i) *p++ = '.';
+    p = std::to_chars(p, buf + sizeof buf, static_cast<unsigned>(bytes[i])).ptr;
+  }
+  return std::string(buf, p);
+}
 
 Exchange::Exchange(Stream& stream, beast::flat_buffer& buffer, Request request, const ServerLimits& limits,
                    tcp::endpoint remote)

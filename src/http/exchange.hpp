@@ -17,6 +17,10 @@
 
 namespace hydra::http {
 
+// An address as text ("127.0.0.1", "::1"), as Asio words it; IPv4 without inet_ntop's sprintf
+// (the access log and the request log name every request's client).
+std::string address_text(const asio::ip::address& address);
+
 class Exchange {
 public:
   // `remote`: the client's address, read once per connection.

@@ -127,3 +127,10 @@ TEST_F(ReplyHead, Http10GetsARawBodyAndNoChunks) {
   EXPECT_EQ(reply.find("Connection:"), std::string::npos) << reply;  // 1.0 closes by default
   EXPECT_EQ(reply.substr(reply.find("\r\n\r\n") + 4), "{\"a\":1}\n{}") << reply;
 }
+
+TEST(AddressText, IsWhatAsioWrites) {
+  for (const char* text : {"127.0.0.1", "0.0.0.0", "10.20.255.9", "255.255.255.255", "::1", "fe80::1", "::ffff:10.0.0.1"}) {
+    const auto address = asio::ip::make_address(text);
+    EXPECT_EQ(address_text(address), address.to_string()) << text;
+  }
+}

@@ -3,6 +3,8 @@
 #include "telemetry/access_log.hpp"
 
 #include <boost/json.hpp>
+#include <ctime>
+#include <fmt/format.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -125,3 +127,22 @@ TEST(AccessLogFile, ThreadsWriteWholeLinesAndSighupReopensAMovedFile) {
 }
 
 }  // namespace
+
+TEST(AccessLine, NumbersAndTimesAreWrittenByHandAsFmtWouldWriteThem) {
+  AccessEntry e = served();
+  for (double v : {0.0, 0.04, 0.05, 0.15, 0.25, 0.35, 0.96, 1.0, 2.45, 9.99, 42.25, 1200.5, 123456.78, 1e12}) {
+    e.duration_ms = v;
+    const std::string line = format_access(e, AccessFormat::text);
+    EXPECT_NE(line.find(fmt::format(" duration_ms={:.1f} ", v)), std::string::npos) << v << ": " << line;
+  }
+  // The date to the second is kept per thread: each second and millisecond still comes out right.
+  for (long long ms : {1'764'800'000'999LL, 1'764'800'001'000LL, 1'764'800'001'007LL, 1'764'886'400'050LL}) {
+    e.at = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+    const std::time_t tt = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    const std::string want = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z ", tm.tm_year + 1900, tm.tm_mon + 1,
+                                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+    EXPECT_EQ(format_access(e, AccessFormat::text).substr(0, want.size()), want);
+  }
+}
