@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev
   libhiredis-dev redis-server  # the state several gateways share and the cache's shared tier (hiredis); tests start their own redis-server on loopback
   libgtest-dev libgmock-dev libbenchmark-dev
+  libjemalloc-dev  # the hydra binary's allocator (CMakeLists.txt says why)
   libssl-dev openssl  # TLS (Boost.Asio SSL over OpenSSL); tests make throwaway certificates with `openssl`
   curl
   prometheus   # promtool, to check the /metrics exposition in tests
