@@ -3,9 +3,13 @@
 //
 // It defines malloc, calloc, realloc, reallocarray, aligned_alloc, posix_memalign, memalign,
 // valloc and pvalloc (noexcept, as glibc's headers declare them); each counts one call and
-// hands over to glibc's own allocator (the exported __libc_* entry points, so no dlsym()
-// bootstrapping). libstdc++'s operator new calls malloc through the PLT, so every `new` is
-// counted too (tests/bench/alloc_count_check.cpp proves it). free() is not counted.
+// hands over to the allocator the process would have used without it: the next definition in
+// the lookup order (dlsym RTLD_NEXT), which is jemalloc for `hydra` (it links it) and glibc's
+// for the rest. free() is defined too, only to hand over (and to ignore the few blocks given out
+// from a static buffer while those entry points are looked up: dlsym may allocate). It is not
+// counted. operator new (plain, array, nothrow, aligned) is defined as well: jemalloc has its
+// own, which does not call malloc; libstdc++'s does, and the malloc inside a counted new is not
+// counted again (tests/bench/alloc_count_check.cpp proves every `new` counts once).
 //
 // The counters live in a 16-byte file named by $HYDRA_ALLOC_COUNTER, mapped shared: two
 // little-endian uint64 values, allocation calls and bytes asked for. The bench reads them from
@@ -16,18 +20,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <new>
 #include <sys/mman.h>
 #include <unistd.h>
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t n, size_t size);
-void* __libc_realloc(void* p, size_t size);
-void* __libc_memalign(size_t alignment, size_t size);
-void* __libc_valloc(size_t size);
-void* __libc_pvalloc(size_t size);
-}
 
 namespace {
 
@@ -40,7 +38,10 @@ static_assert(sizeof(Counters) == 16 && std::atomic<uint64_t>::is_always_lock_fr
 Counters early{};  // what was allocated before the file was mapped (start-up)
 std::atomic<Counters*> counters{&early};
 
+thread_local bool in_new = false;  // a counted operator new is under way on this thread
+
 inline void count(size_t bytes) {
+  if (in_new) return;
   Counters* c = counters.load(std::memory_order_relaxed);
   c->calls.fetch_add(1, std::memory_order_relaxed);
   c->bytes.fetch_add(bytes, std::memory_order_relaxed);
@@ -66,24 +67,86 @@ __attribute__((constructor)) void map_counters() {
 
 bool valid_alignment(size_t a) { return a != 0 && (a & (a - 1)) == 0 && a % sizeof(void*) == 0; }
 
+// The allocator underneath, looked up once.
+struct Next {
+  void* (*malloc)(size_t);
+  void* (*calloc)(size_t, size_t);
+  void* (*realloc)(void*, size_t);
+  void (*free)(void*);
+  void* (*memalign)(size_t, size_t);
+  void* (*valloc)(size_t);
+  void* (*pvalloc)(size_t);
+};
+Next next{};
+std::atomic<int> looked_up{0};  // 0: not yet, 1: under way, 2: done
+
+// While the lookup runs (dlsym may allocate), blocks come from here; zeroed, never reused.
+alignas(64) char boot[64 * 1024];
+std::atomic<size_t> boot_used{0};
+
+void* boot_alloc(size_t size, size_t alignment = 16) {
+  size = (size + 63) & ~size_t{63};
+  if (alignment > 64) return nullptr;
+  const size_t at = boot_used.fetch_add(size);
+  return at + size <= sizeof boot ? boot + at : nullptr;
+}
+
+bool in_boot(const void* p) {
+  return static_cast<const char*>(p) >= boot && static_cast<const char*>(p) < boot + sizeof boot;
+}
+
+template <class F>
+void find(F& f, const char* name) {
+  f = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
+
+bool ready() {
+  if (looked_up.load(std::memory_order_acquire) == 2) return true;
+  int expected = 0;
+  if (!looked_up.compare_exchange_strong(expected, 1)) return false;  // another call is looking
+  Next n{};
+  find(n.malloc, "malloc");
+  find(n.calloc, "calloc");
+  find(n.realloc, "realloc");
+  find(n.free, "free");
+  find(n.memalign, "memalign");
+  find(n.valloc, "valloc");
+  find(n.pvalloc, "pvalloc");
+  next = n;
+  looked_up.store(2, std::memory_order_release);
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
 
 __attribute__((visibility("default"))) void* malloc(size_t size) noexcept {
   count(size);
-  return __libc_malloc(size);
+  return ready() ? next.malloc(size) : boot_alloc(size);
 }
 
 __attribute__((visibility("default"))) void* calloc(size_t n, size_t size) noexcept {
   count(n * size);
-  return __libc_calloc(n, size);
+  return ready() ? next.calloc(n, size) : boot_alloc(n * size);  // the buffer is zeroed
+}
+
+__attribute__((visibility("default"))) void free(void* p) noexcept {
+  if (p == nullptr || in_boot(p)) return;
+  if (ready()) next.free(p);
 }
 
 // realloc(p, 0) frees; only a call that asks for memory counts.
 __attribute__((visibility("default"))) void* realloc(void* p, size_t size) noexcept {
   if (size != 0) count(size);
-  return __libc_realloc(p, size);
+  if (!ready()) return boot_alloc(size);  // (no block is reallocated during the lookup)
+  if (!in_boot(p)) return next.realloc(p, size);
+  void* moved = next.malloc(size);  // a start-up block: copied out, as much as can be
+  if (moved != nullptr) {
+    const size_t left = static_cast<size_t>(boot + sizeof boot - static_cast<char*>(p));
+    std::memcpy(moved, p, size < left ? size : left);
+  }
+  return moved;
 }
 
 __attribute__((visibility("default"))) void* reallocarray(void* p, size_t n, size_t size) noexcept {
@@ -97,18 +160,18 @@ __attribute__((visibility("default"))) void* reallocarray(void* p, size_t n, siz
 
 __attribute__((visibility("default"))) void* memalign(size_t alignment, size_t size) noexcept {
   count(size);
-  return __libc_memalign(alignment, size);
+  return ready() ? next.memalign(alignment, size) : boot_alloc(size, alignment);
 }
 
 __attribute__((visibility("default"))) void* aligned_alloc(size_t alignment, size_t size) noexcept {
   count(size);
-  return __libc_memalign(alignment, size);
+  return ready() ? next.memalign(alignment, size) : boot_alloc(size, alignment);
 }
 
 __attribute__((visibility("default"))) int posix_memalign(void** out, size_t alignment, size_t size) noexcept {
   if (!valid_alignment(alignment)) return EINVAL;
   count(size);
-  void* p = __libc_memalign(alignment, size);
+  void* p = ready() ? next.memalign(alignment, size) : boot_alloc(size, alignment);
   if (p == nullptr) return ENOMEM;
   *out = p;
   return 0;
@@ -116,12 +179,64 @@ __attribute__((visibility("default"))) int posix_memalign(void** out, size_t ali
 
 __attribute__((visibility("default"))) void* valloc(size_t size) noexcept {
   count(size);
-  return __libc_valloc(size);
+  return ready() ? next.valloc(size) : nullptr;
 }
 
 __attribute__((visibility("default"))) void* pvalloc(size_t size) noexcept {
   count(size);
-  return __libc_pvalloc(size);
+  return ready() && next.pvalloc ? next.pvalloc(size) : nullptr;
 }
 
 }  // extern "C"
+
+// operator new: counted, then the next definition's (jemalloc's or libstdc++'s).
+namespace {
+
+struct NextNew {
+  void* (*plain)(size_t);
+  void* (*array)(size_t);
+  void* (*plain_nothrow)(size_t, const std::nothrow_t&);
+  void* (*array_nothrow)(size_t, const std::nothrow_t&);
+  void* (*plain_aligned)(size_t, std::align_val_t);
+  void* (*array_aligned)(size_t, std::align_val_t);
+};
+
+const NextNew& next_new() {
+  static const NextNew n = [] {
+    NextNew f{};
+    find(f.plain, "_Znwm");
+    find(f.array, "_Znam");
+    find(f.plain_nothrow, "_ZnwmRKSt9nothrow_t");
+    find(f.array_nothrow, "_ZnamRKSt9nothrow_t");
+    find(f.plain_aligned, "_ZnwmSt11align_val_t");
+    find(f.array_aligned, "_ZnamSt11align_val_t");
+    return f;
+  }();
+  return n;
+}
+
+template <class F, class... Args>
+void* counted_new(F f, size_t size, Args... args) {
+  count(size);
+  in_new = true;
+  void* p = f(size, args...);
+  in_new = false;
+  return p;
+}
+
+}  // namespace
+
+__attribute__((visibility("default"))) void* operator new(size_t size) { return counted_new(next_new().plain, size); }
+__attribute__((visibility("default"))) void* operator new[](size_t size) { return counted_new(next_new().array, size); }
+__attribute__((visibility("default"))) void* operator new(size_t size, const std::nothrow_t& t) noexcept {
+  return counted_new(next_new().plain_nothrow, size, t);
+}
+__attribute__((visibility("default"))) void* operator new[](size_t size, const std::nothrow_t& t) noexcept {
+  return counted_new(next_new().array_nothrow, size, t);
+}
+__attribute__((visibility("default"))) void* operator new(size_t size, std::align_val_t a) {
+  return counted_new(next_new().plain_aligned, size, a);
+}
+__attribute__((visibility("default"))) void* operator new[](size_t size, std::align_val_t a) {
+  return counted_new(next_new().array_aligned, size, a);
+}
