@@ -121,7 +121,9 @@ def allocs_section():
     p("")
     p(f"A separate, untimed pass: a fresh Hydra at {at} thread{'' if at == '1' else 's'} (and nginx at 1 worker) with `bench/alloc_count.cpp` "
       "preloaded (`LD_PRELOAD`), which counts every call of malloc, calloc, realloc, aligned_alloc, posix_memalign "
-      "and memalign (libstdc++'s `operator new` calls malloc, so every `new` counts) in a file mapped shared, read "
+      "and memalign, and of operator new (which, in Hydra, is jemalloc's and does not call malloc; a malloc "
+      "inside a counted `new` is not counted again), each handed on to the allocator the process links, in a file "
+      "mapped shared, read "
       f"by the script before and after each run. Non-streamed requests (`num_predict` 1), {conc} in flight on "
       "keep-alive connections, after an uncounted warm-up; what the idle process allocated per second "
       "(health probes, telemetry), measured just before, is subtracted pro rata. Bytes are those asked for.")
