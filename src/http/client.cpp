@@ -105,11 +105,42 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
   co_return std::pair{error_code{}, std::move(conn)};
 }
 
+namespace {
+// This thread's spare piece buffers (a pool is used by its own thread only): a few, so that a
+// burst's end does not keep many.
+std::vector<std::unique_ptr<char[]>>& spare_pieces() {
+  thread_local std::vector<std::unique_ptr<char[]>> spares;
+  return spares;
+}
+constexpr std::size_t kSparePieces = 64;
+}  // namespace
+
+char* Connection::piece() {
+  if (!piece_buffer) {
+    auto& spares = spare_pieces();
+    if (spares.empty()) {
+      piece_buffer = std::make_unique_for_overwrite<char[]>(kPieceSize);
+    } else {
+      piece_buffer = std::move(spares.back());
+      spares.pop_back();
+    }
+  }
+  return piece_buffer.get();
+}
+
+void Connection::return_piece() {
+  if (!piece_buffer) return;
+  auto& spares = spare_pieces();
+  if (spares.size() < kSparePieces) spares.push_back(std::move(piece_buffer));
+  piece_buffer.reset();
+}
+
 void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn) {
   if (!conn || !conn->stream.socket().is_open() || idle_timeout_.count() <= 0) return;
   if (conn->buffer.size() > 0) return;  // the node sent more than its reply: not to be trusted again
   auto& list = idle_[peer];
   if (list.size() >= max_idle_) return;
+  conn->return_piece();
   conn->stream.expires_never();
   conn->idle_since = SteadyClock::now();
   list.push_back(std::move(conn));

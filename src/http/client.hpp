@@ -45,14 +45,14 @@ struct Connection {
   Stream stream;
   beast::flat_buffer buffer;
   std::string head;  // the head of the request being sent (write_request_head); capacity kept
-  // Where a reply's body is read to, piece by piece (piece()): made on first use and kept with
-  // the connection, so that no request allocates it or carries it in a coroutine frame.
-  std::unique_ptr<char[]> piece_buffer;
+  // Where a reply's body is read to, piece by piece (piece()): a buffer of kPieceSize bytes
+  // taken from this thread's spares, given back when the connection goes idle in the pool
+  // (return_piece()), so that no request allocates one or carries it in a coroutine frame, and
+  // idle connections hold none.
   static constexpr std::size_t kPieceSize = 16384;
-  char* piece() {
-    if (!piece_buffer) piece_buffer = std::make_unique<char[]>(kPieceSize);
-    return piece_buffer.get();
-  }
+  char* piece();
+  void return_piece();
+  std::unique_ptr<char[]> piece_buffer;
   bool reused = false;  // came from the pool (a stale keep-alive may fail on first use)
   std::chrono::steady_clock::time_point idle_since;  // when it was last given back to the pool
 };
