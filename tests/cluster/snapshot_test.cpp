@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <random>
+#include <thread>
 
 using namespace hydra::cluster;
 
@@ -160,4 +161,26 @@ TEST(SnapshotPublish, APatchedIndexIsTheIndexBuiltAnew) {
     ASSERT_TRUE(next->indexed);
     current = next;
   }
+}
+
+// Slots are taken with one atomic step: threads racing for a node's last slots never take more
+// than it has, counting the slots other gateways hold there.
+TEST(ClaimSlot, ThreadsRacingNeverTakeMoreThanTheNodeHas) {
+  NodeView node;
+  node.slots = 5;
+  node.slots_configured = true;
+  node.live->elsewhere = 1;  // another gateway holds one
+  std::atomic<int> taken{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i)
+        if (claim_slot(node, "m:7b")) taken.fetch_add(1);
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(taken.load(), 4);
+  EXPECT_EQ(node.live->in_flight.load(), 4);
+  node.live->in_flight.fetch_sub(1);  // a lease ends: one more fits, and only one
+  EXPECT_TRUE(claim_slot(node, "m:7b"));
+  EXPECT_FALSE(claim_slot(node, "m:7b"));
 }
