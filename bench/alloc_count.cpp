@@ -76,6 +76,13 @@ struct Next {
   void* (*memalign)(size_t, size_t);
   void* (*valloc)(size_t);
   void* (*pvalloc)(size_t);
+  // operator new: plain, array, nothrow, aligned
+  void* (*new_plain)(size_t);
+  void* (*new_array)(size_t);
+  void* (*new_plain_nothrow)(size_t, const std::nothrow_t&);
+  void* (*new_array_nothrow)(size_t, const std::nothrow_t&);
+  void* (*new_plain_aligned)(size_t, std::align_val_t);
+  void* (*new_array_aligned)(size_t, std::align_val_t);
 };
 Next next{};
 std::atomic<int> looked_up{0};  // 0: not yet, 1: under way, 2: done
@@ -112,6 +119,12 @@ bool ready() {
   find(n.memalign, "memalign");
   find(n.valloc, "valloc");
   find(n.pvalloc, "pvalloc");
+  find(n.new_plain, "_Znwm");
+  find(n.new_array, "_Znam");
+  find(n.new_plain_nothrow, "_ZnwmRKSt9nothrow_t");
+  find(n.new_array_nothrow, "_ZnamRKSt9nothrow_t");
+  find(n.new_plain_aligned, "_ZnwmSt11align_val_t");
+  find(n.new_array_aligned, "_ZnamSt11align_val_t");
   next = n;
   looked_up.store(2, std::memory_order_release);
   return true;
@@ -189,54 +202,35 @@ __attribute__((visibility("default"))) void* pvalloc(size_t size) noexcept {
 
 }  // extern "C"
 
-// operator new: counted, then the next definition's (jemalloc's or libstdc++'s).
+// operator new: counted, then the next definition's (jemalloc's or libstdc++'s). dlsym is C: no
+// operator new runs inside the lookup, so one that finds it under way on another thread (at
+// start-up) waits for it.
 namespace {
-
-struct NextNew {
-  void* (*plain)(size_t);
-  void* (*array)(size_t);
-  void* (*plain_nothrow)(size_t, const std::nothrow_t&);
-  void* (*array_nothrow)(size_t, const std::nothrow_t&);
-  void* (*plain_aligned)(size_t, std::align_val_t);
-  void* (*array_aligned)(size_t, std::align_val_t);
-};
-
-const NextNew& next_new() {
-  static const NextNew n = [] {
-    NextNew f{};
-    find(f.plain, "_Znwm");
-    find(f.array, "_Znam");
-    find(f.plain_nothrow, "_ZnwmRKSt9nothrow_t");
-    find(f.array_nothrow, "_ZnamRKSt9nothrow_t");
-    find(f.plain_aligned, "_ZnwmSt11align_val_t");
-    find(f.array_aligned, "_ZnamSt11align_val_t");
-    return f;
-  }();
-  return n;
-}
 
 template <class F, class... Args>
 void* counted_new(F f, size_t size, Args... args) {
   count(size);
+  while (!ready()) {
+  }
   in_new = true;
-  void* p = f(size, args...);
+  void* p = (next.*f)(size, args...);
   in_new = false;
   return p;
 }
 
 }  // namespace
 
-__attribute__((visibility("default"))) void* operator new(size_t size) { return counted_new(next_new().plain, size); }
-__attribute__((visibility("default"))) void* operator new[](size_t size) { return counted_new(next_new().array, size); }
+__attribute__((visibility("default"))) void* operator new(size_t size) { return counted_new(&Next::new_plain, size); }
+__attribute__((visibility("default"))) void* operator new[](size_t size) { return counted_new(&Next::new_array, size); }
 __attribute__((visibility("default"))) void* operator new(size_t size, const std::nothrow_t& t) noexcept {
-  return counted_new(next_new().plain_nothrow, size, t);
+  return counted_new(&Next::new_plain_nothrow, size, t);
 }
 __attribute__((visibility("default"))) void* operator new[](size_t size, const std::nothrow_t& t) noexcept {
-  return counted_new(next_new().array_nothrow, size, t);
+  return counted_new(&Next::new_array_nothrow, size, t);
 }
 __attribute__((visibility("default"))) void* operator new(size_t size, std::align_val_t a) {
-  return counted_new(next_new().plain_aligned, size, a);
+  return counted_new(&Next::new_plain_aligned, size, a);
 }
 __attribute__((visibility("default"))) void* operator new[](size_t size, std::align_val_t a) {
-  return counted_new(next_new().array_aligned, size, a);
+  return counted_new(&Next::new_array_aligned, size, a);
 }

@@ -108,20 +108,25 @@ void Admission::wake(const std::shared_ptr<Pending>& p) {
   else asio::post(p->timer.get_executor(), std::move(on_waiter));
 }
 
-std::unique_ptr<Lease> Admission::take(const cluster::Snapshot& snapshot, std::size_t node, const std::string& model) {
+std::unique_ptr<Lease> Admission::claim(const cluster::Snapshot& snapshot, std::size_t node, const std::string& model) {
   if (node >= snapshot.nodes.size() || !cluster::claim_slot(snapshot.nodes[node], model)) return nullptr;
-  ++totals_.admitted;
   return std::make_unique<Lease>(*this, snapshot.nodes[node].live, node);
+}
+
+std::unique_ptr<Lease> Admission::take(const cluster::Snapshot& snapshot, std::size_t node, const std::string& model) {
+  auto lease = claim(snapshot, node, model);
+  if (lease) ++totals_.admitted;
+  return lease;
 }
 
 std::unique_ptr<Lease> Admission::try_enter(const cluster::Snapshot& snapshot, const routing::Decision& decision,
                                             const std::string& model) {
-  if (closed() || waiting_.load(std::memory_order_seq_cst) != 0) return nullptr;
+  if (!open_and_idle()) return nullptr;
   const auto node = routing::pick_free_candidate(snapshot, decision, 0);
   if (!node || !snapshot.nodes[*node].resident_model(model)) return nullptr;
-  if (!cluster::claim_slot(snapshot.nodes[*node], model)) return nullptr;
-  admitted_elsewhere_.fetch_add(1, std::memory_order_relaxed);
-  return std::make_unique<Lease>(*this, snapshot.nodes[*node].live, *node);
+  auto lease = claim(snapshot, *node, model);
+  if (lease) admitted_elsewhere_.fetch_add(1, std::memory_order_relaxed);
+  return lease;
 }
 
 std::unique_ptr<Lease> Admission::lease_now(std::size_t node) {

@@ -96,6 +96,11 @@ public:
   // holds the model (a cold load is marked on the control thread). Null: ask enter().
   std::unique_ptr<Lease> try_enter(const cluster::Snapshot& snapshot, const routing::Decision& decision,
                                    const std::string& model);
+  // Any thread: admission is open and nobody waits or is being entered, so try_enter() may
+  // succeed (a caller checks this before routing for it).
+  bool open_and_idle() const {
+    return !closed() && waiting_.load(std::memory_order_seq_cst) == 0;
+  }
   // A lease on a node whatever its load, without waiting: per-node operations (pull, create,
   // blobs) that do not generate, counted so that routing sees the node busy meanwhile.
   std::unique_ptr<Lease> lease_now(std::size_t node);
@@ -134,7 +139,9 @@ private:
   std::shared_ptr<cluster::NodeCounters> counters_of(std::size_t node) const;
   // The waiter gets a slot on node, if it still has one free (another thread may have taken it).
   bool grant(uint64_t waiter, std::size_t node);
-  // Admitted now, if the node still has a slot free for the model.
+  // A lease on node if it still has a slot free for the model (cluster::claim_slot); take()
+  // counts it as admitted here.
+  std::unique_ptr<Lease> claim(const cluster::Snapshot& snapshot, std::size_t node, const std::string& model);
   std::unique_ptr<Lease> take(const cluster::Snapshot& snapshot, std::size_t node, const std::string& model);
   // What a lease's end reads to know whether anyone may want its slot: the queue's length, plus
   // one while enter() decides. Control thread writes it, with a fence (see ~Lease).

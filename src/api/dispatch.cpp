@@ -342,6 +342,7 @@ bool decide_here(Gateway& gw, DispatchRequest& request, Dispatched& out, const s
                  const std::string& priority_note, Routed& r) {
   if (http::on_control_thread() || !request.shard_error.empty() || !request.shard_note.empty()) return false;
   if (gw.weights.prefix > 0 && (request.route.prefix || !request.route.session.empty())) return false;
+  if (!gw.admission.open_and_idle()) return false;  // a queue: the control thread routes it, once
   thread_local routing::SystemRandom random;  // routing's tie-breaks: this thread's own
   request.route.now = std::chrono::steady_clock::now();
   auto snapshot = gw.cluster.snapshot();
