@@ -24,15 +24,23 @@ http::Handler threaded(Gateway& gw, http::Handler inner) {
   };
 }
 
+namespace {
+
+// On a thread that serves connections: the replies out before now are accounted, and what they
+// handed the control thread is on its way (it arrives before this answer).
+http::awaitable<void> settle_here() {
+  co_await http::earlier_tails_ended(std::chrono::seconds(1));
+  http::flush_control_batch();
+}
+
+}  // namespace
+
 http::awaitable<void> settle_workers(const Gateway& gw) {
-  for (const auto& worker : gw.workers)
-    co_await boost::asio::co_spawn(
-        worker,
-        []() -> http::awaitable<void> {
-          http::flush_control_batch();  // what it handed over so far arrives before this answer
-          co_return;
-        },
-        boost::asio::use_awaitable);
+  if (gw.workers.empty()) {  // one thread: the control thread serves the connections itself
+    co_await settle_here();
+    co_return;
+  }
+  for (const auto& worker : gw.workers) co_await boost::asio::co_spawn(worker, settle_here(), boost::asio::use_awaitable);
 }
 
 }  // namespace hydra::api

@@ -13,9 +13,9 @@ bool on_data_path(http::bhttp::verb method, std::string_view path);
 // `inner` on the worker for the data path, on the control thread for the rest.
 http::Handler threaded(Gateway& gw, http::Handler inner);
 
-// Control thread: completes once every worker has run what was queued on it before. Whatever
-// those workers handed the control thread by then (a request's accounting, posted as soon as
-// its last byte was written) has run here too. The views of what happened (/stats, /routing,
+// Control thread: completes once every thread serving connections has finished the replies
+// that had settled before (their accounting handed over: http::ReplyTail, waited for at most a
+// second) and what it handed the control thread by then has run here too. The views of what happened (/stats, /routing,
 // /requests, /metrics, /traffic, /nodes) wait for it first, so a client that asks right after
 // its reply sees its request.
 http::awaitable<void> settle_workers(const Gateway& gw);

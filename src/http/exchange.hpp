@@ -3,6 +3,7 @@
 // through it, either with one whole response or as a stream of chunks. The connection
 // (owned by the server session) outlives the Exchange.
 #include "http/stream.hpp"
+#include "http/threads.hpp"
 #include "http/types.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -93,8 +94,11 @@ public:
   // request as soon as it has the last chunk is not refused.
   void on_settled(std::function<void()> run) { settled_ = std::move(run); }
   void settle() {
+    tail_.begin();
     if (settled_) std::exchange(settled_, {})();
   }
+  // What follows the reply on this thread is handed over (the router, after its observer).
+  void end_tail() { tail_.end(); }
 
 private:
   awaitable<error_code> send_held_head(std::string_view data);
@@ -124,6 +128,7 @@ private:
   std::string request_id_;
   void* log_context_ = nullptr;
   std::function<void()> settled_;
+  ReplyTail tail_;
 };
 
 }  // namespace hydra::http

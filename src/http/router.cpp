@@ -40,6 +40,7 @@ awaitable<void> Router::dispatch(Exchange& ex) const {
   const auto started = std::chrono::steady_clock::now();
   std::string_view route = co_await dispatch_to_route(ex);
   if (observer_) observer_(route, ex, std::chrono::steady_clock::now() - started);
+  ex.end_tail();
 }
 
 awaitable<std::string_view> Router::dispatch_to_route(Exchange& ex) const {

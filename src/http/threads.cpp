@@ -1,5 +1,7 @@
 #include "http/threads.hpp"
 
+#include <algorithm>
+
 namespace hydra::http {
 
 namespace {
@@ -37,6 +39,59 @@ void flush_control_batch() {
     for (const auto& f : items) f();
   });
   batch.items = {};
+}
+
+struct Tails {
+  uint64_t next = 0;
+  std::vector<uint64_t> open;  // begun, not ended: a handful at most
+  struct Waiter {
+    uint64_t below;  // waits for the tails numbered below this
+    asio::steady_timer* timer;
+  };
+  std::vector<Waiter> waiters;
+
+  bool any_open_below(uint64_t seq) const {
+    return std::any_of(open.begin(), open.end(), [seq](uint64_t s) { return s < seq; });
+  }
+};
+
+namespace {
+Tails& this_thread_tails() {
+  thread_local Tails tails;
+  return tails;
+}
+}  // namespace
+
+ReplyTail::ReplyTail() : tails_(&this_thread_tails()) {}
+
+void ReplyTail::begin() {
+  if (open_ || &this_thread_tails() != tails_) return;
+  open_ = true;
+  seq_ = tails_->next++;
+  tails_->open.push_back(seq_);
+}
+
+void ReplyTail::end() {
+  if (!open_) return;
+  open_ = false;
+  Tails& t = *tails_;
+  std::erase(t.open, seq_);
+  std::erase_if(t.waiters, [&t](const Tails::Waiter& w) {
+    if (t.any_open_below(w.below)) return false;
+    w.timer->cancel();
+    return true;
+  });
+}
+
+awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit) {
+  Tails& t = this_thread_tails();
+  const uint64_t below = t.next;
+  if (!t.any_open_below(below)) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(limit);
+  t.waiters.push_back(Tails::Waiter{below, &timer});
+  co_await timer.async_wait(use_nothrow);
+  std::erase_if(t.waiters, [&timer](const Tails::Waiter& w) { return w.timer == &timer; });
 }
 
 Signals::Signals(std::vector<asio::any_io_executor> executors) {

@@ -85,6 +85,31 @@ void post_control(const asio::any_io_executor& control, F&& f) {
 // Hands this thread's batch to the control thread now (settle_workers: before its answer).
 void flush_control_batch();
 
+// A reply whose last bytes may be out while what follows it on its thread (the request's
+// accounting, its line in the request counters) is not yet in the control batch. The
+// exchange begins one when its reply settles and the router ends it after its observer;
+// settle_workers waits, on each thread, for those begun before it asked, so a client that
+// reads /metrics right after its reply finds that reply counted. Made and ended on the
+// connection's thread; a reply settled on another thread (a handler run on the control thread)
+// is not tracked: its tail is the hop back.
+class ReplyTail {
+public:
+  ReplyTail();
+  ~ReplyTail() { end(); }
+  ReplyTail(const ReplyTail&) = delete;
+  ReplyTail& operator=(const ReplyTail&) = delete;
+  void begin();  // once; a no-op off the connection's thread
+  void end();
+
+private:
+  struct Tails* tails_;
+  uint64_t seq_ = 0;
+  bool open_ = false;
+};
+
+// Completes when every ReplyTail this thread began before the call has ended, or after `limit`.
+awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit);
+
 // One-shot wake-ups by key (a node's ejection, the end of the shutdown grace) for waiters on
 // any thread, without locks: each thread keeps its own timers, touched only on that thread;
 // raise() wakes the caller's thread's waiters at once and posts to every other thread.

@@ -147,3 +147,46 @@ TEST(Threads, SignalsListenRunsAPlainHandlerOnItsThreadAndItsSlotCancelsIt) {
   EXPECT_EQ(woken.load(), 1);
   EXPECT_EQ(cancelled.load(), 1);
 }
+
+TEST(Threads, SettlingWaitsForTheRepliesThatEndedBeforeItAskedAndNoOthers) {
+  asio::io_context io{1};
+  hydra::http::ReplyTail a, b, later, elsewhere;
+  a.begin();
+  b.begin();
+  std::thread([&elsewhere] { elsewhere.begin(); }).join();  // not this thread's: not tracked
+  bool settled = false;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await hydra::http::earlier_tails_ended(std::chrono::hours(1));
+        settled = true;
+      },
+      asio::detached);
+  io.poll();
+  EXPECT_FALSE(settled);
+  later.begin();  // after the question: not waited for
+  a.end();
+  io.poll();
+  EXPECT_FALSE(settled);  // b is still open
+  b.end();
+  io.restart();
+  io.poll();
+  EXPECT_TRUE(settled);
+  later.end();
+}
+
+TEST(Threads, SettlingGivesUpOnAReplyThatNeverEndsAfterItsLimit) {
+  asio::io_context io{1};
+  hydra::http::ReplyTail stuck;
+  stuck.begin();
+  bool settled = false;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await hydra::http::earlier_tails_ended(std::chrono::milliseconds(1));
+        settled = true;
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(30));  // returns when the waiter is done (nothing else runs)
+  EXPECT_TRUE(settled);
+}
