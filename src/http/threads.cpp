@@ -1,6 +1,7 @@
 #include "http/threads.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 namespace hydra::http {
 
@@ -56,9 +57,17 @@ struct Tails {
 };
 
 namespace {
+// Kept until exit, not with its thread: an exchange torn down after its loop's thread ended
+// (the loops are destroyed after their threads, at shutdown) still ends its tail.
 Tails& this_thread_tails() {
-  thread_local Tails tails;
-  return tails;
+  thread_local Tails* mine = nullptr;
+  if (!mine) {
+    static std::mutex guard;
+    static std::vector<std::unique_ptr<Tails>> all;
+    std::lock_guard lock(guard);
+    mine = all.emplace_back(std::make_unique<Tails>()).get();
+  }
+  return *mine;
 }
 }  // namespace
 
@@ -83,15 +92,31 @@ void ReplyTail::end() {
   });
 }
 
+namespace {
+// A waiter's timer, listed for end() to cancel while it lives (also when its coroutine is
+// destroyed unfinished: a loop torn down at exit).
+struct ListedTimer {
+  Tails& tails;
+  asio::steady_timer timer;
+  ListedTimer(Tails& t, const asio::any_io_executor& executor, uint64_t below) : tails(t), timer(executor) {
+    tails.waiters.push_back(Tails::Waiter{below, &timer});
+  }
+  ~ListedTimer() {
+    std::erase_if(tails.waiters, [this](const Tails::Waiter& w) { return w.timer == &timer; });
+  }
+  ListedTimer(const ListedTimer&) = delete;
+  ListedTimer& operator=(const ListedTimer&) = delete;
+};
+}  // namespace
+
 awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit) {
   Tails& t = this_thread_tails();
   const uint64_t below = t.next;
   if (!t.any_open_below(below)) co_return;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(limit);
-  t.waiters.push_back(Tails::Waiter{below, &timer});
-  co_await timer.async_wait(use_nothrow);
-  std::erase_if(t.waiters, [&timer](const Tails::Waiter& w) { return w.timer == &timer; });
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  ListedTimer listed(t, executor, below);
+  listed.timer.expires_after(limit);
+  co_await listed.timer.async_wait(use_nothrow);
 }
 
 Signals::Signals(std::vector<asio::any_io_executor> executors) {
