@@ -125,6 +125,8 @@ public:
     return t;
   }
   uint64_t refused_elsewhere() const { return refused_elsewhere_.load(std::memory_order_relaxed); }
+  // Of `admitted`, those a worker routed and admitted itself (try_enter), without the control thread.
+  uint64_t admitted_by_workers() const { return admitted_elsewhere_.load(std::memory_order_relaxed); }
 
 private:
   friend class Lease;  // posts freed() to the control thread

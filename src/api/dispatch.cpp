@@ -334,20 +334,28 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
 }
 
 // The common case of a worker's request, without a visit to the control thread: routed on the
-// snapshot here (routing is pure) and admitted at once on a slot taken atomically
-// (Admission::try_enter). False, with nothing taken: decide() on the control thread, for
-// whatever needs its state (prefix affinity's index or a session pin, a sharded model, no
-// route, a queue, a cold load).
+// snapshot here (routing is pure; prefix affinity's index and session pins read under a shared
+// lock) and admitted at once on a slot taken atomically (Admission::try_enter). False, with
+// nothing taken: decide() on the control thread, for whatever needs its state (a sharded
+// model, no route, a queue, a cold load).
 bool decide_here(Gateway& gw, DispatchRequest& request, Dispatched& out, const std::string& model,
                  const std::string& priority_note, Routed& r) {
   if (http::on_control_thread() || !request.shard_error.empty() || !request.shard_note.empty()) return false;
-  if (gw.weights.prefix > 0 && (request.route.prefix || !request.route.session.empty())) return false;
   if (!gw.admission.open_and_idle()) return false;  // a queue: the control thread routes it, once
   thread_local routing::SystemRandom random;  // routing's tie-breaks: this thread's own
   request.route.now = std::chrono::steady_clock::now();
   auto snapshot = gw.cluster.snapshot();
+  std::shared_lock<std::shared_mutex> reading;
+  if (gw.weights.prefix > 0 && (request.route.prefix || !request.route.session.empty())) {
+    reading = std::shared_lock(gw.prefix_lock);
+    if (request.route.prefix) request.route.prefix_index = &gw.prefix_index;
+    if (!request.route.session.empty())
+      request.route.session_node = gw.sessions.node_of(request.route.session, request.route.now);
+  }
   routing::Decision decision = routing::route_with_policy(*snapshot, request.route, random, gw.weights, gw.policy,
                                                           gw.turn.fetch_add(1, std::memory_order_relaxed));
+  if (reading) reading.unlock();
+  request.route.prefix_index = nullptr;  // decide() sets it again if the control thread routes it after all
   if (!decision.ok()) return false;
   r.ticket.out.lease = gw.admission.try_enter(*snapshot, decision, model);
   if (!r.ticket.out.lease) return false;

@@ -21,6 +21,7 @@
 #include "telemetry/telemetry.hpp"
 
 #include <atomic>
+#include <shared_mutex>
 
 namespace hydra::memory {
 class Cache;
@@ -72,9 +73,12 @@ struct Gateway {
   SharedSync* shared = nullptr;    // several gateways (cluster.redis_url); none for a lone one
   Shards* shards = nullptr;        // models sharded over llama.cpp rpc-servers ([[sharded]]); none when none
   // Prefix affinity (routing/prefix.hpp): which prompts each node's slots hold, and where each
-  // X-Hydra-Session was last served. The control thread's.
+  // X-Hydra-Session was last served. Changed only by the control thread, under an exclusive
+  // `prefix_lock`; a worker that routes by them reads under a shared one (the control thread
+  // reads without: nobody else writes).
   routing::PrefixIndex prefix_index{};
   routing::SessionPins sessions{};
+  mutable std::shared_mutex prefix_lock;
   std::chrono::steady_clock::time_point prefix_swept{};
 
   // The calling thread's connection pool.

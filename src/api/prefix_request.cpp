@@ -63,6 +63,7 @@ void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& 
                  const std::string& session) {
   // Pinned now, before the reply reaches the client: its next turn may be routed (on another
   // worker) before this request's accounting reaches the control thread.
+  std::unique_lock writing(gw.prefix_lock);
   if (!session.empty()) gw.sessions.served(session, node.id, std::chrono::steady_clock::now());
   if (!facts.generates) return;
   gw.prefix_index.record(node.id, model, key_of(facts), cluster::slots_for(node, model).slots, facts.keep_alive,
@@ -72,6 +73,7 @@ void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& 
 void prefix_served(Gateway& gw, const std::string& node_id, const std::string& model, const PrefixServed& served) {
   const auto now = std::chrono::steady_clock::now();
   if (served.keyed) gw.telemetry.metrics.prefix(served.matched_tokens);
+  std::unique_lock writing(gw.prefix_lock);
   if (served.moved.generates)
     gw.prefix_index.record(node_id, model, key_of(served.moved), served.moved_slots, served.moved.keep_alive, now);
   if (!served.session.empty()) gw.sessions.served(served.session, node_id, now);

@@ -47,6 +47,7 @@ json::object queue_json(const Admission& a) {
   o["capacity"] = a.settings().max_waiting;
   o["max_wait_s"] = std::chrono::duration<double>(a.settings().max_wait).count();
   o["admitted"] = a.totals().admitted;
+  o["admitted_by_workers"] = a.admitted_by_workers();
   o["queued"] = a.totals().queued;
   o["rejected"] = a.totals().rejected;
   o["abandoned"] = a.totals().abandoned;

@@ -203,3 +203,36 @@ TEST(PrefixRouting, ASessionStaysOnItsNodeWhileItHasRoom) {
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("X-Hydra-Session must be"), std::string::npos) << r.body;
 }
+
+// On several threads a worker routes a keyed prompt itself, reading the prefix index under a
+// shared lock: the next turns still land where their conversations were served, and some were
+// admitted without the control thread (a connection the control thread accepted is routed
+// there: one in four at four threads, so all six on it is one chance in 4,096).
+TEST(PrefixRouting, WorkersRouteTheNextTurnsThemselvesAndTheyStillLandWhereTheLastWere) {
+  Fleet f;
+  for (const char* name : {"a", "b", "c"}) f.add_sim(name, sim_args(2, 20000, 400), "#slots=2");
+  f.start_gateway({}, {"--threads", "4"});
+  std::vector<json::array> conversations;
+  std::vector<Turn> last;
+  for (int i = 0; i < 3; ++i) {
+    conversations.push_back(opening(document(600, fmt::format("t{}w", i))));
+    last.push_back(chat(f.gateway(), conversations.back(), 4));
+    ASSERT_EQ(last.back().status, 200);
+  }
+  auto by_workers = [&f] {
+    json::value v = json::parse(get(f.gateway(), "/stats").body);
+    return v.at("queue").at("admitted_by_workers").to_number<int64_t>();
+  };
+  const int64_t before = by_workers();
+  for (int turn = 2; turn <= 3; ++turn)
+    for (int i = 0; i < 3; ++i) {
+      add_turn(conversations[i], last[i], fmt::format("And then ({})?", turn));
+      Turn next = chat(f.gateway(), conversations[i], 4);
+      ASSERT_EQ(next.status, 200);
+      EXPECT_EQ(next.node, last[i].node) << next.reason;
+      EXPECT_NE(next.reason.find("prefix match"), std::string::npos) << next.reason;
+      EXPECT_LT(next.evaluated, 30) << next.reason;
+      last[i] = next;
+    }
+  EXPECT_GE(by_workers() - before, 1);
+}
