@@ -145,6 +145,7 @@ awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
     co_await ex.respond(std::move(res));
     co_return;
   }
+  ex.settle();  // before the last event goes out: its client may ask /stats at once
   co_await ex.send_chunk(sse_event("done", result));
   co_await ex.end_stream();
 }

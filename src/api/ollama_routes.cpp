@@ -236,6 +236,7 @@ http::awaitable<void> pull_everywhere(Gateway& gw, http::Exchange& ex, ModelRequ
     co_return;
   }
   if (co_await ex.begin_stream(status::ok, "application/x-ndjson")) co_return;
+  ex.settle();
   co_await ex.send_chunk(lines + final_line + "\n");
   co_await ex.end_stream();
 }

@@ -72,6 +72,7 @@ public:
       co_return false;
     }
     std::string events = translator_.feed(bytes);
+    if (translator_.finished() || translator_.failed()) ex_.settle();  // the last events: settled before they go out
     if (!events.empty() && co_await ex_.send_chunk(events)) co_return true;
     if (!translator_.failed()) co_return false;
     co_await ex_.end_stream();  // an error event went out: nothing more comes from this node
@@ -87,7 +88,9 @@ public:
       co_await ex_.respond(std::move(res));
       co_return;
     }
-    co_await ex_.send_chunk(translator_.finish());
+    std::string last = translator_.finish();
+    ex_.settle();
+    co_await ex_.send_chunk(last);
     co_await ex_.end_stream();
   }
   awaitable<void> broke(std::string message) override { return cut_short(502, std::move(message)); }
@@ -96,7 +99,9 @@ public:
       co_await respond_error(ex_, openai::make_error(status, std::move(message)));
       co_return;
     }
-    co_await ex_.send_chunk(translator_.fail(openai::make_error(status, std::move(message))));
+    std::string last = translator_.fail(openai::make_error(status, std::move(message)));
+    ex_.settle();
+    co_await ex_.send_chunk(last);
     co_await ex_.end_stream();
   }
   awaitable<void> declined(int status, std::string, std::string body) override {

@@ -28,6 +28,7 @@ http::awaitable<bool> begin_sse(http::Exchange& ex, const Served* served) {
 http::awaitable<void> send_sse_error(http::Exchange& ex, int status, std::string message) {
   boost::json::object data = json_field("error", message);
   data["status"] = status;
+  ex.settle();
   co_await ex.send_chunk(sse_event("error", data));
   co_await ex.end_stream();
 }
