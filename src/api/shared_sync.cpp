@@ -68,6 +68,13 @@ std::string SharedSync::info() const {
   return json::serialize(o);
 }
 
+http::awaitable<void> SharedSync::leave() {
+  if (degraded_) co_return;  // Redis does not answer: lease_ttl ends it there
+  const std::string instance = epoch_candidate_;
+  if (co_await shared_.leave(instance))
+    spdlog::info("shared state: gateway {} left; the others no longer count it", shared_.settings().gateway_id);
+}
+
 http::awaitable<void> SharedSync::beat_loop() {
   asio::steady_timer timer(gw_.control);
   const auto every = beat_interval(shared_.settings());

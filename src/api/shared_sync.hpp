@@ -31,6 +31,9 @@ public:
   SharedSync(Gateway& gw, state::Shared& shared, std::string public_url);
   // Starts the beat and the subscription. Control thread, once serving has begun.
   void start();
+  // The end of the shutdown drain (control thread): this gateway leaves the shared state, so
+  // the others stop counting it at once instead of after lease_ttl.
+  http::awaitable<void> leave();
 
   // Admission (any thread): a slot taken here on `node` is confirmed with the other gateways.
   // True: keep it (also when Redis does not answer: the local shares decide then); false: the

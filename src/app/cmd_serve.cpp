@@ -210,9 +210,11 @@ http::Handler counting(api::Lifecycle& life, http::Handler inner) {
 }
 
 // The first signal: stop accepting, let requests in progress finish within the grace period,
-// then end the rest with an error in their API's shape, and stop the event loop.
+// then end the rest with an error in their API's shape, leave the shared state (several
+// gateways), and stop the event loop.
 http::awaitable<void> drain(ServeContext& ioc, api::Lifecycle& life, api::Admission& admission,
-                            std::chrono::milliseconds grace, std::vector<http::Server*> servers) {
+                            std::chrono::milliseconds grace, std::vector<http::Server*> servers,
+                            api::SharedSync* shared) {
   for (auto* s : servers) s->drain();
   life.drain();
   spdlog::info("shutting down: no new connections; {} request(s) in progress have {:g} s to finish", life.active(),
@@ -224,6 +226,7 @@ http::awaitable<void> drain(ServeContext& ioc, api::Lifecycle& life, api::Admiss
     admission.close();
     co_await life.idle(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   }
+  if (shared) co_await shared->leave();  // its requests are over: nothing it holds is in use
   ioc.stop();
 }
 
@@ -449,7 +452,7 @@ int serve(const ServeConfig& config) {
       }
       std::vector<http::Server*> all = servers;
       all.push_back(&dashboard);
-      asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, std::move(all)),
+      asio::co_spawn(ioc, drain(ioc, lifecycle, admission, config.shutdown_grace, std::move(all), gateway.shared),
                      hydra::logged("the shutdown drain"));
       on_signal();
     });

@@ -136,5 +136,13 @@ end
 return cjson.encode(out)
 )lua";
 
+const std::string leave = R"lua(
+local p, me, instance = ARGV[1], ARGV[2], ARGV[3]
+local info = redis.call('GET', p .. 'gw:' .. me)
+if not info or not string.find(info, instance, 1, true) then return 0 end
+redis.call('DEL', p .. 'gw:' .. me, p .. 'held:' .. me)
+redis.call('SREM', p .. 'gws', me)
+return 1
+)lua";
 
 }  // namespace hydra::state::scripts

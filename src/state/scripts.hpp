@@ -40,5 +40,8 @@ extern const std::string admit_key;
 extern const std::string restore;
 // ARGV: prefix. Returns JSON [{id, stats}] of the live gateways that published their stats.
 extern const std::string stats;
+// ARGV: prefix, id, instance. A gateway shutting down: its membership and what it holds go now,
+// when the entry under its id is this process's (its info names `instance`). Returns 1 or 0.
+extern const std::string leave;
 
 }  // namespace hydra::state::scripts

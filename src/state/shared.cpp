@@ -127,6 +127,11 @@ http::awaitable<std::optional<BeatView>> Shared::beat(std::string info, std::str
   co_return parse_beat(r.str);
 }
 
+http::awaitable<bool> Shared::leave(std::string instance) {
+  RedisReply r = co_await run(script(scripts::leave, settings_.prefix, settings_.gateway_id, std::move(instance)));
+  co_return r.ok && r.integer == 1;
+}
+
 http::awaitable<bool> Shared::put_node(std::string id, std::string json, std::chrono::milliseconds ttl) {
   const std::string key = settings_.prefix + "node:" + id;
   RedisReply r = co_await run(words("SET", key, json, "PX", std::to_string(std::max<int64_t>(ttl.count(), 1))));

@@ -72,6 +72,9 @@ public:
 
   // Renews this gateway (info: its JSON) and reads what it mirrors.
   http::awaitable<std::optional<BeatView>> beat(std::string info, std::string epoch_candidate);
+  // This gateway shuts down: the others stop counting it (and what it held) at their next beat,
+  // not lease_ttl later. `instance`: this process's, named in its info. True if it left.
+  http::awaitable<bool> leave(std::string instance);
 
   // Registered nodes: the JSON is what the gateway needs to add the node; it lives `ttl`.
   http::awaitable<bool> put_node(std::string id, std::string json, std::chrono::milliseconds ttl);

@@ -7,6 +7,7 @@
 #include "support/redis.hpp"
 
 #include <atomic>
+#include <csignal>
 #include <deque>
 #include <boost/json.hpp>
 #include <filesystem>
@@ -321,6 +322,27 @@ TEST(SeveralGateways, AKilledGatewayFailsOnlyItsOwnRequestsAndItsLeasesReturn) {
                            : std::size_t{0};
   };
   EXPECT_TRUE(wait_for([&] { return members() == 2; }, 5s)) << "the dead gateway is still listed";
+}
+
+// A gateway stopped with SIGTERM leaves the shared state when its drain ends: the others stop
+// counting it at their next beat (a second), not after its lease_ttl (60 s here).
+TEST(SeveralGateways, AGatewayThatShutsDownLeavesAtOnce) {
+  Trio t(1);
+  t.fleet.add_sim("s0", {"--model", "m:1b=1", "--load-seconds", "0"}, "#slots=4");
+  t.start("gw-a", {"HYDRA_LEASE_TTL_S=60"});
+  auto& b = t.start("gw-b", {"HYDRA_LEASE_TTL_S=60"});
+  ASSERT_TRUE(wait_for([&] { return t.all_see(2); }, 5s));
+  ASSERT_EQ(post(b.api, "/api/generate", generate("m:1b")).status, 200);  // it held a slot, and gave it back
+  ASSERT_EQ(::kill(b.process->pid(), SIGTERM), 0);
+  ASSERT_TRUE(b.process->wait_exit(20s).has_value());
+  auto members = [&] {
+    auto h = get(t.gateways[0].api, "/health");
+    return h.status == 200 ? json::parse(h.body).at("components").at("shared_state").at("gateways").as_array().size()
+                           : std::size_t{0};
+  };
+  EXPECT_TRUE(wait_for([&] { return members() == 1; }, 5s)) << "the stopped gateway is still listed";
+  // And A takes every slot of the node again: none is held elsewhere.
+  EXPECT_EQ(post(t.gateways[0].api, "/api/generate", generate("m:1b")).status, 200);
 }
 
 TEST(SeveralGateways, RedisDyingCostsNoRequestAndStateReconcilesWhenItReturns) {
