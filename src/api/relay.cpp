@@ -206,8 +206,9 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
     served.model = options.model;
     served.reason = decision.reason;
     served.attempt = static_cast<int>(tried.size());
-    if (served.attempt > 1)
-      served.reason = fmt::format("{} (attempt {}: earlier nodes failed: {})", decision.reason, served.attempt, failures);
+    if (served.attempt > 1)  // the node that serves it first: X-Hydra-Node names it too
+      served.reason = fmt::format("failed over to {} (attempt {}; earlier nodes failed: {}); first choice: {}", node.id,
+                                  served.attempt, failures, decision.reason);
     if (!broken_from.empty()) {
       stream->continue_with(Switch{std::exchange(broken_from, {}), node.id, stream->tokens()}, follow_as_chat);
       LogRequestScope scope(options.upstream.headers["X-Request-Id"]);

@@ -187,6 +187,10 @@ TEST(Gateway, FailsOverWhenANodeErrorsBeforeTheFirstByte) {
     auto r = post(f.gateway(), "/api/generate", gen("llama3.2:3b", fmt::format("y{}", i), false));
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.headers["x-hydra-node"], f.sim(0).id);
+    // Sent to b first: the reason names the node that served it before the first choice.
+    const std::string reason = r.headers["x-hydra-route-reason"];
+    if (reason.find("attempt 2") != std::string::npos) EXPECT_EQ(reason.rfind("failed over to " + f.sim(0).id, 0), 0u) << reason;
+    else EXPECT_EQ(reason.find(f.sim(1).id), std::string::npos) << reason;
   }
 }
 
