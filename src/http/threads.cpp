@@ -1,7 +1,9 @@
 #include "http/threads.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
+#include <utility>
 
 namespace hydra::http {
 
@@ -69,22 +71,27 @@ Tails& this_thread_tails() {
   }
   return *mine;
 }
+
+constexpr uint64_t kEnded = UINT64_MAX;  // a tail's seq_ once it ended: it does not begin again
 }  // namespace
 
 ReplyTail::ReplyTail() : tails_(&this_thread_tails()) {}
 
 void ReplyTail::begin() {
-  if (open_ || &this_thread_tails() != tails_) return;
+  if (open_ || seq_ == kEnded || &this_thread_tails() != tails_) return;
   open_ = true;
   seq_ = tails_->next++;
   tails_->open.push_back(seq_);
 }
 
 void ReplyTail::end() {
-  if (!open_) return;
+  if (!open_) {
+    seq_ = kEnded;
+    return;
+  }
   open_ = false;
   Tails& t = *tails_;
-  std::erase(t.open, seq_);
+  std::erase(t.open, std::exchange(seq_, kEnded));
   std::erase_if(t.waiters, [&t](const Tails::Waiter& w) {
     if (t.any_open_below(w.below)) return false;
     w.timer->cancel();

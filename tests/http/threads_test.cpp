@@ -190,3 +190,21 @@ TEST(Threads, SettlingGivesUpOnAReplyThatNeverEndsAfterItsLimit) {
   io.run_for(std::chrono::seconds(30));  // returns when the waiter is done (nothing else runs)
   EXPECT_TRUE(settled);
 }
+
+TEST(Threads, AReplyTailThatEndedDoesNotBeginAgain) {
+  asio::io_context io{1};
+  hydra::http::ReplyTail tail;
+  tail.begin();
+  tail.end();
+  tail.begin();  // a settle after the router let go: not waited for
+  bool settled = false;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await hydra::http::earlier_tails_ended(std::chrono::hours(1));
+        settled = true;
+      },
+      asio::detached);
+  io.poll();
+  EXPECT_TRUE(settled);
+}
