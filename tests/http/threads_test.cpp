@@ -148,6 +148,16 @@ TEST(Threads, SignalsListenRunsAPlainHandlerOnItsThreadAndItsSlotCancelsIt) {
   EXPECT_EQ(cancelled.load(), 1);
 }
 
+namespace {
+
+// Waits for the reply tails this thread began before, then says so.
+awaitable<void> settle_then_mark(std::chrono::milliseconds limit, bool* settled) {
+  co_await hydra::http::earlier_tails_ended(limit);
+  *settled = true;
+}
+
+}  // namespace
+
 TEST(Threads, SettlingWaitsForTheRepliesThatEndedBeforeItAskedAndNoOthers) {
   asio::io_context io{1};
   hydra::http::ReplyTail a, b, later, elsewhere;
@@ -155,13 +165,7 @@ TEST(Threads, SettlingWaitsForTheRepliesThatEndedBeforeItAskedAndNoOthers) {
   b.begin();
   std::thread([&elsewhere] { elsewhere.begin(); }).join();  // not this thread's: not tracked
   bool settled = false;
-  asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        co_await hydra::http::earlier_tails_ended(std::chrono::hours(1));
-        settled = true;
-      },
-      asio::detached);
+  asio::co_spawn(io, settle_then_mark(std::chrono::hours(1), &settled), asio::detached);
   io.poll();
   EXPECT_FALSE(settled);
   later.begin();  // after the question: not waited for
@@ -180,13 +184,7 @@ TEST(Threads, SettlingGivesUpOnAReplyThatNeverEndsAfterItsLimit) {
   hydra::http::ReplyTail stuck;
   stuck.begin();
   bool settled = false;
-  asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        co_await hydra::http::earlier_tails_ended(std::chrono::milliseconds(1));
-        settled = true;
-      },
-      asio::detached);
+  asio::co_spawn(io, settle_then_mark(std::chrono::milliseconds(1), &settled), asio::detached);
   io.run_for(std::chrono::seconds(30));  // returns when the waiter is done (nothing else runs)
   EXPECT_TRUE(settled);
 }
@@ -198,13 +196,7 @@ TEST(Threads, AReplyTailThatEndedDoesNotBeginAgain) {
   tail.end();
   tail.begin();  // a settle after the router let go: not waited for
   bool settled = false;
-  asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        co_await hydra::http::earlier_tails_ended(std::chrono::hours(1));
-        settled = true;
-      },
-      asio::detached);
+  asio::co_spawn(io, settle_then_mark(std::chrono::hours(1), &settled), asio::detached);
   io.poll();
   EXPECT_TRUE(settled);
 }
