@@ -291,16 +291,25 @@ struct Routed {
   std::optional<std::size_t> sent_to;  // admitted at once there: the prefix index knows
 };
 
+// Prefix affinity's state for route(): the index (a prompt with a key) and the session's pin.
+// True when the request reads any of it; a worker holds gw.prefix_lock shared meanwhile.
+bool reads_prefix_state(const Gateway& gw, const routing::RouteRequest& route) {
+  return route.prefix || (!route.session.empty() && gw.weights.prefix > 0);  // sessions pin through the prefix part
+}
+
+void read_prefix_state(Gateway& gw, routing::RouteRequest& route) {
+  if (route.prefix) route.prefix_index = &gw.prefix_index;
+  if (!route.session.empty() && gw.weights.prefix > 0) route.session_node = gw.sessions.node_of(route.session, route.now);
+}
+
 // The control thread's visit. `priority_note`: what apply_key() said (the request's thread).
 http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched& out,
                                std::chrono::steady_clock::time_point started, const std::string& model,
                                Admission::Waiting where, const std::string& priority_note) {
   Routed r;
-  // Prefix affinity reads the index here, on the thread that keeps it.
+  // Prefix affinity's state is read here without the lock: only this thread changes it.
   request.route.now = std::chrono::steady_clock::now();
-  if (request.route.prefix) request.route.prefix_index = &gw.prefix_index;
-  if (!request.route.session.empty() && gw.weights.prefix > 0)  // sessions pin through the prefix part
-    request.route.session_node = gw.sessions.node_of(request.route.session, request.route.now);
+  read_prefix_state(gw, request.route);
   if (request.shard_error.empty()) {
     out.decision = co_await route_model(gw, request.route, r.snapshot);
   } else {  // a sharded model that cannot be served now
@@ -345,17 +354,14 @@ bool decide_here(Gateway& gw, DispatchRequest& request, Dispatched& out, const s
   thread_local routing::SystemRandom random;  // routing's tie-breaks: this thread's own
   request.route.now = std::chrono::steady_clock::now();
   auto snapshot = gw.cluster.snapshot();
-  std::shared_lock<std::shared_mutex> reading;
-  if (gw.weights.prefix > 0 && (request.route.prefix || !request.route.session.empty())) {
-    reading = std::shared_lock(gw.prefix_lock);
-    if (request.route.prefix) request.route.prefix_index = &gw.prefix_index;
-    if (!request.route.session.empty())
-      request.route.session_node = gw.sessions.node_of(request.route.session, request.route.now);
+  std::shared_lock reading(gw.prefix_lock, std::defer_lock);
+  if (reads_prefix_state(gw, request.route)) {
+    reading.lock();
+    read_prefix_state(gw, request.route);
   }
   routing::Decision decision = routing::route_with_policy(*snapshot, request.route, random, gw.weights, gw.policy,
                                                           gw.turn.fetch_add(1, std::memory_order_relaxed));
-  if (reading) reading.unlock();
-  request.route.prefix_index = nullptr;  // decide() sets it again if the control thread routes it after all
+  if (reading) reading.unlock();  // the index pointer stays: a failover routes again on the control thread
   if (!decision.ok()) return false;
   r.ticket.out.lease = gw.admission.try_enter(*snapshot, decision, model);
   if (!r.ticket.out.lease) return false;
