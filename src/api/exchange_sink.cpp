@@ -2,7 +2,6 @@
 
 #include "common/json.hpp"
 
-#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 namespace hydra::api {
@@ -26,7 +25,6 @@ awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::o
   set_served_headers(extra, served);
   if (content_type.empty()) content_type = "application/json; charset=utf-8";
   sized_ = length.has_value();
-  left_ = length.value_or(0);
   lines_ = !sized_ && content_type.find("ndjson") != std::string::npos;
   node_id_ = served.node_id;
   auto ec = co_await ex_.begin_stream(static_cast<bhttp::status>(status), content_type, &extra, length);
@@ -58,10 +56,6 @@ awaitable<bool> ExchangeSink::data(std::string_view bytes) {
     }
   }
   at_line_start_ = bytes.back() == '\n';
-  if (left_ > 0) {  // a sized body: the bytes that complete it settle the reply before they go out
-    left_ -= std::min<std::uint64_t>(left_, bytes.size());
-    if (left_ == 0) ex_.settle();
-  }
   auto ec = co_await ex_.send_chunk(bytes);
   co_return static_cast<bool>(ec);
 }

@@ -34,7 +34,6 @@ private:
   ReplyLimits limits_;
   std::string node_id_;
   bool sized_ = false;
-  std::uint64_t left_ = 0;   // of a sized body, bytes not yet sent
   bool lines_ = false;       // an NDJSON stream: line lengths are counted
   std::size_t line_ = 0;     // bytes of the current line sent so far
   bool at_line_start_ = true;

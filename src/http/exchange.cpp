@@ -108,6 +108,7 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, c
   if (content_length) {
     append_header(head_, "Content-Length", fmt::format_int(*content_length).c_str());
     raw_stream_ = true;
+    body_left_ = *content_length;
   } else if (http11) {
     append_header(head_, "Transfer-Encoding", "chunked");
   } else {
@@ -148,6 +149,10 @@ awaitable<error_code> Exchange::send_held_head(std::string_view data) {
 awaitable<error_code> Exchange::send_chunk(std::string_view data) {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
   if (data.empty()) co_return error_code{};  // an empty chunk would end the body
+  if (body_left_ > 0) {  // a sized body: the bytes that complete it settle the reply before they go out
+    body_left_ -= std::min<std::uint64_t>(body_left_, data.size());
+    if (body_left_ == 0) settle();
+  }
   if (head_held_) co_return co_await send_held_head(data);
   stream_.expires_after(limits_.write_timeout);
   error_code ec;

@@ -89,7 +89,8 @@ public:
 
   // The reply's content is complete: the client may act on it before the last bytes (an
   // Ollama client stops reading at the chunk that says "done"). `on_settled` runs once, at the
-  // first settle(): a whole reply, end_stream(), or a sink that saw the final chunk go out. The
+  // first settle(): a whole reply, the bytes that complete a sized body, end_stream(), or a sink
+  // that saw the final chunk go out. The
   // access guard hands a key's concurrency slot back there, so a client that sends its next
   // request as soon as it has the last chunk is not refused.
   void on_settled(std::function<void()> run) { settled_ = std::move(run); }
@@ -121,6 +122,7 @@ private:
   // the same write (one send instead of two for a small reply).
   std::string head_;
   bool head_held_ = false;
+  std::uint64_t body_left_ = 0;  // of a sized body, bytes not yet sent: the last of them settle the reply
   bool reusable_;
   bool watching_ = false;  // a wait_closed() is reading into buffer_
   std::vector<std::pair<std::string, std::string>> reply_headers_;
