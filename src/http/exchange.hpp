@@ -90,9 +90,8 @@ public:
   // The reply's content is complete: the client may act on it before the last bytes (an
   // Ollama client stops reading at the chunk that says "done"). `on_settled` runs once, at the
   // first settle(): a whole reply, the bytes that complete a sized body, end_stream(), or a sink
-  // that saw the final chunk go out. The
-  // access guard hands a key's concurrency slot back there, so a client that sends its next
-  // request as soon as it has the last chunk is not refused.
+  // that saw the final chunk go out. The access guard hands a key's concurrency slot back there,
+  // so a client that sends its next request as soon as it has the last chunk is not refused.
   void on_settled(std::function<void()> run) { settled_ = std::move(run); }
   void settle() {
     tail_.begin();
