@@ -2,6 +2,7 @@
 // 1 on failure, 2 on a usage error (CLI11's own codes, 105 and up, are not passed on).
 #include "app/commands.hpp"
 #include "app/version.hpp"
+#include "http/descriptors.hpp"
 #include "build_info.hpp"  // generated: kCommit, kBuildType
 
 #include <fmt/format.h>
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // --help and --version are successes
   }
+  // A gateway holds two descriptors per relayed request, a sim one per client: each may use
+  // all the open files its hard limit allows (as nginx's worker_rlimit_nofile lets it).
+  hydra::http::raise_descriptor_limit();
   try {
     return run ? run() : 0;
   } catch (const CLI::ParseError& e) {

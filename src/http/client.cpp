@@ -1,5 +1,6 @@
 #include "http/client.hpp"
 
+#include "http/descriptors.hpp"
 #include "http/tls.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -13,9 +14,13 @@
 namespace hydra::http {
 
 bool framing_field(std::string_view name) {
-  for (std::string_view f : {"Content-Type", "Content-Length", "Transfer-Encoding", "Connection"})
-    if (boost::beast::iequals(name, f)) return true;
-  return false;
+  switch (name.size()) {  // one comparison at most: every header of every head is asked
+    case 10: return boost::beast::iequals(name, "Connection");
+    case 12: return boost::beast::iequals(name, "Content-Type");
+    case 14: return boost::beast::iequals(name, "Content-Length");
+    case 17: return boost::beast::iequals(name, "Transfer-Encoding");
+    default: return false;
+  }
 }
 
 void write_request_head(std::string& out, bhttp::verb method, std::string_view target, const bhttp::fields& headers,
@@ -47,6 +52,31 @@ bool untouched(Stream& stream) {
   return ::poll(&p, 1, 0) == 0;
 }
 
+// A new connection to `peer`: connect and, with `ctx` (a TLS peer), the handshake, together
+// bounded by `timeout`. Arguments by value: the caller's may move while this is suspended.
+awaitable<std::pair<error_code, std::unique_ptr<Connection>>> connect_new(asio::any_io_executor ex,
+                                                                          std::shared_ptr<ssl::context> ctx, Peer peer,
+                                                                          std::chrono::milliseconds timeout) {
+  std::unique_ptr<Connection> conn;
+  if (ctx) {
+    conn = std::make_unique<Connection>(Stream(beast::tcp_stream(ex), std::move(ctx)));
+    if (auto pec = prepare_client(*conn->stream.tls(), peer.host)) co_return std::pair{pec, nullptr};
+  } else {
+    conn = std::make_unique<Connection>(ex);
+  }
+  conn->stream.expires_after(timeout);
+  auto [ec] = co_await conn->stream.lowest().async_connect(peer.endpoint, use_nothrow);
+  if (ec) co_return std::pair{ec, nullptr};
+  error_code ignored;
+  conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+  if (auto* tls = conn->stream.tls()) {
+    auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, use_nothrow);
+    if (hec) co_return std::pair{handshake_error(*tls, hec), nullptr};
+  }
+  conn->stream.expires_never();
+  co_return std::pair{error_code{}, std::move(conn)};
+}
+
 }  // namespace
 
 std::shared_ptr<ssl::context> ConnectionPool::tls_context() {
@@ -70,6 +100,7 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
     const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse) {
   const auto now = SteadyClock::now();
   expire(now);
+  if (short_of_descriptors(now)) idle_.clear();  // their descriptors go to clients and new connections
   auto it = reuse == Reuse::pooled ? idle_.find(peer) : idle_.end();
   while (it != idle_.end() && !it->second.empty()) {
     auto conn = std::move(it->second.back());  // the one idle the shortest
@@ -82,27 +113,17 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
       co_return std::pair{error_code{}, std::move(conn)};
     }
   }
-  std::unique_ptr<Connection> conn;
-  if (peer.tls) {
-    auto ctx = tls_context();
-    if (!ctx) co_return std::pair{make_error_code(boost::system::errc::protocol_not_supported), nullptr};
-    conn = std::make_unique<Connection>(Stream(beast::tcp_stream(executor_), std::move(ctx)));
-    if (auto pec = prepare_client(*conn->stream.tls(), peer.host)) co_return std::pair{pec, nullptr};
-  } else {
-    conn = std::make_unique<Connection>(executor_);
+  std::shared_ptr<ssl::context> ctx;
+  if (peer.tls && !(ctx = tls_context()))
+    co_return std::pair{make_error_code(boost::system::errc::protocol_not_supported), nullptr};
+  for (int round = 0;; ++round) {
+    auto made = co_await connect_new(executor_, ctx, peer, connect_timeout);
+    // Out of descriptors: this pool's idle connections (and, at their next turn, every other
+    // thread's) are closed, and the connection is tried once more.
+    if (round > 0 || !out_of_descriptors(made.first)) co_return made;
+    descriptors_short();
+    idle_.clear();
   }
-  // One deadline for the connect and the handshake.
-  conn->stream.expires_after(connect_timeout);
-  auto [ec] = co_await conn->stream.lowest().async_connect(peer.endpoint, use_nothrow);
-  if (ec) co_return std::pair{ec, nullptr};
-  error_code ignored;
-  conn->stream.socket().set_option(tcp::no_delay(true), ignored);
-  if (auto* tls = conn->stream.tls()) {
-    auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, use_nothrow);
-    if (hec) co_return std::pair{handshake_error(*tls, hec), nullptr};
-  }
-  conn->stream.expires_never();
-  co_return std::pair{error_code{}, std::move(conn)};
 }
 
 namespace {
@@ -138,11 +159,13 @@ void Connection::return_piece() {
 void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn) {
   if (!conn || !conn->stream.socket().is_open() || idle_timeout_.count() <= 0) return;
   if (conn->buffer.size() > 0) return;  // the node sent more than its reply: not to be trusted again
+  const auto now = SteadyClock::now();
+  if (short_of_descriptors(now)) return;  // closed: a client may need the descriptor
   auto& list = idle_[peer];
   if (list.size() >= max_idle_) return;
   conn->return_piece();
   conn->stream.expires_never();
-  conn->idle_since = SteadyClock::now();
+  conn->idle_since = now;
   list.push_back(std::move(conn));
 }
 

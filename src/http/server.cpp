@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "common/spawn.hpp"
+#include "http/descriptors.hpp"
 #include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -87,8 +88,10 @@ struct Server::State {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acc->is_open()) co_return;
         // E.g. EMFILE: keep serving the connections we have, and retry a little later
-        // rather than spinning on an error that will not clear at once.
-        backoff.expires_after(std::chrono::milliseconds(50));
+        // rather than spinning on an error that will not clear at once. Out of descriptors,
+        // the connection pools close their idle connections meanwhile (http/descriptors.hpp).
+        if (out_of_descriptors(ec)) descriptors_short();
+        backoff.expires_after(std::chrono::milliseconds(10));
         co_await backoff.async_wait(use_nothrow);
         continue;
       }

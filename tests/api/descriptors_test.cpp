@@ -1,0 +1,99 @@
+// A gateway at its open-file limit: the idle connections it keeps to nodes are closed so that
+// clients and new node connections get their descriptors; no request fails for it, and no
+// node is charged for the gateway's own shortage.
+#include "support/fleet.hpp"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <set>
+#include <thread>
+
+using namespace hydra::test;
+namespace json = boost::json;
+using namespace std::chrono;
+
+namespace {
+
+constexpr int kBurst = 12;
+
+// A quarter of a second at the node: the burst's requests are all there at once.
+const char* kSlow = R"({"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predict":5}})";
+
+std::vector<HttpReply> burst_to(Fleet& f, const std::string& node) {
+  std::vector<HttpReply> out(kBurst);
+  std::vector<std::thread> threads;
+  for (auto& r : out)
+    threads.emplace_back([&f, &r, node] {
+      HttpCall c;
+      c.method = "POST";
+      c.target = "/api/generate";
+      c.body = kSlow;
+      c.headers["X-Hydra-Node"] = node;
+      c.timeout = seconds(20);
+      r = request(f.gateway(), c);
+    });
+  for (auto& t : threads) t.join();
+  return out;
+}
+
+// The open descriptors of a process, by number.
+std::set<long> open_descriptors(pid_t pid) {
+  std::set<long> out;
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+  for (int i = 0; !ec && it != end && i < 100000; it.increment(ec), ++i) out.insert(std::stol(it->path().filename()));
+  return out;
+}
+
+// The open-file limit that leaves `n` descriptors free (new ones take the lowest free numbers
+// below the limit): the (n + 1)th lowest number not open.
+long leaving_free(const std::set<long>& open, int n) {
+  int free_seen = 0;
+  for (long fd = 0; fd < 100000; ++fd)
+    if (!open.count(fd) && ++free_seen == n + 1) return fd;
+  return -1;
+}
+
+json::object node_entry(Fleet& f, const std::string& id) {
+  auto nodes = json::parse(get(f.gateway(), "/nodes").body);
+  for (const auto& n : nodes.at("nodes").as_array())
+    if (n.at("id").as_string() == id) return n.as_object();
+  return {};
+}
+
+}  // namespace
+
+TEST(Descriptors, AGatewayAtItsOpenFileLimitClosesIdleNodeConnectionsAndServesEveryRequest) {
+  Fleet f;
+  for (const char* name : {"a", "b"})
+    f.add_sim(name, {"--model", "llama3.2:3b=2", "--loaded", "llama3.2:3b", "--tokens-per-second", "20",
+                     "--parallel", "32"}, "#slots=32");
+  // One thread (one pool); no probes after the first round; idle connections kept 10 minutes.
+  f.start_gateway({"HYDRA_THREADS=1", "HYDRA_HEALTH_INTERVAL=3600", "HYDRA_MODELS_INTERVAL=3600",
+                   "HYDRA_POOL_IDLE_TIMEOUT=600", "HYDRA_VRAM_MONITORING=false"});
+  const std::string a = f.sim(0).id, b = f.sim(1).id;
+  // Room for one burst (a client and a node connection per request) and a little more. After
+  // the burst to a, its connections sit idle in the pool; the burst to b then fits only if they
+  // give their descriptors up.
+  const pid_t pid = f.gateway_pid();
+  const long limit = leaving_free(open_descriptors(pid), 2 * kBurst + 2);
+  ASSERT_GT(limit, 0);
+  auto [rc, said] = run_shell("prlimit --pid " + std::to_string(pid) + " --nofile=" + std::to_string(limit) + ":" +
+                              std::to_string(limit));
+  ASSERT_EQ(rc, 0) << said;
+  for (const auto& r : burst_to(f, a)) ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(wait_for([&] { return open_descriptors(pid).size() >= kBurst; }, seconds(5)));
+
+  for (const auto& r : burst_to(f, b)) {
+    EXPECT_EQ(r.status, 200) << r.body << r.error;
+    EXPECT_EQ(r.headers.count("x-hydra-node") ? r.headers.at("x-hydra-node") : "", b);
+  }
+  EXPECT_NE(f.gateway_log().find("out of file descriptors"), std::string::npos) << f.gateway_log();
+  for (const std::string& id : {a, b}) {  // the gateway's shortage is charged to no node
+    auto n = node_entry(f, id);
+    ASSERT_FALSE(n.empty()) << id;
+    EXPECT_EQ(n.at("failures").to_number<int64_t>(), 0) << id;
+    EXPECT_EQ(n.at("health").as_string(), "healthy") << id;
+  }
+}
