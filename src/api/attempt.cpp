@@ -4,14 +4,15 @@
 #include "api/llama_sink.hpp"
 
 #include "cluster/cluster.hpp"
+#include "http/descriptors.hpp"
 #include "http/tls.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -32,8 +33,9 @@ public:
     text_.append(bytes);
     if (text_.size() > 8192) text_.erase(0, text_.size() - 4096);
   }
-  // The counts of the last JSON line (0 when it has none), parsed once into a buffer on the
-  // stack: an ordinary final line costs no heap allocation.
+  // The counts of the last JSON line (0 when it has none), read by hand: a quote followed by
+  // the field's name and `":` can only be a key (a JSON string escapes its quotes), so no parse
+  // is needed for three numbers.
   struct Counts {
     uint64_t eval = 0;         // eval_count
     uint64_t prompt_eval = 0;  // prompt_eval_count
@@ -42,21 +44,37 @@ public:
   Counts counts() const {
     std::string_view t = text_;
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
-    auto nl = t.rfind('\n');
-    if (nl != std::string_view::npos) t.remove_prefix(nl + 1);
-    if (t.find("eval_count") == std::string_view::npos) return {};  // prompt_eval_count contains it too
-    unsigned char buffer[4096];
-    boost::json::monotonic_resource arena(buffer, sizeof buffer);
-    boost::system::error_code ec;
-    auto v = boost::json::parse(t, ec, &arena);
-    const auto* o = ec ? nullptr : v.if_object();
-    auto count = [&](std::string_view field) -> uint64_t {
-      const auto* n = o ? o->if_contains(field) : nullptr;
-      boost::system::error_code nec;
-      const uint64_t value = n && n->is_number() ? n->to_number<uint64_t>(nec) : 0;
-      return nec ? 0 : value;
-    };
-    return {count("eval_count"), count("prompt_eval_count"), count("prompt_eval_duration")};
+    if (const void* nl = ::memrchr(t.data(), '\n', t.size()))
+      t.remove_prefix(static_cast<std::size_t>(static_cast<const char*>(nl) - t.data()) + 1);
+    return {count(t, "\"eval_count\":"), count(t, "\"prompt_eval_count\":"), count(t, "\"prompt_eval_duration\":")};
+  }
+
+private:
+  // Where `key` last begins in `text`: each earlier occurrence of its first byte (memrchr) is
+  // compared in turn (std::string_view::rfind compares at every position).
+  static std::size_t find_last(std::string_view text, std::string_view key) {
+    std::size_t span = text.size();  // starts at [0, span - key.size()] are left to try
+    while (!key.empty() && span >= key.size()) {
+      const void* p = ::memrchr(text.data(), key.front(), span - key.size() + 1);
+      if (!p) break;
+      const auto at = static_cast<std::size_t>(static_cast<const char*>(p) - text.data());
+      if (std::memcmp(text.data() + at, key.data(), key.size()) == 0) return at;
+      span = at + key.size() - 1;
+    }
+    return std::string_view::npos;
+  }
+
+  // The non-negative integer after `key` in `line` (0 when absent, not an integer, or too big).
+  // Looked for from the end, where Ollama puts its counts.
+  static uint64_t count(std::string_view line, std::string_view key) {
+    const std::size_t at = find_last(line, key);
+    if (at == std::string_view::npos) return 0;
+    std::string_view rest = line.substr(at + key.size());
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+    if (ec != std::errc() || (end != rest.data() + rest.size() && (*end == '.' || *end == 'e' || *end == 'E'))) return 0;
+    return value;
   }
 
 private:
@@ -175,6 +193,11 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
   http::Reuse reuse = http::Reuse::pooled;
   for (int round = 0; round < 2; ++round) {
     auto [cec, conn] = co_await gw.pool().acquire(ep, t.connect, reuse);
+    if (http::out_of_descriptors(cec)) {  // the gateway's own shortage: no fault of the node's
+      std::string message = "hydra is out of file descriptors (its open-file limit): try again shortly";
+      co_await sink.fail(503, message, 1);
+      co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
+    }
     if (cec) {
       std::string why = http::is_tls_error(cec) ? http::error_text(cec, node.tls_name) : "connect: " + cec.message();
       co_return Outcome{Outcome::Kind::node_failed, std::move(why)};

@@ -343,9 +343,8 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
   if (!plan.family) co_return co_await dispatch_to_fleet(gw, sink, std::move(request));
   if (plan.key.empty()) {
     cache->count_bypass();
-    CacheTee label(sink, "bypass", nullptr, 0);
-    request.cache = "bypass";
-    Dispatched out = co_await dispatch_to_fleet(gw, label, std::move(request));
+    request.cache = "bypass";  // the relay labels the reply so (X-Hydra-Cache): no tee per chunk
+    Dispatched out = co_await dispatch_to_fleet(gw, sink, std::move(request));
     if (out.served) out.served->cache = "bypass";
     co_return out;
   }

@@ -16,9 +16,13 @@ namespace hydra::api {
 
 namespace {
 
-telemetry::RoutingEvent event_of(const DispatchRequest& request, const routing::Decision& decision,
-                                 const cluster::Snapshot& snapshot) {
-  telemetry::RoutingEvent e;
+// A request's routing decision, for the routing log: made once, on the heap where the log keeps
+// it, and handed along by pointer (the control thread's accounting gets the same object).
+using Event = std::shared_ptr<telemetry::RoutingEvent>;
+
+Event event_of(const DispatchRequest& request, const routing::Decision& decision, const cluster::Snapshot& snapshot) {
+  auto made = std::make_shared<telemetry::RoutingEvent>();
+  telemetry::RoutingEvent& e = *made;
   e.at = std::chrono::system_clock::now();
   e.endpoint = request.endpoint;
   if (request.exchange) e.request_id = request.exchange->request_id();
@@ -35,7 +39,7 @@ telemetry::RoutingEvent event_of(const DispatchRequest& request, const routing::
     rc.free_slot = c.has_free_slot;
     e.candidates.push_back(std::move(rc));
   }
-  return e;
+  return made;
 }
 
 // Moves the node admission chose to the front, and says so in the reason.
@@ -113,8 +117,8 @@ std::string model_label(const Gateway& gw, const std::string& model, const Resul
 
 // Records the decision in the routing log, with the outcome metrics count it under.
 // Returns its sequence number, which the request log links to.
-uint64_t log_event(Gateway& gw, telemetry::RoutingEvent event, std::string_view outcome) {
-  event.outcome = outcome;
+uint64_t log_event(Gateway& gw, Event event, std::string_view outcome) {
+  event->outcome = outcome;
   return gw.telemetry.routing.record(std::move(event));
 }
 
@@ -201,7 +205,7 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
 // Records the decision in the routing log (with `outcome`) and counts the request in the
 // metrics, the dashboard's traffic window and the request log. `node`: the node that was
 // serving a request whose client left (a served request's node is its own). Control thread.
-void account(Gateway& gw, const Facts& request, const Result& out, telemetry::RoutingEvent event,
+void account(Gateway& gw, const Facts& request, const Result& out, Event event,
              std::string outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
              std::string node = {}) {
   if (out.node) prefix_served(gw, *out.node, normalize_model_name(request.model), out.prefix);
@@ -229,13 +233,13 @@ void account(Gateway& gw, const Facts& request, const Result& out, telemetry::Ro
 
 // The same, from the thread that served the request, which does not wait for it. The
 // request's access-log line (written by the guard on this thread) learns it here.
-void account_later(Gateway& gw, const DispatchRequest& request, Result out, telemetry::RoutingEvent event,
+void account_later(Gateway& gw, const DispatchRequest& request, Result out, Event event,
                    std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
                    std::string node = {}) {
   if (telemetry::AccessEntry* entry = access_entry(request)) {
     entry->node = out.node ? *out.node : node;
     entry->outcome = outcome;
-    entry->attempts = out.attempts ? out.attempts : event.attempts;
+    entry->attempts = out.attempts ? out.attempts : event->attempts;
     entry->queued_ms = out.queued ? queue_wait_s * 1000.0 : 0.0;
     entry->ttfb_ms = out.ttft_ms;
     if (out.node) {
@@ -268,15 +272,30 @@ std::string apply_key(Gateway& gw, DispatchRequest& request, std::string& priori
 
 }  // namespace
 
+namespace {
+
+// Routed on the fleet as it is now (control thread).
+routing::Decision route_now(Gateway& gw, const routing::RouteRequest& request,
+                            std::shared_ptr<const cluster::Snapshot>& snapshot) {
+  snapshot = gw.cluster.snapshot();
+  return routing::route_with_policy(*snapshot, request, gw.random, gw.weights, gw.policy, gw.turn++);
+}
+
+// No node has the model: it may have been pulled since the last look. Every node's list is
+// read again, then it is routed once more.
+http::awaitable<routing::Decision> route_after_refresh(Gateway& gw, const routing::RouteRequest& request,
+                                                       std::shared_ptr<const cluster::Snapshot>& snapshot) {
+  co_await gw.cluster.refresh_all_models();
+  co_return route_now(gw, request, snapshot);
+}
+
+}  // namespace
+
 http::awaitable<routing::Decision> route_model(Gateway& gw, const routing::RouteRequest& request,
                                                std::shared_ptr<const cluster::Snapshot>& snapshot) {
-  snapshot = gw.cluster.snapshot();
-  routing::Decision decision =
-      routing::route_with_policy(*snapshot, request, gw.random, gw.weights, gw.policy, gw.turn++);
+  routing::Decision decision = route_now(gw, request, snapshot);
   if (decision.error_status != 404) co_return decision;
-  co_await gw.cluster.refresh_all_models();
-  snapshot = gw.cluster.snapshot();
-  co_return routing::route_with_policy(*snapshot, request, gw.random, gw.weights, gw.policy, gw.turn++);
+  co_return co_await route_after_refresh(gw, request, snapshot);
 }
 
 namespace {
@@ -285,7 +304,7 @@ namespace {
 // the queue); on the control thread in one visit (decide()), or on a worker (decide_here()).
 struct Routed {
   std::shared_ptr<const cluster::Snapshot> snapshot;
-  telemetry::RoutingEvent event;
+  Event event;
   Admission::Ticket ticket;
   bool loading = false;  // admitted at once on a node that must load the model: marked loading
   std::optional<std::size_t> sent_to;  // admitted at once there: the prefix index knows
@@ -311,7 +330,9 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   request.route.now = std::chrono::steady_clock::now();
   read_prefix_state(gw, request.route);
   if (request.shard_error.empty()) {
-    out.decision = co_await route_model(gw, request.route, r.snapshot);
+    // At once, without a coroutine of its own; a model no node has waits for a refresh.
+    out.decision = route_now(gw, request.route, r.snapshot);
+    if (out.decision.error_status == 404) out.decision = co_await route_after_refresh(gw, request.route, r.snapshot);
   } else {  // a sharded model that cannot be served now
     r.snapshot = gw.cluster.snapshot();
     out.decision.error_status = 503;
@@ -322,7 +343,7 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
   if (!request.shard_note.empty() && out.decision.ok()) out.decision.reason += "; " + request.shard_note;
   r.event = event_of(request, out.decision, *r.snapshot);
   if (!out.decision.ok()) {
-    r.event.error = out.decision.error;
+    r.event->error = out.decision.error;
     // Requests that ended before this one came are logged before it, as on one thread (their
     // accounting may still sit in a worker's queue; rare path).
     co_await settle_workers(gw);
@@ -388,8 +409,8 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (telemetry::AccessEntry* entry = access_entry(request)) entry->model = model;
   if (request.exchange && request.upstream.headers.find("X-Request-Id") == request.upstream.headers.end())
     add_trace_headers(*request.exchange, request.upstream);  // a translated request: built anew
-  if (gw.policy == routing::Policy::scored && gw.weights.prefix > 0) {  // off the control thread: it parses
-    request.prefix = prefix_of(request.upstream);
+  if (keys_prefixes(gw)) {  // off the control thread: it parses
+    if (!request.prefix_read) request.prefix = prefix_of(request.upstream);
     request.route.prefix = request.prefix.key;
   }
   if (gw.shards && gw.shards->manages(model)) {
@@ -419,7 +440,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     co_return out;
   }
   std::shared_ptr<const cluster::Snapshot> snapshot = std::move(routed.snapshot);
-  telemetry::RoutingEvent& event = routed.event;
+  telemetry::RoutingEvent& event = *routed.event;  // routed.event goes to the accounting at the end
   const auto admitting = std::chrono::steady_clock::now();
   AdmitOutcome admitted = co_await gw.admission.wait(std::move(routed.ticket), sink, *snapshot, out.decision);
   if (gw.shared) {  // several gateways: Redis confirms the slot, or the request goes elsewhere
@@ -435,13 +456,13 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (admitted.client_gone) {  // it left while waiting in the queue: no node had it yet
     out.queued = event.queued = admitted.waited;
     event.reason += fmt::format("; abandoned: the client left after {} ms waiting in the queue", ms_since(started));
-    account_later(gw, request, result_of(out), std::move(event), "abandoned", started, queue_wait_s);
+    account_later(gw, request, result_of(out), std::move(routed.event), "abandoned", started, queue_wait_s);
     co_return out;
   }
   if (!admitted.lease) {
     event.error = admitted.error;
     out.queued = admitted.waited;
-    account_later(gw, request, result_of(out), std::move(event), "rejected", started, queue_wait_s);
+    account_later(gw, request, result_of(out), std::move(routed.event), "rejected", started, queue_wait_s);
     co_await sink.fail(503, admitted.error, admitted.retry_after_s);
     co_return out;
   }
@@ -465,6 +486,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   RelayReport report;
   options.report = &report;
   options.deadline = deadline;
+  options.cache_label = request.cache;
   if (cold && !routed.loading) gw.cluster.loading_started(chosen, model);
   out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));
   if (cold) gw.cluster.loading_ended(chosen, model);
@@ -491,7 +513,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   }
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
-  account_later(gw, request, with_prefix(result_of(out), request, chosen, out, *snapshot, model), std::move(event),
+  account_later(gw, request, with_prefix(result_of(out), request, chosen, out, *snapshot, model), std::move(routed.event),
                 outcome, started, queue_wait_s, report.node_id);
   co_return out;
 }

@@ -24,6 +24,7 @@ struct DispatchRequest {
   std::string client;  // the client's address (dispatch reads it from `exchange`)
   std::string cache;   // the response cache's verdict, for the request log ("miss", "bypass")
   PrefixFacts prefix;  // prefix affinity's view of the prompt (dispatch reads it from `upstream`)
+  bool prefix_read = false;  // `prefix` was read by the handler, from the body it parsed
   // A sharded model (api/shards.hpp): what was done to serve it (a coordinator started), or why
   // it cannot be served now (a 503). Set by dispatch.
   std::string shard_note, shard_error;

@@ -80,6 +80,10 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   }
   request.upstream = upstream_of(ex);
   request.changes_residency = changes_residency(req->body);
+  if (keys_prefixes(gw)) {  // from the tree parsed above: the body is not parsed again for it
+    request.prefix = prefix_of(request.upstream.target, req->body, request.upstream.body.size());
+    request.prefix_read = true;
+  }
   ExchangeSink sink(ex, gw.settings.limits);
   co_await dispatch(gw, sink, std::move(request));
 }

@@ -26,37 +26,62 @@ const routing::PrefixKey& key_of(const PrefixFacts& facts) {
 
 }  // namespace
 
-PrefixFacts prefix_of(const Upstream& upstream) {
+namespace {
+
+// A generation's target, or null: nothing to key.
+bool generation(std::string_view target, bool& chat) {
+  chat = target == "/api/chat";
+  return chat || target == "/api/generate";
+}
+
+// Whether a body of this size is keyed: one that holds a whole block, and not one so big it
+// carries images (parsing it would hold it twice).
+bool keyable(std::size_t body_size) { return body_size >= routing::kPrefixBlock && body_size <= kPrefixBodyLimit; }
+
+PrefixFacts read_prefix(bool chat, const json::object& body) {
   PrefixFacts facts;
-  const bool chat = upstream.target == "/api/chat";
-  if (!chat && upstream.target != "/api/generate") return facts;
   facts.generates = true;  // an empty prompt (a load) takes no slot, but is rare enough to count
-  if (upstream.body.size() < routing::kPrefixBlock) return facts;  // no whole block: nothing to match
-  // A body this big carries images (or files): parsing it would hold it twice. Not keyed.
-  if (upstream.body.size() > kPrefixBodyLimit) return facts;
+  routing::PrefixKeyBuilder builder;
+  if (chat) {
+    const json::value* messages = body.if_contains("messages");
+    if (!messages || !messages->is_array()) return facts;
+    for (const auto& m : messages->get_array())
+      if (const json::object* message = m.if_object()) builder.add(text_of(*message, "role"), text_of(*message, "content"));
+  } else {
+    if (std::string_view system = text_of(body, "system"); !system.empty()) builder.add("system", system);
+    builder.add("user", text_of(body, "prompt"));
+  }
+  auto key = std::make_shared<routing::PrefixKey>(builder.finish());
+  if (!key->empty()) facts.key = std::move(key);
+  const KeepAlive fallback{false, std::chrono::minutes(5)};
+  const KeepAliveResult keep = parse_keep_alive(body.if_contains("keep_alive"), fallback);
+  if (keep.value) facts.keep_alive = keep.value->forever ? Nanos(-1) : keep.value->duration;
+  return facts;
+}
+
+}  // namespace
+
+bool keys_prefixes(const Gateway& gw) { return gw.policy == routing::Policy::scored && gw.weights.prefix > 0; }
+
+PrefixFacts prefix_of(std::string_view target, const json::object& body, std::size_t body_size) {
+  bool chat = false;
+  if (!generation(target, chat)) return {};
+  if (!keyable(body_size)) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
+  return read_prefix(chat, body);
+}
+
+PrefixFacts prefix_of(const Upstream& upstream) {
+  bool chat = false;
+  if (!generation(upstream.target, chat)) return {};
+  if (!keyable(upstream.body.size())) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
   boost::system::error_code ec;
   // Read and dropped here: a small body's tree lives in this buffer, without allocations.
   unsigned char scratch[4096];
   json::monotonic_resource memory(scratch, sizeof scratch);
   json::value parsed = json::parse(upstream.body, ec, &memory);
   const json::object* body = ec ? nullptr : parsed.if_object();
-  if (!body) return facts;
-  routing::PrefixKeyBuilder builder;
-  if (chat) {
-    const json::value* messages = body->if_contains("messages");
-    if (!messages || !messages->is_array()) return facts;
-    for (const auto& m : messages->get_array())
-      if (const json::object* message = m.if_object()) builder.add(text_of(*message, "role"), text_of(*message, "content"));
-  } else {
-    if (std::string_view system = text_of(*body, "system"); !system.empty()) builder.add("system", system);
-    builder.add("user", text_of(*body, "prompt"));
-  }
-  auto key = std::make_shared<routing::PrefixKey>(builder.finish());
-  if (!key->empty()) facts.key = std::move(key);
-  const KeepAlive fallback{false, std::chrono::minutes(5)};
-  const KeepAliveResult keep = parse_keep_alive(body->if_contains("keep_alive"), fallback);
-  if (keep.value) facts.keep_alive = keep.value->forever ? Nanos(-1) : keep.value->duration;
-  return facts;
+  if (!body) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
+  return read_prefix(chat, *body);
 }
 
 void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts,

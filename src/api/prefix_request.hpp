@@ -27,6 +27,11 @@ struct PrefixFacts {
 inline constexpr std::size_t kPrefixBodyLimit = 2 * 1024 * 1024;
 // Any thread.
 PrefixFacts prefix_of(const Upstream& upstream);
+// The same from the body its handler parsed already (`body_size`: its length in bytes).
+PrefixFacts prefix_of(std::string_view target, const boost::json::object& body, std::size_t body_size);
+// Whether routing uses prefix affinity at all (the scored policy with a prefix weight): when it
+// does not, no request's prompt is read for it.
+bool keys_prefixes(const Gateway& gw);
 
 // What a served request tells prefix affinity.
 struct PrefixServed {

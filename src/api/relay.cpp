@@ -204,6 +204,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
     served.node_id = node.id;
     served.node_url = node.url;
     served.model = options.model;
+    served.cache = options.cache_label;
     served.reason = decision.reason;
     served.attempt = static_cast<int>(tried.size());
     if (served.attempt > 1)  // the node that serves it first: X-Hydra-Node names it too

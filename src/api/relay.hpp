@@ -44,6 +44,7 @@ struct RelayOptions {
   std::optional<routing::RouteRequest> route;
   Deadline deadline = Deadline::max();  // timeouts.total_s after the request arrived
   RelayReport* report = nullptr;        // filled when a stream broke off and none could finish it
+  std::string cache_label;  // the response cache's word for the reply (X-Hydra-Cache), e.g. "bypass"
 };
 
 // The deadline of a request that arrives now.

@@ -6,11 +6,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <poll.h>
 
 namespace hydra::http {
@@ -146,6 +146,20 @@ awaitable<error_code> Exchange::send_held_head(std::string_view data) {
   co_return ec;
 }
 
+namespace {
+
+// One chunk of a chunked body: its size line (written into `line`, 20 bytes), the data and
+// the CRLF after it, for one gathered write (Beast's chunk_body walks a concatenated view).
+std::array<asio::const_buffer, 3> chunk_buffers(char* line, std::string_view data) {
+  auto [end, ec] = std::to_chars(line, line + 16, data.size(), 16);
+  *end++ = '\r';
+  *end++ = '\n';
+  return {asio::const_buffer(line, static_cast<std::size_t>(end - line)), asio::const_buffer(data.data(), data.size()),
+          asio::const_buffer("\r\n", 2)};
+}
+
+}  // namespace
+
 awaitable<error_code> Exchange::send_chunk(std::string_view data) {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
   if (data.empty()) co_return error_code{};  // an empty chunk would end the body
@@ -160,8 +174,9 @@ awaitable<error_code> Exchange::send_chunk(std::string_view data) {
     std::tie(ec, std::ignore) =
         co_await asio::async_write(stream_, asio::buffer(data), use_nothrow);
   } else {
-    std::tie(ec, std::ignore) = co_await asio::async_write(
-        stream_, bhttp::make_chunk(asio::const_buffer(data.data(), data.size())), use_nothrow);
+    char size_line[20];
+    const auto chunk = chunk_buffers(size_line, data);
+    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, chunk, use_nothrow);
   }
   if (ec) reusable_ = false;
   co_return ec;
@@ -174,7 +189,7 @@ awaitable<error_code> Exchange::end_stream() {
   if (head_held_) co_return co_await send_held_head({});  // an empty body (or a HEAD request)
   if (raw_stream_) co_return error_code{};
   stream_.expires_after(limits_.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(), use_nothrow);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::const_buffer("0\r\n\r\n", 5), use_nothrow);
   if (ec) reusable_ = false;
   co_return ec;
 }

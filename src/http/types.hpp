@@ -36,7 +36,7 @@ inline std::array<asio::const_buffer, 2> head_and_body(std::string_view head, st
 
 // One header line, "Name: value\r\n", appended to a head written as text.
 inline void append_header(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
+  out.append(name).append(": ", 2).append(value).append("\r\n", 2);
 }
 // Fields a head written as text sets itself from its framing (any case): a copied field of
 // one of these names is left out.

@@ -4,6 +4,8 @@
 #include "routing/scorers.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace hydra::routing {
@@ -133,11 +135,61 @@ void sample(const Pool& pool, std::size_t begin, std::size_t end, std::size_t k,
   }
 }
 
+void append_int(std::string& out, long long v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+// "0.93", as "{:.2f}" writes it: by integer arithmetic, but for values next to a tie or out of
+// range (left to the exact conversion).
+void append_hundredths(std::string& out, double v) {
+  const double scaled = v * 100.0;
+  const double whole = std::floor(scaled);
+  const double frac = scaled - whole;
+  if (!(whole >= 0 && whole < 1e15) || std::fabs(frac - 0.5) < 1e-6) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
+    out.append(buf, ec == std::errc() ? end : buf);
+    return;
+  }
+  const auto n = static_cast<long long>(whole) + (frac > 0.5 ? 1 : 0);
+  append_int(out, n / 100);
+  out += '.';
+  out += static_cast<char>('0' + n / 10 % 10);
+  out += static_cast<char>('0' + n % 10);
+}
+
+// "7/8 slots busy (configured)": appended, as every routed request's reason has it.
+void append_slots_busy(std::string& out, const cluster::NodeView& n, const std::string& model) {
+  const auto slots = cluster::slots_for(n, model);
+  append_int(out, cluster::busy(n));
+  out += '/';
+  append_int(out, slots.slots);
+  out += " slots busy (";
+  out += cluster::to_string(slots.source);
+  out += ')';
+}
+
+// "chose A (score 0.93: resident in VRAM, 0/4 slots busy (configured), resources agent) of 2
+// candidates": written by appending, not by fmt (it is made for every routed request).
 std::string describe(const cluster::Snapshot& s, const Candidate& best, const std::string& model, std::size_t count) {
   const auto& n = s.nodes[best.index];
-  return fmt::format("chose {} (score {:.2f}: {}, {}, resources {}) of {} candidate{}", n.id, best.score,
-                     to_string(best.placement), slots_busy(n, model), to_string(n.resources.source), count,
-                     count == 1 ? "" : "s");
+  std::string out;
+  out.reserve(160);
+  out += "chose ";
+  out += n.id;
+  out += " (score ";
+  append_hundredths(out, best.score);
+  out += ": ";
+  out += to_string(best.placement);
+  out += ", ";
+  append_slots_busy(out, n, model);
+  out += ", resources ";
+  out += to_string(n.resources.source);
+  out += ") of ";
+  append_int(out, static_cast<long long>(count));
+  out += count == 1 ? " candidate" : " candidates";
+  return out;
 }
 
 // "3,104"
@@ -190,9 +242,9 @@ std::string prefix_note(const cluster::Snapshot& s, const std::vector<Candidate>
 }  // namespace
 
 std::string slots_busy(const cluster::NodeView& n, const std::string& model) {
-  const auto slots = cluster::slots_for(n, model);
-  return fmt::format("{}/{} slots busy ({})", cluster::busy(n), slots.slots,
-                     cluster::to_string(slots.source));
+  std::string out;
+  append_slots_busy(out, n, model);
+  return out;
 }
 
 Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, Random& random, const Weights& w) {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -22,8 +23,14 @@ void text_value(std::string& out, std::string_view v) {
     out += '-';
     return;
   }
+  // Which bytes may stand in a plain word: a table, as every field of every line is checked.
+  static constexpr auto kPlain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x21; c < 256; ++c) t[c] = c != '"' && c != '\\' && c != '=' && c != 0x7f;
+    return t;
+  }();
   bool plain = true;
-  for (char c : v) plain &= static_cast<unsigned char>(c) > 0x20 && c != '"' && c != '\\' && c != '=' && c != 0x7f;
+  for (char c : v) plain &= kPlain[static_cast<unsigned char>(c)];
   if (plain) {
     out += v;
     return;

@@ -42,15 +42,17 @@ json::object to_json(const RoutingEvent& e) {
   return o;
 }
 
-uint64_t RoutingLog::record(RoutingEvent event) {
-  event.seq = next_seq_++;
+uint64_t RoutingLog::record(RoutingEvent event) { return record(std::make_shared<RoutingEvent>(std::move(event))); }
+
+uint64_t RoutingLog::record(std::shared_ptr<RoutingEvent> event) {
+  event->seq = next_seq_++;
   ++totals_.decisions;
-  if (event.node_id.empty()) ++totals_.unserved;
-  else ++totals_.by_node[event.node_id];
-  if (event.attempts > 1) ++totals_.failovers;
-  if (event.queued) ++totals_.queued;
-  if (event.outcome == "abandoned") ++totals_.abandoned;
-  events_.push_back(std::make_shared<const RoutingEvent>(std::move(event)));
+  if (event->node_id.empty()) ++totals_.unserved;
+  else ++totals_.by_node[event->node_id];
+  if (event->attempts > 1) ++totals_.failovers;
+  if (event->queued) ++totals_.queued;
+  if (event->outcome == "abandoned") ++totals_.abandoned;
+  events_.push_back(std::move(event));
   if (events_.size() > capacity_) events_.pop_front();
   for (const auto& l : listeners_) l(*events_.back());
   return events_.back()->seq;

@@ -54,6 +54,7 @@ public:
   // Entries are shared, not copied: the request log's record of a request points at its entry.
   using Entry = std::shared_ptr<const RoutingEvent>;
   uint64_t record(RoutingEvent event);
+  uint64_t record(std::shared_ptr<RoutingEvent> event);  // kept as it is: no copy
   // Up to `limit` entries with seq > `after`, oldest first.
   std::vector<Entry> recent(std::size_t limit, uint64_t after = 0) const;
   // The entry with this seq while the log still holds it, else null.
