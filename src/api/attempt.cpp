@@ -5,6 +5,7 @@
 
 #include "cluster/cluster.hpp"
 #include "http/descriptors.hpp"
+#include "http/send.hpp"
 #include "http/tls.hpp"
 
 #include <algorithm>
@@ -213,8 +214,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     http::write_request_head(conn->head, upstream.method, upstream.target, upstream.headers, node.host_header,
                              upstream.body.size());
     const auto request = http::head_and_body(conn->head, upstream.body);
-    conn->stream.expires_after(t.idle);
-    auto [wec, wn] = co_await asio::async_write(conn->stream, request, use_nothrow);
+    const http::error_code wec = co_await http::write_all(conn->stream, request, t.idle);
     if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
     if (wec) {
       if (gw.pool().retry_fresh(ep, *conn, wec, false)) {

@@ -1,5 +1,7 @@
 #include "http/exchange.hpp"
 
+#include "http/send.hpp"
+
 #include <charconv>
 
 #include <boost/asio/steady_timer.hpp>
@@ -131,8 +133,8 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
     head_held_ = true;
     co_return error_code{};  // sent with the body's first bytes
   }
-  stream_.expires_after(limits_.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head_), use_nothrow);
+  const auto head = asio::buffer(head_);
+  const error_code ec = co_await write_all(stream_, head, limits_.write_timeout);
   if (ec) reusable_ = false;
   co_return ec;
 }
@@ -140,8 +142,7 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
 awaitable<error_code> Exchange::send_held_head(std::string_view data) {
   head_held_ = false;
   const auto both = head_and_body(head_, data);
-  stream_.expires_after(limits_.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, both, use_nothrow);
+  const error_code ec = co_await write_all(stream_, both, limits_.write_timeout);
   if (ec) reusable_ = false;
   co_return ec;
 }
@@ -168,15 +169,14 @@ awaitable<error_code> Exchange::send_chunk(std::string_view data) {
     if (body_left_ == 0) settle();
   }
   if (head_held_) co_return co_await send_held_head(data);
-  stream_.expires_after(limits_.write_timeout);
   error_code ec;
   if (raw_stream_) {
-    std::tie(ec, std::ignore) =
-        co_await asio::async_write(stream_, asio::buffer(data), use_nothrow);
+    const auto bytes = asio::buffer(data);
+    ec = co_await write_all(stream_, bytes, limits_.write_timeout);
   } else {
     char size_line[20];
     const auto chunk = chunk_buffers(size_line, data);
-    std::tie(ec, std::ignore) = co_await asio::async_write(stream_, chunk, use_nothrow);
+    ec = co_await write_all(stream_, chunk, limits_.write_timeout);
   }
   if (ec) reusable_ = false;
   co_return ec;
@@ -188,8 +188,8 @@ awaitable<error_code> Exchange::end_stream() {
   settle();
   if (head_held_) co_return co_await send_held_head({});  // an empty body (or a HEAD request)
   if (raw_stream_) co_return error_code{};
-  stream_.expires_after(limits_.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::const_buffer("0\r\n\r\n", 5), use_nothrow);
+  const asio::const_buffer last("0\r\n\r\n", 5);
+  const error_code ec = co_await write_all(stream_, last, limits_.write_timeout);
   if (ec) reusable_ = false;
   co_return ec;
 }
