@@ -270,10 +270,6 @@ std::string apply_key(Gateway& gw, DispatchRequest& request, std::string& priori
   return {};
 }
 
-}  // namespace
-
-namespace {
-
 // Routed on the fleet as it is now (control thread).
 routing::Decision route_now(Gateway& gw, const routing::RouteRequest& request,
                             std::shared_ptr<const cluster::Snapshot>& snapshot) {
