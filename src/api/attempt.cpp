@@ -78,7 +78,6 @@ private:
     return value;
   }
 
-private:
   std::string text_;
 };
 
