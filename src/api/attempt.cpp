@@ -193,12 +193,12 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
   http::Reuse reuse = http::Reuse::pooled;
   for (int round = 0; round < 2; ++round) {
     auto [cec, conn] = co_await gw.pool().acquire(ep, t.connect, reuse);
-    if (http::out_of_descriptors(cec)) {  // the gateway's own shortage: no fault of the node's
-      std::string message = "hydra is out of file descriptors (its open-file limit): try again shortly";
-      co_await sink.fail(503, message, 1);
-      co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
-    }
     if (cec) {
+      if (http::out_of_descriptors(cec)) {  // the gateway's own shortage: no fault of the node's
+        std::string message = "hydra is out of file descriptors (its open-file limit): try again shortly";
+        co_await sink.fail(503, message, 1);
+        co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
+      }
       std::string why = http::is_tls_error(cec) ? http::error_text(cec, node.tls_name) : "connect: " + cec.message();
       co_return Outcome{Outcome::Kind::node_failed, std::move(why)};
     }

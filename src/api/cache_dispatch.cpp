@@ -269,7 +269,7 @@ memory::Entry entry_of(CacheTee& tee, const Plan& plan) {
 awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& sink, DispatchRequest request,
                                 const Plan& plan, std::shared_ptr<memory::Flight> flight) {
   const std::size_t limit = plan.policy.write ? cache.settings().l1_bytes / 4 : 0;
-  CacheTee tee(sink, "miss", flight, limit);
+  CacheTee tee(sink, flight, limit);
   tee.on_complete([&] {
     if (plan.policy.write && tee.complete()) {
       cache.store(plan.key, entry_of(tee, plan), plan.policy.ttl_s, unix_ms());

@@ -53,9 +53,7 @@ awaitable<bool> CacheTee::begin(int status, std::string content_type, std::optio
   streamed_ = !length && content_type.find("ndjson") != std::string::npos;
   if (flight_)
     flight_->begin(memory::FlightHead{status, content_type, streamed_, served.node_id, served.node_url, served.reason});
-  Served labelled = served;
-  labelled.cache = label_;
-  if (!inner_gone_) inner_gone_ = co_await inner_.begin(status, std::move(content_type), length, labelled);
+  if (!inner_gone_) inner_gone_ = co_await inner_.begin(status, std::move(content_type), length, served);
   co_return inner_gone_ && !followed();
 }
 

@@ -1,7 +1,6 @@
 #pragma once
 // Sinks the response cache puts in front of a request's own sink (api/cache_dispatch.cpp).
-// CacheTee labels the reply (X-Hydra-Cache) and, for a request that leads a flight or may be
-// stored, records the node's reply as it passes: into the flight, so identical requests
+// CacheTee, for a request that leads a flight or may be stored, records the node's reply as it passes: into the flight, so identical requests
 // that came meanwhile read it too, and whole, so a complete reply can be stored. Its own
 // client leaving does not end the reply while followers still read it.
 #include "api/sink.hpp"
@@ -14,11 +13,11 @@ namespace hydra::api {
 
 class CacheTee : public ReplySink {
 public:
-  // `label`: what X-Hydra-Cache says ("miss", "bypass"). `flight`: where followers read (may
-  // be null). `record_limit`: keep the reply for the cache while it is at most this long (0:
-  // do not keep it).
-  CacheTee(ReplySink& inner, std::string label, std::shared_ptr<memory::Flight> flight, std::size_t record_limit)
-      : inner_(inner), label_(std::move(label)), flight_(std::move(flight)), record_limit_(record_limit) {}
+  // `flight`: where followers read (may be null). `record_limit`: keep the reply for the cache
+  // while it is at most this long (0: do not keep it). The reply's X-Hydra-Cache label comes
+  // with it from the relay (RelayOptions::cache_label, from DispatchRequest::cache).
+  CacheTee(ReplySink& inner, std::shared_ptr<memory::Flight> flight, std::size_t record_limit)
+      : inner_(inner), flight_(std::move(flight)), record_limit_(record_limit) {}
 
   // Called once, when the reply is whole and before its last bytes reach the client (so a
   // client that asks again at once finds it stored). Not called for a reply that fails.
@@ -49,7 +48,6 @@ private:
   void complete_now();
 
   ReplySink& inner_;
-  std::string label_;
   std::shared_ptr<memory::Flight> flight_;
   std::size_t record_limit_;
   std::function<void()> on_complete_;

@@ -23,8 +23,8 @@ uint64_t soft_limit() {
 }  // namespace
 
 bool out_of_descriptors(const error_code& ec) {
-  return ec == boost::system::errc::too_many_files_open ||
-         ec == boost::system::errc::too_many_files_open_in_system;
+  return ec && (ec == boost::system::errc::too_many_files_open ||
+                ec == boost::system::errc::too_many_files_open_in_system);
 }
 
 void descriptors_short() {

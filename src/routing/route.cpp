@@ -1,11 +1,10 @@
 #include "routing/route.hpp"
 
 #include "common/model_name.hpp"
+#include "common/numfmt.hpp"
 #include "routing/scorers.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <fmt/format.h>
 
 namespace hydra::routing {
@@ -135,30 +134,6 @@ void sample(const Pool& pool, std::size_t begin, std::size_t end, std::size_t k,
   }
 }
 
-void append_int(std::string& out, long long v) {
-  char buf[24];
-  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-// "0.93", as "{:.2f}" writes it: by integer arithmetic, but for values next to a tie or out of
-// range (left to the exact conversion).
-void append_hundredths(std::string& out, double v) {
-  const double scaled = v * 100.0;
-  const double whole = std::floor(scaled);
-  const double frac = scaled - whole;
-  if (!(whole >= 0 && whole < 1e15) || std::fabs(frac - 0.5) < 1e-6) {
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
-    out.append(buf, ec == std::errc() ? end : buf);
-    return;
-  }
-  const auto n = static_cast<long long>(whole) + (frac > 0.5 ? 1 : 0);
-  append_int(out, n / 100);
-  out += '.';
-  out += static_cast<char>('0' + n / 10 % 10);
-  out += static_cast<char>('0' + n % 10);
-}
-
 // "7/8 slots busy (configured)": appended, as every routed request's reason has it.
 void append_slots_busy(std::string& out, const cluster::NodeView& n, const std::string& model) {
   const auto slots = cluster::slots_for(n, model);
@@ -179,7 +154,7 @@ std::string describe(const cluster::Snapshot& s, const Candidate& best, const st
   out += "chose ";
   out += n.id;
   out += " (score ";
-  append_hundredths(out, best.score);
+  append_fixed(out, best.score, 2);
   out += ": ";
   out += to_string(best.placement);
   out += ", ";
@@ -187,7 +162,7 @@ std::string describe(const cluster::Snapshot& s, const Candidate& best, const st
   out += ", resources ";
   out += to_string(n.resources.source);
   out += ") of ";
-  append_int(out, static_cast<long long>(count));
+  append_int(out, static_cast<int64_t>(count));
   out += count == 1 ? " candidate" : " candidates";
   return out;
 }

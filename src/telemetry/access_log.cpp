@@ -1,6 +1,7 @@
 #include "telemetry/access_log.hpp"
 
 #include "common/app_log.hpp"
+#include "common/numfmt.hpp"
 #include "common/timefmt.hpp"
 
 #include <fcntl.h>
@@ -8,8 +9,6 @@
 
 #include <array>
 #include <cerrno>
-#include <charconv>
-#include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -40,38 +39,16 @@ void text_value(std::string& out, std::string_view v) {
   out += '"';
 }
 
-// Written by hand (std::to_chars): one access-log line per request is on the data path.
-void integer(std::string& out, int64_t v) {
-  char buf[24];
-  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
-  out.append(buf, end);
-}
-
-// One decimal, e.g. "12.3", as fmt's "{:.1f}" writes it; values near a half (where the exact
-// binary value decides) and beyond any duration are left to fmt.
-void tenths(std::string& out, double v) {
-  const double scaled = v * 10.0;
-  const double t = std::floor(scaled);
-  const double frac = scaled - t;
-  if (!(t >= 0 && t < 9e17) || std::fabs(frac - 0.5) < 1e-6) {
-    fmt::format_to(std::back_inserter(out), "{:.1f}", v);
-    return;
-  }
-  const auto n = static_cast<int64_t>(t) + (frac > 0.5 ? 1 : 0);
-  integer(out, n / 10);
-  out += '.';
-  out += static_cast<char>('0' + n % 10);
-}
-
+// One decimal ("12.3"), or "-" for none.
 void number(std::string& out, double v) {
   if (v < 0) out += '-';
-  else tenths(out, v);
+  else append_fixed(out, v, 1);
 }
 
 void json_number(std::string& out, double v, int decimals) {
   if (v < 0) out += "null";
-  else if (decimals == 0) integer(out, static_cast<int64_t>(v));
-  else tenths(out, v);
+  else if (decimals == 0) append_int(out, static_cast<int64_t>(v));
+  else append_fixed(out, v, 1);
 }
 
 void json_string(std::string& out, std::string_view key, std::string_view v) {
@@ -145,12 +122,12 @@ std::string format_access(const AccessEntry& e, AccessFormat format) {
   field("model", e.model);
   field("node", e.node);
   out += " status=";
-  if (e.status > 0) integer(out, e.status);
+  if (e.status > 0) append_int(out, e.status);
   else out += '-';
   field("outcome", e.outcome);
   out += " attempts=";
   if (e.model.empty()) out += '-';
-  else integer(out, e.attempts);
+  else append_int(out, e.attempts);
   out += " queued_ms=";
   number(out, e.queued_ms);
   out += " ttfb_ms=";
@@ -159,10 +136,10 @@ std::string format_access(const AccessEntry& e, AccessFormat format) {
   number(out, e.duration_ms);
   out += " tokens_in=";
   if (e.tokens_in < 0) out += '-';
-  else integer(out, e.tokens_in);
+  else append_int(out, e.tokens_in);
   out += " tokens_out=";
   if (e.tokens_out < 0) out += '-';
-  else integer(out, e.tokens_out);
+  else append_int(out, e.tokens_out);
   field("cache", e.cache);
   out += '\n';
   return out;
