@@ -1,6 +1,5 @@
 #include "api/continuation.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -153,11 +152,36 @@ void ContinuingSink::forget_text() {
   thinking_.clear();
 }
 
+void ContinuingSink::keep(std::string_view content, std::string_view thought, bool last) {
+  if (!too_long_) {
+    text_.append(content);
+    thinking_.append(thought);
+    if (text_.size() + thinking_.size() > limits_.reply_bytes) forget_text();
+  }
+  if (!last) ++tokens_;
+  else done_ = true;
+}
+
+// A line of the first node's stream: read in one pass (read_stream_line), passed on as it came.
+bool ContinuingSink::take_own_line(std::string_view line) {
+  if (read_stream_line(line, scan_)) {
+    if (scan_.error) {
+      failure_ = fmt::format("it sent an error: {}", scan_.error_string ? std::string_view(scan_.error_text)
+                                                                        : std::string_view("(not a string)"));
+      return false;
+    }
+    if (scan_.tool_calls) tool_call_ = true;
+    keep(scan_.text, scan_.thinking, scan_.done);
+  }
+  out_.append(line);  // not a reply line: passed on as it came, the requester's sink judges it
+  return true;
+}
+
 bool ContinuingSink::take_line(std::string_view line) {
-  unsigned char scratch[4096];
-  json::monotonic_resource arena(scratch, sizeof scratch);
+  if (switches_.empty()) return take_own_line(line);
+  // A continuation's line, rewritten below: parsed into a tree.
   boost::system::error_code ec;
-  json::value v = json::parse(line, ec, switches_.empty() ? json::storage_ptr(&arena) : json::storage_ptr());
+  json::value v = json::parse(line, ec);
   json::object* o = ec ? nullptr : v.if_object();
   if (!o) {  // not a reply line: passed on as it came, the requester's sink judges it
     out_.append(line);
@@ -176,18 +200,9 @@ bool ContinuingSink::take_line(std::string_view line) {
   const json::string* content = string_at(fields, message ? "content" : "response");
   const json::string* thought = string_at(fields, "thinking");
   if (message && has_content(*message, "tool_calls")) tool_call_ = true;
-  if (!too_long_) {
-    if (content) text_.append(content->data(), content->size());
-    if (thought) thinking_.append(thought->data(), thought->size());
-    if (text_.size() + thinking_.size() > limits_.reply_bytes) forget_text();
-  }
-  if (!last) ++tokens_;
-  else done_ = true;
+  keep(content ? std::string_view(*content) : std::string_view(), thought ? std::string_view(*thought) : std::string_view(),
+       last);
 
-  if (switches_.empty()) {
-    out_.append(line);
-    return true;
-  }
   // A continuation's line, in the shape of the stream the requester began with.
   if (generate_as_chat_ && message) {
     json::string response = content ? *content : json::string();

@@ -14,6 +14,7 @@
 // eval_count counts every token the client received.
 #include "api/attempt.hpp"
 #include "api/forwarding_sink.hpp"
+#include "api/stream_line.hpp"
 
 #include <optional>
 #include <vector>
@@ -69,6 +70,9 @@ private:
   // One whole line from the node, with its '\n'. Appends what the requester gets to out_;
   // false when the line ends the node's part (an error line).
   bool take_line(std::string_view line);
+  bool take_own_line(std::string_view line);  // ... before any switch: passed on as it came
+  // Counts a reply line: its text and thinking kept (within limits.reply_mb), a token or the end.
+  void keep(std::string_view content, std::string_view thought, bool last);
   void forget_text();  // the reply grew past limits.reply_mb: no longer continuable
 
   ReplyLimits limits_;
@@ -79,6 +83,7 @@ private:
   std::string text_, thinking_, failure_;
   uint64_t tokens_ = 0, tokens_before_ = 0, eval_count_ = 0;
   std::vector<Switch> switches_;
+  StreamLine scan_;  // the last line read, its strings' capacity kept
 };
 
 }  // namespace hydra::api
