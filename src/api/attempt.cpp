@@ -47,30 +47,37 @@ public:
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
     if (const void* nl = ::memrchr(t.data(), '\n', t.size()))
       t.remove_prefix(static_cast<std::size_t>(static_cast<const char*>(nl) - t.data()) + 1);
-    return {count(t, "\"eval_count\":"), count(t, "\"prompt_eval_count\":"), count(t, "\"prompt_eval_duration\":")};
+    // One walk back over the line's quotes; the last occurrence of each key counts.
+    constexpr std::string_view eval = "\"eval_count\":", prompt = "\"prompt_eval_count\":",
+                               prompt_ns = "\"prompt_eval_duration\":";
+    Counts c;
+    bool seen[3] = {false, false, false};
+    std::size_t span = t.size();
+    while (span > 0 && !(seen[0] && seen[1] && seen[2])) {
+      const void* p = ::memrchr(t.data(), '"', span);
+      if (!p) break;
+      const auto at = static_cast<std::size_t>(static_cast<const char*>(p) - t.data());
+      span = at;
+      const std::string_view from = t.substr(at);
+      if (from.size() < 2 || (from[1] != 'e' && from[1] != 'p')) continue;
+      if (!seen[0] && from.starts_with(eval)) {
+        seen[0] = true;
+        c.eval = number_after(from.substr(eval.size()));
+      } else if (!seen[1] && from.starts_with(prompt)) {
+        seen[1] = true;
+        c.prompt_eval = number_after(from.substr(prompt.size()));
+      } else if (!seen[2] && from.starts_with(prompt_ns)) {
+        seen[2] = true;
+        c.prompt_eval_ns = number_after(from.substr(prompt_ns.size()));
+      }
+    }
+    return c;
   }
 
 private:
-  // Where `key` last begins in `text`: each earlier occurrence of its first byte (memrchr) is
-  // compared in turn (std::string_view::rfind compares at every position).
-  static std::size_t find_last(std::string_view text, std::string_view key) {
-    std::size_t span = text.size();  // starts at [0, span - key.size()] are left to try
-    while (!key.empty() && span >= key.size()) {
-      const void* p = ::memrchr(text.data(), key.front(), span - key.size() + 1);
-      if (!p) break;
-      const auto at = static_cast<std::size_t>(static_cast<const char*>(p) - text.data());
-      if (std::memcmp(text.data() + at, key.data(), key.size()) == 0) return at;
-      span = at + key.size() - 1;
-    }
-    return std::string_view::npos;
-  }
-
-  // The non-negative integer after `key` in `line` (0 when absent, not an integer, or too big).
-  // Looked for from the end, where Ollama puts its counts.
-  static uint64_t count(std::string_view line, std::string_view key) {
-    const std::size_t at = find_last(line, key);
-    if (at == std::string_view::npos) return 0;
-    std::string_view rest = line.substr(at + key.size());
+  // The non-negative integer at the start of `rest` (after a key; 0 when not an integer, or too
+  // big).
+  static uint64_t number_after(std::string_view rest) {
     while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
     uint64_t value = 0;
     auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
@@ -213,7 +220,9 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     http::write_request_head(conn->head, upstream.method, upstream.target, upstream.headers, node.host_header,
                              upstream.body.size());
     const auto request = http::head_and_body(conn->head, upstream.body);
-    const http::error_code wec = co_await http::write_all(conn->stream, request, t.idle);
+    std::size_t sent = 0;
+    http::error_code wec;
+    if (!http::write_now(conn->stream, request, sent, wec)) wec = co_await http::write_rest(conn->stream, request, sent, t.idle);
     if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
     if (wec) {
       if (gw.pool().retry_fresh(ep, *conn, wec, false)) {

@@ -266,7 +266,7 @@ memory::Entry entry_of(CacheTee& tee, const Plan& plan) {
 // To the fleet through a CacheTee. The moment the reply is whole (before its last bytes reach
 // the client, so the client's next identical request finds it) it is stored when the request
 // allows it, and the flight lands: later requests hit the cache instead of joining.
-awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& sink, DispatchRequest request,
+awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& sink, DispatchRequest& request,
                                 const Plan& plan, std::shared_ptr<memory::Flight> flight) {
   const std::size_t limit = plan.policy.write ? cache.settings().l1_bytes / 4 : 0;
   CacheTee tee(sink, flight, limit);
@@ -295,7 +295,7 @@ awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& si
     }
   } landing{cache, plan.key, flight, tee};
   request.cache = "miss";
-  Dispatched out = co_await dispatch_to_fleet(gw, tee, std::move(request));
+  Dispatched out = co_await dispatch_to_fleet(gw, tee, request);
   if (out.served) out.served->cache = "miss";
   co_return out;
 }
@@ -330,9 +330,9 @@ awaitable<std::optional<SemanticHit>> semantic_hit(Gateway& gw, memory::Cache& c
 
 }  // namespace
 
-awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request) {
+awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest& request) {
   memory::Cache* cache = gw.cache;
-  if (!cache) co_return co_await dispatch_to_fleet(gw, sink, std::move(request));
+  if (!cache) co_return co_await dispatch_to_fleet(gw, sink, request);
   const auto started = std::chrono::steady_clock::now();
   if (request.exchange && request.client.empty()) request.client = http::address_text(request.exchange->remote().address());
   Plan plan = plan_for(gw, *cache, request);
@@ -340,15 +340,15 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
     co_await sink.fail(400, plan.policy.error, 0);
     co_return Dispatched{};
   }
-  if (!plan.family) co_return co_await dispatch_to_fleet(gw, sink, std::move(request));
+  if (!plan.family) co_return co_await dispatch_to_fleet(gw, sink, request);
   if (plan.key.empty()) {
     cache->count_bypass();
     request.cache = "bypass";  // the relay labels the reply so (X-Hydra-Cache): no tee per chunk
-    Dispatched out = co_await dispatch_to_fleet(gw, sink, std::move(request));
+    Dispatched out = co_await dispatch_to_fleet(gw, sink, request);
     if (out.served) out.served->cache = "bypass";
     co_return out;
   }
-  if (!plan.policy.read) co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, nullptr);
+  if (!plan.policy.read) co_return co_await ask_fleet(gw, *cache, sink, request, plan, nullptr);
   if (auto hit = co_await cache->lookup(plan.key, unix_ms())) {
     const char* tier = memory::to_string(hit->tier);
     auto out = co_await replay(gw, sink, request, plan, *hit->entry, fmt::format("hit; tier={}", tier), tier, started);
@@ -363,7 +363,7 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
   }
   bool leader = false;
   auto flight = cache->flights().lead_or_join(plan.key, leader);
-  if (leader) co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, std::move(flight));
+  if (leader) co_return co_await ask_fleet(gw, *cache, sink, request, plan, std::move(flight));
   {
     Leaving leaving{*flight};
     auto followed = co_await follow(gw, sink, request, plan, *flight, started);
@@ -373,7 +373,7 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest req
     }
   }
   // The first request got no complete reply to share: this one asks the fleet itself.
-  co_return co_await ask_fleet(gw, *cache, sink, std::move(request), plan, nullptr);
+  co_return co_await ask_fleet(gw, *cache, sink, request, plan, nullptr);
 }
 
 }  // namespace hydra::api

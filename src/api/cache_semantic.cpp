@@ -63,7 +63,7 @@ awaitable<Embedding> embed_question(Gateway& gw, std::string model, std::string 
   d.upstream.headers.set(http::bhttp::field::content_type, "application/json");
   d.upstream.body = embed_body(model, text);
   EmbedSink sink;
-  co_await dispatch(gw, sink, std::move(d));
+  co_await dispatch(gw, sink, d);
   Embedding out;
   out.vector = std::move(sink.vector);
   if (!out.vector) out.error = sink.error.empty() ? "no embedding came back" : sink.error;

@@ -395,7 +395,7 @@ telemetry::AccessEntry* access_entry(const DispatchRequest& request) {
   return request.exchange ? static_cast<telemetry::AccessEntry*>(request.exchange->log_context()) : nullptr;
 }
 
-http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, DispatchRequest request) {
+http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, DispatchRequest& request) {
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
   if (request.exchange && request.client.empty())  // now: a client that leaves has no address

@@ -40,10 +40,12 @@ struct Dispatched {
 // the node...), or nullptr: the gateway's own call, or the access log is off.
 telemetry::AccessEntry* access_entry(const DispatchRequest& request);
 
-// The whole path: the response cache first (api/cache_dispatch.cpp), then the fleet.
-http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest request);
+// The whole path: the response cache first (api/cache_dispatch.cpp), then the fleet. The
+// request is the caller's, which keeps it until the awaitable completes; dispatch fills in
+// parts of it (the client's address, the cache's verdict, the prefix facts) on the way.
+http::awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest& request);
 // The fleet only: route, admit, relay, account.
-http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, DispatchRequest request);
+http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, DispatchRequest& request);
 
 // Routes by model; on "not found", reads every node's model list again and routes once more:
 // the model may have been pulled moments ago, outside Hydra or before the last refresh.

@@ -132,7 +132,7 @@ awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
   d.upstream.body = ollama_generate_body(req, model);
   ClientWatch watch(ex, co_await http::asio::this_coro::executor);
   GenerateSink sink(ex, req.stream, gw.settings.limits, watch);
-  auto work = dispatch(gw, sink, std::move(d));
+  auto work = dispatch(gw, sink, d);
   Dispatched done = co_await watch.run(std::move(work));
   if (!sink.complete() || sink.failed()) co_return;  // the sink has answered, or the client left
   double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

@@ -52,7 +52,7 @@ boost::asio::awaitable<orchestrate::CallResult> GatewayCaller::call(orchestrate:
   d.upstream.body = generate_body(request);
   // The run's cancellation is the sink's "gone": admission and the relay give the call up.
   CollectSink sink(request.on_piece, gw_.settings.limits, request.cancel);
-  Dispatched done = co_await dispatch(gw_, sink, std::move(d));
+  Dispatched done = co_await dispatch(gw_, sink, d);
 
   orchestrate::CallResult out;
   out.model = request.model;

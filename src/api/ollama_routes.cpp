@@ -85,7 +85,7 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
     request.prefix_read = true;
   }
   ExchangeSink sink(ex, gw.settings.limits);
-  co_await dispatch(gw, sink, std::move(request));
+  co_await dispatch(gw, sink, request);
 }
 
 // create, push, copy, blobs: one node. Model-bound requests go where the model is; the rest to

@@ -146,7 +146,7 @@ awaitable<void> completion(Gateway& gw, http::Exchange& ex, openai::Kind kind) {
   d.upstream.body = json::serialize(call.body);
   ClientWatch watch(ex, co_await http::asio::this_coro::executor);
   OpenAiSink sink(ex, openai::reply_context(call), call.stream, gw.settings.limits, watch);
-  auto work = dispatch(gw, sink, std::move(d));
+  auto work = dispatch(gw, sink, d);
   co_await watch.run(std::move(work));
 }
 

@@ -165,7 +165,7 @@ Deadline deadline_from_now(const Gateway& gw) {
 
 awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
                                        std::shared_ptr<const cluster::Snapshot> snapshot,
-                                       const routing::Decision& decision, RelayOptions options) {
+                                       const routing::Decision& decision, RelayOptions&& options) {
   if (!decision.ok()) {
     co_await requester.fail(decision.error_status, decision.error, 0);
     co_return std::nullopt;

@@ -51,8 +51,10 @@ struct RelayOptions {
 Deadline deadline_from_now(const Gateway& gw);
 
 // Returns the node that served, or nullopt when none did (the sink has had its answer either way).
+// `options` is taken by reference (its lease and upstream are used up): await the relay in the
+// expression that makes them.
 http::awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink,
                                              std::shared_ptr<const cluster::Snapshot> snapshot,
-                                             const routing::Decision& decision, RelayOptions options);
+                                             const routing::Decision& decision, RelayOptions&& options);
 
 }  // namespace hydra::api

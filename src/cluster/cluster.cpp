@@ -3,6 +3,7 @@
 #include "common/spawn.hpp"
 #include "http/tls.hpp"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -324,9 +325,25 @@ void Cluster::publish_now() {
 }
 
 http::Peer peer_of(const NodeView& node) {
-  boost::system::error_code ec;
-  http::tcp::endpoint ep(asio::ip::make_address(node.ip, ec), node.port);
-  return http::Peer(ep, node.tls, node.tls_name);
+  // Every proxied request asks: the last few addresses parsed on this thread are kept (text
+  // to address), as parsing one costs more than the rest of this.
+  struct Parsed {
+    std::string text;
+    asio::ip::address address;
+  };
+  thread_local std::array<Parsed, 8> parsed;
+  thread_local std::size_t next = 0;
+  const Parsed* found = nullptr;
+  for (const auto& p : parsed)
+    if (p.text == node.ip && !p.text.empty()) found = &p;
+  if (!found) {
+    boost::system::error_code ec;
+    Parsed& slot = parsed[next++ % parsed.size()];
+    slot.address = asio::ip::make_address(node.ip, ec);
+    slot.text = ec ? std::string() : node.ip;
+    found = &slot;
+  }
+  return http::Peer(http::tcp::endpoint(found->address, node.port), node.tls, node.tls_name);
 }
 
 http::Peer agent_peer_of(const NodeView& node, uint16_t agent_port) {

@@ -134,7 +134,9 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
     co_return error_code{};  // sent with the body's first bytes
   }
   const auto head = asio::buffer(head_);
-  const error_code ec = co_await write_all(stream_, head, limits_.write_timeout);
+  std::size_t sent = 0;
+  error_code ec;
+  if (!write_now(stream_, head, sent, ec)) ec = co_await write_rest(stream_, head, sent, limits_.write_timeout);
   if (ec) reusable_ = false;
   co_return ec;
 }
@@ -168,15 +170,20 @@ awaitable<error_code> Exchange::send_chunk(std::string_view data) {
     body_left_ -= std::min<std::uint64_t>(body_left_, data.size());
     if (body_left_ == 0) settle();
   }
-  if (head_held_) co_return co_await send_held_head(data);
+  // Written at once when the socket takes it (write_now); a coroutine only for what it did not.
   error_code ec;
-  if (raw_stream_) {
+  std::size_t sent = 0;
+  if (head_held_) {
+    head_held_ = false;
+    const auto both = head_and_body(head_, data);
+    if (!write_now(stream_, both, sent, ec)) ec = co_await write_rest(stream_, both, sent, limits_.write_timeout);
+  } else if (raw_stream_) {
     const auto bytes = asio::buffer(data);
-    ec = co_await write_all(stream_, bytes, limits_.write_timeout);
+    if (!write_now(stream_, bytes, sent, ec)) ec = co_await write_rest(stream_, bytes, sent, limits_.write_timeout);
   } else {
     char size_line[20];
     const auto chunk = chunk_buffers(size_line, data);
-    ec = co_await write_all(stream_, chunk, limits_.write_timeout);
+    if (!write_now(stream_, chunk, sent, ec)) ec = co_await write_rest(stream_, chunk, sent, limits_.write_timeout);
   }
   if (ec) reusable_ = false;
   co_return ec;
