@@ -58,6 +58,14 @@ std::string digests_of(const Gateway& gw, const std::string& model) {
   return out;
 }
 
+// Whether `"word"` occurs in `text`. Looked for by the word's own first letter: a JSON body
+// has a quote every few bytes, so searching for the quote compares at each of them.
+bool quoted_in(std::string_view text, std::string_view word) {
+  for (std::size_t at = text.find(word, 1); at != std::string_view::npos; at = text.find(word, at + 1))
+    if (text[at - 1] == '"' && at + word.size() < text.size() && text[at + word.size()] == '"') return true;
+  return false;
+}
+
 Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchRequest& request) {
   Plan p;
   if (request.upstream.method != http::bhttp::verb::post) return p;
@@ -72,7 +80,7 @@ Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchReque
   // these words takes the slow path below, which decides.)
   const std::string_view text = request.upstream.body;
   if (cache.settings().mode == memory::Mode::deterministic && memory::streams(*p.family) &&
-      text.find("\"temperature\"") == std::string_view::npos && text.find("\"seed\"") == std::string_view::npos) {
+      !quoted_in(text, "temperature") && !quoted_in(text, "seed")) {
     p.why = "not deterministic (no options.temperature or seed)";
     return p;  // (a bypass needs no model name: it is neither read nor stored)
   }

@@ -30,6 +30,7 @@ Event event_of(const DispatchRequest& request, const routing::Decision& decision
   e.requested_node = request.route.node_id;
   e.priority = request.route.priority;
   e.reason = decision.ok() ? decision.reason : decision.error;
+  e.candidates.reserve(decision.candidates.size());
   for (const auto& c : decision.candidates) {
     if (c.index >= snapshot.nodes.size()) continue;
     telemetry::RoutedCandidate rc;
@@ -176,17 +177,17 @@ int status_of(const Facts& request, const Result& out, std::string_view outcome)
 }
 
 // One line of the request log (GET /requests, the dashboard's Requests view), built from what
-// the metrics count, so the outcome and node are the same in both.
-void log_request(Gateway& gw, const Facts& request, const Result& out, const telemetry::RequestOutcome& r,
-                 uint64_t routing_seq) {
+// the metrics count, so the outcome and node are the same in both. Takes the facts' strings.
+void log_request(Gateway& gw, Facts& request, std::string model, const Result& out,
+                 const telemetry::RequestOutcome& r, uint64_t routing_seq) {
   telemetry::RequestRecord rec;
   rec.at = std::chrono::system_clock::now();
-  rec.key = request.key;
-  rec.method = request.method;
-  rec.client = request.client;
-  rec.request_id = request.request_id;
+  rec.key = std::move(request.key);
+  rec.method = std::move(request.method);
+  rec.client = std::move(request.client);
+  rec.request_id = std::move(request.request_id);
   rec.endpoint = r.endpoint;
-  rec.model = request.model.empty() ? r.model : normalize_model_name(request.model);  // as asked, "other" or not
+  rec.model = request.model.empty() ? r.model : std::move(model);  // as asked (normalised), "other" or not
   rec.node = r.node;
   rec.status = status_of(request, out, r.outcome);
   rec.outcome = r.outcome;
@@ -197,7 +198,7 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
   rec.duration_ms = r.total_s * 1000.0;
   rec.tokens_out = r.tokens;
   rec.tokens_in = out.tokens_in;
-  if (!request.cache.empty()) rec.cache = request.cache;
+  if (!request.cache.empty()) rec.cache = std::move(request.cache);
   rec.routing = gw.telemetry.routing.find(routing_seq);
   gw.telemetry.request_log.record(std::move(rec));
 }
@@ -205,15 +206,16 @@ void log_request(Gateway& gw, const Facts& request, const Result& out, const tel
 // Records the decision in the routing log (with `outcome`) and counts the request in the
 // metrics, the dashboard's traffic window and the request log. `node`: the node that was
 // serving a request whose client left (a served request's node is its own). Control thread.
-void account(Gateway& gw, const Facts& request, const Result& out, Event event,
+void account(Gateway& gw, Facts request, const Result& out, Event event,
              std::string outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
              std::string node = {}) {
-  if (out.node) prefix_served(gw, *out.node, normalize_model_name(request.model), out.prefix);
+  std::string model = normalize_model_name(request.model);
+  if (out.node) prefix_served(gw, *out.node, model, out.prefix);
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
   telemetry::RequestOutcome r;
-  r.endpoint = request.endpoint;
-  r.model = model_label(gw, normalize_model_name(request.model), out);
+  r.endpoint = std::move(request.endpoint);
+  r.model = model_label(gw, model, out);
   r.outcome = std::move(outcome);
   r.total_s = std::chrono::duration<double>(now - started).count();
   r.queued = out.queued;
@@ -228,7 +230,7 @@ void account(Gateway& gw, const Facts& request, const Result& out, Event event,
   gw.telemetry.metrics.request(r);
   const bool error = r.outcome != "served" && r.outcome != "abandoned";
   gw.telemetry.traffic.record(now, out.node ? out.ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
-  log_request(gw, request, out, r, routing_seq);
+  log_request(gw, request, std::move(model), out, r, routing_seq);
 }
 
 // The same, from the thread that served the request, which does not wait for it. The
@@ -250,7 +252,7 @@ void account_later(Gateway& gw, const DispatchRequest& request, Result out, Even
   }
   post_control(gw, [&gw, facts = facts_of(request), out = std::move(out), event = std::move(event), outcome = std::string(outcome),
                     started, queue_wait_s, node = std::move(node)]() mutable {
-    account(gw, facts, out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
+    account(gw, std::move(facts), out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
   });
 }
 

@@ -22,7 +22,9 @@ struct CappedHandler {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
-  explicit CappedHandler(std::size_t c) : cap(c) {}
+  // `temp`: the caller's scratch for the stack of values being built (a request's few fields
+  // then need no allocation of their own for it).
+  CappedHandler(std::size_t c, unsigned char* temp, std::size_t temp_size) : st({}, temp, temp_size), cap(c) {}
   json::value_stack st;
   std::size_t cap;
 
@@ -57,7 +59,8 @@ struct CappedHandler {
 
 std::variant<json::object, JsonError> parse_json_object_capped(std::string_view body, std::size_t cap) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return JsonError{"missing request body"};
-  json::basic_parser<CappedHandler> p(json::parse_options{}, cap);
+  unsigned char temp[1024];
+  json::basic_parser<CappedHandler> p(json::parse_options{}, cap, temp, sizeof temp);
   p.handler().st.reset();
   error_code ec;
   const std::size_t used = p.write_some(false, body.data(), body.size(), ec);

@@ -51,15 +51,25 @@ static bool only_chunked(std::string_view value) {
 
 // Refuses framing that Beast 1.81 would accept or misread (request smuggling vectors).
 const char* framing_problem(const Request& req) {
-  auto te = req.count(bhttp::field::transfer_encoding);
-  auto cl = req.count(bhttp::field::content_length);
+  // One walk over the fields (a count() per name searches the field set each time).
+  std::size_t te = 0, cl = 0, hosts = 0;
+  std::string_view te_value;
+  for (const auto& f : req) {
+    switch (f.name()) {
+      case bhttp::field::transfer_encoding:
+        ++te;
+        te_value = f.value();
+        break;
+      case bhttp::field::content_length: ++cl; break;
+      case bhttp::field::host: ++hosts; break;
+      default: break;
+    }
+  }
   if (te && cl) return "both Transfer-Encoding and Content-Length";
   if (cl > 1) return "more than one Content-Length";
   if (te > 1) return "more than one Transfer-Encoding";
   if (te && req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
-  if (te && !only_chunked(req[bhttp::field::transfer_encoding]))
-    return "unsupported Transfer-Encoding (only chunked is accepted)";
-  auto hosts = req.count(bhttp::field::host);
+  if (te && !only_chunked(te_value)) return "unsupported Transfer-Encoding (only chunked is accepted)";
   if (hosts > 1) return "more than one Host";
   if (hosts == 0 && req.version() >= 11) return "no Host header in an HTTP/1.1 request";
   return nullptr;
