@@ -142,11 +142,12 @@ std::string cut_message(Gateway& gw, Cut cut) {
 
 // The reply body, piece by piece into the sink. Not cancellable from outside (a chunk half
 // written to the client would break its framing); the AttemptWatch ends it by closing the
-// node's socket.
+// node's socket, also when the node falls silent for longer than `idle`.
 struct Pump {
   http::Connection& conn;
   bhttp::response_parser<bhttp::buffer_body>& parser;
   ReplySink& sink;
+  AttemptWatch& watch;
   std::chrono::milliseconds idle;
   std::size_t pieces = 0;
   uint64_t bytes = 0;
@@ -162,7 +163,7 @@ awaitable<void> pump(Pump& p) {
   while (!p.parser.is_done()) {
     p.parser.get().body().data = buf;
     p.parser.get().body().size = size;
-    p.conn.stream.expires_after(p.idle);
+    p.watch.progress(p.idle);  // from now: the time the requester's sink took is not the node's
     auto [rec, rn] = co_await bhttp::async_read_some(p.conn.stream, p.conn.buffer, p.parser, use_nothrow);
     if (rec == bhttp::error::need_buffer) rec = {};
     std::size_t got = size - p.parser.get().body().size;
@@ -176,7 +177,7 @@ awaitable<void> pump(Pump& p) {
       p.bytes += got;
     }
     if (rec) {
-      p.error = rec == boost::beast::error::timeout ? "no data within the idle timeout" : rec.message();
+      p.error = p.watch.cut() == Cut::idle_timeout ? "no data within the idle timeout" : rec.message();
       break;
     }
   }
@@ -186,6 +187,8 @@ awaitable<void> pump(Pump& p) {
 awaitable<Outcome> cut_before_reply(Gateway& gw, ReplySink& sink, Cut cut) {
   if (cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
   if (cut == Cut::node_down) co_return Outcome{Outcome::Kind::node_failed, "the node was ejected before it replied"};
+  if (cut == Cut::first_byte_timeout) co_return Outcome{Outcome::Kind::node_failed, "no reply within the first-byte timeout"};
+  if (cut == Cut::idle_timeout) co_return Outcome{Outcome::Kind::node_failed, "no data within the idle timeout"};
   std::string message = cut_message(gw, cut);
   co_await sink.fail(cut == Cut::stopping ? 503 : 504, message, cut == Cut::stopping ? 1 : 0);
   co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
@@ -237,15 +240,17 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
     if (upstream.method == bhttp::verb::head) parser.skip(true);
-    conn->stream.expires_after(t.first_byte);
+    conn->stream.expires_never();  // the watch times the node's silence
+    watch.expect_reply(t.first_byte);
     // Wait for the node's answer; the watch stops it at once if the requester leaves meanwhile
     // (dropping the upstream connection is what tells the node to stop generating), if the
     // request runs out of time or the gateway stops, or if health checks eject the node
     // meanwhile (a frozen machine: nothing was sent to the client yet, so the request fails
     // over as if refused).
     auto [hec, hn] = co_await bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow);
-    if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
-    watch.replied();
+    if (watch.cut() == Cut::first_byte_timeout) hec = boost::beast::error::timeout;
+    else if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
+    watch.replied(t.idle);
     if (hec) {
       if (gw.pool().retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
         reuse = http::Reuse::fresh;
@@ -271,12 +276,14 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
         reply.resize(at + 8192);
         parser.get().body().data = reply.data() + at;
         parser.get().body().size = 8192;
-        conn->stream.expires_after(t.idle);
+        watch.progress(t.idle);
         auto [rec, rn] = co_await bhttp::async_read_some(conn->stream, conn->buffer, parser, use_nothrow);
         reply.resize(reply.size() - parser.get().body().size);
         if (rec && rec != bhttp::error::need_buffer) break;
       }
-      if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
+      // A node silent in the middle of its error: what came of it is kept, as before.
+      if (watch.cut() != Cut::none && watch.cut() != Cut::idle_timeout)
+        co_return co_await cut_before_reply(gw, sink, watch.cut());
       watch.aim(nullptr);
       if (parser.is_done() && parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
       // 503 (busy) and 404 (model not there after all) say nothing bad about the node.
@@ -289,7 +296,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
-    Pump p{*conn, parser, sink, t.idle, 0, 0, {}, false, {}};
+    Pump p{*conn, parser, sink, watch, t.idle, 0, 0, {}, false, {}};
     co_await pump(p);
     const Cut cut = watch.cut();
     if (p.client_gone || cut == Cut::client_gone) {

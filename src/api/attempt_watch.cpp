@@ -23,15 +23,20 @@ namespace {
 // watched from this long into an attempt on (a requester that leaves sooner is seen when the
 // reply is written, as it would be anyway).
 constexpr std::chrono::milliseconds watch_after{20};
-// A thread's sweeper looks at its young attempts (to arm them) every tick, and at the armed
-// ones every few ticks: the deadline, the end of the shutdown grace and, until the reply
-// begins, the node's ejection. Looked at, not waited for: thousands of long streams waiting on
-// one shared timer each (the shutdown's, a node's) made every cancellation a walk over all of
-// them (Asio cancels one wait of a timer by searching its queue).
+// A thread's sweeper ticks every tick_every while any attempt is watched. Each tick it arms the
+// young attempts and cuts the silent ones (its lists are in the order their silence limits come
+// due, so it looks only at those that are due). Every few ticks it looks at every armed
+// attempt, but only when something may cut one: the published fleet changed (a node's
+// ejection), a deadline is set, or the gateway's shutdown grace is over. Looked at, not waited
+// for: thousands of long streams waiting on one shared timer each (the shutdown's, a node's)
+// made every cancellation a walk over all of them (Asio cancels one wait of a timer by
+// searching its queue), and a timer per read cost a timer-queue update and a completion.
 constexpr std::chrono::milliseconds tick_every{10};
 constexpr int armed_every = 5;  // ticks: 50 ms
 
-// An attempt under a sweeper's eye, linked in one of its lists (AttemptWatch::State).
+class Sweeper;
+
+// An attempt under a sweeper's eye (AttemptWatch::State), linked in one of its lists.
 struct Watched {
   Watched(Gateway& g, Clock::time_point deadline) : gw(g), started(Clock::now()), deadline_at(deadline) {}
   virtual ~Watched() = default;
@@ -39,26 +44,29 @@ struct Watched {
   // What may have happened meanwhile; `fleet`: the cluster as published now (the node's health).
   virtual void look(Clock::time_point now, const cluster::Snapshot* fleet) = 0;
   virtual void fire(Cut why) = 0;
-  virtual std::shared_ptr<void> keep() = 0;  // alive while it is looked at
+  virtual bool ended() const = 0;  // cut, or finished
 
   Gateway& gw;
   Clock::time_point started;
   Clock::time_point deadline_at;
+  Clock::time_point silence_at = Clock::time_point::max();  // the node must send something by then
+  Cut silence_cut = Cut::none;  // first_byte_timeout or idle_timeout
   bool watch_down = true;  // until the node's reply begins
   Watched* prev = nullptr;
   Watched* next = nullptr;
   int list = -1;  // Sweeper::Which, or -1: in none
 };
 
-class Sweeper;
-
+// Newest at the head, the oldest at the tail.
 struct List {
   Watched* head = nullptr;
+  Watched* tail = nullptr;
   std::size_t size = 0;
   void push(Watched& w) {
     w.prev = nullptr;
     w.next = head;
     if (head) head->prev = &w;
+    else tail = &w;
     head = &w;
     ++size;
   }
@@ -66,6 +74,7 @@ struct List {
     if (w.prev) w.prev->next = w.next;
     else head = w.next;
     if (w.next) w.next->prev = w.prev;
+    else tail = w.prev;
     w.prev = w.next = nullptr;
     --size;
   }
@@ -93,9 +102,9 @@ struct AttemptWatch::State : Watched, std::enable_shared_from_this<AttemptWatch:
   std::optional<asio::steady_timer> gone_ended;  // cancelled when the watch on the requester has ended
   asio::cancellation_signal gone;
 
-  std::shared_ptr<void> keep() override { return shared_from_this(); }
+  bool ended() const override { return over || cut != Cut::none; }
   void fire(Cut why) override {
-    if (over || cut != Cut::none) return;
+    if (ended()) return;
     cut = why;
     close();
   }
@@ -108,8 +117,9 @@ struct AttemptWatch::State : Watched, std::enable_shared_from_this<AttemptWatch:
   // Ends every watch but the one on the requester (finish() waits for that one to let go).
   void stop_watching();
   void look(Clock::time_point now, const cluster::Snapshot* fleet) override {
-    if (over || cut != Cut::none) return;
+    if (ended()) return;
     if (now >= deadline_at) return fire(Cut::total_timeout);
+    if (now >= silence_at) return fire(silence_cut);
     if (gw.lifecycle.stopping()) return fire(Cut::stopping);
     if (watch_down && fleet && node_index < fleet->nodes.size()) {
       const cluster::NodeView& node = fleet->nodes[node_index];
@@ -124,7 +134,9 @@ namespace {
 // ticks while any is. Gone with the last of them.
 class Sweeper : public std::enable_shared_from_this<Sweeper> {
 public:
-  enum Which { young, waiting, replied };  // not armed yet; armed, before / after the reply began
+  // Not armed yet; armed, before the reply began (in the order of their first-byte limits);
+  // armed, after (in the order of their last piece: a piece moves its attempt to the head).
+  enum Which { young, waiting, replied };
 
   explicit Sweeper(const asio::any_io_executor& ex) : timer_(ex), context_(&asio::query(ex, asio::execution::context)) {}
 
@@ -146,6 +158,8 @@ public:
     return made;
   }
 
+  // Into `which`, at its head. The silence limits of one gateway are the same for every
+  // attempt, so the lists stay in the order they come due.
   void put(Watched& s, Which which) {
     if (s.list < 0) count(s.gw, +1);
     else unlink(s);
@@ -162,27 +176,44 @@ public:
     unlink(s);
     count(s.gw, -1);
   }
+  // A piece came: to the head of its list (the young stay where they are).
+  void touched(Watched& s) {
+    if (s.list == waiting || s.list == replied) put(s, static_cast<Which>(s.list));
+  }
 
 private:
+  struct Gateways {
+    const Gateway* gw;
+    long attempts;
+    std::shared_ptr<const cluster::Snapshot> seen;  // the fleet at the last full look
+  };
+
   void unlink(Watched& s) {
     if (s.list != young && s.deadline_at != Clock::time_point::max()) --finite_;
     lists_[s.list].unlink(s);
     s.list = -1;
   }
   // The gateways whose attempts are under watch (one, but in tests), with how many each.
-  void count(const Gateway& gw, int by) {
+  void count(const Gateway& gw, long by) {
     for (auto it = gateways_.begin(); it != gateways_.end(); ++it)
-      if (it->first == &gw) {
-        it->second += by;
-        if (it->second == 0) gateways_.erase(it);
+      if (it->gw == &gw) {
+        it->attempts += by;
+        if (it->attempts == 0) gateways_.erase(it);
         return;
       }
-    gateways_.emplace_back(&gw, 1);
+    gateways_.push_back({&gw, 1, gw.cluster.snapshot()});
   }
-  bool any_stopping() const {
-    for (const auto& [gw, n] : gateways_)
-      if (gw->lifecycle.stopping()) return true;
-    return false;
+  // What else than silence and deadlines may cut an armed attempt: the end of a gateway's
+  // shutdown grace, or a fleet published anew since the last look (maybe a node ejected).
+  void read_gateways(bool& stopping, bool& fleet_changed) {
+    for (auto& g : gateways_) {
+      if (g.gw->lifecycle.stopping()) stopping = true;
+      auto now = g.gw->cluster.snapshot();
+      if (now != g.seen) {
+        g.seen = std::move(now);
+        fleet_changed = true;
+      }
+    }
   }
 
   void tick_later() {
@@ -196,46 +227,58 @@ private:
       return;
     }
     const auto now = Clock::now();
-    // The young: armed once old enough (arm() looks at them once too).
+    // The young: armed once old enough (arm() looks at them too).
     for (Watched* w = lists_[young].head; w;) {
       Watched& s = *w;
       w = w->next;
       if (now - s.started < watch_after) {
-        if (now >= s.deadline_at) s.fire(Cut::total_timeout);
+        s.look(now, nullptr);
         continue;
       }
-      auto alive = s.keep();
       put(s, s.watch_down ? waiting : replied);
       s.arm();
     }
+    // The silent: from the tail, while due (one still connecting has no limit yet: passed over).
+    for (Which which : {waiting, replied})
+      for (Watched* s = lists_[which].tail; s;) {
+        Watched* older_than_next = s->prev;
+        if (s->ended() || now >= s->silence_at) {
+          s->fire(s->silence_cut);  // a no-op for one that ended otherwise
+          remove(*s);
+        } else if (s->silence_at != Clock::time_point::max()) {
+          break;
+        }
+        s = older_than_next;
+      }
     if (++ticks_ % armed_every == 0) {
-      look_at(lists_[waiting], now);
-      // After the reply began only the deadline and the shutdown can cut: walked only when one
-      // of them may.
-      if (finite_ > 0 || any_stopping()) look_at(lists_[replied], now);
+      bool stopping = false, fleet_changed = false;
+      read_gateways(stopping, fleet_changed);
+      if (finite_ > 0 || stopping || fleet_changed) look_at(lists_[waiting], now);
+      if (finite_ > 0 || stopping) look_at(lists_[replied], now);  // ejection no longer matters there
     }
     if (lists_[young].size || lists_[waiting].size || lists_[replied].size) tick_later();
     else ticking_ = false;
   }
   void look_at(List& list, Clock::time_point now) {
     const Gateway* fleet_of = nullptr;
-    std::shared_ptr<const cluster::Snapshot> fleet;  // one load per walk (one gateway, but tests)
+    const cluster::Snapshot* fleet = nullptr;
     for (Watched* w = list.head; w;) {
       Watched& s = *w;
-      w = w->next;  // looking changes nothing but `s` itself
-      auto alive = s.keep();
+      w = w->next;  // looking changes nothing but `s` itself, and ends nothing at once
       if (s.watch_down && fleet_of != &s.gw) {
         fleet_of = &s.gw;
-        fleet = s.gw.cluster.snapshot();
+        fleet = nullptr;
+        for (const auto& g : gateways_)
+          if (g.gw == &s.gw) fleet = g.seen.get();
       }
-      s.look(now, s.watch_down ? fleet.get() : nullptr);
+      s.look(now, s.watch_down ? fleet : nullptr);
     }
   }
 
   asio::steady_timer timer_;
   asio::execution_context* context_;
   List lists_[3];
-  std::vector<std::pair<const Gateway*, long>> gateways_;
+  std::vector<Gateways> gateways_;
   std::size_t finite_ = 0;  // armed attempts with a deadline
   uint64_t ticks_ = 0;
   bool ticking_ = false;
@@ -290,10 +333,26 @@ void AttemptWatch::aim(http::tcp::socket* socket) {
 
 Cut AttemptWatch::cut() const { return state_->cut; }
 
-void AttemptWatch::replied() {
-  if (!state_->watch_down) return;
-  state_->watch_down = false;
-  if (state_->list == Sweeper::waiting) state_->sweeper->put(*state_, Sweeper::replied);
+void AttemptWatch::expect_reply(std::chrono::milliseconds within) {
+  State& s = *state_;
+  s.silence_at = Clock::now() + within;
+  s.silence_cut = Cut::first_byte_timeout;
+  if (s.sweeper) s.sweeper->touched(s);
+}
+
+void AttemptWatch::replied(std::chrono::milliseconds idle) {
+  State& s = *state_;
+  s.silence_at = Clock::now() + idle;
+  s.silence_cut = Cut::idle_timeout;
+  if (!s.watch_down) return s.sweeper->touched(s);
+  s.watch_down = false;
+  if (s.list == Sweeper::waiting) s.sweeper->put(s, Sweeper::replied);
+}
+
+void AttemptWatch::progress(std::chrono::milliseconds idle) {
+  State& s = *state_;
+  s.silence_at = Clock::now() + idle;
+  s.sweeper->touched(s);
 }
 
 http::awaitable<void> AttemptWatch::finish() {

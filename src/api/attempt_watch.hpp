@@ -1,11 +1,13 @@
 #pragma once
-// What can end an attempt from outside while its node works: the requester leaving, the
-// gateway's shutdown grace ending, the request's total deadline and, until the node's reply
-// begins, health checks ejecting the node. One watch per attempt, armed once: each source
-// completes a plain handler that notes why and closes the node's socket, which ends whatever
-// read of the reply is under way. (Racing each read against every source with awaitable
-// operators spawned a coroutine per source per phase: most of a small request's cost.) The
-// deadline is watched from the start, the rest from 20 ms into the attempt (attempt_watch.cpp).
+// What can end an attempt while its node works: the requester leaving, the gateway's shutdown
+// grace ending, the request's total deadline, the node's silence (no first byte within
+// timeouts.first_byte_ms, then no next piece within timeouts.idle_ms) and, until the node's
+// reply begins, health checks ejecting the node. One watch per attempt: whichever comes first
+// is noted and the node's socket closed, which ends whatever read of the reply is under way;
+// the attempt's reads need no timer of their own. (Racing each read against every source with
+// awaitable operators spawned a coroutine per source per phase: most of a small request's
+// cost.) A sweeper per thread looks at the watches (attempt_watch.cpp); the requester is
+// watched from 20 ms into the attempt.
 #include "api/gateway.hpp"
 #include "api/sink.hpp"
 
@@ -15,7 +17,7 @@
 namespace hydra::api {
 
 // Why an attempt was cut short from outside the node's own reply.
-enum class Cut { none, client_gone, stopping, total_timeout, node_down };
+enum class Cut { none, client_gone, stopping, total_timeout, node_down, first_byte_timeout, idle_timeout };
 
 class AttemptWatch {
 public:
@@ -30,8 +32,13 @@ public:
   void aim(http::tcp::socket* socket);
   // Why the attempt was cut, or Cut::none.
   Cut cut() const;
-  // The node's reply began: its ejection no longer ends the attempt (the reply is relayed on).
-  void replied();
+  // The request went out: the node's reply must begin within `within`.
+  void expect_reply(std::chrono::milliseconds within);
+  // The node's reply began: its ejection no longer ends the attempt (the reply is relayed on);
+  // its next piece must come within `idle`.
+  void replied(std::chrono::milliseconds idle);
+  // A piece of the reply came: the next must come within `idle`.
+  void progress(std::chrono::milliseconds idle);
   // Stops watching. Waits until the watch on the requester has let go of the sink, which may
   // be gone once the attempt returns; call it before the attempt returns.
   http::awaitable<void> finish();

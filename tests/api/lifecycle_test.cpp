@@ -148,6 +148,48 @@ TEST(Timeouts, RepliesHydraAnswersWholeAre504InTheirApisShape) {
       << openai.body;
 }
 
+TEST(Timeouts, ANodeSilentPastTheFirstByteTimeoutIsLeftForAnother) {
+  // The attempt's watch, not a timer on the read, times the node's silence (attempt_watch.cpp).
+  Fleet f;
+  f.add_sim("a", sim_args(5, 4));    // a whole reply of 15 tokens: its head comes after 3 s
+  f.add_sim("b", sim_args(400, 4));
+  f.start_gateway({"HYDRA_FIRST_BYTE_TIMEOUT_MS=500", "HYDRA_HEALTH_INTERVAL=3600"});
+  HttpCall c;
+  c.method = "POST";
+  c.target = "/api/generate";
+  c.body = gen("slow", false, 15);
+  c.headers = {{"X-Hydra-Node", f.sim(0).id}};
+  c.timeout = seconds(20);
+  auto r = request(f.gateway(), c);
+  ASSERT_EQ(r.status, 200) << r.body << f.gateway_log();
+  EXPECT_EQ(r.headers["x-hydra-node"], f.sim(1).id);
+  EXPECT_NE(r.headers["x-hydra-route-reason"].find("no reply within the first-byte timeout"), std::string::npos)
+      << r.headers["x-hydra-route-reason"];
+}
+
+TEST(Timeouts, ANodeSilentMidStreamPastTheIdleTimeoutEndsTheStreamWithAnErrorLine) {
+  Fleet f;
+  f.add_sim("a", sim_args(20, 4));  // a token every 50 ms, until the process is frozen
+  f.start_gateway({"HYDRA_IDLE_TIMEOUT_MS=600", "HYDRA_HEALTH_INTERVAL=3600"});
+  HttpCall c;
+  c.method = "POST";
+  c.target = "/api/generate";
+  c.body = gen("frozen", true, 200);
+  c.timeout = seconds(20);
+  int pieces = 0;
+  c.on_data = [&](std::string_view) {
+    if (++pieces == 3) f.sim(0).process->freeze();
+    return true;
+  };
+  auto r = request(f.gateway(), c);
+  f.sim(0).process->thaw();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);
+  auto last = last_line(r.body);
+  ASSERT_TRUE(last.contains("error")) << r.body;
+  EXPECT_NE(r.body.find("idle timeout"), std::string::npos) << r.body;
+}
+
 TEST(Shutdown, StreamsInFlightFinishWithinTheGraceAndTheProcessExitsZero) {
   Fleet f;
   f.add_sim("a", sim_args(10, 32), "#slots=32");  // replies of about 20 tokens: 2 s
