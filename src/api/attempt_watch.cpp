@@ -97,7 +97,6 @@ struct AttemptWatch::State : Watched, std::enable_shared_from_this<AttemptWatch:
   Cut cut = Cut::none;
   http::tcp::socket* socket = nullptr;
   bool over = false;        // finish() ran: what completes from now on was cancelled
-  bool armed = false;       // the watch on the requester runs
   bool gone_running = false;
   std::optional<asio::steady_timer> gone_ended;  // cancelled when the watch on the requester has ended
   asio::cancellation_signal gone;
@@ -298,7 +297,6 @@ void AttemptWatch::State::stop_watching() {
 }
 
 void AttemptWatch::State::arm() {
-  armed = true;
   auto st = shared_from_this();
   gone_running = true;
   gone_ended.emplace(executor, asio::steady_timer::time_point::max());
