@@ -1,21 +1,31 @@
 #include "api/request_id.hpp"
 
 #include <algorithm>
+#include <array>
 #include <random>
 
 namespace hydra::api {
 
 namespace {
 
+// `digits` lower-case hex digits, two per byte of the engine's output (a table per byte, not a
+// shift and a lookup per digit: one is made per request).
 std::string random_hex(std::size_t digits) {
   thread_local std::mt19937_64 engine{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr auto kPairs = [] {
+    constexpr char hex[] = "0123456789abcdef";
+    std::array<std::array<char, 2>, 256> t{};
+    for (int b = 0; b < 256; ++b) t[b] = {hex[b & 0xf], hex[b >> 4]};
+    return t;
+  }();
   std::string out(digits, '0');
-  uint64_t bits = 0;
-  for (std::size_t i = 0; i < digits; ++i) {
-    if (i % 16 == 0) bits = engine();
-    out[i] = kHex[bits & 0xf];
-    bits >>= 4;
+  for (std::size_t i = 0; i < digits;) {
+    uint64_t bits = engine();
+    for (int byte = 0; byte < 8 && i < digits; ++byte, bits >>= 8) {
+      const auto& pair = kPairs[bits & 0xff];
+      out[i++] = pair[0];
+      if (i < digits) out[i++] = pair[1];
+    }
   }
   return out;
 }
