@@ -141,27 +141,34 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
   co_return ec;
 }
 
-awaitable<error_code> Exchange::send_held_head(std::string_view data) {
-  head_held_ = false;
-  const auto both = head_and_body(head_, data);
-  const error_code ec = co_await write_all(stream_, both, limits_.write_timeout);
-  if (ec) reusable_ = false;
-  co_return ec;
-}
-
 namespace {
 
-// One chunk of a chunked body: its size line (written into `line`, 20 bytes), the data and
-// the CRLF after it, for one gathered write (Beast's chunk_body walks a concatenated view).
-std::array<asio::const_buffer, 3> chunk_buffers(char* line, std::string_view data) {
+// A piece of a streamed body as it goes out, for one gathered write: after the head that waited
+// for it (`head_held`, cleared), raw, or as a chunk of a chunked body: its size line (written
+// into `line`, 20 bytes), the data and the CRLF after it (Beast's chunk_body walks a
+// concatenated view).
+std::array<asio::const_buffer, 3> body_piece(bool& head_held, std::string_view head, bool raw, std::string_view data,
+                                             char* line) {
+  if (head_held) {
+    head_held = false;
+    return {asio::buffer(head), asio::buffer(data), asio::const_buffer()};
+  }
+  if (raw) return {asio::buffer(data), asio::const_buffer(), asio::const_buffer()};
   auto [end, ec] = std::to_chars(line, line + 16, data.size(), 16);
   *end++ = '\r';
   *end++ = '\n';
-  return {asio::const_buffer(line, static_cast<std::size_t>(end - line)), asio::const_buffer(data.data(), data.size()),
+  return {asio::const_buffer(line, static_cast<std::size_t>(end - line)), asio::buffer(data),
           asio::const_buffer("\r\n", 2)};
 }
 
 }  // namespace
+
+awaitable<error_code> Exchange::send_held_head(std::string_view data) {
+  const auto out = body_piece(head_held_, head_, raw_stream_, data, nullptr);
+  const error_code ec = co_await write_all(stream_, out, limits_.write_timeout);
+  if (ec) reusable_ = false;
+  co_return ec;
+}
 
 awaitable<error_code> Exchange::send_chunk(std::string_view data) {
   if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
@@ -170,21 +177,12 @@ awaitable<error_code> Exchange::send_chunk(std::string_view data) {
     body_left_ -= std::min<std::uint64_t>(body_left_, data.size());
     if (body_left_ == 0) settle();
   }
+  char size_line[20];
+  const auto out = body_piece(head_held_, head_, raw_stream_, data, size_line);
   // Written at once when the socket takes it (write_now); a coroutine only for what it did not.
   error_code ec;
   std::size_t sent = 0;
-  if (head_held_) {
-    head_held_ = false;
-    const auto both = head_and_body(head_, data);
-    if (!write_now(stream_, both, sent, ec)) ec = co_await write_rest(stream_, both, sent, limits_.write_timeout);
-  } else if (raw_stream_) {
-    const auto bytes = asio::buffer(data);
-    if (!write_now(stream_, bytes, sent, ec)) ec = co_await write_rest(stream_, bytes, sent, limits_.write_timeout);
-  } else {
-    char size_line[20];
-    const auto chunk = chunk_buffers(size_line, data);
-    if (!write_now(stream_, chunk, sent, ec)) ec = co_await write_rest(stream_, chunk, sent, limits_.write_timeout);
-  }
+  if (!write_now(stream_, out, sent, ec)) ec = co_await write_rest(stream_, out, sent, limits_.write_timeout);
   if (ec) reusable_ = false;
   co_return ec;
 }
