@@ -163,8 +163,9 @@ awaitable<void> pump(Pump& p) {
   while (!p.parser.is_done()) {
     p.parser.get().body().data = buf;
     p.parser.get().body().size = size;
-    p.watch.progress(p.idle);  // from now: the time the requester's sink took is not the node's
+    p.watch.reading(p.idle);
     auto [rec, rn] = co_await bhttp::async_read_some(p.conn.stream, p.conn.buffer, p.parser, use_nothrow);
+    p.watch.not_reading();  // the requester's sink takes what time it takes
     if (rec == bhttp::error::need_buffer) rec = {};
     std::size_t got = size - p.parser.get().body().size;
     if (got) {
@@ -248,17 +249,15 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     // meanwhile (a frozen machine: nothing was sent to the client yet, so the request fails
     // over as if refused).
     auto [hec, hn] = co_await bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow);
-    if (watch.cut() == Cut::first_byte_timeout) hec = boost::beast::error::timeout;
-    else if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
-    watch.replied(t.idle);
+    if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
+    watch.replied();
     if (hec) {
       if (gw.pool().retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
         reuse = http::Reuse::fresh;
         continue;
       }
-      co_return Outcome{Outcome::Kind::node_failed,
-                        hec == boost::beast::error::timeout ? "no reply within the first-byte timeout"
-                                                            : "reply: " + hec.message()};
+      // (The first-byte timeout is the watch's: a cut, above.)
+      co_return Outcome{Outcome::Kind::node_failed, "reply: " + hec.message()};
     }
     const int status = parser.get().result_int();
     std::string content_type(parser.get()[bhttp::field::content_type]);
@@ -276,7 +275,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
         reply.resize(at + 8192);
         parser.get().body().data = reply.data() + at;
         parser.get().body().size = 8192;
-        watch.progress(t.idle);
+        watch.reading(t.idle);
         auto [rec, rn] = co_await bhttp::async_read_some(conn->stream, conn->buffer, parser, use_nothrow);
         reply.resize(reply.size() - parser.get().body().size);
         if (rec && rec != bhttp::error::need_buffer) break;

@@ -237,7 +237,7 @@ private:
       put(s, s.watch_down ? waiting : replied);
       s.arm();
     }
-    // The silent: from the tail, while due (one still connecting has no limit yet: passed over).
+    // The silent: from the tail, while due (one connecting, or not reading, has no limit: passed over).
     for (Which which : {waiting, replied})
       for (Watched* s = lists_[which].tail; s;) {
         Watched* older_than_next = s->prev;
@@ -338,19 +338,26 @@ void AttemptWatch::expect_reply(std::chrono::milliseconds within) {
   if (s.sweeper) s.sweeper->touched(s);
 }
 
-void AttemptWatch::replied(std::chrono::milliseconds idle) {
+void AttemptWatch::replied() {
+  not_reading();
   State& s = *state_;
-  s.silence_at = Clock::now() + idle;
-  s.silence_cut = Cut::idle_timeout;
-  if (!s.watch_down) return s.sweeper->touched(s);
+  if (!s.watch_down) return;
   s.watch_down = false;
   if (s.list == Sweeper::waiting) s.sweeper->put(s, Sweeper::replied);
 }
 
-void AttemptWatch::progress(std::chrono::milliseconds idle) {
+void AttemptWatch::reading(std::chrono::milliseconds idle) {
   State& s = *state_;
   s.silence_at = Clock::now() + idle;
+  s.silence_cut = Cut::idle_timeout;
   s.sweeper->touched(s);
+}
+
+void AttemptWatch::not_reading() {
+  // No limit: passed over where it stands by the sweeper's walk from its list's tail; the next
+  // reading() moves it to the head.
+  state_->silence_at = Clock::time_point::max();
+  state_->silence_cut = Cut::none;
 }
 
 http::awaitable<void> AttemptWatch::finish() {

@@ -34,11 +34,13 @@ public:
   Cut cut() const;
   // The request went out: the node's reply must begin within `within`.
   void expect_reply(std::chrono::milliseconds within);
-  // The node's reply began: its ejection no longer ends the attempt (the reply is relayed on);
-  // its next piece must come within `idle`.
-  void replied(std::chrono::milliseconds idle);
-  // A piece of the reply came: the next must come within `idle`.
-  void progress(std::chrono::milliseconds idle);
+  // The node's reply began: its ejection no longer ends the attempt (the reply is relayed on).
+  void replied();
+  // The node's silence counts only while its reply is read (the requester's sink may take its
+  // time in between): reading() before a read (the next piece must come within `idle`),
+  // not_reading() after it.
+  void reading(std::chrono::milliseconds idle);
+  void not_reading();
   // Stops watching. Waits until the watch on the requester has let go of the sink, which may
   // be gone once the attempt returns; call it before the attempt returns.
   http::awaitable<void> finish();
