@@ -1,8 +1,9 @@
 #pragma once
 // Sinks the response cache puts in front of a request's own sink (api/cache_dispatch.cpp).
-// CacheTee, for a request that leads a flight or may be stored, records the node's reply as it passes: into the flight, so identical requests
-// that came meanwhile read it too, and whole, so a complete reply can be stored. Its own
-// client leaving does not end the reply while followers still read it.
+// CacheTee, for a request that leads a flight or may be stored, records the node's reply as it
+// passes: into the flight, so identical requests that came meanwhile read it too, and whole, so
+// a complete reply can be stored. Its own client leaving does not end the reply while
+// followers still read it.
 #include "api/sink.hpp"
 #include "memory/flight.hpp"
 
