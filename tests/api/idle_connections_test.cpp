@@ -40,7 +40,8 @@ void expect_clean(Fleet& f, const FickleNode& node) {
   EXPECT_EQ(n.at("health").as_string(), "healthy");
   EXPECT_EQ(n.at("failures").to_number<int64_t>(), 0);
   EXPECT_EQ(n.at("consecutive_failures").to_number<int64_t>(), 0);
-  EXPECT_EQ(n.at("last_error").as_string(), "") << n.at("last_error");
+  EXPECT_EQ(n.at("last_error").as_string(), "") << n.at("last_error") << "\nthe node saw:\n"
+                                                << node.events() << "\nthe gateway said:\n" << f.gateway_log();
   EXPECT_EQ(get(f.gateway(), "/metrics").body.find(",outcome=\"failed\"}"), std::string::npos);
 }
 

@@ -2,6 +2,9 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace hydra::test {
 
@@ -24,6 +27,11 @@ int FickleNode::replied(const std::string& path) const {
   return it == replied_.end() ? 0 : it->second;
 }
 
+std::string FickleNode::events() const {
+  std::lock_guard lock(mu_);
+  return fmt::format("{}", fmt::join(events_, "\n"));
+}
+
 std::size_t FickleNode::connections_seen() const {
   std::lock_guard lock(mu_);
   return ports_.size();
@@ -32,11 +40,15 @@ std::size_t FickleNode::connections_seen() const {
 http::awaitable<void> FickleNode::handle(http::Exchange& ex) {
   using http::bhttp::status;
   bool again = false;
+  const bool drop_now = drop_all;
   {
     std::lock_guard lock(mu_);
     again = !ports_.insert(ex.remote().port()).second;
+    if (events_.size() < 1000)  // what a failed assertion prints
+      events_.push_back(fmt::format("{:%T} port {} {} {}", std::chrono::system_clock::now(), ex.remote().port(),
+                                    ex.path(), drop_now || (drop_reused && again) ? "dropped" : "answered"));
   }
-  if (drop_all || (drop_reused && again)) {
+  if (drop_now || (drop_reused && again)) {
     ++dropped_;
     ex.abort();
     co_return;

@@ -14,7 +14,10 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace hydra::test {
 
@@ -31,6 +34,7 @@ public:
   int replied(const std::string& path) const;              // requests answered, by path
   std::size_t open_connections() const { return node_.open_connections(); }
   std::size_t connections_seen() const;                    // distinct client connections so far
+  std::string events() const;  // each request: time, client port, path, dropped or answered
   std::string id() const { return node_.id(); }
   std::string url() const { return node_.url(); }
   const Endpoint& endpoint() const { return node_.endpoint(); }
@@ -42,6 +46,7 @@ private:
   mutable std::mutex mu_;
   std::set<unsigned short> ports_;  // client ports seen: one per connection
   std::map<std::string, int> replied_;
+  std::vector<std::string> events_;
   FakeNode node_;  // last: its thread calls handle(), which uses the members above
 };
 
