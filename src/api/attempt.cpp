@@ -106,7 +106,11 @@ void observe(cluster::NodeCounters& c, Clock::time_point sent, Clock::time_point
 class AtNode {
 public:
   explicit AtNode(std::shared_ptr<cluster::NodeCounters> live) : live_(std::move(live)), place_(live_->capacity.sent()) {}
-  ~AtNode() { live_->capacity.finished(running_ > 0); }
+  ~AtNode() { done(); }
+  void done() {  // the node's reply has ended (once)
+    if (live_) live_->capacity.finished(running_ > 0);
+    live_.reset();
+  }
   AtNode(const AtNode&) = delete;
   AtNode& operator=(const AtNode&) = delete;
   int place() const { return place_; }
@@ -154,6 +158,8 @@ struct Pump {
   Tail tail;
   bool client_gone = false;
   std::string error;  // the node's failure, when it broke off
+  std::unique_ptr<Lease>& lease;  // given back once the node's reply is all read
+  AtNode& at_node;                // likewise: the node's requests no longer count it
 };
 
 awaitable<void> pump(Pump& p) {
@@ -168,6 +174,10 @@ awaitable<void> pump(Pump& p) {
     p.watch.not_reading();  // the requester's sink takes what time it takes
     if (rec == bhttp::error::need_buffer) rec = {};
     std::size_t got = size - p.parser.get().body().size;
+    if (p.parser.is_done()) {  // the node is done: its slot is free before the requester has it all
+      p.lease.reset();
+      p.at_node.done();
+    }
     if (got) {
       p.tail.add(std::string_view(buf, got));
       if (co_await p.sink.data(std::string_view(buf, got))) {
@@ -196,7 +206,7 @@ awaitable<Outcome> cut_before_reply(Gateway& gw, ReplySink& sink, Cut cut) {
 }
 
 awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                          const Upstream& upstream, AttemptWatch& watch) {
+                          const Upstream& upstream, AttemptWatch& watch, std::unique_ptr<Lease>& lease) {
   const auto& t = gw.settings.timeouts;
   const http::Peer ep = cluster::peer_of(node);
   // A pooled connection the node had closed while it sat idle fails before any byte of the
@@ -295,7 +305,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
-    Pump p{*conn, parser, sink, watch, t.idle, 0, 0, {}, false, {}};
+    Pump p{*conn, parser, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node};
     co_await pump(p);
     const Cut cut = watch.cut();
     if (p.client_gone || cut == Cut::client_gone) {
@@ -342,7 +352,7 @@ namespace {
 // A llama-server node is asked in its own API (api/llama/request.hpp), and its reply turned
 // back into Ollama's on the way to the sink.
 awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                                 const Upstream& upstream, Deadline deadline) {
+                                 const Upstream& upstream, Deadline deadline, std::unique_ptr<Lease>& lease) {
   auto translated = llama::translate_request(upstream.target, std::string_view(upstream.body));
   if (auto* error = std::get_if<std::string>(&translated)) {
     co_await sink.fail(400, *error, 0);
@@ -361,7 +371,7 @@ awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::No
   up.body = t.body;
   LlamaSink translating(sink, t, gw.settings.limits.reply_bytes);
   AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
-  Outcome out = co_await rounds(gw, translating, node, served, up, watch);
+  Outcome out = co_await rounds(gw, translating, node, served, up, watch, lease);
   co_await watch.finish();
   if (out.kind == Outcome::Kind::served) {
     out.eval_count = translating.eval_count();
@@ -376,9 +386,9 @@ awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::No
 }  // namespace
 
 awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                           const Upstream& upstream, Deadline deadline) {
+                           const Upstream& upstream, Deadline deadline, std::unique_ptr<Lease>& lease) {
   if (node.kind == cluster::NodeKind::llama_server) {
-    if (llama::translatable(upstream.target)) co_return co_await attempt_llama(gw, sink, node, served, upstream, deadline);
+    if (llama::translatable(upstream.target)) co_return co_await attempt_llama(gw, sink, node, served, upstream, deadline, lease);
     // Ollama-only endpoints (show, embeddings, ...): not asked; another node may have the model.
     std::string path = upstream.target.substr(0, upstream.target.find('?'));
     std::string body = boost::json::serialize(boost::json::object{
@@ -388,7 +398,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
                       "application/json; charset=utf-8", std::move(body)};
   }
   AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
-  Outcome out = co_await rounds(gw, sink, node, served, upstream, watch);
+  Outcome out = co_await rounds(gw, sink, node, served, upstream, watch, lease);
   co_await watch.finish();
   co_return out;
 }

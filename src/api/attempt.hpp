@@ -7,6 +7,7 @@
 #include "api/sink.hpp"
 
 #include <chrono>
+#include <memory>
 
 namespace hydra::api {
 
@@ -44,7 +45,12 @@ struct Outcome {
 
 using Deadline = std::chrono::steady_clock::time_point;
 
+class Lease;
+
+// `lease` (the attempt's slot) is given back the moment the node's reply has all arrived, before
+// its last bytes go to the requester: a client that sends its next request as soon as it has the
+// reply finds the slot free. Otherwise the caller gives it back when this returns.
 http::awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                                 const Upstream& upstream, Deadline deadline);
+                                 const Upstream& upstream, Deadline deadline, std::unique_ptr<Lease>& lease);
 
 }  // namespace hydra::api

@@ -215,8 +215,8 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
       LogRequestScope scope(options.upstream.headers["X-Request-Id"]);
       spdlog::info("continuing a stream on {} after {} tokens", node.id, stream->tokens());
     }
-    Outcome out = co_await attempt(gw, sink, node, served, follow ? *follow : options.upstream, options.deadline);
-    lease.reset();  // the attempt is over: its slot goes to the next waiter
+    Outcome out = co_await attempt(gw, sink, node, served, follow ? *follow : options.upstream, options.deadline, lease);
+    lease.reset();  // the attempt is over (if its node's reply did not end first): its slot goes to the next waiter
     if (stream && (out.kind == Outcome::Kind::served || out.kind == Outcome::Kind::client_gone)) {
       // The connection ended well (or the sink stopped it), but the stream did not.
       if (std::string why = stream->take_failure(); !why.empty()) out = Outcome{Outcome::Kind::failed_mid_stream, why};
