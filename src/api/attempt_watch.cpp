@@ -26,8 +26,9 @@ constexpr std::chrono::milliseconds watch_after{20};
 // A thread's sweeper ticks every tick_every while any attempt is watched. Each tick it arms the
 // young attempts and cuts the silent ones (its lists are in the order their silence limits come
 // due, so it looks only at those that are due). Every few ticks it looks at every armed
-// attempt, but only when something may cut one: the published fleet changed (a node's
-// ejection), a deadline is set, or the gateway's shutdown grace is over. Looked at, not waited
+// attempt, but only when something may cut one: a fleet published with a node newly ejected or
+// removed, the earliest deadline come (timeouts.total_s: every attempt has one, but it seldom
+// comes), or the gateway's shutdown grace over. Looked at, not waited
 // for: thousands of long streams waiting on one shared timer each (the shutdown's, a node's)
 // made every cancellation a walk over all of them (Asio cancels one wait of a timer by
 // searching its queue), and a timer per read cost a timer-queue update and a completion.
@@ -164,7 +165,10 @@ public:
     else unlink(s);
     lists_[which].push(s);
     s.list = which;
-    if (which != young && s.deadline_at != Clock::time_point::max()) ++finite_;
+    if (which != young && s.deadline_at != Clock::time_point::max()) {
+      ++finite_;
+      earliest_deadline_ = std::min(earliest_deadline_, s.deadline_at);
+    }
     if (!ticking_) {
       ticking_ = true;
       tick_later();
@@ -203,16 +207,21 @@ private:
     gateways_.push_back({&gw, 1, gw.cluster.snapshot()});
   }
   // What else than silence and deadlines may cut an armed attempt: the end of a gateway's
-  // shutdown grace, or a fleet published anew since the last look (maybe a node ejected).
-  void read_gateways(bool& stopping, bool& fleet_changed) {
+  // shutdown grace, or a node ejected or removed in a fleet published since the last look.
+  void read_gateways(bool& stopping, bool& node_down) {
     for (auto& g : gateways_) {
       if (g.gw->lifecycle.stopping()) stopping = true;
       auto now = g.gw->cluster.snapshot();
-      if (now != g.seen) {
-        g.seen = std::move(now);
-        fleet_changed = true;
-      }
+      if (now == g.seen) continue;
+      if (now && any_newly_down(g.seen.get(), *now)) node_down = true;
+      g.seen = std::move(now);
     }
+  }
+  static bool any_newly_down(const cluster::Snapshot* before, const cluster::Snapshot& now) {
+    auto down = [](const cluster::NodeView& n) { return n.removed || n.health == cluster::Health::ejected; };
+    for (std::size_t i = 0; i < now.nodes.size(); ++i)
+      if (down(now.nodes[i]) && !(before && i < before->nodes.size() && down(before->nodes[i]))) return true;
+    return false;
   }
 
   void tick_later() {
@@ -250,15 +259,19 @@ private:
         s = older_than_next;
       }
     if (++ticks_ % armed_every == 0) {
-      bool stopping = false, fleet_changed = false;
-      read_gateways(stopping, fleet_changed);
-      if (finite_ > 0 || stopping || fleet_changed) look_at(lists_[waiting], now);
-      if (finite_ > 0 || stopping) look_at(lists_[replied], now);  // ejection no longer matters there
+      bool stopping = false, node_down = false;
+      read_gateways(stopping, node_down);
+      // Deadlines: only once the earliest may have come (then the next earliest is found).
+      const bool deadline_due = finite_ > 0 && now >= earliest_deadline_;
+      if (deadline_due) earliest_deadline_ = Clock::time_point::max();
+      if (deadline_due || stopping || node_down) look_at(lists_[waiting], now, deadline_due);
+      if (deadline_due || stopping) look_at(lists_[replied], now, deadline_due);  // ejection no longer matters there
     }
     if (lists_[young].size || lists_[waiting].size || lists_[replied].size) tick_later();
     else ticking_ = false;
   }
-  void look_at(List& list, Clock::time_point now) {
+  // `deadlines`: the earliest deadline of those left is found again.
+  void look_at(List& list, Clock::time_point now, bool deadlines) {
     const Gateway* fleet_of = nullptr;
     const cluster::Snapshot* fleet = nullptr;
     for (Watched* w = list.head; w;) {
@@ -271,6 +284,7 @@ private:
           if (g.gw == &s.gw) fleet = g.seen.get();
       }
       s.look(now, s.watch_down ? fleet : nullptr);
+      if (deadlines && !s.ended()) earliest_deadline_ = std::min(earliest_deadline_, s.deadline_at);
     }
   }
 
@@ -279,6 +293,7 @@ private:
   List lists_[3];
   std::vector<Gateways> gateways_;
   std::size_t finite_ = 0;  // armed attempts with a deadline
+  Clock::time_point earliest_deadline_ = Clock::time_point::max();  // none of them is due before
   uint64_t ticks_ = 0;
   bool ticking_ = false;
 };
