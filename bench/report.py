@@ -243,6 +243,7 @@ def stream_section(label):
     d, h = load(f"stream-{label}-direct"), load(f"stream-{label}-hydra")
     if not d or not h:
         return
+    x = load(f"stream-{label}-nginx")  # nginx as a plain proxy, when it ran
     n = int(facts[f"stream.{label}.streams"])
     target = int(facts.get("stream.big_target", n))
     why = ""
@@ -251,20 +252,29 @@ def stream_section(label):
                f" (the most the open-file limit of {facts.get('stream.fd_limit', '?')} allows; {target:,} asked for)")
     p(f"### {n:,} concurrent streams{why}")
     p("")
-    p("| | direct | through Hydra | added |")
-    p("| --- | ---: | ---: | ---: |")
+    if x:
+        p("| | direct | through Hydra | added | through nginx | added |")
+        p("| --- | ---: | ---: | ---: | ---: | ---: |")
+    else:
+        p("| | direct | through Hydra | added |")
+        p("| --- | ---: | ---: | ---: |")
+    nx = lambda cell: f" {cell} |" if x else ""
     for key, name in (("ttfc_ms", "time to first chunk"), ("gap_ms", "gap between chunks"), ("latency_ms", "whole stream")):
         for q in ("p50", "p99"):
-            p(f"| {name}, {q} | {ms(d[key][q])} | {ms(h[key][q])} | {us_delta(d[key][q], h[key][q])} |")
-    p(f"| streams completed in the window / errors | {d['ok']:,} / {d['errors']['total']} | {h['ok']:,} / {h['errors']['total']} | |")
-    p(f"| chunks timed | {d['gap_ms']['count']:,} gaps | {h['gap_ms']['count']:,} gaps | |")
+            p(f"| {name}, {q} | {ms(d[key][q])} | {ms(h[key][q])} | {us_delta(d[key][q], h[key][q])} |"
+              + (nx(ms(x[key][q])) + nx(us_delta(d[key][q], x[key][q])) if x else ""))
+    p(f"| streams completed in the window / errors | {d['ok']:,} / {d['errors']['total']} | {h['ok']:,} / {h['errors']['total']} | |"
+      + (nx(f"{x['ok']:,} / {x['errors']['total']}") + nx("") if x else ""))
+    p(f"| chunks timed | {d['gap_ms']['count']:,} gaps | {h['gap_ms']['count']:,} gaps | |"
+      + (nx(f"{x['gap_ms']['count']:,} gaps") + nx("") if x else ""))
     idle, peak = int(facts[f"stream.{label}.hydra_idle_rss_kb"]), int(facts[f"stream.{label}.hydra_peak_rss_kb"])
     cpu_s, wall = float(facts[f"stream.{label}.hydra_cpu_s"]), float(facts[f"stream.{label}.wall_s"])
     p("")
     if label == "big":
         p(f"Hydra's added time to first chunk, p99, over direct at {n:,} streams: "
           f"**{us_delta(d['ttfc_ms']['p99'], h['ttfc_ms']['p99'])}** (issue #17 asks for ≤ 5 ms at 10,000 streams, "
-          "or the most the descriptor limit allows).")
+          "or the most the descriptor limit allows)"
+          + (f"; nginx's, on the same machine and sims: **{us_delta(d['ttfc_ms']['p99'], x['ttfc_ms']['p99'])}**." if x else "."))
         p("")
     os_threads = facts.get(f"stream.{label}.hydra_os_threads", "?")
     os_threads = f"{os_threads} OS thread{'' if os_threads == '1' else 's'}"
@@ -272,6 +282,12 @@ def stream_section(label):
       f"{(peak - idle) / n:.1f} KiB per stream; CPU {cpu_s:.1f} s over the {wall:.1f} s run "
       f"= **{100 * cpu_s / wall:.0f}% of one core** (threads: {threads_text}; {os_threads} in the process). "
       f"{facts[f'stream.{label}.sim_nodes']} sim nodes with 1024 slots each.")
+    if x and f"stream.{label}.nginx_cpu_s" in facts:
+        xcpu, xwall = float(facts[f"stream.{label}.nginx_cpu_s"]), float(facts[f"stream.{label}.nginx_wall_s"])
+        workers = facts.get(f"stream.{label}.nginx_workers", "?")
+        p("")
+        p(f"nginx ({workers} worker{'' if workers == '1' else 's'}, `proxy_buffering off`, keep-alive to the sims): CPU "
+          f"{xcpu:.1f} s over the {xwall:.1f} s run = **{100 * xcpu / xwall:.0f}% of one core** (master and workers).")
     fds = facts.get(f"stream.{label}.hydra_peak_fds")
     if fds:
         p("")
@@ -284,7 +300,9 @@ def stream_section(label):
     headline.append(f"{n:,} streams through Hydra: TTFC p50 {us_delta(d['ttfc_ms']['p50'], h['ttfc_ms']['p50'])}, "
                     f"p99 {us_delta(d['ttfc_ms']['p99'], h['ttfc_ms']['p99'])}; gap p50 {us_delta(d['gap_ms']['p50'], h['gap_ms']['p50'])}, "
                     f"p99 {us_delta(d['gap_ms']['p99'], h['gap_ms']['p99'])}; {mib(peak)} peak RSS, "
-                    f"{100 * cpu_s / wall:.0f}% of a core")
+                    f"{100 * cpu_s / wall:.0f}% of a core"
+                    + (f" (nginx: TTFC p50 {us_delta(d['ttfc_ms']['p50'], x['ttfc_ms']['p50'])}, "
+                       f"p99 {us_delta(d['ttfc_ms']['p99'], x['ttfc_ms']['p99'])})" if x else ""))
 
 
 stream_threads = facts.get("stream.threads", "default")
@@ -294,7 +312,9 @@ if load("stream-small-direct"):
     p("## 2. Streaming: many concurrent streams")
     p("")
     p("Closed loop: N workers each keep one NDJSON `/api/generate` stream open, back to back, "
-      f"straight to the sims and then through a freshly started Hydra (threads: {threads_text}). The sims generate slowly "
+      f"straight to the sims, then through a freshly started Hydra (threads: {threads_text}), then through nginx as "
+      "a plain proxy (as many worker processes as the machine has cores, Hydra's default thread count; when nginx is "
+      "installed). The sims generate slowly "
       f"({facts.get('stream.tps', '?')} token/s, {facts.get('stream.tokens', '?')} tokens), so every stream stays "
       f"open for seconds and all N are in flight at once. Workers start over {facts.get('stream.ramp_s', '?')} s, "
       f"the next {s['warmup_s']:g} s are not recorded, then {s['duration_s']:g} s are measured. Client source "

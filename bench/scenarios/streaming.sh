@@ -1,8 +1,16 @@
 # Scenario 2, streaming: N concurrent NDJSON streams straight to the sims, then through a fresh
-# Hydra; the added time to first chunk and gap per chunk, and Hydra's memory and CPU for it.
+# Hydra, then through nginx as a plain proxy (as many workers as Hydra has threads); the added
+# time to first chunk and gap per chunk, and the proxies' memory and CPU for it.
 # Slow sims (STREAM_TPS tokens/s) keep every stream open for seconds. Sourced by bench/run.sh.
 
-# stream_run LABEL N: one pair of runs (direct, then through Hydra) at N streams.
+# tree_cpu_ticks PID: utime + stime of PID and its children (nginx's master and workers).
+tree_cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1"); do total=$(( total + $(proc_cpu_ticks "$p" 2>/dev/null || echo 0) )); done
+  echo "$total"
+}
+
+# stream_run LABEL N: runs at N streams: direct, through Hydra, through nginx.
 stream_run() {
   local label=$1 n=$2
   local body="{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\",\"options\":{\"num_predict\":$STREAM_TOKENS}}"
@@ -48,7 +56,21 @@ stream_run() {
   fact "stream.$label.sim_nodes" "$nodes"
   fact "stream.$label.hydra_cmd" "$(cat "$WORK/stream-hydra-$label.cmd")"
   fact "stream.$label.sims_cmd" "$(cat "$WORK/stream-sims-$label.cmd")"
-  bench_stop "$HYDRA_PID" "$sims_pid"
+  bench_stop "$HYDRA_PID"
+  if command -v nginx >/dev/null; then
+    local workers=${STREAM_THREADS:-$(nproc)}
+    NGINX_WORKERS=$workers start_nginx "stream-nginx-$label" "" "${urls[@]}"
+    ticks0=$(tree_cpu_ticks "$NGINX_PID")
+    t0=$(date +%s.%N)
+    loadgen "stream-$label-nginx" --target "$NGINX_URL/api/generate" "${common[@]}"
+    t1=$(date +%s.%N)
+    ticks1=$(tree_cpu_ticks "$NGINX_PID")
+    fact "stream.$label.nginx_workers" "$workers"
+    fact "stream.$label.nginx_cpu_s" "$(awk -v a="$ticks0" -v b="$ticks1" -v hz="$hz" 'BEGIN {print (b - a) / hz}')"
+    fact "stream.$label.nginx_wall_s" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')"
+    bench_stop "$NGINX_PID"
+  fi
+  bench_stop "$sims_pid"
 }
 
 streaming() {
@@ -64,7 +86,7 @@ streaming() {
   fact stream.tokens "$STREAM_TOKENS"
   fact stream.ramp_s "$STREAM_RAMP"
   fact stream.threads "${STREAM_THREADS:-default}"
-  echo "bench: streaming: $STREAM_SMALL then $big concurrent streams, direct and through Hydra (about 2 min)"
+  echo "bench: streaming: $STREAM_SMALL then $big concurrent streams, direct, through Hydra and through nginx (about 3 min)"
   stream_run small "$STREAM_SMALL"
   stream_run big "$big"
 }

@@ -4,6 +4,7 @@
 #include "api/llama_sink.hpp"
 
 #include "cluster/cluster.hpp"
+#include "http/body_reader.hpp"
 #include "http/descriptors.hpp"
 #include "http/send.hpp"
 #include "http/tls.hpp"
@@ -144,12 +145,14 @@ std::string cut_message(Gateway& gw, Cut cut) {
                      std::chrono::duration<double>(gw.settings.timeouts.total).count());
 }
 
-// The reply body, piece by piece into the sink. Not cancellable from outside (a chunk half
-// written to the client would break its framing); the AttemptWatch ends it by closing the
-// node's socket, also when the node falls silent for longer than `idle`.
+// The reply body, piece by piece into the sink: read off the node's socket as it comes and its
+// framing undone in place (http::BodyReader), without Beast's parser and stream layers. Not
+// cancellable from outside (a chunk half written to the client would break its framing); the
+// AttemptWatch ends it by closing the node's socket, also when the node falls silent for longer
+// than `idle`.
 struct Pump {
   http::Connection& conn;
-  bhttp::response_parser<bhttp::buffer_body>& parser;
+  http::BodyReader& body;
   ReplySink& sink;
   AttemptWatch& watch;
   std::chrono::milliseconds idle;
@@ -166,17 +169,29 @@ awaitable<void> pump(Pump& p) {
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   char* buf = p.conn.piece();
   constexpr std::size_t size = http::Connection::kPieceSize;
-  while (!p.parser.is_done()) {
-    p.parser.get().body().data = buf;
-    p.parser.get().body().size = size;
-    p.watch.reading(p.idle);
-    auto [rec, rn] = co_await bhttp::async_read_some(p.conn.stream, p.conn.buffer, p.parser, use_nothrow);
-    p.watch.not_reading();  // the requester's sink takes what time it takes
-    if (rec == bhttp::error::need_buffer) rec = {};
-    std::size_t got = size - p.parser.get().body().size;
-    if (p.parser.is_done()) {  // the node is done: its slot is free before the requester has it all
+  auto& held = p.conn.buffer;  // what the head's read took beyond the head: the body's first bytes
+  while (!p.body.done()) {
+    std::size_t n = 0;
+    http::error_code rec;
+    if (held.size() > 0) {
+      n = asio::buffer_copy(asio::buffer(buf, size), held.data());
+      held.consume(n);
+    } else {
+      const auto piece = asio::buffer(buf, size);
+      p.watch.reading(p.idle);
+      if (p.conn.stream.is_tls()) std::tie(rec, n) = co_await p.conn.stream.async_read_some(piece, use_nothrow);
+      else std::tie(rec, n) = co_await p.conn.stream.socket().async_read_some(piece, use_nothrow);
+      p.watch.not_reading();  // the requester's sink takes what time it takes
+      if (rec == asio::error::eof) rec = p.body.end_of_input();
+    }
+    http::error_code malformed;
+    const std::size_t got = n > 0 ? p.body.decode(buf, n, malformed) : 0;
+    if (p.body.done()) {  // the node is done: its slot is free before the requester has it all
       p.lease.reset();
       p.at_node.done();
+      // Bytes after the body stay held: such a connection is not pooled (ConnectionPool::release).
+      if (const std::size_t after = n - p.body.consumed(); after > 0)
+        held.commit(asio::buffer_copy(held.prepare(after), asio::buffer(buf + p.body.consumed(), after)));
     }
     if (got) {
       p.tail.add(std::string_view(buf, got));
@@ -187,6 +202,7 @@ awaitable<void> pump(Pump& p) {
       ++p.pieces;
       p.bytes += got;
     }
+    if (!rec) rec = malformed;
     if (rec) {
       p.error = p.watch.cut() == Cut::idle_timeout ? "no data within the idle timeout" : rec.message();
       break;
@@ -305,7 +321,8 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
-    Pump p{*conn, parser, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node};
+    http::BodyReader body(http::framing_of(parser.is_done(), parser.chunked(), length.has_value()), length.value_or(0));
+    Pump p{*conn, body, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node};
     co_await pump(p);
     const Cut cut = watch.cut();
     if (p.client_gone || cut == Cut::client_gone) {
@@ -322,7 +339,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink
     co_await sink.end();
     watch.aim(nullptr);
-    if (parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
+    if (body.reusable() && parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
     const auto done_at = Clock::now();
     observe(*node.live, sent_at, first_byte_at, done_at, p.pieces, streamed);
     Outcome out(Outcome::Kind::served);

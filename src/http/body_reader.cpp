@@ -1,0 +1,147 @@
+#include "http/body_reader.hpp"
+
+#include <boost/beast/http/error.hpp>
+#include <algorithm>
+#include <cstring>
+
+namespace hydra::http {
+
+namespace {
+
+// A chunk-size line's extension, or a trailer section, longer than this is refused.
+constexpr std::size_t kLineLimit = 64u << 10;
+// Hex digits of a chunk size: 15 keep it below 2^60.
+constexpr std::size_t kSizeDigits = 15;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+BodyReader::BodyReader(Framing framing, std::uint64_t length) : framing_(framing), left_(length) {
+  if (framing == Framing::none || (framing == Framing::length && length == 0)) state_ = State::done;
+  else if (framing == Framing::chunked) state_ = State::size;  // left_: the size being read, from 0
+  else state_ = State::data;
+  if (framing == Framing::chunked) left_ = 0;
+}
+
+error_code BodyReader::end_of_input() {
+  if (framing_ == Framing::until_close && state_ != State::done) {
+    state_ = State::done;
+    return {};
+  }
+  return state_ == State::done ? error_code{} : error_code(bhttp::error::partial_message);
+}
+
+std::size_t BodyReader::decode(char* data, std::size_t n, error_code& ec) {
+  std::size_t r = 0, w = 0;  // read and write positions: w <= r, so the body moves to the front in place
+  if (framing_ != Framing::chunked) {
+    if (state_ != State::done) {
+      std::size_t take = n;
+      if (framing_ == Framing::length) {
+        take = static_cast<std::size_t>(std::min<std::uint64_t>(left_, n));
+        left_ -= take;
+        if (left_ == 0) state_ = State::done;
+      }
+      r = w = take;
+    }
+    consumed_ = r;
+    return w;
+  }
+  auto fail = [&](bhttp::error e) {
+    ec = e;
+    consumed_ = r;
+    return w;
+  };
+  while (r < n && state_ != State::done) {
+    const char c = data[r];
+    switch (state_) {
+      case State::size: {
+        const int v = hex_value(c);
+        if (v >= 0) {
+          if (++size_digits_ > kSizeDigits) return fail(bhttp::error::bad_chunk);
+          left_ = left_ * 16 + static_cast<std::uint64_t>(v);
+          ++r;
+          break;
+        }
+        if (size_digits_ == 0) return fail(bhttp::error::bad_chunk);
+        if (c == ';' || c == ' ' || c == '\t') {
+          state_ = State::extension;
+          line_bytes_ = 0;
+        } else if (c == '\r') {
+          state_ = State::size_lf;
+        } else {
+          return fail(bhttp::error::bad_chunk);
+        }
+        ++r;
+        break;
+      }
+      case State::extension:
+        // Extensions mean nothing here: skipped to the line's end (a bare LF or a control byte is malformed).
+        if (c == '\r') state_ = State::size_lf;
+        else if (c == '\n' || (static_cast<unsigned char>(c) < 0x20 && c != '\t')) return fail(bhttp::error::bad_chunk_extension);
+        else if (++line_bytes_ > kLineLimit) return fail(bhttp::error::bad_chunk_extension);
+        ++r;
+        break;
+      case State::size_lf:
+        if (c != '\n') return fail(bhttp::error::bad_chunk);
+        ++r;
+        size_digits_ = 0;
+        if (left_ == 0) {
+          state_ = State::trailer_start;
+          line_bytes_ = 0;
+        } else {
+          state_ = State::data;
+        }
+        break;
+      case State::data: {
+        const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left_, n - r));
+        if (w != r) std::memmove(data + w, data + r, take);
+        w += take;
+        r += take;
+        left_ -= take;
+        if (left_ == 0) state_ = State::data_cr;
+        break;
+      }
+      case State::data_cr:
+        if (c != '\r') return fail(bhttp::error::bad_chunk);
+        state_ = State::data_lf;
+        ++r;
+        break;
+      case State::data_lf:
+        if (c != '\n') return fail(bhttp::error::bad_chunk);
+        state_ = State::size;
+        ++r;
+        break;
+      case State::trailer_start:  // a trailer field, or the empty line that ends the body
+        state_ = c == '\r' ? State::last_lf : State::trailer;
+        ++r;
+        break;
+      case State::trailer:
+        if (++line_bytes_ > kLineLimit) return fail(bhttp::error::header_limit);
+        if (c == '\r') state_ = State::trailer_lf;
+        ++r;
+        break;
+      case State::trailer_lf:
+        if (c != '\n') return fail(bhttp::error::bad_chunk);
+        state_ = State::trailer_start;
+        ++r;
+        break;
+      case State::last_lf:
+        if (c != '\n') return fail(bhttp::error::bad_chunk);
+        state_ = State::done;
+        ++r;
+        break;
+      case State::done:
+        break;
+    }
+  }
+  consumed_ = r;
+  return w;
+}
+
+}  // namespace hydra::http
