@@ -274,7 +274,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     // request runs out of time or the gateway stops, or if health checks eject the node
     // meanwhile (a frozen machine: nothing was sent to the client yet, so the request fails
     // over as if refused).
-    auto [hec, hn] = co_await bhttp::async_read_header(conn->stream, conn->buffer, parser, use_nothrow);
+    const http::error_code hec = co_await http::read_reply_head(*conn, parser);
     if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
     watch.replied();
     if (hec) {

@@ -1,5 +1,7 @@
 #include "http/body_reader.hpp"
 
+#include "http/client.hpp"
+
 #include <boost/beast/http/error.hpp>
 #include <algorithm>
 #include <cstring>
@@ -21,6 +23,29 @@ int hex_value(char c) {
 }
 
 }  // namespace
+
+awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<false>& parser) {
+  parser.eager(false);  // the head only: the body stays in the buffer
+  for (;;) {
+    while (conn.buffer.size() > 0 && !parser.is_header_done()) {
+      error_code ec;
+      const std::size_t used = parser.put(conn.buffer.data(), ec);
+      conn.buffer.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) co_return ec;
+      if (used == 0) break;
+    }
+    if (parser.is_header_done()) co_return error_code{};
+    const auto space = conn.buffer.prepare(4096);
+    error_code ec;
+    std::size_t n = 0;
+    if (conn.stream.is_tls()) std::tie(ec, n) = co_await conn.stream.async_read_some(space, use_nothrow);
+    else std::tie(ec, n) = co_await conn.stream.socket().async_read_some(space, use_nothrow);
+    conn.buffer.commit(n);
+    if (ec == asio::error::eof) ec = parser.got_some() || conn.buffer.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
+    if (ec) co_return ec;
+  }
+}
 
 BodyReader::BodyReader(Framing framing, std::uint64_t length) : framing_(framing), left_(length) {
   if (framing == Framing::none || (framing == Framing::length && length == 0)) state_ = State::done;

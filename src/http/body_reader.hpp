@@ -1,14 +1,24 @@
 #pragma once
-// The body of a node's reply, once Beast's parser has read its head: its framing (RFC 9112 §6:
-// Content-Length, chunked, or until the node closes) undone in place, piece by piece as the
-// bytes come off the socket. The relay reads a streamed reply this way instead of through
-// Beast's parser and stream layers: one plain read per piece, no composed operations.
+// A node's reply as the relay reads it: the head read straight off the connection's socket and
+// fed to Beast's parser (read_reply_head), then the body's framing (RFC 9112 §6: Content-Length,
+// chunked, or until the node closes) undone in place, piece by piece as the bytes come
+// (BodyReader). One plain read per piece instead of Beast's composed read operations and
+// stream layers.
 #include "http/types.hpp"
+
+#include <boost/beast/http/basic_parser.hpp>
 
 #include <cstddef>
 #include <cstdint>
 
 namespace hydra::http {
+
+struct Connection;
+
+// Reads until `parser` has the reply's whole head; what came after it stays in conn.buffer (the
+// body's first bytes). The node closing first: bhttp::error::end_of_stream before any byte,
+// partial_message after some, as Beast's own read would say.
+awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<false>& parser);
 
 class BodyReader {
 public:

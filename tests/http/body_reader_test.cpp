@@ -2,6 +2,12 @@
 // it makes of random chunked bodies is checked against Beast's own parser.
 #include "http/body_reader.hpp"
 
+#include "http/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -133,4 +139,47 @@ TEST(BodyReader, ALengthBodyStopsAtItsLengthAndLeavesWhatFollows) {
   EXPECT_TRUE(BodyReader(Framing::none).done());
   EXPECT_TRUE(BodyReader(Framing::length, 0).done());
   EXPECT_FALSE(BodyReader(Framing::none).end_of_input());
+}
+
+namespace {
+
+// What read_reply_head makes of `wire`, sent by a peer that then closes (when `close`).
+struct HeadRead {
+  error_code ec;
+  int status = 0;
+  std::string held;  // what stayed in the connection's buffer: the body's first bytes
+};
+
+HeadRead read_head_of(const std::vector<std::string>& pieces, bool close) {
+  boost::asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  Connection conn(io.get_executor());
+  conn.stream.socket().connect(acceptor.local_endpoint());
+  tcp::socket peer = acceptor.accept();
+  for (const auto& p : pieces) boost::asio::write(peer, boost::asio::buffer(p));
+  if (close) peer.close();
+  HeadRead out;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  boost::asio::co_spawn(io, [&]() -> awaitable<void> {
+    out.ec = co_await read_reply_head(conn, parser);
+    if (!out.ec) out.status = parser.get().result_int();
+    out.held.assign(static_cast<const char*>(conn.buffer.data().data()), conn.buffer.size());
+  }, [&](std::exception_ptr e) { if (e) out.ec = make_error_code(boost::system::errc::io_error); });
+  io.run_for(std::chrono::seconds(5));
+  return out;
+}
+
+}  // namespace
+
+TEST(ReadReplyHead, TheHeadIsParsedAndTheBodysFirstBytesStayInTheBuffer) {
+  HeadRead r = read_head_of({"HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\n\r\nhel"}, false);
+  EXPECT_FALSE(r.ec) << r.ec.message();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.held, "hel");
+}
+
+TEST(ReadReplyHead, ANodeThatClosesSaysEndOfStreamBeforeAnyByteAndPartialMessageAfter) {
+  EXPECT_EQ(read_head_of({}, true).ec, bhttp::error::end_of_stream);
+  EXPECT_EQ(read_head_of({"HTTP/1.1 200 OK\r\n"}, true).ec, bhttp::error::partial_message);
+  EXPECT_EQ(read_head_of({"NOT HTTP\r\n\r\n"}, false).ec, bhttp::error::bad_version);
 }
