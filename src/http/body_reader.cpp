@@ -36,7 +36,8 @@ awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<fals
       if (used == 0) break;
     }
     if (parser.is_header_done()) co_return error_code{};
-    const auto space = conn.buffer.prepare(4096);
+    // A node's head is a few hundred bytes: a small buffer (it stays with the connection).
+    const auto space = conn.buffer.prepare(512);
     error_code ec;
     std::size_t n = 0;
     if (conn.stream.is_tls()) std::tie(ec, n) = co_await conn.stream.async_read_some(space, use_nothrow);
