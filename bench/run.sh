@@ -6,7 +6,7 @@
 # Scenarios (BENCH_SCENARIOS picks a subset): routing (decision cost, and publishing a snapshot
 # after one node changed; Google Benchmark), overhead (direct vs Hydra vs nginx at 1 and 2
 # threads/workers, then allocations per proxied request under a counting LD_PRELOAD shim),
-# streaming (1,000 and 10,000 streams), failover (a node killed under load), quality (Hydra's
+# streaming (1,000 and 10,000 streams: direct vs Hydra vs nginx), failover (a node killed under load), quality (Hydra's
 # policy vs round robin vs least connections on a mixed fleet; then one busy model on the demo
 # fleet, with and without configured capacities), discovery (40 sims found on a /26), flood
 # (ordinary requests beside 5,000 made-up model names), cache (hit latency per tier, and a
