@@ -163,7 +163,7 @@ void ContinuingSink::keep(std::string_view content, std::string_view thought, bo
 }
 
 // A line of the first node's stream: read in one pass (read_stream_line), passed on as it came.
-bool ContinuingSink::take_own_line(std::string_view line) {
+bool ContinuingSink::take_own_line(std::string_view line, bool pass) {
   if (read_stream_line(line, scan_)) {
     if (scan_.error) {
       failure_ = fmt::format("it sent an error: {}", scan_.error_string ? std::string_view(scan_.error_text)
@@ -173,12 +173,12 @@ bool ContinuingSink::take_own_line(std::string_view line) {
     if (scan_.tool_calls) tool_call_ = true;
     keep(scan_.text, scan_.thinking, scan_.done);
   }
-  out_.append(line);  // not a reply line: passed on as it came, the requester's sink judges it
+  if (pass) out_.append(line);  // not a reply line: passed on as it came, the requester's sink judges it
   return true;
 }
 
 bool ContinuingSink::take_line(std::string_view line) {
-  if (switches_.empty()) return take_own_line(line);
+  if (switches_.empty()) return take_own_line(line, true);
   // A continuation's line, rewritten below: parsed into a tree.
   boost::system::error_code ec;
   json::value v = json::parse(line, ec);
@@ -233,30 +233,41 @@ bool ContinuingSink::take_line(std::string_view line) {
 awaitable<bool> ContinuingSink::data(std::string_view bytes) {
   if (!following_) co_return co_await inner_.data(bytes);
   out_.clear();
+  // The first node's lines go on as they came: straight from the piece (its first `passed`
+  // bytes, no copy) when no line of it began in an earlier piece; else through out_.
+  const bool direct = switches_.empty() && pending_.empty();
+  std::size_t passed = 0;
   bool go_on = true;
-  while (go_on && !bytes.empty()) {
-    const auto nl = bytes.find('\n');
+  std::string_view rest = bytes;
+  while (go_on && !rest.empty()) {
+    const auto nl = rest.find('\n');
     if (nl == std::string_view::npos) {
-      pending_.append(bytes);
+      pending_.append(rest);
       if (pending_.size() > limits_.line_bytes) {
         // Past limits.line_kb: the requester's sink refuses such a line; let it say so.
         following_ = false;
-        out_ += pending_;
+        if (direct) passed = bytes.size();  // what is pending is the rest of this piece
+        else out_ += pending_;
         pending_.clear();
       }
       break;
     }
-    if (pending_.empty()) {
-      go_on = take_line(bytes.substr(0, nl + 1));
+    const std::string_view line = rest.substr(0, nl + 1);
+    if (direct) {
+      go_on = take_own_line(line, false);
+      if (go_on) passed += line.size();
+    } else if (pending_.empty()) {
+      go_on = take_line(line);
     } else {
-      pending_.append(bytes.substr(0, nl + 1));
+      pending_.append(line);
       go_on = take_line(pending_);
       pending_.clear();
     }
-    bytes.remove_prefix(nl + 1);
+    rest.remove_prefix(nl + 1);
   }
   if (done_) inner_.settled();
-  if (!out_.empty() && co_await inner_.data(out_)) co_return true;
+  const std::string_view out = direct ? bytes.substr(0, passed) : std::string_view(out_);
+  if (!out.empty() && co_await inner_.data(out)) co_return true;
   co_return !go_on;  // an error line: the node is done for; the relay reads take_failure()
 }
 

@@ -97,6 +97,34 @@ TEST(ContinuingSink, OnlyWholeLinesReachTheRequesterWhateverThePieces) {
   EXPECT_EQ(s.take_failure(), "");  // read once
 }
 
+TEST(ContinuingSink, WholeLinesGoOnAsTheyCameAndALineOverTheLimitIsLeftToTheRequestersSink) {
+  Recorder r;
+  ReplyLimits limits;
+  limits.line_bytes = 64;
+  ContinuingSink s(r, limits);
+  run(s.begin(200, kNdjson, std::nullopt, {}));
+  // Two whole lines and the start of a third in one piece: the whole lines go on, in one piece.
+  const std::string two = chat_line("a") + chat_line("b");
+  EXPECT_FALSE(run(s.data(two + "{\"mo")));
+  EXPECT_EQ(r.body, two);
+  EXPECT_EQ(r.pieces, 1);
+  EXPECT_EQ(s.tokens(), 2u);
+  // The third line runs past limits.line_kb: what came of it goes on as it is, and the stream
+  // is no longer followed (the requester's own sink refuses the line and says so).
+  const std::string endless(100, 'x');
+  EXPECT_FALSE(run(s.data(endless)));
+  EXPECT_FALSE(s.following());
+  EXPECT_EQ(r.body, two + "{\"mo" + endless);
+  // Likewise when the long line begins in a piece that has whole lines before it.
+  Recorder r2;
+  ContinuingSink s2(r2, limits);
+  run(s2.begin(200, kNdjson, std::nullopt, {}));
+  EXPECT_FALSE(run(s2.data(two + endless)));
+  EXPECT_FALSE(s2.following());
+  EXPECT_EQ(r2.body, two + endless);
+  EXPECT_EQ(r2.pieces, 1);
+}
+
 TEST(ContinuingSink, AnErrorLineStopsTheNodeAndIsNotPassedOn) {
   Recorder r;
   ContinuingSink s(r, {});
