@@ -85,6 +85,13 @@ std::size_t BodyReader::decode(char* data, std::size_t n, error_code& ec) {
   };
   while (r < n && state_ != State::done) {
     const char c = data[r];
+    // The one byte a line's end has here, then on to `next`.
+    auto line_end = [&](char want, State next) {
+      if (c != want) return false;
+      state_ = next;
+      ++r;
+      return true;
+    };
     switch (state_) {
       case State::size: {
         const int v = hex_value(c);
@@ -134,14 +141,10 @@ std::size_t BodyReader::decode(char* data, std::size_t n, error_code& ec) {
         break;
       }
       case State::data_cr:
-        if (c != '\r') return fail(bhttp::error::bad_chunk);
-        state_ = State::data_lf;
-        ++r;
+        if (!line_end('\r', State::data_lf)) return fail(bhttp::error::bad_chunk);
         break;
       case State::data_lf:
-        if (c != '\n') return fail(bhttp::error::bad_chunk);
-        state_ = State::size;
-        ++r;
+        if (!line_end('\n', State::size)) return fail(bhttp::error::bad_chunk);
         break;
       case State::trailer_start:  // a trailer field, or the empty line that ends the body
         state_ = c == '\r' ? State::last_lf : State::trailer;
@@ -153,14 +156,10 @@ std::size_t BodyReader::decode(char* data, std::size_t n, error_code& ec) {
         ++r;
         break;
       case State::trailer_lf:
-        if (c != '\n') return fail(bhttp::error::bad_chunk);
-        state_ = State::trailer_start;
-        ++r;
+        if (!line_end('\n', State::trailer_start)) return fail(bhttp::error::bad_chunk);
         break;
       case State::last_lf:
-        if (c != '\n') return fail(bhttp::error::bad_chunk);
-        state_ = State::done;
-        ++r;
+        if (!line_end('\n', State::done)) return fail(bhttp::error::bad_chunk);
         break;
       case State::done:
         break;
