@@ -1,6 +1,7 @@
 #include "http/body_reader.hpp"
 
 #include "http/client.hpp"
+#include "http/feed.hpp"
 
 #include <boost/beast/http/error.hpp>
 #include <algorithm>
@@ -25,16 +26,9 @@ int hex_value(char c) {
 }  // namespace
 
 awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<false>& parser) {
-  parser.eager(false);  // the head only: the body stays in the buffer
   for (;;) {
-    while (conn.buffer.size() > 0 && !parser.is_header_done()) {
-      error_code ec;
-      const std::size_t used = parser.put(conn.buffer.data(), ec);
-      conn.buffer.consume(used);
-      if (ec == bhttp::error::need_more) break;
-      if (ec) co_return ec;
-      if (used == 0) break;
-    }
+    // The head only: the body stays in the buffer.
+    if (const error_code ec = feed(conn.buffer, parser, false)) co_return ec;
     if (parser.is_header_done()) co_return error_code{};
     // A node's head is a few hundred bytes: a small buffer (it stays with the connection).
     const auto space = conn.buffer.prepare(512);

@@ -2,6 +2,7 @@
 
 #include "common/spawn.hpp"
 #include "http/descriptors.hpp"
+#include "http/feed.hpp"
 #include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -232,16 +233,7 @@ struct Server::State {
       std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
       if (text.find("\r\n\r\n") == std::string_view::npos) return std::nullopt;
     }
-    parser.eager(body);
-    error_code ec;
-    while (buffer.size() > 0 && !(body ? parser.is_done() : parser.is_header_done())) {
-      const std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec == bhttp::error::need_more) return error_code{};  // the rest comes by reading
-      if (ec) return ec;
-      if (used == 0) break;
-    }
-    return error_code{};
+    return feed(buffer, parser, body);
   }
 
   // Reads the head within limits.header_timeout; past it, beast::error::timeout with the
