@@ -350,7 +350,7 @@ void AttemptWatch::expect_reply(std::chrono::milliseconds within) {
   State& s = *state_;
   s.silence_at = Clock::now() + within;
   s.silence_cut = Cut::first_byte_timeout;
-  if (s.sweeper) s.sweeper->touched(s);
+  s.sweeper->touched(s);  // (set from the start, as in reading())
 }
 
 void AttemptWatch::replied() {
