@@ -168,7 +168,7 @@ struct Pump {
 awaitable<void> pump(Pump& p) {
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   char* buf = p.conn.piece();
-  constexpr std::size_t size = http::Connection::kPieceSize;
+  std::size_t size = p.conn.piece_size;
   auto& held = p.conn.buffer;  // what the head's read took beyond the head: the body's first bytes
   while (!p.body.done()) {
     std::size_t n = 0;
@@ -206,6 +206,10 @@ awaitable<void> pump(Pump& p) {
     if (rec) {
       p.error = p.watch.cut() == Cut::idle_timeout ? "no data within the idle timeout" : rec.message();
       break;
+    }
+    if (n == size && size < http::Connection::kLargePiece) {  // a big body: larger reads from now on
+      buf = p.conn.grow_piece();
+      size = p.conn.piece_size;
     }
   }
 }

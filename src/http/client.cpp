@@ -127,33 +127,46 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
 }
 
 namespace {
-// This thread's spare piece buffers (a pool is used by its own thread only): a few, so that a
-// burst's end does not keep many.
-std::vector<std::unique_ptr<char[]>>& spare_pieces() {
-  thread_local std::vector<std::unique_ptr<char[]>> spares;
-  return spares;
+// This thread's spare piece buffers of one size (a pool is used by its own thread only): a
+// few, so that a burst's end does not keep many.
+std::vector<std::unique_ptr<char[]>>& spare_pieces(std::size_t size) {
+  thread_local std::vector<std::unique_ptr<char[]>> small, large;
+  return size == Connection::kLargePiece ? large : small;
 }
 constexpr std::size_t kSparePieces = 64;
+
+std::unique_ptr<char[]> take_piece(std::size_t size) {
+  auto& spares = spare_pieces(size);
+  if (spares.empty()) return std::make_unique_for_overwrite<char[]>(size);
+  auto piece = std::move(spares.back());
+  spares.pop_back();
+  return piece;
+}
 }  // namespace
 
 char* Connection::piece() {
   if (!piece_buffer) {
-    auto& spares = spare_pieces();
-    if (spares.empty()) {
-      piece_buffer = std::make_unique_for_overwrite<char[]>(kPieceSize);
-    } else {
-      piece_buffer = std::move(spares.back());
-      spares.pop_back();
-    }
+    piece_buffer = take_piece(kSmallPiece);
+    piece_size = kSmallPiece;
+  }
+  return piece_buffer.get();
+}
+
+char* Connection::grow_piece() {
+  if (piece_size != kLargePiece) {
+    return_piece();
+    piece_buffer = take_piece(kLargePiece);
+    piece_size = kLargePiece;
   }
   return piece_buffer.get();
 }
 
 void Connection::return_piece() {
   if (!piece_buffer) return;
-  auto& spares = spare_pieces();
+  auto& spares = spare_pieces(piece_size);
   if (spares.size() < kSparePieces) spares.push_back(std::move(piece_buffer));
   piece_buffer.reset();
+  piece_size = 0;
 }
 
 void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn) {

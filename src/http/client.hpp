@@ -45,14 +45,19 @@ struct Connection {
   Stream stream;
   beast::flat_buffer buffer;
   std::string head;  // the head of the request being sent (write_request_head); capacity kept
-  // Where a reply's body is read to, piece by piece (piece()): a buffer of kPieceSize bytes
-  // taken from this thread's spares, given back when the connection goes idle in the pool
-  // (return_piece()), so that no request allocates one or carries it in a coroutine frame, and
-  // idle connections hold none.
-  static constexpr std::size_t kPieceSize = 16384;
-  char* piece();
+  // Where a reply's body is read to, piece by piece (piece()): a buffer taken from this thread's
+  // spares, given back when the connection goes idle in the pool (return_piece()), so that no
+  // request allocates one or carries it in a coroutine frame, and idle connections hold none.
+  // A small one first (a page, like nginx's proxy_buffer_size: a stream's lines fit, and ten
+  // thousand streams waiting on their nodes hold little); a reply that fills it reads on into
+  // a large one (grow_piece()), so big bodies take few reads.
+  static constexpr std::size_t kSmallPiece = 4096;
+  static constexpr std::size_t kLargePiece = 16384;
+  char* piece();       // piece_size bytes
+  char* grow_piece();  // the large one in place of a small one
   void return_piece();
   std::unique_ptr<char[]> piece_buffer;
+  std::size_t piece_size = 0;
   bool reused = false;  // came from the pool (a stale keep-alive may fail on first use)
   std::chrono::steady_clock::time_point idle_since;  // when it was last given back to the pool
 };

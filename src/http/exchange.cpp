@@ -229,7 +229,10 @@ awaitable<void> Exchange::wait_closed() {
       // (awaitable operators) and lose cleanly. What arrives goes into the session's buffer,
       // where the next request's parse finds it.
       watching_ = true;
-      auto room = buffer_.prepare(std::min<std::size_t>(read_ahead_limit - buffer_.size(), 16384));
+      // Into the room the session's buffer has (a little at least): a reply's wait must not
+      // make every connection's buffer large (ten thousand streams each waiting here).
+      const std::size_t want = std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(), 512, 16384);
+      auto room = buffer_.prepare(std::min<std::size_t>(read_ahead_limit - buffer_.size(), want));
       error_code ec;
       std::size_t n = 0;
       if (stream_.is_tls()) {

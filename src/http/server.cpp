@@ -311,7 +311,10 @@ struct Server::State {
       // on (and for a new connection's first request) the head must arrive promptly.
       if (!first && buffer.size() == 0) {
         stream.expires_after(limits.idle_timeout);
-        auto [iec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_nothrow);
+        // As much as the buffer holds already (the last request's size), between 1 and 8 KiB:
+        // an idle connection of small requests keeps a small buffer.
+        const std::size_t room = std::clamp<std::size_t>(buffer.capacity(), 1024, 8192);
+        auto [iec, n] = co_await stream.async_read_some(buffer.prepare(room), use_nothrow);
         if (iec) break;
         buffer.commit(n);
       }

@@ -130,6 +130,47 @@ TEST(BigBodies, AnImageRequestOfTensOfMiBIsHeldOnceNotTwice) {
   EXPECT_LT(peak - before, image_kib * 3 / 2) << "more than one copy of the body at once";
 }
 
+// Replies far larger than one read of the node's socket (a whole body of 300 KB; a stream
+// whose lines run from a few bytes to 70 KB, sent in pieces that cut across them) reach the
+// client byte for byte: the relay reads small pieces first and larger ones once a reply fills
+// them.
+TEST(BigBodies, RepliesOfManyReadsArriveByteForByte) {
+  using hydra::http::bhttp::status;
+  std::string text;  // varied letters, so a shifted or repeated piece would not match
+  for (uint32_t x = 12345; text.size() < 300'000;) {
+    x = x * 1103515245u + 12345u;
+    text += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  const std::string whole = R"({"model":"big:1b","response":")" + text + R"(","done":true})";
+  std::string stream;
+  std::size_t at = 0;
+  for (const std::size_t n : {3, 5000, 20000, 1, 70000, 4095, 4096, 4097, 16384, 40000, 9})
+    stream += R"({"model":"big:1b","response":")" + text.substr(at, n) + "\",\"done\":false}\n", at += n;
+  stream += R"({"model":"big:1b","response":"","done":true,"eval_count":11})" "\n";
+  FakeNode node([&](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+    const std::string_view path = ex.path();
+    if (path == "/api/version") co_return (void)co_await ex.respond(status::ok, R"({"version":"0.12.6"})");
+    if (path == "/api/tags") co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"big:1b","size":1000}]})");
+    if (path != "/api/generate") co_return (void)co_await ex.respond(status::ok, R"({"models":[]})");
+    if (ex.request().body().find(R"("stream":false)") != std::string::npos)
+      co_return (void)co_await ex.respond(status::ok, whole);
+    if (co_await ex.begin_stream(status::ok, "application/x-ndjson")) co_return;
+    for (std::size_t from = 0; from < stream.size(); from += 7001)  // pieces that cut lines anywhere
+      if (co_await ex.send_chunk(std::string_view(stream).substr(from, 7001))) co_return;
+    co_await ex.end_stream();
+  });
+  Fleet f;
+  f.start_gateway({}, {"--node", node.url()});
+  for (int round = 0; round < 3; ++round) {  // pieces reused from the thread's spares too
+    auto w = post(f.gateway(), "/api/generate", R"({"model":"big:1b","prompt":"hi","stream":false})");
+    ASSERT_EQ(w.status, 200) << w.body.substr(0, 200);
+    EXPECT_TRUE(w.body == whole) << w.body.size() << " bytes of " << whole.size();
+    auto s = post(f.gateway(), "/api/generate", R"({"model":"big:1b","prompt":"hi"})");
+    ASSERT_EQ(s.status, 200) << s.body.substr(0, 200);
+    EXPECT_TRUE(s.body == stream) << s.body.size() << " bytes of " << stream.size();
+  }
+}
+
 TEST(UnknownModels, APulledModelIsFoundByTheNextRequestAfterTheInterval) {
   Fleet f;
   start_fleet(f, {"HYDRA_MODELS_INTERVAL=3600"});
