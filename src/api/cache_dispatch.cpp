@@ -302,10 +302,8 @@ awaitable<Dispatched> ask_fleet(Gateway& gw, memory::Cache& cache, ReplySink& si
       flight->finish(false);
     }
   } landing{cache, plan.key, flight, tee};
-  request.cache = "miss";
-  Dispatched out = co_await dispatch_to_fleet(gw, tee, request);
-  if (out.served) out.served->cache = "miss";
-  co_return out;
+  request.cache = "miss";  // the relay labels the reply so (Served::cache too)
+  co_return co_await dispatch_to_fleet(gw, tee, request);
 }
 
 struct SemanticHit {
@@ -336,52 +334,66 @@ awaitable<std::optional<SemanticHit>> semantic_hit(Gateway& gw, memory::Cache& c
   co_return SemanticHit{std::move(entry), match->similarity};
 }
 
-}  // namespace
+awaitable<Dispatched> refuse(ReplySink& sink, std::string message) {
+  co_await sink.fail(400, message, 0);
+  co_return Dispatched{};
+}
 
-awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest& request) {
-  memory::Cache* cache = gw.cache;
-  if (!cache) co_return co_await dispatch_to_fleet(gw, sink, request);
-  const auto started = std::chrono::steady_clock::now();
-  if (request.exchange && request.client.empty()) request.client = http::address_text(request.exchange->remote().address());
-  Plan plan = plan_for(gw, *cache, request);
-  if (!plan.policy.error.empty()) {
-    co_await sink.fail(400, plan.policy.error, 0);
-    co_return Dispatched{};
-  }
-  if (!plan.family) co_return co_await dispatch_to_fleet(gw, sink, request);
-  if (plan.key.empty()) {
-    cache->count_bypass();
-    request.cache = "bypass";  // the relay labels the reply so (X-Hydra-Cache): no tee per chunk
-    Dispatched out = co_await dispatch_to_fleet(gw, sink, request);
-    if (out.served) out.served->cache = "bypass";
-    co_return out;
-  }
-  if (!plan.policy.read) co_return co_await ask_fleet(gw, *cache, sink, request, plan, nullptr);
-  if (auto hit = co_await cache->lookup(plan.key, unix_ms())) {
+// A request the cache may answer: a hit, a flight to join, or the leader's way to the fleet.
+awaitable<Dispatched> through_cache(Gateway& gw, memory::Cache& cache, ReplySink& sink, DispatchRequest& request,
+                                    Plan plan, std::chrono::steady_clock::time_point started) {
+  if (auto hit = co_await cache.lookup(plan.key, unix_ms())) {
     const char* tier = memory::to_string(hit->tier);
     auto out = co_await replay(gw, sink, request, plan, *hit->entry, fmt::format("hit; tier={}", tier), tier, started);
     if (out) co_return std::move(*out);
   }
   if (plan.question) {  // the semantic tier: the same question worded otherwise
-    if (auto hit = co_await semantic_hit(gw, *cache, plan)) {
+    if (auto hit = co_await semantic_hit(gw, cache, plan)) {
       auto out = co_await replay(gw, sink, request, plan, *hit->entry,
                                  fmt::format("hit; tier=semantic; similarity={:.2f}", hit->similarity), "semantic", started);
       if (out) co_return std::move(*out);
     }
   }
   bool leader = false;
-  auto flight = cache->flights().lead_or_join(plan.key, leader);
-  if (leader) co_return co_await ask_fleet(gw, *cache, sink, request, plan, std::move(flight));
+  auto flight = cache.flights().lead_or_join(plan.key, leader);
+  if (leader) co_return co_await ask_fleet(gw, cache, sink, request, plan, std::move(flight));
   {
     Leaving leaving{*flight};
     auto followed = co_await follow(gw, sink, request, plan, *flight, started);
     if (followed) {
-      if (followed->served) cache->count_coalesced();
+      if (followed->served) cache.count_coalesced();
       co_return std::move(*followed);
     }
   }
   // The first request got no complete reply to share: this one asks the fleet itself.
-  co_return co_await ask_fleet(gw, *cache, sink, request, plan, nullptr);
+  co_return co_await ask_fleet(gw, cache, sink, request, plan, nullptr);
+}
+
+// ask_fleet() without the cache's read, owning its plan.
+awaitable<Dispatched> ask_fleet_only(Gateway& gw, memory::Cache& cache, ReplySink& sink, DispatchRequest& request,
+                                     Plan plan) {
+  co_return co_await ask_fleet(gw, cache, sink, request, plan, nullptr);
+}
+
+}  // namespace
+
+// Not a coroutine: it plans at once and hands over to the path the plan takes, so that the
+// common ones (no cache, a bypass) carry no frame of this function's through the whole reply.
+awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest& request) {
+  memory::Cache* cache = gw.cache;
+  if (!cache) return dispatch_to_fleet(gw, sink, request);
+  const auto started = std::chrono::steady_clock::now();
+  if (request.exchange && request.client.empty()) request.client = http::address_text(request.exchange->remote().address());
+  Plan plan = plan_for(gw, *cache, request);
+  if (!plan.policy.error.empty()) return refuse(sink, std::move(plan.policy.error));
+  if (!plan.family) return dispatch_to_fleet(gw, sink, request);
+  if (plan.key.empty()) {
+    cache->count_bypass();
+    request.cache = "bypass";  // the relay labels the reply so (X-Hydra-Cache, Served::cache): no tee per chunk
+    return dispatch_to_fleet(gw, sink, request);
+  }
+  if (!plan.policy.read) return ask_fleet_only(gw, *cache, sink, request, std::move(plan));
+  return through_cache(gw, *cache, sink, request, std::move(plan), started);
 }
 
 }  // namespace hydra::api
