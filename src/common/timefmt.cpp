@@ -1,5 +1,7 @@
 #include "common/timefmt.hpp"
 
+#include <cstring>
+
 #include <climits>
 #include <cstdint>
 
@@ -24,7 +26,7 @@ std::string rfc3339(WallTime t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
 }
 
-void append_utc_millis(std::string& out, WallTime t) {
+char* put_utc_millis(char* out, WallTime t) {
   using namespace std::chrono;
   const auto since = t.time_since_epoch();
   const auto secs = floor<seconds>(since);
@@ -41,10 +43,19 @@ void append_utc_millis(std::string& out, WallTime t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     cached_second = secs.count();
   }
-  const char tail[6] = {'.', static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
-                        static_cast<char>('0' + millis % 10), 'Z', 0};
-  out.append(cached, sizeof cached - 1);
-  out.append(tail, 5);
+  std::memcpy(out, cached, sizeof cached - 1);
+  out += sizeof cached - 1;
+  *out++ = '.';
+  *out++ = static_cast<char>('0' + millis / 100);
+  *out++ = static_cast<char>('0' + millis / 10 % 10);
+  *out++ = static_cast<char>('0' + millis % 10);
+  *out++ = 'Z';
+  return out;
+}
+
+void append_utc_millis(std::string& out, WallTime t) {
+  char buf[kUtcMillisSize];
+  out.append(buf, put_utc_millis(buf, t));
 }
 
 }  // namespace hydra

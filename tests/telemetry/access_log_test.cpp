@@ -146,3 +146,25 @@ TEST(AccessLine, NumbersAndTimesAreWrittenByHandAsFmtWouldWriteThem) {
     EXPECT_EQ(format_access(e, AccessFormat::text).substr(0, want.size()), want);
   }
 }
+
+// A line whose values are all plain words is written by pointer, the others piece by piece:
+// both ways give the same bytes, known and unknown numbers alike.
+TEST(AccessLine, PlainLinesAndQuotedOnesAgreeOnEveryOtherField) {
+  AccessEntry e = served();
+  AccessEntry unknown;
+  unknown.at = e.at;
+  unknown.method = "GET";
+  unknown.route = "/api/tags";
+  for (const AccessEntry& base : {e, unknown}) {
+    for (double v : {-1.0, 0.0, 0.05, 2.45, 1e12, 1e300}) {
+      AccessEntry plain = base;
+      plain.ttfb_ms = v;
+      plain.cache = "miss";
+      AccessEntry quoted = plain;
+      quoted.cache = "a b";
+      std::string want = format_access(plain, AccessFormat::text);
+      want.replace(want.rfind("cache=miss"), 10, "cache=\"a b\"");
+      EXPECT_EQ(format_access(quoted, AccessFormat::text), want) << v;
+    }
+  }
+}
