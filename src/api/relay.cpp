@@ -140,7 +140,7 @@ Upstream upstream_of(http::Exchange& ex) {
   u.method = request.method();
   u.target = std::string(request.target());
   for (const auto& f : request)
-    if (!hop_by_hop(f.name(), f.name_string())) u.headers.set(f.name_string(), f.value());
+    if (!hop_by_hop(f.name(), f.name_string())) u.headers.insert(f.name(), f.name_string(), f.value());  // as sent, repeats kept
   add_trace_headers(ex, u);
   u.body = ex.take_body();
   return u;
