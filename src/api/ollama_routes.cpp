@@ -84,6 +84,7 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
     request.prefix = prefix_of(request.upstream.target, req->body, request.upstream.body.size());
     request.prefix_read = true;
   }
+  req.reset();  // its fields are read: the tree goes now, not at the end of a long reply
   ExchangeSink sink(ex, gw.settings.limits);
   co_await dispatch(gw, sink, request);
 }
