@@ -9,6 +9,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <optional>
 #include <utility>
 
 namespace hydra::api {
@@ -217,6 +218,10 @@ void write_access(const telemetry::AccessLog& log, telemetry::AccessEntry& entry
 // Every request: its id (on every reply, and sent on to the node), the checks, and at the end
 // its access-log line, with what the handlers noted in it (the model, the node...).
 http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
+  // A request in progress for the shutdown's grace (api/lifecycle.hpp); not the dashboard's
+  // endless event stream, nor /health (which reports the count).
+  std::optional<Lifecycle::Guard> in_progress;
+  if (ex.path() != "/events" && ex.path() != "/health") in_progress.emplace(gw.lifecycle);
   ex.set_request_id(request_id_for(ex.request()["X-Request-Id"]));
   ex.add_reply_header("X-Request-Id", ex.request_id());
   const telemetry::AccessLog& log = gw.telemetry.access;

@@ -2,8 +2,8 @@
 // The gateway's way out. On the first SIGTERM/SIGINT serve() stops accepting and calls drain():
 // /health says "draining" (503) and requests in progress go on. When they are all done, or the
 // grace period is over, stop() wakes every relay still running, which ends its reply with an
-// error in its API's shape. Requests in progress are counted here (serve() wraps its routers'
-// handlers with enter()). drain(), stop() and idle() run on the control thread; enter(),
+// error in its API's shape. Requests in progress are counted here (the API's guard, in
+// api/access.cpp, holds a Guard for each). drain(), stop() and idle() run on the control thread; enter(),
 // stopped() and the flags are safe on every thread (http/threads.hpp).
 #include "http/threads.hpp"
 

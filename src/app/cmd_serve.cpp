@@ -194,21 +194,6 @@ void reload_keys(api::AuthSettings& auth, const std::vector<std::string>& files)
   }
 }
 
-// Counts requests in progress for the drain; the dashboard's endless /events stream is not
-// one, and /health (which reports the count) does not count itself.
-http::awaitable<void> counted(api::Lifecycle& life, const http::Handler& inner, http::Exchange& ex) {
-  if (ex.path() == "/events" || ex.path() == "/health") {
-    co_await inner(ex);
-    co_return;
-  }
-  auto guard = life.enter();
-  co_await inner(ex);
-}
-
-http::Handler counting(api::Lifecycle& life, http::Handler inner) {
-  return [&life, inner = std::move(inner)](http::Exchange& ex) { return counted(life, inner, ex); };
-}
-
 // The first signal: stop accepting, let requests in progress finish within the grace period,
 // then end the rest with an error in their API's shape, leave the shared state (several
 // gateways), and stop the event loop.
@@ -358,7 +343,7 @@ int serve(const ServeConfig& config) {
   limits.body_min_rate = config.body_min_rate_kb << 10;
   limits.body_window = config.body_window;
   const http::Handler api_handler =
-      api::threaded(gateway, counting(lifecycle, api::guarded(gateway, router.handler(), api::Port::api)));
+      api::threaded(gateway, api::guarded(gateway, router.handler(), api::Port::api));
   http::Server control_server(ioc.get_executor(), api_handler, limits);  // the control thread's
   for (auto& w : workers) w->server = std::make_unique<http::Server>(w->ioc.get_executor(), api_handler, limits);
   std::vector<http::Server*> servers{&control_server};
@@ -393,7 +378,7 @@ int serve(const ServeConfig& config) {
                  ss.gateway_id, state::without_password(config.redis_url), ss.prefix, std::chrono::duration<double>(ss.lease_ttl).count());
   }
   http::Server dashboard(ioc.get_executor(),
-                         counting(lifecycle, api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard)),
+                         api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard),
                          limits);
   if (tls) dashboard.use_tls(tls);
   dashboard.on_refusal(api::refusals(gateway));
