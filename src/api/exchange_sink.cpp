@@ -17,7 +17,7 @@ awaitable<void> reply_error(http::Exchange& ex, int status, std::string_view mes
   co_await ex.respond(std::move(res));
 }
 
-awaitable<void> ExchangeSink::gone() { co_await ex_.wait_closed(); }
+awaitable<void> ExchangeSink::gone() { return ex_.wait_closed(); }  // no frame of its own
 
 awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                                     const Served& served) {
