@@ -100,9 +100,10 @@ http::awaitable<bool> nodes_allowed_without_keys(Gateway& gw, http::Exchange& ex
   co_return false;
 }
 
-// A browser page from an allowed origin may read the reply; a preflight (OPTIONS) is answered
-// here, for every path. Returns true when the request was a preflight (answered).
-http::awaitable<bool> cors(Gateway& gw, http::Exchange& ex) {
+// A browser page from an allowed origin may read the reply: its headers are added here. True
+// for a preflight (OPTIONS), which answer_preflight() answers, for every path. Not a coroutine:
+// every request passes here.
+bool cors(Gateway& gw, http::Exchange& ex) {
   const auto& req = ex.request();
   const std::string_view origin = req[http::bhttp::field::origin];
   const bool allowed = !origin.empty() && origin_allowed(gw.auth.cors, origin, req[http::bhttp::field::host]);
@@ -111,21 +112,27 @@ http::awaitable<bool> cors(Gateway& gw, http::Exchange& ex) {
     ex.add_reply_header("Vary", "Origin");
     ex.add_reply_header("Access-Control-Expose-Headers", std::string(kCorsExposed));
   }
-  if (req.method() != verb::options) co_return false;
+  if (req.method() != verb::options) return false;
   if (allowed) {
     ex.add_reply_header("Access-Control-Allow-Methods", std::string(kCorsMethods));
     ex.add_reply_header("Access-Control-Allow-Headers",
                         allowed_headers(req[http::bhttp::field::access_control_request_headers]));
     ex.add_reply_header("Access-Control-Max-Age", "600");
   }
-  http::Response res{http::bhttp::status::no_content, req.version()};
+  return true;
+}
+
+http::awaitable<void> answer_preflight(http::Exchange& ex) {
+  http::Response res{http::bhttp::status::no_content, ex.request().version()};
   co_await ex.respond(std::move(res));
-  co_return true;
 }
 
 http::awaitable<void> checked(Gateway& gw, const http::Handler& inner, http::Exchange& ex, Port port) {
   const verb method = ex.request().method();
-  if (co_await cors(gw, ex)) co_return;
+  if (cors(gw, ex)) {
+    co_await answer_preflight(ex);
+    co_return;
+  }
   if (port == Port::dashboard && !dashboard_serves(method, ex.path())) {
     co_await refuse(ex, 404, fmt::format("{} is not served on the dashboard's port; use the API's port", ex.path()),
                     "invalid_request_error", "not_found");
