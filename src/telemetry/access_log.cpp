@@ -30,32 +30,28 @@ bool plain_word(std::string_view v) {
   return plain;
 }
 
-// A text value: as it is when it is one plain word, else quoted; "-" when empty.
-void text_value(std::string& out, std::string_view v) {
-  if (v.empty()) {
-    out += '-';
-    return;
-  }
-  if (plain_word(v)) {
-    out += v;
-    return;
-  }
-  out += '"';
-  append_json_escaped(out, v);
-  out += '"';
-}
+// Longest a value may come out in a text line: quoted, each byte escaped as \u00XX at most.
+constexpr std::size_t quoted_room(std::size_t n) { return 6 * n + 2; }
 
-// A text line whose values are all plain words (nearly every line), written by pointer into
-// room made for it at once: the same bytes as append_line()'s pair-by-pair way below, without
-// an append per piece.
-class PlainLine {
+// A text line (key=value pairs), written by pointer into room made for it at once. A value is
+// as it is when it is one plain word (nearly always), else quoted and escaped; "-" when empty.
+class TextLine {
 public:
-  explicit PlainLine(char* at) : p_(at) {}
+  explicit TextLine(char* at) : p_(at) {}
   char* end() const { return p_; }
   void word(std::string_view key, std::string_view v) {
     put(key);
-    if (v.empty()) *p_++ = '-';
-    else put(v);
+    if (v.empty()) {
+      *p_++ = '-';
+    } else if (plain_word(v)) {
+      put(v);
+    } else {
+      std::string escaped;
+      append_json_escaped(escaped, v);
+      *p_++ = '"';
+      put(escaped);
+      *p_++ = '"';
+    }
   }
   void integer(std::string_view key, int64_t v, bool known) {
     put(key);
@@ -78,27 +74,20 @@ private:
   char* p_;
 };
 
-bool all_plain(const AccessEntry& e) {
-  for (std::string_view v : {std::string_view(e.request_id), std::string_view(e.client), std::string_view(e.key),
-                             std::string_view(e.method), std::string_view(e.route), std::string_view(e.model),
-                             std::string_view(e.node), std::string_view(e.outcome), std::string_view(e.cache)})
-    if (!plain_word(v)) return false;
-  return true;
-}
-
-void plain_text_line(std::string& out, const AccessEntry& e) {
-  const std::size_t values = e.request_id.size() + e.client.size() + e.key.size() + e.method.size() + e.route.size() +
-                             e.model.size() + e.node.size() + e.outcome.size() + e.cache.size();
-  const std::size_t at = out.size();
-  out.resize(at + kUtcMillisSize + 160 + values + 4 * kIntRoom + 3 * kFixedRoom);
-  PlainLine line(out.data() + at);
+void text_line(std::string& out, const AccessEntry& e) {
   using Word = std::pair<std::string_view, std::string_view>;
   using Decimal = std::pair<std::string_view, double>;
+  const Word words[] = {{" id=", e.request_id}, {" client=", e.client}, {" key=", e.key},
+                        {" method=", e.method}, {" route=", e.route},   {" model=", e.model},
+                        {" node=", e.node}};
+  std::size_t room = kUtcMillisSize + 160 + 4 * kIntRoom + 3 * kFixedRoom + quoted_room(e.outcome.size()) +
+                     quoted_room(e.cache.size());
+  for (const auto& [key, v] : words) room += quoted_room(v.size());
+  const std::size_t at = out.size();
+  out.resize(at + room);
+  TextLine line(out.data() + at);
   line.time(e.at);
-  for (const auto& [key, v] : {Word{" id=", e.request_id}, Word{" client=", e.client}, Word{" key=", e.key},
-                               Word{" method=", e.method}, Word{" route=", e.route}, Word{" model=", e.model},
-                               Word{" node=", e.node}})
-    line.word(key, v);
+  for (const auto& [key, v] : words) line.word(key, v);
   line.integer(" status=", e.status, e.status > 0);
   line.word(" outcome=", e.outcome);
   line.integer(" attempts=", e.attempts, !e.model.empty());
@@ -110,12 +99,6 @@ void plain_text_line(std::string& out, const AccessEntry& e) {
   line.word(" cache=", e.cache);
   line.newline();
   out.resize(static_cast<std::size_t>(line.end() - out.data()));
-}
-
-// One decimal ("12.3"), or "-" for none.
-void number(std::string& out, double v) {
-  if (v < 0) out += '-';
-  else append_fixed(out, v, 1);
 }
 
 void json_number(std::string& out, double v, int decimals) {
@@ -169,45 +152,7 @@ void append_line(std::string& out, const AccessEntry& e, AccessFormat format) {
     out += "}\n";
     return;
   }
-  if (all_plain(e)) {
-    plain_text_line(out, e);
-    return;
-  }
-  append_utc_millis(out, e.at);
-  auto field = [&](std::string_view key, std::string_view v) {
-    out += ' ';
-    out += key;
-    out += '=';
-    text_value(out, v);
-  };
-  field("id", e.request_id);
-  field("client", e.client);
-  field("key", e.key);
-  field("method", e.method);
-  field("route", e.route);
-  field("model", e.model);
-  field("node", e.node);
-  out += " status=";
-  if (e.status > 0) append_int(out, e.status);
-  else out += '-';
-  field("outcome", e.outcome);
-  out += " attempts=";
-  if (e.model.empty()) out += '-';
-  else append_int(out, e.attempts);
-  out += " queued_ms=";
-  number(out, e.queued_ms);
-  out += " ttfb_ms=";
-  number(out, e.ttfb_ms);
-  out += " duration_ms=";
-  number(out, e.duration_ms);
-  out += " tokens_in=";
-  if (e.tokens_in < 0) out += '-';
-  else append_int(out, e.tokens_in);
-  out += " tokens_out=";
-  if (e.tokens_out < 0) out += '-';
-  else append_int(out, e.tokens_out);
-  field("cache", e.cache);
-  out += '\n';
+  text_line(out, e);
 }
 
 }  // namespace
