@@ -168,16 +168,15 @@ struct Pump {
 awaitable<void> pump(Pump& p) {
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   char* buf = p.conn.piece();
-  std::size_t size = p.conn.piece_size;
   auto& held = p.conn.buffer;  // what the head's read took beyond the head: the body's first bytes
   while (!p.body.done()) {
     std::size_t n = 0;
     http::error_code rec;
     if (held.size() > 0) {
-      n = asio::buffer_copy(asio::buffer(buf, size), held.data());
+      n = asio::buffer_copy(asio::buffer(buf, p.conn.piece_size), held.data());
       held.consume(n);
     } else {
-      const auto piece = asio::buffer(buf, size);
+      const auto piece = asio::buffer(buf, p.conn.piece_size);
       p.watch.reading(p.idle);
       if (p.conn.stream.is_tls()) std::tie(rec, n) = co_await p.conn.stream.async_read_some(piece, use_nothrow);
       else std::tie(rec, n) = co_await p.conn.stream.socket().async_read_some(piece, use_nothrow);
@@ -207,10 +206,7 @@ awaitable<void> pump(Pump& p) {
       p.error = p.watch.cut() == Cut::idle_timeout ? "no data within the idle timeout" : rec.message();
       break;
     }
-    if (n == size && size < http::Connection::kLargePiece) {  // a big body: larger reads from now on
-      buf = p.conn.grow_piece();
-      size = p.conn.piece_size;
-    }
+    if (n == p.conn.piece_size) buf = p.conn.grow_piece();  // a big body: larger reads from now on
   }
 }
 

@@ -162,8 +162,8 @@ void ContinuingSink::keep(std::string_view content, std::string_view thought, bo
   else done_ = true;
 }
 
-// A line of the first node's stream: read in one pass (read_stream_line), passed on as it came.
-bool ContinuingSink::take_own_line(std::string_view line, bool pass) {
+// A line of the first node's stream: read in one pass (read_stream_line). False for an error line.
+bool ContinuingSink::take_own_line(std::string_view line) {
   if (read_stream_line(line, scan_)) {
     if (scan_.error) {
       failure_ = fmt::format("it sent an error: {}", scan_.error_string ? std::string_view(scan_.error_text)
@@ -173,12 +173,15 @@ bool ContinuingSink::take_own_line(std::string_view line, bool pass) {
     if (scan_.tool_calls) tool_call_ = true;
     keep(scan_.text, scan_.thinking, scan_.done);
   }
-  if (pass) out_.append(line);  // not a reply line: passed on as it came, the requester's sink judges it
-  return true;
+  return true;  // (a line that is not a reply line too: the requester's sink judges it)
 }
 
 bool ContinuingSink::take_line(std::string_view line) {
-  if (switches_.empty()) return take_own_line(line, true);
+  if (switches_.empty()) {  // passed on as it came
+    if (!take_own_line(line)) return false;
+    out_.append(line);
+    return true;
+  }
   // A continuation's line, rewritten below: parsed into a tree.
   boost::system::error_code ec;
   json::value v = json::parse(line, ec);
@@ -254,7 +257,7 @@ awaitable<bool> ContinuingSink::data(std::string_view bytes) {
     }
     const std::string_view line = rest.substr(0, nl + 1);
     if (direct) {
-      go_on = take_own_line(line, false);
+      go_on = take_own_line(line);
       if (go_on) passed += line.size();
     } else if (pending_.empty()) {
       go_on = take_line(line);

@@ -70,8 +70,8 @@ private:
   // One whole line from the node, with its '\n'. Appends what the requester gets to out_;
   // false when the line ends the node's part (an error line).
   bool take_line(std::string_view line);
-  // ... before any switch: passed on as it came (appended to out_ when `pass`).
-  bool take_own_line(std::string_view line, bool pass);
+  // ... before any switch: read for what continuing needs (the caller passes it on as it came).
+  bool take_own_line(std::string_view line);
   // Counts a reply line: its text and thinking kept (within limits.reply_mb), a token or the end.
   void keep(std::string_view content, std::string_view thought, bool last);
   void forget_text();  // the reply grew past limits.reply_mb: no longer continuable
