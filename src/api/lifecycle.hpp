@@ -3,8 +3,8 @@
 // /health says "draining" (503) and requests in progress go on. When they are all done, or the
 // grace period is over, stop() wakes every relay still running, which ends its reply with an
 // error in its API's shape. Requests in progress are counted here (the API's guard, in
-// api/access.cpp, holds a Guard for each). drain(), stop() and idle() run on the control thread; enter(),
-// stopped() and the flags are safe on every thread (http/threads.hpp).
+// api/access.cpp, holds a Guard for each). drain(), stop() and idle() run on the control
+// thread; a Guard, stopped() and the flags are safe on every thread (http/threads.hpp).
 #include "http/threads.hpp"
 
 #include <atomic>
@@ -43,7 +43,6 @@ public:
   private:
     Lifecycle* l_;
   };
-  Guard enter() { return Guard(*this); }
   std::size_t active() const { return active_.load(); }
   // Completes when no request is in progress, or at `deadline`, whichever is first.
   http::awaitable<void> idle(std::chrono::steady_clock::time_point deadline);
