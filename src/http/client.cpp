@@ -100,7 +100,6 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
     const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse) {
   const auto now = SteadyClock::now();
   expire(now);
-  if (short_of_descriptors(now)) idle_.clear();  // their descriptors go to clients and new connections
   auto it = reuse == Reuse::pooled ? idle_.find(peer) : idle_.end();
   while (it != idle_.end() && !it->second.empty()) {
     auto conn = std::move(it->second.back());  // the one idle the shortest
@@ -113,13 +112,15 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
       co_return std::pair{error_code{}, std::move(conn)};
     }
   }
+  if (!descriptors_to_spare()) evict_oldest();  // the new connection takes its descriptor
   std::shared_ptr<ssl::context> ctx;
   if (peer.tls && !(ctx = tls_context()))
     co_return std::pair{make_error_code(boost::system::errc::protocol_not_supported), nullptr};
   for (int round = 0;; ++round) {
     auto made = co_await connect_new(executor_, ctx, peer, connect_timeout);
-    // Out of descriptors: this pool's idle connections (and, at their next turn, every other
-    // thread's) are closed, and the connection is tried once more.
+    // Out of descriptors: this pool's idle connections are closed (the other threads' give
+    // theirs up one by one as they next take or give back one: none is to spare now), and the
+    // connection is tried once more.
     if (round > 0 || !out_of_descriptors(made.first)) co_return made;
     descriptors_short();
     idle_.clear();
@@ -143,6 +144,10 @@ std::unique_ptr<char[]> take_piece(std::size_t size) {
   return piece;
 }
 }  // namespace
+
+Connection::Connection(asio::any_io_executor ex) : stream(std::move(ex)) { socket_opened(); }
+Connection::Connection(Stream s) : stream(std::move(s)) { socket_opened(); }
+Connection::~Connection() { socket_closed(); }
 
 char* Connection::piece() {
   if (!piece_buffer) {
@@ -172,14 +177,25 @@ void Connection::return_piece() {
 void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn) {
   if (!conn || !conn->stream.socket().is_open() || idle_timeout_.count() <= 0) return;
   if (conn->buffer.size() > 0) return;  // the node sent more than its reply: not to be trusted again
-  const auto now = SteadyClock::now();
-  if (short_of_descriptors(now)) return;  // closed: a client may need the descriptor
+  // Near the open-file limit, the connection idle longest makes room for this one (or this
+  // one is closed): the pool holds no more descriptors than it did.
+  if (!descriptors_to_spare() && !evict_oldest()) return;
   auto& list = idle_[peer];
   if (list.size() >= max_idle_) return;
+  const auto now = SteadyClock::now();
   conn->return_piece();
   conn->stream.expires_never();
   conn->idle_since = now;
   list.push_back(std::move(conn));
+}
+
+bool ConnectionPool::evict_oldest() {
+  Idle* oldest = nullptr;  // each list is oldest first
+  for (auto& [peer, list] : idle_)
+    if (!list.empty() && (!oldest || list.front()->idle_since < oldest->front()->idle_since)) oldest = &list;
+  if (!oldest) return false;
+  oldest->erase(oldest->begin());  // an empty list stays until expire()
+  return true;
 }
 
 bool ConnectionPool::retry_fresh(const Peer& peer, const Connection& conn, error_code ec, bool reply_started) {

@@ -38,10 +38,14 @@ struct Peer {
   }
 };
 
-// One upstream connection with its read buffer; returned to the pool when reusable.
+// One upstream connection with its read buffer; returned to the pool when reusable. Counted
+// while it exists (http/descriptors.hpp).
 struct Connection {
-  explicit Connection(asio::any_io_executor ex) : stream(std::move(ex)) {}
-  explicit Connection(Stream s) : stream(std::move(s)) {}
+  explicit Connection(asio::any_io_executor ex);
+  explicit Connection(Stream s);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
   Stream stream;
   beast::flat_buffer buffer;
   std::string head;  // the head of the request being sent (write_request_head); capacity kept
@@ -117,6 +121,8 @@ private:
   // Closes every idle connection past the idle timeout (at most once per half of it): those to
   // nodes no request goes to any more would otherwise sit half-closed until the gateway stops.
   void expire(std::chrono::steady_clock::time_point now);
+  // Closes the connection that has been idle longest, to any node (false: none is idle).
+  bool evict_oldest();
   asio::any_io_executor executor_;
   std::size_t max_idle_;
   std::chrono::milliseconds idle_timeout_;

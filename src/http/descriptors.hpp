@@ -1,8 +1,11 @@
 #pragma once
-// Running out of file descriptors (EMFILE, ENFILE): a thread whose accept or connect failed for
-// want of one says so here, and every connection pool closes its idle connections and, for a
-// while after the last shortage, keeps none (each holds a descriptor a client may need). Lock
-// free: any thread may call these.
+// File descriptors: the gateway holds two per relayed request (its client's connection and the
+// node's), and keeps idle connections to nodes besides. Near the open-file limit an idle
+// connection is a descriptor a client may need: the pools keep one only while more than a
+// reserve is left (descriptors_to_spare()), the one idle longest making room for a newer one.
+// The gateway's sockets are counted as they open and close; everything else it has open
+// (listeners, event loops, files) is counted once, when first needed, and again whenever an
+// accept or connect finds no descriptor (EMFILE, ENFILE). Lock free: any thread may call these.
 #include "http/types.hpp"
 
 #include <chrono>
@@ -13,13 +16,19 @@ namespace hydra::http {
 // True when `ec` means the process (EMFILE) or the system (ENFILE) has no descriptor to give.
 bool out_of_descriptors(const error_code& ec);
 
-// Records a shortage now; the first of each spell is logged with the limit and what to do.
+// Records a shortage now: what is open besides the counted sockets is taken to fill the limit
+// (everything is in use at that moment). The first of each spell (kShortageSpell) is logged
+// with the limit and what to do.
 void descriptors_short();
-
-// Whether the last shortage was within kShortageSpell of `now`: pools then keep no idle
-// connection, and close those they have.
-bool short_of_descriptors(std::chrono::steady_clock::time_point now);
 inline constexpr std::chrono::seconds kShortageSpell{5};
+
+// A socket of the gateway's (a client connection, a connection to a node) opened or closed.
+void socket_opened();
+void socket_closed();
+
+// Whether more than a reserve of descriptors (1/256 of the limit, 16 to 256) is left below the
+// open-file limit, which is read again at most once a second.
+bool descriptors_to_spare();
 
 // Raises this process's soft limit on open files to its hard limit (start-up; as nginx's
 // worker_rlimit_nofile and Go's runtime do). Returns the soft limit in force afterwards.

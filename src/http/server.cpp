@@ -100,7 +100,7 @@ struct Server::State {
         if (ec == asio::error::operation_aborted || !acc->is_open()) co_return;
         // E.g. EMFILE: keep serving the connections we have, and retry a little later
         // rather than spinning on an error that will not clear at once. Out of descriptors,
-        // the connection pools close their idle connections meanwhile (http/descriptors.hpp).
+        // the connection pools give up idle connections meanwhile (http/descriptors.hpp).
         if (out_of_descriptors(ec)) descriptors_short();
         backoff.expires_after(std::chrono::milliseconds(10));
         co_await backoff.async_wait(use_nothrow);
@@ -280,9 +280,13 @@ struct Server::State {
 
   static awaitable<void> session(std::shared_ptr<State> self, tcp::socket socket) {
     ++self->open;
+    socket_opened();
     struct Closed {
       State& state;
-      ~Closed() { --state.open; }
+      ~Closed() {
+        --state.open;
+        socket_closed();
+      }
     } closed{*self};
     error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
