@@ -177,11 +177,12 @@ void Connection::return_piece() {
 void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn) {
   if (!conn || !conn->stream.socket().is_open() || idle_timeout_.count() <= 0) return;
   if (conn->buffer.size() > 0) return;  // the node sent more than its reply: not to be trusted again
-  // Near the open-file limit, the connection idle longest makes room for this one (or this
-  // one is closed): the pool holds no more descriptors than it did.
-  if (!descriptors_to_spare() && !evict_oldest()) return;
   auto& list = idle_[peer];
   if (list.size() >= max_idle_) return;
+  // Near the open-file limit, the connection idle longest makes room for this one (or this
+  // one is closed): the pool holds no more descriptors than it did. (Eviction leaves lists in
+  // the map, `list` among them.)
+  if (!descriptors_to_spare() && !evict_oldest()) return;
   const auto now = SteadyClock::now();
   conn->return_piece();
   conn->stream.expires_never();
