@@ -264,7 +264,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
 
     const auto sent_at = Clock::now();
     AtNode at_node(node.live);
-    bhttp::response_parser<bhttp::buffer_body> parser;
+    http::NodeReplyHead parser;
     parser.body_limit(boost::none);
     if (upstream.method == bhttp::verb::head) parser.skip(true);
     conn->stream.expires_never();  // the watch times the node's silence
@@ -285,8 +285,8 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
       // (The first-byte timeout is the watch's: a cut, above.)
       co_return Outcome{Outcome::Kind::node_failed, "reply: " + hec.message()};
     }
-    const int status = parser.get().result_int();
-    std::string content_type(parser.get()[bhttp::field::content_type]);
+    const int status = parser.status();
+    std::string content_type = std::move(parser.content_type());
     const bool streamed = is_stream_type(content_type);
     const auto first_byte_at = Clock::now();
     if (status == 200)
@@ -295,22 +295,19 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
 
     if (status >= 500 || status == 404) {
       // Not served here. Keep the node's words (up to 1 MiB) in case no other node does better.
+      constexpr std::size_t kept = 1u << 20;
       std::string reply;
-      while (!parser.is_done() && reply.size() < (1u << 20)) {
-        const std::size_t at = reply.size();
-        reply.resize(at + 8192);
-        parser.get().body().data = reply.data() + at;
-        parser.get().body().size = 8192;
+      parser.collect_body(&reply, kept);
+      while (!parser.is_done() && reply.size() < kept) {
         watch.reading(t.idle);
         auto [rec, rn] = co_await bhttp::async_read_some(conn->stream, conn->buffer, parser, use_nothrow);
-        reply.resize(reply.size() - parser.get().body().size);
-        if (rec && rec != bhttp::error::need_buffer) break;
+        if (rec) break;
       }
       // A node silent in the middle of its error: what came of it is kept, as before.
       if (watch.cut() != Cut::none && watch.cut() != Cut::idle_timeout)
         co_return co_await cut_before_reply(gw, sink, watch.cut());
       watch.aim(nullptr);
-      if (parser.is_done() && parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
+      if (parser.is_done() && parser.keep_alive()) gw.pool().release(ep, std::move(conn));
       // 503 (busy) and 404 (model not there after all) say nothing bad about the node.
       auto kind = status == 503 || status == 404 ? Outcome::Kind::node_declined : Outcome::Kind::node_failed;
       co_return Outcome{kind, fmt::format("status {}", status), status, content_type, std::move(reply)};
@@ -339,7 +336,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink
     co_await sink.end();
     watch.aim(nullptr);
-    if (body.reusable() && parser.get().keep_alive()) gw.pool().release(ep, std::move(conn));
+    if (body.reusable() && parser.keep_alive()) gw.pool().release(ep, std::move(conn));
     const auto done_at = Clock::now();
     observe(*node.live, sent_at, first_byte_at, done_at, p.pieces, streamed);
     Outcome out(Outcome::Kind::served);

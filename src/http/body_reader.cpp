@@ -25,6 +25,15 @@ int hex_value(char c) {
 
 }  // namespace
 
+void NodeReplyHead::on_field_impl(bhttp::field name, beast::string_view, beast::string_view value, error_code&) {
+  if (name == bhttp::field::content_type) content_type_.assign(value.data(), value.size());
+}
+
+std::size_t NodeReplyHead::on_body_impl(beast::string_view body, error_code&) {
+  if (body_ && body_->size() < body_cap_) body_->append(body.data(), std::min(body.size(), body_cap_ - body_->size()));
+  return body.size();
+}
+
 awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<false>& parser) {
   for (;;) {
     // The head only: the body stays in the buffer.

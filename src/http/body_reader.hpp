@@ -1,19 +1,53 @@
 #pragma once
 // A node's reply as the relay reads it: the head read straight off the connection's socket and
-// fed to Beast's parser (read_reply_head), then the body's framing (RFC 9112 §6: Content-Length,
-// chunked, or until the node closes) undone in place, piece by piece as the bytes come
-// (BodyReader). One plain read per piece instead of Beast's composed read operations and
-// stream layers.
+// fed to Beast's parser (read_reply_head; NodeReplyHead keeps of it what the relay uses,
+// without a header map), then the body's framing (RFC 9112 §6: Content-Length, chunked, or
+// until the node closes) undone in place, piece by piece as the bytes come (BodyReader). One
+// plain read per piece instead of Beast's composed read operations and stream layers.
 #include "http/types.hpp"
 
 #include <boost/beast/http/basic_parser.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace hydra::http {
 
 struct Connection;
+
+// Beast's parser keeping of a node's reply head only the status and Content-Type (the framing,
+// keep-alive and completeness are basic_parser's own: chunked(), content_length(), keep_alive(),
+// is_done()): no header map, no allocation per field. A body read through it (the error reply
+// the relay keeps) is appended to the string given to collect_body(), up to its cap; the rest
+// is read and dropped.
+class NodeReplyHead : public bhttp::basic_parser<false> {
+public:
+  int status() const { return status_; }
+  std::string& content_type() { return content_type_; }
+  void collect_body(std::string* out, std::size_t cap) {
+    body_ = out;
+    body_cap_ = cap;
+  }
+
+private:
+  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, error_code&) override { status_ = code; }
+  void on_field_impl(bhttp::field name, beast::string_view, beast::string_view value, error_code&) override;
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  std::size_t on_body_impl(beast::string_view body, error_code&) override;
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code& ec) override {
+    return on_body_impl(body, ec);
+  }
+  void on_finish_impl(error_code&) override {}
+
+  int status_ = 0;
+  std::string content_type_;
+  std::string* body_ = nullptr;
+  std::size_t body_cap_ = 0;
+};
 
 // Reads until `parser` has the reply's whole head; what came after it stays in conn.buffer (the
 // body's first bytes). The node closing first: bhttp::error::end_of_stream before any byte,
