@@ -8,7 +8,7 @@
 # opened node connections anew). Environment: N (9900), THREADS (gateway threads, 2),
 # TPS (tokens/s per stream, 1), TOKENS (4). Loopback only; everything it starts is stopped.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 old=${1:?usage: bench/ab_streams.sh OLD_HYDRA NEW_HYDRA [ROUNDS]}
 new=${2:?usage: bench/ab_streams.sh OLD_HYDRA NEW_HYDRA [ROUNDS]}
 rounds=${3:-2}
@@ -17,7 +17,13 @@ SIM=build/hydra LOADGEN=build/bench/loadgen
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 wait_for() {  # FILE PATTERN SECONDS
   local deadline=$((SECONDS + $3))
@@ -40,7 +46,7 @@ one_run() {  # LABEL BINARY
     [ $SECONDS -lt $deadline ] || { echo "ab_streams: sims did not start" >&2; exit 1; }
     sleep 0.05
   done
-  for u in $(grep -o 'http://127[0-9.:]*' "$dir/sims.log" | sort -u); do args+=(--node "$u#slots=1024"); done
+  while read -r u; do args+=(--node "$u#slots=1024"); done < <(grep -o 'http://127[0-9.:]*' "$dir/sims.log" | sort -u)
   HYDRA_THREADS=$THREADS HYDRA_DASHBOARD=false "$2" serve --no-discovery --listen 127.0.0.1:0 --data-dir "$dir/data" \
     "${args[@]}" >"$dir/gateway.log" 2>&1 &
   local gw=$!
