@@ -112,7 +112,7 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
       co_return std::pair{error_code{}, std::move(conn)};
     }
   }
-  if (!descriptors_to_spare()) evict_oldest();  // the new connection takes its descriptor
+  if (!descriptors_to_spare(now)) evict_oldest();  // the new connection takes its descriptor
   std::shared_ptr<ssl::context> ctx;
   if (peer.tls && !(ctx = tls_context()))
     co_return std::pair{make_error_code(boost::system::errc::protocol_not_supported), nullptr};
@@ -179,11 +179,11 @@ void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn)
   if (conn->buffer.size() > 0) return;  // the node sent more than its reply: not to be trusted again
   auto& list = idle_[peer];
   if (list.size() >= max_idle_) return;
+  const auto now = SteadyClock::now();
   // Near the open-file limit, the connection idle longest makes room for this one (or this
   // one is closed): the pool holds no more descriptors than it did. (Eviction leaves lists in
   // the map, `list` among them.)
-  if (!descriptors_to_spare() && !evict_oldest()) return;
-  const auto now = SteadyClock::now();
+  if (!descriptors_to_spare(now) && !evict_oldest()) return;
   conn->return_piece();
   conn->stream.expires_never();
   conn->idle_since = now;

@@ -65,8 +65,8 @@ void descriptors_short() {
 void socket_opened() { sockets.fetch_add(1, std::memory_order_relaxed); }
 void socket_closed() { sockets.fetch_sub(1, std::memory_order_relaxed); }
 
-bool descriptors_to_spare() {
-  const int64_t now = ns_of(std::chrono::steady_clock::now());
+bool descriptors_to_spare(std::chrono::steady_clock::time_point at) {
+  const int64_t now = ns_of(at);
   int64_t cap = limit.load(std::memory_order_relaxed);
   if (now - limit_read_ns.load(std::memory_order_relaxed) > kLimitReadNs) cap = read_limit(now);
   if (cap <= 0) return true;

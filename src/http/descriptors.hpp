@@ -27,8 +27,8 @@ void socket_opened();
 void socket_closed();
 
 // Whether more than a reserve of descriptors (1/256 of the limit, 16 to 256) is left below the
-// open-file limit, which is read again at most once a second.
-bool descriptors_to_spare();
+// open-file limit, which is read again at most once a second (`now`: the caller's clock reading).
+bool descriptors_to_spare(std::chrono::steady_clock::time_point now);
 
 // Raises this process's soft limit on open files to its hard limit (start-up; as nginx's
 // worker_rlimit_nofile and Go's runtime do). Returns the soft limit in force afterwards.

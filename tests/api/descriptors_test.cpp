@@ -64,11 +64,10 @@ long leaving_free(const std::set<long>& open, int n) {
 // descriptors (/proc/PID/fd) matched against the connection table (/proc/PID/net/tcp).
 std::set<std::string> connections_to(pid_t pid, int port) {
   std::set<std::string> sockets;
-  std::error_code ec;
-  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
-  for (int i = 0; !ec && it != end && i < 100000; it.increment(ec), ++i) {
+  for (long fd : open_descriptors(pid)) {
     char target[64] = {};
-    const ssize_t n = ::readlink(it->path().c_str(), target, sizeof target - 1);
+    const std::string link = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
     const std::string t(target, n > 0 ? static_cast<std::size_t>(n) : 0);
     if (t.rfind("socket:[", 0) == 0) sockets.insert(t.substr(8, t.size() - 9));
   }
