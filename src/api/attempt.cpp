@@ -179,7 +179,9 @@ awaitable<void> pump(Pump& p) {
       const auto piece = asio::buffer(buf, p.conn.piece_size);
       p.watch.reading(p.idle);
       if (p.conn.stream.is_tls()) std::tie(rec, n) = co_await p.conn.stream.async_read_some(piece, use_nothrow);
-      else std::tie(rec, n) = co_await p.conn.stream.socket().async_read_some(piece, use_nothrow);
+      else  // the read that brings the rest of a body of known length is the socket's last for now
+        std::tie(rec, n) = co_await p.conn.reads.async_read_some(
+            piece, http::ReadEnds{&http::BodyReader::read_ends, &p.body}, use_nothrow);
       p.watch.not_reading();  // the requester's sink takes what time it takes
       if (rec == asio::error::eof) rec = p.body.end_of_input();
     }

@@ -2,6 +2,7 @@
 
 #include "cluster/cluster.hpp"
 #include "common/spawn.hpp"
+#include "http/per_context.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -138,25 +139,10 @@ public:
   // armed, after (in the order of their last piece: a piece moves its attempt to the head).
   enum Which { young, waiting, replied };
 
-  explicit Sweeper(const asio::any_io_executor& ex) : timer_(ex), context_(&asio::query(ex, asio::execution::context)) {}
+  explicit Sweeper(const asio::any_io_executor& ex) : timer_(ex) {}
 
   // This thread's sweeper for `ex`'s io_context (made when there is none).
-  static std::shared_ptr<Sweeper> of(const asio::any_io_executor& ex) {
-    thread_local std::vector<std::weak_ptr<Sweeper>> mine;  // a thread may run more than one context (tests)
-    asio::execution_context* context = &asio::query(ex, asio::execution::context);
-    for (auto it = mine.begin(); it != mine.end();) {
-      auto s = it->lock();
-      if (!s) {
-        it = mine.erase(it);
-        continue;
-      }
-      if (s->context_ == context) return s;
-      ++it;
-    }
-    auto made = std::make_shared<Sweeper>(ex);
-    mine.push_back(made);
-    return made;
-  }
+  static std::shared_ptr<Sweeper> of(const asio::any_io_executor& ex) { return http::per_context<Sweeper>(ex); }
 
   // Into `which`, at its head. The silence limits of one gateway are the same for every
   // attempt, so the lists stay in the order they come due.
@@ -289,7 +275,6 @@ private:
   }
 
   asio::steady_timer timer_;
-  asio::execution_context* context_;
   List lists_[3];
   std::vector<Gateways> gateways_;
   std::size_t finite_ = 0;  // armed attempts with a deadline

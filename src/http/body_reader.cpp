@@ -5,7 +5,10 @@
 
 #include <boost/beast/http/error.hpp>
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstring>
+#include <optional>
 
 namespace hydra::http {
 
@@ -23,7 +26,48 @@ int hex_value(char c) {
   return -1;
 }
 
+bool lower_equals(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))) != lower[i]) return false;
+  return true;
+}
+
+// ReadEnds for a reply head's read into conn.buffer (context): what the buffer held before and
+// the bytes just read (right after it) are one whole reply.
+bool head_read_ends(const void* buffer, const char* data, std::size_t n) {
+  const auto& b = *static_cast<const beast::flat_buffer*>(buffer);
+  const char* begin = static_cast<const char*>(b.data().data());
+  if (data != begin + b.size()) return false;
+  return holds_whole_reply(std::string_view(begin, b.size() + n));
+}
+
 }  // namespace
+
+bool holds_whole_reply(std::string_view bytes) {
+  const std::size_t head_end = bytes.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) return false;
+  std::string_view head = bytes.substr(0, head_end + 2);
+  std::optional<std::uint64_t> length;
+  for (std::size_t at = head.find("\r\n") + 2; at < head.size();) {
+    const std::size_t eol = head.find("\r\n", at);
+    const std::string_view line = head.substr(at, eol - at);
+    at = eol + 2;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
+    const std::string_view name = line.substr(0, colon);
+    if (lower_equals(name, "transfer-encoding")) return false;
+    if (!lower_equals(name, "content-length")) continue;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    std::uint64_t v = 0;
+    auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (err != std::errc() || end != value.data() + value.size() || (length && *length != v)) return false;
+    length = v;
+  }
+  return length && bytes.size() - (head_end + 4) == *length;
+}
 
 void NodeReplyHead::on_field_impl(bhttp::field name, beast::string_view, beast::string_view value, error_code&) {
   if (name == bhttp::field::content_type) content_type_.assign(value.data(), value.size());
@@ -44,7 +88,7 @@ awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<fals
     error_code ec;
     std::size_t n = 0;
     if (conn.stream.is_tls()) std::tie(ec, n) = co_await conn.stream.async_read_some(space, use_nothrow);
-    else std::tie(ec, n) = co_await conn.stream.socket().async_read_some(space, use_nothrow);
+    else std::tie(ec, n) = co_await conn.reads.async_read_some(space, ReadEnds{&head_read_ends, &conn.buffer}, use_nothrow);
     conn.buffer.commit(n);
     if (ec == asio::error::eof) ec = parser.got_some() || conn.buffer.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
     if (ec) co_return ec;

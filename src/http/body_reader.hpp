@@ -49,6 +49,11 @@ private:
   std::size_t body_cap_ = 0;
 };
 
+// Whether `bytes` are one whole reply framed by Content-Length, and nothing after it (a small
+// reply read at once: the read that brought it may be taken as the socket's last bytes for now,
+// http/drained_read.hpp). Chunked or unframed replies say no.
+bool holds_whole_reply(std::string_view bytes);
+
 // Reads until `parser` has the reply's whole head; what came after it stays in conn.buffer (the
 // body's first bytes). The node closing first: bhttp::error::end_of_stream before any byte,
 // partial_message after some, as Beast's own read would say.
@@ -74,6 +79,12 @@ public:
   std::size_t consumed() const { return consumed_; }
   // Whether the connection may carry another request once the body is done.
   bool reusable() const { return framing_ != Framing::until_close; }
+  // Whether the next `n` bytes end a body of known length. As a ReadEnds test (context: the
+  // reader): a read that brings exactly the rest is taken as the socket's last bytes for now.
+  bool ends_after(std::size_t n) const { return framing_ == Framing::length && state_ == State::data && left_ == n; }
+  static bool read_ends(const void* reader, const char*, std::size_t n) {
+    return static_cast<const BodyReader*>(reader)->ends_after(n);
+  }
 
 private:
   enum class State { size, extension, size_lf, data, data_cr, data_lf, trailer_start, trailer, trailer_lf, last_lf, done };

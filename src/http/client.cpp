@@ -145,8 +145,8 @@ std::unique_ptr<char[]> take_piece(std::size_t size) {
 }
 }  // namespace
 
-Connection::Connection(asio::any_io_executor ex) : stream(std::move(ex)) { socket_opened(); }
-Connection::Connection(Stream s) : stream(std::move(s)) { socket_opened(); }
+Connection::Connection(asio::any_io_executor ex) : stream(std::move(ex)), reads(stream.socket()) { socket_opened(); }
+Connection::Connection(Stream s) : stream(std::move(s)), reads(stream.socket()) { socket_opened(); }
 Connection::~Connection() { socket_closed(); }
 
 char* Connection::piece() {

@@ -1,6 +1,7 @@
 #pragma once
 // The upstream side: pooled keep-alive connections to nodes, and requests over them.
 // Not thread-safe: one pool per io_context thread.
+#include "http/drained_read.hpp"
 #include "http/stream.hpp"
 #include "http/types.hpp"
 
@@ -47,6 +48,7 @@ struct Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   Stream stream;
+  DrainingReads reads;  // of a plain connection's socket (http/drained_read.hpp)
   beast::flat_buffer buffer;
   std::string head;  // the head of the request being sent (write_request_head); capacity kept
   // Where a reply's body is read to, piece by piece (piece()): a buffer taken from this thread's

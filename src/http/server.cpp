@@ -2,7 +2,9 @@
 
 #include "common/spawn.hpp"
 #include "http/descriptors.hpp"
+#include "http/drained_read.hpp"
 #include "http/feed.hpp"
+#include "http/idle_waits.hpp"
 #include "http/tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -306,6 +308,16 @@ struct Server::State {
     error_code rec;
     const tcp::endpoint remote = stream.socket().remote_endpoint(rec);  // once per connection
     beast::flat_buffer buffer;
+    // A plain connection waits for its next request with a read that leaves the socket marked
+    // drained after a short read (the wait after the next reply then starts with no failed
+    // recv: http/drained_read.hpp), timed by the thread's IdleWaits rather than by a timer.
+    std::optional<DrainingReads> reads;
+    std::shared_ptr<IdleWaits> idle_waits;
+    if (!stream.is_tls()) {
+      reads.emplace(stream.socket());
+      idle_waits = IdleWaits::of(stream.get_executor());
+    }
+    IdleWait idle(stream.socket());
     bool first = true;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -314,11 +326,19 @@ struct Server::State {
       // A kept-alive connection may idle until its next request starts; from the first byte
       // on (and for a new connection's first request) the head must arrive promptly.
       if (!first && buffer.size() == 0) {
-        stream.expires_after(limits.idle_timeout);
         // As much as the buffer holds already (the last request's size), between 1 and 8 KiB:
         // an idle connection of small requests keeps a small buffer.
         const std::size_t room = std::clamp<std::size_t>(buffer.capacity(), 1024, 8192);
-        auto [iec, n] = co_await stream.async_read_some(buffer.prepare(room), use_nothrow);
+        error_code iec;
+        std::size_t n = 0;
+        if (reads) {
+          idle.begin(*idle_waits, limits.idle_timeout);
+          std::tie(iec, n) = co_await reads->async_read_some(buffer.prepare(room), use_nothrow);
+          idle.end();
+        } else {
+          stream.expires_after(limits.idle_timeout);
+          std::tie(iec, n) = co_await stream.async_read_some(buffer.prepare(room), use_nothrow);
+        }
         if (iec) break;
         buffer.commit(n);
       }

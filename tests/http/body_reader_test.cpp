@@ -253,3 +253,31 @@ TEST(NodeReplyHead, AnErrorBodyIsCollectedUpToItsCapAndReadToItsEnd) {
   EXPECT_TRUE(p.done);
   EXPECT_TRUE(p.keep_alive);
 }
+
+// What makes a node's reply head read, or a body read, the socket's last bytes for now
+// (http/drained_read.hpp): only a whole reply of known length, nothing more, nothing less.
+TEST(WholeReply, OnlyAWholeReplyOfKnownLengthCounts) {
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-LENGTH:  7 \r\n\r\n";
+  EXPECT_TRUE(holds_whole_reply(head + "{\"a\":1}"));
+  EXPECT_FALSE(holds_whole_reply(head + "{\"a\":"));          // more to come
+  EXPECT_FALSE(holds_whole_reply(head + "{\"a\":1}HTTP/1.1"));  // something after it
+  EXPECT_FALSE(holds_whole_reply(head.substr(0, head.size() - 2)));  // the head is not over
+  EXPECT_FALSE(holds_whole_reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  EXPECT_FALSE(holds_whole_reply("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close"));
+  EXPECT_FALSE(holds_whole_reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"));
+  EXPECT_FALSE(holds_whole_reply("HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\nok"));
+  EXPECT_TRUE(holds_whole_reply("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"));
+}
+
+TEST(WholeReply, ABodyOfKnownLengthEndsWithExactlyItsRest) {
+  BodyReader body(Framing::length, 10);
+  EXPECT_FALSE(body.ends_after(4));
+  EXPECT_TRUE(body.ends_after(10));
+  std::string first = "0123";
+  error_code ec;
+  body.decode(first.data(), first.size(), ec);
+  EXPECT_TRUE(BodyReader::read_ends(&body, nullptr, 6));
+  EXPECT_FALSE(BodyReader::read_ends(&body, nullptr, 5));
+  BodyReader chunked(Framing::chunked);
+  EXPECT_FALSE(chunked.ends_after(5));  // the end of a chunked body is not counted on
+}

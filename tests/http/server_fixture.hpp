@@ -79,6 +79,11 @@ public:
     boost::system::error_code ec;
     socket_.close(ec);
   }
+  // No more bytes from this side (a FIN); replies can still be read.
+  void shut_down_sending() {
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+  }
   // An abortive close: the peer sees a reset, whatever is still queued.
   void reset() {
     boost::system::error_code ec;
