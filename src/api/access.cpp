@@ -6,7 +6,10 @@
 #include "api/openai/errors.hpp"
 #include "api/shared_sync.hpp"
 #include "common/query.hpp"
+#include "http/per_context.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <optional>
@@ -215,16 +218,34 @@ http::awaitable<void> checked(Gateway& gw, const http::Handler& inner, http::Exc
   return checked_with_keys(gw, inner, ex, access, std::move(keys));
 }
 
-// The access-log line's common part (what the handlers noted is in `entry` already), written.
-void write_access(const telemetry::AccessLog& log, telemetry::AccessEntry& entry, std::string_view id,
-                  const http::tcp::endpoint& remote, std::string_view method, std::string_view route, int status) {
+// The access-log line's common part (what the handlers noted is in `entry` already).
+void fill_access(telemetry::AccessEntry& entry, std::string_view id, const http::tcp::endpoint& remote,
+                 std::string_view method, std::string_view route, int status) {
   entry.at = std::chrono::system_clock::now();
   entry.request_id = id;
   entry.client = http::address_text(remote.address());
   entry.method = method;
   entry.route = route;
   entry.status = status;
-  log.write(entry);
+}
+
+// One io_context's access-log lines not yet written: written together when the current turn of
+// its event loop ends, or when the batch goes with its last holder (the requests in progress
+// on the context hold it, and the write queued for the turn's end).
+struct AccessLines {
+  explicit AccessLines(const http::asio::any_io_executor& ex) : loop(ex) {}
+  http::asio::any_io_executor loop;
+  telemetry::AccessBatch batch;
+  bool scheduled = false;
+};
+
+void write_this_turn(const std::shared_ptr<AccessLines>& lines) {
+  if (lines->scheduled) return;
+  lines->scheduled = true;
+  http::asio::post(lines->loop, [lines] {
+    lines->scheduled = false;
+    lines->batch.write();
+  });
 }
 
 // Every request: its id (on every reply, and sent on to the node), the checks, and at the end
@@ -242,13 +263,16 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
     co_return;
   }
   const auto started = std::chrono::steady_clock::now();
+  const auto lines = http::per_context<AccessLines>(co_await http::asio::this_coro::executor);
   telemetry::AccessEntry entry;
   ex.set_log_context(&entry);
   co_await checked(gw, inner, ex, port);
   ex.set_log_context(nullptr);
   entry.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const int status = ex.status() ? ex.status() : entry.outcome == "abandoned" ? 499 : 0;  // as in the request log
-  write_access(log, entry, ex.request_id(), ex.remote(), ex.method_string(), ex.path(), status);
+  fill_access(entry, ex.request_id(), ex.remote(), ex.method_string(), ex.path(), status);
+  log.add(entry, lines->batch);
+  write_this_turn(lines);
 }
 
 }  // namespace
@@ -341,7 +365,8 @@ http::RefusalHook refusals(Gateway& gw) {
     const telemetry::AccessLog& log = gw.telemetry.access;
     if (!log.enabled()) return;
     telemetry::AccessEntry entry;
-    write_access(log, entry, id, r.remote, r.method, r.target.substr(0, r.target.find('?')), r.status);
+    fill_access(entry, id, r.remote, r.method, r.target.substr(0, r.target.find('?')), r.status);
+    log.write(entry);  // a refusal: rare, written at once
   };
 }
 

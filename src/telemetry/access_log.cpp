@@ -5,6 +5,7 @@
 #include "common/timefmt.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <array>
@@ -170,20 +171,40 @@ std::optional<AccessFormat> parse_access_format(std::string_view text) {
   return std::nullopt;
 }
 
-AccessLog::~AccessLog() {
-  if (fd_ > 2) ::close(fd_);
-}
+struct AccessLog::Target {
+  int fd = -1;
+  ~Target() {
+    if (fd > 2) ::close(fd);
+  }
+  // Whole lines of `text`, in writes of at most PIPE_BUF bytes (a longer line alone).
+  void put(std::string_view text) const {
+    while (!text.empty()) {
+      std::size_t n = text.size();
+      if (n > PIPE_BUF) {
+        const std::size_t cut = text.rfind('\n', PIPE_BUF - 1);
+        if (cut != std::string_view::npos) n = cut + 1;
+        else if (const std::size_t end = text.find('\n'); end != std::string_view::npos) n = end + 1;
+      }
+      if (::write(fd, text.data(), n) < 0 && errno == EINTR) continue;  // else: lost, as any logger's
+      text.remove_prefix(n);
+    }
+  }
+};
+
+AccessLog::AccessLog() : target_(std::make_shared<Target>()) {}
+
+AccessLog::~AccessLog() = default;
 
 std::string AccessLog::open(AccessFormat format, std::string path) {
   format_ = format;
   path_ = std::move(path);
   if (format_ == AccessFormat::off) return {};
   if (path_.empty()) {
-    fd_ = 2;
+    target_->fd = 2;
     return {};
   }
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd_ < 0) {
+  target_->fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (target_->fd < 0) {
     format_ = AccessFormat::off;
     return fmt::format("cannot open {}: {}", path_, std::strerror(errno));
   }
@@ -195,15 +216,29 @@ void AccessLog::write(const AccessEntry& e) const {
   thread_local std::string line;  // its room kept from line to line
   line.clear();
   append_line(line, e, format_);
-  // One write: O_APPEND places it whole at the end (a pipe takes up to PIPE_BUF at once).
-  if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) failed_.fetch_add(1);
+  target_->put(line);
+}
+
+void AccessLog::add(const AccessEntry& e, AccessBatch& batch) const {
+  if (format_ == AccessFormat::off) return;
+  if (batch.target_ != target_) {
+    batch.write();
+    batch.target_ = target_;
+  }
+  append_line(batch.lines_, e, format_);
+}
+
+void AccessBatch::write() {
+  if (lines_.empty() || !target_) return;
+  target_->put(lines_);
+  lines_.clear();
 }
 
 std::string AccessLog::reopen() {
   if (format_ == AccessFormat::off || path_.empty()) return {};
   const int fresh = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fresh < 0) return fmt::format("cannot reopen {}: {}", path_, std::strerror(errno));
-  ::dup3(fresh, fd_, O_CLOEXEC);  // atomically: writers see the old file or the new one
+  ::dup3(fresh, target_->fd, O_CLOEXEC);  // atomically: writers see the old file or the new one
   ::close(fresh);
   return {};
 }

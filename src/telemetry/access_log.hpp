@@ -1,11 +1,12 @@
 #pragma once
 // The access log (log.access, log.access_file): one line per request the API answered, text
-// (key=value pairs) or JSON, on stderr or appended to a file. Each line goes out in one
-// write(2) to a descriptor opened with O_APPEND, so worker threads write without a lock and
-// lines never interleave. SIGHUP reopens the file (after logrotate moved it).
+// (key=value pairs) or JSON, on stderr or appended to a file opened with O_APPEND. Threads
+// write without a lock: a line at once, or a thread's batch of lines (AccessBatch) in writes
+// that never split a line. SIGHUP reopens the file (after logrotate moved it).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,9 +41,11 @@ struct AccessEntry {
 // The line, newline included.
 std::string format_access(const AccessEntry& e, AccessFormat format);
 
+class AccessBatch;
+
 class AccessLog {
 public:
-  AccessLog() = default;
+  AccessLog();
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
@@ -50,16 +53,42 @@ public:
   // Start-up: `path` empty: stderr. Returns an error message, empty on success.
   std::string open(AccessFormat format, std::string path);
   bool enabled() const { return format_ != AccessFormat::off; }
-  // Any thread.
+  // Any thread: the line, written at once.
   void write(const AccessEntry& e) const;
+  // Any thread: the line into `batch` (one per thread), which writes its lines together.
+  void add(const AccessEntry& e, AccessBatch& batch) const;
   // SIGHUP: the file again at its path (a no-op for stderr). Returns an error message.
   std::string reopen();
+
+  // The descriptor, shared with the batches holding lines for it: it outlives this log until
+  // they are written.
+  struct Target;
 
 private:
   AccessFormat format_ = AccessFormat::off;
   std::string path_;
-  int fd_ = -1;  // 2 for stderr; a reopen replaces the file under this number (dup2)
-  mutable std::atomic<uint64_t> failed_{0};
+  std::shared_ptr<Target> target_;  // its fd: 2 for stderr; a reopen replaces the file under that number (dup2)
+};
+
+// One thread's lines not yet written, for one log at a time: write() puts them out in as few
+// write(2) calls as it can, each at most PIPE_BUF bytes and ending at a line's end (O_APPEND
+// places each whole; on a pipe, writes that size are never interleaved with other threads').
+// Written when destroyed too. One write for many lines: a system call per request was a
+// measurable part of a small request's cost.
+class AccessBatch {
+public:
+  AccessBatch() = default;
+  ~AccessBatch() { write(); }
+  AccessBatch(const AccessBatch&) = delete;
+  AccessBatch& operator=(const AccessBatch&) = delete;
+
+  bool empty() const { return lines_.empty(); }
+  void write();
+
+private:
+  friend class AccessLog;
+  std::shared_ptr<AccessLog::Target> target_;
+  std::string lines_;
 };
 
 }  // namespace hydra::telemetry

@@ -5,10 +5,14 @@
 #include <boost/json.hpp>
 #include <ctime>
 #include <fmt/format.h>
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <thread>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace hydra::telemetry;
@@ -127,6 +131,64 @@ TEST(AccessLogFile, ThreadsWriteWholeLinesAndSighupReopensAMovedFile) {
 }
 
 }  // namespace
+
+// Batches (one per thread) on a pipe, where only writes of up to PIPE_BUF bytes are never
+// interleaved: every line arrives whole; a batch written after its log is gone still reaches
+// the descriptor, which is closed once the last batch is written.
+TEST(AccessLogFile, BatchesWriteWholeLinesOnAPipeAndOutliveTheirLog) {
+  const std::string dir = std::filesystem::temp_directory_path() / ("hydra-batch-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/access.fifo";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  std::string got;
+  std::thread drain([&] {  // until every writer has closed (EOF), bounded
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    char buf[65536];
+    while (std::chrono::steady_clock::now() < deadline) {
+      const ssize_t n = ::read(reader, buf, sizeof buf);
+      if (n == 0) break;
+      if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+      else std::this_thread::yield();
+    }
+  });
+  auto late = std::make_unique<AccessBatch>();
+  {
+    AccessLog log;
+    ASSERT_EQ(log.open(AccessFormat::json, path), "");
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&log, t] {
+        AccessBatch batch;
+        AccessEntry e = served();
+        e.request_id = "batch-" + std::to_string(t);
+        e.model = std::string(900, 'm');  // ~1 KiB lines: a batch of ten spans several PIPE_BUFs
+        for (int i = 0; i < 200; ++i) {
+          log.add(e, batch);
+          if (i % 10 == 9) batch.write();
+        }
+      });
+    for (auto& t : threads) t.join();
+    AccessEntry last = served();
+    last.request_id = "after-the-log";
+    log.add(last, *late);
+  }
+  late.reset();  // the log is gone: its line still goes out, then the descriptor closes
+  drain.join();
+  ::close(reader);
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < got.size();) {
+    const std::size_t end = got.find('\n', at);
+    ASSERT_NE(end, std::string::npos) << "a line without its end";
+    lines.push_back(got.substr(at, end - at));
+    at = end + 1;
+  }
+  ASSERT_EQ(lines.size(), 801u);
+  for (const auto& l : lines) EXPECT_NO_THROW(json::parse(l)) << l.substr(0, 80);
+  EXPECT_NE(lines.back().find("after-the-log"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
 
 TEST(AccessLine, NumbersAndTimesAreWrittenByHandAsFmtWouldWriteThem) {
   AccessEntry e = served();
