@@ -140,25 +140,31 @@ TEST_F(ServerFixture, AKeptAliveConnectionGetsEachRequestSentAfterTheLastReply) 
   }
 }
 
-TEST_F(ServerFixture, AnIdleKeptAliveConnectionIsClosedAfterTheIdleLimit) {
-  http::ServerLimits limits;
-  limits.idle_timeout = milliseconds(300);
-  start(limits);
-  RawClient c(ep_);
-  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_TRUE(c.read_until_contains("hello"));
+// A server whose kept-alive connections may idle 300 ms, and a client it has answered once.
+class IdleLimit : public ServerFixture {
+protected:
+  static constexpr milliseconds kLimit{300};
+  RawClient& answered_once() {
+    http::ServerLimits limits;
+    limits.idle_timeout = kLimit;
+    start(limits);
+    client_.emplace(ep_);
+    client_->send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_TRUE(client_->read_until_contains("hello"));
+    return *client_;
+  }
+  std::optional<RawClient> client_;
+};
+
+TEST_F(IdleLimit, AnIdleKeptAliveConnectionIsClosedAfterTheLimit) {
+  RawClient& c = answered_once();
   const auto replied = std::chrono::steady_clock::now();
   ASSERT_TRUE(c.read_to_close(seconds(10)));
-  EXPECT_GE(std::chrono::steady_clock::now() - replied, milliseconds(300));  // not before its limit
+  EXPECT_GE(std::chrono::steady_clock::now() - replied, kLimit);  // not before it
 }
 
-TEST_F(ServerFixture, AClientThatHalfClosesAfterItsRequestGetsItsReplyAndIsLetGo) {
-  http::ServerLimits limits;
-  limits.idle_timeout = milliseconds(300);
-  start(limits);
-  RawClient c(ep_);
-  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  ASSERT_TRUE(c.read_until_contains("hello"));
+TEST_F(IdleLimit, AClientThatHalfClosesAfterItsRequestGetsItsReplyAndIsLetGo) {
+  RawClient& c = answered_once();
   c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   c.shut_down_sending();  // the FIN may come with the request: then the idle limit ends it
   ASSERT_TRUE(c.read_to_close(seconds(10)));
