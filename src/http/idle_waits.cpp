@@ -22,7 +22,6 @@ std::shared_ptr<IdleWaits> IdleWaits::of(const asio::any_io_executor& ex) { retu
 
 void IdleWait::begin(IdleWaits& waits, std::chrono::milliseconds limit) {
   end();
-  expired_ = false;
   waits.add(*this, limit);
 }
 
@@ -71,14 +70,13 @@ void IdleWaits::tick_later() {
 }
 
 // The waits past their limit, oldest first in each list, have their reads cancelled: the
-// session sees the read end and expired() set.
+// session sees the read end.
 void IdleWaits::tick() {
   const auto now = Clock::now();
   for (List& list : lists_)
     while (list.tail && list.tail->due_ <= now) {
       IdleWait& w = *list.tail;
       remove(w);
-      w.expired_ = true;
       error_code ignored;
       w.socket_->cancel(ignored);
     }

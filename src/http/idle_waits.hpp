@@ -14,7 +14,7 @@ namespace hydra::http {
 class IdleWaits;
 
 // One connection's wait, in its session's frame. Begins in begin(), ends in end() or when
-// destroyed; expired() says whether the limit ended it.
+// destroyed; past its limit, the socket's read is cancelled (the session sees it end).
 class IdleWait {
 public:
   explicit IdleWait(tcp::socket& socket) : socket_(&socket) {}
@@ -24,7 +24,6 @@ public:
 
   void begin(IdleWaits& waits, std::chrono::milliseconds limit);
   void end();
-  bool expired() const { return expired_; }
 
 private:
   friend class IdleWaits;
@@ -34,7 +33,6 @@ private:
   std::chrono::steady_clock::time_point due_{};
   IdleWait* prev_ = nullptr;
   IdleWait* next_ = nullptr;
-  bool expired_ = false;
 };
 
 class IdleWaits : public std::enable_shared_from_this<IdleWaits> {
