@@ -280,6 +280,9 @@ describe('dashboard in headless Chromium', () => {
       });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('x-hydra-cache'), i === 0 ? 'miss' : 'hit; tier=l1');
+      // The whole reply read before the question is asked again (fetch resolves at the head;
+      // the reply is stored once whole): else the second may race the first on a new connection.
+      await res.text();
     }
     await page.waitForFunction(() => /[1-9]\d* cache hits/.test(document.querySelector('[data-testid="traffic-now"]').textContent));
     // Prefix affinity: a long prompt, then the same prompt grown; the second finds it cached.
