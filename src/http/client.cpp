@@ -183,7 +183,7 @@ void ConnectionPool::release(const Peer& peer, std::unique_ptr<Connection> conn)
   // Near the open-file limit, the connection idle longest makes room for this one (or this
   // one is closed): the pool holds no more descriptors than it did. (Eviction leaves lists in
   // the map, `list` among them.)
-  if (!descriptors_to_spare(now) && !evict_oldest()) return;
+  if (!descriptors_to_spare(now) && !evict_oldest() && !recount_descriptors(now)) return;
   conn->return_piece();
   conn->stream.expires_never();
   conn->idle_since = now;

@@ -15,6 +15,7 @@ std::atomic<int64_t> sockets{0};           // socket_opened() less socket_closed
 std::atomic<int64_t> others{-1};           // open besides the sockets; -1: not counted yet
 std::atomic<int64_t> limit{0};             // the soft limit when last read; 0: unlimited or unknown
 std::atomic<int64_t> limit_read_ns{0};
+std::atomic<int64_t> others_read_ns{0};    // when recount_descriptors() last counted
 
 int64_t ns_of(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -78,6 +79,18 @@ bool descriptors_to_spare(std::chrono::steady_clock::time_point at) {
   }
   const int64_t reserve = std::clamp<int64_t>(cap / 256, 16, 256);
   return held + other + reserve < cap;
+}
+
+bool recount_descriptors(std::chrono::steady_clock::time_point at) {
+  const int64_t now = ns_of(at);
+  int64_t last = others_read_ns.load(std::memory_order_relaxed);
+  if ((last == 0 || now - last > kLimitReadNs) &&
+      others_read_ns.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    const int64_t open = count_open();
+    if (open > 0)
+      others.store(std::max<int64_t>(0, open - sockets.load(std::memory_order_relaxed)), std::memory_order_relaxed);
+  }
+  return descriptors_to_spare(at);
 }
 
 uint64_t raise_descriptor_limit() {

@@ -30,6 +30,12 @@ void socket_closed();
 // open-file limit, which is read again at most once a second (`now`: the caller's clock reading).
 bool descriptors_to_spare(std::chrono::steady_clock::time_point now);
 
+// Counts what is open besides the sockets again, from /proc (at most once a second): for a pool
+// about to close a connection it cannot make room for. A shortage recorded while some sockets
+// were uncounted (accepted, not yet a session) would otherwise leave the count too high for good,
+// and the gateway would open a node connection for every request. Returns descriptors_to_spare().
+bool recount_descriptors(std::chrono::steady_clock::time_point now);
+
 // Raises this process's soft limit on open files to its hard limit (start-up; as nginx's
 // worker_rlimit_nofile and Go's runtime do). Returns the soft limit in force afterwards.
 uint64_t raise_descriptor_limit();

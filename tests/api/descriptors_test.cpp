@@ -110,6 +110,7 @@ TEST(Descriptors, AGatewayAtItsOpenFileLimitClosesIdleNodeConnectionsAndServesEv
   // the burst to a, its connections sit idle in the pool; the burst to b then fits only if they
   // give their descriptors up.
   const pid_t pid = f.gateway_pid();
+  const std::size_t before = open_descriptors(pid).size();
   const long limit = leaving_free(open_descriptors(pid), 2 * kBurst + 2);
   ASSERT_GT(limit, 0);
   auto [rc, said] = run_shell("prlimit --pid " + std::to_string(pid) + " --nofile=" + std::to_string(limit) + ":" +
@@ -122,11 +123,19 @@ TEST(Descriptors, AGatewayAtItsOpenFileLimitClosesIdleNodeConnectionsAndServesEv
     EXPECT_EQ(r.status, 200) << r.body << r.error;
     EXPECT_EQ(r.headers.count("x-hydra-node") ? r.headers.at("x-hydra-node") : "", b);
   }
+  // The burst's clients have gone; their sessions close a moment later. Until they have, the
+  // gateway is short of descriptors and gives back a node connection rather than keep it.
+  ASSERT_TRUE(wait_for([&] { return open_descriptors(pid).size() <= before + kBurst + 2; }, seconds(5)))
+      << open_descriptors(pid).size() << " open, " << before << " before the bursts";
 
   // One request after another to b, at the limit still: each goes on a connection the gateway
   // kept (one idle longer may be closed meanwhile to keep a descriptor spare: none is opened).
+  // A shortage counted while some sockets were not yet counted once left the gateway short for
+  // good, with nothing idle to give up: it then closed each connection and opened the next
+  // (about one run in eight, before recount_descriptors()).
   std::set<std::string> used;
-  for (int i = 0; i < 5; ++i) {
+  int opened = 0;
+  for (int i = 0; i < 6; ++i) {
     HttpCall c;
     c.method = "POST";
     c.target = "/api/generate";
@@ -136,11 +145,10 @@ TEST(Descriptors, AGatewayAtItsOpenFileLimitClosesIdleNodeConnectionsAndServesEv
     ASSERT_EQ(r.status, 200) << r.body << r.error;
     const auto now = connections_to(pid, port_of(b));
     ASSERT_FALSE(now.empty());
-    if (i > 0)
-      EXPECT_TRUE(std::includes(used.begin(), used.end(), now.begin(), now.end()))
-          << "request " << i << " opened a new connection to the node";
+    if (i > 0 && !std::includes(used.begin(), used.end(), now.begin(), now.end())) ++opened;
     used = now;
   }
+  EXPECT_EQ(opened, 0) << "of 5 requests after the first, " << opened << " opened a new connection to the node";
   for (const std::string& id : {a, b}) {  // the gateway's shortage is charged to no node
     auto n = node_entry(f, id);
     ASSERT_FALSE(n.empty()) << id;
