@@ -3,9 +3,9 @@
 #include "http/client.hpp"
 #include "http/feed.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -24,13 +24,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool lower_equals(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))) != lower[i]) return false;
-  return true;
 }
 
 // ReadEnds for a reply head's read into conn.buffer (context): what the buffer held before and
@@ -56,8 +49,8 @@ bool holds_whole_reply(std::string_view bytes) {
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) return false;
     const std::string_view name = line.substr(0, colon);
-    if (lower_equals(name, "transfer-encoding")) return false;
-    if (!lower_equals(name, "content-length")) continue;
+    if (beast::iequals(name, "transfer-encoding")) return false;
+    if (!beast::iequals(name, "content-length")) continue;
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);

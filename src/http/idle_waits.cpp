@@ -2,21 +2,11 @@
 
 #include "http/per_context.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 
 namespace hydra::http {
 
 using Clock = std::chrono::steady_clock;
-
-struct IdleWaits::Timer {
-  explicit Timer(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;
-};
-
-IdleWaits::IdleWaits(const asio::any_io_executor& ex) : timer_(std::make_unique<Timer>(ex)) {}
-
-IdleWaits::~IdleWaits() = default;
 
 std::shared_ptr<IdleWaits> IdleWaits::of(const asio::any_io_executor& ex) { return per_context<IdleWaits>(ex); }
 
@@ -62,8 +52,8 @@ void IdleWaits::remove(IdleWait& w) {
 void IdleWaits::tick_later() {
   auto every = std::chrono::milliseconds(1000);
   for (const List& l : lists_) every = std::min(every, std::max(std::chrono::milliseconds(10), l.limit / 4));
-  timer_->timer.expires_after(every);
-  timer_->timer.async_wait([self = shared_from_this()](error_code ec) {
+  timer_.expires_after(every);
+  timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec) self->ticking_ = false;
     else self->tick();
   });

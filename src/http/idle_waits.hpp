@@ -6,6 +6,7 @@
 // within a quarter of itself (at most a second late).
 #include "http/types.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 
@@ -37,8 +38,7 @@ private:
 
 class IdleWaits : public std::enable_shared_from_this<IdleWaits> {
 public:
-  explicit IdleWaits(const asio::any_io_executor& ex);
-  ~IdleWaits();
+  explicit IdleWaits(const asio::any_io_executor& ex) : timer_(ex) {}
   // This io_context's (http/per_context.hpp): take it once per connection.
   static std::shared_ptr<IdleWaits> of(const asio::any_io_executor& ex);
 
@@ -54,8 +54,7 @@ private:
   void tick_later();
   void tick();
 
-  struct Timer;
-  std::unique_ptr<Timer> timer_;
+  asio::steady_timer timer_;
   std::vector<List> lists_;  // one per limit (a server has one; tests run several)
   std::size_t waiting_ = 0;
   bool ticking_ = false;

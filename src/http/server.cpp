@@ -311,13 +311,14 @@ struct Server::State {
     // A plain connection waits for its next request with a read that leaves the socket marked
     // drained after a short read (the wait after the next reply then starts with no failed
     // recv: http/drained_read.hpp), timed by the thread's IdleWaits rather than by a timer.
-    std::optional<DrainingReads> reads;
-    std::shared_ptr<IdleWaits> idle_waits;
-    if (!stream.is_tls()) {
-      reads.emplace(stream.socket());
-      idle_waits = IdleWaits::of(stream.get_executor());
-    }
-    IdleWait idle(stream.socket());
+    struct PlainWait {
+      explicit PlainWait(Stream& s) : reads(s.socket()), waits(IdleWaits::of(s.get_executor())), wait(s.socket()) {}
+      DrainingReads reads;
+      std::shared_ptr<IdleWaits> waits;
+      IdleWait wait;  // after `waits`: it leaves their list first
+    };
+    std::optional<PlainWait> plain;
+    if (!stream.is_tls()) plain.emplace(stream);
     bool first = true;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -331,10 +332,10 @@ struct Server::State {
         const std::size_t room = std::clamp<std::size_t>(buffer.capacity(), 1024, 8192);
         error_code iec;
         std::size_t n = 0;
-        if (reads) {
-          idle.begin(*idle_waits, limits.idle_timeout);
-          std::tie(iec, n) = co_await reads->async_read_some(buffer.prepare(room), use_nothrow);
-          idle.end();
+        if (plain) {
+          plain->wait.begin(*plain->waits, limits.idle_timeout);
+          std::tie(iec, n) = co_await plain->reads.async_read_some(buffer.prepare(room), use_nothrow);
+          plain->wait.end();
         } else {
           stream.expires_after(limits.idle_timeout);
           std::tie(iec, n) = co_await stream.async_read_some(buffer.prepare(room), use_nothrow);

@@ -82,7 +82,6 @@ public:
   AccessBatch(const AccessBatch&) = delete;
   AccessBatch& operator=(const AccessBatch&) = delete;
 
-  bool empty() const { return lines_.empty(); }
   void write();
 
 private:
