@@ -5,6 +5,7 @@
 
 #include "cluster/cluster.hpp"
 #include "http/body_reader.hpp"
+#include "http/reply_head.hpp"
 #include "http/descriptors.hpp"
 #include "http/send.hpp"
 #include "http/tls.hpp"
@@ -14,7 +15,6 @@
 #include <cstring>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -212,6 +212,27 @@ awaitable<void> pump(Pump& p) {
   }
 }
 
+// A node's error reply: its body, up to `cap` bytes, into `out`; read to its end if it fits.
+awaitable<void> read_error_body(http::Connection& conn, http::BodyReader& body, std::string& out, std::size_t cap,
+                                AttemptWatch& watch, std::chrono::milliseconds idle) {
+  while (!body.done() && out.size() < cap) {
+    http::error_code ec;
+    if (conn.buffer.size() == 0) {
+      watch.reading(idle);
+      std::size_t n = 0;
+      std::tie(ec, n) = co_await conn.stream.async_read_some(conn.buffer.prepare(4096), use_nothrow);
+      conn.buffer.commit(n);
+      if (ec == asio::error::eof) ec = body.end_of_input();
+    }
+    char* data = static_cast<char*>(conn.buffer.data().data());
+    http::error_code malformed;
+    const std::size_t got = body.decode(data, conn.buffer.size(), malformed);
+    out.append(data, std::min(got, cap - out.size()));
+    conn.buffer.consume(body.consumed());
+    if (ec || malformed) co_return;
+  }
+}
+
 // A cut before the sink began: the requester is told, unless it left.
 awaitable<Outcome> cut_before_reply(Gateway& gw, ReplySink& sink, Cut cut) {
   if (cut == Cut::client_gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
@@ -266,9 +287,8 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
 
     const auto sent_at = Clock::now();
     AtNode at_node(node.live);
-    http::NodeReplyHead parser;
-    parser.body_limit(boost::none);
-    if (upstream.method == bhttp::verb::head) parser.skip(true);
+    http::ReplyHead head;
+    if (upstream.method == bhttp::verb::head) head.no_body();
     conn->stream.expires_never();  // the watch times the node's silence
     watch.expect_reply(t.first_byte);
     // Wait for the node's answer; the watch stops it at once if the requester leaves meanwhile
@@ -276,19 +296,19 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     // request runs out of time or the gateway stops, or if health checks eject the node
     // meanwhile (a frozen machine: nothing was sent to the client yet, so the request fails
     // over as if refused).
-    const http::error_code hec = co_await http::read_reply_head(*conn, parser);
+    const http::error_code hec = co_await http::read_reply_head(*conn, head);
     if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
     watch.replied();
     if (hec) {
-      if (gw.pool().retry_fresh(ep, *conn, hec, conn->buffer.size() > 0 || parser.got_some())) {
+      if (gw.pool().retry_fresh(ep, *conn, hec, conn->buffer.size() > 0)) {
         reuse = http::Reuse::fresh;
         continue;
       }
       // (The first-byte timeout is the watch's: a cut, above.)
       co_return Outcome{Outcome::Kind::node_failed, "reply: " + hec.message()};
     }
-    const int status = parser.status();
-    std::string content_type = std::move(parser.content_type());
+    const int status = head.status();
+    std::string content_type = std::move(head.content_type());
     const bool streamed = is_stream_type(content_type);
     const auto first_byte_at = Clock::now();
     if (status == 200)
@@ -299,28 +319,24 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
       // Not served here. Keep the node's words (up to 1 MiB) in case no other node does better.
       constexpr std::size_t kept = 1u << 20;
       std::string reply;
-      parser.collect_body(&reply, kept);
-      while (!parser.is_done() && reply.size() < kept) {
-        watch.reading(t.idle);
-        auto [rec, rn] = co_await bhttp::async_read_some(conn->stream, conn->buffer, parser, use_nothrow);
-        if (rec) break;
-      }
+      http::BodyReader body(head.framing(), head.content_length().value_or(0));
+      co_await read_error_body(*conn, body, reply, kept, watch, t.idle);
       // A node silent in the middle of its error: what came of it is kept, as before.
       if (watch.cut() != Cut::none && watch.cut() != Cut::idle_timeout)
         co_return co_await cut_before_reply(gw, sink, watch.cut());
       watch.aim(nullptr);
-      if (parser.is_done() && parser.keep_alive()) gw.pool().release(ep, std::move(conn));
+      if (body.done() && body.reusable() && head.keep_alive()) gw.pool().release(ep, std::move(conn));
       // 503 (busy) and 404 (model not there after all) say nothing bad about the node.
       auto kind = status == 503 || status == 404 ? Outcome::Kind::node_declined : Outcome::Kind::node_failed;
       co_return Outcome{kind, fmt::format("status {}", status), status, content_type, std::move(reply)};
     }
 
     std::optional<std::uint64_t> length;
-    if (!parser.chunked() && parser.content_length()) length = *parser.content_length();
+    if (!head.chunked() && head.content_length()) length = *head.content_length();
     if (co_await sink.begin(status, std::move(content_type), length, served))
       co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
-    http::BodyReader body(http::framing_of(parser.is_done(), parser.chunked(), length.has_value()), length.value_or(0));
+    http::BodyReader body(head.framing(), length.value_or(0));
     Pump p{*conn, body, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node};
     co_await pump(p);
     const Cut cut = watch.cut();
@@ -338,7 +354,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink
     co_await sink.end();
     watch.aim(nullptr);
-    if (body.reusable() && parser.keep_alive()) gw.pool().release(ep, std::move(conn));
+    if (body.reusable() && head.keep_alive()) gw.pool().release(ep, std::move(conn));
     const auto done_at = Clock::now();
     observe(*node.live, sent_at, first_byte_at, done_at, p.pieces, streamed);
     Outcome out(Outcome::Kind::served);

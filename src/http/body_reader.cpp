@@ -1,14 +1,11 @@
 #include "http/body_reader.hpp"
 
 #include "http/client.hpp"
-#include "http/feed.hpp"
+#include "http/reply_head.hpp"
 
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <algorithm>
-#include <charconv>
 #include <cstring>
-#include <optional>
 
 namespace hydra::http {
 
@@ -26,64 +23,56 @@ int hex_value(char c) {
   return -1;
 }
 
-// ReadEnds for a reply head's read into conn.buffer (context): what the buffer held before and
-// the bytes just read (right after it) are one whole reply.
-bool head_read_ends(const void* buffer, const char* data, std::size_t n) {
-  const auto& b = *static_cast<const beast::flat_buffer*>(buffer);
-  const char* begin = static_cast<const char*>(b.data().data());
-  if (data != begin + b.size()) return false;
-  return holds_whole_reply(std::string_view(begin, b.size() + n));
+// ReadEnds for a reply head's read into a connection's buffer: what the buffer held before and
+// the bytes just read (right after it) are one whole reply. The head is parsed here, where the
+// read decides; read_reply_head then finds it parsed.
+struct HeadRead {
+  const beast::flat_buffer& buffer;
+  ReplyHead& head;
+};
+
+bool head_read_ends(const void* context, const char* data, std::size_t n) {
+  const auto& read = *static_cast<const HeadRead*>(context);
+  const char* begin = static_cast<const char*>(read.buffer.data().data());
+  if (data != begin + read.buffer.size()) return false;
+  return holds_whole_reply(read.head, std::string_view(begin, read.buffer.size() + n));
 }
 
 }  // namespace
 
-bool holds_whole_reply(std::string_view bytes) {
-  const std::size_t head_end = bytes.find("\r\n\r\n");
-  if (head_end == std::string_view::npos) return false;
-  std::string_view head = bytes.substr(0, head_end + 2);
-  std::optional<std::uint64_t> length;
-  for (std::size_t at = head.find("\r\n") + 2; at < head.size();) {
-    const std::size_t eol = head.find("\r\n", at);
-    const std::string_view line = head.substr(at, eol - at);
-    at = eol + 2;
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return false;
-    const std::string_view name = line.substr(0, colon);
-    if (beast::iequals(name, "transfer-encoding")) return false;
-    if (!beast::iequals(name, "content-length")) continue;
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    std::uint64_t v = 0;
-    auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (err != std::errc() || end != value.data() + value.size() || (length && *length != v)) return false;
-    length = v;
+bool holds_whole_reply(ReplyHead& head, std::string_view bytes) {
+  if (head.parse(bytes)) return false;
+  const std::size_t rest = bytes.size() - head.size();
+  switch (head.framing()) {
+    case BodyReader::Framing::none: return rest == 0;
+    case BodyReader::Framing::length: return rest == *head.content_length();
+    default: return false;
   }
-  return length && bytes.size() - (head_end + 4) == *length;
 }
 
-void NodeReplyHead::on_field_impl(bhttp::field name, beast::string_view, beast::string_view value, error_code&) {
-  if (name == bhttp::field::content_type) content_type_.assign(value.data(), value.size());
+bool holds_whole_reply(std::string_view bytes) {
+  ReplyHead head;
+  return holds_whole_reply(head, bytes);
 }
 
-std::size_t NodeReplyHead::on_body_impl(beast::string_view body, error_code&) {
-  if (body_ && body_->size() < body_cap_) body_->append(body.data(), std::min(body.size(), body_cap_ - body_->size()));
-  return body.size();
-}
-
-awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<false>& parser) {
+awaitable<error_code> read_reply_head(Connection& conn, ReplyHead& head) {
+  const HeadRead context{conn.buffer, head};
   for (;;) {
-    // The head only: the body stays in the buffer.
-    if (const error_code ec = feed(conn.buffer, parser, false)) co_return ec;
-    if (parser.is_header_done()) co_return error_code{};
+    const auto held = conn.buffer.data();
+    const error_code pec = head.parse(std::string_view(static_cast<const char*>(held.data()), held.size()));
+    if (!pec) {
+      conn.buffer.consume(head.size());  // the body's first bytes stay
+      co_return error_code{};
+    }
+    if (pec != bhttp::error::need_more) co_return pec;
     // A node's head is a few hundred bytes: a small buffer (it stays with the connection).
     const auto space = conn.buffer.prepare(512);
     error_code ec;
     std::size_t n = 0;
     if (conn.stream.is_tls()) std::tie(ec, n) = co_await conn.stream.async_read_some(space, use_nothrow);
-    else std::tie(ec, n) = co_await conn.reads.async_read_some(space, ReadEnds{&head_read_ends, &conn.buffer}, use_nothrow);
+    else std::tie(ec, n) = co_await conn.reads.async_read_some(space, ReadEnds{&head_read_ends, &context}, use_nothrow);
     conn.buffer.commit(n);
-    if (ec == asio::error::eof) ec = parser.got_some() || conn.buffer.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
+    if (ec == asio::error::eof) ec = conn.buffer.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
     if (ec) co_return ec;
   }
 }

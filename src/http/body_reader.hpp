@@ -1,63 +1,32 @@
 #pragma once
 // A node's reply as the relay reads it: the head read straight off the connection's socket and
-// fed to Beast's parser (read_reply_head; NodeReplyHead keeps of it what the relay uses,
-// without a header map), then the body's framing (RFC 9112 §6: Content-Length, chunked, or
-// until the node closes) undone in place, piece by piece as the bytes come (BodyReader). One
-// plain read per piece instead of Beast's composed read operations and stream layers.
+// parsed by Hydra (read_reply_head, http/reply_head.hpp: the status, Content-Type and framing,
+// no header map), then the body's framing (RFC 9112 §6: Content-Length, chunked, or until the
+// node closes) undone in place, piece by piece as the bytes come (BodyReader). One plain read
+// per piece instead of Beast's composed read operations and stream layers.
 #include "http/types.hpp"
-
-#include <boost/beast/http/basic_parser.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace hydra::http {
 
 struct Connection;
+class ReplyHead;
 
-// Beast's parser keeping of a node's reply head only the status and Content-Type (the framing,
-// keep-alive and completeness are basic_parser's own: chunked(), content_length(), keep_alive(),
-// is_done()): no header map, no allocation per field. A body read through it (the error reply
-// the relay keeps) is appended to the string given to collect_body(), up to its cap; the rest
-// is read and dropped.
-class NodeReplyHead : public bhttp::basic_parser<false> {
-public:
-  int status() const { return status_; }
-  std::string& content_type() { return content_type_; }
-  void collect_body(std::string* out, std::size_t cap) {
-    body_ = out;
-    body_cap_ = cap;
-  }
-
-private:
-  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, error_code&) override {}
-  void on_response_impl(int code, beast::string_view, int, error_code&) override { status_ = code; }
-  void on_field_impl(bhttp::field name, beast::string_view, beast::string_view value, error_code&) override;
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
-  std::size_t on_body_impl(beast::string_view body, error_code&) override;
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code& ec) override {
-    return on_body_impl(body, ec);
-  }
-  void on_finish_impl(error_code&) override {}
-
-  int status_ = 0;
-  std::string content_type_;
-  std::string* body_ = nullptr;
-  std::size_t body_cap_ = 0;
-};
-
-// Whether `bytes` are one whole reply framed by Content-Length, and nothing after it (a small
-// reply read at once: the read that brought it may be taken as the socket's last bytes for now,
-// http/drained_read.hpp). Chunked or unframed replies say no.
+// Whether `bytes` are one whole reply framed by Content-Length (or with no body), and nothing
+// after it (a small reply read at once: the read that brought it may be taken as the socket's
+// last bytes for now, http/drained_read.hpp). Chunked or unframed replies say no.
 bool holds_whole_reply(std::string_view bytes);
+bool holds_whole_reply(ReplyHead& head, std::string_view bytes);
 
-// Reads until `parser` has the reply's whole head; what came after it stays in conn.buffer (the
-// body's first bytes). The node closing first: bhttp::error::end_of_stream before any byte,
-// partial_message after some, as Beast's own read would say.
-awaitable<error_code> read_reply_head(Connection& conn, bhttp::basic_parser<false>& parser);
+// Reads until `head` has the reply's whole head (ReplyHead::parse), which is then taken off
+// conn.buffer; what came after it stays there (the body's first bytes). The node closing first:
+// bhttp::error::end_of_stream before any byte, partial_message after some, as Beast's own read
+// would say; a malformed head: ReplyHead::parse's error.
+awaitable<error_code> read_reply_head(Connection& conn, ReplyHead& head);
 
 class BodyReader {
 public:
@@ -95,12 +64,5 @@ private:
   std::size_t line_bytes_ = 0;  // of the chunk-size line's extension, or the trailer so far
   std::size_t consumed_ = 0;
 };
-
-// The framing of a reply whose head Beast has read (`is_done`: the head says there is no body).
-inline BodyReader::Framing framing_of(bool is_done, bool chunked, bool has_length) {
-  if (is_done) return BodyReader::Framing::none;
-  if (chunked) return BodyReader::Framing::chunked;
-  return has_length ? BodyReader::Framing::length : BodyReader::Framing::until_close;
-}
 
 }  // namespace hydra::http

@@ -1,6 +1,7 @@
 #pragma once
-// Feeding Beast's parser from a buffer the caller reads into itself (the server's requests,
-// the relay's replies from nodes): what was used is consumed, the rest stays for the next read.
+// Feeding Beast's parser from a buffer the caller reads into itself (the server's requests; a
+// node's reply head is read by http/reply_head.hpp): what was used is consumed, the rest stays
+// for the next read.
 #include "http/types.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>

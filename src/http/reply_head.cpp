@@ -1,0 +1,172 @@
+#include "http/reply_head.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <charconv>
+
+namespace hydra::http {
+
+namespace {
+
+using E = bhttp::error;
+
+// RFC 9110 §5.6.2's tchar; and the bytes of a field value or reason phrase: anything but
+// control characters (HTAB allowed). As tables.
+struct CharClasses {
+  bool token[256] = {};
+  bool text[256] = {};
+  constexpr CharClasses() {
+    for (int c = 'a'; c <= 'z'; ++c) token[c] = token[c - 32] = true;
+    for (int c = '0'; c <= '9'; ++c) token[c] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) token[static_cast<unsigned char>(c)] = true;
+    for (int c = 0; c < 256; ++c) text[c] = c >= 0x20 && c != 0x7f;
+    text[static_cast<unsigned char>('\t')] = true;
+  }
+};
+constexpr CharClasses kChars;
+
+bool all_of(std::string_view s, const bool (&table)[256]) {
+  for (char c : s)
+    if (!table[static_cast<unsigned char>(c)]) return false;
+  return true;
+}
+bool token(std::string_view s) { return all_of(s, kChars.token); }
+bool text_chars(std::string_view s) { return all_of(s, kChars.text); }
+
+// Whether token `s` is `lower` (lower-case letters and '-') in any case. For tokens only: no
+// tchar but '-' itself becomes '-' or a lower-case letter with bit 0x20 set.
+bool is_name(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if ((s[i] | 0x20) != lower[i]) return false;
+  return true;
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls `each` with every element of a comma-separated list (empty ones skipped).
+template <class F>
+void each_token(std::string_view list, F&& each) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view item = trimmed(list.substr(0, comma));
+    if (!item.empty()) each(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+error_code ReplyHead::parse(std::string_view bytes) {
+  if (bytes.data() == seen_at_ && bytes.size() == seen_size_) return seen_;
+  seen_at_ = bytes.data();
+  seen_size_ = bytes.size();
+  // Interim replies (1xx but 101) come before the reply itself: skipped with its head.
+  for (std::size_t start = 0;;) {
+    status_ = 0;
+    minor_ = 1;
+    content_type_.clear();
+    length_.reset();
+    chunked_ = encoded_ = close_ = keep_alive_token_ = keep_alive_ = false;
+    bool first = true;
+    std::size_t at = start;
+    for (;;) {
+      const std::size_t lf = bytes.find('\n', at);
+      if (lf == std::string_view::npos) {
+        if (bytes.size() > kLimit) return seen_ = E::header_limit;
+        if (first && bytes.size() - start >= 5 && bytes.substr(start, 5) != "HTTP/") return seen_ = E::bad_version;
+        return seen_ = E::need_more;
+      }
+      if (lf >= kLimit) return seen_ = E::header_limit;
+      if (lf == at || bytes[lf - 1] != '\r') return seen_ = E::bad_line_ending;
+      const std::string_view line = bytes.substr(at, lf - 1 - at);
+      at = lf + 1;
+      if (first) {
+        if (const error_code ec = parse_status_line(line)) return seen_ = ec;
+        first = false;
+        continue;
+      }
+      if (line.empty()) break;  // the blank line: the head is over
+      if (line.front() == ' ' || line.front() == '\t') return seen_ = E::bad_value;  // obs-fold: refused
+      const std::size_t colon = line.find(':');
+      if (colon == std::string_view::npos || colon == 0) return seen_ = E::bad_field;
+      const std::string_view name = line.substr(0, colon);
+      if (!token(name)) return seen_ = E::bad_field;
+      // (The values of fields read here are checked where read; the others are not used.)
+      if (const error_code ec = field(name, trimmed(line.substr(colon + 1)))) return seen_ = ec;
+    }
+    if (status_ >= 100 && status_ < 200 && status_ != 101) {
+      start = at;
+      continue;
+    }
+    if (encoded_ && length_) return seen_ = E::bad_transfer_encoding;  // RFC 9112 §6.3: a smuggling sign
+    size_ = at;
+    keep_alive_ = framing() != BodyReader::Framing::until_close && !close_ && (minor_ >= 1 || keep_alive_token_);
+    return seen_ = error_code{};
+  }
+}
+
+error_code ReplyHead::parse_status_line(std::string_view line) {
+  // HTTP/1.x SP 3DIGIT [SP reason-phrase]
+  if (line.size() < 12 || line.substr(0, 5) != "HTTP/" || !digit(line[5]) || line[6] != '.' || !digit(line[7]))
+    return E::bad_version;
+  if (line[5] != '1') return E::bad_version;
+  minor_ = line[7] - '0';
+  if (line[8] != ' ') return E::bad_version;
+  if (!digit(line[9]) || !digit(line[10]) || !digit(line[11]) || line[9] == '0') return E::bad_status;
+  status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  if (line.size() > 12 && (line[12] != ' ' || !text_chars(line.substr(13)))) return E::bad_reason;
+  return {};
+}
+
+error_code ReplyHead::field(std::string_view name, std::string_view value) {
+  switch (name.size()) {
+    case 10:  // Connection
+      if (is_name(name, "connection"))
+        each_token(value, [&](std::string_view t) {
+          if (beast::iequals(t, "close")) close_ = true;
+          else if (beast::iequals(t, "keep-alive")) keep_alive_token_ = true;
+        });
+      return {};
+    case 12:  // Content-Type: goes on to the client
+      if (!is_name(name, "content-type")) return {};
+      if (!text_chars(value)) return E::bad_value;
+      content_type_.assign(value);
+      return {};
+    case 14: {  // Content-Length: digits only; repeated, the same number
+      if (!is_name(name, "content-length")) return {};
+      std::uint64_t n = 0;
+      const auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || !digit(value.front()) || err != std::errc() || end != value.data() + value.size() ||
+          (length_ && *length_ != n))
+        return E::bad_content_length;
+      length_ = n;
+      return {};
+    }
+    case 17:  // Transfer-Encoding: chunked frames the body only as the last coding
+      if (is_name(name, "transfer-encoding")) {
+        encoded_ = true;
+        each_token(value, [&](std::string_view t) { chunked_ = beast::iequals(t, "chunked"); });
+      }
+      return {};
+    default:
+      return {};
+  }
+}
+
+BodyReader::Framing ReplyHead::framing() const {
+  if (no_body_ || status_ == 204 || status_ == 304 || (status_ >= 100 && status_ < 200)) return BodyReader::Framing::none;
+  if (chunked_) return BodyReader::Framing::chunked;
+  if (encoded_ || !length_) return BodyReader::Framing::until_close;
+  return BodyReader::Framing::length;
+}
+
+}  // namespace hydra::http
