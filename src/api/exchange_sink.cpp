@@ -21,13 +21,12 @@ awaitable<void> ExchangeSink::gone() { return ex_.wait_closed(); }  // no frame 
 
 awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                                     const Served& served) {
-  bhttp::fields extra;
-  set_served_headers(extra, served);
+  const ServedFields extra(served);
   if (content_type.empty()) content_type = "application/json; charset=utf-8";
   sized_ = length.has_value();
   lines_ = !sized_ && content_type.find("ndjson") != std::string::npos;
   node_id_ = served.node_id;
-  auto ec = co_await ex_.begin_stream(static_cast<bhttp::status>(status), content_type, &extra, length);
+  auto ec = co_await ex_.begin_stream(static_cast<bhttp::status>(status), content_type, extra.view(), length);
   co_return static_cast<bool>(ec);
 }
 

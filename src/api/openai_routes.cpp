@@ -55,10 +55,8 @@ public:
     served_ = served;
     if (!stream_ || status >= 300) co_return false;  // whole: translated at the end
     streaming_ = true;
-    bhttp::fields extra;
-    extra.set(bhttp::field::cache_control, "no-cache");
-    set_served_headers(extra, served_);
-    co_return static_cast<bool>(co_await ex_.begin_stream(bhttp::status::ok, "text/event-stream", &extra));
+    const ServedFields extra(served_, http::HeadField("Cache-Control", "no-cache"));
+    co_return static_cast<bool>(co_await ex_.begin_stream(bhttp::status::ok, "text/event-stream", extra.view()));
   }
   awaitable<bool> data(std::string_view bytes) override {
     if (watch_.left()) co_return true;

@@ -20,4 +20,11 @@ void set_served_headers(http::bhttp::fields& fields, const Served& served) {
   if (!served.cache.empty()) fields.set("X-Hydra-Cache", served.cache);
 }
 
+ServedFields::ServedFields(const Served& served, http::HeadField first) {
+  if (!first.first.empty()) fields[count++] = first;
+  fields[count++] = {"X-Hydra-Node", served.node_id};
+  fields[count++] = {"X-Hydra-Route-Reason", served.reason};
+  if (!served.cache.empty()) fields[count++] = {"X-Hydra-Cache", served.cache};
+}
+
 }  // namespace hydra::api

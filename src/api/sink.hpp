@@ -5,6 +5,7 @@
 // A sink is owned by the handler that calls dispatch() and outlives it.
 #include "http/types.hpp"
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,14 @@ struct Served {
 // The headers every reply a node served carries: X-Hydra-Node, X-Hydra-Route-Reason and, when
 // the response cache had a say, X-Hydra-Cache.
 void set_served_headers(http::bhttp::fields& fields, const Served& served);
+// The same fields for a streamed reply's head (http::Exchange::begin_stream), after `first`
+// when it has a name: views of `served`, which must outlive the call.
+struct ServedFields {
+  ServedFields(const Served& served, http::HeadField first = {});
+  http::HeadFields view() const { return {fields.data(), count}; }
+  std::array<http::HeadField, 4> fields;
+  std::size_t count = 0;
+};
 
 class ReplySink {
 public:

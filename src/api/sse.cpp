@@ -18,10 +18,10 @@ std::string sse_event(std::string_view name, const boost::json::object& data) {
 }
 
 http::awaitable<bool> begin_sse(http::Exchange& ex, const Served* served) {
-  bhttp::fields extra;
-  extra.set(bhttp::field::cache_control, "no-cache");
-  if (served) set_served_headers(extra, *served);
-  auto ec = co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", &extra);
+  const http::HeadField no_cache("Cache-Control", "no-cache");
+  if (!served) co_return static_cast<bool>(co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", http::HeadFields(&no_cache, 1)));
+  const ServedFields extra(*served, no_cache);
+  auto ec = co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", extra.view());
   co_return static_cast<bool>(ec);
 }
 

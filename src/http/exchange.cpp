@@ -85,7 +85,7 @@ awaitable<error_code> Exchange::respond_error(bhttp::status status, std::string_
 // The routing headers (`extra`), the exchange's own (a later one of the same name wins, as a
 // header map's set() would), the content type, then the framing: Content-Length (the body
 // follows raw) or chunked (HTTP/1.1), or raw until close (HTTP/1.0).
-void Exchange::write_head(bhttp::status status, std::string_view content_type, const bhttp::fields* extra,
+void Exchange::write_head(bhttp::status status, std::string_view content_type, HeadFields extra,
                           std::optional<std::uint64_t> content_length) {
   const bool http11 = request_.version() >= 11;
   const auto named_later = [&](std::string_view name, std::size_t from) {
@@ -100,9 +100,8 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, c
   head_ += ' ';
   head_.append(bhttp::obsolete_reason(status));
   head_.append("\r\n");
-  if (extra)
-    for (const auto& f : *extra)
-      if (!framing_field(f.name_string()) && !named_later(f.name_string(), 0)) append_header(head_, f.name_string(), f.value());
+  for (const auto& [name, value] : extra)
+    if (!framing_field(name) && !named_later(name, 0)) append_header(head_, name, value);
   for (std::size_t i = 0; i < reply_headers_.size(); ++i)
     if (!framing_field(reply_headers_[i].first) && !named_later(reply_headers_[i].first, i + 1))
       append_header(head_, reply_headers_[i].first, reply_headers_[i].second);
@@ -122,8 +121,7 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, c
   head_.append("\r\n");
 }
 
-awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type,
-                                             const bhttp::fields* extra,
+awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type, HeadFields extra,
                                              std::optional<std::uint64_t> content_length) {
   if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
   state_ = State::streaming;

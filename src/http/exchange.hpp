@@ -46,10 +46,10 @@ public:
   awaitable<error_code> respond_error(bhttp::status status, std::string_view message);
 
   // Streamed replies: chunked transfer encoding, or raw bytes when `content_length` is known
-  // (raw + close for HTTP/1.0 peers). `extra` fields (routing headers) go into the head; with
-  // a known length the head goes out with the first send_chunk() (or end_stream()).
-  awaitable<error_code> begin_stream(bhttp::status status, std::string_view content_type,
-                                     const bhttp::fields* extra = nullptr,
+  // (raw + close for HTTP/1.0 peers). `extra` fields (routing headers; views that must live
+  // until the call completes) go into the head; with a known length the head goes out with the
+  // first send_chunk() (or end_stream()).
+  awaitable<error_code> begin_stream(bhttp::status status, std::string_view content_type, HeadFields extra = {},
                                      std::optional<std::uint64_t> content_length = std::nullopt);
   awaitable<error_code> send_chunk(std::string_view data);
   awaitable<error_code> end_stream();
@@ -103,7 +103,7 @@ public:
 private:
   awaitable<error_code> send_held_head(std::string_view data);
   // A streamed reply's head, written as text into head_: no header map, no serializer.
-  void write_head(bhttp::status status, std::string_view content_type, const bhttp::fields* extra,
+  void write_head(bhttp::status status, std::string_view content_type, HeadFields extra,
                   std::optional<std::uint64_t> content_length);
 
   enum class State { idle, streaming, done };

@@ -10,8 +10,10 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace hydra::http {
 
@@ -38,6 +40,10 @@ inline std::array<asio::const_buffer, 2> head_and_body(std::string_view head, st
 inline void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ", 2).append(value).append("\r\n", 2);
 }
+// Fields of a head written as text besides the framing ones (Exchange::begin_stream): views.
+using HeadField = std::pair<std::string_view, std::string_view>;
+using HeadFields = std::span<const HeadField>;
+
 // Fields a head written as text sets itself from its framing (any case): a copied field of
 // one of these names is left out.
 bool framing_field(std::string_view name);
