@@ -18,6 +18,7 @@ struct Upstream {
   std::string target;
   http::bhttp::fields headers;
   std::string body;
+  bool traced = false;  // add_trace_headers() has run: the request id and trace are in headers
 };
 
 struct Outcome {

@@ -137,38 +137,31 @@ std::string abandoned_reason(const RelayReport& report, std::chrono::steady_cloc
 }
 
 
-// What the logs keep of a request, read from its exchange on the thread that serves it (the
-// accounting runs on the control thread, maybe after the exchange is gone).
-struct Facts {
-  std::string endpoint;
-  std::string model;  // as asked
-  std::string client;
-  std::string key;    // the API key's name
-  std::string method = "POST";
-  std::string request_id;
-  std::string cache;  // the response cache's verdict
-  int status = 0;     // the reply's, once sent
-};
-
-Facts facts_of(const DispatchRequest& request) {
-  Facts f;
-  f.endpoint = request.endpoint;
-  f.model = request.route.model;
-  f.client = request.client;
-  f.cache = request.cache;
-  if (request.caller) f.key = std::string(request.caller->name());
+// The request log's record of a request, begun from its exchange on the thread that serves it
+// (the accounting runs on the control thread, maybe after the exchange is gone): who asked,
+// for what, and the reply's status once sent. account() completes it.
+telemetry::RequestRecord record_of(const DispatchRequest& request) {
+  telemetry::RequestRecord rec;
+  rec.endpoint = request.endpoint;
+  rec.model = request.route.model;  // as asked
+  rec.client = request.client;
+  if (!request.cache.empty()) rec.cache = request.cache;
+  if (request.caller) rec.key = std::string(request.caller->name());
   if (const http::Exchange* ex = request.exchange) {
-    f.method = std::string(ex->method_string());
-    f.request_id = ex->request_id().empty() ? std::string(ex->request()["X-Request-Id"].substr(0, 128)) : ex->request_id();
-    f.status = ex->status();
+    rec.method = std::string(ex->method_string());
+    rec.request_id = ex->request_id().empty() ? std::string(ex->request()["X-Request-Id"].substr(0, 128)) : ex->request_id();
+    rec.status = ex->status();
+  } else {
+    rec.method = "POST";
   }
-  return f;
+  return rec;
 }
 
-// The status the client got: the reply's, once sent; else what the outcome will answer (the
-// failure paths account before they reply). 499 (nginx's "client closed request"): it left.
-int status_of(const Facts& request, const Result& out, std::string_view outcome) {
-  if (request.status) return request.status;
+// The status the client got: the reply's, once sent (`sent`); else what the outcome will
+// answer (the failure paths account before they reply). 499 (nginx's "client closed
+// request"): it left.
+int status_of(int sent, const Result& out, std::string_view outcome) {
+  if (sent) return sent;
   if (outcome == "unroutable") return out.error_status;
   if (outcome == "rejected") return 503;
   if (outcome == "abandoned") return 499;
@@ -176,21 +169,42 @@ int status_of(const Facts& request, const Result& out, std::string_view outcome)
   return 502;
 }
 
-// One line of the request log (GET /requests, the dashboard's Requests view), built from what
-// the metrics count, so the outcome and node are the same in both. Takes the facts' strings.
-void log_request(Gateway& gw, Facts& request, std::string model, const Result& out,
-                 const telemetry::RequestOutcome& r, uint64_t routing_seq) {
-  telemetry::RequestRecord rec;
+// Records the decision in the routing log (with `outcome`, a literal) and counts the request
+// in the metrics, the dashboard's traffic window and the request log, where `rec` goes.
+// `node`: the node that was serving a request whose client left (a served request's node is
+// its own). Control thread.
+void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event event, std::string_view outcome,
+             std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
+  std::string model = normalize_model_name(rec.model);
+  if (out.node) prefix_served(gw, *out.node, model, out.prefix);
+  const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
+  const auto now = std::chrono::steady_clock::now();
+  rec.node = out.node ? std::move(*out.node) : std::move(node);
+  std::string label = model_label(gw, model, out);
+  telemetry::RequestOutcome r;
+  r.endpoint = rec.endpoint;
+  r.model = label;
+  r.node = rec.node;
+  r.outcome = outcome;
+  r.total_s = std::chrono::duration<double>(now - started).count();
+  r.queued = out.queued;
+  r.queue_wait_s = queue_wait_s;
+  if (out.node) {
+    r.ttft_s = out.ttft_ms / 1000.0;
+    r.tokens = out.tokens;
+    r.attempts = out.attempts;
+  }
+  gw.telemetry.metrics.request(r);
+  const bool error = outcome != "served" && outcome != "abandoned";
+  const bool served = out.node.has_value();
+  gw.telemetry.traffic.record(now, served ? out.ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, rec.node, error);
+
+  // The request log's line, built from what the metrics count, so the outcome and node are the
+  // same in both.
   rec.at = std::chrono::system_clock::now();
-  rec.key = std::move(request.key);
-  rec.method = std::move(request.method);
-  rec.client = std::move(request.client);
-  rec.request_id = std::move(request.request_id);
-  rec.endpoint = r.endpoint;
-  rec.model = request.model.empty() ? r.model : std::move(model);  // as asked (normalised), "other" or not
-  rec.node = r.node;
-  rec.status = status_of(request, out, r.outcome);
-  rec.outcome = r.outcome;
+  rec.model = rec.model.empty() ? std::move(label) : std::move(model);  // as asked (normalised), "other" or not
+  rec.status = status_of(rec.status, out, outcome);
+  rec.outcome = outcome;
   rec.attempts = r.attempts;
   rec.queued = r.queued;
   rec.queue_ms = r.queue_wait_s * 1000.0;
@@ -198,43 +212,13 @@ void log_request(Gateway& gw, Facts& request, std::string model, const Result& o
   rec.duration_ms = r.total_s * 1000.0;
   rec.tokens_out = r.tokens;
   rec.tokens_in = out.tokens_in;
-  if (!request.cache.empty()) rec.cache = std::move(request.cache);
   rec.routing = gw.telemetry.routing.find(routing_seq);
   gw.telemetry.request_log.record(std::move(rec));
 }
 
-// Records the decision in the routing log (with `outcome`) and counts the request in the
-// metrics, the dashboard's traffic window and the request log. `node`: the node that was
-// serving a request whose client left (a served request's node is its own). Control thread.
-void account(Gateway& gw, Facts request, const Result& out, Event event,
-             std::string outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
-             std::string node = {}) {
-  std::string model = normalize_model_name(request.model);
-  if (out.node) prefix_served(gw, *out.node, model, out.prefix);
-  const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
-  const auto now = std::chrono::steady_clock::now();
-  telemetry::RequestOutcome r;
-  r.endpoint = std::move(request.endpoint);
-  r.model = model_label(gw, model, out);
-  r.outcome = std::move(outcome);
-  r.total_s = std::chrono::duration<double>(now - started).count();
-  r.queued = out.queued;
-  r.queue_wait_s = queue_wait_s;
-  r.node = std::move(node);
-  if (out.node) {
-    r.node = *out.node;
-    r.ttft_s = out.ttft_ms / 1000.0;
-    r.tokens = out.tokens;
-    r.attempts = out.attempts;
-  }
-  gw.telemetry.metrics.request(r);
-  const bool error = r.outcome != "served" && r.outcome != "abandoned";
-  gw.telemetry.traffic.record(now, out.node ? out.ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, r.node, error);
-  log_request(gw, request, std::move(model), out, r, routing_seq);
-}
-
 // The same, from the thread that served the request, which does not wait for it. The
-// request's access-log line (written by the guard on this thread) learns it here.
+// request's access-log line (written by the guard on this thread) learns it here. `outcome`:
+// a literal.
 void account_later(Gateway& gw, const DispatchRequest& request, Result out, Event event,
                    std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
                    std::string node = {}) {
@@ -250,9 +234,9 @@ void account_later(Gateway& gw, const DispatchRequest& request, Result out, Even
     }
     entry->cache = request.cache;
   }
-  post_control(gw, [&gw, facts = facts_of(request), out = std::move(out), event = std::move(event), outcome = std::string(outcome),
-                    started, queue_wait_s, node = std::move(node)]() mutable {
-    account(gw, std::move(facts), out, std::move(event), std::move(outcome), started, queue_wait_s, std::move(node));
+  post_control(gw, [&gw, rec = record_of(request), out = std::move(out), event = std::move(event), outcome, started,
+                    queue_wait_s, node = std::move(node)]() mutable {
+    account(gw, std::move(rec), out, std::move(event), outcome, started, queue_wait_s, std::move(node));
   });
 }
 
@@ -320,6 +304,29 @@ void read_prefix_state(Gateway& gw, routing::RouteRequest& route) {
 }
 
 // The control thread's visit. `priority_note`: what apply_key() said (the request's thread).
+// decide()'s notes on a decision and its event for the routing log.
+void note_decision(DispatchRequest& request, Dispatched& out, const std::string& priority_note, Routed& r) {
+  if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
+  if (!request.shard_note.empty() && out.decision.ok()) out.decision.reason += "; " + request.shard_note;
+  r.event = event_of(request, out.decision, *r.snapshot);
+}
+
+// decide()'s admission of a request it found a route for.
+void admit_decided(Gateway& gw, DispatchRequest& request, Dispatched& out, const std::string& model,
+                   Admission::Waiting where, Routed& r) {
+  r.ticket = gw.admission.enter(*r.snapshot, out.decision, model, request.route.priority, std::move(where));
+  if (const Lease* lease = r.ticket.out.lease.get()) {
+    prefix_sent(gw, r.snapshot->nodes[lease->node()], model, request.prefix, request.route.session);
+    r.sent_to = lease->node();
+  }
+  if (const Lease* lease = r.ticket.out.lease.get(); lease && !r.snapshot->nodes[lease->node()].resident_model(model)) {
+    // Now, before the next request is routed here: it joins this load instead of starting one.
+    gw.cluster.loading_started(lease->node(), model);
+    r.loading = true;
+  }
+}
+
+// The control thread's visit. `priority_note`: what apply_key() said (the request's thread).
 http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched& out,
                                std::chrono::steady_clock::time_point started, const std::string& model,
                                Admission::Waiting where, const std::string& priority_note) {
@@ -337,28 +344,34 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
     out.decision.error = request.shard_error;
     out.decision.reason = request.shard_error;
   }
-  if (!priority_note.empty() && out.decision.ok()) out.decision.reason += "; " + priority_note;
-  if (!request.shard_note.empty() && out.decision.ok()) out.decision.reason += "; " + request.shard_note;
-  r.event = event_of(request, out.decision, *r.snapshot);
+  note_decision(request, out, priority_note, r);
   if (!out.decision.ok()) {
     r.event->error = out.decision.error;
     // Requests that ended before this one came are logged before it, as on one thread (their
     // accounting may still sit in a worker's queue; rare path).
     co_await settle_workers(gw);
-    account(gw, facts_of(request), result_of(out), std::move(r.event), "unroutable", started, 0);
+    Result result = result_of(out);
+    account(gw, record_of(request), result, std::move(r.event), "unroutable", started, 0);
     co_return r;
   }
-  r.ticket = gw.admission.enter(*r.snapshot, out.decision, model, request.route.priority, std::move(where));
-  if (const Lease* lease = r.ticket.out.lease.get()) {
-    prefix_sent(gw, r.snapshot->nodes[lease->node()], model, request.prefix, request.route.session);
-    r.sent_to = lease->node();
-  }
-  if (const Lease* lease = r.ticket.out.lease.get(); lease && !r.snapshot->nodes[lease->node()].resident_model(model)) {
-    // Now, before the next request is routed here: it joins this load instead of starting one.
-    gw.cluster.loading_started(lease->node(), model);
-    r.loading = true;
-  }
+  admit_decided(gw, request, out, model, std::move(where), r);
   co_return r;
+}
+
+// decide() without a coroutine, for a request already on the control thread (one thread
+// serves all) that finds a route at once. False, with nothing taken or recorded: decide()
+// for the rest (a sharded model, a refresh, an unroutable request's accounting).
+bool decide_at_once(Gateway& gw, DispatchRequest& request, Dispatched& out, const std::string& model,
+                    Admission::Waiting& where, const std::string& priority_note, Routed& r) {
+  if (!http::on_control_thread() || !request.shard_error.empty()) return false;
+  request.route.now = std::chrono::steady_clock::now();
+  read_prefix_state(gw, request.route);
+  routing::Decision decision = route_now(gw, request.route, r.snapshot);
+  if (!decision.ok()) return false;
+  out.decision = std::move(decision);
+  note_decision(request, out, priority_note, r);
+  admit_decided(gw, request, out, model, std::move(where), r);
+  return true;
 }
 
 // The common case of a worker's request, without a visit to the control thread: routed on the
@@ -405,7 +418,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   Dispatched out;
   const std::string model = normalize_model_name(request.route.model);
   if (telemetry::AccessEntry* entry = access_entry(request)) entry->model = model;
-  if (request.exchange && request.upstream.headers.find("X-Request-Id") == request.upstream.headers.end())
+  if (request.exchange && !request.upstream.traced)
     add_trace_headers(*request.exchange, request.upstream);  // a translated request: built anew
   if (keys_prefixes(gw)) {  // off the control thread: it parses
     if (!request.prefix_read) request.prefix = prefix_of(request.upstream);
@@ -429,8 +442,10 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
     Admission::Waiting here;  // where this request waits if it is queued: this thread
     here.executor = co_await http::asio::this_coro::executor;
     here.thread = http::thread_index();
-    auto deciding = [&] { return decide(gw, request, out, started, model, here, priority_note); };
-    routed = co_await http::on_control_co(gw.control, deciding);
+    if (!decide_at_once(gw, request, out, model, here, priority_note, routed)) {
+      auto deciding = [&] { return decide(gw, request, out, started, model, here, priority_note); };
+      routed = co_await http::on_control_co(gw.control, deciding);
+    }
   }
   if (!out.decision.ok()) {  // accounted by decide()
     if (telemetry::AccessEntry* entry = access_entry(request)) entry->outcome = "unroutable";

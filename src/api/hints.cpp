@@ -2,6 +2,8 @@
 
 #include "common/limits.hpp"
 
+#include <boost/beast/core/string.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
@@ -19,6 +21,12 @@ std::optional<double> number(std::string_view s) {
 }  // namespace
 
 std::string read_hint_headers(const http::Request& request, routing::RouteRequest& out) {
+  // Most requests carry none: one look at each field's name, not a lookup per hint.
+  const bool any = std::any_of(request.begin(), request.end(), [](const auto& f) {
+    const std::string_view name = f.name_string();
+    return name.size() > 8 && boost::beast::iequals(name.substr(0, 8), "x-hydra-");
+  });
+  if (!any) return {};
   if (auto it = request.find("X-Hydra-Node"); it != request.end()) {
     if (it->value().size() > limits::kNameBytes)
       return fmt::format("X-Hydra-Node must be a node id (host:port) of at most {} bytes", limits::kNameBytes);

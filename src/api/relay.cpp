@@ -148,6 +148,7 @@ Upstream upstream_of(http::Exchange& ex) {
 
 void add_trace_headers(const http::Exchange& ex, Upstream& u) {
   const http::Request& request = ex.request();
+  u.traced = true;
   if (!ex.request_id().empty()) u.headers.set("X-Request-Id", ex.request_id());
   u.headers.erase("traceparent");
   u.headers.erase("tracestate");  // goes with a valid traceparent only

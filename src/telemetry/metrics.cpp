@@ -39,10 +39,20 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
+// A map's entries in the order of their label values.
+template <class V>
+std::vector<const typename Metrics::ByLabels<V>::value_type*> sorted(const Metrics::ByLabels<V>& values) {
+  std::vector<const typename Metrics::ByLabels<V>::value_type*> out;
+  out.reserve(values.size());
+  for (const auto& entry : values) out.push_back(&entry);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  return out;
+}
+
 void counters(std::string& out, std::string_view name, std::string_view help, const std::vector<std::string_view>& names,
               const Metrics::ByLabels<uint64_t>& values) {
   header(out, name, "counter", help);
-  for (const auto& [labels, v] : values) out += fmt::format("{}{} {}\n", name, label_set(names, labels), v);
+  for (const auto* e : sorted(values)) out += fmt::format("{}{} {}\n", name, label_set(names, e->first), e->second);
 }
 
 void histogram_lines(std::string& out, std::string_view name, const std::vector<std::string_view>& names,
@@ -61,7 +71,7 @@ void histogram_lines(std::string& out, std::string_view name, const std::vector<
 void histograms(std::string& out, std::string_view name, std::string_view help, const std::vector<std::string_view>& names,
                 const Metrics::ByLabels<Histogram>& values) {
   header(out, name, "histogram", help);
-  for (const auto& [labels, h] : values) histogram_lines(out, name, names, labels, h);
+  for (const auto* e : sorted(values)) histogram_lines(out, name, names, e->first, e->second);
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 // Single-threaded: the gateway's thread feeds and renders it.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,11 +31,11 @@ private:
 };
 
 // One model request as dispatch saw it end.
-struct RequestOutcome {
-  std::string endpoint;  // "/api/chat", "/v1/chat/completions", "orchestrate", ...
-  std::string model;
-  std::string node;      // empty when no node served
-  std::string outcome;   // served | failed | rejected (busy) | unroutable | abandoned
+struct RequestOutcome {  // views: of strings that outlive the call to Metrics::request
+  std::string_view endpoint;  // "/api/chat", "/v1/chat/completions", "orchestrate", ...
+  std::string_view model;
+  std::string_view node;      // empty when no node served
+  std::string_view outcome;   // served | failed | rejected (busy) | unroutable | abandoned
   double ttft_s = -1;    // < 0: unknown
   double total_s = -1;
   uint64_t tokens = 0;   // eval_count of the reply, when it said
@@ -107,18 +110,39 @@ public:
   std::string render(const GaugeSample& gauges) const;
 
   using Labels = std::vector<std::string>;
-  // Orders label sets, and finds one by views of its values: counting a request allocates
-  // nothing once its label set exists.
-  struct LabelsLess {
+  // Label sets hashed, and found by views of their values: counting a request allocates
+  // nothing once its label set exists. (Rendered in sorted order.)
+  struct LabelsHash {
+    using is_transparent = void;
+    // Short values (a model, a node, an endpoint): mixed eight bytes at a time, inline.
+    template <class L>
+    std::size_t operator()(const L& labels) const {
+      uint64_t h = labels.size();
+      for (std::string_view v : labels) {
+        std::size_t at = 0;
+        for (; at + 8 <= v.size(); at += 8) {
+          uint64_t word;
+          std::memcpy(&word, v.data() + at, 8);
+          h = (h ^ word) * 0x9e3779b97f4a7c15ull;
+        }
+        uint64_t tail = v.size();
+        for (; at < v.size(); ++at) tail = (tail << 8) | static_cast<unsigned char>(v[at]);
+        h = (h ^ tail) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 32;
+      }
+      return static_cast<std::size_t>(h);
+    }
+  };
+  struct LabelsEqual {
     using is_transparent = void;
     template <class A, class B>
     bool operator()(const A& a, const B& b) const {
-      return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                          [](std::string_view x, std::string_view y) { return x < y; });
+      return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                        [](std::string_view x, std::string_view y) { return x == y; });
     }
   };
   template <class V>
-  using ByLabels = std::map<Labels, V, LabelsLess>;
+  using ByLabels = std::unordered_map<Labels, V, LabelsHash, LabelsEqual>;
 
 private:
   ByLabels<uint64_t> http_requests_;  // route, status

@@ -41,7 +41,7 @@ bool RequestFilter::matches(const RequestRecord& r) const {
          (outcome.empty() || r.outcome == outcome);
 }
 
-uint64_t RequestLog::record(RequestRecord r) {
+uint64_t RequestLog::record(RequestRecord&& r) {
   r.seq = next_seq_++;
   records_.push_back(std::move(r));
   if (records_.size() > capacity_) records_.pop_front();

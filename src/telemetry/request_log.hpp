@@ -55,7 +55,7 @@ class RequestLog {
 public:
   explicit RequestLog(std::size_t capacity = 1000) : capacity_(capacity) {}
 
-  uint64_t record(RequestRecord r);
+  uint64_t record(RequestRecord&& r);
   // Up to `limit` matching records, newest first.
   std::vector<const RequestRecord*> recent(const RequestFilter& filter) const;
   std::size_t size() const { return records_.size(); }

@@ -142,6 +142,10 @@ TEST(AccessLogFile, BatchesWriteWholeLinesOnAPipeAndOutliveTheirLog) {
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
   const int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(reader, 0);
+  // A writer of the test's own until the log has opened the pipe: with none, a read finds the
+  // end at once and the drain would stop before the log began.
+  const int holder = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
+  ASSERT_GE(holder, 0);
   std::string got;
   std::thread drain([&] {  // until every writer has closed (EOF), bounded
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -156,7 +160,9 @@ TEST(AccessLogFile, BatchesWriteWholeLinesOnAPipeAndOutliveTheirLog) {
   auto late = std::make_unique<AccessBatch>();
   {
     AccessLog log;
-    ASSERT_EQ(log.open(AccessFormat::json, path), "");
+    const std::string opened = log.open(AccessFormat::json, path);
+    ::close(holder);
+    ASSERT_EQ(opened, "");
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t)
       threads.emplace_back([&log, t] {
