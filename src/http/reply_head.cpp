@@ -76,13 +76,15 @@ error_code ReplyHead::parse(std::string_view bytes) {
     content_type_.clear();
     length_.reset();
     chunked_ = encoded_ = close_ = keep_alive_token_ = keep_alive_ = false;
+    // Not a reply at all: said as soon as its first bytes show it, whatever follows.
+    const std::string_view opening = bytes.substr(start, 5);
+    if (opening != std::string_view("HTTP/").substr(0, opening.size())) return seen_ = E::bad_version;
     bool first = true;
     std::size_t at = start;
     for (;;) {
       const std::size_t lf = bytes.find('\n', at);
       if (lf == std::string_view::npos) {
         if (bytes.size() > kLimit) return seen_ = E::header_limit;
-        if (first && bytes.size() - start >= 5 && bytes.substr(start, 5) != "HTTP/") return seen_ = E::bad_version;
         return seen_ = E::need_more;
       }
       if (lf >= kLimit) return seen_ = E::header_limit;
