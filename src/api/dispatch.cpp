@@ -202,7 +202,6 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   // The request log's line, built from what the metrics count, so the outcome and node are the
   // same in both.
   rec.at = std::chrono::system_clock::now();
-  rec.model = rec.model.empty() ? std::move(label) : std::move(model);  // as asked (normalised), "other" or not
   rec.status = status_of(rec.status, out, outcome);
   rec.outcome = outcome;
   rec.attempts = r.attempts;
@@ -212,6 +211,8 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   rec.duration_ms = r.total_s * 1000.0;
   rec.tokens_out = r.tokens;
   rec.tokens_in = out.tokens_in;
+  // Last: r's views of the label end here.
+  rec.model = rec.model.empty() ? std::move(label) : std::move(model);  // as asked (normalised), "other" or not
   rec.routing = gw.telemetry.routing.find(routing_seq);
   gw.telemetry.request_log.record(std::move(rec));
 }
@@ -359,8 +360,9 @@ http::awaitable<Routed> decide(Gateway& gw, DispatchRequest& request, Dispatched
 }
 
 // decide() without a coroutine, for a request already on the control thread (one thread
-// serves all) that finds a route at once. False, with nothing taken or recorded: decide()
-// for the rest (a sharded model, a refresh, an unroutable request's accounting).
+// serves all) that finds a route at once. False, with no slot taken and nothing recorded:
+// decide() for the rest (a sharded model, a refresh, an unroutable request's accounting),
+// which routes again (round robin's turn moves twice for such a request).
 bool decide_at_once(Gateway& gw, DispatchRequest& request, Dispatched& out, const std::string& model,
                     Admission::Waiting& where, const std::string& priority_note, Routed& r) {
   if (!http::on_control_thread() || !request.shard_error.empty()) return false;

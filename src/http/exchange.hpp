@@ -46,9 +46,10 @@ public:
   awaitable<error_code> respond_error(bhttp::status status, std::string_view message);
 
   // Streamed replies: chunked transfer encoding, or raw bytes when `content_length` is known
-  // (raw + close for HTTP/1.0 peers). `extra` fields (routing headers; views that must live
-  // until the call completes) go into the head; with a known length the head goes out with the
-  // first send_chunk() (or end_stream()).
+  // (raw + close for HTTP/1.0 peers). `extra` fields (routing headers, each name once; views
+  // that must live until the call completes) go into the head, unless a reply header of the
+  // exchange (add_reply_header) names the same field; with a known length the head goes out
+  // with the first send_chunk() (or end_stream()).
   awaitable<error_code> begin_stream(bhttp::status status, std::string_view content_type, HeadFields extra = {},
                                      std::optional<std::uint64_t> content_length = std::nullopt);
   awaitable<error_code> send_chunk(std::string_view data);

@@ -111,7 +111,8 @@ error_code ReplyHead::parse(std::string_view bytes) {
     }
     if (encoded_ && length_) return seen_ = E::bad_transfer_encoding;  // RFC 9112 §6.3: a smuggling sign
     size_ = at;
-    keep_alive_ = framing() != BodyReader::Framing::until_close && !close_ && (minor_ >= 1 || keep_alive_token_);
+    keep_alive_ = framing() != BodyReader::Framing::until_close && !close_ && (minor_ >= 1 || keep_alive_token_) &&
+                  status_ != 101;  // a switched protocol is no HTTP connection to pool
     return seen_ = error_code{};
   }
 }

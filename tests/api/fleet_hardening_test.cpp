@@ -171,6 +171,36 @@ TEST(BigBodies, RepliesOfManyReadsArriveByteForByte) {
   }
 }
 
+// A node's error reply is read by the relay itself (api/attempt.cpp read_error_body): in
+// chunks, whole, and its words reach the client; the connection then serves the next request.
+TEST(NodeErrors, AChunkedErrorReplyIsReadWholeAndItsWordsReachTheClient) {
+  using hydra::http::bhttp::status;
+  int generates = 0;  // the node's thread only
+  // (Not a braced list inside the handler: g++ 12 mishandles those in coroutines.)
+  static constexpr std::string_view kPieces[] = {R"({"error":"the )", R"(model explo)", R"(ded"})"};
+  FakeNode node([&](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+    const std::string_view path = ex.path();
+    if (path == "/api/version") co_return (void)co_await ex.respond(status::ok, R"({"version":"0.12.6"})");
+    if (path == "/api/tags") co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"err:1b","size":1000}]})");
+    if (path != "/api/generate") co_return (void)co_await ex.respond(status::ok, R"({"models":[]})");
+    if (++generates % 2 == 0) co_return (void)co_await ex.respond(status::ok, R"({"response":"fine","done":true})");
+    if (co_await ex.begin_stream(status::internal_server_error, "application/json")) co_return;
+    for (std::string_view piece : kPieces)
+      if (co_await ex.send_chunk(piece)) co_return;
+    co_await ex.end_stream();
+  });
+  Fleet f;
+  f.start_gateway({}, {"--node", node.url()});
+  for (int round = 0; round < 3; ++round) {
+    auto failed = post(f.gateway(), "/api/generate", R"({"model":"err:1b","prompt":"hi","stream":false})");
+    EXPECT_GE(failed.status, 500) << failed.body;
+    EXPECT_NE(failed.body.find("the model exploded"), std::string::npos) << failed.body;
+    auto fine = post(f.gateway(), "/api/generate", R"({"model":"err:1b","prompt":"hi","stream":false})");
+    EXPECT_EQ(fine.status, 200) << fine.body;
+    EXPECT_NE(fine.body.find("fine"), std::string::npos) << fine.body;
+  }
+}
+
 TEST(UnknownModels, APulledModelIsFoundByTheNextRequestAfterTheInterval) {
   Fleet f;
   start_fleet(f, {"HYDRA_MODELS_INTERVAL=3600"});

@@ -178,7 +178,7 @@ TEST(ReadReplyHead, TheHeadIsParsedAndTheBodysFirstBytesStayInTheBuffer) {
   EXPECT_EQ(r.held, "hel");
 }
 
-TEST(ReadReplyHead, AWholeReplyReadAtOnceLeavesItsBodyAndTheConnectionOpen) {
+TEST(ReadReplyHead, AWholeReplyReadAtOnceIsParsedWithItsBodyLeftInTheBuffer) {
   // The read's test parses the head where it decides; the result is the same as in pieces.
   HeadRead r = read_head_of({"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"}, false);
   EXPECT_FALSE(r.ec) << r.ec.message();

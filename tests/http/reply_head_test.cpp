@@ -86,6 +86,11 @@ TEST(NodeReplyHead, AnInterimReplyIsSkippedWithItsHead) {
   ASSERT_FALSE(h.parse(wire));
   EXPECT_EQ(h.status(), 200);
   EXPECT_EQ(wire.substr(h.size()), "ok");
+  ReplyHead switched;  // 101 is the final answer, and no connection to pool afterwards
+  ASSERT_FALSE(switched.parse("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"));
+  EXPECT_EQ(switched.status(), 101);
+  EXPECT_EQ(switched.framing(), Framing::none);
+  EXPECT_FALSE(switched.keep_alive());
   ReplyHead waiting;
   EXPECT_EQ(waiting.parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2"), bhttp::error::need_more);
 }
