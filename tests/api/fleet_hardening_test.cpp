@@ -4,7 +4,9 @@
 #include "support/fake_node.hpp"
 #include "support/fleet.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <cstdio>
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -199,6 +201,42 @@ TEST(NodeErrors, AChunkedErrorReplyIsReadWholeAndItsWordsReachTheClient) {
     EXPECT_EQ(fine.status, 200) << fine.body;
     EXPECT_NE(fine.body.find("fine"), std::string::npos) << fine.body;
   }
+}
+
+// A reply head the relay refuses (http/reply_head.hpp) fails that attempt as the node's fault;
+// the request goes to another node and the client never sees it. Each bad node sends one kind
+// (injected through a field value the test's server writes as it is): a folded line, two
+// lengths, a length and a Transfer-Encoding together.
+TEST(NodeErrors, AMalformedReplyHeadFailsOverToAnotherNode) {
+  using hydra::http::bhttp::status;
+  static const std::pair<std::string, std::string> kBad[] = {
+      {"X-Folded", "a\r\n b"}, {"X-Second", "1\r\nContent-Length: 99999"}, {"X-Smuggle", "1\r\nTransfer-Encoding: chunked"}};
+  std::vector<std::unique_ptr<FakeNode>> bad;
+  for (const auto& field : kBad)
+    bad.push_back(std::make_unique<FakeNode>([&field](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+      const std::string_view path = ex.path();
+      if (path == "/api/version") co_return (void)co_await ex.respond(status::ok, R"({"version":"0.12.6"})");
+      if (path == "/api/tags") co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"llama3.2:3b","size":1000}]})");
+      if (path == "/api/ps")
+        co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"llama3.2:3b","size":1000,"size_vram":1000}]})");
+      if (path != "/api/generate") co_return (void)co_await ex.respond(status::ok, R"({"models":[]})");
+      ex.add_reply_header(field.first, field.second);
+      co_await ex.respond(status::ok, R"({"model":"llama3.2:3b","response":"bad","done":true})");
+    }));
+  Fleet f;
+  f.add_sim("a", {"--model", "llama3.2:3b=4", "--loaded", "llama3.2:3b", "--tokens-per-second", "2000"});
+  std::vector<std::string> args;
+  for (const auto& node : bad) args.insert(args.end(), {"--node", node->url()});
+  f.start_gateway({}, args);
+  const auto all_hit = [&] {
+    return std::all_of(bad.begin(), bad.end(), [](const auto& n) { return n->hits("/api/generate") > 0; });
+  };
+  for (int i = 0; i < 80 && !all_hit(); ++i) {
+    auto r = post(f.gateway(), "/api/generate", kKnown);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body.find("\"bad\""), std::string::npos) << r.body;
+  }
+  for (std::size_t i = 0; i < bad.size(); ++i) EXPECT_GT(bad[i]->hits("/api/generate"), 0) << kBad[i].first;
 }
 
 TEST(UnknownModels, APulledModelIsFoundByTheNextRequestAfterTheInterval) {
