@@ -15,9 +15,7 @@ std::string reply_too_long(std::string_view node_id, std::size_t limit_bytes) {
 }
 
 void set_served_headers(http::bhttp::fields& fields, const Served& served) {
-  fields.set("X-Hydra-Node", served.node_id);
-  fields.set("X-Hydra-Route-Reason", served.reason);
-  if (!served.cache.empty()) fields.set("X-Hydra-Cache", served.cache);
+  for (const auto& [name, value] : ServedFields(served).view()) fields.set(name, value);
 }
 
 ServedFields::ServedFields(const Served& served, http::HeadField first) {

@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <optional>
 
 namespace hydra::api {
 
@@ -19,9 +20,9 @@ std::string sse_event(std::string_view name, const boost::json::object& data) {
 
 http::awaitable<bool> begin_sse(http::Exchange& ex, const Served* served) {
   const http::HeadField no_cache("Cache-Control", "no-cache");
-  if (!served) co_return static_cast<bool>(co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", http::HeadFields(&no_cache, 1)));
-  const ServedFields extra(*served, no_cache);
-  auto ec = co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", extra.view());
+  std::optional<ServedFields> routed;
+  const http::HeadFields extra = served ? routed.emplace(*served, no_cache).view() : http::HeadFields(&no_cache, 1);
+  auto ec = co_await ex.begin_stream(bhttp::status::ok, "text/event-stream", extra);
   co_return static_cast<bool>(ec);
 }
 
