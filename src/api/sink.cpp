@@ -15,7 +15,8 @@ std::string reply_too_long(std::string_view node_id, std::size_t limit_bytes) {
 }
 
 void set_served_headers(http::bhttp::fields& fields, const Served& served) {
-  for (const auto& [name, value] : ServedFields(served).view()) fields.set(name, value);
+  const ServedFields served_fields(served);  // named: a temporary in the range would die before the loop
+  for (const auto& [name, value] : served_fields.view()) fields.set(name, value);
 }
 
 ServedFields::ServedFields(const Served& served, http::HeadField first) {

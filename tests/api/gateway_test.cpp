@@ -151,7 +151,7 @@ TEST(Gateway, KillingANodeUnderLoadLosesNoRequest) {
 
 TEST(Gateway, ARequestWaitingOnANodeThatFreezesFailsOverWhenTheNodeIsEjected) {
   Fleet f;
-  f.add_sim("a", common_args(5));  // replies of 15 tokens take 3 s: the head comes only at the end
+  f.add_sim("a", common_args(5));  // replies of 50 tokens take 10 s: the head comes only at the end
   f.add_sim("b", common_args(400));
   f.start_gateway();
   std::promise<HttpReply> reply;
@@ -159,7 +159,7 @@ TEST(Gateway, ARequestWaitingOnANodeThatFreezesFailsOverWhenTheNodeIsEjected) {
     HttpCall c;
     c.method = "POST";
     c.target = "/api/generate";
-    c.body = gen("llama3.2:3b", "frozen", false, R"(,"options":{"num_predict":15})");
+    c.body = gen("llama3.2:3b", "frozen", false, R"(,"options":{"num_predict":50})");
     c.headers = {{"X-Hydra-Node", f.sim(0).id}};
     c.timeout = seconds(40);  // far below the 300 s first-byte timeout
     return request(f.gateway(), c);
