@@ -17,6 +17,47 @@
 
 namespace hydra::http {
 
+namespace {
+
+// A reply field's value as it may go on the wire. Values can carry text from a request (a node
+// id named in a route reason): a CR or LF would end the line there and let that text write
+// fields, or a body, of its own. Control characters (HTAB aside) become spaces; nearly every
+// value has none and is not copied.
+bool wire_safe(std::string_view value) {
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
+std::string made_wire_safe(std::string_view value) {
+  std::string out(value);
+  for (char& c : out)
+    if (!wire_safe(std::string_view(&c, 1))) c = ' ';
+  return out;
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  if (wire_safe(value)) append_header(out, name, value);
+  else append_header(out, name, made_wire_safe(value));
+}
+
+void make_wire_safe(bhttp::fields& fields) {
+  std::vector<std::pair<std::string, std::string>> mended;
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (wire_safe(it->value())) {
+      ++it;
+      continue;
+    }
+    mended.emplace_back(std::string(it->name_string()), made_wire_safe(it->value()));
+    it = fields.erase(it);
+  }
+  for (const auto& [name, value] : mended) fields.insert(name, value);
+}
+
+}  // namespace
+
 std::string address_text(const asio::ip::address& address) {
   if (!address.is_v4()) return address.to_string();
   const auto bytes = address.to_v4().to_bytes();
@@ -47,6 +88,7 @@ awaitable<error_code> Exchange::respond(Response res) {
   res.version(request_.version());
   res.keep_alive(reusable_);
   for (const auto& [name, value] : reply_headers_) res.set(name, value);
+  make_wire_safe(res.base());
   if (request_.method() == bhttp::verb::head) {
     auto size = res.body().size();
     res.body().clear();
@@ -101,11 +143,11 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, H
   head_.append(bhttp::obsolete_reason(status));
   head_.append("\r\n");
   for (const auto& [name, value] : extra)
-    if (!framing_field(name) && !named_later(name, 0)) append_header(head_, name, value);
+    if (!framing_field(name) && !named_later(name, 0)) append_field(head_, name, value);
   for (std::size_t i = 0; i < reply_headers_.size(); ++i)
     if (!framing_field(reply_headers_[i].first) && !named_later(reply_headers_[i].first, i + 1))
-      append_header(head_, reply_headers_[i].first, reply_headers_[i].second);
-  append_header(head_, "Content-Type", content_type);
+      append_field(head_, reply_headers_[i].first, reply_headers_[i].second);
+  append_field(head_, "Content-Type", content_type);
   if (content_length) {
     append_header(head_, "Content-Length", fmt::format_int(*content_length).c_str());
     raw_stream_ = true;

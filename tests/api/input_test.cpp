@@ -217,3 +217,23 @@ TEST(Input, HostileInputIsRefusedInTheApisShapeAndNeverRecorded) {
     EXPECT_LT(r.body.size(), 256u * 1024) << target;
   }
 }
+
+// Text from a request that a reply's head repeats (an unknown node id, named in the route
+// reason) cannot end a header line: a CR or LF in it goes out as a space, whole replies and
+// streamed ones alike, so no field or body of the client's making follows.
+TEST(Input, TextFromARequestNeverSplitsTheReplyHead) {
+  Fleet f;
+  f.add_sim("a", {"--model", "llama3.2:3b=2", "--loaded", "llama3.2:3b", "--tokens-per-second", "500"});
+  f.start_gateway();
+  const std::string node_id = R"(x\r\nX-Evil: 1\r\nContent-Length: 2\r\n\r\n{})";
+  for (const char* stream : {"false", "true"}) {
+    auto r = post(f.gateway(), "/generate",
+                  fmt::format(R"({{"prompt":"x","max_tokens":2,"node_id":"{}","stream":{}}})", node_id, stream));
+    ASSERT_EQ(r.status, 200) << stream << ": " << r.body;
+    EXPECT_EQ(r.headers.count("x-evil"), 0u) << stream;
+    const std::string reason = r.headers["x-hydra-route-reason"];
+    EXPECT_NE(reason.find("x  X-Evil: 1  Content-Length: 2    {}"), std::string::npos) << stream << ": " << reason;
+    EXPECT_TRUE(r.complete) << stream;
+    EXPECT_GT(r.body.size(), 2u) << stream << ": " << r.body;  // the reply's own body, not "{}"
+  }
+}
