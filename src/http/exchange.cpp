@@ -1,5 +1,6 @@
 #include "http/exchange.hpp"
 
+#include "http/field_value.hpp"
 #include "http/send.hpp"
 
 #include <charconv>
@@ -19,38 +20,19 @@ namespace hydra::http {
 
 namespace {
 
-// A reply field's value as it may go on the wire. Values can carry text from a request (a node
-// id named in a route reason): a CR or LF would end the line there and let that text write
-// fields, or a body, of its own. Control characters (HTAB aside) become spaces; nearly every
-// value has none and is not copied.
-bool wire_safe(std::string_view value) {
-  for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
-  }
-  return true;
-}
-
-std::string made_wire_safe(std::string_view value) {
-  std::string out(value);
-  for (char& c : out)
-    if (!wire_safe(std::string_view(&c, 1))) c = ' ';
-  return out;
-}
-
 void append_field(std::string& out, std::string_view name, std::string_view value) {
-  if (wire_safe(value)) append_header(out, name, value);
-  else append_header(out, name, made_wire_safe(value));
+  if (field_value_safe(value)) append_header(out, name, value);
+  else append_header(out, name, safe_field_value(value));
 }
 
 void make_wire_safe(bhttp::fields& fields) {
   std::vector<std::pair<std::string, std::string>> mended;
   for (auto it = fields.begin(); it != fields.end();) {
-    if (wire_safe(it->value())) {
+    if (field_value_safe(it->value())) {
       ++it;
       continue;
     }
-    mended.emplace_back(std::string(it->name_string()), made_wire_safe(it->value()));
+    mended.emplace_back(std::string(it->name_string()), safe_field_value(it->value()));
     it = fields.erase(it);
   }
   for (const auto& [name, value] : mended) fields.insert(name, value);

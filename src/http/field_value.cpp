@@ -1,0 +1,50 @@
+#include "http/field_value.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace hydra::http {
+
+namespace {
+
+bool bytes_safe(const char* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto u = static_cast<unsigned char>(p[i]);
+    if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
+// Whether the eight bytes at `p` may hold a byte below 0x20 or equal to 0x7f: never false when
+// one does; may be true when none does (a borrow can flag the byte above a true one).
+bool word_flagged(const char* p) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  const std::uint64_t del = x ^ (0x7f * ones);
+  return (((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & highs;
+}
+
+}  // namespace
+
+// Eight bytes at a time (every value of every reply is read): a word the test flags is looked
+// at byte by byte; the last word overlaps the one before rather than ending byte by byte.
+bool field_value_safe(std::string_view value) {
+  const char* p = value.data();
+  const std::size_t n = value.size();
+  if (n < 8) return bytes_safe(p, n);
+  for (std::size_t at = 0;; at += 8) {
+    if (at + 8 > n) at = n - 8;
+    if (word_flagged(p + at) && !bytes_safe(p + at, 8)) return false;
+    if (at + 8 == n) return true;
+  }
+}
+
+std::string safe_field_value(std::string_view value) {
+  std::string out(value);
+  for (char& c : out)
+    if (!bytes_safe(&c, 1)) c = ' ';
+  return out;
+}
+
+}  // namespace hydra::http

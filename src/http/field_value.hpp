@@ -1,0 +1,15 @@
+#pragma once
+// A reply field's value as it may go on the wire. Values can carry text from a request (a node
+// id named in a route reason): a CR or LF would end the line there and let that text write
+// fields, or a body, of its own. Exchange writes every value through these.
+#include <string>
+#include <string_view>
+
+namespace hydra::http {
+
+// No control character but HTAB (so no CR, LF, NUL or DEL): the value goes out as it is.
+bool field_value_safe(std::string_view value);
+// The value with each control character but HTAB made a space.
+std::string safe_field_value(std::string_view value);
+
+}  // namespace hydra::http
