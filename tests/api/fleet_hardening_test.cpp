@@ -2,6 +2,7 @@
 // names, nodes registered and deleted by the thousand, a node that answers garbage, request
 // bodies of tens of MiB.
 #include "support/fake_node.hpp"
+#include "support/raw_node.hpp"
 #include "support/fleet.hpp"
 
 #include <algorithm>
@@ -204,24 +205,20 @@ TEST(NodeErrors, AChunkedErrorReplyIsReadWholeAndItsWordsReachTheClient) {
 }
 
 // A reply head the relay refuses (http/reply_head.hpp) fails that attempt as the node's fault;
-// the request goes to another node and the client never sees it. Each bad node sends one kind
-// (injected through a field value the test's server writes as it is): a folded line, two
-// lengths, a length and a Transfer-Encoding together.
+// the request goes to another node and the client never sees it. Each bad node (a RawNode:
+// its bytes go out as they are) sends one kind: a folded line, two lengths, a length and a
+// Transfer-Encoding together.
 TEST(NodeErrors, AMalformedReplyHeadFailsOverToAnotherNode) {
-  using hydra::http::bhttp::status;
-  static const std::pair<std::string, std::string> kBad[] = {
-      {"X-Folded", "a\r\n b"}, {"X-Second", "1\r\nContent-Length: 99999"}, {"X-Smuggle", "1\r\nTransfer-Encoding: chunked"}};
-  std::vector<std::unique_ptr<FakeNode>> bad;
-  for (const auto& field : kBad)
-    bad.push_back(std::make_unique<FakeNode>([&field](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
-      const std::string_view path = ex.path();
-      if (path == "/api/version") co_return (void)co_await ex.respond(status::ok, R"({"version":"0.12.6"})");
-      if (path == "/api/tags") co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"llama3.2:3b","size":1000}]})");
-      if (path == "/api/ps")
-        co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"llama3.2:3b","size":1000,"size_vram":1000}]})");
-      if (path != "/api/generate") co_return (void)co_await ex.respond(status::ok, R"({"models":[]})");
-      ex.add_reply_header(field.first, field.second);
-      co_await ex.respond(status::ok, R"({"model":"llama3.2:3b","response":"bad","done":true})");
+  static const std::string kBad[] = {"X-Folded: a\r\n b\r\n", "X-Second: 1\r\nContent-Length: 99999\r\n",
+                                     "X-Smuggle: 1\r\nTransfer-Encoding: chunked\r\n"};
+  std::vector<std::unique_ptr<RawNode>> bad;
+  for (const std::string& fields : kBad)
+    bad.push_back(std::make_unique<RawNode>([&fields](std::string_view path) {
+      if (path == "/api/version") return raw_json_reply(R"({"version":"0.12.6"})");
+      if (path == "/api/tags") return raw_json_reply(R"({"models":[{"name":"llama3.2:3b","size":1000}]})");
+      if (path == "/api/ps") return raw_json_reply(R"({"models":[{"name":"llama3.2:3b","size":1000,"size_vram":1000}]})");
+      if (path != "/api/generate") return raw_json_reply(R"({"models":[]})");
+      return raw_json_reply(R"({"model":"llama3.2:3b","response":"bad","done":true})", fields);
     }));
   Fleet f;
   f.add_sim("a", {"--model", "llama3.2:3b=4", "--loaded", "llama3.2:3b", "--tokens-per-second", "2000"});
@@ -236,7 +233,7 @@ TEST(NodeErrors, AMalformedReplyHeadFailsOverToAnotherNode) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body.find("\"bad\""), std::string::npos) << r.body;
   }
-  for (std::size_t i = 0; i < bad.size(); ++i) EXPECT_GT(bad[i]->hits("/api/generate"), 0) << kBad[i].first;
+  for (std::size_t i = 0; i < bad.size(); ++i) EXPECT_GT(bad[i]->hits("/api/generate"), 0) << kBad[i];
 }
 
 TEST(UnknownModels, APulledModelIsFoundByTheNextRequestAfterTheInterval) {
