@@ -25,19 +25,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   else append_header(out, name, safe_field_value(value));
 }
 
-void make_wire_safe(bhttp::fields& fields) {
-  std::vector<std::pair<std::string, std::string>> mended;
-  for (auto it = fields.begin(); it != fields.end();) {
-    if (field_value_safe(it->value())) {
-      ++it;
-      continue;
-    }
-    mended.emplace_back(std::string(it->name_string()), safe_field_value(it->value()));
-    it = fields.erase(it);
-  }
-  for (const auto& [name, value] : mended) fields.insert(name, value);
-}
-
 }  // namespace
 
 std::string address_text(const asio::ip::address& address) {
@@ -70,7 +57,7 @@ awaitable<error_code> Exchange::respond(Response res) {
   res.version(request_.version());
   res.keep_alive(reusable_);
   for (const auto& [name, value] : reply_headers_) res.set(name, value);
-  make_wire_safe(res.base());
+  make_field_values_safe(res);
   if (request_.method() == bhttp::verb::head) {
     auto size = res.body().size();
     res.body().clear();

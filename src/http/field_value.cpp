@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace hydra::http {
 
@@ -45,6 +47,19 @@ std::string safe_field_value(std::string_view value) {
   for (char& c : out)
     if (!bytes_safe(&c, 1)) c = ' ';
   return out;
+}
+
+void make_field_values_safe(boost::beast::http::fields& fields) {
+  std::vector<std::pair<std::string, std::string>> mended;
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (field_value_safe(it->value())) {
+      ++it;
+      continue;
+    }
+    mended.emplace_back(std::string(it->name_string()), safe_field_value(it->value()));
+    it = fields.erase(it);
+  }
+  for (const auto& [name, value] : mended) fields.insert(name, value);
 }
 
 }  // namespace hydra::http

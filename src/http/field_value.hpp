@@ -1,7 +1,9 @@
 #pragma once
 // A reply field's value as it may go on the wire. Values can carry text from a request (a node
 // id named in a route reason): a CR or LF would end the line there and let that text write
-// fields, or a body, of its own. Exchange writes every value through these.
+// fields, or a body, of its own. Exchange and the server's refusals write every value
+// through these.
+#include <boost/beast/http/fields.hpp>
 #include <string>
 #include <string_view>
 
@@ -11,5 +13,7 @@ namespace hydra::http {
 bool field_value_safe(std::string_view value);
 // The value with each control character but HTAB made a space.
 std::string safe_field_value(std::string_view value);
+// Every field of a head to be serialized made safe so (a mended field moves to the end).
+void make_field_values_safe(boost::beast::http::fields& fields);
 
 }  // namespace hydra::http

@@ -4,6 +4,7 @@
 #include "http/descriptors.hpp"
 #include "http/drained_read.hpp"
 #include "http/feed.hpp"
+#include "http/field_value.hpp"
 #include "http/idle_waits.hpp"
 #include "http/tls.hpp"
 
@@ -147,6 +148,7 @@ struct Server::State {
     res.set(bhttp::field::content_type, "application/json; charset=utf-8");
     res.body() = error_body(status, message, asked.target);
     if (refusal) refusal(Refused{static_cast<int>(status), asked.method, asked.target, asked.request_id, asked.remote}, res);
+    make_field_values_safe(res);
     res.keep_alive(false);
     res.prepare_payload();
     stream.expires_after(limits.write_timeout);

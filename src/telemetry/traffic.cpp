@@ -30,6 +30,7 @@ std::size_t LatencyBins::bucket_of(double ms) {
 
 double LatencyBins::value_of(std::size_t bucket) {
   if (bucket < 32) return static_cast<double>(bucket) / 1000.0;
+  if (bucket >= kBuckets - 1) return 1099511627776.0 / 1000.0;  // 2^40 us: "at least"
   const int e = static_cast<int>(bucket / 32) + 4;
   const uint64_t low = (32 + bucket % 32) << (e - 5), width = uint64_t{1} << (e - 5);
   return (static_cast<double>(low) + static_cast<double>(width) / 2.0) / 1000.0;

@@ -4,8 +4,7 @@
 // with that second's counts per node, is kept for the last five minutes (history()), so a page
 // that opens shows the charts filled at once. Single-threaded: the gateway's thread.
 //
-// The window is kept as one latency histogram per second (LatencyBins: about 1.6% wide
-// buckets), not as samples: what a request costs does not grow with the rate or the window,
+// The window is kept as one latency histogram per second (LatencyBins), not as samples: what a request costs does not grow with the rate or the window,
 // and a summary merges ten histograms whatever the traffic.
 #include <array>
 #include <boost/json/array.hpp>
@@ -20,11 +19,12 @@
 
 namespace hydra::telemetry {
 
-// Durations counted in buckets: exact below 32 microseconds, then 32 buckets per power of two
-// (a bucket's value, its middle, is within 1/64 of any duration in it), up to 2^40 us.
+// Durations counted in buckets: to the whole microsecond below 32 us, then 32 buckets per power
+// of two (a bucket's value, its middle, is within 1/64 of any duration in it; buckets are
+// 1.6-3.1% wide), up to 2^40 us (12.7 days); one last bucket holds everything longer.
 class LatencyBins {
 public:
-  static constexpr std::size_t kBuckets = 32 + 36 * 32;
+  static constexpr std::size_t kBuckets = 32 + 35 * 32 + 1;
   void add(double ms);
   void add(const LatencyBins& other);
   uint64_t count() const { return count_; }

@@ -38,6 +38,7 @@ struct Conversation : std::enable_shared_from_this<Conversation> {
 }  // namespace
 
 RawNode::RawNode(Reply reply) : reply_(std::move(reply)), acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  port_ = acceptor_.local_endpoint().port();
   accept();
   thread_ = std::thread([this] { ioc_.run(); });
 }
@@ -63,7 +64,7 @@ void RawNode::accept() {
   });
 }
 
-std::string RawNode::id() const { return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+std::string RawNode::id() const { return "127.0.0.1:" + std::to_string(port_); }
 std::string RawNode::url() const { return "http://" + id(); }
 
 int RawNode::hits(const std::string& path) const {

@@ -33,6 +33,7 @@ private:
   Reply reply_;
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
   mutable std::mutex mu_;
   std::map<std::string, int> hits_;
   std::thread thread_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -25,12 +26,17 @@ TEST(Traffic, SamplesOlderThanTheWindowGoWithoutAnyoneAskingForASummary) {
 // The window's latencies are kept as histograms: a percentile comes out within 1/64 of the
 // exact nearest-rank one, whatever the spread of the durations.
 TEST(LatencyBins, EachDurationLandsInABucketWhoseValueIsWithinOneSixtyFourth) {
-  for (double ms : {0.0, 0.001, 0.031, 0.032, 0.033, 0.5, 1.0, 7.3, 250.0, 1234.5, 60'000.0, 3.6e6, 1e9}) {
+  for (double ms : {0.0, 0.001, 0.031, 0.032, 0.033, 0.5, 1.0, 7.3, 250.0, 1234.5, 60'000.0, 3.6e6, 1e9, 1.0995e9}) {
     const double v = LatencyBins::value_of(LatencyBins::bucket_of(ms));
     if (ms < 0.032) EXPECT_NEAR(v, ms, 0.0011) << ms;
-    else if (ms < 1e9) EXPECT_NEAR(v, ms, ms / 64.0 * (1 + 1e-9)) << ms;
-    else EXPECT_GT(v, 1e9 * 0.99);  // the last bucket holds everything from 2^40 us on
+    else EXPECT_NEAR(v, ms, ms / 64.0 * (1 + 1e-9)) << ms;
   }
+  // From 2^40 us (12.7 days) on: the last bucket, which says 2^40 us.
+  for (double ms : {1.1e9, 2e9, 1e300, std::numeric_limits<double>::infinity()}) {
+    EXPECT_EQ(LatencyBins::bucket_of(ms), LatencyBins::kBuckets - 1) << ms;
+    EXPECT_DOUBLE_EQ(LatencyBins::value_of(LatencyBins::bucket_of(ms)), 1099511627.776) << ms;
+  }
+  EXPECT_EQ(LatencyBins::bucket_of(1.0995e9), LatencyBins::kBuckets - 2);
   EXPECT_EQ(LatencyBins::bucket_of(-5), 0u);
   EXPECT_EQ(LatencyBins::bucket_of(std::nan("")), 0u);
   for (std::size_t b = 1; b < LatencyBins::kBuckets; ++b)
