@@ -2,7 +2,7 @@
 // A reply field's value as it may go on the wire. Values can carry text from a request (a node
 // id named in a route reason): a CR or LF would end the line there and let that text write
 // fields, or a body, of its own. Exchange and the server's refusals write every value
-// through these.
+// through these; ReplyHead reads a node's values and reason phrase by the same rule.
 #include <boost/beast/http/fields.hpp>
 #include <string>
 #include <string_view>

@@ -1,5 +1,7 @@
 #include "http/reply_head.hpp"
 
+#include "http/field_value.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -11,28 +13,23 @@ namespace {
 
 using E = bhttp::error;
 
-// RFC 9110 §5.6.2's tchar; and the bytes of a field value or reason phrase: anything but
-// control characters (HTAB allowed). As tables.
-struct CharClasses {
+// RFC 9110 §5.6.2's tchar, as a table. (The bytes of a field value or reason phrase, anything
+// but control characters with HTAB allowed, are field_value_safe's rule.)
+struct TokenChars {
   bool token[256] = {};
-  bool text[256] = {};
-  constexpr CharClasses() {
+  constexpr TokenChars() {
     for (int c = 'a'; c <= 'z'; ++c) token[c] = token[c - 32] = true;
     for (int c = '0'; c <= '9'; ++c) token[c] = true;
     for (char c : std::string_view("!#$%&'*+-.^_`|~")) token[static_cast<unsigned char>(c)] = true;
-    for (int c = 0; c < 256; ++c) text[c] = c >= 0x20 && c != 0x7f;
-    text[static_cast<unsigned char>('\t')] = true;
   }
 };
-constexpr CharClasses kChars;
+constexpr TokenChars kChars;
 
-bool all_of(std::string_view s, const bool (&table)[256]) {
+bool token(std::string_view s) {
   for (char c : s)
-    if (!table[static_cast<unsigned char>(c)]) return false;
+    if (!kChars.token[static_cast<unsigned char>(c)]) return false;
   return true;
 }
-bool token(std::string_view s) { return all_of(s, kChars.token); }
-bool text_chars(std::string_view s) { return all_of(s, kChars.text); }
 
 // Whether token `s` is `lower` (lower-case letters and '-') in any case. For tokens only: no
 // tchar but '-' itself becomes '-' or a lower-case letter with bit 0x20 set.
@@ -126,7 +123,7 @@ error_code ReplyHead::parse_status_line(std::string_view line) {
   if (line[8] != ' ') return E::bad_version;
   if (!digit(line[9]) || !digit(line[10]) || !digit(line[11]) || line[9] == '0') return E::bad_status;
   status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-  if (line.size() > 12 && (line[12] != ' ' || !text_chars(line.substr(13)))) return E::bad_reason;
+  if (line.size() > 12 && (line[12] != ' ' || !field_value_safe(line.substr(13)))) return E::bad_reason;
   return {};
 }
 
@@ -141,7 +138,7 @@ error_code ReplyHead::field(std::string_view name, std::string_view value) {
       return {};
     case 12:  // Content-Type: goes on to the client
       if (!is_name(name, "content-type")) return {};
-      if (!text_chars(value)) return E::bad_value;
+      if (!field_value_safe(value)) return E::bad_value;
       content_type_.assign(value);
       return {};
     case 14: {  // Content-Length: digits only; repeated, the same number
