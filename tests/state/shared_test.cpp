@@ -145,11 +145,13 @@ TEST(SharedRedis, KeysLimitsCountAcrossGatewaysAndRegisteredNodesListed) {
 }
 
 TEST(SharedRedis, MessagesReachTheOtherGatewayNotTheSender) {
+  // What the handlers write to outlives the gateways: their subscriber threads may still
+  // deliver a message while the test's last lines run, until each Shared is destroyed.
+  std::mutex mu;
+  std::vector<Message> at_a, at_b;
   RedisServer redis;
   Shared a(url_of(redis), as("gw-a"));
   Shared b(url_of(redis), as("gw-b"));
-  std::mutex mu;
-  std::vector<Message> at_a, at_b;
   a.listen([&](Message m) {
     std::lock_guard lock(mu);
     at_a.push_back(std::move(m));
