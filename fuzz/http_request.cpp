@@ -1,6 +1,8 @@
 // Fuzz target: an HTTP/1.1 request head and body as the server reads them (src/http/server.cpp:
-// a Beast request_parser with the server's limits, read eagerly), then the server's framing
-// check and the X-Hydra-* hint headers (src/api/hints.cpp) on the parsed request.
+// its plain reader, http::parse_plain_request, and else a Beast request_parser with the
+// server's limits, read eagerly), then the server's framing check and the X-Hydra-* hint
+// headers (src/api/hints.cpp) on the parsed request. What the plain reader takes, Beast's parser
+// must read the same way (it traps otherwise).
 #include "api/hints.hpp"
 #include "common/model_name.hpp"
 #include "http/server.hpp"
@@ -23,6 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   // Several requests on one kept-alive connection, as the server's session loop reads them.
   for (int requests = 0; requests < 8; ++requests) {
+    const auto whole = http::parse_plain_request(rest, limits.header_limit, limits.body_limit);
+    const std::size_t before = rest.size();
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(limits.body_limit);
     parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
@@ -47,16 +51,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (ec) break;
       if (used == 0) eof = true;  // no progress: never loop on the same bytes
     }
+    if (whole && (ec || !parser.is_done())) __builtin_trap();  // the plain reader took what Beast refuses
     if (ec || !parser.is_done()) return 0;
-    http::Request req = parser.release();
-    if (http::framing_problem(req)) return 0;
+    if (http::framing_problem(parser.get())) return 0;
+    const http::Request req = http::Request::from_beast(parser.release());
+    if (whole) {
+      const http::Request& mine = whole->request;
+      if (whole->size != before - rest.size() || mine.method() != req.method() || mine.target() != req.target() ||
+          mine.version() != req.version() || mine.body() != req.body() || mine.keep_alive() != req.keep_alive())
+        __builtin_trap();
+      auto a = mine.begin();
+      auto b = req.begin();
+      for (; a != mine.end() && b != req.end(); ++a, ++b)
+        if ((*a).name_string() != (*b).name_string() || (*a).value() != (*b).value()) __builtin_trap();
+      if (a != mine.end() || b != req.end()) __builtin_trap();
+    }
     routing::RouteRequest route;
     std::string problem = api::read_hint_headers(req, route);
     if (problem.empty() && route.priority >= 1 && route.priority <= 10) {
       (void)normalize_model_name(req.target());
     }
     (void)req.keep_alive();
-    (void)req.need_eof();
     if (!req.keep_alive() || rest.empty()) break;
   }
   return 0;

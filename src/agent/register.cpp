@@ -200,7 +200,7 @@ http::awaitable<PostResult> post_json(const GatewayUrl& url, std::shared_ptr<htt
       co_return out;
     }
   }
-  http::Request req{bhttp::verb::post, target, 11};
+  http::BeastRequest req{bhttp::verb::post, target, 11};
   req.set(bhttp::field::host, url.host_header());
   req.set(bhttp::field::user_agent, "hydra-agent");
   req.set(bhttp::field::content_type, "application/json");

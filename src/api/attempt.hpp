@@ -16,7 +16,7 @@ namespace hydra::api {
 struct Upstream {
   http::bhttp::verb method = http::bhttp::verb::post;
   std::string target;
-  http::bhttp::fields headers;
+  http::FieldList headers;
   std::string body;
   bool traced = false;  // add_trace_headers() has run: the request id and trace are in headers
 };

@@ -6,7 +6,7 @@
 //   X-Hydra-Priority: 1..10      order in the queue when every node is busy (default 5)
 //   X-Hydra-Session: ID          keep a conversation on the node that served it last, while
 //                                that node is healthy, holds the model and has a free slot
-#include "http/types.hpp"
+#include "http/request.hpp"
 #include "routing/route.hpp"
 
 #include <string>

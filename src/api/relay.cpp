@@ -139,8 +139,10 @@ Upstream upstream_of(http::Exchange& ex) {
   Upstream u;
   u.method = request.method();
   u.target = std::string(request.target());
+  // The fields as sent, repeats kept, with room for the request id and a trace.
+  u.headers.reserve(request.text_size() + 160);
   for (const auto& f : request)
-    if (!hop_by_hop(f.name(), f.name_string())) u.headers.insert(f.name(), f.name_string(), f.value());  // as sent, repeats kept
+    if (!hop_by_hop(f.name(), f.name_string())) u.headers.insert(f);
   add_trace_headers(ex, u);
   u.body = ex.take_body();
   return u;
@@ -149,13 +151,19 @@ Upstream upstream_of(http::Exchange& ex) {
 void add_trace_headers(const http::Exchange& ex, Upstream& u) {
   const http::Request& request = ex.request();
   u.traced = true;
-  if (!ex.request_id().empty()) u.headers.set("X-Request-Id", ex.request_id());
-  u.headers.erase("traceparent");
-  u.headers.erase("tracestate");  // goes with a valid traceparent only
+  // One pass drops what is set anew: the request id (when the guard made one), the trace, and
+  // its state (which goes with a valid traceparent only).
+  const bool id = !ex.request_id().empty();
+  u.headers.erase_if([id](const http::FieldList::Field& f) {
+    const std::string_view name = f.name_string();
+    return (id && boost::beast::iequals(name, "X-Request-Id")) || boost::beast::iequals(name, "traceparent") ||
+           boost::beast::iequals(name, "tracestate");
+  });
+  if (id) u.headers.insert("X-Request-Id", ex.request_id());
   if (auto it = request.find("traceparent"); it != request.end())
     if (auto next = next_traceparent(it->value())) {
-      u.headers.set("traceparent", *next);
-      if (auto state = request.find("tracestate"); state != request.end()) u.headers.set("tracestate", state->value());
+      u.headers.insert("traceparent", *next);
+      if (auto state = request.find("tracestate"); state != request.end()) u.headers.insert("tracestate", state->value());
     }
 }
 

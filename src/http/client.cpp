@@ -23,9 +23,11 @@ bool framing_field(std::string_view name) {
   }
 }
 
-void write_request_head(std::string& out, bhttp::verb method, std::string_view target, const bhttp::fields& headers,
+void write_request_head(std::string& out, bhttp::verb method, std::string_view target, const FieldList& headers,
                         std::string_view host, std::size_t body_size) {
   out.clear();
+  // The fields' text plus what each line adds (": " and CR LF), the request line, Host and the length.
+  out.reserve(headers.text_size() + 4 * 16 + target.size() + host.size() + 64);
   out.append(bhttp::to_string(method)).append(" ").append(target).append(" HTTP/1.1\r\n");
   for (const auto& f : headers)
     if (f.name() != bhttp::field::host && (f.name() == bhttp::field::content_type || !framing_field(f.name_string())))
@@ -230,7 +232,7 @@ awaitable<FetchResult> fetch(ConnectionPool& pool, Peer peer, std::string host, 
       out.ec = ec;
       co_return out;
     }
-    Request req{method, target, 11};
+    BeastRequest req{method, target, 11};
     req.set(bhttp::field::host, host);
     if (!authorization.empty()) req.set(bhttp::field::authorization, authorization);
     req.keep_alive(true);

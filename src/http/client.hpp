@@ -2,6 +2,7 @@
 // The upstream side: pooled keep-alive connections to nodes, and requests over them.
 // Not thread-safe: one pool per io_context thread.
 #include "http/drained_read.hpp"
+#include "http/field_list.hpp"
 #include "http/stream.hpp"
 #include "http/types.hpp"
 
@@ -71,7 +72,7 @@ struct Connection {
 // An HTTP/1.1 keep-alive request head as text into `out`: the request line, `headers` (but
 // Host and the framing fields, which this sets), Host, and Content-Length for a body (or a
 // method that carries one). No header map, no serializer: the data path's way to send.
-void write_request_head(std::string& out, bhttp::verb method, std::string_view target, const bhttp::fields& headers,
+void write_request_head(std::string& out, bhttp::verb method, std::string_view target, const FieldList& headers,
                         std::string_view host, std::size_t body_size);
 
 // Whether acquire() may hand out a pooled connection, or must make a new one.

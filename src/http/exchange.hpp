@@ -2,6 +2,7 @@
 // One request and its reply on a server connection. Handlers receive an Exchange and answer
 // through it, either with one whole response or as a stream of chunks. The connection
 // (owned by the server session) outlives the Exchange.
+#include "http/request.hpp"
 #include "http/stream.hpp"
 #include "http/threads.hpp"
 #include "http/types.hpp"

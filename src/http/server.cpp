@@ -53,8 +53,12 @@ static bool only_chunked(std::string_view value) {
   return beast::iequals(value, "chunked");
 }
 
-// Refuses framing that Beast 1.81 would accept or misread (request smuggling vectors).
-const char* framing_problem(const Request& req) {
+namespace {
+
+// Refuses framing that Beast 1.81 would accept or misread (request smuggling vectors). For
+// Beast's message and the server's own request alike (fields with name() and value()).
+template <class Message>
+const char* framing_problem_of(const Message& req) {
   // One walk over the fields (a count() per name searches the field set each time).
   std::size_t te = 0, cl = 0, hosts = 0;
   std::string_view te_value;
@@ -78,6 +82,11 @@ const char* framing_problem(const Request& req) {
   if (hosts == 0 && req.version() >= 11) return "no Host header in an HTTP/1.1 request";
   return nullptr;
 }
+
+}  // namespace
+
+const char* framing_problem(const BeastRequest& req) { return framing_problem_of(req); }
+const char* framing_problem(const Request& req) { return framing_problem_of(req); }
 
 struct Server::State {
   asio::any_io_executor executor;
@@ -132,7 +141,7 @@ struct Server::State {
     return text.substr(0, text.find(' '));
   }
 
-  static bool expects_continue(const Request& req) {
+  static bool expects_continue(const BeastRequest& req) {
     return req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue");
   }
 
@@ -304,6 +313,55 @@ struct Server::State {
     stream.close();
   }
 
+  // The slow path: Beast's parser reads the request (its head or body still arriving, a chunked
+  // body, anything but the plain form) and refuses what it or the framing rules refuse, with an
+  // answer where one is due. nullopt: the session ends.
+  static awaitable<std::optional<Request>> read_request(std::shared_ptr<State> self, Stream& stream,
+                                                        beast::flat_buffer& buffer, tcp::endpoint remote) {
+    const ServerLimits& limits = self->limits;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(limits.body_limit);
+    parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+    auto hec = co_await read_head(stream, buffer, parser, limits);
+    if (hec) {
+      const bool head_started = buffer.size() > 0 || parser.got_some();
+      // What the parser has of the head (a body over the limit by its Content-Length is
+      // refused here with the head read whole).
+      Asked asked{std::string(parser.get().target()), parser.get().method_string(), parser.get()["X-Request-Id"], remote};
+      if (asked.target.empty()) asked.target = head_target(buffer);
+      co_await self->refuse(stream, hec, false, head_started, asked);
+      co_return std::nullopt;
+    }
+    const Asked target{std::string(parser.get().target()), parser.get().method_string(),
+                       parser.get()["X-Request-Id"], remote};
+    if (const char* problem = framing_problem(parser.get())) {
+      co_await self->reply_error(stream, bhttp::status::bad_request, std::string("malformed request: ") + problem,
+                                 target);
+      co_await linger(stream, limits);
+      co_return std::nullopt;
+    }
+    if (!parser.is_done()) {
+      if (expects_continue(parser.get())) {
+        // The client waits for this before sending the body (a body over the limit by its
+        // Content-Length was refused with 413 above, so it never gets here).
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        stream.expires_after(limits.write_timeout);
+        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(go_on), use_nothrow);
+        if (cec) co_return std::nullopt;
+      }
+      auto bec = co_await read_body(stream, buffer, parser, limits);
+      if (bec) {
+        co_await self->refuse(stream, bec, true, true, target);
+        co_return std::nullopt;
+      }
+    }
+    co_return Request::from_beast(parser.release());
+  }
+
+  static std::string_view buffered(const beast::flat_buffer& buffer) {
+    return {static_cast<const char*>(buffer.data().data()), buffer.size()};
+  }
+
   // The requests of one connection, one after another.
   static awaitable<void> serve(std::shared_ptr<State> self, Stream& stream) {
     const ServerLimits& limits = self->limits;
@@ -323,9 +381,6 @@ struct Server::State {
     if (!stream.is_tls()) plain.emplace(stream);
     bool first = true;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(limits.body_limit);
-      parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
       // A kept-alive connection may idle until its next request starts; from the first byte
       // on (and for a new connection's first request) the head must arrive promptly.
       if (!first && buffer.size() == 0) {
@@ -346,41 +401,26 @@ struct Server::State {
         buffer.commit(n);
       }
       first = false;
-      auto hec = co_await read_head(stream, buffer, parser, limits);
-      if (hec) {
-        const bool head_started = buffer.size() > 0 || parser.got_some();
-        // What the parser has of the head (a body over the limit by its Content-Length is
-        // refused here with the head read whole).
-        Asked asked{std::string(parser.get().target()), parser.get().method_string(), parser.get()["X-Request-Id"], remote};
-        if (asked.target.empty()) asked.target = head_target(buffer);
-        co_await self->refuse(stream, hec, false, head_started, asked);
-        break;
-      }
-      const Asked target{std::string(parser.get().target()), parser.get().method_string(),
-                         parser.get()["X-Request-Id"], remote};
-      if (const char* problem = framing_problem(parser.get())) {
-        co_await self->reply_error(stream, bhttp::status::bad_request,
-                                   std::string("malformed request: ") + problem, target);
-        co_await linger(stream, limits);
-        break;
-      }
-      if (!parser.is_done()) {
-        if (expects_continue(parser.get())) {
-          // The client waits for this before sending the body (a body over the limit by its
-          // Content-Length was refused with 413 above, so it never gets here).
-          static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-          stream.expires_after(limits.write_timeout);
-          auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(go_on), use_nothrow);
-          if (cec) break;
-        }
-        auto bec = co_await read_body(stream, buffer, parser, limits);
-        if (bec) {
-          co_await self->refuse(stream, bec, true, true, target);
+      std::optional<Request> request;
+      // Nearly always the whole request is in the buffer, in the plain form: read at once.
+      if (auto whole = parse_plain_request(buffered(buffer), limits.header_limit, limits.body_limit)) {
+        buffer.consume(whole->size);
+        if (const char* problem = framing_problem(whole->request)) {
+          const Asked target{std::string(whole->request.target()), whole->request.method_string(),
+                             whole->request["X-Request-Id"], remote};
+          co_await self->reply_error(stream, bhttp::status::bad_request, std::string("malformed request: ") + problem,
+                                     target);
+          co_await linger(stream, limits);
           break;
         }
+        request.emplace(std::move(whole->request));
+      } else {
+        auto read = co_await read_request(self, stream, buffer, remote);
+        if (!read) break;
+        request.emplace(std::move(*read));
       }
       stream.expires_never();  // the handler owns the timing of its own reply
-      Exchange exchange(stream, buffer, parser.release(), limits, remote);
+      Exchange exchange(stream, buffer, std::move(*request), limits, remote);
       if (self->draining) exchange.close_after();
       co_await self->handler(exchange);
       if (!exchange.responded()) {

@@ -21,7 +21,10 @@ using Handler = std::function<awaitable<void>(Exchange&)>;
 using ErrorBody = std::function<std::string(bhttp::status, std::string_view message, std::string_view target)>;
 
 // Why the server refuses a request's framing (ambiguous or unsupported: request smuggling
-// vectors Beast 1.81 would accept or misread), or nullptr. Checked on the head, before the body.
+// vectors Beast 1.81 would accept or misread), or nullptr. Checked on the head, before the body:
+// Beast's message on the slow path; a plain request (parse_plain_request) has its Host fields
+// checked.
+const char* framing_problem(const BeastRequest& req);
 const char* framing_problem(const Request& req);
 
 // Ollama's shape: {"error":"..."}.

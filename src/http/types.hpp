@@ -22,7 +22,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-using Request = bhttp::request<bhttp::string_body>;
+// What the server hands its handlers is an http::Request (http/request.hpp); what a client
+// sends, and what the server's slow path parses, a Beast message.
+using BeastRequest = bhttp::request<bhttp::string_body>;
 using Response = bhttp::response<bhttp::string_body>;
 template <class T>
 using awaitable = asio::awaitable<T>;

@@ -5,6 +5,7 @@
 #include "routing/scorers.hpp"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 
 namespace hydra::routing {
@@ -34,6 +35,11 @@ constexpr std::size_t kKeep = 8;            // candidates kept, best first: enou
 constexpr std::size_t kSampleAbove = 32;    // more holders than this: score a random sample
 constexpr std::size_t kSampleResident = 8;  // ... of this many nodes holding it in memory
 constexpr std::size_t kSampleOther = 8;     // ... and this many others
+// Room for this many candidates on the stack while a decision is made (a small fleet's
+// routing allocates only for the decision it returns).
+constexpr std::size_t kInline = 16;
+template <class T>
+using Scratch = boost::container::small_vector<T, kInline>;
 
 bool names_node(const cluster::NodeView& n, const std::string& wanted) {
   return n.id == wanted || n.url == wanted || n.url + "/" == wanted;
@@ -121,7 +127,7 @@ struct Pool {
 
 // Up to `k` distinct random picks from [begin, end) of the pool, appended to `out`.
 void sample(const Pool& pool, std::size_t begin, std::size_t end, std::size_t k, Random& random,
-            std::vector<const cluster::Holder*>& out) {
+            Scratch<const cluster::Holder*>& out) {
   std::size_t n = end - begin;
   std::size_t first = out.size();
   if (n <= k) {
@@ -278,7 +284,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
 
   // Large fleets: score a random sample (holders of the model in memory, then others) rather
   // than every node; the sample keeps decisions in microseconds and spreads load.
-  std::vector<const cluster::Holder*> chosen;
+  Scratch<const cluster::Holder*> chosen;
   chosen.reserve(std::min(pool.size(), kSampleAbove) + 1);
   if (pool.size() <= kSampleAbove) {
     sample(pool, 0, pool.size(), pool.size(), random, chosen);
@@ -291,7 +297,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
 
   // Prefix affinity: each holder's match and cost to the first token, and the best of them.
   // Counted only where the model is held: an unloaded model's cache is gone.
-  std::vector<PrefixView> views(chosen.size());
+  Scratch<PrefixView> views(chosen.size());
   PrefixBest best_cost;
   best_cost.keyed = request.prefix && !request.prefix->empty() && request.prefix_index;
   if (best_cost.keyed) {
@@ -319,7 +325,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     best_cost.best_s = std::max(best, 0.0);
     best_cost.second_s = second < 0 ? best_cost.best_s : second;
   }
-  std::vector<Ranked> ranked;
+  Scratch<Ranked> ranked;
   ranked.reserve(chosen.size());
   for (std::size_t i = 0; i < chosen.size(); ++i)
     ranked.push_back(score(snapshot.nodes[chosen[i]->node], *chosen[i], model, request, w, random, views[i], best_cost));

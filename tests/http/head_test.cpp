@@ -41,7 +41,7 @@ int count(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST(RequestHead, CarriesTheHeadersHostAndTheBodyLength) {
-  bhttp::fields headers;
+  FieldList headers;
   headers.set("X-Request-Id", "abc123");
   headers.set(bhttp::field::content_type, "application/json");
   headers.set(bhttp::field::host, "client.example");   // replaced by the node's

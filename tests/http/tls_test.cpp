@@ -187,7 +187,7 @@ TEST_F(TlsServer, WaitClosedSeesATlsClientLeave) {
       [&]() -> awaitable<error_code> {
         auto [ec, c] = co_await pool.acquire(Peer(ep_, true, "127.0.0.1"), std::chrono::seconds(5));
         if (ec) co_return ec;
-        Request req{bhttp::verb::get, "/park", 11};
+        BeastRequest req{bhttp::verb::get, "/park", 11};
         req.set(bhttp::field::host, "localhost");
         auto [wec, n] = co_await bhttp::async_write(c->stream, req, use_nothrow);
         conn = std::move(c);

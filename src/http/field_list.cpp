@@ -1,0 +1,63 @@
+#include "http/field_list.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+namespace hydra::http {
+
+namespace bhttp = boost::beast::http;
+
+std::uint32_t FieldList::append(std::string_view s) {
+  const auto at = static_cast<std::uint32_t>(text_.size());
+  text_.append(s);
+  return at;
+}
+
+FieldList::const_iterator FieldList::find(std::string_view name) const {
+  for (auto it = slots_.begin(); it != slots_.end(); ++it)
+    if (boost::beast::iequals(view(it->name_at, it->name_size), name)) return {this, it};
+  return end();
+}
+
+FieldList::const_iterator FieldList::find(bhttp::field id) const {
+  if (id == bhttp::field::unknown) return end();
+  for (auto it = slots_.begin(); it != slots_.end(); ++it)
+    if (it->id == id) return {this, it};
+  return end();
+}
+
+std::string_view FieldList::operator[](std::string_view name) const {
+  const auto it = find(name);
+  return it == end() ? std::string_view() : it->value();
+}
+
+std::string_view FieldList::operator[](bhttp::field id) const {
+  const auto it = find(id);
+  return it == end() ? std::string_view() : it->value();
+}
+
+void FieldList::insert(std::string_view name, std::string_view value) {
+  const std::uint32_t name_at = append(name);
+  const std::uint32_t value_at = append(value);
+  add(bhttp::string_to_field(name), name_at, static_cast<std::uint32_t>(name.size()), value_at,
+      static_cast<std::uint32_t>(value.size()));
+}
+
+void FieldList::insert(const Field& f) {
+  const std::uint32_t name_at = append(f.name_string());
+  const std::uint32_t value_at = append(f.value());
+  add(f.name(), name_at, static_cast<std::uint32_t>(f.name_string().size()), value_at,
+      static_cast<std::uint32_t>(f.value().size()));
+}
+
+void FieldList::erase(std::string_view name) {
+  erase_if([&](const Field& f) { return boost::beast::iequals(f.name_string(), name); });
+}
+
+void FieldList::set(std::string_view name, std::string_view value) {
+  erase(name);
+  insert(name, value);
+}
+
+void FieldList::set(bhttp::field id, std::string_view value) { set(bhttp::to_string(id), value); }
+
+}  // namespace hydra::http
