@@ -1,6 +1,7 @@
 #include "http/field_list.hpp"
 
 #include <boost/beast/core/string.hpp>
+#include <functional>
 
 namespace hydra::http {
 
@@ -35,7 +36,23 @@ std::string_view FieldList::operator[](bhttp::field id) const {
   return it == end() ? std::string_view() : it->value();
 }
 
+namespace {
+
+// Whether `s` is a view of `text` (a list's own field, which an append may move): the insert
+// then copies it first, so a list can take a field from itself.
+bool inside(const std::string& text, std::string_view s) {
+  const std::less<const char*> before;
+  return !s.empty() && !before(s.data(), text.data()) && before(s.data(), text.data() + text.size());
+}
+
+}  // namespace
+
 void FieldList::insert(std::string_view name, std::string_view value) {
+  if (inside(text_, name) || inside(text_, value)) {  // this list's own text, which append() may move
+    const std::string copied_name(name), copied_value(value);
+    insert(copied_name, copied_value);
+    return;
+  }
   const std::uint32_t name_at = append(name);
   const std::uint32_t value_at = append(value);
   add(bhttp::string_to_field(name), name_at, static_cast<std::uint32_t>(name.size()), value_at,
@@ -43,6 +60,10 @@ void FieldList::insert(std::string_view name, std::string_view value) {
 }
 
 void FieldList::insert(const Field& f) {
+  if (inside(text_, f.name_string()) || inside(text_, f.value())) {
+    insert(std::string(f.name_string()), std::string(f.value()));
+    return;
+  }
   const std::uint32_t name_at = append(f.name_string());
   const std::uint32_t value_at = append(f.value());
   add(f.name(), name_at, static_cast<std::uint32_t>(f.name_string().size()), value_at,
@@ -54,6 +75,10 @@ void FieldList::erase(std::string_view name) {
 }
 
 void FieldList::set(std::string_view name, std::string_view value) {
+  if (inside(text_, name) || inside(text_, value)) {
+    set(std::string(name), std::string(value));
+    return;
+  }
   erase(name);
   insert(name, value);
 }

@@ -32,6 +32,8 @@ bool target_byte(char c) { return c > 0x20 && c < 0x7f; }
 // Room a header limit keeps beyond the plain form's head: a head this close to the limit is
 // left to Beast's parser, whose count decides.
 constexpr std::size_t kLimitMargin = 64;
+// Beast's field map refuses (throws on) a name or value this long or longer: left to it.
+constexpr std::ptrdiff_t kFieldPartLimit = 65534;
 
 }  // namespace
 
@@ -110,6 +112,7 @@ struct PlainParse {
       if (stop - p < 2 || p[0] != '\r' || p[1] != '\n') return std::nullopt;
       const char* value_end = p;
       while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
+      if (name_end - name >= kFieldPartLimit || value_end - value >= kFieldPartLimit) return std::nullopt;
       p += 2;
       const auto id = bhttp::string_to_field(std::string_view(name, static_cast<std::size_t>(name_end - name)));
       if (id == bhttp::field::transfer_encoding) return std::nullopt;

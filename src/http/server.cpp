@@ -249,18 +249,18 @@ struct Server::State {
     return feed(buffer, parser, body);
   }
 
-  // Reads the head within limits.header_timeout; past it, beast::error::timeout with the
-  // connection still open, so the client can be told (408).
+  // Reads the head by `head_deadline`; past it, beast::error::timeout with the connection
+  // still open, so the client can be told (408).
   static awaitable<error_code> read_head(Stream& stream, beast::flat_buffer& buffer,
                                          bhttp::request_parser<bhttp::string_body>& parser,
-                                         const ServerLimits& limits) {
+                                         std::chrono::steady_clock::time_point head_deadline) {
     // Usually the whole head came with the connection's last read: parsed here, without a
     // read racing a timer.
     if (auto parsed = parse_buffered(buffer, parser, false); parsed && (*parsed || parser.is_header_done()))
       co_return *parsed;
     stream.expires_never();
     asio::steady_timer deadline(stream.get_executor());
-    deadline.expires_after(limits.header_timeout);
+    deadline.expires_at(head_deadline);
     auto raced = co_await (bhttp::async_read_header(stream, buffer, parser, use_nothrow) ||
                            deadline.async_wait(use_nothrow));
     if (raced.index() == 1) co_return make_error_code(beast::error::timeout);
@@ -316,13 +316,15 @@ struct Server::State {
   // The slow path: Beast's parser reads the request (its head or body still arriving, a chunked
   // body, anything but the plain form) and refuses what it or the framing rules refuse, with an
   // answer where one is due. nullopt: the session ends.
+  // `head_deadline`: when the head must have arrived (limits.header_timeout after its start).
   static awaitable<std::optional<Request>> read_request(std::shared_ptr<State> self, Stream& stream,
-                                                        beast::flat_buffer& buffer, tcp::endpoint remote) {
+                                                        beast::flat_buffer& buffer, tcp::endpoint remote,
+                                                        std::chrono::steady_clock::time_point head_deadline) {
     const ServerLimits& limits = self->limits;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(limits.body_limit);
     parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
-    auto hec = co_await read_head(stream, buffer, parser, limits);
+    auto hec = co_await read_head(stream, buffer, parser, head_deadline);
     if (hec) {
       const bool head_started = buffer.size() > 0 || parser.got_some();
       // What the parser has of the head (a body over the limit by its Content-Length is
@@ -400,6 +402,16 @@ struct Server::State {
         if (iec) break;
         buffer.commit(n);
       }
+      auto head_deadline = std::chrono::steady_clock::now() + limits.header_timeout;
+      if (first && buffer.size() == 0) {
+        // A new connection's first bytes, read here so that its first request is read as the
+        // ones after it are (usually whole, below); the head's time counts from now. Nothing
+        // by the deadline, or a peer that closed: the session ends without an answer.
+        stream.expires_after(limits.header_timeout);
+        auto [fec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+        if (fec) break;
+        buffer.commit(n);
+      }
       first = false;
       std::optional<Request> request;
       // Nearly always the whole request is in the buffer, in the plain form: read at once.
@@ -415,7 +427,7 @@ struct Server::State {
         }
         request.emplace(std::move(whole->request));
       } else {
-        auto read = co_await read_request(self, stream, buffer, remote);
+        auto read = co_await read_request(self, stream, buffer, remote, head_deadline);
         if (!read) break;
         request.emplace(std::move(*read));
       }

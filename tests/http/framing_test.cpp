@@ -74,6 +74,27 @@ TEST_F(Framing, Http11WithoutHostIs400) {
   EXPECT_NE(old.find("hello"), std::string::npos) << old;
 }
 
+// Requests that arrive together in one write are read from the buffer (the plain form, without
+// Beast's parser): each is answered in turn, and the framing rules hold for the second as for
+// the first.
+TEST_F(Framing, PipelinedRequestsAreEachReadAndCheckedInTurn) {
+  start();
+  std::string reply = raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                          "POST /echo HTTP/1.1\r\nHost: x\r\ncontent-length: 3\r\n\r\nabc"
+                          "GET /smuggled HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+                          "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(count_of(reply, "HTTP/1.1 200 OK"), 2u) << reply;
+  const auto hello = reply.find("\r\n\r\nhello"), abc = reply.find("\r\n\r\nabc"), refused = reply.find("400 Bad Request");
+  ASSERT_NE(hello, std::string::npos) << reply;
+  ASSERT_NE(abc, std::string::npos) << reply;
+  ASSERT_NE(refused, std::string::npos) << reply;
+  EXPECT_LT(hello, abc);
+  EXPECT_LT(abc, refused);
+  EXPECT_NE(reply.find("Host", refused), std::string::npos) << reply;
+  EXPECT_EQ(reply.find("SMUGGLED"), std::string::npos) << reply;  // nothing after the refusal runs
+  EXPECT_EQ(smuggled_.load(), 0);
+}
+
 TEST_F(Framing, DuplicateLengthsOrCodingsAre400) {
   start();
   std::string cl = raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
