@@ -105,7 +105,7 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, H
     return false;
   };
   head_.clear();
-  head_.reserve(256);
+  head_.reserve(512);  // a served reply's head with its route reason is about 350 bytes
   head_.append(http11 ? "HTTP/1.1 " : "HTTP/1.0 ");
   head_.append(fmt::format_int(static_cast<int>(status)).c_str());
   head_ += ' ';

@@ -1,5 +1,7 @@
 #include "http/request.hpp"
 
+#include "http/field_value.hpp"
+
 #include <boost/beast/http/rfc7230.hpp>
 #include <array>
 #include <cstring>
@@ -21,11 +23,6 @@ constexpr auto kTchar = [] {
 }();
 
 bool token_byte(char c) { return kTchar[static_cast<unsigned char>(c)]; }
-// A field value's bytes: visible ones, obs-text, space and tab (no other control byte).
-bool value_byte(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
 // A request target's bytes in the plain form: visible ASCII.
 bool target_byte(char c) { return c > 0x20 && c < 0x7f; }
 
@@ -108,8 +105,12 @@ struct PlainParse {
       const char* name_end = p++;
       while (p < stop && (*p == ' ' || *p == '\t')) ++p;
       const char* value = p;
-      while (p < stop && value_byte(*p)) ++p;
-      if (stop - p < 2 || p[0] != '\r' || p[1] != '\n') return std::nullopt;
+      // The line's end, then its bytes checked eight at a time (http/field_value.hpp's rule:
+      // no control byte but HTAB, no DEL; obs-text allowed).
+      p = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(stop - p)));
+      if (!p || stop - p < 2 || p[1] != '\n' ||
+          !field_value_safe(std::string_view(value, static_cast<std::size_t>(p - value))))
+        return std::nullopt;
       const char* value_end = p;
       while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
       if (name_end - name >= kFieldPartLimit || value_end - value >= kFieldPartLimit) return std::nullopt;
