@@ -48,20 +48,13 @@ bool inside(const std::string& text, std::string_view s) {
 }  // namespace
 
 void FieldList::insert(std::string_view name, std::string_view value) {
-  if (inside(text_, name) || inside(text_, value)) {  // this list's own text, which append() may move
-    const std::string copied_name(name), copied_value(value);
-    insert(copied_name, copied_value);
-    return;
-  }
-  const std::uint32_t name_at = append(name);
-  const std::uint32_t value_at = append(value);
-  add(bhttp::string_to_field(name), name_at, static_cast<std::uint32_t>(name.size()), value_at,
-      static_cast<std::uint32_t>(value.size()));
+  insert(Field{bhttp::string_to_field(name), name, value});
 }
 
 void FieldList::insert(const Field& f) {
-  if (inside(text_, f.name_string()) || inside(text_, f.value())) {
-    insert(std::string(f.name_string()), std::string(f.value()));
+  if (inside(text_, f.name_string()) || inside(text_, f.value())) {  // append() may move them
+    const std::string name(f.name_string()), value(f.value());
+    insert(Field{f.name(), name, value});
     return;
   }
   const std::uint32_t name_at = append(f.name_string());
@@ -75,11 +68,7 @@ void FieldList::erase(std::string_view name) {
 }
 
 void FieldList::set(std::string_view name, std::string_view value) {
-  if (inside(text_, name) || inside(text_, value)) {
-    set(std::string(name), std::string(value));
-    return;
-  }
-  erase(name);
+  erase(name);  // drops places only: views of the text stay good for the insert
   insert(name, value);
 }
 

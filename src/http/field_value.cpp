@@ -1,5 +1,6 @@
 #include "http/field_value.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -8,6 +9,14 @@
 namespace hydra::http {
 
 namespace {
+
+constexpr auto kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
 bool bytes_safe(const char* p, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -28,6 +37,14 @@ bool word_flagged(const char* p) {
 }
 
 }  // namespace
+
+bool token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
+
+bool token_chars(std::string_view s) {
+  for (char c : s)
+    if (!token_char(c)) return false;
+  return true;
+}
 
 // Eight bytes at a time (every value of every reply is read): a word the test flags is looked
 // at byte by byte; the last word overlaps the one before rather than ending byte by byte.

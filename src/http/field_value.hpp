@@ -1,13 +1,19 @@
 #pragma once
-// A reply field's value as it may go on the wire. Values can carry text from a request (a node
-// id named in a route reason): a CR or LF would end the line there and let that text write
-// fields, or a body, of its own. Exchange and the server's refusals write every value
+// The bytes HTTP allows in a token (request and reply heads read by Hydra itself), and a reply
+// field's value as it may go on the wire. Values can carry text from a request (a node id named
+// in a route reason): a CR or LF would end the line there and let that text write fields, or a
+// body, of its own. Exchange and the server's refusals write every value
 // through these; ReplyHead reads a node's values and reason phrase by the same rule.
 #include <boost/beast/http/fields.hpp>
 #include <string>
 #include <string_view>
 
 namespace hydra::http {
+
+// RFC 9110 5.6.2's tchar: a byte of a token (a method, a field name).
+bool token_char(char c);
+// Whether every byte of `s` is a tchar (true for "": callers check for emptiness themselves).
+bool token_chars(std::string_view s);
 
 // No control character but HTAB (so no CR, LF, NUL or DEL): the value goes out as it is.
 bool field_value_safe(std::string_view value);

@@ -13,24 +13,6 @@ namespace {
 
 using E = bhttp::error;
 
-// RFC 9110 §5.6.2's tchar, as a table. (The bytes of a field value or reason phrase, anything
-// but control characters with HTAB allowed, are field_value_safe's rule.)
-struct TokenChars {
-  bool token[256] = {};
-  constexpr TokenChars() {
-    for (int c = 'a'; c <= 'z'; ++c) token[c] = token[c - 32] = true;
-    for (int c = '0'; c <= '9'; ++c) token[c] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~")) token[static_cast<unsigned char>(c)] = true;
-  }
-};
-constexpr TokenChars kChars;
-
-bool token(std::string_view s) {
-  for (char c : s)
-    if (!kChars.token[static_cast<unsigned char>(c)]) return false;
-  return true;
-}
-
 // Whether token `s` is `lower` (lower-case letters and '-') in any case. For tokens only: no
 // tchar but '-' itself becomes '-' or a lower-case letter with bit 0x20 set.
 bool is_name(std::string_view s, std::string_view lower) {
@@ -98,7 +80,7 @@ error_code ReplyHead::parse(std::string_view bytes) {
       const std::size_t colon = line.find(':');
       if (colon == std::string_view::npos || colon == 0) return seen_ = E::bad_field;
       const std::string_view name = line.substr(0, colon);
-      if (!token(name)) return seen_ = E::bad_field;
+      if (!token_chars(name)) return seen_ = E::bad_field;
       // (The values of fields read here are checked where read; the others are not used.)
       if (const error_code ec = field(name, trimmed(line.substr(colon + 1)))) return seen_ = ec;
     }

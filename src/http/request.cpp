@@ -3,7 +3,6 @@
 #include "http/field_value.hpp"
 
 #include <boost/beast/http/rfc7230.hpp>
-#include <array>
 #include <cstring>
 
 namespace hydra::http {
@@ -12,17 +11,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// RFC 9110 5.6.2: the bytes of a token (a method, a field name).
-constexpr auto kTchar = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
-
-bool token_byte(char c) { return kTchar[static_cast<unsigned char>(c)]; }
 // A request target's bytes in the plain form: visible ASCII.
 bool target_byte(char c) { return c > 0x20 && c < 0x7f; }
 
@@ -77,7 +65,7 @@ struct PlainParse {
     const auto at = [base](const char* q) { return static_cast<std::uint32_t>(q - base); };
 
     // The request line: METHOD SP target SP HTTP/1.x CR LF.
-    while (p < stop && token_byte(*p)) ++p;
+    while (p < stop && token_char(*p)) ++p;
     if (p == base || p == stop || *p != ' ') return std::nullopt;
     r.method_at_ = 0;
     r.method_size_ = at(p);
@@ -100,7 +88,7 @@ struct PlainParse {
     std::uint64_t length = 0;
     while (p < stop) {
       const char* name = p;
-      while (p < stop && token_byte(*p)) ++p;
+      while (p < stop && token_char(*p)) ++p;
       if (p == name || p == stop || *p != ':') return std::nullopt;
       const char* name_end = p++;
       while (p < stop && (*p == ' ' || *p == '\t')) ++p;

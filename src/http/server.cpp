@@ -130,10 +130,15 @@ struct Server::State {
     }
   }
 
+  // What the buffer holds, as text.
+  static std::string_view buffered(const beast::flat_buffer& buffer) {
+    return {static_cast<const char*>(buffer.data().data()), buffer.size()};
+  }
+
   // The target of a request whose head could not be read: the second word of its first
   // line, as far as it arrived (for the shape of the error; empty when there is none).
   static std::string_view head_target(const beast::flat_buffer& buffer) {
-    std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
+    std::string_view text = buffered(buffer);
     text = text.substr(0, text.find('\r'));
     const auto sp = text.find(' ');
     if (sp == std::string_view::npos) return {};
@@ -151,6 +156,17 @@ struct Server::State {
     std::string_view method, request_id;
     tcp::endpoint remote;
   };
+  // ... from what was read of it: Beast's message (the slow path) or the plain reader's request.
+  template <class Message>
+  static Asked asked_of(const Message& m, tcp::endpoint remote) {
+    return Asked{std::string(m.target()), m.method_string(), m["X-Request-Id"], remote};
+  }
+
+  // A request whose framing is refused (framing_problem): 400, and the connection ends.
+  awaitable<void> refuse_framing(Stream& stream, const char* problem, const Asked& asked) {
+    co_await reply_error(stream, bhttp::status::bad_request, std::string("malformed request: ") + problem, asked);
+    co_await linger(stream, limits);
+  }
 
   awaitable<void> reply_error(Stream& stream, bhttp::status status, std::string_view message, const Asked& asked) {
     Response res{status, 11};
@@ -243,8 +259,7 @@ struct Server::State {
   static std::optional<error_code> parse_buffered(beast::flat_buffer& buffer,
                                                   bhttp::request_parser<bhttp::string_body>& parser, bool body) {
     if (!body) {
-      std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
-      if (text.find("\r\n\r\n") == std::string_view::npos) return std::nullopt;
+      if (buffered(buffer).find("\r\n\r\n") == std::string_view::npos) return std::nullopt;
     }
     return feed(buffer, parser, body);
   }
@@ -329,17 +344,14 @@ struct Server::State {
       const bool head_started = buffer.size() > 0 || parser.got_some();
       // What the parser has of the head (a body over the limit by its Content-Length is
       // refused here with the head read whole).
-      Asked asked{std::string(parser.get().target()), parser.get().method_string(), parser.get()["X-Request-Id"], remote};
+      Asked asked = asked_of(parser.get(), remote);
       if (asked.target.empty()) asked.target = head_target(buffer);
       co_await self->refuse(stream, hec, false, head_started, asked);
       co_return std::nullopt;
     }
-    const Asked target{std::string(parser.get().target()), parser.get().method_string(),
-                       parser.get()["X-Request-Id"], remote};
+    const Asked target = asked_of(parser.get(), remote);
     if (const char* problem = framing_problem(parser.get())) {
-      co_await self->reply_error(stream, bhttp::status::bad_request, std::string("malformed request: ") + problem,
-                                 target);
-      co_await linger(stream, limits);
+      co_await self->refuse_framing(stream, problem, target);
       co_return std::nullopt;
     }
     if (!parser.is_done()) {
@@ -358,10 +370,6 @@ struct Server::State {
       }
     }
     co_return Request::from_beast(parser.release());
-  }
-
-  static std::string_view buffered(const beast::flat_buffer& buffer) {
-    return {static_cast<const char*>(buffer.data().data()), buffer.size()};
   }
 
   // The requests of one connection, one after another.
@@ -418,11 +426,8 @@ struct Server::State {
       if (auto whole = parse_plain_request(buffered(buffer), limits.header_limit, limits.body_limit)) {
         buffer.consume(whole->size);
         if (const char* problem = framing_problem(whole->request)) {
-          const Asked target{std::string(whole->request.target()), whole->request.method_string(),
-                             whole->request["X-Request-Id"], remote};
-          co_await self->reply_error(stream, bhttp::status::bad_request, std::string("malformed request: ") + problem,
-                                     target);
-          co_await linger(stream, limits);
+          const Asked asked = asked_of(whole->request, remote);
+          co_await self->refuse_framing(stream, problem, asked);
           break;
         }
         request.emplace(std::move(whole->request));
