@@ -29,9 +29,10 @@ std::variant<json::object, JsonError> parse_json_object(std::string_view body) {
 }
 
 std::variant<ModelBody, JsonError> parse_model_body(std::string_view text, const char* key, const char* alt) {
-  auto parsed = parse_json_object_capped(text, std::size_t{64} * 1024);
+  auto arena = std::make_unique<JsonArena>();
+  auto parsed = parse_json_object_capped(text, std::size_t{64} * 1024, json::storage_ptr(&arena->resource));
   if (auto* err = std::get_if<JsonError>(&parsed)) return *err;
-  ModelBody out{std::move(std::get<json::object>(parsed)), {}};
+  ModelBody out{std::move(arena), std::move(std::get<json::object>(parsed)), {}};
   FieldReader r(out.body);
   out.model = r.string(key, limits::kNameBytes).value_or("");
   if (out.model.empty() && alt) out.model = r.string(alt, limits::kNameBytes).value_or("");

@@ -1,8 +1,10 @@
 #pragma once
 // Reading request bodies the way Ollama's Go server does: a JSON object whose fields have
 // fixed types. Errors are plain sentences for the client, never exceptions.
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,14 +30,29 @@ boost::json::object json_field(std::string_view key, V&& value) {
 std::variant<boost::json::object, JsonError> parse_json_object(std::string_view body);
 
 // The same, but every string in the object keeps at most `cap` bytes (json_capped.cpp): for
-// reading a request's small fields without a second copy of its big ones (images).
-std::variant<boost::json::object, JsonError> parse_json_object_capped(std::string_view body, std::size_t cap);
+// reading a request's small fields without a second copy of its big ones (images). The tree's
+// memory comes from `storage` (default: the heap).
+std::variant<boost::json::object, JsonError> parse_json_object_capped(std::string_view body, std::size_t cap,
+                                                                      boost::json::storage_ptr storage = {});
+
+// Memory for one request's JSON tree, taken in one block and given back all at once: a small
+// request's tree (a few keys, an options object) then costs one allocation instead of one per
+// key and object, and freeing it walks nothing. A tree built in it must not outlive it, and
+// neither may a json::value copied from that tree without a storage of its own (a copy shares
+// the tree's storage).
+struct JsonArena {
+  alignas(16) unsigned char first[1024];
+  boost::json::monotonic_resource resource{first, sizeof first};
+};
 
 // A body naming a model: the object and the name from `key` (else `alt`, e.g. the legacy
 // "name"). Errors: unusable JSON, a wrong type, "model is required", or a name longer than
 // limits::kNameBytes. Strings in `body` past 64 KiB are cut (parse_json_object_capped): it is
 // for reading the request's fields; the request is relayed as it came.
+// `body` lives in `arena` (JsonArena): it, and any json::value copied from it, must not outlive
+// the ModelBody.
 struct ModelBody {
+  std::unique_ptr<JsonArena> arena;  // first: destroyed after the tree in it
   boost::json::object body;
   std::string model;
 };

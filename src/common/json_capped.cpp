@@ -57,11 +57,12 @@ struct CappedHandler {
 
 }  // namespace
 
-std::variant<json::object, JsonError> parse_json_object_capped(std::string_view body, std::size_t cap) {
+std::variant<json::object, JsonError> parse_json_object_capped(std::string_view body, std::size_t cap,
+                                                               json::storage_ptr storage) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return JsonError{"missing request body"};
   unsigned char temp[1024];
   json::basic_parser<CappedHandler> p(json::parse_options{}, cap, temp, sizeof temp);
-  p.handler().st.reset();
+  p.handler().st.reset(std::move(storage));
   error_code ec;
   const std::size_t used = p.write_some(false, body.data(), body.size(), ec);
   if (!ec && used < body.size()) ec = json::error::extra_data;
