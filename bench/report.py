@@ -147,94 +147,142 @@ def ratio_text(a, b):
 
 
 ovh_threads = facts.get("overhead.threads", "").split()
-lat = {"direct": load("overhead-latency-direct")}
-thr = {"direct": load("overhead-throughput-direct")}
-for t in ovh_threads:
-    for who in ("hydra", "nginx"):
-        lat[(who, t)] = load(f"overhead-latency-{who}-t{t}")
-        thr[(who, t)] = load(f"overhead-throughput-{who}-t{t}")
-if lat["direct"] and thr["direct"]:
-    conc = lat["direct"]["concurrency"]
-    max_conc = thr["direct"]["concurrency"]
+ovh_rounds = int(facts.get("overhead.rounds", "1"))
+ovh_nolog_t = facts.get("overhead.nolog_threads")
+
+
+def ovh_runs(who, t):
+    """The (latency, throughput) runs of one target at thread count t, round by round."""
+    out = []
+    for r in range(1, ovh_rounds + 1):
+        lat_run, thr_run = load(f"overhead-latency-{who}-t{t}-r{r}"), load(f"overhead-throughput-{who}-t{t}-r{r}")
+        out.append((lat_run, thr_run) if lat_run and thr_run else None)
+    return out
+
+
+def median_of(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def per_round(a, b, f):
+    """f(a's round, b's round) for each round both ran."""
+    return [f(x, y) if x and y else None for x, y in zip(a, b)]
+
+
+ovh = {(who, t): ovh_runs(who, t) for t in ovh_threads for who in ("direct", "hydra", "nginx")}
+if ovh_nolog_t:
+    ovh[("hydra-nolog", ovh_nolog_t)] = ovh_runs("hydra-nolog", ovh_nolog_t)
+first_direct = next((x for t in ovh_threads for x in ovh[("direct", t)] if x), None)
+if first_direct:
+    conc = first_direct[0]["concurrency"]
+    max_conc = first_direct[1]["concurrency"]
+    rounds_text = f"{ovh_rounds} round{'s' if ovh_rounds != 1 else ''}"
     p("## 1. Overhead: direct vs Hydra vs nginx, at 1 and 2 threads")
     p("")
-    p("The same small non-streamed `/api/generate` (`num_predict` 1, sims at 100,000 tokens/s, so the node "
-      "answers at once) sent straight to 4 sim nodes (round robin over them by the load generator), through "
-      "`hydra serve` in front of the same 4, and through nginx (`upstream` round robin over the same 4, "
-      "HTTP/1.1 keep-alive to them, `proxy_buffering off`). Hydra runs at each thread count "
+    p("The same small non-streamed `/api/generate` (`num_predict` 1, sims at 100,000 tokens/s) sent straight to "
+      "4 sim nodes (round robin over them by the load generator), through `hydra serve` in front of the same 4, "
+      "and through nginx (`upstream` round robin over the same 4, HTTP/1.1 keep-alive to them, "
+      "`proxy_buffering off`). A sim answers in about 2 ms (the prompt's one uncached token at its default "
+      "500 prompt tokens/s), so at the latency run's concurrency the machine is lightly loaded and the added "
+      "latency is that of the hop, while the throughput run saturates both cores. Hydra runs at each thread count "
       f"({', '.join(ovh_threads)}; `HYDRA_THREADS`) and nginx beside it with `worker_processes` equal to it, "
-      "each proxy started afresh and alone. Closed loop: latency at "
+      "both started afresh for that count. Closed loop: latency at "
       f"{conc} requests in flight, throughput at {max_conc} in flight; 1 s warm-up, then "
-      f"{lat['direct']['duration_s']:g} s measured.")
+      f"{first_direct[0]['duration_s']:g} s measured. The targets take turns (direct, Hydra, nginx), {rounds_text} "
+      "at each thread count, since this shared machine's other load moves from one minute to the next: each "
+      "figure below is the median over the rounds, an *added* latency and a ratio are taken within a round "
+      "(against that round's direct run) before the median, and the ratios of each round are listed.")
     p("")
     p(f"| path | threads / workers | p50 at {conc} | p99 at {conc} | added p50 | added p99 | max throughput (at {max_conc}) | errors |")
     p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    d = lat["direct"]["latency_ms"]
 
-    def row(label, count, l, t):
-        added50 = "—" if label == "direct" else us_delta(d["p50"], l["latency_ms"]["p50"])
-        added99 = "—" if label == "direct" else us_delta(d["p99"], l["latency_ms"]["p99"])
-        errs = l["errors"]["total"] + t["errors"]["total"]
-        p(f"| {label} | {count} | {ms(l['latency_ms']['p50'])} | {ms(l['latency_ms']['p99'])} | {added50} | {added99} | "
-          f"{t['throughput_rps']:,.0f} req/s | {errs} |")
+    def lat_of(run, q):
+        return run[0]["latency_ms"][q]
 
-    row("direct", "—", lat["direct"], thr["direct"])
+    def rps_of(run):
+        return run[1]["throughput_rps"]
+
+    def added(who, t, q):
+        """Median over rounds of who's latency quantile q minus the same round's direct one (ms)."""
+        return median_of(per_round(ovh[(who, t)], ovh[("direct", t)], lambda a, d: lat_of(a, q) - lat_of(d, q)))
+
+    def added_text(who, t, q):
+        v = added(who, t, q)
+        return "—" if v is None else us_delta(0, v)
+
+    def rps_ratio(a, b):
+        return per_round(a, b, lambda x, y: rps_of(x) / rps_of(y) if rps_of(y) else None)
+
+    def ratios_text(values):
+        return ", ".join("—" if v is None else f"{v:.2f}" for v in values)
+
     for t in ovh_threads:
-        for who in ("hydra", "nginx"):
-            if lat[(who, t)] and thr[(who, t)]:
-                row(who, t, lat[(who, t)], thr[(who, t)])
+        for who in ("direct", "hydra", "nginx"):
+            runs = [x for x in ovh[(who, t)] if x]
+            if not runs:
+                continue
+            errs = sum(x[0]["errors"]["total"] + x[1]["errors"]["total"] for x in runs)
+            p(f"| {who} | {t} | {ms(median_of(lat_of(x, 'p50') for x in runs))} | "
+              f"{ms(median_of(lat_of(x, 'p99') for x in runs))} | "
+              f"{'—' if who == 'direct' else added_text(who, t, 'p50')} | "
+              f"{'—' if who == 'direct' else added_text(who, t, 'p99')} | "
+              f"{median_of(rps_of(x) for x in runs):,.0f} req/s | {errs} |")
     p("")
     p("Per thread count (Hydra's threads = nginx's workers). Aim (issue #17): throughput Hydra/nginx ≥ 0.9 "
       f"(goal 1.0) at each, and Hydra's added p50 at {conc} in flight ≤ 50 µs.")
     p("")
-    p("| threads | throughput Hydra/nginx | Hydra/direct | nginx/direct | Hydra added p50 / p99 | nginx added p50 / p99 "
-      "| OS threads in Hydra | Hydra CPU, peak RSS |")
+    p("| threads | throughput Hydra/nginx (each round) | Hydra/direct | nginx/direct | Hydra added p50 / p99 | "
+      "nginx added p50 / p99 | OS threads in Hydra | Hydra CPU, peak RSS |")
     p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    direct_rps = thr["direct"]["throughput_rps"]
     for t in ovh_threads:
-        hl, ht, nl, nt = lat[("hydra", t)], thr[("hydra", t)], lat[("nginx", t)], thr[("nginx", t)]
-        if not hl or not ht:
+        hydra, nginx, direct = ovh[("hydra", t)], ovh[("nginx", t)], ovh[("direct", t)]
+        if not any(hydra):
             continue
-        h = hl["latency_ms"]
-        h_added = f"{us_delta(d['p50'], h['p50'])} / {us_delta(d['p99'], h['p99'])}"
-        n_added, hn, nd = "—", "—", "—"
-        if nl and nt:
-            n = nl["latency_ms"]
-            n_added = f"{us_delta(d['p50'], n['p50'])} / {us_delta(d['p99'], n['p99'])}"
-            hn = f"**{ratio_text(ht['throughput_rps'], nt['throughput_rps'])}**"
-            nd = ratio_text(nt["throughput_rps"], direct_rps)
+        hn_rounds = rps_ratio(hydra, nginx)
+        hn = median_of(hn_rounds)
+        hd, nd = median_of(rps_ratio(hydra, direct)), median_of(rps_ratio(nginx, direct))
+        h_added = f"{added_text('hydra', t, 'p50')} / {added_text('hydra', t, 'p99')}"
+        n_added = f"{added_text('nginx', t, 'p50')} / {added_text('nginx', t, 'p99')}" if any(nginx) else "—"
         cpu_rss = "—"
         if f"overhead.t{t}.hydra_rss_kb" in facts:
             cpu_rss = f"{float(facts[f'overhead.t{t}.hydra_cpu_s']):.1f} s, {mib(facts[f'overhead.t{t}.hydra_rss_kb'])}"
-        p(f"| {t} | {hn} | {ratio_text(ht['throughput_rps'], direct_rps)} | {nd} | {h_added} | {n_added} | "
-          f"{facts.get(f'overhead.t{t}.hydra_os_threads', '?')} | {cpu_rss} |")
-        line = (f"Overhead at {t} thread{'s' if t != '1' else ''}: Hydra adds {us_delta(d['p50'], h['p50'])} p50, "
-                f"{us_delta(d['p99'], h['p99'])} p99")
-        if nl and nt:
-            line += (f" (nginx, {t} worker{'s' if t != '1' else ''}: {us_delta(d['p50'], nl['latency_ms']['p50'])}, "
-                     f"{us_delta(d['p99'], nl['latency_ms']['p99'])}); max throughput {ht['throughput_rps']:,.0f} req/s "
-                     f"= {ratio_text(ht['throughput_rps'], nt['throughput_rps'])}× nginx's {nt['throughput_rps']:,.0f}")
+        hn_text = "—" if hn is None else f"**{hn:.2f}** ({ratios_text(hn_rounds)})"
+        p(f"| {t} | {hn_text} | {'—' if hd is None else f'{hd:.2f}'} | {'—' if nd is None else f'{nd:.2f}'} | "
+          f"{h_added} | {n_added} | {facts.get(f'overhead.t{t}.hydra_os_threads', '?')} | {cpu_rss} |")
+        plural = "s" if t != "1" else ""
+        line = (f"Overhead at {t} thread{plural} (medians of {rounds_text}): Hydra adds {added_text('hydra', t, 'p50')} "
+                f"p50, {added_text('hydra', t, 'p99')} p99")
+        if hn is not None:
+            line += (f" (nginx, {t} worker{plural}: {added_text('nginx', t, 'p50')}, {added_text('nginx', t, 'p99')}); "
+                     f"max throughput {median_of(rps_of(x) for x in hydra if x):,.0f} req/s, {hn:.2f}× nginx's "
+                     f"{median_of(rps_of(x) for x in nginx if x):,.0f} (rounds: {ratios_text(hn_rounds)})")
         headline.append(line)
     p("")
-    t0 = facts.get("overhead.nolog_threads")
-    nl_lat, nl_thr = (load(f"overhead-latency-hydra-nolog-t{t0}"), load(f"overhead-throughput-hydra-nolog-t{t0}")) if t0 else (None, None)
-    if nl_lat and nl_thr and lat.get(("hydra", t0)) and thr.get(("hydra", t0)):
-        on_l, on_t = lat[("hydra", t0)]["latency_ms"], thr[("hydra", t0)]["throughput_rps"]
-        off_l, off_t = nl_lat["latency_ms"], nl_thr["throughput_rps"]
+    t0 = ovh_nolog_t
+    if t0 and any(ovh[("hydra-nolog", t0)]) and any(ovh[("hydra", t0)]):
+        on, off = ovh[("hydra", t0)], ovh[("hydra-nolog", t0)]
+        with_without = rps_ratio(on, off)
+        p50_delta = median_of(per_round(on, off, lambda a, b: lat_of(a, "p50") - lat_of(b, "p50")))
         p(f"The access log's cost (issue #22): the Hydra rows above write one text line per request (`log.access = "
-          f"\"text\"`, to stderr, which the benchmark sends to a file), as nginx writes its `access_log`. Hydra at "
-          f"{t0} thread{'s' if t0 != '1' else ''} once more with `log.access = \"off\"`:")
+          f"\"text\"`, to stderr, which the benchmark sends to a file), as nginx writes its `access_log`. A second "
+          f"Hydra at {t0} thread{'s' if t0 != '1' else ''} with `log.access = \"off\"` took its turn in each round:")
         p("")
-        p(f"| access log | p50 at {conc} | p99 at {conc} | max throughput | throughput with / without |")
+        p(f"| access log | p50 at {conc} | p99 at {conc} | max throughput | throughput with / without (each round) |")
         p("| --- | ---: | ---: | ---: | ---: |")
-        p(f"| text, to a file | {ms(on_l['p50'])} | {ms(on_l['p99'])} | {on_t:,.0f} req/s | **{ratio_text(on_t, off_t)}** |")
-        p(f"| off | {ms(off_l['p50'])} | {ms(off_l['p99'])} | {off_t:,.0f} req/s | — |")
+        wr = median_of(with_without)
+        for label, runs, last in (("text, to a file", on, f"**{wr:.2f}** ({ratios_text(with_without)})" if wr else "—"),
+                                  ("off", off, "—")):
+            got = [x for x in runs if x]
+            p(f"| {label} | {ms(median_of(lat_of(x, 'p50') for x in got))} | {ms(median_of(lat_of(x, 'p99') for x in got))} | "
+              f"{median_of(rps_of(x) for x in got):,.0f} req/s | {last} |")
         p("")
-        headline.append(f"Access log (text, one line per request): {ratio_text(on_t, off_t)}× the throughput without it, "
-                        f"p50 {us_delta(off_l['p50'], on_l['p50'])} against it off")
+        if wr:
+            headline.append(f"Access log (text, one line per request): {wr:.2f}× the throughput without it, "
+                            f"p50 {us_delta(0, p50_delta)} against it off (medians of {rounds_text})")
     p("*OS threads in Hydra* counts every thread of the process (`/proc/PID/task`) just after start: the "
       "workers and any helper threads, so a Hydra that ignored `HYDRA_THREADS` would show the same count at each row. "
-      "CPU time is Hydra's over both runs of its row (warm-ups included).")
+      "CPU time is Hydra's over all its runs at that thread count (warm-ups included).")
     p("")
     allocs_section()
 

@@ -28,6 +28,7 @@ ROUTING_REPS=${ROUTING_REPS:-5}
 OVH_CONC=${OVH_CONC:-8}             # latency: requests in flight
 OVH_MAX_CONC=${OVH_MAX_CONC:-64}    # throughput: enough in flight to saturate
 OVH_SECONDS=${OVH_SECONDS:-4}
+OVH_ROUNDS=${OVH_ROUNDS:-3}         # each target measured in turn, this many times over (medians reported)
 OVH_THREADS=${OVH_THREADS:-1 2}     # Hydra's HYDRA_THREADS, and nginx's worker_processes beside it
 ALLOC_SECONDS=${ALLOC_SECONDS:-2}   # allocations per request: each counted loadgen run (and the idle window)
 ALLOC_THREADS=${ALLOC_THREADS:-1}   # ... with Hydra at this many threads

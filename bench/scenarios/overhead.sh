@@ -1,8 +1,12 @@
 # Scenario 1, overhead: one small non-streamed /api/generate against the sims directly, through
 # Hydra and through nginx, at each thread count of OVH_THREADS (Hydra's HYDRA_THREADS = nginx's
-# worker_processes). Sims are fast (1 token, 100k tokens/s) so the node is not the bottleneck.
-# Latency at a fixed, modest concurrency; throughput at a high one. Then Hydra once more with
-# its access log off (its cost), and, untimed, the allocations per proxied request (bench/scenarios/allocs.sh). Sourced by bench/run.sh.
+# worker_processes). Sims generate 1 token at 100k tokens/s and answer in about 2 ms (the prompt's
+# evaluation): the latency run leaves the machine lightly loaded, the throughput run saturates it.
+# Latency at a fixed, modest concurrency; throughput at a high one. The targets are measured in
+# turn, OVH_ROUNDS times over (this machine's other load moves from one minute to the next: a
+# ratio is taken within a round, and the report gives medians over rounds). At the first thread
+# count a Hydra with its access log off takes its turn too (its cost). Then, untimed, the
+# allocations per proxied request (bench/scenarios/allocs.sh). Sourced by bench/run.sh.
 
 OVH_BODY='{"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predict":1}}'
 
@@ -16,46 +20,55 @@ ovh_pair() {
 }
 
 overhead() {
-  local counts=($OVH_THREADS) t
-  echo "bench: overhead: direct vs Hydra vs nginx at ${OVH_THREADS// /, } thread(s) (about $(( (1 + 4 * ${#counts[@]}) * (1 + ${OVH_SECONDS%.*}) + 15 )) s)"
+  local counts=($OVH_THREADS) t r
+  local per_round=$(( 2 * (1 + ${OVH_SECONDS%.*}) ))
+  echo "bench: overhead: direct vs Hydra vs nginx at ${OVH_THREADS// /, } thread(s), $OVH_ROUNDS rounds (about $(( OVH_ROUNDS * (3 * ${#counts[@]} + 1) * per_round + 20 )) s)"
   start_sims ovh-sims 4 --tokens-per-second 100000 --parallel 1024 --max-queue 100000 --loaded llama3.2:3b
   local sims_pid=$LAST_PID urls=("${SIM_URLS[@]}")
   fact overhead.sims_cmd "$(cat "$WORK/ovh-sims.cmd")"
   fact overhead.threads "$OVH_THREADS"
+  fact overhead.rounds "$OVH_ROUNDS"
 
   local direct=() u
   for u in "${urls[@]}"; do direct+=(--target "$u/api/generate"); done
-  ovh_pair direct "${direct[@]}"
 
-  # One proxy at a time, each started afresh: Hydra at t threads, then nginx at t workers.
+  local t0=${counts[0]}
   for t in "${counts[@]}"; do
+    # Both proxies at t threads / workers, started afresh; each idles while the others run.
     local HYDRA_ENV=("HYDRA_THREADS=$t")
     start_hydra "ovh-hydra-t$t" '#slots=1024' "${urls[@]}"
+    local hydra_pid=$HYDRA_PID hydra_url=$HYDRA_URL
     # What the process really runs: a Hydra that ignores the setting shows it here.
-    fact "overhead.t$t.hydra_os_threads" "$(ls "/proc/$HYDRA_PID/task" | wc -l)"
-    ovh_pair "hydra-t$t" --target "$HYDRA_URL/api/generate"
-    fact "overhead.t$t.hydra_cpu_s" "$(awk -v t="$(proc_cpu_ticks "$HYDRA_PID")" -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}')"
-    fact "overhead.t$t.hydra_rss_kb" "$(proc_kb "$HYDRA_PID" VmHWM)"
+    fact "overhead.t$t.hydra_os_threads" "$(ls "/proc/$hydra_pid/task" | wc -l)"
     fact "overhead.t$t.hydra_cmd" "$(cat "$WORK/ovh-hydra-t$t.cmd")"
-    bench_stop "$HYDRA_PID"
-
+    # The access log's cost: a Hydra with log.access off beside it, at the first thread count
+    # (the others write one text line per request to their log file, as nginx's access_log does).
+    local nolog_pid="" nolog_url=""
+    if [ "$t" = "$t0" ]; then
+      local HYDRA_ENV=("HYDRA_THREADS=$t0" "HYDRA_ACCESS_LOG=off")
+      start_hydra "ovh-hydra-nolog-t$t0" '#slots=1024' "${urls[@]}"
+      nolog_pid=$HYDRA_PID nolog_url=$HYDRA_URL
+      fact overhead.nolog_threads "$t0"
+    fi
+    local nginx_pid=""
     if command -v nginx >/dev/null; then
       NGINX_WORKERS=$t start_nginx "ovh-nginx-t$t" "" "${urls[@]}"
-      ovh_pair "nginx-t$t" --target "$NGINX_URL/api/generate"
+      nginx_pid=$NGINX_PID
       fact "overhead.t$t.nginx_cmd" "nginx -p $WORK/ovh-nginx-t$t -c $WORK/ovh-nginx-t$t/nginx.conf -g 'daemon off;'"
       cp "$WORK/ovh-nginx-t$t/nginx.conf" "$WORK/nginx.conf.txt"
-      bench_stop "$NGINX_PID"
     fi
-  done
 
-  # The access log's cost: Hydra at the first thread count again, with log.access off (the
-  # runs above write one text line per request to their log file, as nginx's access_log does).
-  local t0=${counts[0]}
-  local HYDRA_ENV=("HYDRA_THREADS=$t0" "HYDRA_ACCESS_LOG=off")
-  start_hydra "ovh-hydra-nolog-t$t0" '#slots=1024' "${urls[@]}"
-  ovh_pair "hydra-nolog-t$t0" --target "$HYDRA_URL/api/generate"
-  fact overhead.nolog_threads "$t0"
-  bench_stop "$HYDRA_PID"
+    for r in $(seq "$OVH_ROUNDS"); do
+      ovh_pair "direct-t$t-r$r" "${direct[@]}"
+      ovh_pair "hydra-t$t-r$r" --target "$hydra_url/api/generate"
+      [ -z "$nginx_pid" ] || ovh_pair "nginx-t$t-r$r" --target "$NGINX_URL/api/generate"
+      [ -z "$nolog_pid" ] || ovh_pair "hydra-nolog-t$t0-r$r" --target "$nolog_url/api/generate"
+    done
+
+    fact "overhead.t$t.hydra_cpu_s" "$(awk -v t="$(proc_cpu_ticks "$hydra_pid")" -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}')"
+    fact "overhead.t$t.hydra_rss_kb" "$(proc_kb "$hydra_pid" VmHWM)"
+    bench_stop "$hydra_pid" $nolog_pid $nginx_pid
+  done
 
   alloc_pass "${urls[@]}"
   bench_stop "$sims_pid"
