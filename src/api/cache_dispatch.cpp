@@ -76,11 +76,14 @@ Plan plan_for(const Gateway& gw, const memory::Cache& cache, const DispatchReque
                                       ex->request()["X-Hydra-Cache-TTL"]);
   if (!p.policy.error.empty()) return p;
   // Most requests carry neither a temperature nor a seed: under the default mode they bypass
-  // the cache, told without parsing the body a second time. (A prompt that merely contains
-  // these words takes the slow path below, which decides.)
+  // the cache, told without parsing the body a second time: by the handler that parsed it, else
+  // by the words in its text (a prompt that merely contains them takes the slow path below,
+  // which decides).
   const std::string_view text = request.upstream.body;
-  if (cache.settings().mode == memory::Mode::deterministic && memory::streams(*p.family) &&
-      !quoted_in(text, "temperature") && !quoted_in(text, "seed")) {
+  auto names_sampling = [&] {
+    return request.names_sampling ? *request.names_sampling : quoted_in(text, "temperature") || quoted_in(text, "seed");
+  };
+  if (cache.settings().mode == memory::Mode::deterministic && memory::streams(*p.family) && !names_sampling()) {
     p.why = "not deterministic (no options.temperature or seed)";
     return p;  // (a bypass needs no model name: it is neither read nor stored)
   }

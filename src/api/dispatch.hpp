@@ -25,6 +25,10 @@ struct DispatchRequest {
   std::string cache;   // the response cache's verdict, for the request log ("miss", "bypass")
   PrefixFacts prefix;  // prefix affinity's view of the prompt (dispatch reads it from `upstream`)
   bool prefix_read = false;  // `prefix` was read by the handler, from the body it parsed
+  // Whether the body's options name a seed or a temperature (only then may the response
+  // cache's deterministic mode keep the reply), told by a handler that parsed the body; unset,
+  // the cache looks for the words in the body's text.
+  std::optional<bool> names_sampling;
   // A sharded model (api/shards.hpp): what was done to serve it (a coordinator started), or why
   // it cannot be served now (a 503). Set by dispatch.
   std::string shard_note, shard_error;

@@ -78,7 +78,7 @@ struct Gateway {
   // reads without: nobody else writes).
   routing::PrefixIndex prefix_index{};
   routing::SessionPins sessions{};
-  mutable std::shared_mutex prefix_lock;
+  mutable std::shared_mutex prefix_lock{};
   std::chrono::steady_clock::time_point prefix_swept{};
 
   // The calling thread's connection pool.

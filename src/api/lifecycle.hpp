@@ -2,9 +2,10 @@
 // The gateway's way out. On the first SIGTERM/SIGINT serve() stops accepting and calls drain():
 // /health says "draining" (503) and requests in progress go on. When they are all done, or the
 // grace period is over, stop() wakes every relay still running, which ends its reply with an
-// error in its API's shape. Requests in progress are counted here (the API's guard, in
-// api/access.cpp, holds a Guard for each). drain(), stop() and idle() run on the control
-// thread; a Guard, stopped() and the flags are safe on every thread (http/threads.hpp).
+// error in its API's shape (each attempt's watch reads stopping(): api/attempt_watch.hpp).
+// Requests in progress are counted here (the API's guard, in api/access.cpp, holds a Guard for
+// each). drain(), stop() and idle() run on the control thread; a Guard and the flags are safe on
+// every thread (http/threads.hpp).
 #include "http/threads.hpp"
 
 #include <atomic>
@@ -15,21 +16,15 @@ namespace hydra::api {
 
 class Lifecycle {
 public:
-  // `threads`: every event-loop thread's executor, the control thread's first (default: the
-  // control thread alone).
-  explicit Lifecycle(http::asio::any_io_executor control, std::vector<http::asio::any_io_executor> threads = {});
+  explicit Lifecycle(http::asio::any_io_executor control);
 
   bool draining() const { return draining_.load(); }
   bool stopping() const { return stopping_.load(); }
   void drain() { draining_ = true; }
-  // The grace is over: every stopped() completes now and at once from here on.
-  void stop();
-  http::awaitable<void> stopped();
-  // The same for a plain handler `void(error_code)` (http::Signals::listen); the caller checks
-  // stopping() first, as stopped() does.
-  template <class Handler>
-  void on_stopped(Handler handler) {
-    stop_.listen(0, std::move(handler));
+  // The grace is over: stopping() from here on.
+  void stop() {
+    stopping_ = true;
+    draining_ = true;
   }
 
   // One request in progress while the guard lives.
@@ -49,7 +44,6 @@ public:
 
 private:
   http::asio::any_io_executor control_;
-  http::Signals stop_;                   // raised by stop() on every thread
   http::asio::steady_timer idle_timer_;  // control thread: cancelled when the last request ends
   std::atomic<std::size_t> active_{0};
   std::atomic<bool> draining_{false};

@@ -243,7 +243,6 @@ int serve(const ServeConfig& config) {
   cluster::HealthSettings health = config.health;
   health.agents = config.vram_monitoring;
   cluster::Cluster fleet(ioc.get_executor(), pool, health, SystemClock::instance());
-  fleet.use_threads(executors);
   std::vector<std::string> nodes = config.nodes;
   if (nodes.empty()) nodes.push_back("http://127.0.0.1:11434");  // a local Ollama, if there is one
   for (const auto& text : nodes) {
@@ -262,7 +261,7 @@ int serve(const ServeConfig& config) {
                                                                            ? config.origins.at("log.access_file")
                                                                            : "default",
                                   error));
-  api::Lifecycle lifecycle(ioc.get_executor(), executors);
+  api::Lifecycle lifecycle(ioc.get_executor());
   api::Gateway gateway{fleet,     pools,     ioc.get_executor(), {}, random, admission, telemetry, lifecycle,
                        config.relay, config.weights, config.registration, kVersion, config.orchestration,
                        nullptr,   nullptr,   std::chrono::steady_clock::now()};

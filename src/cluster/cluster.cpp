@@ -31,15 +31,10 @@ bool handed_to_control(const asio::any_io_executor& control, F&& again) {
 Cluster::Cluster(asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
                  const Clock& clock)
     : executor_(std::move(executor)),
-      down_(std::make_unique<http::Signals>(std::vector<asio::any_io_executor>{executor_})),
       pool_(pool),
       settings_(settings),
       clock_(clock) {
   publish_now();
-}
-
-void Cluster::use_threads(std::vector<asio::any_io_executor> threads) {
-  if (!threads.empty()) down_ = std::make_unique<http::Signals>(std::move(threads));
 }
 
 std::optional<std::size_t> Cluster::find(const std::string& id) const {
@@ -424,10 +419,7 @@ void Cluster::failed(std::size_t index, std::string reason) {
   NodeView& node = nodes_[index];
   const bool was_ejected = node.health == Health::ejected;
   on_failure(node, clock_.now(), settings_, std::move(reason));
-  if (!was_ejected && node.health == Health::ejected) {
-    signal_down(index);
-    if (on_eject_) on_eject_(node, node.ejected_until - clock_.now());
-  }
+  if (!was_ejected && node.health == Health::ejected && on_eject_) on_eject_(node, node.ejected_until - clock_.now());
 }
 
 bool Cluster::eject_elsewhere(const std::string& id, Nanos backoff, std::string reason) {
@@ -440,19 +432,12 @@ bool Cluster::eject_elsewhere(const std::string& id, Nanos backoff, std::string 
   node.health = Health::ejected;
   node.ejected_until = until;
   node.last_error = std::move(reason);
-  if (!was_ejected) {
+  if (!was_ejected)
     spdlog::warn("node {} ejected for {:.1f} s: {}", id, std::chrono::duration<double>(backoff).count(), node.last_error);
-    signal_down(*index);
-  }
   publish_now(*index);  // avoided from the next request on
   runtime_[*index]->wake.cancel();  // its probe loop waits for the new backoff
   return true;
 }
-
-// Wakes everyone waiting now, on every thread; later waiters wait for the next time.
-void Cluster::signal_down(std::size_t index) { down_->raise(index); }
-
-http::awaitable<void> Cluster::wait_down(std::size_t index) { co_await down_->wait(index); }
 
 void Cluster::report_success(std::size_t index) {
   if (handed_to_control(executor_, [this, index] { report_success(index); })) return;

@@ -2,7 +2,7 @@
 // Owns the fleet: the node list, their probes, and the published snapshot. Runs on the
 // gateway's control thread; readers anywhere take snapshot() without locking. What the data
 // path reports (report_*, request_refresh, loading_*) may come from any thread: it is posted
-// to the control thread; wait_down() waits on the caller's thread (http::Signals).
+// to the control thread.
 #include "cluster/health.hpp"
 #include "cluster/node_info.hpp"
 #include "cluster/snapshot.hpp"
@@ -30,10 +30,6 @@ public:
   Cluster(http::asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
           const Clock& clock);
 
-  // The gateway's event-loop threads (the control thread's executor first), so that
-  // wait_down() works on each of them. Start-up, before any request; default: the control
-  // thread alone.
-  void use_threads(std::vector<http::asio::any_io_executor> threads);
 
   // Adds a statically configured node; resolves its host now (start-up: throws on failure).
   std::size_t add_node(const NodeUrl& url, int slots = 4);
@@ -80,15 +76,6 @@ public:
   // requests join that load rather than start one elsewhere.
   void loading_started(std::size_t index, const std::string& model);
   void loading_ended(std::size_t index, const std::string& model);
-  // Completes when the node is next ejected or removed (never otherwise): a request still
-  // waiting for that node's first byte stops waiting and fails over, instead of hanging on a
-  // machine that stopped answering until the first-byte timeout.
-  http::awaitable<void> wait_down(std::size_t index);
-  // The same for a plain handler `void(error_code)` (http::Signals::listen).
-  template <class Handler>
-  void on_down(std::size_t index, Handler handler) {
-    down_->listen(index, std::move(handler));
-  }
   const HealthSettings& settings() const { return settings_; }
 
   // Several gateways (api/shared_sync.cpp): told of each ejection this gateway decides (its
@@ -142,8 +129,7 @@ private:
   void publish_now(std::size_t index);
   void publish_now();
   void probe_failed(std::size_t index, const http::Peer& peer, std::string reason);  // logged, failed(), published
-  void failed(std::size_t index, std::string reason);  // on_failure, and wake wait_down() on ejection
-  void signal_down(std::size_t index);
+  void failed(std::size_t index, std::string reason);  // on_failure
   http::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<void> probe(std::size_t index);
   http::awaitable<void> refresh_models(std::size_t index, http::Peer peer);
@@ -157,7 +143,6 @@ private:
   http::tcp::endpoint endpoint(std::size_t index) const;
 
   http::asio::any_io_executor executor_;
-  std::unique_ptr<http::Signals> down_;  // raised (key: the node's index) when a node goes down
   http::ConnectionPool& pool_;
   HealthSettings settings_;
   const Clock& clock_;

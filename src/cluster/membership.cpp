@@ -66,7 +66,6 @@ bool Cluster::remove_node(const std::string& id) {
   forget(*index);
   pool_.drop(endpoint(*index));
   runtime_[*index]->wake.cancel();  // its probe loop sees `removed` and ends
-  signal_down(*index);
   spdlog::info("node {} removed", id);
   reclaim();       // (publishes the removal first)
   publish_now();  // gone from the snapshot when the caller hears so

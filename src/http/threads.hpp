@@ -8,17 +8,15 @@
 //
 // A worker talks to the control thread by posting, never by locking: on_control() runs a
 // function there and resumes the caller on its own thread; post_control() hands work over
-// without waiting. Signals wakes waiters on every thread from any thread.
+// without waiting.
 #include "http/types.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -109,61 +107,5 @@ private:
 
 // Completes when every ReplyTail this thread began before the call has ended, or after `limit`.
 awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit);
-
-// One-shot wake-ups by key (a node's ejection, the end of the shutdown grace) for waiters on
-// any thread, without locks: each thread keeps its own timers, touched only on that thread;
-// raise() wakes the caller's thread's waiters at once and posts to every other thread.
-class Signals {
-public:
-  // executors[i] runs thread i's event loop (one entry in a single-threaded process).
-  explicit Signals(std::vector<asio::any_io_executor> executors);
-  // Completes when `key` is raised (from now on), or when the caller's race cancels it.
-  awaitable<void> wait(uint64_t key);
-  // The same for a plain handler `void(error_code)`, run on the caller's thread: when `key` is
-  // raised, or when the cancellation slot bound to the handler is emitted. Both complete it
-  // with operation_aborted (a woken wait); the caller tells them apart by what it cancelled.
-  // No coroutine: the data path's cheap way to wait.
-  template <class Handler>
-  void listen(uint64_t key, Handler handler) {
-    auto held = timer(key);  // kept alive until the handler ran
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    // The slot is cleared as the handler runs, or as it is destroyed unrun (an event loop torn
-    // down at exit): the timer's cancellation handler in it refers to the timer, which may be
-    // gone by the time the caller emits (a wait woken by raise(), its timer dropped with it).
-    // `clear` goes before `h`, which may hold what owns the slot's signal.
-    held->async_wait(asio::bind_cancellation_slot(
-        slot, [held, h = std::move(handler), clear = SlotClearer(slot)](boost::system::error_code ec) mutable {
-          clear.now();
-          h(ec);
-        }));
-  }
-  void raise(uint64_t key);
-
-private:
-  // Clears a cancellation slot once: now(), or when destroyed (moved-from ones do nothing).
-  class SlotClearer {
-  public:
-    explicit SlotClearer(asio::cancellation_slot slot) : slot_(slot) {}
-    SlotClearer(SlotClearer&& o) noexcept : slot_(std::exchange(o.slot_, asio::cancellation_slot())) {}
-    SlotClearer(const SlotClearer&) = delete;
-    SlotClearer& operator=(const SlotClearer&) = delete;
-    SlotClearer& operator=(SlotClearer&&) = delete;
-    ~SlotClearer() { now(); }
-    void now() {
-      if (slot_.is_connected()) slot_.clear();
-      slot_ = asio::cancellation_slot();
-    }
-
-  private:
-    asio::cancellation_slot slot_;
-  };
-  std::shared_ptr<asio::steady_timer> timer(uint64_t key);  // this thread's, for `key`
-  struct Slot {
-    asio::any_io_executor executor;
-    std::unordered_map<uint64_t, std::shared_ptr<asio::steady_timer>> timers;
-    void wake(uint64_t key);
-  };
-  std::vector<std::unique_ptr<Slot>> slots_;
-};
 
 }  // namespace hydra::http

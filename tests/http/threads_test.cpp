@@ -1,10 +1,8 @@
 // http/threads.hpp: on_control() runs work on the control thread and resumes the caller on its
-// own; post_control() hands work over; Signals wakes waiters on every thread, each on its own.
+// own; post_control() hands work over.
 #include "http/threads.hpp"
 
 #include <atomic>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -60,92 +58,6 @@ TEST(Threads, OnControlRunsThereAndResumesOnTheCallersThread) {
   EXPECT_EQ(ran_on, t.control_thread.get_id());
   EXPECT_EQ(resumed_on, t.worker_thread.get_id());
   EXPECT_EQ(index, 1);
-}
-
-TEST(Threads, SignalsWakeTheWaitersOfEveryThreadFromAnyThread) {
-  TwoThreads t;
-  hydra::http::Signals signals({t.control.get_executor(), t.worker.get_executor()});
-  std::atomic<int> woken{0};
-  std::promise<void> both_waiting;
-  std::atomic<int> waiting{0};
-  auto waiter = [&](asio::io_context& on) {
-    asio::co_spawn(
-        on,
-        [&]() -> awaitable<void> {
-          if (++waiting == 2) both_waiting.set_value();
-          co_await signals.wait(7);
-          ++woken;
-        },
-        asio::detached);
-  };
-  waiter(t.control);
-  waiter(t.worker);
-  ASSERT_EQ(both_waiting.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  // Raised from the worker: its own waiter wakes at once, the control thread's by a post. The
-  // waits were registered in the same handler that counted them, so none is missed.
-  std::promise<void> raised;
-  asio::post(t.worker, [&] {
-    signals.raise(7);
-    raised.set_value();
-  });
-  raised.get_future().wait();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (woken.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  EXPECT_EQ(woken.load(), 2);
-  // Another key wakes nobody.
-  std::promise<void> raised_other;
-  asio::post(t.control, [&] {
-    signals.raise(8);
-    raised_other.set_value();
-  });
-  raised_other.get_future().wait();
-  t.stop();  // before `signals` goes: the raise posted to the worker too
-  EXPECT_EQ(woken.load(), 2);
-}
-
-TEST(Threads, SignalsListenRunsAPlainHandlerOnItsThreadAndItsSlotCancelsIt) {
-  TwoThreads t;
-  hydra::http::Signals signals({t.control.get_executor(), t.worker.get_executor()});
-  asio::cancellation_signal woken_slot, cancelled_slot;
-  std::atomic<int> woken{0}, cancelled{0};
-  std::atomic<bool> woken_on_worker{false};
-  std::promise<void> listening;
-  asio::post(t.worker, [&] {
-    signals.listen(3, asio::bind_cancellation_slot(woken_slot.slot(), [&](boost::system::error_code) {
-                     woken_on_worker = hydra::http::thread_index() == 1;
-                     ++woken;
-                   }));
-    signals.listen(4, asio::bind_cancellation_slot(cancelled_slot.slot(), [&](boost::system::error_code) {
-                     ++cancelled;
-                   }));
-    listening.set_value();
-  });
-  listening.get_future().wait();
-  // Raised from the control thread: the worker's handler runs there, by a post.
-  asio::post(t.control, [&] { signals.raise(3); });
-  // Cancelled through its slot, on its own thread: runs once, and a raise later finds nobody.
-  asio::post(t.worker, [&] { cancelled_slot.emit(asio::cancellation_type::terminal); });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while ((woken.load() < 1 || cancelled.load() < 1) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();
-  EXPECT_EQ(woken.load(), 1);
-  EXPECT_TRUE(woken_on_worker.load());
-  EXPECT_EQ(cancelled.load(), 1);
-  // Emitting a slot whose handler already ran (its timer gone with the raise) does nothing: the
-  // handler cleared it. Without that, the emit reached into the destroyed timer (ASan: UAF).
-  std::promise<void> emitted;
-  asio::post(t.worker, [&] {
-    woken_slot.emit(asio::cancellation_type::terminal);
-    signals.raise(4);
-    emitted.set_value();
-  });
-  emitted.get_future().wait();
-  std::promise<void> drained;
-  asio::post(t.worker, [&] { drained.set_value(); });
-  drained.get_future().wait();
-  t.stop();  // before `signals` goes: the raise posted to the control thread too
-  EXPECT_EQ(woken.load(), 1);
-  EXPECT_EQ(cancelled.load(), 1);
 }
 
 namespace {

@@ -66,6 +66,26 @@ TEST(AccessLine, TextIsKeyValuePairsWithDashesForWhatIsUnknown) {
             std::string::npos);
 }
 
+// Each byte value at each place of words of 1 to 20 bytes: the value is quoted exactly when the
+// byte is not plain (a control byte or space, '"', '\\', '=', DEL).
+TEST(AccessLine, AValueIsQuotedExactlyWhenAByteOfItIsNotPlain) {
+  AccessEntry e;
+  e.at = served().at;
+  for (std::size_t length = 1; length <= 20; ++length)
+    for (std::size_t at = 0; at < length; ++at)
+      for (int b = 0; b < 256; ++b) {
+        e.model.assign(length, 'a');
+        e.model[at] = static_cast<char>(b);
+        const bool plain = b > 0x20 && b != '"' && b != '\\' && b != '=' && b != 0x7f;
+        const std::string line = format_access(e, AccessFormat::text);
+        const bool quoted = line.find(" model=\"") != std::string::npos;
+        ASSERT_EQ(quoted, !plain) << "byte " << b << " at " << at << " of " << length;
+        if (plain) {
+          ASSERT_NE(line.find(" model=" + e.model + " "), std::string::npos);
+        }
+      }
+}
+
 TEST(AccessLine, JsonIsOneObjectWithNullsForWhatIsUnknown) {
   AccessEntry e = served();
   e.model = "line\nbreak";
