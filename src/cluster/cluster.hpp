@@ -30,7 +30,6 @@ public:
   Cluster(http::asio::any_io_executor executor, http::ConnectionPool& pool, HealthSettings settings,
           const Clock& clock);
 
-
   // Adds a statically configured node; resolves its host now (start-up: throws on failure).
   std::size_t add_node(const NodeUrl& url, int slots = 4);
 

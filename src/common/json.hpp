@@ -50,8 +50,13 @@ struct JsonArena {
 // limits::kNameBytes. Strings in `body` past 64 KiB are cut (parse_json_object_capped): it is
 // for reading the request's fields; the request is relayed as it came.
 // `body` lives in `arena` (JsonArena): it, and any json::value copied from it, must not outlive
-// the ModelBody.
+// the ModelBody. Moved whole, never assigned: an assignment would free the target's arena while
+// its tree, then moved into that storage, still lived there.
 struct ModelBody {
+  ModelBody(std::unique_ptr<JsonArena> a, boost::json::object b, std::string m)
+      : arena(std::move(a)), body(std::move(b)), model(std::move(m)) {}
+  ModelBody(ModelBody&&) = default;
+  ModelBody& operator=(ModelBody&&) = delete;
   std::unique_ptr<JsonArena> arena;  // first: destroyed after the tree in it
   boost::json::object body;
   std::string model;

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <optional>
 
 using namespace hydra;
 
@@ -68,4 +69,33 @@ TEST(Json, AddNumbersSumsNestedFiguresAndKeepsTheRest) {
   EXPECT_EQ(a.at("x").at("w").as_int64(), 4);
   EXPECT_EQ(a.at("only_a").as_int64(), 3);
   EXPECT_EQ(a.at("only_b").as_int64(), 5);
+}
+
+// A model request's tree in its arena: a big one outgrows the arena's first block, the tree and
+// the model survive a move of the whole (as handlers return it), and errors are the plain ones.
+TEST(ModelBody, TreeInItsArenaOutgrowsTheFirstBlockAndMovesWhole) {
+  std::string body = R"({"model":"llama3.2:3b","prompt":")" + std::string(5000, 'p') + R"(","options":{)";
+  for (int i = 0; i < 100; ++i) body += (i ? "," : "") + std::string("\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  body += R"(},"messages":[{"role":"user","content":"hi"}]})";
+  auto parsed = parse_model_body(body, "model");
+  ASSERT_TRUE(std::holds_alternative<ModelBody>(parsed));
+  std::optional<ModelBody> moved(std::move(std::get<ModelBody>(parsed)));
+  parsed = JsonError{"gone"};  // the variant's ModelBody is destroyed: the moved one owns the arena
+  ASSERT_TRUE(moved->arena);
+  EXPECT_EQ(moved->model, "llama3.2:3b");
+  EXPECT_EQ(moved->body.at("prompt").as_string().size(), 5000u);
+  EXPECT_EQ(moved->body.at("options").as_object().size(), 100u);
+  EXPECT_EQ(moved->body.at("options").at("k99"), 99);
+  EXPECT_EQ(moved->body.at("messages").at(0).at("content"), "hi");
+  moved->body["stream"] = false;  // a change goes into the same arena
+  EXPECT_EQ(moved->body.at("stream"), false);
+  moved.reset();
+
+  auto missing = parse_model_body(R"({"prompt":"hi"})", "model");
+  ASSERT_TRUE(std::holds_alternative<JsonError>(missing));
+  EXPECT_EQ(std::get<JsonError>(missing).message, "model is required");
+  auto legacy = parse_model_body(R"({"name":"m"})", "model", "name");
+  ASSERT_TRUE(std::holds_alternative<ModelBody>(legacy));
+  EXPECT_EQ(std::get<ModelBody>(legacy).model, "m");
+  EXPECT_TRUE(std::holds_alternative<JsonError>(parse_model_body("{bad", "model")));
 }
