@@ -9,6 +9,7 @@
 #include "api/shards.hpp"
 #include "common/json.hpp"
 #include "common/model_name.hpp"
+#include "memory/policy.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -54,13 +55,6 @@ bool changes_residency(const json::object& body) {
   return empty_prompt || body.contains("keep_alive");
 }
 
-// The options a response cache in deterministic mode looks at (memory::why_not_cacheable).
-bool names_sampling(const json::object& body) {
-  const json::value* options = body.if_contains("options");
-  const json::object* o = options ? options->if_object() : nullptr;
-  return o && (o->contains("seed") || o->contains("temperature"));
-}
-
 routing::RouteRequest route_request_for(const std::string& model) {
   routing::RouteRequest r;
   r.model = model;
@@ -87,7 +81,7 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   }
   request.upstream = upstream_of(ex);
   request.changes_residency = changes_residency(req->body);
-  request.names_sampling = names_sampling(req->body);
+  request.names_sampling = memory::names_sampling(req->body);
   if (keys_prefixes(gw)) {  // from the tree parsed above: the body is not parsed again for it
     request.prefix = prefix_of(request.upstream.target, req->body, request.upstream.body.size());
     request.prefix_read = true;

@@ -38,6 +38,12 @@ std::optional<double> number_at(const json::object& o, std::string_view key) {
 
 }  // namespace
 
+bool names_sampling(const json::object& body) {
+  const json::value* options = body.if_contains("options");
+  const json::object* o = options ? options->if_object() : nullptr;
+  return o && (o->contains("seed") || o->contains("temperature"));
+}
+
 std::string why_not_cacheable(Mode mode, Family family, const json::object& body) {
   if (mode == Mode::off) return "cache.mode is off";
   if (streams(family)) {

@@ -24,6 +24,10 @@ const char* to_string(Mode m);
 // empty prompt or message list, keep_alive 0) always reach a node: their point is what the
 // node does, not what it says.
 std::string why_not_cacheable(Mode mode, Family family, const boost::json::object& body);
+// Whether the body's options name a seed or a temperature: without either, deterministic mode
+// never keeps a generation's answer (a caller holding the parsed body tells the cache so, and
+// the cache need not look at the text).
+bool names_sampling(const boost::json::object& body);
 
 // What one request asks of the cache: `Cache-Control: no-cache` (answer from the fleet, but
 // store it), `no-store` (neither read nor write), `X-Hydra-Cache-TTL: SECONDS` (this entry's

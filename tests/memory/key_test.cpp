@@ -87,6 +87,15 @@ TEST(CachePolicy, DeterministicOnlyWithTemperatureZeroOrASeedAndAlwaysForEmbeddi
   EXPECT_EQ(why_not_cacheable(Mode::always, Family::generate, body(R"({"prompt":"x","keep_alive":"10m"})")), "");
   EXPECT_EQ(parse_mode("always"), Mode::always);
   EXPECT_FALSE(parse_mode("sometimes"));
+  // Without a seed or temperature among the options, deterministic mode never keeps the answer:
+  // names_sampling() says so from the parsed tree.
+  for (const char* text : {R"({"prompt":"x"})", R"({"prompt":"temperature seed"})", R"({"options":{"num_predict":1}})",
+                           R"({"options":"seed"})", R"({"seed":1})"}) {
+    EXPECT_FALSE(names_sampling(body(text))) << text;
+    EXPECT_NE(why_not_cacheable(Mode::deterministic, Family::generate, body(text)), "") << text;
+  }
+  EXPECT_TRUE(names_sampling(body(R"({"options":{"seed":7}})")));
+  EXPECT_TRUE(names_sampling(body(R"({"options":{"temperature":0.9}})")));
 }
 
 TEST(CachePolicy, RequestHeaders) {
