@@ -142,10 +142,6 @@ def allocs_section():
 
 
 # ---- overhead -------------------------------------------------------------------------
-def ratio_text(a, b):
-    return f"{a / b:.2f}" if b else "—"
-
-
 ovh_threads = facts.get("overhead.threads", "").split()
 ovh_rounds = int(facts.get("overhead.rounds", "1"))
 ovh_nolog_t = facts.get("overhead.nolog_threads")
@@ -203,12 +199,9 @@ if first_direct:
     def rps_of(run):
         return run[1]["throughput_rps"]
 
-    def added(who, t, q):
-        """Median over rounds of who's latency quantile q minus the same round's direct one (ms)."""
-        return median_of(per_round(ovh[(who, t)], ovh[("direct", t)], lambda a, d: lat_of(a, q) - lat_of(d, q)))
-
     def added_text(who, t, q):
-        v = added(who, t, q)
+        """Median over rounds of who's latency quantile q minus the same round's direct one."""
+        v = median_of(per_round(ovh[(who, t)], ovh[("direct", t)], lambda a, d: lat_of(a, q) - lat_of(d, q)))
         return "—" if v is None else us_delta(0, v)
 
     def rps_ratio(a, b):

@@ -3,10 +3,9 @@
 // /health says "draining" (503) and requests in progress go on. When they are all done, or the
 // grace period is over, stop() sets stopping(), which each attempt's watch reads at its next
 // sweep (api/attempt_watch.hpp): the relays still running end their replies with an error in
-// their API's shape.
-// Requests in progress are counted here (the API's guard, in api/access.cpp, holds a Guard for
-// each). drain(), stop() and idle() run on the control thread; a Guard and the flags are safe on
-// every thread (http/threads.hpp).
+// their API's shape. Requests in progress are counted here (the API's guard, in api/access.cpp,
+// holds a Guard for each). drain(), stop() and idle() run on the control thread; a Guard and
+// the flags are safe on every thread (http/threads.hpp).
 #include "http/threads.hpp"
 
 #include <atomic>

@@ -128,7 +128,7 @@ private:
   void publish_now(std::size_t index);
   void publish_now();
   void probe_failed(std::size_t index, const http::Peer& peer, std::string reason);  // logged, failed(), published
-  void failed(std::size_t index, std::string reason);  // on_failure
+  void failed(std::size_t index, std::string reason);  // on_failure; an ejection told on_eject_
   http::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<void> probe(std::size_t index);
   http::awaitable<void> refresh_models(std::size_t index, http::Peer peer);
