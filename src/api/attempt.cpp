@@ -252,7 +252,13 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
   // reply: the request goes once more on a new connection (ConnectionPool::retry_fresh).
   http::Reuse reuse = http::Reuse::pooled;
   for (int round = 0; round < 2; ++round) {
-    auto [cec, conn] = co_await gw.pool().acquire(ep, t.connect, reuse);
+    std::unique_ptr<http::Connection> conn = gw.pool().take_idle(ep, reuse);  // no frame for a pooled one
+    http::error_code cec;
+    if (!conn) {
+      auto made = co_await gw.pool().acquire(ep, t.connect, reuse);
+      cec = made.first;
+      conn = std::move(made.second);
+    }
     if (cec) {
       if (http::out_of_descriptors(cec)) {  // the gateway's own shortage: no fault of the node's
         std::string message = "hydra is out of file descriptors (its open-file limit): try again shortly";
@@ -404,7 +410,7 @@ awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::No
   LlamaSink translating(sink, t, gw.settings.limits.reply_bytes);
   AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
   Outcome out = co_await rounds(gw, translating, node, served, up, watch, lease);
-  co_await watch.finish();
+  if (!watch.stop()) co_await watch.let_go();
   if (out.kind == Outcome::Kind::served) {
     out.eval_count = translating.eval_count();
     out.prompt_eval_count = translating.prompt_eval_count();
@@ -431,7 +437,7 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
   }
   AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
   Outcome out = co_await rounds(gw, sink, node, served, upstream, watch, lease);
-  co_await watch.finish();
+  if (!watch.stop()) co_await watch.let_go();
   co_return out;
 }
 

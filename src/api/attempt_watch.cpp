@@ -360,11 +360,15 @@ void AttemptWatch::not_reading() {
   state_->silence_cut = Cut::none;
 }
 
-http::awaitable<void> AttemptWatch::finish() {
+bool AttemptWatch::stop() {
+  State& st = *state_;
+  if (st.over) return true;
+  st.stop_watching();
+  return !st.gone_running;
+}
+
+http::awaitable<void> AttemptWatch::let_go() {
   auto st = state_;
-  if (st->over) co_return;
-  st->stop_watching();
-  if (!st->gone_running) co_return;
   st->gone.emit(asio::cancellation_type::terminal);
   if (st->gone_running) co_await st->gone_ended->async_wait(http::use_nothrow);
 }

@@ -41,9 +41,12 @@ public:
   // not_reading() after it.
   void reading(std::chrono::milliseconds idle);
   void not_reading();
-  // Stops watching. Waits until the watch on the requester has let go of the sink, which may
-  // be gone once the attempt returns; call it before the attempt returns.
-  http::awaitable<void> finish();
+  // Stops watching: true when that is all; false when the watch on the requester still runs,
+  // and let_go() must be awaited: it waits until that watch has let go of the sink, which may
+  // be gone once the attempt returns. Before the attempt returns (no frame in the common case):
+  //   if (!watch.stop()) co_await watch.let_go();
+  bool stop();
+  http::awaitable<void> let_go();
 
 private:
   struct State;

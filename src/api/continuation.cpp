@@ -132,18 +132,21 @@ void ContinuingSink::continue_with(Switch step, bool generate_as_chat) {
   pending_.clear();  // half a line of the node that broke off never goes out
 }
 
+// Without a frame of its own when it only passes the call on (the common case).
 awaitable<bool> ContinuingSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                                       const Served& served) {
-  if (!switches_.empty()) {
-    // A continuation: the requester has had the head already; anything but a stream is a failure.
-    if (status == 200 && content_type.starts_with("application/x-ndjson")) co_return false;
-    failure_ = fmt::format("it answered the continuation with status {} and {}", status,
-                           content_type.empty() ? "no content type" : content_type);
-    co_return true;
-  }
+  if (!switches_.empty()) return refuse_continuation(status, std::move(content_type));
   began_ = true;
   following_ = status == 200 && content_type.starts_with("application/x-ndjson");
-  co_return co_await inner_.begin(status, std::move(content_type), length, served);
+  return inner_.begin(status, std::move(content_type), length, served);
+}
+
+awaitable<bool> ContinuingSink::refuse_continuation(int status, std::string content_type) {
+  // A continuation: the requester has had the head already; anything but a stream is a failure.
+  if (status == 200 && content_type.starts_with("application/x-ndjson")) co_return false;
+  failure_ = fmt::format("it answered the continuation with status {} and {}", status,
+                         content_type.empty() ? "no content type" : content_type);
+  co_return true;
 }
 
 void ContinuingSink::forget_text() {
@@ -234,7 +237,11 @@ bool ContinuingSink::take_line(std::string_view line) {
 }
 
 awaitable<bool> ContinuingSink::data(std::string_view bytes) {
-  if (!following_) co_return co_await inner_.data(bytes);
+  if (!following_) return inner_.data(bytes);  // not a stream: passed on without a frame
+  return follow(bytes);
+}
+
+awaitable<bool> ContinuingSink::follow(std::string_view bytes) {
   out_.clear();
   // The first node's lines go on as they came: straight from the piece (its first `passed`
   // bytes, no copy) when no line of it began in an earlier piece; else through out_.
@@ -275,7 +282,12 @@ awaitable<bool> ContinuingSink::data(std::string_view bytes) {
 }
 
 awaitable<void> ContinuingSink::end() {
-  if (following_ && !pending_.empty()) {  // a last line without its newline
+  if (!following_) return inner_.end();
+  return end_following();
+}
+
+awaitable<void> ContinuingSink::end_following() {
+  if (!pending_.empty()) {  // a last line without its newline
     out_.clear();
     std::string last = std::exchange(pending_, {});
     const bool fine = take_line(last);
@@ -283,7 +295,7 @@ awaitable<void> ContinuingSink::end() {
     if (!out_.empty() && co_await inner_.data(out_)) co_return;
     if (!fine) co_return;
   }
-  if (following_ && !done_) {
+  if (!done_) {
     if (failure_.empty()) failure_ = "its stream ended without a final chunk";
     co_return;
   }

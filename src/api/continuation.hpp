@@ -67,6 +67,9 @@ public:
   uint64_t eval_count() const { return eval_count_; }  // of the final chunk, after a switch
 
 private:
+  http::awaitable<bool> refuse_continuation(int status, std::string content_type);
+  http::awaitable<bool> follow(std::string_view bytes);  // data() of a stream it follows
+  http::awaitable<void> end_following();
   // One whole line from the node, with its '\n'. Appends what the requester gets to out_;
   // false when the line ends the node's part (an error line).
   bool take_line(std::string_view line);

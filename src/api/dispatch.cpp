@@ -457,7 +457,9 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   std::shared_ptr<const cluster::Snapshot> snapshot = std::move(routed.snapshot);
   telemetry::RoutingEvent& event = *routed.event;  // routed.event goes to the accounting at the end
   const auto admitting = std::chrono::steady_clock::now();
-  AdmitOutcome admitted = co_await gw.admission.wait(std::move(routed.ticket), sink, *snapshot, out.decision);
+  AdmitOutcome admitted = std::move(routed.ticket.out);  // a slot taken at once: no wait, no frame
+  if (routed.ticket.pending)
+    admitted = co_await gw.admission.wait(std::move(routed.ticket), sink, *snapshot, out.decision);
   if (gw.shared) {  // several gateways: Redis confirms the slot, or the request goes elsewhere
     const std::optional<std::size_t> first = admitted.lease ? std::optional(admitted.lease->node()) : std::nullopt;
     admitted = co_await gw.admission.confirmed(std::move(admitted), sink, *snapshot, out.decision, model,

@@ -27,16 +27,16 @@ namespace {
 using ModelRequest = ModelBody;
 
 // Reads the JSON body and its model name (`key`, else `alt`: "model" or legacy "name"; for
-// copy, "source"). Answers 400 itself and returns nullopt when the request is unusable.
-// (No initializer lists here: g++ 12 miscompiles them inside coroutines.)
-http::awaitable<std::optional<ModelRequest>> read_model_request(http::Exchange& ex, const char* key,
-                                                                const char* alt = nullptr) {
+// copy, "source"). nullopt when the request is unusable, with the 400's message in `error`
+// (the caller answers: no coroutine frame here for the request that is fine).
+std::optional<ModelRequest> read_model_request(const http::Exchange& ex, const char* key, const char* alt,
+                                               std::string& error) {
   auto parsed = parse_model_body(ex.body(), key, alt);
   if (auto* err = std::get_if<JsonError>(&parsed)) {
-    co_await ex.respond_error(status::bad_request, err->message);
-    co_return std::nullopt;
+    error = std::move(err->message);
+    return std::nullopt;
   }
-  co_return std::move(std::get<ModelBody>(parsed));
+  return std::move(std::get<ModelBody>(parsed));
 }
 
 RelayOptions relay_options(http::Exchange& ex, bool refresh_after) {
@@ -63,8 +63,12 @@ routing::RouteRequest route_request_for(const std::string& model) {
 
 // generate, chat, embed, embeddings, show: to the best node that has the model.
 http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
-  auto req = co_await read_model_request(ex, "model", "name");
-  if (!req) co_return;
+  std::string unusable;
+  auto req = read_model_request(ex, "model", "name", unusable);
+  if (!req) {
+    co_await ex.respond_error(status::bad_request, unusable);
+    co_return;
+  }
   if (auto bad_number = check_ollama_numbers(req->body)) {
     co_await ex.respond_error(status::bad_request, bad_number->message);
     co_return;
@@ -98,8 +102,12 @@ http::awaitable<void> one_node(Gateway& gw, http::Exchange& ex, const char* mode
   auto snapshot = gw.cluster.snapshot();
   routing::Decision decision;
   if (model_key) {
-    auto req = co_await read_model_request(ex, model_key, alt);
-    if (!req) co_return;
+    std::string unusable;
+    auto req = read_model_request(ex, model_key, alt, unusable);
+    if (!req) {
+      co_await ex.respond_error(status::bad_request, unusable);
+      co_return;
+    }
     const routing::RouteRequest route_request = route_request_for(req->model);
     decision = co_await route_model(gw, route_request, snapshot);
     if (!decision.ok() && decision.error_status == 404 && std::string_view(model_key) == "model")
@@ -194,8 +202,12 @@ http::awaitable<void> list_union(Gateway& gw, http::Exchange& ex, bool ps) {
 }
 
 http::awaitable<void> remove(Gateway& gw, http::Exchange& ex) {
-  auto req = co_await read_model_request(ex, "model", "name");
-  if (!req) co_return;
+  std::string unusable;
+  auto req = read_model_request(ex, "model", "name", unusable);
+  if (!req) {
+    co_await ex.respond_error(status::bad_request, unusable);
+    co_return;
+  }
   auto snapshot = gw.cluster.snapshot();
   const std::string name = normalize_model_name(req->model);
   std::vector<const cluster::NodeView*> holders;
@@ -249,8 +261,12 @@ http::awaitable<void> pull_everywhere(Gateway& gw, http::Exchange& ex, ModelRequ
 }
 
 http::awaitable<void> pull(Gateway& gw, http::Exchange& ex) {
-  auto req = co_await read_model_request(ex, "model", "name");
-  if (!req) co_return;
+  std::string unusable;
+  auto req = read_model_request(ex, "model", "name", unusable);
+  if (!req) {
+    co_await ex.respond_error(status::bad_request, unusable);
+    co_return;
+  }
   routing::RouteRequest hints;  // a pull goes to the least busy node; bad hints are still refused
   if (std::string bad_hint = read_hint_headers(ex.request(), hints); !bad_hint.empty()) {
     co_await ex.respond_error(status::bad_request, bad_hint);

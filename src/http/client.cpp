@@ -98,8 +98,7 @@ void ConnectionPool::expire(SteadyClock::time_point now) {
   }
 }
 
-awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::acquire(
-    const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse) {
+std::unique_ptr<Connection> ConnectionPool::take_idle(const Peer& peer, Reuse reuse) {
   const auto now = SteadyClock::now();
   expire(now);
   auto it = reuse == Reuse::pooled ? idle_.find(peer) : idle_.end();
@@ -111,9 +110,16 @@ awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::ac
     const auto idle = now - conn->idle_since;
     if (idle < idle_timeout_ && (idle < fresh_enough || untouched(conn->stream))) {
       conn->reused = true;
-      co_return std::pair{error_code{}, std::move(conn)};
+      return conn;
     }
   }
+  return nullptr;
+}
+
+awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::acquire(
+    const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse) {
+  if (auto conn = take_idle(peer, reuse)) co_return std::pair{error_code{}, std::move(conn)};
+  const auto now = SteadyClock::now();
   if (!descriptors_to_spare(now)) evict_oldest();  // the new connection takes its descriptor
   std::shared_ptr<ssl::context> ctx;
   if (peer.tls && !(ctx = tls_context()))

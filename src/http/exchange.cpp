@@ -132,20 +132,41 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, H
   head_.append("\r\n");
 }
 
-awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type, HeadFields extra,
-                                             std::optional<std::uint64_t> content_length) {
-  if (state_ != State::idle) co_return make_error_code(boost::system::errc::operation_not_permitted);
+bool Exchange::begin_stream_now(bhttp::status status, std::string_view content_type, HeadFields extra,
+                                std::optional<std::uint64_t> content_length, error_code& ec) {
+  if (state_ != State::idle) {
+    ec = make_error_code(boost::system::errc::operation_not_permitted);
+    return true;
+  }
   state_ = State::streaming;
   status_ = static_cast<int>(status);
   write_head(status, content_type, extra, content_length);
   if (content_length) {
     head_held_ = true;
-    co_return error_code{};  // sent with the body's first bytes
+    ec = {};
+    return true;  // sent with the body's first bytes
   }
-  const auto head = asio::buffer(head_);
-  std::size_t sent = 0;
+  rest_ = {asio::buffer(head_), asio::const_buffer(), asio::const_buffer()};
+  return write_rest_now(ec);
+}
+
+awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_view content_type, HeadFields extra,
+                                             std::optional<std::uint64_t> content_length) {
   error_code ec;
-  if (!write_now(stream_, head, sent, ec)) ec = co_await write_rest(stream_, head, sent, limits_.write_timeout);
+  if (!begin_stream_now(status, content_type, extra, content_length, ec)) ec = co_await send_rest();
+  co_return ec;
+}
+
+bool Exchange::write_rest_now(error_code& ec) {
+  ec = {};
+  rest_sent_ = 0;
+  if (!write_now(stream_, rest_, rest_sent_, ec)) return false;
+  if (ec) reusable_ = false;
+  return true;
+}
+
+awaitable<error_code> Exchange::send_rest() {
+  const error_code ec = co_await write_rest(stream_, rest_, rest_sent_, limits_.write_timeout);
   if (ec) reusable_ = false;
   co_return ec;
 }
@@ -172,39 +193,44 @@ std::array<asio::const_buffer, 3> body_piece(bool& head_held, std::string_view h
 
 }  // namespace
 
-awaitable<error_code> Exchange::send_held_head(std::string_view data) {
-  const auto out = body_piece(head_held_, head_, raw_stream_, data, nullptr);
-  const error_code ec = co_await write_all(stream_, out, limits_.write_timeout);
-  if (ec) reusable_ = false;
-  co_return ec;
-}
-
-awaitable<error_code> Exchange::send_chunk(std::string_view data) {
-  if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
-  if (data.empty()) co_return error_code{};  // an empty chunk would end the body
+bool Exchange::send_chunk_now(std::string_view data, error_code& ec) {
+  ec = {};
+  if (state_ != State::streaming) ec = make_error_code(boost::system::errc::operation_not_permitted);
+  if (ec || data.empty()) return true;  // an empty chunk would end the body
   if (body_left_ > 0) {  // a sized body: the bytes that complete it settle the reply before they go out
     body_left_ -= std::min<std::uint64_t>(body_left_, data.size());
     if (body_left_ == 0) settle();
   }
-  char size_line[20];
-  const auto out = body_piece(head_held_, head_, raw_stream_, data, size_line);
-  // Written at once when the socket takes it (write_now); a coroutine only for what it did not.
+  rest_ = body_piece(head_held_, head_, raw_stream_, data, size_line_);
+  return write_rest_now(ec);
+}
+
+awaitable<error_code> Exchange::send_chunk(std::string_view data) {
   error_code ec;
-  std::size_t sent = 0;
-  if (!write_now(stream_, out, sent, ec)) ec = co_await write_rest(stream_, out, sent, limits_.write_timeout);
-  if (ec) reusable_ = false;
+  if (!send_chunk_now(data, ec)) ec = co_await send_rest();
   co_return ec;
 }
 
-awaitable<error_code> Exchange::end_stream() {
-  if (state_ != State::streaming) co_return make_error_code(boost::system::errc::operation_not_permitted);
+bool Exchange::end_stream_now(error_code& ec) {
+  ec = {};
+  if (state_ != State::streaming) {
+    ec = make_error_code(boost::system::errc::operation_not_permitted);
+    return true;
+  }
   state_ = State::done;
   settle();
-  if (head_held_) co_return co_await send_held_head({});  // an empty body (or a HEAD request)
-  if (raw_stream_) co_return error_code{};
-  const asio::const_buffer last("0\r\n\r\n", 5);
-  const error_code ec = co_await write_all(stream_, last, limits_.write_timeout);
-  if (ec) reusable_ = false;
+  if (head_held_)  // an empty body (or a HEAD request): the head alone
+    rest_ = body_piece(head_held_, head_, raw_stream_, {}, nullptr);
+  else if (raw_stream_)
+    return true;
+  else
+    rest_ = {asio::const_buffer("0\r\n\r\n", 5), asio::const_buffer(), asio::const_buffer()};
+  return write_rest_now(ec);
+}
+
+awaitable<error_code> Exchange::end_stream() {
+  error_code ec;
+  if (!end_stream_now(ec)) ec = co_await send_rest();
   co_return ec;
 }
 

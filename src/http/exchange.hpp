@@ -10,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/json/value.hpp>
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -55,6 +56,16 @@ public:
                                      std::optional<std::uint64_t> content_length = std::nullopt);
   awaitable<error_code> send_chunk(std::string_view data);
   awaitable<error_code> end_stream();
+  // The same in two steps, for a caller that is a coroutine already: no frame of their own
+  // when the socket takes everything at once (the common case).
+  //   if (!ex.send_chunk_now(data, ec)) ec = co_await ex.send_rest();
+  // A `_now` call returns true when nothing is left to do (`ec` says how it went); else
+  // send_rest() writes what the socket did not take (`data` must stay valid until it returns).
+  bool begin_stream_now(bhttp::status status, std::string_view content_type, HeadFields extra,
+                        std::optional<std::uint64_t> content_length, error_code& ec);
+  bool send_chunk_now(std::string_view data, error_code& ec);
+  bool end_stream_now(error_code& ec);
+  awaitable<error_code> send_rest();
 
   // Completes when the peer closes or resets the connection: the client is gone. Bytes the
   // client sends meanwhile (a pipelined next request) are kept for the session's next parse,
@@ -103,7 +114,8 @@ public:
   void end_tail() { tail_.end(); }
 
 private:
-  awaitable<error_code> send_held_head(std::string_view data);
+  // Writes rest_ at once as far as the socket takes it; true when nothing is left (or `ec`).
+  bool write_rest_now(error_code& ec);
   // A streamed reply's head, written as text into head_: no header map, no serializer.
   void write_head(bhttp::status status, std::string_view content_type, HeadFields extra,
                   std::optional<std::uint64_t> content_length);
@@ -124,6 +136,11 @@ private:
   std::string head_;
   bool head_held_ = false;
   std::uint64_t body_left_ = 0;  // of a sized body, bytes not yet sent: the last of them settle the reply
+  // The write under way (a piece of the body after its held head or chunk-size line), and how
+  // much of it the socket took: send_rest() goes on from there.
+  std::array<asio::const_buffer, 3> rest_{};
+  std::size_t rest_sent_ = 0;
+  char size_line_[20];
   bool reusable_;
   bool watching_ = false;  // a wait_closed() is reading into buffer_
   std::vector<std::pair<std::string, std::string>> reply_headers_;

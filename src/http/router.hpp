@@ -35,7 +35,11 @@ private:
     bool prefix;
     Handler handler;
   };
-  awaitable<std::string_view> dispatch_to_route(Exchange& ex) const;  // the route that took it
+  // The route for the request's path and method, or null; `path` is set to the path of a route
+  // that has the request's path, whatever its method (`path_known`).
+  const Route* match(const Exchange& ex, std::string_view& path, bool& path_known) const;
+  // A request no route takes: 405 (or wrong_method_) for a known path, else the fallback or 404.
+  awaitable<void> unmatched(Exchange& ex, bool path_known) const;
 
   std::vector<Route> routes_;
   Handler fallback_;
