@@ -255,8 +255,7 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   // endless event stream, nor /health (which reports the count).
   std::optional<Lifecycle::Guard> in_progress;
   if (ex.path() != "/events" && ex.path() != "/health") in_progress.emplace(gw.lifecycle);
-  ex.set_request_id(request_id_for(ex.request()["X-Request-Id"]));
-  ex.add_reply_header("X-Request-Id", ex.request_id());
+  ex.set_request_id(request_id_for(ex.request()["X-Request-Id"]));  // and every reply says it
   const telemetry::AccessLog& log = gw.telemetry.access;
   if (!log.enabled()) {
     co_await checked(gw, inner, ex, port);

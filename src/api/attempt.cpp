@@ -196,7 +196,10 @@ awaitable<void> pump(Pump& p) {
     }
     if (got) {
       p.tail.add(std::string_view(buf, got));
-      if (co_await p.sink.data(std::string_view(buf, got))) {
+      const std::string_view piece(buf, got);
+      std::optional<bool> gone = p.sink.data_now(piece);  // no frame when the socket takes it
+      if (!gone) gone = co_await p.sink.data(piece);
+      if (*gone) {
         p.client_gone = true;
         break;
       }
@@ -339,8 +342,9 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
 
     std::optional<std::uint64_t> length;
     if (!head.chunked() && head.content_length()) length = *head.content_length();
-    if (co_await sink.begin(status, std::move(content_type), length, served))
-      co_return Outcome{Outcome::Kind::client_gone, "client left"};
+    std::optional<bool> gone = sink.begin_now(status, content_type, length, served);  // no frame when it can
+    if (!gone) gone = co_await sink.begin(status, std::move(content_type), length, served);
+    if (*gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
     http::BodyReader body(head.framing(), length.value_or(0));
     Pump p{*conn, body, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node};
@@ -358,7 +362,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
       co_return Outcome{Outcome::Kind::interrupted, std::move(message)};
     }
     if (!p.error.empty()) co_return Outcome{Outcome::Kind::failed_mid_stream, p.error};  // the relay tells the sink
-    co_await sink.end();
+    if (!sink.end_now()) co_await sink.end();
     watch.aim(nullptr);
     if (body.reusable() && head.keep_alive()) gw.pool().release(ep, std::move(conn));
     const auto done_at = Clock::now();

@@ -141,6 +141,14 @@ awaitable<bool> ContinuingSink::begin(int status, std::string content_type, std:
   return inner_.begin(status, std::move(content_type), length, served);
 }
 
+std::optional<bool> ContinuingSink::begin_now(int status, std::string& content_type, std::optional<std::uint64_t> length,
+                                              const Served& served) {
+  if (!switches_.empty()) return std::nullopt;  // begin() judges the continuation's head
+  began_ = true;
+  following_ = status == 200 && content_type.starts_with("application/x-ndjson");
+  return inner_.begin_now(status, content_type, length, served);
+}
+
 awaitable<bool> ContinuingSink::refuse_continuation(int status, std::string content_type) {
   // A continuation: the requester has had the head already; anything but a stream is a failure.
   if (status == 200 && content_type.starts_with("application/x-ndjson")) co_return false;

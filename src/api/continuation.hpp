@@ -46,6 +46,13 @@ public:
                               const Served& served) override;
   http::awaitable<bool> data(std::string_view bytes) override;
   http::awaitable<void> end() override;
+  // At once when the reply is no stream it follows (and it is no continuation's head).
+  std::optional<bool> begin_now(int status, std::string& content_type, std::optional<std::uint64_t> length,
+                                const Served& served) override;
+  std::optional<bool> data_now(std::string_view bytes) override {
+    return following_ ? std::nullopt : inner_.data_now(bytes);
+  }
+  bool end_now() override { return !following_ && inner_.end_now(); }
 
   // Why the last attempt's node broke off although its connection ended well or the sink asked
   // it to stop (an error line, a stream that ended without its final chunk, a continuation

@@ -29,7 +29,8 @@ Event event_of(const DispatchRequest& request, const routing::Decision& decision
   e.model = request.route.model;
   e.requested_node = request.route.node_id;
   e.priority = request.route.priority;
-  e.reason = decision.ok() ? decision.reason : decision.error;
+  // A routed request's reason is the one it ends with (dispatch_to_fleet sets it then).
+  if (!decision.ok()) e.reason = decision.error;
   e.candidates.reserve(decision.candidates.size());
   for (const auto& c : decision.candidates) {
     if (c.index >= snapshot.nodes.size()) continue;
@@ -472,11 +473,13 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   const double queue_wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - admitting).count();
   if (admitted.client_gone) {  // it left while waiting in the queue: no node had it yet
     out.queued = event.queued = admitted.waited;
-    event.reason += fmt::format("; abandoned: the client left after {} ms waiting in the queue", ms_since(started));
+    event.reason = fmt::format("{}; abandoned: the client left after {} ms waiting in the queue", out.decision.reason,
+                               ms_since(started));
     account_later(gw, request, result_of(out), std::move(routed.event), "abandoned", started, queue_wait_s);
     co_return out;
   }
   if (!admitted.lease) {
+    event.reason = out.decision.reason;
     event.error = admitted.error;
     out.queued = admitted.waited;
     account_later(gw, request, result_of(out), std::move(routed.event), "rejected", started, queue_wait_s);
@@ -509,11 +512,10 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (cold) gw.cluster.loading_ended(chosen, model);
 
   event.queued = out.queued;
-  event.reason = out.decision.reason;
+  event.reason = out.served ? out.served->reason : out.decision.reason;
   std::string_view outcome = out.served ? "served" : report.abandoned ? "abandoned" : "failed";
   if (out.served) {
     event.node_id = out.served->node_id;
-    event.reason = out.served->reason;
     event.attempts = out.served->attempt;
     for (const auto& s : out.served->continued) event.continued.push_back({s.from, s.to, s.after_tokens});
   } else if (report.abandoned) {  // its client left: the node that was serving it is named

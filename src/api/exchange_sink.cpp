@@ -19,48 +19,66 @@ awaitable<void> reply_error(http::Exchange& ex, int status, std::string_view mes
 
 awaitable<void> ExchangeSink::gone() { return ex_.wait_closed(); }  // no frame of its own
 
-awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
-                                    const Served& served) {
+std::optional<bool> ExchangeSink::begin_now(int status, std::string& content_type, std::optional<std::uint64_t> length,
+                                            const Served& served) {
   const ServedFields extra(served);
   if (content_type.empty()) content_type = "application/json; charset=utf-8";
   sized_ = length.has_value();
   lines_ = !sized_ && content_type.find("ndjson") != std::string::npos;
   node_id_ = served.node_id;
-  // The Exchange's calls in two steps: no frame of their own when the socket takes it all.
   http::error_code ec;
-  if (!ex_.begin_stream_now(static_cast<bhttp::status>(status), content_type, extra.view(), length, ec))
-    ec = co_await ex_.send_rest();
-  co_return static_cast<bool>(ec);
+  if (ex_.begin_stream_now(static_cast<bhttp::status>(status), content_type, extra.view(), length, ec))
+    return static_cast<bool>(ec);
+  rest_pending_ = true;
+  return std::nullopt;
+}
+
+awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
+                                    const Served& served) {
+  if (!rest_pending_)
+    if (std::optional<bool> now = begin_now(status, content_type, length, served)) co_return *now;
+  rest_pending_ = false;
+  co_return static_cast<bool>(co_await ex_.send_rest());
+}
+
+std::size_t ExchangeSink::long_line_at(std::string_view bytes) {
+  std::size_t line = line_;
+  for (std::size_t pos = 0; pos < bytes.size();) {
+    const std::size_t nl = bytes.find('\n', pos);
+    const std::size_t len = (nl == std::string_view::npos ? bytes.size() : nl) - pos;
+    if (line + len > limits_.line_bytes) return pos;
+    if (nl == std::string_view::npos) {
+      line += len;
+      break;
+    }
+    line = 0;
+    pos = nl + 1;
+  }
+  line_ = line;
+  return std::string_view::npos;
+}
+
+std::optional<bool> ExchangeSink::data_now(std::string_view bytes) {
+  if (bytes.empty()) return false;
+  if (lines_ && long_line_at(bytes) != std::string_view::npos) return std::nullopt;  // data() says so
+  at_line_start_ = bytes.back() == '\n';
+  http::error_code ec;
+  if (ex_.send_chunk_now(bytes, ec)) return static_cast<bool>(ec);
+  rest_pending_ = true;
+  return std::nullopt;
 }
 
 awaitable<bool> ExchangeSink::data(std::string_view bytes) {
-  if (bytes.empty()) co_return false;
-  if (lines_) {
-    for (std::size_t pos = 0; pos < bytes.size();) {
-      const std::size_t nl = bytes.find('\n', pos);
-      const std::size_t len = (nl == std::string_view::npos ? bytes.size() : nl) - pos;
-      if (line_ + len > limits_.line_bytes) {
-        // The long line begins at `pos` (or before this piece, when pos is 0): what came
-        // before it goes out whole, the rest of it never does.
-        if (pos > 0) {
-          at_line_start_ = true;
-          if (co_await ex_.send_chunk(bytes.substr(0, pos))) co_return true;
-        }
-        co_await end_with_error(line_too_long(node_id_, limits_.line_bytes));
-        co_return true;
-      }
-      if (nl == std::string_view::npos) {
-        line_ += len;
-        break;
-      }
-      line_ = 0;
-      pos = nl + 1;
-    }
+  if (!rest_pending_)
+    if (std::optional<bool> now = data_now(bytes)) co_return *now;
+  if (std::exchange(rest_pending_, false)) co_return static_cast<bool>(co_await ex_.send_rest());
+  // A line past limits.line_kb: what came before it goes out whole, the rest of it never does.
+  if (const std::size_t pos = long_line_at(bytes); pos > 0) {
+    at_line_start_ = true;
+    if (co_await ex_.send_chunk(bytes.substr(0, pos))) co_return true;
   }
-  at_line_start_ = bytes.back() == '\n';
-  http::error_code ec;
-  if (!ex_.send_chunk_now(bytes, ec)) ec = co_await ex_.send_rest();
-  co_return static_cast<bool>(ec);
+  co_await end_with_error(line_too_long(node_id_, limits_.line_bytes));
+  co_return true;
 }
 
 awaitable<void> ExchangeSink::end_with_error(std::string message) {
@@ -69,9 +87,17 @@ awaitable<void> ExchangeSink::end_with_error(std::string message) {
   if (!co_await ex_.send_chunk(line)) co_await ex_.end_stream();
 }
 
-awaitable<void> ExchangeSink::end() {
+bool ExchangeSink::end_now() {
   http::error_code ec;
-  if (!ex_.end_stream_now(ec)) co_await ex_.send_rest();
+  if (ex_.end_stream_now(ec)) return true;
+  rest_pending_ = true;
+  return false;
+}
+
+awaitable<void> ExchangeSink::end() {
+  if (!rest_pending_ && end_now()) co_return;
+  rest_pending_ = false;
+  co_await ex_.send_rest();
 }
 
 awaitable<void> ExchangeSink::broke(std::string message) {

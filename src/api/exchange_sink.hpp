@@ -22,6 +22,10 @@ public:
                               const Served& served) override;
   http::awaitable<bool> data(std::string_view bytes) override;
   http::awaitable<void> end() override;
+  std::optional<bool> begin_now(int status, std::string& content_type, std::optional<std::uint64_t> length,
+                                const Served& served) override;
+  std::optional<bool> data_now(std::string_view bytes) override;
+  bool end_now() override;
   void settled() override { ex_.settle(); }
   http::awaitable<void> broke(std::string message) override;
   http::awaitable<void> declined(int status, std::string content_type, std::string body) override;
@@ -29,6 +33,9 @@ public:
 
 private:
   http::awaitable<void> end_with_error(std::string message);
+  // Where the first line longer than limits.line_kb begins in `bytes` (0: it began before
+  // them), or npos when there is none: the current line's length is counted then.
+  std::size_t long_line_at(std::string_view bytes);
 
   http::Exchange& ex_;
   ReplyLimits limits_;
@@ -37,6 +44,7 @@ private:
   bool lines_ = false;       // an NDJSON stream: line lengths are counted
   std::size_t line_ = 0;     // bytes of the current line sent so far
   bool at_line_start_ = true;
+  bool rest_pending_ = false;  // a _now call left part of its write to the awaitable call
 };
 
 }  // namespace hydra::api

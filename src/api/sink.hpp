@@ -76,6 +76,23 @@ public:
                                       const Served& served) = 0;
   virtual http::awaitable<bool> data(std::string_view bytes) = 0;
   virtual http::awaitable<void> end() = 0;
+  // begin(), data() and end() at once, without a coroutine frame, for a sink that can (the
+  // Ollama API's, whose bytes go straight to the client's socket). A value when it is done:
+  // what the awaitable would have given (gone, for begin and data; end_now: true). Else the
+  // caller awaits the call itself, at once and with the same arguments: it does, or finishes,
+  // what was not done at once. By default nothing is:
+  //   std::optional<bool> gone = sink.data_now(bytes);
+  //   if (!gone) gone = co_await sink.data(bytes);
+  virtual std::optional<bool> begin_now(int status, std::string& content_type, std::optional<std::uint64_t> length,
+                                        const Served& served) {
+    (void)status, (void)content_type, (void)length, (void)served;
+    return std::nullopt;
+  }
+  virtual std::optional<bool> data_now(std::string_view bytes) {
+    (void)bytes;
+    return std::nullopt;
+  }
+  virtual bool end_now() { return false; }
   // The reply's final chunk is about to go out (a stream's "done" line): what waits for the
   // reply to be complete may go on (http::Exchange::settle).
   virtual void settled() {}

@@ -92,7 +92,8 @@ public:
   void set_context(const void* context) { context_ = context; }
   const void* context() const { return context_; }
   // The request's id (X-Request-Id: the client's when sane, else made up), set by the API's
-  // guard; empty when no guard ran.
+  // guard; empty when no guard ran. Every reply then carries it as X-Request-Id, before the
+  // fields of add_reply_header (no copy of it per request).
   void set_request_id(std::string id) { request_id_ = std::move(id); }
   const std::string& request_id() const { return request_id_; }
   // A second opaque pointer: what the API's access log learns of this request while it is

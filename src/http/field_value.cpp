@@ -5,6 +5,9 @@
 #include <cstring>
 #include <utility>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace hydra::http {
 
@@ -46,11 +49,26 @@ bool token_chars(std::string_view s) {
   return true;
 }
 
-// Eight bytes at a time (every value of every reply is read): a word the test flags is looked
-// at byte by byte; the last word overlaps the one before rather than ending byte by byte.
+// Sixteen bytes at a time with SSE2 (every value of every reply is read, a route reason runs to
+// hundreds of bytes), else eight: a block with a byte below 0x20 or equal to 0x7f is looked at
+// byte by byte (a tab is fine); the last block overlaps the one before rather than ending byte
+// by byte.
 bool field_value_safe(std::string_view value) {
   const char* p = value.data();
   const std::size_t n = value.size();
+#if defined(__SSE2__)
+  if (n >= 16) {
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+    for (std::size_t at = 0;; at += 16) {
+      if (at + 16 > n) at = n - 16;
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+      // x >= 0x20 (unsigned) exactly where max(x, 0x20) == x.
+      const __m128i fine = _mm_andnot_si128(_mm_cmpeq_epi8(x, del), _mm_cmpeq_epi8(_mm_max_epu8(x, space), x));
+      if (_mm_movemask_epi8(fine) != 0xffff && !bytes_safe(p + at, 16)) return false;
+      if (at + 16 == n) return true;
+    }
+  }
+#endif
   if (n < 8) return bytes_safe(p, n);
   for (std::size_t at = 0;; at += 8) {
     if (at + 8 > n) at = n - 8;

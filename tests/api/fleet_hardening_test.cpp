@@ -174,6 +174,75 @@ TEST(BigBodies, RepliesOfManyReadsArriveByteForByte) {
   }
 }
 
+// Bytes the gateway has not read yet from its connections to the node at `node_port`
+// (/proc/net/tcp's rx_queue of the sockets whose peer is that port).
+long unread_from_node(unsigned node_port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // the header
+  long unread = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    if (remote.size() < 5 || std::stoul(remote.substr(remote.size() - 4), nullptr, 16) != node_port) continue;
+    unread += std::stol(queues.substr(queues.find(':') + 1), nullptr, 16);
+  }
+  return unread;
+}
+
+// A client that stops reading: the gateway's writes to it fill its socket and wait (the rest
+// of a write the socket did not take goes out later), and it stops reading the node meanwhile.
+// When the client reads on, every byte arrives, in order: a sized reply and a stream.
+TEST(BigBodies, AClientThatStopsReadingGetsEveryByteWhenItReadsOn) {
+  using hydra::http::bhttp::status;
+  std::string text;
+  for (uint32_t x = 777; text.size() < (12u << 20);) {
+    x = x * 1103515245u + 12345u;
+    text += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  const std::string whole = R"({"model":"big:1b","response":")" + text + R"(","done":true})";
+  std::string stream;
+  for (std::size_t at = 0; at < text.size(); at += 100'000)
+    stream += R"({"model":"big:1b","response":")" + text.substr(at, 100'000) + "\",\"done\":false}\n";
+  stream += R"({"model":"big:1b","response":"","done":true})" "\n";
+  FakeNode node([&](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+    const std::string_view path = ex.path();
+    if (path == "/api/version") co_return (void)co_await ex.respond(status::ok, R"({"version":"0.12.6"})");
+    if (path == "/api/tags") co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"big:1b","size":1000}]})");
+    if (path != "/api/generate") co_return (void)co_await ex.respond(status::ok, R"({"models":[]})");
+    if (ex.request().body().find(R"("stream":false)") != std::string::npos)
+      co_return (void)co_await ex.respond(status::ok, whole);
+    if (co_await ex.begin_stream(status::ok, "application/x-ndjson")) co_return;
+    for (std::size_t from = 0; from < stream.size(); from += 65'536)
+      if (co_await ex.send_chunk(std::string_view(stream).substr(from, 65'536))) co_return;
+    co_await ex.end_stream();
+  });
+  Fleet f;
+  f.start_gateway({}, {"--node", node.url()});
+  for (const bool sized : {true, false}) {
+    HttpCall c;
+    c.method = "POST";
+    c.target = "/api/generate";
+    c.body = sized ? R"({"model":"big:1b","prompt":"hi","stream":false})" : R"({"model":"big:1b","prompt":"hi"})";
+    c.timeout = std::chrono::milliseconds(60'000);
+    bool waited = false, stalled = false;
+    c.on_data = [&](std::string_view) {
+      if (!waited) {  // the first piece: the client reads nothing more until the gateway is held up
+        waited = true;
+        stalled = wait_for([&] { return unread_from_node(node.endpoint().port()) >= (64 << 10); }, seconds(20));
+      }
+      return true;
+    };
+    auto reply = request(f.gateway(), c);
+    ASSERT_EQ(reply.status, 200) << reply.error;
+    EXPECT_TRUE(stalled) << "the gateway never stopped reading the node";
+    EXPECT_TRUE(reply.complete);
+    EXPECT_TRUE(reply.body == (sized ? whole : stream)) << reply.body.size() << " bytes of "
+                                                        << (sized ? whole : stream).size();
+  }
+}
+
 // A node's error reply is read by the relay itself (api/attempt.cpp read_error_body): in
 // chunks, whole, and its words reach the client; the connection then serves the next request.
 TEST(NodeErrors, AChunkedErrorReplyIsReadWholeAndItsWordsReachTheClient) {
