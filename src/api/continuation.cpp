@@ -149,6 +149,8 @@ std::optional<bool> ContinuingSink::begin_now(int status, std::string& content_t
   return inner_.begin_now(status, content_type, length, served);
 }
 
+constexpr const char* kNoFinalChunk = "its stream ended without a final chunk";
+
 awaitable<bool> ContinuingSink::refuse_continuation(int status, std::string content_type) {
   // A continuation: the requester has had the head already; anything but a stream is a failure.
   if (status == 200 && content_type.starts_with("application/x-ndjson")) co_return false;
@@ -244,18 +246,13 @@ bool ContinuingSink::take_line(std::string_view line) {
   return true;
 }
 
-awaitable<bool> ContinuingSink::data(std::string_view bytes) {
-  if (!following_) return inner_.data(bytes);  // not a stream: passed on without a frame
-  return follow(bytes);
-}
-
-awaitable<bool> ContinuingSink::follow(std::string_view bytes) {
+std::string_view ContinuingSink::take_piece(std::string_view bytes, bool& go_on) {
   out_.clear();
   // The first node's lines go on as they came: straight from the piece (its first `passed`
   // bytes, no copy) when no line of it began in an earlier piece; else through out_.
   const bool direct = switches_.empty() && pending_.empty();
   std::size_t passed = 0;
-  bool go_on = true;
+  go_on = true;
   std::string_view rest = bytes;
   while (go_on && !rest.empty()) {
     const auto nl = rest.find('\n');
@@ -284,9 +281,47 @@ awaitable<bool> ContinuingSink::follow(std::string_view bytes) {
     rest.remove_prefix(nl + 1);
   }
   if (done_) inner_.settled();
-  const std::string_view out = direct ? bytes.substr(0, passed) : std::string_view(out_);
+  return direct ? bytes.substr(0, passed) : std::string_view(out_);
+}
+
+// A piece of a stream it follows: read, then passed on at once when the requester's sink takes
+// it so (one coroutine frame fewer per chunk, or two); true after an error line as well: the
+// node is done for, the relay reads take_failure().
+std::optional<bool> ContinuingSink::data_now(std::string_view bytes) {
+  if (!following_) return inner_.data_now(bytes);
+  bool go_on = true;
+  const std::string_view out = take_piece(bytes, go_on);
+  if (!out.empty()) {
+    const std::optional<bool> gone = inner_.data_now(out);
+    if (!gone) {  // data() finishes it
+      unfinished_ = Unfinished{out, go_on};
+      return std::nullopt;
+    }
+    if (*gone) return true;
+  }
+  return !go_on;
+}
+
+awaitable<bool> ContinuingSink::data(std::string_view bytes) {
+  if (unfinished_) return finish();
+  if (!following_) return inner_.data(bytes);  // not a stream: passed on without a frame
+  return follow(bytes);
+}
+
+// Reads the member itself: with g++ 12 a coroutine called as finish(*std::exchange(unfinished_,
+// std::nullopt)) never began.
+awaitable<bool> ContinuingSink::finish() {
+  const Unfinished piece = *unfinished_;
+  unfinished_.reset();
+  if (co_await inner_.data(piece.out)) co_return true;
+  co_return !piece.go_on;
+}
+
+awaitable<bool> ContinuingSink::follow(std::string_view bytes) {
+  bool go_on = true;
+  const std::string_view out = take_piece(bytes, go_on);
   if (!out.empty() && co_await inner_.data(out)) co_return true;
-  co_return !go_on;  // an error line: the node is done for; the relay reads take_failure()
+  co_return !go_on;
 }
 
 awaitable<void> ContinuingSink::end() {
@@ -304,10 +339,20 @@ awaitable<void> ContinuingSink::end_following() {
     if (!fine) co_return;
   }
   if (!done_) {
-    if (failure_.empty()) failure_ = "its stream ended without a final chunk";
+    if (failure_.empty()) failure_ = kNoFinalChunk;
     co_return;
   }
   co_await inner_.end();
+}
+
+bool ContinuingSink::end_now() {
+  if (!following_) return inner_.end_now();
+  if (!pending_.empty()) return false;  // end() reads the last line, which has no newline
+  if (!done_) {
+    if (failure_.empty()) failure_ = kNoFinalChunk;
+    return true;
+  }
+  return inner_.end_now();
 }
 
 }  // namespace hydra::api

@@ -49,10 +49,8 @@ public:
   // At once when the reply is no stream it follows (and it is no continuation's head).
   std::optional<bool> begin_now(int status, std::string& content_type, std::optional<std::uint64_t> length,
                                 const Served& served) override;
-  std::optional<bool> data_now(std::string_view bytes) override {
-    return following_ ? std::nullopt : inner_.data_now(bytes);
-  }
-  bool end_now() override { return !following_ && inner_.end_now(); }
+  std::optional<bool> data_now(std::string_view bytes) override;
+  bool end_now() override;
 
   // Why the last attempt's node broke off although its connection ended well or the sink asked
   // it to stop (an error line, a stream that ended without its final chunk, a continuation
@@ -76,6 +74,16 @@ public:
 private:
   http::awaitable<bool> refuse_continuation(int status, std::string content_type);
   http::awaitable<bool> follow(std::string_view bytes);  // data() of a stream it follows
+  // A piece data_now() read and left for data() to pass on: what goes on, and whether the node
+  // may go on (false after an error line).
+  struct Unfinished {
+    std::string_view out;
+    bool go_on = true;
+  };
+  http::awaitable<bool> finish();  // passes on the unfinished piece
+  // A piece's lines read (what continuing needs) and made ready for the requester: what goes on,
+  // a view of `bytes` or of out_; `go_on` false after an error line.
+  std::string_view take_piece(std::string_view bytes, bool& go_on);
   http::awaitable<void> end_following();
   // One whole line from the node, with its '\n'. Appends what the requester gets to out_;
   // false when the line ends the node's part (an error line).
@@ -95,6 +103,7 @@ private:
   uint64_t tokens_ = 0, tokens_before_ = 0, eval_count_ = 0;
   std::vector<Switch> switches_;
   StreamLine scan_;  // the last line read, its strings' capacity kept
+  std::optional<Unfinished> unfinished_;
 };
 
 }  // namespace hydra::api
