@@ -502,7 +502,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   options.lease = std::move(admitted.lease);
   options.model = model;
   options.priority = request.route.priority;
-  options.route = request.route;
+  options.route = &request.route;
   RelayReport report;
   options.report = &report;
   options.deadline = deadline;

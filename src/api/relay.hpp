@@ -40,8 +40,9 @@ struct RelayOptions {
   // Empty: a per-node operation (pull, create, blobs), leased at once (Admission::lease_now).
   std::string model;
   int priority = 5;
-  // How the request was routed: later attempts route again on the fleet as it is then.
-  std::optional<routing::RouteRequest> route;
+  // How the request was routed: later attempts route again on the fleet as it is then. The
+  // caller's (dispatch's request), which outlives the relay; null: not routed.
+  const routing::RouteRequest* route = nullptr;
   Deadline deadline = Deadline::max();  // timeouts.total_s after the request arrived
   RelayReport* report = nullptr;        // filled when a stream broke off and none could finish it
   std::string cache_label;  // the response cache's word for the reply (X-Hydra-Cache), e.g. "bypass"
