@@ -342,9 +342,9 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
 
     std::optional<std::uint64_t> length;
     if (!head.chunked() && head.content_length()) length = *head.content_length();
-    std::optional<bool> gone = sink.begin_now(status, content_type, length, served);  // no frame when it can
-    if (!gone) gone = co_await sink.begin(status, std::move(content_type), length, served);
-    if (*gone) co_return Outcome{Outcome::Kind::client_gone, "client left"};
+    std::optional<bool> left = sink.begin_now(status, content_type, length, served);  // no frame when it can
+    if (!left) left = co_await sink.begin(status, std::move(content_type), length, served);
+    if (*left) co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
     http::BodyReader body(head.framing(), length.value_or(0));
     Pump p{*conn, body, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node};
