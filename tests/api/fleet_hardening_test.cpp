@@ -137,20 +137,21 @@ TEST(BigBodies, AnImageRequestOfTensOfMiBIsHeldOnceNotTwice) {
 // whose lines run from a few bytes to 70 KB, sent in pieces that cut across them) reach the
 // client byte for byte: the relay reads small pieces first and larger ones once a reply fills
 // them.
-TEST(BigBodies, RepliesOfManyReadsArriveByteForByte) {
-  using hydra::http::bhttp::status;
-  std::string text;  // varied letters, so a shifted or repeated piece would not match
-  for (uint32_t x = 12345; text.size() < 300'000;) {
+// Letters that vary, so that a shifted or repeated piece of a reply would not match.
+std::string varied_text(uint32_t seed, std::size_t size) {
+  std::string text;
+  for (uint32_t x = seed; text.size() < size;) {
     x = x * 1103515245u + 12345u;
     text += static_cast<char>('a' + (x >> 16) % 26);
   }
-  const std::string whole = R"({"model":"big:1b","response":")" + text + R"(","done":true})";
-  std::string stream;
-  std::size_t at = 0;
-  for (const std::size_t n : {3, 5000, 20000, 1, 70000, 4095, 4096, 4097, 16384, 40000, 9})
-    stream += R"({"model":"big:1b","response":")" + text.substr(at, n) + "\",\"done\":false}\n", at += n;
-  stream += R"({"model":"big:1b","response":"","done":true,"eval_count":11})" "\n";
-  FakeNode node([&](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
+  return text;
+}
+
+// A node with the model big:1b whose /api/generate answers `whole` (with "stream":false) or
+// `stream`, sent in pieces of `piece` bytes.
+std::unique_ptr<FakeNode> big_model_node(const std::string& whole, const std::string& stream, std::size_t piece) {
+  using hydra::http::bhttp::status;
+  return std::make_unique<FakeNode>([&whole, &stream, piece](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
     const std::string_view path = ex.path();
     if (path == "/api/version") co_return (void)co_await ex.respond(status::ok, R"({"version":"0.12.6"})");
     if (path == "/api/tags") co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"big:1b","size":1000}]})");
@@ -158,12 +159,23 @@ TEST(BigBodies, RepliesOfManyReadsArriveByteForByte) {
     if (ex.request().body().find(R"("stream":false)") != std::string::npos)
       co_return (void)co_await ex.respond(status::ok, whole);
     if (co_await ex.begin_stream(status::ok, "application/x-ndjson")) co_return;
-    for (std::size_t from = 0; from < stream.size(); from += 7001)  // pieces that cut lines anywhere
-      if (co_await ex.send_chunk(std::string_view(stream).substr(from, 7001))) co_return;
+    for (std::size_t from = 0; from < stream.size(); from += piece)
+      if (co_await ex.send_chunk(std::string_view(stream).substr(from, piece))) co_return;
     co_await ex.end_stream();
   });
+}
+
+TEST(BigBodies, RepliesOfManyReadsArriveByteForByte) {
+  const std::string text = varied_text(12345, 300'000);
+  const std::string whole = R"({"model":"big:1b","response":")" + text + R"(","done":true})";
+  std::string stream;
+  std::size_t at = 0;
+  for (const std::size_t n : {3, 5000, 20000, 1, 70000, 4095, 4096, 4097, 16384, 40000, 9})
+    stream += R"({"model":"big:1b","response":")" + text.substr(at, n) + "\",\"done\":false}\n", at += n;
+  stream += R"({"model":"big:1b","response":"","done":true,"eval_count":11})" "\n";
+  const auto node = big_model_node(whole, stream, 7001);  // pieces that cut lines anywhere
   Fleet f;
-  f.start_gateway({}, {"--node", node.url()});
+  f.start_gateway({}, {"--node", node->url()});
   for (int round = 0; round < 3; ++round) {  // pieces reused from the thread's spares too
     auto w = post(f.gateway(), "/api/generate", R"({"model":"big:1b","prompt":"hi","stream":false})");
     ASSERT_EQ(w.status, 200) << w.body.substr(0, 200);
@@ -195,31 +207,15 @@ long unread_from_node(unsigned node_port) {
 // of a write the socket did not take goes out later), and it stops reading the node meanwhile.
 // When the client reads on, every byte arrives, in order: a sized reply and a stream.
 TEST(BigBodies, AClientThatStopsReadingGetsEveryByteWhenItReadsOn) {
-  using hydra::http::bhttp::status;
-  std::string text;
-  for (uint32_t x = 777; text.size() < (12u << 20);) {
-    x = x * 1103515245u + 12345u;
-    text += static_cast<char>('a' + (x >> 16) % 26);
-  }
+  const std::string text = varied_text(777, 12u << 20);
   const std::string whole = R"({"model":"big:1b","response":")" + text + R"(","done":true})";
   std::string stream;
   for (std::size_t at = 0; at < text.size(); at += 100'000)
     stream += R"({"model":"big:1b","response":")" + text.substr(at, 100'000) + "\",\"done\":false}\n";
   stream += R"({"model":"big:1b","response":"","done":true})" "\n";
-  FakeNode node([&](hydra::http::Exchange& ex) -> hydra::http::awaitable<void> {
-    const std::string_view path = ex.path();
-    if (path == "/api/version") co_return (void)co_await ex.respond(status::ok, R"({"version":"0.12.6"})");
-    if (path == "/api/tags") co_return (void)co_await ex.respond(status::ok, R"({"models":[{"name":"big:1b","size":1000}]})");
-    if (path != "/api/generate") co_return (void)co_await ex.respond(status::ok, R"({"models":[]})");
-    if (ex.request().body().find(R"("stream":false)") != std::string::npos)
-      co_return (void)co_await ex.respond(status::ok, whole);
-    if (co_await ex.begin_stream(status::ok, "application/x-ndjson")) co_return;
-    for (std::size_t from = 0; from < stream.size(); from += 65'536)
-      if (co_await ex.send_chunk(std::string_view(stream).substr(from, 65'536))) co_return;
-    co_await ex.end_stream();
-  });
+  const auto node = big_model_node(whole, stream, 65'536);
   Fleet f;
-  f.start_gateway({}, {"--node", node.url()});
+  f.start_gateway({}, {"--node", node->url()});
   for (const bool sized : {true, false}) {
     HttpCall c;
     c.method = "POST";
@@ -230,7 +226,7 @@ TEST(BigBodies, AClientThatStopsReadingGetsEveryByteWhenItReadsOn) {
     c.on_data = [&](std::string_view) {
       if (!waited) {  // the first piece: the client reads nothing more until the gateway is held up
         waited = true;
-        stalled = wait_for([&] { return unread_from_node(node.endpoint().port()) >= (64 << 10); }, seconds(20));
+        stalled = wait_for([&] { return unread_from_node(node->endpoint().port()) >= (64 << 10); }, seconds(20));
       }
       return true;
     };
