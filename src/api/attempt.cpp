@@ -258,7 +258,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     std::unique_ptr<http::Connection> conn = gw.pool().take_idle(ep, reuse);  // no frame for a pooled one
     http::error_code cec;
     if (!conn) {
-      auto made = co_await gw.pool().acquire(ep, t.connect, reuse);
+      auto made = co_await gw.pool().open(ep, t.connect);
       cec = made.first;
       conn = std::move(made.second);
     }

@@ -136,20 +136,21 @@ void ContinuingSink::continue_with(Switch step, bool generate_as_chat) {
 awaitable<bool> ContinuingSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                                       const Served& served) {
   if (!switches_.empty()) return refuse_continuation(status, std::move(content_type));
+  take_head(status, content_type);
+  return inner_.begin(status, std::move(content_type), length, served);
+}
+
+void ContinuingSink::take_head(int status, std::string_view content_type) {
   began_ = true;
   following_ = status == 200 && content_type.starts_with("application/x-ndjson");
-  return inner_.begin(status, std::move(content_type), length, served);
 }
 
 std::optional<bool> ContinuingSink::begin_now(int status, std::string& content_type, std::optional<std::uint64_t> length,
                                               const Served& served) {
   if (!switches_.empty()) return std::nullopt;  // begin() judges the continuation's head
-  began_ = true;
-  following_ = status == 200 && content_type.starts_with("application/x-ndjson");
+  take_head(status, content_type);
   return inner_.begin_now(status, content_type, length, served);
 }
-
-constexpr const char* kNoFinalChunk = "its stream ended without a final chunk";
 
 awaitable<bool> ContinuingSink::refuse_continuation(int status, std::string content_type) {
   // A continuation: the requester has had the head already; anything but a stream is a failure.
@@ -338,21 +339,19 @@ awaitable<void> ContinuingSink::end_following() {
     if (!out_.empty() && co_await inner_.data(out_)) co_return;
     if (!fine) co_return;
   }
-  if (!done_) {
-    if (failure_.empty()) failure_ = kNoFinalChunk;
-    co_return;
-  }
-  co_await inner_.end();
+  if (!ended_short()) co_await inner_.end();
+}
+
+bool ContinuingSink::ended_short() {
+  if (done_) return false;
+  if (failure_.empty()) failure_ = "its stream ended without a final chunk";
+  return true;
 }
 
 bool ContinuingSink::end_now() {
   if (!following_) return inner_.end_now();
   if (!pending_.empty()) return false;  // end() reads the last line, which has no newline
-  if (!done_) {
-    if (failure_.empty()) failure_ = kNoFinalChunk;
-    return true;
-  }
-  return inner_.end_now();
+  return ended_short() || inner_.end_now();
 }
 
 }  // namespace hydra::api

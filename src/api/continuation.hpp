@@ -73,6 +73,9 @@ public:
 
 private:
   http::awaitable<bool> refuse_continuation(int status, std::string content_type);
+  void take_head(int status, std::string_view content_type);  // the first node's head: began, following
+  // The followed stream ended without its final chunk: the failure is noted; true then.
+  bool ended_short();
   http::awaitable<bool> follow(std::string_view bytes);  // data() of a stream it follows
   // A piece data_now() read and left for data() to pass on: what goes on, and whether the node
   // may go on (false after an error line).

@@ -29,15 +29,14 @@ std::optional<bool> ExchangeSink::begin_now(int status, std::string& content_typ
   http::error_code ec;
   if (ex_.begin_stream_now(static_cast<bhttp::status>(status), content_type, extra.view(), length, ec))
     return static_cast<bool>(ec);
-  rest_pending_ = true;
-  return std::nullopt;
+  return std::nullopt;  // begin() sends the rest
 }
 
 awaitable<bool> ExchangeSink::begin(int status, std::string content_type, std::optional<std::uint64_t> length,
                                     const Served& served) {
-  if (!rest_pending_)
+  // After a begin_now() that left part of the head unsent, only that part.
+  if (!ex_.write_pending())
     if (std::optional<bool> now = begin_now(status, content_type, length, served)) co_return *now;
-  rest_pending_ = false;
   co_return static_cast<bool>(co_await ex_.send_rest());
 }
 
@@ -64,14 +63,13 @@ std::optional<bool> ExchangeSink::data_now(std::string_view bytes) {
   at_line_start_ = bytes.back() == '\n';
   http::error_code ec;
   if (ex_.send_chunk_now(bytes, ec)) return static_cast<bool>(ec);
-  rest_pending_ = true;
-  return std::nullopt;
+  return std::nullopt;  // data() sends the rest
 }
 
 awaitable<bool> ExchangeSink::data(std::string_view bytes) {
-  if (!rest_pending_)
+  if (!ex_.write_pending())
     if (std::optional<bool> now = data_now(bytes)) co_return *now;
-  if (std::exchange(rest_pending_, false)) co_return static_cast<bool>(co_await ex_.send_rest());
+  if (ex_.write_pending()) co_return static_cast<bool>(co_await ex_.send_rest());
   // A line past limits.line_kb: what came before it goes out whole, the rest of it never does.
   if (const std::size_t pos = long_line_at(bytes); pos > 0) {
     at_line_start_ = true;
@@ -89,14 +87,11 @@ awaitable<void> ExchangeSink::end_with_error(std::string message) {
 
 bool ExchangeSink::end_now() {
   http::error_code ec;
-  if (ex_.end_stream_now(ec)) return true;
-  rest_pending_ = true;
-  return false;
+  return ex_.end_stream_now(ec);  // false: end() sends the rest
 }
 
 awaitable<void> ExchangeSink::end() {
-  if (!rest_pending_ && end_now()) co_return;
-  rest_pending_ = false;
+  if (!ex_.write_pending() && end_now()) co_return;
   co_await ex_.send_rest();
 }
 

@@ -44,7 +44,6 @@ private:
   bool lines_ = false;       // an NDJSON stream: line lengths are counted
   std::size_t line_ = 0;     // bytes of the current line sent so far
   bool at_line_start_ = true;
-  bool rest_pending_ = false;  // a _now call left part of its write to the awaitable call
 };
 
 }  // namespace hydra::api

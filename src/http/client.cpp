@@ -119,8 +119,12 @@ std::unique_ptr<Connection> ConnectionPool::take_idle(const Peer& peer, Reuse re
 awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::acquire(
     const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse) {
   if (auto conn = take_idle(peer, reuse)) co_return std::pair{error_code{}, std::move(conn)};
-  const auto now = SteadyClock::now();
-  if (!descriptors_to_spare(now)) evict_oldest();  // the new connection takes its descriptor
+  co_return co_await open(peer, connect_timeout);
+}
+
+awaitable<std::pair<error_code, std::unique_ptr<Connection>>> ConnectionPool::open(
+    const Peer& peer, std::chrono::milliseconds connect_timeout) {
+  if (!descriptors_to_spare(SteadyClock::now())) evict_oldest();  // the new connection takes its descriptor
   std::shared_ptr<ssl::context> ctx;
   if (peer.tls && !(ctx = tls_context()))
     co_return std::pair{make_error_code(boost::system::errc::protocol_not_supported), nullptr};

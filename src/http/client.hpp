@@ -97,8 +97,11 @@ public:
   // certificate is a tls_verify_category() error (see http::error_text).
   awaitable<std::pair<error_code, std::unique_ptr<Connection>>> acquire(
       const Peer& peer, std::chrono::milliseconds connect_timeout, Reuse reuse = Reuse::pooled);
-  // acquire()'s first step alone, without a coroutine: a pooled connection fit for reuse, or null.
+  // acquire()'s two steps, for a caller that is a coroutine already: take_idle(), without a
+  // coroutine, a pooled connection fit for reuse (or null); open(), a new one.
   std::unique_ptr<Connection> take_idle(const Peer& peer, Reuse reuse = Reuse::pooled);
+  awaitable<std::pair<error_code, std::unique_ptr<Connection>>> open(const Peer& peer,
+                                                                    std::chrono::milliseconds connect_timeout);
   // Gives a connection back for reuse; only call when the last response was read whole.
   void release(const Peer& peer, std::unique_ptr<Connection> conn);
   // Drops idle connections to an endpoint, TLS or not (the node went away).

@@ -162,12 +162,13 @@ awaitable<error_code> Exchange::begin_stream(bhttp::status status, std::string_v
 bool Exchange::write_rest_now(error_code& ec) {
   ec = {};
   rest_sent_ = 0;
-  if (!write_now(stream_, rest_, rest_sent_, ec)) return false;
+  write_pending_ = !write_now(stream_, rest_, rest_sent_, ec);
   if (ec) reusable_ = false;
-  return true;
+  return !write_pending_;
 }
 
 awaitable<error_code> Exchange::send_rest() {
+  write_pending_ = false;
   const error_code ec = co_await write_rest(stream_, rest_, rest_sent_, limits_.write_timeout);
   if (ec) reusable_ = false;
   co_return ec;

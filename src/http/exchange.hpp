@@ -60,12 +60,14 @@ public:
   // when the socket takes everything at once (the common case).
   //   if (!ex.send_chunk_now(data, ec)) ec = co_await ex.send_rest();
   // A `_now` call returns true when nothing is left to do (`ec` says how it went); else
-  // send_rest() writes what the socket did not take (`data` must stay valid until it returns).
+  // send_rest() writes what the socket did not take (`data` must stay valid until it returns),
+  // and write_pending() says so until then.
   bool begin_stream_now(bhttp::status status, std::string_view content_type, HeadFields extra,
                         std::optional<std::uint64_t> content_length, error_code& ec);
   bool send_chunk_now(std::string_view data, error_code& ec);
   bool end_stream_now(error_code& ec);
   awaitable<error_code> send_rest();
+  bool write_pending() const { return write_pending_; }
 
   // Completes when the peer closes or resets the connection: the client is gone. Bytes the
   // client sends meanwhile (a pipelined next request) are kept for the session's next parse,
@@ -141,6 +143,7 @@ private:
   // much of it the socket took: send_rest() goes on from there.
   std::array<asio::const_buffer, 3> rest_{};
   std::size_t rest_sent_ = 0;
+  bool write_pending_ = false;  // rest_ is not all written: send_rest() must be awaited
   char size_line_[20];
   bool reusable_;
   bool watching_ = false;  // a wait_closed() is reading into buffer_

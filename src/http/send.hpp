@@ -36,7 +36,7 @@ bool send_now(Stream& stream, const ConstBufferSequence& buffers, std::size_t& s
   return send_iov_now(stream.socket().native_handle(), iov, count, total, sent, ec);
 }
 
-// write_all in two steps, so that a hot path makes no coroutine when the socket takes all:
+// A write in two steps, so that a hot path makes no coroutine when the socket takes all:
 //   if (!write_now(stream, buffers, sent, ec)) ec = co_await write_rest(stream, buffers, sent, timeout);
 // write_now: true when nothing is left to do (all sent, or `ec` set).
 template <class ConstBufferSequence>
@@ -54,16 +54,6 @@ awaitable<error_code> write_rest(Stream& stream, const ConstBufferSequence& buff
   stream.expires_after(timeout);
   auto [wec, n] = co_await asio::async_write(stream, rest, use_nothrow);
   co_return wec;
-}
-
-// Writes all of `buffers` (which must stay valid until it returns): at once when the socket
-// takes them, else the rest asynchronously, bounded by `timeout`.
-template <class ConstBufferSequence>
-awaitable<error_code> write_all(Stream& stream, const ConstBufferSequence& buffers, std::chrono::milliseconds timeout) {
-  std::size_t sent = 0;
-  error_code ec;
-  if (write_now(stream, buffers, sent, ec)) co_return ec;
-  co_return co_await write_rest(stream, buffers, sent, timeout);
 }
 
 }  // namespace hydra::http
