@@ -282,6 +282,9 @@ NodesRule nodes_rule_without_keys(bool has_token, bool exposed, bool open_regist
 }
 
 Access access_of(verb method, std::string_view path, Port port) {
+  // The data path's busiest routes first (answered as below, sooner).
+  if (method == verb::post && (path == "/api/chat" || path == "/api/generate" || path == "/v1/chat/completions"))
+    return Access::use;
   if (method == verb::options) return Access::open;
   if (path == "/health" || path == "/api/version" || path == "/dashboard/config") return Access::open;
   if (path == "/") return Access::open;  // Ollama's "Ollama is running"; the dashboard's page

@@ -163,15 +163,98 @@ struct Pump {
   std::string error;  // the node's failure, when it broke off
   std::unique_ptr<Lease>& lease;  // given back once the node's reply is all read
   AtNode& at_node;                // likewise: the node's requests no longer count it
+  // Between take_piece() and after_piece(): the piece the sink left to data(), the read's error
+  // (or the body's framing's), whether the read filled the piece.
+  std::string_view unsent;
+  http::error_code rec;
+  bool full_read = false;
 };
+
+// What became of one piece of the reply: read on, stop (the body is over, the node broke off
+// or the requester left), or wait until the sink takes p.unsent (data() after data_now()).
+enum class Flow { more, stop, send };
+
+// After a piece went to the sink: the read's error ends the pump; a full read makes the next
+// ones larger (a big body takes few reads).
+Flow after_piece(Pump& p) {
+  if (p.rec) {
+    p.error = p.watch.cut() == Cut::idle_timeout ? "no data within the idle timeout" : p.rec.message();
+    return Flow::stop;
+  }
+  if (p.full_read) p.conn.grow_piece();
+  return p.body.done() ? Flow::stop : Flow::more;
+}
+
+// The `n` bytes at `buf` (one read's, or what the head's read took beyond the head), `rec` the
+// read's error: their framing undone in place, the slot given back once the body is all read,
+// and the body's bytes handed to the sink at once when its socket takes them.
+Flow take_piece(Pump& p, char* buf, std::size_t n, http::error_code rec) {
+  http::error_code malformed;
+  const std::size_t got = n > 0 ? p.body.decode(buf, n, malformed) : 0;
+  if (p.body.done()) {  // the node is done: its slot is free before the requester has it all
+    p.lease.reset();
+    p.at_node.done();
+    // Bytes after the body stay held: such a connection is not pooled (ConnectionPool::release).
+    auto& held = p.conn.buffer;
+    if (const std::size_t after = n - p.body.consumed(); after > 0)
+      held.commit(asio::buffer_copy(held.prepare(after), asio::buffer(buf + p.body.consumed(), after)));
+  }
+  p.rec = rec ? rec : malformed;
+  p.full_read = n == p.conn.piece_size;
+  if (got) {
+    p.tail.add(std::string_view(buf, got));
+    const std::string_view piece(buf, got);
+    const std::optional<bool> gone = p.sink.data_now(piece);  // no frame when the socket takes it
+    if (!gone) {
+      p.unsent = piece;
+      return Flow::send;
+    }
+    if (*gone) {
+      p.client_gone = true;
+      return Flow::stop;
+    }
+    ++p.pieces;
+    p.bytes += got;
+  }
+  return after_piece(p);
+}
+
+// What the head's read brought beyond the head, handed on without a frame: true when that
+// ended the pump (a small reply comes whole with its head); false when pump() must go on.
+bool pump_held(Pump& p) {
+  auto& held = p.conn.buffer;
+  while (!p.body.done() && held.size() > 0) {
+    char* buf = p.conn.piece();
+    const std::size_t n = asio::buffer_copy(asio::buffer(buf, p.conn.piece_size), held.data());
+    held.consume(n);
+    const Flow flow = take_piece(p, buf, n, {});
+    if (flow != Flow::more) return flow == Flow::stop;
+  }
+  return p.body.done();
+}
 
 awaitable<void> pump(Pump& p) {
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
-  char* buf = p.conn.piece();
-  auto& held = p.conn.buffer;  // what the head's read took beyond the head: the body's first bytes
-  while (!p.body.done()) {
+  Flow flow = Flow::more;
+  if (!p.unsent.empty()) flow = Flow::send;  // pump_held's last piece
+  for (;;) {
+    if (flow == Flow::send) {
+      const bool gone = co_await p.sink.data(p.unsent);
+      const std::size_t size = p.unsent.size();
+      p.unsent = {};
+      if (gone) {
+        p.client_gone = true;
+        co_return;
+      }
+      ++p.pieces;
+      p.bytes += size;
+      flow = after_piece(p);
+    }
+    if (flow == Flow::stop || p.body.done()) co_return;
+    char* buf = p.conn.piece();
     std::size_t n = 0;
     http::error_code rec;
+    auto& held = p.conn.buffer;  // what the head's read took beyond the head: the body's first bytes
     if (held.size() > 0) {
       n = asio::buffer_copy(asio::buffer(buf, p.conn.piece_size), held.data());
       held.consume(n);
@@ -185,33 +268,7 @@ awaitable<void> pump(Pump& p) {
       p.watch.not_reading();  // the requester's sink takes what time it takes
       if (rec == asio::error::eof) rec = p.body.end_of_input();
     }
-    http::error_code malformed;
-    const std::size_t got = n > 0 ? p.body.decode(buf, n, malformed) : 0;
-    if (p.body.done()) {  // the node is done: its slot is free before the requester has it all
-      p.lease.reset();
-      p.at_node.done();
-      // Bytes after the body stay held: such a connection is not pooled (ConnectionPool::release).
-      if (const std::size_t after = n - p.body.consumed(); after > 0)
-        held.commit(asio::buffer_copy(held.prepare(after), asio::buffer(buf + p.body.consumed(), after)));
-    }
-    if (got) {
-      p.tail.add(std::string_view(buf, got));
-      const std::string_view piece(buf, got);
-      std::optional<bool> gone = p.sink.data_now(piece);  // no frame when the socket takes it
-      if (!gone) gone = co_await p.sink.data(piece);
-      if (*gone) {
-        p.client_gone = true;
-        break;
-      }
-      ++p.pieces;
-      p.bytes += got;
-    }
-    if (!rec) rec = malformed;
-    if (rec) {
-      p.error = p.watch.cut() == Cut::idle_timeout ? "no data within the idle timeout" : rec.message();
-      break;
-    }
-    if (n == p.conn.piece_size) buf = p.conn.grow_piece();  // a big body: larger reads from now on
+    flow = take_piece(p, buf, n, rec);
   }
 }
 
@@ -305,7 +362,15 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     // request runs out of time or the gateway stops, or if health checks eject the node
     // meanwhile (a frozen machine: nothing was sent to the client yet, so the request fails
     // over as if refused).
-    const http::error_code hec = co_await http::read_reply_head(*conn, head);
+    // read_reply_head's steps in this frame (one frame fewer per request).
+    http::error_code hec;
+    const http::HeadRead head_read{conn->buffer, head};
+    while ((hec = http::take_reply_head(*conn, head)) == bhttp::error::need_more) {
+      http::error_code rec;
+      std::size_t n = 0;
+      std::tie(rec, n) = co_await http::read_for_head(*conn, head_read);
+      if ((hec = http::head_bytes_read(*conn, rec, n))) break;
+    }
     if (watch.cut() != Cut::none) co_return co_await cut_before_reply(gw, sink, watch.cut());
     watch.replied();
     if (hec) {
@@ -347,8 +412,8 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
     if (*left) co_return Outcome{Outcome::Kind::client_gone, "client left"};
 
     http::BodyReader body(head.framing(), length.value_or(0));
-    Pump p{*conn, body, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node};
-    co_await pump(p);
+    Pump p{*conn, body, sink, watch, t.idle, 0, 0, {}, false, {}, lease, at_node, {}, {}, false};
+    if (!pump_held(p)) co_await pump(p);  // no frame when the head's read brought the whole reply
     const Cut cut = watch.cut();
     if (p.client_gone || cut == Cut::client_gone) {
       Outcome gone{Outcome::Kind::client_gone, "client left"};
@@ -443,6 +508,11 @@ awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView
   Outcome out = co_await rounds(gw, sink, node, served, upstream, watch, lease);
   if (!watch.stop()) co_await watch.let_go();
   co_return out;
+}
+
+awaitable<Outcome> attempt_watched(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                                   const Upstream& upstream, AttemptWatch& watch, std::unique_ptr<Lease>& lease) {
+  return rounds(gw, sink, node, served, upstream, watch, lease);
 }
 
 }  // namespace hydra::api

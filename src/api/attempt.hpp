@@ -54,4 +54,12 @@ class Lease;
 http::awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
                                  const Upstream& upstream, Deadline deadline, std::unique_ptr<Lease>& lease);
 
+class AttemptWatch;
+// attempt() on an Ollama node (node.kind), with the attempt's watch (api/attempt_watch.hpp) made
+// and stopped by the caller around it, in the caller's frame: one coroutine frame fewer per
+// request. After it: `if (!watch.stop()) co_await watch.let_go();`.
+http::awaitable<Outcome> attempt_watched(Gateway& gw, ReplySink& sink, const cluster::NodeView& node,
+                                         const Served& served, const Upstream& upstream, AttemptWatch& watch,
+                                         std::unique_ptr<Lease>& lease);
+
 }  // namespace hydra::api

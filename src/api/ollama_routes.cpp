@@ -46,15 +46,6 @@ RelayOptions relay_options(http::Exchange& ex, bool refresh_after) {
   return o;
 }
 
-// A request changes what a node holds when it loads or unloads (empty prompt, keep_alive).
-bool changes_residency(const json::object& body) {
-  const json::value* prompt = body.if_contains("prompt");
-  const json::value* messages = body.if_contains("messages");
-  bool empty_prompt = (!prompt || (prompt->is_string() && prompt->get_string().empty())) &&
-                      (!messages || (messages->is_array() && messages->get_array().empty()));
-  return empty_prompt || body.contains("keep_alive");
-}
-
 routing::RouteRequest route_request_for(const std::string& model) {
   routing::RouteRequest r;
   r.model = model;
@@ -69,7 +60,8 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
     co_await ex.respond_error(status::bad_request, unusable);
     co_return;
   }
-  if (auto bad_number = check_ollama_numbers(req->body)) {
+  const OllamaFields fields(req->body);
+  if (auto bad_number = check_ollama_numbers(fields)) {
     co_await ex.respond_error(status::bad_request, bad_number->message);
     co_return;
   }
@@ -84,10 +76,10 @@ http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
     co_return;
   }
   request.upstream = upstream_of(ex);
-  request.changes_residency = changes_residency(req->body);
-  request.names_sampling = memory::names_sampling(req->body);
+  request.changes_residency = changes_residency(fields);
+  request.names_sampling = memory::options_name_sampling(fields.options);
   if (keys_prefixes(gw)) {  // from the tree parsed above: the body is not parsed again for it
-    request.prefix = prefix_of(request.upstream.target, req->body, request.upstream.body.size());
+    request.prefix = prefix_of(request.upstream.target, fields, request.upstream.body.size());
     request.prefix_read = true;
   }
   req.reset();  // its fields are read: the tree goes now, not at the end of a long reply

@@ -13,10 +13,11 @@ namespace json = boost::json;
 
 namespace {
 
-std::string_view text_of(const json::object& o, std::string_view field) {
-  const json::value* v = o.if_contains(field);
+std::string_view text_of(const json::value* v) {
   return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
 }
+
+std::string_view text_of(const json::object& o, std::string_view field) { return text_of(o.if_contains(field)); }
 
 // The key the index records: a request without one still takes a slot's place.
 const routing::PrefixKey& key_of(const PrefixFacts& facts) {
@@ -38,23 +39,23 @@ bool generation(std::string_view target, bool& chat) {
 // carries images (parsing it would hold it twice).
 bool keyable(std::size_t body_size) { return body_size >= routing::kPrefixBlock && body_size <= kPrefixBodyLimit; }
 
-PrefixFacts read_prefix(bool chat, const json::object& body) {
+PrefixFacts read_prefix(bool chat, const OllamaFields& body) {
   PrefixFacts facts;
   facts.generates = true;  // an empty prompt (a load) takes no slot, but is rare enough to count
   routing::PrefixKeyBuilder builder;
   if (chat) {
-    const json::value* messages = body.if_contains("messages");
+    const json::value* messages = body.messages;
     if (!messages || !messages->is_array()) return facts;
     for (const auto& m : messages->get_array())
       if (const json::object* message = m.if_object()) builder.add(text_of(*message, "role"), text_of(*message, "content"));
   } else {
-    if (std::string_view system = text_of(body, "system"); !system.empty()) builder.add("system", system);
-    builder.add("user", text_of(body, "prompt"));
+    if (std::string_view system = text_of(body.system); !system.empty()) builder.add("system", system);
+    builder.add("user", text_of(body.prompt));
   }
   auto key = std::make_shared<routing::PrefixKey>(builder.finish());
   if (!key->empty()) facts.key = std::move(key);
   const KeepAlive fallback{false, std::chrono::minutes(5)};
-  const KeepAliveResult keep = parse_keep_alive(body.if_contains("keep_alive"), fallback);
+  const KeepAliveResult keep = parse_keep_alive(body.keep_alive, fallback);
   if (keep.value) facts.keep_alive = keep.value->forever ? Nanos(-1) : keep.value->duration;
   return facts;
 }
@@ -63,7 +64,7 @@ PrefixFacts read_prefix(bool chat, const json::object& body) {
 
 bool keys_prefixes(const Gateway& gw) { return gw.policy == routing::Policy::scored && gw.weights.prefix > 0; }
 
-PrefixFacts prefix_of(std::string_view target, const json::object& body, std::size_t body_size) {
+PrefixFacts prefix_of(std::string_view target, const OllamaFields& body, std::size_t body_size) {
   bool chat = false;
   if (!generation(target, chat)) return {};
   if (!keyable(body_size)) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
@@ -81,7 +82,7 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   json::value parsed = json::parse(upstream.body, ec, &memory);
   const json::object* body = ec ? nullptr : parsed.if_object();
   if (!body) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
-  return read_prefix(chat, *body);
+  return read_prefix(chat, OllamaFields(*body));
 }
 
 void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts,

@@ -10,6 +10,7 @@
 //    nodes no longer hold is swept out (once a second).
 #include "api/attempt.hpp"
 #include "api/gateway.hpp"
+#include "api/ollama_request.hpp"
 #include "routing/prefix.hpp"
 
 #include <memory>
@@ -28,7 +29,7 @@ inline constexpr std::size_t kPrefixBodyLimit = 2 * 1024 * 1024;
 // Any thread.
 PrefixFacts prefix_of(const Upstream& upstream);
 // The same from the body its handler parsed already (`body_size`: its length in bytes).
-PrefixFacts prefix_of(std::string_view target, const boost::json::object& body, std::size_t body_size);
+PrefixFacts prefix_of(std::string_view target, const OllamaFields& body, std::size_t body_size);
 // Whether routing uses prefix affinity at all (the scored policy with a prefix weight): when it
 // does not, no request's prompt is read for it.
 bool keys_prefixes(const Gateway& gw);

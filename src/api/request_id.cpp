@@ -1,8 +1,9 @@
 #include "api/request_id.hpp"
 
+#include "common/fast_random.hpp"
+
 #include <algorithm>
 #include <array>
-#include <random>
 
 namespace hydra::api {
 
@@ -11,7 +12,7 @@ namespace {
 // `digits` lower-case hex digits, two per byte of the engine's output (a table per byte, not a
 // shift and a lookup per digit: one is made per request).
 std::string random_hex(std::size_t digits) {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
+  thread_local FastRandom engine;
   static constexpr auto kPairs = [] {
     constexpr char hex[] = "0123456789abcdef";
     std::array<std::array<char, 2>, 256> t{};

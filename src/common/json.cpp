@@ -111,11 +111,16 @@ std::optional<int64_t> TypedFields::integer(std::string_view key, int64_t min, i
 
 std::optional<std::string> TypedFields::string(std::string_view key, std::size_t max_bytes) {
   const json::value* v = raw(key);
-  if (v && v->is_string() && v->get_string().size() > max_bytes) {
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    type_error(key, JsonType::string);
+    return std::nullopt;
+  }
+  if (v->get_string().size() > max_bytes) {
     range_error(key, fmt::format("at most {} bytes long", max_bytes));
     return std::nullopt;
   }
-  return string(key);
+  return std::string(v->get_string());
 }
 
 std::optional<int64_t> TypedFields::integer(std::string_view key) {

@@ -26,11 +26,6 @@ int hex_value(char c) {
 // ReadEnds for a reply head's read into a connection's buffer: what the buffer held before and
 // the bytes just read (right after it) are one whole reply. The head is parsed here, where the
 // read decides; read_reply_head then finds it parsed.
-struct HeadRead {
-  const beast::flat_buffer& buffer;
-  ReplyHead& head;
-};
-
 bool head_read_ends(const void* context, const char* data, std::size_t n) {
   const auto& read = *static_cast<const HeadRead*>(context);
   const char* begin = static_cast<const char*>(read.buffer.data().data());
@@ -55,26 +50,36 @@ bool holds_whole_reply(std::string_view bytes) {
   return holds_whole_reply(head, bytes);
 }
 
+error_code take_reply_head(Connection& conn, ReplyHead& head) {
+  const auto held = conn.buffer.data();
+  const error_code ec = head.parse(std::string_view(static_cast<const char*>(held.data()), held.size()));
+  if (!ec) conn.buffer.consume(head.size());  // the body's first bytes stay
+  return ec;
+}
+
+awaitable<std::tuple<error_code, std::size_t>> read_for_head(Connection& conn, const HeadRead& context) {
+  // A node's head is a few hundred bytes: a small buffer (it stays with the connection).
+  const auto space = conn.buffer.prepare(512);
+  if (conn.stream.is_tls()) return conn.stream.async_read_some(space, use_nothrow);
+  return conn.reads.async_read_some(space, ReadEnds{&head_read_ends, &context}, use_nothrow);
+}
+
+error_code head_bytes_read(Connection& conn, error_code ec, std::size_t n) {
+  conn.buffer.commit(n);
+  if (ec == asio::error::eof) ec = conn.buffer.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
+  return ec;
+}
+
 awaitable<error_code> read_reply_head(Connection& conn, ReplyHead& head) {
   const HeadRead context{conn.buffer, head};
-  for (;;) {
-    const auto held = conn.buffer.data();
-    const error_code pec = head.parse(std::string_view(static_cast<const char*>(held.data()), held.size()));
-    if (!pec) {
-      conn.buffer.consume(head.size());  // the body's first bytes stay
-      co_return error_code{};
-    }
-    if (pec != bhttp::error::need_more) co_return pec;
-    // A node's head is a few hundred bytes: a small buffer (it stays with the connection).
-    const auto space = conn.buffer.prepare(512);
-    error_code ec;
+  error_code ec;
+  while ((ec = take_reply_head(conn, head)) == bhttp::error::need_more) {
+    error_code rec;
     std::size_t n = 0;
-    if (conn.stream.is_tls()) std::tie(ec, n) = co_await conn.stream.async_read_some(space, use_nothrow);
-    else std::tie(ec, n) = co_await conn.reads.async_read_some(space, ReadEnds{&head_read_ends, &context}, use_nothrow);
-    conn.buffer.commit(n);
-    if (ec == asio::error::eof) ec = conn.buffer.size() > 0 ? bhttp::error::partial_message : bhttp::error::end_of_stream;
-    if (ec) co_return ec;
+    std::tie(rec, n) = co_await read_for_head(conn, context);
+    if ((ec = head_bytes_read(conn, rec, n))) break;
   }
+  co_return ec;
 }
 
 BodyReader::BodyReader(Framing framing, std::uint64_t length) : framing_(framing), left_(length) {

@@ -6,10 +6,13 @@
 // per piece instead of Beast's composed read operations and stream layers.
 #include "http/types.hpp"
 
+#include <boost/beast/core/flat_buffer.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace hydra::http {
 
@@ -27,6 +30,24 @@ bool holds_whole_reply(ReplyHead& head, std::string_view bytes);
 // bhttp::error::end_of_stream before any byte, partial_message after some, as Beast's own read
 // would say; a malformed head: ReplyHead::parse's error.
 awaitable<error_code> read_reply_head(Connection& conn, ReplyHead& head);
+
+// read_reply_head in steps, for a caller that waits in its own frame:
+//   HeadRead context{conn.buffer, head};
+//   while ((ec = take_reply_head(conn, head)) == bhttp::error::need_more) {
+//     std::tie(rec, n) = co_await read_for_head(conn, context);
+//     if ((ec = head_bytes_read(conn, rec, n))) break;
+//   }
+struct HeadRead {
+  const beast::flat_buffer& buffer;
+  ReplyHead& head;
+};
+// The head held in conn.buffer: taken off it (none); need_more; or the head's error.
+error_code take_reply_head(Connection& conn, ReplyHead& head);
+// The read that brings more of the head: Asio's own operation, no frame of ours. `context`
+// lives until it completes.
+awaitable<std::tuple<error_code, std::size_t>> read_for_head(Connection& conn, const HeadRead& context);
+// Its `n` bytes committed; the read's error as read_reply_head names it (none: read on).
+error_code head_bytes_read(Connection& conn, error_code ec, std::size_t n);
 
 class BodyReader {
 public:

@@ -1,6 +1,7 @@
 #include "http/exchange.hpp"
 
 #include "http/field_value.hpp"
+#include "http/router.hpp"
 #include "http/send.hpp"
 
 #include <charconv>
@@ -37,6 +38,12 @@ std::string address_text(const asio::ip::address& address) {
     p = std::to_chars(p, buf + sizeof buf, static_cast<unsigned>(bytes[i])).ptr;
   }
   return std::string(buf, p);
+}
+
+void Exchange::finish() {
+  if (const Router* router = std::exchange(router_, nullptr))
+    router->finished(route_, *this, std::chrono::steady_clock::now() - started_);
+  tail_.end();
 }
 
 Exchange::Exchange(Stream& stream, beast::flat_buffer& buffer, Request request, const ServerLimits& limits,

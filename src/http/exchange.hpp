@@ -11,6 +11,7 @@
 #include <boost/beast/http/span_body.hpp>
 #include <boost/json/value.hpp>
 #include <array>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@
 #include <vector>
 
 namespace hydra::http {
+
+class Router;
 
 // An address as text ("127.0.0.1", "::1"), as Asio words it; IPv4 without inet_ntop's sprintf
 // (the access log and the request log name every request's client).
@@ -113,8 +116,16 @@ public:
     tail_.begin();
     if (settled_) std::exchange(settled_, {})();
   }
-  // What follows the reply on this thread is handed over (the router, after its observer).
-  void end_tail() { tail_.end(); }
+  // The router that took this request, and by which route (Router::dispatch, which is no
+  // coroutine): finish() tells it once the handler is done.
+  void set_router(const Router* router, std::string_view route, std::chrono::steady_clock::time_point started) {
+    router_ = router;
+    route_ = route;
+    started_ = started;
+  }
+  // After the handler and the server's own end of the reply (Server): the router's observer,
+  // then what follows the reply on this thread is handed over (ReplyTail).
+  void finish();
 
 private:
   // Writes rest_ at once as far as the socket takes it; true when nothing is left (or `ec`).
@@ -152,6 +163,9 @@ private:
   std::string request_id_;
   void* log_context_ = nullptr;
   std::function<void()> settled_;
+  const Router* router_ = nullptr;
+  std::string_view route_;
+  std::chrono::steady_clock::time_point started_;
   ReplyTail tail_;
 };
 

@@ -1,5 +1,7 @@
 #include "http/field_list.hpp"
 
+#include "http/field_value.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <functional>
 
@@ -48,7 +50,7 @@ bool inside(const std::string& text, std::string_view s) {
 }  // namespace
 
 void FieldList::insert(std::string_view name, std::string_view value) {
-  insert(Field{bhttp::string_to_field(name), name, value});
+  insert(Field{field_id(name), name, value});
 }
 
 void FieldList::insert(const Field& f) {

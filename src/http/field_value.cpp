@@ -1,6 +1,7 @@
 #include "http/field_value.hpp"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -47,6 +48,69 @@ bool token_chars(std::string_view s) {
   for (char c : s)
     if (!token_char(c)) return false;
   return true;
+}
+
+namespace {
+
+// A common field name, matched in any case a word at a time: a name of 8 to 16 bytes as its
+// first and last eight bytes, a shorter one (4 to 7) as its first and last four, each with bit
+// 0x20 set on its letters' bytes only (no byte but a letter's two cases becomes that letter).
+struct Known {
+  std::string_view lower;
+  boost::beast::http::field id;
+  std::uint64_t first = 0, last = 0, first_mask = 0, last_mask = 0;
+
+  constexpr Known(std::string_view name, boost::beast::http::field field) : lower(name), id(field) {
+    const std::size_t w = name.size() >= 8 ? 8 : 4;
+    for (std::size_t i = 0; i < w; ++i) {
+      const auto a = static_cast<unsigned char>(name[i]), b = static_cast<unsigned char>(name[name.size() - w + i]);
+      first |= std::uint64_t{a} << (8 * i);
+      last |= std::uint64_t{b} << (8 * i);
+      if (a >= 'a' && a <= 'z') first_mask |= std::uint64_t{0x20} << (8 * i);
+      if (b >= 'a' && b <= 'z') last_mask |= std::uint64_t{0x20} << (8 * i);
+    }
+  }
+
+  bool matches(std::string_view s) const {
+    if (s.size() != lower.size()) return false;
+    std::uint64_t a = 0, b = 0;
+    if (s.size() >= 8) {
+      std::memcpy(&a, s.data(), 8);
+      std::memcpy(&b, s.data() + s.size() - 8, 8);
+    } else {
+      std::uint32_t x, y;
+      std::memcpy(&x, s.data(), 4);
+      std::memcpy(&y, s.data() + s.size() - 4, 4);
+      a = x;
+      b = y;
+    }
+    return (a | first_mask) == first && (b | last_mask) == last;
+  }
+};
+
+using F = boost::beast::http::field;
+constexpr Known kHost{"host", F::host}, kAccept{"accept", F::accept}, kUserAgent{"user-agent", F::user_agent},
+    kConnection{"connection", F::connection}, kContentType{"content-type", F::content_type},
+    kAuthorization{"authorization", F::authorization}, kContentLength{"content-length", F::content_length},
+    kAcceptEncoding{"accept-encoding", F::accept_encoding};
+
+}  // namespace
+
+boost::beast::http::field field_id(std::string_view name) {
+  if constexpr (std::endian::native != std::endian::little) return boost::beast::http::string_to_field(name);
+  const Known* k = nullptr;
+  switch (name.size()) {
+    case 4: k = &kHost; break;
+    case 6: k = &kAccept; break;
+    case 10: k = kUserAgent.matches(name) ? &kUserAgent : &kConnection; break;
+    case 12: k = &kContentType; break;
+    case 13: k = &kAuthorization; break;
+    case 14: k = &kContentLength; break;
+    case 15: k = &kAcceptEncoding; break;
+    default: break;
+  }
+  if (k && k->matches(name)) return k->id;
+  return boost::beast::http::string_to_field(name);
 }
 
 // Sixteen bytes at a time with SSE2 (every value of every reply is read, a route reason runs to

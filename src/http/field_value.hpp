@@ -14,6 +14,9 @@ namespace hydra::http {
 bool token_char(char c);
 // Whether every byte of `s` is a tchar (true for "": callers check for emptiness themselves).
 bool token_chars(std::string_view s);
+// Beast's id for the field name `name`, as bhttp::string_to_field gives it: the names
+// a request usually carries found by their length and letters, the rest by Beast's table.
+boost::beast::http::field field_id(std::string_view name);
 
 // No control character but HTAB (so no CR, LF, NUL or DEL): the value goes out as it is.
 bool field_value_safe(std::string_view value);

@@ -103,7 +103,7 @@ struct PlainParse {
       while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
       if (name_end - name >= kFieldPartLimit || value_end - value >= kFieldPartLimit) return std::nullopt;
       p += 2;
-      const auto id = bhttp::string_to_field(std::string_view(name, static_cast<std::size_t>(name_end - name)));
+      const auto id = field_id(std::string_view(name, static_cast<std::size_t>(name_end - name)));
       if (id == bhttp::field::transfer_encoding) return std::nullopt;
       // Beast's parser refuses a Connection that is not a list of tokens: so does this reader,
       // by the same rule (it leaves the request to Beast's parser, which answers 400).

@@ -36,15 +36,16 @@ Handler Router::handler() const {
   return [this](Exchange& ex) { return dispatch(ex); };
 }
 
-// The handler is awaited here, not in a coroutine of the match's own: one frame less per request.
 awaitable<void> Router::dispatch(Exchange& ex) const {
-  const auto started = std::chrono::steady_clock::now();
   std::string_view route;
   bool path_known = false;
-  if (const Route* r = match(ex, route, path_known)) co_await r->handler(ex);
-  else co_await unmatched(ex, path_known);
-  if (observer_) observer_(route, ex, std::chrono::steady_clock::now() - started);
-  ex.end_tail();
+  const Route* r = match(ex, route, path_known);
+  if (observer_) ex.set_router(this, route, std::chrono::steady_clock::now());
+  return r ? r->handler(ex) : unmatched(ex, path_known);
+}
+
+void Router::finished(std::string_view route, const Exchange& ex, std::chrono::nanoseconds took) const {
+  if (observer_) observer_(route, ex, took);
 }
 
 const Router::Route* Router::match(const Exchange& ex, std::string_view& path, bool& path_known) const {

@@ -447,6 +447,7 @@ struct Server::State {
       } else if (exchange.streaming()) {
         co_await exchange.end_stream();  // a handler that forgot to finish still ends the body
       }
+      exchange.finish();  // the router's observer, then the reply's tail
       if (!exchange.reusable() || !stream.socket().is_open()) break;
     }
   }

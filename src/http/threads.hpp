@@ -85,7 +85,8 @@ void flush_control_batch();
 
 // A reply whose last bytes may be out while what follows it on its thread (the request's
 // accounting, its line in the request counters) is not yet in the control batch. The
-// exchange begins one when its reply settles and the router ends it after its observer;
+// exchange begins one when its reply settles and ends it once the server finishes it, after the
+// router's observer (Exchange::finish);
 // settle_workers waits, on each thread, for those begun before it asked, so a client that
 // reads /metrics right after its reply finds that reply counted. Made and ended on the
 // connection's thread; a reply settled on another thread (a handler run on the control thread)

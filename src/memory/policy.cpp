@@ -38,10 +38,14 @@ std::optional<double> number_at(const json::object& o, std::string_view key) {
 
 }  // namespace
 
-bool names_sampling(const json::object& body) {
-  const json::value* options = body.if_contains("options");
+bool names_sampling(const json::object& body) { return options_name_sampling(body.if_contains("options")); }
+
+bool options_name_sampling(const json::value* options) {
   const json::object* o = options ? options->if_object() : nullptr;
-  return o && (o->contains("seed") || o->contains("temperature"));
+  if (!o) return false;
+  for (const auto& kv : *o)
+    if (kv.key() == "seed" || kv.key() == "temperature") return true;
+  return false;
 }
 
 std::string why_not_cacheable(Mode mode, Family family, const json::object& body) {

@@ -28,6 +28,8 @@ std::string why_not_cacheable(Mode mode, Family family, const boost::json::objec
 // never keeps a generation's answer (a caller holding the parsed body tells the cache so, and
 // the cache need not look at the text).
 bool names_sampling(const boost::json::object& body);
+// The same from the body's "options" value (null: none), when the caller has found it.
+bool options_name_sampling(const boost::json::value* options);
 
 // What one request asks of the cache: `Cache-Control: no-cache` (answer from the fleet, but
 // store it), `no-store` (neither read nor write), `X-Hydra-Cache-TTL: SECONDS` (this entry's

@@ -1,7 +1,9 @@
 #pragma once
 // Randomness for tie-breaking, injected so policies are deterministic under test.
+#include "common/fast_random.hpp"
+
 #include <cstdint>
-#include <random>
+#include <vector>
 
 namespace hydra::routing {
 
@@ -14,11 +16,11 @@ public:
 
 class SystemRandom final : public Random {
 public:
-  SystemRandom() : engine_(std::random_device{}()) {}
+  SystemRandom() = default;
   uint64_t next() override { return engine_(); }
 
 private:
-  std::mt19937_64 engine_;
+  FastRandom engine_;
 };
 
 // Returns the given values in turn (then repeats): for tests.

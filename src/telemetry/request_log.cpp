@@ -43,16 +43,27 @@ bool RequestFilter::matches(const RequestRecord& r) const {
 
 uint64_t RequestLog::record(RequestRecord&& r) {
   r.seq = next_seq_++;
-  records_.push_back(std::move(r));
-  if (records_.size() > capacity_) records_.pop_front();
-  for (const auto& l : listeners_) l(records_.back());
-  return records_.back().seq;
+  RequestRecord* slot;
+  if (count_ < capacity_) {
+    ring_.push_back(std::move(r));  // filling: head_ stays 0
+    slot = &ring_.back();
+    ++count_;
+  } else {
+    slot = &ring_[head_];
+    *slot = std::move(r);
+    head_ = (head_ + 1) % capacity_;
+  }
+  for (const auto& l : listeners_) l(*slot);
+  return slot->seq;
 }
 
 std::vector<const RequestRecord*> RequestLog::recent(const RequestFilter& filter) const {
   std::vector<const RequestRecord*> out;
-  for (auto it = records_.rbegin(); it != records_.rend() && out.size() < filter.limit && it->seq > filter.after; ++it)
-    if (filter.matches(*it)) out.push_back(&*it);
+  for (std::size_t i = 0; i < count_ && out.size() < filter.limit; ++i) {
+    const RequestRecord& r = ring_[(head_ + count_ - 1 - i) % capacity_];
+    if (r.seq <= filter.after) break;
+    if (filter.matches(r)) out.push_back(&r);
+  }
   return out;
 }
 

@@ -9,7 +9,6 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,19 +52,22 @@ struct RequestFilter {
 
 class RequestLog {
 public:
-  explicit RequestLog(std::size_t capacity = 1000) : capacity_(capacity) {}
+  explicit RequestLog(std::size_t capacity = 1000) : capacity_(capacity ? capacity : 1) {}
 
   uint64_t record(RequestRecord&& r);
   // Up to `limit` matching records, newest first.
   std::vector<const RequestRecord*> recent(const RequestFilter& filter) const;
-  std::size_t size() const { return records_.size(); }
+  std::size_t size() const { return count_; }
 
   using Listener = std::function<void(const RequestRecord&)>;
   void listen(Listener listener) { listeners_.push_back(std::move(listener)); }
 
 private:
   std::size_t capacity_;
-  std::deque<RequestRecord> records_;
+  // A ring: the newest record at ring_[(head_ + count_ - 1) % capacity_]. A record takes the
+  // oldest one's place by a move, which hands the old one's strings back as it goes.
+  std::vector<RequestRecord> ring_;
+  std::size_t head_ = 0, count_ = 0;
   uint64_t next_seq_ = 1;
   std::vector<Listener> listeners_;
 };

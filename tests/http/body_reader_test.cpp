@@ -144,13 +144,13 @@ TEST(BodyReader, ALengthBodyStopsAtItsLengthAndLeavesWhatFollows) {
 namespace {
 
 // What read_reply_head makes of `wire`, sent by a peer that then closes (when `close`).
-struct HeadRead {
+struct HeadReadOut {
   error_code ec;
   int status = 0;
   std::string held;  // what stayed in the connection's buffer: the body's first bytes
 };
 
-HeadRead read_head_of(const std::vector<std::string>& pieces, bool close) {
+HeadReadOut read_head_of(const std::vector<std::string>& pieces, bool close) {
   boost::asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
   Connection conn(io.get_executor());
@@ -158,7 +158,7 @@ HeadRead read_head_of(const std::vector<std::string>& pieces, bool close) {
   tcp::socket peer = acceptor.accept();
   for (const auto& p : pieces) boost::asio::write(peer, boost::asio::buffer(p));
   if (close) peer.close();
-  HeadRead out;
+  HeadReadOut out;
   ReplyHead head;
   boost::asio::co_spawn(io, [&]() -> awaitable<void> {
     out.ec = co_await read_reply_head(conn, head);
@@ -172,7 +172,7 @@ HeadRead read_head_of(const std::vector<std::string>& pieces, bool close) {
 }  // namespace
 
 TEST(ReadReplyHead, TheHeadIsParsedAndTheBodysFirstBytesStayInTheBuffer) {
-  HeadRead r = read_head_of({"HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\n\r\nhel"}, false);
+  HeadReadOut r = read_head_of({"HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\n\r\nhel"}, false);
   EXPECT_FALSE(r.ec) << r.ec.message();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.held, "hel");
@@ -180,7 +180,7 @@ TEST(ReadReplyHead, TheHeadIsParsedAndTheBodysFirstBytesStayInTheBuffer) {
 
 TEST(ReadReplyHead, AWholeReplyReadAtOnceIsParsedWithItsBodyLeftInTheBuffer) {
   // The read's test parses the head where it decides; the result is the same as in pieces.
-  HeadRead r = read_head_of({"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"}, false);
+  HeadReadOut r = read_head_of({"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"}, false);
   EXPECT_FALSE(r.ec) << r.ec.message();
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(r.held, "ok");

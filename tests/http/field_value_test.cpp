@@ -3,6 +3,7 @@
 #include "http/field_value.hpp"
 
 #include <gtest/gtest.h>
+#include <cctype>
 #include <random>
 
 using hydra::http::field_value_safe;
@@ -52,4 +53,26 @@ TEST(FieldValue, RandomValuesAgreeWithTheBytewiseTest) {
 TEST(FieldValue, ALineBreakBecomesSpacesSoNoFieldFollows) {
   EXPECT_EQ(safe_field_value("node x\r\nX-Evil: 1"), "node x  X-Evil: 1");
   EXPECT_EQ(safe_field_value(std::string("a\0b\x7f", 4)), "a b ");
+}
+
+// field_id's short cut for the common names gives Beast's own answer, in any case, and names
+// that only look alike (one letter off, a CR or '_' where a '-' is) get Beast's answer too.
+TEST(FieldValue, FieldIdsAreBeastsForEveryCaseOfTheCommonNames) {
+  const char* names[] = {"Host", "Accept", "User-Agent", "Connection", "Content-Type", "Authorization",
+                         "Content-Length", "Accept-Encoding", "X-Request-Id", "traceparent", "Expect",
+                         "Proxy-Connection", "Transfer-Encoding", "Hosts", "Accepts", "User-Agenu",
+                         "Content_Type", "Cookie", "Origin"};
+  for (std::string name : names) {
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string n = name;
+      for (char& c : n) {
+        if (variant == 1) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (variant == 2) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      EXPECT_EQ(hydra::http::field_id(n), boost::beast::http::string_to_field(n)) << n;
+    }
+  }
+  EXPECT_EQ(hydra::http::field_id("Host"), boost::beast::http::field::host);
+  EXPECT_EQ(hydra::http::field_id("Content\rLength"), boost::beast::http::string_to_field("Content\rLength"));
+  EXPECT_EQ(hydra::http::field_id("Content-Lengti"), boost::beast::http::field::unknown);
 }
