@@ -219,11 +219,11 @@ http::awaitable<void> checked(Gateway& gw, const http::Handler& inner, http::Exc
 }
 
 // The access-log line's common part (what the handlers noted is in `entry` already).
-void fill_access(telemetry::AccessEntry& entry, std::string_view id, const http::tcp::endpoint& remote,
+void fill_access(telemetry::AccessEntry& entry, std::string_view id, std::string_view client,
                  std::string_view method, std::string_view route, int status) {
   entry.at = std::chrono::system_clock::now();
   entry.request_id = id;
-  entry.client = http::address_text(remote.address());
+  entry.client = client;
   entry.method = method;
   entry.route = route;
   entry.status = status;
@@ -269,7 +269,7 @@ http::awaitable<void> guard(Gateway& gw, const http::Handler& inner, http::Excha
   ex.set_log_context(nullptr);
   entry.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const int status = ex.status() ? ex.status() : entry.outcome == "abandoned" ? 499 : 0;  // as in the request log
-  fill_access(entry, ex.request_id(), ex.remote(), ex.method_string(), ex.path(), status);
+  fill_access(entry, ex.request_id(), ex.remote_text(), ex.method_string(), ex.path(), status);
   log.add(entry, lines->batch);
   write_this_turn(lines);
 }
@@ -367,7 +367,7 @@ http::RefusalHook refusals(Gateway& gw) {
     const telemetry::AccessLog& log = gw.telemetry.access;
     if (!log.enabled()) return;
     telemetry::AccessEntry entry;
-    fill_access(entry, id, r.remote, r.method, r.target.substr(0, r.target.find('?')), r.status);
+    fill_access(entry, id, http::address_text(r.remote.address()), r.method, r.target.substr(0, r.target.find('?')), r.status);
     log.write(entry);  // a refusal: rare, written at once
   };
 }

@@ -386,7 +386,7 @@ awaitable<Dispatched> dispatch(Gateway& gw, ReplySink& sink, DispatchRequest& re
   memory::Cache* cache = gw.cache;
   if (!cache) return dispatch_to_fleet(gw, sink, request);
   const auto started = std::chrono::steady_clock::now();
-  if (request.exchange && request.client.empty()) request.client = http::address_text(request.exchange->remote().address());
+  if (request.exchange && request.client.empty()) request.client = request.exchange->remote_text();
   Plan plan = plan_for(gw, *cache, request);
   if (!plan.policy.error.empty()) return refuse(sink, std::move(plan.policy.error));
   if (!plan.family) return dispatch_to_fleet(gw, sink, request);

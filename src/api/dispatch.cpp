@@ -417,7 +417,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   const auto started = std::chrono::steady_clock::now();
   const Deadline deadline = deadline_from_now(gw);
   if (request.exchange && request.client.empty())  // now: a client that leaves has no address
-    request.client = http::address_text(request.exchange->remote().address());
+    request.client = request.exchange->remote_text();
   Dispatched out;
   const std::string model = normalize_model_name(request.route.model);
   if (telemetry::AccessEntry* entry = access_entry(request)) entry->model = model;

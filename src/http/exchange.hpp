@@ -41,6 +41,11 @@ public:
   // Moves the body out (a 64 MiB body need not be copied again); body() is empty afterwards.
   std::string take_body() { return std::move(request_.body()); }
   tcp::endpoint remote() const { return remote_; }
+  // The client's address as text (address_text), made once per exchange however many ask.
+  const std::string& remote_text() const {
+    if (remote_text_.empty()) remote_text_ = address_text(remote_.address());
+    return remote_text_;
+  }
 
   // Whole replies. Content-Length is set; keep-alive follows the request.
   awaitable<error_code> respond(Response res);
@@ -161,6 +166,7 @@ private:
   std::vector<std::pair<std::string, std::string>> reply_headers_;
   const void* context_ = nullptr;
   std::string request_id_;
+  mutable std::string remote_text_;
   void* log_context_ = nullptr;
   std::function<void()> settled_;
   const Router* router_ = nullptr;

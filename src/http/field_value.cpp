@@ -1,6 +1,5 @@
 #include "http/field_value.hpp"
 
-#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -13,14 +12,6 @@
 namespace hydra::http {
 
 namespace {
-
-constexpr auto kTokenChars = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
 
 bool bytes_safe(const char* p, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -39,18 +30,6 @@ bool word_flagged(const char* p) {
   const std::uint64_t del = x ^ (0x7f * ones);
   return (((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & highs;
 }
-
-}  // namespace
-
-bool token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
-
-bool token_chars(std::string_view s) {
-  for (char c : s)
-    if (!token_char(c)) return false;
-  return true;
-}
-
-namespace {
 
 // A common field name, matched in any case a word at a time: a name of 8 to 16 bytes as its
 // first and last eight bytes, a shorter one (4 to 7) as its first and last four, each with bit

@@ -4,16 +4,32 @@
 // in a route reason): a CR or LF would end the line there and let that text write fields, or a
 // body, of its own. Exchange and the server's refusals write every value
 // through these; ReplyHead reads a node's values and reason phrase by the same rule.
+#include <array>
 #include <boost/beast/http/fields.hpp>
 #include <string>
 #include <string_view>
 
 namespace hydra::http {
 
+namespace detail {
+// RFC 9110 5.6.2's tchar, as a table: the heads' readers ask it of every byte of every name.
+inline constexpr auto kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+}  // namespace detail
+
 // RFC 9110 5.6.2's tchar: a byte of a token (a method, a field name).
-bool token_char(char c);
+inline bool token_char(char c) { return detail::kTokenChars[static_cast<unsigned char>(c)]; }
 // Whether every byte of `s` is a tchar (true for "": callers check for emptiness themselves).
-bool token_chars(std::string_view s);
+inline bool token_chars(std::string_view s) {
+  bool all = true;
+  for (char c : s) all &= token_char(c);
+  return all;
+}
 // Beast's id for the field name `name`, as bhttp::string_to_field gives it: the names
 // a request usually carries found by their length and letters, the rest by Beast's table.
 boost::beast::http::field field_id(std::string_view name);

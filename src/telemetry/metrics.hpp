@@ -119,15 +119,23 @@ public:
     std::size_t operator()(const L& labels) const {
       uint64_t h = labels.size();
       for (std::string_view v : labels) {
-        std::size_t at = 0;
-        for (; at + 8 <= v.size(); at += 8) {
-          uint64_t word;
-          std::memcpy(&word, v.data() + at, 8);
+        // Whole words, then the last eight bytes (overlapping the words before), or the
+        // bytes of a value shorter than eight in one word; and the size.
+        uint64_t word = 0;
+        if (v.size() < 8) {
+          if (!v.empty()) std::memcpy(&word, v.data(), v.size());
           h = (h ^ word) * 0x9e3779b97f4a7c15ull;
+        } else {
+          for (std::size_t at = 0; at + 8 <= v.size(); at += 8) {
+            std::memcpy(&word, v.data() + at, 8);
+            h = (h ^ word) * 0x9e3779b97f4a7c15ull;
+          }
+          if (v.size() % 8) {
+            std::memcpy(&word, v.data() + v.size() - 8, 8);
+            h = (h ^ word) * 0x9e3779b97f4a7c15ull;
+          }
         }
-        uint64_t tail = v.size();
-        for (; at < v.size(); ++at) tail = (tail << 8) | static_cast<unsigned char>(v[at]);
-        h = (h ^ tail) * 0x9e3779b97f4a7c15ull;
+        h = (h ^ v.size()) * 0x9e3779b97f4a7c15ull;
         h ^= h >> 32;
       }
       return static_cast<std::size_t>(h);
