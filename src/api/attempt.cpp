@@ -171,7 +171,7 @@ struct Pump {
 };
 
 // What became of one piece of the reply: read on, stop (the body is over, the node broke off
-// or the requester left), or wait until the sink takes p.unsent (data() after data_now()).
+// or the requester left), or wait until the sink takes p.unsent (data() after data_now(): pump()).
 enum class Flow { more, stop, send };
 
 // After a piece went to the sink: the read's error ends the pump; a full read makes the next
@@ -235,40 +235,35 @@ bool pump_held(Pump& p) {
 
 awaitable<void> pump(Pump& p) {
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
-  Flow flow = Flow::more;
-  if (!p.unsent.empty()) flow = Flow::send;  // pump_held's last piece
   for (;;) {
-    if (flow == Flow::send) {
+    if (!p.unsent.empty()) {  // a piece the client's socket did not take at once
       const bool gone = co_await p.sink.data(p.unsent);
-      const std::size_t size = p.unsent.size();
-      p.unsent = {};
+      const std::size_t size = std::exchange(p.unsent, {}).size();
       if (gone) {
         p.client_gone = true;
         co_return;
       }
       ++p.pieces;
       p.bytes += size;
-      flow = after_piece(p);
+      if (after_piece(p) == Flow::stop) co_return;
     }
-    if (flow == Flow::stop || p.body.done()) co_return;
+    if (p.body.done()) co_return;
+    if (p.conn.buffer.size() > 0) {  // held by the head's read
+      if (pump_held(p)) co_return;
+      continue;
+    }
     char* buf = p.conn.piece();
+    const auto piece = asio::buffer(buf, p.conn.piece_size);
     std::size_t n = 0;
     http::error_code rec;
-    auto& held = p.conn.buffer;  // what the head's read took beyond the head: the body's first bytes
-    if (held.size() > 0) {
-      n = asio::buffer_copy(asio::buffer(buf, p.conn.piece_size), held.data());
-      held.consume(n);
-    } else {
-      const auto piece = asio::buffer(buf, p.conn.piece_size);
-      p.watch.reading(p.idle);
-      if (p.conn.stream.is_tls()) std::tie(rec, n) = co_await p.conn.stream.async_read_some(piece, use_nothrow);
-      else  // the read that brings the rest of a body of known length is the socket's last for now
-        std::tie(rec, n) = co_await p.conn.reads.async_read_some(
-            piece, http::ReadEnds{&http::BodyReader::read_ends, &p.body}, use_nothrow);
-      p.watch.not_reading();  // the requester's sink takes what time it takes
-      if (rec == asio::error::eof) rec = p.body.end_of_input();
-    }
-    flow = take_piece(p, buf, n, rec);
+    p.watch.reading(p.idle);
+    if (p.conn.stream.is_tls()) std::tie(rec, n) = co_await p.conn.stream.async_read_some(piece, use_nothrow);
+    else  // the read that brings the rest of a body of known length is the socket's last for now
+      std::tie(rec, n) = co_await p.conn.reads.async_read_some(
+          piece, http::ReadEnds{&http::BodyReader::read_ends, &p.body}, use_nothrow);
+    p.watch.not_reading();  // the requester's sink takes what time it takes
+    if (rec == asio::error::eof) rec = p.body.end_of_input();
+    if (take_piece(p, buf, n, rec) == Flow::stop) co_return;
   }
 }
 
@@ -459,7 +454,7 @@ namespace {
 // A llama-server node is asked in its own API (api/llama/request.hpp), and its reply turned
 // back into Ollama's on the way to the sink.
 awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                                 const Upstream& upstream, Deadline deadline, std::unique_ptr<Lease>& lease) {
+                                 const Upstream& upstream, AttemptWatch& watch, std::unique_ptr<Lease>& lease) {
   auto translated = llama::translate_request(upstream.target, std::string_view(upstream.body));
   if (auto* error = std::get_if<std::string>(&translated)) {
     co_await sink.fail(400, *error, 0);
@@ -477,9 +472,7 @@ awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::No
   up.headers.set(http::bhttp::field::content_type, "application/json");
   up.body = t.body;
   LlamaSink translating(sink, t, gw.settings.limits.reply_bytes);
-  AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
   Outcome out = co_await rounds(gw, translating, node, served, up, watch, lease);
-  if (!watch.stop()) co_await watch.let_go();
   if (out.kind == Outcome::Kind::served) {
     out.eval_count = translating.eval_count();
     out.prompt_eval_count = translating.prompt_eval_count();
@@ -490,29 +483,24 @@ awaitable<Outcome> attempt_llama(Gateway& gw, ReplySink& sink, const cluster::No
   co_return out;
 }
 
+// Ollama-only endpoints (show, embeddings, ...) are not asked of a llama-server node; another
+// node may have the model.
+awaitable<Outcome> not_on_llama_server(const cluster::NodeView& node, const Served& served, const Upstream& upstream) {
+  std::string path = upstream.target.substr(0, upstream.target.find('?'));
+  std::string body = boost::json::serialize(boost::json::object{
+      {"error", fmt::format("model '{}' is served by a llama.cpp llama-server node ({}), which does not serve {}",
+                            served.model, node.id, path)}});
+  co_return Outcome{Outcome::Kind::node_declined, "llama-server: " + path + " is not served", 404,
+                    "application/json; charset=utf-8", std::move(body)};
+}
+
 }  // namespace
 
 awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                           const Upstream& upstream, Deadline deadline, std::unique_ptr<Lease>& lease) {
-  if (node.kind == cluster::NodeKind::llama_server) {
-    if (llama::translatable(upstream.target)) co_return co_await attempt_llama(gw, sink, node, served, upstream, deadline, lease);
-    // Ollama-only endpoints (show, embeddings, ...): not asked; another node may have the model.
-    std::string path = upstream.target.substr(0, upstream.target.find('?'));
-    std::string body = boost::json::serialize(boost::json::object{
-        {"error", fmt::format("model '{}' is served by a llama.cpp llama-server node ({}), which does not serve {}",
-                              served.model, node.id, path)}});
-    co_return Outcome{Outcome::Kind::node_declined, "llama-server: " + path + " is not served", 404,
-                      "application/json; charset=utf-8", std::move(body)};
-  }
-  AttemptWatch watch(gw, sink, node.index, deadline, co_await asio::this_coro::executor);
-  Outcome out = co_await rounds(gw, sink, node, served, upstream, watch, lease);
-  if (!watch.stop()) co_await watch.let_go();
-  co_return out;
-}
-
-awaitable<Outcome> attempt_watched(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                                   const Upstream& upstream, AttemptWatch& watch, std::unique_ptr<Lease>& lease) {
-  return rounds(gw, sink, node, served, upstream, watch, lease);
+                           const Upstream& upstream, AttemptWatch& watch, std::unique_ptr<Lease>& lease) {
+  if (node.kind != cluster::NodeKind::llama_server) return rounds(gw, sink, node, served, upstream, watch, lease);
+  if (llama::translatable(upstream.target)) return attempt_llama(gw, sink, node, served, upstream, watch, lease);
+  return not_on_llama_server(node, served, upstream);
 }
 
 }  // namespace hydra::api

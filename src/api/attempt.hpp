@@ -48,18 +48,18 @@ using Deadline = std::chrono::steady_clock::time_point;
 
 class Lease;
 
-// `lease` (the attempt's slot) is given back the moment the node's reply has all arrived, before
-// its last bytes go to the requester: a client that sends its next request as soon as it has the
-// reply finds the slot free. Otherwise the caller gives it back when this returns.
-http::awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
-                                 const Upstream& upstream, Deadline deadline, std::unique_ptr<Lease>& lease);
-
 class AttemptWatch;
-// attempt() on an Ollama node (node.kind), with the attempt's watch (api/attempt_watch.hpp) made
-// and stopped by the caller around it, in the caller's frame: one coroutine frame fewer per
-// request. After it: `if (!watch.stop()) co_await watch.let_go();`.
-http::awaitable<Outcome> attempt_watched(Gateway& gw, ReplySink& sink, const cluster::NodeView& node,
-                                         const Served& served, const Upstream& upstream, AttemptWatch& watch,
-                                         std::unique_ptr<Lease>& lease);
+
+// `watch` (api/attempt_watch.hpp) is the caller's, made for this attempt and stopped after it:
+//   AttemptWatch watch(gw, sink, node.index, deadline, executor);
+//   Outcome out = co_await attempt(gw, sink, node, served, upstream, watch, lease);
+//   if (!watch.stop()) co_await watch.let_go();
+// so that it lives in the caller's frame and an attempt on an Ollama node needs no coroutine of
+// its own. `lease` (the attempt's slot) is given back the moment the node's reply has all
+// arrived, before its last bytes go to the requester: a client that sends its next request as
+// soon as it has the reply finds the slot free. Otherwise the caller gives it back when this
+// returns.
+http::awaitable<Outcome> attempt(Gateway& gw, ReplySink& sink, const cluster::NodeView& node, const Served& served,
+                                 const Upstream& upstream, AttemptWatch& watch, std::unique_ptr<Lease>& lease);
 
 }  // namespace hydra::api

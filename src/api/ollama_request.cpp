@@ -12,22 +12,18 @@ namespace json = boost::json;
 
 namespace {
 
-JsonError options_error(std::string_view key, std::string_view rule) {
-  return JsonError{fmt::format("invalid value for \"options.{}\": must be {}", key, rule)};
-}
+// A FieldReader whose errors name the field by its path inside the body.
+struct NestedReader final : TypedFields {
+  NestedReader(const json::object& o, std::string_view prefix) : TypedFields(o), prefix(prefix) {}
+  std::string_view prefix;
+  std::optional<JsonError> error;
 
-// options.`key`'s value (null: absent) as a number: finite, and from `min` to `max` when bounded.
-std::optional<JsonError> option_number(std::string_view key, const json::value* v, bool bounded = false,
-                                       int64_t min = 0, int64_t max = 0) {
-  if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_number()) return options_error(key, "a number");
-  boost::system::error_code ec;
-  const double d = v->to_number<double>(ec);
-  if (ec || !std::isfinite(d)) return options_error(key, "a finite number");
-  if (bounded && (d < static_cast<double>(min) || d > static_cast<double>(max)))
-    return options_error(key, fmt::format("a number from {} to {}", min, max));
-  return std::nullopt;
-}
+protected:
+  void type_error(std::string_view key, JsonType) override { range_error(key, "a number"); }
+  void range_error(std::string_view key, std::string_view rule) override {
+    if (!error) error = JsonError{fmt::format("invalid value for \"{}.{}\": must be {}", prefix, key, rule)};
+  }
+};
 
 }  // namespace
 
@@ -57,19 +53,19 @@ std::optional<JsonError> check_ollama_numbers(const OllamaFields& fields) {
   if (!options || options->is_null()) return std::nullopt;
   if (!options->is_object()) return JsonError{"invalid value for \"options\": expected an object"};
   const json::object& o = options->get_object();
-  const json::value* predict = nullptr;
+  const json::value* predict = nullptr;  // found in the pass below, not looked up each
   const json::value* ctx = nullptr;
   for (const auto& kv : o) {
     if (kv.key() == "num_predict") predict = &kv.value();
     else if (kv.key() == "num_ctx") ctx = &kv.value();
   }
   // The bounded two first, then every number (the first error found is the one answered).
-  if (auto e = option_number("num_predict", predict, true, -2, static_cast<int64_t>(limits::kTokens))) return e;
-  if (auto e = option_number("num_ctx", ctx, true, 0, static_cast<int64_t>(limits::kTokens))) return e;
+  NestedReader r(o, "options");
+  r.number_value("num_predict", predict, -2, static_cast<double>(limits::kTokens));
+  r.number_value("num_ctx", ctx, 0, static_cast<double>(limits::kTokens));
   for (const auto& kv : o)
-    if (kv.value().is_number())  // finite: a JSON 1e400 parses as infinity
-      if (auto e = option_number(kv.key(), &kv.value())) return e;
-  return std::nullopt;
+    if (kv.value().is_number()) r.number_value(kv.key(), &kv.value());  // finite: a JSON 1e400 parses as infinity
+  return r.error;
 }
 
 bool changes_residency(const OllamaFields& fields) {

@@ -226,14 +226,11 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
       LogRequestScope scope(options.upstream.headers["X-Request-Id"]);
       spdlog::info("continuing a stream on {} after {} tokens", node.id, stream->tokens());
     }
-    const Upstream& upstream = follow ? *follow : options.upstream;
     Outcome out;
-    if (node.kind == cluster::NodeKind::ollama) {  // the attempt's watch in this frame: none of its own
+    {  // the attempt's watch lives in this frame: the attempt needs none of its own
       AttemptWatch watch(gw, sink, node.index, options.deadline, co_await http::asio::this_coro::executor);
-      out = co_await attempt_watched(gw, sink, node, served, upstream, watch, lease);
+      out = co_await attempt(gw, sink, node, served, follow ? *follow : options.upstream, watch, lease);
       if (!watch.stop()) co_await watch.let_go();
-    } else {
-      out = co_await attempt(gw, sink, node, served, upstream, options.deadline, lease);
     }
     lease.reset();  // the attempt is over (if its node's reply did not end first): its slot goes to the next waiter
     if (stream && (out.kind == Outcome::Kind::served || out.kind == Outcome::Kind::client_gone)) {

@@ -75,9 +75,14 @@ std::optional<bool> TypedFields::boolean(std::string_view key) {
   return v->get_bool();
 }
 
-std::optional<double> TypedFields::number(std::string_view key) {
-  const json::value* v = raw(key);
-  if (!v) return std::nullopt;
+std::optional<double> TypedFields::number(std::string_view key) { return number_value(key, raw(key)); }
+
+std::optional<double> TypedFields::number(std::string_view key, double min, double max) {
+  return number_value(key, raw(key), min, max);
+}
+
+std::optional<double> TypedFields::number_value(std::string_view key, const json::value* v) {
+  if (!v || v->is_null()) return std::nullopt;
   if (!v->is_number()) {
     type_error(key, JsonType::number);
     return std::nullopt;
@@ -91,8 +96,8 @@ std::optional<double> TypedFields::number(std::string_view key) {
   return d;
 }
 
-std::optional<double> TypedFields::number(std::string_view key, double min, double max) {
-  auto d = number(key);
+std::optional<double> TypedFields::number_value(std::string_view key, const json::value* v, double min, double max) {
+  auto d = number_value(key, v);
   if (d && (*d < min || *d > max)) {
     range_error(key, fmt::format("a number from {} to {}", plain(min), plain(max)));
     return std::nullopt;

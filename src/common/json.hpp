@@ -83,6 +83,10 @@ struct TypedFields {
   std::optional<int64_t> integer(std::string_view key);  // 3.0 reads as 3; 3.5 is a type error
   // The same, bounded (inclusive): a value outside is a range error naming the bounds.
   std::optional<double> number(std::string_view key, double min, double max);
+  // number()'s checks on `key`'s value found already (in a pass over the object; null or none:
+  // absent).
+  std::optional<double> number_value(std::string_view key, const boost::json::value* v);
+  std::optional<double> number_value(std::string_view key, const boost::json::value* v, double min, double max);
   std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max);
   // A string of at most `max_bytes` bytes.
   std::optional<std::string> string(std::string_view key, std::size_t max_bytes);

@@ -45,7 +45,7 @@ awaitable<void> Router::dispatch(Exchange& ex) const {
 }
 
 void Router::finished(std::string_view route, const Exchange& ex, std::chrono::nanoseconds took) const {
-  if (observer_) observer_(route, ex, took);
+  observer_(route, ex, took);  // dispatch() names the router to the exchange only when it has one
 }
 
 const Router::Route* Router::match(const Exchange& ex, std::string_view& path, bool& path_known) const {

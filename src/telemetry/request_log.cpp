@@ -44,10 +44,9 @@ bool RequestFilter::matches(const RequestRecord& r) const {
 uint64_t RequestLog::record(RequestRecord&& r) {
   r.seq = next_seq_++;
   RequestRecord* slot;
-  if (count_ < capacity_) {
+  if (ring_.size() < capacity_) {
     ring_.push_back(std::move(r));  // filling: head_ stays 0
     slot = &ring_.back();
-    ++count_;
   } else {
     slot = &ring_[head_];
     *slot = std::move(r);
@@ -59,8 +58,8 @@ uint64_t RequestLog::record(RequestRecord&& r) {
 
 std::vector<const RequestRecord*> RequestLog::recent(const RequestFilter& filter) const {
   std::vector<const RequestRecord*> out;
-  for (std::size_t i = 0; i < count_ && out.size() < filter.limit; ++i) {
-    const RequestRecord& r = ring_[(head_ + count_ - 1 - i) % capacity_];
+  for (std::size_t i = 0; i < ring_.size() && out.size() < filter.limit; ++i) {
+    const RequestRecord& r = ring_[(head_ + ring_.size() - 1 - i) % ring_.size()];
     if (r.seq <= filter.after) break;
     if (filter.matches(r)) out.push_back(&r);
   }

@@ -57,17 +57,17 @@ public:
   uint64_t record(RequestRecord&& r);
   // Up to `limit` matching records, newest first.
   std::vector<const RequestRecord*> recent(const RequestFilter& filter) const;
-  std::size_t size() const { return count_; }
+  std::size_t size() const { return ring_.size(); }
 
   using Listener = std::function<void(const RequestRecord&)>;
   void listen(Listener listener) { listeners_.push_back(std::move(listener)); }
 
 private:
   std::size_t capacity_;
-  // A ring: the newest record at ring_[(head_ + count_ - 1) % capacity_]. A record takes the
-  // oldest one's place by a move, which hands the old one's strings back as it goes.
+  // A ring: the oldest record at ring_[head_] (0 until it is full), the newest just before it.
+  // A record takes the oldest one's place by a move, which hands the old one's strings back.
   std::vector<RequestRecord> ring_;
-  std::size_t head_ = 0, count_ = 0;
+  std::size_t head_ = 0;
   uint64_t next_seq_ = 1;
   std::vector<Listener> listeners_;
 };
