@@ -367,7 +367,8 @@ http::RefusalHook refusals(Gateway& gw) {
     const telemetry::AccessLog& log = gw.telemetry.access;
     if (!log.enabled()) return;
     telemetry::AccessEntry entry;
-    fill_access(entry, id, http::address_text(r.remote.address()), r.method, r.target.substr(0, r.target.find('?')), r.status);
+    const std::string client = http::address_text(r.remote.address());
+    fill_access(entry, id, client, r.method, r.target.substr(0, r.target.find('?')), r.status);
     log.write(entry);  // a refusal: rare, written at once
   };
 }

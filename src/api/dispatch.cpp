@@ -144,7 +144,7 @@ std::string abandoned_reason(const RelayReport& report, std::chrono::steady_cloc
 telemetry::RequestRecord record_of(const DispatchRequest& request) {
   telemetry::RequestRecord rec;
   rec.endpoint = request.endpoint;
-  rec.model = request.route.model;  // as asked
+  rec.model = request.model;  // as asked, normalised
   rec.client = request.client;
   if (!request.cache.empty()) rec.cache = request.cache;
   if (request.caller) rec.key = std::string(request.caller->name());
@@ -176,7 +176,7 @@ int status_of(int sent, const Result& out, std::string_view outcome) {
 // its own). Control thread.
 void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event event, std::string_view outcome,
              std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
-  std::string model = normalize_model_name(rec.model);
+  std::string model = rec.model;
   if (out.node) prefix_served(gw, *out.node, model, out.prefix);
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
@@ -246,7 +246,7 @@ void account_later(Gateway& gw, const DispatchRequest& request, Result out, Even
 std::string apply_key(Gateway& gw, DispatchRequest& request, std::string& priority_note) {
   if (!request.caller || !request.caller->key) return {};
   const auth::Key& key = *request.caller->key;
-  if (!auth::model_allowed(key, normalize_model_name(request.route.model))) {
+  if (!auth::model_allowed(key, request.model)) {
     take_back(gw, *request.caller, auth::Refusal::model);
     return fmt::format("key \"{}\" may not use model \"{}\"", key.name, request.route.model);
   }
@@ -419,7 +419,8 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (request.exchange && request.client.empty())  // now: a client that leaves has no address
     request.client = request.exchange->remote_text();
   Dispatched out;
-  const std::string model = normalize_model_name(request.route.model);
+  if (request.model.empty()) request.model = normalize_model_name(request.route.model);
+  const std::string& model = request.model;
   if (telemetry::AccessEntry* entry = access_entry(request)) entry->model = model;
   if (request.exchange && !request.upstream.traced)
     add_trace_headers(*request.exchange, request.upstream);  // a translated request: built anew

@@ -20,11 +20,12 @@ std::optional<AccessFormat> parse_access_format(std::string_view text);  // "off
 // API's guard owns it: http::Exchange::log_context); the guard adds the rest at the end.
 struct AccessEntry {
   std::chrono::system_clock::time_point at;  // when the reply ended
-  std::string request_id;
-  std::string client;  // the peer's address
-  std::string key;     // the API key's name; empty with no keys
-  std::string method;
-  std::string route;   // the path, without the query
+  // Views of what the exchange holds (the guard writes the line before the exchange ends).
+  std::string_view request_id;
+  std::string_view client;  // the peer's address
+  std::string key;          // the API key's name; empty with no keys
+  std::string_view method;
+  std::string_view route;   // the path, without the query
   std::string model;   // empty: not a model request
   std::string node;    // the node that served, or was last tried
   int status = 0;      // the reply's status; 499: the client left before one; 0: none

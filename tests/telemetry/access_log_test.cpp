@@ -66,12 +66,13 @@ TEST(AccessLine, TextIsKeyValuePairsWithDashesForWhatIsUnknown) {
             std::string::npos);
 }
 
-// Each byte value at each place of words of 1 to 20 bytes: the value is quoted exactly when the
-// byte is not plain (a control byte or space, '"', '\\', '=', DEL).
+// Each byte value at each place of words of 1 to 40 bytes (read byte by byte below 16, then
+// sixteen at a time, the last block overlapping the one before): the value is quoted exactly
+// when the byte is not plain (a control byte or space, '"', '\\', '=', DEL).
 TEST(AccessLine, AValueIsQuotedExactlyWhenAByteOfItIsNotPlain) {
   AccessEntry e;
   e.at = served().at;
-  for (std::size_t length = 1; length <= 20; ++length)
+  for (std::size_t length = 1; length <= 40; ++length)
     for (std::size_t at = 0; at < length; ++at)
       for (int b = 0; b < 256; ++b) {
         e.model.assign(length, 'a');
@@ -121,7 +122,8 @@ TEST(AccessLogFile, ThreadsWriteWholeLinesAndSighupReopensAMovedFile) {
     for (int t = 0; t < 4; ++t)
       threads.emplace_back([&log, t] {
         AccessEntry e = served();
-        e.request_id = "thread-" + std::to_string(t);
+        const std::string id = "thread-" + std::to_string(t);
+        e.request_id = id;
         e.model = std::string(900, 'm');  // long lines: interleaving would show
         for (int i = 0; i < 200; ++i) log.write(e);
       });
@@ -188,7 +190,8 @@ TEST(AccessLogFile, BatchesWriteWholeLinesOnAPipeAndOutliveTheirLog) {
       threads.emplace_back([&log, t] {
         AccessBatch batch;
         AccessEntry e = served();
-        e.request_id = "batch-" + std::to_string(t);
+        const std::string id = "batch-" + std::to_string(t);
+        e.request_id = id;
         e.model = std::string(900, 'm');  // ~1 KiB lines: a batch of ten spans several PIPE_BUFs
         for (int i = 0; i < 200; ++i) {
           log.add(e, batch);
