@@ -166,6 +166,59 @@ def per_round(a, b, f):
     return [f(x, y) if x and y else None for x, y in zip(a, b)]
 
 
+def ovh_cpu(who, t, r):
+    """(the proxy's CPU µs per request, the machine's busy share) over one throughput run, or None.
+    Requests: the run's measured rate times its wall time (the warm-up's second counted at that rate)."""
+    fields = facts.get(f"overhead.cpu.{who}-t{t}-r{r}", "").split()
+    run = load(f"overhead-throughput-{who}-t{t}-r{r}")
+    if len(fields) != 7 or not run or not run["throughput_rps"]:
+        return None
+    ticks, hz, wall_ns, busy0, all0, busy1, all1 = (int(x) for x in fields)
+    requests = run["throughput_rps"] * wall_ns / 1e9
+    busy = (busy1 - busy0) / (all1 - all0) if all1 > all0 else None
+    return (ticks / hz * 1e6 / requests if requests else None), busy
+
+
+def cpu_section():
+    rows = []
+    for t in ovh_threads:
+        cells = {who: [ovh_cpu(who, t, r) for r in range(1, ovh_rounds + 1)] for who in ("hydra", "nginx", "direct")}
+        if not any(cells["hydra"]):
+            continue
+        rows.append((t, cells))
+    if not rows:
+        return
+    p("CPU per request, over each throughput run (user + system time of the proxy's processes, nginx's workers "
+      "included, divided by the requests: the run's measured rate times its wall time, warm-up included). It moves "
+      "less with the machine's other load than a throughput does (though a process woken less often does more per "
+      "wake-up), so it is the better figure to compare across runs. "
+      "*Machine busy*: the share of both cores in use during the run (all processes); what is left idle is time "
+      "every process of the chain waited on another.")
+    p("")
+    p("| threads | Hydra µs per request (each round) | nginx µs per request (each round) | Hydra/nginx | machine busy: direct, Hydra, nginx |")
+    p("| ---: | ---: | ---: | ---: | ---: |")
+
+    def us(values):
+        got = [v[0] for v in values if v and v[0] is not None]
+        return median_of(got), ", ".join("—" if not v or v[0] is None else f"{v[0]:.1f}" for v in values)
+
+    def busy(values):
+        m = median_of(v[1] for v in values if v and v[1] is not None)
+        return "—" if m is None else f"{m * 100:.0f}%"
+
+    for t, cells in rows:
+        h, h_rounds = us(cells["hydra"])
+        n, n_rounds = us(cells["nginx"])
+        ratio = f"**{h / n:.2f}**" if h and n else "—"
+        p(f"| {t} | {'—' if h is None else f'{h:.1f}'} ({h_rounds}) | {'—' if n is None else f'{n:.1f}'} ({n_rounds}) | "
+          f"{ratio} | {busy(cells['direct'])}, {busy(cells['hydra'])}, {busy(cells['nginx'])} |")
+        if h and n:
+            plural = "s" if t != "1" else ""
+            headline.append(f"CPU per proxied request at {t} thread{plural}: Hydra {h:.1f} µs, nginx {n:.1f} µs "
+                            f"({h / n:.2f}×; medians of {ovh_rounds} rounds)")
+    p("")
+
+
 ovh = {(who, t): ovh_runs(who, t) for t in ovh_threads for who in ("direct", "hydra", "nginx")}
 if ovh_nolog_t:
     ovh[("hydra-nolog", ovh_nolog_t)] = ovh_runs("hydra-nolog", ovh_nolog_t)
@@ -252,6 +305,7 @@ if first_direct:
                      f"{median_of(rps_of(x) for x in nginx if x):,.0f} (rounds: {ratios_text(hn_rounds)})")
         headline.append(line)
     p("")
+    cpu_section()
     t0 = ovh_nolog_t
     if t0 and any(ovh[("hydra-nolog", t0)]) and any(ovh[("hydra", t0)]):
         on, off = ovh[("hydra", t0)], ovh[("hydra-nolog", t0)]

@@ -10,13 +10,26 @@
 
 OVH_BODY='{"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predict":1}}'
 
-# ovh_pair LABEL TARGET_ARGS...: the latency run and the throughput run against the targets.
+# machine_ticks: clock ticks of all CPUs so far, busy (all but idle and iowait) and in all.
+machine_ticks() { awk '$1 == "cpu" { for (i = 2; i <= NF; i++) all += $i; print all - $5 - $6, all }' /proc/stat; }
+
+# ovh_pair LABEL "PIDS" TARGET_ARGS...: the latency run and the throughput run against the
+# targets. Around the throughput run, the CPU time of PIDS (the proxy's processes; none for the
+# direct path), the wall time and the machine's busy and total ticks go into a fact
+# (overhead.cpu.LABEL): the proxy's CPU per request moves less with the machine's other load
+# than a throughput does.
 ovh_pair() {
-  local label=$1; shift
+  local label=$1 pids=$2; shift 2
   loadgen "overhead-latency-$label" "$@" --body "$OVH_BODY" --mode closed --concurrency "$OVH_CONC" \
     --warmup 1 --duration "$OVH_SECONDS"
+  local p before=0 after=0 t0 t1 m0 m1
+  for p in $pids; do before=$((before + $(proc_cpu_ticks "$p"))); done
+  m0=$(machine_ticks); t0=$(date +%s%N)
   loadgen "overhead-throughput-$label" "$@" --body "$OVH_BODY" --mode closed --concurrency "$OVH_MAX_CONC" \
     --warmup 1 --duration "$OVH_SECONDS"
+  t1=$(date +%s%N); m1=$(machine_ticks)
+  for p in $pids; do after=$((after + $(proc_cpu_ticks "$p"))); done
+  fact "overhead.cpu.$label" "$((after - before)) $(getconf CLK_TCK) $((t1 - t0)) $m0 $m1"
 }
 
 overhead() {
@@ -59,10 +72,12 @@ overhead() {
     fi
 
     for r in $(seq "$OVH_ROUNDS"); do
-      ovh_pair "direct-t$t-r$r" "${direct[@]}"
-      ovh_pair "hydra-t$t-r$r" --target "$hydra_url/api/generate"
-      [ -z "$nginx_pid" ] || ovh_pair "nginx-t$t-r$r" --target "$NGINX_URL/api/generate"
-      [ -z "$nolog_pid" ] || ovh_pair "hydra-nolog-t$t0-r$r" --target "$nolog_url/api/generate"
+      ovh_pair "direct-t$t-r$r" "" "${direct[@]}"
+      ovh_pair "hydra-t$t-r$r" "$hydra_pid" --target "$hydra_url/api/generate"
+      # nginx's workers are its master's children (the master only waits).
+      [ -z "$nginx_pid" ] || ovh_pair "nginx-t$t-r$r" "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')" \
+        --target "$NGINX_URL/api/generate"
+      [ -z "$nolog_pid" ] || ovh_pair "hydra-nolog-t$t0-r$r" "$nolog_pid" --target "$nolog_url/api/generate"
     done
 
     fact "overhead.t$t.hydra_cpu_s" "$(awk -v t="$(proc_cpu_ticks "$hydra_pid")" -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}')"
