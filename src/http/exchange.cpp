@@ -47,9 +47,9 @@ void Exchange::finish() {
 }
 
 Exchange::Exchange(Stream& stream, beast::flat_buffer& buffer, Request request, const ServerLimits& limits,
-                   tcp::endpoint remote)
+                   tcp::endpoint remote, std::string& head_space)
     : stream_(stream), buffer_(buffer), request_(std::move(request)), limits_(limits), remote_(remote),
-      reusable_(request_.keep_alive()) {
+      head_(head_space), reusable_(request_.keep_alive()) {
   std::string_view target = request_.target();
   auto q = target.find('?');
   path_ = std::string(target.substr(0, q));

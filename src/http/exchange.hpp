@@ -29,9 +29,10 @@ std::string address_text(const asio::ip::address& address);
 
 class Exchange {
 public:
-  // `remote`: the client's address, read once per connection.
+  // `remote`: the client's address, read once per connection. `head_space`: the connection's
+  // room for a reply head, which each exchange on it reuses (no allocation per request).
   Exchange(Stream& stream, beast::flat_buffer& buffer, Request request, const ServerLimits& limits,
-           tcp::endpoint remote = {});
+           tcp::endpoint remote, std::string& head_space);
 
   const Request& request() const { return request_; }
   std::string_view method_string() const { return request_.method_string(); }
@@ -152,7 +153,7 @@ private:
   bool raw_stream_ = false;
   // A reply of known length: its head waits for the first bytes of the body and goes out in
   // the same write (one send instead of two for a small reply).
-  std::string head_;
+  std::string& head_;  // the connection's
   bool head_held_ = false;
   std::uint64_t body_left_ = 0;  // of a sized body, bytes not yet sent: the last of them settle the reply
   // The write under way (a piece of the body after its held head or chunk-size line), and how

@@ -389,6 +389,7 @@ struct Server::State {
     };
     std::optional<PlainWait> plain;
     if (!stream.is_tls()) plain.emplace(stream);
+    std::string head_space;  // each reply's head, written as text (Exchange::write_head)
     bool first = true;
     for (;;) {
       // A kept-alive connection may idle until its next request starts; from the first byte
@@ -437,7 +438,7 @@ struct Server::State {
         request.emplace(std::move(*read));
       }
       stream.expires_never();  // the handler owns the timing of its own reply
-      Exchange exchange(stream, buffer, std::move(*request), limits, remote);
+      Exchange exchange(stream, buffer, std::move(*request), limits, remote, head_space);
       if (self->draining) exchange.close_after();
       co_await self->handler(exchange);
       if (!exchange.responded()) {
