@@ -506,10 +506,11 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   options.route = &request.route;
   RelayReport report;
   options.report = &report;
+  options.served = &out.served;
   options.deadline = deadline;
   options.cache_label = request.cache;
   if (cold && !routed.loading) gw.cluster.loading_started(chosen, model);
-  out.served = co_await relay(gw, sink, snapshot, out.decision, std::move(options));
+  co_await relay(gw, sink, snapshot, out.decision, std::move(options));
   if (cold) gw.cluster.loading_ended(chosen, model);
 
   event.queued = out.queued;

@@ -174,12 +174,11 @@ Deadline deadline_from_now(const Gateway& gw) {
   return total.count() > 0 ? std::chrono::steady_clock::now() + total : Deadline::max();
 }
 
-awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
-                                       std::shared_ptr<const cluster::Snapshot> snapshot,
-                                       const routing::Decision& decision, RelayOptions&& options) {
+awaitable<void> relay(Gateway& gw, ReplySink& requester, std::shared_ptr<const cluster::Snapshot> snapshot,
+                      const routing::Decision& decision, RelayOptions&& options) {
   if (!decision.ok()) {
     co_await requester.fail(decision.error_status, decision.error, 0);
-    co_return std::nullopt;
+    co_return;
   }
   // Streams of chat and generate replies are followed line by line, so that another node can
   // go on with one whose node breaks off (continuation.hpp).
@@ -200,7 +199,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
       NextLease next = co_await next_lease(gw, sink, snapshot, decision, tried, options, priority);
       if (next.client_gone) {
         report_abandoned(options, tried, stream ? &*stream : nullptr, nullptr, nullptr);
-        co_return std::nullopt;
+        co_return;
       }
       if (!next.why.empty()) failures += (failures.empty() ? "" : "; ") + next.why;
       if (!next.lease) break;
@@ -255,12 +254,13 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         }
         gw.cluster.report_success(index);
         if (options.refresh_after) gw.cluster.request_refresh(index);
-        co_return served;
+        if (options.served) *options.served = std::move(served);
+        co_return;
       case Outcome::Kind::client_gone:
         report_abandoned(options, tried, stream ? &*stream : nullptr, &node, &out);
-        co_return std::nullopt;
+        co_return;
       case Outcome::Kind::interrupted:
-        co_return std::nullopt;
+        co_return;
       case Outcome::Kind::failed_mid_stream: {
         gw.cluster.report_failure(index, out.error);
         std::string message = fmt::format("node {} failed mid-stream: {}", node.id, out.error);
@@ -289,7 +289,7 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
         if (!why_not.empty()) message += fmt::format(" (not continued: {})", why_not);
         report(options, tried, stream ? &*stream : nullptr, message);
         co_await sink.broke(std::move(message));
-        co_return std::nullopt;
+        co_return;
       }
       case Outcome::Kind::node_declined:
         if (out.status == 404) gw.cluster.request_refresh(index);
@@ -316,14 +316,14 @@ awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& requester,
             : fmt::format("the stream broke off and no other node with the model could continue it: {}", failures);
     report(options, tried, &*stream, message);
     co_await sink.broke(std::move(message));
-    co_return std::nullopt;
+    co_return;
   }
   if (declined && declined->status) {
     co_await sink.declined(declined->status, std::move(declined->content_type), std::move(declined->body));
-    co_return std::nullopt;
+    co_return;
   }
   co_await sink.fail(502, fmt::format("no node could serve the request: {}", failures), 0);
-  co_return std::nullopt;
+  co_return;
 }
 
 }  // namespace hydra::api

@@ -45,17 +45,18 @@ struct RelayOptions {
   const routing::RouteRequest* route = nullptr;
   Deadline deadline = Deadline::max();  // timeouts.total_s after the request arrived
   RelayReport* report = nullptr;        // filled when a stream broke off and none could finish it
+  std::optional<Served>* served = nullptr;  // set to the node that served, when one did
   std::string cache_label;  // the response cache's word for the reply (X-Hydra-Cache), e.g. "bypass"
 };
 
 // The deadline of a request that arrives now.
 Deadline deadline_from_now(const Gateway& gw);
 
-// Returns the node that served, or nullopt when none did (the sink has had its answer either way).
-// `options` is taken by reference (its lease and upstream are used up): await the relay in the
-// expression that makes them.
-http::awaitable<std::optional<Served>> relay(Gateway& gw, ReplySink& sink,
-                                             std::shared_ptr<const cluster::Snapshot> snapshot,
-                                             const routing::Decision& decision, RelayOptions&& options);
+// Sets *options.served to the node that served, when one did (the sink has had its answer
+// either way); an out-parameter rather than a result, so a Served's strings are not moved from
+// frame to frame. `options` is taken by reference (its lease and upstream are used up): await
+// the relay in the expression that makes them.
+http::awaitable<void> relay(Gateway& gw, ReplySink& sink, std::shared_ptr<const cluster::Snapshot> snapshot,
+                            const routing::Decision& decision, RelayOptions&& options);
 
 }  // namespace hydra::api
