@@ -144,7 +144,7 @@ std::string abandoned_reason(const RelayReport& report, std::chrono::steady_cloc
 telemetry::RequestRecord record_of(const DispatchRequest& request) {
   telemetry::RequestRecord rec;
   rec.endpoint = request.endpoint;
-  rec.model = request.model;  // as asked, normalised
+  if (!request.route.model.empty()) rec.model = request.model;  // as asked, normalised (empty: none asked)
   rec.client = request.client;
   if (!request.cache.empty()) rec.cache = request.cache;
   if (request.caller) rec.key = std::string(request.caller->name());
@@ -176,7 +176,7 @@ int status_of(int sent, const Result& out, std::string_view outcome) {
 // its own). Control thread.
 void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event event, std::string_view outcome,
              std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
-  std::string model = rec.model;
+  std::string model = rec.model.empty() ? normalize_model_name(rec.model) : rec.model;
   if (out.node) prefix_served(gw, *out.node, model, out.prefix);
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
