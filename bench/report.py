@@ -173,7 +173,7 @@ def ovh_cpu(who, t, r):
     run = load(f"overhead-throughput-{who}-t{t}-r{r}")
     if len(fields) != 7 or not run or not run["throughput_rps"]:
         return None
-    ticks, hz, wall_ns, busy0, all0, busy1, all1 = (int(x) for x in fields)
+    ticks, hz, wall_ns, busy0, all0, busy1, all1 = (int(float(x)) for x in fields)
     requests = run["throughput_rps"] * wall_ns / 1e9
     busy = (busy1 - busy0) / (all1 - all0) if all1 > all0 else None
     return (ticks / hz * 1e6 / requests if requests else None), busy

@@ -10,8 +10,10 @@
 
 OVH_BODY='{"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predict":1}}'
 
-# machine_ticks: clock ticks of all CPUs so far, busy (all but idle and iowait) and in all.
-machine_ticks() { awk '$1 == "cpu" { for (i = 2; i <= NF; i++) all += $i; print all - $5 - $6, all }' /proc/stat; }
+# machine_ticks: clock ticks of all CPUs so far, busy (all but idle and iowait) and in all (user
+# to steal: guest time is counted in user already). printf: mawk prints a number above 2^31 in
+# %g form otherwise.
+machine_ticks() { awk '$1 == "cpu" { for (i = 2; i <= 9; i++) all += $i; printf "%.0f %.0f\n", all - $5 - $6, all }' /proc/stat; }
 
 # ovh_pair LABEL "PIDS" TARGET_ARGS...: the latency run and the throughput run against the
 # targets. Around the throughput run, the CPU time of PIDS (the proxy's processes; none for the
@@ -23,12 +25,12 @@ ovh_pair() {
   loadgen "overhead-latency-$label" "$@" --body "$OVH_BODY" --mode closed --concurrency "$OVH_CONC" \
     --warmup 1 --duration "$OVH_SECONDS"
   local p before=0 after=0 t0 t1 m0 m1
-  for p in $pids; do before=$((before + $(proc_cpu_ticks "$p"))); done
+  for p in $pids; do before=$((before + $(proc_cpu_ticks "$p" || echo 0))); done
   m0=$(machine_ticks); t0=$(date +%s%N)
   loadgen "overhead-throughput-$label" "$@" --body "$OVH_BODY" --mode closed --concurrency "$OVH_MAX_CONC" \
     --warmup 1 --duration "$OVH_SECONDS"
   t1=$(date +%s%N); m1=$(machine_ticks)
-  for p in $pids; do after=$((after + $(proc_cpu_ticks "$p"))); done
+  for p in $pids; do after=$((after + $(proc_cpu_ticks "$p" || echo 0))); done
   fact "overhead.cpu.$label" "$((after - before)) $(getconf CLK_TCK) $((t1 - t0)) $m0 $m1"
 }
 

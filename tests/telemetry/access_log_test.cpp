@@ -66,9 +66,10 @@ TEST(AccessLine, TextIsKeyValuePairsWithDashesForWhatIsUnknown) {
             std::string::npos);
 }
 
-// Each byte value at each place of words of 1 to 40 bytes (read byte by byte below 16, then
-// sixteen at a time, the last block overlapping the one before): the value is quoted exactly
-// when the byte is not plain (a control byte or space, '"', '\\', '=', DEL).
+// Each byte value at each place of words of 1 to 40 bytes (read byte by byte below 8, as two
+// overlapping halves of one block from 8 to 15, then sixteen at a time, the last block
+// overlapping the one before): the value is quoted exactly when the byte is not plain (a
+// control byte or space, '"', '\\', '=', DEL).
 TEST(AccessLine, AValueIsQuotedExactlyWhenAByteOfItIsNotPlain) {
   AccessEntry e;
   e.at = served().at;
