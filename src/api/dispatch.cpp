@@ -176,7 +176,8 @@ int status_of(int sent, const Result& out, std::string_view outcome) {
 // its own). Control thread.
 void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event event, std::string_view outcome,
              std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
-  std::string model = rec.model.empty() ? normalize_model_name(rec.model) : rec.model;
+  const bool asked = !rec.model.empty();  // normalised already (record_of)
+  std::string model = asked ? std::move(rec.model) : normalize_model_name({});
   if (out.node) prefix_served(gw, *out.node, model, out.prefix);
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
@@ -213,7 +214,7 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   rec.tokens_out = r.tokens;
   rec.tokens_in = out.tokens_in;
   // Last: r's views of the label end here.
-  rec.model = rec.model.empty() ? std::move(label) : std::move(model);  // as asked (normalised), "other" or not
+  rec.model = asked ? std::move(model) : std::move(label);  // as asked (normalised), "other" or not
   rec.routing = gw.telemetry.routing.find(routing_seq);
   gw.telemetry.request_log.record(std::move(rec));
 }

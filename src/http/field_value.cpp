@@ -5,9 +5,7 @@
 #include <cstring>
 #include <utility>
 #include <vector>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "common/blocks.hpp"
 
 namespace hydra::http {
 
@@ -101,15 +99,12 @@ bool field_value_safe(std::string_view value) {
   const std::size_t n = value.size();
 #if defined(__SSE2__)
   if (n >= 16) {
-    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
-    for (std::size_t at = 0;; at += 16) {
-      if (at + 16 > n) at = n - 16;
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    return all_blocks16(p, n, [](__m128i x, const char* at) {
+      const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
       // x >= 0x20 (unsigned) exactly where max(x, 0x20) == x.
       const __m128i fine = _mm_andnot_si128(_mm_cmpeq_epi8(x, del), _mm_cmpeq_epi8(_mm_max_epu8(x, space), x));
-      if (_mm_movemask_epi8(fine) != 0xffff && !bytes_safe(p + at, 16)) return false;
-      if (at + 16 == n) return true;
-    }
+      return _mm_movemask_epi8(fine) == 0xffff || bytes_safe(at, 16);
+    });
   }
 #endif
   if (n < 8) return bytes_safe(p, n);

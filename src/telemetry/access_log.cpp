@@ -1,13 +1,11 @@
 #include "telemetry/access_log.hpp"
 
 #include "common/app_log.hpp"
+#include "common/blocks.hpp"
 #include "common/numfmt.hpp"
 #include "common/timefmt.hpp"
 
 #include <fcntl.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <limits.h>
 #include <unistd.h>
 
@@ -47,23 +45,14 @@ bool plain_block(__m128i x) {
 }
 #endif
 
-// Sixteen bytes at a time with SSE2, the last block overlapping the one before; 8 to 15 bytes
-// (an address, a route, a model's name) as one block of two overlapping halves; the table for
-// what is shorter.
+// Sixteen bytes at a time with SSE2 (common/blocks.hpp); 8 to 15 bytes (an address, a route, a
+// model's name) as one block of two overlapping halves; the table for what is shorter.
 bool plain_word(std::string_view v) {
   const char* p = v.data();
   const std::size_t n = v.size();
 #if defined(__SSE2__)
-  if (n >= 16) {
-    for (std::size_t at = 0;; at += 16) {
-      if (at + 16 > n) at = n - 16;
-      if (!plain_block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at)))) return false;
-      if (at + 16 == n) return true;
-    }
-  }
-  if (n >= 8)
-    return plain_block(_mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),
-                                          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + n - 8))));
+  if (n >= 16) return all_blocks16(p, n, [](__m128i x, const char*) { return plain_block(x); });
+  if (n >= 8) return plain_block(block_of_halves(p, n));
 #endif
   return plain_bytes(p, n);
 }
