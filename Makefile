@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 HYDRA := $(BUILD_DIR)/hydra
 
-.PHONY: all deps configure build run demo test bench check fuzz fuzz-deps package clean
+.PHONY: all deps configure build run demo test bench check fuzz fuzz-deps package profile clean
 # `make check`: the whole test suite again, built with ASan+UBSan (scripts/check.sh); -O1 -g1
 # (line tables) compiles about twice as fast as -O2 -g and keeps asserts on.
 ASAN_DIR ?= build-asan
@@ -13,6 +13,9 @@ TSAN_DIR ?= build-tsan
 # `make fuzz`: clang-15 + libFuzzer targets (fuzz/), each run FUZZ_S seconds (scripts/fuzz.sh).
 FUZZ_DIR ?= build-fuzz
 FUZZ_S ?= 60
+# `make profile`: pgo/ anew, the counts the release build is optimised by (cmake/pgo.cmake), from
+# an instrumented build serving scripts/pgo_train.sh's requests. Commit pgo/ with the code.
+PGO_GEN_DIR ?= build-pgo-gen
 
 all: build
 
@@ -43,6 +46,15 @@ test: build
 bench: build
 	@bash bench/run.sh
 
+profile: build
+	@cmake -S . -B $(PGO_GEN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+	  -DHYDRA_PGO_GENERATE=$(CURDIR)/$(PGO_GEN_DIR)/counts >/dev/null
+	@cmake --build $(PGO_GEN_DIR) -j $(JOBS) --target hydra
+	@rm -rf $(PGO_GEN_DIR)/counts
+	@bash scripts/pgo_train.sh $(PGO_GEN_DIR)/hydra $(HYDRA) $(BUILD_DIR)/bench/loadgen
+	@rm -rf pgo && mkdir pgo && cp $(PGO_GEN_DIR)/counts/*.gcda pgo/ \
+	  && rm -f pgo/*hydra_sim.dir* pgo/*hydra_agent.dir* && ls pgo | wc -l | xargs echo "pgo/: counts of files:"
+
 $(ASAN_DIR)/build.ninja: | deps
 	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Check -DCMAKE_CXX_FLAGS_CHECK="-O1 -g1" \
 	  -DHYDRA_SANITIZE=ON >/dev/null
@@ -69,4 +81,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/build.ninja
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_S=$(FUZZ_S) bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) $(PGO_GEN_DIR)

@@ -31,11 +31,14 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 std::string address_text(const asio::ip::address& address) {
   if (!address.is_v4()) return address.to_string();
   const auto bytes = address.to_v4().to_bytes();
-  char buf[16];
+  char buf[16];  // "255.255.255.255"
   char* p = buf;
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     if (i) *p++ = '.';
-    p = std::to_chars(p, buf + sizeof buf, static_cast<unsigned>(bytes[i])).ptr;
+    const unsigned v = bytes[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
   }
   return std::string(buf, p);
 }

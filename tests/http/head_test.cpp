@@ -133,7 +133,7 @@ TEST_F(ReplyHead, Http10GetsARawBodyAndNoChunks) {
 }
 
 TEST(AddressText, IsWhatAsioWrites) {
-  for (const char* text : {"127.0.0.1", "0.0.0.0", "10.20.255.9", "255.255.255.255", "::1", "fe80::1", "::ffff:10.0.0.1"}) {
+  for (const char* text : {"127.0.0.1", "0.0.0.0", "10.20.255.9", "100.0.99.1", "255.255.255.255", "::1", "fe80::1", "::ffff:10.0.0.1"}) {
     const auto address = asio::ip::make_address(text);
     EXPECT_EQ(address_text(address), address.to_string()) << text;
   }

@@ -1,0 +1,51 @@
+# Profile-guided optimisation (GCC). A proxied request runs through more code than the core's
+# instruction cache holds, so where GCC puts the hot paths matters as much as what it compiles
+# them to: with the counts of a training run it lays each function out hot path first, moves
+# error paths and functions never run aside, and inlines by what is called (bench/RESULTS.md,
+# section 1, has the measurement).
+#
+# - The release build (RelWithDebInfo, what `make build` makes) reads the counts kept in pgo/
+#   when it holds any. Counts that no longer match a function (its code changed since) are
+#   ignored for that function alone, which is then compiled as without them; so are files
+#   without counts. `make profile` makes them anew: an instrumented build (HYDRA_PGO_GENERATE)
+#   serving scripts/pgo_train.sh's requests, whose counts replace pgo/.
+# - Instrumented and fuzzing builds never use them. HYDRA_PGO=OFF turns them off.
+option(HYDRA_PGO "Use the profile in pgo/ in release builds" ON)
+set(HYDRA_PGO_GENERATE "" CACHE PATH "Instrumented build for `make profile`: where its counts go")
+
+set(HYDRA_PGO_DIR ${PROJECT_SOURCE_DIR}/pgo)
+if(HYDRA_SANITIZE OR HYDRA_TSAN OR HYDRA_FUZZ OR NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  return()
+endif()
+
+# The counts' file names are the objects' paths below the build directory (src#CMakeFiles#...),
+# so an instrumented build and a release build in any directory meet.
+if(HYDRA_PGO_GENERATE)
+  add_compile_options(-fprofile-generate=${HYDRA_PGO_GENERATE} -fprofile-update=prefer-atomic
+                      -fprofile-prefix-path=${PROJECT_BINARY_DIR})
+  add_link_options(-fprofile-generate=${HYDRA_PGO_GENERATE})
+  message(STATUS "PGO: instrumented build, counts to ${HYDRA_PGO_GENERATE}")
+  return()
+endif()
+
+file(GLOB HYDRA_PGO_FILES CONFIGURE_DEPENDS ${HYDRA_PGO_DIR}/*.gcda)
+if(NOT HYDRA_PGO OR NOT HYDRA_PGO_FILES OR NOT CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
+  return()
+endif()
+# ccache does not find counts named this way, so their digest goes into every command line:
+# new counts, new cache entries. CMake runs again when a file of them changes.
+set(digests "")
+foreach(f IN LISTS HYDRA_PGO_FILES)
+  file(SHA256 ${f} d)
+  string(APPEND digests ${d})
+endforeach()
+string(SHA256 HYDRA_PGO_DIGEST "${digests}")
+string(SUBSTRING ${HYDRA_PGO_DIGEST} 0 16 HYDRA_PGO_DIGEST)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${HYDRA_PGO_FILES})
+# -fprofile-partial-training: a function the training did not run is optimised as usual, not
+# for size. The two warnings are the expected cases above (a function changed, a file new).
+add_compile_options(-fprofile-use=${HYDRA_PGO_DIR} -fprofile-partial-training
+                    -fprofile-prefix-path=${PROJECT_BINARY_DIR} -Wno-missing-profile -Wno-coverage-mismatch)
+add_compile_definitions(HYDRA_PGO_PROFILE=${HYDRA_PGO_DIGEST})
+list(LENGTH HYDRA_PGO_FILES n)
+message(STATUS "PGO: ${n} profiles from pgo/ (${HYDRA_PGO_DIGEST})")
