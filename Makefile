@@ -52,8 +52,8 @@ profile: build
 	@cmake --build $(PGO_GEN_DIR) -j $(JOBS) --target hydra
 	@rm -rf $(PGO_GEN_DIR)/counts
 	@bash scripts/pgo_train.sh $(PGO_GEN_DIR)/hydra $(HYDRA) $(BUILD_DIR)/bench/loadgen
-	@rm -rf pgo && mkdir pgo && cp $(PGO_GEN_DIR)/counts/*.gcda pgo/ \
-	  && rm -f pgo/*hydra_sim.dir* pgo/*hydra_agent.dir* && ls pgo | wc -l | xargs echo "pgo/: counts of files:"
+	@mkdir -p pgo && rm -f pgo/*.gcda && cp $(PGO_GEN_DIR)/counts/*.gcda pgo/ \
+	  && rm -f pgo/*hydra_sim.dir* pgo/*hydra_agent.dir* && ls pgo/*.gcda | wc -l | xargs echo "pgo/: counts of files:"
 
 $(ASAN_DIR)/build.ninja: | deps
 	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Check -DCMAKE_CXX_FLAGS_CHECK="-O1 -g1" \

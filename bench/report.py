@@ -72,6 +72,8 @@ p("")
 p(f"Written by `make bench` (bench/run.sh) on {now}, commit {commit or 'unknown'}, in {facts.get('bench.seconds', '?')} s.")
 p(f"Machine: {os.cpu_count()} cores, {cpu}, {mem_kb / 1048576:.1f} GiB memory, {platform.system()} {platform.release()}; "
   f"{nginx_version}; open-file limit {facts.get('machine.fd_limit', '?')}.")
+if facts.get("hydra.version"):
+    p(f"Gateway: `{facts['hydra.version']}` (a profile-guided build uses the counts in pgo/: README, \"`make profile`\").")
 p("")
 p(f"**Everything shares the same {os.cpu_count()} cores**: the load generator (`bench/loadgen`, one thread), "
   "the gateway (`hydra serve`, at the threads each section states; its default is one per core), nginx "

@@ -103,6 +103,7 @@ trap 'exit 130' INT TERM
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 fact machine.load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
 fact machine.fd_limit "$(ulimit -n)"
+fact hydra.version "$("$HYDRA" --version 2>/dev/null | head -1)"
 started=$SECONDS
 
 routing() {

@@ -28,6 +28,7 @@ if(HYDRA_PGO_GENERATE)
   return()
 endif()
 
+set(HYDRA_PGO_DIGEST "")  # set below when the profile is used (hydra --version names it)
 file(GLOB HYDRA_PGO_FILES CONFIGURE_DEPENDS ${HYDRA_PGO_DIR}/*.gcda)
 if(NOT HYDRA_PGO OR NOT HYDRA_PGO_FILES OR NOT CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
   return()

@@ -49,7 +49,7 @@ load() {  # load PATH BODY [loadgen flags...]
   python3 - "$W/run.json" "$path" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(f"pgo_train: {sys.argv[2]}: {r['ok']} replies, {r.get('errors', 0)} errors")
+print(f"pgo_train: {sys.argv[2]}: {r['ok']} replies, {r['errors']['total']} errors")
 if r['ok'] == 0:
     sys.exit("pgo_train: no reply succeeded; the profile would not be of the data path")
 PY

@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"Hydra: one endpoint for a fleet of Ollama and llama.cpp servers", "hydra"};
-  app.set_version_flag("--version", fmt::format("hydra {} (commit {}, {} build)", hydra::kVersion, hydra::kCommit,
+  app.set_version_flag("--version", fmt::format("hydra {} (commit {}, {})", hydra::kVersion, hydra::kCommit,
                                                 hydra::kBuildType));
   app.require_subcommand(1);
   std::function<int()> run;

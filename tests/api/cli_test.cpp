@@ -183,9 +183,12 @@ TEST(Cli, ExitStatusIsZeroOneOrTwo) {
   EXPECT_EQ(status(""), 2);                                      // no sub-command
   EXPECT_EQ(status("no-such-command"), 2);
   EXPECT_EQ(status("--version"), 0);
-  // The version, the commit it was built from (or "unknown" outside a repository) and the build type.
+  // The version, the commit it was built from (or "unknown" outside a repository), the build type
+  // and, when the release build used the profile in pgo/, that profile's digest.
   auto version = run_shell(hydra + " --version");
-  EXPECT_TRUE(std::regex_search(version.second, std::regex(R"(^hydra \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown), \w+ build\)\n$)")))
+  EXPECT_TRUE(std::regex_search(
+      version.second,
+      std::regex(R"(^hydra \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown), \w+ build(, profile-guided by pgo/ [0-9a-f]{16})?\)\n$)")))
       << version.second;
   EXPECT_EQ(status("sim --vram-gb not-a-number"), 2);              // a value of the wrong kind
   EXPECT_EQ(status("generate --model m:1b"), 2);                // a required argument missing
