@@ -4,7 +4,7 @@
 # user time (README, "`make profile`"; bench/RESULTS.md, section 1).
 #
 # - The release build (RelWithDebInfo, what `make build` makes) reads the counts kept in pgo/
-#   when it holds any. Counts that no longer match a function (its code changed since) are
+#   when it holds any. Counts that no longer match a function (its code changed, or it moved within its file) are
 #   ignored for that function alone, which is then compiled as without them; so are files
 #   without counts. `make profile` makes them anew: an instrumented build (HYDRA_PGO_GENERATE)
 #   serving scripts/pgo_train.sh's requests, whose counts replace pgo/.
