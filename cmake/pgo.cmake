@@ -4,7 +4,7 @@
 # user time (README, "`make profile`"; bench/RESULTS.md, section 1).
 #
 # - The release build (RelWithDebInfo, what `make build` makes) reads the counts kept in pgo/
-#   when it holds any. Counts that no longer match a function (its code changed, or it moved within its file) are
+#   when it holds any. Counts that no longer match a function (its control flow changed) are
 #   ignored for that function alone, which is then compiled as without them; so are files
 #   without counts. `make profile` makes them anew: an instrumented build (HYDRA_PGO_GENERATE)
 #   serving scripts/pgo_train.sh's requests, whose counts replace pgo/.
@@ -44,7 +44,9 @@ string(SHA256 HYDRA_PGO_DIGEST "${digests}")
 string(SUBSTRING ${HYDRA_PGO_DIGEST} 0 16 HYDRA_PGO_DIGEST)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${HYDRA_PGO_FILES})
 # -fprofile-partial-training: a function the training did not run is optimised as usual, not
-# for size. The two warnings are the expected cases above (a function changed, a file new).
+# for size. The two warnings are expected cases: a file new since the counts, a function changed
+# (its counts dropped) or moved or built from another directory (GCC then warns that its source
+# locations changed, and uses its counts all the same).
 add_compile_options(-fprofile-use=${HYDRA_PGO_DIR} -fprofile-partial-training
                     -fprofile-prefix-path=${PROJECT_BINARY_DIR} -Wno-missing-profile -Wno-coverage-mismatch)
 add_compile_definitions(HYDRA_PGO_PROFILE=${HYDRA_PGO_DIGEST})
