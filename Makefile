@@ -52,6 +52,7 @@ profile: build
 	@cmake --build $(PGO_GEN_DIR) -j $(JOBS) --target hydra
 	@rm -rf $(PGO_GEN_DIR)/counts
 	@bash scripts/pgo_train.sh $(PGO_GEN_DIR)/hydra $(HYDRA) $(BUILD_DIR)/bench/loadgen
+	@ls $(PGO_GEN_DIR)/counts/*.gcda >/dev/null  # no counts: pgo/ stays as it was
 	@mkdir -p pgo && rm -f pgo/*.gcda && cp $(PGO_GEN_DIR)/counts/*.gcda pgo/ \
 	  && rm -f pgo/*hydra_sim.dir* pgo/*hydra_agent.dir* && ls pgo/*.gcda | wc -l | xargs echo "pgo/: counts of files:"
 

@@ -4,11 +4,17 @@
 # user time (README, "`make profile`"; bench/RESULTS.md, section 1).
 #
 # - The release build (RelWithDebInfo, what `make build` makes) reads the counts kept in pgo/
-#   when it holds any. Counts that no longer match a function (its control flow changed) are
-#   ignored for that function alone, which is then compiled as without them; so are files
-#   without counts. `make profile` makes them anew: an instrumented build (HYDRA_PGO_GENERATE)
-#   serving scripts/pgo_train.sh's requests, whose counts replace pgo/.
+#   when it holds any. Counts whose function changed shape (its blocks and branches) are
+#   dropped for that function, which GCC then compiles by its own guesses, as it does files
+#   without counts (both still under -fprofile-use's other options: unrolling, peeling...). A
+#   function edited without changing shape keeps its old counts. GCC finds an internal-linkage
+#   function's counts (static, anonymous namespace) by its file's full path, so a checkout in
+#   another directory than the one `make profile` ran in loses those (README, "`make profile`").
+#   `make profile` makes them anew: an instrumented build (HYDRA_PGO_GENERATE) serving
+#   scripts/pgo_train.sh's requests, whose counts replace pgo/.
 # - Instrumented and fuzzing builds never use them. HYDRA_PGO=OFF turns them off.
+# - The instrumented build links only what src/ makes with -fprofile-generate: build the
+#   `hydra` target there (`make profile` does), not the tests or benchmarks.
 option(HYDRA_PGO "Use the profile in pgo/ in release builds" ON)
 set(HYDRA_PGO_GENERATE "" CACHE PATH "Instrumented build for `make profile`: where its counts go")
 
