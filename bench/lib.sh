@@ -1,4 +1,5 @@
-# Helpers shared by the benchmark scenarios (sourced by bench/run.sh, never run alone).
+# Helpers shared by the benchmark scenarios (sourced by bench/run.sh, and by scripts/pgo_train.sh
+# for its training load; never run alone).
 # Every process started here is on loopback, is remembered, and is stopped by bench_cleanup
 # (run.sh traps EXIT); every wait has a deadline.
 

@@ -38,9 +38,10 @@ file(GLOB HYDRA_PGO_FILES CONFIGURE_DEPENDS ${HYDRA_PGO_DIR}/*.gcda)
 if(NOT HYDRA_PGO OR NOT HYDRA_PGO_FILES OR NOT CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
   return()
 endif()
-# ccache does not cache these compiles (it cannot find counts named this way); their digest goes
-# into every command line all the same, so that a cache that did would see new counts as new.
-# CMake runs again when a file of them changes.
+# The counts' digest goes into every command line (HYDRA_PGO_PROFILE below): new counts change
+# the command, so Ninja compiles src/ again (it does not know the .gcda files as inputs); CMake
+# runs again when a file of them changes. ccache does not cache these compiles at all (it cannot
+# find counts named this way).
 set(digests "")
 foreach(f IN LISTS HYDRA_PGO_FILES)
   file(SHA256 ${f} d)
