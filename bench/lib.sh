@@ -99,13 +99,17 @@ start_hydra() {
 
 # start_nginx NAME BALANCE URL...: nginx as a plain reverse proxy over the URLs, configured in
 # $WORK/NAME; BALANCE is "" (round robin) or "least_conn;". $NGINX_WORKERS worker processes
-# (default 1); a caller's array NGINX_ENV goes to `env` in front of nginx alone, as HYDRA_ENV
+# (default 1); with more than one, each worker has its own listening socket (`reuseport`), as
+# Hydra's threads do: with one shared socket, one worker took nearly every connection of a
+# benchmark's burst (measured: 64 of 64 in one run, 53 of 64 in another), so "2 workers" ran on
+# one. A caller's array NGINX_ENV goes to `env` in front of nginx alone, as HYDRA_ENV
 # does for start_hydra. $NGINX_SERVER_OPTS (e.g. "max_fails=1 fail_timeout=5s") is added to each
 # upstream server line and $NGINX_LOCATION_EXTRA (whole directives) to the location; both empty
 # by default (nginx's own defaults). Sets $NGINX_URL and $NGINX_PID.
 start_nginx() {
   local name=$1 balance=$2; shift 2
-  local dir="$WORK/$name" port u pre=()
+  local dir="$WORK/$name" port u pre=() listen_opts=""
+  [ "${NGINX_WORKERS:-1}" -gt 1 ] && listen_opts=" reuseport"
   mkdir -p "$dir/logs"
   port=$(free_port)
   {
@@ -127,7 +131,7 @@ start_nginx() {
     echo "    keepalive_requests 1000000;"
     echo "  }"
     echo "  server {"
-    echo "    listen 127.0.0.1:$port;"
+    echo "    listen 127.0.0.1:$port$listen_opts;"
     echo "    location / {"
     echo "      proxy_pass http://sims;"
     echo "      proxy_http_version 1.1;"
@@ -176,6 +180,18 @@ fd_sampler() {
   while [ -d "/proc/$1/fd" ]; do
     ls "/proc/$1/fd" 2>/dev/null | wc -l >>"$2"
     sleep 0.5
+  done
+}
+
+# task_ticks PID...: "TID=TICKS" (utime + stime) for each thread of each PID, space-separated
+# (an nginx worker is a process of one thread; Hydra's event-loop threads are threads of one).
+task_ticks() {
+  local p t
+  for p in "$@"; do
+    for t in /proc/"$p"/task/*; do
+      # The fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+      sed 's/^.*) //' "$t/stat" 2>/dev/null | awk -v id="${t##*/}" '{ printf "%s=%d ", id, $12 + $13 }'
+    done
   done
 }
 

@@ -219,6 +219,24 @@ def cpu_section():
             headline.append(f"CPU per proxied request at {t} thread{plural}: Hydra {h:.1f} µs, nginx {n:.1f} µs "
                             f"({h / n:.2f}×; medians of {ovh_rounds} rounds)")
     p("")
+    shares = [(t, who, [split_text(who, t, r) for r in range(1, ovh_rounds + 1)])
+              for t, _ in rows if t != "1" for who in ("hydra", "nginx")]
+    shares = [(t, who, texts) for t, who, texts in shares if any(texts)]
+    if shares:
+        p("How each proxy's CPU time was shared among its threads (nginx: its worker processes) in those runs, "
+          "busiest first, each round: " + "; ".join(
+              f"{'Hydra' if who == 'hydra' else 'nginx'} at {t}: {', '.join(x or '—' for x in texts)}"
+              for t, who, texts in shares) + ". A thread under 1% is left out.")
+        p("")
+
+
+def split_text(who, t, r):
+    """The threads' shares of a throughput run's CPU time, as "61/39" (overhead.split facts)."""
+    ticks = [int(x) for x in facts.get(f"overhead.split.{who}-t{t}-r{r}", "").split()]
+    total = sum(ticks)
+    if not total:
+        return None
+    return "/".join(f"{100 * x / total:.0f}" for x in ticks if x * 100 >= total)
 
 
 ovh = {(who, t): ovh_runs(who, t) for t in ovh_threads for who in ("direct", "hydra", "nginx")}

@@ -24,14 +24,26 @@ ovh_pair() {
   local label=$1 pids=$2; shift 2
   loadgen "overhead-latency-$label" "$@" --body "$OVH_BODY" --mode closed --concurrency "$OVH_CONC" \
     --warmup 1 --duration "$OVH_SECONDS"
-  local p before=0 after=0 t0 t1 m0 m1
+  local p before=0 after=0 t0 t1 m0 m1 split0 split1
   for p in $pids; do before=$((before + $(proc_cpu_ticks "$p" || echo 0))); done
+  split0=$(task_ticks $pids)
   m0=$(machine_ticks); t0=$(date +%s%N)
   loadgen "overhead-throughput-$label" "$@" --body "$OVH_BODY" --mode closed --concurrency "$OVH_MAX_CONC" \
     --warmup 1 --duration "$OVH_SECONDS"
   t1=$(date +%s%N); m1=$(machine_ticks)
   for p in $pids; do after=$((after + $(proc_cpu_ticks "$p" || echo 0))); done
+  split1=$(task_ticks $pids)
   fact "overhead.cpu.$label" "$((after - before)) $(getconf CLK_TCK) $((t1 - t0)) $m0 $m1"
+  # How the proxy's CPU time was shared among its threads (nginx: its worker processes): the
+  # ticks each used during the run, the busiest first; shows whether a second thread did work.
+  [ -z "$pids" ] || fact "overhead.split.$label" "$(split_ticks "$split0" "$split1")"
+}
+
+# split_ticks "TID=TICKS ..." "TID=TICKS ...": the ticks each thread used between the two
+# readings (task_ticks), those that used any, the largest first.
+split_ticks() {
+  { printf '%s\n' $1 | sed 's/^/0 /'; printf '%s\n' $2 | sed 's/^/1 /'; } | tr '=' ' ' |
+    awk '$1 == 0 { a[$2] = $3 } $1 == 1 { d = $3 - a[$2]; if (d > 0) print d }' | sort -rn | tr '\n' ' ' | sed 's/ $//'
 }
 
 overhead() {
