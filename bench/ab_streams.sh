@@ -51,7 +51,7 @@ one_run() {  # LABEL BINARY
     "${args[@]}" >"$dir/gateway.log" 2>&1 &
   local gw=$!
   pids+=("$gw")
-  wait_for "$dir/gateway.log" 'nodes reachable' 20
+  wait_for "$dir/gateway.log" 'nodes reachable' 20 "$gw"
   local url ticks0 opens0
   url=$(grep -o 'Ollama API on http://[0-9.:]*' "$dir/gateway.log" | sed 's/Ollama API on //')
   ticks0=$(awk '{print $14 + $15}' "/proc/$gw/stat")

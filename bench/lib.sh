@@ -51,13 +51,15 @@ bench_cleanup() {
   return 0
 }
 
-# wait_for FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN; fails at the deadline.
+# wait_for FILE PATTERN [SECONDS [PID]]: until FILE has a line matching PATTERN; fails at the
+# deadline, or at once when PID (the process that writes FILE) has ended.
 wait_for() {
-  local file=$1 pattern=$2 deadline=$((SECONDS + ${3:-15}))
+  local file=$1 pattern=$2 deadline=$((SECONDS + ${3:-15})) pid=${4:-}
   until grep -q -- "$pattern" "$file" 2>/dev/null; do
-    if [ $SECONDS -ge $deadline ]; then
-      echo "bench: timed out waiting for '$pattern' in $file:" >&2
-      tail -5 "$file" >&2 || true
+    if [ $SECONDS -ge $deadline ] || { [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; }; then
+      if [ $SECONDS -ge $deadline ]; then echo "bench: timed out waiting for '$pattern' in $file:" >&2
+      else echo "bench: process $pid ended before '$pattern' appeared in $file:" >&2; fi
+      tail -5 "$file" >&2 2>/dev/null || true
       return 1
     fi
     sleep 0.05
@@ -74,7 +76,8 @@ start_sims() {
   bench_start "$name" "$HYDRA" sim --listen 127.0.0.1:0 --nodes "$count" --load-seconds 0 "$@"
   local deadline=$((SECONDS + 20))
   until [ "$(sim_urls "$WORK/$name.log" | wc -l)" -ge "$count" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "bench: sims $name did not start" >&2; tail -5 "$WORK/$name.log" >&2; return 1; }
+    { [ $SECONDS -lt $deadline ] && kill -0 "$LAST_PID" 2>/dev/null; } ||
+      { echo "bench: sims $name did not start" >&2; tail -5 "$WORK/$name.log" >&2; return 1; }
     sleep 0.05
   done
   mapfile -t SIM_URLS < <(sim_urls "$WORK/$name.log")
@@ -93,7 +96,7 @@ start_hydra() {
   [ -z "${HYDRA_ENV[*]+x}" ] || pre=(env "${HYDRA_ENV[@]}")
   HYDRA_DASHBOARD=false bench_start "$name" ${pre[@]+"${pre[@]}"} "$HYDRA" "${args[@]}"
   HYDRA_PID=$LAST_PID
-  wait_for "$WORK/$name.log" 'nodes reachable' 20
+  wait_for "$WORK/$name.log" 'nodes reachable' 20 "$HYDRA_PID"
   HYDRA_URL=$(grep -o 'Ollama API on http://[0-9.:]*' "$WORK/$name.log" | sed 's/Ollama API on //')
 }
 

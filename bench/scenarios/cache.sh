@@ -67,7 +67,7 @@ cache() {
     port=$(free_port)
     bench_start cache-redis redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --logfile ""
     local redis_pid=$LAST_PID
-    wait_for "$WORK/cache-redis.log" 'Ready to accept connections' 10
+    wait_for "$WORK/cache-redis.log" 'Ready to accept connections' 10 "$LAST_PID"
     HYDRA_ENV=(HYDRA_THREADS=1 HYDRA_CACHE_L2_MB=0 "HYDRA_CACHE_REDIS_URL=redis://127.0.0.1:$port")
     cache_tier cache-l3 "$url"
     bench_stop "$redis_pid"

@@ -39,7 +39,7 @@ conversations_run() {
     bench_start "conv-$policy-$name" "$HYDRA" sim --listen 127.0.0.1:0 --name "$name" --seed $((i + 1)) \
       --load-seconds 0 --loaded "$CONV_MODEL" "${flags[@]}" ${CONV_SIM_FLAGS:-}
     sims+=("$LAST_PID")
-    wait_for "$WORK/conv-$policy-$name.log" 'listening on' 15
+    wait_for "$WORK/conv-$policy-$name.log" 'listening on' 15 "$LAST_PID"
     urls+=("$(sim_urls "$WORK/conv-$policy-$name.log" | head -1)#slots=${CONV_PARALLEL[$i]}")
     if [ "$policy" = "${CONV_POLICIES%% *}" ]; then fact "conversations.$name.sim_cmd" "$(cat "$WORK/conv-$policy-$name.cmd")"; fi
   done

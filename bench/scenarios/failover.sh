@@ -13,7 +13,7 @@ failover_run() {
     bench_start "$name-sim$i" "$HYDRA" sim --listen 127.0.0.1:0 --name "fo$i" --tokens-per-second 20 \
       --parallel 64 --load-seconds 0 --loaded llama3.2:3b
     pids+=("$LAST_PID")
-    wait_for "$WORK/$name-sim$i.log" 'listening on' 15
+    wait_for "$WORK/$name-sim$i.log" 'listening on' 15 "$LAST_PID"
     urls+=("$(sim_urls "$WORK/$name-sim$i.log" | head -1)")
   done
   local front front_pid

@@ -62,7 +62,7 @@ gw_redis_start() {
   GW_REDIS_PORT=$(free_port)
   bench_start "gw-redis-$1" redis-server --bind 127.0.0.1 --port "$GW_REDIS_PORT" --save "" --appendonly no --logfile ""
   GW_REDIS_PID=$LAST_PID
-  wait_for "$WORK/gw-redis-$1.log" 'Ready to accept connections' 10
+  wait_for "$WORK/gw-redis-$1.log" 'Ready to accept connections' 10 "$LAST_PID"
   fact gateways.redis_cmd "$(cat "$WORK/gw-redis-$1.cmd")"
 }
 

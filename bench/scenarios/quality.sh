@@ -22,7 +22,7 @@ quality_run() {
     bench_start "quality-$policy-$name" "$HYDRA" sim --listen 127.0.0.1:0 --name "$name" --seed $((++i)) \
       --load-seconds "$QUALITY_LOAD_S" "${QUALITY_CATALOG[@]}" $flags
     sims+=("$LAST_PID")
-    wait_for "$WORK/quality-$policy-$name.log" 'listening on' 15
+    wait_for "$WORK/quality-$policy-$name.log" 'listening on' 15 "$LAST_PID"
     urls+=("$(sim_urls "$WORK/quality-$policy-$name.log" | head -1)#$slots")
   done
   HYDRA_ROUTING_POLICY=$policy start_hydra "quality-$policy-gw" "" "${urls[@]}"
@@ -73,7 +73,7 @@ busy_run() {
     bench_start "busy-$capacity-$name" "$HYDRA" sim --listen 127.0.0.1:0 --name "$name" --seed $((++i)) \
       --load-seconds "$BUSY_LOAD_S" $flags
     sims+=("$LAST_PID")
-    wait_for "$WORK/busy-$capacity-$name.log" 'listening on' 15
+    wait_for "$WORK/busy-$capacity-$name.log" 'listening on' 15 "$LAST_PID"
     local url
     url=$(sim_urls "$WORK/busy-$capacity-$name.log" | head -1)
     if [ "$capacity" = configured ]; then urls+=("$url#$told"); else urls+=("$url"); fi
