@@ -29,6 +29,10 @@ for t in 1 2; do
   grep -q "^| hydra | $t | " "$out" || { echo "bench smoke: no overhead row for hydra at $t thread(s)"; exit 1; }
 done
 grep -q "Allocations per proxied request" "$out" || { echo "bench smoke: no allocations per request"; exit 1; }
+# With nginx present: how each proxy's CPU time was shared among its threads at 2.
+if command -v nginx >/dev/null; then
+  grep -q "shared among its threads.*Hydra at 2: [0-9]" "$out" || { echo "bench smoke: no threads' shares"; exit 1; }
+fi
 # Every policy of scenario 5 has its row.
 for policy in scored round_robin least_connections; do
   grep -q "^| $policy | " "$out" || { echo "bench smoke: no row for $policy"; exit 1; }
