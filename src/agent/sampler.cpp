@@ -1,5 +1,7 @@
 #include "agent/sampler.hpp"
 
+#include "common/thread_name.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <exception>
 
@@ -34,7 +36,10 @@ void Sampler::start() {
     std::lock_guard lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("hydra-sampler");
+    loop();
+  });
 }
 
 void Sampler::stop() {

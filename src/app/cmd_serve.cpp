@@ -10,6 +10,7 @@
 #include "memory/cache.hpp"
 #include "app/version.hpp"
 #include "cluster/cluster.hpp"
+#include "common/thread_name.hpp"
 #include "cluster/discovery.hpp"
 #include "common/app_log.hpp"
 #include "common/spawn.hpp"
@@ -470,6 +471,7 @@ int serve(const ServeConfig& config) {
     Worker& w = *workers[i];
     keep.emplace_back(w.ioc.get_executor());
     w.thread = std::thread([&w, index = static_cast<int>(i + 1)] {
+      name_this_thread(fmt::format("hydra-w{}", index));
       http::set_thread_index(index);
       http::set_thread_loop(w.ioc.get_executor());
       w.ioc.run();

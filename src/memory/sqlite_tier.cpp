@@ -1,5 +1,7 @@
 #include "memory/sqlite_tier.hpp"
 
+#include "common/thread_name.hpp"
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -55,7 +57,10 @@ SqliteTier::SqliteTier(const std::string& path, std::size_t max_bytes)
   db_->totals(entries, bytes);
   entries_ = entries;
   bytes_ = bytes;
-  thread_ = std::thread([this] { ioc_.run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("hydra-sqlite");
+    ioc_.run();
+  });
 }
 
 SqliteTier::~SqliteTier() {

@@ -1,5 +1,7 @@
 #include "state/redis_link.hpp"
 
+#include "common/thread_name.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -220,7 +222,10 @@ RedisLink::RedisLink(RedisUrl url, std::chrono::milliseconds timeout, std::strin
     : url_(std::move(url)), timeout_(timeout), purpose_(std::move(purpose)), work_(asio::make_work_guard(ioc_)) {
   probe_timer_ = std::make_unique<asio::steady_timer>(ioc_);
   asio::post(ioc_, [this] { probe(); });
-  thread_ = std::thread([this] { ioc_.run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("hydra-redis");
+    ioc_.run();
+  });
 }
 
 void RedisLink::checked(bool ok, const std::string& error, bool fatal) {

@@ -5,9 +5,13 @@
 // `threads = 1` serves as before.
 #include "support/fleet.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <fstream>
 #include <future>
 #include <gtest/gtest.h>
 #include <thread>
@@ -20,6 +24,20 @@ namespace {
 
 std::vector<std::string> sim_args() {
   return {"--model", "llama3.2:3b=2", "--loaded", "llama3.2:3b", "--tokens-per-second", "400", "--load-seconds", "0.1"};
+}
+
+// The names of a process's threads (/proc/PID/task/TID/comm), sorted.
+std::vector<std::string> thread_names(pid_t pid) {
+  std::vector<std::string> out;
+  const std::filesystem::path tasks = fmt::format("/proc/{}/task", pid);
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream comm(t.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 json::object stats(Fleet& f) { return json::parse(get(f.gateway(), "/stats").body).as_object(); }
@@ -85,6 +103,12 @@ TEST(Threads, ManyClientsOnFourWorkersAreServedWholeWithinTheNodesSlots) {
   f.add_sim("b", sim_args(), "#slots=2");
   f.start_gateway({}, {"--threads", "4"});
   EXPECT_EQ(stats(f).at("threads").to_number<int64_t>(), 4);
+  // The workers are named (top -H, ps -L); the main thread, the control thread, keeps the
+  // process's name.
+  const auto names = thread_names(f.gateway_pid());
+  for (const char* want : {"hydra", "hydra-w1", "hydra-w2", "hydra-w3"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want << " in " << fmt::format("{}", fmt::join(names, ", "));
+  EXPECT_EQ(std::find(names.begin(), names.end(), "hydra-w4"), names.end());
 
   constexpr int kClients = 12, kRounds = 4;
   Tally t;
