@@ -114,6 +114,34 @@ TEST(StreamLine, OllamaChunksAreReadAsTheirTreeSaysWhateverTheirShape) {
       "",
       "\n",
       R"({})",
+      // The quick reading's edges (what it reads itself, and what it leaves to the parser).
+      "{\"response\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"done\":false}",
+      "{\"response\":\"\xc0\x80\"}",          // overlong
+      "{\"response\":\"\xe0\x80\x80\"}",      // overlong
+      "{\"response\":\"\xf0\x80\x80\x80\"}",  // overlong
+      "{\"response\":\"\xe0\xa0\x80\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\xed\x9f\xbf\"}",  // the first and last allowed
+      "{\"response\":\"\xed\xa0\x80\"}",      // a surrogate
+      "{\"response\":\"\xf4\x90\x80\x80\"}",  // above U+10FFFF
+      "{\"response\":\"\xe2\x82\"}",          // cut short
+      "{\"response\":\"\xe2\x82\",\"x\":1}",
+      "{\"response\":\"tab\there\x1f\"}",     // a control character
+      "{\"r\xc3\xa9sponse\":\"a name in UTF-8\",\"response\":\"r\"}",
+      R"({"response":"\/\b\f\n\r\t\"\\","done":false})",
+      R"({"response":"\x","done":false})",
+      R"({"response":"a","n":[-0,0.5,123456789012345678,1234567890123456789,-7.25]})",
+      R"({"response":"a","n":01})",
+      R"({"response":"a","n":1.})",
+      R"({"response":"a","n":.5})",
+      R"({"response":"a","n":-})",
+      R"({"response":"a","n":1e2,"done":true})",
+      R"({"response":"a","n":[[[[[[[[[[[[1]]]]]]]]]]]],"done":true})",
+      R"({"message":{"content":"deep","x":{"a":{"b":{"c":{"d":{"e":{"f":{}}}}}}}},"done":true})",
+      R"({"done":tru})",
+      R"({"done":nul})",
+      R"({"done":true,})",
+      R"({"done" : true , "response" :	"ws"})",
+      "{\"response\":\"r\"}\n\n",
+      "{\"response\":\"r\"} \x01",
   };
   StreamLine got;
   for (const char* line : lines) expect_same(line, got);  // one StreamLine for all: nothing carries over
@@ -125,7 +153,8 @@ TEST(StreamLine, RandomLinesAgreeWithTheTree) {
   const std::vector<std::string> names = {"response", "thinking", "done", "error", "message", "model", "content",
                                           "tool_calls", "x"};
   const std::vector<std::string> scalars = {R"("")", R"("t\"e\\x\nt")", R"("\u00fc")", "true", "false", "null",
-                                            "0", "-1.5e3", "18446744073709551615", "1e400", "-2E-400", "123456789012345678901234"};
+                                            "0", "-1.5e3", "18446744073709551615", "1e400", "-2E-400", "123456789012345678901234",
+                                            "-0", "0.25", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", "\"a\\/b\\tc\""};
   std::function<std::string(int)> value = [&](int depth) -> std::string {
     const int kind = depth > 2 ? 0 : static_cast<int>(rng() % 4);
     if (kind <= 1) return scalars[rng() % scalars.size()];
@@ -150,7 +179,8 @@ TEST(StreamLine, RandomLinesAgreeWithTheTree) {
     // (mostly not an object at all), whichever way it is read.
     if (rng() % 4 == 0) {
       const std::size_t at = rng() % line.size();
-      const char junk[] = {'"', '\\', ',', ':', '}', ']', '{', '[', '0', '-', 'e', '.', 't', ' ', '\x01', '\xc3'};
+      const char junk[] = {'"', '\\', ',', ':', '}', ']', '{', '[', '0', '-', 'e', '.', 't', ' ',
+                           '\x01', '\x1f', '\xc3', '\xed', '\xf4', '\x80'};
       switch (rng() % 3) {
         case 0: line.erase(at, 1); break;
         case 1: line.insert(at, 1, line[at]); break;
