@@ -189,15 +189,19 @@ fd_sampler() {
 # task_ticks PID...: "TID=TICKS" (utime + stime) for each thread of each PID, space-separated
 # (an nginx worker is a process of one thread; Hydra's event-loop threads are threads of one).
 task_ticks() {
-  local p t
+  local p t v
   for p in "$@"; do
     for t in /proc/"$p"/task/*; do
-      # The fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
-      sed 's/^.*) //' "$t/stat" 2>/dev/null | awk -v id="${t##*/}" '{ printf "%s=%d ", id, $12 + $13 }'
+      v=$(stat_ticks "$t/stat" 2>/dev/null) && printf '%s=%s ' "${t##*/}" "$v"
     done
   done
 }
 
+# stat_ticks FILE: utime + stime in clock ticks from a /proc .../stat file (the fields after the
+# command name, which may hold spaces: utime and stime are the 12th and 13th of those).
+# Fails (prints nothing) when the file cannot be read: the process or thread has ended.
+stat_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$1"; }
+
 # proc_cpu_ticks PID: utime + stime in clock ticks; proc_kb PID FIELD: VmRSS/VmHWM in kB.
-proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+proc_cpu_ticks() { stat_ticks "/proc/$1/stat"; }
 proc_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }

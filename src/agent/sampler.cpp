@@ -36,10 +36,7 @@ void Sampler::start() {
     std::lock_guard lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] {
-    name_this_thread("hydra-sampler");
-    loop();
-  });
+  thread_ = named_thread("hydra-sampler", [this] { loop(); });
 }
 
 void Sampler::stop() {

@@ -470,8 +470,7 @@ int serve(const ServeConfig& config) {
   for (std::size_t i = 0; i < workers.size(); ++i) {
     Worker& w = *workers[i];
     keep.emplace_back(w.ioc.get_executor());
-    w.thread = std::thread([&w, index = static_cast<int>(i + 1)] {
-      name_this_thread(fmt::format("hydra-w{}", index));
+    w.thread = named_thread(fmt::format("hydra-w{}", i + 1), [&w, index = static_cast<int>(i + 1)] {
       http::set_thread_index(index);
       http::set_thread_loop(w.ioc.get_executor());
       w.ioc.run();

@@ -57,10 +57,7 @@ SqliteTier::SqliteTier(const std::string& path, std::size_t max_bytes)
   db_->totals(entries, bytes);
   entries_ = entries;
   bytes_ = bytes;
-  thread_ = std::thread([this] {
-    name_this_thread("hydra-sqlite");
-    ioc_.run();
-  });
+  thread_ = named_thread("hydra-sqlite", [this] { ioc_.run(); });
 }
 
 SqliteTier::~SqliteTier() {

@@ -222,10 +222,7 @@ RedisLink::RedisLink(RedisUrl url, std::chrono::milliseconds timeout, std::strin
     : url_(std::move(url)), timeout_(timeout), purpose_(std::move(purpose)), work_(asio::make_work_guard(ioc_)) {
   probe_timer_ = std::make_unique<asio::steady_timer>(ioc_);
   asio::post(ioc_, [this] { probe(); });
-  thread_ = std::thread([this] {
-    name_this_thread("hydra-redis");
-    ioc_.run();
-  });
+  thread_ = named_thread("hydra-redis", [this] { ioc_.run(); });
 }
 
 void RedisLink::checked(bool ok, const std::string& error, bool fatal) {
