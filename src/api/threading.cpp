@@ -24,23 +24,8 @@ http::Handler threaded(Gateway& gw, http::Handler inner) {
   };
 }
 
-namespace {
-
-// On a thread that serves connections: the replies out before now are accounted, and what they
-// handed the control thread is on its way (it arrives before this answer).
-http::awaitable<void> settle_here() {
-  co_await http::earlier_tails_ended(std::chrono::seconds(1));
-  http::flush_control_batch();
-}
-
-}  // namespace
-
 http::awaitable<void> settle_workers(const Gateway& gw) {
-  if (gw.workers.empty()) {  // one thread: the control thread serves the connections itself
-    co_await settle_here();
-    co_return;
-  }
-  for (const auto& worker : gw.workers) co_await boost::asio::co_spawn(worker, settle_here(), boost::asio::use_awaitable);
+  co_await http::settle_threads(gw.control, gw.workers, std::chrono::seconds(1));
 }
 
 }  // namespace hydra::api

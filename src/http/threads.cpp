@@ -1,6 +1,7 @@
 #include "http/threads.hpp"
 
 #include <algorithm>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdint>
 #include <mutex>
 #include <utility>
@@ -124,6 +125,21 @@ awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit) {
   ListedTimer listed(t, executor, below);
   listed.timer.expires_after(limit);
   co_await listed.timer.async_wait(use_nothrow);
+}
+
+namespace {
+// On a thread that serves connections: the replies out before now are accounted, and what they
+// handed the control thread is on its way (it arrives before the caller resumes there).
+awaitable<void> settle_here(std::chrono::milliseconds limit) {
+  co_await earlier_tails_ended(limit);
+  flush_control_batch();
+}
+}  // namespace
+
+awaitable<void> settle_threads(asio::any_io_executor control, const std::vector<asio::any_io_executor>& workers,
+                               std::chrono::milliseconds limit) {
+  for (const auto& worker : workers) co_await asio::co_spawn(worker, settle_here(limit), asio::use_awaitable);
+  co_await asio::co_spawn(control, settle_here(limit), asio::use_awaitable);
 }
 
 }  // namespace hydra::http

@@ -109,4 +109,11 @@ private:
 // Completes when every ReplyTail this thread began before the call has ended, or after `limit`.
 awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit);
 
+// Completes once every thread that serves connections, each worker and then the control thread
+// (which serves them too), has ended the reply tails it began before (each waited for at most
+// `limit`) and handed its control batch over; a worker's batch then runs on the control thread
+// before the caller resumes there. Called on the control thread.
+awaitable<void> settle_threads(asio::any_io_executor control, const std::vector<asio::any_io_executor>& workers,
+                               std::chrono::milliseconds limit);
+
 }  // namespace hydra::http

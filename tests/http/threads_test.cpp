@@ -8,8 +8,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <future>
+#include <optional>
 #include <gtest/gtest.h>
 #include <thread>
+#include <vector>
 
 namespace asio = boost::asio;
 using hydra::http::awaitable;
@@ -111,4 +113,50 @@ TEST(Threads, AReplyTailThatEndedDoesNotBeginAgain) {
   asio::co_spawn(io, settle_then_mark(std::chrono::hours(1), &settled), asio::detached);
   io.poll();
   EXPECT_TRUE(settled);
+}
+
+namespace {
+
+// Runs `f` on `executor` and returns once it has run (or 5 s have passed: false).
+template <class F>
+bool run_on(const asio::any_io_executor& executor, F f) {
+  std::promise<void> ran;
+  asio::post(executor, [&] {
+    f();
+    ran.set_value();
+  });
+  return ran.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+}
+
+}  // namespace
+
+// The control thread serves connections too: a reply it sent whose tail is still open is waited
+// for as a worker's is (a /stats right after a reply counts it, whichever thread served it).
+TEST(Threads, SettlingWaitsForTheControlThreadsRepliesAsForTheWorkers) {
+  TwoThreads t;
+  const asio::any_io_executor control = t.control.get_executor(), worker = t.worker.get_executor();
+  std::optional<hydra::http::ReplyTail> on_control, on_worker;
+  ASSERT_TRUE(run_on(control, [&] { on_control.emplace().begin(); }));
+  ASSERT_TRUE(run_on(worker, [&] { on_worker.emplace().begin(); }));
+  std::atomic<bool> settled{false};
+  const std::vector<asio::any_io_executor> workers{worker};
+  asio::co_spawn(
+      control,
+      [&]() -> awaitable<void> {
+        co_await hydra::http::settle_threads(control, workers, std::chrono::hours(1));
+        settled = true;
+      },
+      asio::detached);
+  // The worker's reply ends; each thread then takes a few turns (the worker's settling resumes
+  // and hands its completion to the control thread, which goes on to its own replies).
+  ASSERT_TRUE(run_on(worker, [&] { on_worker.reset(); }));
+  for (int turn = 0; turn < 3; ++turn) {
+    ASSERT_TRUE(run_on(worker, [] {}));
+    ASSERT_TRUE(run_on(control, [] {}));
+  }
+  EXPECT_FALSE(settled) << "settled with a reply of the control thread still open";
+  ASSERT_TRUE(run_on(control, [&] { on_control.reset(); }));
+  for (int turn = 0; turn < 500 && !settled; ++turn) ASSERT_TRUE(run_on(control, [] {}));
+  EXPECT_TRUE(settled);
+  t.stop();
 }
