@@ -6,13 +6,13 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "support/http_client.hpp"
+#include "support/run_on.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <future>
 #include <mutex>
 #include <set>
 #include <string>
@@ -108,14 +108,7 @@ public:
   }
 
 private:
-  void on_io(std::function<void()> f) {
-    std::promise<void> done;
-    boost::asio::post(ioc_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
+  void on_io(std::function<void()> f) { (void)test::run_on(ioc_.get_executor(), std::move(f), std::chrono::hours(1)); }
 
   GatewayRequest record(http::Exchange& ex, std::string kind, std::string id) {
     GatewayRequest r;

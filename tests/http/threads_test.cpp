@@ -1,6 +1,7 @@
 // http/threads.hpp: on_control() runs work on the control thread and resumes the caller on its
 // own; post_control() hands work over.
 #include "http/threads.hpp"
+#include "support/run_on.hpp"
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -115,29 +116,14 @@ TEST(Threads, AReplyTailThatEndedDoesNotBeginAgain) {
   EXPECT_TRUE(settled);
 }
 
-namespace {
-
-// Runs `f` on `executor` and returns once it has run (or 5 s have passed: false).
-template <class F>
-bool run_on(const asio::any_io_executor& executor, F f) {
-  std::promise<void> ran;
-  asio::post(executor, [&] {
-    f();
-    ran.set_value();
-  });
-  return ran.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-}
-
-}  // namespace
-
 // The control thread serves connections too: a reply it sent whose tail is still open is waited
 // for as a worker's is (a /stats right after a reply counts it, whichever thread served it).
 TEST(Threads, SettlingWaitsForTheControlThreadsRepliesAsForTheWorkers) {
   TwoThreads t;
   const asio::any_io_executor control = t.control.get_executor(), worker = t.worker.get_executor();
   std::optional<hydra::http::ReplyTail> on_control, on_worker;
-  ASSERT_TRUE(run_on(control, [&] { on_control.emplace().begin(); }));
-  ASSERT_TRUE(run_on(worker, [&] { on_worker.emplace().begin(); }));
+  ASSERT_TRUE(hydra::test::run_on(control, [&] { on_control.emplace().begin(); }));
+  ASSERT_TRUE(hydra::test::run_on(worker, [&] { on_worker.emplace().begin(); }));
   std::atomic<bool> settled{false};
   const std::vector<asio::any_io_executor> workers{worker};
   asio::co_spawn(
@@ -149,14 +135,14 @@ TEST(Threads, SettlingWaitsForTheControlThreadsRepliesAsForTheWorkers) {
       asio::detached);
   // The worker's reply ends; each thread then takes a few turns (the worker's settling resumes
   // and hands its completion to the control thread, which goes on to its own replies).
-  ASSERT_TRUE(run_on(worker, [&] { on_worker.reset(); }));
+  ASSERT_TRUE(hydra::test::run_on(worker, [&] { on_worker.reset(); }));
   for (int turn = 0; turn < 3; ++turn) {
-    ASSERT_TRUE(run_on(worker, [] {}));
-    ASSERT_TRUE(run_on(control, [] {}));
+    ASSERT_TRUE(hydra::test::run_on(worker, [] {}));
+    ASSERT_TRUE(hydra::test::run_on(control, [] {}));
   }
   EXPECT_FALSE(settled) << "settled with a reply of the control thread still open";
-  ASSERT_TRUE(run_on(control, [&] { on_control.reset(); }));
-  for (int turn = 0; turn < 500 && !settled; ++turn) ASSERT_TRUE(run_on(control, [] {}));
+  ASSERT_TRUE(hydra::test::run_on(control, [&] { on_control.reset(); }));
+  for (int turn = 0; turn < 500 && !settled; ++turn) ASSERT_TRUE(hydra::test::run_on(control, [] {}));
   EXPECT_TRUE(settled);
   t.stop();
 }

@@ -5,6 +5,7 @@
 #include "http/server_fixture.hpp"
 #include "http/tls.hpp"
 #include "support/certs.hpp"
+#include "support/run_on.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
@@ -199,12 +200,7 @@ TEST_F(TlsServer, WaitClosedSeesATlsClientLeave) {
   EXPECT_FALSE(gone_.load());
   asio::post(ioc_, [&] { conn->stream.close(); });
   EXPECT_TRUE(test::wait_for([&] { return gone_.load(); }, std::chrono::seconds(5)));
-  std::promise<void> dropped;
-  asio::post(ioc_, [&] {
-    conn.reset();
-    dropped.set_value();
-  });
-  dropped.get_future().wait();
+  ASSERT_TRUE(test::run_on(ioc_.get_executor(), [&] { conn.reset(); }));
 }
 
 TEST_F(TlsServer, ReloadServesTheNewCertificateToNewConnectionsOnly) {
