@@ -60,8 +60,6 @@ void note_choice(routing::Decision& decision, std::size_t chosen, const cluster:
   decision.reason = fmt::format("{}; {} {}", decision.reason, snapshot.nodes[chosen].id, how);
 }
 
-// The model as metrics label it: a model some node of the fleet has, or "other", so that
-// clients asking for made-up names cannot grow the metrics without bound.
 // What the accounting needs of a dispatched request: small, so that handing it to the control
 // thread copies little.
 struct Result {
@@ -108,6 +106,8 @@ Result with_prefix(Result r, const DispatchRequest& request, std::size_t sent_to
   return r;
 }
 
+// The model as metrics label it: a model some node of the fleet has, or "other", so that
+// clients asking for made-up names cannot grow the metrics without bound.
 std::string model_label(const Gateway& gw, const std::string& model, const Result& out) {
   if (out.routed || model.empty()) return model;
   auto snapshot = gw.cluster.snapshot();

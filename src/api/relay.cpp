@@ -9,6 +9,7 @@
 #include "routing/policy.hpp"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +20,9 @@ namespace bhttp = http::bhttp;
 using http::awaitable;
 
 namespace {
+
+// The nodes a request was sent to, in order: max_attempts (3 by default) fit without allocating.
+using Tried = boost::container::small_vector<std::size_t, 4>;
 
 // Above any request's priority (1-10, plus aging while it waits).
 constexpr int kContinuationPriority = 1000;
@@ -35,7 +39,7 @@ bool hop_by_hop(bhttp::field f, std::string_view name) {
 }
 
 // The decision without the nodes tried already, free slots as they are now.
-routing::Decision remaining(const routing::Decision& decision, const std::vector<std::size_t>& tried,
+routing::Decision remaining(const routing::Decision& decision, const Tried& tried,
                             const cluster::Snapshot& snapshot) {
   routing::Decision rest = decision;
   auto was_tried = [&](std::size_t i) { return std::find(tried.begin(), tried.end(), i) != tried.end(); };
@@ -59,7 +63,7 @@ struct NextLease {
 };
 
 awaitable<NextLease> next_lease(Gateway& gw, ReplySink& sink, std::shared_ptr<const cluster::Snapshot>& snapshot,
-                                const routing::Decision& decision, const std::vector<std::size_t>& tried,
+                                const routing::Decision& decision, const Tried& tried,
                                 const RelayOptions& options, int priority) {
   NextLease next;
   if (gw.shards && !tried.empty() && snapshot->nodes[tried.back()].coordinator == options.model &&
@@ -112,7 +116,7 @@ std::string describe(const std::vector<Switch>& steps) {
 }
 
 // What became of a request that no node finished, for the routing log.
-void report(const RelayOptions& options, const std::vector<std::size_t>& tried, const ContinuingSink* stream,
+void report(const RelayOptions& options, const Tried& tried, const ContinuingSink* stream,
             const std::string& error) {
   if (!options.report) return;
   options.report->attempts = static_cast<int>(tried.size());
@@ -122,7 +126,7 @@ void report(const RelayOptions& options, const std::vector<std::size_t>& tried, 
 
 // The client left: while `node` served it (with `gone` the attempt's outcome), or while it
 // waited for a slot for the next attempt (no node).
-void report_abandoned(const RelayOptions& options, const std::vector<std::size_t>& tried, const ContinuingSink* stream,
+void report_abandoned(const RelayOptions& options, const Tried& tried, const ContinuingSink* stream,
                       const cluster::NodeView* node, const Outcome* gone) {
   report(options, tried, stream, {});
   if (!options.report) return;
@@ -190,7 +194,7 @@ awaitable<void> relay(Gateway& gw, ReplySink& requester, std::shared_ptr<const c
   bool follow_as_chat = false;     // the continuation of a generate request is a chat
   std::optional<Outcome> declined;
   std::string failures;
-  std::vector<std::size_t> tried;
+  Tried tried;
   std::unique_ptr<Lease> lease = std::move(options.lease);
   while (static_cast<int>(tried.size()) < gw.settings.max_attempts) {
     if (!lease) {

@@ -329,33 +329,38 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
   ranked.reserve(chosen.size());
   for (std::size_t i = 0; i < chosen.size(); ++i)
     ranked.push_back(score(snapshot.nodes[chosen[i]->node], *chosen[i], model, request, w, random, views[i], best_cost));
-  std::size_t keep = std::min(kKeep, ranked.size());
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(keep), ranked.end(), better);
+  // Ordered by position, not by moving the candidates themselves (each is over 100 bytes).
+  Scratch<uint32_t> order(ranked.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  const auto before = [&ranked](uint32_t a, uint32_t b) { return better(ranked[a], ranked[b]); };
+  std::size_t keep = std::min(kKeep, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<long>(keep), order.end(), before);
+  const auto at = [&](uint32_t pos) -> const Candidate& { return ranked[pos].c; };
   if (requested) {
-    auto it = std::find_if(ranked.begin(), ranked.end(), [&](const Ranked& r) { return r.c.index == requested->node; });
-    std::rotate(ranked.begin(), it, it + 1);
-    if (static_cast<std::size_t>(it - ranked.begin()) >= keep) ++keep;
+    auto it = std::find_if(order.begin(), order.end(), [&](uint32_t pos) { return at(pos).index == requested->node; });
+    std::rotate(order.begin(), it, it + 1);
+    if (static_cast<std::size_t>(it - order.begin()) >= keep) ++keep;
     notes.push_back(fmt::format("node {} requested", snapshot.nodes[requested->node].id));
   }
-  ranked.resize(std::min(keep, ranked.size()));
+  order.resize(std::min(keep, order.size()));
   if (!request.avoid_nodes.empty()) {
     // A retry after a failure: the nodes that failed go last, still there if nothing else can serve.
-    auto avoided = [&](const Ranked& r) {
+    auto avoided = [&](uint32_t pos) {
       return std::any_of(request.avoid_nodes.begin(), request.avoid_nodes.end(),
-                         [&](const std::string& id) { return names_node(snapshot.nodes[r.c.index], id); });
+                         [&](const std::string& id) { return names_node(snapshot.nodes[at(pos).index], id); });
     };
-    auto kept = std::stable_partition(ranked.begin(), ranked.end(), [&](const Ranked& r) { return !avoided(r); });
-    for (auto it = kept; it != ranked.end(); ++it)
-      notes.push_back(fmt::format("avoiding {} (it failed this work before)", snapshot.nodes[it->c.index].id));
+    auto kept = std::stable_partition(order.begin(), order.end(), [&](uint32_t pos) { return !avoided(pos); });
+    for (auto it = kept; it != order.end(); ++it)
+      notes.push_back(fmt::format("avoiding {} (it failed this work before)", snapshot.nodes[at(*it).index].id));
+  }
+  d.ranked.reserve(order.size());
+  d.candidates.reserve(order.size());
+  for (uint32_t pos : order) {
+    d.ranked.push_back(at(pos).index);
+    d.candidates.push_back(at(pos));
   }
   // The node the request named is worth waiting for, unless a retry moved it back.
-  if (requested && ranked.front().c.index == requested->node) ranked.front().c.worth_waiting = true;
-  d.ranked.reserve(ranked.size());
-  d.candidates.reserve(ranked.size());
-  for (const auto& r : ranked) {
-    d.ranked.push_back(r.c.index);
-    d.candidates.push_back(r.c);
-  }
+  if (requested && d.candidates.front().index == requested->node) d.candidates.front().worth_waiting = true;
 
   const Candidate& best = d.candidates.front();
   auto on_gpu = [](Placement p) { return p == Placement::gpu || p == Placement::resident_gpu; };

@@ -2,6 +2,7 @@
 // The recent routing decisions, newest last, for GET /routing, /stats and the dashboard: which
 // request went to which node, why, and what else was considered. Bounded ring; listeners are
 // told of each new entry (the dashboard's live stream). Single-threaded: the gateway's thread.
+#include <boost/container/small_vector.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
@@ -17,7 +18,7 @@ namespace hydra::telemetry {
 struct RoutedCandidate {
   std::string node_id;
   double score = 0;
-  std::string placement;  // resident_gpu, cpu, ... (routing::Placement)
+  const char* placement = "";  // routing::to_string(Placement): a literal, not copied per request
   bool free_slot = true;
 };
 
@@ -42,7 +43,9 @@ struct RoutingEvent {
   int attempts = 0;            // nodes tried (more than one: a failover happened)
   bool queued = false;         // waited in the admission queue
   std::vector<ContinuedStep> continued;  // mid-stream continuations, in order
-  std::vector<RoutedCandidate> candidates;
+  // A decision keeps at most 8 (routing's kKeep), 9 with a requested node rotated in: inline,
+  // so recording an event allocates once.
+  boost::container::small_vector<RoutedCandidate, 8> candidates;
 };
 
 boost::json::object to_json(const RoutingEvent& e);
