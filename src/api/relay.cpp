@@ -9,8 +9,8 @@
 #include "routing/policy.hpp"
 
 #include <algorithm>
-#include <boost/container/small_vector.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
