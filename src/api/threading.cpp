@@ -25,7 +25,7 @@ http::Handler threaded(Gateway& gw, http::Handler inner) {
 }
 
 http::awaitable<void> settle_workers(const Gateway& gw) {
-  co_await http::settle_threads(gw.control, gw.workers, std::chrono::seconds(1));
+  co_await http::settle_threads(gw.workers, std::chrono::seconds(1));
 }
 
 }  // namespace hydra::api

@@ -136,10 +136,9 @@ awaitable<void> settle_here(std::chrono::milliseconds limit) {
 }
 }  // namespace
 
-awaitable<void> settle_threads(asio::any_io_executor control, const std::vector<asio::any_io_executor>& workers,
-                               std::chrono::milliseconds limit) {
+awaitable<void> settle_threads(const std::vector<asio::any_io_executor>& workers, std::chrono::milliseconds limit) {
   for (const auto& worker : workers) co_await asio::co_spawn(worker, settle_here(limit), asio::use_awaitable);
-  co_await asio::co_spawn(control, settle_here(limit), asio::use_awaitable);
+  co_await settle_here(limit);  // the control thread's own: the caller runs there
 }
 
 }  // namespace hydra::http

@@ -129,7 +129,7 @@ TEST(Threads, SettlingWaitsForTheControlThreadsRepliesAsForTheWorkers) {
   asio::co_spawn(
       control,
       [&]() -> awaitable<void> {
-        co_await hydra::http::settle_threads(control, workers, std::chrono::hours(1));
+        co_await hydra::http::settle_threads(workers, std::chrono::hours(1));
         settled = true;
       },
       asio::detached);
