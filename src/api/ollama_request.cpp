@@ -2,6 +2,7 @@
 
 #include "common/duration.hpp"
 #include "common/limits.hpp"
+#include "memory/policy.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -74,6 +75,27 @@ bool changes_residency(const OllamaFields& fields) {
   const bool empty_prompt = (!prompt || (prompt->is_string() && prompt->get_string().empty())) &&
                             (!messages || (messages->is_array() && messages->get_array().empty()));
   return empty_prompt || fields.keep_alive;
+}
+
+OllamaFacts facts_of(const OllamaFields& fields, std::string model, bool texts) {
+  const auto text_of = [](const json::value* v) {
+    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+  };
+  OllamaFacts out;
+  out.model = std::move(model);
+  out.changes_residency = changes_residency(fields);
+  out.names_sampling = memory::options_name_sampling(fields.options);
+  out.keep_alive = parse_keep_alive(fields.keep_alive, KeepAlive{}).value;
+  if (!fields.keep_alive || fields.keep_alive->is_null()) out.keep_alive.reset();
+  if (!texts) return out;
+  out.prompt = text_of(fields.prompt);
+  out.system = text_of(fields.system);
+  out.messages_array = fields.messages && fields.messages->is_array();
+  if (out.messages_array)
+    for (const auto& m : fields.messages->get_array())
+      if (const json::object* message = m.if_object())
+        out.messages.push_back({text_of(message->if_contains("role")), text_of(message->if_contains("content"))});
+  return out;
 }
 
 }  // namespace hydra::api

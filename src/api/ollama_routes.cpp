@@ -6,10 +6,10 @@
 #include "api/dispatch.hpp"
 #include "api/exchange_sink.hpp"
 #include "api/ollama_request.hpp"
+#include "api/ollama_scan.hpp"
 #include "api/shards.hpp"
 #include "common/json.hpp"
 #include "common/model_name.hpp"
-#include "memory/policy.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -52,37 +52,57 @@ routing::RouteRequest route_request_for(const std::string& model) {
   return r;
 }
 
+// What routed() goes by in the request, read in one pass over its text; a request that pass
+// leaves to the tree (anything unusual: an error, a field given twice) is read into its tree,
+// which answers an unusable one in its own words. False when it is unusable, with the 400's
+// message in `error`. `texts`: its prompt's texts too (prefix affinity keys them).
+bool read_ollama_facts(const http::Exchange& ex, bool texts, OllamaFacts& facts, std::optional<ModelRequest>& tree,
+                       std::string& error) {
+  if (scan_ollama_request(ex.body(), texts, facts)) return true;
+  auto parsed = parse_model_body(ex.body(), "model", "name");
+  if (auto* err = std::get_if<JsonError>(&parsed)) {
+    error = std::move(err->message);
+    return false;
+  }
+  tree.emplace(std::move(std::get<ModelBody>(parsed)));
+  const OllamaFields fields(tree->body);
+  if (auto bad_number = check_ollama_numbers(fields)) {
+    error = std::move(bad_number->message);
+    return false;
+  }
+  facts = facts_of(fields, tree->model, texts);
+  return true;
+}
+
 // generate, chat, embed, embeddings, show: to the best node that has the model.
 http::awaitable<void> routed(Gateway& gw, http::Exchange& ex) {
   std::string unusable;
-  auto req = read_model_request(ex, "model", "name", unusable);
-  if (!req) {
+  OllamaFacts facts;
+  std::optional<ModelRequest> tree;  // only when the pass left the request to it; the facts' views may point into it
+  const bool prefixes = keys_prefixes(gw);
+  if (!read_ollama_facts(ex, prefixes, facts, tree, unusable)) {
     co_await ex.respond_error(status::bad_request, unusable);
-    co_return;
-  }
-  const OllamaFields fields(req->body);
-  if (auto bad_number = check_ollama_numbers(fields)) {
-    co_await ex.respond_error(status::bad_request, bad_number->message);
     co_return;
   }
   DispatchRequest request;
   request.endpoint = std::string(ex.path());
   request.caller = caller_of(ex);
   request.exchange = &ex;
-  request.route = route_request_for(req->model);
+  request.route = route_request_for(facts.model);
   std::string bad_hint = read_hint_headers(ex.request(), request.route);
   if (!bad_hint.empty()) {
     co_await ex.respond_error(status::bad_request, bad_hint);
     co_return;
   }
   request.upstream = upstream_of(ex);
-  request.changes_residency = changes_residency(fields);
-  request.names_sampling = memory::options_name_sampling(fields.options);
-  if (keys_prefixes(gw)) {  // from the tree parsed above: the body is not parsed again for it
-    request.prefix = prefix_of(request.upstream.target, fields, request.upstream.body.size());
+  request.changes_residency = facts.changes_residency;
+  request.names_sampling = facts.names_sampling;
+  if (prefixes) {  // from the reading above: the body is not read again for it
+    request.prefix = prefix_of(request.upstream.target, facts, request.upstream.body.size());
     request.prefix_read = true;
   }
-  req.reset();  // its fields are read: the tree goes now, not at the end of a long reply
+  facts = OllamaFacts{};  // its fields are read: what it kept goes now, not at the end of a long reply
+  tree.reset();
   ExchangeSink sink(ex, gw.settings.limits);
   co_await dispatch(gw, sink, request);
 }

@@ -1,5 +1,7 @@
 #include "api/prefix_request.hpp"
 
+#include "api/ollama_scan.hpp"
+
 #include "common/duration.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -12,12 +14,6 @@ namespace hydra::api {
 namespace json = boost::json;
 
 namespace {
-
-std::string_view text_of(const json::value* v) {
-  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-std::string_view text_of(const json::object& o, std::string_view field) { return text_of(o.if_contains(field)); }
 
 // The key the index records: a request without one still takes a slot's place.
 const routing::PrefixKey& key_of(const PrefixFacts& facts) {
@@ -39,24 +35,21 @@ bool generation(std::string_view target, bool& chat) {
 // carries images (parsing it would hold it twice).
 bool keyable(std::size_t body_size) { return body_size >= routing::kPrefixBlock && body_size <= kPrefixBodyLimit; }
 
-PrefixFacts read_prefix(bool chat, const OllamaFields& body) {
+PrefixFacts read_prefix(bool chat, const OllamaFacts& body) {
   PrefixFacts facts;
   facts.generates = true;  // an empty prompt (a load) takes no slot, but is rare enough to count
   routing::PrefixKeyBuilder builder;
   if (chat) {
-    const json::value* messages = body.messages;
-    if (!messages || !messages->is_array()) return facts;
-    for (const auto& m : messages->get_array())
-      if (const json::object* message = m.if_object()) builder.add(text_of(*message, "role"), text_of(*message, "content"));
+    if (!body.messages_array) return facts;
+    for (const auto& m : body.messages) builder.add(m.role, m.content);
   } else {
-    if (std::string_view system = text_of(body.system); !system.empty()) builder.add("system", system);
-    builder.add("user", text_of(body.prompt));
+    if (!body.system.empty()) builder.add("system", body.system);
+    builder.add("user", body.prompt);
   }
-  auto key = std::make_shared<routing::PrefixKey>(builder.finish());
-  if (!key->empty()) facts.key = std::move(key);
-  const KeepAlive fallback{false, std::chrono::minutes(5)};
-  const KeepAliveResult keep = parse_keep_alive(body.keep_alive, fallback);
-  if (keep.value) facts.keep_alive = keep.value->forever ? Nanos(-1) : keep.value->duration;
+  routing::PrefixKey key = builder.finish();
+  if (!key.empty()) facts.key = std::make_shared<routing::PrefixKey>(std::move(key));
+  const KeepAlive keep = body.keep_alive.value_or(KeepAlive{false, std::chrono::minutes(5)});
+  facts.keep_alive = keep.forever ? Nanos(-1) : keep.duration;
   return facts;
 }
 
@@ -64,7 +57,7 @@ PrefixFacts read_prefix(bool chat, const OllamaFields& body) {
 
 bool keys_prefixes(const Gateway& gw) { return gw.policy == routing::Policy::scored && gw.weights.prefix > 0; }
 
-PrefixFacts prefix_of(std::string_view target, const OllamaFields& body, std::size_t body_size) {
+PrefixFacts prefix_of(std::string_view target, const OllamaFacts& body, std::size_t body_size) {
   bool chat = false;
   if (!generation(target, chat)) return {};
   if (!keyable(body_size)) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
@@ -75,6 +68,8 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   bool chat = false;
   if (!generation(upstream.target, chat)) return {};
   if (!keyable(upstream.body.size())) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
+  OllamaFacts facts;
+  if (scan_ollama_request(upstream.body, true, facts)) return read_prefix(chat, facts);
   boost::system::error_code ec;
   // Read and dropped here: a small body's tree lives in this buffer, without allocations.
   unsigned char scratch[4096];
@@ -82,7 +77,7 @@ PrefixFacts prefix_of(const Upstream& upstream) {
   json::value parsed = json::parse(upstream.body, ec, &memory);
   const json::object* body = ec ? nullptr : parsed.if_object();
   if (!body) return PrefixFacts{true, nullptr, std::chrono::minutes(5)};
-  return read_prefix(chat, OllamaFields(*body));
+  return read_prefix(chat, facts_of(OllamaFields(*body), {}, true));
 }
 
 void prefix_sent(Gateway& gw, const cluster::NodeView& node, const std::string& model, const PrefixFacts& facts,

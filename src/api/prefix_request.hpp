@@ -28,8 +28,9 @@ struct PrefixFacts {
 inline constexpr std::size_t kPrefixBodyLimit = 2 * 1024 * 1024;
 // Any thread.
 PrefixFacts prefix_of(const Upstream& upstream);
-// The same from the body its handler parsed already (`body_size`: its length in bytes).
-PrefixFacts prefix_of(std::string_view target, const OllamaFields& body, std::size_t body_size);
+// The same from the body its handler read already (`body_size`: its length in bytes; `body`
+// read with its texts).
+PrefixFacts prefix_of(std::string_view target, const OllamaFacts& body, std::size_t body_size);
 // Whether routing uses prefix affinity at all (the scored policy with a prefix weight): when it
 // does not, no request's prompt is read for it.
 bool keys_prefixes(const Gateway& gw);
