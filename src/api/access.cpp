@@ -362,8 +362,8 @@ bool may_see(const Caller* caller, std::string_view owner) {
 
 http::RefusalHook refusals(Gateway& gw) {
   return [&gw](const http::Refused& r, http::Response& res) {
-    const std::string id = request_id_for(r.request_id);
-    res.set("X-Request-Id", id);
+    const RequestIdText id = request_id_for(r.request_id);
+    res.set("X-Request-Id", id.view());
     const telemetry::AccessLog& log = gw.telemetry.access;
     if (!log.enabled()) return;
     telemetry::AccessEntry entry;

@@ -204,8 +204,14 @@ Admission::Ticket Admission::enter(const cluster::Snapshot& snapshot, const rout
   std::optional<routing::Decision> fresh;
   const routing::Decision* decision = &live(snapshot, routed, fresh);
   const auto now = clock_.now();
-  routing::Waiter w = routing::make_waiter(*decision, model, priority, now, &snapshot);
-  std::size_t ahead = w.warm.empty() ? 0 : queue_.warm_waiting(w.warm.front());
+  // The requests already waiting for its best warm candidate go first (the waiter itself is
+  // made only when it must wait: most are admitted here at once).
+  std::size_t ahead = 0;
+  for (const auto& c : decision->candidates)
+    if (c.worth_waiting) {
+      ahead = queue_.warm_waiting(c.index);
+      break;
+    }
   for (int tries = 0; tries < 3; ++tries) {
     auto node = routing::pick_free_candidate(snapshot, *decision, ahead, &out.why);
     if (!node) break;
@@ -218,6 +224,7 @@ Admission::Ticket Admission::enter(const cluster::Snapshot& snapshot, const rout
     out.why.clear();  // a worker took that slot meanwhile: the counters once more
     decision = &live(snapshot, routed, fresh);
   }
+  routing::Waiter w = routing::make_waiter(*decision, model, priority, now, &snapshot);
   w.id = next_id_++;
   if (!queue_.push(w)) {
     ++totals_.rejected;

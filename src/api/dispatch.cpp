@@ -150,7 +150,7 @@ telemetry::RequestRecord record_of(const DispatchRequest& request) {
   if (request.caller) rec.key = std::string(request.caller->name());
   if (const http::Exchange* ex = request.exchange) {
     rec.method = std::string(ex->method_string());
-    rec.request_id = ex->request_id().empty() ? std::string(ex->request()["X-Request-Id"].substr(0, 128)) : ex->request_id();
+    rec.request_id = ex->request_id().empty() ? ex->request()["X-Request-Id"] : ex->request_id();  // at most 128 bytes
     rec.status = ex->status();
   } else {
     rec.method = "POST";

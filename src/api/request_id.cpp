@@ -10,9 +10,9 @@ namespace hydra::api {
 
 namespace {
 
-// `digits` lower-case hex digits, sixteen per number of the engine, two per byte from a table
-// (one id is made per request).
-std::string random_hex(std::size_t digits) {
+// `digits` lower-case hex digits into `out`, sixteen per number of the engine, two per byte
+// from a table (one id is made per request).
+void random_hex(char* out, std::size_t digits) {
   thread_local FastRandom engine;
   static constexpr auto kPairs = [] {
     constexpr char hex[] = "0123456789abcdef";
@@ -20,13 +20,17 @@ std::string random_hex(std::size_t digits) {
     for (int b = 0; b < 256; ++b) t[b] = {hex[b & 0xf], hex[b >> 4]};
     return t;
   }();
-  std::string out(digits, '0');
   for (std::size_t at = 0; at < digits; at += 16) {
     uint64_t bits = engine();
     char sixteen[16];
     for (int byte = 0; byte < 8; ++byte, bits >>= 8) std::memcpy(sixteen + 2 * byte, kPairs[bits & 0xff].data(), 2);
-    std::memcpy(out.data() + at, sixteen, std::min<std::size_t>(16, digits - at));
+    std::memcpy(out + at, sixteen, std::min<std::size_t>(16, digits - at));
   }
+}
+
+std::string random_hex(std::size_t digits) {
+  std::string out(digits, '0');
+  random_hex(out.data(), digits);
   return out;
 }
 
@@ -36,12 +40,19 @@ bool hex(std::string_view s) {
 
 }  // namespace
 
-std::string request_id_for(std::string_view id) {
+RequestIdText request_id_for(std::string_view id) {
   const bool sane = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
            c == ':' || c == '-';
   });
-  return sane ? std::string(id) : random_hex(32);
+  RequestIdText out;
+  if (sane) {
+    out.assign(id);
+  } else {
+    out.resize(32);
+    random_hex(out.data(), 32);
+  }
+  return out;
 }
 
 std::optional<std::string> next_traceparent(std::string_view t) {

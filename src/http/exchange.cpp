@@ -66,7 +66,7 @@ awaitable<error_code> Exchange::respond(Response res) {
   status_ = res.result_int();
   res.version(request_.version());
   res.keep_alive(reusable_);
-  if (!request_id_.empty()) res.set("X-Request-Id", request_id_);
+  if (!request_id_.empty()) res.set("X-Request-Id", request_id_.view());
   for (const auto& [name, value] : reply_headers_) res.set(name, value);
   make_field_values_safe(res);
   if (request_.method() == bhttp::verb::head) {
@@ -124,7 +124,7 @@ void Exchange::write_head(bhttp::status status, std::string_view content_type, H
   head_.append("\r\n");
   for (const auto& [name, value] : extra)
     if (!framing_field(name) && !named_later(name, 0)) append_field(head_, name, value);
-  if (!request_id_.empty() && !named_later("X-Request-Id", 0)) append_field(head_, "X-Request-Id", request_id_);
+  if (!request_id_.empty() && !named_later("X-Request-Id", 0)) append_field(head_, "X-Request-Id", request_id_.view());
   for (std::size_t i = 0; i < reply_headers_.size(); ++i)
     if (!framing_field(reply_headers_[i].first) && !named_later(reply_headers_[i].first, i + 1))
       append_field(head_, reply_headers_[i].first, reply_headers_[i].second);

@@ -2,6 +2,7 @@
 // One request and its reply on a server connection. Handlers receive an Exchange and answer
 // through it, either with one whole response or as a stream of chunks. The connection
 // (owned by the server session) outlives the Exchange.
+#include "common/short_text.hpp"
 #include "http/request.hpp"
 #include "http/stream.hpp"
 #include "http/threads.hpp"
@@ -105,8 +106,8 @@ public:
   // The request's id (X-Request-Id: the client's when sane, else made up), set by the API's
   // guard; empty when no guard ran. Every reply then carries it as X-Request-Id, before the
   // fields of add_reply_header (no copy of it per request).
-  void set_request_id(std::string id) { request_id_ = std::move(id); }
-  const std::string& request_id() const { return request_id_; }
+  void set_request_id(const RequestIdText& id) { request_id_ = id; }
+  std::string_view request_id() const { return request_id_.view(); }
   // A second opaque pointer: what the API's access log learns of this request while it is
   // served (the model, the node...), filled in by the handlers. Owned by whoever set it.
   void set_log_context(void* context) { log_context_ = context; }
@@ -166,7 +167,7 @@ private:
   bool watching_ = false;  // a wait_closed() is reading into buffer_
   std::vector<std::pair<std::string, std::string>> reply_headers_;
   const void* context_ = nullptr;
-  std::string request_id_;
+  RequestIdText request_id_;
   mutable std::string remote_text_;
   void* log_context_ = nullptr;
   std::function<void()> settled_;

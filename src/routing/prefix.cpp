@@ -1,10 +1,23 @@
 #include "routing/prefix.hpp"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 
 namespace hydra::routing {
 
 namespace {
+
+// A node and model's entry name, "node\nmodel": on the stack for the usual lengths (it is
+// looked up for every candidate of every keyed request).
+struct PairId {
+  PairId(std::string_view node, std::string_view model) {
+    text.insert(text.end(), node.begin(), node.end());
+    text.push_back('\n');
+    text.insert(text.end(), model.begin(), model.end());
+  }
+  std::string_view view() const { return {text.data(), text.size()}; }
+  boost::container::small_vector<char, 160> text;
+};
 
 uint64_t mix(uint64_t x) {  // splitmix64's finaliser
   x ^= x >> 30;
@@ -57,7 +70,7 @@ std::size_t common_blocks(const std::vector<uint64_t>& a, const std::vector<uint
 std::size_t PrefixIndex::match(const std::string& node, const std::string& model, const PrefixKey& key,
                                Time now) const {
   if (key.empty()) return 0;
-  auto it = entries_.find(id(node, model));
+  auto it = entries_.find(PairId(node, model).view());
   if (it == entries_.end() || it->second.expires <= now) return 0;
   std::size_t best = 0;
   for (const auto& s : it->second.sequences) best = std::max(best, common_blocks(s.blocks, key.blocks));
@@ -66,7 +79,7 @@ std::size_t PrefixIndex::match(const std::string& node, const std::string& model
 
 std::size_t PrefixIndex::evicts(const std::string& node, const std::string& model, const PrefixKey& key, int slots,
                                 Time now) const {
-  auto it = entries_.find(id(node, model));
+  auto it = entries_.find(PairId(node, model).view());
   if (it == entries_.end() || it->second.expires <= now) return 0;
   const auto& sequences = it->second.sequences;
   if (static_cast<int>(sequences.size()) < slots) return 0;
@@ -81,8 +94,8 @@ std::size_t PrefixIndex::evicts(const std::string& node, const std::string& mode
 void PrefixIndex::record(const std::string& node, const std::string& model, const PrefixKey& key, int slots,
                          Nanos keep_alive, Time now) {
   if (max_entries_ == 0) return;
-  const std::string name = id(node, model);
-  auto it = entries_.find(name);
+  const PairId name(node, model);
+  auto it = entries_.find(name.view());
   if (it == entries_.end()) {
     if (key.empty()) return;  // a short prompt where nothing is known: nothing to take away
     if (entries_.size() >= max_entries_) {  // the least recently used pair makes room
@@ -90,7 +103,7 @@ void PrefixIndex::record(const std::string& node, const std::string& model, cons
                                      [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
       entries_.erase(oldest);
     }
-    it = entries_.emplace(name, Entry{node, model, {}, now, now}).first;
+    it = entries_.emplace(std::string(name.view()), Entry{node, model, {}, now, now}).first;
   }
   Entry& e = it->second;
   if (e.expires <= now) e.sequences.clear();  // the model was unloaded meanwhile: cold caches

@@ -95,8 +95,12 @@ private:
     Time used;
     Time expires;
   };
-  static std::string id(const std::string& node, const std::string& model) { return node + '\n' + model; }
-  std::unordered_map<std::string, Entry> entries_;
+  // Entries are found by "node\nmodel" (PairId in prefix.cpp), built without an allocation.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Entry, IdHash, std::equal_to<>> entries_;
   std::size_t max_entries_;
 };
 

@@ -15,7 +15,7 @@ json::object to_json(const RequestRecord& r) {
   json::object o;
   o["seq"] = r.seq;
   o["at"] = rfc3339(r.at);
-  o["request_id"] = or_null(r.request_id);
+  o["request_id"] = or_null(std::string(r.request_id.view()));
   o["key"] = r.key;
   o["client"] = r.client;
   o["method"] = r.method;

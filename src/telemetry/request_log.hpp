@@ -6,6 +6,8 @@
 // Bounded ring; listeners are told of each new record. Single-threaded: the gateway's thread.
 #include "telemetry/routing_log.hpp"
 
+#include "common/short_text.hpp"
+
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
@@ -20,7 +22,7 @@ namespace hydra::telemetry {
 struct RequestRecord {
   uint64_t seq = 0;  // set by the log, increasing
   std::chrono::system_clock::time_point at;  // when the request ended
-  std::string request_id;  // the client's X-Request-Id, when it sent one
+  RequestIdText request_id;  // the client's X-Request-Id, when it sent one
   std::string key;         // the API key's name; "" with no keys configured (or none needed)
   std::string client;      // the client's address; "" for the gateway's own calls (orchestrate)
   std::string method;      // "POST"

@@ -13,7 +13,7 @@ json::object to_json(const RoutingEvent& e) {
   o["seq"] = e.seq;
   o["at"] = rfc3339(e.at);
   o["endpoint"] = e.endpoint;
-  if (!e.request_id.empty()) o["request_id"] = e.request_id;
+  if (!e.request_id.empty()) o["request_id"] = e.request_id.view();
   o["model"] = e.model;
   o["requested_node"] = e.requested_node.empty() ? json::value(nullptr) : json::value(e.requested_node);
   o["selected_node"] = e.node_id.empty() ? json::value(nullptr) : json::value(e.node_id);

@@ -2,6 +2,8 @@
 // The recent routing decisions, newest last, for GET /routing, /stats and the dashboard: which
 // request went to which node, why, and what else was considered. Bounded ring; listeners are
 // told of each new entry (the dashboard's live stream). Single-threaded: the gateway's thread.
+#include "common/short_text.hpp"
+
 #include <boost/container/small_vector.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
@@ -32,7 +34,7 @@ struct RoutingEvent {
   uint64_t seq = 0;  // set by the log, increasing
   std::chrono::system_clock::time_point at;
   std::string endpoint;        // "/api/chat", "/v1/chat/completions", "/generate", "orchestrate", ...
-  std::string request_id;      // X-Request-Id; empty for the gateway's own calls
+  RequestIdText request_id;    // X-Request-Id; empty for the gateway's own calls
   std::string model;
   std::string requested_node;  // the request's explicit node choice, if any
   std::string node_id;         // the node that served (abandoned: was serving); empty when none did

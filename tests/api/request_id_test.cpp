@@ -22,8 +22,9 @@ namespace {
 
 TEST(RequestId, SaneIdsAreKeptOthersMadeUpAndTraceparentsGetANewSpan) {
   using hydra::api::next_traceparent;
-  using hydra::api::request_id_for;
+  const auto request_id_for = [](std::string_view s) { return std::string(hydra::api::request_id_for(s).view()); };
   EXPECT_EQ(request_id_for("abc-123_x.y:z"), "abc-123_x.y:z");
+  EXPECT_EQ(request_id_for(std::string(128, 'a')), std::string(128, 'a'));
   const std::regex made_up("[0-9a-f]{32}");
   EXPECT_TRUE(std::regex_match(request_id_for(""), made_up));
   EXPECT_TRUE(std::regex_match(request_id_for("has space"), made_up));
