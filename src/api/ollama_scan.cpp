@@ -5,6 +5,7 @@
 #include "api/ollama_scan.hpp"
 
 #include "common/limits.hpp"
+#include "memory/policy.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <cmath>
@@ -155,7 +156,7 @@ struct Scan {
       seen |= bit;
     } else if (depth == 2 && region == Top::options) {
       opt = k == "num_predict" ? Opt::num_predict : k == "num_ctx" ? Opt::num_ctx : Opt::other;
-      if (k == "seed" || k == "temperature") out.names_sampling = true;
+      if (memory::sampling_option(k)) out.names_sampling = true;
       const unsigned bit = 1u << static_cast<unsigned>(opt);
       if (opt != Opt::other && (opts_seen & bit)) unusual = true;
       opts_seen |= bit;

@@ -40,14 +40,6 @@ std::optional<double> number_at(const json::object& o, std::string_view key) {
 
 bool names_sampling(const json::object& body) { return options_name_sampling(body.if_contains("options")); }
 
-bool options_name_sampling(const json::value* options) {
-  const json::object* o = options ? options->if_object() : nullptr;
-  if (!o) return false;
-  for (const auto& kv : *o)
-    if (kv.key() == "seed" || kv.key() == "temperature") return true;
-  return false;
-}
-
 std::string why_not_cacheable(Mode mode, Family family, const json::object& body) {
   if (mode == Mode::off) return "cache.mode is off";
   if (streams(family)) {

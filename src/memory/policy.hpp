@@ -28,8 +28,16 @@ std::string why_not_cacheable(Mode mode, Family family, const boost::json::objec
 // never keeps a generation's answer (a caller holding the parsed body tells the cache so, and
 // the cache need not look at the text).
 bool names_sampling(const boost::json::object& body);
+// An option that does: "seed" or "temperature".
+inline bool sampling_option(std::string_view key) { return key == "seed" || key == "temperature"; }
 // The same from the body's "options" value (null: none), when the caller has found it.
-bool options_name_sampling(const boost::json::value* options);
+inline bool options_name_sampling(const boost::json::value* options) {
+  const boost::json::object* o = options ? options->if_object() : nullptr;
+  if (!o) return false;
+  for (const auto& kv : *o)
+    if (sampling_option(kv.key())) return true;
+  return false;
+}
 
 // What one request asks of the cache: `Cache-Control: no-cache` (answer from the fleet, but
 // store it), `no-store` (neither read nor write), `X-Hydra-Cache-TTL: SECONDS` (this entry's
