@@ -245,6 +245,26 @@ TEST(OpenAIResponsesReply, ToolCallsAreFunctionCallItems) {
   EXPECT_EQ(again["output"].as_array()[1].as_object().at("call_id"), call_id);
 }
 
+// A node's tool call without a function object (fuzz/corpus/openai_reply, openai_stream) is
+// still a function call, named "" with no arguments, not an exception.
+TEST(OpenAIResponsesReply, AToolCallWithoutAFunctionIsStillAnItem) {
+  auto r = response_object(J(R"({"message":{"content":"","tool_calls":[{"functioo":{"name":"f"}},{"function":7}]},
+      "done":true,"done_reason":"stop"})").as_object(), ctx_of(kPlain));
+  const auto& out = r["output"].as_array();
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& item : out) {
+    EXPECT_EQ(item.as_object().at("type"), json::value("function_call"));
+    EXPECT_EQ(item.as_object().at("name"), json::value(""));
+    EXPECT_EQ(item.as_object().at("arguments"), json::value("{}"));
+  }
+  StreamTranslator t(ctx_of(kPlain));
+  auto evs = events(t.feed(R"({"message":{"content":"","tool_calls":[{"id":"c"}]},"done":false}
+{"message":{"content":""},"done":true,"done_reason":"stop"}
+)"));
+  ASSERT_GE(evs.size(), 4u);
+  EXPECT_EQ(evs.back().name, "response.completed");
+}
+
 TEST(OpenAIResponsesReply, CutByMaxOutputTokensIsIncomplete) {
   auto r = response_object(J(R"({"message":{"content":"alpha: one two"},"done":true,"done_reason":"length",
       "prompt_eval_count":2,"eval_count":2})").as_object(), ctx_of(R"({"model":"m","input":"x","max_output_tokens":2})"));

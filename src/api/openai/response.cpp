@@ -98,15 +98,17 @@ json::array tool_calls(const json::array& ollama, const ReplyContext& ctx, size_
     const size_t index = first_index + k;
     std::string id = string_field(*call, "id");
     if (id.empty()) id = derived_id("call_", ctx.id, index);
+    // Every converted call has a name and arguments, even from a node's call without a
+    // function (the Responses API's events read both).
+    const json::value* f = call->if_contains("function");
+    const json::object* function = f ? f->if_object() : nullptr;
     json::object fn;
-    if (const json::value* f = call->if_contains("function"); f && f->is_object()) {
-      fn["name"] = string_field(f->get_object(), "name");
-      const json::value* args = f->get_object().if_contains("arguments");
-      // OpenAI's arguments are JSON text; Ollama's an object.
-      if (args && args->is_string()) fn["arguments"] = args->get_string();
-      else if (args && !args->is_null()) fn["arguments"] = json::serialize(*args);
-      else fn["arguments"] = "{}";
-    }
+    fn["name"] = function ? string_field(*function, "name") : std::string();
+    const json::value* args = function ? function->if_contains("arguments") : nullptr;
+    // OpenAI's arguments are JSON text; Ollama's an object.
+    if (args && args->is_string()) fn["arguments"] = args->get_string();
+    else if (args && !args->is_null()) fn["arguments"] = json::serialize(*args);
+    else fn["arguments"] = "{}";
     json::object oc;
     if (with_index) oc["index"] = index;
     oc["id"] = std::move(id);
