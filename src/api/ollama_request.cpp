@@ -85,8 +85,8 @@ OllamaFacts facts_of(const OllamaFields& fields, std::string model, bool texts) 
   out.model = std::move(model);
   out.changes_residency = changes_residency(fields);
   out.names_sampling = memory::options_name_sampling(fields.options);
-  out.keep_alive = parse_keep_alive(fields.keep_alive, KeepAlive{}).value;
-  if (!fields.keep_alive || fields.keep_alive->is_null()) out.keep_alive.reset();
+  if (fields.keep_alive && !fields.keep_alive->is_null())
+    out.keep_alive = parse_keep_alive(fields.keep_alive, KeepAlive{}).value;
   if (!texts) return out;
   out.prompt = text_of(fields.prompt);
   out.system = text_of(fields.system);

@@ -59,12 +59,9 @@ routing::RouteRequest route_request_for(const std::string& model) {
 bool read_ollama_facts(const http::Exchange& ex, bool texts, OllamaFacts& facts, std::optional<ModelRequest>& tree,
                        std::string& error) {
   if (scan_ollama_request(ex.body(), texts, facts)) return true;
-  auto parsed = parse_model_body(ex.body(), "model", "name");
-  if (auto* err = std::get_if<JsonError>(&parsed)) {
-    error = std::move(err->message);
-    return false;
-  }
-  tree.emplace(std::move(std::get<ModelBody>(parsed)));
+  auto read = read_model_request(ex, "model", "name", error);
+  if (!read) return false;
+  tree.emplace(std::move(*read));
   const OllamaFields fields(tree->body);
   if (auto bad_number = check_ollama_numbers(fields)) {
     error = std::move(bad_number->message);

@@ -127,13 +127,14 @@ struct Scan {
     }
   }
 
-  bool number(double d, json::value v) {
+  // Every number as a double: what check_ollama_numbers and parse_keep_alive read it as.
+  bool number(double d) {
     if (!value_met()) return true;
     const Place p = place();
     if (p == Place::top) {
       if (top == Top::keep_alive) {
         keep_present = true;
-        keep = v;
+        keep = d;
       } else {
         other_value(p, false);
       }
@@ -273,9 +274,9 @@ struct Scan {
     return true;
   }
   bool on_number_part(jsv, error_code&) { return true; }
-  bool on_int64(std::int64_t i, jsv, error_code&) { return number(static_cast<double>(i), json::value(i)); }
-  bool on_uint64(std::uint64_t u, jsv, error_code&) { return number(static_cast<double>(u), json::value(u)); }
-  bool on_double(double d, jsv, error_code&) { return number(d, json::value(d)); }
+  bool on_int64(std::int64_t i, jsv, error_code&) { return number(static_cast<double>(i)); }
+  bool on_uint64(std::uint64_t u, jsv, error_code&) { return number(static_cast<double>(u)); }
+  bool on_double(double d, jsv, error_code&) { return number(d); }
   bool on_bool(bool, error_code&) {
     if (value_met()) other_value(place(), false);
     return true;

@@ -7,7 +7,7 @@ namespace hydra::telemetry {
 namespace json = boost::json;
 
 namespace {
-json::value or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+json::value or_null(std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 json::value ms_or_null(double ms) { return ms < 0 ? json::value(nullptr) : json::value(ms); }
 }  // namespace
 
@@ -15,7 +15,7 @@ json::object to_json(const RequestRecord& r) {
   json::object o;
   o["seq"] = r.seq;
   o["at"] = rfc3339(r.at);
-  o["request_id"] = or_null(std::string(r.request_id.view()));
+  o["request_id"] = or_null(r.request_id.view());
   o["key"] = r.key;
   o["client"] = r.client;
   o["method"] = r.method;
