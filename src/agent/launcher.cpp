@@ -223,8 +223,17 @@ http::awaitable<void> Launcher::start(http::Exchange& ex) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // llama-server gets the default SIGPIPE back (hydra ignores it; an ignored signal survives exec).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, options_.binary.c_str(), nullptr, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, options_.binary.c_str(), nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     co_await ex.respond_error(status::internal_server_error, fmt::format("cannot start {}: {}", options_.binary, std::strerror(rc)));
     co_return;

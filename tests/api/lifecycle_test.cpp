@@ -267,3 +267,16 @@ TEST(Shutdown, ASecondSignalStopsAtOnce) {
   EXPECT_EQ(f.gateway_process().wait_exit(seconds(5)), std::optional<int>(0)) << f.gateway_log();
   for (auto& s : streams) EXPECT_FALSE(s.get().complete);
 }
+
+// A peer that went away is never fatal: hiredis writes to Redis with send() and no
+// MSG_NOSIGNAL, so a Redis killed while the gateway writes to it raised SIGPIPE, which killed
+// the gateway (seen once in CI as a gateway gone the moment Redis died). The gateway ignores it.
+TEST(Signals, ASigpipeDoesNotStopTheGateway) {
+  Fleet f;
+  f.add_sim("a", sim_args(1000, 4));
+  f.start_gateway();
+  ASSERT_EQ(::kill(f.gateway_process().pid(), SIGPIPE), 0);
+  EXPECT_EQ(get(f.gateway(), "/health").status, 200) << f.gateway_log();
+  EXPECT_EQ(post(f.gateway(), "/api/generate", gen("still here", false, 3)).status, 200);
+  EXPECT_FALSE(f.gateway_process().wait_exit(milliseconds(0)).has_value());
+}

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <iostream>
+#include <iterator>
 #include <gtest/gtest.h>
 #include <set>
 #include <thread>
@@ -43,6 +45,7 @@ class Trio {
 public:
   explicit Trio(std::size_t static_sims = 3) : static_sims_(static_sims) {}
   ~Trio() {
+    if (::testing::Test::HasFailure()) report();
     gateways.clear();
     std::error_code ec;
     for (const auto& d : dirs_) std::filesystem::remove_all(d, ec);
@@ -91,6 +94,18 @@ public:
   }
 
 private:
+  // After a failure: whether each gateway still runs (128 + N: killed by signal N) and the end
+  // of its log, so that a failure seen once in CI says what happened.
+  void report() {
+    for (auto& g : gateways) {
+      const auto exited = g.process->wait_exit(std::chrono::milliseconds(0));
+      std::ifstream in(g.process->stderr_path());
+      std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (log.size() > 4000) log.erase(0, log.size() - 4000);
+      std::cerr << "--- gateway " << g.id << ": " << (exited ? fmt::format("exited {}", *exited) : "running")
+                << "; its log ends:\n" << log << "\n";
+    }
+  }
   std::size_t static_sims_;
   std::vector<std::string> dirs_;
 };
