@@ -3,6 +3,7 @@
 #include "common/authority.hpp"
 #include "common/spawn.hpp"
 
+#include <charconv>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
@@ -89,9 +90,12 @@ http::awaitable<void> RpcWatch::probe_now() {
   for (const auto& id : todo) {
     boost::system::error_code ec;
     auto colon = id.rfind(':');
+    if (colon == std::string::npos) continue;
     auto address = boost::asio::ip::make_address(id.substr(0, colon), ec);
-    if (ec) continue;
-    const http::tcp::endpoint ep(address, static_cast<uint16_t>(std::stoi(id.substr(colon + 1))));
+    uint16_t port = 0;
+    const auto [end, bad] = std::from_chars(id.data() + colon + 1, id.data() + id.size(), port);
+    if (ec || bad != std::errc() || end != id.data() + id.size()) continue;
+    const http::tcp::endpoint ep(address, port);
     RpcProbeResult r = co_await probe_rpc_server(ep, timeout_);
     RpcServerView* s = find(id);
     if (!s || !s->in_use_by.empty()) continue;

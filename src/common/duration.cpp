@@ -1,5 +1,6 @@
 #include "common/duration.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -34,11 +35,8 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {
     }
     if (!digits) return std::nullopt;
     double number = 0;
-    try {
-      number = std::stod(std::string(s.substr(0, i)));
-    } catch (...) {
-      return std::nullopt;
-    }
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + i, number);
+    if (ec != std::errc() || end != s.data() + i) return std::nullopt;  // "1.2.3s", as Go says
     s.remove_prefix(i);
     const Unit* unit = nullptr;
     for (const auto& u : kUnits) {
@@ -90,13 +88,11 @@ KeepAliveResult parse_keep_alive(const boost::json::value* v, KeepAlive fallback
     std::string_view text = v->get_string();
     auto parsed = parse_go_duration(text);
     if (!parsed) {
-      // Ollama also accepts a bare integer string as seconds.
-      try {
-        size_t used = 0;
-        double seconds = std::stod(std::string(text), &used);
-        if (used == text.size()) return from_nanos(seconds * 1e9);
-      } catch (...) {
-      }
+      // Ollama also accepts a bare number string as seconds. (from_chars: no exception on the
+      // data path, and no locale.)
+      double seconds = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+      if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return from_nanos(seconds * 1e9);
       return {std::nullopt, fmt::format("time: invalid duration \"{}\"", text)};
     }
     return from_nanos(static_cast<double>(parsed->count()));

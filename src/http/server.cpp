@@ -8,6 +8,7 @@
 #include "http/idle_waits.hpp"
 #include "http/tls.hpp"
 
+#include <charconv>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -517,14 +518,10 @@ boost::system::result<tcp::endpoint> parse_endpoint(std::string_view text) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || host == "localhost") host = "127.0.0.1";
   int port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoi(port_text, &used);
-    if (used != port_text.size() || port < 0 || port > 65535)
-      return make_error_code(boost::system::errc::invalid_argument);
-  } catch (...) {
+  const auto [end, bad] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || bad != std::errc() || end != port_text.data() + port_text.size() || port < 0 ||
+      port > 65535)
     return make_error_code(boost::system::errc::invalid_argument);
-  }
   error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) return ec;

@@ -25,6 +25,7 @@ TEST(GoDuration, RejectsMalformed) {
   EXPECT_FALSE(parse_go_duration("abc"));
   EXPECT_FALSE(parse_go_duration("5x"));
   EXPECT_FALSE(parse_go_duration("m"));
+  EXPECT_FALSE(parse_go_duration("1.2.3s"));  // Go: invalid duration (was read as 1.2s)
 }
 
 TEST(GoDuration, Formats) {
@@ -52,6 +53,9 @@ TEST(KeepAlive, StringsAreGoDurations) {
   EXPECT_EQ(keep("\"10m\"").value->duration, minutes(10));
   EXPECT_TRUE(keep("\"-1m\"").value->forever);
   EXPECT_EQ(keep("\"45\"").value->duration, seconds(45));  // bare number string
+  EXPECT_EQ(keep("\"1.5\"").value->duration, milliseconds(1500));
+  EXPECT_FALSE(keep("\"45 \"").value);
+  EXPECT_FALSE(keep("\"\"").value);
   auto bad = keep("\"soon\"");
   EXPECT_FALSE(bad.value);
   EXPECT_NE(bad.error.find("invalid duration"), std::string::npos);
