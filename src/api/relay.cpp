@@ -256,7 +256,7 @@ awaitable<void> relay(Gateway& gw, ReplySink& requester, std::shared_ptr<const c
           served.reason = fmt::format("{} ({})", decision.reason, describe(served.continued));
           count_continuation(gw, "resumed");
         }
-        gw.cluster.report_success(index);
+        gw.cluster.report_success(node);
         if (options.refresh_after) gw.cluster.request_refresh(index);
         if (options.served) *options.served = std::move(served);
         co_return;

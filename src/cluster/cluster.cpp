@@ -174,7 +174,13 @@ void Cluster::start() {
 
 void Cluster::publish(std::size_t index) {
   dirty_[index] = true;
+  note_success_clears(index);
   publish();
+}
+
+void Cluster::note_success_clears(std::size_t index) {
+  const NodeView& n = nodes_[index];
+  n.live->success_clears.store(n.health != Health::healthy || n.consecutive_failures > 0, std::memory_order_release);
 }
 
 void Cluster::publish() {
@@ -191,6 +197,7 @@ void Cluster::publish() {
 
 void Cluster::publish_now(std::size_t index) {
   dirty_[index] = true;
+  note_success_clears(index);
   publish_pending_ = true;
   publish_now();
 }
@@ -198,6 +205,8 @@ void Cluster::publish_now(std::size_t index) {
 void Cluster::publish_now() {
   auto previous = snapshot_.load();
   if (previous && !publish_pending_) return;
+  for (std::size_t i = 0; i < dirty_.size(); ++i)  // (changes marked dirty_ without publish(index))
+    if (dirty_[i]) note_success_clears(i);
   snapshot_.store(next_snapshot(previous.get(), nodes_, dirty_, rpc_servers_, ++generation_));
   std::fill(dirty_.begin(), dirty_.end(), false);
   publish_pending_ = false;
@@ -437,6 +446,10 @@ bool Cluster::eject_elsewhere(const std::string& id, Nanos backoff, std::string 
   publish_now(*index);  // avoided from the next request on
   runtime_[*index]->wake.cancel();  // its probe loop waits for the new backoff
   return true;
+}
+
+void Cluster::report_success(const NodeView& node) {
+  if (node.live->success_clears.load(std::memory_order_acquire)) report_success(node.index);
 }
 
 void Cluster::report_success(std::size_t index) {

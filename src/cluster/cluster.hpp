@@ -68,6 +68,10 @@ public:
   // Outcomes seen by the data path: a failed request counts like a failed probe.
   void report_failure(std::size_t index, std::string reason);
   void report_success(std::size_t index);
+  // The same from a view of the node in a published snapshot, on any thread: nothing when the
+  // node has nothing to clear (NodeCounters::success_clears), so a healthy node's successes
+  // never wake the control thread.
+  void report_success(const NodeView& node);
   // Asks for a prompt refresh of a node's models (a load or unload passed through).
   void request_refresh(std::size_t index);
   // A request that needs a cold load of `model` was sent to the node: until the model shows
@@ -127,6 +131,7 @@ private:
   void publish();
   void publish_now(std::size_t index);
   void publish_now();
+  void note_success_clears(std::size_t index);  // NodeCounters::success_clears from nodes_[index]
   void probe_failed(std::size_t index, const http::Peer& peer, std::string reason);  // logged, failed(), published
   void failed(std::size_t index, std::string reason);  // on_failure; an ejection told on_eject_
   http::awaitable<void> probe_loop(std::size_t index, std::shared_ptr<Runtime> rt);

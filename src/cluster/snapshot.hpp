@@ -47,6 +47,10 @@ struct NodeCounters {
   std::atomic<double> prefill_tps{0};   // prompt tokens evaluated per second (replies that say)
   std::atomic<double> generation_ms{0}; // a request's time there besides its prompt evaluation
   std::atomic<uint64_t> heartbeats{0};  // an agent's heartbeats since it registered
+  // Whether a request's success would change the node (it is not healthy, or failures are
+  // counted against it): kept by the control thread wherever it publishes the node, read by
+  // workers, which hand a success over only then (the usual healthy case costs no hop).
+  std::atomic<bool> success_clears{false};
   // How many requests the node runs at once per model, learned from first-byte times (used
   // when its slots are not configured). Not atomic: touched on the gateway's thread only.
   CapacityLearner capacity;

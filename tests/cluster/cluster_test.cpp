@@ -3,6 +3,7 @@
 // a probe loop ended by an exception starts again, and snapshots are published copy-on-write
 // per node, once per turn of the event loop, and only when something changed.
 #include "cluster/cluster.hpp"
+#include "http/threads.hpp"
 #include "support/fake_node.hpp"
 #include "support/sim_harness.hpp"
 
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdexcept>
+#include <thread>
 
 using namespace hydra;
 using namespace hydra::cluster;
@@ -274,6 +276,41 @@ TEST(ClusterPublish, APublishAfterOneNodeChangedSharesEveryOtherNodeWithTheSnaps
   EXPECT_EQ(after->nodes[nodes[1]].consecutive_failures, 1);
   EXPECT_EQ(after->nodes[nodes[1]].last_error, "refused");
   EXPECT_EQ(before->nodes[nodes[1]].consecutive_failures, 0) << "a published snapshot never changes";
+}
+
+// A request's success on a worker is handed to the control thread only when it clears
+// something (a failure counted, a node not healthy): a healthy node's successes post nothing.
+TEST(ClusterPublish, ASuccessOnAWorkerHopsToTheControlThreadOnlyWhenItClearsAFailure) {
+  ThreeNodes f;
+  Cluster& c = f.cluster;
+  const std::size_t node = f.nodes[1];
+  auto on_worker = [&](const std::shared_ptr<const Snapshot>& s) {
+    std::thread([&] {
+      http::set_thread_index(1);
+      c.report_success(s->nodes[node]);
+    }).join();
+  };
+  EXPECT_TRUE(c.snapshot()->nodes[node].live->success_clears.load()) << "not probed yet: a success says it is up";
+  c.report_success(node);  // (on the control thread: at once)
+  finish_turn(f.ioc);
+  auto healthy = c.snapshot();
+  ASSERT_EQ(healthy->nodes[node].health, Health::healthy);
+  EXPECT_FALSE(healthy->nodes[node].live->success_clears.load());
+  on_worker(healthy);
+  f.ioc.restart();
+  EXPECT_EQ(f.ioc.poll(), 0u) << "a success with nothing to clear was posted";
+
+  c.report_failure(node, "refused");
+  EXPECT_TRUE(c.snapshot()->nodes[node].live->success_clears.load()) << "set when the failure is counted";
+  finish_turn(f.ioc);
+  auto suspect = c.snapshot();
+  ASSERT_EQ(suspect->nodes[node].consecutive_failures, 1);
+  on_worker(healthy);  // an older view of the node: its counters are the node's own
+  finish_turn(f.ioc);
+  auto after = c.snapshot();
+  EXPECT_EQ(after->nodes[node].consecutive_failures, 0);
+  EXPECT_EQ(after->nodes[node].health, Health::healthy);
+  EXPECT_FALSE(after->nodes[node].live->success_clears.load());
 }
 
 TEST(ClusterPublish, SeveralChangesInOneTurnPublishOnce) {
