@@ -1,5 +1,7 @@
 #include "agent/command.hpp"
 
+#include "agent/child_spawn.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -67,28 +69,23 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     result.error = std::string("pipe: ") + std::strerror(errno);
     return result;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  // Its own process group, so that a timeout kills what it started too. Default signal
-  // handling in the child (the agent blocks nothing, but be explicit about SIGPIPE).
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
+  // Its own process group, so that a timeout kills what it started too.
+  ChildSpawn spawn(/*own_group=*/true);
+  if (!spawn.ok()) {
+    close(fds[0]);
+    close(fds[1]);
+    result.error = "posix_spawn attributes: out of memory";
+    return result;
+  }
+  posix_spawn_file_actions_adddup2(&spawn.actions(), fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&spawn.actions(), STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&spawn.actions(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  spawn.close_rest();
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  int rc = posix_spawn(&pid, args[0], &spawn.actions(), spawn.attr(), args.data(), environ);
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);

@@ -1,5 +1,7 @@
 #include "agent/launcher.hpp"
 
+#include "agent/child_spawn.hpp"
+
 #include "common/json.hpp"
 #include "common/query.hpp"
 #include "common/spawn.hpp"
@@ -223,17 +225,12 @@ http::awaitable<void> Launcher::start(http::Exchange& ex) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  // llama-server gets the default SIGPIPE back (hydra ignores it; an ignored signal survives exec).
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  ChildSpawn spawn(/*own_group=*/false);  // default signals, none of the agent's sockets
+  spawn.close_rest();
   pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, options_.binary.c_str(), nullptr, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
+  const int rc = spawn.ok() ? ::posix_spawn(&pid, options_.binary.c_str(), &spawn.actions(), spawn.attr(),
+                                            argv.data(), environ)
+                            : ENOMEM;
   if (rc != 0) {
     co_await ex.respond_error(status::internal_server_error, fmt::format("cannot start {}: {}", options_.binary, std::strerror(rc)));
     co_return;

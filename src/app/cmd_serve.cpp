@@ -22,6 +22,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
@@ -218,6 +219,10 @@ http::awaitable<void> drain(ServeContext& ioc, api::Lifecycle& life, api::Admiss
 
 int serve(const ServeConfig& config) {
   configure_app_log("hydra", config.log_level, config.log_format == "json" ? LogFormat::json : LogFormat::text);
+  // A write to a peer that went away is an error to handle, not the end of the gateway: Asio's
+  // sockets send with MSG_NOSIGNAL, but hiredis writes to Redis with plain send(), so a Redis
+  // killed mid-conversation raised SIGPIPE. (Children get the default back: agent/child_spawn.hpp.)
+  std::signal(SIGPIPE, SIG_IGN);
 
   auto tls = server_tls(config);
   if (tls) {

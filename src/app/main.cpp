@@ -5,7 +5,6 @@
 #include "http/descriptors.hpp"
 #include "build_info.hpp"  // generated: kCommit, kBuildType
 
-#include <csignal>
 #include <exception>
 #include <fmt/format.h>
 
@@ -24,11 +23,6 @@ int main(int argc, char** argv) {
   // A gateway holds two descriptors per relayed request, a sim one per client: each may use
   // all the open files its hard limit allows (as nginx's worker_rlimit_nofile lets it).
   hydra::http::raise_descriptor_limit();
-  // A write to a peer that has gone away is an error to handle, not the end of the process:
-  // Asio's sockets send with MSG_NOSIGNAL, but hiredis writes to Redis with plain send(), and
-  // a Redis killed mid-conversation would otherwise kill the gateway by SIGPIPE. (Children
-  // that hydra starts get the default back: agent/command.cpp, agent/launcher.cpp.)
-  std::signal(SIGPIPE, SIG_IGN);
   try {
     return run ? run() : 0;
   } catch (const CLI::ParseError& e) {

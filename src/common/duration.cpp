@@ -90,9 +90,14 @@ KeepAliveResult parse_keep_alive(const boost::json::value* v, KeepAlive fallback
     if (!parsed) {
       // Ollama also accepts a bare number string as seconds. (from_chars: no exception on the
       // data path, and no locale.)
+      std::string_view number = text;
+      const bool plus = number.starts_with('+');  // as Go's ParseFloat allows (not "+-1")
+      if (plus) number.remove_prefix(1);
       double seconds = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-      if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return from_nanos(seconds * 1e9);
+      const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), seconds);
+      if (!number.empty() && !(plus && number.front() == '-') && ec == std::errc() &&
+          end == number.data() + number.size())
+        return from_nanos(seconds * 1e9);
       return {std::nullopt, fmt::format("time: invalid duration \"{}\"", text)};
     }
     return from_nanos(static_cast<double>(parsed->count()));

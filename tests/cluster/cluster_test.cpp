@@ -311,6 +311,9 @@ TEST(ClusterPublish, ASuccessOnAWorkerHopsToTheControlThreadOnlyWhenItClearsAFai
   EXPECT_EQ(after->nodes[node].consecutive_failures, 0);
   EXPECT_EQ(after->nodes[node].health, Health::healthy);
   EXPECT_FALSE(after->nodes[node].live->success_clears.load());
+  // Ejected by another gateway: not healthy, so a success counts again.
+  ASSERT_TRUE(c.eject_elsewhere(after->nodes[node].id, seconds(30), "ejected by gw-b"));
+  EXPECT_TRUE(c.snapshot()->nodes[node].live->success_clears.load());
 }
 
 TEST(ClusterPublish, SeveralChangesInOneTurnPublishOnce) {

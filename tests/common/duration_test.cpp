@@ -54,6 +54,10 @@ TEST(KeepAlive, StringsAreGoDurations) {
   EXPECT_TRUE(keep("\"-1m\"").value->forever);
   EXPECT_EQ(keep("\"45\"").value->duration, seconds(45));  // bare number string
   EXPECT_EQ(keep("\"1.5\"").value->duration, milliseconds(1500));
+  EXPECT_EQ(keep("\"+45\"").value->duration, seconds(45));
+  EXPECT_FALSE(keep("\"+-45\"").value);
+  EXPECT_FALSE(keep("\" 45\"").value);
+  EXPECT_FALSE(keep("\"0x10\"").value);
   EXPECT_FALSE(keep("\"45 \"").value);
   EXPECT_FALSE(keep("\"\"").value);
   auto bad = keep("\"soon\"");

@@ -42,6 +42,10 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
     dup2(err_fd, STDERR_FILENO);
     close(pipefd[0]);
     close(pipefd[1]);
+    // Default signal handling, whatever the test runner inherited (an ignored SIGPIPE would
+    // hide a gateway that forgets to ignore it itself).
+    std::signal(SIGPIPE, SIG_DFL);
+    std::signal(SIGHUP, SIG_DFL);
     std::vector<char*> args, envp;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
