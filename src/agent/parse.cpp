@@ -1,8 +1,9 @@
 #include "agent/parse.hpp"
 
+#include "common/whole_number.hpp"
+
 #include <algorithm>
 #include <boost/json/parse.hpp>
-#include <charconv>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -43,20 +44,11 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
-std::optional<uint64_t> to_u64(std::string_view s) {
-  s = trim(s);
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
+std::optional<uint64_t> to_u64(std::string_view s) { return whole_number<uint64_t>(trim(s)); }
 
 std::optional<double> to_double(std::string_view s) {
-  s = trim(s);
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty() || !std::isfinite(v)) return std::nullopt;
-  return v;
+  const auto v = whole_number<double>(trim(s));
+  return v && std::isfinite(*v) ? v : std::nullopt;
 }
 
 // Figures at or above this do not fit a uint64_t (converting them would be undefined).

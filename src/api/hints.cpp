@@ -1,10 +1,10 @@
 #include "api/hints.hpp"
 
 #include "common/limits.hpp"
+#include "common/whole_number.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -13,10 +13,8 @@ namespace hydra::api {
 namespace {
 // A finite decimal number, the whole value ("inf", "nan", "1e999" and "5x" are not).
 std::optional<double> number(std::string_view s) {
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
+  const auto v = whole_number<double>(s);
+  return v && std::isfinite(*v) ? v : std::nullopt;
 }
 }  // namespace
 

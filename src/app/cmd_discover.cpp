@@ -1,11 +1,11 @@
 // `hydra discover [CIDR...]`: a one-off subnet scan report (see cluster/scanner.hpp).
 #include "app/commands.hpp"
 #include "cluster/scanner.hpp"
+#include "common/whole_number.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
@@ -26,10 +26,9 @@ struct DiscoverArgs {
 
 template <class T>
 bool parse_number(const std::string& text, T lo, T hi, T& out) {
-  T v{};
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || v < lo || v > hi) return false;
-  out = v;
+  const auto v = whole_number<T>(text);
+  if (!v || *v < lo || *v > hi) return false;
+  out = *v;
   return true;
 }
 

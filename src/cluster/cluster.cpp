@@ -197,7 +197,6 @@ void Cluster::publish() {
 
 void Cluster::publish_now(std::size_t index) {
   dirty_[index] = true;
-  note_success_clears(index);
   publish_pending_ = true;
   publish_now();
 }
@@ -205,7 +204,7 @@ void Cluster::publish_now(std::size_t index) {
 void Cluster::publish_now() {
   auto previous = snapshot_.load();
   if (previous && !publish_pending_) return;
-  for (std::size_t i = 0; i < dirty_.size(); ++i)  // (changes marked dirty_ without publish(index))
+  for (std::size_t i = 0; i < dirty_.size(); ++i)  // every node changed since the last publish
     if (dirty_[i]) note_success_clears(i);
   snapshot_.store(next_snapshot(previous.get(), nodes_, dirty_, rpc_servers_, ++generation_));
   std::fill(dirty_.begin(), dirty_.end(), false);

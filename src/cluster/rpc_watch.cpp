@@ -2,8 +2,8 @@
 
 #include "common/authority.hpp"
 #include "common/spawn.hpp"
+#include "http/server.hpp"
 
-#include <charconv>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
@@ -88,15 +88,9 @@ http::awaitable<void> RpcWatch::probe_now() {
     if (s.in_use_by.empty()) todo.push_back(s.endpoint);
   bool changed = false;
   for (const auto& id : todo) {
-    boost::system::error_code ec;
-    auto colon = id.rfind(':');
-    if (colon == std::string::npos) continue;
-    auto address = boost::asio::ip::make_address(id.substr(0, colon), ec);
-    uint16_t port = 0;
-    const auto [end, bad] = std::from_chars(id.data() + colon + 1, id.data() + id.size(), port);
-    if (ec || bad != std::errc() || end != id.data() + id.size()) continue;
-    const http::tcp::endpoint ep(address, port);
-    RpcProbeResult r = co_await probe_rpc_server(ep, timeout_);
+    const auto ep = http::parse_endpoint(id);
+    if (!ep) continue;
+    RpcProbeResult r = co_await probe_rpc_server(*ep, timeout_);
     RpcServerView* s = find(id);
     if (!s || !s->in_use_by.empty()) continue;
     RpcServerView next = *s;

@@ -1,7 +1,8 @@
 #include "common/authority.hpp"
 
+#include "common/whole_number.hpp"
+
 #include <cctype>
-#include <charconv>
 
 namespace hydra {
 
@@ -42,11 +43,9 @@ std::optional<Authority> parse_authority(std::string_view text) {
         return std::nullopt;
   Authority out{std::string(host), std::nullopt};
   if (has_port) {
-    unsigned value = 0;
-    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (port.empty() || ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535)
-      return std::nullopt;
-    out.port = static_cast<uint16_t>(value);
+    const auto value = whole_number<unsigned>(port);
+    if (!value || *value == 0 || *value > 65535) return std::nullopt;
+    out.port = static_cast<uint16_t>(*value);
   }
   return out;
 }

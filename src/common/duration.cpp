@@ -1,6 +1,7 @@
 #include "common/duration.hpp"
 
-#include <charconv>
+#include "common/whole_number.hpp"
+
 #include <cmath>
 #include <fmt/format.h>
 
@@ -34,9 +35,8 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {
       ++i;
     }
     if (!digits) return std::nullopt;
-    double number = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + i, number);
-    if (ec != std::errc() || end != s.data() + i) return std::nullopt;  // "1.2.3s", as Go says
+    const auto number = whole_number<double>(s.substr(0, i));
+    if (!number) return std::nullopt;  // "1.2.3s", as Go says
     s.remove_prefix(i);
     const Unit* unit = nullptr;
     for (const auto& u : kUnits) {
@@ -46,7 +46,7 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {
     }
     if (!unit) return std::nullopt;  // Go: "missing unit in duration"
     s.remove_prefix(unit->name.size());
-    total += number * unit->nanos;
+    total += *number * unit->nanos;
   }
   if (total > 9.2e18) return std::nullopt;
   auto ns = std::chrono::nanoseconds(static_cast<int64_t>(std::llround(total)));
@@ -91,13 +91,8 @@ KeepAliveResult parse_keep_alive(const boost::json::value* v, KeepAlive fallback
       // Ollama also accepts a bare number string as seconds. (from_chars: no exception on the
       // data path, and no locale.)
       std::string_view number = text;
-      const bool plus = number.starts_with('+');  // as Go's ParseFloat allows (not "+-1")
-      if (plus) number.remove_prefix(1);
-      double seconds = 0;
-      const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), seconds);
-      if (!number.empty() && !(plus && number.front() == '-') && ec == std::errc() &&
-          end == number.data() + number.size())
-        return from_nanos(seconds * 1e9);
+      if (number.starts_with('+') && !number.starts_with("+-")) number.remove_prefix(1);  // as Go's ParseFloat
+      if (const auto seconds = whole_number<double>(number)) return from_nanos(*seconds * 1e9);
       return {std::nullopt, fmt::format("time: invalid duration \"{}\"", text)};
     }
     return from_nanos(static_cast<double>(parsed->count()));

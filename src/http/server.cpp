@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "common/spawn.hpp"
+#include "common/whole_number.hpp"
 #include "http/descriptors.hpp"
 #include "http/drained_read.hpp"
 #include "http/feed.hpp"
@@ -8,7 +9,6 @@
 #include "http/idle_waits.hpp"
 #include "http/tls.hpp"
 
-#include <charconv>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -517,15 +517,12 @@ boost::system::result<tcp::endpoint> parse_endpoint(std::string_view text) {
   std::string port_text(text.substr(colon + 1));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || host == "localhost") host = "127.0.0.1";
-  int port = 0;
-  const auto [end, bad] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || bad != std::errc() || end != port_text.data() + port_text.size() || port < 0 ||
-      port > 65535)
-    return make_error_code(boost::system::errc::invalid_argument);
+  const auto port = whole_number<int>(port_text);
+  if (!port || *port < 0 || *port > 65535) return make_error_code(boost::system::errc::invalid_argument);
   error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) return ec;
-  return tcp::endpoint(address, static_cast<unsigned short>(port));
+  return tcp::endpoint(address, static_cast<unsigned short>(*port));
 }
 
 }  // namespace hydra::http
