@@ -204,6 +204,7 @@ Flow take_piece(Pump& p, char* buf, std::size_t n, http::error_code rec) {
   if (got) {
     p.tail.add(std::string_view(buf, got));
     const std::string_view piece(buf, got);
+    if (p.body.done()) p.sink.body_ends();
     const std::optional<bool> gone = p.sink.data_now(piece);  // no frame when the socket takes it
     if (!gone) {
       p.unsent = piece;

@@ -289,9 +289,14 @@ std::string_view ContinuingSink::take_piece(std::string_view bytes, bool& go_on)
 // it so (one coroutine frame fewer per chunk, or two); true after an error line as well: the
 // node is done for, the relay reads take_failure().
 std::optional<bool> ContinuingSink::data_now(std::string_view bytes) {
-  if (!following_) return inner_.data_now(bytes);
+  const bool body_ends = std::exchange(body_ends_, false);
+  if (!following_) {
+    if (body_ends) inner_.body_ends();
+    return inner_.data_now(bytes);
+  }
   bool go_on = true;
   const std::string_view out = take_piece(bytes, go_on);
+  if (body_ends && done_ && go_on && pending_.empty()) inner_.body_ends();  // end_now() follows
   if (!out.empty()) {
     const std::optional<bool> gone = inner_.data_now(out);
     if (!gone) {  // data() finishes it

@@ -51,6 +51,9 @@ public:
                                 const Served& served) override;
   std::optional<bool> data_now(std::string_view bytes) override;
   bool end_now() override;
+  // Passed on when the node's last bytes end the reply: they bring the final chunk of a
+  // stream it follows (or the reply is no such stream).
+  void body_ends() override { body_ends_ = true; }
 
   // Why the last attempt's node broke off although its connection ended well or the sink asked
   // it to stop (an error line, a stream that ended without its final chunk, a continuation
@@ -98,7 +101,7 @@ private:
   void forget_text();  // the reply grew past limits.reply_mb: no longer continuable
 
   ReplyLimits limits_;
-  bool began_ = false, following_ = false, done_ = false, tool_call_ = false;
+  bool began_ = false, following_ = false, done_ = false, tool_call_ = false, body_ends_ = false;
   bool generate_as_chat_ = false, too_long_ = false;
   std::string pending_;  // the start of a line whose end has not come yet
   std::string out_;      // the lines of one piece, as the requester gets them

@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <utility>
 
 namespace hydra::api {
 
@@ -59,14 +60,23 @@ std::size_t ExchangeSink::long_line_at(std::string_view bytes) {
 
 std::optional<bool> ExchangeSink::data_now(std::string_view bytes) {
   if (bytes.empty()) return false;
+  if (!held_.empty()) return std::nullopt;  // data() sends the held bytes first
   if (lines_ && long_line_at(bytes) != std::string_view::npos) return std::nullopt;  // data() says so
   at_line_start_ = bytes.back() == '\n';
+  if (std::exchange(ending_, false) && ex_.chunked()) {  // end_now() sends them with the end
+    held_.assign(bytes);
+    return false;
+  }
   http::error_code ec;
   if (ex_.send_chunk_now(bytes, ec)) return static_cast<bool>(ec);
   return std::nullopt;  // data() sends the rest
 }
 
 awaitable<bool> ExchangeSink::data(std::string_view bytes) {
+  if (!held_.empty()) {  // more came after what was to be the last bytes: those go first
+    const std::string held = std::exchange(held_, {});
+    if (co_await ex_.send_chunk(held)) co_return true;
+  }
   if (!ex_.write_pending())
     if (std::optional<bool> now = data_now(bytes)) co_return *now;
   if (ex_.write_pending()) co_return static_cast<bool>(co_await ex_.send_rest());
@@ -80,19 +90,24 @@ awaitable<bool> ExchangeSink::data(std::string_view bytes) {
 }
 
 awaitable<void> ExchangeSink::end_with_error(std::string message) {
-  std::string line = at_line_start_ ? "" : "\n";
+  std::string line = std::exchange(held_, {});  // bytes held for the end go first
+  if (!at_line_start_) line += '\n';
   line += boost::json::serialize(json_field("error", message)) + "\n";
   if (!co_await ex_.send_chunk(line)) co_await ex_.end_stream();
 }
 
 bool ExchangeSink::end_now() {
   http::error_code ec;
-  return ex_.end_stream_now(ec);  // false: end() sends the rest
+  if (held_.empty()) return ex_.end_stream_now(ec);  // false: end() sends the rest
+  if (!ex_.end_stream_now(held_, ec)) return false;  // held_ stays until end() has sent it
+  held_.clear();
+  return true;
 }
 
 awaitable<void> ExchangeSink::end() {
   if (!ex_.write_pending() && end_now()) co_return;
   co_await ex_.send_rest();
+  held_.clear();
 }
 
 awaitable<void> ExchangeSink::broke(std::string message) {

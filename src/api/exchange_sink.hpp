@@ -26,6 +26,7 @@ public:
                                 const Served& served) override;
   std::optional<bool> data_now(std::string_view bytes) override;
   bool end_now() override;
+  void body_ends() override { ending_ = true; }
   void settled() override { ex_.settle(); }
   http::awaitable<void> broke(std::string message) override;
   http::awaitable<void> declined(int status, std::string content_type, std::string body) override;
@@ -44,6 +45,8 @@ private:
   bool lines_ = false;       // an NDJSON stream: line lengths are counted
   std::size_t line_ = 0;     // bytes of the current line sent so far
   bool at_line_start_ = true;
+  bool ending_ = false;  // body_ends(): the next data_now() brings the node's last bytes
+  std::string held_;     // ... kept to go out with the end of a chunked reply (end_now())
 };
 
 }  // namespace hydra::api

@@ -93,6 +93,11 @@ public:
     return std::nullopt;
   }
   virtual bool end_now() { return false; }
+  // The node's body ends with the bytes the next data_now() brings (told just before it). A
+  // sink sure to end its reply after them may keep them for end_now() to send with the end of
+  // the reply, in one write (the last NDJSON line and a chunked body's last chunk: one send,
+  // not two); any other call after that sends them first. Not forwarded by default.
+  virtual void body_ends() {}
   // The reply's final chunk is about to go out (a stream's "done" line): what waits for the
   // reply to be complete may go on (http::Exchange::settle).
   virtual void settled() {}

@@ -3,6 +3,7 @@
 #include "api/model_caller.hpp"
 #include "api/shared_sync.hpp"
 #include "api/threading.hpp"
+#include "app/allocator.hpp"
 #include "app/commands.hpp"
 #include "api/shards.hpp"
 #include "cluster/rpc_watch.hpp"
@@ -223,6 +224,8 @@ int serve(const ServeConfig& config) {
   // sockets send with MSG_NOSIGNAL, but hiredis writes to Redis with plain send(), so a Redis
   // killed mid-conversation raised SIGPIPE. (Children get the default back: agent/child_spawn.hpp.)
   std::signal(SIGPIPE, SIG_IGN);
+  // At start-up: pages go back to the system off the event loops (app/allocator.hpp).
+  if (return_memory_in_background()) spdlog::debug("allocator: jemalloc, returning memory from a background thread");
 
   auto tls = server_tls(config);
   if (tls) {

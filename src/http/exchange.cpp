@@ -224,20 +224,26 @@ awaitable<error_code> Exchange::send_chunk(std::string_view data) {
   co_return ec;
 }
 
-bool Exchange::end_stream_now(error_code& ec) {
+bool Exchange::end_stream_now(error_code& ec) { return end_stream_now({}, ec); }
+
+bool Exchange::end_stream_now(std::string_view last, error_code& ec) {
   ec = {};
-  if (state_ != State::streaming) {
+  if (state_ != State::streaming || (!last.empty() && !chunked())) {
     ec = make_error_code(boost::system::errc::operation_not_permitted);
     return true;
   }
   state_ = State::done;
   settle();
-  if (head_held_)  // an empty body (or a HEAD request): the head alone
+  if (!last.empty()) {  // the last chunk's CRLF, then the empty chunk that ends the body
+    rest_ = body_piece(head_held_, head_, false, last, size_line_);
+    rest_[2] = asio::const_buffer("\r\n0\r\n\r\n", 7);
+  } else if (head_held_) {  // an empty body (or a HEAD request): the head alone
     rest_ = body_piece(head_held_, head_, raw_stream_, {}, nullptr);
-  else if (raw_stream_)
+  } else if (raw_stream_) {
     return true;
-  else
+  } else {
     rest_ = {asio::const_buffer("0\r\n\r\n", 5), asio::const_buffer(), asio::const_buffer()};
+  }
   return write_rest_now(ec);
 }
 

@@ -76,6 +76,9 @@ public:
                         std::optional<std::uint64_t> content_length, error_code& ec);
   bool send_chunk_now(std::string_view data, error_code& ec);
   bool end_stream_now(error_code& ec);
+  // A chunked body's last chunk (`last`, not empty) and its end in one write; `last` must stay
+  // valid until send_rest() returns, when that is needed. Only while chunked() holds.
+  bool end_stream_now(std::string_view last, error_code& ec);
   awaitable<error_code> send_rest();
   bool write_pending() const { return write_pending_; }
 
@@ -90,6 +93,8 @@ public:
   // The status of the reply's head, once sent (0 before).
   int status() const { return status_; }
   bool streaming() const { return state_ == State::streaming; }
+  // A streamed reply whose body goes out in chunks, its head already written.
+  bool chunked() const { return state_ == State::streaming && !raw_stream_ && !head_held_; }
   // Whether the connection may carry another request after this one.
   bool reusable() const { return reusable_; }
   // The reply says `Connection: close` and the connection ends after it (the server drains).

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <fstream>
+#include <iterator>
 #include <future>
 #include <gtest/gtest.h>
 #include <thread>
@@ -161,4 +162,27 @@ TEST(Threads, OneThreadServesEverything) {
   client(f, 0, 2, t);
   EXPECT_EQ(t.bad.load(), 0) << t.first_failure;
   ASSERT_TRUE(wait_for([&] { return served_total(f) == 6; }, seconds(10))) << json::serialize(stats(f));
+}
+
+// With jemalloc as its allocator (every build but the sanitizers'), the gateway has it hand
+// memory back to the system from one thread of its own, not from the serving threads in the
+// middle of their loops (app/allocator.hpp): a thread named jemalloc_bg_thd appears, one only,
+// and the gateway serves as before.
+TEST(Threads, JemallocReturnsMemoryFromOneThreadOfItsOwn) {
+  Fleet f;
+  f.add_sim("a", sim_args());
+  f.start_gateway({}, {"--threads", "2"});
+  std::ifstream maps(fmt::format("/proc/{}/maps", f.gateway_pid()));
+  const std::string mapped((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  if (mapped.find("libjemalloc") == std::string::npos) GTEST_SKIP() << "this build does not link jemalloc";
+  const auto purgers = [&] {
+    const auto names = thread_names(f.gateway_pid());
+    return std::count(names.begin(), names.end(), "jemalloc_bg_thd");
+  };
+  ASSERT_TRUE(wait_for([&] { return purgers() >= 1; }, seconds(10)))
+      << fmt::format("{}", fmt::join(thread_names(f.gateway_pid()), ", "));
+  Tally t;
+  client(f, 0, 4, t);
+  EXPECT_EQ(t.bad.load(), 0) << t.first_failure;
+  EXPECT_EQ(purgers(), 1) << fmt::format("{}", fmt::join(thread_names(f.gateway_pid()), ", "));
 }
