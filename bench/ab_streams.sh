@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A/B of two gateway binaries at many concurrent streams, back to back on the same machine:
 #   bench/ab_streams.sh OLD_HYDRA NEW_HYDRA [ROUNDS]
-# Each round runs OLD then NEW, each as `hydra serve` in front of fresh sims (build/hydra sim)
+# Each round runs both, OLD first in odd rounds and NEW first in even ones (neither always runs
+# just after the other has left some 20,000 connections in TIME_WAIT), each as `hydra serve` in
+# front of fresh sims (build/hydra sim)
 # with bench/loadgen keeping N NDJSON streams open (as scenario 2 of bench/run.sh does), and
-# prints per run: TTFC p50/p99, the gateway's CPU ticks over the run, and the TCP connections
+# prints per run: TTFC p50/p99, the gap between chunks at p99, the gateway's CPU ticks over the
+# run, and the TCP connections
 # opened on the machine meanwhile (the load generator's own N included: more means the gateway
 # opened node connections anew). Environment: N (9900), THREADS (gateway threads, 2),
 # TPS (tokens/s per stream, 1), TOKENS (4). Loopback only; everything it starts is stopped.
@@ -65,14 +68,20 @@ one_run() {  # LABEL BINARY
   python3 - "$dir/report.json" "$1" "$ticks" "$opens" "$(grep -c 'out of file descriptors' "$dir/gateway.log")" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-t = r["ttfc_ms"]
-print(f"{sys.argv[2]:>4}  ttfc p50 {t['p50']:8.2f} ms  p99 {t['p99']:8.2f} ms  errors {r['errors']['total']:>3}  "
+t, g = r["ttfc_ms"], r["gap_ms"]
+print(f"{sys.argv[2]:>4}  ttfc p50 {t['p50']:8.2f} ms  p99 {t['p99']:8.2f} ms  gap p99 {g['p99']:8.2f} ms  "
+      f"errors {r['errors']['total']:>3}  "
       f"gateway CPU ticks {sys.argv[3]:>5}  TCP opens {sys.argv[4]:>6}  EMFILE warnings {sys.argv[5]}")
 PY
 }
 
 echo "ab_streams: $N streams, gateway at $THREADS threads, $rounds rounds (old: $old; new: $new)"
 for round in $(seq 1 "$rounds"); do
-  one_run old "$old"
-  one_run new "$new"
+  if [ $((round % 2)) = 1 ]; then
+    one_run old "$old"
+    one_run new "$new"
+  else
+    one_run new "$new"
+    one_run old "$old"
+  fi
 done

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -36,8 +37,13 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
   std::vector<std::string> full_env;
   for (char** e = environ; *e; ++e) full_env.emplace_back(*e);
   full_env.insert(full_env.end(), env.begin(), env.end());
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // Gone with the test: a test process killed before its destructors ran (ctest's timeout)
+    // leaves no gateway or sim running. (Tests start processes from their own thread, the one
+    // the signal follows.)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     dup2(pipefd[1], STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     close(pipefd[0]);
