@@ -37,6 +37,16 @@ http::awaitable<bool> data(ExchangeSink& sink, std::string_view bytes) {
   co_return *gone;
 }
 
+// The body of a GET of `target`, which must be a whole 200 reply.
+std::string whole_body(const http::tcp::endpoint& ep, std::string target) {
+  test::HttpCall c;
+  c.target = std::move(target);
+  const auto r = test::request(ep, c);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);
+  return r.body;
+}
+
 }  // namespace
 
 TEST_F(ServerFixture, TheLastBytesOfANodesBodyGoOutWithTheEndOfTheReply) {
@@ -74,12 +84,7 @@ TEST_F(ServerFixture, HeldLastBytesGoBeforeAnErrorLine) {
     co_await sink.broke("node n1 broke off");
   });
   start();
-  test::HttpCall c;
-  c.target = "/broke";
-  auto r = test::request(ep_, c);
-  EXPECT_EQ(r.status, 200);
-  EXPECT_TRUE(r.complete);
-  EXPECT_EQ(r.body, "{\"response\":\"x\"}\n{\"error\":\"node n1 broke off\"}\n");
+  EXPECT_EQ(whole_body(ep_, "/broke"), "{\"response\":\"x\"}\n{\"error\":\"node n1 broke off\"}\n");
 }
 
 TEST_F(ServerFixture, HeldLastBytesGoBeforeWhatFollowsThem) {
@@ -91,10 +96,5 @@ TEST_F(ServerFixture, HeldLastBytesGoBeforeWhatFollowsThem) {
     if (!sink.end_now()) co_await sink.end();
   });
   start();
-  test::HttpCall c;
-  c.target = "/more";
-  auto r = test::request(ep_, c);
-  EXPECT_EQ(r.status, 200);
-  EXPECT_TRUE(r.complete);
-  EXPECT_EQ(r.body, "{\"b\":1}\n{\"done\":true}\n");
+  EXPECT_EQ(whole_body(ep_, "/more"), "{\"b\":1}\n{\"done\":true}\n");
 }
