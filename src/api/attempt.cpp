@@ -204,7 +204,10 @@ Flow take_piece(Pump& p, char* buf, std::size_t n, http::error_code rec) {
   if (got) {
     p.tail.add(std::string_view(buf, got));
     const std::string_view piece(buf, got);
-    if (p.body.done()) p.sink.body_ends();
+    // The sink may hold these last bytes for the end of the reply: only when nothing cut the
+    // attempt meanwhile, since rounds() then returns before it ends the reply (a client that
+    // half-closed would get the chunked end without the final line).
+    if (p.body.done() && p.watch.cut() == Cut::none) p.sink.body_ends();
     const std::optional<bool> gone = p.sink.data_now(piece);  // no frame when the socket takes it
     if (!gone) {
       p.unsent = piece;
