@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
-#include <cmath>
 #include <fmt/format.h>
 
 namespace hydra::agent {
@@ -46,10 +45,7 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 std::optional<uint64_t> to_u64(std::string_view s) { return whole_number<uint64_t>(trim(s)); }
 
-std::optional<double> to_double(std::string_view s) {
-  const auto v = whole_number<double>(trim(s));
-  return v && std::isfinite(*v) ? v : std::nullopt;
-}
+std::optional<double> to_double(std::string_view s) { return finite_number(trim(s)); }
 
 // Figures at or above this do not fit a uint64_t (converting them would be undefined).
 constexpr double kMaxFigure = 18446744073709549568.0;

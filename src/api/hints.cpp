@@ -10,14 +10,6 @@
 
 namespace hydra::api {
 
-namespace {
-// A finite decimal number, the whole value ("inf", "nan", "1e999" and "5x" are not).
-std::optional<double> number(std::string_view s) {
-  const auto v = whole_number<double>(s);
-  return v && std::isfinite(*v) ? v : std::nullopt;
-}
-}  // namespace
-
 std::string read_hint_headers(const http::Request& request, routing::RouteRequest& out) {
   // Most requests carry none: one look at each field's name, not a lookup per hint.
   const bool any = std::any_of(request.begin(), request.end(), [](const auto& f) {
@@ -31,7 +23,7 @@ std::string read_hint_headers(const http::Request& request, routing::RouteReques
     out.node_id = std::string(it->value());
   }
   if (auto it = request.find("X-Hydra-Min-VRAM-GB"); it != request.end()) {
-    auto v = number(it->value());
+    auto v = finite_number(it->value());
     if (!v || *v < 0 || *v > limits::kVramGb)
       return fmt::format("X-Hydra-Min-VRAM-GB must be a number of gigabytes from 0 to {}",
                          static_cast<int64_t>(limits::kVramGb));
@@ -49,7 +41,7 @@ std::string read_hint_headers(const http::Request& request, routing::RouteReques
     out.session = std::string(it->value());
   }
   if (auto it = request.find("X-Hydra-Priority"); it != request.end()) {
-    auto v = number(it->value());
+    auto v = finite_number(it->value());
     // Range first: only a finite value from 1 to 10 is ever converted to int.
     if (!v || *v < limits::kMinPriority || *v > limits::kMaxPriority || *v != std::floor(*v))
       return "X-Hydra-Priority must be an integer from 1 to 10";

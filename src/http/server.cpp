@@ -514,7 +514,7 @@ boost::system::result<tcp::endpoint> parse_endpoint(std::string_view text) {
   auto colon = text.rfind(':');
   if (colon == std::string_view::npos) return make_error_code(boost::system::errc::invalid_argument);
   std::string host(text.substr(0, colon));
-  std::string port_text(text.substr(colon + 1));
+  const std::string_view port_text = text.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || host == "localhost") host = "127.0.0.1";
   const auto port = whole_number<int>(port_text);

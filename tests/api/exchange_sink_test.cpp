@@ -39,9 +39,7 @@ http::awaitable<bool> data(ExchangeSink& sink, std::string_view bytes) {
 
 // The body of a GET of `target`, which must be a whole 200 reply.
 std::string whole_body(const http::tcp::endpoint& ep, std::string target) {
-  test::HttpCall c;
-  c.target = std::move(target);
-  const auto r = test::request(ep, c);
+  const auto r = test::get(ep, std::move(target));
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(r.complete);
   return r.body;
