@@ -5,6 +5,7 @@
 #include "api/gateway.hpp"
 #include "api/shards.hpp"
 #include "api/shared_sync.hpp"
+#include "common/whole_number.hpp"
 #include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/hydra_api.hpp"
@@ -14,7 +15,6 @@
 #include "common/query.hpp"
 
 #include <boost/asio/steady_timer.hpp>
-#include <charconv>
 
 namespace hydra::api {
 
@@ -101,10 +101,8 @@ json::object history(const Gateway& gw) {
 // A whole number from the query, within [0, max]; `fallback` when absent or not a number.
 std::size_t query_count(std::string_view query, std::string_view key, std::size_t fallback, std::size_t max) {
   auto text = query_param(query, key);
-  std::size_t v = 0;
-  if (!text || std::from_chars(text->data(), text->data() + text->size(), v).ptr != text->data() + text->size())
-    return fallback;
-  return std::min(v, max);
+  const auto v = text ? whole_number<std::size_t>(*text) : std::nullopt;
+  return v ? std::min(*v, max) : fallback;
 }
 
 // ?model=&node=&outcome=&limit=&after= (all optional; a model is matched by its normalised name).

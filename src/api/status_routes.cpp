@@ -1,5 +1,6 @@
 // Hydra's read-only views of itself: GET /health, /stats, /models, /routing.
 #include "api/gateway.hpp"
+#include "common/whole_number.hpp"
 #include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/model_caller.hpp"
@@ -9,7 +10,6 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <charconv>
 #include <map>
 #include <set>
 
@@ -191,9 +191,7 @@ uint64_t query_number(std::string_view query, std::string_view key, uint64_t fal
     pos = amp == std::string_view::npos ? query.size() : amp + 1;
     if (!pair.starts_with(key) || pair.size() <= key.size() || pair[key.size()] != '=') continue;
     pair.remove_prefix(key.size() + 1);
-    uint64_t v = 0;
-    auto [p, ec] = std::from_chars(pair.data(), pair.data() + pair.size(), v);
-    if (ec == std::errc() && p == pair.data() + pair.size()) return v;
+    if (const auto v = whole_number<uint64_t>(pair)) return *v;
   }
   return fallback;
 }

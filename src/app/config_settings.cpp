@@ -1,10 +1,10 @@
 #include "app/config_settings.hpp"
+#include "common/whole_number.hpp"
 #include "routing/policy.hpp"
 
 #include "http/server.hpp"
 #include "memory/policy.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -26,9 +26,9 @@ bool to_bool(const std::string& v) {
 }
 
 double to_number(const std::string& v, double min, double max) {
-  double out = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || p != v.data() + v.size()) throw std::invalid_argument("expected a number");
+  const auto read = whole_number<double>(v);
+  if (!read) throw std::invalid_argument("expected a number");
+  const double out = *read;
   if (!(out >= min && out <= max))  // nan too
     throw std::invalid_argument(fmt::format("expected a number from {} to {}", min, max));
   return out;

@@ -1,7 +1,8 @@
 #include "cluster/cidr.hpp"
 
+#include "common/whole_number.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <fmt/format.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -19,8 +20,8 @@ CidrParse parse_cidr(std::string_view text) {
   int prefix = 32;
   if (slash != std::string_view::npos) {
     auto p = text.substr(slash + 1);
-    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
-    if (p.empty() || ec != std::errc{} || ptr != p.data() + p.size() || prefix < 0 || prefix > 32) {
+    prefix = whole_number<int>(p).value_or(-1);
+    if (prefix < 0 || prefix > 32) {
       out.error = fmt::format("\"{}\": the prefix length must be a number from 0 to 32", text);
       return out;
     }

@@ -2,9 +2,9 @@
 
 #include "common/authority.hpp"
 #include "common/model_name.hpp"
+#include "common/whole_number.hpp"
 
 #include <boost/json/parse.hpp>
-#include <charconv>
 #include <limits>
 #include <unordered_set>
 
@@ -99,9 +99,8 @@ bool parse_capacity(std::string_view spec, NodeUrl& out) {
       else return false;
       continue;
     }
-    double v = 0;
-    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (ec != std::errc() || p != value.data() + value.size() || !(v >= 0 && v <= 1e6)) return false;
+    const double v = whole_number<double>(value).value_or(-1);
+    if (!(v >= 0 && v <= 1e6)) return false;
     if (key == "vram") out.vram_gb = v;
     else if (key == "ram") out.ram_gb = v;
     else if (key == "slots" && v >= 1 && v <= 1024) out.slots = static_cast<int>(v);

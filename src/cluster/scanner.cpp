@@ -1,12 +1,12 @@
 #include "cluster/scanner.hpp"
 
 #include "common/spawn.hpp"
+#include "common/whole_number.hpp"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
-#include <charconv>
 #include <fmt/format.h>
 #include <memory>
 
@@ -41,10 +41,9 @@ bool names_hydra(std::string_view version_body) {
 PortList parse_port_list(std::string_view text) {
   PortList out;
   auto number = [](std::string_view t, uint16_t& port) {
-    unsigned v = 0;
-    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (t.empty() || ec != std::errc{} || ptr != t.data() + t.size() || v < 1 || v > 65535) return false;
-    port = static_cast<uint16_t>(v);
+    const auto v = whole_number<unsigned>(t);
+    if (!v || *v < 1 || *v > 65535) return false;
+    port = static_cast<uint16_t>(*v);
     return true;
   };
   while (true) {

@@ -1,9 +1,9 @@
 #include "memory/policy.hpp"
 
 #include "common/duration.hpp"
+#include "common/whole_number.hpp"
 
 #include <boost/json/value.hpp>
-#include <charconv>
 
 namespace hydra::memory {
 
@@ -94,9 +94,8 @@ RequestCachePolicy request_policy(std::string_view cache_control, std::string_vi
   if (has_directive(cache_control, "no-store")) p.read = p.write = false;
   if (has_directive(cache_control, "no-cache")) p.read = false;
   if (!ttl_header.empty()) {
-    long long ttl = -1;
-    auto [end, ec] = std::from_chars(ttl_header.data(), ttl_header.data() + ttl_header.size(), ttl);
-    if (ec != std::errc() || end != ttl_header.data() + ttl_header.size() || ttl < 0 || ttl > 31536000)
+    const long long ttl = whole_number<long long>(ttl_header).value_or(-1);
+    if (ttl < 0 || ttl > 31536000)
       p.error = "X-Hydra-Cache-TTL must be a whole number of seconds from 0 to 31536000";
     else
       p.ttl_s = ttl;

@@ -1,6 +1,7 @@
 #include "state/redis_link.hpp"
 
 #include "common/thread_name.hpp"
+#include "common/whole_number.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <charconv>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -35,11 +35,12 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
     std::string_view db = text.substr(slash + 1);
     text = text.substr(0, slash);
     if (!db.empty()) {
-      auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), u.db);
-      if (ec != std::errc() || end != db.data() + db.size() || u.db < 0) {
+      const auto number = whole_number<decltype(u.db)>(db);
+      if (!number || *number < 0) {
         error = "the database after / must be a number";
         return std::nullopt;
       }
+      u.db = *number;
     }
   }
   std::string_view host = text, port;
@@ -59,11 +60,12 @@ std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& erro
     has_port = true;
   }
   if (has_port) {
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), u.port);
-    if (ec != std::errc() || end != port.data() + port.size() || u.port <= 0 || u.port > 65535) {
+    const auto number = whole_number<decltype(u.port)>(port);
+    if (!number || *number <= 0 || *number > 65535) {
       error = "bad port";
       return std::nullopt;
     }
+    u.port = *number;
   }
   if (host.empty()) {
     error = "no host";

@@ -1,8 +1,7 @@
 #include "api/openai/models.hpp"
 
 #include "common/model_name.hpp"
-
-#include <charconv>
+#include "common/whole_number.hpp"
 
 namespace hydra::api::openai {
 
@@ -13,10 +12,7 @@ namespace {
 // Reads exactly `n` digits at `pos`.
 std::optional<int> digits(std::string_view s, size_t pos, size_t n) {
   if (pos + n > s.size()) return std::nullopt;
-  int v = 0;
-  auto [end, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, v);
-  if (ec != std::errc() || end != s.data() + pos + n) return std::nullopt;
-  return v;
+  return whole_number<int>(s.substr(pos, n));
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
