@@ -145,7 +145,8 @@ int thread_count(const ServeConfig& config) {
 }
 
 // The API's acceptors: the control thread's, and with workers one per worker on the same port
-// (SO_REUSEPORT; the first picks the port when it is 0). Throws when the port cannot be had.
+// (SO_REUSEPORT; the first picks the port when it is 0, and fails when another process holds
+// it). Throws when the port cannot be had.
 http::tcp::endpoint listen_api(const ServeConfig& config, http::Server& control, std::vector<std::unique_ptr<Worker>>& workers) {
   auto endpoint = *http::parse_endpoint(config.listen);
   auto fail = [&](const boost::system::error_code& ec) {
@@ -153,12 +154,12 @@ http::tcp::endpoint listen_api(const ServeConfig& config, http::Server& control,
     return std::runtime_error(fmt::format("cannot listen on {}: {}", config.listen, ec.message()));
   };
   {
-    auto bound = control.listen(endpoint, !workers.empty());
+    auto bound = control.listen(endpoint, workers.empty() ? http::Server::Share::none : http::Server::Share::first);
     if (!bound) throw fail(bound.error());
     endpoint = *bound;
   }
   for (auto& w : workers) {
-    auto bound = w->server->listen(endpoint, true);
+    auto bound = w->server->listen(endpoint, http::Server::Share::join);
     if (!bound) throw fail(bound.error());
     endpoint = *bound;
   }
@@ -363,7 +364,8 @@ int serve(const ServeConfig& config) {
   auto bound = listen_api(config, control_server, workers);
   fmt::print("hydra serve: Ollama API on {}\n", url_of(bound, tls != nullptr));
   if (threads == 1) spdlog::info("serving on one thread (threads = 1)");
-  else spdlog::info("serving on {} threads: the control thread and {} workers", threads, threads - 1);
+  else
+    spdlog::info("serving on {} threads: the control thread and {} worker{}", threads, threads - 1, threads == 2 ? "" : "s");
   gateway.api_port = bound.port();
   // Several gateways (cluster.redis_url): the state they share. Declared in this order so that
   // Redis's threads stop before the sync they call into goes.

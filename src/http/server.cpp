@@ -472,12 +472,31 @@ bool Server::tls() const { return state_->tls != nullptr; }
 
 void Server::on_refusal(RefusalHook hook) { state_->refusal = std::move(hook); }
 
-boost::system::result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint, bool share_port) {
+namespace {
+
+// Whether any socket holds `endpoint` now: a bind without SO_REUSEPORT fails on a port that a
+// listening socket has (with or without SO_REUSEPORT), as a lone server's own bind would.
+error_code address_taken(const asio::any_io_executor& executor, const tcp::endpoint& endpoint) {
+  if (endpoint.port() == 0) return {};  // a port of its own is picked
+  tcp::acceptor probe(executor);
+  error_code ec;
+  probe.open(endpoint.protocol(), ec);
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(endpoint, ec);
+  return ec;
+}
+
+}  // namespace
+
+boost::system::result<tcp::endpoint> Server::listen(const tcp::endpoint& endpoint, Share share) {
+  if (share == Share::first)
+    if (error_code taken = address_taken(state_->executor, endpoint)) return taken;
   auto acc = std::make_shared<tcp::acceptor>(state_->executor);
   error_code ec;
   acc->open(endpoint.protocol(), ec);
   if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec && share_port) acc->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+  if (!ec && share != Share::none)
+    acc->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   if (!ec) acc->bind(endpoint, ec);
   if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return ec;

@@ -60,10 +60,14 @@ public:
   // Requests refused before a handler (413, 431, 408, 400) go through `hook`. Before listen().
   void on_refusal(RefusalHook hook);
 
+  // How a listening socket shares its port: not at all; as the first of a process's servers
+  // that share it (SO_REUSEPORT, one server per worker thread: the kernel spreads new
+  // connections over them), which first makes sure no other socket holds the address, so that
+  // a second gateway started on a taken port fails as it would without sharing instead of
+  // quietly taking part of its traffic; or joining the first (the port it was given).
+  enum class Share { none, first, join };
   // Binds and starts accepting. Port 0 picks a free port; the bound endpoint is returned.
-  // `share_port`: SO_REUSEPORT, so that one server per worker thread listens on the same port
-  // and the kernel spreads new connections over them.
-  boost::system::result<tcp::endpoint> listen(const tcp::endpoint& endpoint, bool share_port = false);
+  boost::system::result<tcp::endpoint> listen(const tcp::endpoint& endpoint, Share share = Share::none);
   // Stops accepting (new connections are refused); open connections carry on.
   void stop_listening();
   // Shutdown: stops accepting, and every reply from now on says `Connection: close` and ends

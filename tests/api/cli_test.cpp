@@ -244,6 +244,36 @@ TEST(Cli, APortThatIsTakenStopsStartUp) {
   std::filesystem::remove_all(dir);
 }
 
+// A gateway on several threads shares its port among its own threads (SO_REUSEPORT); a second
+// gateway started on that port must still fail, not join the first and take part of its traffic.
+TEST(Cli, ASecondGatewayDoesNotShareTheFirstsPort) {
+  const std::string hydra = hydra_binary();
+  Process node({hydra, "sim", "--listen", "127.0.0.1:0"});
+  auto line = node.wait_for_line([](const std::string& l) { return l.find("http://") != std::string::npos; },
+                                 seconds(10));
+  ASSERT_TRUE(line);
+  std::string node_at = line->substr(line->find("http://"));
+  node_at = node_at.substr(0, node_at.find(' '));
+  char dir[] = "/tmp/hydra-cli-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string data = dir;
+  Process first({hydra, "serve", "--no-discovery", "--threads", "2", "--listen", "127.0.0.1:0", "--data-dir",
+                 data + "/first", "--node", node_at},
+                {"HYDRA_DASHBOARD=false"});
+  auto api = first.wait_for_line([](const std::string& l) { return l.find("Ollama API on http://") != std::string::npos; },
+                                 seconds(20));
+  ASSERT_TRUE(api);
+  std::string taken = api->substr(api->find("http://") + 7);
+  for (const char* threads : {"2", "1"}) {
+    // (timeout: a second gateway that did start would serve until stopped)
+    auto second = run_shell("timeout 20 " + hydra + " serve --no-discovery --threads " + threads + " --listen " + taken +
+                            " --data-dir " + data + "/second --node " + node_at + " 2>&1");
+    EXPECT_EQ(second.first, 1) << threads << " threads: " << second.second;
+    EXPECT_NE(second.second.find("cannot listen on " + taken), std::string::npos) << second.second;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // `hydra discover` finds the nodes, and names a Hydra gateway as one instead of listing it as
 // a node (a gateway that took itself for a node would send requests round in a loop).
 TEST(Cli, DiscoverTakesPortListsAndSkipsGateways) {
