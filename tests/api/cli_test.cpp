@@ -37,6 +37,16 @@ std::string wait_stderr(const Process& p, const std::string& text) {
   return seen;
 }
 
+// The HOST:PORT a process prints after "http://" on the first stdout line holding `mark`
+// (a sim's "node NAME listening on http://HOST:PORT", a gateway's "Ollama API on http://...");
+// empty when none came within 20 s.
+std::string printed_address(Process& p, const std::string& mark) {
+  auto line = p.wait_for_line([&](const std::string& l) { return l.find(mark) != std::string::npos; }, seconds(20));
+  if (!line || line->find("http://") == std::string::npos) return {};
+  std::string at = line->substr(line->find("http://") + 7);
+  return at.substr(0, at.find(' '));
+}
+
 // A loopback port nobody listens on: bound (so that nothing else takes it while the test runs)
 // but never listening, so a connection to it is refused.
 class DeadPort {
@@ -226,11 +236,8 @@ log\.access = "text" +# default
 TEST(Cli, APortThatIsTakenStopsStartUp) {
   const std::string hydra = hydra_binary();
   Process holder({hydra, "sim", "--listen", "127.0.0.1:0"});
-  auto line = holder.wait_for_line([](const std::string& l) { return l.find("http://") != std::string::npos; },
-                                   seconds(10));
-  ASSERT_TRUE(line);
-  std::string taken = line->substr(line->find("http://") + 7);  // "node NAME listening on http://HOST:PORT"
-  taken = taken.substr(0, taken.find(' '));
+  const std::string taken = printed_address(holder, "http://");
+  ASSERT_FALSE(taken.empty());
   char dir[] = "/tmp/hydra-cli-XXXXXX";
   ASSERT_TRUE(mkdtemp(dir));
   const std::string serve = hydra + " serve --no-discovery --data-dir " + dir + " --node http://" + taken;
@@ -249,21 +256,16 @@ TEST(Cli, APortThatIsTakenStopsStartUp) {
 TEST(Cli, ASecondGatewayDoesNotShareTheFirstsPort) {
   const std::string hydra = hydra_binary();
   Process node({hydra, "sim", "--listen", "127.0.0.1:0"});
-  auto line = node.wait_for_line([](const std::string& l) { return l.find("http://") != std::string::npos; },
-                                 seconds(10));
-  ASSERT_TRUE(line);
-  std::string node_at = line->substr(line->find("http://"));
-  node_at = node_at.substr(0, node_at.find(' '));
+  const std::string node_at = "http://" + printed_address(node, "http://");
+  ASSERT_NE(node_at, "http://");
   char dir[] = "/tmp/hydra-cli-XXXXXX";
   ASSERT_TRUE(mkdtemp(dir));
   const std::string data = dir;
   Process first({hydra, "serve", "--no-discovery", "--threads", "2", "--listen", "127.0.0.1:0", "--data-dir",
                  data + "/first", "--node", node_at},
                 {"HYDRA_DASHBOARD=false"});
-  auto api = first.wait_for_line([](const std::string& l) { return l.find("Ollama API on http://") != std::string::npos; },
-                                 seconds(20));
-  ASSERT_TRUE(api);
-  std::string taken = api->substr(api->find("http://") + 7);
+  const std::string taken = printed_address(first, "Ollama API on http://");
+  ASSERT_FALSE(taken.empty());
   for (const char* threads : {"2", "1"}) {
     // (timeout: a second gateway that did start would serve until stopped)
     auto second = run_shell("timeout 20 " + hydra + " serve --no-discovery --threads " + threads + " --listen " + taken +
