@@ -316,7 +316,9 @@ bool Admission::resume(Pending& p, bool gone, const cluster::Snapshot& snapshot,
   }
   leave_queue(id);
   ++totals_.rejected;
-  out.error = "server busy, please try again.  maximum pending requests exceeded";
+  // Ollama's "server busy" first (clients know it), then what happened: the wait ran out.
+  out.error = fmt::format("server busy, please try again.  no slot came free within {:g} s in the queue (queue.timeout_s)",
+                          std::chrono::duration<double>(queue_.settings().max_wait).count());
   out.retry_after_s = retry_after(snapshot, decision);
   return true;
 }

@@ -186,9 +186,19 @@ awaitable<void> no_stored_response(http::Exchange& ex) {
                                                 "response_id"));
 }
 
-// OpenAI's words for a path or method it does not serve.
-awaitable<void> miss(http::Exchange& ex, int status, std::string_view what, std::string_view plain) {
+// OpenAI's words for a path or method it does not serve under /v1/. Elsewhere an unknown path
+// is Ollama's plain `404 page not found`, and a known path asked with another method a 405 in
+// Ollama's error shape naming the methods it takes (`allowed`, also in the Allow field).
+awaitable<void> miss(http::Exchange& ex, int status, std::string_view what, std::string_view plain,
+                     std::string_view allowed = {}) {
   if (!ex.path().starts_with("/v1/")) {
+    if (status == 405) {
+      const std::string message = fmt::format("method {} is not allowed on {}: it takes {}",
+                                              std::string_view(ex.request().method_string()), ex.path(), allowed);
+      co_await ex.respond(bhttp::status::method_not_allowed, http::ollama_error_body(bhttp::status::method_not_allowed, message),
+                          "application/json; charset=utf-8");
+      co_return;
+    }
     co_await ex.respond(static_cast<bhttp::status>(status), std::string(plain), "text/plain; charset=utf-8");
     co_return;
   }
@@ -204,8 +214,9 @@ awaitable<void> miss(http::Exchange& ex, int status, std::string_view what, std:
 
 void add_api_misses(http::Router& router) {
   router.fallback([](http::Exchange& ex) { return miss(ex, 404, "Invalid URL", "404 page not found"); });
-  router.wrong_method(
-      [](http::Exchange& ex) { return miss(ex, 405, "Invalid method for URL", "405 method not allowed"); });
+  router.wrong_method([&router](http::Exchange& ex) {
+    return miss(ex, 405, "Invalid method for URL", "405 method not allowed", router.allowed(ex.path()));
+  });
 }
 
 void add_openai_routes(http::Router& router, Gateway& gw) {

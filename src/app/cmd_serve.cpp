@@ -317,12 +317,24 @@ int serve(const ServeConfig& config) {
   gateway.auth.cors.origins = config.cors_origins;
   gateway.auth.exposed = !http::parse_endpoint(config.listen)->address().is_loopback();
   warn_if_open(gateway.auth, gateway.registration, config.listen);
-  // Told on the thread that served the request (`route` names one of the router's own).
-  auto observer = [&telemetry, &gateway](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
-    api::post_control(gateway, [&telemetry, route, status = ex.status(), took] {
+  // Every reply counted by route and status (/stats, hydra_http_requests_total), told on the
+  // thread that served it (`route` names one of the router's own).
+  auto count_reply = [&telemetry, &gateway](std::string_view route, int status, std::chrono::nanoseconds took) {
+    api::post_control(gateway, [&telemetry, route, status, took] {
       telemetry.requests.record(route, status, took);
       telemetry.metrics.http_request(route, status);
     });
+  };
+  auto observer = [count_reply](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
+    count_reply(route, ex.status(), took);
+  };
+  // A request refused before a handler (413, 431, 408, 400) is logged (api::refusals) and
+  // counted with the route its path names.
+  auto refusals = [&gateway, count_reply](const http::Router& by) -> http::RefusalHook {
+    return [log = api::refusals(gateway), &by, count_reply](const http::Refused& r, http::Response& res) {
+      log(r, res);
+      count_reply(by.route_of(r.target.substr(0, r.target.find('?'))), r.status, {});
+    };
   };
   telemetry.routing.listen([&telemetry](const telemetry::RoutingEvent& e) {
     if (telemetry.events.subscribers()) telemetry.events.publish("routing", telemetry::to_json(e));
@@ -358,7 +370,7 @@ int serve(const ServeConfig& config) {
   std::vector<http::Server*> servers{&control_server};
   for (auto& w : workers) servers.push_back(w->server.get());
   for (auto* s : servers) {
-    s->on_refusal(api::refusals(gateway));
+    s->on_refusal(refusals(router));
     if (tls) s->use_tls(tls);
   }
   auto bound = listen_api(config, control_server, workers);
@@ -391,7 +403,7 @@ int serve(const ServeConfig& config) {
                          api::guarded(gateway, dashboard_router.handler(), api::Port::dashboard),
                          limits);
   if (tls) dashboard.use_tls(tls);
-  dashboard.on_refusal(api::refusals(gateway));
+  dashboard.on_refusal(refusals(dashboard_router));
   if (config.dashboard_enabled) {
     // A busy dashboard port stops start-up as a busy API port does: a gateway whose dashboard
     // silently went missing is found out too late.

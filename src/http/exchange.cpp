@@ -299,6 +299,7 @@ awaitable<void> Exchange::wait_closed() {
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) {  // end of stream or reset: the client is gone
         reusable_ = false;
+        client_left_ = true;
         co_return;
       }
       buffer_.commit(n);
@@ -311,6 +312,7 @@ awaitable<void> Exchange::wait_closed() {
     if (tec) co_return;
     if (peer_hung_up(socket)) {
       reusable_ = false;
+      client_left_ = true;
       co_return;
     }
   }

@@ -88,6 +88,15 @@ public:
   awaitable<void> wait_closed();
   // Drops the connection without a reply (fault injection, fatal errors mid-stream).
   void abort();
+  // wait_closed() saw the client go. A handler that then ends without replying leaves the
+  // exchange to unanswered(): nothing is written, and status() says 499 (nginx's "client closed
+  // request") to whatever counts replies, as the access and request logs say.
+  bool client_left() const { return client_left_; }
+  void unanswered() {
+    status_ = 499;
+    reusable_ = false;
+    state_ = State::done;
+  }
 
   bool responded() const { return state_ != State::idle; }
   // The status of the reply's head, once sent (0 before).
@@ -170,6 +179,7 @@ private:
   char size_line_[20];
   bool reusable_;
   bool watching_ = false;  // a wait_closed() is reading into buffer_
+  bool client_left_ = false;  // ... and saw the client go
   std::vector<std::pair<std::string, std::string>> reply_headers_;
   const void* context_ = nullptr;
   RequestIdText request_id_;

@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include <algorithm>
+
 namespace hydra::http {
 
 Router& Router::add(bhttp::verb method, std::string path, Handler handler) {
@@ -48,9 +50,33 @@ void Router::finished(std::string_view route, const Exchange& ex, std::chrono::n
   observer_(route, ex, took);  // dispatch() names the router to the exchange only when it has one
 }
 
+namespace {
+bool takes(std::string_view route, bool prefix, std::string_view path) {
+  return prefix ? path.starts_with(route) : path == route;
+}
+}  // namespace
+
+std::string Router::allowed(std::string_view path) const {
+  std::string out;
+  std::vector<bhttp::verb> listed;
+  for (const auto& r : routes_) {
+    if (!takes(r.path, r.prefix, path) || std::find(listed.begin(), listed.end(), r.method) != listed.end()) continue;
+    listed.push_back(r.method);
+    if (!out.empty()) out += ", ";
+    out += bhttp::to_string(r.method);
+  }
+  return out;
+}
+
+std::string_view Router::route_of(std::string_view path) const {
+  for (const auto& r : routes_)
+    if (takes(r.path, r.prefix, path)) return r.path;
+  return {};
+}
+
 const Router::Route* Router::match(const Exchange& ex, std::string_view& path, bool& path_known) const {
   for (const auto& r : routes_) {
-    bool match = r.prefix ? ex.path().starts_with(r.path) : ex.path() == r.path;
+    bool match = takes(r.path, r.prefix, ex.path());
     if (!match) continue;
     path = r.path;
     path_known = true;
@@ -60,6 +86,7 @@ const Router::Route* Router::match(const Exchange& ex, std::string_view& path, b
 }
 
 awaitable<void> Router::unmatched(Exchange& ex, bool path_known) const {
+  if (path_known) ex.add_reply_header("Allow", allowed(ex.path()));
   if (path_known && wrong_method_) {
     co_await wrong_method_(ex);
     co_return;

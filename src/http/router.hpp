@@ -17,7 +17,8 @@ public:
   Router& add(std::initializer_list<bhttp::verb> methods, std::string path, Handler handler);
   Router& add_prefix(bhttp::verb method, std::string prefix, Handler handler);
   Router& fallback(Handler handler);
-  // Answers a known path asked with another method (default: a plain-text 405).
+  // Answers a known path asked with another method (default: a plain-text 405; either way the
+  // reply has an Allow field).
   Router& wrong_method(Handler handler);
   // Told of every finished request with the route that took it ("/api/chat", "/api/blobs/",
   // "" for unknown paths), for request counts and access logs.
@@ -31,6 +32,12 @@ public:
   awaitable<void> dispatch(Exchange& ex) const;
   // Exchange::finish() for a request this router took.
   void finished(std::string_view route, const Exchange& ex, std::chrono::nanoseconds took) const;
+  // The methods the routes of `path` take ("GET, HEAD"), as a 405's Allow field lists them
+  // (unmatched() sets it before the wrong-method handler runs); empty for an unknown path.
+  std::string allowed(std::string_view path) const;
+  // The route that takes `path` whatever the method, as the observer names it ("" when none):
+  // for requests refused before the router saw them (413, 431, 408, 400).
+  std::string_view route_of(std::string_view path) const;
 
 private:
   struct Route {

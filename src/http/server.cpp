@@ -442,7 +442,9 @@ struct Server::State {
       Exchange exchange(stream, buffer, std::move(*request), limits, remote, head_space);
       if (self->draining) exchange.close_after();
       co_await self->handler(exchange);
-      if (!exchange.responded()) {
+      if (!exchange.responded() && exchange.client_left()) {
+        exchange.unanswered();  // no one to answer: counted as 499, not as a 500 written to no one
+      } else if (!exchange.responded()) {
         co_await exchange.respond(bhttp::status::internal_server_error,
                                   self->error_body(bhttp::status::internal_server_error,
                                                    "handler produced no response", exchange.path()));

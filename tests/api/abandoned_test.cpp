@@ -125,4 +125,11 @@ TEST(Abandoned, AClientThatLeavesWhileQueuedIsAbandonedWithNoNode) {
   const std::string metrics = get(f.gateway(), "/metrics").body;
   EXPECT_NE(metrics.find(abandoned_series("")), std::string::npos) << metrics;
   EXPECT_EQ(metrics.find(",outcome=\"failed\"}"), std::string::npos) << metrics;
+  // The reply counts say what the logs say: the queued one got no reply (499, nginx's "client
+  // closed request"), not a 500 written to no one; the first had its 200.
+  EXPECT_NE(metrics.find(R"(hydra_http_requests_total{route="/api/chat",status="499"} 1)"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find(R"(hydra_http_requests_total{route="/api/chat",status="500"})"), std::string::npos) << metrics;
+  const auto statuses = json::parse(get(f.gateway(), "/stats").body).at("requests").at("by_endpoint").at("/api/chat").at("by_status");
+  EXPECT_EQ(statuses.at("499").to_number<int64_t>(), 1) << json::serialize(statuses);
+  EXPECT_EQ(statuses.at("200").to_number<int64_t>(), 1) << json::serialize(statuses);
 }

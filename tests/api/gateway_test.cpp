@@ -90,6 +90,20 @@ TEST(Gateway, ErrorsHaveOllamasShapeAndStatus) {
   auto big = post(f.gateway(), "/api/chat", std::string(2 << 20, ' '));
   EXPECT_EQ(big.status, 413);
   EXPECT_EQ(big.body, R"({"error":"request body too large"})");
+  // A known path with another method: 405 in the same shape, and Allow names the method it takes.
+  auto wrong = call(f.gateway(), "GET", "/api/chat", "", {});
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.body, R"({"error":"method GET is not allowed on /api/chat: it takes POST"})");
+  EXPECT_EQ(wrong.headers["allow"], "POST");
+  // Each counted by route and status, the 413 refused before any handler among them.
+  json::value statuses;
+  EXPECT_TRUE(wait_for([&] {
+    statuses = json::parse(get(f.gateway(), "/stats").body).at("requests").at("by_endpoint").at("/api/chat").at("by_status");
+    return statuses.as_object().contains("413") && statuses.as_object().contains("405");
+  }, seconds(10))) << json::serialize(statuses);
+  const std::string metrics = get(f.gateway(), "/metrics").body;
+  EXPECT_NE(metrics.find(R"(hydra_http_requests_total{route="/api/chat",status="413"} 1)"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(hydra_http_requests_total{route="/api/chat",status="405"} 1)"), std::string::npos) << metrics;
 }
 
 TEST(Gateway, ModelOnOneNodeIsAlwaysServedThere) {

@@ -150,6 +150,22 @@ TEST(Scheduling, UnderSaturationHighPriorityGoesFirstAndLowPriorityStillComplete
   for (std::size_t i = 2; i < 5; ++i) EXPECT_NE(finished[i].find(":200"), std::string::npos);
 }
 
+// A waiter whose queue.timeout_s runs out: 503 with Ollama's "server busy" and what happened.
+TEST(Scheduling, AWaitPastTheQueueTimeoutIs503SayingSo) {
+  Fleet f;
+  // Two tokens a second: the first request's reply (its few tokens) holds the only slot for seconds.
+  f.add_sim("only", sim_args({"--model", "m:7b=4", "--loaded", "m:7b", "--parallel", "1"}, 2), "#slots=1");
+  f.start_gateway({"HYDRA_QUEUE_TIMEOUT=1"});
+  auto running = std::async(std::launch::async, [&] { return generate(f.gateway(), "m:7b", "a"); });
+  ASSERT_TRUE(wait_for([&] { return stat(f, 0, "active") == 1; }, seconds(10)));
+  HttpReply late = generate(f.gateway(), "m:7b", "b");
+  EXPECT_EQ(late.status, 503);
+  EXPECT_EQ(late.body,
+            R"x({"error":"server busy, please try again.  no slot came free within 1 s in the queue (queue.timeout_s)"})x");
+  EXPECT_TRUE(late.headers.count("retry-after"));
+  EXPECT_EQ(running.get().status, 200);
+}
+
 TEST(Scheduling, FullQueueIs503WithRetryAfter) {
   Fleet f;
   f.add_sim("only", sim_args({"--model", "m:7b=4", "--loaded", "m:7b", "--parallel", "1"}, 50), "#slots=1");
