@@ -418,6 +418,7 @@ awaitable<Outcome> rounds(Gateway& gw, ReplySink& sink, const cluster::NodeView&
       Outcome gone{Outcome::Kind::client_gone, "client left"};
       gone.chunks = p.pieces;
       gone.bytes = p.bytes;
+      gone.ttft_ms = std::chrono::duration<double, std::milli>(first_byte_at - sent_at).count();
       co_return gone;
     }
     if (cut == Cut::stopping || cut == Cut::total_timeout) {

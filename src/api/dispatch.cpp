@@ -179,6 +179,7 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   const bool asked = !rec.model.empty();  // normalised already (record_of)
   std::string model = asked ? std::move(rec.model) : normalize_model_name({});
   if (out.node) prefix_served(gw, *out.node, model, out.prefix);
+  const int attempts = out.attempts ? out.attempts : event->attempts;  // as the access log has it
   const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
   rec.node = out.node ? std::move(*out.node) : std::move(node);
@@ -191,11 +192,10 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   r.total_s = std::chrono::duration<double>(now - started).count();
   r.queued = out.queued;
   r.queue_wait_s = queue_wait_s;
-  if (out.node) {
-    r.ttft_s = out.ttft_ms / 1000.0;
-    r.tokens = out.tokens;
-    r.attempts = out.attempts;
-  }
+  // Served, or abandoned after the node began (what its client got): timings and tokens.
+  if (out.ttft_ms >= 0) r.ttft_s = out.ttft_ms / 1000.0;
+  r.tokens = out.tokens;
+  if (out.node) r.attempts = out.attempts;  // failovers count those of served requests
   gw.telemetry.metrics.request(r);
   const bool error = outcome != "served" && outcome != "abandoned";
   const bool served = out.node.has_value();
@@ -206,7 +206,7 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   rec.at = std::chrono::system_clock::now();
   rec.status = status_of(rec.status, out, outcome);
   rec.outcome = outcome;
-  rec.attempts = r.attempts;
+  rec.attempts = attempts;
   rec.queued = r.queued;
   rec.queue_ms = r.queue_wait_s * 1000.0;
   rec.ttft_ms = r.ttft_s < 0 ? -1.0 : r.ttft_s * 1000.0;
@@ -231,10 +231,8 @@ void account_later(Gateway& gw, const DispatchRequest& request, Result out, Even
     entry->attempts = out.attempts ? out.attempts : event->attempts;
     entry->queued_ms = out.queued ? queue_wait_s * 1000.0 : 0.0;
     entry->ttfb_ms = out.ttft_ms;
-    if (out.node) {
-      entry->tokens_in = static_cast<int64_t>(out.tokens_in);
-      entry->tokens_out = static_cast<int64_t>(out.tokens);
-    }
+    if (out.node) entry->tokens_in = static_cast<int64_t>(out.tokens_in);
+    if (out.node || out.tokens) entry->tokens_out = static_cast<int64_t>(out.tokens);
     entry->cache = request.cache;
   }
   post_control(gw, [&gw, rec = record_of(request), out = std::move(out), event = std::move(event), outcome, started,
@@ -535,8 +533,14 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   }
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
-  account_later(gw, request, with_prefix(result_of(out), request, chosen, out, *snapshot, model), std::move(routed.event),
-                outcome, started, queue_wait_s, report.node_id);
+  Result result = with_prefix(result_of(out), request, chosen, out, *snapshot, model);
+  if (report.abandoned) {  // what the client got before it left
+    result.attempts = report.attempts;
+    result.ttft_ms = report.ttft_ms;
+    result.tokens = report.tokens;
+  }
+  account_later(gw, request, std::move(result), std::move(routed.event), outcome, started, queue_wait_s,
+                report.node_id);
   co_return out;
 }
 

@@ -135,7 +135,9 @@ void report_abandoned(const RelayOptions& options, const Tried& tried, const Con
   if (gone) {
     options.report->chunks = gone->chunks;
     options.report->bytes = gone->bytes;
+    options.report->ttft_ms = gone->ttft_ms;
   }
+  if (stream) options.report->tokens = stream->tokens();
 }
 
 }  // namespace

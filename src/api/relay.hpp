@@ -30,6 +30,8 @@ struct RelayReport {
   std::string node_id;     // abandoned: the node serving it then (empty: it waited for a slot)
   std::size_t chunks = 0;  // abandoned: pieces of that node's reply the client got, and bytes
   uint64_t bytes = 0;
+  double ttft_ms = -1;     // ... its first byte after the request went to it (-1: none came)
+  uint64_t tokens = 0;     // ... the tokens of a stream the client got (the stream's chunks)
 };
 
 struct RelayOptions {

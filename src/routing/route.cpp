@@ -19,7 +19,7 @@ const char* to_string(Placement p) {
     case Placement::gpu: return "fits in free VRAM";
     case Placement::partial_offload: return "partial offload (VRAM short)";
     case Placement::cpu: return "CPU";
-    case Placement::unknown: return "resources unknown";
+    case Placement::unknown: return "fit unknown";
   }
   return "?";
 }

@@ -75,6 +75,12 @@ TEST(Abandoned, AClientThatLeavesMidStreamIsAbandonedOnTheNodeThatServedIt) {
   // The node is not blamed for its client leaving.
   auto nodes = json::parse(get(f.gateway(), "/nodes").body);
   EXPECT_EQ(nodes.at("nodes").at(0).at("failures").to_number<int64_t>(), 0);
+  // The request log says what the client got before it left, as the routing log does.
+  auto rec = json::parse(get(f.gateway(), "/requests").body).at("requests").at(0).as_object();
+  EXPECT_EQ(rec.at("outcome").as_string(), "abandoned") << json::serialize(rec);
+  EXPECT_EQ(rec.at("attempts").to_number<int64_t>(), 1) << json::serialize(rec);
+  EXPECT_GE(rec.at("ttft_ms").to_number<double>(), 0.0) << json::serialize(rec);
+  EXPECT_GE(rec.at("tokens_out").to_number<int64_t>(), 1) << json::serialize(rec);
 }
 
 TEST(Abandoned, AClientThatLeavesWhileQueuedIsAbandonedWithNoNode) {

@@ -427,6 +427,7 @@ TEST(Cors, PreflightsAndRepliesCarryTheHeadersBrowsersNeed) {
     EXPECT_EQ(reply.status, 200);
     EXPECT_EQ(reply.headers["access-control-allow-origin"], origin);
     EXPECT_NE(reply.headers["access-control-expose-headers"].find("X-Hydra-Node"), std::string::npos);
+    EXPECT_NE(reply.headers["access-control-expose-headers"].find("X-Hydra-Cache"), std::string::npos);
   }
   for (const char* origin : {"https://evil.example.org", "http://10.1.2.3:3000", "null"}) {
     auto pre = call(gw, "OPTIONS", "/v1/chat/completions", "", nullptr,

@@ -6,7 +6,7 @@ import { traceView } from './trace.js';
 
 const MAX_KEPT = 1000; // as many as the gateway keeps
 const MAX_ROWS = 300; // shown at once (the filters reach the rest)
-const OUTCOMES = ['served', 'failed', 'rejected', 'unroutable', 'abandoned'];
+const OUTCOMES = ['served', 'cached', 'failed', 'rejected', 'unroutable', 'abandoned'];
 
 function who(r) {
   const parts = [r.key ? `key ${r.key}` : null, r.client || null, r.gateway ? `through ${r.gateway}` : null].filter(Boolean);
