@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HYDRA=${HYDRA:-build/hydra}
 LISTEN=${HYDRA_LISTEN:-127.0.0.1:8001}
+DASHBOARD=${HYDRA_DASHBOARD_LISTEN:-127.0.0.1:8080}  # the gateway reads the same variable
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -44,7 +45,8 @@ demo: starting the gateway on http://$LISTEN. Try, in another terminal:
   curl http://$LISTEN/api/generate -d '{"model":"llama3.2:3b","prompt":"Why is the sky blue?"}'
   curl -i http://$LISTEN/api/chat -d '{"model":"qwen2.5-coder:14b","messages":[{"role":"user","content":"hi"}],"stream":false}'
   OLLAMA_HOST=http://$LISTEN ollama list      # the ollama CLI works too
-Ctrl-C stops the demo.
+The dashboard and its playground: http://$DASHBOARD (HYDRA_LISTEN and HYDRA_DASHBOARD_LISTEN move
+either). Ctrl-C stops the demo.
 EOT
 "$HYDRA" serve --listen "$LISTEN" --no-discovery "${nodes[@]}" &
 pids+=($!)
