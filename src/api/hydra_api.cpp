@@ -1,9 +1,11 @@
 #include "api/hydra_api.hpp"
 
 #include "api/model_caller.hpp"
+#include "common/query.hpp"
 #include "orchestrate/roles.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 
 namespace hydra::api {
 
@@ -31,6 +33,13 @@ json::object decision_json(const Dispatched& d, const std::string& requested_nod
 
 std::string default_model(const Gateway& gw) {
   return orchestrate::closest_model(gw.models.code_model, available_models(*gw.cluster.snapshot())).value_or("");
+}
+
+http::awaitable<bool> refused_bad_counts(http::Exchange& ex, std::string_view key, std::string_view other) {
+  const std::string_view bad = bad_count(ex.query(), {key, other});
+  if (bad.empty()) co_return false;
+  co_await ex.respond_error(http::bhttp::status::bad_request, fmt::format("{} must be a whole number", bad));
+  co_return true;
 }
 
 }  // namespace hydra::api

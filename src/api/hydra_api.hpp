@@ -17,4 +17,9 @@ boost::json::object nodes_json(const cluster::Snapshot& snapshot);
 // the fleet has; empty when no node has any model.
 std::string default_model(const Gateway& gw);
 
+// A view's counts in its query (?limit=&after=, ?seconds=): true, with a 400 naming the first of
+// the keys given but not as a whole number sent; false when they are absent or whole. (Keys as
+// parameters: g++ 12 cannot keep an initializer list across a co_await.)
+http::awaitable<bool> refused_bad_counts(http::Exchange& ex, std::string_view key, std::string_view other = {});
+
 }  // namespace hydra::api

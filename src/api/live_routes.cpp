@@ -5,7 +5,6 @@
 #include "api/gateway.hpp"
 #include "api/shards.hpp"
 #include "api/shared_sync.hpp"
-#include "common/whole_number.hpp"
 #include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/hydra_api.hpp"
@@ -98,21 +97,14 @@ json::object history(const Gateway& gw) {
   return o;
 }
 
-// A whole number from the query, within [0, max]; `fallback` when absent or not a number.
-std::size_t query_count(std::string_view query, std::string_view key, std::size_t fallback, std::size_t max) {
-  auto text = query_param(query, key);
-  const auto v = text ? whole_number<std::size_t>(*text) : std::nullopt;
-  return v ? std::min(*v, max) : fallback;
-}
-
 // ?model=&node=&outcome=&limit=&after= (all optional; a model is matched by its normalised name).
 json::object requests_body(const Gateway& gw, std::string_view query) {
   telemetry::RequestFilter f;
   if (auto model = query_param(query, "model"); model && !model->empty()) f.model = normalize_model_name(*model);
   f.node = query_param(query, "node").value_or("");
   f.outcome = query_param(query, "outcome").value_or("");
-  f.limit = query_count(query, "limit", 100, 1000);
-  f.after = query_count(query, "after", 0, SIZE_MAX);
+  f.limit = std::min<uint64_t>(query_count(query, "limit", 100), 1000);
+  f.after = query_count(query, "after", 0);
   return json_field("requests", requests_json(gw, f));
 }
 
@@ -171,11 +163,13 @@ void add_live_routes(http::Router& router, Gateway& gw) {
   });
   router.add(verb::get, "/events", [&gw](http::Exchange& ex) { return events(gw, ex); });
   router.add(verb::get, "/traffic", [&gw](http::Exchange& ex) -> awaitable<void> {
-    const std::size_t seconds = query_count(ex.query(), "seconds", kHistorySeconds, kHistorySeconds);
+    if (co_await refused_bad_counts(ex, "seconds")) co_return;
+    const std::size_t seconds = std::min<uint64_t>(query_count(ex.query(), "seconds", kHistorySeconds), kHistorySeconds);
     co_await settle_workers(gw);
     co_await ex.respond_json(status::ok, json_field("seconds", gw.telemetry.traffic.history(seconds)));
   });
   router.add(verb::get, "/requests", [&gw](http::Exchange& ex) -> awaitable<void> {
+    if (co_await refused_bad_counts(ex, "limit", "after")) co_return;
     co_await settle_workers(gw);
     co_await ex.respond_json(status::ok, requests_body(gw, ex.query()));
   });

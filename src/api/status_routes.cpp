@@ -1,6 +1,6 @@
 // Hydra's read-only views of itself: GET /health, /stats, /models, /routing.
 #include "api/gateway.hpp"
-#include "common/whole_number.hpp"
+#include "api/hydra_api.hpp"
 #include "memory/cache.hpp"
 #include "api/threading.hpp"
 #include "api/model_caller.hpp"
@@ -183,19 +183,6 @@ std::pair<status, json::object> health_body(const Gateway& gw) {
   return {healthy == 0 ? status::service_unavailable : status::ok, o};
 }
 
-// ?limit=N&after=SEQ (both optional; bad numbers are ignored).
-uint64_t query_number(std::string_view query, std::string_view key, uint64_t fallback) {
-  for (std::size_t pos = 0; pos < query.size();) {
-    std::size_t amp = query.find('&', pos);
-    std::string_view pair = query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
-    pos = amp == std::string_view::npos ? query.size() : amp + 1;
-    if (!pair.starts_with(key) || pair.size() <= key.size() || pair[key.size()] != '=') continue;
-    pair.remove_prefix(key.size() + 1);
-    if (const auto v = whole_number<uint64_t>(pair)) return *v;
-  }
-  return fallback;
-}
-
 // Puts `mine`'s settings (queue capacity, cache budgets and lifetime) back over their sums.
 void keep_settings(json::object& summed, const json::object& mine) {
   static const std::set<std::string_view> settings{"capacity", "max_wait_s", "ttl_s", "max_bytes", "threshold",
@@ -240,8 +227,8 @@ http::awaitable<void> cluster_stats(Gateway& gw, http::Exchange& ex) {
 }
 
 json::object routing_body(const Gateway& gw, std::string_view query) {
-  auto limit = std::min<uint64_t>(query_number(query, "limit", 100), 500);
-  auto after = query_number(query, "after", 0);
+  auto limit = std::min<uint64_t>(query_count(query, "limit", 100), 500);  // ?limit=N&after=SEQ
+  auto after = query_count(query, "after", 0);
   json::array decisions;
   for (const auto& e : gw.telemetry.routing.recent(limit, after)) decisions.push_back(telemetry::to_json(*e));
   json::object o = json_field("decisions", std::move(decisions));
@@ -282,6 +269,7 @@ void add_status_routes(http::Router& router, Gateway& gw) {
     co_await ex.respond_json(status::ok, o);
   });
   router.add(verb::get, "/routing", [&gw](http::Exchange& ex) -> http::awaitable<void> {
+    if (co_await refused_bad_counts(ex, "limit", "after")) co_return;
     co_await settle_workers(gw);
     co_await ex.respond_json(status::ok, routing_body(gw, ex.query()));
   });

@@ -1,6 +1,7 @@
 #include "common/query.hpp"
 
 #include "common/percent.hpp"
+#include "common/whole_number.hpp"
 
 #include <algorithm>
 
@@ -26,6 +27,19 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     query.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+uint64_t query_count(std::string_view query, std::string_view key, uint64_t fallback) {
+  const auto text = query_param(query, key);
+  const auto v = text ? whole_number<uint64_t>(*text) : std::nullopt;
+  return v.value_or(fallback);
+}
+
+std::string_view bad_count(std::string_view query, std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys)
+    if (const auto text = key.empty() ? std::nullopt : query_param(query, key); text && !whole_number<uint64_t>(*text))
+      return key;
+  return {};
 }
 
 }  // namespace hydra

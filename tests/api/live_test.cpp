@@ -202,6 +202,13 @@ TEST(Traffic, TheLastSecondsAreServedAndAPageThatConnectsGetsThemAtOnce) {
   for (std::size_t i = 1; i < seconds.size(); ++i)
     EXPECT_GE(seconds[i].at("t").as_int64(), seconds[i - 1].at("t").as_int64()) << "oldest first";
   EXPECT_EQ(json::parse(get(f.gateway(), "/traffic?seconds=1").body).at("seconds").as_array().size(), 1u);
+  // A count that is not a whole number is a 400 naming it, on every view that takes counts.
+  for (const auto& [target, key] : std::vector<std::pair<std::string, std::string>>{
+           {"/traffic?seconds=abc", "seconds"}, {"/requests?limit=-1", "limit"}, {"/routing?after=x", "after"}}) {
+    auto bad = get(f.gateway(), target);
+    EXPECT_EQ(bad.status, 400) << target;
+    EXPECT_EQ(bad.body, "{\"error\":\"" + key + " must be a whole number\"}") << target;
+  }
 
   // /events starts with the history: the charts' seconds and the recent requests.
   std::string stream;
