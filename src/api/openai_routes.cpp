@@ -189,8 +189,9 @@ awaitable<void> no_stored_response(http::Exchange& ex) {
 // OpenAI's words for a path or method it does not serve under /v1/. Elsewhere an unknown path
 // is Ollama's plain `404 page not found`, and a known path asked with another method a 405 in
 // Ollama's error shape naming the methods it takes (`allowed`, also in the Allow field).
+// (`allowed` by value: the coroutine runs after its caller's temporaries are gone.)
 awaitable<void> miss(http::Exchange& ex, int status, std::string_view what, std::string_view plain,
-                     std::string_view allowed = {}) {
+                     std::string allowed = {}) {
   if (!ex.path().starts_with("/v1/")) {
     if (status == 405) {
       const std::string message = fmt::format("method {} is not allowed on {}: it takes {}",
