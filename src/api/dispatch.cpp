@@ -534,8 +534,7 @@ http::awaitable<Dispatched> dispatch_to_fleet(Gateway& gw, ReplySink& sink, Disp
   if (out.served && request.caller && request.caller->key)
     gw.limiter.add_tokens(*request.caller->key, out.served->eval_count, std::chrono::steady_clock::now());
   Result result = with_prefix(result_of(out), request, chosen, out, *snapshot, model);
-  if (report.abandoned) {  // what the client got before it left
-    result.attempts = report.attempts;
+  if (report.abandoned) {  // what the client got before it left (attempts: the event has them)
     result.ttft_ms = report.ttft_ms;
     result.tokens = report.tokens;
   }

@@ -196,8 +196,7 @@ awaitable<void> miss(http::Exchange& ex, int status, std::string_view what, std:
     if (status == 405) {
       const std::string message = fmt::format("method {} is not allowed on {}: it takes {}",
                                               std::string_view(ex.request().method_string()), ex.path(), allowed);
-      co_await ex.respond(bhttp::status::method_not_allowed, http::ollama_error_body(bhttp::status::method_not_allowed, message),
-                          "application/json; charset=utf-8");
+      co_await ex.respond_error(bhttp::status::method_not_allowed, message);
       co_return;
     }
     co_await ex.respond(static_cast<bhttp::status>(status), std::string(plain), "text/plain; charset=utf-8");
