@@ -73,6 +73,7 @@ http::awaitable<auth::Verdict> admit_shared(Gateway& gw, const auth::Key& key, I
   if (got->refusal.empty()) {
     in_progress.counted = key.max_concurrent > 0;
     caller.rpm_used = got->rpm_used;
+    caller.rpm_member = std::move(got->member);
     co_return v;
   }
   if (got->refusal == "rpm") caller.rpm_used = static_cast<int64_t>(key.rpm);
@@ -179,6 +180,7 @@ http::awaitable<void> checked_with_keys(Gateway& gw, const http::Handler& inner,
     in_progress.emplace(limiter, *key, gw.shared);
     verdict = co_await admit_shared(gw, *key, *in_progress, caller);
   }
+  caller.counted = static_cast<bool>(verdict);
   add_rate_headers(gw, caller);
   if (!verdict) {
     ex.add_reply_header("Retry-After", std::to_string(auth::retry_after_seconds(verdict.retry_after)));
@@ -349,8 +351,16 @@ void add_rate_headers(Gateway& gw, const Caller& caller) {
 void take_back(Gateway& gw, const Caller& caller, auth::Refusal why) {
   if (!caller.key) return;
   gw.limiter.count_refusal(caller.key->name, why);
+  if (!caller.counted) return;  // /api/show and the like: nothing to give back
   gw.limiter.take_back(*caller.key);
-  add_rate_headers(gw, caller);
+  if (!gw.shared || caller.rpm_member.empty()) {
+    add_rate_headers(gw, caller);
+    return;
+  }
+  gw.shared->shared().take_back_key(caller.key->name, caller.rpm_member);
+  Caller after = caller;  // the window across gateways holds one request less now
+  if (after.rpm_used > 0) --after.rpm_used;
+  add_rate_headers(gw, after);
 }
 
 const Caller* caller_of(const http::Exchange& ex) { return static_cast<const Caller*>(ex.context()); }

@@ -73,6 +73,8 @@ struct Caller {
   std::shared_ptr<const auth::KeySet> keys;  // keeps `key` alive across a reload
   http::Exchange* exchange = nullptr;        // for the rate-limit headers of its reply
   int64_t rpm_used = -1;  // several gateways: the key's requests in the last minute, all of them counted
+  bool counted = false;    // counted against the key's limits (a model request, /generate, /orchestrate)
+  std::string rpm_member;  // several gateways: its entry in the key's rpm window in Redis
   bool admin() const { return !key || key->admin; }
   std::string_view name() const { return key ? std::string_view(key->name) : std::string_view(); }
 };
@@ -90,8 +92,9 @@ std::vector<telemetry::KeySample> key_samples(const Gateway& gw);
 // The key's x-ratelimit-* headers as they stand now, on the caller's reply (again, after a
 // request was taken back).
 void add_rate_headers(Gateway& gw, const Caller& caller);
-// A request refused after the guard counted it (a model the key may not use): not counted,
-// and the reply's headers say so.
+// A request refused for a model the key may not use: counted as that refusal; when the guard
+// had counted it against the key's limits (here and in Redis), it is taken back, and the reply's
+// headers say so.
 void take_back(Gateway& gw, const Caller& caller, auth::Refusal why);
 
 // Wraps a port's handler with the guard.

@@ -157,11 +157,17 @@ void SharedSync::apply(const state::BeatView& view) {
     const json::value* instance = before->if_contains("instance");
     const bool foreign = instance && instance->is_string() && instance->get_string() != epoch_candidate_;
     foreign_beats_ = foreign ? foreign_beats_ + 1 : 0;
+    own_beats_ = foreign ? 0 : own_beats_ + 1;
     if (foreign_beats_ >= 2 && !id_taken_) {
       id_taken_ = true;
       spdlog::error("shared state: another gateway uses the id {} too; their slot leases and limits are counted as one "
                     "(give each gateway its own --gateway-id)",
                     shared_.settings().gateway_id);
+    }
+    // The other one stopped (or took another id): three beats in a row found only this one's.
+    if (id_taken_ && own_beats_ >= 3) {
+      id_taken_ = false;
+      spdlog::info("shared state: the id {} is this gateway's alone again", shared_.settings().gateway_id);
     }
   }
   auto snapshot = gw_.cluster.snapshot();

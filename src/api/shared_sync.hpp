@@ -87,6 +87,7 @@ private:
   std::set<std::string> dropped_;               // deleted here, not yet in Redis
   bool id_taken_ = false;                       // another process beats with this gateway's id
   int foreign_beats_ = 0;                       // beats in a row that found another process's info
+  int own_beats_ = 0;                           // beats in a row that found this gateway's own info before them
 };
 
 }  // namespace hydra::api

@@ -1,6 +1,7 @@
 // `hydra config example` and `hydra config check`: the settings table (config_settings.cpp)
 // written out as a commented config file, or as the effective values with their origins.
 #include "app/config_settings.hpp"
+#include "state/redis_link.hpp"
 
 #include <fmt/format.h>
 
@@ -20,6 +21,15 @@ std::string where_else(const Setting& s) {
   if (!out.empty()) out = "environment " + out;
   if (!s.flag.empty()) out += (out.empty() ? "flag --" : "; flag --") + s.flag;
   return out;
+}
+
+// A value as `config check` prints it: secrets hidden (the output goes to terminals, tickets
+// and CI logs), a Redis URL without its password.
+std::string shown(const std::string& key, const std::optional<std::string>& value) {
+  if (!value) return "(not set)";
+  if (key == "discovery.token") return "\"***\"  (set; hidden)";
+  if (key.ends_with("redis_url")) return state::without_password(*value);
+  return *value;
 }
 
 }  // namespace
@@ -63,7 +73,7 @@ std::string describe_config(const ServeConfig& config) {
   std::vector<std::pair<std::string, const Setting*>> lines;
   for (const auto& s : settings()) {
     if (s.help.empty()) continue;
-    std::string line = fmt::format("{} = {}", s.key, s.get(config).value_or("(not set)"));
+    std::string line = fmt::format("{} = {}", s.key, shown(s.key, s.get(config)));
     width = std::max(width, line.size());
     lines.emplace_back(std::move(line), &s);
   }

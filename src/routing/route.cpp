@@ -228,6 +228,28 @@ std::string slots_busy(const cluster::NodeView& n, const std::string& model) {
   return out;
 }
 
+namespace {
+// No routable node has `model`, but nodes out of service now do (ejected, unreachable, not yet
+// probed): a 503 that names them, not "not found". False when none has it.
+bool only_on_unavailable(const cluster::Snapshot& snapshot, const std::string& model, Decision& d) {
+  std::string which;
+  std::size_t count = 0;
+  for (const auto& n : snapshot.nodes) {
+    if (n.removed || n.routable() || !n.model(model)) continue;
+    if (++count > 3) continue;
+    if (!which.empty()) which += ", ";
+    which += fmt::format("{} ({}{}{})", n.id, cluster::to_string(n.health), n.last_error.empty() ? "" : ": ",
+                         n.last_error.substr(0, 120));
+  }
+  if (count == 0) return false;
+  if (count > 3) which += fmt::format(" and {} more", count - 3);
+  d.error_status = 503;
+  d.error = fmt::format("model \"{}\" is only on nodes that are out of service now: {}; try again shortly", model, which);
+  d.reason = fmt::format("no healthy node of {} has {}; {} node(s) out of service do", snapshot.routable_count, model, count);
+  return true;
+}
+}  // namespace
+
 Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, Random& random, const Weights& w) {
   if (!snapshot.indexed) {  // snapshots from Cluster are indexed; hand-made ones get indexed here
     cluster::Snapshot copy = snapshot;
@@ -244,6 +266,7 @@ Decision route(const cluster::Snapshot& snapshot, const RouteRequest& request, R
     return d;
   }
   const auto& holders = snapshot.holders_of(model);
+  if (holders.empty() && only_on_unavailable(snapshot, model, d)) return d;
   if (holders.empty()) {
     d.error_status = 404;
     d.error = fmt::format("model \"{}\" not found, try pulling it first", request.model);

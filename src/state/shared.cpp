@@ -193,11 +193,12 @@ http::awaitable<std::optional<Shared::KeyVerdict>> Shared::admit_key(std::string
   std::string member = settings_.gateway_id + '#' + std::to_string(next_member_.fetch_add(1));
   RedisReply r = co_await run(script(scripts::admit_key, settings_.prefix, settings_.gateway_id, name,
                                                           std::to_string(rpm), std::to_string(max_concurrent),
-                                                          std::move(member), ttl()));
+                                                          member, ttl()));
   if (!r.ok) co_return std::nullopt;
   KeyVerdict v;
   if (r.str.starts_with("ok")) {
     if (r.str.size() > 3) std::from_chars(r.str.data() + 3, r.str.data() + r.str.size(), v.rpm_used);
+    if (rpm > 0) v.member = std::move(member);
     co_return v;
   }
   const auto space = r.str.find(' ');
@@ -209,6 +210,10 @@ http::awaitable<std::optional<Shared::KeyVerdict>> Shared::admit_key(std::string
 
 void Shared::finish_key(const std::string& name) {
   send(script(scripts::release, settings_.prefix, settings_.gateway_id, "key:" + name, ttl(), channel_, ""));
+}
+
+void Shared::take_back_key(const std::string& name, const std::string& member) {
+  send({"ZREM", settings_.prefix + "rpm:" + name, member});
 }
 
 void Shared::put_run(const std::string& id, std::string json) {

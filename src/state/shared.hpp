@@ -97,9 +97,13 @@ public:
     std::string refusal;  // "", "rpm", "concurrency"
     int64_t retry_ms = 0;
     int64_t rpm_used = -1;  // admitted with an rpm limit: the key's requests in the window now
+    std::string member;     // admitted with an rpm limit: its entry in the window (take_back_key)
   };
   http::awaitable<std::optional<KeyVerdict>> admit_key(std::string name, int64_t rpm, int64_t max_concurrent);
   void finish_key(const std::string& name);
+  // An admitted request that does not count after all (a model the key may not use): its entry
+  // leaves the key's rpm window.
+  void take_back_key(const std::string& name, const std::string& member);
 
   // Orchestration runs: any gateway reads any run.
   void put_run(const std::string& id, std::string json);

@@ -158,10 +158,18 @@ TEST(Auth, AKeyLimitedToSomeModelsGets403ForOthersAndItsPriorityIsCapped) {
   ASSERT_EQ(capped.status, 200) << capped.body;
   EXPECT_NE(capped.headers["x-hydra-route-reason"].find("priority lowered from 9 to 2"), std::string::npos)
       << capped.headers["x-hydra-route-reason"];
-  // The admin's /stats counts the refusal under the key's name.
+  EXPECT_EQ(capped.headers["x-ratelimit-remaining-requests"], "2");
+  // /api/show is not counted against the limits: its refusal gives nothing back (it once freed
+  // a model request's place in the rpm window, and lowered the key's request count).
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(call(gw, "POST", "/api/show", R"({"model":"big:7b"})", kLimited).status, 403);
+  auto after = call(gw, "POST", "/api/generate", kGenerate, kLimited);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.headers["x-ratelimit-remaining-requests"], "1");
+  // The admin's /stats counts the refusals under the key's name.
   auto stats = json::parse(call(gw, "GET", "/stats", "", kAdmin).body);
-  EXPECT_EQ(stats.at("keys").at("narrow").at("refused").at("model"), 2);
-  EXPECT_EQ(stats.at("keys").at("narrow").at("requests"), 1);  // the refused ones do not count
+  EXPECT_EQ(stats.at("keys").at("narrow").at("refused").at("model"), 4);
+  EXPECT_EQ(stats.at("keys").at("narrow").at("requests"), 2);  // the refused ones do not count
 }
 
 TEST(Auth, RequestsPastRpmGet429WithHonestRetryAfterAndOpenAisHeaders) {

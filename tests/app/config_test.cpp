@@ -315,8 +315,8 @@ TEST(ConfigExample, CheckSaysWhereEachValueCameFrom) {
   ConfigSources src;
   src.file_text = "listen = \"127.0.0.1:1111\"\nthreads = 3\n[log]\naccess = \"json\"\n";
   src.file_name = "/etc/hydra/hydra.toml";
-  src.env = {{"HYDRA_THREADS", "2"}, {"SOLLOL_LOG_LEVEL", "warning"}};
-  src.flags = {{"log-format", "json"}, {"redis-url", "redis://127.0.0.1:6390"}};
+  src.env = {{"HYDRA_THREADS", "2"}, {"SOLLOL_LOG_LEVEL", "warning"}, {"HYDRA_REGISTRATION_TOKEN", "tok-s3cret"}};
+  src.flags = {{"log-format", "json"}, {"redis-url", "redis://:pw-s3cret@127.0.0.1:6390"}};
   const ServeConfig c = resolve_config(src);
   const std::string report = describe_config(c);
   auto line_of = [&](const std::string& key) {
@@ -339,6 +339,10 @@ TEST(ConfigExample, CheckSaysWhereEachValueCameFrom) {
   EXPECT_NE(line_of("tls.cert").find("(not set)"), std::string::npos) << report;
   EXPECT_NE(line_of("cache.redis_url").find("# cluster.redis_url"), std::string::npos) << report;
   EXPECT_NE(report.find("0 API key(s)"), std::string::npos);
+  // Secrets are not printed: the token hidden, the Redis URL without its password.
+  EXPECT_EQ(report.find("s3cret"), std::string::npos) << report;
+  EXPECT_NE(line_of("discovery.token").find("(set; hidden)"), std::string::npos) << report;
+  EXPECT_NE(line_of("cluster.redis_url").find("redis://:***@127.0.0.1:6390"), std::string::npos) << report;
   src.file_text = "log.access = \"loud\"\n";
   try {
     resolve_config(src);

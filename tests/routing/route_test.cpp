@@ -45,6 +45,20 @@ TEST(RouteFilters, ExplicitErrorsWhenNothingCanServe) {
   EXPECT_EQ(d.error, "model \"zzz\" not found, try pulling it first");
 }
 
+TEST(RouteFilters, AModelOnlyOnNodesOutOfServiceIs503NamingThemNot404) {
+  auto s = make_snapshot({{.models = {{"other:1b", GB}}},
+                          {.health = Health::ejected, .models = {M}},
+                          {.health = Health::unknown, .models = {M}}});
+  ScriptedRandom r({0});
+  auto d = route(s, want("m:7b"), r);
+  EXPECT_EQ(d.error_status, 503);
+  EXPECT_NE(d.error.find("only on nodes that are out of service now"), std::string::npos) << d.error;
+  EXPECT_NE(d.error.find(s.nodes[1].id + " (ejected"), std::string::npos) << d.error;
+  EXPECT_NE(d.error.find(s.nodes[2].id + " (unknown"), std::string::npos) << d.error;
+  // A model no node has at all is still "not found".
+  EXPECT_EQ(route(s, want("zzz"), r).error_status, 404);
+}
+
 TEST(RouteFilters, MinVramKeepsOnlyNodesWithRoomOrTheBestAvailableWithAReason) {
   auto s = make_snapshot({{.models = {M}, .vram_gb = 24, .vram_free_gb = 20},
                           {.models = {M}, .resident = {{"m:7b", 4 * GB}}, .vram_gb = 8, .vram_free_gb = 2}});
