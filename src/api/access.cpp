@@ -184,12 +184,13 @@ http::awaitable<void> checked_with_keys(Gateway& gw, const http::Handler& inner,
   add_rate_headers(gw, caller);
   if (!verdict) {
     ex.add_reply_header("Retry-After", std::to_string(auth::retry_after_seconds(verdict.retry_after)));
-    const char* what = verdict.refusal == auth::Refusal::rpm   ? "requests per minute"
-                       : verdict.refusal == auth::Refusal::tpm ? "generated tokens per minute"
-                                                               : "requests at once";
     const uint64_t limit = verdict.refusal == auth::Refusal::rpm   ? key->rpm
                            : verdict.refusal == auth::Refusal::tpm ? key->tpm
                                                                    : key->max_concurrent;
+    const char* s = limit == 1 ? "" : "s";
+    const std::string what = verdict.refusal == auth::Refusal::rpm   ? fmt::format("request{} per minute", s)
+                             : verdict.refusal == auth::Refusal::tpm ? fmt::format("generated token{} per minute", s)
+                                                                     : fmt::format("request{} at once", s);
     co_await refuse(ex, 429,
                     fmt::format("rate limit reached for key \"{}\": {} {}; retry after {} s", key->name, limit, what,
                                 auth::retry_after_seconds(verdict.retry_after)),

@@ -383,6 +383,7 @@ http::awaitable<AdmitOutcome> Admission::confirmed(AdmitOutcome out, ReplySink& 
     }
     Ticket ticket = co_await http::on_control(executor_, entering);
     out = co_await wait(std::move(ticket), requester, snapshot, decision);
+    if (out.waited && waited) queued_again_.fetch_add(1, std::memory_order_relaxed);
     out.waited = out.waited || waited;
   }
   co_return out;

@@ -119,9 +119,13 @@ public:
     uint64_t rejected = 0;  // queue full, or the wait ran out: 503
     uint64_t abandoned = 0; // the requester left while waiting
   };
+  // Per request: a slot Redis refused (another gateway took it) sends the request in again,
+  // which counted it again; those second counts are taken off here.
   Totals totals() const {
     Totals t = totals_;
     t.admitted += admitted_elsewhere_.load(std::memory_order_relaxed);
+    t.admitted -= std::min(t.admitted, refused_elsewhere_.load(std::memory_order_relaxed));
+    t.queued -= std::min(t.queued, queued_again_.load(std::memory_order_relaxed));
     return t;
   }
   uint64_t refused_elsewhere() const { return refused_elsewhere_.load(std::memory_order_relaxed); }
@@ -166,6 +170,7 @@ private:
   uint64_t next_id_ = 1;
   Totals totals_;
   std::atomic<uint64_t> refused_elsewhere_{0};  // any thread
+  std::atomic<uint64_t> queued_again_{0};  // waited again after a refusal by Redis, having waited before
   std::atomic<uint64_t> admitted_elsewhere_{0};  // by try_enter() on the workers
   std::atomic<std::size_t> waiting_{0};          // note_waiting()
   std::size_t entering_ = 0;                     // enter() under way (control thread)

@@ -26,6 +26,7 @@ Event event_of(const DispatchRequest& request, const routing::Decision& decision
   e.at = std::chrono::system_clock::now();
   e.endpoint = request.endpoint;
   if (request.exchange) e.request_id = request.exchange->request_id();
+  else if (!request.request_id.empty()) e.request_id = request.request_id;
   e.model = request.route.model;
   e.requested_node = request.route.node_id;
   e.priority = request.route.priority;
@@ -154,6 +155,7 @@ telemetry::RequestRecord record_of(const DispatchRequest& request) {
     rec.status = ex->status();
   } else {
     rec.method = "POST";
+    if (!request.request_id.empty()) rec.request_id = request.request_id;
   }
   return rec;
 }

@@ -22,6 +22,7 @@ struct DispatchRequest {
                                              // address, X-Request-Id, the status it got); none
                                              // for the gateway's own calls
   std::string client;  // the client's address (dispatch reads it from `exchange`)
+  std::string request_id;  // without `exchange`: the id the request log gives it (an orchestration's task id)
   std::string model;   // route.model normalised (common/model_name.hpp); set by dispatch_to_fleet
   std::string cache;   // the response cache's verdict, for the request log ("miss", "bypass")
   PrefixFacts prefix;  // prefix affinity's view of the prompt (dispatch reads it from `upstream`)

@@ -43,6 +43,7 @@ boost::asio::awaitable<orchestrate::CallResult> GatewayCaller::call(orchestrate:
   }
   DispatchRequest d;
   d.endpoint = "orchestrate";
+  d.request_id = std::move(request.request_id);
   d.route.model = request.model;
   d.route.priority = request.priority;
   d.route.avoid_nodes = request.avoid_nodes;

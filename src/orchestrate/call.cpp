@@ -38,12 +38,13 @@ std::string retry_error(const CallResult& first, const CallResult& second) {
 }
 
 CallRequest model_request(const std::string& model, const std::string& prompt, int priority,
-                          const std::shared_ptr<Cancel>& cancel) {
+                          const std::shared_ptr<Cancel>& cancel, const std::string& request_id) {
   CallRequest r;
   r.model = model;
   r.prompt = prompt;
   r.priority = priority;
   r.cancel = cancel;
+  r.request_id = request_id;
   return r;
 }
 
@@ -84,14 +85,14 @@ asio::awaitable<CallResult> call_with_retry(ModelCaller& caller, CallRequest req
 
 asio::awaitable<std::vector<ModelResult>> call_models(ModelCaller& caller, std::vector<std::string> models,
                                                       std::string prompt, int priority,
-                                                      std::shared_ptr<Cancel> cancel) {
+                                                      std::shared_ptr<Cancel> cancel, std::string request_id) {
   std::vector<ModelResult> out;
   if (models.empty()) co_return out;
   auto ex = co_await asio::this_coro::executor;
   using Op = decltype(asio::co_spawn(ex, call_with_retry(caller, std::declval<CallRequest>()), asio::deferred));
   std::vector<Op> ops;
   for (const auto& model : models) {
-    CallRequest request = model_request(model, prompt, priority, cancel);
+    CallRequest request = model_request(model, prompt, priority, cancel, request_id);
     ops.push_back(asio::co_spawn(ex, call_with_retry(caller, std::move(request)), asio::deferred));
   }
   auto [order, errors, results] = co_await asio::experimental::make_parallel_group(std::move(ops))

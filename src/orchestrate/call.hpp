@@ -20,7 +20,8 @@ boost::asio::awaitable<CallResult> call_with_retry(ModelCaller& caller, CallRequ
 // `cancel` (may be null) goes with every call.
 boost::asio::awaitable<std::vector<ModelResult>> call_models(ModelCaller& caller, std::vector<std::string> models,
                                                              std::string prompt, int priority,
-                                                             std::shared_ptr<Cancel> cancel = {});
+                                                             std::shared_ptr<Cancel> cancel = {},
+                                                             std::string request_id = {});
 
 // A call's outcome as a sub-task records it (output without <think> blocks).
 ModelResult model_result(const std::string& model, CallResult r);

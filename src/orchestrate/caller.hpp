@@ -19,6 +19,7 @@ struct CallRequest {
   std::string prompt;
   std::vector<std::string> avoid_nodes;  // node ids not to use (a retry elsewhere)
   int priority = 5;                      // 1..10, as for client requests
+  std::string request_id;                // the run's task id: the request log ties the call to its run
   // Called with each piece of text as the node streams it (optional; synthesis streams).
   std::function<void(std::string_view)> on_piece;
   // Set when the run is cancelled (its client left): a call not begun is not made, one under

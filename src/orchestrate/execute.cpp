@@ -46,7 +46,8 @@ asio::awaitable<void> run_body(RunContext& ctx, std::size_t i) {
   ctx.emit("subtask_started", subtask_started_event(st));
   std::string prompt = prompt_for(ctx.run, i);
   auto started = std::chrono::steady_clock::now();
-  std::vector<ModelResult> results = co_await call_models(ctx.caller, st.models, std::move(prompt), ctx.priority, ctx.cancel);
+  std::vector<ModelResult> results =
+      co_await call_models(ctx.caller, st.models, std::move(prompt), ctx.priority, ctx.cancel, ctx.run.task_id);
   finish_subtask(st, std::move(results), ms_since(started));
 }
 

@@ -20,6 +20,7 @@ CallRequest plain_request(const RunContext& ctx, std::string model, std::string 
   r.prompt = std::move(prompt);
   r.priority = ctx.priority;
   r.cancel = ctx.cancel;
+  r.request_id = ctx.run.task_id;
   return r;
 }
 

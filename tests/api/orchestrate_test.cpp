@@ -142,6 +142,16 @@ TEST(Orchestrate, IndependentSubtasksRunInParallelAndTheDependentSeesTheirOutput
   auto stored = get(f.gateway(), "/orchestrate/" + id);
   ASSERT_EQ(stored.status, 200);
   EXPECT_EQ(json::parse(stored.body), json::value(run));
+
+  // The request log ties each of the run's model calls to it: their request id is its task id.
+  auto logged = json::parse(get(f.gateway(), "/requests?limit=100").body);
+  std::size_t calls = 0;
+  for (const auto& e : logged.at("requests").as_array()) {
+    if (e.at("endpoint") != "orchestrate") continue;
+    ++calls;
+    EXPECT_EQ(e.at("request_id"), json::value(id)) << e;
+  }
+  EXPECT_GE(calls, 5u) << logged;  // analysis, plan, three sub-tasks, synthesis
 }
 
 TEST(Orchestrate, StreamsProgressInOrderAndBranchesStartTogether) {

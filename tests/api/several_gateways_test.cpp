@@ -222,6 +222,15 @@ TEST(SeveralGateways, ANodesSlotsHoldAcrossGatewaysAndNothingStarves) {
   ASSERT_TRUE(stats.is_object());
   EXPECT_LE(stats.at("max_concurrent").to_number<int>(), 2) << "the node ran more than its slots at once";
   EXPECT_EQ(stats.at("max_concurrent").to_number<int>(), 2) << "the slots were never used together";
+  // Each request is admitted once, however often Redis refused a slot this gateway saw free.
+  int64_t admitted = 0, refused = 0;
+  for (auto& g : t.gateways) {
+    auto own = json::parse(get(g.api, "/stats").body);
+    admitted += own.at("queue").at("admitted").to_number<int64_t>();
+    refused += own.at("queue").at("rejected").to_number<int64_t>();
+  }
+  EXPECT_EQ(admitted, 12);
+  EXPECT_EQ(refused, 0);
 }
 
 // A plain nginx in front of the gateways, as the README shows it.
