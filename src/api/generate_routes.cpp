@@ -111,7 +111,7 @@ awaitable<void> generate(Gateway& gw, http::Exchange& ex, bool force_stream) {
   }
   GenerateRequest& req = std::get<GenerateRequest>(parsed);
   if (force_stream) req.stream = true;
-  std::string model = req.model.empty() ? default_model(gw) : req.model;
+  std::string model = req.model.empty() ? default_model(gw, caller_of(ex)) : req.model;
   if (model.empty()) {
     co_await ex.respond_error(status::service_unavailable, "no model is available on any node");
     co_return;

@@ -1,5 +1,6 @@
 #include "api/hydra_api.hpp"
 
+#include "api/access.hpp"
 #include "api/model_caller.hpp"
 #include "common/query.hpp"
 #include "orchestrate/roles.hpp"
@@ -31,8 +32,15 @@ json::object decision_json(const Dispatched& d, const std::string& requested_nod
   return o;
 }
 
-std::string default_model(const Gateway& gw) {
-  return orchestrate::closest_model(gw.models.code_model, available_models(*gw.cluster.snapshot())).value_or("");
+std::string default_model(const Gateway& gw, const Caller* caller) {
+  std::vector<std::string> available = available_models(*gw.cluster.snapshot());
+  if (caller && caller->key) {
+    std::vector<std::string> allowed;
+    for (const auto& m : available)
+      if (auth::model_allowed(*caller->key, m)) allowed.push_back(m);
+    if (!allowed.empty()) available = std::move(allowed);  // none: the request's 403 says so
+  }
+  return orchestrate::closest_model(gw.models.code_model, available).value_or("");
 }
 
 http::awaitable<bool> refused_bad_counts(http::Exchange& ex, std::string_view key, std::string_view other) {

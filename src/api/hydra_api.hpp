@@ -14,8 +14,9 @@ boost::json::object decision_json(const Dispatched& d, const std::string& reques
 boost::json::object nodes_json(const cluster::Snapshot& snapshot);
 
 // The model for a request that names none: the configured code model, else the closest model
-// the fleet has; empty when no node has any model.
-std::string default_model(const Gateway& gw);
+// the fleet has, among those the caller's key may use when it may use any; empty when no node
+// has any model.
+std::string default_model(const Gateway& gw, const Caller* caller = nullptr);
 
 // A view's counts in its query (?limit=&after=, ?seconds=): true, with a 400 naming the first of
 // the keys given but not as a whole number sent; false when they are absent or whole. (Keys as

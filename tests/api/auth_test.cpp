@@ -159,17 +159,22 @@ TEST(Auth, AKeyLimitedToSomeModelsGets403ForOthersAndItsPriorityIsCapped) {
   EXPECT_NE(capped.headers["x-hydra-route-reason"].find("priority lowered from 9 to 2"), std::string::npos)
       << capped.headers["x-hydra-route-reason"];
   EXPECT_EQ(capped.headers["x-ratelimit-remaining-requests"], "2");
+  // /generate with no model picks one the key may use (the fleet's nearest to the code model
+  // would be big:7b, which it may not).
+  auto chosen = call(gw, "POST", "/generate", R"({"prompt":"x","max_tokens":2})", kLimited);
+  ASSERT_EQ(chosen.status, 200) << chosen.body;
+  EXPECT_EQ(json::parse(chosen.body).at("model"), "small:1b") << chosen.body;
   // /api/show is not counted against the limits: its refusal gives nothing back (it once freed
   // a model request's place in the rpm window, and lowered the key's request count).
   for (int i = 0; i < 2; ++i)
     EXPECT_EQ(call(gw, "POST", "/api/show", R"({"model":"big:7b"})", kLimited).status, 403);
   auto after = call(gw, "POST", "/api/generate", kGenerate, kLimited);
   ASSERT_EQ(after.status, 200) << after.body;
-  EXPECT_EQ(after.headers["x-ratelimit-remaining-requests"], "1");
+  EXPECT_EQ(after.headers["x-ratelimit-remaining-requests"], "0");
   // The admin's /stats counts the refusals under the key's name.
   auto stats = json::parse(call(gw, "GET", "/stats", "", kAdmin).body);
   EXPECT_EQ(stats.at("keys").at("narrow").at("refused").at("model"), 4);
-  EXPECT_EQ(stats.at("keys").at("narrow").at("requests"), 2);  // the refused ones do not count
+  EXPECT_EQ(stats.at("keys").at("narrow").at("requests"), 3);  // the refused ones do not count
 }
 
 TEST(Auth, RequestsPastRpmGet429WithHonestRetryAfterAndOpenAisHeaders) {
