@@ -44,6 +44,7 @@ asio::awaitable<void> run_body(RunContext& ctx, std::size_t i) {
   SubtaskRecord& st = ctx.run.subtasks[i];  // the vector is not resized while sub-tasks run
   st.status = SubtaskStatus::running;
   ctx.emit("subtask_started", subtask_started_event(st));
+  ctx.persist();
   std::string prompt = prompt_for(ctx.run, i);
   auto started = std::chrono::steady_clock::now();
   std::vector<ModelResult> results =

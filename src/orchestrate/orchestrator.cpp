@@ -145,6 +145,7 @@ asio::awaitable<Run> Orchestrator::run_on_strand(TaskRequest request, EventFn on
     ctx.run.complexity = complexity;
     ctx.run.timings.analyse_ms = ms_since(step);
     ctx.emit("analysed", analysed_event(ctx.run));
+    ctx.persist();  // GET /orchestrate/{id} shows each step as the stream tells it
 
     if (stop_if_cancelled(ctx)) {
       // nothing more to do
@@ -161,17 +162,21 @@ asio::awaitable<Run> Orchestrator::run_on_strand(TaskRequest request, EventFn on
       step = std::chrono::steady_clock::now();
       Plan plan = co_await decompose(ctx, roles.of(planner), limits.max_subtasks);
       ctx.run.timings.decompose_ms = ms_since(step);
-      ModelChoice choice = make_choice(settings_, roles, std::move(request_models), available, limits.fanout);
-      adopt_plan(ctx.run, plan, choice);
-      ctx.emit("planned", planned_event(ctx.run));
-      ctx.persist();
+      // Cancelled meanwhile: the call's failure made a stand-in plan, which is not recorded.
+      const bool planned = !stop_if_cancelled(ctx);
+      if (planned) {
+        ModelChoice choice = make_choice(settings_, roles, std::move(request_models), available, limits.fanout);
+        adopt_plan(ctx.run, plan, choice);
+        ctx.emit("planned", planned_event(ctx.run));
+        ctx.persist();
+      }
 
-      if (!stop_if_cancelled(ctx)) {
+      if (planned && !stop_if_cancelled(ctx)) {
         step = std::chrono::steady_clock::now();
         co_await execute_plan(ctx);
         ctx.run.timings.execute_ms = ms_since(step);
       }
-      if (!stop_if_cancelled(ctx)) {
+      if (planned && !stop_if_cancelled(ctx)) {
         step = std::chrono::steady_clock::now();
         co_await synthesise(ctx, roles.of(Role::heavy));
         ctx.run.timings.synthesise_ms = ms_since(step);

@@ -101,6 +101,7 @@ asio::awaitable<void> answer_simple(RunContext& ctx, std::string model) {
   SubtaskRecord& st = ctx.run.subtasks.front();
   st.status = SubtaskStatus::running;
   ctx.emit("subtask_started", subtask_started_event(st));
+  ctx.persist();
   auto streamed = std::make_shared<Streamed>();
   CallRequest request = streaming_request(ctx, model, simple_prompt(ctx.run.task), streamed);
   auto started = std::chrono::steady_clock::now();

@@ -24,7 +24,7 @@ namespace {
 const std::string kSlowWords = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                                "fifteen sixteen seventeen eighteen nineteen twenty";
 
-std::string script_json(double branch_tps = 20) {
+std::string script_json(double branch_tps = 20, double plan_tps = 0) {
   json::array rules;
   auto rule = [&](std::string match, std::string reply, double tps = 0) {
     json::object r;
@@ -38,7 +38,8 @@ std::string script_json(double branch_tps = 20) {
        "Here is the plan:\n```json\n[{\"id\": 1, \"description\": \"Write module ALPHA\", \"model_type\": \"code\", "
        "\"dependencies\": []},\n {\"id\": 2, \"description\": \"Write module BETA\", \"model_type\": \"general\", "
        "\"dependencies\": []},\n {\"id\": 3, \"description\": \"Join GAMMA\", \"model_type\": \"general\", "
-       "\"dependencies\": [1, 2]}]\n```\nThat is all.");
+       "\"dependencies\": [1, 2]}]\n```\nThat is all.",
+       plan_tps);
   rule("Combine the results", "final answer from the synthesis");
   rule("^(?=[\\s\\S]*Sub-task: Join GAMMA)(?=[\\s\\S]*alpha-out)(?=[\\s\\S]*beta-out)", "gamma saw both");
   rule("Sub-task: Join GAMMA", "gamma missed its inputs");
@@ -49,12 +50,12 @@ std::string script_json(double branch_tps = 20) {
 
 class ScriptFile {
 public:
-  explicit ScriptFile(double branch_tps = 20) {
+  explicit ScriptFile(double branch_tps = 20, double plan_tps = 0) {
     char name[] = "/tmp/hydra-script-XXXXXX";
     int fd = mkstemp(name);
     if (fd >= 0) close(fd);
     path = name;
-    std::ofstream(path) << script_json(branch_tps);
+    std::ofstream(path) << script_json(branch_tps, plan_tps);
   }
   ~ScriptFile() { std::remove(path.c_str()); }
   std::string path;
@@ -306,6 +307,12 @@ TEST(Orchestrate, ARunWhoseClientLeavesIsCancelledAndItsNodeRequestsEnd) {
   // Both independent branches are generating, one on each node.
   ASSERT_TRUE(wait_for([&] { return sim_stat(f, 0, "active") + sim_stat(f, 1, "active") == 2; }, seconds(15)))
       << f.gateway_log();
+  // The stored run shows what the stream has told: the analysis, the plan, the running branches.
+  auto mid = latest_run(f);
+  ASSERT_TRUE(mid.has_value());
+  EXPECT_EQ(mid->at("complexity"), "COMPLEX") << *mid;
+  EXPECT_EQ(subtask(*mid, "1").at("status"), "running") << *mid;
+  EXPECT_EQ(subtask(*mid, "2").at("status"), "running") << *mid;
   client.hang_up();
   EXPECT_TRUE(wait_for([&] { return sim_stat(f, 0, "cancelled") + sim_stat(f, 1, "cancelled") == 2; }, seconds(4)))
       << f.gateway_log();
@@ -315,6 +322,28 @@ TEST(Orchestrate, ARunWhoseClientLeavesIsCancelledAndItsNodeRequestsEnd) {
   EXPECT_EQ(run->at("status").as_string(), "failed");
   EXPECT_NE(std::string(run->at("error").as_string()).find("cancelled"), std::string::npos) << *run;
   EXPECT_EQ(run->at("synthesized").as_string(), "") << *run;  // the synthesis never ran
+}
+
+TEST(Orchestrate, AClientThatLeavesWhileThePlanIsMadeLeavesNoMadeUpPlan) {
+  ScriptFile script(20, 2);  // the plan: about 60 words at 2 tokens/s
+  Fleet f;
+  start_fleet(f, script);
+  RawClient client(f.gateway(), "/orchestrate", R"({"task":"Build the widget service"})");
+  // Analysed (the stored run says so), and the plan is being written.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto run = latest_run(f);
+        return run && run->at("complexity") == "COMPLEX" && sim_stat(f, 0, "active") + sim_stat(f, 1, "active") == 1;
+      },
+      seconds(15)))
+      << f.gateway_log();
+  client.hang_up();
+  std::optional<json::object> run;
+  ASSERT_TRUE(wait_for([&] { return (run = latest_run(f)) && run->at("status") != "running"; }, seconds(6)));
+  EXPECT_EQ(run->at("status").as_string(), "failed");
+  EXPECT_NE(std::string(run->at("error").as_string()).find("cancelled"), std::string::npos) << *run;
+  // The cut call's stand-in (the whole task as one sub-task) is not recorded as the plan.
+  EXPECT_TRUE(run->at("subtasks").as_array().empty()) << *run;
 }
 
 TEST(Orchestrate, RunsBeyondMaxRunsAreRefusedWith429AndRetryAfter) {
