@@ -30,7 +30,7 @@ std::string allowed_headers(std::string_view requested);
 
 // What a page may read of a reply.
 inline constexpr std::string_view kCorsExposed =
-    "X-Hydra-Node, X-Hydra-Route-Reason, X-Hydra-Cache, X-Request-Id, Retry-After, x-ratelimit-limit-requests, "
+    "X-Hydra-Node, X-Hydra-Route-Reason, X-Hydra-Cache, X-Hydra-Task-Id, X-Request-Id, Retry-After, x-ratelimit-limit-requests, "
     "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, "
     "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens";
 

@@ -166,6 +166,8 @@ awaitable<void> start(Gateway& gw, http::Exchange& ex) {
     co_return;
   }
   body.task.task_id = orchestrate::new_task_id();
+  // Known from the first byte: a client that leaves early can still read the run later.
+  ex.add_reply_header("X-Hydra-Task-Id", body.task.task_id);
   if (!body.stream) {
     // Nothing goes to the client until the end: watch it, and cancel the run if it leaves.
     ClientWatch watch(ex, co_await http::asio::this_coro::executor);

@@ -169,6 +169,8 @@ TEST(Orchestrate, StreamsProgressInOrderAndBranchesStartTogether) {
   EXPECT_EQ(events[1].data.at("subtasks").as_array().size(), 3u);
   EXPECT_EQ(events.back().name, "done");
   EXPECT_EQ(events.back().data.at("status").as_string(), "done");
+  // The run's id comes with the reply's head, before any event.
+  EXPECT_EQ(r.headers["x-hydra-task-id"], events.back().data.at("task_id").as_string()) << r.body;
 
   auto index_of = [&](const std::string& name, const std::string& id) {
     for (std::size_t i = 0; i < events.size(); ++i)
