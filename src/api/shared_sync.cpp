@@ -40,7 +40,10 @@ std::optional<json::object> object_of(std::string_view text) {
 
 SharedSync::SharedSync(Gateway& gw, state::Shared& shared, std::string public_url)
     : gw_(gw), shared_(shared), public_url_(std::move(public_url)), epoch_candidate_(random_hex()),
-      since_(std::chrono::system_clock::now()) {}
+      since_(std::chrono::system_clock::now()),
+      // Read once: the same instant in every beat (now - uptime moved by a few microseconds).
+      started_(rfc3339(std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                               std::chrono::steady_clock::now() - gw.started))) {}
 
 void SharedSync::start() {
   gw_.cluster.on_eject([this](const cluster::NodeView& node, Nanos backoff) {
@@ -62,9 +65,7 @@ std::string SharedSync::info() const {
   o["url"] = public_url_;
   o["version"] = gw_.version;
   o["instance"] = epoch_candidate_;  // this process (another one with the same id has another)
-  o["started"] = rfc3339(std::chrono::system_clock::now() -
-                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                             std::chrono::steady_clock::now() - gw_.started));
+  o["started"] = started_;
   return json::serialize(o);
 }
 

@@ -81,6 +81,7 @@ private:
   bool ever_up_ = false;
   uint64_t outages_ = 0;
   std::chrono::system_clock::time_point since_{};  // of the current state (up or degraded)
+  std::string started_;  // when this gateway started (RFC 3339), as its beats tell the others
   std::map<std::string, std::string> bodies_;   // registered nodes this gateway knows: their stored JSON
   std::set<std::string> pending_;               // registrations being written now
   std::set<std::string> unsynced_;              // registered here while Redis did not answer

@@ -256,7 +256,9 @@ void add_status_routes(http::Router& router, Gateway& gw) {
       co_await ex.respond_error(status::bad_request, "scope must be gateway (this one, the default) or cluster (every gateway)");
       co_return;
     }
-    co_await ex.respond_json(status::ok, stats_body(gw));
+    json::object body = stats_body(gw);
+    body["scope"] = "gateway";  // as ?scope=cluster's says "cluster"
+    co_await ex.respond_json(status::ok, body);
   });
   router.add(verb::get, "/models", [&gw](http::Exchange& ex) -> http::awaitable<void> {
     co_await ex.respond_json(status::ok, models_body(*gw.cluster.snapshot()));

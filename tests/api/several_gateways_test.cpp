@@ -486,6 +486,7 @@ TEST(SeveralGateways, ClusterStatsSumEveryGateway) {
       },
       5s));
   EXPECT_EQ(routed(json::parse(get(b.api, "/stats").body)), 2);  // its own, without the scope
+  EXPECT_EQ(json::parse(get(b.api, "/stats").body).at("scope"), "gateway");
   // Settings are not summed; an unknown scope is a mistake.
   auto cluster = json::parse(get(b.api, "/stats?scope=cluster").body);
   auto own = json::parse(get(b.api, "/stats").body);
