@@ -1,5 +1,6 @@
 #include "cluster/cluster.hpp"
 
+#include "cluster/scanner.hpp"
 #include "common/spawn.hpp"
 #include "http/tls.hpp"
 
@@ -294,6 +295,14 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   if (r.ec || r.status != 200) {
     probe_failed(index, peer, r.ec ? http::error_text(r.ec, node.tls_name)
                                    : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120));
+    co_return;
+  }
+  // A gateway (this one, or another) is never a node: requests sent there would come back
+  // through it, or go round two gateways, until they time out.
+  if (names_hydra(r.body)) {
+    probe_failed(index, peer,
+                 "a Hydra gateway, not an Ollama node: Hydra does not route through gateways (list the nodes "
+                 "behind it instead)");
     co_return;
   }
   bool was_down = !node.routable();

@@ -146,6 +146,12 @@ http::awaitable<Diagnosis> diagnose(http::asio::any_io_executor executor, NodeUr
     co_return d;
   }
   d.checks.push_back({"connect", Level::ok, fmt::format("answers {} ({:.1f} ms)", node.tls ? "HTTPS, certificate verified" : "HTTP", ms), {}});
+  if (version.status == 200 && names_hydra(version.body)) {
+    d.checks.push_back({"ollama", Level::fail, "this is a Hydra gateway, not an Ollama node",
+                        "point Hydra at the Ollama nodes behind that gateway (`hydra nodes` there lists them): a "
+                        "gateway is not routed through"});
+    co_return d;
+  }
   auto parsed = version.status == 200 ? parse_version(version.body) : std::nullopt;
   if (!parsed) {
     Check what = co_await not_ollama(pool, ep, host, std::move(version), timeout);

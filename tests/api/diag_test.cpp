@@ -97,6 +97,17 @@ TEST(Diag, AllGoodExitsZeroAndWarnsWithoutAnAgent) {
   EXPECT_NE(str(step(report[0], "agent"), "advice").find("hydra agent"), std::string::npos);
 }
 
+TEST(Diag, AGatewayIsNotANode) {
+  Fleet f;
+  f.add_sim("a", {"--model", "m:7b=4"});
+  f.start_gateway();
+  auto [report, status] = diag({fmt::format("http://127.0.0.1:{}", f.gateway().port())});
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(str(step(report[0], "ollama"), "level"), "fail");
+  EXPECT_NE(str(step(report[0], "ollama"), "detail").find("a Hydra gateway"), std::string::npos) << report[0];
+}
+
 TEST(Diag, SaysCpuForAModelLoadedOnACpuOnlyNode) {
   Fleet f;
   f.add_sim("cpu", {"--vram-gb", "0", "--model", "m:7b=4", "--loaded", "m:7b"});

@@ -63,6 +63,33 @@ TEST(Registration, ANodeJoinsByRegisteringAndIsForgottenWithoutHeartbeats) {
   EXPECT_TRUE(listed(f, f.sim(0).id).is_object());  // configured nodes never expire
 }
 
+// A gateway registered as a node (here: itself) is never routed to: its probe tells a Hydra
+// gateway, which would send every request round to itself (found by a README-only trial: 7,473
+// /api/ps fan-outs to itself in 3 s).
+TEST(Registration, AGatewayIsNeverANodeNotEvenItself) {
+  Fleet f;
+  f.add_sim("static", {"--model", "m:7b=4", "--load-seconds", "0"});
+  f.start_gateway();
+  const std::string self = fmt::format("127.0.0.1:{}", f.gateway().port());
+  auto reg = call(f.gateway(), "POST", "/nodes/register", fmt::format(R"({{"url":"http://{}"}})", self));
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  ASSERT_TRUE(wait_for([&] {
+    auto n = listed(f, self);
+    return n.is_object() && n.at("last_error").as_string().find("a Hydra gateway") != std::string::npos;
+  }, seconds(10))) << get(f.gateway(), "/nodes").body << f.gateway_log();
+  EXPECT_NE(listed(f, self).at("health"), "healthy");
+  // Fan-outs and requests that name it do not come back through the gateway.
+  EXPECT_EQ(get(f.gateway(), "/api/ps").status, 200);
+  auto pinned = call(f.gateway(), "POST", "/api/generate", R"({"model":"m:7b","prompt":"x","stream":false})",
+                     {{"X-Hydra-Node", self}});
+  EXPECT_EQ(pinned.status, 200) << pinned.body;
+  EXPECT_EQ(pinned.headers["x-hydra-node"], f.sim(0).id);
+  const std::string metrics = get(f.gateway(), "/metrics").body;
+  EXPECT_NE(metrics.find(R"(hydra_http_requests_total{route="/api/ps",status="200"} 1)"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(hydra_http_requests_total{route="/api/generate",status="200"} 1)"), std::string::npos)
+      << metrics;
+}
+
 TEST(Registration, RefusedOutsideAllowedRangesBadInputAndWithoutTheToken) {
   Fleet f;
   f.add_sim("static", {"--model", "m:7b=4"});
