@@ -31,15 +31,20 @@ std::string url_host(const http::tcp::endpoint& ep) {
 
 }  // namespace
 
-int run(const AgentOptions& options) {
-  auto listen = http::parse_endpoint(options.listen);
-  if (!listen) throw std::runtime_error("--listen: expected HOST:PORT, got \"" + options.listen + "\"");
-  if (options.interval.count() <= 0) throw std::runtime_error("--interval-ms must be positive");
+std::string bad_option(const AgentOptions& options) {
+  if (!http::parse_endpoint(options.listen)) return "--listen: expected HOST:PORT, got \"" + options.listen + "\"";
+  if (options.interval.count() <= 0) return "--interval-ms must be positive";
   if (!options.register_url.empty() && !parse_gateway_url(options.register_url))
-    throw std::runtime_error("--register: expected http(s)://HOST[:PORT][/PATH], got \"" + options.register_url + "\"");
+    return "--register: expected http(s)://HOST[:PORT][/PATH], got \"" + options.register_url + "\"";
   if (!options.node_url.empty() && !parse_gateway_url(options.node_url))
-    throw std::runtime_error("--node-url: expected http(s)://HOST[:PORT], got \"" + options.node_url + "\"");
-  if (options.tls_cert.empty() != options.tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
+    return "--node-url: expected http(s)://HOST[:PORT], got \"" + options.node_url + "\"";
+  if (options.tls_cert.empty() != options.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  return {};
+}
+
+int run(const AgentOptions& options) {
+  if (std::string bad = bad_option(options); !bad.empty()) throw std::runtime_error(bad);
+  auto listen = http::parse_endpoint(options.listen);
   std::shared_ptr<http::ServerTls> tls;
   if (!options.tls_cert.empty()) tls = std::make_shared<http::ServerTls>(options.tls_cert, options.tls_key);
 

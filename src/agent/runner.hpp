@@ -31,5 +31,7 @@ struct AgentOptions {
 // anything starts. Serves until SIGINT/SIGTERM; prints one stdout line
 // "agent listening on http://ADDR:PORT" once the port is bound.
 int run(const AgentOptions& options);
+// What is wrong with the options (a flag's value), in a sentence naming the flag; empty: fine.
+std::string bad_option(const AgentOptions& options);
 
 }  // namespace hydra::agent

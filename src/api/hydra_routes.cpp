@@ -183,7 +183,8 @@ std::optional<cluster::Resources> resources_in(const json::object& body) {
 // summing them in bytes cannot wrap. Empty when fine, else the 400 message naming the field.
 std::string check_resources(const json::object& body) {
   const json::value* r = body.if_contains("resources");
-  if (!r || !r->is_object()) return {};
+  if (!r || r->is_null()) return {};
+  if (!r->is_object()) return "resources must be an object ({gpus: [...], ram: {...}}, as hydra agent reports)";
   constexpr int64_t kMaxMib = int64_t{1} << 40;
   auto check = [&](const json::object& o, std::string_view path, std::string_view key) -> std::string {
     const json::value* v = o.if_contains(key);
@@ -194,16 +195,20 @@ std::string check_resources(const json::object& body) {
     return fmt::format("resources.{}{} must be a whole number of MiB from 0 to {}", path, key, kMaxMib);
   };
   const json::object& res = r->get_object();
-  if (const json::value* gpus = res.if_contains("gpus"); gpus && gpus->is_array()) {
+  const json::value* gpus = res.if_contains("gpus");
+  if (gpus && !gpus->is_null() && !gpus->is_array()) return "resources.gpus must be a list of GPUs";
+  const json::value* ram = res.if_contains("ram");
+  if (ram && !ram->is_null() && !ram->is_object()) return "resources.ram must be an object";
+  if (gpus && gpus->is_array()) {
     for (std::size_t i = 0; i < gpus->get_array().size(); ++i) {
       const json::object* g = gpus->get_array()[i].if_object();
-      if (!g) continue;
+      if (!g) return fmt::format("resources.gpus[{}] must be an object", i);
       const std::string path = fmt::format("gpus[{}].", i);
       for (const char* key : {"memory_total_mib", "memory_free_mib"})
         if (auto e = check(*g, path, key); !e.empty()) return e;
     }
   }
-  if (const json::value* ram = res.if_contains("ram"); ram && ram->is_object())
+  if (ram && ram->is_object())
     for (const char* key : {"total_mib", "available_mib"})
       if (auto e = check(ram->get_object(), "ram.", key); !e.empty()) return e;
   return {};
@@ -227,7 +232,10 @@ std::pair<http::bhttp::status, std::string> check_registration(const json::objec
                                                                const std::vector<cluster::Cidr>& allowed) {
   using http::bhttp::status;
   const json::value* u = body.if_contains("url");
-  if (!u || !u->is_string()) return {status::bad_request, "url is required (the node's Ollama URL)"};
+  if (!u || u->is_null()) return {status::bad_request, "url is required (the node's Ollama URL)"};
+  if (!u->is_string()) return {status::bad_request, "url must be a string (the node's Ollama URL)"};
+  if (const json::value* name = body.if_contains("name"); name && !name->is_null() && !name->is_string())
+    return {status::bad_request, "name must be a string"};
   // Checked before anything is parsed, echoed or recorded.
   if (u->get_string().size() > limits::kNameBytes)
     return {status::bad_request, fmt::format("url must be at most {} bytes", limits::kNameBytes)};

@@ -40,6 +40,7 @@ void add_agent_command(CLI::App& app, std::function<int()>& run) {
     options->interval = std::chrono::milliseconds(*interval_ms);
     options->heartbeat = std::chrono::milliseconds(*heartbeat_ms);
     options->collector.command_timeout = std::chrono::milliseconds(*command_timeout_ms);
+    if (std::string bad = agent::bad_option(*options); !bad.empty()) throw CLI::ValidationError(bad);  // exit 2
     run = [options] { return agent::run(*options); };
   });
 }

@@ -144,9 +144,11 @@ TEST(AgentProcess, BadFlagsFailAtStartUp) {
   };
   for (const auto& c : {Case{{"--register", "ftp://gw:8001"}, "--register"},
                         Case{{"--listen", "not-an-endpoint"}, "--listen"},
-                        Case{{"--register", "http://127.0.0.1:9", "--node-url", "ollama-box"}, "--node-url"}}) {
+                        Case{{"--register", "http://127.0.0.1:9", "--node-url", "ollama-box"}, "--node-url"},
+                        Case{{"--listen", "127.0.0.8:99999"}, "--listen"}}) {
     Process p(agent_argv("bin-nvidia", c.flags));
     EXPECT_FALSE(p.wait_for_line([](const std::string&) { return true; }, 10s));  // exits, prints nothing
+    EXPECT_EQ(p.wait_exit(5s), std::optional<int>(2)) << "a bad flag value is a usage error";
     EXPECT_TRUE(wait_for([&] { return !read_all(p.stderr_path()).empty(); }, 5s));
     auto err = read_all(p.stderr_path());
     EXPECT_NE(err.find(c.complaint), std::string::npos) << err;

@@ -102,6 +102,19 @@ TEST(Registration, RefusedOutsideAllowedRangesBadInputAndWithoutTheToken) {
   EXPECT_EQ(call(f.gateway(), "POST", "/nodes/register", R"({"url":"http://gpu-box:11434"})", auth).status, 400);
   EXPECT_EQ(call(f.gateway(), "POST", "/nodes/register", R"({"name":"x"})", auth).status, 400);
   EXPECT_EQ(call(f.gateway(), "POST", "/nodes/register", "{", auth).status, 400);
+  // Wrong types are a 400 naming the field (they were taken as "no resources", or "url is required").
+  auto bad = [&](const std::string& body, const std::string& says) {
+    auto r = call(f.gateway(), "POST", "/nodes/register", body, auth);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(r.body.find(says), std::string::npos) << body << " -> " << r.body;
+  };
+  bad(R"({"url":5})", "url must be a string");
+  bad(R"({"url":"http://127.0.0.9:11434","name":7})", "name must be a string");
+  bad(R"({"url":"http://127.0.0.9:11434","resources":"x"})", "resources must be an object");
+  bad(R"({"url":"http://127.0.0.9:11434","resources":{"gpus":"lots"}})", "resources.gpus must be a list");
+  bad(R"({"url":"http://127.0.0.9:11434","resources":{"gpus":[1]}})", "resources.gpus[0] must be an object");
+  bad(R"({"url":"http://127.0.0.9:11434","resources":{"ram":[]}})", "resources.ram must be an object");
+  EXPECT_TRUE(listed(f, "127.0.0.9:11434").is_null());
   EXPECT_TRUE(listed(f, "203.0.113.7:11434").is_null());
   // Deleting a node needs the token too, and then it is gone from routing.
   EXPECT_EQ(call(f.gateway(), "DELETE", "/nodes/" + f.sim(0).id, "").status, 401);
