@@ -316,7 +316,8 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
       node.version = std::string(v->get_string());
     // A `hydra sim` names itself here; an agent's registered name comes first.
     if (auto* v = doc.as_object().if_contains("name");
-        v && v->is_string() && v->get_string().size() <= 64 && node.source != NodeSource::registered)
+        v && v->is_string() && v->get_string().size() <= 64 && node.source != NodeSource::registered &&
+        !runtime_[index]->name_given)
       node.name = std::string(v->get_string());
   }
   on_probe_success(node, clock_.now());

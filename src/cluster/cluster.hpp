@@ -104,6 +104,7 @@ private:
     double vram_gb = -1, ram_gb = -1;  // configured capacity (< 0: none)
     uint16_t agent_port = 0;
     SteadyTime agent_retry{};          // an absent agent is asked again only after this
+    bool name_given = false;           // registered with a name: probes do not rename it
     std::optional<Resources> pushed;   // sent by the node's agent with its heartbeat
     SteadyTime registered_until{SteadyTime::max()};  // registered nodes: heartbeat deadline
     bool loop_running = false;

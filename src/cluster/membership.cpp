@@ -24,10 +24,16 @@ std::size_t Cluster::register_node(const Registration& r, Nanos grace, NodeSourc
     runtime_[index]->refresh_wanted = true;
     spdlog::info("node {} {} again", nodes_[index].id, to_string(source));
   }
-  if (!r.name.empty()) nodes_[index].name = r.name;
   Runtime& rt = *runtime_[index];
+  if (!r.name.empty()) {
+    nodes_[index].name = r.name;
+    rt.name_given = true;
+  }
   if (nodes_[index].source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
-  if (r.resources) rt.pushed = r.resources;
+  if (r.resources) {  // shown at once, as a heartbeat's would be (also while the node is unreachable)
+    rt.pushed = r.resources;
+    nodes_[index].resources = derive_resources(nodes_[index], rt.pushed, rt.vram_gb, rt.ram_gb);
+  }
   publish(index);
   publish_now();  // the caller reads the node in the snapshot next (its reply, `hydra discover`)
   start_loop(index);

@@ -90,6 +90,29 @@ TEST(Registration, AGatewayIsNeverANodeNotEvenItself) {
       << metrics;
 }
 
+// A registration's resources show at once, and registering again replaces them (also for a
+// node that does not answer yet: they were shown only after a heartbeat).
+TEST(Registration, RegisteringAgainUpdatesTheReportedResources) {
+  Fleet f;
+  f.add_sim("static", {"--model", "m:7b=4"});
+  f.start_gateway();
+  const std::string id = "127.0.0.9:1";  // nothing listens there
+  auto reg = [&](int mib) {
+    return call(f.gateway(), "POST", "/nodes/register",
+                fmt::format(R"({{"url":"http://{}","resources":{{"gpus":[{{"memory_total_mib":{},"memory_free_mib":{}}}]}}}})",
+                            id, mib, mib / 2));
+  };
+  auto total = [&] {
+    auto n = listed(f, id);
+    return n.is_object() ? n.at("resources").at("vram_total_bytes").to_number<int64_t>() : -1;
+  };
+  ASSERT_EQ(reg(8192).status, 200);
+  EXPECT_EQ(total(), int64_t{8192} << 20) << listed(f, id);
+  EXPECT_EQ(listed(f, id).at("resources").at("source"), "reported");
+  ASSERT_EQ(reg(4096).status, 200);
+  EXPECT_EQ(total(), int64_t{4096} << 20) << listed(f, id);
+}
+
 TEST(Registration, RefusedOutsideAllowedRangesBadInputAndWithoutTheToken) {
   Fleet f;
   f.add_sim("static", {"--model", "m:7b=4"});
