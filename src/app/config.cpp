@@ -24,7 +24,7 @@ void apply(ServeConfig& c, const Setting& s, const std::string& value, const std
     // it comes first in the table, so a dashboard_listen from the same source wins.
     c.origins[s.key == "dashboard_port" ? "dashboard_listen" : s.key] = origin;
   } catch (const std::invalid_argument& e) {
-    bad(fmt::format("setting {} ({}): bad value \"{}\": {}", s.key, origin, value, e.what()));
+    bad(fmt::format("setting {} ({}): bad value \"{}\": {}", s.key, origin, printable(s.key, value), e.what()));
   }
 }
 

@@ -23,13 +23,10 @@ std::string where_else(const Setting& s) {
   return out;
 }
 
-// A value as `config check` prints it: secrets hidden (the output goes to terminals, tickets
-// and CI logs), a Redis URL without its password.
 std::string shown(const std::string& key, const std::optional<std::string>& value) {
   if (!value) return "(not set)";
   if (key == "discovery.token") return "\"***\"  (set; hidden)";
-  if (key.ends_with("redis_url")) return state::without_password(*value);
-  return *value;
+  return printable(key, *value);
 }
 
 }  // namespace
@@ -66,6 +63,12 @@ std::string example_config() {
       "\n# Models sharded over llama.cpp rpc-servers: [[sharded]] tables (model, gguf, size_gb,\n"
       "# coordinator, rpc, ctx, parallel, keep_alive_s); see the README's Sharding section.\n";
   return out;
+}
+
+std::string printable(const std::string& key, const std::string& value) {
+  if (key == "discovery.token") return "***";
+  if (key.ends_with("redis_url")) return state::without_password(value);
+  return value;
 }
 
 std::string describe_config(const ServeConfig& config) {

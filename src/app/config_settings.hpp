@@ -50,4 +50,8 @@ std::string example_config();
 // (`hydra config check`), then the API keys and sharded models read.
 std::string describe_config(const ServeConfig& config);
 
+// A setting's value as output and error messages may show it (they reach terminals, tickets
+// and CI logs): the registration token hidden, a Redis URL without its password.
+std::string printable(const std::string& key, const std::string& value);
+
 }  // namespace hydra::app

@@ -300,9 +300,7 @@ http::awaitable<void> Cluster::probe(std::size_t index) {
   // A gateway (this one, or another) is never a node: requests sent there would come back
   // through it, or go round two gateways, until they time out.
   if (names_hydra(r.body)) {
-    probe_failed(index, peer,
-                 "a Hydra gateway, not an Ollama node: Hydra does not route through gateways (list the nodes "
-                 "behind it instead)");
+    probe_failed(index, peer, kGatewayIsNotANode);
     co_return;
   }
   bool was_down = !node.routable();

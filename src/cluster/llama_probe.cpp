@@ -1,6 +1,7 @@
 // Cluster's probes of llama.cpp llama-server nodes (the Ollama ones are in cluster.cpp).
 #include "cluster/cluster.hpp"
 #include "cluster/llama_info.hpp"
+#include "cluster/scanner.hpp"
 #include "http/tls.hpp"
 
 #include <spdlog/spdlog.h>
@@ -39,6 +40,10 @@ http::awaitable<void> Cluster::probe_llama(std::size_t index, http::Peer peer) {
   if (r.ec || r.status != 200) {
     probe_failed(index, peer, r.ec ? http::error_text(r.ec, node.tls_name)
                                    : "status " + std::to_string(r.status) + " " + r.body.substr(0, 120));
+    co_return;
+  }
+  if (names_hydra(r.body)) {  // a gateway's /health (configured as `#kind=llama-server`)
+    probe_failed(index, peer, kGatewayIsNotANode);
     co_return;
   }
   const bool was_down = !node.routable();

@@ -93,6 +93,11 @@ bool names_hydra(std::string_view body);  // a Hydra gateway's /api/version or /
 bool looks_like_llama_health(int status, std::string_view body);            // llama-server's /health
 std::optional<std::vector<std::string>> parse_digests(std::string_view body);  // /api/tags, sorted
 
+// Why a probe fails a node that names itself a Hydra gateway (names_hydra): requests sent there
+// would come back through this gateway, or go round two of them.
+inline constexpr const char* kGatewayIsNotANode =
+    "a Hydra gateway, not an Ollama node: Hydra does not route through gateways (list the nodes behind it instead)";
+
 // "11434", "11434,11435", "11430-11439" or a mixture: the ports in order, each once, at most
 // kMaxScanPorts; `error` says what is wrong otherwise.
 inline constexpr std::size_t kMaxScanPorts = 64;

@@ -88,6 +88,17 @@ TEST(Registration, AGatewayIsNeverANodeNotEvenItself) {
   EXPECT_NE(metrics.find(R"(hydra_http_requests_total{route="/api/ps",status="200"} 1)"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find(R"(hydra_http_requests_total{route="/api/generate",status="200"} 1)"), std::string::npos)
       << metrics;
+  // Registered as a llama-server (probed by its /health, which names a gateway too): the same.
+  ASSERT_EQ(call(f.gateway(), "DELETE", "/nodes/" + self, "").status, 200);
+  ASSERT_EQ(call(f.gateway(), "POST", "/nodes/register",
+                 fmt::format(R"({{"url":"http://{}#kind=llama-server"}})", self)).status, 200);
+  ASSERT_TRUE(wait_for([&] {
+    auto n = listed(f, self);
+    return n.is_object() && n.at("last_error").as_string().find("a Hydra gateway") != std::string::npos;
+  }, seconds(10))) << get(f.gateway(), "/nodes").body;
+  auto again = call(f.gateway(), "POST", "/api/generate", R"({"model":"m:7b","prompt":"x","stream":false})",
+                    {{"X-Hydra-Node", self}});
+  EXPECT_EQ(again.headers["x-hydra-node"], f.sim(0).id) << again.body;
 }
 
 // A registration's resources show at once, and registering again replaces them (also for a

@@ -343,6 +343,15 @@ TEST(ConfigExample, CheckSaysWhereEachValueCameFrom) {
   EXPECT_EQ(report.find("s3cret"), std::string::npos) << report;
   EXPECT_NE(line_of("discovery.token").find("(set; hidden)"), std::string::npos) << report;
   EXPECT_NE(line_of("cluster.redis_url").find("redis://:***@127.0.0.1:6390"), std::string::npos) << report;
+  ConfigSources leaky;
+  leaky.env = {{"HYDRA_REDIS_URL", "redis://:pw-s3cret@127.0.0.1:notaport"}};
+  try {
+    resolve_config(leaky);
+    ADD_FAILURE() << "a bad Redis URL is refused";
+  } catch (const ConfigError& e) {  // and its message does not carry the password
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("redis://:***@127.0.0.1:notaport"), std::string::npos) << e.what();
+  }
   src.file_text = "log.access = \"loud\"\n";
   try {
     resolve_config(src);
