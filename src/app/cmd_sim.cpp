@@ -1,4 +1,5 @@
 #include "app/commands.hpp"
+#include "http/server.hpp"
 #include "sim/runner.hpp"
 
 #include <fmt/format.h>
@@ -134,6 +135,8 @@ void add_sim_command(CLI::App& app, std::function<int()>& run) {
     }
     if (!node.rpc.empty() && node.kind != sim::NodeConfig::Kind::llama_server)
       throw CLI::ValidationError("--rpc", "goes with --kind llama-server");
+    if (!http::parse_endpoint(node.listen))  // a usage error (exit 2), as the agent's
+      throw CLI::ValidationError("--listen", "expected HOST:PORT, got \"" + node.listen + "\"");
     if (options->rpc_server) {
       auto& r = options->rpc;
       r.name = node.name;

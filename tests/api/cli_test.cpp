@@ -201,6 +201,8 @@ TEST(Cli, ExitStatusIsZeroOneOrTwo) {
       std::regex(R"(^hydra \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown), \w+ build(, profile-guided by pgo/ [0-9a-f]{16})?\)\n$)")))
       << version.second;
   EXPECT_EQ(status("sim --vram-gb not-a-number"), 2);              // a value of the wrong kind
+  EXPECT_EQ(status("sim --listen 127.0.0.8:99999"), 2);            // a bad address, as the agent's
+  EXPECT_EQ(status("agent --listen 127.0.0.8:99999"), 2);
   EXPECT_EQ(status("generate --model m:1b"), 2);                // a required argument missing
   EXPECT_EQ(status("models --gateway http://127.0.0.1:1"), 1);  // nothing listens: a failure
 }
