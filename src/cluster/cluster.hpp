@@ -120,6 +120,9 @@ private:
   // no request: their NodeCounters are held by nodes_ and the current snapshot only), so a
   // slot's index never names two nodes for anyone who still holds it.
   void reclaim();
+  // The figures a node's agent sent (registration or heartbeat) become its resources; true when
+  // they changed.
+  bool take_pushed(std::size_t index, Resources resources);
   void start_loop(std::size_t index);
   http::awaitable<void> restart_loop(std::size_t index, std::shared_ptr<Runtime> rt);
   http::awaitable<std::optional<Resources>> read_agent(std::size_t index);

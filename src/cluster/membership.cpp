@@ -30,10 +30,7 @@ std::size_t Cluster::register_node(const Registration& r, Nanos grace, NodeSourc
     rt.name_given = true;
   }
   if (nodes_[index].source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
-  if (r.resources) {  // shown at once, as a heartbeat's would be (also while the node is unreachable)
-    rt.pushed = r.resources;
-    nodes_[index].resources = derive_resources(nodes_[index], rt.pushed, rt.vram_gb, rt.ram_gb);
-  }
+  if (r.resources) take_pushed(index, *r.resources);  // shown at once, also while the node is unreachable
   publish(index);
   publish_now();  // the caller reads the node in the snapshot next (its reply, `hydra discover`)
   start_loop(index);
@@ -48,14 +45,16 @@ bool Cluster::heartbeat(const std::string& id, std::optional<Resources> resource
   Runtime& rt = *runtime_[*index];
   if (n.source != NodeSource::configured) rt.registered_until = clock_.now() + grace;
   n.live->heartbeats.fetch_add(1, std::memory_order_relaxed);
-  if (resources) {
-    rt.pushed = resources;
-    Resources derived = derive_resources(n, rt.pushed, rt.vram_gb, rt.ram_gb);
-    if (derived != n.resources) {  // the same figures as before: nothing to publish
-      n.resources = derived;
-      publish(*index);
-    }
-  }
+  if (resources && take_pushed(*index, std::move(*resources))) publish(*index);  // same figures: nothing to publish
+  return true;
+}
+
+bool Cluster::take_pushed(std::size_t index, Resources resources) {
+  Runtime& rt = *runtime_[index];
+  rt.pushed = std::move(resources);
+  Resources derived = derive_resources(nodes_[index], rt.pushed, rt.vram_gb, rt.ram_gb);
+  if (derived == nodes_[index].resources) return false;
+  nodes_[index].resources = std::move(derived);
   return true;
 }
 
