@@ -157,16 +157,16 @@ void account_cached(Gateway& gw, const DispatchRequest& request, const Served& s
     entry->queued_ms = 0;
     entry->outcome = "cached";
   }
-  post_control(gw, [&gw, rec = std::move(rec)]() mutable {
-    telemetry::RequestOutcome r;
-    r.endpoint = rec.endpoint;
-    r.model = rec.model;
-    r.outcome = "cached";
-    r.total_s = rec.duration_ms / 1000.0;
-    gw.telemetry.metrics.request(r);
-    gw.telemetry.traffic.record(std::chrono::steady_clock::now(), -1.0, rec.duration_ms, 0);
-    gw.telemetry.request_log.record(std::move(rec));
-  });
+  telemetry::Recorder to = gw.recorder();
+  telemetry::RequestOutcome r;
+  r.endpoint = rec.endpoint;
+  r.model = rec.model;
+  r.outcome = "cached";
+  r.total_s = rec.duration_ms / 1000.0;
+  to.metrics().request(r);
+  to.traffic().record(std::chrono::steady_clock::now(), -1.0, rec.duration_ms, 0);
+  to.finished(std::move(rec));
+  recorded(gw);
 }
 
 // Sends a stored reply through `sink` in the shape the request wants. nullopt: the entry

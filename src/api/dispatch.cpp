@@ -118,11 +118,11 @@ std::string model_label(const Gateway& gw, const std::string& model, const Resul
   return "other";
 }
 
-// Records the decision in the routing log, with the outcome metrics count it under.
-// Returns its sequence number, which the request log links to.
-uint64_t log_event(Gateway& gw, Event event, std::string_view outcome) {
+// Records the decision for the routing log, with the outcome metrics count it under. Returns
+// it, for the request log's record to point at.
+std::shared_ptr<const telemetry::RoutingEvent> log_event(telemetry::Recorder& to, Event event, std::string_view outcome) {
   event->outcome = outcome;
-  return gw.telemetry.routing.record(std::move(event));
+  return to.routed(std::move(event));
 }
 
 long long ms_since(std::chrono::steady_clock::time_point t) {
@@ -140,7 +140,7 @@ std::string abandoned_reason(const RelayReport& report, std::chrono::steady_cloc
 
 
 // The request log's record of a request, begun from its exchange on the thread that serves it
-// (the accounting runs on the control thread, maybe after the exchange is gone): who asked,
+// (the accounting runs after the exchange may be gone): who asked,
 // for what, and the reply's status once sent. account() completes it.
 telemetry::RequestRecord record_of(const DispatchRequest& request) {
   telemetry::RequestRecord rec;
@@ -172,17 +172,25 @@ int status_of(int sent, const Result& out, std::string_view outcome) {
   return 502;
 }
 
+// What prefix affinity learns from a served request (routing state: the control thread's),
+// handed over only when there is something to learn.
+void learn_prefix(Gateway& gw, const std::string& node, const std::string& model, PrefixServed&& served) {
+  if (!served.keyed && !served.moved.generates && served.session.empty()) return;
+  post_control(gw, [&gw, node, model, served = std::move(served)] { prefix_served(gw, node, model, served); });
+}
+
 // Records the decision in the routing log (with `outcome`, a literal) and counts the request
-// in the metrics, the dashboard's traffic window and the request log, where `rec` goes.
-// `node`: the node that was serving a request whose client left (a served request's node is
-// its own). Control thread.
+// in the metrics, the dashboard's traffic window and the request log, where `rec` goes: on the
+// thread that served it (Gateway::recorder). `node`: the node that was serving a request whose
+// client left (a served request's node is its own).
 void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event event, std::string_view outcome,
              std::chrono::steady_clock::time_point started, double queue_wait_s, std::string node = {}) {
+  telemetry::Recorder to = gw.recorder();
   const bool asked = !rec.model.empty();  // normalised already (record_of)
   std::string model = asked ? std::move(rec.model) : normalize_model_name({});
-  if (out.node) prefix_served(gw, *out.node, model, out.prefix);
+  if (out.node) learn_prefix(gw, *out.node, model, std::move(out.prefix));
   const int attempts = out.attempts ? out.attempts : event->attempts;  // as the access log has it
-  const uint64_t routing_seq = log_event(gw, std::move(event), outcome);
+  auto routed = log_event(to, std::move(event), outcome);
   const auto now = std::chrono::steady_clock::now();
   rec.node = out.node ? std::move(*out.node) : std::move(node);
   std::string label = model_label(gw, model, out);
@@ -198,10 +206,10 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   if (out.ttft_ms >= 0) r.ttft_s = out.ttft_ms / 1000.0;
   r.tokens = out.tokens;
   if (out.node) r.attempts = out.attempts;  // failovers count those of served requests
-  gw.telemetry.metrics.request(r);
+  to.metrics().request(r);
   const bool error = outcome != "served" && outcome != "abandoned";
   const bool served = out.node.has_value();
-  gw.telemetry.traffic.record(now, served ? out.ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, rec.node, error);
+  to.traffic().record(now, served ? out.ttft_ms : -1.0, r.total_s * 1000.0, r.tokens, rec.node, error);
 
   // The request log's line, built from what the metrics count, so the outcome and node are the
   // same in both.
@@ -217,13 +225,13 @@ void account(Gateway& gw, telemetry::RequestRecord&& rec, Result& out, Event eve
   rec.tokens_in = out.tokens_in;
   // Last: r's views of the label end here.
   rec.model = asked ? std::move(model) : std::move(label);  // as asked (normalised), "other" or not
-  rec.routing = gw.telemetry.routing.find(routing_seq);
-  gw.telemetry.request_log.record(std::move(rec));
+  rec.routing = std::move(routed);
+  to.finished(std::move(rec));
+  recorded(gw);
 }
 
-// The same, from the thread that served the request, which does not wait for it. The
-// request's access-log line (written by the guard on this thread) learns it here. `outcome`:
-// a literal.
+// The same, with the request's access-log line (written by the guard on this thread), which
+// learns it here. `outcome`: a literal.
 void account_later(Gateway& gw, const DispatchRequest& request, Result out, Event event,
                    std::string_view outcome, std::chrono::steady_clock::time_point started, double queue_wait_s,
                    std::string node = {}) {
@@ -237,10 +245,7 @@ void account_later(Gateway& gw, const DispatchRequest& request, Result out, Even
     if (out.node || out.tokens) entry->tokens_out = static_cast<int64_t>(out.tokens);
     entry->cache = request.cache;
   }
-  post_control(gw, [&gw, rec = record_of(request), out = std::move(out), event = std::move(event), outcome, started,
-                    queue_wait_s, node = std::move(node)]() mutable {
-    account(gw, std::move(rec), out, std::move(event), outcome, started, queue_wait_s, std::move(node));
-  });
+  account(gw, record_of(request), out, std::move(event), outcome, started, queue_wait_s, std::move(node));
 }
 
 // A key's model list and priority cap; empty when the request may go on, else the 403 message.

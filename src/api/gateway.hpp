@@ -86,6 +86,12 @@ struct Gateway {
     const auto i = static_cast<std::size_t>(http::thread_index());
     return *pools[i < pools.size() ? i : 0];
   }
+  // Where the calling thread records what its requests did: a worker into its own tally,
+  // the control thread (and any thread without one) into the telemetry itself.
+  telemetry::Recorder recorder() const {
+    const auto i = static_cast<std::size_t>(http::thread_index());
+    return {telemetry, i < telemetry.tallies.size() ? telemetry.tallies[i].get() : nullptr};
+  }
 };
 
 // Runs `f` on the control thread and resumes on the caller's (http::on_control).

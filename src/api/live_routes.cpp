@@ -134,6 +134,7 @@ awaitable<void> publish_live(Gateway& gw) {
     tick.expires_after(std::chrono::seconds(1));
     auto [ec] = co_await tick.async_wait(http::use_nothrow);
     if (ec) co_return;
+    co_await settle_workers(gw);  // the workers' tallies in the window
     json::object traffic = traffic_tick(gw);  // kept whether or not anyone watches now
     if (gw.telemetry.events.subscribers() == 0) continue;
     gw.telemetry.events.publish("nodes", fleet_json(gw, *gw.cluster.snapshot()));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <utility>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -24,8 +26,31 @@ http::Handler threaded(Gateway& gw, http::Handler inner) {
   };
 }
 
+namespace {
+// A worker's tally, or what of it is due, to the control thread (with the rest of this turn's
+// hand-overs, in order). `everything`: the counters too, else only the log entries.
+void hand_over(const Gateway& gw, telemetry::Tally& tally, bool everything) {
+  auto part = std::make_shared<telemetry::Tally>();
+  part->routing = std::exchange(tally.routing, {});
+  part->records = std::exchange(tally.records, {});
+  if (everything) {
+    std::swap(part->metrics, tally.metrics);
+    std::swap(part->requests, tally.requests);
+    std::swap(part->traffic, tally.traffic);
+  }
+  post_control(gw, [&t = gw.telemetry, part = std::move(part)] { t.fold(*part); });
+}
+}  // namespace
+
+void recorded(const Gateway& gw) {
+  telemetry::Tally* tally = gw.recorder().tally();
+  if (tally && tally->logs_due()) hand_over(gw, *tally, false);
+}
+
 http::awaitable<void> settle_workers(const Gateway& gw) {
-  co_await http::settle_threads(gw.workers, std::chrono::seconds(1));
+  co_await http::settle_threads(gw.workers, std::chrono::seconds(1), [&gw] {
+    if (telemetry::Tally* tally = gw.recorder().tally()) hand_over(gw, *tally, true);
+  });
 }
 
 }  // namespace hydra::api

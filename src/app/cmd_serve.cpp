@@ -311,19 +311,20 @@ int serve(const ServeConfig& config) {
   }
   gateway.threads = threads;
   for (std::size_t i = 1; i < executors.size(); ++i) gateway.workers.push_back(executors[i]);
+  telemetry.tallies.resize(executors.size());  // a worker records into its own (telemetry/tally.hpp)
+  for (std::size_t i = 1; i < executors.size(); ++i) telemetry.tallies[i] = std::make_unique<telemetry::Tally>();
   gateway.auth.keys = config.keys;
   gateway.auth.metrics_admin = config.metrics_admin;
   gateway.auth.open_registration = config.open_registration;
   gateway.auth.cors.origins = config.cors_origins;
   gateway.auth.exposed = !http::parse_endpoint(config.listen)->address().is_loopback();
   warn_if_open(gateway.auth, gateway.registration, config.listen);
-  // Every reply counted by route and status (/stats, hydra_http_requests_total), told on the
-  // thread that served it (`route` names one of the router's own).
-  auto count_reply = [&telemetry, &gateway](std::string_view route, int status, std::chrono::nanoseconds took) {
-    api::post_control(gateway, [&telemetry, route, status, took] {
-      telemetry.requests.record(route, status, took);
-      telemetry.metrics.http_request(route, status);
-    });
+  // Every reply counted by route and status (/stats, hydra_http_requests_total), on the thread
+  // that served it (`route` names one of the router's own).
+  auto count_reply = [&gateway](std::string_view route, int status, std::chrono::nanoseconds took) {
+    telemetry::Recorder to = gateway.recorder();
+    to.requests().record(route, status, took);
+    to.metrics().http_request(route, status);
   };
   auto observer = [count_reply](std::string_view route, const http::Exchange& ex, std::chrono::nanoseconds took) {
     count_reply(route, ex.status(), took);

@@ -130,15 +130,18 @@ awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit) {
 namespace {
 // On a thread that serves connections: the replies out before now are accounted, and what they
 // handed the control thread is on its way (it arrives before the caller resumes there).
-awaitable<void> settle_here(std::chrono::milliseconds limit) {
+awaitable<void> settle_here(std::chrono::milliseconds limit, const std::function<void()>* then) {
   co_await earlier_tails_ended(limit);
+  if (then && *then) (*then)();
   flush_control_batch();
 }
 }  // namespace
 
-awaitable<void> settle_threads(const std::vector<asio::any_io_executor>& workers, std::chrono::milliseconds limit) {
-  for (const auto& worker : workers) co_await asio::co_spawn(worker, settle_here(limit), asio::use_awaitable);
-  co_await settle_here(limit);  // the control thread's own: the caller runs there
+awaitable<void> settle_threads(const std::vector<asio::any_io_executor>& workers, std::chrono::milliseconds limit,
+                               std::function<void()> on_worker) {
+  for (const auto& worker : workers)
+    co_await asio::co_spawn(worker, settle_here(limit, &on_worker), asio::use_awaitable);
+  co_await settle_here(limit, nullptr);  // the control thread's own: the caller runs there
 }
 
 }  // namespace hydra::http

@@ -111,9 +111,10 @@ awaitable<void> earlier_tails_ended(std::chrono::milliseconds limit);
 
 // Completes once every thread that serves connections, each worker and then the control thread
 // (which serves them too), has ended the reply tails it began before (each waited for at most
-// `limit`) and handed its control batch over; a worker's batch then runs on the control thread
-// before the caller resumes there. Called on the control thread, whose own replies it settles
-// in place.
-awaitable<void> settle_threads(const std::vector<asio::any_io_executor>& workers, std::chrono::milliseconds limit);
+// `limit`), run `on_worker` (on each worker, then: what it recorded is complete) and handed its
+// control batch over; a worker's batch then runs on the control thread before the caller
+// resumes there. Called on the control thread, whose own replies it settles in place.
+awaitable<void> settle_threads(const std::vector<asio::any_io_executor>& workers, std::chrono::milliseconds limit,
+                               std::function<void()> on_worker = {});
 
 }  // namespace hydra::http

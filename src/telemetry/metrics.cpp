@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <array>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace hydra::telemetry {
@@ -86,6 +87,12 @@ void Histogram::observe(double v) {
     }
 }
 
+void Histogram::add(const Histogram& other) {
+  count_ += other.count_;
+  sum_ += other.sum_;
+  for (std::size_t i = 0; i < counts_.size() && i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
+}
+
 Metrics::Metrics() : queue_wait_(kLatencyBounds) {}
 
 namespace {
@@ -117,6 +124,33 @@ void Metrics::request(const RequestOutcome& r) {
     ++queued_;
     queue_wait_.observe(r.queue_wait_s);
   }
+}
+
+namespace {
+template <class V>
+void add_all(Metrics::ByLabels<V>& into, const Metrics::ByLabels<V>& from) {
+  for (const auto& [labels, value] : from) {
+    auto it = into.find(labels);
+    if (it == into.end()) into.emplace(labels, value);
+    else if constexpr (std::is_same_v<V, Histogram>) it->second.add(value);
+    else it->second += value;
+  }
+}
+}  // namespace
+
+void Metrics::fold(const Metrics& part) {
+  add_all(http_requests_, part.http_requests_);
+  add_all(requests_, part.requests_);
+  add_all(tokens_, part.tokens_);
+  add_all(ttft_, part.ttft_);
+  add_all(duration_, part.duration_);
+  queue_wait_.add(part.queue_wait_);
+  failovers_ += part.failovers_;
+  add_all(continuations_, part.continuations_);
+  queued_ += part.queued_;
+  prefix_requests_ += part.prefix_requests_;
+  prefix_hits_ += part.prefix_hits_;
+  prefix_tokens_ += part.prefix_tokens_;
 }
 
 std::string Metrics::render(const GaugeSample& g) const {

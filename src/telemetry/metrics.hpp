@@ -18,6 +18,7 @@ class Histogram {
 public:
   explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size(), 0) {}
   void observe(double v);
+  void add(const Histogram& other);  // the same bounds
   const std::vector<double>& bounds() const { return bounds_; }
   const std::vector<uint64_t>& counts() const { return counts_; }  // per bucket, not cumulative
   uint64_t count() const { return count_; }
@@ -106,6 +107,8 @@ public:
   uint64_t prefix_requests() const { return prefix_requests_; }
   uint64_t prefix_hits() const { return prefix_hits_; }
   uint64_t prefix_tokens() const { return prefix_tokens_; }
+  // Adds what `part` counted (a worker thread's tally, telemetry/tally.hpp).
+  void fold(const Metrics& part);
   // The text format; `gauges` are read from the fleet by the caller at scrape time.
   std::string render(const GaugeSample& gauges) const;
 

@@ -11,6 +11,16 @@ void RequestStats::record(std::string_view route, int status, std::chrono::nanos
   ++it->second.by_status[status];
 }
 
+void RequestStats::fold(const RequestStats& part) {
+  total_ += part.total_;
+  for (const auto& [route, r] : part.routes_) {
+    PerRoute& mine = routes_[route];
+    mine.total += r.total;
+    mine.total_ms += r.total_ms;
+    for (const auto& [status, n] : r.by_status) mine.by_status[status] += n;
+  }
+}
+
 uint64_t RequestStats::count(std::string_view route, int status) const {
   auto it = routes_.find(route);
   if (it == routes_.end()) return 0;

@@ -15,6 +15,9 @@ public:
   // `route` is the pattern that took the request ("/api/chat"); empty for unknown paths.
   void record(std::string_view route, int status, std::chrono::nanoseconds took);
 
+  // Adds what `part` counted (a worker thread's tally).
+  void fold(const RequestStats& part);
+
   uint64_t total() const { return total_; }
   uint64_t count(std::string_view route, int status) const;
   // {"total": n, "by_endpoint": {"/api/chat": {"total": n, "by_status": {"200": n}, "mean_ms": x}}}

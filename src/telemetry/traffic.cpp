@@ -86,6 +86,34 @@ void Traffic::record(Time at, double ttft_ms, double total_ms, uint64_t tokens, 
   slot.total.add(total_ms);
 }
 
+void Traffic::fold(const Traffic& part) {
+  second_.requests += part.second_.requests;
+  second_.errors += part.second_.errors;
+  second_.tokens += part.second_.tokens;
+  for (const auto& [node, c] : part.second_by_node_) {
+    Counts& mine = node_counts(second_by_node_, node);
+    mine.requests += c.requests;
+    mine.errors += c.errors;
+    mine.tokens += c.tokens;
+  }
+  const auto size = static_cast<int64_t>(seconds_.size());
+  for (const Second& theirs : part.seconds_) {
+    if (theirs.second == INT64_MIN || theirs.requests == 0) continue;
+    const int64_t s = theirs.second;
+    Second& slot = seconds_[static_cast<std::size_t>((s % size + size) % size)];
+    if (slot.second > s) continue;  // older than the ring holds
+    if (slot.second != s) {
+      slot = Second();
+      slot.second = s;
+    }
+    newest_ = std::max(newest_, s);
+    slot.requests += theirs.requests;
+    slot.tokens += theirs.tokens;
+    slot.ttft.add(theirs.ttft);
+    slot.total.add(theirs.total);
+  }
+}
+
 template <class F>
 void Traffic::each_second(int64_t newest, int64_t count, F&& f) const {
   for (const Second& s : seconds_)

@@ -49,6 +49,10 @@ public:
   void record(Time at, double ttft_ms, double total_ms, uint64_t tokens, std::string_view node = {},
               bool error = false);
 
+  // Adds what `part` recorded (a worker thread's tally, with the same window): its seconds into
+  // this window's, its counts since the last tick into this one's.
+  void fold(const Traffic& part);
+
   struct Now {
     int64_t unix_ms = 0;
     std::size_t queue_depth = 0;

@@ -1,0 +1,24 @@
+#include "telemetry/telemetry.hpp"
+
+namespace hydra::telemetry {
+
+void Telemetry::fold(Tally& part) {
+  metrics.fold(part.metrics);
+  requests.fold(part.requests);
+  traffic.fold(part.traffic);
+  for (auto& e : part.routing) routing.record(std::move(e));
+  for (auto& r : part.records) request_log.record(std::move(r));
+}
+
+std::shared_ptr<const RoutingEvent> Recorder::routed(std::shared_ptr<RoutingEvent> e) {
+  if (tally_) tally_->routing.push_back(e);
+  else t_.routing.record(e);
+  return e;
+}
+
+void Recorder::finished(RequestRecord&& r) {
+  if (tally_) tally_->records.push_back(std::move(r));
+  else t_.request_log.record(std::move(r));
+}
+
+}  // namespace hydra::telemetry
