@@ -2,6 +2,9 @@
 
 #include "common/timefmt.hpp"
 
+#include <algorithm>
+#include <utility>
+
 namespace hydra::telemetry {
 
 namespace json = boost::json;
@@ -42,18 +45,22 @@ bool RequestFilter::matches(const RequestRecord& r) const {
 }
 
 uint64_t RequestLog::record(RequestRecord&& r) {
-  r.seq = next_seq_++;
-  RequestRecord* slot;
+  if (r.seq == 0) r.seq = next_seq_;
+  next_seq_ = std::max(next_seq_, r.seq + 1);
+  std::size_t at;  // where the new record is, counted from the oldest
   if (ring_.size() < capacity_) {
     ring_.push_back(std::move(r));  // filling: head_ stays 0
-    slot = &ring_.back();
+    at = ring_.size() - 1;
   } else {
-    slot = &ring_[head_];
-    *slot = std::move(r);
+    ring_[head_] = std::move(r);
     head_ = (head_ + 1) % capacity_;
+    at = ring_.size() - 1;
   }
-  for (const auto& l : listeners_) l(*slot);
-  return slot->seq;
+  // Back past the newer ones recorded before it (a worker's batch arriving late).
+  auto slot = [this](std::size_t i) -> RequestRecord& { return ring_[(head_ + i) % ring_.size()]; };
+  for (; at > 0 && slot(at - 1).seq > slot(at).seq; --at) std::swap(slot(at - 1), slot(at));
+  for (const auto& l : listeners_) l(slot(at));
+  return slot(at).seq;
 }
 
 std::vector<const RequestRecord*> RequestLog::recent(const RequestFilter& filter) const {

@@ -20,7 +20,7 @@
 namespace hydra::telemetry {
 
 struct RequestRecord {
-  uint64_t seq = 0;  // set by the log, increasing
+  uint64_t seq = 0;  // increasing with the order requests ended in; 0: the log numbers it
   std::chrono::system_clock::time_point at;  // when the request ended
   RequestIdText request_id;  // the client's X-Request-Id, when it sent one
   std::string key;         // the API key's name; "" with no keys configured (or none needed)
@@ -56,6 +56,8 @@ class RequestLog {
 public:
   explicit RequestLog(std::size_t capacity = 1000) : capacity_(capacity ? capacity : 1) {}
 
+  // A record numbered already (by Recorder, on the thread that served it) takes its place
+  // among the others by its seq: a worker's records arrive in batches, after others'.
   uint64_t record(RequestRecord&& r);
   // Up to `limit` matching records, newest first.
   std::vector<const RequestRecord*> recent(const RequestFilter& filter) const;

@@ -45,22 +45,25 @@ json::object to_json(const RoutingEvent& e) {
 uint64_t RoutingLog::record(RoutingEvent event) { return record(std::make_shared<RoutingEvent>(std::move(event))); }
 
 uint64_t RoutingLog::record(std::shared_ptr<RoutingEvent> event) {
-  event->seq = next_seq_++;
+  if (event->seq == 0) event->seq = next_seq_;
+  next_seq_ = std::max(next_seq_, event->seq + 1);
   ++totals_.decisions;
   if (event->node_id.empty()) ++totals_.unserved;
   else ++totals_.by_node[event->node_id];
   if (event->attempts > 1) ++totals_.failovers;
   if (event->queued) ++totals_.queued;
   if (event->outcome == "abandoned") ++totals_.abandoned;
+  const Entry added = event;
   events_.push_back(std::move(event));
+  for (auto at = events_.end() - 1; at != events_.begin() && (*(at - 1))->seq > (*at)->seq; --at) std::iter_swap(at - 1, at);
   if (events_.size() > capacity_) events_.pop_front();
-  for (const auto& l : listeners_) l(*events_.back());
-  return events_.back()->seq;
+  for (const auto& l : listeners_) l(*added);
+  return added->seq;
 }
 
 RoutingLog::Entry RoutingLog::find(uint64_t seq) const {
-  if (events_.empty() || seq < events_.front()->seq || seq > events_.back()->seq) return nullptr;
-  return events_[seq - events_.front()->seq];  // seqs are consecutive
+  auto at = std::lower_bound(events_.begin(), events_.end(), seq, [](const Entry& e, uint64_t s) { return e->seq < s; });
+  return at != events_.end() && (*at)->seq == seq ? *at : nullptr;
 }
 
 std::vector<RoutingLog::Entry> RoutingLog::recent(std::size_t limit, uint64_t after) const {

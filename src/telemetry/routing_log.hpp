@@ -31,7 +31,7 @@ struct ContinuedStep {
 };
 
 struct RoutingEvent {
-  uint64_t seq = 0;  // set by the log, increasing
+  uint64_t seq = 0;  // increasing with the order decisions were recorded in; 0: the log numbers it
   std::chrono::system_clock::time_point at;
   std::string endpoint;        // "/api/chat", "/v1/chat/completions", "/generate", "orchestrate", ...
   RequestIdText request_id;    // X-Request-Id; empty for the gateway's own calls
@@ -57,6 +57,8 @@ public:
   explicit RoutingLog(std::size_t capacity = 500) : capacity_(capacity) {}
 
   // Entries are shared, not copied: the request log's record of a request points at its entry.
+  // An entry numbered already (seq, by Recorder on the thread that decided) takes its place
+  // among the others by that number: a worker's entries arrive in batches, after others'.
   using Entry = std::shared_ptr<const RoutingEvent>;
   uint64_t record(RoutingEvent event);
   uint64_t record(std::shared_ptr<RoutingEvent> event);  // kept as it is: no copy

@@ -11,12 +11,14 @@ void Telemetry::fold(Tally& part) {
 }
 
 std::shared_ptr<const RoutingEvent> Recorder::routed(std::shared_ptr<RoutingEvent> e) {
+  e->seq = t_.routing_seq.fetch_add(1, std::memory_order_relaxed);
   if (tally_) tally_->routing.push_back(e);
   else t_.routing.record(e);
   return e;
 }
 
 void Recorder::finished(RequestRecord&& r) {
+  r.seq = t_.request_seq.fetch_add(1, std::memory_order_relaxed);
   if (tally_) tally_->records.push_back(std::move(r));
   else t_.request_log.record(std::move(r));
 }

@@ -11,6 +11,8 @@
 #include "telemetry/tally.hpp"
 #include "telemetry/traffic.hpp"
 
+#include <atomic>
+
 namespace hydra::telemetry {
 
 struct Telemetry {
@@ -24,6 +26,9 @@ struct Telemetry {
   // Each worker thread's tally, by its thread index (none for the control thread, index 0).
   // Made at start-up, before the workers serve; each touched only by its own thread.
   std::vector<std::unique_ptr<Tally>> tallies;
+  // The logs' numbers, given as an entry is recorded on whichever thread: the order requests
+  // were decided and ended in, whatever order the threads' tallies are folded in.
+  std::atomic<uint64_t> routing_seq{1}, request_seq{1};
 
   // Control thread: adds a worker's tally (its logs' entries in their order, listeners told).
   void fold(Tally& part);

@@ -128,3 +128,33 @@ TEST(Tally, FoldingWorkersTalliesShowsWhatOneThreadRecordingAllWouldShow) {
     EXPECT_EQ(r->routing->outcome, r->outcome);
   }
 }
+
+// Requests served one after another by different threads are listed in that order, though each
+// worker's entries reach the logs in its own batch: by the number each got as it was recorded.
+TEST(Tally, LogsKeepTheOrderRequestsWereRecordedInWhateverOrderTalliesAreFolded) {
+  Telemetry t;
+  t.request_log = RequestLog(5);  // small: late records also make room in a full ring
+  t.tallies.resize(3);
+  t.tallies[1] = std::make_unique<Tally>();
+  t.tallies[2] = std::make_unique<Tally>();
+  const Traffic::Time at{hours(1)};
+  for (int i = 0; i < 12; ++i) {
+    const auto thread = static_cast<std::size_t>(i % 3);
+    record(Recorder(t, thread ? t.tallies[thread].get() : nullptr), i, at);
+  }
+  t.fold(*t.tallies[2]);  // the last worker first
+  t.fold(*t.tallies[1]);
+  RequestFilter all;
+  all.limit = 100;
+  const auto records = t.request_log.recent(all);  // newest first
+  ASSERT_EQ(records.size(), 5u);
+  for (std::size_t i = 0; i < records.size(); ++i) EXPECT_EQ(records[i]->seq, 12 - i) << i;
+  const auto decisions = t.routing.recent(100);  // oldest first
+  ASSERT_EQ(decisions.size(), 12u);
+  for (std::size_t i = 0; i < decisions.size(); ++i) EXPECT_EQ(decisions[i]->seq, i + 1) << i;
+  EXPECT_EQ(t.routing.find(7), decisions[6]);
+  // Asking for what came after a number seen: the rest, in order.
+  all.after = 9;
+  EXPECT_EQ(t.request_log.recent(all).size(), 3u);
+  EXPECT_EQ(t.routing.recent(100, 9).size(), 3u);
+}
