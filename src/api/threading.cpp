@@ -27,17 +27,16 @@ http::Handler threaded(Gateway& gw, http::Handler inner) {
 }
 
 namespace {
-// A worker's tally, or what of it is due, to the control thread (with the rest of this turn's
-// hand-overs, in order). `everything`: the counters too, else only the log entries.
+// A worker's tally to the control thread (with the rest of this turn's hand-overs, in order):
+// the log entries alone, or (`everything`) the counters too.
 void hand_over(const Gateway& gw, telemetry::Tally& tally, bool everything) {
-  auto part = std::make_shared<telemetry::Tally>();
-  part->routing = std::exchange(tally.routing, {});
-  part->records = std::exchange(tally.records, {});
-  if (everything) {
-    std::swap(part->metrics, tally.metrics);
-    std::swap(part->requests, tally.requests);
-    std::swap(part->traffic, tally.traffic);
+  if (!everything) {
+    auto logs = std::make_shared<telemetry::Tally::Logs>(std::exchange(tally.logs, {}));
+    post_control(gw, [&t = gw.telemetry, logs = std::move(logs)] { t.fold(*logs); });
+    return;
   }
+  auto part = std::make_shared<telemetry::Tally>();
+  std::swap(*part, tally);
   post_control(gw, [&t = gw.telemetry, part = std::move(part)] { t.fold(*part); });
 }
 }  // namespace

@@ -47,29 +47,26 @@ bool RequestFilter::matches(const RequestRecord& r) const {
 uint64_t RequestLog::record(RequestRecord&& r) {
   if (r.seq == 0) r.seq = next_seq_;
   next_seq_ = std::max(next_seq_, r.seq + 1);
-  std::size_t at;  // where the new record is, counted from the oldest
+  RequestRecord* slot;
   if (ring_.size() < capacity_) {
     ring_.push_back(std::move(r));  // filling: head_ stays 0
-    at = ring_.size() - 1;
+    slot = &ring_.back();
   } else {
-    ring_[head_] = std::move(r);
+    slot = &ring_[head_];
+    *slot = std::move(r);
     head_ = (head_ + 1) % capacity_;
-    at = ring_.size() - 1;
   }
-  // Back past the newer ones recorded before it (a worker's batch arriving late).
-  auto slot = [this](std::size_t i) -> RequestRecord& { return ring_[(head_ + i) % ring_.size()]; };
-  for (; at > 0 && slot(at - 1).seq > slot(at).seq; --at) std::swap(slot(at - 1), slot(at));
-  for (const auto& l : listeners_) l(slot(at));
-  return slot(at).seq;
+  for (const auto& l : listeners_) l(*slot);
+  return slot->seq;
 }
 
 std::vector<const RequestRecord*> RequestLog::recent(const RequestFilter& filter) const {
   std::vector<const RequestRecord*> out;
-  for (std::size_t i = 0; i < ring_.size() && out.size() < filter.limit; ++i) {
-    const RequestRecord& r = ring_[(head_ + ring_.size() - 1 - i) % ring_.size()];
-    if (r.seq <= filter.after) break;
+  for (const RequestRecord& r : ring_)
     if (filter.matches(r)) out.push_back(&r);
-  }
+  // By seq, not by arrival: a worker's records arrive in batches (telemetry/tally.hpp).
+  std::sort(out.begin(), out.end(), [](const RequestRecord* a, const RequestRecord* b) { return a->seq > b->seq; });
+  if (out.size() > filter.limit) out.resize(filter.limit);
   return out;
 }
 

@@ -56,10 +56,11 @@ class RequestLog {
 public:
   explicit RequestLog(std::size_t capacity = 1000) : capacity_(capacity ? capacity : 1) {}
 
-  // A record numbered already (by Recorder, on the thread that served it) takes its place
-  // among the others by its seq: a worker's records arrive in batches, after others'.
+  // A record may be numbered already (by Recorder, on the thread that served it): a worker's
+  // arrive in batches, after others' with higher numbers; recent() orders them by seq. The
+  // ring keeps the last `capacity` to arrive.
   uint64_t record(RequestRecord&& r);
-  // Up to `limit` matching records, newest first.
+  // Up to `limit` matching records, newest (highest seq) first.
   std::vector<const RequestRecord*> recent(const RequestFilter& filter) const;
   std::size_t size() const { return ring_.size(); }
 

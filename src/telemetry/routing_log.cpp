@@ -53,24 +53,24 @@ uint64_t RoutingLog::record(std::shared_ptr<RoutingEvent> event) {
   if (event->attempts > 1) ++totals_.failovers;
   if (event->queued) ++totals_.queued;
   if (event->outcome == "abandoned") ++totals_.abandoned;
-  const Entry added = event;
   events_.push_back(std::move(event));
-  for (auto at = events_.end() - 1; at != events_.begin() && (*(at - 1))->seq > (*at)->seq; --at) std::iter_swap(at - 1, at);
   if (events_.size() > capacity_) events_.pop_front();
-  for (const auto& l : listeners_) l(*added);
-  return added->seq;
+  for (const auto& l : listeners_) l(*events_.back());
+  return events_.back()->seq;
 }
 
 RoutingLog::Entry RoutingLog::find(uint64_t seq) const {
-  auto at = std::lower_bound(events_.begin(), events_.end(), seq, [](const Entry& e, uint64_t s) { return e->seq < s; });
-  return at != events_.end() && (*at)->seq == seq ? *at : nullptr;
+  for (auto it = events_.rbegin(); it != events_.rend(); ++it)
+    if ((*it)->seq == seq) return *it;
+  return nullptr;
 }
 
 std::vector<RoutingLog::Entry> RoutingLog::recent(std::size_t limit, uint64_t after) const {
   std::vector<Entry> out;
-  for (auto it = events_.rbegin(); it != events_.rend() && out.size() < limit && (*it)->seq > after; ++it)
-    out.push_back(*it);
-  std::reverse(out.begin(), out.end());
+  for (const Entry& e : events_)
+    if (e->seq > after) out.push_back(e);
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a->seq < b->seq; });
+  if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
   return out;
 }
 

@@ -57,12 +57,12 @@ public:
   explicit RoutingLog(std::size_t capacity = 500) : capacity_(capacity) {}
 
   // Entries are shared, not copied: the request log's record of a request points at its entry.
-  // An entry numbered already (seq, by Recorder on the thread that decided) takes its place
-  // among the others by that number: a worker's entries arrive in batches, after others'.
+  // An entry may be numbered already (seq, by Recorder on the thread that decided): a worker's
+  // arrive in batches, after others' with higher numbers; recent() orders them by seq.
   using Entry = std::shared_ptr<const RoutingEvent>;
   uint64_t record(RoutingEvent event);
   uint64_t record(std::shared_ptr<RoutingEvent> event);  // kept as it is: no copy
-  // Up to `limit` entries with seq > `after`, oldest first.
+  // The `limit` newest entries with seq > `after`, oldest first (by seq).
   std::vector<Entry> recent(std::size_t limit, uint64_t after = 0) const;
   // The entry with this seq while the log still holds it, else null.
   Entry find(uint64_t seq) const;

@@ -21,13 +21,19 @@ struct Tally {
   // lags by at most this many requests (or by a tick of the traffic window).
   static constexpr std::size_t kLogBatch = 64;
 
+  // The log entries: handed over on their own (small), the counters only when asked (a
+  // Traffic is some 100 KB of histograms).
+  struct Logs {
+    std::vector<std::shared_ptr<RoutingEvent>> routing;  // in the order they were decided
+    std::vector<RequestRecord> records;                  // in the order the requests ended
+  };
+
   Metrics metrics;
   RequestStats requests;
   Traffic traffic;
-  std::vector<std::shared_ptr<RoutingEvent>> routing;  // in the order they were decided
-  std::vector<RequestRecord> records;                  // in the order the requests ended
+  Logs logs;
 
-  bool logs_due() const { return routing.size() >= kLogBatch || records.size() >= kLogBatch; }
+  bool logs_due() const { return logs.routing.size() >= kLogBatch || logs.records.size() >= kLogBatch; }
 };
 
 }  // namespace hydra::telemetry

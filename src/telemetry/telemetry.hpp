@@ -30,8 +30,10 @@ struct Telemetry {
   // were decided and ended in, whatever order the threads' tallies are folded in.
   std::atomic<uint64_t> routing_seq{1}, request_seq{1};
 
-  // Control thread: adds a worker's tally (its logs' entries in their order, listeners told).
+  // Control thread: adds a worker's tally (its logs' entries by their seq, listeners told), or
+  // only its log entries.
   void fold(Tally& part);
+  void fold(Tally::Logs& part);
 };
 
 // Where the thread serving a request records it: the control thread into the telemetry itself,

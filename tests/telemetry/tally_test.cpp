@@ -71,15 +71,14 @@ TEST(Tally, FoldingWorkersTalliesShowsWhatOneThreadRecordingAllWouldShow) {
     Tally* tally = thread ? many.tallies[thread].get() : nullptr;
     record(Recorder(many, tally), i, at);
     if (tally && (tally->logs_due() || i % 500 == 499)) {
-      Tally part;
-      std::swap(part.routing, tally->routing);
-      std::swap(part.records, tally->records);
       if (i % 500 == 499) {
-        std::swap(part.metrics, tally->metrics);
-        std::swap(part.requests, tally->requests);
-        std::swap(part.traffic, tally->traffic);
+        Tally part;
+        std::swap(part, *tally);
+        many.fold(part);
+      } else {
+        Tally::Logs logs = std::exchange(tally->logs, {});
+        many.fold(logs);
       }
-      many.fold(part);
     }
   }
   for (std::size_t t = 1; t < 3; ++t) many.fold(*many.tallies[t]);
@@ -133,7 +132,6 @@ TEST(Tally, FoldingWorkersTalliesShowsWhatOneThreadRecordingAllWouldShow) {
 // worker's entries reach the logs in its own batch: by the number each got as it was recorded.
 TEST(Tally, LogsKeepTheOrderRequestsWereRecordedInWhateverOrderTalliesAreFolded) {
   Telemetry t;
-  t.request_log = RequestLog(5);  // small: late records also make room in a full ring
   t.tallies.resize(3);
   t.tallies[1] = std::make_unique<Tally>();
   t.tallies[2] = std::make_unique<Tally>();
@@ -147,7 +145,7 @@ TEST(Tally, LogsKeepTheOrderRequestsWereRecordedInWhateverOrderTalliesAreFolded)
   RequestFilter all;
   all.limit = 100;
   const auto records = t.request_log.recent(all);  // newest first
-  ASSERT_EQ(records.size(), 5u);
+  ASSERT_EQ(records.size(), 12u);
   for (std::size_t i = 0; i < records.size(); ++i) EXPECT_EQ(records[i]->seq, 12 - i) << i;
   const auto decisions = t.routing.recent(100);  // oldest first
   ASSERT_EQ(decisions.size(), 12u);
@@ -157,4 +155,15 @@ TEST(Tally, LogsKeepTheOrderRequestsWereRecordedInWhateverOrderTalliesAreFolded)
   all.after = 9;
   EXPECT_EQ(t.request_log.recent(all).size(), 3u);
   EXPECT_EQ(t.routing.recent(100, 9).size(), 3u);
+  // The newest `limit`, in order.
+  all.after = 0;
+  all.limit = 4;
+  const auto newest = t.request_log.recent(all);
+  ASSERT_EQ(newest.size(), 4u);
+  EXPECT_EQ(newest[0]->seq, 12u);
+  EXPECT_EQ(newest[3]->seq, 9u);
+  const auto last = t.routing.recent(4);
+  ASSERT_EQ(last.size(), 4u);
+  EXPECT_EQ(last[0]->seq, 9u);
+  EXPECT_EQ(last[3]->seq, 12u);
 }
