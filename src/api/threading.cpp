@@ -30,7 +30,11 @@ namespace {
 // A worker's tally to the control thread (with the rest of this turn's hand-overs, in order):
 // the log entries alone, or (`everything`) the counters too.
 void hand_over(const Gateway& gw, telemetry::Tally& tally, bool everything) {
+  // Nothing answered on this worker since the last hand-over (every reply is counted in
+  // `requests`): no new tally (some 100 KB) for the views and the traffic window's tick.
+  if (everything && tally.requests.total() == 0) everything = false;
   if (!everything) {
+    if (tally.logs.routing.empty() && tally.logs.records.empty()) return;
     auto logs = std::make_shared<telemetry::Tally::Logs>(std::exchange(tally.logs, {}));
     post_control(gw, [&t = gw.telemetry, logs = std::move(logs)] { t.fold(*logs); });
     return;
